@@ -1,0 +1,203 @@
+import type { SseError, SseGapError } from './errors.js';
+
+/** Connection status of a driver (and of each of its connections). The UI reuses it as `data-state`. */
+export type ConnectionStatus = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed' | 'error';
+
+/** Wire format spoken to the hub. `auto` tries Mercure 1.0 and falls back to legacy on a 400. */
+export type ProtocolOption = 'v1' | 'legacy' | 'auto';
+
+/** A wire format actually in use. */
+export type Protocol = 'v1' | 'legacy';
+
+/**
+ * A topic matcher: an exact topic string (`'*'` matches every topic), or a URL pattern such as
+ * `{ pattern: 'https://example.com/books/:id' }` (sent as `match_urlpattern` in v1, as a URI template in legacy).
+ */
+export type TopicMatcher = string | { readonly pattern: string };
+
+/** One matcher or a list of matchers. */
+export type Matchers = TopicMatcher | readonly TopicMatcher[];
+
+/** Any JSON value. */
+export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+
+/** An update delivered to a subscription listener. */
+export interface SseUpdate<T = unknown> {
+  /**
+   * The topic of the update. For raw updates on a dedicated connection whose topic the hub does not
+   * tell, this is the matcher source (patterns as their pattern text, several joined by a space).
+   */
+  readonly topic: string;
+  /** The payload: the enveloped JSON value, or the raw `data` string for raw updates. */
+  readonly data: T;
+  /** The event id (the SSE `id`, or the envelope's message id when the hub sent none). */
+  readonly id: string;
+  /** The SSE event type (`message` unless the publisher set one). */
+  readonly type: string;
+  /** The client id of the sse-kit driver that published it; `undefined` for foreign updates. */
+  readonly sender: string | undefined;
+}
+
+/** Receives updates of one subscription. */
+export type SseListener<T = unknown> = (update: SseUpdate<T>) => void;
+
+/** An event as it came off the wire, before routing. */
+export interface RawEvent {
+  /** SSE `id` (empty string when absent). */
+  readonly id: string;
+  /** SSE `event` (`message` when absent). */
+  readonly type: string;
+  /** SSE `data`, lines joined by `\n`. */
+  readonly data: string;
+}
+
+/** Options of {@link SseDriver.subscribe}. */
+export interface SubscribeOptions {
+  /** Only deliver updates of this SSE event type. */
+  type?: string;
+  /** Deliver updates from publishers that do not use sse-kit (raw `data` strings). */
+  raw?: boolean;
+  /** Replay from this event id, or `'earliest'` for everything the hub keeps. */
+  since?: string;
+  /** Receives errors that concern only this subscription (e.g. `unroutable`). */
+  onError?: (error: SseError) => void;
+}
+
+/** Options of {@link SseDriver.publish}. */
+export interface PublishOptions {
+  /** SSE event type. */
+  type?: string;
+  /** Message id; generated (`urn:uuid:…`) when absent. Reusing an id makes a retry idempotent. */
+  id?: string;
+  /** Mark the update private: only subscribers whose token grants the topic receive it. */
+  private?: boolean;
+  /** SSE `retry` (reconnection time, ms) to send along. */
+  retry?: number;
+  /** Send `data` as is (a string) instead of wrapping it in the sse-kit envelope. */
+  raw?: boolean;
+  /** Aborts the request. */
+  signal?: AbortSignal;
+}
+
+/** Backoff policy for reconnects: exponential with full jitter, capped. */
+export interface RetryPolicy {
+  /** First delay in ms (default 500; a server `retry:` replaces it). */
+  initialDelay?: number;
+  /** Cap in ms (default 30 000). */
+  maxDelay?: number;
+  /** Growth factor (default 2). */
+  factor?: number;
+}
+
+/** `EventSourceInit`-style subscriber options. */
+export interface SubscriberOptions {
+  /** Send cookies cross-origin (`credentials: 'include'`). */
+  withCredentials?: boolean;
+  /** Extra headers for subscribe requests (fetch transport only). */
+  headers?: HeadersInit;
+}
+
+/** Static headers, or a function re-read at every (re)connect and publish (token refresh). */
+export type HeadersOption = HeadersInit | (() => HeadersInit | Promise<HeadersInit>);
+
+/** A `fetch`-compatible function. */
+export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/** Minimal `EventSource` constructor shape used by the `eventsource` transport. */
+export interface EventSourceLike extends EventTarget {
+  readonly readyState: number;
+  close(): void;
+}
+
+/** Constructor of an {@link EventSourceLike}. */
+export type EventSourceConstructor = new (url: string, init?: { withCredentials?: boolean }) => EventSourceLike;
+
+/** Injectable platform seams (timers, clock, randomness, window events). */
+export interface Platform {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  /** Random number in [0, 1). */
+  random(): number;
+  /** A fresh unique id (RFC 4122 v4). */
+  uuid(): string;
+  /** Where `online` / `offline` events are listened for; `undefined` outside browsers. */
+  events: EventTarget | undefined;
+}
+
+/** Options of {@link SseDriver}. */
+export interface SseDriverOptions {
+  /** The hub URL (e.g. `https://example.com/.well-known/mercure`). */
+  url: string | URL;
+  /** `RequestInit` merged into publish requests (headers, credentials, …). */
+  publisher?: RequestInit;
+  /** Subscriber options (`withCredentials`, `headers`). */
+  subscriber?: SubscriberOptions;
+  /** Headers sent with every request; a function is re-read at every (re)connect. */
+  headers?: HeadersOption;
+  /** Wire format (default `auto`). */
+  protocol?: ProtocolOption;
+  /** `fetch` implementation (default: global `fetch`). */
+  fetch?: FetchLike;
+  /** Stream transport: `fetch` (default) or the native `EventSource` (cookie auth only). */
+  transport?: 'fetch' | 'eventsource';
+  /** `EventSource` constructor for the `eventsource` transport (default: the global one). */
+  EventSource?: EventSourceConstructor;
+  /**
+   * Tells the topic of an update that was not published through sse-kit, so that raw
+   * subscriptions can share the main connection. Return `undefined` when unknown.
+   */
+  topicOf?: (event: RawEvent) => string | undefined;
+  /** Reconnect backoff. */
+  retry?: RetryPolicy;
+  /** Reconnect when no byte (comments included) arrived for this long, in ms (default 45 000; 0 disables). */
+  heartbeatTimeout?: number;
+  /** Window in ms during which subscription changes are coalesced into one reconnect (default 10). */
+  coalesceMs?: number;
+  /** Past this URL length v1 subscribes with the `QUERY` method and a form body (default 4 000). */
+  maxUrlLength?: number;
+  /** Largest event accepted, in bytes (default 8 MiB); larger is a `protocol` error. */
+  maxEventSize?: number;
+  /** Id identifying this client as the sender of its publishes (default: a random uuid). */
+  clientId?: string;
+  /** Receives every background error (also reflected in the driver state). */
+  onError?: (error: SseError) => void;
+  /** Platform seams, for tests and other runtimes. */
+  platform?: Partial<Platform>;
+}
+
+/** Snapshot of a driver's connection state. A new object whenever something changes. */
+export interface DriverState {
+  /** Aggregated status of the driver's connections. */
+  readonly status: ConnectionStatus;
+  /** Id of the last event received on the main connection. */
+  readonly lastEventId: string | undefined;
+  /** Consecutive failed attempts since the last healthy open. */
+  readonly retries: number;
+  /** The last error, cleared by a healthy open. */
+  readonly error: SseError | undefined;
+  /** The wire format in use, once known. */
+  readonly protocol: Protocol | undefined;
+}
+
+/** A live subscription as reported by {@link SseDriver.getSubscriptions}. */
+export interface SubscriptionInfo {
+  /** Matcher sources. */
+  readonly matchers: readonly string[];
+  /** Whether it receives raw updates. */
+  readonly raw: boolean;
+  /** Event type filter, if any. */
+  readonly type: string | undefined;
+  /** Which connection carries it: `main`, or `dedicated` for raw subscriptions without `topicOf`. */
+  readonly connection: 'main' | 'dedicated';
+}
+
+/** Timeline events of a driver, for inspectors and logs. */
+export type DriverEvent =
+  | { readonly type: 'connecting'; readonly connection: string; readonly resumeFrom: string | undefined }
+  | { readonly type: 'open'; readonly connection: string; readonly resumedFrom: string | undefined }
+  | { readonly type: 'drop'; readonly connection: string; readonly error: SseError }
+  | { readonly type: 'gap'; readonly connection: string; readonly error: SseGapError }
+  | { readonly type: 'error'; readonly error: SseError }
+  | { readonly type: 'update'; readonly connection: string; readonly id: string; readonly eventType: string }
+  | { readonly type: 'subscriptions'; readonly count: number }
+  | { readonly type: 'closed'; readonly connection: string };

@@ -1,0 +1,317 @@
+import type { JSONWebKeySet } from 'jose';
+
+/**
+ * How a topic matcher is interpreted. `Exact` and `URLPattern` are the Mercure matcher types;
+ * `URITemplate` is the RFC 6570 template matching of the legacy 0.x wire format (`topic=`).
+ * The value `*` matches every topic whatever the type.
+ */
+export type MatchType = 'Exact' | 'URLPattern' | 'URITemplate';
+
+/** A topic matcher as a subscriber or a token states it. */
+export interface MatcherSpec {
+  /** The matcher type. */
+  readonly type: MatchType;
+  /** The matcher expression (a topic, a URL pattern or a URI template). */
+  readonly match: string;
+}
+
+/** An update as the hub stores and dispatches it. */
+export interface HubUpdate {
+  /** The SSE `id`: the publisher's id, or a hub-generated `urn:uuid:…`. */
+  readonly id: string;
+  /** The canonical topic first, then the alternate topics. */
+  readonly topics: readonly string[];
+  /** The update content, opaque text (written as one `data:` line per line). */
+  readonly data: string;
+  /** The SSE `event` type, when the publisher set one. */
+  readonly type: string | undefined;
+  /** The SSE `retry` value in milliseconds, when the publisher set one. */
+  readonly retry: number | undefined;
+  /** Whether only authorized subscribers may receive it. */
+  readonly private: boolean;
+  /** When the hub accepted it (ms since epoch, from the injected clock). */
+  readonly publishedAt: number;
+}
+
+/** An update published from the server side with {@link HubEngine.publish}. */
+export interface PublishInput {
+  /** The canonical topic, or the canonical topic followed by alternates. */
+  readonly topic: string | readonly string[];
+  /** The content; defaults to the empty string. */
+  readonly data?: string;
+  /** The SSE id; generated when omitted. A known id is not dispatched twice. */
+  readonly id?: string;
+  /** The SSE event type. `mercure` is reserved for subscription events. */
+  readonly type?: string;
+  /** The SSE reconnection time in milliseconds. */
+  readonly retry?: number | string;
+  /** Deliver only to subscribers whose token grants `subscribe` on one of the topics. */
+  readonly private?: boolean;
+}
+
+/** JWS algorithms the hub can verify. */
+export type HubKeyAlgorithm = 'HS256' | 'HS384' | 'HS512' | 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'ES256' | 'ES384' | 'EdDSA';
+
+/**
+ * A token verification key.
+ *
+ * - a string: an HMAC secret (HS256), or a PEM public key (`-----BEGIN PUBLIC KEY-----`, RS256 or ES256 detected);
+ * - `{ secret, alg? }`: an HMAC secret;
+ * - `{ publicKey, alg }`: a PEM (SPKI) public key;
+ * - `{ jwks }`: a JSON Web Key Set held in memory;
+ * - `{ jwksUrl }`: a JSON Web Key Set fetched (and cached) from a URL.
+ */
+export type HubKey =
+  | string
+  | { readonly secret: string | Uint8Array; readonly alg?: 'HS256' | 'HS384' | 'HS512' }
+  | { readonly publicKey: string; readonly alg: Exclude<HubKeyAlgorithm, 'HS256' | 'HS384' | 'HS512'> }
+  | { readonly jwks: JSONWebKeySet; readonly algorithms?: readonly HubKeyAlgorithm[] }
+  | { readonly jwksUrl: string; readonly algorithms?: readonly HubKeyAlgorithm[] };
+
+/** Implementation-defined maximums (see the Mercure spec, "Resource Limits"). */
+export interface HubLimits {
+  /** Publish (and `QUERY` subscribe) body size in bytes; larger requests get 413. */
+  readonly bodyBytes: number;
+  /** Length of a `topic`, `id` or `type` field; longer ones get 413. */
+  readonly fieldLength: number;
+  /** Topics (canonical + alternates) in one publish; more get 400. */
+  readonly topicsPerPublish: number;
+  /** Topic matchers in one subscription request; more get 400. */
+  readonly matchersPerSubscription: number;
+  /** Length of one matcher expression; longer ones get 400. */
+  readonly matcherLength: number;
+  /** Live connections per client (token `sub`, else network address); more get 429. */
+  readonly connectionsPerClient: number;
+  /** Unsent bytes a slow subscriber may accumulate before it is disconnected (it resumes from history). */
+  readonly bufferedBytes: number;
+  /** How far back the hub scans history for the `Last-Event-ID` response header. */
+  readonly historyScan: number;
+  /** `mercure` authorization details per token, and topics per detail; more make the token invalid. */
+  readonly tokenGrants: number;
+}
+
+/** CORS policy. Browsers reading the hub from another origin need it. */
+export interface HubCorsOptions {
+  /** Allowed origins, or `'*'` for any (never combined with credentials). */
+  readonly origins: readonly string[] | '*';
+  /** Allow cookies (`withCredentials`). Requires an explicit origin list. */
+  readonly credentials?: boolean;
+  /** Preflight cache duration in seconds (default 600). */
+  readonly maxAge?: number;
+}
+
+/** Where the hub writes its log lines. Every method receives one complete line. */
+export interface HubLogger {
+  /** Connections opened and closed, startup facts. */
+  info(line: string): void;
+  /** Rejected requests (with the reason) and risky configuration. */
+  warn(line: string): void;
+  /** Faults inside the hub. */
+  error(line: string): void;
+  /** Successful publishes and other chatter; omitted means quiet. */
+  debug?(line: string): void;
+}
+
+/** Timer functions; injected so fake timers drive heartbeats and expirations. */
+export interface HubTimers {
+  /** Schedules `fn` once after `ms`. */
+  setTimeout(fn: () => void, ms: number): unknown;
+  /** Cancels a handle returned by {@link HubTimers.setTimeout}. */
+  clearTimeout(handle: unknown): void;
+  /** Schedules `fn` every `ms`. */
+  setInterval(fn: () => void, ms: number): unknown;
+  /** Cancels a handle returned by {@link HubTimers.setInterval}. */
+  clearInterval(handle: unknown): void;
+}
+
+/** Options of {@link HubEngine}. Every field is optional; defaults suit development. */
+export interface HubEngineOptions {
+  /** Public URL of the hub; relative topics and patterns resolve against it. Default `http://localhost/.well-known/mercure`. */
+  readonly url?: string;
+  /** Key verifying publishers' tokens. `null`/omitted: tokens are decoded without verification (open hub). */
+  readonly publisherKey?: HubKey | null;
+  /** Key verifying subscribers' tokens. Defaults to {@link HubEngineOptions.publisherKey}. */
+  readonly subscriberKey?: HubKey | null;
+  /** Accepted `iss` values; checked when set. */
+  readonly issuer?: string | readonly string[];
+  /** The hub's resource identifier(s), required in `aud` when set. */
+  readonly audience?: string | readonly string[];
+  /** Strict token profile: `exp` required and header `typ` must be `at+jwt`. Default `false` (lenient, for development). */
+  readonly strict?: boolean;
+  /** Accept the legacy 0.x wire format: `topic=` matchers with URI templates and the `mercure` claim. Default `true`. */
+  readonly legacy?: boolean;
+  /** Let subscribers without a token receive public updates. Default `true`. */
+  readonly anonymousSubscribers?: boolean;
+  /** Let publishers without a token publish. Default: `true` only when no publisher key is configured. */
+  readonly anonymousPublishers?: boolean;
+  /** Cookie names read for a token, in order. Default `['mercureAuthorization', 'mercureAccessToken']`. */
+  readonly cookieNames?: readonly string[];
+  /** History ring size (updates kept for resumption). `0` disables history. Default 1000. */
+  readonly history?: number;
+  /** Publish subscription events and serve the subscriptions API. Default `false`. */
+  readonly subscriptions?: boolean;
+  /** Heartbeat comment interval in ms; `0` disables. Default 15000. */
+  readonly heartbeat?: number;
+  /** Close subscriptions older than this (ms) so clients re-authenticate; `0` disables. Default 0. */
+  readonly connectionLifetime?: number;
+  /** `Retry-After` (seconds) sent with 429. Default 5. */
+  readonly retryAfter?: number;
+  /** Resource limits; unspecified fields keep their defaults. */
+  readonly limits?: Partial<HubLimits>;
+  /** CORS policy; omitted or `false` sends no CORS headers. */
+  readonly cors?: HubCorsOptions | false;
+  /** Log sink; omitted or `false` is silent. */
+  readonly log?: HubLogger | false;
+  /** Timer functions (default: the global ones, looked up at call time). */
+  readonly timers?: HubTimers;
+  /** Clock in ms since epoch (default `Date.now`). */
+  readonly now?: () => number;
+  /** Generates hub ids (default a `urn:uuid:` v4). */
+  readonly randomId?: () => string;
+}
+
+/** A request as the engine sees it; each front door adapts its own request type to this. */
+export interface HubRequest {
+  /** HTTP method, upper case. */
+  readonly method: string;
+  /** Absolute request URL. */
+  readonly url: string;
+  /**
+   * Reads a header.
+   * @param name - lower-case header name.
+   */
+  header(name: string): string | null;
+  /**
+   * Reads the body as text.
+   * @param limit - maximum size in bytes.
+   * @returns the body, or `null` when it exceeds `limit`.
+   */
+  body(limit: number): Promise<string | null>;
+  /** Network address of the client, used for per-client limits. */
+  readonly clientAddress?: string;
+}
+
+/**
+ * One SSE chunk, shared by every connection it is written to. The text is encoded at most once.
+ */
+export interface SseFrame {
+  /** The event-stream text. */
+  readonly text: string;
+  /** UTF-8 bytes of {@link SseFrame.text}, computed on first use. */
+  readonly bytes: Uint8Array;
+}
+
+/** Where a connection's frames go; provided by the front door. */
+export interface HubSink {
+  /** Writes one frame. */
+  write(frame: SseFrame): void;
+  /**
+   * Ends the stream.
+   * @param reason - `closed`: a clean end; `dropped`: a cut, as if the network failed.
+   */
+  end(reason: 'closed' | 'dropped'): void;
+  /** Bytes accepted but not yet sent; used to drop slow subscribers. */
+  bufferedBytes?(): number;
+}
+
+/** A plain response produced by the engine. */
+export interface HubResponse {
+  /** Discriminant. */
+  readonly kind: 'response';
+  /** HTTP status. */
+  readonly status: number;
+  /** Response headers. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Response body. */
+  readonly body: string;
+}
+
+/** An accepted subscription: the front door writes the headers, then attaches a sink. */
+export interface HubStream {
+  /** Discriminant. */
+  readonly kind: 'stream';
+  /** HTTP status (200). */
+  readonly status: number;
+  /** Response headers. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The registered connection; frames published before {@link HubConnectionHandle.attach} are kept. */
+  readonly connection: HubConnectionHandle;
+}
+
+/** What the engine answers to a request; `null` when the path is not the hub's. */
+export type HubResult = HubResponse | HubStream;
+
+/** The front door's handle on one live subscription connection. */
+export interface HubConnectionHandle {
+  /** Facts about the connection. */
+  readonly info: ConnectionInfo;
+  /** Starts writing to `sink` (flushing what was queued). */
+  attach(sink: HubSink): void;
+  /** The client went away: unregister the connection. */
+  close(): void;
+}
+
+/** A live subscription connection, as inspection APIs show it. */
+export interface ConnectionInfo {
+  /** Connection id, unique within this hub. */
+  readonly id: string;
+  /** The subscriber identifier (token `sub`, else generated). */
+  readonly subscriber: string;
+  /** The topic matchers of the connection. */
+  readonly matchers: readonly MatcherSpec[];
+  /** Whether the subscriber presented no token. */
+  readonly anonymous: boolean;
+  /** Client key used for the per-client connection limit. */
+  readonly client: string;
+  /** The resumption cursor it sent, if any. */
+  readonly lastEventId: string | undefined;
+  /** When it connected (ms since epoch). */
+  readonly openedAt: number;
+}
+
+/** Why a connection ended. */
+export type DisconnectReason = 'client' | 'dropped' | 'expired' | 'slow' | 'shutdown';
+
+/** A subscription, as subscription events and the subscriptions API describe it. */
+export interface SubscriptionDocument {
+  /** JSON-LD context (omitted inside collections). */
+  readonly '@context'?: 'https://mercure.rocks/';
+  /** The subscription topic (`/.well-known/mercure/subscriptions/{matchType}/{match}/{subscriber}`). */
+  readonly id: string;
+  /** Always `Subscription`. */
+  readonly type: 'Subscription';
+  /** The matcher type. */
+  readonly matchType: MatchType;
+  /** The matcher expression. */
+  readonly match: string;
+  /** The subscriber identifier. */
+  readonly subscriber: string;
+  /** Whether the subscription is live. */
+  readonly active: boolean;
+  /** The payload the subscriber's token attaches to this subscription. */
+  readonly payload?: unknown;
+}
+
+/** A request the hub refused. */
+export interface RejectionInfo {
+  /** HTTP status sent. */
+  readonly status: number;
+  /** Why, in words. */
+  readonly reason: string;
+  /** Method of the request. */
+  readonly method: string;
+  /** Path of the request. */
+  readonly path: string;
+}
+
+/** Events of {@link HubEngine.on}. */
+export interface HubEventMap {
+  /** A subscriber connected. */
+  connect: ConnectionInfo;
+  /** A subscriber disconnected. */
+  disconnect: ConnectionInfo & { readonly reason: DisconnectReason };
+  /** An update was dispatched (subscription events included). */
+  publish: HubUpdate;
+  /** A request was refused. */
+  reject: RejectionInfo;
+}
