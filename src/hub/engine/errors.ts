@@ -12,13 +12,16 @@ export class HubError extends Error {
   readonly code: HubErrorCode;
   /** Extra response headers (e.g. `Allow`, `Retry-After`). */
   readonly headers: Readonly<Record<string, string>>;
+  /** Why, for the log only (token failures do not tell the client why, per the spec). */
+  readonly detail: string | undefined;
 
-  constructor(status: number, code: HubErrorCode, message: string, headers: Readonly<Record<string, string>> = {}) {
+  constructor(status: number, code: HubErrorCode, message: string, headers: Readonly<Record<string, string>> = {}, detail?: string) {
     super(message);
     this.name = 'HubError';
     this.status = status;
     this.code = code;
     this.headers = headers;
+    this.detail = detail;
   }
 }
 
@@ -28,8 +31,8 @@ export function badRequest(message: string): HubError {
 }
 
 /** 401 `invalid_token`: a token was presented and failed validation. */
-export function invalidToken(message: string): HubError {
-  return new HubError(401, 'invalid_token', message);
+export function invalidToken(detail: string): HubError {
+  return new HubError(401, 'invalid_token', 'Invalid token.', {}, detail);
 }
 
 /** 401 without error code: a token is required and none was presented. */

@@ -1,0 +1,90 @@
+import { compileUrlPattern } from './urlPattern';
+import type { UrlPatternLike } from './urlPattern';
+import { uriTemplateToRegExp } from './uriTemplate';
+import type { MatcherSpec } from './types';
+
+/** A compiled topic matcher. */
+export interface TopicMatcher {
+  /** The matcher as stated. */
+  readonly spec: MatcherSpec;
+  /** The topic when the matcher is an exact one (dispatch indexes those), else `null`. */
+  readonly exact: string | null;
+  /** Whether the matcher is the `*` wildcard. */
+  readonly wildcard: boolean;
+  /** Whether `topic` matches. */
+  test(topic: string): boolean;
+}
+
+const RESULT_CACHE_SIZE = 512;
+const COMPILED_CACHE_SIZE = 2048;
+
+/** Pattern-based matchers remember their recent answers: many subscribers share them. */
+class CachedMatcher implements TopicMatcher {
+  readonly spec: MatcherSpec;
+  readonly exact = null;
+  readonly wildcard = false;
+  readonly #evaluate: (topic: string) => boolean;
+  readonly #results = new Map<string, boolean>();
+
+  constructor(spec: MatcherSpec, evaluate: (topic: string) => boolean) {
+    this.spec = spec;
+    this.#evaluate = evaluate;
+  }
+
+  test(topic: string): boolean {
+    const known = this.#results.get(topic);
+    if (known !== undefined) return known;
+    let result: boolean;
+    try {
+      result = this.#evaluate(topic);
+    } catch {
+      result = false;
+    }
+    if (this.#results.size >= RESULT_CACHE_SIZE) this.#results.clear();
+    this.#results.set(topic, result);
+    return result;
+  }
+}
+
+const compiledCache = new Map<string, TopicMatcher>();
+
+/**
+ * Compiles a matcher. `*` matches every topic whatever the type; `Exact` compares byte for byte;
+ * `URLPattern` follows the URL Pattern standard, resolving relative patterns and topics against
+ * `base`; `URITemplate` matches every expansion of an RFC 6570 template.
+ * Compiled pattern matchers are shared (cached by type, expression and base).
+ * @throws Error when the expression is not a valid pattern or template.
+ */
+export function compileMatcher(spec: MatcherSpec, base: string): TopicMatcher {
+  if (spec.match === '*') return { spec, exact: null, wildcard: true, test: () => true };
+  if (spec.type === 'Exact') {
+    const topic = spec.match;
+    return { spec, exact: topic, wildcard: false, test: (candidate) => candidate === topic };
+  }
+  const key = `${spec.type}\u0000${base}\u0000${spec.match}`;
+  const cached = compiledCache.get(key);
+  if (cached) return cached;
+  let matcher: TopicMatcher;
+  if (spec.type === 'URLPattern') {
+    const pattern: UrlPatternLike = compileUrlPattern(spec.match, base);
+    matcher = new CachedMatcher(spec, (topic) => pattern.test(topic, base));
+  } else if (!spec.match.includes('{')) {
+    const topic = spec.match;
+    matcher = { spec, exact: topic, wildcard: false, test: (candidate) => candidate === topic };
+  } else {
+    const regexp = uriTemplateToRegExp(spec.match);
+    matcher = new CachedMatcher(spec, (topic) => regexp.test(topic));
+  }
+  if (compiledCache.size >= COMPILED_CACHE_SIZE) compiledCache.clear();
+  compiledCache.set(key, matcher);
+  return matcher;
+}
+
+/** Whether any of `matchers` matches any of `topics`. */
+export function matchesAny(matchers: readonly TopicMatcher[], topics: readonly string[]): boolean {
+  for (const matcher of matchers) {
+    if (matcher.wildcard) return true;
+    for (const topic of topics) if (matcher.test(topic)) return true;
+  }
+  return false;
+}

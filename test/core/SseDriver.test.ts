@@ -1,0 +1,531 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SseDriver } from '../../src/index.js';
+import type { DriverEvent, SseDriverOptions, SseUpdate } from '../../src/index.js';
+import { SseError } from '../../src/core/errors.js';
+import { StreamHub, envelopeEvent, sse } from './streamHub.js';
+
+const URL_ = 'http://localhost:8080/.well-known/mercure';
+const tick = (ms = 0) => vi.advanceTimersByTimeAsync(ms);
+
+function setup(options: Partial<SseDriverOptions> = {}) {
+  const hub = new StreamHub();
+  const errors: SseError[] = [];
+  const driver = new SseDriver({
+    url: URL_,
+    fetch: hub.fetch,
+    protocol: 'v1',
+    platform: { random: () => 1, events: undefined },
+    onError: (e) => errors.push(e),
+    ...options,
+  });
+  return { hub, driver, errors };
+}
+
+function collect<T = unknown>() {
+  const updates: SseUpdate<T>[] = [];
+  return { updates, listener: (u: SseUpdate<T>) => updates.push(u) };
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('construction (seed snippet)', () => {
+  it('accepts the seed options unchanged and merges publisher init into publishes', async () => {
+    const hub = new StreamHub();
+    const publisherJwtKey = 'token';
+    const driver = new SseDriver({
+      url: 'http://localhost:8080/.well-known/mercure',
+      publisher: { headers: { Authorization: `Bearer ${publisherJwtKey}` } },
+      fetch: hub.fetch,
+    });
+    const id = await driver.publish('room', { hello: 'world' });
+    expect(hub.publishes).toHaveLength(1);
+    expect(hub.publishes[0]?.headers.get('authorization')).toBe('Bearer token');
+    expect(hub.publishes[0]?.headers.get('content-type')).toBe('application/x-www-form-urlencoded');
+    expect(id).toMatch(/^urn:uuid:/);
+    driver.destroy();
+  });
+
+  it('throws a misuse error without a url', () => {
+    expect(() => new SseDriver({} as SseDriverOptions)).toThrowError(expect.objectContaining({ code: 'misuse' }));
+  });
+
+  it('touches no browser global at import time and runs on Node', () => {
+    expect(typeof (globalThis as { window?: unknown }).window).toBe('undefined');
+    expect(new SseDriver({ url: URL_ }).getState().status).toBe('idle');
+  });
+});
+
+describe('subscribe', () => {
+  it('sends exact topics as match and URL patterns as match_urlpattern (v1) and delivers { topic, data, id, type }', async () => {
+    const { hub, driver } = setup();
+    const a = collect();
+    driver.subscribe(['https://example.com/a', { pattern: 'https://example.com/books/:id' }], a.listener);
+    await tick(10);
+    expect(hub.requests).toHaveLength(1);
+    expect(hub.last.url.searchParams.getAll('match')).toEqual(['https://example.com/a']);
+    expect(hub.last.url.searchParams.getAll('match_urlpattern')).toEqual(['https://example.com/books/:id']);
+    hub.last.push(envelopeEvent('urn:1', 'https://example.com/books/7', { title: 'Dune' }));
+    hub.last.push(envelopeEvent('urn:2', 'https://example.com/other', 1));
+    await tick();
+    expect(a.updates).toEqual([{ topic: 'https://example.com/books/7', data: { title: 'Dune' }, id: 'urn:1', type: 'message', sender: 'other' }]);
+    driver.destroy();
+  });
+
+  it('sends topic= with URI templates and lastEventID in the legacy format', async () => {
+    const { hub, driver } = setup({ protocol: 'legacy' });
+    driver.subscribe(['room', { pattern: 'https://example.com/books/:id' }], () => undefined, { since: 'urn:5' });
+    await tick(10);
+    expect(hub.last.url.searchParams.getAll('topic')).toEqual(['room', 'https://example.com/books/{id}']);
+    expect(hub.last.url.searchParams.get('lastEventID')).toBe('urn:5');
+    driver.destroy();
+  });
+
+  it('filters by SSE event type', async () => {
+    const { hub, driver } = setup();
+    const typed = collect();
+    const all = collect();
+    driver.subscribe('t', typed.listener, { type: 'ping' });
+    driver.subscribe('t', all.listener);
+    await tick(10);
+    hub.last.push(envelopeEvent('1', 't', 'a'));
+    hub.last.push(envelopeEvent('2', 't', 'b', { event: 'ping' }));
+    await tick();
+    expect(typed.updates.map((u) => u.data)).toEqual(['b']);
+    expect(all.updates.map((u) => u.data)).toEqual(['a', 'b']);
+    driver.destroy();
+  });
+
+  it('throws misuse for an empty matcher list or an invalid pattern', () => {
+    const { driver } = setup();
+    expect(() => driver.subscribe([], () => undefined)).toThrowError(expect.objectContaining({ code: 'misuse' }));
+    expect(() => driver.subscribe({ pattern: 'https://[' }, () => undefined)).toThrowError(expect.objectContaining({ code: 'misuse' }));
+    driver.destroy();
+  });
+});
+
+describe('one connection', () => {
+  it('shares one stream between subscriptions and coalesces changes into one switch', async () => {
+    const { hub, driver } = setup();
+    const offs = [driver.subscribe('a', () => undefined), driver.subscribe('b', () => undefined), driver.subscribe('a', () => undefined)];
+    await tick(10);
+    expect(hub.requests).toHaveLength(1);
+    expect(hub.last.url.searchParams.getAll('match').sort()).toEqual(['a', 'b']);
+    // Three changes in one window: one switch.
+    offs[1]?.();
+    driver.subscribe('c', () => undefined);
+    driver.subscribe('d', () => undefined);
+    await tick(10);
+    expect(hub.requests).toHaveLength(2);
+    expect(hub.last.url.searchParams.getAll('match').sort()).toEqual(['a', 'c', 'd']);
+    // Ref-counted: dropping one of the two 'a' subscriptions changes nothing.
+    offs[0]?.();
+    await tick(10);
+    expect(hub.requests).toHaveLength(2);
+    driver.destroy();
+  });
+
+  it('opens the new stream before closing the old one and loses nothing on a hub without history', async () => {
+    const { hub, driver } = setup();
+    const a = collect();
+    driver.subscribe('a', a.listener);
+    await tick(10);
+    const first = hub.last;
+    first.push(envelopeEvent('e1', 'a', 1, { sseId: null }));
+    await tick();
+    let release!: () => void;
+    hub.gate = new Promise<void>((resolve) => (release = resolve));
+    driver.subscribe('b', () => undefined);
+    await tick(10);
+    const second = hub.last;
+    expect(second).not.toBe(first);
+    expect(first.closed).toBe(false); // make before break: the old stream is still live…
+    expect(second.headers.get('last-event-id')).toBeNull(); // (the hub sent no ids)
+    first.push(envelopeEvent('e2', 'a', 2, { sseId: null })); // …and still delivers while the new one opens
+    await tick();
+    release();
+    await tick();
+    expect(first.closed).toBe(true);
+    second.push(envelopeEvent('e2', 'a', 2, { sseId: null })); // replay of the overlap is de-duplicated
+    second.push(envelopeEvent('e3', 'a', 3, { sseId: null }));
+    await tick();
+    expect(a.updates.map((u) => u.data)).toEqual([1, 2, 3]);
+    driver.destroy();
+  });
+
+  it('gives raw subscriptions without topicOf one dedicated connection per matcher set, shared', async () => {
+    const { hub, driver } = setup();
+    driver.subscribe('x', () => undefined);
+    driver.subscribe('foreign-1', () => undefined, { raw: true });
+    driver.subscribe('foreign-1', () => undefined, { raw: true });
+    driver.subscribe('foreign-2', () => undefined, { raw: true });
+    await tick(10);
+    const sets = hub.requests.map((r) => r.url.searchParams.getAll('match').join(','));
+    expect(sets.sort()).toEqual(['foreign-1', 'foreign-2', 'x']);
+    expect(driver.getSubscriptions().filter((s) => s.connection === 'dedicated')).toHaveLength(3);
+    driver.destroy();
+  });
+
+  it('never delivers a foreign topic to a raw subscription of another topic', async () => {
+    const { hub, driver } = setup();
+    const one = collect();
+    const two = collect();
+    driver.subscribe('foreign-1', one.listener, { raw: true });
+    driver.subscribe('foreign-2', two.listener, { raw: true });
+    await tick(10);
+    const stream1 = hub.requests.find((r) => r.url.searchParams.get('match') === 'foreign-1');
+    const stream2 = hub.requests.find((r) => r.url.searchParams.get('match') === 'foreign-2');
+    stream1?.push(sse({ id: '1', data: 'for one' }));
+    stream2?.push(sse({ id: '2', data: 'for two' }));
+    await tick();
+    expect(one.updates).toEqual([{ topic: 'foreign-1', data: 'for one', id: '1', type: 'message', sender: undefined }]);
+    expect(two.updates).toEqual([{ topic: 'foreign-2', data: 'for two', id: '2', type: 'message', sender: undefined }]);
+    driver.destroy();
+  });
+
+  it('routes raw updates on the shared connection with topicOf', async () => {
+    const { hub, driver } = setup({ topicOf: (e) => (JSON.parse(e.data) as { topic?: string }).topic });
+    const one = collect();
+    const two = collect();
+    driver.subscribe('foreign-1', one.listener, { raw: true });
+    driver.subscribe('foreign-2', two.listener, { raw: true });
+    await tick(10);
+    expect(hub.requests).toHaveLength(1);
+    hub.last.push(sse({ id: '1', data: '{"topic":"foreign-2","v":1}' }));
+    await tick();
+    expect(one.updates).toEqual([]);
+    expect(two.updates.map((u) => u.data)).toEqual(['{"topic":"foreign-2","v":1}']);
+    driver.destroy();
+  });
+});
+
+describe('routing never guesses', () => {
+  it('reports one unroutable error per topic for foreign updates on the shared connection and delivers nothing', async () => {
+    const { hub, driver, errors } = setup();
+    const a = collect();
+    const subErrors: SseError[] = [];
+    driver.subscribe('a', a.listener, { onError: (e) => subErrors.push(e) });
+    await tick(10);
+    hub.last.push(sse({ id: '1', data: 'plain text' }));
+    hub.last.push(sse({ id: '2', data: '{"not":"an envelope"}' }));
+    await tick();
+    expect(a.updates).toEqual([]);
+    expect(errors.filter((e) => e.code === 'unroutable')).toHaveLength(1);
+    expect(subErrors).toHaveLength(1);
+    expect(errors[0]?.message).toMatch(/raw: true/);
+    driver.destroy();
+  });
+
+  it('delivers an update published to several topics to whichever matcher selects one of them', async () => {
+    const { hub, driver } = setup();
+    const b = collect();
+    driver.subscribe('b', b.listener);
+    await tick(10);
+    hub.last.push(sse({ id: 'm', data: JSON.stringify({ 'sse-kit': 1, id: 'm', topic: 'a', topics: ['a', 'b'], sender: 's', payload: 'x' }) }));
+    await tick();
+    expect(b.updates.map((u) => u.topic)).toEqual(['b']);
+    driver.destroy();
+  });
+});
+
+describe('nothing lost, nothing twice', () => {
+  it('resumes with Last-Event-ID after a network fault and drops replayed duplicates', async () => {
+    const { hub, driver } = setup();
+    const a = collect();
+    driver.subscribe('a', a.listener);
+    await tick(10);
+    hub.last.push(envelopeEvent('u1', 'a', 1) + envelopeEvent('u2', 'a', 2));
+    await tick();
+    hub.last.fail();
+    await tick(0);
+    expect(driver.getState().status).toBe('reconnecting');
+    await tick(1000);
+    expect(hub.requests).toHaveLength(2);
+    expect(hub.last.headers.get('last-event-id')).toBe('u2');
+    expect(hub.last.url.searchParams.has('last_event_id')).toBe(false);
+    hub.last.push(envelopeEvent('u2', 'a', 2) + envelopeEvent('u3', 'a', 3));
+    await tick();
+    expect(a.updates.map((u) => u.id)).toEqual(['u1', 'u2', 'u3']);
+    driver.destroy();
+  });
+
+  it('sends since as last_event_id on the first request, earliest included', async () => {
+    const { hub, driver } = setup();
+    driver.subscribe('a', () => undefined, { since: 'earliest' });
+    await tick(10);
+    expect(hub.last.url.searchParams.get('last_event_id')).toBe('earliest');
+    driver.destroy();
+  });
+
+  it('reports a gap when the hub could not resume from the cursor', async () => {
+    const { hub, driver, errors } = setup();
+    const events: DriverEvent[] = [];
+    driver.on((e) => events.push(e));
+    driver.subscribe('a', () => undefined);
+    await tick(10);
+    hub.last.push(envelopeEvent('u1', 'a', 1));
+    await tick();
+    hub.respond = () => ({ headers: { 'Mercure-Last-Event-ID': 'earliest' } });
+    hub.last.end();
+    await tick(1000);
+    expect(errors.map((e) => e.code)).toContain('gap');
+    expect(events.some((e) => e.type === 'gap')).toBe(true);
+    expect(driver.getState()).toMatchObject({ status: 'open', error: expect.objectContaining({ code: 'gap', requested: 'u1', resumedFrom: 'earliest' }) });
+    driver.destroy();
+  });
+
+  it('reports no gap when the hub resumed from the cursor', async () => {
+    const { hub, driver, errors } = setup();
+    driver.subscribe('a', () => undefined);
+    await tick(10);
+    hub.last.push(envelopeEvent('u1', 'a', 1));
+    await tick();
+    hub.respond = (r) => ({ headers: { 'Mercure-Last-Event-ID': r.headers.get('last-event-id') ?? '' } });
+    hub.last.end();
+    await tick(1000);
+    expect(errors.map((e) => e.code)).not.toContain('gap');
+    driver.destroy();
+  });
+});
+
+describe('publish', () => {
+  it('POSTs form fields per the Mercure spec and resolves with the hub id', async () => {
+    const { hub, driver } = setup({ clientId: 'me' });
+    hub.onPublish = () => new Response('urn:hub:1', { status: 200, headers: { 'Content-Type': 'text/plain' } });
+    const id = await driver.publish(['a', 'b'], { n: 1 }, { type: 'note', id: 'urn:mine', private: true, retry: 1500 });
+    expect(id).toBe('urn:hub:1');
+    const body = hub.publishes[0]?.body;
+    expect(body?.getAll('topic')).toEqual(['a', 'b']);
+    expect(body?.get('id')).toBe('urn:mine');
+    expect(body?.get('type')).toBe('note');
+    expect(body?.get('private')).toBe('on');
+    expect(body?.get('retry')).toBe('1500');
+    expect(JSON.parse(body?.get('data') ?? '')).toEqual({ 'sse-kit': 1, id: 'urn:mine', topic: 'a', topics: ['a', 'b'], sender: 'me', payload: { n: 1 } });
+    driver.destroy();
+  });
+
+  it('sends raw data as is and refuses non-string raw data', async () => {
+    const { hub, driver } = setup();
+    await driver.publish('a', 'line1\nline2', { raw: true });
+    expect(hub.publishes[0]?.body.get('data')).toBe('line1\nline2');
+    await expect(driver.publish('a', { x: 1 }, { raw: true })).rejects.toMatchObject({ code: 'misuse' });
+    await expect(driver.publish('a', undefined)).rejects.toMatchObject({ code: 'misuse' });
+    driver.destroy();
+  });
+
+  it.each([
+    [400, 'bad-request'],
+    [401, 'unauthorized'],
+    [403, 'forbidden'],
+    [413, 'too-large'],
+    [500, 'server'],
+  ])('rejects a %i answer with code %s', async (status, code) => {
+    const { hub, driver } = setup();
+    hub.onPublish = () => new Response('nope', { status });
+    await expect(driver.publish('a', 1)).rejects.toMatchObject({ code, status });
+    driver.destroy();
+  });
+
+  it('rejects a 429 with rate-limited and the Retry-After delay', async () => {
+    const { hub, driver } = setup();
+    hub.onPublish = () => new Response('', { status: 429, headers: { 'Retry-After': '3' } });
+    await expect(driver.publish('a', 1)).rejects.toMatchObject({ code: 'rate-limited', retryAfter: 3000 });
+    driver.destroy();
+  });
+
+  it('rejects a network failure with network and keeps the id for an idempotent retry', async () => {
+    const { hub, driver } = setup();
+    hub.onPublish = () => Promise.reject(new TypeError('fetch failed'));
+    const error = await driver.publish('a', 1, { id: 'urn:x' }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'network' });
+    expect((error as Error).message).toContain('urn:x');
+    driver.destroy();
+  });
+});
+
+describe('long matcher lists', () => {
+  it('uses QUERY with a form body past maxUrlLength (v1)', async () => {
+    const { hub, driver } = setup({ maxUrlLength: 200 });
+    const topics = Array.from({ length: 20 }, (_, i) => `https://example.com/topics/${i}`);
+    driver.subscribe(topics, () => undefined);
+    await tick(10);
+    expect(hub.last.method).toBe('QUERY');
+    expect(hub.last.url.search).toBe('');
+    expect(hub.last.headers.get('content-type')).toBe('application/x-www-form-urlencoded');
+    expect(new URLSearchParams(hub.last.body).getAll('match')).toHaveLength(20);
+    driver.destroy();
+  });
+});
+
+describe('status', () => {
+  it('is observable and goes idle → connecting → open → reconnecting → open', async () => {
+    const { hub, driver } = setup();
+    const seen: string[] = [];
+    const off = driver.subscribeState(() => seen.push(driver.getState().status));
+    driver.subscribe('a', () => undefined);
+    await tick(10);
+    hub.last.push(envelopeEvent('u1', 'a', 1));
+    await tick();
+    hub.last.fail();
+    await tick(1000);
+    expect(seen).toEqual(['connecting', 'open', 'reconnecting', 'open']);
+    expect(driver.getState()).toMatchObject({ lastEventId: 'u1', retries: 0, protocol: 'v1' });
+    off();
+    driver.destroy();
+  });
+});
+
+describe('backoff', () => {
+  it('grows exponentially with full jitter, capped, and resets after a healthy open', async () => {
+    const { hub, driver } = setup({ retry: { initialDelay: 100, maxDelay: 1000, factor: 2 } });
+    hub.respond = () => ({ status: 503 });
+    driver.subscribe('a', () => undefined);
+    await tick(10);
+    const times: number[] = [];
+    let last = Date.now();
+    for (let i = 0; i < 6; i++) {
+      const before = hub.requests.length;
+      while (hub.requests.length === before) await tick(1);
+      times.push(Date.now() - last);
+      last = Date.now();
+    }
+    // random() = 1 → the delay is the ceiling: 100, 200, 400, 800, 1000, 1000.
+    expect(times).toEqual([100, 200, 400, 800, 1000, 1000]);
+    expect(driver.getState()).toMatchObject({ status: 'reconnecting', retries: 7 });
+    hub.respond = () => undefined;
+    await tick(1000);
+    expect(driver.getState()).toMatchObject({ status: 'open', retries: 0, error: undefined });
+    driver.destroy();
+  });
+
+  it('honours the server retry field', async () => {
+    const { hub, driver } = setup();
+    driver.subscribe('a', () => undefined);
+    await tick(10);
+    hub.last.push('retry: 5000\n\n');
+    await tick();
+    hub.last.end();
+    await tick(4999);
+    expect(hub.requests).toHaveLength(1);
+    await tick(1);
+    expect(hub.requests).toHaveLength(2);
+    driver.destroy();
+  });
+
+  it('stops on 401 until reconnect() and on 403 until new headers', async () => {
+    const { hub, driver } = setup();
+    hub.respond = () => ({ status: 401 });
+    driver.subscribe('a', () => undefined);
+    await tick(10);
+    await tick(60_000);
+    expect(hub.requests).toHaveLength(1);
+    expect(driver.getState()).toMatchObject({ status: 'error', error: expect.objectContaining({ code: 'unauthorized' }) });
+    hub.respond = () => ({ status: 403 });
+    driver.reconnect();
+    await tick();
+    expect(hub.requests).toHaveLength(2);
+    expect(driver.getState().error?.code).toBe('forbidden');
+    await tick(60_000);
+    expect(hub.requests).toHaveLength(2);
+    hub.respond = () => undefined;
+    driver.setHeaders({ Authorization: 'Bearer new' });
+    await tick();
+    expect(hub.requests).toHaveLength(3);
+    expect(hub.last.headers.get('authorization')).toBe('Bearer new');
+    expect(driver.getState().status).toBe('open');
+    driver.destroy();
+  });
+
+  it('stops on 204 and treats a wrong content type as a protocol error', async () => {
+    const a = setup();
+    a.hub.respond = () => ({ status: 204 });
+    a.driver.subscribe('a', () => undefined);
+    await tick(60_000);
+    expect(a.hub.requests).toHaveLength(1);
+    expect(a.driver.getState().status).toBe('closed');
+    a.driver.destroy();
+
+    const b = setup({ fetch: async () => new Response('<html>', { status: 200, headers: { 'Content-Type': 'text/html' } }) });
+    b.driver.subscribe('a', () => undefined);
+    await tick(10);
+    expect(b.driver.getState()).toMatchObject({ status: 'error', error: expect.objectContaining({ code: 'protocol' }) });
+    b.driver.destroy();
+  });
+
+  it('re-reads an async headers function at every (re)connect', async () => {
+    let n = 0;
+    const { hub, driver } = setup({ headers: async () => ({ Authorization: `Bearer t${++n}` }) });
+    driver.subscribe('a', () => undefined);
+    await tick(10);
+    hub.last.fail();
+    await tick(1000);
+    expect(hub.requests.map((r) => r.headers.get('authorization'))).toEqual(['Bearer t1', 'Bearer t2']);
+    driver.destroy();
+  });
+
+  it('falls back to the legacy format when a hub rejects v1 parameters (auto)', async () => {
+    const { hub, driver } = setup({ protocol: 'auto' });
+    hub.respond = (r) => (r.url.searchParams.has('match') ? { status: 400 } : undefined);
+    driver.subscribe('a', () => undefined);
+    await tick(10);
+    expect(hub.requests.map((r) => [...r.url.searchParams.keys()].join())).toEqual(['match', 'topic']);
+    expect(driver.getState()).toMatchObject({ status: 'open', protocol: 'legacy' });
+    driver.destroy();
+  });
+});
+
+describe('heartbeat watchdog', () => {
+  it('reconnects when no byte arrives for the timeout; comments count as bytes', async () => {
+    const { hub, driver } = setup({ heartbeatTimeout: 1000 });
+    driver.subscribe('a', () => undefined);
+    await tick(10);
+    await tick(900);
+    hub.last.push(':\n\n');
+    await tick(900);
+    expect(hub.requests).toHaveLength(1);
+    await tick(100);
+    expect(hub.requests[0]?.closed).toBe(true);
+    expect(driver.getState().error?.code).toBe('timeout');
+    await tick(1000);
+    expect(hub.requests).toHaveLength(2);
+    driver.destroy();
+  });
+
+  it('reconnects promptly on online and ignores visibility changes', async () => {
+    const events = new EventTarget();
+    const { hub, driver } = setup({ platform: { random: () => 1, events }, retry: { initialDelay: 20_000 } });
+    driver.subscribe('a', () => undefined);
+    await tick(10);
+    events.dispatchEvent(new Event('visibilitychange'));
+    expect(hub.last.closed).toBe(false);
+    hub.last.fail();
+    await tick(10);
+    expect(hub.requests).toHaveLength(1);
+    events.dispatchEvent(new Event('online'));
+    await tick();
+    expect(hub.requests).toHaveLength(2);
+    driver.destroy();
+  });
+});
+
+describe('destroy', () => {
+  it('closes every connection, rejects in-flight publishes with closed and leaves no timer behind', async () => {
+    const { hub, driver } = setup({ heartbeatTimeout: 1000 });
+    hub.onPublish = () => new Promise<Response>(() => undefined);
+    driver.subscribe('a', () => undefined);
+    driver.subscribe('b', () => undefined, { raw: true });
+    await tick(10);
+    const pending = driver.publish('a', 1);
+    await tick();
+    driver.destroy();
+    await expect(pending).rejects.toMatchObject({ code: 'closed' });
+    expect(hub.open).toHaveLength(0);
+    expect(vi.getTimerCount()).toBe(0);
+    expect(driver.getState().status).toBe('closed');
+    expect(() => driver.subscribe('a', () => undefined)).toThrowError(SseError);
+  });
+});
