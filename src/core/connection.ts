@@ -231,7 +231,7 @@ export class Connection {
     }
     if (!response.ok) {
       void response.body?.cancel().catch(() => undefined);
-      if (response.status === 400 && this.#ctx.protocolOption === 'auto' && this.#ctx.protocol() === undefined && protocol === 'v1') {
+      if (response.status === 400 && this.#ctx.protocolOption === 'auto' && protocol === 'v1' && this.#ctx.protocol() !== 'v1') {
         // `auto`: a hub that rejects the v1 parameters may speak the legacy format.
         this.#ctx.setProtocol('legacy');
         void this.#connect();
