@@ -37,6 +37,8 @@ interface Subscription {
 interface Group {
   readonly key: string;
   readonly dedicated: boolean;
+  /** Dedicated to raw subscriptions only. */
+  readonly rawOnly: boolean;
   readonly since: string | undefined;
   readonly subs: Set<Subscription>;
   /** Dedup memory, kept across the connections that replace each other. */
@@ -147,6 +149,7 @@ export class SseDriver {
       group = {
         key,
         dedicated,
+        rawOnly: dedicated && raw,
         since: options.since,
         subs: new Set(),
         seen: new RecentIds(DEDUP_WINDOW),
@@ -282,6 +285,7 @@ export class SseDriver {
       if (group) this.#promote(group, connection);
       this.#updateState();
     },
+    onOpen: (connection: Connection) => this.#connectionGroups.get(connection)?.seen.startReplay(),
     onTimeline: (event: DriverEvent) => this.#emit(event),
     onError: (error: SseError) => this.#reportError(error),
     eventTypes: () => {
@@ -294,10 +298,11 @@ export class SseDriver {
   // ---------------------------------------------------------------- routing
 
   #route(group: Group, connection: Connection, event: RawEvent): void {
-    const envelope = event.type === 'mercure' ? undefined : decodeEnvelope(event.data);
+    // A dedicated raw group takes the wire data as is: no envelope to decode.
+    const envelope = event.type === 'mercure' || group.rawOnly ? undefined : decodeEnvelope(event.data);
     const dedupKey = envelope ? `e:${envelope.id}` : event.id !== '' ? `s:${event.id}` : undefined;
     if (dedupKey !== undefined && !group.seen.add(dedupKey)) return;
-    this.#emit({ type: 'update', connection: connection.name, id: event.id || (envelope?.id ?? ''), eventType: event.type });
+    if (this.#eventListeners.size > 0) this.#emit({ type: 'update', connection: connection.name, id: event.id || (envelope?.id ?? ''), eventType: event.type });
 
     if (envelope) {
       const topics = envelopeTopics(envelope);
@@ -320,7 +325,7 @@ export class SseDriver {
     else if (this.#options.topicOf) topic = this.#options.topicOf(event);
     if (topic === undefined && group.dedicated) {
       // A dedicated connection carries one matcher set: every subscription on it asked for exactly this.
-      const source = connection.matchers.map((m) => m.source).join(' ');
+      const source = connection.source;
       for (const sub of group.subs) {
         if (sub.type !== undefined && sub.type !== event.type) continue;
         if (!sub.raw) {
@@ -332,7 +337,7 @@ export class SseDriver {
       return;
     }
     if (topic === undefined) {
-      this.#unroutable(group, connection.matchers.map((m) => m.source).join(' '), 'An update that was not published through sse-kit arrived on the shared connection and its topic cannot be known.');
+      this.#unroutable(group, connection.source, 'An update that was not published through sse-kit arrived on the shared connection and its topic cannot be known.');
       return;
     }
     let delivered = false;

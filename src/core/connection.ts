@@ -45,6 +45,8 @@ export interface ConnectionContext {
 export interface ConnectionHandlers {
   onEvent(event: RawEvent, connection: Connection): void;
   onChange(connection: Connection): void;
+  /** Called at every healthy open, before the first event of that stream. */
+  onOpen(connection: Connection): void;
   onTimeline(event: DriverEvent): void;
   onError(error: SseError): void;
   /** Event types to listen for (native `EventSource` only delivers types it was asked for). */
@@ -63,6 +65,8 @@ export class Connection {
   readonly name: string;
   /** The matchers this stream carries. */
   readonly matchers: readonly CompiledMatcher[];
+  /** The matcher sources joined by a space (the topic of raw updates whose topic is unknown). */
+  readonly source: string;
   #status: ConnectionStatus = 'idle';
   #lastEventId: string | undefined;
   #retries = 0;
@@ -98,6 +102,7 @@ export class Connection {
     this.#handlers = handlers;
     this.name = name;
     this.matchers = matchers;
+    this.source = matchers.map((m) => m.source).join(' ');
     this.#lastEventId = cursor;
     this.#cursorInQuery = cursorInQuery;
   }
@@ -271,6 +276,7 @@ export class Connection {
       this.#handlers.onTimeline({ type: 'gap', connection: this.name, error: gap });
       this.#handlers.onError(gap);
     }
+    this.#handlers.onOpen(this);
     this.#setStatus('open');
     this.#handlers.onTimeline({ type: 'open', connection: this.name, resumedFrom: cursor });
   }

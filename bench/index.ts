@@ -1,0 +1,17 @@
+/**
+ * `npm run bench`: every client-side benchmark, each printing its figures and its ratios against
+ * the peers measured in the same run. `npm run bench:hub` measures the hub.
+ */
+import { runCoreBench } from './core.js';
+
+const only = process.argv[2];
+const suites: Record<string, () => Promise<void>> = {
+  core: runCoreBench,
+};
+
+for (const [name, run] of Object.entries(suites)) {
+  if (only && only !== name) continue;
+  console.log(`\n=== ${name} ===`);
+  await run();
+}
+process.exit(0);
