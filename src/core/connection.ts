@@ -20,6 +20,7 @@ import type {
   ProtocolOption,
   RawEvent,
 } from './types.js';
+import { Utf8ChunkDecoder } from './utf8.js';
 
 /** What a connection needs from its driver. */
 export interface ConnectionContext {
@@ -283,7 +284,7 @@ export class Connection {
 
   async #read(generation: number, body: ReadableStream<Uint8Array>): Promise<void> {
     const reader = body.getReader();
-    const decoder = new TextDecoder();
+    const decoder = new Utf8ChunkDecoder();
     let failure: SseError | undefined;
     const parser = createParser({
       maxBufferSize: this.#ctx.maxEventSize,
@@ -322,7 +323,7 @@ export class Connection {
         return;
       }
       this.#armWatchdog(generation);
-      parser.feed(decoder.decode(chunk.value, { stream: true }));
+      parser.feed(decoder.decode(chunk.value));
       if (generation !== this.#generation) {
         void reader.cancel().catch(() => undefined);
         return;
