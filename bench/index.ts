@@ -3,10 +3,12 @@
  * the peers measured in the same run. `npm run bench:hub` measures the hub.
  */
 import { runCoreBench } from './core.js';
+import { runReactBench } from './react.js';
 
 const only = process.argv[2];
 const suites: Record<string, () => Promise<void>> = {
   core: runCoreBench,
+  react: runReactBench,
 };
 
 for (const [name, run] of Object.entries(suites)) {

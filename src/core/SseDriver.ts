@@ -92,6 +92,7 @@ export class SseDriver {
   readonly #inflight = new Set<AbortController>();
   readonly #unroutableReported = new Set<string>();
   #destroyed = false;
+  #stateRefreshQueued = false;
 
   /** @param options - see {@link SseDriverOptions}; only `url` is required. */
   constructor(options: SseDriverOptions) {
@@ -278,7 +279,16 @@ export class SseDriver {
   readonly #connectionHandlers = {
     onEvent: (event: RawEvent, connection: Connection) => {
       const group = this.#connectionGroups.get(connection);
-      if (group) this.#route(group, connection, event);
+      if (!group) return;
+      this.#route(group, connection, event);
+      // lastEventId moves with every event: refresh the state once per microtask, not per event.
+      if (!this.#stateRefreshQueued && event.id !== '' && group.key === MAIN) {
+        this.#stateRefreshQueued = true;
+        queueMicrotask(() => {
+          this.#stateRefreshQueued = false;
+          this.#updateState();
+        });
+      }
     },
     onChange: (connection: Connection) => {
       const group = this.#connectionGroups.get(connection);
@@ -490,6 +500,11 @@ export class SseDriver {
     this.#updateState();
     this.#stateListeners.clear();
     this.#eventListeners.clear();
+  }
+
+  /** The platform seams in use (timers, randomness, ids), for layers that schedule work beside the driver. */
+  get platform(): Platform {
+    return this.#platform;
   }
 
   /** Whether {@link SseDriver.destroy} was called. */

@@ -365,7 +365,10 @@ describe('status', () => {
   it('is observable and goes idle → connecting → open → reconnecting → open', async () => {
     const { hub, driver } = setup();
     const seen: string[] = [];
-    const off = driver.subscribeState(() => seen.push(driver.getState().status));
+    const off = driver.subscribeState(() => {
+      const { status } = driver.getState();
+      if (seen.at(-1) !== status) seen.push(status);
+    });
     driver.subscribe('a', () => undefined);
     await tick(10);
     hub.last.push(envelopeEvent('u1', 'a', 1));
@@ -527,5 +530,20 @@ describe('destroy', () => {
     expect(vi.getTimerCount()).toBe(0);
     expect(driver.getState().status).toBe('closed');
     expect(() => driver.subscribe('a', () => undefined)).toThrowError(SseError);
+  });
+});
+
+describe('state follows events', () => {
+  it('updates lastEventId as events arrive, once per burst', async () => {
+    const { hub, driver } = setup();
+    driver.subscribe('a', () => undefined);
+    await tick(10);
+    let notified = 0;
+    driver.subscribeState(() => notified++);
+    hub.last.push(envelopeEvent('u1', 'a', 1) + envelopeEvent('u2', 'a', 2) + envelopeEvent('u3', 'a', 3));
+    await tick();
+    expect(driver.getState().lastEventId).toBe('u3');
+    expect(notified).toBe(1);
+    driver.destroy();
   });
 });

@@ -1,4 +1,4 @@
-import type { HubUpdate } from './types';
+import type { HubUpdate } from './types.js';
 
 /**
  * The last `capacity` updates, oldest first, with lookup by id. Memory stays bounded: the

@@ -1,7 +1,7 @@
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, importSPKI, jwtVerify } from 'jose';
 import type { CryptoKey, JWTPayload, JWTVerifyGetKey, JWTVerifyOptions } from 'jose';
-import { invalidToken } from './errors';
-import type { HubKey, HubKeyAlgorithm } from './types';
+import { invalidToken } from './errors.js';
+import type { HubKey, HubKeyAlgorithm } from './types.js';
 
 /** Options of {@link TokenVerifier}. */
 export interface TokenVerifierOptions {
@@ -19,6 +19,9 @@ interface ResolvedKey {
   readonly key: Uint8Array | CryptoKey | JWTVerifyGetKey;
   readonly algorithms: string[];
 }
+
+/** Verified tokens remembered, so a publisher reusing its token is not re-verified every time. */
+const CACHE_SIZE = 1024;
 
 const ASYMMETRIC_DEFAULTS: HubKeyAlgorithm[] = ['RS256', 'ES256', 'EdDSA'];
 
@@ -55,6 +58,8 @@ async function resolveKey(key: HubKey): Promise<ResolvedKey> {
 export class TokenVerifier {
   readonly #key: Promise<ResolvedKey> | null;
   readonly #options: TokenVerifierOptions;
+  /** Tokens that passed verification, with their claims (oldest evicted first). */
+  readonly #cache = new Map<string, JWTPayload>();
 
   /** @param key - the verification key, or `null` to decode without verifying. */
   constructor(key: HubKey | null, options: TokenVerifierOptions) {
@@ -76,6 +81,13 @@ export class TokenVerifier {
   async verify(token: string): Promise<JWTPayload> {
     const options = this.#options;
     if (this.#key === null) return this.#decode(token);
+    const cached = this.#cache.get(token);
+    if (cached !== undefined) {
+      // Same bytes, same signature check: only the time-dependent claims are checked again.
+      const now = options.now() / 1000;
+      if ((cached.exp === undefined || cached.exp > now) && (cached.nbf === undefined || cached.nbf <= now)) return cached;
+      this.#cache.delete(token);
+    }
     let resolved: ResolvedKey;
     try {
       resolved = await this.#key;
@@ -92,6 +104,8 @@ export class TokenVerifier {
     if (options.audience !== undefined) verifyOptions.audience = typeof options.audience === 'string' ? options.audience : [...options.audience];
     try {
       const { payload } = await jwtVerify(token, resolved.key as Uint8Array, verifyOptions);
+      if (this.#cache.size >= CACHE_SIZE) this.#cache.delete(this.#cache.keys().next().value as string);
+      this.#cache.set(token, payload);
       return payload;
     } catch (error) {
       const e = error as { code?: string; message?: string };

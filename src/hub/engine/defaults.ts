@@ -1,4 +1,4 @@
-import type { HubLimits, HubTimers } from './types';
+import type { HubLimits, HubTimers } from './types.js';
 
 /**
  * The development publisher key of the reference Mercure hub. Tokens signed with it are public

@@ -1,7 +1,7 @@
-import { invalidToken } from './errors';
-import { compileMatcher } from './topicMatcher';
-import type { TopicMatcher } from './topicMatcher';
-import type { MatcherSpec, MatchType } from './types';
+import { invalidToken } from './errors.js';
+import { compileMatcher } from './topicMatcher.js';
+import type { TopicMatcher } from './topicMatcher.js';
+import type { MatcherSpec, MatchType } from './types.js';
 
 /** What a token (or its absence) allows. */
 export interface Grants {

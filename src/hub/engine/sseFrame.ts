@@ -1,4 +1,4 @@
-import type { HubUpdate, SseFrame } from './types';
+import type { HubUpdate, SseFrame } from './types.js';
 
 const encoder = new TextEncoder();
 

@@ -1,7 +1,7 @@
-import { compileUrlPattern } from './urlPattern';
-import type { UrlPatternLike } from './urlPattern';
-import { uriTemplateToRegExp } from './uriTemplate';
-import type { MatcherSpec } from './types';
+import { compileUrlPattern } from './urlPattern.js';
+import type { UrlPatternLike } from './urlPattern.js';
+import { uriTemplateToRegExp } from './uriTemplate.js';
+import type { MatcherSpec } from './types.js';
 
 /** A compiled topic matcher. */
 export interface TopicMatcher {

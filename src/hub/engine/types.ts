@@ -238,7 +238,7 @@ export interface HubStream {
   readonly connection: HubConnectionHandle;
 }
 
-/** What the engine answers to a request; `null` when the path is not the hub's. */
+/** What the engine answers to a request ({@link HubEngine.process} gives `null` for paths that are not the hub's). */
 export type HubResult = HubResponse | HubStream;
 
 /** The front door's handle on one live subscription connection. */

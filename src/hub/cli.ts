@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createHub } from './node/createHub.js';
+import { consoleLogger } from './node/consoleLogger.js';
+import { helpText, optionsFromFlags, parseFlags } from './node/cliOptions.js';
+
+function version(): string {
+  try {
+    const file = resolve(dirname(fileURLToPath(import.meta.url)), '../../package.json');
+    return (JSON.parse(readFileSync(file, 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function main(): Promise<void> {
+  let values;
+  try {
+    values = parseFlags(process.argv.slice(2), process.env);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  if (values['help'] === true) {
+    process.stdout.write(`${helpText()}\n`);
+    return;
+  }
+  if (values['version'] === true) {
+    process.stdout.write(`${version()}\n`);
+    return;
+  }
+  const options = optionsFromFlags(values);
+  const log = values['quiet'] === true ? false : consoleLogger(values['verbose'] === true);
+  const hub = await createHub({ ...options, log });
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) {
+      process.exit(1);
+    }
+    stopping = true;
+    if (log) log.info(`${signal} received, stopping (again to force)`);
+    hub.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`sse-kit-hub: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,600 @@
+import { Connection } from './Connection.js';
+import { assertCorsOptions, corsHeaders } from './cors.js';
+import { DEFAULT_LIMITS, HUB_PATH, globalTimers, randomUrnUuid } from './defaults.js';
+import { Dispatcher } from './Dispatcher.js';
+import { HubError, badRequest, forbidden, missingToken, tooLarge } from './errors.js';
+import { ANONYMOUS_GRANTS, OPEN_GRANTS, grantsFromClaims } from './grants.js';
+import type { Grants } from './grants.js';
+import { HistoryRing } from './HistoryRing.js';
+import { HEARTBEAT_FRAME, createFrame, formatEvent } from './sseFrame.js';
+import { subscriptionTopic, subscriptionsResponse } from './subscriptionsApi.js';
+import { TokenVerifier } from './TokenVerifier.js';
+import { compileMatcher } from './topicMatcher.js';
+import type { TopicMatcher } from './topicMatcher.js';
+import type {
+  ConnectionInfo,
+  DisconnectReason,
+  HubCorsOptions,
+  HubEngineOptions,
+  HubEventMap,
+  HubLimits,
+  HubLogger,
+  HubRequest,
+  HubResponse,
+  HubResult,
+  HubStream,
+  HubTimers,
+  HubUpdate,
+  MatcherSpec,
+  PublishInput,
+} from './types.js';
+import { assertNotReserved, parsePublishFields, parseSubscribeParams } from './validation.js';
+import type { PublishFields } from './validation.js';
+import { webRequest, webResponse } from './webAdapter.js';
+
+const SILENT: HubLogger = { info() {}, warn() {}, error() {} };
+const FORM = 'application/x-www-form-urlencoded';
+const EVENT_STREAM_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'private, no-cache, no-store, must-revalidate, max-age=0',
+  'x-accel-buffering': 'no',
+};
+
+type Listener<K extends keyof HubEventMap> = (event: HubEventMap[K]) => void;
+
+/**
+ * The platform-neutral Mercure hub: matching, dispatch, history, authorization, validation,
+ * subscription events and the subscriptions API. It imports nothing from Node, so the same
+ * engine serves {@link https://mercure.rocks | Mercure} clients from the Node server and from
+ * the in-memory `MockHub`.
+ *
+ * Front doors call {@link HubEngine.handle} (WHATWG `Request` → `Response`) or, to avoid
+ * stream adapters, {@link HubEngine.process} with their own request and sink types.
+ */
+export class HubEngine {
+  readonly #url: string;
+  readonly #origin: string;
+  readonly #path: string;
+  readonly #limits: HubLimits;
+  readonly #legacy: boolean;
+  readonly #strict: boolean;
+  readonly #anonymousSubscribers: boolean;
+  readonly #anonymousPublishers: boolean;
+  readonly #subscriptions: boolean;
+  readonly #heartbeat: number;
+  readonly #lifetime: number;
+  readonly #retryAfter: number;
+  readonly #cookieNames: readonly string[];
+  readonly #cors: HubCorsOptions | false;
+  readonly #audience: readonly string[];
+  readonly #log: HubLogger;
+  readonly #timers: HubTimers;
+  readonly #now: () => number;
+  readonly #randomId: () => string;
+  readonly #publishers: TokenVerifier;
+  readonly #subscribers: TokenVerifier;
+  readonly #history: HistoryRing;
+  readonly #dispatcher = new Dispatcher();
+  readonly #connections = new Set<Connection>();
+  readonly #perClient = new Map<string, number>();
+  readonly #subscriberIds = new Map<string, number>();
+  /** Grants of the claims objects the verifiers cache, so they are parsed once per token. */
+  readonly #grantsByClaims = new WeakMap<object, Grants>();
+  readonly #listeners: { [K in keyof HubEventMap]: Set<Listener<K>> } = {
+    connect: new Set(),
+    disconnect: new Set(),
+    publish: new Set(),
+    reject: new Set(),
+  };
+  #heartbeatTimer: unknown;
+  #lastId: string | undefined;
+  #nextConnection = 1;
+  #closed = false;
+
+  /**
+   * @param options - see {@link HubEngineOptions}; all optional.
+   * @throws Error on an inconsistent configuration (e.g. CORS credentials with `*`).
+   */
+  constructor(options: HubEngineOptions = {}) {
+    const url = new URL(options.url ?? `http://localhost${HUB_PATH}`);
+    this.#url = url.href;
+    this.#origin = url.origin;
+    this.#path = url.pathname.replace(/\/+$/, '') || HUB_PATH;
+    this.#limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.#legacy = options.legacy ?? true;
+    this.#strict = options.strict ?? false;
+    this.#anonymousSubscribers = options.anonymousSubscribers ?? true;
+    const publisherKey = options.publisherKey ?? null;
+    const subscriberKey = options.subscriberKey === undefined ? publisherKey : options.subscriberKey;
+    this.#anonymousPublishers = options.anonymousPublishers ?? publisherKey === null;
+    this.#subscriptions = options.subscriptions ?? false;
+    this.#heartbeat = options.heartbeat ?? 15_000;
+    this.#lifetime = options.connectionLifetime ?? 0;
+    this.#retryAfter = options.retryAfter ?? 5;
+    this.#cookieNames = options.cookieNames ?? ['mercureAuthorization', 'mercureAccessToken'];
+    this.#cors = options.cors ?? false;
+    if (this.#cors !== false) assertCorsOptions(this.#cors);
+    this.#audience = options.audience === undefined ? [] : typeof options.audience === 'string' ? [options.audience] : options.audience;
+    this.#log = options.log === false || options.log === undefined ? SILENT : options.log;
+    this.#timers = options.timers ?? globalTimers;
+    this.#now = options.now ?? (() => Date.now());
+    this.#randomId = options.randomId ?? randomUrnUuid;
+    const verifierOptions = { issuer: options.issuer, audience: options.audience, strict: this.#strict, now: this.#now };
+    this.#publishers = new TokenVerifier(publisherKey, verifierOptions);
+    this.#subscribers = new TokenVerifier(subscriberKey, verifierOptions);
+    this.#history = new HistoryRing(options.history ?? 1000);
+  }
+
+  /** The hub URL (`…/.well-known/mercure`). */
+  get url(): string {
+    return this.#url;
+  }
+
+  /** The resolved limits. */
+  get limits(): HubLimits {
+    return this.#limits;
+  }
+
+  /** Live connections. */
+  get connections(): readonly ConnectionInfo[] {
+    return [...this.#connections].map((c) => c.info);
+  }
+
+  /** Retained updates, oldest first. */
+  get history(): readonly HubUpdate[] {
+    return this.#history.toArray();
+  }
+
+  /** Whether {@link HubEngine.close} was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Listens to hub events.
+   * @returns a function removing the listener.
+   */
+  on<K extends keyof HubEventMap>(event: K, listener: (event: HubEventMap[K]) => void): () => void {
+    const set = this.#listeners[event] as Set<Listener<K>>;
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+    };
+  }
+
+  /**
+   * Serves a WHATWG `Request`: subscriptions as streaming responses, publishes, the
+   * subscriptions API, CORS preflights. Paths outside the hub get 404.
+   * @param context - `clientAddress` keys the per-client connection limit.
+   */
+  async handle(request: Request, context: { readonly clientAddress?: string } = {}): Promise<Response> {
+    const result = await this.process(webRequest(request, context.clientAddress));
+    if (result === null) return new Response('Not found.\n', { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+    return webResponse(result);
+  }
+
+  /**
+   * Serves a request in the engine's own terms.
+   * @returns the response or stream to send, or `null` when the path is not the hub's.
+   */
+  async process(request: HubRequest): Promise<HubResult | null> {
+    const url = new URL(request.url);
+    const path = url.pathname;
+    const subscriptionsPath = `${this.#path}/subscriptions`;
+    let result: HubResult;
+    try {
+      if (path === this.#path) {
+        result = await this.#hubEndpoint(request, url);
+      } else if (this.#subscriptions && (path === subscriptionsPath || path.startsWith(`${subscriptionsPath}/`))) {
+        result = await this.#subscriptionsEndpoint(request, url);
+      } else if (path === `/.well-known/oauth-protected-resource${this.#path}`) {
+        result = this.#metadata();
+      } else {
+        return null;
+      }
+    } catch (error) {
+      result = this.#reject(request, path, error);
+    }
+    const cors = corsHeaders(this.#cors, request.header('origin'), false, null);
+    return Object.keys(cors).length === 0 ? result : { ...result, headers: { ...result.headers, ...cors } };
+  }
+
+  /**
+   * Publishes an update from the server side (no token involved). The same validation as for
+   * HTTP publishes applies.
+   * @returns the update id; a known id is acknowledged without dispatching twice.
+   * @throws HubError 400/403/413 on an invalid update.
+   */
+  publish(input: PublishInput): string {
+    const form = new URLSearchParams();
+    for (const topic of typeof input.topic === 'string' ? [input.topic] : input.topic) form.append('topic', topic);
+    if (input.data !== undefined) form.set('data', input.data);
+    if (input.id !== undefined) form.set('id', input.id);
+    if (input.type !== undefined) form.set('type', input.type);
+    if (input.retry !== undefined) form.set('retry', String(input.retry));
+    if (input.private === true) form.set('private', 'on');
+    const fields = parsePublishFields(form, this.#limits);
+    assertNotReserved(fields.topics, this.#url);
+    return this.#accept(fields);
+  }
+
+  /** Cuts every live connection as a network failure would; clients reconnect and resume. */
+  dropConnections(): void {
+    for (const connection of [...this.#connections]) connection.end('dropped', 'dropped');
+  }
+
+  /** Ends every live connection cleanly and refuses new requests with 503. */
+  close(): void {
+    this.#closed = true;
+    for (const connection of [...this.#connections]) connection.end('shutdown', 'closed');
+    this.#stopHeartbeat();
+  }
+
+  /** Forgets the history (live connections stay). */
+  clearHistory(): void {
+    this.#history.clear();
+    this.#lastId = undefined;
+  }
+
+  // ---------------------------------------------------------------- endpoints
+
+  async #hubEndpoint(request: HubRequest, url: URL): Promise<HubResult> {
+    switch (request.method) {
+      case 'GET':
+      case 'QUERY':
+        return this.#subscribe(request, url);
+      case 'POST':
+        return this.#publishRequest(request, url);
+      case 'OPTIONS':
+        return {
+          kind: 'response',
+          status: 204,
+          headers: { allow: 'GET, POST, QUERY, OPTIONS', ...corsHeaders(this.#cors, request.header('origin'), true, request.header('access-control-request-headers')) },
+          body: '',
+        };
+      default:
+        throw new HubError(405, 'method_not_allowed', `Method ${request.method} is not allowed here.`, { allow: 'GET, POST, QUERY, OPTIONS' });
+    }
+  }
+
+  async #subscribe(request: HubRequest, url: URL): Promise<HubStream> {
+    this.#assertOpen();
+    let params = url.searchParams;
+    if (request.method === 'QUERY') {
+      const body = await request.body(this.#limits.bodyBytes);
+      if (body === null) throw tooLarge(`The request body exceeds ${this.#limits.bodyBytes} bytes.`);
+      if (body !== '') {
+        if (!isForm(request.header('content-type'))) throw badRequest(`A QUERY subscription body must be ${FORM}.`);
+        params = new URLSearchParams([...url.searchParams, ...new URLSearchParams(body)]);
+      }
+    }
+    const parsed = parseSubscribeParams(params, { legacy: this.#legacy, limits: this.#limits });
+    const token = this.#tokenOf(request, params);
+    let grants: Grants = ANONYMOUS_GRANTS;
+    if (token !== undefined) grants = await this.#grants(this.#subscribers, token);
+    else if (!this.#anonymousSubscribers) throw missingToken('This hub requires a token to subscribe.');
+    // Everything below is synchronous: the connection is registered, and its history replayed,
+    // before any other update can be dispatched.
+    this.#assertOpen();
+    const client = grants.sub ?? request.clientAddress ?? 'unknown';
+    const current = this.#perClient.get(client) ?? 0;
+    if (current >= this.#limits.connectionsPerClient) {
+      throw new HubError(429, 'too_many_connections', `Too many connections for this client (at most ${this.#limits.connectionsPerClient}).`, {
+        'retry-after': String(this.#retryAfter),
+      });
+    }
+    const matchers = parsed.matchers.map((spec) => this.#compile(spec));
+    const header = request.header('last-event-id');
+    const cursor = header !== null && header !== '' ? header : parsed.lastEventId;
+    const info: ConnectionInfo = {
+      id: String(this.#nextConnection++),
+      subscriber: this.#subscriberId(grants),
+      matchers: parsed.matchers,
+      anonymous: !grants.authenticated,
+      client,
+      lastEventId: cursor,
+      openedAt: this.#now(),
+    };
+    const connection = new Connection(info, matchers, grants, this.#limits.bufferedBytes, (c, reason) => this.#ended(c, reason));
+    const headers: Record<string, string> = { ...EVENT_STREAM_HEADERS, link: this.#link() };
+    if (cursor !== undefined) {
+      const resumedFrom = this.#replay(connection, cursor);
+      headers['mercure-last-event-id'] = resumedFrom;
+      headers['last-event-id'] = resumedFrom;
+    }
+    this.#perClient.set(client, current + 1);
+    this.#connections.add(connection);
+    this.#dispatcher.add(connection);
+    this.#scheduleExpiry(connection);
+    if (this.#connections.size === 1) this.#startHeartbeat();
+    this.#log.info(`connect #${info.id} subscriber=${info.subscriber} client=${client} ${describeMatchers(info.matchers)}${cursor === undefined ? '' : ` last-event-id=${cursor}`}`);
+    this.#emit('connect', info);
+    if (this.#subscriptions) for (const spec of info.matchers) this.#subscriptionEvent(connection, spec, true);
+    return { kind: 'stream', status: 200, headers, connection };
+  }
+
+  async #publishRequest(request: HubRequest, url: URL): Promise<HubResponse> {
+    this.#assertOpen();
+    const contentType = request.header('content-type');
+    if (contentType !== null && !isForm(contentType)) throw badRequest(`Publish requests must be ${FORM}.`);
+    const body = await request.body(this.#limits.bodyBytes);
+    if (body === null) throw tooLarge(`The request body exceeds ${this.#limits.bodyBytes} bytes.`);
+    const token = this.#tokenOf(request, url.searchParams);
+    let grants: Grants;
+    if (token !== undefined) grants = await this.#grants(this.#publishers, token);
+    else if (this.#anonymousPublishers) grants = OPEN_GRANTS;
+    else throw missingToken('Publishing requires a token.');
+    const fields = parsePublishFields(new URLSearchParams(body), this.#limits);
+    assertNotReserved(fields.topics, this.#url);
+    if (!grants.canPublish(fields.topics)) throw forbidden(`The token does not allow publishing to ${fields.topics.map((t) => `"${t}"`).join(', ')}.`);
+    this.#assertOpen();
+    const id = this.#accept(fields);
+    return { kind: 'response', status: 200, headers: { 'content-type': 'text/plain; charset=utf-8', link: this.#link() }, body: id };
+  }
+
+  async #subscriptionsEndpoint(request: HubRequest, url: URL): Promise<HubResponse> {
+    if (request.method === 'OPTIONS') {
+      return { kind: 'response', status: 204, headers: { allow: 'GET, OPTIONS', ...corsHeaders(this.#cors, request.header('origin'), true, request.header('access-control-request-headers')) }, body: '' };
+    }
+    if (request.method !== 'GET') throw new HubError(405, 'method_not_allowed', `Method ${request.method} is not allowed here.`, { allow: 'GET, OPTIONS' });
+    const path = url.pathname;
+    const token = this.#tokenOf(request, url.searchParams);
+    if (token !== undefined) {
+      const grants = await this.#grants(this.#subscribers, token);
+      if (!grants.canRead([path])) throw forbidden(`The token does not allow reading ${path}.`);
+    } else if (this.#subscribers.verifies) {
+      throw missingToken('The subscriptions API requires a token.');
+    }
+    const documents = [...this.#connections].flatMap((c) => c.info.matchers.map((spec) => this.#subscriptionDocument(c, spec, true)));
+    const body = subscriptionsResponse(path, this.#path, documents, this.#lastId ?? 'earliest');
+    return { kind: 'response', status: 200, headers: { 'content-type': 'application/ld+json', link: this.#link(), 'cache-control': 'must-revalidate' }, body };
+  }
+
+  #metadata(): HubResponse {
+    const body = JSON.stringify({
+      resource: this.#audience[0] ?? this.#url,
+      bearer_methods_supported: ['header', 'query'],
+      mercure_cookie: true,
+      mercure_version: 8,
+    });
+    return { kind: 'response', status: 200, headers: { 'content-type': 'application/json' }, body };
+  }
+
+  // ---------------------------------------------------------------- dispatch
+
+  /** Stores and dispatches a validated update, unless its id is already known. */
+  #accept(fields: PublishFields): string {
+    if (fields.id !== undefined && this.#history.has(fields.id)) {
+      this.#log.debug?.(`publish ${fields.id}: already in history, not dispatched again`);
+      return fields.id;
+    }
+    const update: HubUpdate = {
+      id: fields.id ?? this.#randomId(),
+      topics: fields.topics,
+      data: fields.data,
+      type: fields.type,
+      retry: fields.retry,
+      private: fields.private,
+      publishedAt: this.#now(),
+    };
+    this.#dispatch(update);
+    this.#log.debug?.(`publish ${update.id} topic=${update.topics[0] ?? ''}${update.private ? ' private' : ''}`);
+    return update.id;
+  }
+
+  #dispatch(update: HubUpdate): void {
+    this.#history.push(update);
+    this.#lastId = update.id;
+    const frame = createFrame(formatEvent(update));
+    this.#dispatcher.forEachRecipient(update, (connection) => connection.deliver(frame));
+    this.#emit('publish', update);
+  }
+
+  /**
+   * Queues the history after `cursor` on a new connection.
+   * @returns the `Last-Event-ID` response value: the nearest event at or before the cursor the
+   * subscriber may see, or `earliest`.
+   */
+  #replay(connection: Connection, cursor: string): string {
+    const history = this.#history;
+    let from = -1;
+    let resumedFrom = 'earliest';
+    if (cursor !== 'earliest') {
+      const seq = history.seqOf(cursor);
+      if (seq !== undefined) {
+        from = seq;
+        for (const update of history.backwardFrom(seq, this.#limits.historyScan)) {
+          if (!update.private || connection.grants.canRead(update.topics)) {
+            resumedFrom = update.id;
+            break;
+          }
+        }
+      }
+      // An unknown cursor (evicted, or from before a restart) replays all that is retained.
+    }
+    for (const update of history.after(from)) {
+      const matches = connection.matchers.some((m) => m.wildcard || update.topics.some((t) => m.test(t)));
+      if (matches && (!update.private || connection.grants.canRead(update.topics))) connection.deliver(createFrame(formatEvent(update)));
+    }
+    return resumedFrom;
+  }
+
+  #ended(connection: Connection, reason: DisconnectReason): void {
+    if (!this.#connections.delete(connection)) return;
+    this.#dispatcher.remove(connection);
+    if (connection.expiryTimer !== undefined) this.#timers.clearTimeout(connection.expiryTimer);
+    const { info } = connection;
+    const left = (this.#perClient.get(info.client) ?? 1) - 1;
+    if (left <= 0) this.#perClient.delete(info.client);
+    else this.#perClient.set(info.client, left);
+    const holders = (this.#subscriberIds.get(info.subscriber) ?? 1) - 1;
+    if (holders <= 0) this.#subscriberIds.delete(info.subscriber);
+    else this.#subscriberIds.set(info.subscriber, holders);
+    if (this.#connections.size === 0) this.#stopHeartbeat();
+    this.#log.info(`disconnect #${info.id} subscriber=${info.subscriber} reason=${reason} after ${Math.max(0, Math.round((this.#now() - info.openedAt) / 1000))}s`);
+    this.#emit('disconnect', { ...info, reason });
+    if (this.#subscriptions && !this.#closed) for (const spec of info.matchers) this.#subscriptionEvent(connection, spec, false);
+  }
+
+  #subscriptionDocument(connection: Connection, spec: MatcherSpec, active: boolean) {
+    const id = subscriptionTopic(this.#path, spec, connection.info.subscriber);
+    const payload = connection.grants.payloadFor(spec);
+    return {
+      id,
+      type: 'Subscription' as const,
+      matchType: spec.type,
+      match: spec.match,
+      subscriber: connection.info.subscriber,
+      active,
+      ...(payload === undefined ? {} : { payload }),
+    };
+  }
+
+  #subscriptionEvent(connection: Connection, spec: MatcherSpec, active: boolean): void {
+    const document = this.#subscriptionDocument(connection, spec, active);
+    this.#dispatch({
+      id: this.#randomId(),
+      topics: [document.id],
+      data: JSON.stringify({ '@context': 'https://mercure.rocks/', ...document }),
+      type: 'mercure',
+      retry: undefined,
+      private: true,
+      publishedAt: this.#now(),
+    });
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  #compile(spec: MatcherSpec): TopicMatcher {
+    try {
+      return compileMatcher(spec, this.#url);
+    } catch (error) {
+      throw badRequest(`Invalid topic matcher "${spec.match}": ${(error as Error).message}`);
+    }
+  }
+
+  /** The token by precedence: `Authorization: Bearer`, then `access_token`, then the cookie. */
+  #tokenOf(request: HubRequest, params: URLSearchParams): string | undefined {
+    const authorization = request.header('authorization');
+    if (authorization !== null) {
+      const match = /^Bearer +(\S+)\s*$/i.exec(authorization);
+      if (match?.[1] !== undefined) return match[1];
+    }
+    const query = params.get('access_token');
+    if (query !== null && query !== '') return query;
+    const cookie = request.header('cookie');
+    if (cookie !== null) {
+      const jar = parseCookies(cookie);
+      for (const name of this.#cookieNames) {
+        const value = jar.get(name);
+        if (value !== undefined && value !== '') return value;
+      }
+    }
+    return undefined;
+  }
+
+  async #grants(verifier: TokenVerifier, token: string): Promise<Grants> {
+    const claims = await verifier.verify(token);
+    const known = this.#grantsByClaims.get(claims);
+    if (known !== undefined) return known;
+    const grants = grantsFromClaims(claims, {
+      legacy: this.#legacy,
+      base: this.#url,
+      maxGrants: this.#limits.tokenGrants,
+      maxMatcherLength: this.#limits.matcherLength,
+    });
+    this.#grantsByClaims.set(claims, grants);
+    return grants;
+  }
+
+  #subscriberId(grants: Grants): string {
+    let id = grants.sub ?? this.#randomId();
+    const holders = this.#subscriberIds.get(id) ?? 0;
+    // The same `sub` on several live connections: keep each subscription unique.
+    if (holders > 0) id = `${id}#${this.#nextConnection - 1}`;
+    this.#subscriberIds.set(id, (this.#subscriberIds.get(id) ?? 0) + 1);
+    return id;
+  }
+
+  #scheduleExpiry(connection: Connection): void {
+    const now = this.#now();
+    let deadline = Number.POSITIVE_INFINITY;
+    if (connection.grants.exp !== undefined) deadline = connection.grants.exp * 1000;
+    if (this.#lifetime > 0) deadline = Math.min(deadline, now + this.#lifetime);
+    if (!Number.isFinite(deadline)) return;
+    connection.expiryTimer = this.#timers.setTimeout(() => connection.end('expired', 'closed'), Math.max(0, deadline - now));
+  }
+
+  #startHeartbeat(): void {
+    if (this.#heartbeat <= 0 || this.#heartbeatTimer !== undefined) return;
+    this.#heartbeatTimer = this.#timers.setInterval(() => {
+      for (const connection of [...this.#connections]) connection.deliver(HEARTBEAT_FRAME);
+    }, this.#heartbeat);
+  }
+
+  #stopHeartbeat(): void {
+    if (this.#heartbeatTimer === undefined) return;
+    this.#timers.clearInterval(this.#heartbeatTimer);
+    this.#heartbeatTimer = undefined;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new HubError(503, 'unavailable', 'The hub is shutting down.', { 'retry-after': String(this.#retryAfter) });
+  }
+
+  #link(): string {
+    return `<${this.#url}>; rel="mercure"`;
+  }
+
+  #reject(request: HubRequest, path: string, error: unknown): HubResponse {
+    let hubError: HubError;
+    if (error instanceof HubError) {
+      hubError = error;
+    } else {
+      this.#log.error(`internal error on ${request.method} ${path}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      hubError = new HubError(500, 'unavailable', 'Internal hub error.');
+    }
+    const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8', ...hubError.headers };
+    const metadata = `${this.#origin}/.well-known/oauth-protected-resource${this.#path}`;
+    if (hubError.code === 'missing_token') headers['www-authenticate'] = `Bearer resource_metadata="${metadata}"`;
+    else if (hubError.code === 'invalid_token' || hubError.code === 'insufficient_scope' || hubError.code === 'invalid_request') {
+      headers['www-authenticate'] = `Bearer error="${hubError.code}"`;
+    }
+    const reason = `${hubError.message}${hubError.detail === undefined ? '' : ` (${hubError.detail})`}`;
+    if (hubError.status < 500) {
+      this.#log.warn(`rejected ${request.method} ${path} ${hubError.status}: ${reason} client=${request.clientAddress ?? 'unknown'}`);
+    }
+    this.#emit('reject', { status: hubError.status, reason, method: request.method, path });
+    return { kind: 'response', status: hubError.status, headers, body: `${hubError.message}\n` };
+  }
+
+  #emit<K extends keyof HubEventMap>(event: K, payload: HubEventMap[K]): void {
+    for (const listener of [...(this.#listeners[event] as Set<Listener<K>>)]) {
+      try {
+        listener(payload);
+      } catch (error) {
+        this.#log.error(`a "${event}" listener threw: ${String(error)}`);
+      }
+    }
+  }
+}
+
+function isForm(contentType: string | null): boolean {
+  return contentType !== null && contentType.split(';')[0]?.trim().toLowerCase() === FORM;
+}
+
+function parseCookies(header: string): Map<string, string> {
+  const jar = new Map<string, string>();
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq === -1) continue;
+    const name = part.slice(0, eq).trim();
+    if (!jar.has(name)) jar.set(name, part.slice(eq + 1).trim());
+  }
+  return jar;
+}
+
+function describeMatchers(matchers: readonly MatcherSpec[]): string {
+  const shown = matchers.slice(0, 3).map((m) => `${m.type}:${m.match}`).join(' ');
+  return `matchers=${matchers.length} [${shown}${matchers.length > 3 ? ' …' : ''}]`;
+}

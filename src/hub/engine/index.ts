@@ -1,0 +1,37 @@
+export { HubEngine } from './HubEngine.js';
+export { HubError } from './errors.js';
+export type { HubErrorCode } from './errors.js';
+export { DEV_PUBLISHER_KEY, DEFAULT_LIMITS, HUB_PATH, globalTimers } from './defaults.js';
+export { HistoryRing } from './HistoryRing.js';
+export { compileMatcher } from './topicMatcher.js';
+export type { TopicMatcher } from './topicMatcher.js';
+export { uriTemplateToRegExp } from './uriTemplate.js';
+export { formatEvent, createFrame } from './sseFrame.js';
+export { isReservedTopic } from './validation.js';
+export { encodeVariable, subscriptionTopic } from './subscriptionsApi.js';
+export { readLimited, streamSink, webRequest, webResponse } from './webAdapter.js';
+export type {
+  ConnectionInfo,
+  DisconnectReason,
+  HubConnectionHandle,
+  HubCorsOptions,
+  HubEngineOptions,
+  HubEventMap,
+  HubKey,
+  HubKeyAlgorithm,
+  HubLimits,
+  HubLogger,
+  HubRequest,
+  HubResponse,
+  HubResult,
+  HubSink,
+  HubStream,
+  HubTimers,
+  HubUpdate,
+  MatchType,
+  MatcherSpec,
+  PublishInput,
+  RejectionInfo,
+  SseFrame,
+  SubscriptionDocument,
+} from './types.js';

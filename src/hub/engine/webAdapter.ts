@@ -1,0 +1,81 @@
+import type { HubRequest, HubResult, HubSink } from './types.js';
+
+/**
+ * Reads a body stream as UTF-8 text, stopping at `limit` bytes.
+ * @returns the text, or `null` when the body is larger than `limit`.
+ */
+export async function readLimited(body: ReadableStream<Uint8Array> | null, limit: number): Promise<string | null> {
+  if (body === null) return '';
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let size = 0;
+  let text = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      return null;
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+  return text + decoder.decode();
+}
+
+/** Adapts a WHATWG `Request` to the engine. */
+export function webRequest(request: Request, clientAddress?: string): HubRequest {
+  let consumed = false;
+  return {
+    method: request.method.toUpperCase(),
+    url: request.url,
+    header: (name) => request.headers.get(name),
+    body: (limit) => {
+      if (consumed) return Promise.resolve('');
+      consumed = true;
+      return readLimited(request.body, limit);
+    },
+    ...(clientAddress === undefined ? {} : { clientAddress }),
+  };
+}
+
+/**
+ * A sink writing into a `ReadableStream` controller. `end('dropped')` errors the stream, which a
+ * `fetch` reader sees as a network failure.
+ */
+export function streamSink(controller: ReadableStreamDefaultController<Uint8Array>): HubSink {
+  let open = true;
+  return {
+    write(frame) {
+      if (open) controller.enqueue(frame.bytes);
+    },
+    end(reason) {
+      if (!open) return;
+      open = false;
+      if (reason === 'dropped') controller.error(new TypeError('network error: the hub dropped the connection'));
+      else controller.close();
+    },
+    bufferedBytes: () => Math.max(0, -(controller.desiredSize ?? 0)),
+  };
+}
+
+/** Turns an engine result into a WHATWG `Response` (subscriptions become streaming bodies). */
+export function webResponse(result: HubResult): Response {
+  if (result.kind === 'response') {
+    const nullBody = result.status === 204 || result.status === 304;
+    return new Response(nullBody ? null : result.body, { status: result.status, headers: result.headers });
+  }
+  const { connection } = result;
+  const body = new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        connection.attach(streamSink(controller));
+      },
+      cancel() {
+        connection.close();
+      },
+    },
+    new ByteLengthQueuingStrategy({ highWaterMark: 0 }),
+  );
+  return new Response(body, { status: result.status, headers: result.headers });
+}

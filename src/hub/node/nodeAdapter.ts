@@ -1,0 +1,133 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HubRequest, HubSink, SseFrame } from '../engine/index.js';
+
+/** `setImmediate` as loaded, so fake timers in a test process cannot stall real sockets. */
+const realSetImmediate = globalThis.setImmediate;
+
+const dirty: NodeSink[] = [];
+let flushScheduled = false;
+
+function flushAll(): void {
+  flushScheduled = false;
+  const sinks = dirty.splice(0);
+  for (const sink of sinks) sink.flush();
+}
+
+/**
+ * Writes frames to a `ServerResponse`. Frames dispatched during one turn of the event loop
+ * (several publishes handled in the same I/O phase) are coalesced into one socket write per
+ * connection, flushed in `setImmediate`.
+ */
+export class NodeSink implements HubSink {
+  readonly #res: ServerResponse;
+  #chunks: Uint8Array[] = [];
+  #pendingBytes = 0;
+  #queued = false;
+  #open = true;
+
+  constructor(res: ServerResponse) {
+    this.#res = res;
+  }
+
+  write(frame: SseFrame): void {
+    if (!this.#open) return;
+    const bytes = frame.bytes;
+    this.#chunks.push(bytes);
+    this.#pendingBytes += bytes.byteLength;
+    if (this.#queued) return;
+    this.#queued = true;
+    dirty.push(this);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      realSetImmediate(flushAll);
+    }
+  }
+
+  /** Sends what is pending. */
+  flush(): void {
+    this.#queued = false;
+    const chunks = this.#chunks;
+    if (chunks.length === 0 || !this.#open) return;
+    this.#chunks = [];
+    this.#pendingBytes = 0;
+    this.#res.write(chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks));
+  }
+
+  end(reason: 'closed' | 'dropped'): void {
+    if (!this.#open) return;
+    if (reason === 'closed') {
+      this.flush();
+      this.#open = false;
+      this.#res.end();
+    } else {
+      this.#open = false;
+      this.#chunks = [];
+      this.#res.destroy();
+    }
+  }
+
+  bufferedBytes(): number {
+    return this.#res.writableLength + this.#pendingBytes;
+  }
+}
+
+/** Flushes every pending write now (used at shutdown). */
+export function flushPendingWrites(): void {
+  flushAll();
+}
+
+/**
+ * Reads a request body up to `limit` bytes.
+ * @returns the text, or `null` when it is larger (the rest is discarded and the connection
+ * will be closed after the response).
+ */
+export function readNodeBody(req: IncomingMessage, limit: number): Promise<string | null> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    req.resume();
+    return Promise.resolve(null);
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        done = true;
+        req.off('data', onData);
+        req.resume();
+        resolve(null);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => {
+      if (!done) resolve(chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8'));
+    });
+    req.once('error', (error) => {
+      if (!done) reject(error);
+    });
+  });
+}
+
+/** Adapts a Node request to the engine. `origin` is the hub's public origin. */
+export function nodeRequest(req: IncomingMessage, origin: string): HubRequest {
+  let consumed = false;
+  return {
+    method: (req.method ?? 'GET').toUpperCase(),
+    url: `${origin}${req.url ?? '/'}`,
+    header(name) {
+      const value = req.headers[name];
+      if (value === undefined) return null;
+      return Array.isArray(value) ? value.join(', ') : value;
+    },
+    body(limit) {
+      if (consumed) return Promise.resolve('');
+      consumed = true;
+      return readNodeBody(req, limit);
+    },
+    clientAddress: req.socket.remoteAddress ?? 'unknown',
+  };
+}

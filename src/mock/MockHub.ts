@@ -1,0 +1,361 @@
+import { HubEngine, globalTimers, webRequest } from '../hub/engine/index.js';
+import type { HubConnectionHandle, HubSink, HubTimers, HubUpdate, PublishInput, SseFrame } from '../hub/engine/index.js';
+import type { FailNextOptions, MockHubEventMap, MockHubOptions, MockLatency, MockRequestRecord, MockSubscription } from './types.js';
+
+const DEFAULT_URL = 'https://mock.hub/.well-known/mercure';
+const MAX_RECORDED_REQUESTS = 200;
+
+type FetchInput = RequestInfo | URL;
+
+interface Failure {
+  readonly status: number;
+  remaining: number;
+  readonly options: FailNextOptions;
+}
+
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('The operation was aborted.', 'AbortError');
+}
+
+/**
+ * One streamed subscription of the mock: applies latency (keeping order), holds frames while
+ * the hub is paused, and turns aborts and cuts into stream errors as `fetch` would.
+ */
+class MockStream implements HubSink {
+  readonly #hub: MockHub;
+  readonly #controller: ReadableStreamDefaultController<Uint8Array>;
+  readonly #held: SseFrame[] = [];
+  #lastDue = 0;
+  #open = true;
+  readonly #pending = new Set<unknown>();
+  detach: () => void = () => {};
+
+  constructor(hub: MockHub, controller: ReadableStreamDefaultController<Uint8Array>) {
+    this.#hub = hub;
+    this.#controller = controller;
+  }
+
+  write(frame: SseFrame): void {
+    if (!this.#open) return;
+    if (this.#hub.paused) {
+      this.#held.push(frame);
+      return;
+    }
+    const delay = this.#hub.sampleLatency();
+    const now = Date.now();
+    if (delay <= 0 && this.#pending.size === 0) {
+      this.#controller.enqueue(frame.bytes);
+      return;
+    }
+    const due = Math.max(now + delay, this.#lastDue);
+    this.#lastDue = due;
+    this.#later(() => {
+      if (this.#open) this.#controller.enqueue(frame.bytes);
+    }, due - now);
+  }
+
+  /** Writes what was held during a pause, in order. */
+  flushHeld(): void {
+    const held = this.#held.splice(0);
+    for (const frame of held) this.write(frame);
+  }
+
+  end(reason: 'closed' | 'dropped'): void {
+    if (!this.#open) return;
+    if (reason === 'closed' && this.#pending.size > 0) {
+      this.#later(() => this.end('closed'), Math.max(0, this.#lastDue - Date.now()));
+      return;
+    }
+    this.fail(reason === 'dropped' ? new TypeError('network error: the mock hub dropped the connection') : undefined);
+  }
+
+  /** Ends the body: errors it with `error`, or closes it cleanly without. */
+  fail(error: unknown): void {
+    if (!this.#open) return;
+    this.#open = false;
+    for (const handle of this.#pending) this.#hub.timers.clearTimeout(handle);
+    this.#pending.clear();
+    this.#held.length = 0;
+    this.detach();
+    try {
+      if (error === undefined) this.#controller.close();
+      else this.#controller.error(error);
+    } catch {
+      // Already closed by the reader.
+    }
+  }
+
+  /** Stops without touching the controller (the reader cancelled). */
+  cancelled(): void {
+    this.#open = false;
+    for (const handle of this.#pending) this.#hub.timers.clearTimeout(handle);
+    this.#pending.clear();
+    this.detach();
+  }
+
+  #later(fn: () => void, ms: number): void {
+    const handle = this.#hub.timers.setTimeout(() => {
+      this.#pending.delete(handle);
+      fn();
+    }, ms);
+    this.#pending.add(handle);
+  }
+}
+
+/**
+ * An in-memory Mercure hub behind a `fetch`-compatible function, for stories and tests:
+ * `new SseDriver({ url: hub.url, fetch: hub.fetch })` runs the real driver with no network.
+ * It is the same engine as the Node hub, so it validates, authorizes, resumes and emits
+ * subscription events the same way. Works in browsers, jsdom and Node; deterministic under
+ * fake timers (latency, heartbeats and expirations all go through the injected timers).
+ *
+ * Without keys it is open: anyone publishes, and tokens (when sent) are decoded without
+ * verification so their claims still decide who reads private updates. With
+ * `publisherKey`/`subscriberKey` it verifies tokens with `jose`.
+ */
+export class MockHub {
+  /** The hub URL to give clients. */
+  readonly url: string;
+  /** The engine behind the mock (for advanced inspection). */
+  readonly engine: HubEngine;
+  /** Timers in use (latency, heartbeats). */
+  readonly timers: HubTimers;
+  readonly #streams = new Set<MockStream>();
+  readonly #failures: Failure[] = [];
+  readonly #requests: MockRequestRecord[] = [];
+  readonly #requestListeners = new Set<(record: MockRequestRecord) => void>();
+  readonly #random: () => number;
+  #latency: MockLatency;
+  #paused = false;
+
+  /** @param options - engine options plus `url`, `latency`, `timers`, `random`. */
+  constructor(options: MockHubOptions = {}) {
+    const { latency, random, url, timers, ...engineOptions } = options;
+    this.url = new URL(url ?? DEFAULT_URL).href;
+    this.timers = timers ?? globalTimers;
+    this.#latency = latency ?? 0;
+    this.#random = random ?? Math.random;
+    this.engine = new HubEngine({ ...engineOptions, url: this.url, timers: this.timers });
+  }
+
+  /**
+   * A `fetch`-compatible function serving this hub: subscriptions stream, publishes answer
+   * with the id, other paths 404. Aborting `init.signal` ends the subscription.
+   */
+  readonly fetch = async (input: FetchInput, init?: RequestInit): Promise<Response> => {
+    const signal = init?.signal ?? (typeof Request !== 'undefined' && input instanceof Request ? input.signal : undefined) ?? undefined;
+    if (signal?.aborted) throw abortReason(signal);
+    const request = this.#toRequest(input, init);
+    await this.#wait(signal);
+    const failure = this.#takeFailure(request.method);
+    if (failure !== undefined) return this.#record(request, this.#failureResponse(failure));
+    const result = await this.engine.process(webRequest(request, 'mock'));
+    if (result === null) {
+      return this.#record(request, new Response('Not found.\n', { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' } }));
+    }
+    if (result.kind === 'response') {
+      const nullBody = result.status === 204 || result.status === 304;
+      return this.#record(request, new Response(nullBody ? null : result.body, { status: result.status, headers: result.headers }));
+    }
+    return this.#record(request, this.#streamResponse(result.connection, result.status, result.headers, signal));
+  };
+
+  /** Whether deliveries are held (see {@link MockHub.pause}). */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  /** Number of live subscription connections. */
+  get connections(): number {
+    return this.engine.connections.length;
+  }
+
+  /** Live subscription connections with their matchers. */
+  get subscriptions(): readonly MockSubscription[] {
+    return this.engine.connections;
+  }
+
+  /** Retained updates, oldest first (subscription events included). */
+  get history(): readonly HubUpdate[] {
+    return this.engine.history;
+  }
+
+  /** The last requests served, oldest first (at most 200). */
+  get requests(): readonly MockRequestRecord[] {
+    return [...this.#requests];
+  }
+
+  /**
+   * Publishes from the server side (no token needed), validated like an HTTP publish.
+   * @returns the update id.
+   * @throws HubError on an invalid update.
+   */
+  publish(input: PublishInput): string {
+    return this.engine.publish(input);
+  }
+
+  /** Changes the latency of later responses and deliveries. */
+  setLatency(latency: MockLatency): void {
+    this.#latency = latency;
+  }
+
+  /** Cuts every live subscription as a network failure would: readers reject, clients reconnect. */
+  dropConnections(): void {
+    this.engine.dropConnections();
+  }
+
+  /**
+   * Answers the next request(s) with `status` instead of serving them.
+   * @param options - `count` (default 1), `method` filter, `body`, `headers`, `retryAfter`.
+   */
+  failNext(status: number, options: FailNextOptions = {}): void {
+    this.#failures.push({ status, remaining: options.count ?? 1, options });
+  }
+
+  /** Holds every delivery until {@link MockHub.resume}. Requests are still answered. */
+  pause(): void {
+    this.#paused = true;
+  }
+
+  /** Delivers what was held, in order, and resumes normal delivery. */
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    for (const stream of [...this.#streams]) stream.flushHeld();
+  }
+
+  /**
+   * Listens to hub events: `connect`, `disconnect`, `publish`, `reject`, `request`.
+   * @returns a function removing the listener.
+   */
+  on<K extends keyof MockHubEventMap>(event: K, listener: (event: MockHubEventMap[K]) => void): () => void {
+    if (event === 'request') {
+      const fn = listener as (record: MockRequestRecord) => void;
+      this.#requestListeners.add(fn);
+      return () => {
+        this.#requestListeners.delete(fn);
+      };
+    }
+    return this.engine.on(event as Exclude<K, 'request'>, listener as never);
+  }
+
+  /** Resolves once at least `count` subscription connections are live. */
+  waitForConnections(count = 1): Promise<void> {
+    if (this.connections >= count) return Promise.resolve();
+    return new Promise((resolve) => {
+      const off = this.engine.on('connect', () => {
+        if (this.connections >= count) {
+          off();
+          resolve();
+        }
+      });
+    });
+  }
+
+  /** Ends every connection cleanly, forgets history, pending failures and recorded requests. */
+  reset(): void {
+    this.dropConnections();
+    this.engine.clearHistory();
+    this.#failures.length = 0;
+    this.#requests.length = 0;
+    this.#paused = false;
+  }
+
+  /** Ends every connection cleanly; later requests get 503. */
+  close(): void {
+    this.engine.close();
+  }
+
+  /** Draws one latency value (ms). */
+  sampleLatency(): number {
+    const latency = this.#latency;
+    if (typeof latency === 'number') return latency;
+    const [min, max] = latency;
+    return min + Math.floor(this.#random() * (max - min + 1));
+  }
+
+  #toRequest(input: FetchInput, init: RequestInit | undefined): Request {
+    const isRequest = typeof Request !== 'undefined' && input instanceof Request;
+    const url = new URL(isRequest ? input.url : String(input), this.url).href;
+    // The signal is handled here: jsdom's AbortSignal is not accepted by Node's Request.
+    const { signal: _signal, window: _window, ...rest } = init ?? {};
+    void _signal;
+    void _window;
+    if (isRequest) {
+      return new Request(url, {
+        method: input.method,
+        headers: input.headers,
+        body: input.body,
+        ...({ duplex: 'half' } as object),
+        ...rest,
+      });
+    }
+    return new Request(url, rest);
+  }
+
+  #wait(signal: AbortSignal | undefined): Promise<void> {
+    const delay = this.sampleLatency();
+    if (delay <= 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        this.timers.clearTimeout(handle);
+        reject(abortReason(signal as AbortSignal));
+      };
+      const handle = this.timers.setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, delay);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  #takeFailure(method: string): Failure | undefined {
+    const index = this.#failures.findIndex((f) => f.options.method === undefined || f.options.method.toUpperCase() === method);
+    const failure = this.#failures[index];
+    if (failure === undefined) return undefined;
+    if (--failure.remaining <= 0) this.#failures.splice(index, 1);
+    return failure;
+  }
+
+  #failureResponse(failure: Failure): Response {
+    const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8', ...failure.options.headers };
+    if (failure.options.retryAfter !== undefined) headers['retry-after'] = String(failure.options.retryAfter);
+    if (failure.status === 401 && headers['www-authenticate'] === undefined) headers['www-authenticate'] = 'Bearer';
+    const nullBody = failure.status === 204 || failure.status === 304;
+    return new Response(nullBody ? null : (failure.options.body ?? `Simulated failure (${failure.status}).\n`), { status: failure.status, headers });
+  }
+
+  #streamResponse(connection: HubConnectionHandle, status: number, headers: Readonly<Record<string, string>>, signal: AbortSignal | undefined): Response {
+    let stream: MockStream | undefined;
+    const body = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        const sink = new MockStream(this, controller);
+        stream = sink;
+        this.#streams.add(sink);
+        const onAbort = (): void => {
+          sink.fail(abortReason(signal as AbortSignal));
+          connection.close();
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        sink.detach = () => {
+          this.#streams.delete(sink);
+          signal?.removeEventListener('abort', onAbort);
+        };
+        connection.attach(sink);
+      },
+      cancel: () => {
+        stream?.cancelled();
+        connection.close();
+      },
+    });
+    return new Response(body, { status, headers });
+  }
+
+  #record(request: Request, response: Response): Response {
+    const record: MockRequestRecord = { method: request.method, url: request.url, status: response.status };
+    this.#requests.push(record);
+    if (this.#requests.length > MAX_RECORDED_REQUESTS) this.#requests.shift();
+    for (const listener of [...this.#requestListeners]) listener(record);
+    return response;
+  }
+}

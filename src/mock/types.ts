@@ -1,0 +1,49 @@
+import type { ConnectionInfo, HubEngineOptions, HubEventMap, HubTimers } from '../hub/engine/index.js';
+
+/** Delivery and response delay: fixed milliseconds, or a `[min, max]` range drawn per delivery. */
+export type MockLatency = number | readonly [number, number];
+
+/** Options of {@link MockHub}: the engine options, plus the mock's own. */
+export interface MockHubOptions extends Omit<HubEngineOptions, 'url' | 'timers'> {
+  /** The hub URL clients use. Default `https://mock.hub/.well-known/mercure`. */
+  readonly url?: string;
+  /** Delay of every response and every delivery. Default 0 (synchronous delivery). */
+  readonly latency?: MockLatency;
+  /** Timers for latency, heartbeats and expirations (default: the globals, so `vi.useFakeTimers()` applies). */
+  readonly timers?: HubTimers;
+  /** Random source in [0, 1) for latency ranges (default `Math.random`). */
+  readonly random?: () => number;
+}
+
+/** Options of {@link MockHub.failNext}. */
+export interface FailNextOptions {
+  /** How many requests fail. Default 1. */
+  readonly count?: number;
+  /** Only requests with this method fail (e.g. `POST` for publishes, `GET` for subscriptions). */
+  readonly method?: string;
+  /** Response body. Default a short reason. */
+  readonly body?: string;
+  /** Extra response headers. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** `Retry-After` in seconds (handy with 429 and 503). */
+  readonly retryAfter?: number;
+}
+
+/** A request the mock served, as {@link MockHub.requests} records it. */
+export interface MockRequestRecord {
+  /** HTTP method. */
+  readonly method: string;
+  /** Full URL. */
+  readonly url: string;
+  /** Status answered (200 for subscriptions). */
+  readonly status: number;
+}
+
+/** Events of {@link MockHub.on}: the engine's, plus every served request. */
+export interface MockHubEventMap extends HubEventMap {
+  /** A request was answered. */
+  request: MockRequestRecord;
+}
+
+/** A live subscription connection as {@link MockHub.subscriptions} shows it. */
+export type MockSubscription = ConnectionInfo;

@@ -1,0 +1,245 @@
+import type { SseDriver } from '../core/SseDriver.js';
+import { SseError, SseNetworkError } from '../core/errors.js';
+import type { PublishOptions } from '../core/types.js';
+import type { PublishCallOptions, PublishStatus, UsePublishOptions } from './types.js';
+
+/** The state {@link PublishStore} exposes (`usePublish` adds the functions). */
+export interface PublishSnapshot {
+  readonly status: PublishStatus;
+  readonly error: SseError | undefined;
+  readonly lastId: string | undefined;
+}
+
+/** What may change between renders without a new store. */
+export interface PublishLive {
+  topic: string | readonly string[];
+  defaults: UsePublishOptions;
+}
+
+interface Queued {
+  readonly topic: string | readonly string[];
+  readonly data: unknown;
+  readonly options: PublishOptions;
+  readonly resolve: (id: string) => void;
+  readonly reject: (error: SseError) => void;
+  readonly signal: AbortSignal | undefined;
+  readonly onAbort: () => void;
+}
+
+const DEFAULT_QUEUE_LIMIT = 100;
+
+/** Initial state; also the server snapshot. */
+export const INITIAL_PUBLISH_SNAPSHOT: PublishSnapshot = Object.freeze({ status: 'idle', error: undefined, lastId: undefined });
+
+/**
+ * The publishes of one `usePublish`: their status as a tiny external store, and the optional
+ * offline queue. The queue listens to the driver only while it holds something, sends in order
+ * once the connection is open, and gives each publish its id when queued, so re-sending after a
+ * failed attempt cannot deliver it twice (the driver de-duplicates deliveries by that id).
+ */
+export class PublishStore {
+  /** The driver published through. */
+  readonly driver: SseDriver;
+  readonly #live: { readonly current: PublishLive };
+  readonly #listeners = new Set<() => void>();
+  #snapshot: PublishSnapshot = INITIAL_PUBLISH_SNAPSHOT;
+  #outcome: 'idle' | 'success' | 'error' = 'idle';
+  #inflight = 0;
+  #queue: Queued[] = [];
+  #flushing = false;
+  #offState: (() => void) | undefined;
+
+  /** @param live - topic and defaults, read at each publish. */
+  constructor(driver: SseDriver, live: { readonly current: PublishLive }) {
+    this.driver = driver;
+    this.#live = live;
+  }
+
+  /** `useSyncExternalStore` subscribe. */
+  readonly subscribe = (listener: () => void): (() => void) => {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  };
+
+  /** The current snapshot. */
+  readonly getSnapshot = (): PublishSnapshot => this.#snapshot;
+
+  /** The server snapshot: the initial state. */
+  readonly getServerSnapshot = (): PublishSnapshot => INITIAL_PUBLISH_SNAPSHOT;
+
+  /** Publishes and returns the id; rejects with an {@link SseError}. */
+  readonly publishAsync = (data: unknown, call: PublishCallOptions = {}): Promise<string> => {
+    const { topic, defaults } = this.#live.current;
+    const { queue, queueLimit, signal, ...rest } = { ...defaults, ...call };
+    const options: PublishOptions = rest;
+    if (signal !== undefined) options.signal = signal;
+    if (signal?.aborted) return this.#failEarly(new SseError('aborted', 'The publish was aborted before it was sent.'));
+    const status = this.driver.getState().status;
+    const offline = status === 'reconnecting' || status === 'connecting';
+    if (queue === true && !this.driver.destroyed && (offline || this.#queue.length > 0)) {
+      const limit = queueLimit ?? DEFAULT_QUEUE_LIMIT;
+      if (this.#queue.length >= limit) {
+        return this.#failEarly(
+          new SseNetworkError(`The driver is offline and the publish queue is full (${limit}).`, { hint: 'Raise queueLimit, or publish less while offline.' }),
+        );
+      }
+      return this.#enqueue(topic, data, options, signal);
+    }
+    if (status === 'reconnecting') {
+      return this.#failEarly(
+        new SseNetworkError('The driver is offline (reconnecting to the hub); the publish was not sent.', {
+          hint: 'Retry once the connection is open, or pass { queue: true } to usePublish.',
+        }),
+      );
+    }
+    return this.#send(topic, data, options);
+  };
+
+  /** Publishes; never throws (the outcome lands in the snapshot). */
+  readonly publish = (data: unknown, call?: PublishCallOptions): void => {
+    this.publishAsync(data, call).catch(() => undefined);
+  };
+
+  /** Back to `idle` with no error and no id. */
+  readonly reset = (): void => {
+    this.#outcome = 'idle';
+    this.#update(undefined, undefined);
+  };
+
+  async #send(topic: string | readonly string[], data: unknown, options: PublishOptions): Promise<string> {
+    this.#inflight++;
+    this.#update(this.#snapshot.error, this.#snapshot.lastId);
+    try {
+      const id = await this.driver.publish(topic, data, options);
+      this.#inflight--;
+      this.#outcome = 'success';
+      this.#update(undefined, id);
+      return id;
+    } catch (cause) {
+      this.#inflight--;
+      const error = toSseError(cause);
+      this.#outcome = 'error';
+      this.#update(error, this.#snapshot.lastId);
+      throw error;
+    }
+  }
+
+  #failEarly(error: SseError): Promise<string> {
+    this.#outcome = 'error';
+    this.#update(error, this.#snapshot.lastId);
+    return Promise.reject(error);
+  }
+
+  #enqueue(topic: string | readonly string[], data: unknown, options: PublishOptions, signal: AbortSignal | undefined): Promise<string> {
+    const id = options.id ?? `urn:uuid:${randomUuid()}`;
+    return new Promise<string>((resolve, reject) => {
+      const item: Queued = {
+        topic,
+        data,
+        options: { ...options, id },
+        resolve,
+        reject,
+        signal,
+        onAbort: () => {
+          const index = this.#queue.indexOf(item);
+          if (index === -1) return;
+          this.#queue.splice(index, 1);
+          this.#afterQueueChange();
+          reject(new SseError('aborted', 'The queued publish was aborted before it was sent.'));
+        },
+      };
+      signal?.addEventListener('abort', item.onAbort);
+      this.#queue.push(item);
+      this.#offState ??= this.driver.subscribeState(this.#onDriverState);
+      this.#update(this.#snapshot.error, this.#snapshot.lastId);
+      this.#onDriverState();
+    });
+  }
+
+  readonly #onDriverState = (): void => {
+    const status = this.driver.getState().status;
+    if (status === 'closed' || this.driver.destroyed) {
+      const items = this.#queue;
+      this.#queue = [];
+      for (const item of items) this.#settle(item, new SseError('closed', 'The driver was destroyed before the queued publish was sent.'));
+      this.#afterQueueChange();
+      return;
+    }
+    if (status !== 'reconnecting' && status !== 'connecting') void this.#flush();
+  };
+
+  /** Sends the queue in order while the driver is online; a network failure puts the publish back. */
+  async #flush(): Promise<void> {
+    if (this.#flushing) return;
+    this.#flushing = true;
+    try {
+      while (this.#queue.length > 0) {
+        const status = this.driver.getState().status;
+        if (status === 'reconnecting' || status === 'connecting' || this.driver.destroyed) return;
+        const item = this.#queue[0] as Queued;
+        let id: string;
+        try {
+          id = await this.#send(item.topic, item.data, item.options);
+        } catch (cause) {
+          const error = toSseError(cause);
+          const stillOffline = this.driver.getState().status !== 'open';
+          if (error.code === 'network' && stillOffline && !this.driver.destroyed && this.#queue[0] === item) {
+            // The connection dropped meanwhile: keep the publish (same id) for the next open.
+            this.#update(this.#snapshot.error, this.#snapshot.lastId);
+            return;
+          }
+          this.#remove(item);
+          this.#settle(item, error);
+          continue;
+        }
+        this.#remove(item);
+        item.signal?.removeEventListener('abort', item.onAbort);
+        item.resolve(id);
+      }
+    } finally {
+      this.#flushing = false;
+      this.#afterQueueChange();
+    }
+  }
+
+  #remove(item: Queued): void {
+    const index = this.#queue.indexOf(item);
+    if (index !== -1) this.#queue.splice(index, 1);
+  }
+
+  #settle(item: Queued, error: SseError): void {
+    item.signal?.removeEventListener('abort', item.onAbort);
+    this.#outcome = 'error';
+    this.#update(error, this.#snapshot.lastId);
+    item.reject(error);
+  }
+
+  #afterQueueChange(): void {
+    if (this.#queue.length === 0 && this.#offState) {
+      this.#offState();
+      this.#offState = undefined;
+    }
+    this.#update(this.#snapshot.error, this.#snapshot.lastId);
+  }
+
+  #update(error: SseError | undefined, lastId: string | undefined): void {
+    const status: PublishStatus = this.#inflight > 0 ? 'pending' : this.#queue.length > 0 ? 'queued' : this.#outcome;
+    const prev = this.#snapshot;
+    if (prev.status === status && prev.error === error && prev.lastId === lastId) return;
+    this.#snapshot = { status, error, lastId };
+    for (const listener of [...this.#listeners]) listener();
+  }
+}
+
+function toSseError(cause: unknown): SseError {
+  return cause instanceof SseError ? cause : new SseError('network', 'Publishing failed.', { cause });
+}
+
+function randomUuid(): string {
+  const crypto = globalThis.crypto as Crypto | undefined;
+  if (crypto?.randomUUID) return crypto.randomUUID();
+  const hex = Array.from({ length: 32 }, () => Math.floor(Math.random() * 16).toString(16)).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20)}`;
+}

@@ -1,0 +1,123 @@
+import type { SseDriver } from '../core/SseDriver.js';
+import type { ConnectionStatus, PublishOptions, SseDriverOptions, SseUpdate } from '../core/types.js';
+import type { SseError } from '../core/errors.js';
+import type { ReactNode } from 'react';
+
+/** Props of {@link SseProvider} given a ready driver, which the provider never destroys. */
+export interface SseProviderDriverProps {
+  /** The driver the hooks below use. Its owner destroys it; the provider never does. */
+  driver: SseDriver;
+  /** The tree that uses the driver. */
+  children?: ReactNode;
+}
+
+/**
+ * Props of {@link SseProvider} given driver options: the provider creates one driver when it is
+ * first needed (never during server rendering of a connection) and destroys it when it unmounts.
+ * The options are read once; change the provider's `key` to connect elsewhere. A changed `headers`
+ * value is passed to {@link SseDriver.setHeaders}.
+ */
+export interface SseProviderOptionsProps extends SseDriverOptions {
+  /** Not allowed together with options. */
+  driver?: undefined;
+  /** The tree that uses the driver. */
+  children?: ReactNode;
+}
+
+/** Props of {@link SseProvider}: a ready `driver`, or the options to create one. */
+export type SseProviderProps = SseProviderDriverProps | SseProviderOptionsProps;
+
+/**
+ * How {@link useTopic} turns a payload into the value stored in `events`:
+ * `'json'` (default) keeps enveloped values as they are and parses raw strings as JSON;
+ * `'text'` keeps raw strings and serialises enveloped values that are not strings;
+ * a function receives the payload (the raw string for raw updates) and the whole update.
+ */
+export type TopicParser<T> = 'json' | 'text' | ((data: unknown, update: SseUpdate<unknown>) => T);
+
+/** Options of {@link useTopic}. */
+export interface UseTopicOptions<T = unknown> {
+  /** Only receive updates of this SSE event type. Changing it resubscribes. */
+  type?: string;
+  /** How many updates `events` keeps (default 50); older ones are counted in `dropped`. */
+  buffer?: number;
+  /** How payloads are parsed (default `'json'`). A failure is an `SseParseError` in `error`; the update is skipped. */
+  parse?: TopicParser<T>;
+  /** Replay from this event id, or `'earliest'` for everything the hub keeps. Changing it resubscribes. */
+  since?: string;
+  /** Receive updates not published through sse-kit (raw `data` strings). Changing it resubscribes. */
+  raw?: boolean;
+  /** `false` holds no subscription (status `idle`). Default `true`. Changing it resubscribes. */
+  enabled?: boolean;
+  /** Skip updates published by this client (the same driver). */
+  ignoreSelf?: boolean;
+  /** Called once for every update, in order, as it arrives. A new function never resubscribes. */
+  onEvent?: (update: SseUpdate<T>) => void;
+}
+
+/** What {@link useTopic} returns. */
+export interface UseTopicResult<T = unknown> {
+  /** The latest updates, oldest first, at most `buffer` of them. */
+  readonly events: readonly SseUpdate<T>[];
+  /** The most recent update, or `undefined` before the first one (or after `clear()`). */
+  readonly last: SseUpdate<T> | undefined;
+  /** Status of the driver's connection; `idle` while `enabled` is `false`. */
+  readonly status: ConnectionStatus;
+  /** The subscription's last error (parse, unroutable) until `clear()`, else the driver's error. */
+  readonly error: SseError | undefined;
+  /** How many updates fell off the front of `events` because of `buffer`. */
+  readonly dropped: number;
+  /** Empties `events`, resets `last`, `dropped` and the subscription's own error. Stable. */
+  readonly clear: () => void;
+}
+
+/** Status of the publishes made through one {@link usePublish}. */
+export type PublishStatus = 'idle' | 'queued' | 'pending' | 'success' | 'error';
+
+/** Options of {@link usePublish} (defaults for every publish) and of one publish call. */
+export interface UsePublishOptions extends Omit<PublishOptions, 'signal'> {
+  /**
+   * While the driver is offline (reconnecting, or still connecting), hold publishes and send them
+   * once the connection is open, in order, each with an id fixed when it was queued so that a retry
+   * cannot duplicate it. Default `false`: a publish while the driver is reconnecting fails at once
+   * with a `network` error.
+   */
+  queue?: boolean;
+  /** Most publishes held by the queue (default 100); one more fails at once with `network`. */
+  queueLimit?: number;
+  /** Aborts the publish (or removes it from the queue) with an `aborted` error. */
+  signal?: AbortSignal;
+}
+
+/** Options of one publish call: the hook's defaults, overridden field by field. */
+export type PublishCallOptions = Omit<UsePublishOptions, 'queue' | 'queueLimit'>;
+
+/** What {@link usePublish} returns. */
+export interface UsePublishResult<T = unknown> {
+  /** Publishes `data`; never throws, the outcome lands in `status`, `error` and `lastId`. Stable. */
+  readonly publish: (data: T, options?: PublishCallOptions) => void;
+  /** Publishes `data` and resolves with the update id; rejects with an `SseError`. Stable. */
+  readonly publishAsync: (data: T, options?: PublishCallOptions) => Promise<string>;
+  /** `pending` while a publish is in flight, `queued` while publishes wait for the connection, else the last outcome. */
+  readonly status: PublishStatus;
+  /** Error of the last failed publish, until the next success or `reset()`. */
+  readonly error: SseError | undefined;
+  /** Id of the last successful publish. */
+  readonly lastId: string | undefined;
+  /** Back to `idle` with no error and no id (queued and in-flight publishes continue). Stable. */
+  readonly reset: () => void;
+}
+
+/** What {@link useConnectionStatus} returns. */
+export interface UseConnectionStatusResult {
+  /** Status of the driver's connections. */
+  readonly status: ConnectionStatus;
+  /** Id of the last event received on the shared connection. */
+  readonly lastEventId: string | undefined;
+  /** Consecutive failed attempts since the last healthy open. */
+  readonly retries: number;
+  /** The last connection error, cleared by a healthy open. */
+  readonly error: SseError | undefined;
+  /** Reconnects now, resetting the backoff and lifting a stop caused by 401/403. Stable. */
+  readonly reconnect: () => void;
+}

@@ -1,0 +1,45 @@
+'use client';
+import { useMemo, useState, useSyncExternalStore } from 'react';
+import { PublishStore, type PublishLive } from './PublishStore.js';
+import type { PublishCallOptions, UsePublishOptions, UsePublishResult } from './types.js';
+import { useLatest } from './useLatest.js';
+import { useDriver } from './useSseDriver.js';
+
+/**
+ * Publishes to `topic` (or several topics, canonical first) through the nearest
+ * {@link SseProvider}'s driver. `publish` is stable and never throws — the outcome lands in
+ * `status`, `error` and `lastId`; `publishAsync` returns the promise of the id.
+ *
+ * Offline behaviour: while the driver is reconnecting, a publish fails at once with a `network`
+ * error — unless `queue: true`, which holds publishes (at most `queueLimit`) while the driver is
+ * connecting or reconnecting and sends them in order once the connection is open, each with an id
+ * fixed when queued so that a retry cannot duplicate it.
+ *
+ * ```tsx
+ * const { publish, status } = usePublish<Message>('https://example.com/rooms/1', { queue: true });
+ * <button onClick={() => publish({ text: 'hi' })} disabled={status === 'pending'}>Send</button>
+ * ```
+ * @param topic - read at each publish; changing it never changes `publish`.
+ * @param defaults - options for every publish; one call's options override them field by field.
+ * @throws {SseError} `misuse` outside an `SseProvider`.
+ */
+export function usePublish<T = unknown>(topic: string | readonly string[], defaults: UsePublishOptions = {}): UsePublishResult<T> {
+  const driver = useDriver('usePublish');
+  const live = useLatest<PublishLive>({ topic, defaults });
+  const [store, setStore] = useState(() => new PublishStore(driver, live));
+  let current = store;
+  if (store.driver !== driver) {
+    current = new PublishStore(driver, live);
+    setStore(current);
+  }
+  const snapshot = useSyncExternalStore(current.subscribe, current.getSnapshot, current.getServerSnapshot);
+  return useMemo(
+    () => ({
+      ...snapshot,
+      publish: current.publish as (data: T, options?: PublishCallOptions) => void,
+      publishAsync: current.publishAsync as (data: T, options?: PublishCallOptions) => Promise<string>,
+      reset: current.reset,
+    }),
+    [snapshot, current],
+  );
+}

@@ -1,0 +1,156 @@
+import { describe, expect, it, vi } from 'vitest';
+import { HistoryRing, HubEngine, compileMatcher, formatEvent, isReservedTopic, uriTemplateToRegExp } from '../../src/hub/engine/index.js';
+import type { HubTimers, HubUpdate } from '../../src/hub/engine/index.js';
+
+const update = (id: string, extra: Partial<HubUpdate> = {}): HubUpdate => ({
+  id,
+  topics: ['t'],
+  data: '',
+  type: undefined,
+  retry: undefined,
+  private: false,
+  publishedAt: 0,
+  ...extra,
+});
+
+describe('uriTemplateToRegExp', () => {
+  it.each([
+    ['https://example.com/books/{id}', 'https://example.com/books/1', true],
+    ['https://example.com/books/{id}', 'https://example.com/books/1/reviews', false],
+    ['https://example.com/books/{id}', 'https://example.com/books/', true],
+    ['https://example.com/{+path}', 'https://example.com/a/b/c', true],
+    ['https://example.com/books{/id,rev}', 'https://example.com/books/1/2', true],
+    ['https://example.com/search{?q,page}', 'https://example.com/search?q=a&page=2', true],
+    ['https://example.com/search{?q}', 'https://example.com/search', true],
+    ['https://example.com/a.b/{x}', 'https://example.com/aXb/1', false],
+  ])('%s matches %s: %s', (template, topic, expected) => {
+    expect(uriTemplateToRegExp(template).test(topic)).toBe(expected);
+  });
+
+  it.each(['https://example.com/{id', 'https://example.com/id}', 'https://example.com/{}', 'https://example.com/{a b}'])('refuses %s', (template) => {
+    expect(() => uriTemplateToRegExp(template)).toThrow();
+  });
+});
+
+describe('compileMatcher', () => {
+  const base = 'https://hub.example/.well-known/mercure';
+
+  it('compares exact topics byte for byte, without resolution or normalisation', () => {
+    const m = compileMatcher({ type: 'Exact', match: 'https://example.com/a' }, base);
+    expect(m.exact).toBe('https://example.com/a');
+    expect(m.test('https://example.com/a')).toBe(true);
+    expect(m.test('https://EXAMPLE.com/a')).toBe(false);
+    expect(compileMatcher({ type: 'Exact', match: '/a' }, base).test('https://hub.example/a')).toBe(false);
+  });
+
+  it('resolves relative URL patterns and topics against the hub URL, case-sensitive paths', () => {
+    const m = compileMatcher({ type: 'URLPattern', match: '/rooms/:id' }, base);
+    expect(m.test('https://hub.example/rooms/1')).toBe(true);
+    expect(m.test('/rooms/2')).toBe(true);
+    expect(m.test('https://hub.example/Rooms/1')).toBe(false);
+    expect(m.test('https://other.example/rooms/1')).toBe(false);
+  });
+
+  it('treats * as the wildcard whatever the type', () => {
+    for (const type of ['Exact', 'URLPattern', 'URITemplate'] as const) expect(compileMatcher({ type, match: '*' }, base).wildcard).toBe(true);
+  });
+
+  it('refuses costly URL patterns', () => {
+    expect(() => compileMatcher({ type: 'URLPattern', match: 'https://example.com/:id(\\d+)' }, base)).toThrow(/regular-expression/);
+    const many = `https://example.com/${Array.from({ length: 17 }, (_, i) => `:p${i}`).join('/')}`;
+    expect(() => compileMatcher({ type: 'URLPattern', match: many }, base)).toThrow(/more than 16/);
+  });
+});
+
+describe('HistoryRing', () => {
+  it('keeps the last updates in order, finds them by id and forgets the oldest', () => {
+    const ring = new HistoryRing(3);
+    for (const id of ['a', 'b', 'c', 'd']) ring.push(update(id));
+    expect(ring.toArray().map((u) => u.id)).toEqual(['b', 'c', 'd']);
+    expect(ring.has('a')).toBe(false);
+    expect([...ring.after(ring.seqOf('b')!)].map((u) => u.id)).toEqual(['c', 'd']);
+    expect([...ring.backwardFrom(ring.seqOf('d')!, 2)].map((u) => u.id)).toEqual(['d', 'c']);
+    expect(ring.lastId).toBe('d');
+    ring.clear();
+    expect(ring.size).toBe(0);
+  });
+
+  it('keeps nothing with capacity 0', () => {
+    const ring = new HistoryRing(0);
+    ring.push(update('a'));
+    expect(ring.has('a')).toBe(false);
+    expect(ring.toArray()).toEqual([]);
+  });
+});
+
+describe('formatEvent', () => {
+  it('writes id, event, retry and one data line per line', () => {
+    expect(formatEvent(update('1', { type: 'x', retry: 10, data: 'a\r\nb\rc\n\nd' }))).toBe('id: 1\nevent: x\nretry: 10\ndata: a\ndata: b\ndata: c\ndata: \ndata: d\n\n');
+    expect(formatEvent(update('2'))).toBe('id: 2\ndata: \n\n');
+  });
+});
+
+describe('isReservedTopic', () => {
+  const hub = 'https://hub.example/.well-known/mercure';
+  it.each([
+    ['/.well-known/mercure', true],
+    ['/.well-known/mercure/subscriptions', true],
+    ['https://any.example/.well-known/mercure/x', true],
+    ['mercure/x', true],
+    ['/.well-known/mercure-not', false],
+    ['https://example.com/books/1', false],
+    ['chat', false],
+  ])('%s → %s', (topic, expected) => {
+    expect(isReservedTopic(topic, hub)).toBe(expected);
+  });
+});
+
+describe('HubEngine', () => {
+  function fakeTimers(): HubTimers & { run(): void; intervals: number } {
+    const fns = new Map<number, () => void>();
+    let next = 0;
+    return {
+      setTimeout: (fn) => (fns.set(++next, fn), next),
+      clearTimeout: (h) => void fns.delete(h as number),
+      setInterval: (fn) => (fns.set(++next, fn), next),
+      clearInterval: (h) => void fns.delete(h as number),
+      run: () => [...fns.values()].forEach((fn) => fn()),
+      get intervals() {
+        return fns.size;
+      },
+    };
+  }
+
+  it('runs its heartbeat on the injected timers only while someone is connected', async () => {
+    const timers = fakeTimers();
+    const engine = new HubEngine({ timers, heartbeat: 1000 });
+    const res = await engine.handle(new Request(`${engine.url}?match=a`));
+    expect(timers.intervals).toBe(1);
+    const reader = res.body!.getReader();
+    timers.run();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe(':\n\n');
+    await reader.cancel();
+    expect(timers.intervals).toBe(0);
+  });
+
+  it('uses the injected id generator and clock', async () => {
+    const engine = new HubEngine({ randomId: () => 'urn:test:1', now: () => 42 });
+    expect(engine.publish({ topic: 'a' })).toBe('urn:test:1');
+    expect(engine.history[0]?.publishedAt).toBe(42);
+  });
+
+  it('reports a listener that throws to the log instead of failing the publish', () => {
+    const error = vi.fn();
+    const engine = new HubEngine({ log: { info() {}, warn() {}, error } });
+    engine.on('publish', () => {
+      throw new Error('boom');
+    });
+    expect(() => engine.publish({ topic: 'a' })).not.toThrow();
+    expect(error).toHaveBeenCalledWith(expect.stringContaining('boom'));
+  });
+
+  it('returns 404 for paths that are not the hub', async () => {
+    const engine = new HubEngine();
+    expect((await engine.handle(new Request('http://localhost/other'))).status).toBe(404);
+  });
+});

@@ -1,0 +1,544 @@
+import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { HubEngineOptions } from '../../src/hub/engine/index.js';
+import { DEV_PUBLISHER_KEY } from '../../src/hub/engine/index.js';
+import { SEED_TOKEN, TEST_KEY, openStream, publish, sign, subscribeUrl, v1Claims } from './helpers.js';
+import type { FetchFn, TestStream } from './helpers.js';
+
+/** A started hub under test. */
+export interface HubUnderTest {
+  readonly url: string;
+  readonly fetch: FetchFn;
+  close(): Promise<void>;
+}
+
+/** Starts a hub with engine options (`url`, `timers` and `log` are the factory's business). */
+export type HubFactory = (options: Omit<HubEngineOptions, 'url' | 'timers' | 'log'>) => Promise<HubUnderTest>;
+
+const BOOK = 'https://example.com/books/1';
+
+/**
+ * The protocol rules every front door must honour. Runs against MockHub (in-memory fetch) and
+ * against the Node hub (real HTTP on loopback): one suite, two hubs.
+ */
+export function describeHubProtocol(name: string, factory: HubFactory): void {
+  describe(`${name}: Mercure protocol`, () => {
+    const cleanups: (() => unknown)[] = [];
+    afterEach(async () => {
+      for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    });
+
+    async function start(options: Omit<HubEngineOptions, 'url' | 'timers' | 'log'> = {}): Promise<HubUnderTest> {
+      const hub = await factory({ publisherKey: TEST_KEY, ...options });
+      cleanups.push(() => hub.close());
+      return hub;
+    }
+
+    async function subscribe(hub: HubUnderTest, params: readonly (readonly [string, string])[], init: RequestInit = {}): Promise<TestStream> {
+      const stream = await openStream(hub.fetch, subscribeUrl(hub.url, params), init);
+      cleanups.push(() => stream.close());
+      return stream;
+    }
+
+    let publisher: string | undefined;
+    const pub = async (hub: HubUnderTest, fields: readonly (readonly [string, string])[], token?: string): Promise<Response> =>
+      publish(hub.fetch, hub.url, fields, token ?? (publisher ??= await sign(v1Claims([{ actions: ['publish'], topics: ['*'] }]))));
+
+    /** Publishes a sentinel and waits for it, proving nothing else is in flight before it. */
+    async function sentinel(hub: HubUnderTest, stream: TestStream, topic: string): Promise<void> {
+      const res = await pub(hub, [['topic', topic], ['data', 'sentinel']]);
+      const id = await res.text();
+      await stream.waitFor((e) => e.id === id);
+    }
+
+    describe('publishing', () => {
+      it('answers 200 text/plain with the id, and delivers type message, the id and the data', async () => {
+        const hub = await start();
+        const stream = await subscribe(hub, [['match', BOOK]]);
+        const res = await pub(hub, [['topic', BOOK], ['data', '{"title":"Dune"}']]);
+        expect(res.status).toBe(200);
+        expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+        const id = await res.text();
+        expect(id).toMatch(/^urn:uuid:[0-9a-f-]{36}$/);
+        const event = await stream.next();
+        expect(event).toMatchObject({ id, data: '{"title":"Dune"}', event: undefined });
+      });
+
+      it('uses a custom id, type and retry, and keeps multi-line data byte-identical', async () => {
+        const hub = await start();
+        const stream = await subscribe(hub, [['match', BOOK]]);
+        const data = 'line one\n\n  indented\nlast:';
+        const res = await pub(hub, [['topic', BOOK], ['data', data], ['id', 'urn:book:1:v2'], ['type', 'book-updated'], ['retry', '2500']]);
+        expect(await res.text()).toBe('urn:book:1:v2');
+        const event = await stream.next();
+        expect(event).toMatchObject({ id: 'urn:book:1:v2', event: 'book-updated', data });
+      });
+
+      it('cannot be used to inject SSE fields through the data', async () => {
+        const hub = await start();
+        const stream = await subscribe(hub, [['match', BOOK]]);
+        const data = 'x\n\nid: forged\nevent: forged\r\ndata: forged\rretry: 1';
+        const id = await (await pub(hub, [['topic', BOOK], ['data', data], ['id', 'real']])).text();
+        await sentinel(hub, stream, BOOK);
+        expect(stream.events).toHaveLength(2);
+        expect(stream.events[0]).toMatchObject({ id, event: undefined, data: 'x\n\nid: forged\nevent: forged\ndata: forged\nretry: 1' });
+      });
+
+      it('does not dispatch an id twice: a retried publish is idempotent', async () => {
+        const hub = await start();
+        const stream = await subscribe(hub, [['match', BOOK]]);
+        for (let i = 0; i < 2; i++) {
+          const res = await pub(hub, [['topic', BOOK], ['data', 'once'], ['id', 'retried-id']]);
+          expect(res.status).toBe(200);
+          expect(await res.text()).toBe('retried-id');
+        }
+        await sentinel(hub, stream, BOOK);
+        expect(stream.events.map((e) => e.id)).toEqual(['retried-id', expect.stringMatching(/^urn:uuid:/)]);
+      });
+
+      it('delivers an update once to a subscriber matching its canonical topic and its alternates', async () => {
+        const hub = await start();
+        const both = await subscribe(hub, [['match', BOOK], ['match', 'urn:alt']]);
+        const alternate = await subscribe(hub, [['match', 'urn:alt']]);
+        const id = await (await pub(hub, [['topic', BOOK], ['topic', 'urn:alt'], ['data', 'a']])).text();
+        await sentinel(hub, both, BOOK);
+        expect(both.events.filter((e) => e.id === id)).toHaveLength(1);
+        expect((await alternate.next()).id).toBe(id);
+      });
+
+      it.each([
+        ['a missing topic', [['data', 'x']], 400],
+        ['an empty topic', [['topic', '']], 400],
+        ['the topic *', [['topic', '*']], 400],
+        ['a topic with control characters', [['topic', 'a\u0007b']], 400],
+        ['an id starting with #', [['topic', BOOK], ['id', '#1']], 400],
+        ['an id with a line feed', [['topic', BOOK], ['id', 'a\nid: b']], 400],
+        ['an id with a carriage return', [['topic', BOOK], ['id', 'a\rb']], 400],
+        ['an id with NUL', [['topic', BOOK], ['id', 'a\u0000b']], 400],
+        ['a type with a line feed', [['topic', BOOK], ['type', 'a\ndata: x']], 400],
+        ['the reserved type mercure', [['topic', BOOK], ['type', 'mercure']], 400],
+        ['a non-numeric retry', [['topic', BOOK], ['retry', '10s']], 400],
+        ['a negative retry', [['topic', BOOK], ['retry', '-1']], 400],
+        ['a relative topic in the hub namespace', [['topic', '/.well-known/mercure/subscriptions/Exact/x/y']], 403],
+        ['an absolute topic in the hub namespace', [['topic', 'https://elsewhere.example/.well-known/mercure/subscriptions/x']], 403],
+        ['a percent-encoded topic in the hub namespace', [['topic', '/.well-known/%6Dercure/x']], 403],
+        ['an alternate topic in the hub namespace', [['topic', BOOK], ['topic', '/.well-known/mercure']], 403],
+      ] as const)('refuses %s', async (_label, fields, status) => {
+        const hub = await start();
+        const stream = await subscribe(hub, [['match', '*']]);
+        const res = await pub(hub, fields);
+        expect(res.status).toBe(status);
+        if (status === 400) expect(res.headers.get('www-authenticate')).toBe('Bearer error="invalid_request"');
+        if (status === 403) expect(res.headers.get('www-authenticate')).toBe('Bearer error="insufficient_scope"');
+        await sentinel(hub, stream, BOOK);
+        expect(stream.events).toHaveLength(1);
+      });
+
+      it('refuses a body that is not form-encoded (400)', async () => {
+        const hub = await start();
+        const token = await sign(v1Claims([{ actions: ['publish'], topics: ['*'] }]));
+        const res = await hub.fetch(hub.url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"topic":"x"}' });
+        expect(res.status).toBe(400);
+      });
+
+      it('enforces the body size (413), the field length (413) and the topics per update (400)', async () => {
+        const hub = await start({ limits: { bodyBytes: 2000, fieldLength: 100, topicsPerPublish: 3 } });
+        expect((await pub(hub, [['topic', BOOK], ['data', 'x'.repeat(2100)]])).status).toBe(413);
+        expect((await pub(hub, [['topic', BOOK], ['data', 'x'.repeat(1500)]])).status).toBe(200);
+        expect((await pub(hub, [['topic', `${BOOK}/${'y'.repeat(100)}`]])).status).toBe(413);
+        expect((await pub(hub, [['topic', BOOK], ['id', 'i'.repeat(101)]])).status).toBe(413);
+        expect((await pub(hub, [['topic', 'a'], ['topic', 'b'], ['topic', 'c'], ['topic', 'd']])).status).toBe(400);
+        expect((await pub(hub, [['topic', 'a'], ['topic', 'b'], ['topic', 'c']])).status).toBe(200);
+      });
+    });
+
+    describe('matching', () => {
+      it('routes raw strings, URIs, URL patterns, legacy URI templates and * — and nothing else', async () => {
+        const hub = await start();
+        const end = ['match', 'end'] as const;
+        const raw = await subscribe(hub, [['match', 'chat'], end]);
+        const several = await subscribe(hub, [['match', 'chat'], ['matchExact', BOOK], ['match_urlpattern', 'https://example.com/authors/:id'], end]);
+        const pattern = await subscribe(hub, [['matchURLPattern', 'https://example.com/books/:id'], end]);
+        const template = await subscribe(hub, [['topic', 'https://example.com/books/{id}'], end]);
+        const all = await subscribe(hub, [['match', '*']]);
+        const topics = ['chat', 'Chat', BOOK, 'https://example.com/books/1/reviews', 'https://example.com/authors/7', 'https://example.com/books/2'];
+        const ids: Record<string, string> = {};
+        for (const topic of topics) ids[topic] = await (await pub(hub, [['topic', topic], ['data', topic]])).text();
+        for (const stream of [raw, several, pattern, template, all]) await sentinel(hub, stream, 'end');
+        const got = (stream: TestStream): string[] => stream.events.filter((e) => e.data !== 'sentinel').map((e) => e.data);
+        expect(got(raw)).toEqual(['chat']);
+        expect(got(several)).toEqual(['chat', BOOK, 'https://example.com/authors/7']);
+        expect(got(pattern)).toEqual([BOOK, 'https://example.com/books/2']);
+        expect(got(template)).toEqual([BOOK, 'https://example.com/books/2']);
+        expect(got(all)).toEqual(topics);
+      });
+
+      it('resolves relative URL patterns against the hub URL', async () => {
+        const hub = await start();
+        const stream = await subscribe(hub, [['matchURLPattern', '/rooms/:room']]);
+        const origin = new URL(hub.url).origin;
+        const id = await (await pub(hub, [['topic', `${origin}/rooms/42`]])).text();
+        expect((await stream.next()).id).toBe(id);
+      });
+
+      it.each([
+        ['an unknown match parameter', [['matchFoo', 'x']]],
+        ['a match parameter in another case', [['MATCHEXACT', 'x']]],
+        ['a match-prefixed parameter', [['matches', 'x']]],
+        ['no matcher at all', [['foo', 'bar']]],
+        ['an empty matcher', [['match', '']]],
+        ['a matcher with control characters', [['match', 'a\u0001']]],
+        ['a matcher with a C1 control character', [['match', 'a\u0085']]],
+        ['an invalid URL pattern', [['matchURLPattern', 'https://example.com/{']]],
+        ['a URL pattern with a regular-expression group', [['matchURLPattern', 'https://example.com/(a+)+']]],
+        ['a malformed URI template', [['topic', 'https://example.com/{id']]],
+        ['too many matchers', Array.from({ length: 6 }, (_, i) => ['match', `t${i}`] as const)],
+        ['a matcher that is too long', [['match', 'x'.repeat(300)]]],
+      ] as const)('refuses a subscription with %s (400)', async (_label, params) => {
+        const hub = await start({ limits: { matchersPerSubscription: 5, matcherLength: 256 } });
+        const res = await hub.fetch(subscribeUrl(hub.url, params));
+        expect(res.status).toBe(400);
+        expect(res.headers.get('www-authenticate')).toBe('Bearer error="invalid_request"');
+        await res.body?.cancel();
+      });
+
+      it('accepts a subscription by QUERY with a form body', async () => {
+        const hub = await start();
+        const stream = await openStream(hub.fetch, hub.url, {
+          method: 'QUERY',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams([['match', 'q1'], ['match_urlpattern', 'https://example.com/q/:id']]).toString(),
+        });
+        cleanups.push(() => stream.close());
+        const a = await (await pub(hub, [['topic', 'q1']])).text();
+        const b = await (await pub(hub, [['topic', 'https://example.com/q/3']])).text();
+        expect([(await stream.next()).id, (await stream.next()).id]).toEqual([a, b]);
+      });
+    });
+
+    describe('private updates', () => {
+      it('reach only subscribers whose token grants subscribe on the topic (v1 and legacy claims)', async () => {
+        const hub = await start();
+        const anonymous = await subscribe(hub, [['match', BOOK]]);
+        const v1 = await subscribe(hub, [['match', BOOK]], { headers: { authorization: `Bearer ${await sign(v1Claims([{ actions: ['subscribe'], topics: [BOOK] }]))}` } });
+        const pattern = await subscribe(hub, [['match', BOOK]], {
+          headers: { authorization: `Bearer ${await sign(v1Claims([{ actions: ['subscribe'], topics: [{ match: 'https://example.com/books/:id', matchType: 'URLPattern' }] }]))}` },
+        });
+        const legacy = await subscribe(hub, [['match', BOOK]], { headers: { authorization: `Bearer ${await sign({ mercure: { subscribe: ['https://example.com/books/{id}'] } })}` } });
+        const other = await subscribe(hub, [['match', BOOK]], { headers: { authorization: `Bearer ${await sign(v1Claims([{ actions: ['subscribe'], topics: ['https://example.com/books/2'] }]))}` } });
+        const publishOnly = await subscribe(hub, [['match', BOOK]], { headers: { authorization: `Bearer ${await sign(v1Claims([{ actions: ['publish'], topics: ['*'] }]))}` } });
+        const id = await (await pub(hub, [['topic', BOOK], ['data', 'secret'], ['private', '']])).text();
+        for (const stream of [v1, pattern, legacy]) expect((await stream.next()).id).toBe(id);
+        const last = await (await pub(hub, [['topic', BOOK], ['data', 'sentinel']])).text();
+        for (const stream of [anonymous, other, publishOnly]) {
+          await stream.waitFor((e) => e.id === last);
+          expect(stream.events.map((e) => e.data)).toEqual(['sentinel']);
+        }
+      });
+
+      it('reads the token from the Authorization header, then access_token, then the cookie', async () => {
+        const hub = await start();
+        const reader = await sign(v1Claims([{ actions: ['subscribe'], topics: [BOOK] }]));
+        const viaQuery = await subscribe(hub, [['match', BOOK], ['access_token', reader]]);
+        const viaCookie = await subscribe(hub, [['match', BOOK]], { headers: { cookie: `other=1; mercureAuthorization=${reader}` } });
+        const headerWins = await subscribe(hub, [['match', BOOK], ['access_token', reader]], { headers: { authorization: `Bearer ${await sign(v1Claims([{ actions: ['subscribe'], topics: ['nope'] }]))}` } });
+        const id = await (await pub(hub, [['topic', BOOK], ['private', 'on']])).text();
+        expect((await viaQuery.next()).id).toBe(id);
+        expect((await viaCookie.next()).id).toBe(id);
+        await sentinel(hub, headerWins, BOOK);
+        expect(headerWins.events.map((e) => e.data)).toEqual(['sentinel']);
+      });
+    });
+
+    describe('resumption', () => {
+      async function seeded(hub: HubUnderTest): Promise<string[]> {
+        const ids: string[] = [];
+        for (let i = 1; i <= 4; i++) ids.push(await (await pub(hub, [['topic', i === 3 ? 'other' : BOOK], ['data', `u${i}`], ['id', `id-${i}`]])).text());
+        return ids;
+      }
+
+      it('replays what follows the Last-Event-ID header and answers Mercure-Last-Event-ID and Last-Event-ID', async () => {
+        const hub = await start();
+        await seeded(hub);
+        const stream = await subscribe(hub, [['match', BOOK]], { headers: { 'last-event-id': 'id-1' } });
+        expect(stream.response.headers.get('mercure-last-event-id')).toBe('id-1');
+        expect(stream.response.headers.get('last-event-id')).toBe('id-1');
+        const live = await (await pub(hub, [['topic', BOOK], ['data', 'live']])).text();
+        await stream.waitFor((e) => e.id === live);
+        expect(stream.events.map((e) => e.data)).toEqual(['u2', 'u4', 'live']);
+      });
+
+      it.each(['last_event_id', 'lastEventID'])('accepts the cursor as the %s query parameter', async (param) => {
+        const hub = await start();
+        await seeded(hub);
+        const stream = await subscribe(hub, [['match', BOOK], [param, 'id-2']]);
+        expect(stream.response.headers.get('mercure-last-event-id')).toBe('id-2');
+        expect((await stream.next()).data).toBe('u4');
+      });
+
+      it('prefers the header over the query parameter', async () => {
+        const hub = await start();
+        await seeded(hub);
+        const stream = await subscribe(hub, [['match', BOOK], ['last_event_id', 'id-1']], { headers: { 'last-event-id': 'id-2' } });
+        expect(stream.response.headers.get('mercure-last-event-id')).toBe('id-2');
+        expect((await stream.next()).data).toBe('u4');
+      });
+
+      it('replays everything for earliest', async () => {
+        const hub = await start();
+        await seeded(hub);
+        const stream = await subscribe(hub, [['match', BOOK], ['last_event_id', 'earliest']]);
+        expect(stream.response.headers.get('mercure-last-event-id')).toBe('earliest');
+        await stream.waitFor((e) => e.data === 'u4');
+        expect(stream.events.map((e) => e.data)).toEqual(['u1', 'u2', 'u4']);
+      });
+
+      it('answers earliest and replays what is retained for a cursor it no longer has', async () => {
+        const hub = await start({ history: 2 });
+        await seeded(hub);
+        const stream = await subscribe(hub, [['match', BOOK]], { headers: { 'last-event-id': 'id-1' } });
+        expect(stream.response.headers.get('mercure-last-event-id')).toBe('earliest');
+        expect((await stream.next()).data).toBe('u4');
+      });
+
+      it('answers earliest and replays nothing without history', async () => {
+        const hub = await start({ history: 0 });
+        await seeded(hub);
+        const stream = await subscribe(hub, [['match', BOOK]], { headers: { 'last-event-id': 'id-1' } });
+        expect(stream.response.headers.get('mercure-last-event-id')).toBe('earliest');
+        await sentinel(hub, stream, BOOK);
+        expect(stream.events.map((e) => e.data)).toEqual(['sentinel']);
+      });
+
+      it('sends no cursor header when none was asked for', async () => {
+        const hub = await start();
+        const stream = await subscribe(hub, [['match', BOOK]]);
+        expect(stream.response.headers.get('mercure-last-event-id')).toBeNull();
+      });
+
+      it('does not replay private updates to unauthorized subscribers, nor disclose their ids', async () => {
+        const hub = await start();
+        await pub(hub, [['topic', BOOK], ['data', 'public'], ['id', 'p1']]);
+        await pub(hub, [['topic', BOOK], ['data', 'secret'], ['id', 's1'], ['private', 'on']]);
+        await pub(hub, [['topic', BOOK], ['data', 'public 2'], ['id', 'p2']]);
+        const anonymous = await subscribe(hub, [['match', BOOK]], { headers: { 'last-event-id': 's1' } });
+        expect(anonymous.response.headers.get('mercure-last-event-id')).toBe('p1');
+        const everything = await subscribe(hub, [['match', BOOK], ['last_event_id', 'earliest']]);
+        await everything.waitFor((e) => e.id === 'p2');
+        expect(everything.events.map((e) => e.id)).toEqual(['p1', 'p2']);
+        const reader = await sign(v1Claims([{ actions: ['subscribe'], topics: [BOOK] }]));
+        const authorized = await subscribe(hub, [['match', BOOK], ['last_event_id', 'earliest']], { headers: { authorization: `Bearer ${reader}` } });
+        await authorized.waitFor((e) => e.id === 'p2');
+        expect(authorized.events.map((e) => e.id)).toEqual(['p1', 's1', 'p2']);
+      });
+    });
+
+    describe('authorization', () => {
+      it('asks for a token (401, Bearer challenge without error) when publishing without one', async () => {
+        const hub = await start();
+        const res = await publish(hub.fetch, hub.url, [['topic', BOOK]]);
+        expect(res.status).toBe(401);
+        expect(res.headers.get('www-authenticate')).toMatch(/^Bearer(?! error)/);
+      });
+
+      it.each([
+        ['a bad signature', () => sign(v1Claims([{ actions: ['publish'], topics: ['*'] }]), { key: 'another-key-another-key-another' })],
+        ['an expired token', () => sign(v1Claims([{ actions: ['publish'], topics: ['*'] }]), { exp: Math.floor(Date.now() / 1000) - 60 })],
+        ['garbage', () => Promise.resolve('not.a.token')],
+        ['a malformed mercure detail', () => sign({ authorization_details: [{ type: 'mercure', actions: ['publish', 'delete'], topics: [{ match: '*' }] }] })],
+        ['a detail with an invalid matchType', () => sign({ authorization_details: [{ type: 'mercure', actions: ['publish'], topics: [{ match: '*', matchType: 'Regex' }] }] })],
+        ['an alg=none token', () => Promise.resolve(`${btoa('{"alg":"none"}').replace(/=/g, '')}.${btoa('{"mercure":{"publish":["*"]}}').replace(/=/g, '')}.`)],
+      ])('rejects %s with 401 invalid_token', async (_label, make) => {
+        const hub = await start();
+        const res = await pub(hub, [['topic', BOOK]], await make());
+        expect(res.status).toBe(401);
+        expect(res.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+      });
+
+      it('answers 403 insufficient_scope when the token does not cover every topic', async () => {
+        const hub = await start();
+        const token = await sign(v1Claims([{ actions: ['publish'], topics: [{ match: 'https://example.com/books/:id', matchType: 'URLPattern' }] }, { actions: ['subscribe'], topics: ['*'] }]));
+        expect((await pub(hub, [['topic', BOOK]], token)).status).toBe(200);
+        const res = await pub(hub, [['topic', BOOK], ['topic', 'https://example.com/authors/1']], token);
+        expect(res.status).toBe(403);
+        expect(res.headers.get('www-authenticate')).toBe('Bearer error="insufficient_scope"');
+        expect((await pub(hub, [['topic', 'chat']], await sign(v1Claims([{ actions: ['subscribe'], topics: ['*'] }])))).status).toBe(403);
+      });
+
+      it('accepts the seed token (legacy claim, no exp) with the development key in lenient mode', async () => {
+        const hub = await start({ publisherKey: DEV_PUBLISHER_KEY });
+        const stream = await subscribe(hub, [['topic', 'https://example.com/peers/{id}']]);
+        const res = await pub(hub, [['topic', 'https://example.com/peers/a'], ['data', 'offer']], SEED_TOKEN);
+        expect(res.status).toBe(200);
+        expect((await stream.next()).data).toBe('offer');
+      });
+
+      it('rejects the seed token in strict mode, and accepts an at+jwt token with exp', async () => {
+        const hub = await start({ publisherKey: DEV_PUBLISHER_KEY, strict: true, legacy: false });
+        expect((await pub(hub, [['topic', BOOK]], SEED_TOKEN)).status).toBe(401);
+        const claims = v1Claims([{ actions: ['publish'], topics: ['*'] }]);
+        expect((await pub(hub, [['topic', BOOK]], await sign(claims, { key: DEV_PUBLISHER_KEY, typ: 'JWT' }))).status).toBe(401);
+        expect((await pub(hub, [['topic', BOOK]], await sign(claims, { key: DEV_PUBLISHER_KEY, typ: 'at+jwt', exp: null }))).status).toBe(401);
+        expect((await pub(hub, [['topic', BOOK]], await sign(claims, { key: DEV_PUBLISHER_KEY, typ: 'at+jwt' }))).status).toBe(200);
+      });
+
+      it('ignores the legacy claim and the topic parameter when legacy is off', async () => {
+        const hub = await start({ legacy: false });
+        expect((await pub(hub, [['topic', BOOK]], await sign({ mercure: { publish: ['*'] } }))).status).toBe(403);
+        const res = await hub.fetch(subscribeUrl(hub.url, [['topic', BOOK]]));
+        expect(res.status).toBe(400);
+        await res.body?.cancel();
+      });
+
+      it('checks issuer and audience when configured', async () => {
+        const hub = await start({ issuer: 'https://issuer.example', audience: 'https://hub.example' });
+        const claims = v1Claims([{ actions: ['publish'], topics: ['*'] }]);
+        expect((await pub(hub, [['topic', BOOK]], await sign(claims))).status).toBe(401);
+        expect((await pub(hub, [['topic', BOOK]], await sign({ ...claims, iss: 'https://issuer.example', aud: 'https://other.example' }))).status).toBe(401);
+        expect((await pub(hub, [['topic', BOOK]], await sign({ ...claims, iss: 'https://issuer.example', aud: ['x', 'https://hub.example'] }))).status).toBe(200);
+      });
+
+      it('verifies RS256 PEM and ES256 JWKS keys, with separate publisher and subscriber keys', async () => {
+        const rsa = await generateKeyPair('RS256', { extractable: true });
+        const ec = await generateKeyPair('ES256', { extractable: true });
+        const jwk = { ...(await exportJWK(ec.publicKey)), kid: 'sub-1', alg: 'ES256' };
+        const hub = await start({ publisherKey: await exportSPKI(rsa.publicKey), subscriberKey: { jwks: { keys: [jwk] } } });
+        const pubToken = await new SignJWT(v1Claims([{ actions: ['publish'], topics: ['*'] }])).setProtectedHeader({ alg: 'RS256' }).setExpirationTime('1h').sign(rsa.privateKey);
+        const subToken = await new SignJWT(v1Claims([{ actions: ['subscribe'], topics: ['*'] }])).setProtectedHeader({ alg: 'ES256', kid: 'sub-1' }).setExpirationTime('1h').sign(ec.privateKey);
+        const stream = await subscribe(hub, [['match', BOOK]], { headers: { authorization: `Bearer ${subToken}` } });
+        const res = await pub(hub, [['topic', BOOK], ['private', 'on']], pubToken);
+        expect(res.status).toBe(200);
+        expect((await stream.next()).id).toBe(await res.text());
+        // A publisher token is no subscriber token, and the other way round.
+        expect((await pub(hub, [['topic', BOOK]], subToken)).status).toBe(401);
+        const wrong = await hub.fetch(subscribeUrl(hub.url, [['match', BOOK]]), { headers: { authorization: `Bearer ${pubToken}` } });
+        expect(wrong.status).toBe(401);
+        await wrong.body?.cancel();
+      });
+
+      it('requires a subscriber token when anonymous subscribers are not allowed', async () => {
+        const hub = await start({ anonymousSubscribers: false });
+        const res = await hub.fetch(subscribeUrl(hub.url, [['match', BOOK]]));
+        expect(res.status).toBe(401);
+        expect(res.headers.get('www-authenticate')).toMatch(/^Bearer resource_metadata=/);
+        await res.body?.cancel();
+        const stream = await subscribe(hub, [['match', BOOK]], { headers: { authorization: `Bearer ${await sign(v1Claims([{ actions: ['subscribe'], topics: [BOOK] }]))}` } });
+        expect(stream.response.status).toBe(200);
+      });
+
+      it('rejects an invalid subscriber token even when anonymous subscribers are allowed', async () => {
+        const hub = await start();
+        const res = await hub.fetch(subscribeUrl(hub.url, [['match', BOOK]]), { headers: { authorization: 'Bearer nonsense' } });
+        expect(res.status).toBe(401);
+        expect(res.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+        await res.body?.cancel();
+      });
+    });
+
+    describe('limits and liveness', () => {
+      it('answers 429 with Retry-After past the connections per client, and accepts again after one closes', async () => {
+        const hub = await start({ limits: { connectionsPerClient: 2 } });
+        const first = await subscribe(hub, [['match', 'a']]);
+        await subscribe(hub, [['match', 'b']]);
+        const refused = await hub.fetch(subscribeUrl(hub.url, [['match', 'c']]));
+        expect(refused.status).toBe(429);
+        expect(refused.headers.get('retry-after')).toBe('5');
+        await refused.body?.cancel();
+        first.close();
+        await first.ended;
+        await expect.poll(async () => {
+          const controller = new AbortController();
+          const res = await hub.fetch(subscribeUrl(hub.url, [['match', 'c']]), { signal: controller.signal });
+          controller.abort();
+          return res.status;
+        }).toBe(200);
+      });
+
+      it('sends heartbeat comments on the interval', async () => {
+        const hub = await start({ heartbeat: 40 });
+        const stream = await subscribe(hub, [['match', 'a']]);
+        await expect.poll(() => stream.comments.length, { timeout: 2000 }).toBeGreaterThanOrEqual(2);
+      });
+
+      it('closes a subscription when its maximum lifetime is reached', async () => {
+        const hub = await start({ connectionLifetime: 100 });
+        const stream = await subscribe(hub, [['match', 'a']]);
+        expect(await stream.ended).toBe('end');
+      });
+
+      it('closes a subscription when its token expires', async () => {
+        const hub = await start();
+        const token = await sign(v1Claims([{ actions: ['subscribe'], topics: ['*'] }]), { exp: Math.floor(Date.now() / 1000) + 1 });
+        const stream = await subscribe(hub, [['match', 'a']], { headers: { authorization: `Bearer ${token}` } });
+        const started = Date.now();
+        expect(await stream.ended).toBe('end');
+        expect(Date.now() - started).toBeLessThan(2500);
+      });
+    });
+
+    describe('active subscriptions', () => {
+      const SUBSCRIPTIONS = '/.well-known/mercure/subscriptions/:matchType/:match/:subscriber';
+
+      it('publishes private subscription events (type mercure) on connect and disconnect, with payloads', async () => {
+        const hub = await start({ subscriptions: true });
+        const watcherToken = await sign(v1Claims([{ actions: ['subscribe'], topics: [{ match: '/.well-known/mercure/subscriptions/*', matchType: 'URLPattern' }] }]));
+        const watcher = await subscribe(hub, [['matchURLPattern', SUBSCRIPTIONS]], { headers: { authorization: `Bearer ${watcherToken}` } });
+        const anonymousWatcher = await subscribe(hub, [['matchURLPattern', SUBSCRIPTIONS], ['match', 'end']]);
+        const aliceToken = await sign({ sub: 'alice', ...v1Claims([{ actions: ['subscribe'], topics: [BOOK], payload: { name: 'Alice' } }]) });
+        const alice = await subscribe(hub, [['match', BOOK]], { headers: { authorization: `Bearer ${aliceToken}` } });
+        const connected = await watcher.waitFor((e) => e.data.includes('"alice"'));
+        expect(connected.event).toBe('mercure');
+        expect(JSON.parse(connected.data)).toEqual({
+          '@context': 'https://mercure.rocks/',
+          id: `/.well-known/mercure/subscriptions/Exact/${encodeURIComponent(BOOK)}/alice`,
+          type: 'Subscription',
+          matchType: 'Exact',
+          match: BOOK,
+          subscriber: 'alice',
+          active: true,
+          payload: { name: 'Alice' },
+        });
+        alice.close();
+        const gone = await watcher.waitFor((e) => e.data.includes('"alice"') && e.data.includes('"active":false'));
+        expect(JSON.parse(gone.data)).toMatchObject({ subscriber: 'alice', active: false });
+        await sentinel(hub, anonymousWatcher, 'end');
+        expect(anonymousWatcher.events.map((e) => e.data)).toEqual(['sentinel']);
+      });
+
+      it('serves the subscriptions API to authorized tokens only', async () => {
+        const hub = await start({ subscriptions: true });
+        const bobToken = await sign({ sub: 'bob', ...v1Claims([{ actions: ['subscribe'], topics: ['*'], payload: { role: 'reader' } }]) });
+        await subscribe(hub, [['match', BOOK], ['matchURLPattern', 'https://example.com/authors/:id']], { headers: { authorization: `Bearer ${bobToken}` } });
+        const last = await (await pub(hub, [['topic', 'x'], ['id', 'last-one']])).text();
+        const base = new URL(hub.url);
+        const get = (path: string, token?: string): Promise<Response> =>
+          hub.fetch(new URL(path, base).href, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } });
+
+        const collection = await get('/.well-known/mercure/subscriptions', bobToken);
+        expect(collection.status).toBe(200);
+        expect(collection.headers.get('content-type')).toBe('application/ld+json');
+        const body = (await collection.json()) as { type: string; lastEventID: string; subscriptions: { matchType: string; match: string; subscriber: string; payload?: unknown }[] };
+        expect(body).toMatchObject({ '@context': 'https://mercure.rocks/', id: '/.well-known/mercure/subscriptions', type: 'Subscriptions', lastEventID: last });
+        expect(body.subscriptions.map((s) => [s.matchType, s.match, s.subscriber, s.payload])).toEqual([
+          ['Exact', BOOK, 'bob', { role: 'reader' }],
+          ['URLPattern', 'https://example.com/authors/:id', 'bob', { role: 'reader' }],
+        ]);
+
+        const byMatcher = await get(`/.well-known/mercure/subscriptions/URLPattern/${encodeURIComponent('https://example.com/authors/:id')}`, bobToken);
+        expect(((await byMatcher.json()) as { subscriptions: unknown[] }).subscriptions).toHaveLength(1);
+        const single = await get(`/.well-known/mercure/subscriptions/Exact/${encodeURIComponent(BOOK)}/bob`, bobToken);
+        expect(await single.json()).toMatchObject({ type: 'Subscription', subscriber: 'bob', active: true, lastEventID: last });
+        expect((await get(`/.well-known/mercure/subscriptions/Exact/${encodeURIComponent(BOOK)}/nobody`, bobToken)).status).toBe(404);
+        expect((await get('/.well-known/mercure/subscriptions')).status).toBe(401);
+        const narrow = await sign(v1Claims([{ actions: ['subscribe'], topics: [BOOK] }]));
+        expect((await get('/.well-known/mercure/subscriptions', narrow)).status).toBe(403);
+      });
+
+      it('does not serve the subscriptions API when the feature is off', async () => {
+        const hub = await start();
+        const res = await hub.fetch(new URL('/.well-known/mercure/subscriptions', hub.url).href, { headers: { authorization: `Bearer ${await sign(v1Claims([{ actions: ['subscribe'], topics: ['*'] }]))}` } });
+        expect(res.status).toBe(404);
+      });
+    });
+  });
+}

@@ -1,0 +1,220 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { HubError, MockHub } from '../../src/mock/index.js';
+import type { MockRequestRecord } from '../../src/mock/index.js';
+import { TEST_KEY, openStream, publish, sign, subscribeUrl, v1Claims } from './helpers.js';
+import type { TestStream } from './helpers.js';
+
+/** Fake only the clock and timers; promises and I/O stay real. */
+const FAKE: Parameters<typeof vi.useFakeTimers>[0] = { toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] };
+
+describe('MockHub', () => {
+  const streams: TestStream[] = [];
+  const open = async (hub: MockHub, params: readonly (readonly [string, string])[], init: RequestInit = {}): Promise<TestStream> => {
+    const stream = await openStream(hub.fetch, subscribeUrl(hub.url, params), init);
+    streams.push(stream);
+    return stream;
+  };
+  afterEach(() => {
+    for (const stream of streams.splice(0)) stream.close();
+    vi.useRealTimers();
+  });
+
+  it('serves the default URL and an open hub: publishing needs no token', async () => {
+    const hub = new MockHub();
+    expect(hub.url).toBe('https://mock.hub/.well-known/mercure');
+    const stream = await open(hub, [['match', 'chat']]);
+    const res = await publish(hub.fetch, hub.url, [['topic', 'chat'], ['data', 'hi']]);
+    expect(res.status).toBe(200);
+    expect(await stream.next()).toMatchObject({ id: await res.text(), data: 'hi' });
+  });
+
+  it('decides private reads from unverified token claims when open, and verifies HS256 when keyed', async () => {
+    const open_ = new MockHub();
+    const unsigned = await sign(v1Claims([{ actions: ['subscribe'], topics: ['secret'] }]), { key: 'whatever-key-whatever-key-12345' });
+    const reader = await open(open_, [['match', 'secret']], { headers: { authorization: `Bearer ${unsigned}` } });
+    const anonymous = await open(open_, [['match', 'secret']]);
+    const id = open_.publish({ topic: 'secret', data: 's', private: true });
+    expect((await reader.next()).id).toBe(id);
+    open_.publish({ topic: 'secret', data: 'public' });
+    expect((await anonymous.next()).data).toBe('public');
+
+    const keyed = new MockHub({ publisherKey: TEST_KEY });
+    expect((await publish(keyed.fetch, keyed.url, [['topic', 'a']])).status).toBe(401);
+    expect((await publish(keyed.fetch, keyed.url, [['topic', 'a']], unsigned)).status).toBe(401);
+    expect((await publish(keyed.fetch, keyed.url, [['topic', 'a']], await sign(v1Claims([{ actions: ['publish'], topics: ['a'] }])))).status).toBe(200);
+  });
+
+  it('accepts a configured URL, relative inputs and Request objects, and answers 404 elsewhere', async () => {
+    const hub = new MockHub({ url: 'http://localhost:3000/.well-known/mercure' });
+    expect(hub.url).toBe('http://localhost:3000/.well-known/mercure');
+    const stream = await openStream(hub.fetch, '/.well-known/mercure?match=a');
+    streams.push(stream);
+    const res = await hub.fetch(new Request(hub.url, { method: 'POST', body: new URLSearchParams({ topic: 'a', data: 'via Request' }) }));
+    expect(res.status).toBe(200);
+    expect((await stream.next()).data).toBe('via Request');
+    expect((await hub.fetch('http://localhost:3000/elsewhere')).status).toBe(404);
+  });
+
+  it('publishes from the server side with the same validation', () => {
+    const hub = new MockHub();
+    expect(hub.publish({ topic: ['a', 'b'], data: 'x', id: 'my-id', type: 't', retry: 10 })).toBe('my-id');
+    expect(hub.history).toEqual([expect.objectContaining({ id: 'my-id', topics: ['a', 'b'], data: 'x', type: 't', retry: 10, private: false })]);
+    expect(() => hub.publish({ topic: '*' })).toThrow(HubError);
+    expect(() => hub.publish({ topic: 'a', type: 'mercure' })).toThrow(/reserved/);
+    expect(() => hub.publish({ topic: '/.well-known/mercure/subscriptions/x' })).toThrow(expect.objectContaining({ status: 403 }));
+  });
+
+  it('exposes live subscriptions and connection events, and waits for connections', async () => {
+    const hub = new MockHub();
+    const seen: string[] = [];
+    const off = hub.on('connect', (c) => seen.push(`connect ${c.matchers.map((m) => `${m.type}:${m.match}`).join(',')}`));
+    hub.on('disconnect', (c) => seen.push(`disconnect ${c.reason}`));
+    const waiting = hub.waitForConnections(2);
+    const a = await open(hub, [['match', 'a'], ['matchURLPattern', 'https://x.example/:id']]);
+    expect(hub.connections).toBe(1);
+    await open(hub, [['match', 'b']]);
+    await waiting;
+    expect(hub.subscriptions.map((s) => s.matchers)).toEqual([
+      [{ type: 'Exact', match: 'a' }, { type: 'URLPattern', match: 'https://x.example/:id' }],
+      [{ type: 'Exact', match: 'b' }],
+    ]);
+    off();
+    a.close();
+    expect(await a.ended).toBe('error');
+    expect(hub.connections).toBe(1);
+    expect(seen).toEqual(['connect Exact:a,URLPattern:https://x.example/:id', 'connect Exact:b', 'disconnect client']);
+  });
+
+  it('records requests and reports them to listeners', async () => {
+    const hub = new MockHub();
+    const heard: MockRequestRecord[] = [];
+    hub.on('request', (r) => heard.push(r));
+    await publish(hub.fetch, hub.url, [['topic', 'a']]);
+    await publish(hub.fetch, hub.url, [['topic', '*']]);
+    expect(hub.requests.map((r) => [r.method, r.status])).toEqual([
+      ['POST', 200],
+      ['POST', 400],
+    ]);
+    expect(heard).toEqual(hub.requests);
+  });
+
+  it('applies a fixed latency to responses and deliveries, under fake timers', async () => {
+    vi.useFakeTimers(FAKE);
+    const hub = new MockHub({ latency: 100 });
+    const opening = openStream(hub.fetch, subscribeUrl(hub.url, [['match', 'a']]));
+    await vi.advanceTimersByTimeAsync(99);
+    expect(hub.connections).toBe(0);
+    await vi.advanceTimersByTimeAsync(1);
+    const stream = await opening;
+    streams.push(stream);
+    hub.publish({ topic: 'a', data: '1' });
+    await vi.advanceTimersByTimeAsync(99);
+    expect(stream.events).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(stream.events.map((e) => e.data)).toEqual(['1']);
+  });
+
+  it('keeps order with a latency range', async () => {
+    vi.useFakeTimers(FAKE);
+    const draws = [0.9, 0.1, 0.5, 0];
+    const hub = new MockHub({ random: () => draws.shift() ?? 0 });
+    const stream = await open(hub, [['match', 'a']]);
+    hub.setLatency([10, 110]);
+    for (let i = 1; i <= 4; i++) hub.publish({ topic: 'a', data: String(i) });
+    // The first update draws the longest delay (100 ms); later ones wait behind it.
+    await vi.advanceTimersByTimeAsync(99);
+    expect(stream.events).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(stream.events.map((e) => e.data)).toEqual(['1', '2', '3', '4']);
+  });
+
+  it('holds deliveries while paused and flushes them in order on resume', async () => {
+    const hub = new MockHub();
+    const stream = await open(hub, [['match', 'a']]);
+    hub.pause();
+    expect(hub.paused).toBe(true);
+    const ids = [hub.publish({ topic: 'a', data: '1' }), hub.publish({ topic: 'a', data: '2' })];
+    await new Promise((r) => setTimeout(r, 20));
+    expect(stream.events).toHaveLength(0);
+    hub.resume();
+    hub.publish({ topic: 'a', data: '3' });
+    await stream.waitFor((e) => e.data === '3');
+    expect(stream.events.map((e) => e.data)).toEqual(['1', '2', '3']);
+    expect(stream.events.slice(0, 2).map((e) => e.id)).toEqual(ids);
+  });
+
+  it('cuts every stream on dropConnections; clients resume from history', async () => {
+    const hub = new MockHub();
+    const stream = await open(hub, [['match', 'a']]);
+    const before = hub.publish({ topic: 'a', data: 'before' });
+    await stream.next();
+    hub.dropConnections();
+    expect(await stream.ended).toBe('error');
+    expect(hub.connections).toBe(0);
+    hub.publish({ topic: 'a', data: 'missed' });
+    const resumed = await open(hub, [['match', 'a']], { headers: { 'last-event-id': before } });
+    expect(resumed.response.headers.get('mercure-last-event-id')).toBe(before);
+    expect((await resumed.next()).data).toBe('missed');
+  });
+
+  it('fails the next requests with failNext (count and method filter)', async () => {
+    const hub = new MockHub();
+    hub.failNext(503, { count: 2, method: 'GET', retryAfter: 3 });
+    hub.failNext(429, { method: 'POST' });
+    const first = await hub.fetch(subscribeUrl(hub.url, [['match', 'a']]));
+    expect([first.status, first.headers.get('retry-after')]).toEqual([503, '3']);
+    expect((await publish(hub.fetch, hub.url, [['topic', 'a']])).status).toBe(429);
+    expect((await publish(hub.fetch, hub.url, [['topic', 'a']])).status).toBe(200);
+    expect((await hub.fetch(subscribeUrl(hub.url, [['match', 'a']]))).status).toBe(503);
+    const third = await hub.fetch(subscribeUrl(hub.url, [['match', 'a']]));
+    expect(third.status).toBe(200);
+    await third.body?.cancel();
+    expect(hub.connections).toBe(0);
+  });
+
+  it('honours an abort signal: before the response, and while streaming', async () => {
+    vi.useFakeTimers(FAKE);
+    const hub = new MockHub({ latency: 50 });
+    const early = new AbortController();
+    const pending = hub.fetch(subscribeUrl(hub.url, [['match', 'a']]), { signal: early.signal });
+    early.abort();
+    await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+    await vi.advanceTimersByTimeAsync(100);
+    expect(hub.connections).toBe(0);
+
+    const controller = new AbortController();
+    const responding = hub.fetch(subscribeUrl(hub.url, [['match', 'a']]), { signal: controller.signal });
+    await vi.advanceTimersByTimeAsync(50);
+    const res = await responding;
+    expect(hub.connections).toBe(1);
+    const reading = res.body!.getReader().read();
+    controller.abort();
+    await expect(reading).rejects.toMatchObject({ name: 'AbortError' });
+    expect(hub.connections).toBe(0);
+  });
+
+  it('sends heartbeats through the injected timers', async () => {
+    vi.useFakeTimers(FAKE);
+    const hub = new MockHub({ heartbeat: 1000 });
+    const stream = await open(hub, [['match', 'a']]);
+    await vi.advanceTimersByTimeAsync(999);
+    expect(stream.comments).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(stream.comments).toHaveLength(1);
+  });
+
+  it('resets and closes', async () => {
+    const hub = new MockHub();
+    const stream = await open(hub, [['match', 'a']]);
+    hub.publish({ topic: 'a' });
+    hub.failNext(500);
+    hub.reset();
+    expect(await stream.ended).toBe('error');
+    expect(hub.history).toHaveLength(0);
+    expect((await publish(hub.fetch, hub.url, [['topic', 'a']])).status).toBe(200);
+    const again = await open(hub, [['match', 'a']]);
+    hub.close();
+    expect(await again.ended).toBe('end');
+    expect((await publish(hub.fetch, hub.url, [['topic', 'a']])).status).toBe(503);
+  });
+});

@@ -1,0 +1,177 @@
+import { request as httpRequest } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEV_PUBLISHER_KEY, createHub } from '../../src/hub/index.js';
+import type { CreateHubOptions, HubLogger, NodeHub } from '../../src/hub/index.js';
+import { SEED_TOKEN, TEST_KEY, openStream, publish, sign, subscribeUrl, v1Claims } from './helpers.js';
+import type { TestStream } from './helpers.js';
+
+function captureLog(): HubLogger & { lines: string[] } {
+  const lines: string[] = [];
+  return {
+    lines,
+    info: (l) => lines.push(`info ${l}`),
+    warn: (l) => lines.push(`warn ${l}`),
+    error: (l) => lines.push(`error ${l}`),
+  };
+}
+
+describe('Node hub (createHub)', () => {
+  const hubs: NodeHub[] = [];
+  const streams: TestStream[] = [];
+  const start = async (options: CreateHubOptions = {}): Promise<NodeHub> => {
+    const hub = await createHub({ port: 0, log: false, publisherKey: TEST_KEY, ...options });
+    hubs.push(hub);
+    return hub;
+  };
+  afterEach(async () => {
+    for (const stream of streams.splice(0)) stream.close();
+    for (const hub of hubs.splice(0)) await hub.close();
+  });
+
+  it('listens on a free port of 127.0.0.1 at /.well-known/mercure', async () => {
+    const hub = await start();
+    expect(hub.port).toBeGreaterThan(0);
+    expect(hub.url).toBe(`http://127.0.0.1:${hub.port}/.well-known/mercure`);
+  });
+
+  it('accepts the seed snippet token with its development defaults, and warns loudly about the key', async () => {
+    const log = captureLog();
+    const hub = await createHub({ port: 0, log });
+    hubs.push(hub);
+    expect(log.lines.filter((l) => l.startsWith('warn') && l.includes('DEVELOPMENT KEY'))).toHaveLength(1);
+    const stream = await openStream(fetch, subscribeUrl(hub.url, [['topic', 'https://example.com/peers/{id}']]));
+    streams.push(stream);
+    const res = await publish(fetch, hub.url, [['topic', 'https://example.com/peers/1'], ['data', 'hello']], SEED_TOKEN);
+    expect(res.status).toBe(200);
+    expect((await stream.next()).data).toBe('hello');
+    expect(DEV_PUBLISHER_KEY).toBe('!ChangeThisMercureHubJWTSecretKey!');
+  });
+
+  it('serves a status page at / and 404 elsewhere', async () => {
+    const hub = await start();
+    const page = await fetch(new URL('/', hub.url));
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const html = await page.text();
+    expect(html).toContain('<h1>sse-kit hub</h1>');
+    expect(html).toContain(hub.url);
+    expect((await fetch(new URL('/nope', hub.url))).status).toBe(404);
+    expect((await fetch(hub.url, { method: 'DELETE' })).status).toBe(405);
+  });
+
+  it('serves protected resource metadata', async () => {
+    const hub = await start({ audience: 'https://hub.example' });
+    const res = await fetch(new URL('/.well-known/oauth-protected-resource/.well-known/mercure', hub.url));
+    expect(await res.json()).toEqual({ resource: 'https://hub.example', bearer_methods_supported: ['header', 'query'], mercure_cookie: true, mercure_version: 8 });
+  });
+
+  describe('CORS', () => {
+    it('allows any origin without credentials by default, and exposes Link and the cursor headers', async () => {
+      const hub = await start();
+      const res = await fetch(subscribeUrl(hub.url, [['match', 'a'], ['last_event_id', 'earliest']]), { headers: { origin: 'https://app.example' } });
+      expect(res.headers.get('access-control-allow-origin')).toBe('*');
+      expect(res.headers.get('access-control-allow-credentials')).toBeNull();
+      expect(res.headers.get('access-control-expose-headers')).toMatch(/Link.*Mercure-Last-Event-ID.*Last-Event-ID/);
+      expect(res.headers.get('link')).toBe(`<${hub.url}>; rel="mercure"`);
+      await res.body?.cancel();
+    });
+
+    it('answers preflights and reflects only allowed origins, with credentials', async () => {
+      const hub = await start({ cors: { origins: ['https://app.example'], credentials: true } });
+      const preflight = await fetch(hub.url, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' },
+      });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('access-control-allow-origin')).toBe('https://app.example');
+      expect(preflight.headers.get('access-control-allow-credentials')).toBe('true');
+      expect(preflight.headers.get('access-control-allow-methods')).toContain('POST');
+      const denied = await fetch(hub.url, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+      expect(denied.headers.get('access-control-allow-origin')).toBeNull();
+    });
+
+    it('refuses credentials with the * origin', async () => {
+      await expect(createHub({ port: 0, log: false, cors: { origins: '*', credentials: true } })).rejects.toThrow(/credentials/);
+    });
+  });
+
+  it('logs one line per connection and per rejected request (with why), nothing for publishes', async () => {
+    const log = captureLog();
+    const hub = await start({ log });
+    log.lines.length = 0;
+    const stream = await openStream(fetch, subscribeUrl(hub.url, [['match', 'a']]));
+    const token = await sign(v1Claims([{ actions: ['publish'], topics: ['*'] }]));
+    await publish(fetch, hub.url, [['topic', 'a']], token);
+    await stream.next();
+    await publish(fetch, hub.url, [['topic', 'a'], ['type', 'mercure']], token);
+    stream.close();
+    await expect.poll(() => log.lines.length).toBe(3);
+    expect(log.lines[0]).toMatch(/^info connect #\d+ subscriber=urn:uuid:\S+ client=127\.0\.0\.1 matchers=1 \[Exact:a\]$/);
+    expect(log.lines[1]).toMatch(/^warn rejected POST \/\.well-known\/mercure 400: The event type "mercure" is reserved/);
+    expect(log.lines[2]).toMatch(/^info disconnect #\d+ .* reason=client/);
+  });
+
+  it('answers 413 from Content-Length alone and closes that connection', async () => {
+    const hub = await start({ limits: { bodyBytes: 100 } });
+    const token = await sign(v1Claims([{ actions: ['publish'], topics: ['*'] }]));
+    const { status, connection } = await new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+      const req = httpRequest(hub.url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded', 'content-length': '100000' },
+      });
+      req.on('response', (res) => {
+        res.resume();
+        resolve({ status: res.statusCode ?? 0, connection: res.headers.connection });
+      });
+      req.on('error', reject);
+      req.write('topic=a&data=');
+    });
+    expect(status).toBe(413);
+    expect(connection).toBe('close');
+  });
+
+  it('shuts down gracefully: streams end cleanly after what was dispatched, new requests are refused', async () => {
+    const hub = await createHub({ port: 0, log: false, publisherKey: TEST_KEY });
+    const stream = await openStream(fetch, subscribeUrl(hub.url, [['match', 'a']]));
+    const token = await sign(v1Claims([{ actions: ['publish'], topics: ['*'] }]));
+    const id = await (await publish(fetch, hub.url, [['topic', 'a'], ['data', 'last words']], token)).text();
+    await hub.close();
+    expect(await stream.ended).toBe('end');
+    expect(stream.events.map((e) => e.id)).toEqual([id]);
+    await expect(fetch(hub.url)).rejects.toThrow();
+  });
+
+  it('lets an in-flight publish finish and reach the streams before they end', async () => {
+    const hub = await createHub({ port: 0, log: false, publisherKey: TEST_KEY });
+    const stream = await openStream(fetch, subscribeUrl(hub.url, [['match', 'a']]));
+    const token = await sign(v1Claims([{ actions: ['publish'], topics: ['*'] }]));
+    let closing: Promise<void> | undefined;
+    const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest(hub.url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' } });
+      req.on('response', (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.write('topic=a&da');
+      // The body is still arriving when the hub starts closing.
+      hub.server.once('request', () => {
+        closing = hub.close();
+        setTimeout(() => req.end('ta=x&id=in-flight'), 50);
+      });
+    });
+    expect(await response).toEqual({ status: 200, body: 'in-flight' });
+    expect(await stream.ended).toBe('end');
+    expect(stream.events.map((e) => e.id)).toEqual(['in-flight']);
+    await closing;
+  });
+
+  it('publishes from the server side through the engine', async () => {
+    const hub = await start();
+    const stream = await openStream(fetch, subscribeUrl(hub.url, [['match', 'a']]));
+    streams.push(stream);
+    const id = hub.engine.publish({ topic: 'a', data: 'from the server' });
+    expect(await stream.next()).toMatchObject({ id, data: 'from the server' });
+  });
+});

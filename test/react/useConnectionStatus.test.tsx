@@ -1,0 +1,89 @@
+import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SseProvider, useConnectionStatus, useTopic, type UseConnectionStatusResult } from '../../src/react/index.js';
+import { countRequests, createDriver, createHub, hubPublish, tick, topic } from './fixtures.js';
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  cleanup();
+  vi.useRealTimers();
+});
+
+function Panel() {
+  const feed = useTopic(topic('feed'));
+  const connection = useConnectionStatus();
+  return (
+    <div>
+      <p data-testid="topic">
+        {feed.status} {feed.error?.code ?? 'none'}
+      </p>
+      <p data-testid="connection">
+        {connection.status} {connection.error?.code ?? 'none'} {connection.retries}
+      </p>
+      <button type="button" onClick={connection.reconnect}>
+        Reconnect
+      </button>
+    </div>
+  );
+}
+
+describe('useConnectionStatus', () => {
+  it('shows a 401 as error/unauthorized in useTopic and useConnectionStatus and stops retrying until reconnect() (behaviour 7)', async () => {
+    const hub = createHub();
+    const driver = createDriver(hub);
+    const requests = countRequests(hub);
+    hub.failNext(401, { method: 'GET' });
+    render(
+      <SseProvider driver={driver}>
+        <Panel />
+      </SseProvider>,
+    );
+    await tick(50);
+    expect(requests.statuses).toEqual([401]);
+    expect(screen.getByTestId('topic').textContent).toBe('error unauthorized');
+    expect(screen.getByTestId('connection').textContent).toBe('error unauthorized 0');
+
+    await tick(120_000);
+    expect(requests.subscribes).toBe(1);
+    expect(screen.getByTestId('connection').textContent).toBe('error unauthorized 0');
+
+    act(() => fireEvent.click(screen.getByRole('button', { name: 'Reconnect' })));
+    await tick(50);
+    expect(requests.subscribes).toBe(2);
+    expect(screen.getByTestId('topic').textContent).toBe('open none');
+    expect(screen.getByTestId('connection').textContent).toBe('open none 0');
+    driver.destroy();
+  });
+
+  it('reports retries while reconnecting, the resume cursor once reopened, and keeps reconnect stable', async () => {
+    const hub = createHub();
+    const driver = createDriver(hub, { retry: { initialDelay: 1000, maxDelay: 1000 } });
+    const seen: UseConnectionStatusResult[] = [];
+    function Probe() {
+      useTopic(topic('feed'));
+      seen.push(useConnectionStatus());
+      return null;
+    }
+    render(
+      <SseProvider driver={driver}>
+        <Probe />
+      </SseProvider>,
+    );
+    await tick(50);
+    hubPublish(hub, topic('feed'), 1, 'e-1');
+    await tick(10);
+    expect(seen.at(-1)).toMatchObject({ status: 'open', retries: 0 });
+    hub.failNext(503, { method: 'GET', count: 2 });
+    hub.dropConnections();
+    await tick(10);
+    expect(seen.at(-1)).toMatchObject({ status: 'reconnecting', retries: 1, error: expect.objectContaining({ code: 'network' }) });
+    await tick(1000);
+    expect(seen.at(-1)).toMatchObject({ status: 'reconnecting', retries: 2, error: expect.objectContaining({ code: 'server' }) });
+    await tick(3000);
+    expect(seen.at(-1)).toMatchObject({ status: 'open', retries: 0, error: undefined, lastEventId: 'e-1' });
+    expect(new Set(seen.map((s) => s.reconnect)).size).toBe(1);
+    driver.destroy();
+  });
+});

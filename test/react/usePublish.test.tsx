@@ -1,0 +1,303 @@
+import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { SseDriver } from '../../src/core/SseDriver.js';
+import type { FetchLike } from '../../src/core/types.js';
+import { SseProvider, usePublish, useTopic, type UsePublishOptions, type UsePublishResult, type UseTopicResult } from '../../src/react/index.js';
+import { countRequests, createDriver, createHub, driverOptions, tick, topic } from './fixtures.js';
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  cleanup();
+  vi.useRealTimers();
+});
+
+const ROOM = topic('room');
+
+function Room({ who, ignoreSelf = false }: { who: string; ignoreSelf?: boolean }) {
+  const { publish, status } = usePublish<{ text: string }>(ROOM);
+  const mine = useTopic<{ text: string }>(ROOM, { ignoreSelf: true });
+  const all = useTopic<{ text: string }>(ROOM, { ignoreSelf });
+  return (
+    <section aria-label={who}>
+      <button type="button" onClick={() => publish({ text: `hello from ${who}` })}>
+        send as {who}
+      </button>
+      <output data-testid={`${who}-status`}>{status}</output>
+      <ul data-testid={`${who}-others`}>
+        {mine.events.map((e) => (
+          <li key={e.id}>{e.data.text}</li>
+        ))}
+      </ul>
+      <ul data-testid={`${who}-all`}>
+        {all.events.map((e) => (
+          <li key={e.id}>{e.data.text}</li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+describe('usePublish', () => {
+  it("shows one user's publish in another user's useTopic, and hides it from the sender with ignoreSelf (behaviour 5)", async () => {
+    const hub = createHub();
+    render(
+      <>
+        <SseProvider {...driverOptions(hub)}>
+          <Room who="alice" />
+        </SseProvider>
+        <SseProvider {...driverOptions(hub)}>
+          <Room who="bob" />
+        </SseProvider>
+      </>,
+    );
+    await tick(50);
+    expect(hub.connections).toBe(2);
+    act(() => fireEvent.click(screen.getByRole('button', { name: 'send as alice' })));
+    await tick(20);
+    expect(screen.getByTestId('alice-status').textContent).toBe('success');
+    expect(screen.getByTestId('bob-others').textContent).toBe('hello from alice');
+    expect(screen.getByTestId('bob-all').textContent).toBe('hello from alice');
+    // The sender's own stream carries the update (without ignoreSelf it shows) …
+    expect(screen.getByTestId('alice-all').textContent).toBe('hello from alice');
+    // … and ignoreSelf hides it.
+    expect(screen.getByTestId('alice-others').textContent).toBe('');
+
+    act(() => fireEvent.click(screen.getByRole('button', { name: 'send as bob' })));
+    await tick(20);
+    expect(screen.getByTestId('alice-others').textContent).toBe('hello from bob');
+    expect(screen.getByTestId('bob-others').textContent).toBe('hello from alice');
+  });
+
+  it('keeps publish stable across renders and never throws: a rejected publish lands in status and error', async () => {
+    const hub = createHub();
+    const driver = createDriver(hub);
+    const results: UsePublishResult<string>[] = [];
+    function Sender({ n }: { n: number }) {
+      results.push(usePublish<string>(topic(`t${n}`)));
+      return null;
+    }
+    const view = render(
+      <SseProvider driver={driver}>
+        <Sender n={1} />
+      </SseProvider>,
+    );
+    view.rerender(
+      <SseProvider driver={driver}>
+        <Sender n={2} />
+      </SseProvider>,
+    );
+    const first = results[0] as UsePublishResult<string>;
+    const latest = () => results[results.length - 1] as UsePublishResult<string>;
+    expect(latest().publish).toBe(first.publish);
+    expect(latest().publishAsync).toBe(first.publishAsync);
+    expect(latest().reset).toBe(first.reset);
+
+    hub.failNext(403, { method: 'POST' });
+    act(() => expect(latest().publish('x')).toBeUndefined());
+    await tick(10);
+    expect(latest().status).toBe('error');
+    expect(latest().error?.code).toBe('forbidden');
+
+    let id: string | undefined;
+    await act(async () => {
+      id = await latest().publishAsync('y');
+    });
+    expect(latest().status).toBe('success');
+    expect(latest().error).toBeUndefined();
+    expect(latest().lastId).toBe(id);
+    // The topic is read at publish time: the latest prop, t2.
+    expect(hub.history.at(-1)?.topics).toEqual([topic('t2')]);
+
+    hub.failNext(413, { method: 'POST' });
+    let rejected: unknown;
+    await act(async () => {
+      await latest()
+        .publishAsync('z')
+        .catch((error: unknown) => {
+          rejected = error;
+        });
+    });
+    expect(rejected).toMatchObject({ code: 'too-large' });
+    act(() => latest().reset());
+    expect(latest()).toMatchObject({ status: 'idle', error: undefined, lastId: undefined });
+    driver.destroy();
+  });
+
+  it('fails at once with network while the driver is reconnecting, without queue', async () => {
+    const hub = createHub();
+    const driver = createDriver(hub, { retry: { initialDelay: 5000, maxDelay: 5000 } });
+    const requests = countRequests(hub);
+    let result: UsePublishResult | undefined;
+    function Sender() {
+      useTopic(topic('x'));
+      result = usePublish(topic('x'));
+      return null;
+    }
+    render(
+      <SseProvider driver={driver}>
+        <Sender />
+      </SseProvider>,
+    );
+    await tick(50);
+    hub.dropConnections();
+    await tick(10);
+    expect(driver.getState().status).toBe('reconnecting');
+    let rejected: unknown;
+    await act(async () => {
+      await result?.publishAsync({ a: 1 }).catch((error: unknown) => {
+        rejected = error;
+      });
+    });
+    expect(rejected).toMatchObject({ code: 'network' });
+    expect(result?.error?.code).toBe('network');
+    expect(requests.publishes).toBe(0);
+    driver.destroy();
+  });
+
+  it('with queue: true holds publishes while offline, bounded, and sends each exactly once, in order, after the connection opens', async () => {
+    const hub = createHub();
+    // A fetch that forwards the first queued POST to the hub but loses its answer and the stream,
+    // as a flaky network would: the publish is re-sent with the same id.
+    let loseNextAnswer = false;
+    let sender!: SseDriver;
+    const flaky: FetchLike = async (input, init) => {
+      const response = await hub.fetch(input, init);
+      if (init?.method === 'POST' && loseNextAnswer) {
+        loseNextAnswer = false;
+        hub.dropConnections();
+        throw new TypeError('network error: the answer was lost');
+      }
+      return response;
+    };
+    const requests = countRequests(hub);
+    sender = createDriver(hub, { fetch: flaky, retry: { initialDelay: 1000, maxDelay: 1000 } });
+    const receiver = createDriver(hub);
+    let pub: UsePublishResult<number> | undefined;
+    let got: UseTopicResult<number> | undefined;
+    const options: UsePublishOptions = { queue: true, queueLimit: 3 };
+    function Sender() {
+      useTopic(topic('presence'));
+      pub = usePublish<number>(ROOM, options);
+      return null;
+    }
+    function Receiver() {
+      got = useTopic<number>(ROOM);
+      return null;
+    }
+    render(
+      <>
+        <SseProvider driver={sender}>
+          <Sender />
+        </SseProvider>
+        <SseProvider driver={receiver}>
+          <Receiver />
+        </SseProvider>
+      </>,
+    );
+    await tick(50);
+    hub.dropConnections();
+    await tick(10);
+    expect(sender.getState().status).toBe('reconnecting');
+
+    const settled: (string | { code: string })[] = [];
+    act(() => {
+      for (let n = 1; n <= 4; n++) {
+        pub?.publishAsync(n).then(
+          (id) => settled.push(id),
+          (error: { code: string }) => settled.push({ code: error.code }),
+        );
+      }
+    });
+    await tick(0);
+    expect(pub?.status).toBe('queued');
+    expect(requests.publishes).toBe(0);
+    expect(settled).toEqual([{ code: 'network' }]);
+
+    loseNextAnswer = true;
+    await tick(1000); // reconnects, sends #1 whose answer is lost (and the stream with it)
+    expect(requests.publishes).toBe(1);
+    expect(pub?.status).toBe('queued');
+    await tick(2000); // reconnects again, re-sends #1 with the same id, then #2 and #3
+    await tick(50);
+    expect(pub?.status).toBe('success');
+    expect(requests.publishes).toBe(4);
+    expect(settled).toHaveLength(4);
+    expect(got?.events.map((e) => e.data)).toEqual([1, 2, 3]);
+    expect(new Set(got?.events.map((e) => e.id)).size).toBe(3);
+    sender.destroy();
+    receiver.destroy();
+  });
+
+  it('still sends a queued publish after its component unmounts', async () => {
+    const hub = createHub();
+    const driver = createDriver(hub, { retry: { initialDelay: 500, maxDelay: 500 } });
+    const requests = countRequests(hub);
+    let pub: UsePublishResult | undefined;
+    function Sender() {
+      pub = usePublish(topic('later'), { queue: true });
+      return null;
+    }
+    function Keep() {
+      useTopic(topic('keep'));
+      return null;
+    }
+    const view = render(
+      <SseProvider driver={driver}>
+        <Keep />
+        <Sender />
+      </SseProvider>,
+    );
+    await tick(50);
+    hub.dropConnections();
+    await tick(10);
+    let id: string | undefined;
+    act(() => {
+      void pub?.publishAsync('bye').then((value) => {
+        id = value;
+      });
+    });
+    view.rerender(
+      <SseProvider driver={driver}>
+        <Keep />
+      </SseProvider>,
+    );
+    expect(requests.publishes).toBe(0);
+    await tick(600);
+    expect(requests.publishes).toBe(1);
+    expect(id).toBeDefined();
+    expect(hub.history.at(-1)?.id).toBe(id);
+    driver.destroy();
+  });
+
+  it('rejects queued publishes with closed when the driver is destroyed', async () => {
+    const hub = createHub();
+    const driver = createDriver(hub, { retry: { initialDelay: 5000, maxDelay: 5000 } });
+    let pub: UsePublishResult | undefined;
+    function Sender() {
+      useTopic(topic('x'));
+      pub = usePublish(topic('x'), { queue: true });
+      return null;
+    }
+    render(
+      <SseProvider driver={driver}>
+        <Sender />
+      </SseProvider>,
+    );
+    await tick(50);
+    hub.dropConnections();
+    await tick(10);
+    let rejected: unknown;
+    act(() => {
+      pub?.publishAsync('late').catch((error: unknown) => {
+        rejected = error;
+      });
+    });
+    expect(pub?.status).toBe('queued');
+    act(() => driver.destroy());
+    await tick(0);
+    expect(rejected).toMatchObject({ code: 'closed' });
+    expect(pub?.status).toBe('error');
+  });
+});
