@@ -1,0 +1,345 @@
+/**
+ * `npm run bench:hub`: 1,000 SSE subscribers on loopback and 10,000 published updates, against
+ * the sse-kit hub and against a minimal Express relay like the ones users write by hand. Each
+ * server runs in its own child process, so its CPU time and peak memory are its own; the load
+ * (subscribers and publishers) runs here, identical for both. Bounded in time, loopback only.
+ */
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { Agent, get, request } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { cpus, loadavg } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SignJWT } from 'jose';
+import type { ServerStats } from './hub/serverStats.js';
+
+const SUBSCRIBERS = Number(process.env['BENCH_SUBSCRIBERS'] ?? 1000);
+const UPDATES = Number(process.env['BENCH_UPDATES'] ?? 10_000);
+const TOPICS = Number(process.env['BENCH_TOPICS'] ?? 10);
+const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 64);
+const WARMUP = 300;
+/** Latency phase: updates published at a steady rate every server sustains, open loop. */
+const PACED = Number(process.env['BENCH_PACED'] ?? 600);
+const PACED_RATE = Number(process.env['BENCH_PACED_RATE'] ?? 100);
+const TIME_LIMIT_MS = 180_000;
+const KEY = 'bench-key-0123456789abcdef0123456789';
+const PADDING = 'x'.repeat(96);
+const here = dirname(fileURLToPath(import.meta.url));
+const EMPTY = Buffer.alloc(0);
+const SEPARATOR = Buffer.from('\n\n');
+const DATA = Buffer.from('data: ');
+
+interface Target {
+  readonly name: string;
+  readonly script: string;
+  readonly matchParam: 'match' | 'topic';
+  readonly token: string | undefined;
+}
+
+interface Result {
+  readonly name: string;
+  readonly deliveries: number;
+  readonly expected: number;
+  readonly seconds: number;
+  readonly perSecond: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly pacedDelivered: number;
+  readonly saturatedP50: number;
+  readonly saturatedP99: number;
+  readonly cpuPerDelivery: number;
+  readonly serverBusy: number;
+  readonly clientBusy: number;
+  readonly peakRss: number;
+}
+
+const topicOf = (n: number): string => `https://example.com/rooms/${n % TOPICS}`;
+
+function startServer(script: string): Promise<{ child: ChildProcess; port: number }> {
+  const child = fork(script, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, BENCH_KEY: KEY }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolvePort, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+    child.on('message', (message: { type: string; port?: number }) => {
+      if (message.type === 'ready' && message.port !== undefined) resolvePort({ child, port: message.port });
+    });
+  });
+}
+
+function ask<T>(child: ChildProcess, type: 'mark' | 'stats', reply: string): Promise<T> {
+  return new Promise((resolveReply) => {
+    const onMessage = (message: { type: string } & T): void => {
+      if (message.type !== reply) return;
+      child.off('message', onMessage);
+      resolveReply(message);
+    };
+    child.on('message', onMessage);
+    child.send({ type });
+  });
+}
+
+/**
+ * Counts deliveries. Sequence numbers tell the phases apart: `[0, UPDATES)` is the throughput
+ * phase, then the warm-up, then the paced latency phase.
+ */
+class Recorder {
+  readonly sentAt = new Float64Array(UPDATES + WARMUP + PACED);
+  readonly throughputLatencies: number[] = [];
+  readonly pacedLatencies: number[] = [];
+  seen = 0;
+  lastAt = 0;
+  #waiter: (() => void) | undefined;
+  #target = Number.POSITIVE_INFINITY;
+
+  record(seq: number): void {
+    const now = performance.now();
+    this.seen++;
+    if (seq < UPDATES) {
+      this.throughputLatencies.push(now - (this.sentAt[seq] ?? now));
+      this.lastAt = now;
+    } else if (seq >= UPDATES + WARMUP) {
+      this.pacedLatencies.push(now - (this.sentAt[seq] ?? now));
+    }
+    if (this.seen >= this.#target) this.#waiter?.();
+  }
+
+  /** Resolves once `target` deliveries were seen in total (or after `timeout`). */
+  until(target: number, timeout: number): Promise<void> {
+    this.#target = target;
+    return new Promise((done) => {
+      const timer = setTimeout(done, timeout);
+      this.#waiter = () => {
+        clearTimeout(timer);
+        this.#waiter = undefined;
+        done();
+      };
+      if (this.seen >= target) this.#waiter();
+    });
+  }
+}
+
+function subscribe(port: number, target: Target, index: number, recorder: Recorder, agent: Agent): Promise<IncomingMessage> {
+  const url = `http://127.0.0.1:${port}/.well-known/mercure?${target.matchParam}=${encodeURIComponent(topicOf(index))}`;
+  return new Promise((resolveResponse, reject) => {
+    const req = get(url, { agent, headers: { accept: 'text/event-stream' } }, (res) => {
+      if (res.statusCode !== 200) {
+        reject(new Error(`${target.name}: subscribe answered ${res.statusCode}`));
+        return;
+      }
+      // Bytes, not strings: the load generator must stay cheaper than the servers it measures.
+      let rest: Buffer = EMPTY;
+      res.on('data', (chunk: Buffer) => {
+        const buffer = rest.length === 0 ? chunk : Buffer.concat([rest, chunk]);
+        let start = 0;
+        let end = buffer.indexOf(SEPARATOR, start);
+        while (end !== -1) {
+          const at = buffer.indexOf(DATA, start);
+          if (at !== -1 && at < end) {
+            let seq = 0;
+            for (let i = at + DATA.length; i < end; i++) {
+              const digit = (buffer[i] ?? 0) - 48;
+              if (digit < 0 || digit > 9) break;
+              seq = seq * 10 + digit;
+            }
+            recorder.record(seq);
+          }
+          start = end + 2;
+          end = buffer.indexOf(SEPARATOR, start);
+        }
+        rest = start < buffer.length ? buffer.subarray(start) : EMPTY;
+      });
+      res.on('error', () => {});
+      resolveResponse(res);
+    });
+    req.on('error', reject);
+  });
+}
+
+function publishOne(port: number, target: Target, seq: number, agent: Agent): Promise<void> {
+  const body = `topic=${encodeURIComponent(topicOf(seq))}&data=${seq}%20${PADDING}`;
+  const headers: Record<string, string | number> = { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) };
+  if (target.token !== undefined) headers['authorization'] = `Bearer ${target.token}`;
+  return new Promise((done, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/.well-known/mercure', method: 'POST', agent, headers }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? done() : reject(new Error(`${target.name}: publish answered ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    req.on('socket', (socket) => socket.setNoDelay(true));
+    req.end(body);
+  });
+}
+
+async function publishAll(port: number, target: Target, first: number, count: number, recorder: Recorder, agent: Agent): Promise<void> {
+  let next = first;
+  const last = first + count;
+  const worker = async (): Promise<void> => {
+    while (next < last) {
+      const seq = next++;
+      recorder.sentAt[seq] = performance.now();
+      await publishOne(port, target, seq, agent);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+}
+
+async function publishPaced(port: number, target: Target, first: number, count: number, recorder: Recorder, agent: Agent): Promise<void> {
+  const started = performance.now();
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < count; i++) {
+    const due = started + (i * 1000) / PACED_RATE;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const seq = first + i;
+    recorder.sentAt[seq] = performance.now();
+    inFlight.push(publishOne(port, target, seq, agent));
+  }
+  await Promise.all(inFlight);
+}
+
+const percentile = (sorted: Float64Array, p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+
+async function run(target: Target): Promise<Result> {
+  const { child, port } = await startServer(target.script);
+  const recorder = new Recorder();
+  const subscriberAgent = new Agent({ keepAlive: false, maxSockets: Number.POSITIVE_INFINITY });
+  const publisherAgent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const responses: IncomingMessage[] = [];
+  try {
+    for (let i = 0; i < SUBSCRIBERS; i += 100) {
+      const batch = Array.from({ length: Math.min(100, SUBSCRIBERS - i) }, (_, k) => subscribe(port, target, i + k, recorder, subscriberAgent));
+      responses.push(...(await Promise.all(batch)));
+    }
+    const perUpdate = SUBSCRIBERS / TOPICS;
+    // Warm-up (not measured): JIT, sockets, buffers.
+    await publishAll(port, target, UPDATES, WARMUP, recorder, publisherAgent);
+    await recorder.until(WARMUP * perUpdate, 10_000);
+    // Throughput: publishers as fast as the server answers.
+    const expected = UPDATES * perUpdate;
+    await ask(child, 'mark', 'marked');
+    const started = performance.now();
+    const clientCpu = process.cpuUsage();
+    await publishAll(port, target, 0, UPDATES, recorder, publisherAgent);
+    await recorder.until((WARMUP + UPDATES) * perUpdate, 60_000);
+    const { stats } = await ask<{ stats: ServerStats }>(child, 'stats', 'stats');
+    const clientUsed = process.cpuUsage(clientCpu);
+    const seconds = (recorder.lastAt - started) / 1000;
+    const delivered = recorder.throughputLatencies.length;
+    // Latency: a steady rate, the same for every server.
+    await publishPaced(port, target, UPDATES + WARMUP, PACED, recorder, publisherAgent);
+    await recorder.until((WARMUP + UPDATES + PACED) * perUpdate, 20_000);
+    const paced = Float64Array.from(recorder.pacedLatencies).sort();
+    const saturated = Float64Array.from(recorder.throughputLatencies).sort();
+    return {
+      name: target.name,
+      deliveries: delivered,
+      expected,
+      seconds,
+      perSecond: delivered / seconds,
+      p50: percentile(paced, 50),
+      p99: percentile(paced, 99),
+      pacedDelivered: paced.length,
+      saturatedP50: percentile(saturated, 50),
+      saturatedP99: percentile(saturated, 99),
+      cpuPerDelivery: stats.cpuMicros / Math.max(1, delivered),
+      serverBusy: stats.cpuMicros / 1e6 / seconds,
+      clientBusy: (clientUsed.user + clientUsed.system) / 1e6 / seconds,
+      peakRss: stats.peakRss,
+    };
+  } finally {
+    for (const res of responses) res.destroy();
+    subscriberAgent.destroy();
+    publisherAgent.destroy();
+    child.send({ type: 'stop' });
+    await new Promise((done) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        done(undefined);
+      }, 5000);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        done(undefined);
+      });
+    });
+  }
+}
+
+function table(results: readonly Result[]): string {
+  const [hub, relay] = results;
+  const ms = (n: number): string => n.toFixed(1);
+  const rows = results.map((r) => [
+    r.name,
+    `${r.deliveries}/${r.expected}`,
+    Math.round(r.perSecond).toLocaleString('en-US'),
+    `${ms(r.saturatedP50)} / ${ms(r.saturatedP99)}`,
+    `${ms(r.p50)} / ${ms(r.p99)}`,
+    r.cpuPerDelivery.toFixed(2),
+    `${Math.round(r.serverBusy * 100)}%`,
+    `${Math.round(r.clientBusy * 100)}%`,
+    (r.peakRss / 1024 / 1024).toFixed(0),
+  ]);
+  if (hub && relay) {
+    const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
+    rows.push([
+      'ratio hub/relay',
+      '',
+      ratio(hub.perSecond, relay.perSecond),
+      `${ratio(hub.saturatedP50, relay.saturatedP50)} / ${ratio(hub.saturatedP99, relay.saturatedP99)}`,
+      `${ratio(hub.p50, relay.p50)} / ${ratio(hub.p99, relay.p99)}`,
+      ratio(hub.cpuPerDelivery, relay.cpuPerDelivery),
+      '',
+      '',
+      ratio(hub.peakRss, relay.peakRss),
+    ]);
+  }
+  const header = [
+    'server',
+    'deliveries',
+    'deliveries/s',
+    'saturated p50/p99 ms',
+    `${PACED_RATE}/s p50/p99 ms`,
+    'server CPU µs/delivery',
+    'server CPU',
+    'load CPU',
+    'peak RSS MB',
+  ];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const deadline = setTimeout(() => {
+    process.stderr.write(`bench:hub: time limit of ${TIME_LIMIT_MS / 1000}s reached, stopping.\n`);
+    process.exit(1);
+  }, TIME_LIMIT_MS);
+  deadline.unref();
+  const token = await new SignJWT({ authorization_details: [{ type: 'mercure', actions: ['publish'], topics: [{ match: '*' }] }] })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(KEY));
+  const targets: Target[] = [
+    { name: 'sse-kit hub', script: resolve(here, 'hub/serverHub.ts'), matchParam: 'match', token },
+    { name: 'express relay', script: resolve(here, 'hub/serverRelay.ts'), matchParam: 'topic', token: undefined },
+  ];
+  process.stdout.write(
+    `bench:hub — ${SUBSCRIBERS} subscribers over ${TOPICS} topics; throughput: ${UPDATES} updates (${(UPDATES * SUBSCRIBERS) / TOPICS} deliveries) from ${CONCURRENCY} concurrent publishers; latency: ${PACED} updates at ${PACED_RATE}/s; Node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()[0]?.toFixed(1)}\n`,
+  );
+  const results: Result[] = [];
+  for (const target of targets) {
+    process.stdout.write(`running ${target.name}…\n`);
+    results.push(await run(target));
+  }
+  process.stdout.write(`\n${table(results)}\n`);
+  const [hub, relay] = results;
+  if (hub && relay) {
+    const ratio = hub.perSecond / relay.perSecond;
+    process.stdout.write(
+      `\ngoal: ≥2× relay deliveries/s (${ratio >= 2 ? 'met' : 'NOT met'}: ${ratio.toFixed(2)}×), p99 < 50 ms at ${PACED_RATE} updates/s (${hub.p99 < 50 ? 'met' : 'NOT met'}: ${hub.p99.toFixed(1)} ms)\n`,
+    );
+    for (const r of results) if (r.deliveries !== r.expected) process.stdout.write(`warning: ${r.name} delivered ${r.deliveries} of ${r.expected}\n`);
+  }
+}
+
+await main();

@@ -1,0 +1,13 @@
+import { createHub } from '../../src/hub/index.js';
+import { serveStats } from './serverStats.js';
+
+/** The sse-kit hub as the benchmark runs it: verified JWTs, history, heartbeats off. */
+const hub = await createHub({
+  port: 0,
+  log: false,
+  publisherKey: process.env['BENCH_KEY'] ?? 'bench-key',
+  history: 1000,
+  heartbeat: 0,
+  limits: { connectionsPerClient: 100_000 },
+});
+serveStats(hub.port, () => hub.close());
