@@ -4,11 +4,13 @@
  */
 import { runCoreBench } from './core.js';
 import { runReactBench } from './react.js';
+import { runSignalingBench } from './signaling.js';
 
 const only = process.argv[2];
 const suites: Record<string, () => Promise<void>> = {
   core: runCoreBench,
   react: runReactBench,
+  signaling: runSignalingBench,
 };
 
 for (const [name, run] of Object.entries(suites)) {

@@ -4,6 +4,10 @@ export { useSseDriver } from './useSseDriver.js';
 export { useTopic } from './useTopic.js';
 export { usePublish } from './usePublish.js';
 export { useConnectionStatus } from './useConnectionStatus.js';
+export { usePeerSignaling } from './usePeerSignaling.js';
+export { usePeerConnection } from './usePeerConnection.js';
+export type { UsePeerSignalingOptions, UsePeerSignalingResult } from './usePeerSignaling.js';
+export type { UsePeerConnectionOptions, UsePeerConnectionResult } from './usePeerConnection.js';
 export type {
   PublishCallOptions,
   PublishStatus,

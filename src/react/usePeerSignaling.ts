@@ -1,0 +1,95 @@
+'use client';
+import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from 'react';
+import type { JsonValue } from '../core/types.js';
+import { DEFAULT_CHANNEL, PeerSignaling } from '../signaling/PeerSignaling.js';
+import type { Peer, PeerSignalingOptions, SendOptions, Signal, SignalingStatus } from '../signaling/types.js';
+import { randomPeerId } from './peerIds.js';
+import { useDriver } from './useSseDriver.js';
+import { useLatest } from './useLatest.js';
+
+/** Options of {@link usePeerSignaling}. */
+export interface UsePeerSignalingOptions extends Omit<PeerSignalingOptions, 'metadata' | 'onError'> {
+  /** Metadata shown to the other peers; a changed value (by content) is announced at once. */
+  metadata?: JsonValue;
+  /** Receives signals on the default channel (negotiation traffic of `usePeerConnection` is not passed). A new function never rejoins. */
+  onSignal?: (signal: Signal) => void;
+  /** Receives background errors. A new function never rejoins. */
+  onError?: (error: Error) => void;
+  /** `false` stays out of the room (and leaves it when it turns `false`). Default `true`. */
+  enabled?: boolean;
+}
+
+/** What {@link usePeerSignaling} returns. */
+export interface UsePeerSignalingResult {
+  /** This client's peer id. */
+  readonly selfId: string;
+  /** The other members of the room. */
+  readonly peers: readonly Peer[];
+  /** Lifecycle status (`idle`, `joining`, `joined`, `reconnecting`, `left`). */
+  readonly status: SignalingStatus;
+  /** Sends a direct signal (end-to-end encrypted where possible). */
+  readonly send: (peerId: string, data: JsonValue, options?: SendOptions) => Promise<void>;
+  /** Sends a signal to the whole room. */
+  readonly broadcast: (data: JsonValue, options?: SendOptions) => Promise<void>;
+  /** Leaves the room now (until `room` or `enabled` changes, or the component remounts). */
+  readonly leave: () => Promise<void>;
+  /** The underlying {@link PeerSignaling}, for `usePeerConnection` and event listeners. */
+  readonly signaling: PeerSignaling;
+}
+
+/**
+ * Joins `room` on the provider's hub connection while mounted: presence, heartbeats, direct and
+ * broadcast signals. Leaving (unmount, `enabled: false`, a new room) sends `bye`. Under StrictMode
+ * the double mount neither announces twice nor opens a second connection.
+ *
+ * ```tsx
+ * const { selfId, peers, send } = usePeerSignaling('lobby', { metadata: { name }, onSignal: (s) => … });
+ * ```
+ */
+export function usePeerSignaling(room: string, options: UsePeerSignalingOptions = {}): UsePeerSignalingResult {
+  const driver = useDriver('usePeerSignaling');
+  const { metadata, onSignal, onError, enabled = true, peerId: givenId, heartbeat, timeout, encrypt, topicBase, private: isPrivate, platform } = options;
+  const [ownId] = useState(randomPeerId);
+  const peerId = givenId ?? ownId;
+  const latestSignal = useLatest(onSignal);
+  const latestError = useLatest(onError);
+  const latestMetadata = useLatest(metadata);
+
+  const signaling = useMemo(() => {
+    const settings: PeerSignalingOptions = { peerId, onError: (error) => latestError.current?.(error) };
+    if (heartbeat !== undefined) settings.heartbeat = heartbeat;
+    if (timeout !== undefined) settings.timeout = timeout;
+    if (encrypt !== undefined) settings.encrypt = encrypt;
+    if (topicBase !== undefined) settings.topicBase = topicBase;
+    if (isPrivate !== undefined) settings.private = isPrivate;
+    if (platform !== undefined) settings.platform = platform;
+    return new PeerSignaling(driver, room, settings);
+    // `platform` is a test seam read once per instance.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [driver, room, peerId, heartbeat, timeout, encrypt, topicBase, isPrivate]);
+
+  useEffect(() => {
+    if (!enabled) return undefined;
+    signaling.setMetadata(latestMetadata.current ?? null);
+    const off = signaling.on('signal', (signal) => {
+      if (signal.channel === DEFAULT_CHANNEL) latestSignal.current?.(signal);
+    });
+    signaling.join();
+    return () => {
+      off();
+      void signaling.leave();
+    };
+  }, [signaling, enabled, latestSignal, latestMetadata]);
+
+  const metadataKey = JSON.stringify(metadata ?? null);
+  useEffect(() => {
+    signaling.setMetadata(JSON.parse(metadataKey) as JsonValue);
+  }, [signaling, metadataKey]);
+
+  const snapshot = useSyncExternalStore(signaling.subscribe, signaling.getSnapshot, signaling.getSnapshot);
+  const send = useCallback((to: string, data: JsonValue, sendOptions?: SendOptions) => signaling.send(to, data, sendOptions), [signaling]);
+  const broadcast = useCallback((data: JsonValue, sendOptions?: SendOptions) => signaling.broadcast(data, sendOptions), [signaling]);
+  const leave = useCallback(() => signaling.leave(), [signaling]);
+
+  return { selfId: snapshot.selfId, peers: snapshot.peers, status: snapshot.status, send, broadcast, leave, signaling };
+}

@@ -1,0 +1,415 @@
+import type { JsonValue } from '../core/types.js';
+import { SignalingError } from './errors.js';
+import type { PeerSignaling } from './PeerSignaling.js';
+import type { Signal } from './types.js';
+
+/** Connection state: `RTCPeerConnection.connectionState`, or `closed` once closed for good. */
+export type PeerConnectionState = 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
+
+/** State of the data channel (`none` when the connection has none). */
+export type DataChannelState = 'none' | 'connecting' | 'open' | 'closing' | 'closed';
+
+/** Data channel settings. The channel is negotiated out of band (same `id` on both ends), so both ends create it. */
+export interface DataChannelOptions {
+  /** Label (default `sse-kit`). */
+  label?: string;
+  /** Channel id, identical on both ends (default 0). */
+  id?: number;
+  /** Ordered delivery (default `true`). */
+  ordered?: boolean;
+  /** Give up after this many retransmissions (unreliable mode). */
+  maxRetransmits?: number;
+  /** Give up after this many ms (unreliable mode). */
+  maxPacketLifeTime?: number;
+  /** Sub-protocol name. */
+  protocol?: string;
+}
+
+/** Constructor of an `RTCPeerConnection` (injectable for tests and other runtimes). */
+export type RTCPeerConnectionConstructor = new (configuration?: RTCConfiguration) => RTCPeerConnection;
+
+/** The part of {@link PeerSignaling} a {@link PeerConnection} uses. */
+export type SignalingLink = Pick<PeerSignaling, 'selfId' | 'send' | 'consume' | 'on'>;
+
+/** Options of {@link PeerConnection}. */
+export interface PeerConnectionOptions {
+  /** ICE servers and other `RTCPeerConnection` settings. */
+  rtcConfig?: RTCConfiguration;
+  /** Open a data channel: `true` (default), `false`, or its settings. Both peers must agree. */
+  dataChannel?: boolean | DataChannelOptions;
+  /** Local media to send. */
+  stream?: MediaStream;
+  /** `RTCPeerConnection` constructor (default: the global one). */
+  RTCPeerConnection?: RTCPeerConnectionConstructor;
+  /** Override the politeness given by id order (the peer with the greater id is polite). */
+  polite?: boolean;
+  /** Signaling channel for negotiation messages (default `rtc`). */
+  channel?: string;
+  /**
+   * How long (ms) the polite end waits for the other end's first offer before making its own
+   * (default 250; `0` offers at once). Starting with one offer avoids most collisions, which browsers
+   * resolve less reliably than the pattern promises; collisions that still happen are resolved.
+   */
+  politeOfferDelay?: number;
+  /** Receives background errors (failed negotiation steps, failed signal publishes). */
+  onError?: (error: Error) => void;
+}
+
+/** Snapshot of a {@link PeerConnection}: a new object whenever something changes. */
+export interface PeerConnectionSnapshot {
+  /** Connection state. */
+  readonly state: PeerConnectionState;
+  /** Data channel state. */
+  readonly channelState: DataChannelState;
+  /** The last data channel message (`undefined` before the first). */
+  readonly lastMessage: unknown;
+  /** The remote media, once a track arrived. */
+  readonly remoteStream: MediaStream | undefined;
+  /** Whether this end yields on offer collisions. */
+  readonly polite: boolean;
+}
+
+/** Negotiation messages, sent as direct signals. */
+interface RtcMessage {
+  /** Sender's connection id (a new one whenever the sender starts over). */
+  readonly cid: string;
+  /** The addressee's connection id as the sender knows it. */
+  readonly rcid?: string;
+  readonly description?: { readonly type: RTCSdpType; readonly sdp: string } | undefined;
+  readonly candidate?: RTCIceCandidateInit | null;
+  /** The sender closed its connection. */
+  readonly close?: true;
+}
+
+/**
+ * A WebRTC connection to one peer of a {@link PeerSignaling} room, negotiated with the "perfect
+ * negotiation" pattern: the peer with the greater id is polite (rolls back its own offer on a
+ * collision), the other ignores colliding offers; candidates wait for the remote description; ICE
+ * restarts when it fails. A peer that starts over (reload, new connection) is detected by its
+ * connection id and negotiated with afresh; the connection closes for good when the peer leaves
+ * the room or {@link PeerConnection.close} is called.
+ */
+export class PeerConnection {
+  /** The remote peer id. */
+  readonly peerId: string;
+  /** Whether this end yields on offer collisions. */
+  readonly polite: boolean;
+
+  readonly #signaling: SignalingLink;
+  readonly #options: PeerConnectionOptions;
+  readonly #channelName: string;
+  #pc!: RTCPeerConnection;
+  #dc: RTCDataChannel | undefined;
+  #cid = '';
+  #remoteCid: string | undefined;
+  #makingOffer = false;
+  #ignoreOffer = false;
+  #settingAnswer = false;
+  #candidates: RTCIceCandidateInit[] = [];
+  #chain: Promise<void> = Promise.resolve();
+  #sentAny = false;
+  #closed = false;
+  #deferTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #offSignal: () => void;
+  readonly #offLeave: () => void;
+  #snapshot: PeerConnectionSnapshot;
+  readonly #listeners = new Set<() => void>();
+  readonly #messageListeners = new Set<(data: unknown) => void>();
+
+  /**
+   * @param signaling - a joined {@link PeerSignaling} (or anything with the same `selfId`, `send`, `consume`, `on`).
+   * @param peerId - the remote peer.
+   * @throws {SignalingError} `misuse` when no `RTCPeerConnection` is available.
+   */
+  constructor(signaling: SignalingLink, peerId: string, options: PeerConnectionOptions = {}) {
+    this.#signaling = signaling;
+    this.peerId = peerId;
+    this.#options = options;
+    this.#channelName = options.channel ?? 'rtc';
+    this.polite = options.polite ?? signaling.selfId > peerId;
+    this.#snapshot = Object.freeze({ state: 'new', channelState: 'none', lastMessage: undefined, remoteStream: undefined, polite: this.polite });
+    this.#build();
+    this.#offLeave = signaling.on('leave', ({ peer }) => {
+      if (peer.id === peerId) this.close();
+    });
+    this.#offSignal = signaling.consume(peerId, this.#channelName, (signal) => this.#onSignal(signal));
+  }
+
+  /** The current snapshot, for `useSyncExternalStore`. */
+  getSnapshot = (): PeerConnectionSnapshot => this.#snapshot;
+
+  /**
+   * Calls `listener` whenever the snapshot changes.
+   * @returns a function that unsubscribes.
+   */
+  subscribe = (listener: () => void): (() => void) => {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  };
+
+  /**
+   * Calls `listener` with every data channel message.
+   * @returns a function that unsubscribes.
+   */
+  onMessage(listener: (data: unknown) => void): () => void {
+    this.#messageListeners.add(listener);
+    return () => {
+      this.#messageListeners.delete(listener);
+    };
+  }
+
+  /** The underlying `RTCPeerConnection` (replaced when the peer starts over). */
+  get connection(): RTCPeerConnection {
+    return this.#pc;
+  }
+
+  /**
+   * Sends on the data channel.
+   * @throws {SignalingError} `closed` when the channel is not open.
+   */
+  send(data: string | ArrayBuffer | ArrayBufferView<ArrayBuffer> | Blob): void {
+    const dc = this.#dc;
+    if (!dc || dc.readyState !== 'open') {
+      throw new SignalingError('closed', `The data channel to "${this.peerId}" is not open.`, { hint: 'Wait for channelState "open".' });
+    }
+    dc.send(data as string);
+  }
+
+  /** Closes the connection for good and tells the peer. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#sentAny) this.#signal({ close: true });
+    this.#offSignal();
+    this.#offLeave();
+    this.#teardown();
+    this.#update({ state: 'closed', channelState: this.#dc ? 'closed' : 'none' });
+  }
+
+  // ---------------------------------------------------------------- negotiation
+
+  #build(): void {
+    const Ctor = this.#options.RTCPeerConnection ?? (globalThis as { RTCPeerConnection?: RTCPeerConnectionConstructor }).RTCPeerConnection;
+    if (!Ctor) throw new SignalingError('misuse', 'No RTCPeerConnection in this context.', { hint: 'Pass the RTCPeerConnection option.' });
+    const pc = new Ctor(this.#options.rtcConfig);
+    this.#pc = pc;
+    this.#cid = randomId();
+    this.#makingOffer = false;
+    this.#ignoreOffer = false;
+    this.#settingAnswer = false;
+    this.#candidates = [];
+
+    pc.addEventListener('negotiationneeded', () => {
+      void this.#offer(pc);
+    });
+    pc.addEventListener('icecandidate', (event) => {
+      if (this.#pc !== pc) return;
+      const candidate = (event as RTCPeerConnectionIceEvent).candidate;
+      this.#signal({ candidate: candidate ? toCandidateInit(candidate) : null });
+    });
+    pc.addEventListener('iceconnectionstatechange', () => {
+      if (this.#pc === pc && pc.iceConnectionState === 'failed') pc.restartIce();
+    });
+    pc.addEventListener('connectionstatechange', () => {
+      if (this.#pc === pc && !this.#closed) this.#update({ state: pc.connectionState });
+    });
+    pc.addEventListener('track', (event) => {
+      if (this.#pc !== pc) return;
+      const { track, streams } = event as RTCTrackEvent;
+      const stream = streams[0] ?? this.#snapshot.remoteStream ?? new MediaStream();
+      if (!stream.getTracks().includes(track)) stream.addTrack(track);
+      this.#update({ remoteStream: stream });
+    });
+
+    const option = this.#options.dataChannel ?? true;
+    this.#dc = undefined;
+    if (option !== false) {
+      const settings = option === true ? {} : option;
+      const init: RTCDataChannelInit = { negotiated: true, id: settings.id ?? 0, ordered: settings.ordered ?? true };
+      if (settings.maxRetransmits !== undefined) init.maxRetransmits = settings.maxRetransmits;
+      if (settings.maxPacketLifeTime !== undefined) init.maxPacketLifeTime = settings.maxPacketLifeTime;
+      if (settings.protocol !== undefined) init.protocol = settings.protocol;
+      const dc = pc.createDataChannel(settings.label ?? 'sse-kit', init);
+      this.#dc = dc;
+      const sync = () => {
+        if (this.#dc === dc && !this.#closed) this.#update({ channelState: dc.readyState });
+      };
+      dc.addEventListener('open', sync);
+      dc.addEventListener('closing', sync);
+      dc.addEventListener('close', sync);
+      dc.addEventListener('message', (event) => {
+        if (this.#dc !== dc || this.#closed) return;
+        const data = (event as MessageEvent).data as unknown;
+        this.#update({ lastMessage: data });
+        for (const listener of [...this.#messageListeners]) listener(data);
+      });
+    }
+    const stream = this.#options.stream;
+    if (stream) for (const track of stream.getTracks()) pc.addTrack(track, stream);
+    this.#update({ state: pc.connectionState, channelState: this.#dc ? this.#dc.readyState : 'none' });
+  }
+
+  async #offer(pc: RTCPeerConnection, deferred = false): Promise<void> {
+    if (this.#pc !== pc || this.#closed) return;
+    const delay = this.#options.politeOfferDelay ?? 250;
+    if (this.polite && !deferred && delay > 0 && !pc.remoteDescription && !pc.currentLocalDescription) {
+      // First negotiation of the polite end: give the other end's offer a head start.
+      if (this.#deferTimer === undefined) {
+        this.#deferTimer = setTimeout(() => {
+          this.#deferTimer = undefined;
+          if (this.#pc === pc && pc.signalingState === 'stable' && !pc.remoteDescription) void this.#offer(pc, true);
+        }, delay);
+      }
+      return;
+    }
+    try {
+      this.#makingOffer = true;
+      await pc.setLocalDescription();
+      if (this.#pc !== pc || this.#closed) return;
+      this.#signal({ description: toDescription(pc.localDescription) });
+    } catch (error) {
+      this.#report(error);
+    } finally {
+      if (this.#pc === pc) this.#makingOffer = false;
+    }
+  }
+
+  #onSignal(signal: Signal): void {
+    const message = asRtcMessage(signal.data);
+    if (!message || this.#closed) return;
+    // One message at a time: a description is fully applied before the next message is looked at.
+    this.#chain = this.#chain.then(() => this.#handle(message)).catch((error: unknown) => this.#report(error));
+  }
+
+  async #handle(message: RtcMessage): Promise<void> {
+    if (this.#closed) return;
+    if (message.rcid !== undefined && message.rcid !== this.#cid) return; // meant for a connection this end already replaced
+    if (message.close) {
+      if (message.cid === this.#remoteCid) this.#restart(undefined);
+      return;
+    }
+    if (this.#remoteCid !== undefined && message.cid !== this.#remoteCid && message.rcid === undefined) {
+      // The peer started over without knowing this connection: do the same.
+      this.#restart(message.cid);
+    }
+    this.#remoteCid = message.cid;
+    const pc = this.#pc;
+    if (message.description) {
+      const description = message.description;
+      const readyForOffer = !this.#makingOffer && (pc.signalingState === 'stable' || this.#settingAnswer);
+      const collision = description.type === 'offer' && !readyForOffer;
+      this.#ignoreOffer = !this.polite && collision;
+      if (this.#ignoreOffer) return;
+      // On a collision the polite end yields: applying the remote offer rolls its own offer back
+      // (implicitly, as the specification defines for setRemoteDescription).
+      this.#settingAnswer = description.type === 'answer';
+      try {
+        await pc.setRemoteDescription(description);
+      } finally {
+        this.#settingAnswer = false;
+      }
+      if (this.#pc !== pc) return;
+      await this.#flushCandidates(pc);
+      if (description.type === 'offer') {
+        await pc.setLocalDescription();
+        if (this.#pc !== pc || this.#closed) return;
+        this.#signal({ description: toDescription(pc.localDescription) });
+      }
+    } else if (message.candidate !== undefined) {
+      const candidate = message.candidate ?? { candidate: '' };
+      if (!pc.remoteDescription) {
+        this.#candidates.push(candidate);
+        return;
+      }
+      await this.#addCandidate(pc, candidate);
+    }
+  }
+
+  async #flushCandidates(pc: RTCPeerConnection): Promise<void> {
+    const pending = this.#candidates;
+    this.#candidates = [];
+    for (const candidate of pending) await this.#addCandidate(pc, candidate);
+  }
+
+  async #addCandidate(pc: RTCPeerConnection, candidate: RTCIceCandidateInit): Promise<void> {
+    try {
+      await pc.addIceCandidate(candidate);
+    } catch (error) {
+      // Candidates of an offer this end ignored are expected to fail.
+      if (!this.#ignoreOffer) throw error;
+    }
+  }
+
+  /** Replaces the `RTCPeerConnection` with a fresh one (the peer started over or closed). */
+  #restart(remoteCid: string | undefined): void {
+    this.#teardown();
+    this.#remoteCid = remoteCid;
+    this.#build();
+  }
+
+  #teardown(): void {
+    if (this.#deferTimer !== undefined) clearTimeout(this.#deferTimer);
+    this.#deferTimer = undefined;
+    try {
+      this.#dc?.close();
+      this.#pc.close();
+    } catch (error) {
+      this.#report(error);
+    }
+  }
+
+  #signal(payload: Omit<RtcMessage, 'cid' | 'rcid'>): void {
+    this.#sentAny = true;
+    const message: RtcMessage = { cid: this.#cid, ...(this.#remoteCid === undefined ? {} : { rcid: this.#remoteCid }), ...payload };
+    this.#signaling.send(this.peerId, message as unknown as JsonValue, { channel: this.#channelName }).catch((error: unknown) => this.#report(error));
+  }
+
+  #update(patch: Partial<PeerConnectionSnapshot>): void {
+    const next = { ...this.#snapshot, ...patch };
+    const prev = this.#snapshot;
+    if (
+      next.state === prev.state &&
+      next.channelState === prev.channelState &&
+      next.lastMessage === prev.lastMessage &&
+      next.remoteStream === prev.remoteStream &&
+      !('lastMessage' in patch)
+    ) {
+      return;
+    }
+    this.#snapshot = Object.freeze(next);
+    for (const listener of [...this.#listeners]) listener();
+  }
+
+  #report(error: unknown): void {
+    if (this.#options.onError) this.#options.onError(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+function toDescription(description: RTCSessionDescription | null): RtcMessage['description'] {
+  if (!description) return undefined;
+  return { type: description.type, sdp: description.sdp };
+}
+
+function toCandidateInit(candidate: RTCIceCandidate): RTCIceCandidateInit {
+  const json = typeof candidate.toJSON === 'function' ? candidate.toJSON() : candidate;
+  const init: RTCIceCandidateInit = { candidate: json.candidate ?? '' };
+  if (json.sdpMid !== undefined && json.sdpMid !== null) init.sdpMid = json.sdpMid;
+  if (json.sdpMLineIndex !== undefined && json.sdpMLineIndex !== null) init.sdpMLineIndex = json.sdpMLineIndex;
+  if (json.usernameFragment !== undefined && json.usernameFragment !== null) init.usernameFragment = json.usernameFragment;
+  return init;
+}
+
+function asRtcMessage(data: unknown): RtcMessage | undefined {
+  if (typeof data !== 'object' || data === null) return undefined;
+  const m = data as Partial<RtcMessage>;
+  if (typeof m.cid !== 'string' || (m.rcid !== undefined && typeof m.rcid !== 'string')) return undefined;
+  if (m.description !== undefined && (typeof m.description !== 'object' || typeof m.description?.sdp !== 'string')) return undefined;
+  return m as RtcMessage;
+}
+
+function randomId(): string {
+  const c = globalThis.crypto as Crypto | undefined;
+  return c?.randomUUID ? c.randomUUID() : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}

@@ -1,0 +1,99 @@
+import type { JsonValue, Platform } from '../core/types.js';
+
+/** Lifecycle of a {@link PeerSignaling}. */
+export type SignalingStatus = 'idle' | 'joining' | 'joined' | 'reconnecting' | 'left';
+
+/** Why a peer left the room. */
+export type LeaveReason = 'bye' | 'timeout' | 'replaced' | 'left';
+
+/** A member of the room as this client sees it. */
+export interface Peer {
+  /** The peer's id (stable across its reconnects). */
+  readonly id: string;
+  /** Metadata the peer announced (`null` when it announced none). */
+  readonly metadata: JsonValue;
+  /** When this client first saw the current session of the peer (ms since epoch, local clock). */
+  readonly joinedAt: number;
+  /** When this client last heard from the peer (ms since epoch, local clock). */
+  readonly lastSeen: number;
+  /** The peer's current session id (a new one for every `join()`). */
+  readonly session: string;
+  /** Whether direct signals to this peer are end-to-end encrypted. */
+  readonly encrypted: boolean;
+}
+
+/** A signal received from another peer. */
+export interface Signal<T = JsonValue> {
+  /** Sender's peer id. */
+  readonly from: string;
+  /** The signal value. */
+  readonly data: T;
+  /** The channel it was sent on (`signal` unless the sender chose another). */
+  readonly channel: string;
+  /** `true` for a direct signal (`send`), `false` for a broadcast. */
+  readonly direct: boolean;
+  /** Whether it travelled end-to-end encrypted. */
+  readonly encrypted: boolean;
+}
+
+/** Events of a {@link PeerSignaling}, by type. */
+export interface SignalingEventMap {
+  /** A peer appeared (announce, answer, or any message of a new session). */
+  join: { readonly peer: Peer };
+  /** A peer left: explicit `bye`, missed heartbeats, a newer session, or this client left. */
+  leave: { readonly peer: Peer; readonly reason: LeaveReason };
+  /** A peer announced new metadata. */
+  update: { readonly peer: Peer };
+  /** A signal arrived. */
+  signal: Signal;
+  /** {@link PeerSignaling.status} changed. */
+  status: { readonly status: SignalingStatus };
+}
+
+/** Snapshot of a {@link PeerSignaling}: a new object whenever something changes. */
+export interface SignalingSnapshot {
+  /** Lifecycle status. */
+  readonly status: SignalingStatus;
+  /** This client's peer id. */
+  readonly selfId: string;
+  /** The other members of the room, in order of appearance. */
+  readonly peers: readonly Peer[];
+}
+
+/** Platform seams of signaling: the driver's seams plus a clock. */
+export interface SignalingPlatform extends Platform {
+  /** Current time in ms since epoch. */
+  now(): number;
+}
+
+/** Options of {@link PeerSignaling}. */
+export interface PeerSignalingOptions {
+  /** Any JSON value shown to the other peers (name, avatar, capabilities…). Default `null`. */
+  metadata?: JsonValue;
+  /** This client's peer id (default: a random uuid). Reusing it across page loads replaces the old session at once. */
+  peerId?: string;
+  /** Heartbeat interval in ms (default 10 000). A beat is skipped when the room heard from this peer recently. */
+  heartbeat?: number;
+  /** A peer silent for longer than this many ms is dropped (default 3 × `heartbeat`). */
+  timeout?: number;
+  /**
+   * End-to-end encryption of direct signals (ECDH P-256 + AES-GCM). `true` (default where
+   * `crypto.subtle` exists) encrypts to every peer that announced a key; `'required'` also refuses to
+   * exchange plaintext direct signals; `false` disables it.
+   */
+  encrypt?: boolean | 'required';
+  /** Absolute URI under which room and inbox topics are built (default `https://sse-kit.invalid/signaling`). */
+  topicBase?: string;
+  /** Publish every signaling update as private (for hubs that enforce authorization). Default `false`. */
+  private?: boolean;
+  /** Receives background errors (failed publishes, undecryptable signals). */
+  onError?: (error: Error) => void;
+  /** Platform seams, for tests. */
+  platform?: Partial<SignalingPlatform>;
+}
+
+/** Options of {@link PeerSignaling.send} and {@link PeerSignaling.broadcast}. */
+export interface SendOptions {
+  /** Channel name; receivers can tell application signals from, say, WebRTC negotiation. Default `signal`. */
+  channel?: string;
+}

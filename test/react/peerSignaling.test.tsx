@@ -1,0 +1,220 @@
+import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
+import { StrictMode, useState } from 'react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { HubUpdate } from '../../src/hub/engine/index.js';
+import type { MockHub } from '../../src/mock/index.js';
+import { SseProvider } from '../../src/react/index.js';
+import { usePeerConnection } from '../../src/react/usePeerConnection.js';
+import { usePeerSignaling, type UsePeerSignalingOptions } from '../../src/react/usePeerSignaling.js';
+import type { Signal } from '../../src/signaling/types.js';
+import { FakeNetwork, seeded } from '../signaling/fakeRtc.js';
+import { frameOf } from '../signaling/helpers.js';
+import { createDriver, createHub, tick } from './fixtures.js';
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  cleanup();
+  vi.useRealTimers();
+});
+
+function Member({ name, options = {} }: { name: string; options?: UsePeerSignalingOptions }) {
+  const room = usePeerSignaling('lobby', { peerId: name, metadata: { name }, encrypt: false, ...options });
+  const first = room.peers[0];
+  return (
+    <section aria-label={name}>
+      <p role="status">{room.status}</p>
+      <ul aria-label="peers">
+        {room.peers.map((p) => (
+          <li key={p.id}>{(p.metadata as { name: string }).name}</li>
+        ))}
+      </ul>
+      <button type="button" onClick={() => void (first && room.send(first.id, `hello from ${name}`))}>
+        send
+      </button>
+    </section>
+  );
+}
+
+function peersOf(name: string): string[] {
+  const region = screen.getByRole('region', { name });
+  return within(within(region).getByRole('list', { name: 'peers' }))
+    .queryAllByRole('listitem')
+    .map((li) => li.textContent ?? '');
+}
+
+function hellos(published: HubUpdate[]): string[] {
+  return published.flatMap((u) => (frameOf(u)?.msgs ?? []).filter((m) => m.t === 'hello').map(() => frameOf(u)!.from));
+}
+
+function setup(): { hub: MockHub; published: HubUpdate[]; providers: [ReturnType<typeof createDriver>, ReturnType<typeof createDriver>] } {
+  const hub = createHub();
+  const published: HubUpdate[] = [];
+  hub.on('publish', (u) => published.push(u));
+  return { hub, published, providers: [createDriver(hub), createDriver(hub)] };
+}
+
+describe('usePeerSignaling', () => {
+  it('two members see each other and exchange direct signals', async () => {
+    const { providers } = setup();
+    const got: Signal[] = [];
+    render(
+      <>
+        <SseProvider driver={providers[0]}>
+          <Member name="ada" />
+        </SseProvider>
+        <SseProvider driver={providers[1]}>
+          <Member name="bob" options={{ onSignal: (s) => got.push(s) }} />
+        </SseProvider>
+      </>,
+    );
+    await tick(100);
+    expect(peersOf('ada')).toEqual(['bob']);
+    expect(peersOf('bob')).toEqual(['ada']);
+    expect(within(screen.getByRole('region', { name: 'ada' })).getByRole('status').textContent).toBe('joined');
+    fireEvent.click(within(screen.getByRole('region', { name: 'ada' })).getByRole('button', { name: 'send' }));
+    await tick(10);
+    expect(got.map((s) => [s.from, s.data])).toEqual([['ada', 'hello from ada']]);
+  });
+
+  it('announces once per member and shares one connection per provider under StrictMode', async () => {
+    const { hub, published, providers } = setup();
+    render(
+      <StrictMode>
+        <SseProvider driver={providers[0]}>
+          <Member name="ada" />
+        </SseProvider>
+        <SseProvider driver={providers[1]}>
+          <Member name="bob" />
+        </SseProvider>
+      </StrictMode>,
+    );
+    await tick(100);
+    expect(peersOf('ada')).toEqual(['bob']);
+    expect(hellos(published).sort()).toEqual(['ada', 'bob']);
+    expect(hub.connections).toBe(2);
+    await tick(60_000);
+    expect(hellos(published).sort()).toEqual(['ada', 'bob']);
+  });
+
+  it('an unmounted member leaves at once; enabled: false stays out of the room', async () => {
+    const { providers } = setup();
+    function App() {
+      const [bobHere, setBobHere] = useState(true);
+      const [carolIn, setCarolIn] = useState(false);
+      return (
+        <>
+          <SseProvider driver={providers[0]}>
+            <Member name="ada" />
+            <Member name="carol" options={{ enabled: carolIn }} />
+          </SseProvider>
+          <SseProvider driver={providers[1]}>{bobHere && <Member name="bob" />}</SseProvider>
+          <button type="button" onClick={() => setBobHere(false)}>
+            bob goes
+          </button>
+          <button type="button" onClick={() => setCarolIn(true)}>
+            carol comes
+          </button>
+        </>
+      );
+    }
+    render(<App />);
+    await tick(100);
+    expect(peersOf('ada')).toEqual(['bob']);
+    expect(within(screen.getByRole('region', { name: 'carol' })).getByRole('status').textContent).toBe('idle');
+    fireEvent.click(screen.getByRole('button', { name: 'bob goes' }));
+    await tick(5);
+    expect(peersOf('ada')).toEqual([]);
+    fireEvent.click(screen.getByRole('button', { name: 'carol comes' }));
+    await tick(100);
+    expect(peersOf('ada')).toEqual(['carol']);
+    expect(peersOf('carol')).toEqual(['ada']);
+  });
+
+  it('announces a metadata change without rejoining', async () => {
+    const { providers, published } = setup();
+    function Renamable() {
+      const [name, setName] = useState('ada');
+      const room = usePeerSignaling('lobby', { peerId: 'ada', metadata: { name }, encrypt: false });
+      return (
+        <button type="button" onClick={() => setName('ada lovelace')}>
+          rename {room.status}
+        </button>
+      );
+    }
+    render(
+      <>
+        <SseProvider driver={providers[0]}>
+          <Renamable />
+        </SseProvider>
+        <SseProvider driver={providers[1]}>
+          <Member name="bob" />
+        </SseProvider>
+      </>,
+    );
+    await tick(100);
+    expect(peersOf('bob')).toEqual(['ada']);
+    fireEvent.click(screen.getByRole('button', { name: /rename/ }));
+    await tick(10);
+    expect(peersOf('bob')).toEqual(['ada lovelace']);
+    expect(hellos(published).sort()).toEqual(['ada', 'bob']);
+  });
+});
+
+describe('usePeerConnection', () => {
+  it('connects two members, carries messages both ways, and closes when the peer leaves', async () => {
+    const { providers } = setup();
+    const net = new FakeNetwork(seeded(11));
+    const received: unknown[] = [];
+    function Caller({ name }: { name: string }) {
+      const room = usePeerSignaling('lobby', { peerId: name, metadata: { name }, encrypt: false });
+      const other = room.peers[0]?.id;
+      const link = usePeerConnection(other, { signaling: room, RTCPeerConnection: net.RTCPeerConnection, onMessage: (d) => received.push([name, d]) });
+      return (
+        <section aria-label={name}>
+          <p role="status" aria-label="connection">
+            {link.state}/{link.channelState}
+          </p>
+          <output aria-label="last message">{String(link.lastMessage ?? '')}</output>
+          <button type="button" onClick={() => link.send(`hi from ${name}`)}>
+            say hi
+          </button>
+        </section>
+      );
+    }
+    function App() {
+      const [bobHere, setBobHere] = useState(true);
+      return (
+        <StrictMode>
+          <SseProvider driver={providers[0]}>
+            <Caller name="ada" />
+          </SseProvider>
+          <SseProvider driver={providers[1]}>{bobHere && <Caller name="bob" />}</SseProvider>
+          <button type="button" onClick={() => setBobHere(false)}>
+            bob goes
+          </button>
+        </StrictMode>
+      );
+    }
+    render(<App />);
+    await tick(3000);
+    const ada = screen.getByRole('region', { name: 'ada' });
+    const bob = screen.getByRole('region', { name: 'bob' });
+    expect(within(ada).getByRole('status', { name: 'connection' }).textContent).toBe('connected/open');
+    expect(within(bob).getByRole('status', { name: 'connection' }).textContent).toBe('connected/open');
+    // StrictMode's throwaway mount created no connection: one per side.
+    expect(net.connections).toHaveLength(2);
+
+    fireEvent.click(within(ada).getByRole('button', { name: 'say hi' }));
+    fireEvent.click(within(bob).getByRole('button', { name: 'say hi' }));
+    await tick(100);
+    expect(within(bob).getByRole('status', { name: 'last message' }).textContent).toBe('hi from ada');
+    expect(within(ada).getByRole('status', { name: 'last message' }).textContent).toBe('hi from bob');
+    expect(received).toEqual(expect.arrayContaining([['bob', 'hi from ada'], ['ada', 'hi from bob']]));
+
+    fireEvent.click(screen.getByRole('button', { name: 'bob goes' }));
+    await tick(10);
+    expect(within(ada).getByRole('status', { name: 'connection' }).textContent).toBe('closed/closed');
+  });
+});

@@ -1,0 +1,196 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { MockHub } from '../../src/mock/index.js';
+import { PeerConnection } from '../../src/signaling/PeerConnection.js';
+import { FakeNetwork, FakeRTCPeerConnection, fakeSignalingPair, seeded } from './fakeRtc.js';
+import { client, tick } from './helpers.js';
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+function fake(pc: PeerConnection): FakeRTCPeerConnection {
+  return pc.connection as unknown as FakeRTCPeerConnection;
+}
+
+/** Both ends hold one stable, matching negotiation and their channels carry messages both ways. */
+async function expectOneStableConnection(a: PeerConnection, b: PeerConnection): Promise<void> {
+  const fa = fake(a);
+  const fb = fake(b);
+  expect([fa.signalingState, fb.signalingState]).toEqual(['stable', 'stable']);
+  expect(fa.current.local?.sdp).toBe(fb.current.remote?.sdp);
+  expect(fa.current.remote?.sdp).toBe(fb.current.local?.sdp);
+  expect([a.getSnapshot().state, b.getSnapshot().state]).toEqual(['connected', 'connected']);
+  expect([a.getSnapshot().channelState, b.getSnapshot().channelState]).toEqual(['open', 'open']);
+  a.send('ping');
+  b.send('pong');
+  await tick(100);
+  expect(b.getSnapshot().lastMessage).toBe('ping');
+  expect(a.getSnapshot().lastMessage).toBe('pong');
+}
+
+describe('perfect negotiation (fake RTCPeerConnection)', () => {
+  it('picks politeness by id order', () => {
+    const [la, lb] = fakeSignalingPair('alice', 'bob', seeded(1));
+    const net = new FakeNetwork(seeded(1));
+    const a = new PeerConnection(la, 'bob', { RTCPeerConnection: net.RTCPeerConnection });
+    const b = new PeerConnection(lb, 'alice', { RTCPeerConnection: net.RTCPeerConnection });
+    expect([a.polite, b.polite]).toEqual([false, true]);
+    a.close();
+    b.close();
+  });
+
+  it('glare: both sides offer at once and end in one stable connection, 100 times with random timing', async () => {
+    let rollbacks = 0;
+    let ignoredOffers = 0;
+    for (let run = 0; run < 100; run++) {
+      const random = seeded(run + 1);
+      const net = new FakeNetwork(random, 1 + Math.floor(random() * 30));
+      const [la, lb] = fakeSignalingPair('alice', 'bob', random, 1 + Math.floor(random() * 30));
+      const startB = Math.floor(random() * 25);
+      const errors: Error[] = [];
+      // politeOfferDelay 0: the polite end offers at once too, so offers really collide.
+      const a = new PeerConnection(la, 'bob', { RTCPeerConnection: net.RTCPeerConnection, politeOfferDelay: 0, onError: (e) => errors.push(e) });
+      await tick(startB);
+      const b = new PeerConnection(lb, 'alice', { RTCPeerConnection: net.RTCPeerConnection, politeOfferDelay: 0, onError: (e) => errors.push(e) });
+      await tick(3000);
+      try {
+        await expectOneStableConnection(a, b);
+        expect(errors).toEqual([]);
+        expect(net.connections).toHaveLength(2);
+      } catch (error) {
+        throw new Error(`run ${run} (startB ${startB}): ${String(error)}\nA: ${fake(a).calls.join(', ')}\nB: ${fake(b).calls.join(', ')}`);
+      }
+      if (fake(b).calls.includes('rolled back')) rollbacks++;
+      const aOffers = fake(a).calls.filter((c) => c.startsWith('offer ')).length;
+      if (aOffers > 0 && fake(b).calls.some((c) => c.startsWith('offer '))) ignoredOffers++;
+      a.close();
+      b.close();
+    }
+    // The random timing really produced collisions, resolved by the polite side rolling back.
+    expect(rollbacks).toBeGreaterThan(10);
+    expect(ignoredOffers).toBeGreaterThan(10);
+  });
+
+  it('lets the impolite end offer first by default, so a fresh pair negotiates without collision', async () => {
+    for (let run = 0; run < 20; run++) {
+      const random = seeded(1000 + run);
+      const net = new FakeNetwork(random);
+      const [la, lb] = fakeSignalingPair('alice', 'bob', random);
+      const b = new PeerConnection(lb, 'alice', { RTCPeerConnection: net.RTCPeerConnection });
+      await tick(Math.floor(random() * 100));
+      const a = new PeerConnection(la, 'bob', { RTCPeerConnection: net.RTCPeerConnection });
+      await tick(3000);
+      await expectOneStableConnection(a, b);
+      expect(fake(b).calls.filter((c) => c.startsWith('offer '))).toEqual([]);
+      expect(fake(b).calls).not.toContain('rolled back');
+      a.close();
+      b.close();
+    }
+  });
+
+  it('the polite end still offers when the other end stays silent', async () => {
+    const [, lb] = fakeSignalingPair('alice', 'bob', seeded(2));
+    const net = new FakeNetwork(seeded(2));
+    const b = new PeerConnection(lb, 'alice', { RTCPeerConnection: net.RTCPeerConnection });
+    await tick(200);
+    expect(fake(b).calls.filter((c) => c.startsWith('offer '))).toEqual([]);
+    await tick(100);
+    expect(fake(b).calls.filter((c) => c.startsWith('offer '))).toHaveLength(1);
+    b.close();
+  });
+
+  it('buffers candidates until the remote description is set', async () => {
+    const [la, lb] = fakeSignalingPair('alice', 'bob', seeded(7), 5);
+    const net = new FakeNetwork(seeded(7), 5);
+    const b = new PeerConnection(lb, 'alice', { RTCPeerConnection: net.RTCPeerConnection, dataChannel: false });
+    const other = new (net.RTCPeerConnection)() as unknown as FakeRTCPeerConnection;
+    other.createDataChannel('x', { negotiated: true, id: 0 });
+    const offered = other.setLocalDescription();
+    await tick(20);
+    await offered;
+    // The candidate travels first (e.g. it was kept while the offer was still being applied elsewhere).
+    lb.deliver({ from: 'alice', channel: 'rtc', direct: true, encrypted: false, data: { cid: 'remote', candidate: { candidate: `cand:${other.name}:x:1`, sdpMid: '0' } } });
+    lb.deliver({ from: 'alice', channel: 'rtc', direct: true, encrypted: false, data: { cid: 'remote', description: { type: 'offer', sdp: other.localDescription!.sdp } } });
+    await tick(100);
+    const calls = fake(b).calls;
+    expect(calls.indexOf('addIceCandidate')).toBeGreaterThan(calls.indexOf('setRemoteDescription(offer)'));
+    expect(fake(b).addedCandidates).toEqual([`cand:${other.name}:x:1`]);
+    b.close();
+  });
+
+  it('restarts ICE when it fails and reconnects on the same connection', async () => {
+    const [la, lb] = fakeSignalingPair('alice', 'bob', seeded(3));
+    const net = new FakeNetwork(seeded(3));
+    const a = new PeerConnection(la, 'bob', { RTCPeerConnection: net.RTCPeerConnection });
+    const b = new PeerConnection(lb, 'alice', { RTCPeerConnection: net.RTCPeerConnection });
+    await tick(2000);
+    await expectOneStableConnection(a, b);
+    const before = fake(a).current.local?.sdp;
+    fake(a).failIce();
+    expect(a.getSnapshot().state).toBe('failed');
+    expect(fake(a).calls).toContain('restartIce');
+    fake(a).connectionState = 'new';
+    fake(b).connectionState = 'new';
+    await tick(2000);
+    expect(fake(a).current.local?.sdp).not.toBe(before);
+    expect(net.connections).toHaveLength(2);
+    expect(a.getSnapshot().state).toBe('connected');
+  });
+
+  it('closes cleanly when the peer leaves', async () => {
+    const [la, lb] = fakeSignalingPair('alice', 'bob', seeded(4));
+    const net = new FakeNetwork(seeded(4));
+    const a = new PeerConnection(la, 'bob', { RTCPeerConnection: net.RTCPeerConnection });
+    const b = new PeerConnection(lb, 'alice', { RTCPeerConnection: net.RTCPeerConnection });
+    await tick(2000);
+    la.peerLeft();
+    expect(a.getSnapshot()).toMatchObject({ state: 'closed', channelState: 'closed' });
+    expect(fake(a).closed).toBe(true);
+    expect(() => a.send('x')).toThrow(/not open/);
+    b.close();
+  });
+
+  it('negotiates afresh when the peer starts over with a new connection', async () => {
+    const [la, lb] = fakeSignalingPair('alice', 'bob', seeded(5));
+    const net = new FakeNetwork(seeded(5));
+    const a = new PeerConnection(la, 'bob', { RTCPeerConnection: net.RTCPeerConnection });
+    let b = new PeerConnection(lb, 'alice', { RTCPeerConnection: net.RTCPeerConnection });
+    await tick(2000);
+    await expectOneStableConnection(a, b);
+    b.close(); // e.g. the component unmounted
+    await tick(500);
+    expect(a.getSnapshot().state).not.toBe('connected');
+    b = new PeerConnection(lb, 'alice', { RTCPeerConnection: net.RTCPeerConnection });
+    await tick(3000);
+    await expectOneStableConnection(a, b);
+  });
+});
+
+describe('PeerConnection over PeerSignaling and MockHub', () => {
+  it('connects two peers through the hub with signals end to end', async () => {
+    const hub = new MockHub();
+    const alice = client(hub, 'room', { peerId: 'alice' });
+    const bob = client(hub, 'room', { peerId: 'bob' });
+    alice.signaling.join();
+    bob.signaling.join();
+    await tick(100);
+    const net = new FakeNetwork(seeded(9));
+    const a = new PeerConnection(alice.signaling, 'bob', { RTCPeerConnection: net.RTCPeerConnection });
+    await tick(300); // alice offers before bob has a connection: bob's signaling keeps it
+    const b = new PeerConnection(bob.signaling, 'alice', { RTCPeerConnection: net.RTCPeerConnection });
+    await tick(3000);
+    await expectOneStableConnection(a, b);
+    // The app's own signal handler never sees negotiation traffic on the default channel.
+    expect(bob.signals.every((s) => s.channel === 'rtc')).toBe(true);
+    await bob.signaling.leave();
+    await tick(10);
+    expect(a.getSnapshot().state).toBe('closed');
+    alice.signaling.destroy();
+    alice.driver.destroy();
+    bob.driver.destroy();
+    hub.close();
+  });
+});

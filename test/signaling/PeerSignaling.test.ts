@@ -1,0 +1,343 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { HubUpdate } from '../../src/hub/engine/index.js';
+import { MockHub } from '../../src/mock/index.js';
+import { PeerSignaling } from '../../src/signaling/PeerSignaling.js';
+import { SignalingError } from '../../src/signaling/errors.js';
+import { signalingTopics } from '../../src/signaling/topics.js';
+import { client, frameOf, publishFrame, tick, type Client } from './helpers.js';
+
+const ROOM = 'lobby';
+const topics = signalingTopics(ROOM);
+
+let hub: MockHub;
+let published: HubUpdate[];
+const clients: Client[] = [];
+
+function join(peerId: string, options: Parameters<typeof client>[2] = {}): Client {
+  const c = client(hub, ROOM, { peerId, ...options });
+  clients.push(c);
+  c.signaling.join();
+  return c;
+}
+
+/** Messages of one kind the hub dispatched, as `from:kind` or `from>to:kind`. */
+function sent(kind: string): string[] {
+  const out: string[] = [];
+  for (const update of published) {
+    const frame = frameOf(update);
+    if (!frame) continue;
+    for (const m of frame.msgs) {
+      if (m.t !== kind) continue;
+      const topic = update.topics[0]!;
+      out.push(topic === topics.room ? `${frame.from}:${kind}` : `${frame.from}>${decodeURIComponent(topic.slice(topic.lastIndexOf('/') + 1))}:${kind}`);
+    }
+  }
+  return out;
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  hub = new MockHub();
+  published = [];
+  hub.on('publish', (u) => published.push(u));
+});
+
+afterEach(() => {
+  for (const c of clients.splice(0)) {
+    c.signaling.destroy();
+    c.driver.destroy();
+  }
+  hub.close();
+  vi.useRealTimers();
+});
+
+describe('PeerSignaling over MockHub', () => {
+  it('names its topics under an absolute base, percent-encoding room and peer id', () => {
+    const t = signalingTopics('my room/1', 'https://example.com/sig/');
+    expect(t.room).toBe('https://example.com/sig/rooms/my%20room%2F1');
+    expect(t.inbox('a/b')).toBe('https://example.com/sig/rooms/my%20room%2F1/peers/a%2Fb');
+    expect(t.inboxPattern).toBe('https://example.com/sig/rooms/my%20room%2F1/peers/:peer');
+  });
+
+  it('three peers join, see each other, and direct signals reach only the addressee', async () => {
+    const a = join('a', { metadata: { name: 'Ada' } });
+    await tick(50);
+    expect(a.signaling.status).toBe('joined');
+    const b = join('b');
+    await tick(50);
+    const c = join('c');
+    await tick(50);
+
+    expect(a.peerIds()).toEqual(['b', 'c']);
+    expect(b.peerIds()).toEqual(['a', 'c']);
+    expect(c.peerIds()).toEqual(['a', 'b']);
+    expect(c.signaling.getPeer('a')?.metadata).toEqual({ name: 'Ada' });
+    // Members answer the newcomer in its inbox, not in the room.
+    expect(sent('welcome').sort()).toEqual(['a>b:welcome', 'a>c:welcome', 'b>c:welcome']);
+    expect(a.joins).toEqual(['b', 'c']);
+
+    await a.signaling.send('b', { offer: 'for b' });
+    await c.signaling.send('b', { offer: 'from c' });
+    await b.signaling.broadcast('hi all');
+    await tick(10);
+    expect(b.signals.map((s) => [s.from, s.data, s.direct])).toEqual([
+      ['a', { offer: 'for b' }, true],
+      ['c', { offer: 'from c' }, true],
+    ]);
+    expect(a.signals.map((s) => [s.from, s.data, s.direct])).toEqual([['b', 'hi all', false]]);
+    expect(c.signals.map((s) => [s.from, s.data, s.direct])).toEqual([['b', 'hi all', false]]);
+  });
+
+  it('rejects sends to unknown peers and before join', async () => {
+    const a = join('a');
+    await tick(50);
+    await expect(a.signaling.send('nobody', 1)).rejects.toMatchObject({ code: 'not-found' });
+    const idle = new PeerSignaling(a.driver, ROOM, { encrypt: false });
+    await expect(idle.broadcast(1)).rejects.toBeInstanceOf(SignalingError);
+    expect(() => new PeerSignaling(a.driver, ROOM, { heartbeat: 1000, timeout: 500 })).toThrow(SignalingError);
+  });
+
+  it('sees a bye at once', async () => {
+    const a = join('a');
+    const b = join('b');
+    await tick(50);
+    expect(a.peerIds()).toEqual(['b']);
+    const sid = b.signaling.sessionId!;
+    await b.signaling.leave();
+    await tick(0);
+    expect(a.peerIds()).toEqual([]);
+    expect(a.leaves).toEqual([{ id: 'b', reason: 'bye' }]);
+    expect(b.signaling.status).toBe('left');
+    // A late message of the session that said bye (a replay from history) does not bring it back.
+    publishFrame(hub, topics.room, { from: 'b', sid: sid, at: 0, msgs: [{ seq: 1000, t: 'beat', meta: null }] });
+    await tick(0);
+    expect(a.peerIds()).toEqual([]);
+  });
+
+  it('sends bye on pagehide and rejoins when the page comes back from the cache', async () => {
+    const a = join('a');
+    const events = new EventTarget();
+    const b = join('b', { platform: { events } });
+    await tick(50);
+    events.dispatchEvent(new Event('pagehide'));
+    await tick(10);
+    expect(a.leaves).toEqual([{ id: 'b', reason: 'bye' }]);
+    const shown = Object.assign(new Event('pageshow'), { persisted: true });
+    events.dispatchEvent(shown);
+    await tick(50);
+    expect(a.peerIds()).toEqual(['b']);
+    expect(b.signaling.status).toBe('joined');
+  });
+
+  it('drops a silent peer after the timeout, and not before', async () => {
+    const a = join('a', { heartbeat: 1000, timeout: 3000 });
+    await tick(50);
+    // A peer that announces once and then goes silent (crashed tab, lost network).
+    publishFrame(hub, topics.room, { from: 'ghost', sid: 's1', at: 1, msgs: [{ seq: 1, t: 'hello', meta: null }] });
+    await tick(0);
+    expect(a.peerIds()).toEqual(['ghost']);
+    await tick(2900);
+    expect(a.peerIds()).toEqual(['ghost']);
+    await tick(200);
+    expect(a.peerIds()).toEqual([]);
+    expect(a.leaves).toEqual([{ id: 'ghost', reason: 'timeout' }]);
+  });
+
+  it('keeps live peers through many timeouts thanks to heartbeats', async () => {
+    const a = join('a', { heartbeat: 1000, timeout: 3000 });
+    const b = join('b', { heartbeat: 1000, timeout: 3000 });
+    await tick(50);
+    await tick(20_000);
+    expect(a.peerIds()).toEqual(['b']);
+    expect(b.peerIds()).toEqual(['a']);
+    expect(a.leaves).toEqual([]);
+    expect(sent('beat').length).toBeGreaterThan(20);
+  });
+
+  it('announces once per join and stops: heartbeats follow, never more hellos', async () => {
+    join('a', { heartbeat: 1000 });
+    join('b', { heartbeat: 1000 });
+    await tick(50);
+    join('c', { heartbeat: 1000 });
+    await tick(30_000);
+    expect(sent('hello').sort()).toEqual(['a:hello', 'b:hello', 'c:hello']);
+  });
+
+  it('re-announces once after a reconnect and never duplicates a peer', async () => {
+    const a = join('a');
+    const b = join('b');
+    await tick(50);
+    const hellosBefore = sent('hello').length;
+    hub.dropConnections();
+    await tick(5_000);
+    expect(a.signaling.status).toBe('joined');
+    expect(sent('hello').length).toBe(hellosBefore + 2);
+    expect(a.peerIds()).toEqual(['b']);
+    expect(b.peerIds()).toEqual(['a']);
+    expect(a.joins).toEqual(['b']);
+    expect(b.joins).toEqual(['a']);
+    await tick(60_000);
+    expect(sent('hello').length).toBe(hellosBefore + 2);
+  });
+
+  it('shows reconnecting while the stream is down and does not time peers out meanwhile', async () => {
+    const a = join('a', { heartbeat: 1000, timeout: 3000 });
+    join('b', { heartbeat: 1000, timeout: 3000 });
+    await tick(50);
+    const statuses: string[] = [];
+    a.signaling.on('status', ({ status }) => statuses.push(status));
+    hub.pause();
+    hub.dropConnections();
+    hub.failNext(503, { method: 'GET', count: 1000 });
+    await tick(10_000);
+    expect(a.signaling.status).toBe('reconnecting');
+    expect(a.peerIds()).toEqual(['b']);
+    hub.resume();
+    hub.reset();
+    await tick(40_000);
+    expect(statuses).toEqual(['reconnecting', 'joined']);
+    expect(a.peerIds()).toEqual(['b']);
+  });
+
+  it('replaces an earlier session of the same peer id instead of duplicating it', async () => {
+    const a = join('a');
+    const first = join('b');
+    await tick(50);
+    const oldSid = first.signaling.sessionId!;
+    // The page reloads abruptly: its driver is gone before any bye could leave.
+    first.driver.destroy();
+    first.signaling.destroy();
+    await tick(10);
+    expect(a.peerIds()).toEqual(['b']);
+    const second = join('b');
+    await tick(50);
+    expect(a.peerIds()).toEqual(['b']);
+    expect(a.leaves).toEqual([{ id: 'b', reason: 'replaced' }]);
+    expect(a.signaling.getPeer('b')?.session).toBe(second.signaling.sessionId);
+    publishFrame(hub, topics.room, { from: 'b', sid: oldSid, at: 0, msgs: [{ seq: 99, t: 'signal', data: 'stale' }] });
+    await tick(0);
+    expect(a.signals).toEqual([]);
+    expect(a.peerIds()).toEqual(['b']);
+  });
+
+  it('a newer session of a silent peer replaces it at once (reason "replaced")', async () => {
+    const a = join('a');
+    await tick(50);
+    publishFrame(hub, topics.room, { from: 'x', sid: 'old', at: 100, msgs: [{ seq: 1, t: 'hello', meta: 1 }] });
+    publishFrame(hub, topics.room, { from: 'x', sid: 'new', at: 200, msgs: [{ seq: 1, t: 'hello', meta: 2 }] });
+    publishFrame(hub, topics.room, { from: 'x', sid: 'old', at: 100, msgs: [{ seq: 2, t: 'beat', meta: 1 }] });
+    await tick(0);
+    expect(a.signaling.peers.map((p) => [p.id, p.metadata, p.session])).toEqual([['x', 2, 'new']]);
+    expect(a.leaves).toEqual([{ id: 'x', reason: 'replaced' }]);
+  });
+
+  it('ignores replayed and out-of-order signals', async () => {
+    const a = join('a');
+    await tick(50);
+    const sid = a.signaling.sessionId!;
+    const inbox = topics.inbox('a');
+    const from = { from: 'x', sid: 'x1', at: 1 };
+    publishFrame(hub, topics.room, { ...from, msgs: [{ seq: 1, t: 'hello', meta: null }] });
+    publishFrame(hub, inbox, { ...from, msgs: [{ seq: 3, t: 'signal', tsid: sid, data: 'three' }] });
+    publishFrame(hub, inbox, { ...from, msgs: [{ seq: 2, t: 'signal', tsid: sid, data: 'two (late)' }] });
+    publishFrame(hub, inbox, { ...from, msgs: [{ seq: 3, t: 'signal', tsid: sid, data: 'three (replay)' }] });
+    publishFrame(hub, inbox, { ...from, msgs: [{ seq: 4, t: 'signal', tsid: 'an-earlier-session-of-a', data: 'stale target' }] });
+    publishFrame(hub, inbox, { ...from, msgs: [{ seq: 5, t: 'signal', tsid: sid, data: 'five' }, { seq: 5, t: 'signal', tsid: sid, data: 'dup' }] });
+    await tick(0);
+    expect(a.signals.map((s) => s.data)).toEqual(['three', 'five']);
+  });
+
+  it('keeps the order of many rapid signals and batches them into few publishes', async () => {
+    const a = join('a');
+    const b = join('b');
+    await tick(50);
+    const before = published.length;
+    const sends = Array.from({ length: 50 }, (_, i) => a.signaling.send('b', i, { channel: 'rtc' }));
+    await Promise.all(sends);
+    await tick(0);
+    expect(b.signals.map((s) => s.data)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect(b.signals.every((s) => s.channel === 'rtc')).toBe(true);
+    expect(published.length - before).toBeLessThan(5);
+  });
+
+  it('keeps direct signals of a consumed channel until a consumer comes', async () => {
+    const a = join('a');
+    const b = join('b');
+    await tick(50);
+    await a.signaling.send('b', 'early', { channel: 'rtc' });
+    await a.signaling.send('b', 'app');
+    await tick(0);
+    const got: unknown[] = [];
+    b.signaling.consume('a', 'rtc', (s) => got.push(s.data));
+    expect(got).toEqual(['early']);
+    await a.signaling.send('b', 'late', { channel: 'rtc' });
+    await tick(0);
+    expect(got).toEqual(['early', 'late']);
+  });
+
+  it('shares the driver connection with the rest of the app', async () => {
+    const a = join('a');
+    const seen: unknown[] = [];
+    a.driver.subscribe('https://example.com/chat', (u) => seen.push(u.data));
+    await tick(50);
+    await a.driver.publish('https://example.com/chat', 'hello');
+    await tick(10);
+    expect(seen).toEqual(['hello']);
+    expect(hub.connections).toBe(1);
+    expect(a.signaling.status).toBe('joined');
+  });
+
+  it('tells metadata changes to the room', async () => {
+    const a = join('a', { metadata: { name: 'A' } });
+    const b = join('b');
+    await tick(50);
+    const updates: unknown[] = [];
+    b.signaling.on('update', ({ peer }) => updates.push(peer.metadata));
+    a.signaling.setMetadata({ name: 'A2' });
+    await tick(10);
+    expect(updates).toEqual([{ name: 'A2' }]);
+    expect(b.signaling.getPeer('a')?.metadata).toEqual({ name: 'A2' });
+  });
+});
+
+describe('end-to-end encryption', () => {
+  beforeEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('encrypts direct signals: only the addressee can read them; the hub sees ciphertext', async () => {
+    const a = join('a', { encrypt: true });
+    const b = join('b', { encrypt: true });
+    const c = join('c', { encrypt: true });
+    await vi.waitFor(() => {
+      expect(a.peerIds()).toEqual(['b', 'c']);
+      expect(b.peerIds()).toEqual(['a', 'c']);
+      expect(c.peerIds()).toEqual(['a', 'b']);
+    });
+    expect(a.signaling.getPeer('b')?.encrypted).toBe(true);
+    await a.signaling.send('b', { secret: 'sdp for b only' });
+    await vi.waitFor(() => expect(b.signals.map((s) => [s.data, s.encrypted])).toEqual([[{ secret: 'sdp for b only' }, true]]));
+
+    const direct = published.filter((u) => u.topics[0] === topics.inbox('b') && frameOf(u)?.msgs.some((m) => m.t === 'signal'));
+    expect(direct).toHaveLength(1);
+    expect(direct[0]!.data).not.toContain('sdp for b only');
+    expect(frameOf(direct[0]!)!.msgs[0]).toHaveProperty('enc');
+
+    // The same ciphertext forwarded to another peer's inbox does not decrypt there.
+    const frame = frameOf(direct[0]!)!;
+    publishFrame(hub, topics.inbox('c'), { from: 'a', sid: frame.sid, at: (frame as unknown as { at: number }).at, msgs: [{ ...frame.msgs[0]!, seq: 1000, tsid: c.signaling.sessionId }] });
+    await vi.waitFor(() => expect(c.errors.some((e) => e instanceof SignalingError && e.code === 'parse')).toBe(true));
+    expect(c.signals).toEqual([]);
+  });
+
+  it('refuses plaintext direct signals when encryption is required', async () => {
+    const a = join('a', { encrypt: false });
+    const b = join('b', { encrypt: 'required' });
+    await vi.waitFor(() => expect(a.peerIds()).toEqual(['b']));
+    await vi.waitFor(() => expect(b.peerIds()).toEqual(['a']));
+    await expect(b.signaling.send('a', 'x')).rejects.toMatchObject({ code: 'misuse' });
+    await a.signaling.send('b', 'plain');
+    await vi.waitFor(() => expect(b.errors.length).toBe(1));
+    expect(b.signals).toEqual([]);
+  });
+});
