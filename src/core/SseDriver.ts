@@ -5,6 +5,7 @@ import { compileMatcher, matcherSetKey, toMatcherList, type CompiledMatcher } fr
 import { resolvePlatform } from './platform.js';
 import { buildPublishBody } from './protocol.js';
 import { RecentIds } from './recentIds.js';
+import { reportLater } from './reportLater.js';
 import type {
   DriverEvent,
   DriverState,
@@ -20,11 +21,9 @@ import type {
   SseUpdate,
   SubscribeOptions,
   SubscriptionInfo,
-  TopicMatcher,
 } from './types.js';
 
 interface Subscription {
-  readonly matchers: readonly TopicMatcher[];
   readonly compiled: readonly CompiledMatcher[];
   readonly listener: SseListener;
   readonly type: string | undefined;
@@ -48,9 +47,20 @@ interface Group {
   /** Make-before-break successor, promoted once it opens. */
   pending: Connection | undefined;
   pendingKey: string | undefined;
+  /** The predecessor, kept open after the switch until the successor caught up with it. */
+  draining: Connection | undefined;
+  /** Dedup key of the last update the draining stream delivered. */
+  drainLast: string | undefined;
+  /** Dedup key of the last update delivered on this group. */
+  lastKey: string | undefined;
+  drainTimer: unknown;
+  /** A matcher set the hub refused (400) while the previous stream stayed healthy; not retried. */
+  rejectedKey: string | undefined;
 }
 
 const DEDUP_WINDOW = 4096;
+/** Longest time an old stream keeps draining after its successor opened. */
+const DRAIN_MS = 1000;
 const MAIN = 'main';
 
 const INITIAL_STATE: DriverState = Object.freeze({
@@ -158,11 +168,15 @@ export class SseDriver {
         connectionKey: undefined,
         pending: undefined,
         pendingKey: undefined,
+        draining: undefined,
+        drainLast: undefined,
+        lastKey: undefined,
+        drainTimer: undefined,
+        rejectedKey: undefined,
       };
       this.#groups.set(key, group);
     }
     const sub: Subscription = {
-      matchers: list,
       compiled,
       listener: listener as SseListener,
       type: options.type,
@@ -219,7 +233,8 @@ export class SseDriver {
         continue;
       }
       const matchers = uniqueMatchers(group.subs);
-      const key = matchers.map((m) => `${m.kind}:${m.source}`).sort().join('\n');
+      const key = this.#connectionKey(group, matchers);
+      if (key === group.rejectedKey) continue;
       if (group.connection && group.connectionKey === key) {
         this.#discardPending(group);
         continue;
@@ -228,7 +243,15 @@ export class SseDriver {
       this.#discardPending(group);
       const previous = group.connection;
       const cursor = previous ? previous.lastEventId : group.since;
-      const connection = new Connection(this.#context, this.#connectionHandlers, group.dedicated ? `dedicated:${key}` : MAIN, matchers, cursor, previous === undefined);
+      const connection = new Connection(
+        this.#context,
+        this.#connectionHandlers,
+        group.dedicated ? `dedicated:${key}` : MAIN,
+        matchers,
+        cursor,
+        previous === undefined,
+        previous !== undefined,
+      );
       this.#connectionGroups.set(connection, group);
       if (previous === undefined) {
         group.connection = connection;
@@ -242,6 +265,18 @@ export class SseDriver {
     this.#updateState();
   }
 
+  /**
+   * Identity of the stream a group needs: its matcher set and, for the native EventSource (which
+   * only delivers the event types it listens for), the event types.
+   */
+  #connectionKey(group: Group, matchers: readonly CompiledMatcher[]): string {
+    const key = matchers.map((m) => m.key).sort().join('\n');
+    if (this.#context.transport !== 'eventsource') return key;
+    const types = new Set<string>();
+    for (const sub of group.subs) if (sub.type !== undefined) types.add(sub.type);
+    return `${key}\ntypes:${[...types].sort().join(',')}`;
+  }
+
   #discardPending(group: Group): void {
     if (!group.pending) return;
     const pending = group.pending;
@@ -253,6 +288,7 @@ export class SseDriver {
 
   #closeGroup(group: Group): void {
     this.#discardPending(group);
+    this.#finishDrain(group);
     if (group.connection) {
       const connection = group.connection;
       group.connection = undefined;
@@ -262,18 +298,53 @@ export class SseDriver {
     }
   }
 
-  /** Promotes a pending connection once it opened (or failed for good): make before break. */
+  /**
+   * Promotes a pending connection once it opened (or failed for good): make before break. The old
+   * stream keeps draining until the new one delivered what the old one last did (updates the hub
+   * wrote to the old stream before it knew the new one are read, not lost), or for DRAIN_MS.
+   */
   #promote(group: Group, connection: Connection): void {
     if (group.pending !== connection || (connection.status !== 'open' && connection.status !== 'error')) return;
     const old = group.connection;
+    const error = connection.error;
+    if (connection.status === 'error' && error?.code === 'bad-request' && old?.status === 'open') {
+      // The hub refused the new matcher set: keep the healthy stream and tell the subscriptions that
+      // asked for the refused matchers, instead of breaking everyone's connection.
+      const live = new Set(old.matchers.map((m) => m.key));
+      group.rejectedKey = group.pendingKey;
+      this.#discardPending(group);
+      for (const sub of group.subs) if (sub.compiled.some((m) => !live.has(m.key))) sub.onError?.(error);
+      return;
+    }
+    group.rejectedKey = undefined;
     group.connection = connection;
     group.connectionKey = group.pendingKey;
     group.pending = undefined;
     group.pendingKey = undefined;
-    if (old) {
+    connection.promoted();
+    if (!old) return;
+    this.#finishDrain(group);
+    if (connection.status !== 'open' || old.status !== 'open') {
       old.close();
       this.#connectionGroups.delete(old);
+      return;
     }
+    group.draining = old;
+    group.drainLast = group.lastKey;
+    group.seen.beginOverlap();
+    group.drainTimer = this.#platform.setTimeout(() => this.#finishDrain(group), DRAIN_MS);
+  }
+
+  #finishDrain(group: Group): void {
+    const old = group.draining;
+    if (!old) return;
+    group.draining = undefined;
+    group.drainLast = undefined;
+    this.#platform.clearTimeout(group.drainTimer);
+    group.drainTimer = undefined;
+    group.seen.endOverlap();
+    old.close();
+    this.#connectionGroups.delete(old);
   }
 
   readonly #connectionHandlers = {
@@ -295,7 +366,7 @@ export class SseDriver {
       if (group) this.#promote(group, connection);
       this.#updateState();
     },
-    onOpen: (connection: Connection) => this.#connectionGroups.get(connection)?.seen.startReplay(),
+    onOpen: (connection: Connection, cursor: string | undefined) => this.#connectionGroups.get(connection)?.seen.startReplay(cursor),
     onTimeline: (event: DriverEvent) => this.#emit(event),
     onError: (error: SseError) => this.#reportError(error),
     eventTypes: () => {
@@ -310,8 +381,14 @@ export class SseDriver {
   #route(group: Group, connection: Connection, event: RawEvent): void {
     // A dedicated raw group takes the wire data as is: no envelope to decode.
     const envelope = event.type === 'mercure' || group.rawOnly ? undefined : decodeEnvelope(event.data);
-    const dedupKey = envelope ? `e:${envelope.id}` : event.id !== '' ? `s:${event.id}` : undefined;
-    if (dedupKey !== undefined && !group.seen.add(dedupKey)) return;
+    // sse-kit messages are keyed by their message id (stable across a publisher's retries), others by the SSE id.
+    const dedupKey = envelope ? envelope.id : event.id !== '' ? event.id : undefined;
+    if (dedupKey !== undefined) {
+      const fresh = group.seen.add(dedupKey, envelope !== undefined);
+      if (group.draining) this.#trackDrain(group, connection, dedupKey, fresh);
+      if (!fresh) return;
+      group.lastKey = dedupKey;
+    }
     if (this.#eventListeners.size > 0) this.#emit({ type: 'update', connection: connection.name, id: event.id || (envelope?.id ?? ''), eventType: event.type });
 
     if (envelope) {
@@ -361,6 +438,16 @@ export class SseDriver {
     if (!delivered) this.#unroutable(group, topic, `An update for "${topic}" was not published through sse-kit and no raw subscription selects it.`);
   }
 
+  /** Ends a drain once the two streams are in step: each has delivered what the other last did. */
+  #trackDrain(group: Group, connection: Connection, key: string, fresh: boolean): void {
+    if (connection === group.draining) {
+      if (fresh) group.drainLast = key;
+      else this.#finishDrain(group); // the old stream repeats what the new one already gave
+    } else if (connection === group.connection && key === group.drainLast) {
+      this.#finishDrain(group);
+    }
+  }
+
   /** Reports an undeliverable update once per topic. */
   #unroutable(group: Group, topic: string, message: string, only?: Subscription): void {
     const key = `${group.key}\n${topic}`;
@@ -389,6 +476,7 @@ export class SseDriver {
     if (topics.length === 0 || topics.some((t) => typeof t !== 'string' || t === '')) {
       throw new SseError('misuse', 'publish() needs at least one non-empty topic.');
     }
+    if (options.signal?.aborted) throw new SseError('aborted', 'The publish was aborted before it was sent.');
     const id = options.id ?? `urn:uuid:${this.#platform.uuid()}`;
     let body: string;
     if (options.raw) {
@@ -556,7 +644,7 @@ export class SseDriver {
 
 function uniqueMatchers(subs: Iterable<Subscription>): CompiledMatcher[] {
   const byKey = new Map<string, CompiledMatcher>();
-  for (const sub of subs) for (const m of sub.compiled) byKey.set(`${m.kind}:${m.source}`, m);
+  for (const sub of subs) for (const m of sub.compiled) byKey.set(m.key, m);
   return [...byKey.values()];
 }
 
@@ -565,9 +653,7 @@ function deliver(sub: Subscription, update: SseUpdate): void {
   try {
     sub.listener(update);
   } catch (error) {
-    queueMicrotask(() => {
-      throw error;
-    });
+    reportLater(error);
   }
 }
 

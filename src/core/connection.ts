@@ -46,8 +46,8 @@ export interface ConnectionContext {
 export interface ConnectionHandlers {
   onEvent(event: RawEvent, connection: Connection): void;
   onChange(connection: Connection): void;
-  /** Called at every healthy open, before the first event of that stream. */
-  onOpen(connection: Connection): void;
+  /** Called at every healthy open, before its first event, with the cursor the stream resumed from. */
+  onOpen(connection: Connection, cursor: string | undefined): void;
   onTimeline(event: DriverEvent): void;
   onError(error: SseError): void;
   /** Event types to listen for (native `EventSource` only delivers types it was asked for). */
@@ -71,11 +71,17 @@ export class Connection {
   #status: ConnectionStatus = 'idle';
   #lastEventId: string | undefined;
   #retries = 0;
+  /** Backoff exponent: reset only once a stream delivered bytes, so a hub that accepts and hangs up at once still backs off. */
+  #attempt = 0;
   #error: SseError | undefined;
 
   readonly #ctx: ConnectionContext;
   readonly #handlers: ConnectionHandlers;
   #cursorInQuery: boolean;
+  /** Opened beside a live predecessor: its first open cannot have missed anything. */
+  #seamless: boolean;
+  /** Still the successor of a live stream (not promoted yet). */
+  #switching: boolean;
   #generation = 0;
   #abort: AbortController | undefined;
   #retryTimer: unknown;
@@ -90,6 +96,7 @@ export class Connection {
   /**
    * @param cursor - event id (or `earliest`) to resume from.
    * @param cursorInQuery - send the cursor as a query parameter on the first request.
+   * @param seamless - a predecessor stays open until this one opens, so its first open reports no gap.
    */
   constructor(
     ctx: ConnectionContext,
@@ -98,6 +105,7 @@ export class Connection {
     matchers: readonly CompiledMatcher[],
     cursor: string | undefined,
     cursorInQuery: boolean,
+    seamless = false,
   ) {
     this.#ctx = ctx;
     this.#handlers = handlers;
@@ -106,6 +114,13 @@ export class Connection {
     this.source = matchers.map((m) => m.source).join(' ');
     this.#lastEventId = cursor;
     this.#cursorInQuery = cursorInQuery;
+    this.#seamless = seamless;
+    this.#switching = seamless;
+  }
+
+  /** The driver made this stream the live one: its events no longer belong to a switch. */
+  promoted(): void {
+    this.#switching = false;
   }
 
   /** Current status. */
@@ -135,6 +150,7 @@ export class Connection {
   reconnect(): void {
     if (this.#status === 'closed') return;
     this.#retries = 0;
+    this.#attempt = 0;
     this.#restart();
   }
 
@@ -178,7 +194,7 @@ export class Connection {
   async #connect(): Promise<void> {
     const generation = ++this.#generation;
     this.#setStatus(this.#everOpened || this.#retries > 0 ? 'reconnecting' : 'connecting');
-    this.#handlers.onTimeline({ type: 'connecting', connection: this.name, resumeFrom: this.#lastEventId });
+    this.#handlers.onTimeline({ type: 'connecting', connection: this.name, resumeFrom: this.#lastEventId, switching: this.#switching });
     if (this.#ctx.transport === 'eventsource') {
       this.#connectEventSource(generation);
       return;
@@ -229,10 +245,9 @@ export class Connection {
     }
 
     if (response.status === 204) {
+      // The hub asks the client not to reconnect.
       void response.body?.cancel().catch(() => undefined);
-      this.#teardown();
-      this.#setStatus('closed');
-      this.#handlers.onTimeline({ type: 'closed', connection: this.name });
+      this.close();
       return;
     }
     if (!response.ok) {
@@ -271,15 +286,19 @@ export class Connection {
     this.#everOpened = true;
     this.#retries = 0;
     this.#error = undefined;
-    if (cursor !== undefined && cursor !== 'earliest' && resumedFrom !== null && resumedFrom !== cursor) {
+    const seamless = this.#seamless;
+    this.#seamless = false;
+    if (!seamless && cursor !== undefined && cursor !== 'earliest' && resumedFrom !== null && resumedFrom !== cursor) {
       const gap = new SseGapError(cursor, resumedFrom);
       this.#error = gap;
       this.#handlers.onTimeline({ type: 'gap', connection: this.name, error: gap });
       this.#handlers.onError(gap);
     }
-    this.#handlers.onOpen(this);
+    this.#handlers.onOpen(this, cursor);
+    // Read before the status change: the driver promotes a successor as soon as it is open.
+    const switching = this.#switching;
     this.#setStatus('open');
-    this.#handlers.onTimeline({ type: 'open', connection: this.name, resumedFrom: cursor });
+    this.#handlers.onTimeline({ type: 'open', connection: this.name, resumedFrom: cursor, switching });
   }
 
   async #read(generation: number, body: ReadableStream<Uint8Array>): Promise<void> {
@@ -323,6 +342,7 @@ export class Connection {
         return;
       }
       this.#armWatchdog(generation);
+      this.#attempt = 0;
       parser.feed(decoder.decode(chunk.value));
       if (generation !== this.#generation) {
         void reader.cancel().catch(() => undefined);
@@ -387,8 +407,9 @@ export class Connection {
     if (generation !== this.#generation) return;
     this.#teardown();
     this.#retries++;
+    this.#attempt++;
     this.#error = error;
-    this.#handlers.onTimeline({ type: 'drop', connection: this.name, error });
+    this.#handlers.onTimeline({ type: 'drop', connection: this.name, error, switching: this.#switching });
     this.#handlers.onError(error);
     this.#setStatus('reconnecting');
     const handle = this.#ctx.platform.setTimeout(() => {
@@ -403,7 +424,7 @@ export class Connection {
   #halt(error: SseError): void {
     this.#teardown();
     this.#error = error;
-    this.#handlers.onTimeline({ type: 'drop', connection: this.name, error });
+    this.#handlers.onTimeline({ type: 'drop', connection: this.name, error, switching: this.#switching });
     this.#handlers.onError(error);
     this.#setStatus('error');
   }
@@ -411,7 +432,7 @@ export class Connection {
   #delay(error: SseError): number {
     const { initialDelay, maxDelay, factor } = this.#ctx.retry;
     const base = this.#serverRetry ?? initialDelay;
-    const ceiling = Math.min(maxDelay, base * factor ** Math.max(0, this.#retries - 1));
+    const ceiling = Math.min(maxDelay, base * factor ** Math.max(0, this.#attempt - 1));
     const delay = this.#ctx.platform.random() * ceiling;
     return error instanceof SseRateLimitError && error.retryAfter !== undefined ? Math.max(delay, error.retryAfter) : delay;
   }

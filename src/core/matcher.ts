@@ -8,6 +8,8 @@ export interface CompiledMatcher {
   readonly kind: 'exact' | 'pattern';
   /** The matcher as written: the topic or the pattern text. */
   readonly source: string;
+  /** Identity of the matcher (kind and source), for comparing matcher sets by value. */
+  readonly key: string;
   /** Whether `topic` is selected by this matcher. */
   test(topic: string): boolean;
 }
@@ -16,6 +18,8 @@ type URLPatternCtor = new (input: string, baseURL?: string) => { test(input: str
 
 const URLPatternImpl: URLPatternCtor =
   (globalThis as { URLPattern?: URLPatternCtor }).URLPattern ?? (URLPatternPolyfill as unknown as URLPatternCtor);
+
+const WILDCARD: CompiledMatcher = { kind: 'exact', source: '*', key: 't:*', test: () => true };
 
 /** Base used to evaluate relative patterns and topics (Mercure evaluates them against the hub URL). */
 const RELATIVE_BASE = 'https://sse-kit.invalid';
@@ -28,8 +32,8 @@ const RELATIVE_BASE = 'https://sse-kit.invalid';
 export function compileMatcher(matcher: TopicMatcher, base: string = RELATIVE_BASE): CompiledMatcher {
   if (typeof matcher === 'string') {
     if (matcher === '') throw new SseError('misuse', 'A topic matcher cannot be empty.', { hint: 'Pass a topic string or { pattern }.' });
-    if (matcher === '*') return { kind: 'exact', source: '*', test: () => true };
-    return { kind: 'exact', source: matcher, test: (topic) => topic === matcher };
+    if (matcher === '*') return WILDCARD;
+    return { kind: 'exact', source: matcher, key: matcherKey(matcher), test: (topic) => topic === matcher };
   }
   if (typeof matcher !== 'object' || matcher === null || typeof matcher.pattern !== 'string' || matcher.pattern === '') {
     throw new SseError('misuse', `Invalid topic matcher ${JSON.stringify(matcher)}.`, {
@@ -37,7 +41,7 @@ export function compileMatcher(matcher: TopicMatcher, base: string = RELATIVE_BA
     });
   }
   const source = matcher.pattern;
-  if (source === '*') return { kind: 'exact', source: '*', test: () => true };
+  if (source === '*') return WILDCARD;
   let pattern: InstanceType<URLPatternCtor>;
   try {
     pattern = new URLPatternImpl(source, base);
@@ -47,6 +51,7 @@ export function compileMatcher(matcher: TopicMatcher, base: string = RELATIVE_BA
   return {
     kind: 'pattern',
     source,
+    key: matcherKey(matcher),
     test(topic) {
       try {
         return pattern.test(topic, base);
@@ -66,7 +71,8 @@ export function toMatcherList(matchers: Matchers): readonly TopicMatcher[] {
 
 /** A stable key for a matcher, used to compare matcher sets by value. */
 export function matcherKey(matcher: TopicMatcher): string {
-  return typeof matcher === 'string' ? `t:${matcher}` : `p:${matcher.pattern}`;
+  if (typeof matcher === 'string') return `t:${matcher}`;
+  return matcher.pattern === '*' ? 't:*' : `p:${matcher.pattern}`;
 }
 
 /** A stable key for a set of matchers (order and duplicates do not matter). */

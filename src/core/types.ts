@@ -191,11 +191,15 @@ export interface SubscriptionInfo {
   readonly connection: 'main' | 'dedicated';
 }
 
-/** Timeline events of a driver, for inspectors and logs. */
+/**
+ * Timeline events of a driver, for inspectors and logs. `switching` marks events of a successor
+ * stream opened beside a live one for a matcher change (make before break): not a loss of
+ * connectivity.
+ */
 export type DriverEvent =
-  | { readonly type: 'connecting'; readonly connection: string; readonly resumeFrom: string | undefined }
-  | { readonly type: 'open'; readonly connection: string; readonly resumedFrom: string | undefined }
-  | { readonly type: 'drop'; readonly connection: string; readonly error: SseError }
+  | { readonly type: 'connecting'; readonly connection: string; readonly resumeFrom: string | undefined; readonly switching: boolean }
+  | { readonly type: 'open'; readonly connection: string; readonly resumedFrom: string | undefined; readonly switching: boolean }
+  | { readonly type: 'drop'; readonly connection: string; readonly error: SseError; readonly switching: boolean }
   | { readonly type: 'gap'; readonly connection: string; readonly error: SseGapError }
   | { readonly type: 'error'; readonly error: SseError }
   | { readonly type: 'update'; readonly connection: string; readonly id: string; readonly eventType: string }

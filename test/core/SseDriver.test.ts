@@ -149,8 +149,11 @@ describe('one connection', () => {
     await tick();
     release();
     await tick();
+    // The old stream drains until the new one caught up with it…
+    expect(first.closed).toBe(false);
+    second.push(envelopeEvent('e2', 'a', 2, { sseId: null })); // …which this repeat shows (and is de-duplicated)
+    await tick();
     expect(first.closed).toBe(true);
-    second.push(envelopeEvent('e2', 'a', 2, { sseId: null })); // replay of the overlap is de-duplicated
     second.push(envelopeEvent('e3', 'a', 3, { sseId: null }));
     await tick();
     expect(a.updates.map((u) => u.data)).toEqual([1, 2, 3]);
@@ -544,6 +547,134 @@ describe('state follows events', () => {
     await tick();
     expect(driver.getState().lastEventId).toBe('u3');
     expect(notified).toBe(1);
+    driver.destroy();
+  });
+});
+
+describe('review regressions', () => {
+  it('delivers an update once even when a hub dispatches a retried publish twice', async () => {
+    const { hub, driver } = setup();
+    const a = collect();
+    driver.subscribe('a', a.listener);
+    await tick(10);
+    hub.last.push(envelopeEvent('m1', 'a', 1) + envelopeEvent('m1', 'a', 1) + envelopeEvent('m2', 'a', 2) + envelopeEvent('m1', 'a', 1));
+    await tick();
+    expect(a.updates.map((u) => u.id)).toEqual(['m1', 'm2']);
+    driver.destroy();
+  });
+
+  it('keeps the healthy stream when the hub refuses a new matcher set, and tells only the new subscription', async () => {
+    const { hub, driver } = setup();
+    const a = collect();
+    const aErrors: SseError[] = [];
+    const badErrors: SseError[] = [];
+    driver.subscribe('a', a.listener, { onError: (e) => aErrors.push(e) });
+    await tick(10);
+    const first = hub.last;
+    hub.respond = (r) => (r.url.searchParams.getAll('match_urlpattern').length > 0 ? { status: 400 } : undefined);
+    driver.subscribe({ pattern: 'https://example.com/books/:id' }, () => undefined, { onError: (e) => badErrors.push(e) });
+    await tick(10);
+    expect(first.closed).toBe(false);
+    expect(badErrors.map((e) => e.code)).toEqual(['bad-request']);
+    expect(aErrors).toEqual([]);
+    expect(driver.getState().status).toBe('open');
+    first.push(envelopeEvent('x1', 'a', 1));
+    await tick();
+    expect(a.updates.map((u) => u.id)).toEqual(['x1']);
+    driver.destroy();
+  });
+
+  it('marks the timeline of a matcher switch as switching, and a real drop as not', async () => {
+    const { hub, driver } = setup();
+    const events: DriverEvent[] = [];
+    driver.on((e) => events.push(e));
+    driver.subscribe('a', () => undefined);
+    await tick(10);
+    driver.subscribe('b', () => undefined);
+    await tick(10);
+    hub.last.fail();
+    await tick(0);
+    const flags = events.filter((e) => e.type === 'connecting' || e.type === 'open' || e.type === 'drop').map((e) => `${e.type}:${String('switching' in e && e.switching)}`);
+    expect(flags).toEqual(['connecting:false', 'open:false', 'connecting:true', 'open:true', 'drop:false']);
+    driver.destroy();
+  });
+
+  it('backs off against a hub that accepts and hangs up at once', async () => {
+    const { hub, driver } = setup({ retry: { initialDelay: 100, maxDelay: 10_000 } });
+    driver.subscribe('a', () => undefined);
+    await tick(10);
+    for (let i = 0; i < 6; i++) {
+      hub.last.end();
+      await tick(0);
+      const before = hub.requests.length;
+      while (hub.requests.length === before) await tick(10);
+    }
+    // Delays 100, 200, 400, 800, 1600, 3200: about six seconds for six reconnects, not 0.6.
+    expect(Date.now()).toBeGreaterThan(6000);
+    driver.destroy();
+  });
+
+  it('reconnects to the event types added later with the native EventSource transport', async () => {
+    const urls: string[] = [];
+    const listened: string[][] = [];
+    class Source extends EventTarget {
+      readyState = 0;
+      readonly types: string[] = [];
+      constructor(url: string) {
+        super();
+        urls.push(url);
+        listened.push(this.types);
+      }
+      override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null): void {
+        this.types.push(type);
+        super.addEventListener(type, listener);
+      }
+      close(): void {
+        this.readyState = 2;
+      }
+    }
+    const driver = new SseDriver({ url: URL_, transport: 'eventsource', EventSource: Source, platform: { events: undefined } });
+    driver.subscribe('a', () => undefined);
+    await tick(10);
+    driver.subscribe('a', () => undefined, { type: 'ping' });
+    await tick(10);
+    expect(urls).toHaveLength(2);
+    expect(listened[1]).toContain('ping');
+    driver.destroy();
+  });
+
+  it('leaves no online listener behind, after a 204 or a destroy', async () => {
+    let listeners = 0;
+    const events = new (class extends EventTarget {
+      override addEventListener(...args: Parameters<EventTarget['addEventListener']>): void {
+        listeners++;
+        super.addEventListener(...args);
+      }
+      override removeEventListener(...args: Parameters<EventTarget['removeEventListener']>): void {
+        listeners--;
+        super.removeEventListener(...args);
+      }
+    })();
+    const a = setup({ platform: { events, random: () => 1 } });
+    a.hub.respond = () => ({ status: 204 });
+    a.driver.subscribe('a', () => undefined);
+    await tick(10);
+    expect(a.driver.getState().status).toBe('closed');
+    expect(listeners).toBe(0);
+    a.driver.destroy();
+    const b = setup({ platform: { events, random: () => 1 } });
+    b.driver.subscribe('a', () => undefined);
+    b.driver.subscribe('b', () => undefined, { raw: true });
+    await tick(10);
+    expect(listeners).toBe(2);
+    b.driver.destroy();
+    expect(listeners).toBe(0);
+  });
+
+  it('rejects a publish whose signal is already aborted without sending it', async () => {
+    const { hub, driver } = setup();
+    await expect(driver.publish('a', 1, { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'aborted' });
+    expect(hub.publishes).toHaveLength(0);
     driver.destroy();
   });
 });

@@ -84,6 +84,30 @@ export const OPEN_GRANTS: Grants = {
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/**
+ * Authorization detail types that carry Mercure grants: `mercure` (this revision of the spec) and
+ * the URI later revisions and the official conformance suite use.
+ */
+const MERCURE_DETAIL_TYPES: ReadonlySet<unknown> = new Set(['mercure', 'https://mercure.rocks/authorization-detail']);
+
+/** `match_type` values of later spec revisions (lower case), mapped to this revision's `matchType`. */
+const SNAKE_MATCH_TYPES: Readonly<Record<string, MatchType>> = { exact: 'Exact', urlpattern: 'URLPattern' };
+
+/** Reads a token topic matcher's type: `matchType` (`Exact`, `URLPattern`) or `match_type` (`exact`, `urlpattern`). */
+function grantMatchType(topic: Record<string, unknown>): MatchType {
+  const camel = topic['matchType'];
+  const snake = topic['match_type'];
+  if (camel !== undefined && snake !== undefined) throw invalidToken('mercure authorization detail: a topic matcher has both matchType and match_type');
+  if (snake !== undefined) {
+    const type = typeof snake === 'string' && Object.hasOwn(SNAKE_MATCH_TYPES, snake) ? SNAKE_MATCH_TYPES[snake] : undefined;
+    if (type === undefined) throw invalidToken(`mercure authorization detail: unknown match_type ${JSON.stringify(snake)}`);
+    return type;
+  }
+  const matchType = camel ?? 'Exact';
+  if (matchType !== 'Exact' && matchType !== 'URLPattern') throw invalidToken(`mercure authorization detail: unknown matchType ${JSON.stringify(matchType)}`);
+  return matchType;
+}
+
 /** Options of {@link grantsFromClaims}. */
 export interface GrantOptions {
   /** Read the legacy `mercure` claim when there are no `authorization_details`. */
@@ -107,7 +131,9 @@ function compileGrantMatcher(spec: MatcherSpec, options: GrantOptions): TopicMat
 
 /**
  * Reads the rights a verified token grants: the Mercure `authorization_details` claim
- * (`{type: 'mercure', actions, topics: [{match, matchType?}], payload?}`), or, in legacy mode
+ * (`{type: 'mercure', actions, topics: [{match, matchType?}], payload?}`; the detail type
+ * `https://mercure.rocks/authorization-detail` and `match_type: 'exact' | 'urlpattern'` of later
+ * revisions are read the same way), or, in legacy mode
  * and when that claim is absent, the 0.x `mercure` claim (`{publish, subscribe, payload}`).
  * Any malformed `mercure` detail makes the whole token invalid: no partial acceptance.
  * @throws HubError 401 `invalid_token`.
@@ -121,7 +147,7 @@ export function grantsFromClaims(claims: Record<string, unknown>, options: Grant
     if (!Array.isArray(authorizationDetails)) throw invalidToken('authorization_details is not an array');
     for (const entry of authorizationDetails) {
       if (!isObject(entry)) throw invalidToken('an authorization detail is not an object');
-      if (entry['type'] !== 'mercure') continue;
+      if (!MERCURE_DETAIL_TYPES.has(entry['type'])) continue;
       if (details.length >= options.maxGrants) throw invalidToken(`more than ${options.maxGrants} mercure authorization details`);
       const actions = entry['actions'];
       if (!Array.isArray(actions) || actions.length === 0 || !actions.every((a) => a === 'publish' || a === 'subscribe')) {
@@ -132,9 +158,7 @@ export function grantsFromClaims(claims: Record<string, unknown>, options: Grant
       if (topics.length > options.maxGrants) throw invalidToken(`mercure authorization detail: more than ${options.maxGrants} topics`);
       const matchers = topics.map((topic) => {
         if (!isObject(topic) || typeof topic['match'] !== 'string') throw invalidToken('mercure authorization detail: a topic matcher is not {"match": string}');
-        const matchType = topic['matchType'] ?? 'Exact';
-        if (matchType !== 'Exact' && matchType !== 'URLPattern') throw invalidToken(`mercure authorization detail: unknown matchType ${JSON.stringify(matchType)}`);
-        return compileGrantMatcher({ type: matchType, match: topic['match'] }, options);
+        return compileGrantMatcher({ type: grantMatchType(topic), match: topic['match'] }, options);
       });
       const payload = entry['payload'];
       if (payload !== undefined && !isObject(payload)) throw invalidToken('mercure authorization detail: payload must be an object');

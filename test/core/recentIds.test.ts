@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { RecentIds } from '../../src/core/recentIds.js';
+
+const feed = (ids: RecentIds, keys: string[], always = false) => keys.filter((k) => ids.add(k, always));
+
+describe('RecentIds', () => {
+  it('passes everything outside a window, except repeated sse-kit message ids', () => {
+    const ids = new RecentIds(8);
+    expect(feed(ids, ['a', 'b', 'a'])).toEqual(['a', 'b', 'a']);
+    expect(feed(ids, ['m1', 'm2', 'm1'], true)).toEqual(['m1', 'm2']);
+  });
+
+  it('forgets message ids the ring evicted', () => {
+    const ids = new RecentIds(2);
+    feed(ids, ['m1', 'm2', 'm3'], true);
+    expect(ids.add('m1', true)).toBe(true);
+    expect(ids.add('m3', true)).toBe(false);
+  });
+
+  it('drops a replay after the cursor, even mixed with new keys, and closes when the newest came back', () => {
+    const ids = new RecentIds(16);
+    feed(ids, ['1', '2', '3', '4']);
+    ids.startReplay('2');
+    // The new stream adds a topic: its new key 'c1' comes first, then the replay of 3 and 4.
+    expect(feed(ids, ['c1', '3', '4', '5'])).toEqual(['c1', '5']);
+    // The window closed at '4': a later '3' is not checked any more (it cannot be a replay).
+    expect(ids.add('3', false)).toBe(true);
+  });
+
+  it('replays everything remembered when the cursor is unknown, and nothing when it is the newest key', () => {
+    const ids = new RecentIds(16);
+    feed(ids, ['1', '2']);
+    ids.startReplay('zzz');
+    expect(feed(ids, ['1', '2', '3'])).toEqual(['3']);
+    ids.startReplay('3');
+    expect(feed(ids, ['1'])).toEqual(['1']);
+  });
+
+  it('closes a replay window after a ring of events when its newest key never comes back', () => {
+    const ids = new RecentIds(4);
+    feed(ids, ['1', '2']);
+    ids.startReplay(undefined);
+    feed(ids, ['a', 'b', 'c', 'd']);
+    expect(ids.add('1', false)).toBe(true);
+  });
+
+  it('de-duplicates the overlap of two streams and the replay that follows it', () => {
+    const ids = new RecentIds(16);
+    feed(ids, ['1']);
+    ids.startReplay('1');
+    ids.beginOverlap();
+    // old: 2, 3 — new: 2, 3, 4 (in any interleaving)
+    expect(feed(ids, ['2', '2', '3'])).toEqual(['2', '3']);
+    ids.endOverlap();
+    expect(feed(ids, ['3', '4'])).toEqual(['4']);
+    expect(ids.add('3', false)).toBe(true);
+  });
+});
