@@ -1,0 +1,86 @@
+'use client';
+import { forwardRef, useId, useState, type HTMLAttributes, type KeyboardEvent } from 'react';
+import { useConnectionStatus } from '../react/index.js';
+import { cx } from './cx.js';
+import type { ConnectionState } from './types.js';
+
+/** Default badge text per status. */
+export const connectionStatusLabels: Readonly<Record<ConnectionState, string>> = Object.freeze({
+  idle: 'Idle',
+  connecting: 'Connecting…',
+  open: 'Connected',
+  reconnecting: 'Reconnecting…',
+  closed: 'Closed',
+  error: 'Connection error',
+});
+
+/** Props of {@link ConnectionStatus}. */
+export interface ConnectionStatusProps extends Omit<HTMLAttributes<HTMLDivElement>, 'children'> {
+  /** Replaces the badge text of some statuses (for instance to translate them). */
+  labels?: Partial<Record<ConnectionState, string>>;
+  /** Announce status changes to screen readers through a polite live region (default `true`). */
+  announce?: boolean;
+  /** Show the last event id in the details (default `true`). */
+  showLastEventId?: boolean;
+}
+
+/**
+ * The provider's connection status as a badge. Hover or focus it (or press it, on touch screens) to see
+ * the retry count, the last event id and the last error. Changes are announced politely to screen readers.
+ *
+ * Renders a `div` with `data-state` (the status), `data-retries` and, when there is one, `data-error`
+ * (the error code). Must be used inside an `SseProvider`.
+ *
+ * ```tsx
+ * <ConnectionStatus />
+ * ```
+ */
+export const ConnectionStatus = forwardRef<HTMLDivElement, ConnectionStatusProps>(function ConnectionStatus(
+  { labels, announce = true, showLastEventId = true, className, ...rest },
+  ref,
+) {
+  const { status, retries, error, lastEventId } = useConnectionStatus();
+  const [pinned, setPinned] = useState(false);
+  const detailsId = useId();
+  const label = labels?.[status] ?? connectionStatusLabels[status];
+  const onKeyDown = (event: KeyboardEvent<HTMLButtonElement>) => {
+    if (event.key === 'Escape') setPinned(false);
+  };
+  return (
+    <div
+      ref={ref}
+      className={cx('sse-status', className)}
+      data-state={status}
+      data-retries={retries}
+      data-error={error?.code}
+      data-open={pinned ? '' : undefined}
+      {...rest}
+    >
+      <button
+        type="button"
+        className="sse-status__badge"
+        aria-describedby={detailsId}
+        aria-expanded={pinned}
+        onClick={() => setPinned((open) => !open)}
+        onKeyDown={onKeyDown}
+      >
+        <span className="sse-status__dot" aria-hidden="true" />
+        <span className="sse-status__label">{label}</span>
+        {retries > 0 ? <span className="sse-status__retries">{` · retry ${retries}`}</span> : null}
+      </button>
+      <span role="tooltip" id={detailsId} className="sse-status__details">
+        <span className="sse-status__detail">{`Status: ${label}`}</span>
+        <span className="sse-status__detail">{`Retries: ${retries}`}</span>
+        {showLastEventId ? <span className="sse-status__detail">{`Last event: ${lastEventId ?? 'none'}`}</span> : null}
+        {error ? (
+          <span className="sse-status__detail" data-kind="error">{`Last error (${error.code}): ${error.message}`}</span>
+        ) : null}
+      </span>
+      {announce ? (
+        <span role="status" aria-live="polite" aria-atomic="true" className="sse-visually-hidden">
+          {`Connection: ${label}`}
+        </span>
+      ) : null}
+    </div>
+  );
+});

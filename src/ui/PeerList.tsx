@@ -1,0 +1,177 @@
+'use client';
+import { forwardRef, useEffect, useState, type HTMLAttributes, type ReactNode } from 'react';
+import { cx } from './cx.js';
+import type { PeerListPeer, PeerPresence } from './types.js';
+
+/** Props of {@link PeerList}: the `peers`, `selfId` and `status` of `usePeerSignaling`, plus display options. */
+export interface PeerListProps extends Omit<HTMLAttributes<HTMLDivElement>, 'children'> {
+  /** Peers of the room (`usePeerSignaling().peers`). */
+  peers: readonly PeerListPeer[];
+  /** This client's peer id (`usePeerSignaling().selfId`); that peer is marked "you". */
+  selfId?: string | undefined;
+  /** Metadata of this client, used to show it when `peers` does not list it. */
+  selfMetadata?: unknown;
+  /** Signaling status (`usePeerSignaling().status`), exposed as `data-state`. */
+  status?: string;
+  /** Accessible name of the list (default `People in the room`). */
+  label?: string;
+  /** Display name of a peer (default: `metadata.name`, else a short id). */
+  getName?: (peer: PeerListPeer) => string;
+  /** Extra content at the end of a row. */
+  renderExtra?: (peer: PeerListPeer) => ReactNode;
+  /** A peer not heard from for this long (ms) shows as away (default 20 000). */
+  awayAfter?: number;
+  /** How long (ms) a joining or leaving peer keeps its transition state (default 1 500). */
+  transitionMs?: number;
+  /** Shown when nobody else is in the room. */
+  emptyMessage?: ReactNode;
+}
+
+/** Default display name: `metadata.name` when it is a string, else the first characters of the id. */
+export function defaultPeerName(peer: PeerListPeer): string {
+  const name = (peer.metadata as { name?: unknown } | null | undefined)?.name;
+  return typeof name === 'string' && name.trim() !== '' ? name : `Peer ${peer.id.slice(0, 6)}`;
+}
+
+interface Departed {
+  readonly peer: PeerListPeer;
+  readonly at: number;
+}
+
+/**
+ * The peers of a room with their presence. This client is marked "you"; joining and leaving peers keep a
+ * `joining` / `leaving` state for a moment (for CSS transitions) and are announced politely.
+ *
+ * Renders a `div` with `data-state` (the signaling status) and `data-count`; each row has `data-state`
+ * (`joining`, `online`, `away`, `leaving`) and `data-self` for this client.
+ *
+ * ```tsx
+ * const room = usePeerSignaling('lobby', { metadata: { name: 'Ada' } });
+ * <PeerList peers={room.peers} selfId={room.selfId} status={room.status} />
+ * ```
+ */
+export const PeerList = forwardRef<HTMLDivElement, PeerListProps>(function PeerList(
+  {
+    peers,
+    selfId,
+    selfMetadata,
+    status,
+    label = 'People in the room',
+    getName = defaultPeerName,
+    renderExtra,
+    awayAfter = 20_000,
+    transitionMs = 1_500,
+    emptyMessage = 'Nobody else is here yet.',
+    className,
+    ...rest
+  },
+  ref,
+) {
+  const [now, setNow] = useState(() => Date.now());
+  const [seen, setSeen] = useState(() => ({ peers, firstSeen: new Map<string, number>(peers.map((p) => [p.id, 0])) }));
+  const [departed, setDeparted] = useState<ReadonlyMap<string, Departed>>(() => new Map());
+  const [announcement, setAnnouncement] = useState('');
+
+  // Derived from the previous peers during render (no effect round trip): who joined, who left.
+  if (seen.peers !== peers) {
+    const time = Date.now();
+    const ids = new Set(peers.map((p) => p.id));
+    const firstSeen = new Map(seen.firstSeen);
+    const nextDeparted = new Map(departed);
+    const joined: string[] = [];
+    const left: string[] = [];
+    for (const peer of peers) {
+      nextDeparted.delete(peer.id);
+      if (!firstSeen.has(peer.id)) {
+        firstSeen.set(peer.id, time);
+        if (peer.id !== selfId) joined.push(getName(peer));
+      }
+    }
+    for (const peer of seen.peers) {
+      if (ids.has(peer.id)) continue;
+      firstSeen.delete(peer.id);
+      nextDeparted.set(peer.id, { peer, at: time });
+      if (peer.id !== selfId) left.push(getName(peer));
+    }
+    setSeen({ peers, firstSeen });
+    setDeparted(nextDeparted);
+    setNow(time);
+    const parts = [...joined.map((n) => `${n} joined.`), ...left.map((n) => `${n} left.`)];
+    if (parts.length > 0) setAnnouncement(parts.join(' '));
+  }
+
+  const rows: { peer: PeerListPeer; presence: PeerPresence }[] = [];
+  if (selfId !== undefined && !peers.some((p) => p.id === selfId)) {
+    rows.push({ peer: { id: selfId, metadata: selfMetadata }, presence: 'online' });
+  }
+  for (const peer of peers) {
+    const first = seen.firstSeen.get(peer.id) ?? 0;
+    const presence: PeerPresence =
+      peer.id !== selfId && now - first < transitionMs
+        ? 'joining'
+        : peer.id !== selfId && peer.lastSeen !== undefined && now - peer.lastSeen > awayAfter
+          ? 'away'
+          : 'online';
+    rows.push({ peer, presence });
+  }
+  for (const { peer, at } of departed.values()) {
+    if (now - at < transitionMs) rows.push({ peer, presence: 'leaving' });
+  }
+  rows.sort((a, b) => Number(b.peer.id === selfId) - Number(a.peer.id === selfId));
+
+  // Re-render exactly when the next transition ends or the next peer turns away.
+  let next = Infinity;
+  for (const peer of peers) {
+    const first = seen.firstSeen.get(peer.id) ?? 0;
+    if (now - first < transitionMs) next = Math.min(next, first + transitionMs);
+    if (peer.lastSeen !== undefined && now - peer.lastSeen <= awayAfter) next = Math.min(next, peer.lastSeen + awayAfter + 1);
+  }
+  for (const { at } of departed.values()) next = Math.min(next, at + transitionMs);
+  useEffect(() => {
+    if (!Number.isFinite(next)) return undefined;
+    const timer = setTimeout(() => {
+      const time = Date.now();
+      setNow(time);
+      setDeparted((current) => {
+        if (![...current.values()].some((d) => time - d.at >= transitionMs)) return current;
+        return new Map([...current].filter(([, d]) => time - d.at < transitionMs));
+      });
+    }, Math.max(0, next - Date.now()));
+    return () => clearTimeout(timer);
+  }, [next, transitionMs]);
+  const others = peers.filter((p) => p.id !== selfId).length;
+
+  return (
+    <div
+      ref={ref}
+      className={cx('sse-peers', className)}
+      data-state={status}
+      data-count={others}
+      {...rest}
+    >
+      <ul className="sse-peers__list" aria-label={label}>
+        {rows.map(({ peer, presence }) => {
+          const name = getName(peer);
+          const self = peer.id === selfId;
+          return (
+            <li key={peer.id} className="sse-peers__peer" data-state={presence} data-self={self ? '' : undefined}>
+              <span className="sse-peers__avatar" aria-hidden="true">
+                {name.trim().charAt(0).toUpperCase() || '?'}
+              </span>
+              <span className="sse-peers__name">
+                {name}
+                {self ? <span className="sse-peers__you"> (you)</span> : null}
+              </span>
+              <span className="sse-peers__presence">{presence === 'joining' ? 'joined' : presence === 'leaving' ? 'left' : presence}</span>
+              {renderExtra ? renderExtra(peer) : null}
+            </li>
+          );
+        })}
+      </ul>
+      {others === 0 ? <p className="sse-peers__empty">{emptyMessage}</p> : null}
+      <span role="status" aria-live="polite" className="sse-visually-hidden">
+        {announcement}
+      </span>
+    </div>
+  );
+});

@@ -1,0 +1,234 @@
+'use client';
+import {
+  forwardRef,
+  useId,
+  useRef,
+  useState,
+  type ChangeEvent,
+  type FormEvent,
+  type FormHTMLAttributes,
+  type KeyboardEvent,
+} from 'react';
+import { useConnectionStatus, usePublish, type UsePublishOptions } from '../react/index.js';
+import { cx } from './cx.js';
+import type { PublishFormMode, PublishFormState } from './types.js';
+
+/** Props of {@link PublishForm}. */
+export interface PublishFormProps extends Omit<FormHTMLAttributes<HTMLFormElement>, 'children' | 'onSubmit'> {
+  /** The topic to publish to (or several, canonical first). */
+  topic: string | readonly string[];
+  /** Initial payload format (default `text`). */
+  defaultMode?: PublishFormMode;
+  /** Let the user switch between text and JSON (default `false`). */
+  modeSwitch?: boolean;
+  /** Label of the message field (default `Message`). */
+  label?: string;
+  /** Placeholder of the message field. */
+  placeholder?: string;
+  /** Text of the send button (default `Send`). */
+  submitLabel?: string;
+  /**
+   * While the connection is down, wait for it and send then (bounded queue, idempotent ids) instead of
+   * disabling the form. Passed to `usePublish` as `queue`.
+   */
+  queue?: boolean;
+  /** Options of every publish (`type`, `private`, …). */
+  publishOptions?: Omit<UsePublishOptions, 'signal' | 'id' | 'queue'>;
+  /** Turns the typed value (text, or parsed JSON) into the payload to publish (default: as is). */
+  toData?: (value: unknown, mode: PublishFormMode) => unknown;
+  /** Called with the id of each successful publish. */
+  onPublished?: (id: string) => void;
+}
+
+/** Statuses in which publishing cannot reach the hub right now. */
+const OFFLINE = new Set(['reconnecting', 'error', 'closed']);
+
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false; message: string } {
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch (error) {
+    return { ok: false, message: `Not valid JSON: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
+/**
+ * A composer for a topic. Enter sends, Shift+Enter inserts a newline. In JSON mode the text is validated
+ * before sending and the error is shown next to the field. Shows the pending and error states of
+ * `usePublish`; while the connection is down it is disabled, unless `queue` is set, in which case messages
+ * wait for the connection.
+ *
+ * Renders a `form` with `data-state` (`idle`, `invalid`, `pending`, `queued`, `error`, `sent`),
+ * `data-mode` and `data-offline`.
+ *
+ * ```tsx
+ * <PublishForm topic="https://example.com/chat" toData={(text) => ({ author: 'Ada', text })} />
+ * ```
+ */
+export const PublishForm = forwardRef<HTMLFormElement, PublishFormProps>(function PublishForm(
+  {
+    topic,
+    defaultMode = 'text',
+    modeSwitch = false,
+    label = 'Message',
+    placeholder,
+    submitLabel = 'Send',
+    queue = false,
+    publishOptions,
+    toData,
+    onPublished,
+    className,
+    ...rest
+  },
+  ref,
+) {
+  const id = useId();
+  const fieldRef = useRef<HTMLTextAreaElement>(null);
+  const [value, setValue] = useState('');
+  const [mode, setMode] = useState<PublishFormMode>(defaultMode);
+  const [invalid, setInvalid] = useState<string | undefined>(undefined);
+  const [sent, setSent] = useState(false);
+  const { status: connection } = useConnectionStatus();
+  const { publishAsync, status, error, reset } = usePublish(topic, { ...publishOptions, queue });
+  const offline = OFFLINE.has(connection);
+  const pending = status === 'pending' || status === 'queued';
+  const blocked = offline && !queue;
+
+  const state: PublishFormState = invalid
+    ? 'invalid'
+    : pending
+      ? offline
+        ? 'queued'
+        : 'pending'
+      : status === 'error'
+        ? 'error'
+        : sent
+          ? 'sent'
+          : 'idle';
+
+  const submit = () => {
+    if (blocked || value.trim() === '') return;
+    let payload: unknown = value;
+    if (mode === 'json') {
+      const parsed = parseJson(value);
+      if (!parsed.ok) {
+        setInvalid(parsed.message);
+        fieldRef.current?.focus();
+        return;
+      }
+      payload = parsed.value;
+    }
+    const text = value;
+    setSent(false);
+    publishAsync(toData ? toData(payload, mode) : payload).then(
+      (publishedId) => {
+        setSent(true);
+        setValue((current) => (current === text ? '' : current));
+        onPublished?.(publishedId);
+      },
+      () => undefined,
+    );
+  };
+
+  const onSubmit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    submit();
+  };
+
+  const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (event.key !== 'Enter' || event.shiftKey || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (event.nativeEvent.isComposing) return;
+    event.preventDefault();
+    submit();
+  };
+
+  const onChange = (event: ChangeEvent<HTMLTextAreaElement>) => {
+    setValue(event.target.value);
+    setSent(false);
+    if (status === 'error') reset();
+    if (invalid !== undefined) {
+      const parsed = mode === 'json' ? parseJson(event.target.value) : undefined;
+      setInvalid(parsed && !parsed.ok && event.target.value.trim() !== '' ? parsed.message : undefined);
+    }
+  };
+
+  const changeMode = (next: PublishFormMode) => {
+    setMode(next);
+    setInvalid(undefined);
+  };
+
+  const hint = blocked
+    ? 'Offline: sending resumes when the connection is back.'
+    : offline
+      ? 'Offline: messages wait and are sent when the connection is back.'
+      : mode === 'json'
+        ? 'JSON. Enter to send, Shift+Enter for a new line.'
+        : 'Enter to send, Shift+Enter for a new line.';
+  const describedBy = [`${id}-hint`, invalid ? `${id}-invalid` : undefined].filter(Boolean).join(' ');
+
+  return (
+    <form
+      ref={ref}
+      className={cx('sse-publish', className)}
+      data-state={state}
+      data-mode={mode}
+      data-offline={offline ? '' : undefined}
+      aria-busy={pending}
+      noValidate
+      onSubmit={onSubmit}
+      {...rest}
+    >
+      <label className="sse-publish__label" htmlFor={`${id}-field`}>
+        {label}
+      </label>
+      {modeSwitch ? (
+        <fieldset className="sse-publish__modes">
+          <legend className="sse-visually-hidden">Format</legend>
+          {(['text', 'json'] as const).map((option) => (
+            <label key={option} className="sse-publish__mode" data-checked={mode === option ? '' : undefined}>
+              <input
+                type="radio"
+                name={`${id}-mode`}
+                value={option}
+                checked={mode === option}
+                onChange={() => changeMode(option)}
+              />
+              {option === 'json' ? 'JSON' : 'Text'}
+            </label>
+          ))}
+        </fieldset>
+      ) : null}
+      <textarea
+        ref={fieldRef}
+        id={`${id}-field`}
+        className="sse-publish__field"
+        value={value}
+        placeholder={placeholder}
+        rows={mode === 'json' ? 4 : 2}
+        spellCheck={mode === 'text'}
+        aria-invalid={invalid !== undefined}
+        aria-describedby={describedBy}
+        onChange={onChange}
+        onKeyDown={onKeyDown}
+      />
+      <p id={`${id}-hint`} className="sse-publish__hint">
+        {hint}
+      </p>
+      {invalid ? (
+        <p id={`${id}-invalid`} className="sse-publish__invalid" role="alert">
+          {invalid}
+        </p>
+      ) : null}
+      {error && !invalid ? (
+        <p className="sse-publish__error" role="alert">
+          {`Not sent: ${error.message}`}
+        </p>
+      ) : null}
+      <button type="submit" className="sse-publish__submit" disabled={blocked || value.trim() === ''}>
+        {pending ? (offline ? 'Waiting…' : 'Sending…') : submitLabel}
+      </button>
+      <span role="status" aria-live="polite" className="sse-visually-hidden">
+        {state === 'sent' ? 'Sent.' : state === 'queued' ? 'Waiting for the connection.' : ''}
+      </span>
+    </form>
+  );
+});

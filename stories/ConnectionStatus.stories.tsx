@@ -1,0 +1,70 @@
+import type { Meta, StoryObj } from '@storybook/react-vite';
+import { expect, userEvent, waitFor, within } from 'storybook/test';
+import { ConnectionStatus } from '../src/ui/index.js';
+import { Subscribe } from './support/helpers.js';
+
+const TOPIC = 'https://example.com/status';
+
+/**
+ * The provider's connection status as a badge. Hover, focus or press it for the retry count, the last event
+ * id and the last error. Changes are announced politely to screen readers.
+ */
+const meta = {
+  title: 'Components/ConnectionStatus',
+  component: ConnectionStatus,
+  render: (args) => (
+    <div className="sb-row">
+      <ConnectionStatus {...args} />
+      <Subscribe topic={TOPIC} />
+    </div>
+  ),
+} satisfies Meta<typeof ConnectionStatus>;
+
+export default meta;
+type Story = StoryObj<typeof meta>;
+
+/** Connected to the mocked hub. */
+export const Open: Story = {
+  play: async ({ canvasElement }) => {
+    const canvas = within(canvasElement);
+    await waitFor(() => expect(canvas.getByRole('button', { name: /connected/i })).toBeInTheDocument());
+    const live = canvasElement.querySelector('.sse-status [role="status"]');
+    await expect(live).toHaveTextContent('Connection: Connected');
+  },
+};
+
+/** The hub has not answered yet. */
+export const Connecting: Story = {
+  parameters: { sseKit: { scenario: 'connecting' } },
+  play: async ({ canvasElement }) => {
+    const canvas = within(canvasElement);
+    await waitFor(() => expect(canvas.getByRole('button', { name: /connecting/i })).toBeInTheDocument());
+  },
+};
+
+/** The hub answers 503 every time: the driver keeps retrying with backoff. Focus the badge for details. */
+export const Reconnecting: Story = {
+  parameters: { sseKit: { scenario: 'reconnecting' } },
+  play: async ({ canvasElement }) => {
+    const canvas = within(canvasElement);
+    const badge = await canvas.findByRole('button', { name: /reconnecting/i }, { timeout: 3000 });
+    await userEvent.click(badge);
+    await expect(badge).toHaveAttribute('aria-expanded', 'true');
+    await waitFor(() => expect(canvas.getByRole('tooltip')).toHaveTextContent(/503/));
+  },
+};
+
+/** The hub rejected the subscriber (401): retries stop until the credentials change. */
+export const Unauthorized: Story = {
+  parameters: { sseKit: { scenario: 'unauthorized' } },
+  play: async ({ canvasElement }) => {
+    const canvas = within(canvasElement);
+    const badge = await canvas.findByRole('button', { name: /connection error/i }, { timeout: 3000 });
+    await expect(badge).toHaveAccessibleDescription(/Last error \(unauthorized\)/);
+  },
+};
+
+/** Labels can be replaced, for instance to translate them. */
+export const CustomLabels: Story = {
+  args: { labels: { open: 'En ligne', connecting: 'Connexion…', reconnecting: 'Reconnexion…', error: 'Erreur' } },
+};

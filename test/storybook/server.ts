@@ -1,0 +1,137 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.woff': 'font/woff',
+  '.map': 'application/json; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+/** A static file server on loopback. */
+export interface StaticServer {
+  /** Base URL, ending with `/`. */
+  readonly url: string;
+  /** Stops the server. */
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `dir` on 127.0.0.1 at a free port. Paths outside `dir` are refused; a missing `favicon.ico`
+ * answers 204 so that browsers log nothing.
+ */
+export async function serveStatic(dir: string): Promise<StaticServer> {
+  const root = resolve(dir);
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      const path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+      let file = normalize(join(root, path));
+      if (file !== root && !file.startsWith(root + sep)) {
+        res.writeHead(403).end();
+        return;
+      }
+      try {
+        let info = await stat(file);
+        if (info.isDirectory()) {
+          file = join(file, 'index.html');
+          info = await stat(file);
+        }
+        res.writeHead(200, {
+          'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
+          'Content-Length': info.size,
+          'Cache-Control': 'no-store',
+        });
+        if (req.method === 'HEAD') res.end();
+        else createReadStream(file).pipe(res);
+      } catch {
+        if (path === '/favicon.ico') res.writeHead(204).end();
+        else res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not found');
+      }
+    })();
+  });
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolveListen());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    close: () =>
+      new Promise<void>((resolveClose) => {
+        server.closeAllConnections();
+        server.close(() => resolveClose());
+      }),
+  };
+}
+
+/** Chromium flags for headless runs on CI machines. */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Debian's Chromium. */
+export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+
+/** One entry of Storybook's `index.json`. */
+export interface IndexEntry {
+  readonly id: string;
+  readonly title: string;
+  readonly name: string;
+  readonly type: 'story' | 'docs';
+  readonly tags?: readonly string[];
+}
+
+/** Reads the entries of a served Storybook's `index.json`. */
+export async function readIndex(base: string): Promise<IndexEntry[]> {
+  const response = await fetch(new URL('index.json', base));
+  if (!response.ok) throw new Error(`index.json answered ${response.status}`);
+  const index = (await response.json()) as { entries: Record<string, IndexEntry> };
+  return Object.values(index.entries);
+}
+
+/**
+ * Installed in each page before Storybook's scripts: records the preview channel's render outcome in
+ * `window.__sseKitStory` (`pending`, then `success` / `error` with a message).
+ */
+export const CHANNEL_PROBE = `(() => {
+  const result = { status: 'pending', messages: [] };
+  window.__sseKitStory = result;
+  let channel;
+  const hook = (value) => {
+    channel = value;
+    const fail = (message) => { result.status = 'error'; result.messages.push(message); };
+    value.on('storyFinished', (event) => {
+      if (result.status === 'error') return;
+      if (event && event.status === 'error') {
+        const reports = (event.reporters || []).filter((r) => r.status === 'failed' || r.status === 'error');
+        fail('story finished with errors ' + JSON.stringify(reports.map((r) => ({ type: r.type, result: r.result && r.result.violations ? r.result.violations.map((v) => v.id + ': ' + v.nodes.length + ' nodes') : r.result }))));
+      } else result.status = 'success';
+    });
+    value.on('docsRendered', () => { if (result.status === 'pending') result.status = 'success'; });
+    value.on('storyThrewException', (error) => fail('story threw: ' + (error && error.message)));
+    value.on('playFunctionThrewException', (error) => fail('play function threw: ' + (error && error.message)));
+    value.on('storyErrored', (error) => fail('story errored: ' + (error && (error.title || '') + ' ' + (error.description || ''))));
+    value.on('storyMissing', (id) => fail('story missing: ' + id));
+  };
+  Object.defineProperty(window, '__STORYBOOK_ADDONS_CHANNEL__', {
+    configurable: true,
+    get: () => channel,
+    set: (value) => hook(value),
+  });
+})();`;

@@ -1,0 +1,112 @@
+import { act, screen, waitFor, within } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { DriverEvent, SubscriptionInfo } from '../../src/index.js';
+import { SseError } from '../../src/index.js';
+import { useTopic } from '../../src/react/index.js';
+import { HubInspector, InspectorStore } from '../../src/ui/index.js';
+import { disposeHarnesses, renderWithHub } from './hubHarness.js';
+
+afterEach(disposeHarnesses);
+
+function Subscribers() {
+  useTopic('https://example.com/a');
+  useTopic({ pattern: 'https://example.com/b/:id' }, { type: 'note' });
+  return null;
+}
+
+describe('HubInspector', () => {
+  it('lists live subscriptions with their matchers', async () => {
+    renderWithHub(
+      <>
+        <Subscribers />
+        <HubInspector />
+      </>,
+    );
+    const region = await screen.findByRole('region', { name: 'Subscriptions (2)' });
+    const rows = within(region).getAllByRole('row').slice(1).map((row) => within(row).getAllByRole('cell').map((c) => c.textContent));
+    expect(rows).toEqual([
+      ['https://example.com/a', 'main', 'any', 'no'],
+      ['https://example.com/b/:id', 'main', 'note', 'no'],
+    ]);
+    screen.getByRole('region', { name: 'Hub inspector' });
+  });
+
+  it('records opens, drops and resumes on the timeline, and errors in the error list', async () => {
+    const { hub, other, container } = renderWithHub(
+      <>
+        <Subscribers />
+        <HubInspector />
+      </>,
+    );
+    const timeline = () => screen.getByRole('list', { name: 'Connection timeline' });
+    await waitFor(() => expect(timeline().textContent).toContain('stream open'));
+    await act(() => other.publish('https://example.com/a', 1));
+    await waitFor(() => expect(screen.getByText('Last event id').nextElementSibling?.textContent).toMatch(/^urn:uuid:/));
+    act(() => hub.dropConnections());
+    await waitFor(() => expect(timeline().textContent).toMatch(/resumed from urn:uuid:/));
+    const kinds = within(timeline()).getAllByRole('listitem').map((li) => li.dataset['kind']);
+    expect(kinds.slice(0, 4)).toEqual(['resume', 'connecting', 'drop', 'open']);
+
+    hub.failNext(401, { method: 'GET' });
+    act(() => hub.dropConnections());
+    const errors = await screen.findByRole('list', { name: /Recent errors/ });
+    await waitFor(() => expect(errors.textContent).toContain('unauthorized'));
+    expect(container.querySelector('.sse-inspector')?.getAttribute('data-state')).toBe('error');
+  });
+});
+
+describe('InspectorStore', () => {
+  function fakeDriver() {
+    let listener: ((event: DriverEvent) => void) | undefined;
+    const subscriptions: SubscriptionInfo[] = [];
+    return {
+      emit: (event: DriverEvent) => listener?.(event),
+      listening: () => listener !== undefined,
+      subscriptions,
+      driver: {
+        on: (fn: (event: DriverEvent) => void) => {
+          listener = fn;
+          return () => {
+            listener = undefined;
+          };
+        },
+        getSubscriptions: () => subscriptions,
+      },
+    };
+  }
+
+  it('computes the event rate over its window and publishes it once a second', () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    const fake = fakeDriver();
+    const store = new InspectorStore(fake.driver, { rateWindow: 10 });
+    const changes = vi.fn();
+    const off = store.subscribe(changes);
+    for (let i = 0; i < 50; i++) fake.emit({ type: 'update', connection: 'main', id: `id-${i}`, eventType: 'message' });
+    // Updates alone do not notify: a burst never re-renders the panel per update.
+    expect(changes).toHaveBeenCalledTimes(1);
+    vi.advanceTimersByTime(1000);
+    expect(store.getSnapshot()).toMatchObject({ rate: 50, updates: 50, lastEventId: 'id-49' });
+    // Ten more per second for four seconds: (50 + 40) / 5 s.
+    for (let s = 0; s < 4; s++) {
+      for (let i = 0; i < 10; i++) fake.emit({ type: 'update', connection: 'main', id: `more-${s}-${i}`, eventType: 'message' });
+      vi.advanceTimersByTime(1000);
+    }
+    expect(store.getSnapshot()).toMatchObject({ rate: 18, updates: 90 });
+    vi.advanceTimersByTime(10_000);
+    expect(store.getSnapshot().rate).toBe(0);
+    off();
+    expect(fake.listening()).toBe(false);
+    vi.useRealTimers();
+  });
+
+  it('bounds the timeline and the error list, newest first', () => {
+    const fake = fakeDriver();
+    const store = new InspectorStore(fake.driver, { timelineSize: 3, errorsSize: 2, setInterval: () => 0, clearInterval: () => undefined });
+    const off = store.subscribe(() => undefined);
+    for (let i = 0; i < 5; i++) fake.emit({ type: 'error', error: new SseError('network', `failure ${i}`) });
+    const snapshot = store.getSnapshot();
+    expect(snapshot.timeline.map((e) => e.detail)).toEqual(['network: failure 4', 'network: failure 3', 'network: failure 2']);
+    expect(snapshot.errors.map((e) => e.error.message)).toEqual(['failure 4', 'failure 3']);
+    off();
+  });
+});

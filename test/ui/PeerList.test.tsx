@@ -1,0 +1,83 @@
+import { cleanup, render, screen, within } from '@testing-library/react';
+import { act } from 'react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { PeerList, type PeerListPeer } from '../../src/ui/index.js';
+
+const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
+const ada: PeerListPeer = { id: 'ada-1', metadata: { name: 'Ada' }, joinedAt: T0, lastSeen: T0 };
+const bob: PeerListPeer = { id: 'bob-2', metadata: { name: 'Bob' }, joinedAt: T0, lastSeen: T0 };
+const cy: PeerListPeer = { id: 'cy-3', metadata: { name: 'Cy' }, joinedAt: T0, lastSeen: T0 };
+
+afterEach(() => {
+  cleanup();
+  vi.useRealTimers();
+});
+
+function rows() {
+  return within(screen.getByRole('list', { name: 'People in the room' }))
+    .getAllByRole('listitem')
+    .map((li) => ({ text: li.querySelector('.sse-peers__name')?.textContent, state: li.dataset['state'], self: li.hasAttribute('data-self') }));
+}
+
+function announcement(container: HTMLElement) {
+  return within(container.querySelector('.sse-peers') as HTMLElement).getByRole('status');
+}
+
+describe('PeerList', () => {
+  it('lists peers with this client first and marked as you', () => {
+    vi.useFakeTimers({ now: T0 });
+    render(<PeerList peers={[bob, ada]} selfId="ada-1" status="joined" />);
+    expect(rows()).toEqual([
+      { text: 'Ada (you)', state: 'online', self: true },
+      { text: 'Bob', state: 'online', self: false },
+    ]);
+  });
+
+  it('shows this client from selfMetadata when peers does not list it, and an empty message', () => {
+    vi.useFakeTimers({ now: T0 });
+    const { container } = render(<PeerList peers={[]} selfId="me" selfMetadata={{ name: 'Me' }} />);
+    expect(rows()).toEqual([{ text: 'Me (you)', state: 'online', self: true }]);
+    expect(screen.getByText('Nobody else is here yet.')).toBeTruthy();
+    expect(container.querySelector('.sse-peers')?.getAttribute('data-count')).toBe('0');
+  });
+
+  it('marks joining and leaving peers for a moment and announces them politely', () => {
+    vi.useFakeTimers({ now: T0 });
+    const { rerender, container } = render(<PeerList peers={[ada, bob]} selfId="ada-1" transitionMs={1000} />);
+    const live = announcement(container);
+    expect(live.getAttribute('aria-live')).toBe('polite');
+    expect(live.textContent).toBe('');
+    // Peers present at mount are not "joining".
+    expect(rows().map((r) => r.state)).toEqual(['online', 'online']);
+
+    rerender(<PeerList peers={[ada, bob, cy]} selfId="ada-1" transitionMs={1000} />);
+    expect(rows().find((r) => r.text === 'Cy')?.state).toBe('joining');
+    expect(live.textContent).toBe('Cy joined.');
+    act(() => vi.advanceTimersByTime(1100));
+    expect(rows().find((r) => r.text === 'Cy')?.state).toBe('online');
+
+    rerender(<PeerList peers={[ada, cy]} selfId="ada-1" transitionMs={1000} />);
+    expect(rows().find((r) => r.text === 'Bob')?.state).toBe('leaving');
+    expect(live.textContent).toBe('Bob left.');
+    act(() => vi.advanceTimersByTime(1100));
+    expect(rows().map((r) => r.text)).toEqual(['Ada (you)', 'Cy']);
+  });
+
+  it('shows a peer not heard from for awayAfter as away', () => {
+    vi.useFakeTimers({ now: T0 + 30_000 });
+    render(<PeerList peers={[ada, { ...bob, lastSeen: T0 }, { ...cy, lastSeen: T0 + 29_000 }]} selfId="ada-1" awayAfter={20_000} />);
+    expect(rows().map((r) => [r.text, r.state])).toEqual([
+      ['Ada (you)', 'online'],
+      ['Bob', 'away'],
+      ['Cy', 'online'],
+    ]);
+  });
+
+  it('names anonymous peers by a short id, and takes getName', () => {
+    vi.useFakeTimers({ now: T0 });
+    const { rerender } = render(<PeerList peers={[{ id: 'abcdef123456' }]} />);
+    expect(rows()[0]?.text).toBe('Peer abcdef');
+    rerender(<PeerList peers={[{ id: 'abcdef123456' }]} getName={(p) => p.id.toUpperCase()} />);
+    expect(rows()[0]?.text).toBe('ABCDEF123456');
+  });
+});

@@ -1,0 +1,129 @@
+import { act, screen, waitFor } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { afterEach, describe, expect, it } from 'vitest';
+import { useTopic } from '../../src/react/index.js';
+import { PublishForm } from '../../src/ui/index.js';
+import { disposeHarnesses, renderWithHub } from './hubHarness.js';
+
+const TOPIC = 'https://example.com/notes';
+
+afterEach(disposeHarnesses);
+
+function Subscriber() {
+  useTopic(TOPIC);
+  return null;
+}
+
+describe('PublishForm', () => {
+  it('sends on Enter, inserts a newline on Shift+Enter, and clears after a successful publish', async () => {
+    const user = userEvent.setup();
+    const { hub, container } = renderWithHub(<PublishForm topic={TOPIC} />);
+    const field = screen.getByRole('textbox', { name: 'Message' });
+    expect(field.getAttribute('aria-describedby')).toBeTruthy();
+    await user.type(field, 'one{Shift>}{Enter}{/Shift}two');
+    expect((field as HTMLTextAreaElement).value).toBe('one\ntwo');
+    expect(hub.history).toHaveLength(0);
+    await user.type(field, '{Enter}');
+    await waitFor(() => expect((field as HTMLTextAreaElement).value).toBe(''));
+    expect(hub.history).toHaveLength(1);
+    expect(hub.history[0]?.data).toContain('one\\ntwo');
+    expect(container.querySelector('form')?.dataset['state']).toBe('sent');
+  });
+
+  it('does not send an empty message', async () => {
+    const user = userEvent.setup();
+    const { hub } = renderWithHub(<PublishForm topic={TOPIC} />);
+    await user.type(screen.getByRole('textbox', { name: 'Message' }), '   {Enter}');
+    expect((screen.getByRole('button', { name: 'Send' }) as HTMLButtonElement).disabled).toBe(true);
+    expect(hub.history).toHaveLength(0);
+  });
+
+  it('validates JSON: explains the problem, sends nothing, and sends the parsed value once fixed', async () => {
+    const user = userEvent.setup();
+    const { hub, container } = renderWithHub(<PublishForm topic={TOPIC} modeSwitch />);
+    await user.click(screen.getByRole('radio', { name: 'JSON' }));
+    expect(container.querySelector('form')?.dataset['mode']).toBe('json');
+    const field = screen.getByRole('textbox', { name: 'Message' });
+    await user.click(field);
+    await user.paste('{"a": 1,');
+    await user.keyboard('{Enter}');
+    const problem = screen.getByRole('alert');
+    expect(problem.textContent).toMatch(/^Not valid JSON: /);
+    expect(field.getAttribute('aria-invalid')).toBe('true');
+    expect(field.getAttribute('aria-describedby')).toContain(problem.id);
+    expect(container.querySelector('form')?.dataset['state']).toBe('invalid');
+    expect(hub.history).toHaveLength(0);
+
+    await user.keyboard('{Backspace}}');
+    expect(screen.queryByRole('alert')).toBeNull();
+    expect(field.getAttribute('aria-invalid')).toBe('false');
+    await user.keyboard('{Enter}');
+    await waitFor(() => expect(hub.history).toHaveLength(1));
+    expect(hub.history[0]?.data).toContain('{"a":1}');
+  });
+
+  it('shows a publish error as an alert, keeps the text, and clears the error on edit', async () => {
+    const user = userEvent.setup();
+    const { hub, container } = renderWithHub(<PublishForm topic={TOPIC} />);
+    hub.failNext(500, { method: 'POST' });
+    const field = screen.getByRole('textbox', { name: 'Message' });
+    await user.type(field, 'rejected{Enter}');
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toMatch(/^Not sent: .*500/);
+    expect((field as HTMLTextAreaElement).value).toBe('rejected');
+    expect(container.querySelector('form')?.dataset['state']).toBe('error');
+    await user.type(field, '!');
+    expect(screen.queryByRole('alert')).toBeNull();
+    await user.type(field, '{Enter}');
+    await waitFor(() => expect(hub.history).toHaveLength(1));
+  });
+
+  it('shows the pending state while the hub is slow', async () => {
+    const user = userEvent.setup();
+    const { container } = renderWithHub(<PublishForm topic={TOPIC} />, { latency: 300 });
+    await user.type(screen.getByRole('textbox', { name: 'Message' }), 'slow{Enter}');
+    const form = container.querySelector('form') as HTMLFormElement;
+    expect(form.dataset['state']).toBe('pending');
+    expect(form.getAttribute('aria-busy')).toBe('true');
+    screen.getByRole('button', { name: 'Sending…' });
+    await waitFor(() => expect(form.dataset['state']).toBe('sent'));
+  });
+
+  it('is disabled while the connection is down, unless queuing', async () => {
+    const user = userEvent.setup();
+    const { hub, container, rerender } = renderWithHub(
+      <>
+        <Subscriber />
+        <PublishForm topic={TOPIC} />
+      </>,
+    );
+    await hub.waitForConnections(1);
+    hub.failNext(503, { method: 'GET', count: 1000 });
+    act(() => hub.dropConnections());
+    const form = container.querySelector('form') as HTMLFormElement;
+    await waitFor(() => expect(form.hasAttribute('data-offline')).toBe(true));
+    await user.type(screen.getByRole('textbox', { name: 'Message' }), 'later');
+    expect((screen.getByRole('button', { name: 'Send' }) as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByText(/^Offline: sending resumes/)).toBeTruthy();
+    await user.keyboard('{Enter}');
+    expect(hub.history).toHaveLength(0);
+
+    rerender(
+      <>
+        <Subscriber />
+        <PublishForm topic={TOPIC} queue />
+      </>,
+    );
+    expect(screen.getByText(/^Offline: messages wait/)).toBeTruthy();
+    expect((screen.getByRole('button', { name: 'Send' }) as HTMLButtonElement).disabled).toBe(false);
+  });
+
+  it('shapes the payload with toData', async () => {
+    const user = userEvent.setup();
+    const { hub } = renderWithHub(<PublishForm topic={TOPIC} label="Say" toData={(text) => ({ author: 'Ada', text })} />);
+    await user.type(screen.getByRole('textbox', { name: 'Say' }), 'hi{Enter}');
+    await waitFor(() => expect(hub.history).toHaveLength(1));
+    expect(hub.history[0]?.data).toContain('{"author":"Ada","text":"hi"}');
+  });
+});
+

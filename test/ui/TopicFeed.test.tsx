@@ -1,0 +1,117 @@
+import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TopicFeed } from '../../src/ui/index.js';
+import { disposeHarnesses, renderWithHub } from './hubHarness.js';
+import { installScrollGeometry } from './storySupport.js';
+
+const TOPIC = 'https://example.com/feed';
+
+beforeAll(installScrollGeometry);
+afterEach(disposeHarnesses);
+
+async function publishAll(publish: (n: number) => Promise<unknown>, from: number, to: number): Promise<void> {
+  for (let n = from; n <= to; n++) await act(() => publish(n));
+}
+
+describe('TopicFeed', () => {
+  it('is a polite log with an empty state, then shows events newest last with arrival times', async () => {
+    const { hub, other } = renderWithHub(<TopicFeed topic={TOPIC} />);
+    const log = screen.getByRole('log', { name: `Events on ${TOPIC}` });
+    expect(log.getAttribute('aria-live')).toBe('polite');
+    expect(log.textContent).toBe('No events yet.');
+    await hub.waitForConnections(1);
+    await publishAll((n) => other.publish(TOPIC, n === 1 ? 'hello' : { n }), 1, 3);
+    await waitFor(() => expect(within(log).getAllByRole('listitem')).toHaveLength(3));
+    const items = within(log).getAllByRole('listitem');
+    expect(items.map((li) => li.querySelector('.sse-feed__body')?.textContent)).toEqual(['hello', '{"n":2}', '{"n":3}']);
+    const time = items[0]?.querySelector('time');
+    expect(Number.isNaN(Date.parse(time?.getAttribute('datetime') ?? ''))).toBe(false);
+    expect(log.closest('.sse-feed')?.hasAttribute('data-empty')).toBe(false);
+  });
+
+  it('stays bounded by the buffer and marks events this client sent', async () => {
+    const { hub, driver, other } = renderWithHub(<TopicFeed topic={TOPIC} options={{ buffer: 5 }} />);
+    await hub.waitForConnections(1);
+    await publishAll((n) => other.publish(TOPIC, { n }), 1, 7);
+    await act(() => driver.publish(TOPIC, 'mine'));
+    const log = screen.getByRole('log');
+    await waitFor(() => expect(log.textContent).toContain('mine'));
+    const items = within(log).getAllByRole('listitem');
+    expect(items).toHaveLength(5);
+    expect(items[0]?.textContent).toContain('{"n":4}');
+    expect(items.at(-1)?.hasAttribute('data-self')).toBe(true);
+    expect(items[0]?.hasAttribute('data-self')).toBe(false);
+  });
+
+  it('pauses auto-scroll while scrolled up, counts new events, and jumps back on the button', async () => {
+    const user = userEvent.setup();
+    const { hub, other, container } = renderWithHub(<TopicFeed topic={TOPIC} options={{ buffer: 100 }} />);
+    const log = screen.getByRole('log');
+    await hub.waitForConnections(1);
+    await publishAll((n) => other.publish(TOPIC, { n }), 1, 10);
+    await waitFor(() => expect(within(log).getAllByRole('listitem')).toHaveLength(10));
+    // Pinned: follows the newest event.
+    expect(log.scrollTop).toBe(log.scrollHeight - log.clientHeight);
+
+    log.scrollTop = 0;
+    fireEvent.scroll(log);
+    expect(container.querySelector('.sse-feed')?.hasAttribute('data-paused')).toBe(true);
+    expect(screen.queryByRole('button', { name: /new event/ })).toBeNull();
+    await publishAll((n) => other.publish(TOPIC, { n }), 11, 13);
+    const jump = await screen.findByRole('button', { name: '3 new events' });
+    expect(log.scrollTop).toBe(0);
+
+    await user.click(jump);
+    expect(screen.queryByRole('button', { name: /new event/ })).toBeNull();
+    expect(log.scrollTop).toBe(log.scrollHeight - log.clientHeight);
+    expect(document.activeElement).toBe(log);
+    await publishAll((n) => other.publish(TOPIC, { n }), 14, 14);
+    await waitFor(() => expect(within(log).getAllByRole('listitem')).toHaveLength(14));
+    expect(log.scrollTop).toBe(log.scrollHeight - log.clientHeight);
+  });
+
+  it('resumes following when the user scrolls back to the bottom by hand', async () => {
+    const { hub, other } = renderWithHub(<TopicFeed topic={TOPIC} />);
+    const log = screen.getByRole('log');
+    await hub.waitForConnections(1);
+    await publishAll((n) => other.publish(TOPIC, { n }), 1, 8);
+    await waitFor(() => expect(within(log).getAllByRole('listitem')).toHaveLength(8));
+    log.scrollTop = 0;
+    fireEvent.scroll(log);
+    await publishAll((n) => other.publish(TOPIC, { n }), 9, 9);
+    await screen.findByRole('button', { name: '1 new event' });
+    log.scrollTop = log.scrollHeight;
+    fireEvent.scroll(log);
+    expect(screen.queryByRole('button', { name: /new event/ })).toBeNull();
+  });
+
+  it('shows the error state as an alert', async () => {
+    const { hub, container } = renderWithHub(<TopicFeed topic={TOPIC} />);
+    hub.failNext(401, { method: 'GET' });
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toMatch(/401/);
+    expect(container.querySelector('.sse-feed')?.getAttribute('data-error')).toBe('unauthorized');
+    expect(container.querySelector('.sse-feed')?.getAttribute('data-state')).toBe('error');
+  });
+
+  it('uses renderEvent and reports each event to onEvent with its arrival time', async () => {
+    const seen: Array<{ data: unknown; receivedAt: number }> = [];
+    const { hub, other } = renderWithHub(
+      <TopicFeed
+        topic={[TOPIC, 'https://example.com/other']}
+        renderEvent={(event) => `#${(event.data as { n: number }).n}`}
+        onEvent={(event) => seen.push({ data: event.data, receivedAt: event.receivedAt })}
+      />,
+    );
+    await hub.waitForConnections(1);
+    await publishAll((n) => other.publish(n === 1 ? TOPIC : 'https://example.com/other', { n }), 1, 2);
+    const log = screen.getByRole('log', { name: `Events on ${TOPIC}, https://example.com/other` });
+    await waitFor(() => expect(within(log).getAllByRole('listitem')).toHaveLength(2));
+    expect(within(log).getAllByRole('listitem').map((li) => li.querySelector('.sse-feed__body')?.textContent)).toEqual(['#1', '#2']);
+    // Several matchers: each row names its topic.
+    expect(within(log).getAllByRole('listitem')[1]?.querySelector('.sse-feed__topic')?.textContent).toBe('https://example.com/other');
+    expect(seen.map((e) => e.data)).toEqual([{ n: 1 }, { n: 2 }]);
+    expect(seen.every((e) => typeof e.receivedAt === 'number')).toBe(true);
+  });
+});
