@@ -100,6 +100,7 @@ export class SseDriver {
   readonly #stateListeners = new Set<() => void>();
   readonly #eventListeners = new Set<(event: DriverEvent) => void>();
   readonly #inflight = new Set<AbortController>();
+  readonly #idleWaiters = new Set<() => void>();
   readonly #unroutableReported = new Set<string>();
   #destroyed = false;
   #stateRefreshQueued = false;
@@ -520,7 +521,25 @@ export class SseDriver {
     } finally {
       this.#inflight.delete(controller);
       options.signal?.removeEventListener('abort', onAbort);
+      if (this.#inflight.size === 0) for (const resolve of [...this.#idleWaiters]) resolve();
     }
+  }
+
+  /**
+   * Resolves once no publish is in flight (at once when none is), or after `timeoutMs`. Await it
+   * before {@link SseDriver.destroy} to let a last message (a goodbye) reach the hub.
+   */
+  whenIdle(timeoutMs = 2000): Promise<void> {
+    if (this.#inflight.size === 0 || this.#destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.#platform.clearTimeout(timer);
+        this.#idleWaiters.delete(done);
+        resolve();
+      };
+      const timer = this.#platform.setTimeout(done, timeoutMs);
+      this.#idleWaiters.add(done);
+    });
   }
 
   async #resolveHeaders(extra: HeadersInit | undefined): Promise<Headers> {
@@ -585,6 +604,7 @@ export class SseDriver {
     }
     this.#groups.clear();
     for (const controller of this.#inflight) controller.abort();
+    for (const resolve of [...this.#idleWaiters]) resolve();
     this.#updateState();
     this.#stateListeners.clear();
     this.#eventListeners.clear();

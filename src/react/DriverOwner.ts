@@ -5,7 +5,8 @@ import type { HeadersOption, SseDriverOptions } from '../core/types.js';
  * Holds the driver an {@link SseProvider} created from options. The driver is made on first use
  * (making one opens nothing: connections start only when a hook subscribes, in an effect) and
  * destroyed a microtask after the last mount released it, so StrictMode's unmount/remount keeps it.
- * A driver destroyed while the provider was hidden is replaced when it mounts again.
+ * A driver destroyed meanwhile (the provider was hidden by `<Activity>`, say) is never handed out
+ * again: the next read replaces it and tells the subscribers.
  */
 export class DriverOwner {
   #options: SseDriverOptions;
@@ -18,10 +19,20 @@ export class DriverOwner {
     this.#options = options;
   }
 
-  /** The driver, created on first call. */
+  /** A live driver: created on first call, and again whenever the previous one was destroyed. */
   readonly get = (): SseDriver => {
-    this.#driver ??= new SseDriver(this.#options);
-    return this.#driver;
+    const driver = this.#driver;
+    if (driver !== undefined && !driver.destroyed) return driver;
+    const fresh = new SseDriver(this.#options);
+    this.#driver = fresh;
+    if (driver !== undefined) {
+      // Called from render (`getSnapshot`): listeners hear of the replacement once rendering is over.
+      queueMicrotask(() => {
+        if (this.#driver !== fresh) return;
+        for (const listener of [...this.#listeners]) listener();
+      });
+    }
+    return fresh;
   };
 
   /** Listens for the driver being replaced. */
@@ -35,17 +46,21 @@ export class DriverOwner {
   /** A provider mounted: keeps the driver alive (replacing one destroyed meanwhile). */
   retain(): void {
     this.#mounts++;
-    if (this.#driver?.destroyed) {
-      this.#driver = new SseDriver(this.#options);
-      for (const listener of [...this.#listeners]) listener();
-    }
+    if (this.#driver !== undefined) this.get();
   }
 
-  /** A provider unmounted: destroys the driver unless it is mounted again within the same task. */
+  /**
+   * A provider unmounted: destroys the driver unless it is mounted again within the same task —
+   * after its in-flight publishes settled (a peer's goodbye, say), unless it was mounted again meanwhile.
+   */
   release(): void {
     this.#mounts--;
     queueMicrotask(() => {
-      if (this.#mounts === 0) this.#driver?.destroy();
+      const driver = this.#driver;
+      if (this.#mounts !== 0 || driver === undefined) return;
+      void driver.whenIdle().then(() => {
+        if (this.#mounts === 0 && this.#driver === driver) driver.destroy();
+      });
     });
   }
 

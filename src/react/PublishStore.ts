@@ -34,8 +34,9 @@ export const INITIAL_PUBLISH_SNAPSHOT: PublishSnapshot = Object.freeze({ status:
 /**
  * The publishes of one `usePublish`: their status as a tiny external store, and the optional
  * offline queue. The queue listens to the driver only while it holds something, sends in order
- * once the connection is open, and gives each publish its id when queued, so re-sending after a
- * failed attempt cannot deliver it twice (the driver de-duplicates deliveries by that id).
+ * once the connection is open, and gives each publish its id (from the driver's `platform.uuid`
+ * seam) when queued, so re-sending after a failed attempt cannot deliver it twice: a receiving
+ * driver drops every delivery whose id is among the last few thousand it saw.
  */
 export class PublishStore {
   /** The driver published through. */
@@ -133,7 +134,7 @@ export class PublishStore {
   }
 
   #enqueue(topic: string | readonly string[], data: unknown, options: PublishOptions, signal: AbortSignal | undefined): Promise<string> {
-    const id = options.id ?? `urn:uuid:${randomUuid()}`;
+    const id = options.id ?? `urn:uuid:${this.driver.platform.uuid()}`;
     return new Promise<string>((resolve, reject) => {
       const item: Queued = {
         topic,
@@ -235,11 +236,4 @@ export class PublishStore {
 
 function toSseError(cause: unknown): SseError {
   return cause instanceof SseError ? cause : new SseError('network', 'Publishing failed.', { cause });
-}
-
-function randomUuid(): string {
-  const crypto = globalThis.crypto as Crypto | undefined;
-  if (crypto?.randomUUID) return crypto.randomUUID();
-  const hex = Array.from({ length: 32 }, () => Math.floor(Math.random() * 16).toString(16)).join('');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20)}`;
 }

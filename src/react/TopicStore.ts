@@ -1,6 +1,8 @@
 import type { SseDriver } from '../core/SseDriver.js';
 import { SseParseError, type SseError } from '../core/errors.js';
+import { reportLater } from '../core/reportLater.js';
 import type { ConnectionStatus, DriverState, Matchers, SseUpdate, TopicMatcher } from '../core/types.js';
+import { INITIAL_DRIVER_STATE } from './initialDriverState.js';
 import type { TopicParser } from './types.js';
 
 /** The state {@link TopicStore} exposes (`useTopic` adds `clear`). */
@@ -33,8 +35,8 @@ export interface TopicLive<T> {
 export const INITIAL_TOPIC_SNAPSHOT: TopicSnapshot<never> = Object.freeze({
   events: Object.freeze([]) as readonly never[],
   last: undefined,
-  status: 'idle',
-  error: undefined,
+  status: INITIAL_DRIVER_STATE.status,
+  error: INITIAL_DRIVER_STATE.error,
   dropped: 0,
 });
 
@@ -164,9 +166,7 @@ export class TopicStore<T> {
       try {
         onEvent(parsed);
       } catch (error) {
-        queueMicrotask(() => {
-          throw error;
-        });
+        reportLater(error);
       }
     }
   };

@@ -1,11 +1,11 @@
 'use client';
 import { useCallback, useMemo, useSyncExternalStore } from 'react';
 import type { DriverState } from '../core/types.js';
+import { INITIAL_DRIVER_STATE } from './initialDriverState.js';
 import type { UseConnectionStatusResult } from './types.js';
 import { useDriver } from './useSseDriver.js';
 
-const SERVER_STATE: DriverState = Object.freeze({ status: 'idle', lastEventId: undefined, retries: 0, error: undefined, protocol: undefined });
-const serverState = (): DriverState => SERVER_STATE;
+const serverState = (): DriverState => INITIAL_DRIVER_STATE;
 
 /**
  * The connection state of the nearest {@link SseProvider}'s driver, and `reconnect()` — which also

@@ -2,8 +2,7 @@
 import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import type { JsonValue } from '../core/types.js';
 import { DEFAULT_CHANNEL, PeerSignaling } from '../signaling/PeerSignaling.js';
-import type { Peer, PeerSignalingOptions, SendOptions, Signal, SignalingStatus } from '../signaling/types.js';
-import { randomPeerId } from './peerIds.js';
+import type { Peer, PeerSignalingOptions, SendOptions, Signal, SignalingSnapshot, SignalingStatus } from '../signaling/types.js';
 import { useDriver } from './useSseDriver.js';
 import { useLatest } from './useLatest.js';
 
@@ -21,7 +20,7 @@ export interface UsePeerSignalingOptions extends Omit<PeerSignalingOptions, 'met
 
 /** What {@link usePeerSignaling} returns. */
 export interface UsePeerSignalingResult {
-  /** This client's peer id. */
+  /** This client's peer id; `''` on the server and while hydrating, unless `peerId` is given. */
   readonly selfId: string;
   /** The other members of the room. */
   readonly peers: readonly Peer[];
@@ -37,6 +36,9 @@ export interface UsePeerSignalingResult {
   readonly signaling: PeerSignaling;
 }
 
+/** How many mounted components use each instance; an instance no longer used is destroyed. */
+const mounts = new WeakMap<PeerSignaling, number>();
+
 /**
  * Joins `room` on the provider's hub connection while mounted: presence, heartbeats, direct and
  * broadcast signals. Leaving (unmount, `enabled: false`, a new room) sends `bye`. Under StrictMode
@@ -49,7 +51,8 @@ export interface UsePeerSignalingResult {
 export function usePeerSignaling(room: string, options: UsePeerSignalingOptions = {}): UsePeerSignalingResult {
   const driver = useDriver('usePeerSignaling');
   const { metadata, onSignal, onError, enabled = true, peerId: givenId, heartbeat, timeout, encrypt, topicBase, private: isPrivate, platform } = options;
-  const [ownId] = useState(randomPeerId);
+  // Random, so never rendered before hydration is over: the server snapshot below does not show it.
+  const [ownId] = useState(() => (platform?.uuid ? platform.uuid() : driver.platform.uuid()));
   const peerId = givenId ?? ownId;
   const latestSignal = useLatest(onSignal);
   const latestError = useLatest(onError);
@@ -68,8 +71,22 @@ export function usePeerSignaling(room: string, options: UsePeerSignalingOptions 
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [driver, room, peerId, heartbeat, timeout, encrypt, topicBase, isPrivate]);
 
+  // Destroyed (window listeners and all) once no mounted component uses it: replaced or unmounted.
+  // The check waits a microtask, so StrictMode's unmount/remount and a hidden `<Activity>` keep it usable.
   useEffect(() => {
-    if (!enabled) return undefined;
+    mounts.set(signaling, (mounts.get(signaling) ?? 0) + 1);
+    return () => {
+      mounts.set(signaling, (mounts.get(signaling) ?? 1) - 1);
+      queueMicrotask(() => {
+        if (mounts.get(signaling) === 0) signaling.destroy();
+      });
+    };
+  }, [signaling]);
+
+  useEffect(() => {
+    // A provider hands out a live driver in place of one destroyed while it was hidden; until this
+    // component renders with it, there is nothing to join.
+    if (!enabled || driver.destroyed) return undefined;
     signaling.setMetadata(latestMetadata.current ?? null);
     const off = signaling.on('signal', (signal) => {
       if (signal.channel === DEFAULT_CHANNEL) latestSignal.current?.(signal);
@@ -79,14 +96,16 @@ export function usePeerSignaling(room: string, options: UsePeerSignalingOptions 
       off();
       void signaling.leave();
     };
-  }, [signaling, enabled, latestSignal, latestMetadata]);
+  }, [driver, signaling, enabled, latestSignal, latestMetadata]);
 
   const metadataKey = JSON.stringify(metadata ?? null);
   useEffect(() => {
     signaling.setMetadata(JSON.parse(metadataKey) as JsonValue);
   }, [signaling, metadataKey]);
 
-  const snapshot = useSyncExternalStore(signaling.subscribe, signaling.getSnapshot, signaling.getSnapshot);
+  const serverSnapshot = useMemo<SignalingSnapshot>(() => Object.freeze({ status: 'idle', selfId: givenId ?? '', peers: Object.freeze([]) }), [givenId]);
+  const getServerSnapshot = useCallback(() => serverSnapshot, [serverSnapshot]);
+  const snapshot = useSyncExternalStore(signaling.subscribe, signaling.getSnapshot, getServerSnapshot);
   const send = useCallback((to: string, data: JsonValue, sendOptions?: SendOptions) => signaling.send(to, data, sendOptions), [signaling]);
   const broadcast = useCallback((data: JsonValue, sendOptions?: SendOptions) => signaling.broadcast(data, sendOptions), [signaling]);
   const leave = useCallback(() => signaling.leave(), [signaling]);

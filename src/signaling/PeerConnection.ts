@@ -1,4 +1,5 @@
-import type { JsonValue } from '../core/types.js';
+import { resolvePlatform } from '../core/platform.js';
+import type { JsonValue, Platform } from '../core/types.js';
 import { SignalingError } from './errors.js';
 import type { PeerSignaling } from './PeerSignaling.js';
 import type { Signal } from './types.js';
@@ -28,8 +29,17 @@ export interface DataChannelOptions {
 /** Constructor of an `RTCPeerConnection` (injectable for tests and other runtimes). */
 export type RTCPeerConnectionConstructor = new (configuration?: RTCConfiguration) => RTCPeerConnection;
 
-/** The part of {@link PeerSignaling} a {@link PeerConnection} uses. */
-export type SignalingLink = Pick<PeerSignaling, 'selfId' | 'send' | 'consume' | 'on'>;
+/** The platform seams a {@link PeerConnection} uses: timers and ids. */
+export type PeerConnectionPlatform = Pick<Platform, 'setTimeout' | 'clearTimeout' | 'uuid'>;
+
+/**
+ * The part of {@link PeerSignaling} a {@link PeerConnection} uses. `getPeer` (whether the peer is
+ * still in the room) and `platform` (timers and ids) are optional for other signaling links.
+ */
+export type SignalingLink = Pick<PeerSignaling, 'selfId' | 'send' | 'consume' | 'on'> & {
+  readonly getPeer?: (peerId: string) => unknown;
+  readonly platform?: PeerConnectionPlatform;
+};
 
 /** Options of {@link PeerConnection}. */
 export interface PeerConnectionOptions {
@@ -53,6 +63,8 @@ export interface PeerConnectionOptions {
   politeOfferDelay?: number;
   /** Receives background errors (failed negotiation steps, failed signal publishes). */
   onError?: (error: Error) => void;
+  /** Timer and id seams, for tests (default: the signaling's, else the real ones). */
+  platform?: Partial<PeerConnectionPlatform>;
 }
 
 /** Snapshot of a {@link PeerConnection}: a new object whenever something changes. */
@@ -98,6 +110,7 @@ export class PeerConnection {
   readonly #signaling: SignalingLink;
   readonly #options: PeerConnectionOptions;
   readonly #channelName: string;
+  readonly #platform: PeerConnectionPlatform;
   #pc!: RTCPeerConnection;
   #dc: RTCDataChannel | undefined;
   #cid = '';
@@ -109,7 +122,7 @@ export class PeerConnection {
   #chain: Promise<void> = Promise.resolve();
   #sentAny = false;
   #closed = false;
-  #deferTimer: ReturnType<typeof setTimeout> | undefined;
+  #deferTimer: unknown;
   readonly #offSignal: () => void;
   readonly #offLeave: () => void;
   #snapshot: PeerConnectionSnapshot;
@@ -126,11 +139,20 @@ export class PeerConnection {
     this.peerId = peerId;
     this.#options = options;
     this.#channelName = options.channel ?? 'rtc';
+    const link = signaling.platform;
+    const given = options.platform;
+    const real = resolvePlatform({ events: undefined });
+    this.#platform = {
+      setTimeout: given?.setTimeout ?? link?.setTimeout ?? real.setTimeout,
+      clearTimeout: given?.clearTimeout ?? link?.clearTimeout ?? real.clearTimeout,
+      uuid: given?.uuid ?? link?.uuid ?? real.uuid,
+    };
     this.polite = options.polite ?? signaling.selfId > peerId;
     this.#snapshot = Object.freeze({ state: 'new', channelState: 'none', lastMessage: undefined, remoteStream: undefined, polite: this.polite });
     this.#build();
+    // The peer left the room (or this end did): nobody is left to tell.
     this.#offLeave = signaling.on('leave', ({ peer }) => {
-      if (peer.id === peerId) this.close();
+      if (peer.id === peerId) this.#close(false);
     });
     this.#offSignal = signaling.consume(peerId, this.#channelName, (signal) => this.#onSignal(signal));
   }
@@ -177,11 +199,16 @@ export class PeerConnection {
     dc.send(data as string);
   }
 
-  /** Closes the connection for good and tells the peer. */
+  /** Closes the connection for good and tells the peer (when it is still in the room). */
   close(): void {
+    const link = this.#signaling;
+    this.#close(link.getPeer === undefined || link.getPeer(this.peerId) !== undefined);
+  }
+
+  #close(tell: boolean): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#sentAny) this.#signal({ close: true });
+    if (this.#sentAny && tell) this.#signal({ close: true });
     this.#offSignal();
     this.#offLeave();
     this.#teardown();
@@ -195,7 +222,7 @@ export class PeerConnection {
     if (!Ctor) throw new SignalingError('misuse', 'No RTCPeerConnection in this context.', { hint: 'Pass the RTCPeerConnection option.' });
     const pc = new Ctor(this.#options.rtcConfig);
     this.#pc = pc;
-    this.#cid = randomId();
+    this.#cid = this.#platform.uuid();
     this.#makingOffer = false;
     this.#ignoreOffer = false;
     this.#settingAnswer = false;
@@ -257,7 +284,7 @@ export class PeerConnection {
     if (this.polite && !deferred && delay > 0 && !pc.remoteDescription && !pc.currentLocalDescription) {
       // First negotiation of the polite end: give the other end's offer a head start.
       if (this.#deferTimer === undefined) {
-        this.#deferTimer = setTimeout(() => {
+        this.#deferTimer = this.#platform.setTimeout(() => {
           this.#deferTimer = undefined;
           if (this.#pc === pc && pc.signalingState === 'stable' && !pc.remoteDescription) void this.#offer(pc, true);
         }, delay);
@@ -350,7 +377,7 @@ export class PeerConnection {
   }
 
   #teardown(): void {
-    if (this.#deferTimer !== undefined) clearTimeout(this.#deferTimer);
+    if (this.#deferTimer !== undefined) this.#platform.clearTimeout(this.#deferTimer);
     this.#deferTimer = undefined;
     try {
       this.#dc?.close();
@@ -407,9 +434,4 @@ function asRtcMessage(data: unknown): RtcMessage | undefined {
   if (typeof m.cid !== 'string' || (m.rcid !== undefined && typeof m.rcid !== 'string')) return undefined;
   if (m.description !== undefined && (typeof m.description !== 'object' || typeof m.description?.sdp !== 'string')) return undefined;
   return m as RtcMessage;
-}
-
-function randomId(): string {
-  const c = globalThis.crypto as Crypto | undefined;
-  return c?.randomUUID ? c.randomUUID() : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 }

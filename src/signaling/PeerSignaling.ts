@@ -1,8 +1,8 @@
 import { encodeEnvelope } from '../core/envelope.js';
-import { resolvePlatform } from '../core/platform.js';
 import { buildPublishBody } from '../core/protocol.js';
+import { reportLater } from '../core/reportLater.js';
 import type { SseDriver } from '../core/SseDriver.js';
-import type { DriverEvent, JsonValue, SseUpdate } from '../core/types.js';
+import type { DriverEvent, JsonValue, Platform, SseUpdate } from '../core/types.js';
 import { createSessionKeys, deriveSharedKey, getSubtle, open, seal, type Sealed, type SessionKeys } from './e2e.js';
 import { SignalingError } from './errors.js';
 import { signalingTopics, type SignalingTopics } from './topics.js';
@@ -142,6 +142,7 @@ export class PeerSignaling {
   readonly #inbound: { topic: string; frame: Frame }[] = [];
   #draining = false;
   #resumeOnShow = false;
+  #watchingShow = false;
 
   #snapshot: SignalingSnapshot;
   readonly #snapshotListeners = new Set<() => void>();
@@ -157,8 +158,8 @@ export class PeerSignaling {
     if (typeof room !== 'string' || room === '') throw new SignalingError('misuse', 'PeerSignaling needs a non-empty room name.');
     this.#driver = driver;
     this.room = room;
-    const base = resolvePlatform(options.platform);
-    this.#platform = { ...base, now: options.platform?.now ?? (() => Date.now()) };
+    // The driver's seams, with this instance's overrides on top (an explicit `events: undefined` included).
+    this.#platform = { ...pickPlatform(driver.platform), ...definedSeams(options.platform), now: options.platform?.now ?? (() => Date.now()) };
     this.selfId = options.peerId ?? this.#platform.uuid();
     this.topics = signalingTopics(room, options.topicBase);
     this.#heartbeat = options.heartbeat ?? 10_000;
@@ -191,6 +192,11 @@ export class PeerSignaling {
   /** The other members of the room, in order of appearance. */
   get peers(): readonly Peer[] {
     return this.#snapshot.peers;
+  }
+
+  /** The platform seams in use (the driver's, with the `platform` option on top), for work scheduled beside signaling. */
+  get platform(): SignalingPlatform {
+    return this.#platform;
   }
 
   /** The current session id (`undefined` unless joined). */
@@ -261,9 +267,15 @@ export class PeerSignaling {
    * Joins the room: subscribes to the room topic and this peer's inbox (on the driver's shared
    * connection) and announces once the stream is open. Idempotent while joined; after
    * {@link PeerSignaling.leave} it starts a new session.
+   * @throws {SignalingError} `closed` when the driver was destroyed; nothing is left half joined.
    */
   join(): void {
     if (this.#session) return;
+    if (this.#driver.destroyed) {
+      throw new SignalingError('closed', `join() was called on a destroyed SseDriver (room "${this.room}").`, {
+        hint: 'Create the PeerSignaling on a live driver.',
+      });
+    }
     const now = this.#platform.now();
     const session: Session = {
       sid: this.#platform.uuid(),
@@ -280,15 +292,24 @@ export class PeerSignaling {
       beatTimer: undefined,
       sweepTimer: undefined,
     };
+    try {
+      session.offTimeline = this.#driver.on((event) => this.#onTimeline(session, event));
+      session.unsubscribe = this.#driver.subscribe([this.topics.room, this.topics.inbox(this.selfId)], (update: SseUpdate) =>
+        this.#receive(update),
+      );
+    } catch (error) {
+      session.offTimeline();
+      session.unsubscribe();
+      throw error;
+    }
     session.keys?.catch((error: unknown) => this.#report(error));
     this.#session = session;
     this.#resumeOnShow = false;
-    session.offTimeline = this.#driver.on((event) => this.#onTimeline(session, event));
-    session.unsubscribe = this.#driver.subscribe([this.topics.room, this.topics.inbox(this.selfId)], (update: SseUpdate) =>
-      this.#receive(update),
-    );
     this.#platform.events?.addEventListener('pagehide', this.#onPageHide);
-    this.#platform.events?.addEventListener('pageshow', this.#onPageShow);
+    if (!this.#watchingShow) {
+      this.#watchingShow = true;
+      this.#platform.events?.addEventListener('pageshow', this.#onPageShow);
+    }
     this.#scheduleBeat(session);
     this.#setStatus('joining');
   }
@@ -299,6 +320,8 @@ export class PeerSignaling {
    * @returns a promise settled once the `bye` is published (never rejects; failures go to `onError`).
    */
   leave(): Promise<void> {
+    this.#resumeOnShow = false;
+    this.#unwatchShow();
     return this.#leave(false);
   }
 
@@ -311,8 +334,7 @@ export class PeerSignaling {
 
   /** Leaves the room and removes every listener. */
   destroy(): void {
-    void this.#leave(false);
-    this.#platform.events?.removeEventListener('pageshow', this.#onPageShow);
+    void this.leave();
     this.#snapshotListeners.clear();
     for (const set of Object.values(this.#listeners)) set.clear();
     this.#consumers.clear();
@@ -325,8 +347,20 @@ export class PeerSignaling {
   };
 
   readonly #onPageShow = (event: Event) => {
-    if (this.#resumeOnShow && (event as PageTransitionEvent).persisted) this.join();
+    if (!this.#resumeOnShow || !(event as PageTransitionEvent).persisted) return;
+    try {
+      this.join();
+    } catch (error) {
+      this.#report(error);
+    }
   };
+
+  /** Stops listening for `pageshow` (kept between a `pagehide` and the page's return, to rejoin). */
+  #unwatchShow(): void {
+    if (!this.#watchingShow) return;
+    this.#watchingShow = false;
+    this.#platform.events?.removeEventListener('pageshow', this.#onPageShow);
+  }
 
   #leave(beacon: boolean): Promise<void> {
     const session = this.#session;
@@ -519,6 +553,13 @@ export class PeerSignaling {
 
   #onTimeline(session: Session, event: DriverEvent): void {
     if (this.#session !== session || !('connection' in event) || event.connection !== 'main') return;
+    if ('switching' in event && event.switching) {
+      // A successor stream opened beside the live one for a matcher change: connectivity never broke,
+      // so peers keep their timeouts and nothing is re-announced. A session that joined an open
+      // stream is carried from this `open` on: its first announcement goes out now.
+      if (event.type === 'open' && !session.announced) this.#announce(session);
+      return;
+    }
     if (event.type === 'drop') {
       session.disconnected = true;
       if (session.sweepTimer !== undefined) this.#platform.clearTimeout(session.sweepTimer);
@@ -774,8 +815,23 @@ function safeCall<T>(listener: (value: T) => void, value: T): void {
   try {
     listener(value);
   } catch (error) {
-    queueMicrotask(() => {
-      throw error;
-    });
+    reportLater(error);
   }
+}
+
+/** A copy of the driver's seams (the driver's own object is never shared). */
+function pickPlatform(platform: Platform): Platform {
+  return { setTimeout: platform.setTimeout, clearTimeout: platform.clearTimeout, random: platform.random, uuid: platform.uuid, events: platform.events };
+}
+
+/** The overrides actually given; `events` counts when present, even as `undefined` (no window events). */
+function definedSeams(overrides: Partial<SignalingPlatform> | undefined): Partial<Platform> {
+  const seams: Partial<Platform> = {};
+  if (!overrides) return seams;
+  if (overrides.setTimeout) seams.setTimeout = overrides.setTimeout;
+  if (overrides.clearTimeout) seams.clearTimeout = overrides.clearTimeout;
+  if (overrides.random) seams.random = overrides.random;
+  if (overrides.uuid) seams.uuid = overrides.uuid;
+  if ('events' in overrides) seams.events = overrides.events;
+  return seams;
 }

@@ -8,6 +8,7 @@ export type {
   DataChannelOptions,
   DataChannelState,
   PeerConnectionOptions,
+  PeerConnectionPlatform,
   PeerConnectionSnapshot,
   PeerConnectionState,
   RTCPeerConnectionConstructor,

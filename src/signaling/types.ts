@@ -88,7 +88,10 @@ export interface PeerSignalingOptions {
   private?: boolean;
   /** Receives background errors (failed publishes, undecryptable signals). */
   onError?: (error: Error) => void;
-  /** Platform seams, for tests. */
+  /**
+   * Platform seams, for tests (default: the driver's seams — timers, ids, window events — with a
+   * `Date.now` clock). An `events: undefined` override listens to no page events.
+   */
   platform?: Partial<SignalingPlatform>;
 }
 

@@ -678,3 +678,31 @@ describe('review regressions', () => {
     driver.destroy();
   });
 });
+
+describe('whenIdle', () => {
+  it('resolves once in-flight publishes settled, or after its timeout', async () => {
+    const { hub, driver } = setup();
+    let answer!: (r: Response) => void;
+    hub.onPublish = () => new Promise<Response>((resolve) => (answer = resolve));
+    await expect(driver.whenIdle()).resolves.toBeUndefined();
+    const sent = driver.publish('a', 'bye');
+    let idle = false;
+    void driver.whenIdle().then(() => (idle = true));
+    await tick(100);
+    expect(idle).toBe(false);
+    answer(new Response('id'));
+    await sent;
+    await tick();
+    expect(idle).toBe(true);
+
+    hub.onPublish = () => new Promise<Response>(() => undefined);
+    void driver.publish('a', 'stuck').catch(() => undefined);
+    let timedOut = false;
+    void driver.whenIdle(500).then(() => (timedOut = true));
+    await tick(499);
+    expect(timedOut).toBe(false);
+    await tick(1);
+    expect(timedOut).toBe(true);
+    driver.destroy();
+  });
+});

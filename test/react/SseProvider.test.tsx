@@ -1,9 +1,29 @@
 import { act, cleanup, render, screen } from '@testing-library/react';
-import { StrictMode, useState, type ReactNode } from 'react';
+import { Activity, StrictMode, useState, type ReactNode } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SseDriver } from '../../src/core/SseDriver.js';
-import { SseProvider, useConnectionStatus, usePublish, useSseDriver, useTopic } from '../../src/react/index.js';
+import { DriverOwner } from '../../src/react/DriverOwner.js';
+import { SseProvider, useConnectionStatus, usePeerSignaling, usePublish, useSseDriver, useTopic } from '../../src/react/index.js';
 import { countRequests, createDriver, createHub, driverOptions, hubPublish, instrument, tick, topic } from './fixtures.js';
+
+/** An EventTarget (a stand-in for `window`) that counts the listeners added and not removed, by type. */
+function countingEvents(): { events: EventTarget; live: () => Record<string, number>; added: () => number } {
+  const events = new EventTarget();
+  const counts = new Map<string, number>();
+  let added = 0;
+  const add = events.addEventListener.bind(events);
+  const remove = events.removeEventListener.bind(events);
+  events.addEventListener = ((type: string, listener: EventListener) => {
+    added++;
+    counts.set(type, (counts.get(type) ?? 0) + 1);
+    add(type, listener);
+  }) as EventTarget['addEventListener'];
+  events.removeEventListener = ((type: string, listener: EventListener) => {
+    counts.set(type, (counts.get(type) ?? 0) - 1);
+    remove(type, listener);
+  }) as EventTarget['removeEventListener'];
+  return { events, live: () => Object.fromEntries([...counts].filter(([, n]) => n !== 0)), added: () => added };
+}
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -173,12 +193,15 @@ describe('SseProvider', () => {
 
   it('leaves no connection, timer or listener behind after 1,000 mount/unmount cycles (behaviour 3)', async () => {
     const hub = createHub();
-    const driver = createDriver(hub);
+    const page = countingEvents();
+    const platform = { random: () => 1, events: page.events };
+    const driver = createDriver(hub, { platform });
     const stats = instrument(driver);
     function Consumer({ i }: { i: number }) {
       useTopic(topic(i % 7));
       useConnectionStatus();
       usePublish(topic('out'));
+      usePeerSignaling(`room-${i % 3}`, { encrypt: false, platform: { events: page.events } });
       return null;
     }
     for (let i = 0; i < 1000; i++) {
@@ -202,7 +225,7 @@ describe('SseProvider', () => {
     for (let i = 0; i < 1000; i++) {
       const view = render(
         <StrictMode>
-          <SseProvider {...driverOptions(hub)}>
+          <SseProvider {...driverOptions(hub, { platform })}>
             <Capture />
           </SseProvider>
         </StrictMode>,
@@ -219,6 +242,116 @@ describe('SseProvider', () => {
     expect(owned.every((d) => d.destroyed)).toBe(true);
     expect(hub.connections).toBe(0);
     expect(vi.getTimerCount()).toBe(0);
+    // Window listeners (online, pagehide, pageshow) of drivers and signaling: all removed.
+    expect(page.added()).toBeGreaterThanOrEqual(2000);
+    expect(page.live()).toEqual({});
     driver.destroy();
+  });
+
+  it('survives <Activity> hiding and showing a provider that owns its driver: a fresh driver, rejoined', async () => {
+    for (const stableChildren of [false, true]) {
+      const hub = createHub();
+      const bobDriver = createDriver(hub);
+      const seen: SseDriver[] = [];
+      let setMode!: (mode: 'visible' | 'hidden') => void;
+      function Member({ name }: { name: string }) {
+        seen.push(useSseDriver());
+        const room = usePeerSignaling('lobby', { peerId: name, encrypt: false });
+        const { status } = useTopic(topic('feed'));
+        return (
+          <p data-testid={name} data-state={status}>
+            {room.status}:{room.peers.map((p) => p.id).join(',')}
+          </p>
+        );
+      }
+      const ada = (
+        <SseProvider {...driverOptions(hub)}>
+          <Member name="ada" />
+        </SseProvider>
+      );
+      function App({ children }: { children: ReactNode }) {
+        const [mode, set] = useState<'visible' | 'hidden'>('visible');
+        setMode = set;
+        // With stable children the provider is not rendered again on show: only its effects run.
+        return <Activity mode={mode}>{stableChildren ? children : <SseProvider {...driverOptions(hub)}>{<Member name="ada" />}</SseProvider>}</Activity>;
+      }
+      render(
+        <>
+          <App>{ada}</App>
+          <SseProvider driver={bobDriver}>
+            <Member name="bob" />
+          </SseProvider>
+        </>,
+      );
+      await tick(100);
+      expect(screen.getByTestId('ada').textContent).toBe('joined:bob');
+      const first = seen.findLast((d) => d !== bobDriver)!;
+
+      act(() => setMode('hidden'));
+      await tick(100);
+      expect(first.destroyed).toBe(true);
+      expect(hub.connections).toBe(1);
+
+      act(() => setMode('visible'));
+      await tick(100);
+      const current = seen.findLast((d) => d !== bobDriver)!;
+      expect(current).not.toBe(first);
+      expect(current.destroyed).toBe(false);
+      expect(screen.getByTestId('ada').textContent).toBe('joined:bob');
+      expect(screen.getByTestId('ada').dataset.state).toBe('open');
+      expect(screen.getByTestId('bob').textContent).toBe('joined:ada');
+      cleanup();
+      bobDriver.destroy();
+      await tick(50);
+      expect(hub.connections).toBe(0);
+      expect(seen.every((d) => d.destroyed)).toBe(true);
+    }
+  });
+});
+
+describe('DriverOwner', () => {
+  /** Lets the release microtask and the idle check run. */
+  const settle = async () => {
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+  };
+
+  it('never hands out a destroyed driver: the next read replaces it and tells the subscribers', async () => {
+    const hub = createHub();
+    const owner = new DriverOwner(driverOptions(hub));
+    const first = owner.get();
+    expect(owner.get()).toBe(first);
+    owner.retain();
+    owner.release();
+    await settle();
+    expect(first.destroyed).toBe(true);
+    const listener = vi.fn();
+    owner.subscribe(listener);
+    const second = owner.get();
+    expect(second).not.toBe(first);
+    expect(second.destroyed).toBe(false);
+    expect(owner.get()).toBe(second);
+    expect(listener).not.toHaveBeenCalled();
+    await Promise.resolve();
+    expect(listener).toHaveBeenCalledTimes(1);
+    owner.retain();
+    expect(owner.get()).toBe(second);
+    owner.release();
+    await settle();
+    expect(second.destroyed).toBe(true);
+  });
+
+  it('lets a last publish (a goodbye) reach the hub before destroying the driver it owns', async () => {
+    const hub = createHub({ latency: 30 });
+    const owner = new DriverOwner(driverOptions(hub));
+    const driver = owner.get();
+    owner.retain();
+    const bye = driver.publish('https://example.com/room', 'bye');
+    owner.release();
+    await settle();
+    expect(driver.destroyed).toBe(false);
+    await vi.advanceTimersByTimeAsync(100);
+    await expect(bye).resolves.toMatch(/^urn:uuid:/);
+    expect(driver.destroyed).toBe(true);
+    expect(hub.history.map((u) => u.topics[0])).toEqual(['https://example.com/room']);
   });
 });

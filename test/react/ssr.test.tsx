@@ -2,7 +2,7 @@ import { act, cleanup } from '@testing-library/react';
 import { hydrateRoot } from 'react-dom/client';
 import { renderToString } from 'react-dom/server';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { SseProvider, useConnectionStatus, usePublish, useTopic } from '../../src/react/index.js';
+import { SseProvider, useConnectionStatus, usePeerSignaling, usePublish, useTopic } from '../../src/react/index.js';
 import { countRequests, createHub, driverOptions, hubPublish, tick, topic } from './fixtures.js';
 
 beforeEach(() => {
@@ -67,6 +67,68 @@ describe('server rendering', () => {
     act(() => root.unmount());
     await tick(10);
     expect(hub.connections).toBe(0);
+    container.remove();
+  });
+
+  it('hydrates usePeerSignaling without a mismatch, then shows the random peer id and joins', async () => {
+    const hub = createHub();
+    function Me() {
+      const { selfId, status } = usePeerSignaling('lobby', { encrypt: false });
+      return (
+        <p>
+          [{selfId}] {status}
+        </p>
+      );
+    }
+    const app = (
+      <SseProvider {...driverOptions(hub)}>
+        <Me />
+      </SseProvider>
+    );
+    const html = renderToString(app);
+    expect(html).toContain('<p>[<!-- -->] <!-- -->idle</p>');
+    const container = document.createElement('div');
+    container.innerHTML = html;
+    document.body.append(container);
+    const recoverable = vi.fn();
+    let root!: ReturnType<typeof hydrateRoot>;
+    await act(async () => {
+      root = hydrateRoot(container, app, { onRecoverableError: recoverable });
+    });
+    await tick(50);
+    expect(recoverable).not.toHaveBeenCalled();
+    expect(container.textContent).toMatch(/^\[[0-9a-f-]{36}\] joined$/);
+    act(() => root.unmount());
+    await tick(10);
+    container.remove();
+  });
+
+  it('renders a given peer id on the server and keeps it through hydration', async () => {
+    const hub = createHub();
+    function Me() {
+      const { selfId } = usePeerSignaling('lobby', { encrypt: false, peerId: 'ada' });
+      return <p>{selfId}</p>;
+    }
+    const app = (
+      <SseProvider {...driverOptions(hub)}>
+        <Me />
+      </SseProvider>
+    );
+    const html = renderToString(app);
+    expect(html).toContain('<p>ada</p>');
+    const container = document.createElement('div');
+    container.innerHTML = html;
+    document.body.append(container);
+    const recoverable = vi.fn();
+    let root!: ReturnType<typeof hydrateRoot>;
+    await act(async () => {
+      root = hydrateRoot(container, app, { onRecoverableError: recoverable });
+    });
+    await tick(50);
+    expect(recoverable).not.toHaveBeenCalled();
+    expect(container.textContent).toBe('ada');
+    act(() => root.unmount());
+    await tick(10);
     container.remove();
   });
 });

@@ -1,6 +1,8 @@
 import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { renderToString } from 'react-dom/server';
 import { SseProvider, useConnectionStatus, useTopic, type UseConnectionStatusResult } from '../../src/react/index.js';
+import { INITIAL_DRIVER_STATE } from '../../src/react/initialDriverState.js';
 import { countRequests, createDriver, createHub, hubPublish, tick, topic } from './fixtures.js';
 
 beforeEach(() => {
@@ -85,5 +87,26 @@ describe('useConnectionStatus', () => {
     expect(seen.at(-1)).toMatchObject({ status: 'open', retries: 0, error: undefined, lastEventId: 'e-1' });
     expect(new Set(seen.map((s) => s.reconnect)).size).toBe(1);
     driver.destroy();
+  });
+
+  it('renders, on the server, exactly the state of a driver that never connected', () => {
+    const hub = createHub();
+    const fresh = createDriver(hub);
+    expect(INITIAL_DRIVER_STATE).toEqual(fresh.getState());
+    expect(Object.isFrozen(INITIAL_DRIVER_STATE)).toBe(true);
+    let seen: UseConnectionStatusResult | undefined;
+    function Probe() {
+      seen = useConnectionStatus();
+      return null;
+    }
+    renderToString(
+      <SseProvider driver={fresh}>
+        <Probe />
+      </SseProvider>,
+    );
+    const { reconnect: _reconnect, ...state } = seen!;
+    const { protocol: _protocol, ...initial } = fresh.getState();
+    expect(state).toEqual(initial);
+    fresh.destroy();
   });
 });

@@ -271,6 +271,36 @@ describe('usePublish', () => {
     driver.destroy();
   });
 
+  it('gives a queued publish its id through the driver platform uuid seam', async () => {
+    const hub = createHub();
+    const driver = createDriver(hub, { retry: { initialDelay: 500, maxDelay: 500 }, platform: { random: () => 1, events: undefined, uuid: () => 'seam-id' } });
+    let pub: UsePublishResult | undefined;
+    function Sender() {
+      useTopic(topic('q'));
+      pub = usePublish(topic('q'), { queue: true });
+      return null;
+    }
+    render(
+      <SseProvider driver={driver}>
+        <Sender />
+      </SseProvider>,
+    );
+    await tick(50);
+    hub.dropConnections();
+    await tick(10);
+    let id: string | undefined;
+    act(() => {
+      void pub?.publishAsync('queued').then((value) => {
+        id = value;
+      });
+    });
+    expect(pub?.status).toBe('queued');
+    await tick(600);
+    expect(id).toBe('urn:uuid:seam-id');
+    expect(hub.history.at(-1)?.id).toBe('urn:uuid:seam-id');
+    driver.destroy();
+  });
+
   it('rejects queued publishes with closed when the driver is destroyed', async () => {
     const hub = createHub();
     const driver = createDriver(hub, { retry: { initialDelay: 5000, maxDelay: 5000 } });

@@ -194,3 +194,90 @@ describe('PeerConnection over PeerSignaling and MockHub', () => {
     hub.close();
   });
 });
+
+describe('PeerConnection closing and platform seams', () => {
+  it('closes without errors when the peer leaves and when this end leaves the room', async () => {
+    const hub = new MockHub();
+    const alice = client(hub, 'room', { peerId: 'alice' });
+    const bob = client(hub, 'room', { peerId: 'bob' });
+    alice.signaling.join();
+    bob.signaling.join();
+    await tick(100);
+    const net = new FakeNetwork(seeded(9));
+    const aliceErrors: Error[] = [];
+    const bobErrors: Error[] = [];
+    const a = new PeerConnection(alice.signaling, 'bob', { RTCPeerConnection: net.RTCPeerConnection, onError: (e) => aliceErrors.push(e) });
+    const b = new PeerConnection(bob.signaling, 'alice', { RTCPeerConnection: net.RTCPeerConnection, onError: (e) => bobErrors.push(e) });
+    await tick(3000);
+    expect([a.getSnapshot().state, b.getSnapshot().state]).toEqual(['connected', 'connected']);
+    // bob leaves the room: both ends close (alice because bob left, bob because it left).
+    await bob.signaling.leave();
+    await tick(10);
+    expect([a.getSnapshot().state, b.getSnapshot().state]).toEqual(['closed', 'closed']);
+    // A connection closed by hand after its own end left tells nobody either.
+    const late = new PeerConnection(alice.signaling, 'bob', { RTCPeerConnection: net.RTCPeerConnection, onError: (e) => aliceErrors.push(e) });
+    await alice.signaling.leave();
+    late.close();
+    a.close();
+    await tick(10);
+    expect(aliceErrors).toEqual([]);
+    expect(bobErrors).toEqual([]);
+    expect([...alice.errors, ...bob.errors]).toEqual([]);
+    alice.driver.destroy();
+    bob.driver.destroy();
+    hub.close();
+  });
+
+  it('still tells a peer that is in the room when closed by hand', async () => {
+    const [la, lb] = fakeSignalingPair('alice', 'bob', seeded(6));
+    const net = new FakeNetwork(seeded(6));
+    const a = new PeerConnection(la, 'bob', { RTCPeerConnection: net.RTCPeerConnection });
+    const b = new PeerConnection(lb, 'alice', { RTCPeerConnection: net.RTCPeerConnection });
+    await tick(2000);
+    a.close();
+    expect(la.sentLog.at(-1)).toMatchObject({ close: true });
+    b.close();
+  });
+
+  it('takes timers and connection ids from the platform seams (given, else the signaling link)', async () => {
+    const delays: number[] = [];
+    let ids = 0;
+    const platform = {
+      setTimeout: (callback: () => void, ms: number) => {
+        delays.push(ms);
+        return setTimeout(callback, ms);
+      },
+      clearTimeout: (handle: unknown) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+      uuid: () => `cid-${++ids}`,
+    };
+    const [la, lb] = fakeSignalingPair('alice', 'bob', seeded(7));
+    const net = new FakeNetwork(seeded(7));
+    const a = new PeerConnection(la, 'bob', { RTCPeerConnection: net.RTCPeerConnection });
+    // bob's id is greater: bob is polite and waits politeOfferDelay before offering.
+    const b = new PeerConnection(lb, 'alice', { RTCPeerConnection: net.RTCPeerConnection, platform, politeOfferDelay: 300 });
+    await tick(2000);
+    expect(delays).toContain(300);
+    expect(lb.sentLog.length).toBeGreaterThan(0);
+    expect(lb.sentLog.every((m) => (m as { cid: string }).cid === 'cid-1')).toBe(true);
+    a.close();
+    b.close();
+
+    const hub = new MockHub();
+    const carol = client(hub, 'room', { peerId: 'carol', platform: { events: undefined, uuid: () => 'from-signaling' } });
+    const c = new PeerConnection(carol.signaling, 'dave', { RTCPeerConnection: net.RTCPeerConnection, dataChannel: false });
+    carol.signaling.join();
+    await tick(50);
+    const sent: unknown[] = [];
+    const send = carol.signaling.send.bind(carol.signaling);
+    carol.signaling.send = ((peerId, data, options) => {
+      sent.push(data);
+      return send(peerId, data, options);
+    }) as typeof carol.signaling.send;
+    c.connection.dispatchEvent(Object.assign(new Event('icecandidate'), { candidate: null }));
+    expect(sent).toEqual([{ cid: 'from-signaling', candidate: null }]);
+    c.close();
+    carol.signaling.destroy();
+    carol.driver.destroy();
+    hub.close();
+  });
+});

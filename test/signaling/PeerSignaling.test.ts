@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { HubUpdate } from '../../src/hub/engine/index.js';
+import { SseDriver } from '../../src/core/SseDriver.js';
 import { MockHub } from '../../src/mock/index.js';
 import { PeerSignaling } from '../../src/signaling/PeerSignaling.js';
 import { SignalingError } from '../../src/signaling/errors.js';
@@ -339,5 +340,133 @@ describe('end-to-end encryption', () => {
     await a.signaling.send('b', 'plain');
     await vi.waitFor(() => expect(b.errors.length).toBe(1));
     expect(b.signals).toEqual([]);
+  });
+});
+
+describe('PeerSignaling lifecycle edges', () => {
+  /** An EventTarget that counts live listeners by type. */
+  function countingTarget(): { events: EventTarget; live: Map<string, number> } {
+    const events = new EventTarget();
+    const live = new Map<string, number>();
+    const add = events.addEventListener.bind(events);
+    const remove = events.removeEventListener.bind(events);
+    events.addEventListener = ((type: string, listener: EventListener) => {
+      live.set(type, (live.get(type) ?? 0) + 1);
+      add(type, listener);
+    }) as EventTarget['addEventListener'];
+    events.removeEventListener = ((type: string, listener: EventListener) => {
+      live.set(type, (live.get(type) ?? 0) - 1);
+      remove(type, listener);
+    }) as EventTarget['removeEventListener'];
+    return { events, live };
+  }
+
+  it('a matcher switch of the driver is not a disconnection: no reconnecting, no new hello, timeouts unchanged', async () => {
+    const a = join('a', { heartbeat: 1000, timeout: 3000 });
+    join('b', { heartbeat: 1000, timeout: 3000 });
+    await tick(50);
+    const switches: string[] = [];
+    a.driver.on((event) => {
+      if ((event.type === 'open' || event.type === 'drop') && event.connection === 'main' && event.switching) switches.push(event.type);
+    });
+    const statuses: string[] = [];
+    a.signaling.on('status', ({ status }) => statuses.push(status));
+    const hellos = sent('hello').filter((h) => h.startsWith('a:')).length;
+    expect(hellos).toBe(1);
+    // A peer that announces once and goes silent: it must time out 3 s after it was last heard.
+    publishFrame(hub, topics.room, { from: 'ghost', sid: 's1', at: 1, msgs: [{ seq: 1, t: 'hello', meta: null }] });
+    await tick(0);
+    expect(a.peerIds()).toEqual(['b', 'ghost']);
+    await tick(2000);
+    // The app subscribes to something else on the same driver: the stream is switched (make before break).
+    const offOther = a.driver.subscribe('https://example.com/other', () => undefined);
+    await tick(500);
+    // A switch whose successor fails to open while the live stream carries on.
+    hub.failNext(503, { method: 'GET' });
+    offOther();
+    await tick(600);
+    expect(switches).toContain('open');
+    expect(switches).toContain('drop');
+    expect(a.peerIds()).toEqual(['b']);
+    expect(a.leaves).toEqual([{ id: 'ghost', reason: 'timeout' }]);
+    expect(statuses).toEqual([]);
+    expect(a.signaling.status).toBe('joined');
+    expect(sent('hello').filter((h) => h.startsWith('a:')).length).toBe(hellos);
+  });
+
+  it('join() on a destroyed driver throws closed and leaves nothing half joined', async () => {
+    const { events, live } = countingTarget();
+    const a = client(hub, ROOM, { peerId: 'a', platform: { events } });
+    clients.push(a);
+    a.driver.destroy();
+    for (let i = 0; i < 2; i++) {
+      expect(() => a.signaling.join()).toThrow(SignalingError);
+      try {
+        a.signaling.join();
+      } catch (error) {
+        expect((error as SignalingError).code).toBe('closed');
+      }
+      expect(a.signaling.status).toBe('idle');
+      expect(a.signaling.sessionId).toBeUndefined();
+    }
+    expect([...live.values()].every((n) => n === 0)).toBe(true);
+    expect(vi.getTimerCount()).toBe(0);
+    await expect(a.signaling.leave()).resolves.toBeUndefined();
+  });
+
+  it('leave() removes its page listeners; pagehide keeps only pageshow, until the page returns or leave() is called', async () => {
+    const { events, live } = countingTarget();
+    const a = client(hub, ROOM, { peerId: 'a', platform: { events } });
+    clients.push(a);
+    for (let i = 0; i < 5; i++) {
+      a.signaling.join();
+      await tick(50);
+      await a.signaling.leave();
+    }
+    expect(live.get('pageshow')).toBe(0);
+    expect(live.get('pagehide')).toBe(0);
+
+    a.signaling.join();
+    await tick(50);
+    events.dispatchEvent(new Event('pagehide'));
+    expect(live.get('pageshow')).toBe(1);
+    expect(live.get('pagehide')).toBe(0);
+    await tick(50);
+    events.dispatchEvent(Object.assign(new Event('pageshow'), { persisted: true }));
+    await tick(50);
+    expect(a.signaling.status).toBe('joined');
+    expect([live.get('pagehide'), live.get('pageshow')]).toEqual([1, 1]);
+
+    events.dispatchEvent(new Event('pagehide'));
+    // Left while the page was away: coming back does not rejoin, and nothing keeps listening.
+    await a.signaling.leave();
+    expect(live.get('pageshow')).toBe(0);
+    events.dispatchEvent(Object.assign(new Event('pageshow'), { persisted: true }));
+    await tick(50);
+    expect(a.signaling.status).toBe('left');
+  });
+
+  it('uses the driver platform seams (ids, timers) unless given its own', () => {
+    let n = 0;
+    const delays: number[] = [];
+    const driverPlatform = {
+      events: undefined,
+      uuid: () => `id-${++n}`,
+      setTimeout: (callback: () => void, ms: number) => {
+        delays.push(ms);
+        return setTimeout(callback, ms);
+      },
+    };
+    const driver = new SseDriver({ url: hub.url, fetch: hub.fetch, protocol: 'v1', platform: driverPlatform });
+    const signaling = new PeerSignaling(driver, ROOM, { encrypt: false });
+    expect(signaling.selfId).toMatch(/^id-\d+$/);
+    signaling.join();
+    expect(signaling.sessionId).toMatch(/^id-\d+$/);
+    expect(delays).toContain(10_000);
+    const own = new PeerSignaling(driver, ROOM, { encrypt: false, platform: { uuid: () => 'own' } });
+    expect(own.selfId).toBe('own');
+    signaling.destroy();
+    own.destroy();
+    driver.destroy();
   });
 });
