@@ -9,7 +9,7 @@ import { formatTable, median } from './util.js';
 
 const N = 100_000;
 const CHUNK = 16 * 1024;
-const RUNS = 5;
+const RUNS = 9;
 
 function uuid(i: number): string {
   const hex = i.toString(16).padStart(12, '0');
@@ -56,72 +56,49 @@ function streamResponse(parts: Uint8Array[]): Response {
 
 type Runner = (parts: Uint8Array[]) => Promise<number>;
 
-const sseKitRaw: Runner = (parts) =>
-  new Promise((resolve) => {
-    let count = 0;
-    const start = performance.now();
-    const driver = new SseDriver({
-      url: 'https://bench.local/.well-known/mercure',
-      fetch: async () => streamResponse(parts),
-      protocol: 'v1',
-      coalesceMs: 0,
-      heartbeatTimeout: 0,
-      platform: { events: undefined },
+/** SseDriver with one subscription: raw (wire data on a dedicated stream) or enveloped (decoded and routed). */
+const sseKit =
+  (raw: boolean): Runner =>
+  (parts) =>
+    new Promise((resolve) => {
+      let count = 0;
+      const start = performance.now();
+      const driver = new SseDriver({
+        url: 'https://bench.local/.well-known/mercure',
+        fetch: async () => streamResponse(parts),
+        protocol: 'v1',
+        coalesceMs: 0,
+        heartbeatTimeout: 0,
+        platform: { events: undefined },
+      });
+      driver.subscribe(
+        'https://example.com/books',
+        () => {
+          if (++count === N) {
+            driver.destroy();
+            resolve(performance.now() - start);
+          }
+        },
+        { raw },
+      );
     });
-    driver.subscribe('https://example.com/books', () => {
-      if (++count === N) {
-        driver.destroy();
-        resolve(performance.now() - start);
-      }
-    }, { raw: true });
-  });
 
-const sseKitEnveloped: Runner = (parts) =>
-  new Promise((resolve) => {
-    let count = 0;
-    const start = performance.now();
-    const driver = new SseDriver({
-      url: 'https://bench.local/.well-known/mercure',
-      fetch: async () => streamResponse(parts),
-      protocol: 'v1',
-      coalesceMs: 0,
-      heartbeatTimeout: 0,
-      platform: { events: undefined },
+/** `eventsource` 5.x; with `parse`, the listener also parses the JSON as an app would. */
+const eventsource =
+  (parse: boolean): Runner =>
+  (parts) =>
+    new Promise((resolve) => {
+      let count = 0;
+      const start = performance.now();
+      const source = new EventSource('https://bench.local/.well-known/mercure', { fetch: async () => streamResponse(parts) });
+      source.onmessage = (event) => {
+        if (parse) JSON.parse(event.data as string);
+        if (++count === N) {
+          source.close();
+          resolve(performance.now() - start);
+        }
+      };
     });
-    driver.subscribe('https://example.com/books', () => {
-      if (++count === N) {
-        driver.destroy();
-        resolve(performance.now() - start);
-      }
-    });
-  });
-
-const eventsource: Runner = (parts) =>
-  new Promise((resolve) => {
-    let count = 0;
-    const start = performance.now();
-    const source = new EventSource('https://bench.local/.well-known/mercure', { fetch: async () => streamResponse(parts) });
-    source.onmessage = () => {
-      if (++count === N) {
-        source.close();
-        resolve(performance.now() - start);
-      }
-    };
-  });
-
-const eventsourceJson: Runner = (parts) =>
-  new Promise((resolve) => {
-    let count = 0;
-    const start = performance.now();
-    const source = new EventSource('https://bench.local/.well-known/mercure', { fetch: async () => streamResponse(parts) });
-    source.onmessage = (event) => {
-      JSON.parse(event.data as string);
-      if (++count === N) {
-        source.close();
-        resolve(performance.now() - start);
-      }
-    };
-  });
 
 const microsoft: Runner = (parts) =>
   new Promise((resolve) => {
@@ -166,10 +143,10 @@ export async function runCoreBench(): Promise<void> {
   ] as const) {
     const parts = chunks(text);
     const rows: [string, { wall: number; cpu: number }][] = [
-      ['sse-kit SseDriver (raw listener)', await measure(sseKitRaw, parts)],
-      ...(name.startsWith('100k Mercure') ? [['sse-kit SseDriver (envelope decoded + routed)', await measure(sseKitEnveloped, parts)] as [string, { wall: number; cpu: number }]] : []),
-      ['eventsource 5.x', await measure(eventsource, parts)],
-      ...(name.startsWith('100k Mercure') ? [['eventsource 5.x + JSON.parse in the listener', await measure(eventsourceJson, parts)] as [string, { wall: number; cpu: number }]] : []),
+      ['sse-kit SseDriver (raw listener)', await measure(sseKit(true), parts)],
+      ...(name.startsWith('100k Mercure') ? [['sse-kit SseDriver (envelope decoded + routed)', await measure(sseKit(false), parts)] as [string, { wall: number; cpu: number }]] : []),
+      ['eventsource 5.x', await measure(eventsource(false), parts)],
+      ...(name.startsWith('100k Mercure') ? [['eventsource 5.x + JSON.parse in the listener', await measure(eventsource(true), parts)] as [string, { wall: number; cpu: number }]] : []),
       ['@microsoft/fetch-event-source', await measure(microsoft, parts)],
     ];
     const reference = rows.find(([n]) => n === 'eventsource 5.x')?.[1].cpu ?? 1;
