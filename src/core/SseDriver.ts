@@ -25,6 +25,10 @@ import type {
 
 interface Subscription {
   readonly compiled: readonly CompiledMatcher[];
+  readonly onActive: (() => void) | undefined;
+  /** The stream open (connection and its open count) the subscription was last announced live on. */
+  liveOn: Connection | undefined;
+  liveOpens: number;
   readonly listener: SseListener;
   readonly type: string | undefined;
   readonly raw: boolean;
@@ -179,6 +183,9 @@ export class SseDriver {
     }
     const sub: Subscription = {
       compiled,
+      onActive: options.onActive,
+      liveOn: undefined,
+      liveOpens: 0,
       listener: listener as SseListener,
       type: options.type,
       raw,
@@ -238,6 +245,7 @@ export class SseDriver {
       if (key === group.rejectedKey) continue;
       if (group.connection && group.connectionKey === key) {
         this.#discardPending(group);
+        this.#activate(group);
         continue;
       }
       if (group.pending && group.pendingKey === key) continue;
@@ -276,6 +284,25 @@ export class SseDriver {
     const types = new Set<string>();
     for (const sub of group.subs) if (sub.type !== undefined) types.add(sub.type);
     return `${key}\ntypes:${[...types].sort().join(',')}`;
+  }
+
+  /** Tells the subscriptions of a group that the open stream carries their matchers (once per open). */
+  #activate(group: Group): void {
+    const connection = group.connection;
+    if (connection?.status !== 'open') return;
+    let carried: Set<string> | undefined;
+    for (const sub of [...group.subs]) {
+      if (!sub.onActive || (sub.liveOn === connection && sub.liveOpens === connection.opens)) continue;
+      carried ??= new Set(connection.matchers.map((m) => m.key));
+      if (!sub.compiled.every((m) => carried?.has(m.key))) continue;
+      sub.liveOn = connection;
+      sub.liveOpens = connection.opens;
+      try {
+        sub.onActive();
+      } catch (error) {
+        reportLater(error);
+      }
+    }
   }
 
   #discardPending(group: Group): void {
@@ -324,6 +351,15 @@ export class SseDriver {
     group.pendingKey = undefined;
     connection.promoted();
     if (!old) return;
+    if (old.status === 'open' && connection.status === 'open') {
+      // A seamless switch: subscriptions live on the old stream stay live on the new one.
+      const carried = new Set(connection.matchers.map((m) => m.key));
+      for (const sub of group.subs) {
+        if (sub.liveOn !== old || !sub.compiled.every((m) => carried.has(m.key))) continue;
+        sub.liveOn = connection;
+        sub.liveOpens = connection.opens;
+      }
+    }
     this.#finishDrain(group);
     if (connection.status !== 'open' || old.status !== 'open') {
       old.close();
@@ -364,7 +400,10 @@ export class SseDriver {
     },
     onChange: (connection: Connection) => {
       const group = this.#connectionGroups.get(connection);
-      if (group) this.#promote(group, connection);
+      if (group) {
+        this.#promote(group, connection);
+        if (connection === group.connection) this.#activate(group);
+      }
       this.#updateState();
     },
     onOpen: (connection: Connection, cursor: string | undefined) => this.#connectionGroups.get(connection)?.seen.startReplay(cursor),

@@ -71,6 +71,7 @@ export class Connection {
   #status: ConnectionStatus = 'idle';
   #lastEventId: string | undefined;
   #retries = 0;
+  #opens = 0;
   /** Backoff exponent: reset only once a stream delivered bytes, so a hub that accepts and hangs up at once still backs off. */
   #attempt = 0;
   #error: SseError | undefined;
@@ -130,6 +131,10 @@ export class Connection {
   /** Last event id received (or the cursor it was created with). */
   get lastEventId(): string | undefined {
     return this.#lastEventId;
+  }
+  /** How many times this stream opened (it goes up at every reconnect). */
+  get opens(): number {
+    return this.#opens;
   }
   /** Consecutive failed attempts since the last healthy open. */
   get retries(): number {
@@ -282,6 +287,7 @@ export class Connection {
 
   /** Marks a healthy open and checks whether the hub could resume from the cursor. */
   #opened(cursor: string | undefined, resumedFrom: string | null): void {
+    this.#opens++;
     this.#cursorInQuery = false;
     this.#everOpened = true;
     this.#retries = 0;

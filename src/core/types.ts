@@ -61,6 +61,12 @@ export interface SubscribeOptions {
   since?: string;
   /** Receives errors that concern only this subscription (e.g. `unroutable`). */
   onError?: (error: SseError) => void;
+  /**
+   * Called each time the subscription becomes live at the hub: when a stream carrying its matchers
+   * opens (again after every reconnect), or — when the open stream already carries them — as soon
+   * as the subscription joined it. Updates published from then on reach it.
+   */
+  onActive?: () => void;
 }
 
 /** Options of {@link SseDriver.publish}. */

@@ -706,3 +706,33 @@ describe('whenIdle', () => {
     driver.destroy();
   });
 });
+
+describe('onActive', () => {
+  it('fires when the stream carrying the subscription opens, after every reconnect, and at once on an open stream that already carries it', async () => {
+    const { hub, driver } = setup();
+    const log: string[] = [];
+    driver.subscribe('a', () => undefined, { onActive: () => log.push('a') });
+    await tick(10);
+    expect(log).toEqual(['a']);
+    // Same matcher, stream already open: no switch, live at once.
+    driver.subscribe('a', () => undefined, { onActive: () => log.push('a2') });
+    await tick(10);
+    expect(log).toEqual(['a', 'a2']);
+    expect(hub.requests).toHaveLength(1);
+    // A new matcher: live when the successor opens, not before.
+    let release!: () => void;
+    hub.gate = new Promise<void>((resolve) => (release = resolve));
+    driver.subscribe('b', () => undefined, { onActive: () => log.push('b') });
+    await tick(10);
+    expect(log).toEqual(['a', 'a2']);
+    release();
+    await tick();
+    expect(log).toEqual(['a', 'a2', 'b']);
+    hub.gate = undefined;
+    // A reconnect makes everyone live again.
+    hub.last.fail();
+    await tick(1000);
+    expect(log.slice(3).sort()).toEqual(['a', 'a2', 'b']);
+    driver.destroy();
+  });
+});
