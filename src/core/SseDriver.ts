@@ -367,6 +367,7 @@ export class SseDriver {
       return;
     }
     group.draining = old;
+    old.retiring();
     group.drainLast = group.lastKey;
     group.seen.beginOverlap();
     group.drainTimer = this.#platform.setTimeout(() => this.#finishDrain(group), DRAIN_MS);
@@ -403,12 +404,16 @@ export class SseDriver {
       if (group) {
         this.#promote(group, connection);
         if (connection === group.connection) this.#activate(group);
+        else if (connection === group.draining && connection.status !== 'open') this.#finishDrain(group);
       }
       this.#updateState();
     },
     onOpen: (connection: Connection, cursor: string | undefined) => this.#connectionGroups.get(connection)?.seen.startReplay(cursor),
     onTimeline: (event: DriverEvent) => this.#emit(event),
-    onError: (error: SseError) => this.#reportError(error),
+    onError: (error: SseError, connection: Connection) => {
+      // A draining predecessor that breaks has nothing left to give: it is just closed.
+      if (this.#connectionGroups.get(connection)?.draining !== connection) this.#reportError(error);
+    },
     eventTypes: () => {
       const types = new Set<string>();
       for (const group of this.#groups.values()) for (const sub of group.subs) if (sub.type) types.add(sub.type);

@@ -49,7 +49,7 @@ export interface ConnectionHandlers {
   /** Called at every healthy open, before its first event, with the cursor the stream resumed from. */
   onOpen(connection: Connection, cursor: string | undefined): void;
   onTimeline(event: DriverEvent): void;
-  onError(error: SseError): void;
+  onError(error: SseError, connection: Connection): void;
   /** Event types to listen for (native `EventSource` only delivers types it was asked for). */
   eventTypes(): readonly string[];
 }
@@ -122,6 +122,11 @@ export class Connection {
   /** The driver made this stream the live one: its events no longer belong to a switch. */
   promoted(): void {
     this.#switching = false;
+  }
+
+  /** The driver keeps this stream draining beside its successor: its events belong to the switch again. */
+  retiring(): void {
+    this.#switching = true;
   }
 
   /** Current status. */
@@ -298,7 +303,7 @@ export class Connection {
       const gap = new SseGapError(cursor, resumedFrom);
       this.#error = gap;
       this.#handlers.onTimeline({ type: 'gap', connection: this.name, error: gap });
-      this.#handlers.onError(gap);
+      this.#handlers.onError(gap, this);
     }
     this.#handlers.onOpen(this, cursor);
     // Read before the status change: the driver promotes a successor as soon as it is open.
@@ -416,8 +421,9 @@ export class Connection {
     this.#attempt++;
     this.#error = error;
     this.#handlers.onTimeline({ type: 'drop', connection: this.name, error, switching: this.#switching });
-    this.#handlers.onError(error);
+    this.#handlers.onError(error, this);
     this.#setStatus('reconnecting');
+    if (this.#status === 'closed') return; // the driver closed it on hearing of the drop
     const handle = this.#ctx.platform.setTimeout(() => {
       if (this.#retryTimer !== handle) return;
       this.#retryTimer = undefined;
@@ -431,7 +437,7 @@ export class Connection {
     this.#teardown();
     this.#error = error;
     this.#handlers.onTimeline({ type: 'drop', connection: this.name, error, switching: this.#switching });
-    this.#handlers.onError(error);
+    this.#handlers.onError(error, this);
     this.#setStatus('error');
   }
 

@@ -63,12 +63,12 @@ interface Session {
   seq: number;
   readonly keys: Promise<SessionKeys> | undefined;
   announced: boolean;
-  echoed: boolean;
-  disconnected: boolean;
+  /** The room and inbox subscription is live at the hub (from its activation until the stream drops). */
+  live: boolean;
   graceFrom: number;
   lastRoomSend: number;
   unsubscribe: () => void;
-  offTimeline: () => void;
+  offDrops: () => void;
   beatTimer: unknown;
   sweepTimer: unknown;
 }
@@ -265,7 +265,8 @@ export class PeerSignaling {
 
   /**
    * Joins the room: subscribes to the room topic and this peer's inbox (on the driver's shared
-   * connection) and announces once the stream is open. Idempotent while joined; after
+   * connection) and announces as soon as the hub delivers them to this client — at once when the
+   * open stream already carries them. Idempotent while joined; after
    * {@link PeerSignaling.leave} it starts a new session.
    * @throws {SignalingError} `closed` when the driver was destroyed; nothing is left half joined.
    */
@@ -283,22 +284,21 @@ export class PeerSignaling {
       seq: 0,
       keys: this.#encrypt !== false && this.#subtle ? createSessionKeys(this.#subtle) : undefined,
       announced: false,
-      echoed: false,
-      disconnected: false,
+      live: false,
       graceFrom: now,
       lastRoomSend: 0,
       unsubscribe: () => undefined,
-      offTimeline: () => undefined,
+      offDrops: () => undefined,
       beatTimer: undefined,
       sweepTimer: undefined,
     };
     try {
-      session.offTimeline = this.#driver.on((event) => this.#onTimeline(session, event));
-      session.unsubscribe = this.#driver.subscribe([this.topics.room, this.topics.inbox(this.selfId)], (update: SseUpdate) =>
-        this.#receive(update),
-      );
+      session.offDrops = this.#driver.on((event) => this.#onDriverEvent(session, event));
+      session.unsubscribe = this.#driver.subscribe([this.topics.room, this.topics.inbox(this.selfId)], (update: SseUpdate) => this.#receive(update), {
+        onActive: () => this.#onActive(session),
+      });
     } catch (error) {
-      session.offTimeline();
+      session.offDrops();
       session.unsubscribe();
       throw error;
     }
@@ -367,7 +367,7 @@ export class PeerSignaling {
     if (!session) return Promise.resolve();
     this.#session = undefined;
     session.unsubscribe();
-    session.offTimeline();
+    session.offDrops();
     if (session.beatTimer !== undefined) this.#platform.clearTimeout(session.beatTimer);
     if (session.sweepTimer !== undefined) this.#platform.clearTimeout(session.sweepTimer);
     this.#platform.events?.removeEventListener('pagehide', this.#onPageHide);
@@ -446,10 +446,9 @@ export class PeerSignaling {
 
   #announce(session: Session): void {
     session.announced = true;
-    session.echoed = false;
     this.#sendPresence(session, 'hello').then(
       () => {
-        if (this.#session === session && !session.disconnected) this.#setStatus('joined');
+        if (this.#session === session && session.live) this.#setStatus('joined');
       },
       (error: unknown) => {
         if (this.#session === session) session.announced = false;
@@ -525,9 +524,9 @@ export class PeerSignaling {
     session.beatTimer = this.#platform.setTimeout(() => {
       if (this.#session !== session) return;
       if (!session.announced) {
-        // The subscription may have joined a stream that was already open (no `open` event to wait for).
-        if (this.#driver.getState().status === 'open') this.#announce(session);
-      } else if (!session.disconnected && this.#platform.now() - session.lastRoomSend >= this.#heartbeat / 2) {
+        // The hello of this activation failed to publish: try again.
+        if (session.live) this.#announce(session);
+      } else if (session.live && this.#platform.now() - session.lastRoomSend >= this.#heartbeat / 2) {
         this.#sendPresence(session, 'beat').catch((error: unknown) => this.#report(error));
       }
       this.#scheduleBeat(session);
@@ -537,12 +536,12 @@ export class PeerSignaling {
   #scheduleSweep(session: Session): void {
     if (session.sweepTimer !== undefined) this.#platform.clearTimeout(session.sweepTimer);
     session.sweepTimer = undefined;
-    if (this.#remotes.size === 0 || session.disconnected) return;
+    if (this.#remotes.size === 0 || !session.live) return;
     let next = Infinity;
     for (const remote of this.#remotes.values()) next = Math.min(next, Math.max(remote.lastHeard, session.graceFrom) + this.#timeout);
     session.sweepTimer = this.#platform.setTimeout(() => {
       session.sweepTimer = undefined;
-      if (this.#session !== session || session.disconnected) return;
+      if (this.#session !== session || !session.live) return;
       const now = this.#platform.now();
       for (const remote of [...this.#remotes.values()]) {
         if (Math.max(remote.lastHeard, session.graceFrom) + this.#timeout <= now) this.#removeRemote(remote, 'timeout');
@@ -551,27 +550,30 @@ export class PeerSignaling {
     }, Math.max(0, next - this.#platform.now()));
   }
 
-  #onTimeline(session: Session, event: DriverEvent): void {
-    if (this.#session !== session || !('connection' in event) || event.connection !== 'main') return;
-    if ('switching' in event && event.switching) {
-      // A successor stream opened beside the live one for a matcher change: connectivity never broke,
-      // so peers keep their timeouts and nothing is re-announced. A session that joined an open
-      // stream is carried from this `open` on: its first announcement goes out now.
-      if (event.type === 'open' && !session.announced) this.#announce(session);
-      return;
-    }
-    if (event.type === 'drop') {
-      session.disconnected = true;
-      if (session.sweepTimer !== undefined) this.#platform.clearTimeout(session.sweepTimer);
-      session.sweepTimer = undefined;
-      if (session.announced) this.#setStatus('reconnecting');
-    } else if (event.type === 'open') {
-      const wasDisconnected = session.disconnected;
-      session.disconnected = false;
-      session.graceFrom = this.#platform.now();
-      if (!session.announced || !session.echoed || wasDisconnected) this.#announce(session);
-      this.#scheduleSweep(session);
-    }
+  /**
+   * The room and inbox subscription became live at the hub: on the first open carrying it (at once
+   * when the open stream already did) and after every reconnect — never for a seamless matcher
+   * switch. Announces once per activation; peers get a fresh timeout from now.
+   */
+  #onActive(session: Session): void {
+    if (this.#session !== session) return;
+    session.live = true;
+    session.graceFrom = this.#platform.now();
+    this.#announce(session);
+    this.#scheduleSweep(session);
+  }
+
+  /**
+   * A drop of the shared stream: `reconnecting` until the next activation, and no peer times out
+   * meanwhile (with this stream down, their silence proves nothing). A failing successor of a matcher
+   * switch (`switching`) is no drop.
+   */
+  #onDriverEvent(session: Session, event: DriverEvent): void {
+    if (this.#session !== session || event.type !== 'drop' || event.connection !== 'main' || event.switching) return;
+    session.live = false;
+    if (session.sweepTimer !== undefined) this.#platform.clearTimeout(session.sweepTimer);
+    session.sweepTimer = undefined;
+    if (session.announced) this.#setStatus('reconnecting');
   }
 
   // ---------------------------------------------------------------- receiving
@@ -605,10 +607,7 @@ export class PeerSignaling {
   }
 
   #process(session: Session, topic: string, frame: Frame): Promise<void> | undefined {
-    if (frame.from === this.selfId) {
-      if (frame.sid === session.sid && frame.msgs.some((m) => m.t === 'hello')) session.echoed = true;
-      return undefined;
-    }
+    if (frame.from === this.selfId) return undefined;
     const direct = topic === this.topics.inbox(this.selfId);
     const sessionKey = `${frame.from}\n${frame.sid}`;
     if (this.#retired.has(sessionKey)) return undefined;

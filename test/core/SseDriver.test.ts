@@ -736,3 +736,27 @@ describe('onActive', () => {
     driver.destroy();
   });
 });
+
+describe('draining predecessor', () => {
+  it('is closed quietly when it breaks during a switch: no drop, no error, still open', async () => {
+    const { hub, driver, errors } = setup();
+    const events: DriverEvent[] = [];
+    driver.subscribe('a', () => undefined);
+    await tick(10);
+    const first = hub.last;
+    first.push(envelopeEvent('u1', 'a', 1));
+    await tick();
+    driver.on((e) => events.push(e));
+    driver.subscribe('b', () => undefined);
+    await tick(10);
+    expect(first.closed).toBe(false); // draining
+    first.fail();
+    await tick();
+    expect(events.filter((e) => e.type === 'drop' && !e.switching)).toEqual([]);
+    expect(errors).toEqual([]);
+    expect(driver.getState()).toMatchObject({ status: 'open', error: undefined });
+    await tick(5000);
+    expect(hub.requests).toHaveLength(2);
+    driver.destroy();
+  });
+});

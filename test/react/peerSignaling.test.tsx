@@ -98,6 +98,40 @@ describe('usePeerSignaling', () => {
     expect(hellos(published).sort()).toEqual(['ada', 'bob']);
   });
 
+  it('a member remounted under StrictMode on the open connection is seen again at once', async () => {
+    const { hub, published, providers } = setup();
+    function App() {
+      const [generation, setGeneration] = useState(0);
+      return (
+        <StrictMode>
+          <SseProvider driver={providers[0]}>
+            <Member key={generation} name="ada" />
+          </SseProvider>
+          <SseProvider driver={providers[1]}>
+            <Member name="bob" />
+          </SseProvider>
+          <button type="button" onClick={() => setGeneration((g) => g + 1)}>
+            remount ada
+          </button>
+        </StrictMode>
+      );
+    }
+    render(<App />);
+    await tick(100);
+    expect(peersOf('bob')).toEqual(['ada']);
+    // The new member joins with the same peer id while the old one leaves: the stream's matchers stay the same.
+    fireEvent.click(screen.getByRole('button', { name: 'remount ada' }));
+    await tick(50);
+    expect(peersOf('bob')).toEqual(['ada']);
+    expect(peersOf('ada')).toEqual(['bob']);
+    expect(within(screen.getByRole('region', { name: 'ada' })).getByRole('status').textContent).toBe('joined');
+    expect(hellos(published).sort()).toEqual(['ada', 'ada', 'bob']);
+    expect(hub.connections).toBe(2);
+    await tick(60_000);
+    expect(hellos(published).sort()).toEqual(['ada', 'ada', 'bob']);
+    expect(peersOf('bob')).toEqual(['ada']);
+  });
+
   it('an unmounted member leaves at once; enabled: false stays out of the room', async () => {
     const { providers } = setup();
     function App() {

@@ -394,6 +394,85 @@ describe('PeerSignaling lifecycle edges', () => {
     expect(sent('hello').filter((h) => h.startsWith('a:')).length).toBe(hellos);
   });
 
+  it('leave() then join() on the open stream announces at once, not at the next heartbeat', async () => {
+    const a = join('a');
+    const b = join('b');
+    await tick(50);
+    expect(a.peerIds()).toEqual(['b']);
+    const firstSid = b.signaling.sessionId;
+    // A quick rejoin: the driver's matcher set never changes, so its stream neither switches nor reopens.
+    void b.signaling.leave();
+    b.signaling.join();
+    await tick(50);
+    expect(a.leaves).toEqual([{ id: 'b', reason: 'bye' }]);
+    expect(a.peerIds()).toEqual(['b']);
+    expect(a.signaling.getPeer('b')?.session).toBe(b.signaling.sessionId);
+    expect(b.signaling.sessionId).not.toBe(firstSid);
+    expect(b.peerIds()).toEqual(['a']);
+    expect(b.signaling.status).toBe('joined');
+    expect(hub.connections).toBe(2);
+    expect(sent('hello')).toEqual(['a:hello', 'b:hello', 'b:hello']);
+  });
+
+  it('announces once per activation: at join and after each reconnect, never on a matcher switch', async () => {
+    const a = join('a', { heartbeat: 1000, timeout: 3000 });
+    const b = join('b', { heartbeat: 1000, timeout: 3000 });
+    await tick(50);
+    const statuses: string[] = [];
+    a.signaling.on('status', ({ status }) => statuses.push(status));
+    /** Hellos of `a` the hub received. */
+    const hellosOfA = (): number =>
+      hub.history.filter((u) => {
+        const frame = frameOf(u);
+        return frame?.from === 'a' && frame.msgs.some((m) => m.t === 'hello');
+      }).length;
+    expect(hellosOfA()).toBe(1);
+
+    // Another subscription on the same driver switches the stream (make before break): still live.
+    const offOther = a.driver.subscribe('https://example.com/other', () => undefined);
+    await tick(500);
+    expect(hellosOfA()).toBe(1);
+
+    // A reconnect while the switched stream carries both: one new hello.
+    hub.dropConnections();
+    await tick(5_000);
+    expect(hellosOfA()).toBe(2);
+    expect(a.signaling.status).toBe('joined');
+
+    // Switching back, then a second reconnect.
+    offOther();
+    await tick(500);
+    expect(hellosOfA()).toBe(2);
+    hub.dropConnections();
+    await tick(5_000);
+    expect(hellosOfA()).toBe(3);
+
+    await tick(30_000);
+    expect(hellosOfA()).toBe(3);
+    expect(statuses).toEqual(['reconnecting', 'joined', 'reconnecting', 'joined']);
+    expect(a.peerIds()).toEqual(['b']);
+    expect(b.peerIds()).toEqual(['a']);
+    expect(a.leaves).toEqual([]);
+    expect(b.leaves).toEqual([]);
+  });
+
+  it('a hello the hub refused goes out again at the next heartbeat, once', async () => {
+    const b = join('b', { heartbeat: 1000, timeout: 3000 });
+    await tick(50);
+    hub.failNext(503, { method: 'POST' });
+    const a = join('a', { heartbeat: 1000, timeout: 3000 });
+    await tick(50);
+    expect(a.errors).toHaveLength(1);
+    expect(a.signaling.status).toBe('joining');
+    expect(b.peerIds()).toEqual([]);
+    await tick(1000);
+    expect(b.peerIds()).toEqual(['a']);
+    expect(a.peerIds()).toEqual(['b']);
+    expect(a.signaling.status).toBe('joined');
+    await tick(10_000);
+    expect(sent('hello')).toEqual(['b:hello', 'a:hello']);
+  });
+
   it('join() on a destroyed driver throws closed and leaves nothing half joined', async () => {
     const { events, live } = countingTarget();
     const a = client(hub, ROOM, { peerId: 'a', platform: { events } });
