@@ -1,5 +1,5 @@
 'use client';
-import { forwardRef, useId, useState, type HTMLAttributes, type KeyboardEvent } from 'react';
+import { forwardRef, useEffect, useId, useState, type HTMLAttributes, type KeyboardEvent } from 'react';
 import { useConnectionStatus } from '../react/index.js';
 import { cx } from './cx.js';
 import type { ConnectionState } from './types.js';
@@ -26,26 +26,45 @@ export interface ConnectionStatusProps extends Omit<HTMLAttributes<HTMLDivElemen
 
 /**
  * The provider's connection status as a badge. Hover or focus it (or press it, on touch screens) to see
- * the retry count, the last event id and the last error. Changes are announced politely to screen readers.
+ * the retry count, the last event id and the last error. Escape hides the details until the pointer leaves
+ * or focus moves away and comes back. Changes are announced politely to screen readers.
  *
- * Renders a `div` with `data-state` (the status), `data-retries` and, when there is one, `data-error`
- * (the error code). Must be used inside an `SseProvider`.
+ * Renders a `div` with `data-state` (the status), `data-retries`, `data-open` (details pinned by a press),
+ * `data-dismissed` (details hidden with Escape) and, when there is one, `data-error` (the error code).
+ * Must be used inside an `SseProvider`.
  *
  * ```tsx
  * <ConnectionStatus />
  * ```
  */
 export const ConnectionStatus = forwardRef<HTMLDivElement, ConnectionStatusProps>(function ConnectionStatus(
-  { labels, announce = true, showLastEventId = true, className, ...rest },
+  { labels, announce = true, showLastEventId = true, className, onPointerEnter, onPointerLeave, onBlur, ...rest },
   ref,
 ) {
   const { status, retries, error, lastEventId } = useConnectionStatus();
   const [pinned, setPinned] = useState(false);
+  const [dismissed, setDismissed] = useState(false);
+  const [hovered, setHovered] = useState(false);
   const detailsId = useId();
   const label = labels?.[status] ?? connectionStatusLabels[status];
-  const onKeyDown = (event: KeyboardEvent<HTMLButtonElement>) => {
-    if (event.key === 'Escape') setPinned(false);
+  const dismiss = () => {
+    setPinned(false);
+    setDismissed(true);
   };
+  const onKeyDown = (event: KeyboardEvent<HTMLButtonElement>) => {
+    if (event.key === 'Escape') dismiss();
+  };
+  // Details shown by hover alone must also close on Escape, wherever focus is (WCAG 1.4.13).
+  useEffect(() => {
+    if (!hovered) return undefined;
+    const onDocumentKeyDown = (event: globalThis.KeyboardEvent) => {
+      if (event.key !== 'Escape') return;
+      setPinned(false);
+      setDismissed(true);
+    };
+    document.addEventListener('keydown', onDocumentKeyDown);
+    return () => document.removeEventListener('keydown', onDocumentKeyDown);
+  }, [hovered]);
   return (
     <div
       ref={ref}
@@ -54,6 +73,20 @@ export const ConnectionStatus = forwardRef<HTMLDivElement, ConnectionStatusProps
       data-retries={retries}
       data-error={error?.code}
       data-open={pinned ? '' : undefined}
+      data-dismissed={dismissed ? '' : undefined}
+      onPointerEnter={(event) => {
+        setHovered(true);
+        onPointerEnter?.(event);
+      }}
+      onPointerLeave={(event) => {
+        setHovered(false);
+        setDismissed(false);
+        onPointerLeave?.(event);
+      }}
+      onBlur={(event) => {
+        if (!event.currentTarget.contains(event.relatedTarget as Node | null)) setDismissed(false);
+        onBlur?.(event);
+      }}
       {...rest}
     >
       <button
@@ -61,7 +94,10 @@ export const ConnectionStatus = forwardRef<HTMLDivElement, ConnectionStatusProps
         className="sse-status__badge"
         aria-describedby={detailsId}
         aria-expanded={pinned}
-        onClick={() => setPinned((open) => !open)}
+        onClick={() => {
+          setDismissed(false);
+          setPinned((open) => !open);
+        }}
         onKeyDown={onKeyDown}
       >
         <span className="sse-status__dot" aria-hidden="true" />

@@ -29,7 +29,8 @@ export interface PublishFormProps extends Omit<FormHTMLAttributes<HTMLFormElemen
   submitLabel?: string;
   /**
    * While the connection is down, wait for it and send then (bounded queue, idempotent ids) instead of
-   * disabling the form. Passed to `usePublish` as `queue`.
+   * disabling the form. Passed to `usePublish` as `queue`. Several different messages may wait at once;
+   * the same message is never queued twice.
    */
   queue?: boolean;
   /** Options of every publish (`type`, `private`, …). */
@@ -43,6 +44,9 @@ export interface PublishFormProps extends Omit<FormHTMLAttributes<HTMLFormElemen
 /** Statuses in which publishing cannot reach the hub right now. */
 const OFFLINE = new Set(['reconnecting', 'error', 'closed']);
 
+/** Identifies one message: the same text means another thing in text and in JSON mode. */
+const messageKey = (mode: PublishFormMode, text: string): string => `${mode}:${text}`;
+
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false; message: string } {
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
@@ -55,7 +59,9 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false; me
  * A composer for a topic. Enter sends, Shift+Enter inserts a newline. In JSON mode the text is validated
  * before sending and the error is shown next to the field. Shows the pending and error states of
  * `usePublish`; while the connection is down it is disabled, unless `queue` is set, in which case messages
- * wait for the connection.
+ * wait for the connection. A message is sent once however often Enter or the button is pressed: while it
+ * is being sent the button is `aria-disabled` (it keeps focus) and further presses do nothing — without
+ * `queue` until the send settles, with `queue` for that same text (another text may join the queue).
  *
  * Renders a `form` with `data-state` (`idle`, `invalid`, `pending`, `queued`, `error`, `sent`),
  * `data-mode` and `data-offline`.
@@ -87,11 +93,25 @@ export const PublishForm = forwardRef<HTMLFormElement, PublishFormProps>(functio
   const [mode, setMode] = useState<PublishFormMode>(defaultMode);
   const [invalid, setInvalid] = useState<string | undefined>(undefined);
   const [sent, setSent] = useState(false);
+  // Messages whose publish has not settled. The ref answers a second press within the same frame; the
+  // state mirrors it for rendering.
+  const sendingRef = useRef<ReadonlySet<string>>(new Set());
+  const [sending, setSending] = useState<ReadonlySet<string>>(sendingRef.current);
   const { status: connection } = useConnectionStatus();
   const { publishAsync, status, error, reset } = usePublish(topic, { ...publishOptions, queue });
   const offline = OFFLINE.has(connection);
   const pending = status === 'pending' || status === 'queued';
   const blocked = offline && !queue;
+  const track = (key: string, on: boolean) => {
+    const next = new Set(sendingRef.current);
+    if (on) next.add(key);
+    else next.delete(key);
+    sendingRef.current = next;
+    setSending(next);
+  };
+  /** Whether a press now would send a duplicate (or overlap a send in progress, without `queue`). */
+  const busyWith = (set: ReadonlySet<string>, key: string): boolean => (queue ? set.has(key) : pending || set.size > 0);
+  const busy = busyWith(sending, messageKey(mode, value));
 
   const state: PublishFormState = invalid
     ? 'invalid'
@@ -106,7 +126,8 @@ export const PublishForm = forwardRef<HTMLFormElement, PublishFormProps>(functio
           : 'idle';
 
   const submit = () => {
-    if (blocked || value.trim() === '') return;
+    const key = messageKey(mode, value);
+    if (blocked || value.trim() === '' || busyWith(sendingRef.current, key)) return;
     let payload: unknown = value;
     if (mode === 'json') {
       const parsed = parseJson(value);
@@ -119,13 +140,15 @@ export const PublishForm = forwardRef<HTMLFormElement, PublishFormProps>(functio
     }
     const text = value;
     setSent(false);
+    track(key, true);
     publishAsync(toData ? toData(payload, mode) : payload).then(
       (publishedId) => {
+        track(key, false);
         setSent(true);
         setValue((current) => (current === text ? '' : current));
         onPublished?.(publishedId);
       },
-      () => undefined,
+      () => track(key, false),
     );
   };
 
@@ -223,7 +246,12 @@ export const PublishForm = forwardRef<HTMLFormElement, PublishFormProps>(functio
           {`Not sent: ${error.message}`}
         </p>
       ) : null}
-      <button type="submit" className="sse-publish__submit" disabled={blocked || value.trim() === ''}>
+      <button
+        type="submit"
+        className="sse-publish__submit"
+        disabled={blocked || value.trim() === ''}
+        aria-disabled={busy ? true : undefined}
+      >
         {pending ? (offline ? 'Waiting…' : 'Sending…') : submitLabel}
       </button>
       <span role="status" aria-live="polite" className="sse-visually-hidden">

@@ -3,6 +3,7 @@ import {
   forwardRef,
   memo,
   useCallback,
+  useEffect,
   useLayoutEffect,
   useRef,
   useState,
@@ -18,6 +19,9 @@ import type { TopicFeedEvent } from './types.js';
 
 /** How close to the bottom (px) still counts as "at the bottom" for auto-scroll. */
 const PIN_THRESHOLD = 24;
+
+/** Default shortest time (ms) between two announcements of new events. */
+const ANNOUNCE_INTERVAL = 5_000;
 
 /** Options of the underlying `useTopic` call that {@link TopicFeed} passes through. */
 export type TopicFeedTopicOptions<T> = Omit<UseTopicOptions<T>, 'onEvent'>;
@@ -38,8 +42,15 @@ export interface TopicFeedProps<T = unknown> extends Omit<HTMLAttributes<HTMLDiv
   showTopic?: boolean;
   /** Shown while there are no events. */
   emptyMessage?: ReactNode;
-  /** Text of the button shown while auto-scroll is paused. */
+  /** Text of the button shown while auto-scroll is paused, and of the announcement of new events. */
   newEventsLabel?: (count: number) => string;
+  /**
+   * Announce new events to screen readers as a polite summary ("3 new events"), at most once per
+   * `announceInterval`, and not while auto-scroll is paused (default `true`).
+   */
+  announce?: boolean;
+  /** Shortest time in ms between two announcements (default 5000). Timed with the driver's timers. */
+  announceInterval?: number;
   /** Called for every update, in order (passed to `useTopic` as `onEvent`). */
   onEvent?: (event: TopicFeedEvent<T>) => void;
 }
@@ -105,6 +116,8 @@ function TopicFeedImpl<T>(
     showTopic,
     emptyMessage = 'No events yet.',
     newEventsLabel = defaultNewEventsLabel,
+    announce = true,
+    announceInterval = ANNOUNCE_INTERVAL,
     onEvent,
     className,
     ...rest
@@ -117,7 +130,8 @@ function TopicFeedImpl<T>(
   onEventRef.current = onEvent;
   const handleEvent = useCallback((update: object) => onEventRef.current?.(stamp(update)), [stamp]);
   const { events, status, error, dropped } = useTopic<T>(topic, { ...options, onEvent: handleEvent } as UseTopicOptions<T>);
-  const selfId = useSseDriver().clientId;
+  const driver = useSseDriver();
+  const selfId = driver.clientId;
 
   const scrollerRef = useRef<HTMLDivElement>(null);
   const pinned = useRef(true);
@@ -148,6 +162,42 @@ function TopicFeedImpl<T>(
     }
   };
 
+  const paused = pausedAt !== undefined;
+  const [announcement, setAnnouncement] = useState({ text: '', seq: 0 });
+  // `said`: the total covered by the last announcement (or skipped while paused); `timer`: the quiet
+  // window after an announcement, at whose end the events that came meanwhile are summarised.
+  const announcer = useRef<{ said: number; timer: unknown }>({ said: total, timer: undefined });
+  const latest = useRef({ total, paused, newEventsLabel, announceInterval });
+  latest.current = { total, paused, newEventsLabel, announceInterval };
+  const { platform } = driver;
+
+  const speak = useCallback(() => {
+    const state = announcer.current;
+    const now = latest.current;
+    state.timer = undefined;
+    if (now.paused || now.total <= state.said) return;
+    const text = now.newEventsLabel(now.total - state.said);
+    setAnnouncement((previous) => ({ text, seq: previous.seq + 1 }));
+    state.said = now.total;
+    state.timer = platform.setTimeout(speak, now.announceInterval);
+  }, [platform]);
+
+  useEffect(() => {
+    const state = announcer.current;
+    // Paused: the "new events" button informs; what arrives meanwhile is never announced.
+    if (!announce || paused) state.said = total;
+    else if (state.timer === undefined) speak();
+  }, [announce, paused, total, speak]);
+
+  useEffect(
+    () => () => {
+      const state = announcer.current;
+      if (state.timer !== undefined) platform.clearTimeout(state.timer);
+      state.timer = undefined;
+    },
+    [platform],
+  );
+
   const unseen = pausedAt === undefined ? 0 : Math.max(0, total - pausedAt);
   const multi = Array.isArray(topic) && topic.length > 1;
   const name = label ?? `Events on ${topicText(topic)}`;
@@ -160,15 +210,14 @@ function TopicFeedImpl<T>(
       data-state={status}
       data-empty={empty ? '' : undefined}
       data-error={error ? error.code : undefined}
-      data-paused={pausedAt !== undefined ? '' : undefined}
+      data-paused={paused ? '' : undefined}
       {...rest}
     >
       <div
         ref={scrollerRef}
         className="sse-feed__scroller"
         role="log"
-        aria-live="polite"
-        aria-relevant="additions"
+        aria-live="off"
         aria-label={name}
         tabIndex={0}
         onScroll={onScroll}
@@ -198,6 +247,11 @@ function TopicFeedImpl<T>(
           {error.message}
         </p>
       ) : null}
+      {announce ? (
+        <span role="status" aria-live="polite" aria-atomic="true" className="sse-visually-hidden">
+          {announcement.text ? <span key={announcement.seq}>{announcement.text}</span> : null}
+        </span>
+      ) : null}
       {unseen > 0 ? (
         <button type="button" className="sse-feed__jump" onClick={jumpToLatest}>
           {newEventsLabel(unseen)}
@@ -210,8 +264,9 @@ function TopicFeedImpl<T>(
 /**
  * The events of a topic, newest last, with arrival times. Auto-scrolls to the newest event and pauses while
  * the user has scrolled up, offering a "new events" button to jump back. Bounded by the `buffer` option of
- * `useTopic` (default 50), so it stays smooth under thousands of events per minute. The list is a polite
- * live region (`role="log"`).
+ * `useTopic` (default 50), so it stays smooth under thousands of events per minute. The list is a
+ * `role="log"` that does not speak each event (`aria-live="off"`): a polite status announces a summary
+ * ("3 new events") at most once per `announceInterval`, and stays silent while auto-scroll is paused.
  *
  * Renders a `div` with `data-state` (the subscription status), `data-empty`, `data-paused` and
  * `data-error` (the error code). Events sent by this client carry `data-self`.

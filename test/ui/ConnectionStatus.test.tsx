@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { createRef } from 'react';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { useTopic } from '../../src/react/index.js';
 import { ConnectionStatus } from '../../src/ui/index.js';
 import { disposeHarnesses, renderWithHub } from './hubHarness.js';
@@ -14,6 +16,13 @@ function Subscriber() {
 }
 
 afterEach(disposeHarnesses);
+
+// The real stylesheet, so that what is shown on hover and focus is what the CSS decides.
+beforeAll(() => {
+  const sheet = document.createElement('style');
+  sheet.textContent = readFileSync(resolve(import.meta.dirname, '../../src/ui/styles.css'), 'utf8');
+  document.head.append(sheet);
+});
 
 describe('ConnectionStatus', () => {
   it('shows the status as data-state and announces changes politely', async () => {
@@ -50,7 +59,8 @@ describe('ConnectionStatus', () => {
     const badge = await screen.findByRole('button', { name: 'Connection error' });
     const root = container.querySelector('.sse-status') as HTMLElement;
     expect(root.dataset['error']).toBe('unauthorized');
-    const details = screen.getByRole('tooltip');
+    // Hidden until hover, focus or press; it still describes the badge.
+    const details = screen.getByRole('tooltip', { hidden: true });
     expect(badge.getAttribute('aria-describedby')).toBe(details.id);
     expect(details.textContent).toMatch(/Retries: \d+/);
     expect(details.textContent).toMatch(/Last error \(unauthorized\): .*401/);
@@ -60,6 +70,65 @@ describe('ConnectionStatus', () => {
     await user.keyboard('{Escape}');
     expect(badge.getAttribute('aria-expanded')).toBe('false');
     expect(root.hasAttribute('data-open')).toBe(false);
+  });
+
+  it('hides the details on Escape while focused or hovered, and shows them again on the next focus or hover', async () => {
+    const user = userEvent.setup();
+    const { container } = renderWithHub(
+      <>
+        <ConnectionStatus />
+        <button type="button">Elsewhere</button>
+        <Subscriber />
+      </>,
+    );
+    const root = container.querySelector('.sse-status') as HTMLElement;
+    const badge = await screen.findByRole('button', { name: 'Connected' });
+    const shown = () => {
+      // jsdom keeps computed styles across focus and hover changes; an attribute change refreshes them.
+      root.toggleAttribute('data-refresh');
+      root.toggleAttribute('data-refresh');
+      return screen.queryByRole('tooltip') !== null;
+    };
+    expect(shown()).toBe(false);
+
+    await user.tab();
+    expect(document.activeElement).toBe(badge);
+    expect(root.hasAttribute('data-dismissed')).toBe(false);
+    expect(shown()).toBe(true);
+    await user.keyboard('{Escape}');
+    expect(root.hasAttribute('data-dismissed')).toBe(true);
+    expect(shown()).toBe(false);
+    // Focus stays on the badge; the details come back on the next focus.
+    expect(document.activeElement).toBe(badge);
+    await user.tab();
+    expect(root.hasAttribute('data-dismissed')).toBe(false);
+    await user.tab({ shift: true });
+    expect(document.activeElement).toBe(badge);
+    expect(shown()).toBe(true);
+
+    // Escape after a press unpins and hides; a new press shows them again.
+    await user.click(badge);
+    expect(root.hasAttribute('data-open')).toBe(true);
+    await user.keyboard('{Escape}');
+    expect(root.hasAttribute('data-open')).toBe(false);
+    expect(root.hasAttribute('data-dismissed')).toBe(true);
+    await user.click(badge);
+    expect(root.hasAttribute('data-dismissed')).toBe(false);
+    expect(root.hasAttribute('data-open')).toBe(true);
+    await user.click(badge);
+
+    // Hover only, focus elsewhere: Escape still hides; leaving and coming back shows them again.
+    const elsewhere = screen.getByRole('button', { name: 'Elsewhere' });
+    elsewhere.focus();
+    await user.hover(badge);
+    await user.keyboard('{Escape}');
+    expect(document.activeElement).toBe(elsewhere);
+    expect(root.hasAttribute('data-dismissed')).toBe(true);
+    expect(shown()).toBe(false);
+    await user.unhover(badge);
+    expect(root.hasAttribute('data-dismissed')).toBe(false);
+    await user.hover(badge);
+    expect(shown()).toBe(true);
   });
 
   it('forwards its ref, merges className and takes custom labels', async () => {

@@ -89,6 +89,57 @@ describe('PublishForm', () => {
     await waitFor(() => expect(form.dataset['state']).toBe('sent'));
   });
 
+  it('sends a message once however often Enter or the button is pressed while it is being sent', async () => {
+    const user = userEvent.setup();
+    const published: string[] = [];
+    const { hub, container } = renderWithHub(<PublishForm topic={TOPIC} onPublished={(id) => published.push(id)} />, { latency: 300 });
+    const field = screen.getByRole('textbox', { name: 'Message' });
+    await user.type(field, 'once{Enter}{Enter}');
+    const button = screen.getByRole('button', { name: 'Sending…' });
+    expect(button.getAttribute('aria-disabled')).toBe('true');
+    await user.click(button);
+    // The button keeps focus while it waits (aria-disabled, not disabled).
+    expect(document.activeElement).toBe(button);
+    await user.click(field);
+    await user.keyboard('{Enter}');
+    const form = container.querySelector('form') as HTMLFormElement;
+    await waitFor(() => expect(form.dataset['state']).toBe('sent'));
+    expect(hub.history).toHaveLength(1);
+    expect(published).toHaveLength(1);
+    expect(screen.getByRole('button', { name: 'Send' }).hasAttribute('aria-disabled')).toBe(false);
+  });
+
+  it('queues a waiting message once however often it is pressed, and still queues a different one', async () => {
+    const user = userEvent.setup();
+    const { hub, container } = renderWithHub(
+      <>
+        <Subscriber />
+        <PublishForm topic={TOPIC} queue />
+      </>,
+    );
+    await hub.waitForConnections(1);
+    hub.failNext(503, { method: 'GET', count: 1000 });
+    act(() => hub.dropConnections());
+    const form = container.querySelector('form') as HTMLFormElement;
+    await waitFor(() => expect(form.hasAttribute('data-offline')).toBe(true));
+    const field = screen.getByRole('textbox', { name: 'Message' });
+    await user.type(field, 'later{Enter}{Enter}');
+    expect(form.dataset['state']).toBe('queued');
+    const button = screen.getByRole('button', { name: 'Waiting…' });
+    expect(button.getAttribute('aria-disabled')).toBe('true');
+    await user.click(button);
+    await user.type(field, ' too');
+    expect(button.hasAttribute('aria-disabled')).toBe(false);
+    await user.keyboard('{Enter}{Enter}');
+    expect(hub.history).toHaveLength(0);
+
+    hub.reset();
+    await waitFor(() => expect(form.dataset['state']).toBe('sent'));
+    await waitFor(() => expect(hub.history).toHaveLength(2));
+    expect(hub.history.map((update) => update.data)).toEqual([expect.stringContaining('"later"'), expect.stringContaining('"later too"')]);
+    expect((field as HTMLTextAreaElement).value).toBe('');
+  });
+
   it('is disabled while the connection is down, unless queuing', async () => {
     const user = userEvent.setup();
     const { hub, container, rerender } = renderWithHub(

@@ -1,6 +1,6 @@
 import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TopicFeed } from '../../src/ui/index.js';
 import { disposeHarnesses, renderWithHub } from './hubHarness.js';
 import { installScrollGeometry } from './storySupport.js';
@@ -15,10 +15,9 @@ async function publishAll(publish: (n: number) => Promise<unknown>, from: number
 }
 
 describe('TopicFeed', () => {
-  it('is a polite log with an empty state, then shows events newest last with arrival times', async () => {
+  it('is a log with an empty state, then shows events newest last with arrival times', async () => {
     const { hub, other } = renderWithHub(<TopicFeed topic={TOPIC} />);
     const log = screen.getByRole('log', { name: `Events on ${TOPIC}` });
-    expect(log.getAttribute('aria-live')).toBe('polite');
     expect(log.textContent).toBe('No events yet.');
     await hub.waitForConnections(1);
     await publishAll((n) => other.publish(TOPIC, n === 1 ? 'hello' : { n }), 1, 3);
@@ -84,6 +83,71 @@ describe('TopicFeed', () => {
     log.scrollTop = log.scrollHeight;
     fireEvent.scroll(log);
     expect(screen.queryByRole('button', { name: /new event/ })).toBeNull();
+  });
+
+  it('does not speak every event: announces a throttled summary, and nothing while paused', async () => {
+    vi.useFakeTimers();
+    try {
+      const { other, container } = renderWithHub(<TopicFeed topic={TOPIC} options={{ buffer: 100 }} announceInterval={3000} />);
+      const feed = container.querySelector('.sse-feed') as HTMLElement;
+      const log = within(feed).getByRole('log');
+      expect(log.getAttribute('aria-live')).toBe('off');
+      const status = within(feed).getByRole('status');
+      expect(status.getAttribute('aria-live')).toBe('polite');
+      expect(status.textContent).toBe('');
+      const advance = (ms: number) => act(() => vi.advanceTimersByTimeAsync(ms));
+      const publish = async (from: number, to: number) => {
+        for (let n = from; n <= to; n++) await act(() => other.publish(TOPIC, { n }));
+        await advance(1);
+      };
+      await advance(100);
+
+      // The first event after a quiet spell is announced at once ...
+      await publish(1, 1);
+      expect(within(log).getAllByRole('listitem')).toHaveLength(1);
+      expect(status.textContent).toBe('1 new event');
+      // ... what follows within the interval is summarised once at its end.
+      await publish(2, 4);
+      expect(within(log).getAllByRole('listitem')).toHaveLength(4);
+      expect(status.textContent).toBe('1 new event');
+      await advance(2000);
+      expect(status.textContent).toBe('1 new event');
+      await advance(1000);
+      expect(status.textContent).toBe('3 new events');
+      await publish(5, 7);
+      await advance(2900);
+      // The same summary again is a new announcement (a fresh node), not a silent no-op.
+      const before = status.firstChild;
+      expect(status.textContent).toBe('3 new events');
+      await advance(200);
+      expect(status.textContent).toBe('3 new events');
+      expect(status.firstChild).not.toBe(before);
+
+      // Paused: the "new events" button informs, the status stays silent, also after resuming.
+      await advance(10_000);
+      log.scrollTop = 0;
+      fireEvent.scroll(log);
+      const quiet = status.textContent;
+      const node = status.firstChild;
+      await publish(8, 12);
+      await advance(10_000);
+      screen.getByRole('button', { name: '5 new events' });
+      expect(status.textContent).toBe(quiet);
+      expect(status.firstChild).toBe(node);
+      fireEvent.click(screen.getByRole('button', { name: '5 new events' }));
+      await advance(10_000);
+      expect(status.firstChild).toBe(node);
+      await publish(13, 13);
+      expect(status.textContent).toBe('1 new event');
+    } finally {
+      disposeHarnesses();
+      vi.useRealTimers();
+    }
+  });
+
+  it('can leave announcements out', () => {
+    const { container } = renderWithHub(<TopicFeed topic={TOPIC} announce={false} />);
+    expect(within(container).queryByRole('status')).toBeNull();
   });
 
   it('shows the error state as an alert', async () => {
