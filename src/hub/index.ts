@@ -9,6 +9,7 @@ export {
   HubEngine,
   HubError,
   compileMatcher,
+  compileUriTemplate,
   createFrame,
   encodeVariable,
   formatEvent,
@@ -16,7 +17,6 @@ export {
   readLimited,
   streamSink,
   subscriptionTopic,
-  uriTemplateToRegExp,
   webRequest,
   webResponse,
 } from './engine/index.js';

@@ -18,13 +18,25 @@ function abortReason(signal: AbortSignal): unknown {
 }
 
 /**
+ * Queuing strategy of subscription bodies: nothing is buffered ahead of the reader, so
+ * `desiredSize` is minus the bytes the reader has not taken yet.
+ */
+const BODY_STRATEGY: QueuingStrategy<Uint8Array> = { highWaterMark: 0, size: (chunk) => chunk.byteLength };
+
+/**
  * One streamed subscription of the mock: applies latency (keeping order), holds frames while
- * the hub is paused, and turns aborts and cuts into stream errors as `fetch` would.
+ * the hub is paused, and turns aborts and cuts into stream errors as `fetch` would. Reports
+ * the bytes its reader has not taken (queued, delayed or held), so the engine drops a
+ * subscriber that stops reading as the Node hub does.
  */
 class MockStream implements HubSink {
   readonly #hub: MockHub;
   readonly #controller: ReadableStreamDefaultController<Uint8Array>;
   readonly #held: SseFrame[] = [];
+  #heldBytes = 0;
+  /** Frames waiting for their latency, in write order. */
+  readonly #delayed: { readonly frame: SseFrame }[] = [];
+  #delayedBytes = 0;
   #lastDue = 0;
   #open = true;
   readonly #pending = new Set<unknown>();
@@ -39,31 +51,49 @@ class MockStream implements HubSink {
     if (!this.#open) return;
     if (this.#hub.paused) {
       this.#held.push(frame);
+      this.#heldBytes += frame.bytes.byteLength;
       return;
     }
     const delay = this.#hub.sampleLatency();
-    const now = Date.now();
-    if (delay <= 0 && this.#pending.size === 0) {
+    const now = this.#hub.now();
+    if (delay <= 0 && this.#delayed.length === 0) {
       this.#controller.enqueue(frame.bytes);
       return;
     }
     const due = Math.max(now + delay, this.#lastDue);
     this.#lastDue = due;
-    this.#later(() => {
+    this.#delayedBytes += frame.bytes.byteLength;
+    const entry = { frame };
+    this.#delayed.push(entry);
+    // Delivering every earlier frame first keeps the order even if timers fire out of order.
+    this.#later(() => this.#deliverThrough(entry), due - now);
+  }
+
+  #deliverThrough(entry: { readonly frame: SseFrame }): void {
+    const index = this.#delayed.indexOf(entry);
+    if (index === -1) return;
+    for (const { frame } of this.#delayed.splice(0, index + 1)) {
+      this.#delayedBytes -= frame.bytes.byteLength;
       if (this.#open) this.#controller.enqueue(frame.bytes);
-    }, due - now);
+    }
+  }
+
+  bufferedBytes(): number {
+    const desired = this.#open ? this.#controller.desiredSize : null;
+    return Math.max(0, -(desired ?? 0)) + this.#delayedBytes + this.#heldBytes;
   }
 
   /** Writes what was held during a pause, in order. */
   flushHeld(): void {
     const held = this.#held.splice(0);
+    this.#heldBytes = 0;
     for (const frame of held) this.write(frame);
   }
 
   end(reason: 'closed' | 'dropped'): void {
     if (!this.#open) return;
     if (reason === 'closed' && this.#pending.size > 0) {
-      this.#later(() => this.end('closed'), Math.max(0, this.#lastDue - Date.now()));
+      this.#later(() => this.end('closed'), Math.max(0, this.#lastDue - this.#hub.now()));
       return;
     }
     this.fail(reason === 'dropped' ? new TypeError('network error: the mock hub dropped the connection') : undefined);
@@ -76,6 +106,9 @@ class MockStream implements HubSink {
     for (const handle of this.#pending) this.#hub.timers.clearTimeout(handle);
     this.#pending.clear();
     this.#held.length = 0;
+    this.#heldBytes = 0;
+    this.#delayed.length = 0;
+    this.#delayedBytes = 0;
     this.detach();
     try {
       if (error === undefined) this.#controller.close();
@@ -90,6 +123,10 @@ class MockStream implements HubSink {
     this.#open = false;
     for (const handle of this.#pending) this.#hub.timers.clearTimeout(handle);
     this.#pending.clear();
+    this.#held.length = 0;
+    this.#heldBytes = 0;
+    this.#delayed.length = 0;
+    this.#delayedBytes = 0;
     this.detach();
   }
 
@@ -107,11 +144,14 @@ class MockStream implements HubSink {
  * `new SseDriver({ url: hub.url, fetch: hub.fetch })` runs the real driver with no network.
  * It is the same engine as the Node hub, so it validates, authorizes, resumes and emits
  * subscription events the same way. Works in browsers, jsdom and Node; deterministic under
- * fake timers (latency, heartbeats and expirations all go through the injected timers).
+ * fake timers (latency, heartbeats and expirations all go through the injected `timers` and
+ * `now`, which default to the globals looked up at call time, so `vi.useFakeTimers()` applies).
  *
- * Without keys it is open: anyone publishes, and tokens (when sent) are decoded without
- * verification so their claims still decide who reads private updates. With
- * `publisherKey`/`subscriberKey` it verifies tokens with `jose`.
+ * Without keys it is open (`insecureSkipVerify`): anyone publishes, and tokens (when sent) are
+ * decoded without verification so their claims still decide who reads private updates. With
+ * `publisherKey`/`subscriberKey` it verifies tokens with `jose`, and a role without a key
+ * refuses every token. A subscriber that stops reading is dropped once more than
+ * `limits.bufferedBytes` wait for it (also while the hub is paused), as on the Node hub.
  */
 export class MockHub {
   /** The hub URL to give clients. */
@@ -120,6 +160,8 @@ export class MockHub {
   readonly engine: HubEngine;
   /** Timers in use (latency, heartbeats). */
   readonly timers: HubTimers;
+  /** The clock in use (ms since epoch), the one `timers` advance. */
+  readonly now: () => number;
   readonly #streams = new Set<MockStream>();
   readonly #failures: Failure[] = [];
   readonly #requests: MockRequestRecord[] = [];
@@ -128,14 +170,22 @@ export class MockHub {
   #latency: MockLatency;
   #paused = false;
 
-  /** @param options - engine options plus `url`, `latency`, `timers`, `random`. */
+  /** @param options - engine options plus `url`, `latency`, `timers`, `now`, `random`. */
   constructor(options: MockHubOptions = {}) {
-    const { latency, random, url, timers, ...engineOptions } = options;
+    const { latency, random, url, timers, now, ...engineOptions } = options;
     this.url = new URL(url ?? DEFAULT_URL).href;
     this.timers = timers ?? globalTimers;
+    this.now = now ?? (() => Date.now());
     this.#latency = latency ?? 0;
     this.#random = random ?? Math.random;
-    this.engine = new HubEngine({ ...engineOptions, url: this.url, timers: this.timers });
+    const keyed = (engineOptions.publisherKey ?? null) !== null || (engineOptions.subscriberKey ?? null) !== null;
+    this.engine = new HubEngine({
+      ...engineOptions,
+      insecureSkipVerify: engineOptions.insecureSkipVerify ?? !keyed,
+      url: this.url,
+      timers: this.timers,
+      now: this.now,
+    });
   }
 
   /**
@@ -150,6 +200,11 @@ export class MockHub {
     const failure = this.#takeFailure(request.method);
     if (failure !== undefined) return this.#record(request, this.#failureResponse(failure));
     const result = await this.engine.process(webRequest(request, 'mock'));
+    if (signal?.aborted) {
+      // Aborted during the handshake: no live connection may outlive the rejected fetch.
+      if (result?.kind === 'stream') result.connection.close();
+      throw abortReason(signal);
+    }
     if (result === null) {
       return this.#record(request, new Response('Not found.\n', { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' } }));
     }
@@ -327,27 +382,34 @@ export class MockHub {
 
   #streamResponse(connection: HubConnectionHandle, status: number, headers: Readonly<Record<string, string>>, signal: AbortSignal | undefined): Response {
     let stream: MockStream | undefined;
-    const body = new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        const sink = new MockStream(this, controller);
-        stream = sink;
-        this.#streams.add(sink);
-        const onAbort = (): void => {
-          sink.fail(abortReason(signal as AbortSignal));
+    const body = new ReadableStream<Uint8Array>(
+      {
+        start: (controller) => {
+          const sink = new MockStream(this, controller);
+          stream = sink;
+          const onAbort = (): void => {
+            sink.fail(abortReason(signal as AbortSignal));
+            connection.close();
+          };
+          if (signal?.aborted) {
+            onAbort();
+            return;
+          }
+          this.#streams.add(sink);
+          signal?.addEventListener('abort', onAbort, { once: true });
+          sink.detach = () => {
+            this.#streams.delete(sink);
+            signal?.removeEventListener('abort', onAbort);
+          };
+          connection.attach(sink);
+        },
+        cancel: () => {
+          stream?.cancelled();
           connection.close();
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
-        sink.detach = () => {
-          this.#streams.delete(sink);
-          signal?.removeEventListener('abort', onAbort);
-        };
-        connection.attach(sink);
+        },
       },
-      cancel: () => {
-        stream?.cancelled();
-        connection.close();
-      },
-    });
+      BODY_STRATEGY,
+    );
     return new Response(body, { status, headers });
   }
 

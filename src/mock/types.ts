@@ -11,6 +11,11 @@ export interface MockHubOptions extends Omit<HubEngineOptions, 'url' | 'timers'>
   readonly latency?: MockLatency;
   /** Timers for latency, heartbeats and expirations (default: the globals, so `vi.useFakeTimers()` applies). */
   readonly timers?: HubTimers;
+  /**
+   * Clock in ms since epoch, the one `timers` advance (default `Date.now`, looked up at call
+   * time, so `vi.useFakeTimers()` applies). Inject it together with custom `timers`.
+   */
+  readonly now?: () => number;
   /** Random source in [0, 1) for latency ranges (default `Math.random`). */
   readonly random?: () => number;
 }

@@ -1,6 +1,8 @@
+import { URLPattern } from 'urlpattern-polyfill/urlpattern';
 import { describe, expect, it, vi } from 'vitest';
-import { HistoryRing, HubEngine, compileMatcher, formatEvent, isReservedTopic, uriTemplateToRegExp } from '../../src/hub/engine/index.js';
+import { HistoryRing, HubEngine, compileMatcher, compileUriTemplate, formatEvent, isReservedTopic } from '../../src/hub/engine/index.js';
 import type { HubTimers, HubUpdate } from '../../src/hub/engine/index.js';
+import { TEST_KEY, sign, v1Claims } from './helpers.js';
 
 const update = (id: string, extra: Partial<HubUpdate> = {}): HubUpdate => ({
   id,
@@ -13,7 +15,7 @@ const update = (id: string, extra: Partial<HubUpdate> = {}): HubUpdate => ({
   ...extra,
 });
 
-describe('uriTemplateToRegExp', () => {
+describe('compileUriTemplate', () => {
   it.each([
     ['https://example.com/books/{id}', 'https://example.com/books/1', true],
     ['https://example.com/books/{id}', 'https://example.com/books/1/reviews', false],
@@ -24,11 +26,11 @@ describe('uriTemplateToRegExp', () => {
     ['https://example.com/search{?q}', 'https://example.com/search', true],
     ['https://example.com/a.b/{x}', 'https://example.com/aXb/1', false],
   ])('%s matches %s: %s', (template, topic, expected) => {
-    expect(uriTemplateToRegExp(template).test(topic)).toBe(expected);
+    expect(compileUriTemplate(template).test(topic)).toBe(expected);
   });
 
   it.each(['https://example.com/{id', 'https://example.com/id}', 'https://example.com/{}', 'https://example.com/{a b}'])('refuses %s', (template) => {
-    expect(() => uriTemplateToRegExp(template)).toThrow();
+    expect(() => compileUriTemplate(template)).toThrow();
   });
 });
 
@@ -53,6 +55,29 @@ describe('compileMatcher', () => {
 
   it('treats * as the wildcard whatever the type', () => {
     for (const type of ['Exact', 'URLPattern', 'URITemplate'] as const) expect(compileMatcher({ type, match: '*' }, base).wildcard).toBe(true);
+  });
+
+  it('matches URL patterns exactly as the URL Pattern standard does', () => {
+    const patterns = ['/rooms/:id', 'https://example.com/books/:id?', 'https://*.example.com/a{/b}?/:x+', 'https://example.com/a?x=:y#h', '/books/:id*', '/b{ook}?s/*', 'https://example.com/:a-:b', 'https://example.com/a{/:x}*/end', 'https://example.com/x/:id.json', 'urn\\:foo\\:*', 'http{s}?://example.com/*', 'https://example.com/€/:x'];
+    const topics = ['https://hub.example/rooms/1', 'https://hub.example/rooms/', 'https://hub.example/rooms/1/2', '/rooms/2', 'https://example.com/books/', 'https://example.com/books', 'https://example.com/books/1/2', 'https://a.b.example.com/a/b/c', 'https://x.example.com/a/c', 'https://x.example.com/a', 'https://example.com/a?x=1#h', 'https://example.com/a?x=1', 'https://hub.example/bs/x', 'https://hub.example/books/x', 'https://hub.example/books', 'https://example.com/a-b', 'https://example.com/a-b-c', 'https://example.com/end', 'https://example.com/a/1/2/end', 'https://example.com/a/end', 'https://example.com/x/1.json', 'https://example.com/x/.json', 'urn:foo:bar', 'http://example.com/x', 'ftp://example.com/x', 'https://example.com/%E2%82%AC/1', 'https://example.com/€/1'];
+    for (const pattern of patterns) {
+      const reference = new URLPattern(pattern, base);
+      const matcher = compileMatcher({ type: 'URLPattern', match: pattern }, base);
+      for (const topic of topics) expect(matcher.test(topic), `${pattern} ~ ${topic}`).toBe(reference.test(topic, base));
+    }
+  });
+
+  it('evaluates hostile patterns and templates in linear time (ReDoS)', () => {
+    const stars = (n: number): string => Array.from({ length: n }, () => '*').join('-');
+    const pattern = compileMatcher({ type: 'URLPattern', match: `http://x/${stars(8)}-z` }, base);
+    const template = compileMatcher({ type: 'URITemplate', match: `${Array.from({ length: 8 }, (_, i) => `{+v${i}}`).join('-')}-z` }, base);
+    // Sizes a backtracking engine needs about a second for (and exponentially more beyond).
+    const started = performance.now();
+    expect(pattern.test(`http://x/${'-'.repeat(49)}`)).toBe(false);
+    expect(template.test('-'.repeat(40))).toBe(false);
+    expect(performance.now() - started).toBeLessThan(200);
+    expect(pattern.test('http://x/a-b-c-d-e-f-g-h-z')).toBe(true);
+    expect(template.test('a-b-c-d-e-f-g-h-z')).toBe(true);
   });
 
   it('refuses costly URL patterns', () => {
@@ -147,6 +172,63 @@ describe('HubEngine', () => {
     });
     expect(() => engine.publish({ topic: 'a' })).not.toThrow();
     expect(error).toHaveBeenCalledWith(expect.stringContaining('boom'));
+  });
+
+  it('keeps a hostile URL pattern or URI template subscription from blocking publishes (ReDoS)', async () => {
+    const engine = new HubEngine({ heartbeat: 0 });
+    const stars = Array.from({ length: 8 }, () => '*').join('-');
+    const viaPattern = await engine.handle(new Request(`${engine.url}?matchURLPattern=${encodeURIComponent(`http://x/${stars}-z`)}`));
+    const viaTemplate = await engine.handle(new Request(`${engine.url}?topic=${encodeURIComponent(`${Array.from({ length: 8 }, (_, i) => `{+v${i}}`).join('-')}-z`)}`));
+    expect([viaPattern.status, viaTemplate.status]).toEqual([200, 200]);
+    const started = performance.now();
+    for (const topic of [`http://x/${'-'.repeat(49)}`, '-'.repeat(40)]) {
+      const res = await engine.handle(new Request(engine.url, { method: 'POST', body: new URLSearchParams({ topic, data: 'x' }) }));
+      expect(res.status).toBe(200);
+    }
+    expect(performance.now() - started).toBeLessThan(250);
+    await viaPattern.body?.cancel();
+    await viaTemplate.body?.cancel();
+  });
+
+  it('keeps a hostile token grant from blocking the publish it authorizes (ReDoS)', async () => {
+    const engine = new HubEngine({ publisherKey: TEST_KEY, heartbeat: 0 });
+    const stars = Array.from({ length: 8 }, () => '*').join('-');
+    const token = await sign(v1Claims([{ actions: ['publish'], topics: [{ match: `http://x/${stars}-z`, matchType: 'URLPattern' }] }]));
+    const started = performance.now();
+    const res = await engine.handle(
+      new Request(engine.url, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: new URLSearchParams({ topic: `http://x/${'-'.repeat(48)}`, data: 'x' }) }),
+    );
+    expect(res.status).toBe(403);
+    expect(performance.now() - started).toBeLessThan(250);
+  });
+
+  it('keeps a subscription whose token expires beyond the timer range (2^31-1 ms) open until then', async () => {
+    let clock = Date.now();
+    const pending: { fn: () => void; ms: number }[] = [];
+    const timers: HubTimers = {
+      setTimeout: (fn, ms) => pending.push({ fn, ms }),
+      clearTimeout: () => {},
+      setInterval: () => 0,
+      clearInterval: () => {},
+    };
+    const engine = new HubEngine({ publisherKey: TEST_KEY, heartbeat: 0, timers, now: () => clock });
+    const exp = Math.floor(clock / 1000) + 30 * 24 * 3600;
+    const token = await sign(v1Claims([{ actions: ['subscribe'], topics: ['*'] }]), { exp });
+    const res = await engine.handle(new Request(`${engine.url}?match=a`, { headers: { authorization: `Bearer ${token}` } }));
+    expect(res.status).toBe(200);
+    const reasons: string[] = [];
+    engine.on('disconnect', (e) => reasons.push(e.reason));
+    // Run timers as a platform would: never with a delay above 2^31-1 (which fires at once).
+    while (pending.length > 0 && engine.connections.length > 0) {
+      const { fn, ms } = pending.shift()!;
+      expect(ms).toBeLessThanOrEqual(2 ** 31 - 1);
+      clock += ms;
+      if (engine.connections.length > 0 && clock < exp * 1000) expect(reasons).toEqual([]);
+      fn();
+    }
+    expect(reasons).toEqual(['expired']);
+    expect(clock).toBeGreaterThanOrEqual(exp * 1000);
+    await res.body?.cancel();
   });
 
   it('returns 404 for paths that are not the hub', async () => {

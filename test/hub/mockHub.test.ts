@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HubError, MockHub } from '../../src/mock/index.js';
-import type { MockRequestRecord } from '../../src/mock/index.js';
+import type { HubTimers, MockRequestRecord } from '../../src/mock/index.js';
 import { TEST_KEY, openStream, publish, sign, subscribeUrl, v1Claims } from './helpers.js';
 import type { TestStream } from './helpers.js';
 
@@ -191,6 +191,103 @@ describe('MockHub', () => {
     controller.abort();
     await expect(reading).rejects.toMatchObject({ name: 'AbortError' });
     expect(hub.connections).toBe(0);
+  });
+
+  it('rejects and leaves no connection when aborted during the handshake (token check)', async () => {
+    const hub = new MockHub({ publisherKey: TEST_KEY, heartbeat: 0 });
+    const token = await sign(v1Claims([{ actions: ['subscribe'], topics: ['*'] }]));
+    const controller = new AbortController();
+    const pending = hub.fetch(subscribeUrl(hub.url, [['match', 'a']]), { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
+    queueMicrotask(() => controller.abort());
+    await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(hub.connections).toBe(0);
+  });
+
+  it('schedules latency on its injected clock (now with timers), whatever real time does', async () => {
+    let clock = 1_000;
+    let seq = 0;
+    const queue: { at: number; id: number; fn: () => void }[] = [];
+    const timers: HubTimers = {
+      setTimeout: (fn, ms) => (queue.push({ at: clock + ms, id: ++seq, fn }), seq),
+      clearTimeout: (handle) => {
+        const index = queue.findIndex((t) => t.id === handle);
+        if (index !== -1) queue.splice(index, 1);
+      },
+      setInterval: () => 0,
+      clearInterval: () => {},
+    };
+    const advance = async (ms: number): Promise<void> => {
+      const end = clock + ms;
+      for (;;) {
+        queue.sort((a, b) => a.at - b.at || a.id - b.id);
+        const next = queue[0];
+        if (next === undefined || next.at > end) break;
+        queue.shift();
+        clock = next.at;
+        next.fn();
+      }
+      clock = end;
+      await new Promise((r) => setTimeout(r, 5));
+    };
+    const draws = [0.999, 0];
+    const hub = new MockHub({ random: () => draws.shift() ?? 0, timers, now: () => clock, heartbeat: 0 });
+    const stream = await open(hub, [['match', 'a']]);
+    hub.setLatency([0, 100]);
+    hub.publish({ topic: 'a', data: 'first' }); // due in 100 ms
+    await new Promise((r) => setTimeout(r, 40)); // real time passes; the hub's clock does not
+    hub.publish({ topic: 'a', data: 'second' }); // 0 ms, but queued behind the first
+    await advance(99);
+    expect(stream.events).toHaveLength(0);
+    await advance(1);
+    expect(stream.events.map((e) => e.data)).toEqual(['first', 'second']);
+  });
+
+  it('keeps latency timing and order under vitest fake timers while real time passes', async () => {
+    vi.useFakeTimers(FAKE);
+    const draws = [0.999, 0];
+    const hub = new MockHub({ random: () => draws.shift() ?? 0 });
+    const stream = await open(hub, [['match', 'a']]);
+    hub.setLatency([0, 100]);
+    hub.publish({ topic: 'a', data: 'first' });
+    const until = performance.now() + 30;
+    while (performance.now() < until); // real time passes, the faked Date does not
+    hub.publish({ topic: 'a', data: 'second' });
+    await vi.advanceTimersByTimeAsync(99);
+    expect(stream.events).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(stream.events.map((e) => e.data)).toEqual(['first', 'second']);
+  });
+
+  it('drops a subscriber that stops reading once limits.bufferedBytes wait for it, and keeps one that reads', async () => {
+    const hub = new MockHub({ limits: { bufferedBytes: 64 * 1024 }, heartbeat: 0 });
+    const reasons: string[] = [];
+    hub.on('disconnect', (e) => reasons.push(e.reason));
+    const idle = await hub.fetch(subscribeUrl(hub.url, [['match', 'a']]));
+    const reading = await open(hub, [['match', 'a']]);
+    const data = 'x'.repeat(8000);
+    for (let i = 0; i < 20; i++) {
+      const id = hub.publish({ topic: 'a', data });
+      await reading.waitFor((e) => e.id === id);
+    }
+    expect(reasons).toEqual(['slow']);
+    expect(hub.connections).toBe(1);
+    await expect(idle.body!.getReader().read()).rejects.toThrow(TypeError);
+  });
+
+  it('caps the backlog held while paused the same way', async () => {
+    const hub = new MockHub({ limits: { bufferedBytes: 64 * 1024 }, heartbeat: 0 });
+    const reasons: string[] = [];
+    hub.on('disconnect', (e) => reasons.push(e.reason));
+    const stream = await open(hub, [['match', 'a']]);
+    hub.pause();
+    const data = 'x'.repeat(8000);
+    for (let i = 0; i < 5; i++) hub.publish({ topic: 'a', data });
+    expect(hub.connections).toBe(1);
+    for (let i = 0; i < 5; i++) hub.publish({ topic: 'a', data });
+    expect(hub.connections).toBe(0);
+    expect(reasons).toEqual(['slow']);
+    expect(await stream.ended).toBe('error');
   });
 
   it('sends heartbeats through the injected timers', async () => {

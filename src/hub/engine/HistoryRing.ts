@@ -49,6 +49,12 @@ export class HistoryRing {
     return this.#seqById.has(id);
   }
 
+  /** The retained update with this id, if any. */
+  get(id: string): HubUpdate | undefined {
+    const seq = this.#seqById.get(id);
+    return seq === undefined ? undefined : this.#slots[seq % this.#capacity];
+  }
+
   /**
    * Position of an id for {@link HistoryRing.after} and {@link HistoryRing.before}.
    * @returns the sequence number, or `undefined` when the id is not retained.

@@ -32,6 +32,8 @@ import { assertNotReserved, parsePublishFields, parseSubscribeParams } from './v
 import type { PublishFields } from './validation.js';
 import { webRequest, webResponse } from './webAdapter.js';
 
+/** The longest delay `setTimeout` honours (2^31-1 ms); longer ones fire immediately. */
+const MAX_TIMER_DELAY = 2_147_483_647;
 const SILENT: HubLogger = { info() {}, warn() {}, error() {} };
 const FORM = 'application/x-www-form-urlencoded';
 const EVENT_STREAM_HEADERS = {
@@ -58,6 +60,7 @@ export class HubEngine {
   readonly #limits: HubLimits;
   readonly #legacy: boolean;
   readonly #strict: boolean;
+  readonly #insecureSkipVerify: boolean;
   readonly #anonymousSubscribers: boolean;
   readonly #anonymousPublishers: boolean;
   readonly #subscriptions: boolean;
@@ -103,6 +106,7 @@ export class HubEngine {
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.#legacy = options.legacy ?? true;
     this.#strict = options.strict ?? false;
+    this.#insecureSkipVerify = options.insecureSkipVerify ?? false;
     this.#anonymousSubscribers = options.anonymousSubscribers ?? true;
     const publisherKey = options.publisherKey ?? null;
     const subscriberKey = options.subscriberKey === undefined ? publisherKey : options.subscriberKey;
@@ -119,7 +123,18 @@ export class HubEngine {
     this.#timers = options.timers ?? globalTimers;
     this.#now = options.now ?? (() => Date.now());
     this.#randomId = options.randomId ?? randomUrnUuid;
-    const verifierOptions = { issuer: options.issuer, audience: options.audience, strict: this.#strict, now: this.#now };
+    if (this.#insecureSkipVerify && (publisherKey !== null || subscriberKey !== null)) {
+      throw new Error('insecureSkipVerify cannot be combined with a publisher or subscriber key.');
+    }
+    const verifierOptions = {
+      issuer: options.issuer,
+      audience: options.audience,
+      strict: this.#strict,
+      // v1-only hubs follow the spec's token profile: `exp` is required.
+      requireExp: this.#strict || !this.#legacy,
+      decodeWithoutKey: this.#insecureSkipVerify,
+      now: this.#now,
+    };
     this.#publishers = new TokenVerifier(publisherKey, verifierOptions);
     this.#subscribers = new TokenVerifier(subscriberKey, verifierOptions);
     this.#history = new HistoryRing(options.history ?? 1000);
@@ -202,7 +217,9 @@ export class HubEngine {
   /**
    * Publishes an update from the server side (no token involved). The same validation as for
    * HTTP publishes applies.
-   * @returns the update id; a known id is acknowledged without dispatching twice.
+   * @returns the update id. A retry of a retained update (same id and content) is acknowledged
+   * without dispatching twice; a different update reusing a retained id is dispatched with a
+   * fresh hub id, which is returned.
    * @throws HubError 400/403/413 on an invalid update.
    */
   publish(input: PublishInput): string {
@@ -342,7 +359,7 @@ export class HubEngine {
     if (token !== undefined) {
       const grants = await this.#grants(this.#subscribers, token);
       if (!grants.canRead([path])) throw forbidden(`The token does not allow reading ${path}.`);
-    } else if (this.#subscribers.verifies) {
+    } else if (!this.#insecureSkipVerify) {
       throw missingToken('The subscriptions API requires a token.');
     }
     const documents = [...this.#connections].flatMap((c) => c.info.matchers.map((spec) => this.#subscriptionDocument(c, spec, true)));
@@ -362,14 +379,27 @@ export class HubEngine {
 
   // ---------------------------------------------------------------- dispatch
 
-  /** Stores and dispatches a validated update, unless its id is already known. */
+  /**
+   * Stores and dispatches a validated update. A retry of a retained update (same id, topics,
+   * data, type, retry and privacy) is acknowledged with its id and not dispatched again; any
+   * other update reusing a retained id gets a fresh hub id (the spec lets hubs ignore the
+   * publisher's id), so it is neither lost nor confused with the other one.
+   */
   #accept(fields: PublishFields): string {
-    if (fields.id !== undefined && this.#history.has(fields.id)) {
-      this.#log.debug?.(`publish ${fields.id}: already in history, not dispatched again`);
-      return fields.id;
+    let id = fields.id;
+    if (id !== undefined) {
+      const known = this.#history.get(id);
+      if (known !== undefined) {
+        if (isRetry(known, fields)) {
+          this.#log.debug?.(`publish ${id}: a retry of a retained update, not dispatched again`);
+          return id;
+        }
+        this.#log.debug?.(`publish ${id}: id already used by another update, a new id is generated`);
+        id = undefined;
+      }
     }
     const update: HubUpdate = {
-      id: fields.id ?? this.#randomId(),
+      id: id ?? this.#randomId(),
       topics: fields.topics,
       data: fields.data,
       type: fields.type,
@@ -473,12 +503,20 @@ export class HubEngine {
     }
   }
 
-  /** The token by precedence: `Authorization: Bearer`, then `access_token`, then the cookie. */
+  /**
+   * The token by precedence: `Authorization: Bearer`, then `access_token`, then the cookie.
+   * A present `Authorization` header wins: when it is not a well-formed Bearer credential the
+   * request is refused rather than authenticated another way.
+   * A cookie token on a `POST` is only accepted from the hub's own origin or an allowed CORS
+   * origin (`Origin`, else `Referer`), so another site cannot publish with a visitor's cookie.
+   * @throws HubError 401 `invalid_request` on a malformed header, 403 on a cross-site cookie POST.
+   */
   #tokenOf(request: HubRequest, params: URLSearchParams): string | undefined {
     const authorization = request.header('authorization');
     if (authorization !== null) {
-      const match = /^Bearer +(\S+)\s*$/i.exec(authorization);
-      if (match?.[1] !== undefined) return match[1];
+      const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(authorization);
+      if (match?.[1] === undefined) throw new HubError(401, 'invalid_request', 'The Authorization header is not a valid Bearer credential.');
+      return match[1];
     }
     const query = params.get('access_token');
     if (query !== null && query !== '') return query;
@@ -487,10 +525,33 @@ export class HubEngine {
       const jar = parseCookies(cookie);
       for (const name of this.#cookieNames) {
         const value = jar.get(name);
-        if (value !== undefined && value !== '') return value;
+        if (value === undefined || value === '') continue;
+        if (request.method === 'POST') this.#assertSameSite(request);
+        return value;
       }
     }
     return undefined;
+  }
+
+  /** Refuses a cookie-authenticated state change coming from another site. */
+  #assertSameSite(request: HubRequest): void {
+    let origin = request.header('origin');
+    if (origin === null) {
+      const referer = request.header('referer');
+      if (referer !== null) {
+        try {
+          origin = new URL(referer).origin;
+        } catch {
+          origin = null;
+        }
+      }
+    }
+    if (origin !== null && origin !== 'null') {
+      if (origin === this.#origin) return;
+      const cors = this.#cors;
+      if (cors !== false && cors.origins !== '*' && cors.origins.includes(origin)) return;
+    }
+    throw forbidden(`A cookie-authenticated request must come from the hub's origin or an allowed CORS origin (got ${origin ?? 'no Origin or Referer'}).`);
   }
 
   async #grants(verifier: TokenVerifier, token: string): Promise<Grants> {
@@ -522,7 +583,17 @@ export class HubEngine {
     if (connection.grants.exp !== undefined) deadline = connection.grants.exp * 1000;
     if (this.#lifetime > 0) deadline = Math.min(deadline, now + this.#lifetime);
     if (!Number.isFinite(deadline)) return;
-    connection.expiryTimer = this.#timers.setTimeout(() => connection.end('expired', 'closed'), Math.max(0, deadline - now));
+    // Timers overflow above 2^31-1 ms (about 24.8 days) and would fire at once: far deadlines
+    // are reached in steps.
+    const arm = (): void => {
+      const left = deadline - this.#now();
+      if (left > MAX_TIMER_DELAY) {
+        connection.expiryTimer = this.#timers.setTimeout(arm, MAX_TIMER_DELAY);
+        return;
+      }
+      connection.expiryTimer = this.#timers.setTimeout(() => connection.end('expired', 'closed'), Math.max(0, left));
+    };
+    arm();
   }
 
   #startHeartbeat(): void {
@@ -577,6 +648,17 @@ export class HubEngine {
       }
     }
   }
+}
+
+function isRetry(known: HubUpdate, fields: PublishFields): boolean {
+  return (
+    known.data === fields.data &&
+    known.type === fields.type &&
+    known.retry === fields.retry &&
+    known.private === fields.private &&
+    known.topics.length === fields.topics.length &&
+    known.topics.every((topic, i) => topic === fields.topics[i])
+  );
 }
 
 function isForm(contentType: string | null): boolean {

@@ -9,8 +9,15 @@ export interface TokenVerifierOptions {
   readonly issuer?: string | readonly string[] | undefined;
   /** Required `aud` values (any of). */
   readonly audience?: string | readonly string[] | undefined;
-  /** Require `exp` and header `typ: at+jwt`. */
+  /** Require header `typ: at+jwt`. */
   readonly strict: boolean;
+  /** Require the `exp` claim. */
+  readonly requireExp: boolean;
+  /**
+   * Without a key, decode tokens without verifying them (an open development hub). When
+   * `false`, a verifier without a key refuses every token.
+   */
+  readonly decodeWithoutKey: boolean;
   /** Clock in ms. */
   readonly now: () => number;
 }
@@ -50,10 +57,11 @@ async function resolveKey(key: HubKey): Promise<ResolvedKey> {
  * Verifies compact JWS access tokens against one configured key (publisher or subscriber role),
  * with an algorithm allowlist derived from that key (never from the token).
  *
- * Lenient mode (default): `exp`/`nbf` are enforced when present, any `typ`.
- * Strict mode: `exp` is required and the header `typ` must be `at+jwt` (RFC 9068).
+ * `exp`/`nbf` are enforced when present, and `exp` is required with `requireExp`.
+ * Strict mode: the header `typ` must be `at+jwt` (RFC 9068).
  * `iss` and `aud` are checked whenever they are configured.
- * Without a key, tokens are decoded without verification (an open development hub).
+ * Without a key, every token is refused, unless `decodeWithoutKey` is set: then tokens are
+ * decoded without verification (an open development hub).
  */
 export class TokenVerifier {
   readonly #key: Promise<ResolvedKey> | null;
@@ -61,7 +69,7 @@ export class TokenVerifier {
   /** Tokens that passed verification, with their claims (oldest evicted first). */
   readonly #cache = new Map<string, JWTPayload>();
 
-  /** @param key - the verification key, or `null` to decode without verifying. */
+  /** @param key - the verification key, or `null` for none (see `decodeWithoutKey`). */
   constructor(key: HubKey | null, options: TokenVerifierOptions) {
     this.#options = options;
     this.#key = key === null ? null : resolveKey(key);
@@ -80,7 +88,10 @@ export class TokenVerifier {
    */
   async verify(token: string): Promise<JWTPayload> {
     const options = this.#options;
-    if (this.#key === null) return this.#decode(token);
+    if (this.#key === null) {
+      if (options.decodeWithoutKey) return this.#decode(token);
+      throw invalidToken('no key is configured to verify this token');
+    }
     const cached = this.#cache.get(token);
     if (cached !== undefined) {
       // Same bytes, same signature check: only the time-dependent claims are checked again.
@@ -97,7 +108,7 @@ export class TokenVerifier {
     const verifyOptions: JWTVerifyOptions = {
       algorithms: resolved.algorithms,
       currentDate: new Date(options.now()),
-      requiredClaims: options.strict ? ['exp'] : [],
+      requiredClaims: options.requireExp ? ['exp'] : [],
     };
     if (options.strict) verifyOptions.typ = 'at+jwt';
     if (options.issuer !== undefined) verifyOptions.issuer = typeof options.issuer === 'string' ? options.issuer : [...options.issuer];
@@ -125,7 +136,7 @@ export class TokenVerifier {
     const now = this.#options.now() / 1000;
     if (typeof payload.exp === 'number' && payload.exp <= now) throw invalidToken('token expired');
     if (typeof payload.nbf === 'number' && payload.nbf > now) throw invalidToken('token not yet valid');
-    if (this.#options.strict && typeof payload.exp !== 'number') throw invalidToken('token has no exp');
+    if (this.#options.requireExp && typeof payload.exp !== 'number') throw invalidToken('token has no exp');
     return payload;
   }
 }

@@ -5,7 +5,7 @@ export { DEV_PUBLISHER_KEY, DEFAULT_LIMITS, HUB_PATH, globalTimers } from './def
 export { HistoryRing } from './HistoryRing.js';
 export { compileMatcher } from './topicMatcher.js';
 export type { TopicMatcher } from './topicMatcher.js';
-export { uriTemplateToRegExp } from './uriTemplate.js';
+export { compileUriTemplate } from './uriTemplate.js';
 export { formatEvent, createFrame } from './sseFrame.js';
 export { isReservedTopic } from './validation.js';
 export { encodeVariable, subscriptionTopic } from './subscriptionsApi.js';

@@ -1,6 +1,6 @@
 import { compileUrlPattern } from './urlPattern.js';
 import type { UrlPatternLike } from './urlPattern.js';
-import { uriTemplateToRegExp } from './uriTemplate.js';
+import { compileUriTemplate } from './uriTemplate.js';
 import type { MatcherSpec } from './types.js';
 
 /** A compiled topic matcher. */
@@ -53,6 +53,10 @@ const compiledCache = new Map<string, TopicMatcher>();
  * `URLPattern` follows the URL Pattern standard, resolving relative patterns and topics against
  * `base`; `URITemplate` matches every expansion of an RFC 6570 template.
  * Compiled pattern matchers are shared (cached by type, expression and base).
+ *
+ * Patterns and templates are evaluated in time linear in the topic length (never by a
+ * backtracking regular expression), with a budget of 64 steps per topic character: an
+ * evaluation exceeding it (only pathological patterns do) counts as "no match".
  * @throws Error when the expression is not a valid pattern or template.
  */
 export function compileMatcher(spec: MatcherSpec, base: string): TopicMatcher {
@@ -72,8 +76,8 @@ export function compileMatcher(spec: MatcherSpec, base: string): TopicMatcher {
     const topic = spec.match;
     matcher = { spec, exact: topic, wildcard: false, test: (candidate) => candidate === topic };
   } else {
-    const regexp = uriTemplateToRegExp(spec.match);
-    matcher = new CachedMatcher(spec, (topic) => regexp.test(topic));
+    const template = compileUriTemplate(spec.match);
+    matcher = new CachedMatcher(spec, (topic) => template.test(topic));
   }
   if (compiledCache.size >= COMPILED_CACHE_SIZE) compiledCache.clear();
   compiledCache.set(key, matcher);

@@ -17,7 +17,7 @@ export interface MatcherSpec {
 
 /** An update as the hub stores and dispatches it. */
 export interface HubUpdate {
-  /** The SSE `id`: the publisher's id, or a hub-generated `urn:uuid:…`. */
+  /** The SSE `id`: the publisher's id, or a hub-generated `urn:uuid:…` (also when the publisher's id was already used by another retained update). */
   readonly id: string;
   /** The canonical topic first, then the alternate topics. */
   readonly topics: readonly string[];
@@ -39,7 +39,11 @@ export interface PublishInput {
   readonly topic: string | readonly string[];
   /** The content; defaults to the empty string. */
   readonly data?: string;
-  /** The SSE id; generated when omitted. A known id is not dispatched twice. */
+  /**
+   * The SSE id; generated when omitted. Resending an update with the same id and content (a
+   * retry) does not dispatch it twice; a different update reusing a retained id is dispatched
+   * under a fresh hub-generated id.
+   */
   readonly id?: string;
   /** The SSE event type. `mercure` is reserved for subscription events. */
   readonly type?: string;
@@ -78,7 +82,11 @@ export interface HubLimits {
   readonly topicsPerPublish: number;
   /** Topic matchers in one subscription request; more get 400. */
   readonly matchersPerSubscription: number;
-  /** Length of one matcher expression; longer ones get 400. */
+  /**
+   * Length of one matcher expression; longer ones get 400 (401 in a token). Matching cost is
+   * bounded too: patterns and templates are evaluated in time linear in the topic length,
+   * and an evaluation taking more than 64 steps per topic character counts as "no match".
+   */
   readonly matcherLength: number;
   /** Live connections per client (token `sub`, else network address); more get 429. */
   readonly connectionsPerClient: number;
@@ -128,23 +136,45 @@ export interface HubTimers {
 export interface HubEngineOptions {
   /** Public URL of the hub; relative topics and patterns resolve against it. Default `http://localhost/.well-known/mercure`. */
   readonly url?: string;
-  /** Key verifying publishers' tokens. `null`/omitted: tokens are decoded without verification (open hub). */
+  /**
+   * Key verifying publishers' tokens. `null`/omitted: no publisher token can be verified, so
+   * every presented one is refused (401) and publishing is anonymous only (see
+   * {@link HubEngineOptions.anonymousPublishers}).
+   */
   readonly publisherKey?: HubKey | null;
-  /** Key verifying subscribers' tokens. Defaults to {@link HubEngineOptions.publisherKey}. */
+  /**
+   * Key verifying subscribers' tokens. Defaults to {@link HubEngineOptions.publisherKey}.
+   * `null`: every presented subscriber token is refused (401), subscribers are anonymous only,
+   * and the subscriptions API is closed.
+   */
   readonly subscriberKey?: HubKey | null;
+  /**
+   * Decode tokens without verifying their signature, for the whole hub: anyone can forge any
+   * claim. Only for an open in-memory development hub (MockHub without keys uses it); it cannot
+   * be combined with a key, and a missing key never implies it. Default `false`.
+   */
+  readonly insecureSkipVerify?: boolean;
   /** Accepted `iss` values; checked when set. */
   readonly issuer?: string | readonly string[];
   /** The hub's resource identifier(s), required in `aud` when set. */
   readonly audience?: string | readonly string[];
   /** Strict token profile: `exp` required and header `typ` must be `at+jwt`. Default `false` (lenient, for development). */
   readonly strict?: boolean;
-  /** Accept the legacy 0.x wire format: `topic=` matchers with URI templates and the `mercure` claim. Default `true`. */
+  /**
+   * Accept the legacy 0.x wire format: `topic=` matchers with URI templates and the `mercure`
+   * claim. Default `true`. With `false` (Mercure 1.0 only) tokens must carry `exp`, as the
+   * spec requires, even when `strict` is off.
+   */
   readonly legacy?: boolean;
   /** Let subscribers without a token receive public updates. Default `true`. */
   readonly anonymousSubscribers?: boolean;
   /** Let publishers without a token publish. Default: `true` only when no publisher key is configured. */
   readonly anonymousPublishers?: boolean;
-  /** Cookie names read for a token, in order. Default `['mercureAuthorization', 'mercureAccessToken']`. */
+  /**
+   * Cookie names read for a token, in order. Default `['mercureAuthorization', 'mercureAccessToken']`.
+   * A publish (`POST`) authenticated by a cookie must come from the hub's origin or an origin
+   * listed in {@link HubEngineOptions.cors} (`Origin`, else `Referer`); otherwise it gets 403.
+   */
   readonly cookieNames?: readonly string[];
   /** History ring size (updates kept for resumption). `0` disables history. Default 1000. */
   readonly history?: number;

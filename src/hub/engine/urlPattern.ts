@@ -1,4 +1,6 @@
 import { URLPattern as URLPatternPolyfill } from 'urlpattern-polyfill/urlpattern';
+import { LinearMatcher, charClass, literal, notLineTerminator, oneOrMore, optional, sequence, zeroOrMore } from './linearMatcher.js';
+import type { PatternNode } from './linearMatcher.js';
 
 /** The subset of `URLPattern` the hub uses. */
 export interface UrlPatternLike {
@@ -6,22 +8,206 @@ export interface UrlPatternLike {
   test(input: string, baseURL?: string): boolean;
 }
 
-type UrlPatternConstructor = new (pattern: string, baseURL?: string) => UrlPatternLike & { hasRegExpGroups?: boolean };
+type Component = 'protocol' | 'username' | 'password' | 'hostname' | 'port' | 'pathname' | 'search' | 'hash';
+type CompiledPattern = { readonly [K in Component]: string } & { hasRegExpGroups?: boolean };
+type UrlPatternConstructor = new (pattern: string, baseURL?: string) => CompiledPattern;
 
 /** The native `URLPattern` when the platform has one, the polyfill otherwise. */
 const UrlPatternImpl: UrlPatternConstructor =
   (globalThis as { URLPattern?: UrlPatternConstructor }).URLPattern ?? (URLPatternPolyfill as unknown as UrlPatternConstructor);
 
-/** Wildcards and named groups allowed in one pattern, which bounds backtracking. */
+/** Wildcards and named groups allowed in one pattern. */
 const MAX_PATTERN_TOKENS = 16;
+
+const COMPONENTS: readonly Component[] = ['protocol', 'username', 'password', 'hostname', 'port', 'pathname', 'search', 'hash'];
+const SPECIAL_SCHEMES = ['ftp', 'file', 'http', 'https', 'ws', 'wss'];
+
+interface Part {
+  readonly type: 'fixed' | 'segment' | 'full';
+  readonly value: string;
+  readonly prefix: string;
+  readonly suffix: string;
+  readonly modifier: '' | '?' | '*' | '+';
+}
+
+interface Token {
+  readonly type: 'char' | 'escaped' | 'name' | 'asterisk' | 'modifier' | 'open' | 'close' | 'end';
+  readonly value: string;
+}
+
+const NAME_START = /[$_\p{ID_Start}]/u;
+const NAME_PART = /[$_\u200c\u200d\p{ID_Continue}]/u;
+
+/** Tokenizes a (normalized, already validated) URL Pattern component string. */
+function tokenize(input: string): Token[] {
+  const chars = [...input];
+  const tokens: Token[] = [];
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i] as string;
+    if (c === '*') tokens.push({ type: 'asterisk', value: c });
+    else if (c === '+' || c === '?') tokens.push({ type: 'modifier', value: c });
+    else if (c === '\\') tokens.push({ type: 'escaped', value: chars[++i] ?? '' });
+    else if (c === '{') tokens.push({ type: 'open', value: c });
+    else if (c === '}') tokens.push({ type: 'close', value: c });
+    else if (c === ':') {
+      let name = '';
+      while (i + 1 < chars.length && (name === '' ? NAME_START : NAME_PART).test(chars[i + 1] as string)) name += chars[++i];
+      if (name === '') throw new Error('a ":" starts no group name');
+      tokens.push({ type: 'name', value: name });
+    } else if (c === '(') throw new Error('regular-expression groups are not accepted');
+    else tokens.push({ type: 'char', value: c });
+  }
+  tokens.push({ type: 'end', value: '' });
+  return tokens;
+}
+
+/** The URL Pattern "parse a pattern string" algorithm, without regular-expression groups. */
+function parseParts(input: string, prefixCodePoint: string): Part[] {
+  const tokens = tokenize(input);
+  const parts: Part[] = [];
+  let index = 0;
+  let pending = '';
+  const take = (...types: Token['type'][]): Token | null => {
+    const token = tokens[index] as Token;
+    if (!types.includes(token.type)) return null;
+    index++;
+    return token;
+  };
+  const flush = (): void => {
+    if (pending === '') return;
+    parts.push({ type: 'fixed', value: pending, prefix: '', suffix: '', modifier: '' });
+    pending = '';
+  };
+  const text = (): string => {
+    let result = '';
+    for (let t = take('char', 'escaped'); t !== null; t = take('char', 'escaped')) result += t.value;
+    return result;
+  };
+  const addPart = (prefix: string, name: Token | null, wildcard: Token | null, suffix: string, modifierToken: Token | null): void => {
+    const modifier = (modifierToken?.value ?? '') as Part['modifier'];
+    if (name === null && wildcard === null && modifier === '') {
+      pending += prefix;
+      return;
+    }
+    flush();
+    if (name === null && wildcard === null) {
+      if (prefix !== '') parts.push({ type: 'fixed', value: prefix, prefix: '', suffix: '', modifier });
+      return;
+    }
+    parts.push({ type: wildcard !== null ? 'full' : 'segment', value: '', prefix, suffix, modifier });
+  };
+  while (index < tokens.length) {
+    const charToken = take('char');
+    const name = take('name');
+    const wildcard = name === null ? take('asterisk') : null;
+    if (name !== null || wildcard !== null) {
+      let prefix = charToken?.value ?? '';
+      if (prefix !== prefixCodePoint) {
+        pending += prefix;
+        prefix = '';
+      }
+      flush();
+      addPart(prefix, name, wildcard, '', take('modifier', 'asterisk'));
+      continue;
+    }
+    const fixed = charToken ?? take('escaped');
+    if (fixed !== null) {
+      pending += fixed.value;
+      continue;
+    }
+    if (take('open') !== null) {
+      const prefix = text();
+      const groupName = take('name');
+      const groupWildcard = groupName === null ? take('asterisk') : null;
+      const suffix = text();
+      if (take('close') === null) throw new Error('a "{" group is not closed');
+      addPart(prefix, groupName, groupWildcard, suffix, take('modifier', 'asterisk'));
+      continue;
+    }
+    flush();
+    if (take('end') === null) throw new Error(`unexpected "${(tokens[index] as Token).value}"`);
+  }
+  return parts;
+}
+
+const repeat = (node: PatternNode, modifier: Part['modifier']): PatternNode =>
+  modifier === '?' ? optional(node) : modifier === '*' ? zeroOrMore(node) : modifier === '+' ? oneOrMore(node) : node;
+
+/** The language of one component pattern, as the URL Pattern standard's generated regular expression defines it. */
+function componentNode(parts: readonly Part[], delimiter: string): PatternNode {
+  const delimiterCode = delimiter === '' ? -1 : delimiter.charCodeAt(0);
+  const nodes = parts.map((part): PatternNode => {
+    if (part.type === 'fixed') return repeat(literal(part.value), part.modifier);
+    // `[^delimiter]+?` (any character when there is no delimiter) or `.*`.
+    const value = part.type === 'segment' ? oneOrMore(charClass((c) => c !== delimiterCode)) : zeroOrMore(charClass(notLineTerminator));
+    if (part.prefix === '' && part.suffix === '') return repeat(value, part.modifier);
+    const prefix = literal(part.prefix);
+    const suffix = literal(part.suffix);
+    if (part.modifier === '' || part.modifier === '?') return repeat(sequence(prefix, value, suffix), part.modifier);
+    const repeated = sequence(prefix, value, zeroOrMore(sequence(suffix, prefix, value)), suffix);
+    return part.modifier === '*' ? optional(repeated) : repeated;
+  });
+  return sequence(...nodes);
+}
+
+/** A URL pattern evaluated component by component with {@link LinearMatcher}s. */
+class LinearUrlPattern implements UrlPatternLike {
+  readonly #matchers: ReadonlyMap<Component, LinearMatcher>;
+
+  constructor(compiled: CompiledPattern) {
+    const matchers = new Map<Component, LinearMatcher>();
+    const protocol = new LinearMatcher(componentNode(parseParts(compiled.protocol, ''), ''));
+    const special = SPECIAL_SCHEMES.some((scheme) => protocol.test(scheme));
+    for (const component of COMPONENTS) {
+      const source = compiled[component];
+      if (source === '*') continue;
+      if (component === 'protocol') {
+        matchers.set(component, protocol);
+        continue;
+      }
+      const pathLike = component === 'pathname' && special;
+      const delimiter = component === 'hostname' ? '.' : pathLike ? '/' : '';
+      matchers.set(component, new LinearMatcher(componentNode(parseParts(source, pathLike ? '/' : ''), delimiter)));
+    }
+    this.#matchers = matchers;
+  }
+
+  test(input: string, baseURL?: string): boolean {
+    let url: URL;
+    try {
+      url = new URL(input, baseURL);
+    } catch {
+      return false;
+    }
+    for (const [component, matcher] of this.#matchers) {
+      if (!matcher.test(componentOf(url, component))) return false;
+    }
+    return true;
+  }
+}
+
+function componentOf(url: URL, component: Component): string {
+  switch (component) {
+    case 'protocol':
+      return url.protocol.slice(0, -1);
+    case 'search':
+      return url.search.slice(1);
+    case 'hash':
+      return url.hash.slice(1);
+    default:
+      return url[component];
+  }
+}
 
 /**
  * Compiles a URL pattern. Relative patterns resolve against `base`.
  *
- * The URL Pattern standard compiles to backtracking regular expressions. To bound evaluation
- * cost (the spec requires it), patterns with custom regular-expression groups (`:id(\\d+)`) are
- * refused, and so are patterns with more than 16 wildcards and named groups.
- * @throws Error when the pattern is invalid or too costly.
+ * The pattern is parsed and normalized by the platform's `URLPattern` (or the polyfill), then
+ * evaluated by the hub's own matcher, which runs in time linear in the topic length: the
+ * standard's backtracking regular expressions are never executed on subscriber-supplied
+ * patterns. Patterns with custom regular-expression groups (`:id(\\d+)`) are refused, and so
+ * are patterns with more than 16 wildcards and named groups.
+ * @throws Error when the pattern is invalid or uses what the hub does not accept.
  */
 export function compileUrlPattern(pattern: string, base: string): UrlPatternLike {
   const compiled = new UrlPatternImpl(pattern, base);
@@ -30,5 +216,5 @@ export function compileUrlPattern(pattern: string, base: string): UrlPatternLike
   }
   const tokens = pattern.match(/\*|:[A-Za-z_$]/g)?.length ?? 0;
   if (tokens > MAX_PATTERN_TOKENS) throw new Error(`URL pattern "${pattern}" has more than ${MAX_PATTERN_TOKENS} wildcards and groups`);
-  return compiled;
+  return new LinearUrlPattern(compiled);
 }

@@ -18,7 +18,7 @@ export function statusPage(facts: StatusFacts): string {
     ['Hub URL', facts.url],
     ['Live connections', String(facts.connections)],
     ['Updates in history', String(facts.history)],
-    ['Token profile', facts.strict ? 'strict (exp and typ at+jwt required)' : 'lenient (development)'],
+    ['Token profile', facts.strict ? 'strict (exp and typ at+jwt required)' : facts.legacy ? 'lenient (development)' : 'Mercure 1.0 (exp required)'],
     ['Legacy wire format', facts.legacy ? 'accepted' : 'refused'],
     ['Subscription events', facts.subscriptions ? 'on' : 'off'],
   ];

@@ -1,0 +1,148 @@
+/**
+ * A tiny regular-language matcher that runs in time linear in the input (a Pike VM without
+ * captures). URL patterns and URI templates compile to it instead of to backtracking
+ * `RegExp`s, so no pattern a subscriber or a token states can make one match superlinear.
+ */
+
+/** The syntax tree a matcher compiles from. */
+export type PatternNode =
+  | { readonly kind: 'literal'; readonly text: string }
+  | { readonly kind: 'class'; readonly test: (code: number) => boolean }
+  | { readonly kind: 'sequence'; readonly items: readonly PatternNode[] }
+  | { readonly kind: 'repeat'; readonly item: PatternNode; readonly min: 0 | 1; readonly max: 1 | typeof Infinity };
+
+/** A literal string. */
+export const literal = (text: string): PatternNode => ({ kind: 'literal', text });
+/** One UTF-16 code unit accepted by `test`. */
+export const charClass = (test: (code: number) => boolean): PatternNode => ({ kind: 'class', test });
+/** The items one after the other. */
+export const sequence = (...items: PatternNode[]): PatternNode => ({ kind: 'sequence', items });
+/** `item?` */
+export const optional = (item: PatternNode): PatternNode => ({ kind: 'repeat', item, min: 0, max: 1 });
+/** `item*` */
+export const zeroOrMore = (item: PatternNode): PatternNode => ({ kind: 'repeat', item, min: 0, max: Infinity });
+/** `item+` */
+export const oneOrMore = (item: PatternNode): PatternNode => ({ kind: 'repeat', item, min: 1, max: Infinity });
+
+/** Line terminators, which `.` in a JavaScript regular expression does not match. */
+export const notLineTerminator = (code: number): boolean => code !== 0x0a && code !== 0x0d && code !== 0x2028 && code !== 0x2029;
+
+const CHAR = 0;
+const CLASS = 1;
+const SPLIT = 2;
+const JUMP = 3;
+const MATCH = 4;
+
+interface Instruction {
+  op: number;
+  code: number;
+  test: ((code: number) => boolean) | null;
+  x: number;
+  y: number;
+}
+
+/**
+ * Evaluation steps allowed per input character (plus a constant), beyond which a match is
+ * abandoned and counts as "no match". Sane patterns need a handful per character; the bound
+ * keeps even a pathological one linear.
+ */
+export const STEPS_PER_CHARACTER = 64;
+const BASE_STEPS = 4096;
+
+/** A compiled matcher: whole-input matching in O(input length). */
+export class LinearMatcher {
+  readonly #program: Instruction[];
+  readonly #marks: Int32Array;
+  #generation = 0;
+
+  constructor(node: PatternNode) {
+    const program: Instruction[] = [];
+    const emit = (op: number, extra: Partial<Instruction> = {}): number => {
+      program.push({ op, code: -1, test: null, x: -1, y: -1, ...extra });
+      return program.length - 1;
+    };
+    const compile = (n: PatternNode): void => {
+      switch (n.kind) {
+        case 'literal':
+          for (let i = 0; i < n.text.length; i++) emit(CHAR, { code: n.text.charCodeAt(i) });
+          return;
+        case 'class':
+          emit(CLASS, { test: n.test });
+          return;
+        case 'sequence':
+          for (const item of n.items) compile(item);
+          return;
+        case 'repeat': {
+          if (n.min === 1) {
+            const start = program.length;
+            compile(n.item);
+            if (n.max === Infinity) {
+              const split = emit(SPLIT);
+              (program[split] as Instruction).x = start;
+              (program[split] as Instruction).y = split + 1;
+            }
+            return;
+          }
+          const split = emit(SPLIT);
+          compile(n.item);
+          if (n.max === Infinity) {
+            const jump = emit(JUMP);
+            (program[jump] as Instruction).x = split;
+          }
+          (program[split] as Instruction).x = split + 1;
+          (program[split] as Instruction).y = program.length;
+        }
+      }
+    };
+    compile(node);
+    emit(MATCH);
+    this.#program = program;
+    this.#marks = new Int32Array(program.length);
+  }
+
+  /**
+   * Whether the whole of `input` matches. An evaluation exceeding its step budget answers `false`.
+   */
+  test(input: string): boolean {
+    const program = this.#program;
+    const marks = this.#marks;
+    let budget = BASE_STEPS + STEPS_PER_CHARACTER * input.length;
+    const stack: number[] = [];
+    const add = (list: number[], pc: number): void => {
+      stack.push(pc);
+      while (stack.length > 0) {
+        const at = stack.pop() as number;
+        if (marks[at] === this.#generation) continue;
+        marks[at] = this.#generation;
+        budget--;
+        const instruction = program[at] as Instruction;
+        if (instruction.op === JUMP) stack.push(instruction.x);
+        else if (instruction.op === SPLIT) stack.push(instruction.y, instruction.x);
+        else list.push(at);
+      }
+    };
+    this.#nextGeneration();
+    let current: number[] = [];
+    add(current, 0);
+    for (let i = 0; i < input.length; i++) {
+      const code = input.charCodeAt(i);
+      this.#nextGeneration();
+      const next: number[] = [];
+      for (const pc of current) {
+        const instruction = program[pc] as Instruction;
+        if (instruction.op === CHAR ? instruction.code === code : instruction.op === CLASS && (instruction.test as (c: number) => boolean)(code)) add(next, pc + 1);
+      }
+      budget -= current.length;
+      if (next.length === 0 || budget < 0) return false;
+      current = next;
+    }
+    return current.some((pc) => (program[pc] as Instruction).op === MATCH);
+  }
+
+  #nextGeneration(): void {
+    if (++this.#generation === 0x7fffffff) {
+      this.#marks.fill(0);
+      this.#generation = 1;
+    }
+  }
+}
