@@ -5,6 +5,7 @@ import { compileMatcher, matcherSetKey, toMatcherList, type CompiledMatcher } fr
 import { resolvePlatform } from './platform.js';
 import { buildPublishBody } from './protocol.js';
 import { RecentIds } from './recentIds.js';
+import { INITIAL_DRIVER_STATE } from './initialState.js';
 import { reportLater } from './reportLater.js';
 import type {
   DriverEvent,
@@ -67,13 +68,6 @@ const DEDUP_WINDOW = 4096;
 const DRAIN_MS = 1000;
 const MAIN = 'main';
 
-const INITIAL_STATE: DriverState = Object.freeze({
-  status: 'idle',
-  lastEventId: undefined,
-  retries: 0,
-  error: undefined,
-  protocol: undefined,
-});
 
 /**
  * The sse-kit client: one SSE stream to a Mercure-compatible hub multiplexing every subscription,
@@ -100,7 +94,7 @@ export class SseDriver {
   readonly #groups = new Map<string, Group>();
   readonly #connectionGroups = new Map<Connection, Group>();
   #syncTimer: unknown;
-  #state: DriverState = INITIAL_STATE;
+  #state: DriverState = INITIAL_DRIVER_STATE;
   readonly #stateListeners = new Set<() => void>();
   readonly #eventListeners = new Set<(event: DriverEvent) => void>();
   readonly #inflight = new Set<AbortController>();

@@ -2,7 +2,7 @@ import type { SseDriver } from '../core/SseDriver.js';
 import { SseParseError, type SseError } from '../core/errors.js';
 import { reportLater } from '../core/reportLater.js';
 import type { ConnectionStatus, DriverState, Matchers, SseUpdate, TopicMatcher } from '../core/types.js';
-import { INITIAL_DRIVER_STATE } from './initialDriverState.js';
+import { INITIAL_DRIVER_STATE } from '../core/initialState.js';
 import type { TopicParser } from './types.js';
 
 /** The state {@link TopicStore} exposes (`useTopic` adds `clear`). */

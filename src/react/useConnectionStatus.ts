@@ -1,7 +1,7 @@
 'use client';
 import { useCallback, useMemo, useSyncExternalStore } from 'react';
 import type { DriverState } from '../core/types.js';
-import { INITIAL_DRIVER_STATE } from './initialDriverState.js';
+import { INITIAL_DRIVER_STATE } from '../core/initialState.js';
 import type { UseConnectionStatusResult } from './types.js';
 import { useDriver } from './useSseDriver.js';
 

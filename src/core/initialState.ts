@@ -1,4 +1,4 @@
-import type { DriverState } from '../core/types.js';
+import type { DriverState } from './types.js';
 
 /**
  * The state of a driver before it connected: what a fresh `SseDriver` reports, and the server (and
