@@ -253,7 +253,8 @@ export class SseDriver {
         matchers,
         cursor,
         previous === undefined,
-        previous !== undefined,
+        // Only a live predecessor covers the switch; after a drop a gap must still be reported.
+        previous?.status === 'open',
       );
       this.#connectionGroups.set(connection, group);
       if (previous === undefined) {

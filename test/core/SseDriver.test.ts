@@ -760,3 +760,21 @@ describe('draining predecessor', () => {
     driver.destroy();
   });
 });
+
+describe('gap after a drop, then a matcher change', () => {
+  it('still reports the gap when the switch happens while the old stream is down', async () => {
+    const { hub, driver, errors } = setup({ retry: { initialDelay: 10_000 } });
+    driver.subscribe('a', () => undefined);
+    await tick(10);
+    hub.last.push(envelopeEvent('u1', 'a', 1));
+    await tick();
+    hub.last.fail();
+    await tick();
+    expect(driver.getState().status).toBe('reconnecting');
+    hub.respond = () => ({ headers: { 'Mercure-Last-Event-ID': 'earliest' } });
+    driver.subscribe('b', () => undefined);
+    await tick(10);
+    expect(errors.map((e) => e.code)).toContain('gap');
+    driver.destroy();
+  });
+});
