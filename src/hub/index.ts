@@ -1,49 +1,5 @@
 export { createHub } from './node/createHub.js';
 export type { CreateHubOptions, NodeHub } from './node/createHub.js';
 export { consoleLogger } from './node/consoleLogger.js';
-export {
-  DEFAULT_LIMITS,
-  DEV_PUBLISHER_KEY,
-  HUB_PATH,
-  HistoryRing,
-  HubEngine,
-  HubError,
-  compileMatcher,
-  compileUriTemplate,
-  createFrame,
-  encodeVariable,
-  formatEvent,
-  isReservedTopic,
-  readLimited,
-  streamSink,
-  subscriptionTopic,
-  webRequest,
-  webResponse,
-} from './engine/index.js';
-export type {
-  ConnectionInfo,
-  DisconnectReason,
-  HubConnectionHandle,
-  HubCorsOptions,
-  HubEngineOptions,
-  HubErrorCode,
-  HubEventMap,
-  HubKey,
-  HubKeyAlgorithm,
-  HubLimits,
-  HubLogger,
-  HubRequest,
-  HubResponse,
-  HubResult,
-  HubSink,
-  HubStream,
-  HubTimers,
-  HubUpdate,
-  MatchType,
-  MatcherSpec,
-  PublishInput,
-  RejectionInfo,
-  SseFrame,
-  SubscriptionDocument,
-  TopicMatcher,
-} from './engine/index.js';
+// The platform-neutral engine, with its explicit export list, is part of the public hub API.
+export * from './engine/index.js';
