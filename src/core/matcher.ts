@@ -22,7 +22,7 @@ interface NodeProcessLike {
 let polyfill: URLPatternCtor | undefined;
 
 /**
- * The platform's `URLPattern`. Where it is missing (Node < 23.8, older browsers), Node loads
+ * The platform's `URLPattern`. Where it is missing (Node 20 and 22, older browsers), Node loads
  * `urlpattern-polyfill` here, on the first pattern matcher; elsewhere the app loads it, so no
  * browser bundle carries it.
  */
