@@ -30,15 +30,18 @@ function urlPatternImpl(): URLPatternCtor {
   const native = (globalThis as { URLPattern?: URLPatternCtor }).URLPattern;
   if (native !== undefined) return native;
   if (polyfill !== undefined) return polyfill;
-  const nodeProcess = (globalThis as { process?: NodeProcessLike }).process;
-  const nodeModule = nodeProcess?.getBuiltinModule?.('node:module');
-  if (nodeModule === undefined) {
-    throw new SseError('misuse', 'URL pattern matchers need URLPattern, which this runtime lacks.', {
-      hint: "Install urlpattern-polyfill and add `import 'urlpattern-polyfill';` to the app's entry, or match exact topics.",
-    });
+  const nodeModule = (globalThis as { process?: NodeProcessLike }).process?.getBuiltinModule?.('node:module');
+  let cause: unknown;
+  try {
+    polyfill = nodeModule?.createRequire(import.meta.url)('urlpattern-polyfill/urlpattern').URLPattern;
+  } catch (error) {
+    cause = error;
   }
-  polyfill = nodeModule.createRequire(import.meta.url)('urlpattern-polyfill/urlpattern').URLPattern;
-  return polyfill;
+  if (polyfill !== undefined) return polyfill;
+  throw new SseError('misuse', 'URL pattern matchers need URLPattern, which this runtime lacks.', {
+    cause,
+    hint: "Install urlpattern-polyfill and add `import 'urlpattern-polyfill';` to the app's entry, or match exact topics.",
+  });
 }
 
 const WILDCARD: CompiledMatcher = { kind: 'exact', source: '*', key: 't:*', test: () => true };

@@ -73,7 +73,7 @@ describe('development tokens of the Node hub', () => {
     const token = await new Promise<string>((resolveToken, reject) => {
       child.stdout.on('data', (chunk: Buffer) => {
         output += chunk.toString();
-        const match = /publisher, every topic[^\n]*\n\s+(\S+)\n/.exec(output);
+        const match = /publisher \(publish and subscribe[^\n]*\n\s+(\S+)\n/.exec(output);
         if (match?.[1] !== undefined) resolveToken(match[1]);
       });
       child.on('exit', (code) => reject(new Error(`the hub exited (${code}) before printing a token:\n${output}`)));

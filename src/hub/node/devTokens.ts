@@ -25,14 +25,13 @@ const first = (value: string | readonly string[] | undefined): string | undefine
  * development key (none otherwise). They have the specification's shape — header `typ: at+jwt`
  * (RFC 9068), `authorization_details` of type `https://mercure.rocks/authorization-detail`, `iat` and
  * `exp` — and carry the hub's `iss` and `aud` when it checks them, so they pass its strict mode too.
- * @param now - the current time, in milliseconds.
  */
-export async function developmentTokens(options: CreateHubOptions, now: number = Date.now()): Promise<DevelopmentTokens> {
+export async function developmentTokens(options: CreateHubOptions): Promise<DevelopmentTokens> {
   const publisherKey = options.publisherKey ?? DEV_PUBLISHER_KEY;
   const subscriberKey = options.subscriberKey === undefined ? publisherKey : options.subscriberKey;
   const publisherDev = publisherKey === DEV_PUBLISHER_KEY;
   const subscriberDev = subscriberKey === DEV_PUBLISHER_KEY;
-  const iat = Math.floor(now / 1000);
+  const iat = Math.floor(Date.now() / 1000);
   const expiresAt = iat + LIFETIME_SECONDS;
   const sign = (actions: readonly string[]): Promise<string> => {
     const issuer = first(options.issuer);
@@ -58,9 +57,11 @@ export function developmentTokenLines(tokens: DevelopmentTokens, hubUrl: string)
   const until = new Date(tokens.expiresAt * 1000).toISOString().slice(0, 10);
   const lines = [`Development tokens (signed with the public development key, valid until ${until}):`];
   if (tokens.publisher !== undefined) {
-    lines.push('  publisher, every topic (SseProvider headers / SseDriver publisher headers):', `    ${tokens.publisher}`);
+    // The publisher token may subscribe too exactly when the subscriber key is the development key.
+    const grants = tokens.subscriber === undefined ? 'publish' : 'publish and subscribe';
+    lines.push(`  publisher (${grants}, every topic; e.g. SseProvider headers={{ Authorization: 'Bearer <token>' }}):`, `    ${tokens.publisher}`);
   }
-  if (tokens.subscriber !== undefined) lines.push('  subscriber, every topic, private updates included:', `    ${tokens.subscriber}`);
+  if (tokens.subscriber !== undefined) lines.push('  subscriber (subscribe, every topic, private updates included):', `    ${tokens.subscriber}`);
   if (tokens.publisher !== undefined) {
     lines.push('Try it:', `  curl -H "Authorization: Bearer ${tokens.publisher}" -d topic=https://example.com/chat -d data=hello ${hubUrl}`);
   }
