@@ -94,6 +94,14 @@ export class Emitter<Events extends object = Record<never, never>> {
   emit<K extends keyof Events>(type: K, payload: Events[K]): void {
     const set = this.#typed.get(type);
     if (!set || set.size === 0) return;
+    if (set.size === 1) {
+      // The common case (one listener per subscription) without copying the set on every event.
+      for (const listener of set) {
+        this.#call(listener as (payload: Events[K]) => void, payload);
+        break;
+      }
+      return;
+    }
     for (const listener of [...set]) this.#call(listener as (payload: Events[K]) => void, payload);
   }
 

@@ -1,23 +1,26 @@
 /**
  * De-duplication memory for one logical stream (the main one, or one dedicated matcher set).
  *
- * Every delivery key is recorded in a fixed ring. Checking a key costs a hash lookup, which on a
- * busy stream costs more than parsing the event, so keys are checked only where a duplicate can
- * occur:
+ * Every delivery key is recorded in a fixed ring. Keys are checked only where a duplicate can occur:
  * - **replay**: a stream opened with a cursor re-sends what was recorded after that cursor. The
  *   window holds those keys and closes once the newest of them came back, or after a ring's worth
  *   of events (a key whose topic left the matcher set never comes back);
  * - **overlap**: while an old stream drains beside its successor, both deliver the same updates,
  *   so every key recorded meanwhile joins the window;
  * - **sse-kit messages** (`always`): a publisher's retry that a hub dispatched twice carries the same
- *   message id at any time. Such events are JSON-decoded anyway, so their check is cheap in
- *   comparison, and it is always on.
+ *   message id at any time, so these keys are checked on every message. They are indexed by an
+ *   open-addressing hash table over the ring's slots (linear probing, at most a quarter full, hashes
+ *   kept beside the ring): a check and a record cost O(1) and allocate nothing.
  */
 export class RecentIds {
   readonly #ring: (string | undefined)[];
-  /** Whether the ring slot holds an `always` key (so eviction knows to forget it). */
-  readonly #alwaysSlot: boolean[];
-  readonly #always = new Set<string>();
+  /** Hash of the `always` key in each ring slot (meaningful where `#indexed` is set). */
+  readonly #hashes: Int32Array;
+  /** Whether the ring slot holds an `always` key, i.e. is in the index. */
+  readonly #indexed: Uint8Array;
+  /** Ring slot + 1 of each indexed key at its probe position; 0 is an empty position. */
+  readonly #index: Int32Array;
+  readonly #mask: number;
   #next = 0;
   #window: Set<string> | undefined;
   /** The newest key in the replay window: once it came back, the replay is over. */
@@ -27,8 +30,13 @@ export class RecentIds {
 
   /** @param limit - how many keys to remember. */
   constructor(limit: number) {
-    this.#ring = new Array<string | undefined>(limit);
-    this.#alwaysSlot = new Array<boolean>(limit).fill(false);
+    this.#ring = new Array<string | undefined>(limit).fill(undefined);
+    this.#hashes = new Int32Array(limit);
+    this.#indexed = new Uint8Array(limit);
+    let size = 8;
+    while (size < limit * 4) size *= 2;
+    this.#index = new Int32Array(size);
+    this.#mask = size - 1;
   }
 
   /**
@@ -76,18 +84,61 @@ export class RecentIds {
       }
       if (!this.#overlap && --this.#budget <= 0) this.#window = undefined;
     }
-    if (always && this.#always.has(key)) return false;
+    let hash = 0;
+    if (always) {
+      hash = hashOf(key);
+      if (this.#has(key, hash)) return false;
+    }
     const slot = this.#next;
-    const evicted = this.#ring[slot];
-    if (evicted !== undefined && this.#alwaysSlot[slot]) this.#always.delete(evicted);
+    if (this.#indexed[slot] === 1) this.#unindex(slot);
     this.#ring[slot] = key;
-    this.#alwaysSlot[slot] = always;
-    if (always) this.#always.add(key);
-    this.#next = (slot + 1) % this.#ring.length;
+    if (always) {
+      this.#hashes[slot] = hash;
+      this.#indexed[slot] = 1;
+      let at = hash & this.#mask;
+      while (this.#index[at] !== 0) at = (at + 1) & this.#mask;
+      this.#index[at] = slot + 1;
+    } else {
+      this.#indexed[slot] = 0;
+    }
+    this.#next = slot + 1 === this.#ring.length ? 0 : slot + 1;
     if (this.#overlap && window !== undefined) {
       window.add(key);
       this.#windowEnd = key;
     }
     return true;
   }
+
+  #has(key: string, hash: number): boolean {
+    const index = this.#index;
+    const mask = this.#mask;
+    for (let at = hash & mask, entry = index[at] ?? 0; entry !== 0; at = (at + 1) & mask, entry = index[at] ?? 0) {
+      if (this.#hashes[entry - 1] === hash && this.#ring[entry - 1] === key) return true;
+    }
+    return false;
+  }
+
+  /** Removes the ring slot's key from the index, shifting back the entries probed past it. */
+  #unindex(slot: number): void {
+    const index = this.#index;
+    const mask = this.#mask;
+    let hole = (this.#hashes[slot] ?? 0) & mask;
+    while (index[hole] !== slot + 1) hole = (hole + 1) & mask;
+    for (let at = (hole + 1) & mask, entry = index[at] ?? 0; entry !== 0; at = (at + 1) & mask, entry = index[at] ?? 0) {
+      const home = (this.#hashes[entry - 1] ?? 0) & mask;
+      // An entry stays when its home lies cyclically in (hole, at]; otherwise it moves into the hole.
+      const stays = hole <= at ? hole < home && home <= at : hole < home || home <= at;
+      if (stays) continue;
+      index[hole] = entry;
+      hole = at;
+    }
+    index[hole] = 0;
+  }
+}
+
+/** FNV-1a over the UTF-16 code units of `key`, seeded with its length. */
+function hashOf(key: string): number {
+  let hash = 0x811c9dc5 ^ key.length;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+  return hash;
 }

@@ -111,51 +111,55 @@ export class Router {
   }
 
   /**
-   * Calls `deliver` for every subscription that accepts the update, with the first of `topics` it
-   * selects. `topics` undefined is the routing mode of a dedicated stream whose updates carry no
-   * topic: every subscription asked for exactly this stream.
+   * Delivers an update to every subscription that accepts it, with the first of `topics` it selects
+   * (a single topic may be passed as is). `topics` undefined is the routing mode of a dedicated
+   * stream whose updates carry no topic: every subscription asked for exactly this stream, and the
+   * update's topic is `fallbackTopic`. No closure or array is made per update.
    * @returns whether any subscription accepted it.
    */
-  route(topics: readonly string[] | undefined, eventType: string, kind: UpdateKind, deliver: (sub: Subscription, topic: string | undefined) => void): boolean {
+  #route(topics: string | readonly string[] | undefined, event: RawEvent, kind: UpdateKind, envelope: Envelope | undefined, fallbackTopic: string): boolean {
     let delivered = false;
     if (topics === undefined) {
       for (const sub of this.#all) {
-        if (accepts(sub, undefined, eventType, kind)) {
-          delivered = true;
-          deliver(sub, undefined);
-        }
+        if (!accepts(sub, undefined, event.type, kind)) continue;
+        delivered = true;
+        deliver(sub, fallbackTopic, event, envelope);
       }
       return delivered;
     }
+    if (typeof topics === 'string') return this.#routeTopic(topics, event, kind, envelope, undefined);
     const done = topics.length > 1 ? new Set<Subscription>() : undefined;
-    for (const topic of topics) {
-      const exact = this.#exact.get(topic);
-      if (exact) {
-        for (const sub of exact) {
-          if (done?.has(sub) || !accepts(sub, undefined, eventType, kind)) continue;
-          done?.add(sub);
-          delivered = true;
-          deliver(sub, topic);
-        }
-      }
-      for (const sub of this.#scan) {
-        if (done?.has(sub) || !accepts(sub, topic, eventType, kind)) continue;
+    for (const topic of topics) if (this.#routeTopic(topic, event, kind, envelope, done)) delivered = true;
+    return delivered;
+  }
+
+  /** Routes to the subscriptions selecting `topic`: an index lookup, then the pattern subscriptions. */
+  #routeTopic(topic: string, event: RawEvent, kind: UpdateKind, envelope: Envelope | undefined, done: Set<Subscription> | undefined): boolean {
+    let delivered = false;
+    const exact = this.#exact.get(topic);
+    if (exact !== undefined) {
+      for (const sub of exact) {
+        if (done?.has(sub) || !accepts(sub, undefined, event.type, kind)) continue;
         done?.add(sub);
         delivered = true;
-        deliver(sub, topic);
+        deliver(sub, topic, event, envelope);
       }
+    }
+    if (this.#scan.size === 0) return delivered;
+    for (const sub of this.#scan) {
+      if (done?.has(sub) || !accepts(sub, topic, event.type, kind)) continue;
+      done?.add(sub);
+      delivered = true;
+      deliver(sub, topic, event, envelope);
     }
     return delivered;
   }
 
   /** Delivers an sse-kit update (its envelope tells its topics). */
   deliverEnvelope(event: RawEvent, envelope: Envelope, carrier: Carrier): void {
-    const topics = envelopeTopics(envelope);
-    const id = event.id || envelope.id;
-    const delivered = this.route(topics, event.type, 'envelope', (sub, topic) =>
-      deliver(sub, { topic: topic ?? envelope.topic, data: sub.raw ? event.data : envelope.payload, id, type: event.type, sender: envelope.sender }),
-    );
-    if (!delivered && this.#options.dedicated && !topics.some((t) => carrier.matchers.some((m) => m.test(t)))) {
+    const topics = envelope.topics;
+    const delivered = this.#route(topics === undefined || topics.length === 0 ? envelope.topic : topics, event, 'envelope', envelope, envelope.topic);
+    if (!delivered && this.#options.dedicated && !envelopeTopics(envelope).some((t) => carrier.matchers.some((m) => m.test(t)))) {
       this.#report(envelope.topic, 'An sse-kit update arrived for a topic none of the matchers select.');
     }
   }
@@ -171,16 +175,14 @@ export class Router {
           this.#report(source, 'An update that was not published through sse-kit reached a subscription that expects sse-kit updates.', sub);
         }
       }
-      this.route(undefined, event.type, 'foreign', (sub) => deliver(sub, { topic: source, data: event.data, id: event.id, type: event.type, sender: undefined }));
+      this.#route(undefined, event, 'foreign', undefined, source);
       return;
     }
     if (topic === undefined) {
       this.#report(carrier.source, 'An update that was not published through sse-kit arrived on the shared connection and its topic cannot be known.');
       return;
     }
-    const delivered = this.route([topic], event.type, subscription ? 'subscription' : 'foreign', (sub) =>
-      deliver(sub, { topic, data: sub.raw ? event.data : parseJson(event.data), id: event.id, type: event.type, sender: undefined }),
-    );
+    const delivered = this.#route(topic, event, subscription ? 'subscription' : 'foreign', undefined, topic);
     if (!delivered) this.#report(topic, `An update for "${topic}" was not published through sse-kit and no raw subscription selects it.`);
   }
 
@@ -197,7 +199,15 @@ export class Router {
   }
 }
 
-function deliver(sub: Subscription, update: SseUpdate): void {
+/**
+ * Emits the update to `sub`: an envelope's payload (its wire data for raw subscriptions), or the
+ * data of a foreign update (parsed JSON for subscriptions that are not raw).
+ */
+function deliver(sub: Subscription, topic: string, event: RawEvent, envelope: Envelope | undefined): void {
+  const update: SseUpdate =
+    envelope === undefined
+      ? { topic, data: sub.raw ? event.data : parseJson(event.data), id: event.id, type: event.type, sender: undefined }
+      : { topic, data: sub.raw ? event.data : envelope.payload, id: event.id || envelope.id, type: event.type, sender: envelope.sender };
   sub.listeners.emit('update', update);
 }
 

@@ -55,4 +55,24 @@ describe('RecentIds', () => {
     expect(feed(ids, ['3', '4'])).toEqual(['4']);
     expect(ids.add('3', false)).toBe(true);
   });
+
+  it('checks message ids like a plain scan of the ring would, across collisions and evictions', () => {
+    // A reference model: a key is a duplicate when the ring still holds it as a message id.
+    const limit = 64;
+    const ids = new RecentIds(limit);
+    const ring: { key: string; always: boolean }[] = [];
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const mismatches: number[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const key = `k${Math.floor(random() * 150)}`;
+      const always = random() < 0.8;
+      const duplicate = always && ring.some((entry) => entry.always && entry.key === key);
+      if (ids.add(key, always) === duplicate) mismatches.push(i);
+      if (duplicate) continue;
+      ring.push({ key, always });
+      if (ring.length > limit) ring.shift();
+    }
+    expect(mismatches).toEqual([]);
+  });
 });
