@@ -62,15 +62,19 @@ export async function fetchAttempt(ctx: AttemptContext, spec: AttemptSpec, signa
       retry: sink.retry,
       bytes: sink.bytes,
       end: sink.drop,
-      response: (response) => {
+      response: async (response) => {
         if (response.status === 204) {
           sink.done();
           return false;
         }
         if (!response.ok) {
-          const fallback = ctx.adapter.fallback(request, response.status);
+          // A 400 says why in its body: the adapter tells a hub that does not speak the request's
+          // format from one that refused what it asked for (too many matchers, say).
+          const reason = response.status === 400 ? await reasonOf(response) : '';
+          if (!sink.current()) return false;
+          const fallback = ctx.adapter.fallback(request, response.status, reason);
           if (fallback) sink.fallback(fallback, response.status);
-          else if (response.status === 400 || response.status === 401 || response.status === 403) sink.halt(errorFromResponse(response, 'Subscribing'));
+          else if (response.status === 400 || response.status === 401 || response.status === 403) sink.halt(errorFromResponse(response, 'Subscribing', reason));
           else sink.drop(errorFromResponse(response, 'Subscribing'));
           return false;
         }
@@ -113,4 +117,13 @@ export function eventSourceAttempt(ctx: AttemptContext, spec: AttemptSpec, sink:
     },
     reconnecting: sink.reconnecting,
   });
+}
+
+/** The first line of a refusal's body (at most 300 characters), or `''` when it has none. */
+async function reasonOf(response: Response): Promise<string> {
+  try {
+    return (await response.text()).trim().split('\n', 1)[0]?.slice(0, 300) ?? '';
+  } catch {
+    return '';
+  }
 }

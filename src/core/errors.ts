@@ -130,9 +130,9 @@ export class SseParseError extends SseError {
  * @param response - the response whose status is not a success.
  * @param action - what was attempted, for the message (e.g. `"Publishing"`).
  */
-export function errorFromResponse(response: Response, action: string): SseError {
+export function errorFromResponse(response: Response, action: string, reason = ''): SseError {
   const status = response.status;
-  const base = `${action} failed: the hub answered ${status}${response.statusText ? ` ${response.statusText}` : ''}.`;
+  const base = `${action} failed: the hub answered ${status}${response.statusText ? ` ${response.statusText}` : ''}.${reason ? ` ${reason}` : ''}`;
   switch (status) {
     case 400:
       return new SseError('bad-request', base, { status, hint: 'The hub rejected the request as malformed; check topics, ids and types.' });

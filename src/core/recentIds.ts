@@ -136,9 +136,12 @@ export class RecentIds {
   }
 }
 
-/** FNV-1a over the UTF-16 code units of `key`, seeded with its length. */
+/**
+ * FNV-1a over the last 32 UTF-16 code units of `key` (where ids differ: uuids, counters), seeded
+ * with its length. Keys that share a longer tail only make probing longer, never a wrong answer.
+ */
 function hashOf(key: string): number {
   let hash = 0x811c9dc5 ^ key.length;
-  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+  for (let i = Math.max(0, key.length - 32); i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
   return hash;
 }

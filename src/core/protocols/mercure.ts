@@ -12,6 +12,8 @@ export interface MercureOptions {
 
 const CAPABILITIES: ProtocolCapabilities = { ids: true, history: true, heartbeats: true, publish: true, subscriptionEvents: true };
 const FORM = 'application/x-www-form-urlencoded';
+/** A refusal that names the v1 matcher parameters comes from a hub that reads them. */
+const MATCHER_REFUSAL = /match/i;
 
 /**
  * The Mercure adapter: Mercure 1.0 (`match`, `match_urlpattern`, `last_event_id`, `QUERY` for long
@@ -70,9 +72,10 @@ class MercureAdapter implements ProtocolAdapter {
     return { url: full, method: 'GET', headers, body: undefined };
   }
 
-  fallback(request: AdapterRequest, status: number): ProtocolFallback | undefined {
-    if (status === 400 && this.#option === 'auto' && this.#variant !== 'v1' && this.#variantOf.get(request) === 'v1') {
-      // `auto`: a hub that rejects the v1 parameters may speak the legacy format.
+  fallback(request: AdapterRequest, status: number, reason: string): ProtocolFallback | undefined {
+    if (status === 400 && this.#option === 'auto' && this.#variant !== 'v1' && this.#variantOf.get(request) === 'v1' && !MATCHER_REFUSAL.test(reason)) {
+      // `auto`: a hub that rejects the v1 parameters may speak the legacy format. One that talks
+      // about matchers understood them and refused the set (too many, too long): not a legacy hub.
       this.#variant = 'legacy';
       return { from: `v1 ${request.method}`, to: 'legacy GET' };
     }

@@ -91,10 +91,11 @@ export interface ProtocolAdapter {
   /** Builds the next subscribe request. May throw a typed {@link SseError} (it then counts as a failed attempt). */
   subscribeRequest(input: SubscribeInput): AdapterRequest;
   /**
-   * The server refused `request` with `status`: returns the fallback the adapter switched to (the
-   * driver retries at once), or `undefined` when there is none (an ordinary error).
+   * The server refused `request` with `status` (and, for a 400, the first line of its body as
+   * `reason`): returns the fallback the adapter switched to (the driver retries at once), or
+   * `undefined` when there is none (an ordinary error).
    */
-  fallback(request: AdapterRequest, status: number): ProtocolFallback | undefined;
+  fallback(request: AdapterRequest, status: number, reason: string): ProtocolFallback | undefined;
   /** A stream opened with `request`: the adapter remembers what the server accepts. */
   accepted(request: AdapterRequest): void;
   /** The position the server reports for a stream that just opened (an event id), if any. */

@@ -8,8 +8,8 @@ import { Utf8ChunkDecoder } from '../utf8.js';
 export interface StreamSink {
   /** Whether the attempt this sink belongs to is still the running one. */
   current(): boolean;
-  /** The response arrived; return `false` to stop (the body is cancelled). */
-  response(response: Response): boolean;
+  /** The response arrived; return (or resolve) `false` to stop (the body is cancelled). */
+  response(response: Response): boolean | Promise<boolean>;
   /** Bytes arrived (comments included). */
   bytes(): void;
   /** A complete event. */
@@ -53,7 +53,7 @@ export async function openFetchStream(input: FetchStreamInput, sink: StreamSink)
     if (sink.current()) sink.end(new SseNetworkError('Could not reach the hub.', { cause }));
     return;
   }
-  if (!sink.current() || !sink.response(response) || response.body === null) {
+  if (!sink.current() || !(await sink.response(response)) || response.body === null) {
     cancel(response.body);
     return;
   }

@@ -14,7 +14,7 @@ export const DEFAULT_LIMITS: HubLimits = {
   bodyBytes: 1024 * 1024,
   fieldLength: 8 * 1024,
   topicsPerPublish: 32,
-  matchersPerSubscription: 256,
+  matchersPerSubscription: 4096,
   matcherLength: 2048,
   connectionsPerClient: 256,
   bufferedBytes: 8 * 1024 * 1024,

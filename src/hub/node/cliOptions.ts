@@ -37,7 +37,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'connection-lifetime', kind: 'number', description: 'Close subscriptions older than this many ms (0: never).', defaultText: '0' },
   { name: 'max-body', kind: 'number', description: 'Maximum publish body size in bytes (413 above).', defaultText: '1048576' },
   { name: 'max-topics', kind: 'number', description: 'Maximum topics per publish (400 above).', defaultText: '32' },
-  { name: 'max-matchers', kind: 'number', description: 'Maximum topic matchers per subscription (400 above).', defaultText: '256' },
+  { name: 'max-matchers', kind: 'number', description: 'Maximum topic matchers per subscription (400 above).', defaultText: '4096' },
   { name: 'max-connections-per-client', kind: 'number', description: 'Maximum live connections per client (429 above).', defaultText: '256' },
   { name: 'verbose', kind: 'boolean', description: 'Also log every successful publish.', defaultText: 'false' },
   { name: 'quiet', kind: 'boolean', description: 'Log nothing.', defaultText: 'false' },

@@ -1,0 +1,82 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { SseDriver } from '../../src/core/index.js';
+import type { DriverEvent, SseDriverOptions, SseUpdate } from '../../src/core/index.js';
+import { mockHub, nodeHub } from './driverHubs.js';
+import type { DriverHub, DriverHubFactory, DriverHubOptions } from './driverHubs.js';
+import { TEST_KEY, sign, v1Claims } from './helpers.js';
+
+/**
+ * A driver holding hundreds of topics on its one shared stream, against both front doors of the
+ * hub engine, with the hub's default limits and with a cap below the driver's matcher count.
+ */
+
+const POLL = { timeout: 10_000, interval: 10 } as const;
+const hubs: [string, DriverHubFactory][] = [
+  ['MockHub', mockHub],
+  ['Node hub', nodeHub],
+];
+const topic = (i: number) => `https://example.com/books/${i}`;
+
+describe.each(hubs)('many topics on the %s', (_name, factory) => {
+  const cleanups: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  async function start(options: DriverHubOptions = {}): Promise<DriverHub> {
+    const hub = await factory({ publisherKey: TEST_KEY, ...options });
+    cleanups.push(() => hub.close());
+    return hub;
+  }
+
+  function driver(hub: DriverHub, options: Partial<SseDriverOptions> = {}): SseDriver {
+    const d = new SseDriver({ url: hub.url, fetch: hub.fetch, retry: { initialDelay: 50, maxDelay: 200 }, ...options });
+    cleanups.push(() => d.destroy());
+    return d;
+  }
+
+  for (const count of [300, 1000]) {
+    it(`carries ${count} topics on one stream with the hub's defaults (auto) and routes each update to its topic`, async () => {
+      const hub = await start();
+      const listener = driver(hub, { protocol: 'auto' });
+      const received = new Map<number, SseUpdate[]>();
+      for (let i = 0; i < count; i++) {
+        const updates: SseUpdate[] = [];
+        received.set(i, updates);
+        listener.subscribe(topic(i), (update) => updates.push(update));
+      }
+      await expect.poll(() => listener.getState().status, POLL).toBe('open');
+      expect(listener.getState().protocol).toBe('v1');
+      expect(hub.engine.connections.map((c) => c.matchers.length)).toEqual([count]);
+
+      const token = await sign(v1Claims([{ actions: ['publish'], topics: ['*'] }]));
+      const pub = driver(hub, { publisher: { headers: { Authorization: `Bearer ${token}` } } });
+      const targets = [0, 1, Math.floor(count / 2), count - 1];
+      for (const i of targets) await pub.publish(topic(i), { book: i });
+      await expect.poll(() => targets.map((i) => received.get(i)?.length), POLL).toEqual([1, 1, 1, 1]);
+      for (const i of targets) expect(received.get(i)?.[0]).toMatchObject({ topic: topic(i), data: { book: i } });
+      let total = 0;
+      for (const updates of received.values()) total += updates.length;
+      expect(total).toBe(targets.length);
+    });
+  }
+
+  it('does not take a hub that refuses the matcher set (above its cap) for a legacy hub', async () => {
+    const hub = await start({ limits: { matchersPerSubscription: 256 } });
+    const listener = driver(hub, { protocol: 'auto' });
+    const events: DriverEvent[] = [];
+    listener.on((event) => events.push(event));
+    const errors: string[] = [];
+    for (let i = 0; i < 300; i++) listener.subscribe(topic(i), () => undefined, { onError: (error) => errors.push(error.code) });
+    await expect.poll(() => listener.getState().status, POLL).toBe('error');
+    const error = listener.getState().error;
+    expect(error?.code).toBe('bad-request');
+    expect(error?.message).toContain('Too many topic matchers: at most 256');
+    expect(events.some((event) => event.type === 'fallback')).toBe(false);
+    // Only v1 requests reached the hub: no legacy `topic=` retry with a giant URL.
+    const subscribes = hub.requests.filter((r) => r.method === 'GET' || r.method === 'QUERY');
+    expect(subscribes.length).toBeGreaterThan(0);
+    expect(subscribes.every((r) => !new URL(r.url).searchParams.has('topic'))).toBe(true);
+    expect(listener.getState().protocol).toBeUndefined();
+  });
+});
