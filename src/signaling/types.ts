@@ -60,10 +60,15 @@ export interface SignalingSnapshot {
   readonly peers: readonly Peer[];
 }
 
-/** Platform seams of signaling: the driver's seams plus a clock. */
+/** Sends a small POST that survives the page (`navigator.sendBeacon`); `false` when the browser refused it. */
+export type SendBeacon = (url: string, body: URLSearchParams) => boolean;
+
+/** Platform seams of signaling: the driver's seams plus a clock and the page's beacon. */
 export interface SignalingPlatform extends Platform {
   /** Current time in ms since epoch. */
   now(): number;
+  /** The beacon `bye` goes out with on `pagehide` (default: `navigator.sendBeacon` where it exists). */
+  sendBeacon: SendBeacon | undefined;
 }
 
 /** Options of {@link PeerSignaling}. */
@@ -90,7 +95,8 @@ export interface PeerSignalingOptions {
   onError?: (error: Error) => void;
   /**
    * Platform seams, for tests (default: the driver's seams — timers, ids, window events — with a
-   * `Date.now` clock). An `events: undefined` override listens to no page events.
+   * `Date.now` clock and `navigator.sendBeacon`). An `events: undefined` override listens to no page
+   * events; a `sendBeacon: undefined` override sends no beacon.
    */
   platform?: Partial<SignalingPlatform>;
 }
