@@ -1,7 +1,7 @@
 import type { SseDriver } from '../core/SseDriver.js';
 import type { JsonValue, SseUpdate } from '../core/types.js';
 import { SignalingError } from './errors.js';
-import { Outbox } from './Outbox.js';
+import { isTimeout, Outbox } from './Outbox.js';
 import { PageLifecycle } from './PageLifecycle.js';
 import { resolveSignalingPlatform } from './platform.js';
 import { Presence, type Session } from './Presence.js';
@@ -50,6 +50,7 @@ export class PeerSignaling {
   readonly #subtle: SubtleCrypto | undefined;
   readonly #private: boolean;
   readonly #onError: ((error: Error) => void) | undefined;
+  readonly #leaveTimeout: number;
   #metadata: JsonValue;
 
   readonly #store: SignalingStore;
@@ -89,13 +90,27 @@ export class PeerSignaling {
         hint: 'Serve the page over https (or localhost), or pass encrypt: false.',
       });
     }
+    const sendTimeout = options.sendTimeout ?? 10_000;
+    this.#leaveTimeout = options.leaveTimeout ?? 3_000;
+    if (!(sendTimeout > 0) || !(this.#leaveTimeout >= 0)) {
+      throw new SignalingError('misuse', `PeerSignaling needs sendTimeout > 0 and leaveTimeout >= 0 (got ${sendTimeout} and ${this.#leaveTimeout}).`);
+    }
     this.#private = options.private === true;
     this.#onError = options.onError;
     this.#metadata = options.metadata ?? null;
 
     const report = (error: unknown): void => this.#report(error);
     this.#store = new SignalingStore(this.selfId);
-    this.#outbox = new Outbox({ driver, private: this.#private });
+    this.#outbox = new Outbox({
+      driver,
+      private: this.#private,
+      sendTimeout,
+      timers: this.#platform,
+      onStatus: (status, error) => {
+        this.#store.setOutbox(status);
+        if (error) report(error);
+      },
+    });
     this.#inbox = new SignalInbox({
       selfId: this.selfId,
       encrypt: this.#encrypt,
@@ -115,7 +130,7 @@ export class PeerSignaling {
       send: (session, topic, message) => this.#outbox.send(session, topic, message),
       signal: (session, remote, frame, message, direct) => this.#inbox.receive(session, remote, frame, message, direct),
       removed: (remote) => this.#inbox.forget(remote.peer.id),
-      report,
+      sendFailed: (error) => this.#sendFailed(error),
     });
     this.#lifecycle = new PageLifecycle(this.#platform, {
       hide: () => {
@@ -233,7 +248,8 @@ export class PeerSignaling {
   /**
    * Leaves the room: sends `bye` (when this session was announced), unsubscribes and forgets every
    * peer (each gets a `leave` event with reason `left`).
-   * @returns a promise settled once the `bye` is published (never rejects; failures go to `onError`).
+   * @returns a promise settled once the `bye` is published, or after `leaveTimeout` when it is not
+   *   (never rejects; failures go to `onError`).
    */
   leave(): Promise<void> {
     this.#lifecycle.stop();
@@ -272,11 +288,22 @@ export class PeerSignaling {
       } else {
         done = this.#outbox.send(session, topic, bye);
       }
-      done = done.catch((error: unknown) => this.#report(error));
+      done = this.#bounded(done.catch((error: unknown) => this.#sendFailed(error)));
     }
     this.#inbound.clear();
     this.#presence.forgetAll();
     return done;
+  }
+
+  /** Settles with `done`, or after `leaveTimeout` at the latest. */
+  #bounded(done: Promise<void>): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = this.#platform.setTimeout(resolve, this.#leaveTimeout);
+      void done.then(() => {
+        this.#platform.clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   // ---------------------------------------------------------------- sending
@@ -340,6 +367,11 @@ export class PeerSignaling {
       this.#report(error);
       return undefined;
     }
+  }
+
+  /** A message signaling sends by itself failed: reported, except a timeout (the outbox reported its stall). */
+  #sendFailed(error: unknown): void {
+    if (!isTimeout(error)) this.#report(error);
   }
 
   #report(error: unknown): void {

@@ -52,7 +52,8 @@ export interface PresenceContext {
   signal(session: Session, remote: Remote, frame: Frame, message: Message, direct: boolean): Promise<void> | undefined;
   /** A peer session is gone. */
   removed(remote: Remote): void;
-  report(error: unknown): void;
+  /** A presence message failed to publish. */
+  sendFailed(error: unknown): void;
 }
 
 /**
@@ -164,7 +165,7 @@ export class Presence {
   /** Tells the room new metadata at once (when announced). */
   metadataChanged(): void {
     const session = this.#session;
-    if (session?.announced) this.#sendPresence(session, 'beat').catch((error: unknown) => this.#ctx.report(error));
+    if (session?.announced) this.#sendPresence(session, 'beat').catch((error: unknown) => this.#ctx.sendFailed(error));
   }
 
   /** Notes a send to the room (it counts as a heartbeat). */
@@ -180,7 +181,7 @@ export class Presence {
       },
       (error: unknown) => {
         if (this.#session === session) session.announced = false;
-        this.#ctx.report(error);
+        this.#ctx.sendFailed(error);
       },
     );
   }
@@ -205,7 +206,7 @@ export class Presence {
         // The hello of this activation failed to publish: try again.
         if (session.live) this.#announce(session);
       } else if (session.live && this.#ctx.platform.now() - session.lastRoomSend >= this.#ctx.heartbeat / 2) {
-        this.#sendPresence(session, 'beat').catch((error: unknown) => this.#ctx.report(error));
+        this.#sendPresence(session, 'beat').catch((error: unknown) => this.#ctx.sendFailed(error));
       }
       this.#scheduleBeat(session);
     }, this.#ctx.heartbeat);
@@ -272,7 +273,7 @@ export class Presence {
       this.#refresh(remote, message);
       if (message.t === 'hello') {
         const welcome = this.#presence(session, 'welcome', remote.sid);
-        this.#ctx.send(session, this.#ctx.topics.inbox(remote.peer.id), welcome).catch((error: unknown) => this.#ctx.report(error));
+        this.#ctx.send(session, this.#ctx.topics.inbox(remote.peer.id), welcome).catch((error: unknown) => this.#ctx.sendFailed(error));
       }
     }
     return pending;

@@ -1,52 +1,81 @@
+import type { Platform } from '../core/types.js';
+import { SignalingError } from './errors.js';
+
 /**
  * One job at a time, in order: the shape of both signaling queues (outgoing publishes, incoming
  * frames). A job that returns nothing runs synchronously, so a queue that is idle handles a pushed
- * item before `push` returns; a job that returns a promise holds the queue until it settles.
+ * item before `push` returns; a job that returns a promise holds the queue until it settles — or,
+ * with a `deadline`, until the deadline of its oldest item passes: then the job is abandoned (its
+ * signal aborts, its items reject) and the queue goes on, so nothing waits behind a hung job forever.
  */
+
+/** How a batch ended: `done`, `failed` (the job threw or rejected) or `expired` (abandoned at its deadline). */
+export type BatchOutcome = 'done' | 'failed' | 'expired';
 
 /** Options of a {@link SerialQueue}. */
 export interface SerialQueueOptions<T> {
-  /** Runs one batch (at least one item). A returned promise holds the queue until it settles. */
-  readonly run: (batch: readonly T[]) => Promise<void> | void;
+  /** Runs one batch (at least one item). A returned promise holds the queue until it settles; `signal` aborts when the batch is abandoned. */
+  readonly run: (batch: readonly T[], signal: AbortSignal) => Promise<void> | void;
   /** Whether `next` joins the batch that `head` starts (default: never, one item at a time). Only consecutive items batch. */
   readonly joins?: (head: T, next: T) => boolean;
+  /**
+   * The longest an item may wait, from its push to the end of its batch (ms; default: no bound).
+   * Past it, a waiting item is dropped and a batch in progress is abandoned; their promises reject
+   * with {@link SerialQueueOptions.expired}.
+   */
+  readonly deadline?: number;
+  /** The error an item past its deadline rejects with (`running`: its batch was in progress). */
+  readonly expired?: (running: boolean) => unknown;
+  /** Timers of the deadlines (default: the global ones). */
+  readonly timers?: Pick<Platform, 'setTimeout' | 'clearTimeout'>;
+  /** Called after every batch, with how it ended (`error`: what its items rejected with). */
+  readonly onOutcome?: (outcome: BatchOutcome, error: unknown) => void;
 }
 
 interface Entry<T> {
   readonly value: T;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
+  timer: unknown;
 }
 
-/** A serial queue with optional batching of consecutive items. */
+interface Running<T> {
+  readonly entries: readonly Entry<T>[];
+  readonly controller: AbortController;
+  abandon: () => void;
+}
+
+/** A serial queue with optional batching of consecutive items and optional deadlines. */
 export class SerialQueue<T> {
   readonly #options: SerialQueueOptions<T>;
+  readonly #timers: Pick<Platform, 'setTimeout' | 'clearTimeout'>;
   readonly #entries: Entry<T>[] = [];
+  #running: Running<T> | undefined;
   #pumping = false;
 
   constructor(options: SerialQueueOptions<T>) {
     this.#options = options;
-  }
-
-  /** Items waiting (not counting the batch in progress). */
-  get size(): number {
-    return this.#entries.length;
+    this.#timers = options.timers ?? { setTimeout: (callback, ms) => setTimeout(callback, ms), clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>) };
   }
 
   /**
    * Queues an item.
-   * @returns a promise settled once the batch holding the item ran (rejected with what the job threw).
+   * @returns a promise settled once the batch holding the item ran (rejected with what the job
+   *   threw, or the deadline's error).
    */
   push(value: T): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.#entries.push({ value, resolve, reject });
+      const entry: Entry<T> = { value, resolve, reject, timer: undefined };
+      const deadline = this.#options.deadline;
+      if (deadline !== undefined) entry.timer = this.#timers.setTimeout(() => this.#expire(entry), deadline);
+      this.#entries.push(entry);
       void this.#pump();
     });
   }
 
   /** Drops the waiting items (their promises resolve); the batch in progress finishes. */
   clear(): void {
-    for (const entry of this.#entries.splice(0)) entry.resolve();
+    for (const entry of this.#entries.splice(0)) this.#settle(entry, undefined, false);
   }
 
   async #pump(): Promise<void> {
@@ -54,18 +83,62 @@ export class SerialQueue<T> {
     this.#pumping = true;
     try {
       while (this.#entries.length > 0) {
-        const batch = this.#entries.splice(0, this.#batchLength());
+        const entries = this.#entries.splice(0, this.#batchLength());
+        const controller = new AbortController();
+        let outcome: BatchOutcome = 'done';
+        let error: unknown;
         try {
-          const work = this.#options.run(batch.map((entry) => entry.value));
-          if (work) await work;
-          for (const entry of batch) entry.resolve();
-        } catch (error) {
-          for (const entry of batch) entry.reject(error);
+          const work = this.#options.run(
+            entries.map((entry) => entry.value),
+            controller.signal,
+          );
+          if (work) {
+            const running: Running<T> = { entries, controller, abandon: () => undefined };
+            const abandoned = new Promise<'expired'>((resolve) => {
+              running.abandon = () => resolve('expired');
+            });
+            this.#running = running;
+            // A hung job's later rejection is handled by the race.
+            outcome = await Promise.race([work.then(() => 'done' as const), abandoned]);
+          }
+        } catch (caught) {
+          outcome = 'failed';
+          error = caught;
         }
+        this.#running = undefined;
+        if (outcome === 'expired') error = this.#expiredError(true);
+        for (const entry of entries) this.#settle(entry, error, outcome !== 'done');
+        this.#options.onOutcome?.(outcome, error);
       }
     } finally {
       this.#pumping = false;
     }
+  }
+
+  #expire(entry: Entry<T>): void {
+    entry.timer = undefined;
+    const running = this.#running;
+    if (running?.entries.includes(entry)) {
+      running.controller.abort();
+      running.abandon();
+      return;
+    }
+    const index = this.#entries.indexOf(entry);
+    if (index < 0) return;
+    this.#entries.splice(index, 1);
+    this.#settle(entry, this.#expiredError(false), true);
+  }
+
+  #expiredError(running: boolean): unknown {
+    const expired = this.#options.expired;
+    return expired ? expired(running) : new SignalingError('timeout', `A queued job did not finish within ${this.#options.deadline} ms.`);
+  }
+
+  #settle(entry: Entry<T>, error: unknown, failed: boolean): void {
+    if (entry.timer !== undefined) this.#timers.clearTimeout(entry.timer);
+    entry.timer = undefined;
+    if (failed) entry.reject(error);
+    else entry.resolve();
   }
 
   #batchLength(): number {

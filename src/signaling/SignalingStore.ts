@@ -1,5 +1,5 @@
 import { Emitter } from '../core/emitter.js';
-import type { Peer, SignalingEventMap, SignalingSnapshot, SignalingStatus } from './types.js';
+import type { OutboxStatus, Peer, SignalingEventMap, SignalingSnapshot, SignalingStatus } from './types.js';
 
 /**
  * The observable side of a {@link PeerSignaling}: its snapshot (a new frozen object on every change,
@@ -11,7 +11,7 @@ export class SignalingStore {
   #snapshot: SignalingSnapshot;
 
   constructor(selfId: string) {
-    this.#snapshot = Object.freeze({ status: 'idle', selfId, peers: Object.freeze([]) });
+    this.#snapshot = Object.freeze({ status: 'idle', selfId, peers: Object.freeze([]), outbox: 'ok' });
   }
 
   /** The current snapshot. */
@@ -41,6 +41,13 @@ export class SignalingStore {
   /** Replaces the list of peers. */
   setPeers(peers: Iterable<Peer>): void {
     this.#snapshot = Object.freeze({ ...this.#snapshot, peers: Object.freeze([...peers]) });
+    this.#emitter.notify();
+  }
+
+  /** Sets the state of the outbox. */
+  setOutbox(outbox: OutboxStatus): void {
+    if (this.#snapshot.outbox === outbox) return;
+    this.#snapshot = Object.freeze({ ...this.#snapshot, outbox });
     this.#emitter.notify();
   }
 
