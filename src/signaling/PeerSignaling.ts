@@ -1,17 +1,17 @@
 import type { SseDriver } from '../core/SseDriver.js';
-import type { JsonValue, SseUpdate } from '../core/types.js';
+import type { JsonValue } from '../core/types.js';
 import { SignalingError } from './errors.js';
+import { resolveOptions, type ResolvedSignalingOptions } from './options.js';
 import { isTimeout, Outbox } from './Outbox.js';
 import { PageLifecycle } from './PageLifecycle.js';
-import { resolveSignalingPlatform } from './platform.js';
-import { Presence, type Session } from './Presence.js';
-import { SerialQueue } from './SerialQueue.js';
-import { getSubtle, SessionCrypto } from './sessionCrypto.js';
+import { Presence } from './Presence.js';
+import { subscribeRoom } from './RoomSubscription.js';
+import { SessionCrypto } from './sessionCrypto.js';
 import { SignalInbox } from './SignalInbox.js';
 import { SignalingStore } from './SignalingStore.js';
-import { signalingTopics, type SignalingTopics } from './topics.js';
+import type { SignalingTopics } from './topics.js';
 import type { Peer, PeerSignalingOptions, SendOptions, Signal, SignalingEventMap, SignalingPlatform, SignalingSnapshot, SignalingStatus } from './types.js';
-import { channelField, decodeFrame, DEFAULT_CHANNEL, encodeFrame, signalAad, type Frame, type Message } from './wire.js';
+import { channelField, DEFAULT_CHANNEL, encodeFrame, signalAad, type Message } from './wire.js';
 
 export { DEFAULT_CHANNEL } from './wire.js';
 
@@ -45,12 +45,7 @@ export class PeerSignaling {
   readonly topics: SignalingTopics;
 
   readonly #driver: SseDriver;
-  readonly #platform: SignalingPlatform;
-  readonly #encrypt: boolean | 'required';
-  readonly #subtle: SubtleCrypto | undefined;
-  readonly #private: boolean;
-  readonly #onError: ((error: Error) => void) | undefined;
-  readonly #leaveTimeout: number;
+  readonly #options: ResolvedSignalingOptions;
   #metadata: JsonValue;
 
   readonly #store: SignalingStore;
@@ -58,73 +53,51 @@ export class PeerSignaling {
   readonly #inbox: SignalInbox;
   readonly #presence: Presence;
   readonly #lifecycle: PageLifecycle;
-  /** Frames in arrival order; only decryption awaits, so plaintext is handled synchronously. */
-  readonly #inbound: SerialQueue<{ readonly topic: string; readonly frame: Frame }>;
-  /** Ends the current session's subscription and driver listener. */
+  /** Ends the current session's room subscription. */
   #detach: (() => void) | undefined;
 
   /**
    * @param driver - the driver whose connection and publish endpoint signaling uses.
    * @param room - room name (any string; percent-encoded into the topics).
    * @param options - see {@link PeerSignalingOptions}.
-   * @throws {SignalingError} `misuse` for an empty room, `timeout <= heartbeat`, or encryption asked for where WebCrypto is missing.
+   * @throws {SignalingError} `misuse` for an empty room, `timeout <= heartbeat`, a `sendTimeout` or
+   *   `leaveTimeout` out of range, or encryption asked for where WebCrypto is missing.
    */
   constructor(driver: SseDriver, room: string, options: PeerSignalingOptions = {}) {
-    if (typeof room !== 'string' || room === '') throw new SignalingError('misuse', 'PeerSignaling needs a non-empty room name.');
+    const resolved = resolveOptions(driver, room, options);
+    const { platform, selfId, topics } = resolved;
     this.#driver = driver;
+    this.#options = resolved;
     this.room = room;
-    this.#platform = resolveSignalingPlatform(driver.platform, options.platform);
-    this.selfId = options.peerId ?? this.#platform.uuid();
-    this.topics = signalingTopics(room, options.topicBase);
-    const heartbeat = options.heartbeat ?? 10_000;
-    const timeout = options.timeout ?? 3 * heartbeat;
-    if (!(heartbeat > 0) || !(timeout > heartbeat)) {
-      throw new SignalingError('misuse', `PeerSignaling needs 0 < heartbeat < timeout (got ${heartbeat} and ${timeout}).`, {
-        hint: 'A timeout of three heartbeats tolerates two lost beats.',
-      });
-    }
-    this.#subtle = getSubtle();
-    this.#encrypt = options.encrypt ?? this.#subtle !== undefined;
-    if (this.#encrypt !== false && this.#subtle === undefined) {
-      throw new SignalingError('misuse', 'End-to-end encryption needs WebCrypto (crypto.subtle), which this context lacks.', {
-        hint: 'Serve the page over https (or localhost), or pass encrypt: false.',
-      });
-    }
-    const sendTimeout = options.sendTimeout ?? 10_000;
-    this.#leaveTimeout = options.leaveTimeout ?? 3_000;
-    if (!(sendTimeout > 0) || !(this.#leaveTimeout >= 0)) {
-      throw new SignalingError('misuse', `PeerSignaling needs sendTimeout > 0 and leaveTimeout >= 0 (got ${sendTimeout} and ${this.#leaveTimeout}).`);
-    }
-    this.#private = options.private === true;
-    this.#onError = options.onError;
-    this.#metadata = options.metadata ?? null;
-
+    this.selfId = selfId;
+    this.topics = topics;
+    this.#metadata = resolved.metadata;
     const report = (error: unknown): void => this.#report(error);
-    this.#store = new SignalingStore(this.selfId);
+    this.#store = new SignalingStore(selfId);
     this.#outbox = new Outbox({
       driver,
-      private: this.#private,
-      sendTimeout,
-      timers: this.#platform,
+      private: resolved.private,
+      sendTimeout: resolved.sendTimeout,
+      timers: platform,
       onStatus: (status, error) => {
         this.#store.setOutbox(status);
         if (error) report(error);
       },
     });
     this.#inbox = new SignalInbox({
-      selfId: this.selfId,
-      encrypt: this.#encrypt,
+      selfId,
+      encrypt: resolved.encrypt,
       store: this.#store,
       isCurrent: (session, remote) => this.#presence.session === session && this.#presence.remote(remote.peer.id) === remote,
       report,
     });
     this.#presence = new Presence({
-      selfId: this.selfId,
-      topics: this.topics,
-      platform: this.#platform,
-      heartbeat,
-      timeout,
-      keys: this.#encrypt !== false,
+      selfId,
+      topics,
+      platform,
+      heartbeat: resolved.heartbeat,
+      timeout: resolved.timeout,
+      keys: resolved.encrypt !== false,
       store: this.#store,
       metadata: () => this.#metadata,
       send: (session, topic, message) => this.#outbox.send(session, topic, message),
@@ -132,7 +105,7 @@ export class PeerSignaling {
       removed: (remote) => this.#inbox.forget(remote.peer.id),
       sendFailed: (error) => this.#sendFailed(error),
     });
-    this.#lifecycle = new PageLifecycle(this.#platform, {
+    this.#lifecycle = new PageLifecycle(platform, {
       hide: () => {
         if (!this.#presence.session) return false;
         void this.#leave(true);
@@ -146,7 +119,6 @@ export class PeerSignaling {
         }
       },
     });
-    this.#inbound = new SerialQueue({ run: ([item]) => this.#process(item!.topic, item!.frame) });
   }
 
   // ---------------------------------------------------------------- reading
@@ -163,7 +135,7 @@ export class PeerSignaling {
 
   /** The platform seams in use (the driver's, with the `platform` option on top), for work scheduled beside signaling. */
   get platform(): SignalingPlatform {
-    return this.#platform;
+    return this.#options.platform;
   }
 
   /** The current session id (`undefined` unless joined). */
@@ -219,28 +191,15 @@ export class PeerSignaling {
         hint: 'Create the PeerSignaling on a live driver.',
       });
     }
-    const subtle = this.#encrypt === false ? undefined : this.#subtle;
+    const subtle = this.#options.subtle;
     const session = this.#presence.createSession((sid) => (subtle ? new SessionCrypto(subtle, sid) : undefined));
-    let offDrops = (): void => undefined;
-    let unsubscribe = (): void => undefined;
-    try {
-      // A drop of the shared stream; a failing successor of a matcher switch (`switching`) is no drop.
-      offDrops = this.#driver.on((event) => {
-        if (event.type === 'drop' && event.connection === 'main' && !event.switching) this.#presence.suspend(session);
-      });
-      unsubscribe = this.#driver.subscribe([this.topics.room, this.topics.inbox(this.selfId)], (update: SseUpdate) => this.#receive(update), {
-        onActive: () => this.#presence.activate(session),
-      });
-    } catch (error) {
-      offDrops();
-      unsubscribe();
-      throw error;
-    }
     session.crypto?.keys.catch((error: unknown) => this.#report(error));
-    this.#detach = () => {
-      unsubscribe();
-      offDrops();
-    };
+    this.#detach = subscribeRoom(this.#driver, this.topics, this.selfId, {
+      active: () => this.#presence.activate(session),
+      dropped: () => this.#presence.suspend(session),
+      frame: (frame, direct) => this.#presence.receive(session, frame, direct),
+      report: (error) => this.#report(error),
+    });
     this.#lifecycle.joined();
     this.#presence.start(session);
   }
@@ -281,16 +240,15 @@ export class PeerSignaling {
       const topic = this.topics.room;
       if (beacon) {
         // The beacon survives the page; the regular publish carries the credentials. Same id: receivers keep one.
-        const id = `urn:uuid:${this.#platform.uuid()}`;
+        const id = `urn:uuid:${this.#options.platform.uuid()}`;
         const payload = encodeFrame(session, [bye]);
-        this.#lifecycle.beacon({ url: this.#driver.url, topic, sender: this.#driver.clientId, payload, id, private: this.#private });
+        this.#lifecycle.beacon({ url: this.#driver.url, topic, sender: this.#driver.clientId, payload, id, private: this.#options.private });
         done = this.#outbox.publishNow(topic, payload, id);
       } else {
         done = this.#outbox.send(session, topic, bye);
       }
       done = this.#bounded(done.catch((error: unknown) => this.#sendFailed(error)));
     }
-    this.#inbound.clear();
     this.#presence.forgetAll();
     return done;
   }
@@ -298,9 +256,10 @@ export class PeerSignaling {
   /** Settles with `done`, or after `leaveTimeout` at the latest. */
   #bounded(done: Promise<void>): Promise<void> {
     return new Promise<void>((resolve) => {
-      const timer = this.#platform.setTimeout(resolve, this.#leaveTimeout);
+      const { platform, leaveTimeout } = this.#options;
+      const timer = platform.setTimeout(resolve, leaveTimeout);
       void done.then(() => {
-        this.#platform.clearTimeout(timer);
+        platform.clearTimeout(timer);
         resolve();
       });
     });
@@ -330,7 +289,7 @@ export class PeerSignaling {
     if (session.crypto && remote.key !== undefined) {
       const aad = signalAad(this.selfId, session.sid, peerId, remote.sid, seq, channel);
       message = session.crypto.seal(remote, JSON.stringify(data), aad).then((enc) => ({ ...base, enc }));
-    } else if (this.#encrypt === 'required') {
+    } else if (this.#options.encrypt === 'required') {
       return Promise.reject(new SignalingError('misuse', `Peer "${peerId}" announced no encryption key and encryption is required.`));
     } else {
       message = { ...base, data };
@@ -351,24 +310,6 @@ export class PeerSignaling {
     return this.#outbox.send(session, this.topics.room, { seq: ++session.seq, t: 'signal', data, ...channelField(options.channel ?? DEFAULT_CHANNEL) });
   }
 
-  // ---------------------------------------------------------------- receiving
-
-  #receive(update: SseUpdate): void {
-    const frame = decodeFrame(update.data);
-    if (frame) void this.#inbound.push({ topic: update.topic, frame });
-  }
-
-  #process(topic: string, frame: Frame): Promise<void> | undefined {
-    const session: Session | undefined = this.#presence.session;
-    if (!session) return undefined;
-    try {
-      return this.#presence.receive(session, frame, topic === this.topics.inbox(this.selfId))?.catch((error: unknown) => this.#report(error));
-    } catch (error) {
-      this.#report(error);
-      return undefined;
-    }
-  }
-
   /** A message signaling sends by itself failed: reported, except a timeout (the outbox reported its stall). */
   #sendFailed(error: unknown): void {
     if (!isTimeout(error)) this.#report(error);
@@ -376,6 +317,6 @@ export class PeerSignaling {
 
   #report(error: unknown): void {
     const err = error instanceof Error ? error : new SignalingError('parse', String(error));
-    if (this.#onError) this.#onError(err);
+    this.#options.onError?.(err);
   }
 }

@@ -1,11 +1,10 @@
 import type { JsonValue } from '../core/types.js';
-import type { PeerKeyRef, SessionCrypto } from './sessionCrypto.js';
+import { Roster, type Remote } from './Roster.js';
+import type { SessionCrypto } from './sessionCrypto.js';
 import type { SignalingStore } from './SignalingStore.js';
 import type { SignalingTopics } from './topics.js';
-import type { LeaveReason, Peer, SignalingPlatform } from './types.js';
+import type { SignalingPlatform } from './types.js';
 import type { Frame, FrameSender, Message, PresenceKind } from './wire.js';
-
-const RETIRED_LIMIT = 1024;
 
 /** One `join()` of this peer: its id and start, its sequence numbers, its liveness and timers. */
 export interface Session extends FrameSender {
@@ -23,16 +22,6 @@ export interface Session extends FrameSender {
   lastRoomSend: number;
   beatTimer: unknown;
   sweepTimer: unknown;
-}
-
-/** Another peer's session as this client knows it. */
-export interface Remote extends PeerKeyRef {
-  peer: Peer;
-  readonly sid: string;
-  readonly at: number;
-  lastSeq: number;
-  lastHeard: number;
-  key: string | undefined;
 }
 
 /** What {@link Presence} needs from the rest of signaling. */
@@ -72,13 +61,21 @@ export interface PresenceContext {
  */
 export class Presence {
   readonly #ctx: PresenceContext;
+  readonly #roster: Roster;
   #session: Session | undefined;
-  readonly #remotes = new Map<string, Remote>();
-  /** Sessions that said `bye` or were replaced (`peer\nsid`): their late messages are ignored. */
-  readonly #retired = new Set<string>();
 
   constructor(context: PresenceContext) {
     this.#ctx = context;
+    this.#roster = new Roster({
+      platform: context.platform,
+      keys: context.keys,
+      store: context.store,
+      added: () => {
+        const session = this.#session;
+        if (session && session.sweepTimer === undefined) this.#scheduleSweep(session);
+      },
+      removed: (remote) => context.removed(remote),
+    });
   }
 
   /** The current session (`undefined` unless joined). */
@@ -88,7 +85,7 @@ export class Presence {
 
   /** One peer's current session. */
   remote(peerId: string): Remote | undefined {
-    return this.#remotes.get(peerId);
+    return this.#roster.get(peerId);
   }
 
   /** A new session (not current until {@link Presence.start}), with the crypto made for its id. */
@@ -133,9 +130,7 @@ export class Presence {
 
   /** Forgets every peer (each gets a `leave` event with reason `left`); status `left`. */
   forgetAll(): void {
-    const gone = [...this.#remotes.values()];
-    this.#remotes.clear();
-    for (const remote of gone) this.#ctx.removed(remote);
+    const gone = this.#roster.clear();
     this.#ctx.store.setStatus('left', false);
     this.#ctx.store.setPeers([]);
     for (const remote of gone) this.#ctx.store.emit('leave', { peer: remote.peer, reason: 'left' });
@@ -214,16 +209,16 @@ export class Presence {
 
   #scheduleSweep(session: Session): void {
     this.#clearTimer(session, 'sweepTimer');
-    if (this.#remotes.size === 0 || !session.live) return;
+    if (this.#roster.size === 0 || !session.live) return;
     const { platform, timeout } = this.#ctx;
     let next = Infinity;
-    for (const remote of this.#remotes.values()) next = Math.min(next, Math.max(remote.lastHeard, session.graceFrom) + timeout);
+    for (const remote of this.#roster.values()) next = Math.min(next, Math.max(remote.lastHeard, session.graceFrom) + timeout);
     session.sweepTimer = platform.setTimeout(() => {
       session.sweepTimer = undefined;
       if (this.#session !== session || !session.live) return;
       const now = platform.now();
-      for (const remote of [...this.#remotes.values()]) {
-        if (Math.max(remote.lastHeard, session.graceFrom) + timeout <= now) this.#remove(remote, 'timeout');
+      for (const remote of [...this.#roster.values()]) {
+        if (Math.max(remote.lastHeard, session.graceFrom) + timeout <= now) this.#roster.remove(remote, 'timeout');
       }
       this.#scheduleSweep(session);
     }, Math.max(0, next - platform.now()));
@@ -240,28 +235,17 @@ export class Presence {
    */
   receive(session: Session, frame: Frame, direct: boolean): Promise<void> | undefined {
     if (frame.from === this.#ctx.selfId) return undefined;
-    const sessionKey = `${frame.from}\n${frame.sid}`;
-    if (this.#retired.has(sessionKey)) return undefined;
-    let remote = this.#remotes.get(frame.from);
-    if (remote && remote.sid !== frame.sid) {
-      if (frame.at > remote.at || (frame.at === remote.at && frame.sid > remote.sid)) {
-        this.#remove(remote, 'replaced');
-        remote = undefined;
-      } else {
-        this.#retire(sessionKey);
-        return undefined;
-      }
-    }
+    let remote = this.#roster.sender(frame);
+    if (remote === null) return undefined;
     let pending: Promise<void> | undefined;
     for (const message of frame.msgs) {
       if (remote && message.seq <= remote.lastSeq) continue;
       if (message.tsid !== undefined && (!direct || message.tsid !== session.sid)) continue;
       if (message.t === 'bye') {
-        if (remote) this.#remove(remote, 'bye');
-        else this.#retire(sessionKey);
+        this.#roster.bye(frame, remote);
         return pending;
       }
-      if (!remote) remote = this.#add(frame, message);
+      remote ??= this.#roster.add(frame, message);
       remote.lastSeq = message.seq;
       remote.lastHeard = this.#ctx.platform.now();
       if (message.t === 'signal') {
@@ -270,68 +254,12 @@ export class Presence {
         pending = pending ? pending.then(step) : step();
         continue;
       }
-      this.#refresh(remote, message);
+      this.#roster.refresh(remote, message);
       if (message.t === 'hello') {
         const welcome = this.#presence(session, 'welcome', remote.sid);
         this.#ctx.send(session, this.#ctx.topics.inbox(remote.peer.id), welcome).catch((error: unknown) => this.#ctx.sendFailed(error));
       }
     }
     return pending;
-  }
-
-  #add(frame: Frame, message: Message): Remote {
-    const now = this.#ctx.platform.now();
-    const key = typeof message.key === 'string' && this.#ctx.keys ? message.key : undefined;
-    const remote: Remote = {
-      peer: Object.freeze({ id: frame.from, metadata: message.meta ?? null, joinedAt: now, lastSeen: now, session: frame.sid, encrypted: key !== undefined }),
-      sid: frame.sid,
-      at: frame.at,
-      lastSeq: 0,
-      lastHeard: now,
-      key,
-      shared: undefined,
-    };
-    this.#remotes.set(frame.from, remote);
-    this.#publishPeers();
-    this.#ctx.store.emit('join', { peer: remote.peer });
-    const session = this.#session;
-    if (session && session.sweepTimer === undefined) this.#scheduleSweep(session);
-    return remote;
-  }
-
-  /** Applies a presence message: `lastSeen`, a first key, new metadata. */
-  #refresh(remote: Remote, message: Message): void {
-    const metaChanged = message.meta !== undefined && JSON.stringify(message.meta) !== JSON.stringify(remote.peer.metadata);
-    // A session's key is pinned: the first one announced stays.
-    if (remote.key === undefined && typeof message.key === 'string' && this.#ctx.keys) remote.key = message.key;
-    remote.peer = Object.freeze({
-      ...remote.peer,
-      metadata: metaChanged ? message.meta! : remote.peer.metadata,
-      lastSeen: this.#ctx.platform.now(),
-      encrypted: remote.key !== undefined,
-    });
-    this.#publishPeers();
-    if (metaChanged) this.#ctx.store.emit('update', { peer: remote.peer });
-  }
-
-  #remove(remote: Remote, reason: LeaveReason): void {
-    if (this.#remotes.get(remote.peer.id) !== remote) return;
-    this.#remotes.delete(remote.peer.id);
-    this.#retire(`${remote.peer.id}\n${remote.sid}`);
-    this.#ctx.removed(remote);
-    this.#publishPeers();
-    this.#ctx.store.emit('leave', { peer: remote.peer, reason });
-  }
-
-  #retire(sessionKey: string): void {
-    this.#retired.add(sessionKey);
-    if (this.#retired.size > RETIRED_LIMIT) {
-      const oldest = this.#retired.values().next().value;
-      if (oldest !== undefined) this.#retired.delete(oldest);
-    }
-  }
-
-  #publishPeers(): void {
-    this.#ctx.store.setPeers([...this.#remotes.values()].map((remote) => remote.peer));
   }
 }

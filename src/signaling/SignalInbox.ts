@@ -1,7 +1,8 @@
 import { Emitter } from '../core/emitter.js';
 import type { JsonValue } from '../core/types.js';
 import { SignalingError } from './errors.js';
-import type { Remote, Session } from './Presence.js';
+import type { Session } from './Presence.js';
+import type { Remote } from './Roster.js';
 import type { SignalingStore } from './SignalingStore.js';
 import type { Signal } from './types.js';
 import { DEFAULT_CHANNEL, signalAad, type Frame, type Message } from './wire.js';
