@@ -234,7 +234,7 @@ export class Presence {
    * here, signals through the context. Returns the work still running (decryption), if any.
    */
   receive(session: Session, frame: Frame, direct: boolean): Promise<void> | undefined {
-    if (frame.from === this.#ctx.selfId) return undefined;
+    if (this.#session !== session || frame.from === this.#ctx.selfId) return undefined;
     let remote = this.#roster.sender(frame);
     if (remote === null) return undefined;
     let pending: Promise<void> | undefined;
