@@ -44,9 +44,7 @@ export class Outbox {
     this.#queue = new SerialQueue<Outgoing>({
       joins: (head, next) => next.topic === head.topic && next.sender === head.sender,
       run: (batch, signal) => this.#publishBatch(batch, signal),
-      deadline: options.sendTimeout,
-      timers: options.timers,
-      expired: (running) => this.#timeoutError(running),
+      deadline: { ms: options.sendTimeout, timers: options.timers, expired: (running) => this.#timeoutError(running) },
       onOutcome: (outcome, error) => this.#onOutcome(outcome, error),
     });
   }

@@ -1,5 +1,4 @@
 import type { Platform } from '../core/types.js';
-import { SignalingError } from './errors.js';
 
 /**
  * One job at a time, in order: the shape of both signaling queues (outgoing publishes, incoming
@@ -18,18 +17,19 @@ export interface SerialQueueOptions<T> {
   readonly run: (batch: readonly T[], signal: AbortSignal) => Promise<void> | void;
   /** Whether `next` joins the batch that `head` starts (default: never, one item at a time). Only consecutive items batch. */
   readonly joins?: (head: T, next: T) => boolean;
-  /**
-   * The longest an item may wait, from its push to the end of its batch (ms; default: no bound).
-   * Past it, a waiting item is dropped and a batch in progress is abandoned; their promises reject
-   * with {@link SerialQueueOptions.expired}.
-   */
-  readonly deadline?: number;
-  /** The error an item past its deadline rejects with (`running`: its batch was in progress). */
-  readonly expired?: (running: boolean) => unknown;
-  /** Timers of the deadlines (default: the global ones). */
-  readonly timers?: Pick<Platform, 'setTimeout' | 'clearTimeout'>;
+  /** The longest an item may wait, from its push to the end of its batch (default: no bound). */
+  readonly deadline?: Deadline;
   /** Called after every batch, with how it ended (`error`: what its items rejected with). */
   readonly onOutcome?: (outcome: BatchOutcome, error: unknown) => void;
+}
+
+/** The bound of every item of a {@link SerialQueue}. */
+export interface Deadline {
+  /** In ms. Past it, a waiting item is dropped and a batch in progress is abandoned. */
+  readonly ms: number;
+  readonly timers: Pick<Platform, 'setTimeout' | 'clearTimeout'>;
+  /** The error an item past its deadline rejects with (`running`: its batch was in progress). */
+  readonly expired: (running: boolean) => unknown;
 }
 
 interface Entry<T> {
@@ -48,14 +48,12 @@ interface Running<T> {
 /** A serial queue with optional batching of consecutive items and optional deadlines. */
 export class SerialQueue<T> {
   readonly #options: SerialQueueOptions<T>;
-  readonly #timers: Pick<Platform, 'setTimeout' | 'clearTimeout'>;
   readonly #entries: Entry<T>[] = [];
   #running: Running<T> | undefined;
   #pumping = false;
 
   constructor(options: SerialQueueOptions<T>) {
     this.#options = options;
-    this.#timers = options.timers ?? { setTimeout: (callback, ms) => setTimeout(callback, ms), clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>) };
   }
 
   /**
@@ -67,7 +65,7 @@ export class SerialQueue<T> {
     return new Promise<void>((resolve, reject) => {
       const entry: Entry<T> = { value, resolve, reject, timer: undefined };
       const deadline = this.#options.deadline;
-      if (deadline !== undefined) entry.timer = this.#timers.setTimeout(() => this.#expire(entry), deadline);
+      if (deadline) entry.timer = deadline.timers.setTimeout(() => this.#expire(entry), deadline.ms);
       this.#entries.push(entry);
       void this.#pump();
     });
@@ -106,7 +104,7 @@ export class SerialQueue<T> {
           error = caught;
         }
         this.#running = undefined;
-        if (outcome === 'expired') error = this.#expiredError(true);
+        if (outcome === 'expired') error = this.#options.deadline?.expired(true);
         for (const entry of entries) this.#settle(entry, error, outcome !== 'done');
         this.#options.onOutcome?.(outcome, error);
       }
@@ -126,16 +124,11 @@ export class SerialQueue<T> {
     const index = this.#entries.indexOf(entry);
     if (index < 0) return;
     this.#entries.splice(index, 1);
-    this.#settle(entry, this.#expiredError(false), true);
-  }
-
-  #expiredError(running: boolean): unknown {
-    const expired = this.#options.expired;
-    return expired ? expired(running) : new SignalingError('timeout', `A queued job did not finish within ${this.#options.deadline} ms.`);
+    this.#settle(entry, this.#options.deadline?.expired(false), true);
   }
 
   #settle(entry: Entry<T>, error: unknown, failed: boolean): void {
-    if (entry.timer !== undefined) this.#timers.clearTimeout(entry.timer);
+    if (entry.timer !== undefined) this.#options.deadline?.timers.clearTimeout(entry.timer);
     entry.timer = undefined;
     if (failed) entry.reject(error);
     else entry.resolve();

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SerialQueue, type BatchOutcome } from '../../src/signaling/SerialQueue.js';
 
+const timers = { setTimeout: (callback: () => void, ms: number): unknown => setTimeout(callback, ms), clearTimeout: (handle: unknown) => clearTimeout(handle as number) };
+
 beforeEach(() => {
   vi.useFakeTimers();
 });
@@ -51,8 +53,7 @@ describe('SerialQueue', () => {
         signals.push(signal);
         return batch[0] === 'hung' ? new Promise<void>(() => undefined) : Promise.resolve();
       },
-      deadline: 1_000,
-      expired: (running) => new Error(running ? 'no answer' : 'waited too long'),
+      deadline: { ms: 1_000, timers, expired: (running) => new Error(running ? 'no answer' : 'waited too long') },
       onOutcome: (outcome) => outcomes.push(outcome),
     });
     const hung = queue.push('hung').catch((error: Error) => error.message);
@@ -72,8 +73,7 @@ describe('SerialQueue', () => {
   it('gives up every item pushed with a hung one at the same deadline, running or waiting', async () => {
     const queue = new SerialQueue<string>({
       run: () => new Promise<void>(() => undefined),
-      deadline: 1_000,
-      expired: (running) => new Error(running ? 'no answer' : 'waited too long'),
+      deadline: { ms: 1_000, timers, expired: (running) => new Error(running ? 'no answer' : 'waited too long') },
     });
     const results = ['one', 'two', 'three'].map((item) => queue.push(item).catch((error: Error) => error.message));
     await vi.advanceTimersByTimeAsync(999);
