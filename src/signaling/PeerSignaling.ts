@@ -1,3 +1,4 @@
+import { reportError } from '../core/emitter.js';
 import type { SseDriver } from '../core/SseDriver.js';
 import type { JsonValue } from '../core/types.js';
 import { SignalingError } from './errors.js';
@@ -315,8 +316,13 @@ export class PeerSignaling {
     if (!isTimeout(error)) this.#report(error);
   }
 
+  /** Hands a background error to `onError`; an `onError` that throws is reported and never breaks signaling. */
   #report(error: unknown): void {
     const err = error instanceof Error ? error : new SignalingError('parse', String(error));
-    this.#options.onError?.(err);
+    try {
+      this.#options.onError?.(err);
+    } catch (thrown) {
+      reportError(thrown);
+    }
   }
 }

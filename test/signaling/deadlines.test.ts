@@ -143,6 +143,34 @@ describe('a publish that never answers', () => {
     expect(kindsFrom('a')).toContain('beat');
   });
 
+  it('an onError that throws at the stall report does not stop the outbox', async () => {
+    const reported: unknown[] = [];
+    vi.stubGlobal('reportError', (error: unknown) => reported.push(error));
+    try {
+      const a = join('a', {
+        sendTimeout: 1_000,
+        onError: () => {
+          throw new Error('onError');
+        },
+      });
+      const b = join('b');
+      await tick(50);
+      a.hang = true;
+      const first = a.signaling.send('b', 'first').catch((error: SignalingError) => error.code);
+      await tick(500);
+      const second = a.signaling.send('b', 'second').catch((error: SignalingError) => error.code);
+      a.hang = false;
+      await tick(500);
+      expect(await first).toBe('timeout');
+      expect(reported.map((e) => (e as Error).message)).toEqual(['onError']);
+      await expect(second).resolves.toBeUndefined();
+      await tick(10);
+      expect(b.signals.map((s) => s.data)).toEqual(['second']);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
   it('leave() settles within leaveTimeout when the bye publish never answers', async () => {
     const a = join('a', { leaveTimeout: 3_000 });
     join('b');
