@@ -1,4 +1,4 @@
-import { Emitter } from '../core/emitter.js';
+import { Emitter, reportError } from '../core/emitter.js';
 import { resolvePlatform } from '../core/platform.js';
 import type { JsonValue, Platform } from '../core/types.js';
 import { SignalingError } from './errors.js';
@@ -415,8 +415,13 @@ export class PeerConnection {
     this.#emitter.notify();
   }
 
+  /** Hands a background error to `onError`; an `onError` that throws is reported and never stops negotiation. */
   #report(error: unknown): void {
-    if (this.#options.onError) this.#options.onError(error instanceof Error ? error : new Error(String(error)));
+    try {
+      this.#options.onError?.(error instanceof Error ? error : new Error(String(error)));
+    } catch (thrown) {
+      reportError(thrown);
+    }
   }
 }
 

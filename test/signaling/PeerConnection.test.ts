@@ -205,6 +205,38 @@ describe('PeerConnection listeners', () => {
   });
 });
 
+describe('PeerConnection errors', () => {
+  it('an onError that throws is reported and negotiation goes on', async () => {
+    const reported: unknown[] = [];
+    vi.stubGlobal('reportError', (error: unknown) => reported.push(error));
+    try {
+      const random = seeded(11);
+      const net = new FakeNetwork(random);
+      const [la, lb] = fakeSignalingPair('alice', 'bob', random);
+      const failures: Error[] = [];
+      const b = new PeerConnection(lb, 'alice', {
+        RTCPeerConnection: net.RTCPeerConnection,
+        onError: (error) => {
+          failures.push(error);
+          throw new Error('onError');
+        },
+      });
+      // An answer to nothing: applying it fails, and so does the onError told about it.
+      lb.deliver({ from: 'alice', data: { cid: 'stale', description: { type: 'answer', sdp: 'answer:0:to:none' } }, channel: 'rtc', direct: true, encrypted: false });
+      await tick(100);
+      expect(failures).toHaveLength(1);
+      expect(reported.map((e) => (e as Error).message)).toEqual(['onError']);
+      const a = new PeerConnection(la, 'bob', { RTCPeerConnection: net.RTCPeerConnection });
+      await tick(3000);
+      await expectOneStableConnection(a, b);
+      a.close();
+      b.close();
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+});
+
 describe('PeerConnection over PeerSignaling and MockHub', () => {
   it('connects two peers through the hub with signals end to end', async () => {
     const hub = new MockHub();
