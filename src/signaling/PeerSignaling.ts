@@ -29,6 +29,15 @@ export { DEFAULT_CHANNEL } from './wire.js';
  * - Every message carries a per-join session id and a sequence number: signals of an earlier session,
  *   replays and out-of-order deliveries are dropped; a newer session of a peer replaces the older one.
  * - Direct signals are end-to-end encrypted (ECDH P-256 + AES-GCM) where WebCrypto exists.
+ * - Every message has a deadline (`sendTimeout`): a publish the hub never answers is given up, the
+ *   snapshot's `outbox` turns `stalled`, and later messages go on; `leave()` waits `leaveTimeout` at most.
+ *
+ * This class wires the parts, each in its own file: `wire.ts` (what goes on the wire), `Presence.ts`
+ * (how a peer announces itself: hello, welcome, heartbeats, timeouts, bye), `Roster.ts` (who is in the
+ * room), `RoomSubscription.ts` (the room and inbox on the driver's connection), `SignalInbox.ts`
+ * (incoming signals and consumers), `Outbox.ts` on `SerialQueue.ts` (outgoing publishes and their
+ * deadlines), `sessionCrypto.ts`, `PageLifecycle.ts` (`pagehide`, beacon) and `SignalingStore.ts`
+ * (snapshot and events).
  *
  * ```ts
  * const signaling = new PeerSignaling(driver, 'lobby', { metadata: { name: 'Ada' } });
