@@ -40,6 +40,22 @@ export function reportError(error: unknown): void {
 }
 
 /**
+ * Calls `listener` with `payload`; what it throws goes to `onError` (default {@link reportError}),
+ * never to the caller. The safe emit of {@link Emitter}, for a hot path that holds one listener.
+ */
+export function callSafely<P>(listener: (payload: P) => void, payload: P, onError: ListenerErrorHandler = reportError): void {
+  try {
+    listener(payload);
+  } catch (error) {
+    try {
+      onError(error);
+    } catch (inner) {
+      reportError(inner);
+    }
+  }
+}
+
+/**
  * A subscribable with typed events. `Events` maps an event type to its payload.
  *
  * @example
@@ -127,15 +143,6 @@ export class Emitter<Events extends object = Record<never, never>> {
   }
 
   #call<P>(listener: (payload: P) => void, payload: P): void {
-    try {
-      listener(payload);
-    } catch (error) {
-      const handler = this.#options.onListenerError ?? reportError;
-      try {
-        handler(error);
-      } catch (inner) {
-        reportError(inner);
-      }
-    }
+    callSafely(listener, payload, this.#options.onListenerError);
   }
 }

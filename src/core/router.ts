@@ -2,12 +2,11 @@ import { envelopeTopics, type Envelope } from './envelope.js';
 import { SseUnroutableError, type SseError } from './errors.js';
 import type { CompiledMatcher } from './matcher.js';
 import type { ForeignEvent } from './protocols/types.js';
-import { Emitter } from './emitter.js';
+import { Emitter, callSafely } from './emitter.js';
 import type { RawEvent, SseListener, SseUpdate, SubscribeOptions } from './types.js';
 
-/** The events of one subscription: its updates, and `active` when a stream carrying it opened. */
+/** The events of one subscription besides its updates: `active` when a stream carrying it opened. */
 export interface SubscriptionEvents {
-  readonly update: SseUpdate;
   readonly active: undefined;
 }
 
@@ -18,20 +17,26 @@ export interface Subscription {
   readonly type: string | undefined;
   /** Receives foreign updates (raw `data` strings). */
   readonly raw: boolean;
-  /** The subscription's listeners (`update`, `active`), behind a safe emit. */
+  /**
+   * The `subscribe()` listener, called safely (what it throws is reported, delivery goes on). Held
+   * directly rather than in {@link Subscription.listeners}: an update reaches it with no lookup.
+   */
+  readonly listener: SseListener;
+  /** The subscription's other listeners (`active`), behind a safe emit. */
   readonly listeners: Emitter<SubscriptionEvents>;
   readonly onError: ((error: SseError) => void) | undefined;
   /** The stream (and its open count) the subscription was last announced live on. */
   liveOn: object | undefined;
   liveOpens: number;
+  /** In a router: cleared on removal, so a delivery already under way skips it. */
+  routed: boolean;
 }
 
 /** A subscription of `listener` to `compiled`, with the options of `subscribe()`. */
 export function createSubscription(compiled: readonly CompiledMatcher[], listener: SseListener, options: SubscribeOptions): Subscription {
   const listeners = new Emitter<SubscriptionEvents>();
-  listeners.on('update', listener);
   if (options.onActive) listeners.on('active', options.onActive);
-  return { compiled, type: options.type, raw: options.raw === true, listeners, onError: options.onError, liveOn: undefined, liveOpens: 0 };
+  return { compiled, type: options.type, raw: options.raw === true, listener, listeners, onError: options.onError, liveOn: undefined, liveOpens: 0, routed: false };
 }
 
 /**
@@ -68,8 +73,11 @@ export class Router {
   readonly #options: RouterOptions;
   readonly #unroutable = new Set<string>();
   readonly #all = new Set<Subscription>();
-  /** Subscriptions with only exact matchers, by topic. */
-  readonly #exact = new Map<string, Set<Subscription>>();
+  /**
+   * Subscriptions with only exact matchers, by topic. The lists are replaced, never changed in
+   * place, so a delivery iterates the list it started with.
+   */
+  readonly #exact = new Map<string, readonly Subscription[]>();
   /** Subscriptions with a pattern or `*`: tested one by one. */
   readonly #scan = new Set<Subscription>();
 
@@ -88,25 +96,27 @@ export class Router {
   }
 
   add(sub: Subscription): void {
+    if (this.#all.has(sub)) return;
     this.#all.add(sub);
+    sub.routed = true;
     if (!isIndexable(sub)) {
       this.#scan.add(sub);
       return;
     }
     for (const m of sub.compiled) {
-      let set = this.#exact.get(m.source);
-      if (!set) this.#exact.set(m.source, (set = new Set()));
-      set.add(sub);
+      const list = this.#exact.get(m.source) ?? [];
+      if (!list.includes(sub)) this.#exact.set(m.source, [...list, sub]);
     }
   }
 
   delete(sub: Subscription): void {
     if (!this.#all.delete(sub)) return;
+    sub.routed = false;
     if (this.#scan.delete(sub)) return;
     for (const m of sub.compiled) {
-      const set = this.#exact.get(m.source);
-      set?.delete(sub);
-      if (set?.size === 0) this.#exact.delete(m.source);
+      const list = this.#exact.get(m.source)?.filter((s) => s !== sub);
+      if (list === undefined || list.length === 0) this.#exact.delete(m.source);
+      else this.#exact.set(m.source, list);
     }
   }
 
@@ -138,8 +148,9 @@ export class Router {
     let delivered = false;
     const exact = this.#exact.get(topic);
     if (exact !== undefined) {
-      for (const sub of exact) {
-        if (done?.has(sub) || !accepts(sub, undefined, event.type, kind)) continue;
+      for (let i = 0; i < exact.length; i++) {
+        const sub = exact[i] as Subscription;
+        if (!sub.routed || done?.has(sub) || !accepts(sub, undefined, event.type, kind)) continue;
         done?.add(sub);
         delivered = true;
         deliver(sub, topic, event, envelope);
@@ -208,7 +219,7 @@ function deliver(sub: Subscription, topic: string, event: RawEvent, envelope: En
     envelope === undefined
       ? { topic, data: sub.raw ? event.data : parseJson(event.data), id: event.id, type: event.type, sender: undefined }
       : { topic, data: sub.raw ? event.data : envelope.payload, id: event.id || envelope.id, type: event.type, sender: envelope.sender };
-  sub.listeners.emit('update', update);
+  callSafely(sub.listener, update);
 }
 
 function parseJson(data: string): unknown {
