@@ -315,26 +315,30 @@ describe('DriverOwner', () => {
     for (let i = 0; i < 5; i++) await Promise.resolve();
   };
 
-  it('never hands out a destroyed driver: the next read replaces it and tells the subscribers', async () => {
+  it('makes its driver when constructed, never when read, and replaces a destroyed one when mounted again', async () => {
     const hub = createHub();
     const owner = new DriverOwner(driverOptions(hub));
-    const first = owner.get();
-    expect(owner.get()).toBe(first);
+    const first = owner.getSnapshot();
+    expect(owner.getSnapshot()).toBe(first);
     owner.retain();
     owner.release();
     await settle();
     expect(first.destroyed).toBe(true);
     const listener = vi.fn();
     owner.subscribe(listener);
-    const second = owner.get();
+    // Reading never constructs: the destroyed driver stays until a mount replaces it.
+    expect(owner.getSnapshot()).toBe(first);
+    expect(listener).not.toHaveBeenCalled();
+    owner.retain();
+    const second = owner.getSnapshot();
     expect(second).not.toBe(first);
     expect(second.destroyed).toBe(false);
-    expect(owner.get()).toBe(second);
-    expect(listener).not.toHaveBeenCalled();
-    await Promise.resolve();
     expect(listener).toHaveBeenCalledTimes(1);
+    owner.release();
     owner.retain();
-    expect(owner.get()).toBe(second);
+    await settle();
+    expect(second.destroyed).toBe(false);
+    expect(owner.getSnapshot()).toBe(second);
     owner.release();
     await settle();
     expect(second.destroyed).toBe(true);
@@ -343,7 +347,7 @@ describe('DriverOwner', () => {
   it('lets a last publish (a goodbye) reach the hub before destroying the driver it owns', async () => {
     const hub = createHub({ latency: 30 });
     const owner = new DriverOwner(driverOptions(hub));
-    const driver = owner.get();
+    const driver = owner.getSnapshot();
     owner.retain();
     const bye = driver.publish('https://example.com/room', 'bye');
     owner.release();
