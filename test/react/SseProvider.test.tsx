@@ -2,6 +2,7 @@ import { act, cleanup, render, screen } from '@testing-library/react';
 import { Activity, StrictMode, useState, type ReactNode } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SseDriver } from '../../src/core/SseDriver.js';
+import type { SseDriverOptions } from '../../src/core/types.js';
 import { DriverOwner } from '../../src/react/DriverOwner.js';
 import { SseProvider, useConnectionStatus, usePeerSignaling, usePublish, useSseDriver, useTopic } from '../../src/react/index.js';
 import { countRequests, createDriver, createHub, driverOptions, hubPublish, instrument, tick, topic } from './fixtures.js';
@@ -189,6 +190,69 @@ describe('SseProvider', () => {
     await tick(50);
     expect(requests.subscribes).toBe(2);
     expect(screen.getByTestId('r').dataset.state).toBe('open');
+  });
+
+  it('warns in development, once per option and naming the key fix, when a connection option changes after mount (issue 15.6)', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const hub = createHub();
+    const other = createHub({ url: 'https://other.hub/.well-known/mercure' });
+    const requests = countRequests(hub);
+    // New objects and functions at every render (as inline props are), equal values: no warning.
+    const app = (url: string, extra: Partial<SseDriverOptions> = {}) => (
+      <SseProvider {...driverOptions(hub)} url={url} headers={{ 'X-Credentials': 'token' }} topicOf={() => undefined} {...extra}>
+        <Reader name="a" label="r" />
+      </SseProvider>
+    );
+    const view = render(app(hub.url));
+    await tick(50);
+    view.rerender(app(hub.url));
+    await tick(50);
+    expect(warn).not.toHaveBeenCalled();
+
+    view.rerender(app(other.url));
+    await tick(50);
+    expect(warn).toHaveBeenCalledTimes(1);
+    const message = String(warn.mock.calls[0]?.[0]);
+    expect(message).toContain('<SseProvider>');
+    expect(message).toContain('"url"');
+    expect(message).toContain('key');
+    // The change is ignored: still one connection, to the first hub.
+    expect(requests.subscribes).toBe(1);
+    expect(other.connections).toBe(0);
+    view.rerender(app(`${other.url}?again`));
+    await tick(50);
+    expect(warn).toHaveBeenCalledTimes(1);
+
+    view.rerender(app(other.url, { retry: { initialDelay: 5, maxDelay: 10 } }));
+    await tick(50);
+    expect(warn).toHaveBeenCalledTimes(2);
+    expect(String(warn.mock.calls[1]?.[0])).toContain('"retry"');
+
+    // With the key the message names, the provider connects with the new options.
+    view.rerender(<SseProvider key="other" {...driverOptions(other)} />);
+    await tick(50);
+    view.rerender(
+      <SseProvider key="other" {...driverOptions(other)}>
+        <Reader name="a" label="r" />
+      </SseProvider>,
+    );
+    await tick(50);
+    expect(other.connections).toBe(1);
+    expect(warn).toHaveBeenCalledTimes(2);
+  });
+
+  it('stays silent about changed options in production', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    vi.stubEnv('NODE_ENV', 'production');
+    try {
+      const hub = createHub();
+      const view = render(<SseProvider {...driverOptions(hub)} />);
+      view.rerender(<SseProvider {...driverOptions(hub)} url="https://elsewhere.example/hub" />);
+      await tick(10);
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   it('leaves no connection, timer or listener behind after 1,000 mount/unmount cycles (behaviour 3)', async () => {
