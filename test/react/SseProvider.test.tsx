@@ -373,6 +373,41 @@ describe('SseProvider', () => {
   });
 });
 
+describe('SseProvider under <Activity>', () => {
+  it('publishes through the fresh driver after the provider was hidden and shown again', async () => {
+    const hub = createHub();
+    let setMode!: (mode: 'visible' | 'hidden') => void;
+    let publishAsync!: (data: unknown) => Promise<string>;
+    function Composer() {
+      publishAsync = usePublish(topic('out')).publishAsync;
+      return <Reader name="a" label="r" />;
+    }
+    function App() {
+      const [mode, set] = useState<'visible' | 'hidden'>('visible');
+      setMode = set;
+      return (
+        <Activity mode={mode}>
+          <SseProvider {...driverOptions(hub)}>
+            <Composer />
+          </SseProvider>
+        </Activity>
+      );
+    }
+    render(<App />);
+    await tick(50);
+    act(() => setMode('hidden'));
+    await tick(50);
+    act(() => setMode('visible'));
+    await tick(50);
+    let id: string | undefined;
+    await act(async () => {
+      id = await publishAsync('after');
+    });
+    expect(id).toMatch(/^urn:uuid:/);
+    expect(hub.history.map((u) => u.topics[0])).toEqual([topic('out')]);
+  });
+});
+
 describe('DriverOwner', () => {
   /** Lets the release microtask and the idle check run. */
   const settle = async () => {

@@ -87,6 +87,39 @@ describe('one commit per batch across every useTopic (issue 16)', () => {
     driver.destroy();
   });
 
+  it('leaves no timer behind when the readers unmount with a batch pending, and shows the updates on remount', async () => {
+    const hub = createHub();
+    const driver = createDriver(hub);
+    let show!: (value: boolean) => void;
+    function Last() {
+      const { last } = useTopic<number>(topic('x'));
+      return <span data-testid="x">{last?.data ?? '-'}</span>;
+    }
+    function Toggle() {
+      const [on, setOn] = useState(true);
+      show = setOn;
+      return on ? <Last /> : null;
+    }
+    render(
+      <SseProvider driver={driver}>
+        <Toggle />
+      </SseProvider>,
+    );
+    await tick(50);
+    hubPublish(hub, topic('x'), 7, 'x-1');
+    await drain();
+    act(() => show(false));
+    await tick(50);
+    expect(vi.getTimerCount()).toBe(0);
+    act(() => show(true));
+    await tick(50);
+    expect(screen.getByTestId('x').textContent).toBe('-');
+    hubPublish(hub, topic('x'), 8, 'x-2');
+    await tick(10);
+    expect(screen.getByTestId('x').textContent).toBe('8');
+    driver.destroy();
+  });
+
   it('batches readers of two providers (two drivers) into one commit', async () => {
     const hub = createHub();
     const a = createDriver(hub);
