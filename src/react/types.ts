@@ -12,11 +12,11 @@ export interface SseProviderDriverProps {
 }
 
 /**
- * Props of {@link SseProvider} given driver options: the provider creates one driver when it is
- * first needed (never during server rendering of a connection) and destroys it when it unmounts.
- * The options are read once; change the provider's `key` to connect elsewhere (in development, a
- * changed option is reported with `console.error`). A changed `headers` value is passed to
- * {@link SseDriver.setHeaders}.
+ * Props of {@link SseProvider} given driver options: the provider creates one driver (which opens
+ * nothing until a hook subscribes, so nothing connects during server rendering) and destroys it
+ * when it unmounts. The options are read once; change the provider's `key` to connect elsewhere (in
+ * development, a changed option is reported with `console.warn`). A changed `headers` value is
+ * passed to {@link SseDriver.setHeaders}.
  */
 export interface SseProviderOptionsProps extends SseDriverOptions {
   /** Not allowed together with options. */
