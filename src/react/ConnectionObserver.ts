@@ -5,8 +5,6 @@ import type { DriverState } from '../core/types.js';
 import { Tracker } from './tracked.js';
 import type { ConnectionState, UseConnectionStatusResult } from './types.js';
 
-const RESULT_KEYS = ['status', 'lastEventId', 'retries', 'error'] as const;
-
 interface Selection {
   readonly state: ConnectionState;
   readonly selector: (state: ConnectionState) => unknown;
@@ -108,7 +106,26 @@ export class ConnectionObserver {
   }
 
   #makeResult(state: DriverState): UseConnectionStatusResult {
-    return Object.freeze(this.#tracker.define({ reconnect: this.reconnect }, state, RESULT_KEYS));
+    const tracker = this.#tracker;
+    return {
+      get status() {
+        tracker.read('status');
+        return state.status;
+      },
+      get lastEventId() {
+        tracker.read('lastEventId');
+        return state.lastEventId;
+      },
+      get retries() {
+        tracker.read('retries');
+        return state.retries;
+      },
+      get error() {
+        tracker.read('error');
+        return state.error;
+      },
+      reconnect: this.reconnect,
+    };
   }
 }
 

@@ -46,7 +46,6 @@ interface TopicData<T> {
   readonly error: SseError | undefined;
 }
 
-const CONNECTION_KEYS = ['status', 'connectionError'] as const;
 const IDLE: TopicConnection = Object.freeze({ status: 'idle', connectionError: undefined });
 const EMPTY: TopicData<never> = Object.freeze({ events: Object.freeze([]) as readonly never[], last: undefined, dropped: 0, error: undefined });
 const noop = (): void => undefined;
@@ -260,15 +259,32 @@ export class TopicObserver<T> implements Flushable {
   }
 
   #makeResult(data: TopicData<T>, connection: TopicConnection): UseTopicResult<T> {
-    const own = { events: data.events, last: data.last, dropped: data.dropped, error: data.error, clear: this.clear };
-    return Object.freeze(this.#tracker.define(own, connection, CONNECTION_KEYS));
+    const tracker = this.#tracker;
+    return {
+      events: data.events,
+      last: data.last,
+      dropped: data.dropped,
+      error: data.error,
+      clear: this.clear,
+      get status() {
+        tracker.read('status');
+        return connection.status;
+      },
+      get connectionError() {
+        tracker.read('connectionError');
+        return connection.connectionError;
+      },
+    };
   }
 }
 
 /** A value key for a subscription config: inline arrays with the same matchers give the same key. */
 export function topicKey(config: TopicConfig): string {
-  const list: readonly TopicMatcher[] = Array.isArray(config.matchers) ? config.matchers : [config.matchers as TopicMatcher];
-  const matchers = [...new Set(list.map((m) => (typeof m === 'string' ? `t:${m}` : `p:${String(m?.pattern)}`)))].sort();
+  const { matchers: given } = config;
+  const matchers =
+    typeof given === 'string'
+      ? [`t:${given}`]
+      : [...new Set((Array.isArray(given) ? given : [given]).map((m: TopicMatcher) => (typeof m === 'string' ? `t:${m}` : `p:${String(m?.pattern)}`)))].sort();
   return JSON.stringify([matchers, config.type ?? null, config.raw, config.since ?? null, config.enabled]);
 }
 
