@@ -120,6 +120,48 @@ describe('one commit per batch across every useTopic (issue 16)', () => {
     driver.destroy();
   });
 
+  it('does not let a timer that never fires (its clock was swapped out) hold back the readers of other drivers', async () => {
+    const hub = createHub();
+    let lose = false;
+    const lossy = createDriver(hub, {
+      platform: {
+        random: () => 1,
+        events: undefined,
+        // Once `lose` is set, zero-delay timers are accepted and never run, as with an uninstalled fake clock.
+        setTimeout: (callback, ms) => (lose && ms === 0 ? 'lost' : globalThis.setTimeout(callback, ms)),
+        clearTimeout: (handle) => {
+          if (handle !== 'lost') globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>);
+        },
+      },
+    });
+    const healthy = createDriver(hub);
+    function Last({ name }: { name: string }) {
+      const { last } = useTopic<number>(topic(name));
+      return <span data-testid={name}>{last?.data ?? '-'}</span>;
+    }
+    render(
+      <>
+        <SseProvider driver={lossy}>
+          <Last name="a" />
+        </SseProvider>
+        <SseProvider driver={healthy}>
+          <Last name="b" />
+        </SseProvider>
+      </>,
+    );
+    await tick(50);
+    lose = true;
+    hubPublish(hub, topic('a'), 1, 'a-1');
+    await tick(10);
+    expect(screen.getByTestId('a').textContent).toBe('-');
+    hubPublish(hub, topic('b'), 2, 'b-1');
+    await tick(10);
+    expect(screen.getByTestId('b').textContent).toBe('2');
+    expect(screen.getByTestId('a').textContent).toBe('1');
+    lossy.destroy();
+    healthy.destroy();
+  });
+
   it('batches readers of two providers (two drivers) into one commit', async () => {
     const hub = createHub();
     const a = createDriver(hub);
