@@ -148,7 +148,7 @@ describe('HubEngine', () => {
 
   it('runs its heartbeat on the injected timers only while someone is connected', async () => {
     const timers = fakeTimers();
-    const engine = new HubEngine({ timers, heartbeat: 1000 });
+    const engine = new HubEngine({ timers, heartbeat: 1000, idleWriteTimeout: 0 });
     const res = await engine.handle(new Request(`${engine.url}?match=a`));
     expect(timers.intervals).toBe(1);
     const reader = res.body!.getReader();

@@ -61,7 +61,7 @@ describe('MockHub', () => {
     expect(hub.history).toEqual([expect.objectContaining({ id: 'my-id', topics: ['a', 'b'], data: 'x', type: 't', retry: 10, private: false })]);
     expect(() => hub.publish({ topic: '*' })).toThrow(HubError);
     expect(() => hub.publish({ topic: 'a', type: 'mercure' })).toThrow(/reserved/);
-    expect(() => hub.publish({ topic: '/.well-known/mercure/subscriptions/x' })).toThrow(expect.objectContaining({ status: 403 }));
+    expect(() => hub.publish({ topic: '/.well-known/mercure/subscriptions/x' })).toThrow(expect.objectContaining({ status: 400 }));
   });
 
   it('exposes live subscriptions and connection events, and waits for connections', async () => {

@@ -62,7 +62,13 @@ describe('Node hub (createHub)', () => {
   it('serves protected resource metadata', async () => {
     const hub = await start({ audience: 'https://hub.example' });
     const res = await fetch(new URL('/.well-known/oauth-protected-resource/.well-known/mercure', hub.url));
-    expect(await res.json()).toEqual({ resource: 'https://hub.example', bearer_methods_supported: ['header', 'query'], mercure_cookie: true, mercure_version: 8 });
+    expect(await res.json()).toEqual({
+      resource: 'https://hub.example',
+      bearer_methods_supported: ['header'],
+      authorization_details_types_supported: ['https://mercure.rocks/authorization-detail'],
+      mercure_cookie: true,
+      mercure_version: 8,
+    });
   });
 
   describe('CORS', () => {

@@ -1,3 +1,4 @@
+import type { WorkMeter } from './linearMatcher.js';
 import { compileUrlPattern } from './urlPattern.js';
 import type { UrlPatternLike } from './urlPattern.js';
 import { compileUriTemplate } from './uriTemplate.js';
@@ -11,8 +12,11 @@ export interface TopicMatcher {
   readonly exact: string | null;
   /** Whether the matcher is the `*` wildcard. */
   readonly wildcard: boolean;
-  /** Whether `topic` matches. */
-  test(topic: string): boolean;
+  /**
+   * Whether `topic` matches. With a `meter`, the work is charged to it, and an evaluation the
+   * meter cannot pay for answers `false` with `meter.exhausted` set (that answer is not cached).
+   */
+  test(topic: string, meter?: WorkMeter): boolean;
 }
 
 const RESULT_CACHE_SIZE = 512;
@@ -23,23 +27,29 @@ class CachedMatcher implements TopicMatcher {
   readonly spec: MatcherSpec;
   readonly exact = null;
   readonly wildcard = false;
-  readonly #evaluate: (topic: string) => boolean;
+  readonly #evaluate: (topic: string, meter: WorkMeter | undefined) => boolean;
   readonly #results = new Map<string, boolean>();
 
-  constructor(spec: MatcherSpec, evaluate: (topic: string) => boolean) {
+  constructor(spec: MatcherSpec, evaluate: (topic: string, meter: WorkMeter | undefined) => boolean) {
     this.spec = spec;
     this.#evaluate = evaluate;
   }
 
-  test(topic: string): boolean {
+  test(topic: string, meter?: WorkMeter): boolean {
     const known = this.#results.get(topic);
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      meter?.charge(1);
+      return known;
+    }
+    const exhaustedBefore = meter?.exhausted ?? false;
     let result: boolean;
     try {
-      result = this.#evaluate(topic);
+      result = this.#evaluate(topic, meter);
     } catch {
       result = false;
     }
+    // An evaluation cut short by the caller's meter decided nothing: do not remember it.
+    if (meter !== undefined && meter.exhausted && !exhaustedBefore) return false;
     if (this.#results.size >= RESULT_CACHE_SIZE) this.#results.clear();
     this.#results.set(topic, result);
     return result;
@@ -61,6 +71,7 @@ const compiledCache = new Map<string, TopicMatcher>();
  */
 export function compileMatcher(spec: MatcherSpec, base: string): TopicMatcher {
   if (spec.match === '*') return { spec, exact: null, wildcard: true, test: () => true };
+  // Exact matchers cost nothing worth metering: dispatch finds them by index.
   if (spec.type === 'Exact') {
     const topic = spec.match;
     return { spec, exact: topic, wildcard: false, test: (candidate) => candidate === topic };
@@ -71,13 +82,13 @@ export function compileMatcher(spec: MatcherSpec, base: string): TopicMatcher {
   let matcher: TopicMatcher;
   if (spec.type === 'URLPattern') {
     const pattern: UrlPatternLike = compileUrlPattern(spec.match, base);
-    matcher = new CachedMatcher(spec, (topic) => pattern.test(topic, base));
+    matcher = new CachedMatcher(spec, (topic, meter) => pattern.test(topic, base, meter));
   } else if (!spec.match.includes('{')) {
     const topic = spec.match;
     matcher = { spec, exact: topic, wildcard: false, test: (candidate) => candidate === topic };
   } else {
     const template = compileUriTemplate(spec.match);
-    matcher = new CachedMatcher(spec, (topic) => template.test(topic));
+    matcher = new CachedMatcher(spec, (topic, meter) => template.test(topic, meter));
   }
   if (compiledCache.size >= COMPILED_CACHE_SIZE) compiledCache.clear();
   compiledCache.set(key, matcher);

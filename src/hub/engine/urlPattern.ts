@@ -1,11 +1,29 @@
 import { URLPattern as URLPatternPolyfill } from 'urlpattern-polyfill/urlpattern';
-import { LinearMatcher, charClass, literal, notLineTerminator, oneOrMore, optional, sequence, zeroOrMore } from './linearMatcher.js';
+import { LinearMatcher, WorkMeter, charClass, literal, notLineTerminator, oneOrMore, optional, sequence, zeroOrMore } from './linearMatcher.js';
 import type { PatternNode } from './linearMatcher.js';
 
 /** The subset of `URLPattern` the hub uses. */
 export interface UrlPatternLike {
-  /** Whether `input` (resolved against `baseURL`) matches. */
-  test(input: string, baseURL?: string): boolean;
+  /** Whether `input` (resolved against `baseURL`) matches; steps are charged to `meter` when given. */
+  test(input: string, baseURL?: string, meter?: WorkMeter): boolean;
+}
+
+/**
+ * The last topic parsed: one dispatch evaluates every pattern against the same topic, which is
+ * then parsed once instead of once per pattern.
+ */
+let lastParsed: { input: string; base: string | undefined; url: URL | null } | undefined;
+
+function parseTopic(input: string, base: string | undefined): URL | null {
+  if (lastParsed !== undefined && lastParsed.input === input && lastParsed.base === base) return lastParsed.url;
+  let url: URL | null;
+  try {
+    url = new URL(input, base);
+  } catch {
+    url = null;
+  }
+  lastParsed = { input, base, url };
+  return url;
 }
 
 type Component = 'protocol' | 'username' | 'password' | 'hostname' | 'port' | 'pathname' | 'search' | 'hash';
@@ -172,15 +190,13 @@ class LinearUrlPattern implements UrlPatternLike {
     this.#matchers = matchers;
   }
 
-  test(input: string, baseURL?: string): boolean {
-    let url: URL;
-    try {
-      url = new URL(input, baseURL);
-    } catch {
-      return false;
-    }
+  test(input: string, baseURL?: string, meter?: WorkMeter): boolean {
+    // Parsing is charged by length (it is shared, but its cost is the caller's choice of topic).
+    meter?.charge(1 + (input.length >> 6));
+    const url = parseTopic(input, baseURL);
+    if (url === null) return false;
     for (const [component, matcher] of this.#matchers) {
-      if (!matcher.test(componentOf(url, component))) return false;
+      if (!matcher.test(componentOf(url, component), meter)) return false;
     }
     return true;
   }
