@@ -1,8 +1,9 @@
 import type { Connection } from './Connection.js';
 import { HubError } from './errors.js';
 import { WorkMeter } from './linearMatcher.js';
+import { isPatternSpec } from './topicMatcher.js';
 import type { TopicMatcher } from './topicMatcher.js';
-import type { DispatchReport, HubLimits, HubUpdate } from './types.js';
+import type { DispatchReport, HubLimits, HubUpdate, MatcherSpec } from './types.js';
 
 /** One distinct pattern or template matcher, evaluated once per dispatch for every connection holding it. */
 interface PatternEntry {
@@ -12,8 +13,7 @@ interface PatternEntry {
   readonly owners: Map<string, number>;
 }
 
-const patternKey = (matcher: TopicMatcher): string => `${matcher.spec.type}\u0000${matcher.spec.match}`;
-const isPattern = (matcher: TopicMatcher): boolean => matcher.exact === null && !matcher.wildcard;
+const patternKey = (spec: MatcherSpec): string => `${spec.type}\u0000${spec.match}`;
 
 /**
  * Finds the connections an update goes to, with bounded work.
@@ -48,15 +48,16 @@ export class Dispatcher {
   }
 
   /**
-   * Checks that `client` may hold `matchers` as well as what it holds already.
+   * Checks that `client` may hold the patterns of `specs` as well as what it holds already
+   * (cheap: nothing is compiled).
    * @throws HubError 429 (with `Retry-After`) beyond the per-client or the hub-wide pattern budget.
    */
-  admit(client: string, matchers: readonly TopicMatcher[], retryAfter: number): void {
+  admit(client: string, specs: readonly MatcherSpec[], retryAfter: number): void {
     const fresh = new Set<string>();
     let unknown = 0;
-    for (const matcher of matchers) {
-      if (!isPattern(matcher)) continue;
-      const key = patternKey(matcher);
+    for (const spec of specs) {
+      if (!isPatternSpec(spec)) continue;
+      const key = patternKey(spec);
       const entry = this.#patterns.get(key);
       if (entry?.owners.has(client) === true || fresh.has(key)) continue;
       fresh.add(key);
@@ -84,7 +85,7 @@ export class Dispatcher {
         if (set === undefined) this.#exact.set(matcher.exact, (set = new Set()));
         set.add(connection);
       } else {
-        const key = patternKey(matcher);
+        const key = patternKey(matcher.spec);
         let entry = this.#patterns.get(key);
         if (entry === undefined) this.#patterns.set(key, (entry = { matcher, connections: new Set(), owners: new Map() }));
         if (entry.connections.has(connection)) continue;
@@ -109,7 +110,7 @@ export class Dispatcher {
         continue;
       }
       if (matcher.wildcard) continue;
-      const key = patternKey(matcher);
+      const key = patternKey(matcher.spec);
       const entry = this.#patterns.get(key);
       if (entry === undefined || !entry.connections.delete(connection)) continue;
       const holders = (entry.owners.get(client) ?? 1) - 1;

@@ -10,7 +10,7 @@ import { WorkMeter } from './linearMatcher.js';
 import { HEARTBEAT_FRAME, createFrame, formatEvent } from './sseFrame.js';
 import { subscriptionTopic, subscriptionsResponse } from './subscriptionsApi.js';
 import { TokenVerifier } from './TokenVerifier.js';
-import { compileMatcher } from './topicMatcher.js';
+import { compileMatcher, isPatternSpec } from './topicMatcher.js';
 import type { TopicMatcher } from './topicMatcher.js';
 import type {
   ConnectionInfo,
@@ -36,8 +36,16 @@ import { webRequest, webResponse } from './webAdapter.js';
 /** The longest delay `setTimeout` honours (2^31-1 ms); longer ones fire immediately. */
 const MAX_TIMER_DELAY = 2_147_483_647;
 const SILENT: HubLogger = { info() {}, warn() {}, error() {} };
-/** Updates read from history per replay turn (a turn also stops at the per-client work budget). */
+/** Updates read from history per replay turn (a turn also stops at the per-client work budget and at {@link REPLAY_TURN_BYTES}). */
 const REPLAY_PAGE = 64;
+/** Bytes a replay turn writes at most (less with a small `bufferedBytes` limit) before waiting for the reader. */
+const REPLAY_TURN_BYTES = 64 * 1024;
+/** Patterns compiled between two yields to the event loop. */
+const COMPILES_PER_TURN = 4;
+/** The platform's macrotask scheduler as loaded (fake timers installed later do not stall it). */
+const scheduleMacrotask: (fn: () => void) => void =
+  typeof globalThis.setImmediate === 'function' ? globalThis.setImmediate.bind(globalThis) : ((setTimeout) => (fn: () => void) => void setTimeout(fn, 0))(globalThis.setTimeout);
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => scheduleMacrotask(resolve));
 const FORM = 'application/x-www-form-urlencoded';
 const EVENT_STREAM_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -300,20 +308,15 @@ export class HubEngine {
     let grants: Grants = ANONYMOUS_GRANTS;
     if (token !== undefined) grants = await this.#grants(this.#subscribers, token);
     else if (!this.#anonymousSubscribers) throw missingToken('This hub requires a token to subscribe.');
-    // Everything below is synchronous: the connection is registered, and its history replayed,
-    // before any other update can be dispatched.
-    this.#assertOpen();
     const client = grants.sub ?? request.clientAddress ?? 'unknown';
-    const retryAfter = { 'retry-after': String(this.#retryAfter) };
-    if (this.#connections.size >= this.#limits.connections) {
-      throw new HubError(429, 'too_many_connections', `The hub holds as many connections as it accepts (${this.#limits.connections}); try again later.`, retryAfter);
-    }
+    // Limits first: nothing is compiled for a request that will be refused.
+    this.#assertCapacity(client, parsed.matchers);
+    const matchers = await this.#compileAll(parsed.matchers);
+    // Everything below is synchronous: the connection is registered, and the point its history
+    // replay ends at fixed, before any other update can be dispatched.
+    this.#assertOpen();
+    this.#assertCapacity(client, parsed.matchers);
     const current = this.#perClient.get(client) ?? 0;
-    if (current >= this.#limits.connectionsPerClient) {
-      throw new HubError(429, 'too_many_connections', `Too many connections for this client (at most ${this.#limits.connectionsPerClient}).`, retryAfter);
-    }
-    const matchers = parsed.matchers.map((spec) => this.#compile(spec));
-    this.#dispatcher.admit(client, matchers, this.#retryAfter);
     const header = request.header('last-event-id');
     const cursor = header !== null && header !== '' ? header : parsed.lastEventId;
     const info: ConnectionInfo = {
@@ -480,8 +483,11 @@ export class HubEngine {
    * Live updates wait behind the replay, which ends at `head`, the newest update at connection time.
    */
   async #replay(connection: Connection, after: string | undefined, head: string): Promise<void> {
+    const turnBytes = Math.max(1, Math.min(REPLAY_TURN_BYTES, Math.floor(this.#limits.bufferedBytes / 4)));
     let cursor = after;
-    while (!connection.ended) {
+    for (;;) {
+      await connection.whenDrained();
+      if (connection.ended) return;
       const page = this.#history.readAfter(cursor, REPLAY_PAGE);
       if (page.lost) {
         this.#log.warn(`replay #${connection.info.id}: the history after ${cursor ?? 'the start'} was evicted before the subscriber read it`);
@@ -490,18 +496,22 @@ export class HubEngine {
       }
       const meter = new WorkMeter(this.#limits.dispatchUnitsPerClient);
       let done = page.updates.length === 0;
+      let bytes = 0;
       for (const [index, update] of page.updates.entries()) {
         const accepted = connection.accepts(update, meter);
         // A turn's budget spent mid-update: that update is evaluated again next turn, unless it
         // alone exceeds a turn (then it counts as not matching, as evaluation limits require).
         if (meter.exhausted && index > 0) break;
         cursor = update.id;
-        if (accepted && !meter.exhausted) connection.write(createFrame(formatEvent(update)));
+        if (accepted && !meter.exhausted) {
+          const frame = createFrame(formatEvent(update));
+          bytes += frame.bytes.byteLength;
+          connection.write(frame);
+        }
         if (update.id === head) done = true;
-        if (done || meter.exhausted || connection.ended) break;
+        if (done || meter.exhausted || connection.ended || bytes >= turnBytes) break;
       }
       if (done) break;
-      await connection.whenDrained();
     }
     connection.goLive();
   }
@@ -561,12 +571,38 @@ export class HubEngine {
 
   // ---------------------------------------------------------------- helpers
 
-  #compile(spec: MatcherSpec): TopicMatcher {
-    try {
-      return compileMatcher(spec, this.#url);
-    } catch (error) {
-      throw badRequest(`Invalid topic matcher "${spec.match}": ${(error as Error).message}`);
+  /**
+   * Compiles the matchers of a subscription, yielding to the event loop between small batches:
+   * a request with hundreds of new patterns does not hold up the requests behind it.
+   * @throws HubError 400 on an invalid matcher.
+   */
+  async #compileAll(specs: readonly MatcherSpec[]): Promise<TopicMatcher[]> {
+    const matchers: TopicMatcher[] = [];
+    let sinceYield = 0;
+    for (const spec of specs) {
+      if (isPatternSpec(spec) && ++sinceYield > COMPILES_PER_TURN) {
+        sinceYield = 0;
+        await yieldToEventLoop();
+      }
+      try {
+        matchers.push(compileMatcher(spec, this.#url));
+      } catch (error) {
+        throw badRequest(`Invalid topic matcher "${spec.match}": ${(error as Error).message}`);
+      }
     }
+    return matchers;
+  }
+
+  /** @throws HubError 429 with `Retry-After` beyond the connection caps or the pattern budgets. */
+  #assertCapacity(client: string, specs: readonly MatcherSpec[]): void {
+    const retryAfter = { 'retry-after': String(this.#retryAfter) };
+    if (this.#connections.size >= this.#limits.connections) {
+      throw new HubError(429, 'too_many_connections', `The hub holds as many connections as it accepts (${this.#limits.connections}); try again later.`, retryAfter);
+    }
+    if ((this.#perClient.get(client) ?? 0) >= this.#limits.connectionsPerClient) {
+      throw new HubError(429, 'too_many_connections', `Too many connections for this client (at most ${this.#limits.connectionsPerClient}).`, retryAfter);
+    }
+    this.#dispatcher.admit(client, specs, this.#retryAfter);
   }
 
   /**

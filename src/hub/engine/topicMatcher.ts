@@ -59,6 +59,15 @@ class CachedMatcher implements TopicMatcher {
 const compiledCache = new Map<string, TopicMatcher>();
 
 /**
+ * Whether a matcher is evaluated by pattern (a URL pattern or a URI template with expressions),
+ * as opposed to an exact topic or the `*` wildcard, which cost nothing to match.
+ */
+export function isPatternSpec(spec: MatcherSpec): boolean {
+  if (spec.match === '*') return false;
+  return spec.type === 'URLPattern' || (spec.type === 'URITemplate' && spec.match.includes('{'));
+}
+
+/**
  * Compiles a matcher. `*` matches every topic whatever the type; `Exact` compares byte for byte;
  * `URLPattern` follows the URL Pattern standard, resolving relative patterns and topics against
  * `base`; `URITemplate` matches every expansion of an RFC 6570 template.
@@ -71,8 +80,8 @@ const compiledCache = new Map<string, TopicMatcher>();
  */
 export function compileMatcher(spec: MatcherSpec, base: string): TopicMatcher {
   if (spec.match === '*') return { spec, exact: null, wildcard: true, test: () => true };
-  // Exact matchers cost nothing worth metering: dispatch finds them by index.
-  if (spec.type === 'Exact') {
+  if (!isPatternSpec(spec)) {
+    // Exact topics (and templates without expressions): dispatch finds them by index.
     const topic = spec.match;
     return { spec, exact: topic, wildcard: false, test: (candidate) => candidate === topic };
   }
@@ -83,9 +92,6 @@ export function compileMatcher(spec: MatcherSpec, base: string): TopicMatcher {
   if (spec.type === 'URLPattern') {
     const pattern: UrlPatternLike = compileUrlPattern(spec.match, base);
     matcher = new CachedMatcher(spec, (topic, meter) => pattern.test(topic, base, meter));
-  } else if (!spec.match.includes('{')) {
-    const topic = spec.match;
-    matcher = { spec, exact: topic, wildcard: false, test: (candidate) => candidate === topic };
   } else {
     const template = compileUriTemplate(spec.match);
     matcher = new CachedMatcher(spec, (topic, meter) => template.test(topic, meter));
@@ -93,13 +99,4 @@ export function compileMatcher(spec: MatcherSpec, base: string): TopicMatcher {
   if (compiledCache.size >= COMPILED_CACHE_SIZE) compiledCache.clear();
   compiledCache.set(key, matcher);
   return matcher;
-}
-
-/** Whether any of `matchers` matches any of `topics`. */
-export function matchesAny(matchers: readonly TopicMatcher[], topics: readonly string[]): boolean {
-  for (const matcher of matchers) {
-    if (matcher.wildcard) return true;
-    for (const topic of topics) if (matcher.test(topic)) return true;
-  }
-  return false;
 }
