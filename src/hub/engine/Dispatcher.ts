@@ -35,6 +35,8 @@ export class Dispatcher {
   /** Distinct patterns held per client. */
   readonly #heldBy = new Map<string, number>();
   readonly #limits: HubLimits;
+  /** The meter of one evaluation, reused. */
+  readonly #scratch = new WorkMeter(0);
   #pass = 0;
 
   /** @param limits - the pattern and dispatch budgets. */
@@ -176,7 +178,8 @@ export class Dispatcher {
         skipped++;
         continue;
       }
-      const meter = new WorkMeter(Math.min(payer.remaining, total.remaining));
+      const meter = this.#scratch;
+      meter.reset(Math.min(payer.remaining, total.remaining));
       let matched = false;
       for (const topic of topics) {
         if (entry.matcher.test(topic, meter)) {

@@ -67,6 +67,13 @@ export class WorkMeter {
     this.remaining = limit;
   }
 
+  /** Starts over with `limit` units (a meter reused for many evaluations). */
+  reset(limit: number): void {
+    this.remaining = limit;
+    this.spent = 0;
+    this.exhausted = false;
+  }
+
   /** Records `units` of work. */
   charge(units: number): void {
     this.spent += units;
@@ -78,6 +85,8 @@ export class WorkMeter {
 export class LinearMatcher {
   readonly #program: Instruction[];
   readonly #marks: Int32Array;
+  /** The literal every match starts with: inputs without it are refused without running the program. */
+  readonly #prefix: string;
   #generation = 0;
 
   constructor(node: PatternNode) {
@@ -123,6 +132,12 @@ export class LinearMatcher {
     emit(MATCH);
     this.#program = program;
     this.#marks = new Int32Array(program.length);
+    let prefix = '';
+    for (const instruction of program) {
+      if (instruction.op !== CHAR) break;
+      prefix += String.fromCharCode(instruction.code);
+    }
+    this.#prefix = prefix;
   }
 
   /** Instructions in the compiled program: the most steps one input character can cost. */
@@ -136,6 +151,10 @@ export class LinearMatcher {
    * (answering `false` and setting `meter.exhausted`).
    */
   test(input: string, meter?: WorkMeter): boolean {
+    if (!input.startsWith(this.#prefix)) {
+      meter?.charge(1 + (this.#prefix.length >> 4));
+      return false;
+    }
     const own = BASE_STEPS + STEPS_PER_CHARACTER * input.length;
     const allowed = meter === undefined ? own : Math.min(own, meter.remaining);
     const result = this.#run(input, allowed);

@@ -20,6 +20,11 @@ export interface TopicMatcher {
 }
 
 const RESULT_CACHE_SIZE = 512;
+/**
+ * Work units charged for one evaluation beyond its matching steps: the fixed cost of an
+ * evaluation (topic lookup, component dispatch, caching the answer) is worth about this many steps.
+ */
+const EVALUATION_UNITS = 64;
 const COMPILED_CACHE_SIZE = 2048;
 
 /** Pattern-based matchers remember their recent answers: many subscribers share them. */
@@ -42,6 +47,7 @@ class CachedMatcher implements TopicMatcher {
       return known;
     }
     const exhaustedBefore = meter?.exhausted ?? false;
+    meter?.charge(EVALUATION_UNITS);
     let result: boolean;
     try {
       result = this.#evaluate(topic, meter);
