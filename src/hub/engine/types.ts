@@ -355,7 +355,12 @@ export interface ConnectionInfo {
   readonly openedAt: number;
 }
 
-/** Why a connection ended. */
+/**
+ * Why a connection ended: `client` went away; `dropped` by {@link HubEngine.dropConnections};
+ * `expired` token or lifetime; `slow`: more than `limits.bufferedBytes` waited for it, or the
+ * history it was replaying was evicted before it read it; `stalled`: its socket drained nothing
+ * for `idleWriteTimeout`; `shutdown` of the hub.
+ */
 export type DisconnectReason = 'client' | 'dropped' | 'expired' | 'slow' | 'stalled' | 'shutdown';
 
 /** A subscription, as subscription events and the subscriptions API describe it. */
