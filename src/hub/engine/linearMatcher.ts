@@ -140,11 +140,6 @@ export class LinearMatcher {
     this.#prefix = prefix;
   }
 
-  /** Instructions in the compiled program: the most steps one input character can cost. */
-  get size(): number {
-    return this.#program.length;
-  }
-
   /**
    * Whether the whole of `input` matches. An evaluation exceeding its step budget answers `false`;
    * with a `meter`, the steps are charged to it, and an evaluation the meter cannot pay for stops

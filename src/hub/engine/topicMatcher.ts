@@ -46,8 +46,10 @@ class CachedMatcher implements TopicMatcher {
       meter?.charge(1);
       return known;
     }
-    const exhaustedBefore = meter?.exhausted ?? false;
-    meter?.charge(EVALUATION_UNITS);
+    if (meter !== undefined) {
+      if (meter.exhausted) return false;
+      meter.charge(EVALUATION_UNITS);
+    }
     let result: boolean;
     try {
       result = this.#evaluate(topic, meter);
@@ -55,7 +57,7 @@ class CachedMatcher implements TopicMatcher {
       result = false;
     }
     // An evaluation cut short by the caller's meter decided nothing: do not remember it.
-    if (meter !== undefined && meter.exhausted && !exhaustedBefore) return false;
+    if (meter?.exhausted === true) return false;
     if (this.#results.size >= RESULT_CACHE_SIZE) this.#results.clear();
     this.#results.set(topic, result);
     return result;
