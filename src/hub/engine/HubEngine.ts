@@ -1,3 +1,4 @@
+import { Emitter } from '../../core/emitter.js';
 import { Connection } from './Connection.js';
 import { assertCorsOptions, corsHeaders } from './cors.js';
 import { DEFAULT_LIMITS, HUB_PATH, globalTimers, randomUrnUuid } from './defaults.js';
@@ -53,8 +54,6 @@ const EVENT_STREAM_HEADERS = {
   'x-accel-buffering': 'no',
 };
 
-type Listener<K extends keyof HubEventMap> = (event: HubEventMap[K]) => void;
-
 /**
  * The platform-neutral Mercure hub: matching, dispatch, history, authorization, validation,
  * subscription events and the subscriptions API. It imports nothing from Node, so the same
@@ -96,13 +95,7 @@ export class HubEngine {
   readonly #subscriberIds = new Map<string, number>();
   /** Grants of the claims objects the verifiers cache, so they are parsed once per token. */
   readonly #grantsByClaims = new WeakMap<object, Grants>();
-  readonly #listeners: { [K in keyof HubEventMap]: Set<Listener<K>> } = {
-    connect: new Set(),
-    disconnect: new Set(),
-    publish: new Set(),
-    dispatch: new Set(),
-    reject: new Set(),
-  };
+  readonly #events: Emitter<HubEventMap>;
   #heartbeatTimer: unknown;
   #stallTimer: unknown;
   #lastId: string | undefined;
@@ -137,6 +130,8 @@ export class HubEngine {
     if (this.#cors !== false) assertCorsOptions(this.#cors);
     this.#audience = options.audience === undefined ? [] : typeof options.audience === 'string' ? [options.audience] : options.audience;
     this.#log = options.log === false || options.log === undefined ? SILENT : options.log;
+    const log = this.#log;
+    this.#events = new Emitter<HubEventMap>({ onListenerError: (error) => log.error(`a hub event listener threw: ${String(error)}`) });
     this.#timers = options.timers ?? globalTimers;
     this.#now = options.now ?? (() => Date.now());
     this.#randomId = options.randomId ?? randomUrnUuid;
@@ -188,11 +183,7 @@ export class HubEngine {
    * @returns a function removing the listener.
    */
   on<K extends keyof HubEventMap>(event: K, listener: (event: HubEventMap[K]) => void): () => void {
-    const set = this.#listeners[event] as Set<Listener<K>>;
-    set.add(listener);
-    return () => {
-      set.delete(listener);
-    };
+    return this.#events.on(event, listener);
   }
 
   /**
@@ -759,13 +750,7 @@ export class HubEngine {
   }
 
   #emit<K extends keyof HubEventMap>(event: K, payload: HubEventMap[K]): void {
-    for (const listener of [...(this.#listeners[event] as Set<Listener<K>>)]) {
-      try {
-        listener(payload);
-      } catch (error) {
-        this.#log.error(`a "${event}" listener threw: ${String(error)}`);
-      }
-    }
+    this.#events.emit(event, payload);
   }
 }
 
