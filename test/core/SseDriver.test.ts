@@ -233,6 +233,30 @@ describe('routing never guesses', () => {
     expect(b.updates.map((u) => u.topic)).toEqual(['b']);
     driver.destroy();
   });
+
+  it('does not deliver to a subscription removed by an earlier listener of the same update, and a throwing listener stops nobody', async () => {
+    const { hub, driver } = setup();
+    const b = collect();
+    const c = collect();
+    let offB: () => void = () => undefined;
+    driver.subscribe('a', () => {
+      offB();
+      throw new Error('listener bug');
+    });
+    offB = driver.subscribe('a', b.listener);
+    driver.subscribe('a', c.listener);
+    await tick(10);
+    const reported = vi.fn();
+    vi.stubGlobal('reportError', reported);
+    hub.last.push(envelopeEvent('urn:1', 'a', 1));
+    hub.last.push(envelopeEvent('urn:2', 'a', 2));
+    await tick();
+    vi.unstubAllGlobals();
+    expect(b.updates).toEqual([]);
+    expect(c.updates.map((u) => u.data)).toEqual([1, 2]);
+    expect(reported).toHaveBeenCalledTimes(2);
+    driver.destroy();
+  });
 });
 
 describe('nothing lost, nothing twice', () => {
