@@ -111,7 +111,7 @@ export class Emitter<Events extends object = Record<never, never>> {
     const set = this.#typed.get(type);
     if (!set || set.size === 0) return;
     if (set.size === 1) {
-      // The common case (one listener per subscription) without copying the set on every event.
+      // The common case (one listener) without copying the set on every event.
       for (const listener of set) {
         this.#call(listener as (payload: Events[K]) => void, payload);
         break;
