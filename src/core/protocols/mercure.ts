@@ -16,7 +16,8 @@ const FORM = 'application/x-www-form-urlencoded';
 /**
  * The Mercure adapter: Mercure 1.0 (`match`, `match_urlpattern`, `last_event_id`, `QUERY` for long
  * matcher lists) and the legacy wire format (`topic=` with URI templates, `lastEventID`), told apart
- * by `auto`. It remembers what the hub accepted.
+ * by `auto`. Fallbacks, remembered for the driver's lifetime: a `QUERY` refused with 405/501 becomes
+ * a `GET`; in `auto`, v1 parameters refused with 400 (before the hub ever accepted v1) become legacy.
  */
 export function mercure(options: MercureOptions): ProtocolAdapter {
   return new MercureAdapter(options);
@@ -29,6 +30,8 @@ class MercureAdapter implements ProtocolAdapter {
   readonly #maxUrlLength: number;
   /** The wire format in use; `undefined` while `auto` has not decided. */
   #variant: Protocol | undefined;
+  /** Whether the hub accepts `QUERY` (`undefined` until it answered one). */
+  #query: boolean | undefined;
   /** The wire format each request was built for. */
   readonly #variantOf = new WeakMap<AdapterRequest, Protocol>();
 
@@ -63,7 +66,7 @@ class MercureAdapter implements ProtocolAdapter {
     const url = new URL(input.hubUrl);
     for (const [key, value] of params) url.searchParams.append(key, value);
     const full = url.toString();
-    if (v1 && !input.urlOnly && full.length > this.#maxUrlLength) {
+    if (v1 && !input.urlOnly && this.#query !== false && full.length > this.#maxUrlLength) {
       headers['Content-Type'] = FORM;
       return { url: input.hubUrl, method: 'QUERY', headers, body: params.toString() };
     }
@@ -71,6 +74,11 @@ class MercureAdapter implements ProtocolAdapter {
   }
 
   fallback(request: AdapterRequest, status: number): ProtocolFallback | undefined {
+    if (request.method === 'QUERY' && (status === 405 || status === 501) && this.#query !== true) {
+      // Hubs without QUERY (the stable reference hub) answer 405 or 501: the long URL it is, from now on.
+      this.#query = false;
+      return { from: 'v1 QUERY', to: 'v1 GET' };
+    }
     if (status === 400 && this.#option === 'auto' && this.#variant !== 'v1' && this.#variantOf.get(request) === 'v1') {
       // `auto`: a hub that rejects the v1 parameters may speak the legacy format.
       this.#variant = 'legacy';
@@ -81,6 +89,7 @@ class MercureAdapter implements ProtocolAdapter {
 
   accepted(request: AdapterRequest): void {
     this.#variant ??= this.#variantOf.get(request);
+    if (request.method === 'QUERY') this.#query = true;
   }
 
   openCursor(headers: Headers): string | undefined {
