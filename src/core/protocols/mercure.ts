@@ -97,7 +97,12 @@ class MercureAdapter implements ProtocolAdapter {
   }
 
   readEvent(event: RawEvent): ForeignEvent {
-    if (event.type === 'mercure') return { kind: 'subscription', topic: subscriptionTopic(event.data), id: event.id };
+    // Hubs mark subscription events with `event: mercure`; legacy hubs send them as plain messages,
+    // recognisable only by their JSON (`"type": "Subscription"`).
+    if (event.type === 'mercure' || event.data.includes('"Subscription"')) {
+      const value = parseObject(event.data);
+      if (event.type === 'mercure' || value?.type === 'Subscription') return { kind: 'subscription', topic: subscriptionTopic(value), id: event.id };
+    }
     return { kind: 'update', topic: undefined, id: event.id };
   }
 
@@ -123,15 +128,18 @@ export function buildPublishBody(update: PublishInput): URLSearchParams {
   return body;
 }
 
-/** Subscription events route by their own JSON: their `id` is their topic. */
-function subscriptionTopic(data: string): string | undefined {
-  let value: unknown;
+function parseObject(data: string): Record<string, unknown> | undefined {
   try {
-    value = JSON.parse(data);
+    const value: unknown = JSON.parse(data);
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { id, topic } = value as { id?: unknown; topic?: unknown };
+}
+
+/** Subscription events route by their own JSON: their `id` is their topic. */
+function subscriptionTopic(value: Record<string, unknown> | undefined): string | undefined {
+  const id = value?.id;
+  const topic = value?.topic;
   return typeof id === 'string' ? id : typeof topic === 'string' ? topic : undefined;
 }
