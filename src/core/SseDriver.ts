@@ -4,7 +4,7 @@ import { Emitter } from './emitter.js';
 import { SseError, isAuthError } from './errors.js';
 import { INITIAL_DRIVER_STATE } from './initialState.js';
 import { compileMatcher, toMatcherList } from './matcher.js';
-import { resolvePlatform } from './platform.js';
+import { resolvePlatform, type ResolvedPlatform } from './platform.js';
 import { mercure } from './protocols/mercure.js';
 import type { ProtocolAdapter } from './protocols/types.js';
 import { Publisher } from './publisher.js';
@@ -41,7 +41,7 @@ export class SseDriver {
   readonly clientId: string;
 
   readonly #options: SseDriverOptions;
-  readonly #platform: Platform;
+  readonly #platform: ResolvedPlatform;
   readonly #adapter: ProtocolAdapter;
   readonly #slotContext: SlotContext;
   readonly #publisher: Publisher;

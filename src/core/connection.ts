@@ -2,11 +2,12 @@ import { eventSourceAttempt, fetchAttempt, type AttemptContext, type AttemptSink
 import { Backoff, type BackoffPolicy } from './backoff.js';
 import { SseGapError, SseNetworkError, type SseError } from './errors.js';
 import type { CompiledMatcher } from './matcher.js';
-import type { ConnectionStatus, DriverEvent, Platform, RawEvent } from './types.js';
+import type { ResolvedPlatform } from './platform.js';
+import type { ConnectionStatus, DriverEvent, RawEvent } from './types.js';
 
 /** What a connection needs from its driver. */
 export interface ConnectionContext extends AttemptContext {
-  readonly platform: Platform;
+  readonly platform: ResolvedPlatform;
   readonly retry: BackoffPolicy;
   readonly heartbeatTimeout: number;
   readonly transport: 'fetch' | 'eventsource';

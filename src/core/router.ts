@@ -181,7 +181,16 @@ export class Router {
     const delivered = this.route([topic], event.type, subscription ? 'subscription' : 'foreign', (sub) =>
       deliver(sub, { topic, data: sub.raw ? event.data : parseJson(event.data), id: event.id, type: event.type, sender: undefined }),
     );
-    if (!delivered) this.#report(topic, `An update for "${topic}" was not published through sse-kit and no raw subscription selects it.`);
+    // A topic only a stale matcher (of a removed subscription) selects is dropped quietly.
+    const stale = !this.#selects(topic) && carrier.matchers.some((m) => m.test(topic));
+    if (!delivered && !stale) this.#report(topic, `An update for "${topic}" was not published through sse-kit and no raw subscription selects it.`);
+  }
+
+  /** Whether any subscription's matchers select `topic` (whatever its type and raw options). */
+  #selects(topic: string): boolean {
+    if (this.#exact.has(topic)) return true;
+    for (const sub of this.#scan) if (sub.compiled.some((m) => m.test(topic))) return true;
+    return false;
   }
 
   /** Reports an undeliverable update once per topic. */

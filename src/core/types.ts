@@ -128,6 +128,8 @@ export interface Platform {
   uuid(): string;
   /** Where `online` / `offline` events are listened for; `undefined` outside browsers. */
   events: EventTarget | undefined;
+  /** The clock, in ms (default `Date.now`, looked up at call time so fake timers apply). */
+  now?: () => number;
 }
 
 /** Options of {@link SseDriver}. */
