@@ -1,6 +1,6 @@
 import { eventSourceAttempt, fetchAttempt, type AttemptContext, type AttemptSink } from './attempt.js';
 import { Backoff, type BackoffPolicy } from './backoff.js';
-import { SseGapError, SseNetworkError, type SseError } from './errors.js';
+import { SseError, SseGapError, SseNetworkError } from './errors.js';
 import type { CompiledMatcher } from './matcher.js';
 import type { ResolvedPlatform } from './platform.js';
 import type { ConnectionStatus, DriverEvent, RawEvent } from './types.js';
@@ -106,7 +106,7 @@ export class Connection {
   /** Opens the stream. */
   start(): void {
     this.#ctx.platform.events?.addEventListener('online', this.#onOnline);
-    void this.#connect();
+    this.#attempt();
   }
 
   /** Reconnects at once, forgetting the backoff and any stop caused by an auth error. */
@@ -128,7 +128,7 @@ export class Connection {
 
   #restart(): void {
     this.#teardown();
-    void this.#connect();
+    this.#attempt();
   }
 
   /** Invalidates the running attempt: stops the transport, clears timers. */
@@ -149,6 +149,12 @@ export class Connection {
   #setStatus(status: ConnectionStatus): void {
     this.#status = status;
     this.#handlers.change(this);
+  }
+
+  /** Starts an attempt; a fault nobody foresaw still ends in the error path, never in an unhandled rejection. */
+  #attempt(): void {
+    const generation = this.#generation + 1;
+    this.#connect().catch((cause: unknown) => this.#drop(generation, new SseError('protocol', 'The connect attempt failed unexpectedly.', { cause })));
   }
 
   async #connect(): Promise<void> {
@@ -192,7 +198,7 @@ export class Connection {
       fallback: (fallback, status) => {
         if (!current()) return;
         this.#ctx.timeline({ type: 'fallback', connection: this.name, status, ...fallback });
-        void this.#connect();
+        this.#attempt();
       },
       reconnecting: () => this.#setStatus('reconnecting'),
     };
@@ -244,7 +250,7 @@ export class Connection {
     const handle = this.#ctx.platform.setTimeout(() => {
       if (this.#retryTimer !== handle) return;
       this.#retryTimer = undefined;
-      void this.#connect();
+      this.#attempt();
     }, this.#backoff.next(error));
     this.#retryTimer = handle;
   }

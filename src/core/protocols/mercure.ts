@@ -60,7 +60,8 @@ class MercureAdapter implements ProtocolAdapter {
     }
     const headers: Record<string, string> = { Accept: 'text/event-stream', 'Cache-Control': 'no-store' };
     if (input.cursor !== undefined) {
-      if (input.cursorInQuery || input.urlOnly) params.append(v1 ? 'last_event_id' : 'lastEventID', input.cursor);
+      // An IRI id (non-Latin-1) cannot travel in a header: it goes in the query, which any hub reads.
+      if (input.cursorInQuery || input.urlOnly || !isLatin1(input.cursor)) params.append(v1 ? 'last_event_id' : 'lastEventID', input.cursor);
       else headers['Last-Event-ID'] = input.cursor;
     }
     const url = new URL(input.hubUrl);
@@ -126,6 +127,11 @@ export function buildPublishBody(update: PublishInput): URLSearchParams {
   if (update.private) body.append('private', 'on');
   if (update.retry !== undefined) body.append('retry', String(update.retry));
   return body;
+}
+
+function isLatin1(value: string): boolean {
+  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) > 0xff) return false;
+  return true;
 }
 
 function parseObject(data: string): Record<string, unknown> | undefined {
