@@ -15,6 +15,13 @@ export interface ConnectionContext extends AttemptContext {
   timeline(event: DriverEvent): void;
 }
 
+/**
+ * How a stream's first open follows the slot's previous stream: `fresh` (there was none),
+ * `seamless` (a live predecessor stays open until this one opened: nothing can be missed), or
+ * `resume` (it replaces a stream that was cut: a reopen, checked for gaps).
+ */
+export type Continuity = 'fresh' | 'seamless' | 'resume';
+
 /** What a connection tells its owner (the stream slot). */
 export interface ConnectionHandlers {
   event(event: RawEvent, connection: Connection): void;
@@ -46,8 +53,8 @@ export class Connection {
   readonly #handlers: ConnectionHandlers;
   readonly #backoff: Backoff;
   #cursorInQuery: boolean;
-  /** Opened beside a live predecessor: its first open cannot have missed anything. */
-  #seamless: boolean;
+  /** How the next open follows what came before (see {@link Continuity}). */
+  #continuity: Continuity;
   /** Part of a matcher switch (a successor not promoted yet, or a draining predecessor). */
   #switching: boolean;
   #generation = 0;
@@ -62,9 +69,17 @@ export class Connection {
   /**
    * @param cursor - event id (or `earliest`) to resume from.
    * @param cursorInQuery - send the cursor as a query parameter on the first request.
-   * @param seamless - a predecessor stays open until this one opens, so its first open reports no gap.
+   * @param continuity - how its first open follows the slot's previous stream.
    */
-  constructor(ctx: ConnectionContext, handlers: ConnectionHandlers, name: string, matchers: readonly CompiledMatcher[], cursor: string | undefined, cursorInQuery: boolean, seamless = false) {
+  constructor(
+    ctx: ConnectionContext,
+    handlers: ConnectionHandlers,
+    name: string,
+    matchers: readonly CompiledMatcher[],
+    cursor: string | undefined,
+    cursorInQuery: boolean,
+    continuity: Continuity = 'fresh',
+  ) {
     this.#ctx = ctx;
     this.#handlers = handlers;
     this.#backoff = new Backoff(ctx.retry, ctx.platform.random);
@@ -73,8 +88,8 @@ export class Connection {
     this.source = matchers.map((m) => m.source).join(' ');
     this.#lastEventId = cursor;
     this.#cursorInQuery = cursorInQuery;
-    this.#seamless = seamless;
-    this.#switching = seamless;
+    this.#continuity = continuity;
+    this.#switching = continuity === 'seamless';
   }
 
   /** Marks whether this stream's events belong to a matcher switch (timeline `switching`). */
@@ -204,21 +219,29 @@ export class Connection {
     };
   }
 
-  /** Marks a healthy open and checks whether the hub could resume from the cursor. */
+  /**
+   * Marks a healthy open, starts the cursor at the position the hub reports, and checks that
+   * nothing was lost: a hub that resumed elsewhere than asked, or a stream that reopens with no
+   * position at all (cut before it delivered an id), is a `gap`.
+   */
   #opened(cursor: string | undefined, resumedFrom: string | undefined): void {
+    const continuity = this.#everOpened ? 'resume' : this.#continuity;
     this.#opens++;
     this.#cursorInQuery = false;
     this.#everOpened = true;
     this.#retries = 0;
     this.#error = undefined;
-    const seamless = this.#seamless;
-    this.#seamless = false;
-    if (!seamless && cursor !== undefined && cursor !== 'earliest' && resumedFrom !== undefined && resumedFrom !== cursor) {
-      const gap = new SseGapError(cursor, resumedFrom);
+    this.#continuity = 'resume';
+    let gap: SseGapError | undefined;
+    if (continuity === 'seamless' || cursor === 'earliest') gap = undefined;
+    else if (cursor !== undefined && resumedFrom !== undefined && resumedFrom !== cursor) gap = new SseGapError(cursor, resumedFrom);
+    else if (cursor === undefined && continuity === 'resume') gap = new SseGapError(undefined, resumedFrom);
+    if (gap) {
       this.#error = gap;
       this.#ctx.timeline({ type: 'gap', connection: this.name, error: gap });
       this.#handlers.error(gap, this);
     }
+    if (cursor === undefined && resumedFrom !== undefined && this.#lastEventId === undefined) this.#lastEventId = resumedFrom;
     this.#handlers.open(this, cursor);
     // Read before the status change: the slot promotes a successor as soon as it is open.
     const switching = this.#switching;

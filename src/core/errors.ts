@@ -99,17 +99,25 @@ export class SseUnroutableError extends SseError {
   }
 }
 
-/** The hub could not resume from the requested event id: updates may have been missed. */
+/**
+ * Updates may have been missed: the hub could not resume from the requested event id, or a stream
+ * was cut before the hub told any position (then {@link SseGapError.requested} is `undefined` and
+ * the extent of the loss is unknown).
+ */
 export class SseGapError extends SseError {
   declare readonly code: 'gap';
-  /** The cursor sse-kit asked to resume from. */
-  readonly requested: string;
-  /** The cursor the hub resumed from instead (`Mercure-Last-Event-ID`). */
-  readonly resumedFrom: string;
-  constructor(requested: string, resumedFrom: string) {
-    super('gap', `The hub could not resume from event "${requested}" and resumed from "${resumedFrom}"; updates in between may be lost.`, {
-      hint: 'Raise the hub history size, or refetch the state this subscription mirrors.',
-    });
+  /** The cursor sse-kit asked to resume from; `undefined` when it had no position to ask for. */
+  readonly requested: string | undefined;
+  /** The cursor the hub resumed from instead (`Last-Event-ID` response header), when it said. */
+  readonly resumedFrom: string | undefined;
+  constructor(requested: string | undefined, resumedFrom: string | undefined) {
+    super(
+      'gap',
+      requested === undefined
+        ? 'The stream was cut before the hub told any position; updates published meanwhile may be lost.'
+        : `The hub could not resume from event "${requested}" and resumed from "${resumedFrom ?? 'an unknown position'}"; updates in between may be lost.`,
+      { hint: 'Raise the hub history size, or refetch the state this subscription mirrors.' },
+    );
     this.name = 'SseGapError';
     this.requested = requested;
     this.resumedFrom = resumedFrom;

@@ -157,7 +157,7 @@ export class StreamSlot {
       previous ? previous.lastEventId : this.options.since,
       previous === undefined,
       // Only a live predecessor covers the switch; after a drop a gap must still be reported.
-      previous?.status === 'open',
+      previous === undefined ? 'fresh' : previous.status === 'open' ? 'seamless' : previous.opens > 0 ? 'resume' : 'fresh',
     );
     const leg = { connection, key: wanted.key, keys: wanted.keys };
     if (previous === undefined) this.#live = leg;
