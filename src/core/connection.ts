@@ -82,7 +82,7 @@ export class Connection {
   ) {
     this.#ctx = ctx;
     this.#handlers = handlers;
-    this.#backoff = new Backoff(ctx.retry, ctx.platform.random);
+    this.#backoff = new Backoff(ctx.retry, ctx.platform);
     this.name = name;
     this.matchers = matchers;
     this.source = matchers.map((m) => m.source).join(' ');
@@ -151,6 +151,7 @@ export class Connection {
     this.#generation++;
     this.#stop?.();
     this.#stop = undefined;
+    this.#backoff.stop();
     this.#clearTimers();
   }
 
@@ -195,13 +196,11 @@ export class Connection {
       current,
       event: (event: RawEvent) => {
         if (event.id !== '') this.#lastEventId = event.id;
+        this.#backoff.reset();
         this.#handlers.event(event, this);
       },
       retry: (ms) => this.#backoff.serverRetry(ms),
-      bytes: () => {
-        this.#armWatchdog(generation);
-        this.#backoff.reset();
-      },
+      bytes: () => this.#armWatchdog(generation),
       opened: (resumedFrom) => {
         if (current()) this.#opened(cursor, resumedFrom);
       },
@@ -232,6 +231,7 @@ export class Connection {
     this.#retries = 0;
     this.#error = undefined;
     this.#continuity = 'resume';
+    this.#backoff.opened();
     let gap: SseGapError | undefined;
     if (continuity === 'seamless' || cursor === 'earliest') gap = undefined;
     else if (cursor !== undefined && resumedFrom !== undefined && resumedFrom !== cursor) gap = new SseGapError(cursor, resumedFrom);

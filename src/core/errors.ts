@@ -28,6 +28,8 @@ export interface SseErrorOptions {
   hint?: string;
   /** The underlying error. */
   cause?: unknown;
+  /** The delay the server asked for (`Retry-After`), in ms, already clamped. */
+  retryAfter?: number | undefined;
 }
 
 /** Base class of every error sse-kit produces. Switch on {@link SseError.code}. */
@@ -38,6 +40,8 @@ export class SseError extends Error {
   readonly status: number | undefined;
   /** How to fix it, when sse-kit knows. */
   readonly hint: string | undefined;
+  /** The delay the server asked for before a retry (`Retry-After` of a 429 or 503), in ms. */
+  readonly retryAfter: number | undefined;
 
   constructor(code: SseErrorCode, message: string, options: SseErrorOptions = {}) {
     super(options.hint ? `${message} ${options.hint}` : message, { cause: options.cause });
@@ -45,6 +49,7 @@ export class SseError extends Error {
     this.code = code;
     this.status = options.status;
     this.hint = options.hint;
+    this.retryAfter = options.retryAfter;
   }
 }
 
@@ -60,12 +65,9 @@ export class SseAuthError extends SseError {
 /** The hub answered 429; {@link SseRateLimitError.retryAfter} tells how long to wait, in milliseconds. */
 export class SseRateLimitError extends SseError {
   declare readonly code: 'rate-limited';
-  /** Delay the hub asked for (from `Retry-After`), in milliseconds, when it sent one. */
-  readonly retryAfter: number | undefined;
   constructor(message: string, retryAfter: number | undefined, options: SseErrorOptions = {}) {
-    super('rate-limited', message, options);
+    super('rate-limited', message, { ...options, retryAfter });
     this.name = 'SseRateLimitError';
-    this.retryAfter = retryAfter;
   }
 }
 
@@ -154,21 +156,28 @@ export function errorFromResponse(response: Response, action: string): SseError 
       return new SseError('too-large', base, { status, hint: 'Send a smaller body or raise the hub limit.' });
     case 429:
       return new SseRateLimitError(base, parseRetryAfter(response.headers.get('retry-after')), { status });
+    case 503:
+      return new SseError('server', base, { status, retryAfter: parseRetryAfter(response.headers.get('retry-after')) });
     default:
       return new SseError(status >= 500 ? 'server' : 'protocol', base, { status });
   }
 }
 
+/** The longest `Retry-After` honoured (10 minutes): longer hints, or dates far ahead, are clamped to it. */
+export const MAX_RETRY_AFTER_MS = 10 * 60_000;
+
 /**
- * Parses a `Retry-After` header (seconds or HTTP date) into milliseconds.
+ * Parses a `Retry-After` header (seconds or HTTP date) into milliseconds, clamped to
+ * [0, {@link MAX_RETRY_AFTER_MS}] (a huge value would overflow `setTimeout` and fire at once).
  * @returns the delay, or `undefined` when the header is absent or unreadable.
  */
 export function parseRetryAfter(value: string | null, now: number = Date.now()): number | undefined {
   if (value === null || value.trim() === '') return undefined;
   const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+  const date = Number.isFinite(seconds) ? undefined : Date.parse(value);
+  if (date !== undefined && Number.isNaN(date)) return undefined;
+  const ms = date === undefined ? seconds * 1000 : date - now;
+  return Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms));
 }
 
 /** Whether an error stops the retry loop until credentials change. */
