@@ -1,6 +1,6 @@
 import type { Connection, ConnectionContext } from './connection.js';
 import { driverState } from './driverState.js';
-import { Emitter } from './emitter.js';
+import { Emitter, reportError } from './emitter.js';
 import { SseError, isAuthError } from './errors.js';
 import { INITIAL_DRIVER_STATE } from './initialState.js';
 import { compileMatcher, toMatcherList } from './matcher.js';
@@ -49,8 +49,10 @@ export class SseDriver {
   readonly #slots = new Map<string, StreamSlot>();
   #syncTimer: unknown;
   #state: DriverState = INITIAL_DRIVER_STATE;
-  readonly #stateListeners = new Emitter();
-  readonly #timeline = new Emitter<{ event: DriverEvent }>();
+  readonly #stateListeners = new Emitter({ onListenerError: (cause) => this.#listenerError(cause, true) });
+  readonly #timeline = new Emitter<{ event: DriverEvent }>({ onListenerError: (cause) => this.#listenerError(cause, false) });
+  /** The `onError` option, behind a safe emit. */
+  readonly #errors = new Emitter<{ error: SseError }>();
   #destroyed = false;
   #stateRefreshQueued = false;
 
@@ -64,6 +66,7 @@ export class SseDriver {
     this.#platform = resolvePlatform(options.platform);
     this.clientId = options.clientId ?? this.#platform.uuid();
     this.#headers = options.headers;
+    if (options.onError) this.#errors.on('error', options.onError);
     this.#adapter = mercure({ protocol: options.protocol ?? 'auto', maxUrlLength: options.maxUrlLength ?? 4000 });
     const fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     const retry = options.retry ?? {};
@@ -117,7 +120,7 @@ export class SseDriver {
     if (this.#destroyed) throw new SseError('closed', 'subscribe() was called on a destroyed SseDriver.', { hint: 'Create a new driver.' });
     if (typeof listener !== 'function') throw new SseError('misuse', 'subscribe() needs a listener function.');
     const list = toMatcherList(matchers);
-    const sub = createSubscription(list.map((m) => compileMatcher(m, this.url)), listener as SseListener, options);
+    const sub = createSubscription(list.map((m) => compileMatcher(m, this.url)), listener as SseListener, options, (cause) => this.#listenerError(cause, true));
     const slotOptions = slotOptionsFor(list, options, this.#options.topicOf !== undefined);
     let slot = this.#slots.get(slotOptions.key);
     if (!slot) {
@@ -262,6 +265,7 @@ export class SseDriver {
     this.#updateState();
     this.#stateListeners.clear();
     this.#timeline.clear();
+    this.#errors.clear();
   }
 
   /** The platform seams in use (timers, randomness, ids), for layers that schedule work beside the driver. */
@@ -295,7 +299,19 @@ export class SseDriver {
 
   #reportError(error: SseError): void {
     this.#emit({ type: 'error', error });
-    this.#options.onError?.(error);
+    this.#errors.emit('error', error);
+  }
+
+  /**
+   * A listener threw: delivery goes on, and the fault is reported as a `listener` error through
+   * `onError` (and the timeline, unless a timeline listener threw); without `onError`, through the
+   * platform's `reportError`.
+   */
+  #listenerError(cause: unknown, toTimeline: boolean): void {
+    const error = new SseError('listener', 'A listener threw; delivery went on.', { cause, hint: 'Catch errors inside your listeners.' });
+    if (toTimeline) this.#emit({ type: 'error', error });
+    if (this.#errors.hasListeners()) this.#errors.emit('error', error);
+    else reportError(cause);
   }
 
   #emit(event: DriverEvent): void {

@@ -18,6 +18,7 @@ export type SseErrorCode =
   | 'parse'
   | 'closed'
   | 'aborted'
+  | 'listener'
   | 'misuse';
 
 /** Options accepted by every {@link SseError}. */

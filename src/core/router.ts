@@ -5,10 +5,11 @@ import type { ForeignEvent } from './protocols/types.js';
 import { Emitter } from './emitter.js';
 import type { RawEvent, SseListener, SseUpdate, SubscribeOptions } from './types.js';
 
-/** The events of one subscription: its updates, and `active` when a stream carrying it opened. */
+/** The events of one subscription: its updates, `active` when a stream carrying it opened, and its own errors. */
 export interface SubscriptionEvents {
   readonly update: SseUpdate;
   readonly active: undefined;
+  readonly error: SseError;
 }
 
 /** One `subscribe()` call. */
@@ -18,20 +19,23 @@ export interface Subscription {
   readonly type: string | undefined;
   /** Receives foreign updates (raw `data` strings). */
   readonly raw: boolean;
-  /** The subscription's listeners (`update`, `active`), behind a safe emit. */
+  /** The subscription's listeners (`update`, `active`, `error`), behind a safe emit. */
   readonly listeners: Emitter<SubscriptionEvents>;
-  readonly onError: ((error: SseError) => void) | undefined;
   /** The stream (and its open count) the subscription was last announced live on. */
   liveOn: object | undefined;
   liveOpens: number;
 }
 
-/** A subscription of `listener` to `compiled`, with the options of `subscribe()`. */
-export function createSubscription(compiled: readonly CompiledMatcher[], listener: SseListener, options: SubscribeOptions): Subscription {
-  const listeners = new Emitter<SubscriptionEvents>();
+/**
+ * A subscription of `listener` to `compiled`, with the options of `subscribe()`.
+ * @param onListenerError - receives what its listeners throw (delivery goes on).
+ */
+export function createSubscription(compiled: readonly CompiledMatcher[], listener: SseListener, options: SubscribeOptions, onListenerError: (error: unknown) => void): Subscription {
+  const listeners = new Emitter<SubscriptionEvents>({ onListenerError });
   listeners.on('update', listener);
   if (options.onActive) listeners.on('active', options.onActive);
-  return { compiled, type: options.type, raw: options.raw === true, listeners, onError: options.onError, liveOn: undefined, liveOpens: 0 };
+  if (options.onError) listeners.on('error', options.onError);
+  return { compiled, type: options.type, raw: options.raw === true, listeners, liveOn: undefined, liveOpens: 0 };
 }
 
 /**
@@ -201,7 +205,7 @@ export class Router {
     const error = new SseUnroutableError(topic, message, {
       hint: 'Subscribe with { raw: true } to receive updates from other publishers, or give the driver a topicOf option.',
     });
-    for (const sub of only ? [only] : this.#all) sub.onError?.(error);
+    for (const sub of only ? [only] : this.#all) sub.listeners.emit('error', error);
     this.#options.reportError(error);
   }
 }

@@ -241,7 +241,7 @@ export class StreamSlot {
       const live = new Set(old.matchers.map((m) => m.key));
       this.#rejectedKey = next.key;
       this.#discardNext();
-      for (const sub of this.router.subscriptions()) if (sub.compiled.some((m) => !live.has(m.key))) sub.onError?.(error);
+      for (const sub of this.router.subscriptions()) if (sub.compiled.some((m) => !live.has(m.key))) sub.listeners.emit('error', error);
       return;
     }
     this.#rejectedKey = undefined;
