@@ -1,7 +1,7 @@
 import type { Connection, ConnectionContext } from './connection.js';
 import { driverState } from './driverState.js';
 import { Emitter, reportError } from './emitter.js';
-import { SseError, isAuthError } from './errors.js';
+import { SseAuthError, SseError, isAuthError } from './errors.js';
 import { INITIAL_DRIVER_STATE } from './initialState.js';
 import { compileMatcher, toMatcherList } from './matcher.js';
 import { resolvePlatform, type ResolvedPlatform } from './platform.js';
@@ -208,12 +208,20 @@ export class SseDriver {
     return this.#publisher.whenIdle(timeoutMs);
   }
 
+  /** The `headers` option (re-read) plus `extra`; a function that throws is a `credentials` error. */
   async #resolveHeaders(extra: HeadersInit | undefined): Promise<Headers> {
-    const option = this.#headers;
-    const base = typeof option === 'function' ? await option() : option;
-    const headers = new Headers(base);
-    if (extra) new Headers(extra).forEach((value, name) => headers.set(name, value));
-    return headers;
+    try {
+      const option = this.#headers;
+      const base = typeof option === 'function' ? await option() : option;
+      const headers = new Headers(base);
+      if (extra) new Headers(extra).forEach((value, name) => headers.set(name, value));
+      return headers;
+    } catch (cause) {
+      throw new SseAuthError('credentials', 'The headers option threw, or gave values no request can carry.', {
+        cause,
+        hint: 'Fix the headers function (see the cause); setHeaders() or reconnect() tries again.',
+      });
+    }
   }
 
   // ---------------------------------------------------------------- state

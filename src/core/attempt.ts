@@ -57,7 +57,8 @@ export async function fetchAttempt(ctx: AttemptContext, spec: AttemptSpec, signa
   try {
     headers = await ctx.resolveHeaders();
   } catch (cause) {
-    if (sink.current()) sink.drop(new SseError('unauthorized', 'The headers function threw.', { cause }));
+    // A credentials problem: retrying with the same headers option would fail the same way.
+    if (sink.current()) sink.halt(unsendable(cause));
     return;
   }
   if (!sink.current()) return;

@@ -6,6 +6,7 @@ export type SseErrorCode =
   | 'bad-request'
   | 'unauthorized'
   | 'forbidden'
+  | 'credentials'
   | 'not-found'
   | 'too-large'
   | 'rate-limited'
@@ -54,10 +55,14 @@ export class SseError extends Error {
   }
 }
 
-/** The hub refused the request's credentials (401) or their rights (403). Retrying stops until credentials change. */
+/**
+ * The hub refused the request's credentials (401, `unauthorized`) or their rights (403,
+ * `forbidden`), or the `headers` option could not produce them (`credentials`: the function threw,
+ * the cause attached). Retrying stops until credentials change (`setHeaders`, `reconnect`).
+ */
 export class SseAuthError extends SseError {
-  declare readonly code: 'unauthorized' | 'forbidden';
-  constructor(code: 'unauthorized' | 'forbidden', message: string, options: SseErrorOptions = {}) {
+  declare readonly code: 'unauthorized' | 'forbidden' | 'credentials';
+  constructor(code: 'unauthorized' | 'forbidden' | 'credentials', message: string, options: SseErrorOptions = {}) {
     super(code, message, options);
     this.name = 'SseAuthError';
   }
@@ -183,5 +188,5 @@ export function parseRetryAfter(value: string | null, now: number = Date.now()):
 
 /** Whether an error stops the retry loop until credentials change. */
 export function isAuthError(error: unknown): error is SseAuthError {
-  return error instanceof SseError && (error.code === 'unauthorized' || error.code === 'forbidden');
+  return error instanceof SseAuthError;
 }
