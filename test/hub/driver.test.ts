@@ -144,8 +144,9 @@ describe.each(hubs)('SseDriver against the %s', (_name, factory) => {
 
     await expect.poll(() => a.length, POLL).toBeGreaterThanOrEqual(COUNT);
     await expect.poll(() => c.at(-1)?.id, POLL).toBe(publishedC.at(-1));
-    // The switches really happened while updates were being published.
-    expect(opensDuringPublishing.filter((n) => n < COUNT).length).toBeGreaterThanOrEqual(3);
+    // The switches really happened while updates were being published (adding b, adding c; removing
+    // b opens no stream, and the pattern's switch may wait for the switch budget).
+    expect(opensDuringPublishing.filter((n) => n < COUNT).length).toBeGreaterThanOrEqual(2);
     expect(ids(a)).toEqual(publishedA);
     // c receives every update from its first one on: a contiguous tail, in order, once each.
     expect(c.length).toBeGreaterThan(0);
