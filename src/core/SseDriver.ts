@@ -101,6 +101,7 @@ export class SseDriver {
       platform: this.#platform,
       adapter: this.#adapter,
       init: options.publisher,
+      timeout: options.publishTimeout ?? 10_000,
       resolveHeaders: () => this.#resolveHeaders(this.#options.publisher?.headers),
       destroyed: () => this.#destroyed,
     });
@@ -193,8 +194,9 @@ export class SseDriver {
    * Publishes `data` to `topic` (or to several topics, canonical first). `data` is any JSON value,
    * wrapped in the sse-kit envelope; with `raw: true` it must be a string and is sent as is.
    * @returns the id the hub assigned (the client-generated id when the hub answers with none).
-   * @throws {SseError} (as a rejection) `bad-request`, `unauthorized`, `forbidden`, `too-large`,
-   *   `rate-limited` (with `retryAfter`), `network`, `aborted`, `closed` or `misuse`.
+   * @throws {SseError} (as a rejection) `bad-request`, `unauthorized`, `forbidden`, `credentials`,
+   *   `too-large`, `rate-limited` (with `retryAfter`), `network`, `timeout` (no answer within
+   *   `publishTimeout`), `aborted`, `closed` or `misuse`.
    */
   publish(topic: string | readonly string[], data: unknown, options: PublishOptions = {}): Promise<string> {
     return this.#publisher.publish(topic, data, options);

@@ -165,6 +165,8 @@ export interface SseDriverOptions {
   maxUrlLength?: number;
   /** Largest event accepted, in bytes (default 8 MiB); larger is a `protocol` error. */
   maxEventSize?: number;
+  /** Deadline of a publish in ms (default 10 000; 0 disables): past it the publish rejects with `timeout`. */
+  publishTimeout?: number;
   /** Id identifying this client as the sender of its publishes (default: a random uuid). */
   clientId?: string;
   /** Receives every background error (also reflected in the driver state). */
