@@ -15,6 +15,9 @@ export interface ConnectionContext extends AttemptContext {
   timeline(event: DriverEvent): void;
 }
 
+/** Consecutive attempts failing like a CORS refusal after which a stream stops retrying. */
+export const CORS_ATTEMPTS = 5;
+
 /**
  * How a stream's first open follows the slot's previous stream: `fresh` (there was none),
  * `seamless` (a live predecessor stays open until this one opened: nothing can be missed), or
@@ -63,7 +66,8 @@ export class Connection {
   #watchdog: unknown;
   #everOpened = false;
   readonly #onOnline = () => {
-    if (this.#status === 'reconnecting' && this.#retryTimer !== undefined) this.#restart();
+    const corsStop = this.#status === 'error' && this.#error?.code === 'cors';
+    if ((this.#status === 'reconnecting' && this.#retryTimer !== undefined) || corsStop) this.#restart();
   };
 
   /**
@@ -263,6 +267,11 @@ export class Connection {
   /** A fault that retries: records it, then reconnects after a jittered backoff. */
   #drop(generation: number, error: SseError): void {
     if (generation !== this.#generation) return;
+    if (error.code === 'cors' && this.#retries + 1 >= CORS_ATTEMPTS) {
+      // Most likely a CORS refusal that retrying will not fix: stop instead of retrying forever.
+      this.#halt(error);
+      return;
+    }
     this.#teardown();
     this.#retries++;
     this.#error = error;

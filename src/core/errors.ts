@@ -14,6 +14,7 @@ export type SseErrorCode =
   | 'network'
   | 'protocol'
   | 'timeout'
+  | 'cors'
   | 'unroutable'
   | 'gap'
   | 'parse'
@@ -77,10 +78,14 @@ export class SseRateLimitError extends SseError {
   }
 }
 
-/** The network failed or the hub could not be reached. Retried with backoff. */
+/**
+ * The network failed or the hub could not be reached (`network`), gave no answer in time
+ * (`timeout`), or — in a browser, cross-origin — the request failed the way a CORS refusal does
+ * (`cors`: retried a few times, then stopped until `reconnect()` or the page comes back online).
+ */
 export class SseNetworkError extends SseError {
-  declare readonly code: 'network' | 'timeout';
-  constructor(message: string, options: SseErrorOptions & { code?: 'network' | 'timeout' } = {}) {
+  declare readonly code: 'network' | 'timeout' | 'cors';
+  constructor(message: string, options: SseErrorOptions & { code?: 'network' | 'timeout' | 'cors' } = {}) {
     super(options.code ?? 'network', message, options);
     this.name = 'SseNetworkError';
   }

@@ -58,7 +58,9 @@ class MercureAdapter implements ProtocolAdapter {
       if (v1) params.append(m.kind === 'pattern' ? 'match_urlpattern' : 'match', m.source);
       else params.append('topic', m.kind === 'pattern' ? patternToUriTemplate(m.source) : m.source);
     }
-    const headers: Record<string, string> = { Accept: 'text/event-stream', 'Cache-Control': 'no-store' };
+    // Only CORS-safelisted headers, so a fresh GET needs no preflight (`no-store` is the fetch
+    // `cache` option, not a header); `Last-Event-ID` of a resume is the exception hubs allow.
+    const headers: Record<string, string> = { Accept: 'text/event-stream' };
     if (input.cursor !== undefined) {
       // An IRI id (non-Latin-1) cannot travel in a header: it goes in the query, which any hub reads.
       if (input.cursorInQuery || input.urlOnly || !isLatin1(input.cursor)) params.append(v1 ? 'last_event_id' : 'lastEventID', input.cursor);

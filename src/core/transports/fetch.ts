@@ -50,7 +50,7 @@ export async function openFetchStream(input: FetchStreamInput, sink: StreamSink)
     if (input.request.body !== undefined) init.body = input.request.body;
     response = await input.fetch(input.request.url, init);
   } catch (cause) {
-    if (sink.current()) sink.end(new SseNetworkError('Could not reach the hub.', { cause }));
+    if (sink.current()) sink.end(fetchFailure(cause, input.request.url, 'Could not reach the hub.'));
     return;
   }
   if (!sink.current() || !sink.response(response) || response.body === null) {
@@ -105,6 +105,23 @@ async function read(body: ReadableStream<Uint8Array>, maxEventSize: number, sink
       return;
     }
   }
+}
+
+/**
+ * The error for a `fetch` that threw. In a browser a cross-origin request refused by CORS throws the
+ * same `TypeError` as a network failure; the page cannot tell them apart, so it is reported as
+ * `cors` with a hint naming both.
+ */
+export function fetchFailure(cause: unknown, url: string, message: string): SseNetworkError {
+  const page = (globalThis as { location?: { origin?: unknown } }).location?.origin;
+  if (cause instanceof TypeError && typeof page === 'string' && page !== 'null' && new URL(url, page).origin !== page) {
+    return new SseNetworkError(`${message} The browser refused the cross-origin request (CORS), or the server is down.`, {
+      code: 'cors',
+      cause,
+      hint: `The server must answer ${page} with Access-Control-Allow-Origin (and allow the request headers sent, such as Authorization or Last-Event-ID).`,
+    });
+  }
+  return new SseNetworkError(message, { cause });
 }
 
 /** Cancels a body or reader, ignoring the rejection of an already broken stream. */
