@@ -1,7 +1,7 @@
 import { encodeEnvelope } from './envelope.js';
 import { SseError, SseNetworkError, errorFromResponse } from './errors.js';
 import type { ProtocolAdapter, PublishInput } from './protocols/types.js';
-import { cancel, fetchFailure } from './transports/fetch.js';
+import { cancel } from './transports/fetch.js';
 import type { FetchLike, JsonValue, Platform, PublishOptions } from './types.js';
 
 /** What a {@link Publisher} needs from its driver. */
@@ -56,9 +56,7 @@ export class Publisher {
       if (cause instanceof SseError) throw cause;
       if (this.#ctx.destroyed()) throw new SseError('closed', 'The driver was destroyed before the publish completed.', { cause });
       if (options.signal?.aborted) throw new SseError('aborted', 'The publish was aborted.', { cause });
-      const error = fetchFailure(cause, this.#ctx.hubUrl, 'Publishing failed: the hub could not be reached.');
-      if (error.code === 'cors') throw error;
-      throw new SseNetworkError(error.message, { cause, hint: `Retry with the same id (${update.id}) to stay idempotent.` });
+      throw new SseNetworkError('Publishing failed: the hub could not be reached.', { cause, hint: `Retry with the same id (${update.id}) to stay idempotent.` });
     } finally {
       if (timer !== undefined) platform.clearTimeout(timer);
       this.#inflight.delete(controller);

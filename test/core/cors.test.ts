@@ -41,7 +41,10 @@ describe('a CORS refusal in a browser', () => {
   function refusing() {
     vi.stubGlobal('location', { origin: 'http://localhost:3000' });
     let calls = 0;
-    const fetch: FetchLike = async () => {
+    // As a browser does: a cors-mode request to a server without CORS headers fails like a network
+    // error; a no-cors request reaches it (an opaque response).
+    const fetch: FetchLike = async (_input, init) => {
+      if (init?.mode === 'no-cors') return new Response(null, { status: 200 });
       calls++;
       throw new TypeError('Failed to fetch');
     };
@@ -66,9 +69,23 @@ describe('a CORS refusal in a browser', () => {
     driver.destroy();
   });
 
-  it('types a refused publish the same way', async () => {
-    const { driver } = refusing();
-    await expect(driver.publish('a', 1)).rejects.toMatchObject({ code: 'cors' });
+  it('keeps an ordinary network error when the cross-origin server is down (the no-cors probe fails too)', async () => {
+    vi.stubGlobal('location', { origin: 'http://localhost:3000' });
+    const errors: SseError[] = [];
+    const driver = new SseDriver({
+      url: URL_,
+      fetch: async () => {
+        throw new TypeError('Failed to fetch');
+      },
+      protocol: 'v1',
+      platform: { random: () => 1, events: undefined },
+      onError: (e) => errors.push(e),
+    });
+    driver.subscribe('a', () => undefined);
+    await tick(60_000);
+    expect(errors.length).toBeGreaterThan(5);
+    expect(errors.every((e) => e.code === 'network')).toBe(true);
+    expect(driver.getState().status).toBe('reconnecting');
     driver.destroy();
   });
 

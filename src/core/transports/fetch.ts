@@ -50,7 +50,8 @@ export async function openFetchStream(input: FetchStreamInput, sink: StreamSink)
     if (input.request.body !== undefined) init.body = input.request.body;
     response = await input.fetch(input.request.url, init);
   } catch (cause) {
-    if (sink.current()) sink.end(fetchFailure(cause, input.request.url, 'Could not reach the hub.'));
+    const error = await fetchFailure(input.fetch, cause, input.request.url);
+    if (sink.current()) sink.end(error);
     return;
   }
   if (!sink.current() || !sink.response(response) || response.body === null) {
@@ -108,20 +109,27 @@ async function read(body: ReadableStream<Uint8Array>, maxEventSize: number, sink
 }
 
 /**
- * The error for a `fetch` that threw. In a browser a cross-origin request refused by CORS throws the
- * same `TypeError` as a network failure; the page cannot tell them apart, so it is reported as
- * `cors` with a hint naming both.
+ * The error for a subscribe `fetch` that threw. In a browser a cross-origin request refused by CORS
+ * throws the same `TypeError` as a network failure; a `no-cors` probe tells them apart (it reaches
+ * a server that is up, whatever its CORS headers), and a refusal is reported as `cors` with a hint.
  */
-export function fetchFailure(cause: unknown, url: string, message: string): SseNetworkError {
+async function fetchFailure(fetch: FetchLike, cause: unknown, url: string): Promise<SseNetworkError> {
+  const network = new SseNetworkError('Could not reach the hub.', { cause });
   const page = (globalThis as { location?: { origin?: unknown } }).location?.origin;
-  if (cause instanceof TypeError && typeof page === 'string' && page !== 'null' && new URL(url, page).origin !== page) {
-    return new SseNetworkError(`${message} The browser refused the cross-origin request (CORS), or the server is down.`, {
-      code: 'cors',
-      cause,
-      hint: `The server must answer ${page} with Access-Control-Allow-Origin (and allow the request headers sent, such as Authorization or Last-Event-ID).`,
-    });
+  if (!(cause instanceof TypeError) || typeof page !== 'string' || page === 'null' || new URL(url, page).origin === page) return network;
+  const probe = new AbortController();
+  try {
+    await fetch(url, { mode: 'no-cors', credentials: 'omit', cache: 'no-store', signal: probe.signal });
+  } catch {
+    return network;
+  } finally {
+    probe.abort();
   }
-  return new SseNetworkError(message, { cause });
+  return new SseNetworkError('The browser refused the cross-origin response of the hub (CORS).', {
+    code: 'cors',
+    cause,
+    hint: `The server must answer ${page} with Access-Control-Allow-Origin (and allow the request headers sent, such as Authorization or Last-Event-ID).`,
+  });
 }
 
 /** Cancels a body or reader, ignoring the rejection of an already broken stream. */
