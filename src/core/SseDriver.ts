@@ -110,18 +110,23 @@ export class SseDriver {
   // ---------------------------------------------------------------- subscribe
 
   /**
-   * Subscribes `listener` to the updates whose topic one of `matchers` selects.
+   * Subscribes `listener` to the updates whose topic one of `matchers` selects. `T` is inferred
+   * from `options.parse`, which checks each update's data; without `parse`, `subscribe<T>()` casts
+   * the data to `T` unchecked.
    * All subscriptions share one connection (changes within a few ms are coalesced into one switch,
    * made before the old stream breaks). Raw subscriptions without `topicOf`, and subscriptions with
    * `since`, get a connection per matcher set, shared by every subscription of that set.
    * @returns a function that unsubscribes (idempotent).
    * @throws {SseError} `misuse` for an empty or invalid matcher, `closed` after {@link SseDriver.destroy}.
    */
-  subscribe<T = unknown>(matchers: Matchers, listener: SseListener<T>, options: SubscribeOptions = {}): () => void {
+  subscribe<T = unknown>(matchers: Matchers, listener: SseListener<T>, options: SubscribeOptions<T> = {}): () => void {
     if (this.#destroyed) throw new SseError('closed', 'subscribe() was called on a destroyed SseDriver.', { hint: 'Create a new driver.' });
     if (typeof listener !== 'function') throw new SseError('misuse', 'subscribe() needs a listener function.');
     const list = toMatcherList(matchers);
-    const sub = createSubscription(list.map((m) => compileMatcher(m, this.url)), listener as SseListener, options, (cause) => this.#listenerError(cause, true));
+    const sub = createSubscription(list.map((m) => compileMatcher(m, this.url)), listener, options, {
+      listener: (cause) => this.#listenerError(cause, true),
+      parse: (error) => this.#reportError(error),
+    });
     const slotOptions = slotOptionsFor(list, options, this.#options.topicOf !== undefined);
     let slot = this.#slots.get(slotOptions.key);
     if (!slot) {

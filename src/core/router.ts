@@ -1,5 +1,5 @@
 import { envelopeTopics, type Envelope } from './envelope.js';
-import { SseUnroutableError, type SseError } from './errors.js';
+import { SseParseError, SseUnroutableError, type SseError } from './errors.js';
 import type { CompiledMatcher } from './matcher.js';
 import type { ForeignEvent } from './protocols/types.js';
 import { Emitter } from './emitter.js';
@@ -26,13 +26,35 @@ export interface Subscription {
   liveOpens: number;
 }
 
-/**
- * A subscription of `listener` to `compiled`, with the options of `subscribe()`.
- * @param onListenerError - receives what its listeners throw (delivery goes on).
- */
-export function createSubscription(compiled: readonly CompiledMatcher[], listener: SseListener, options: SubscribeOptions, onListenerError: (error: unknown) => void): Subscription {
-  const listeners = new Emitter<SubscriptionEvents>({ onListenerError });
-  listeners.on('update', listener);
+/** Where a subscription reports what goes wrong in user code. */
+export interface SubscriptionReporter {
+  /** A listener threw (delivery goes on). */
+  listener(cause: unknown): void;
+  /** `parse` refused an update (it was skipped); already told to the subscription's `onError`. */
+  parse(error: SseError): void;
+}
+
+/** A subscription of `listener` to `compiled`, with the options of `subscribe()`. */
+export function createSubscription<T>(compiled: readonly CompiledMatcher[], listener: SseListener<T>, options: SubscribeOptions<T>, report: SubscriptionReporter): Subscription {
+  const listeners = new Emitter<SubscriptionEvents>({ onListenerError: report.listener });
+  const { parse } = options;
+  listeners.on(
+    'update',
+    parse === undefined
+      ? (listener as SseListener)
+      : (update) => {
+          let data: T;
+          try {
+            data = parse(update.data);
+          } catch (cause) {
+            const error = new SseParseError(`parse() refused an update of "${update.topic}" (id ${update.id || 'none'}); it was skipped.`, { cause });
+            listeners.emit('error', error);
+            report.parse(error);
+            return;
+          }
+          listener({ ...update, data });
+        },
+  );
   if (options.onActive) listeners.on('active', options.onActive);
   if (options.onError) listeners.on('error', options.onError);
   return { compiled, type: options.type, raw: options.raw === true, listeners, liveOn: undefined, liveOpens: 0 };

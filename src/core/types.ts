@@ -51,8 +51,15 @@ export interface RawEvent {
   readonly data: string;
 }
 
-/** Options of {@link SseDriver.subscribe}. */
-export interface SubscribeOptions {
+/** Options of {@link SseDriver.subscribe}; `T` is the type of `data` the listener receives. */
+export interface SubscribeOptions<T = unknown> {
+  /**
+   * Checks and converts each update's `data` (the envelope payload, or the raw string) before the
+   * listener sees it; `subscribe` infers `T` from it. A `parse` that throws skips that update and
+   * reports a `parse` error (`onError` of the subscription and of the driver). Without `parse`,
+   * `subscribe<T>()` is an unchecked cast of `data` to `T`.
+   */
+  parse?: (data: unknown) => T;
   /** Only deliver updates of this SSE event type. */
   type?: string;
   /** Deliver updates from publishers that do not use sse-kit (raw `data` strings). */
