@@ -1,7 +1,8 @@
 import type { Connection, ConnectionContext } from './connection.js';
 import { driverState } from './driverState.js';
 import { Emitter, reportError } from './emitter.js';
-import { SseAuthError, SseError, isAuthError } from './errors.js';
+import { resolveHeaders } from './credentials.js';
+import { SseError, isAuthError } from './errors.js';
 import { INITIAL_DRIVER_STATE } from './initialState.js';
 import { compileMatcher, toMatcherList } from './matcher.js';
 import { resolvePlatform, type ResolvedPlatform } from './platform.js';
@@ -81,7 +82,7 @@ export class SseDriver {
       transport: options.transport ?? 'fetch',
       EventSource: options.EventSource,
       withCredentials: options.subscriber?.withCredentials ?? false,
-      resolveHeaders: () => this.#resolveHeaders(this.#options.subscriber?.headers),
+      resolveHeaders: () => resolveHeaders(this.#headers, this.#options.subscriber?.headers),
       eventTypes: () => this.#eventTypes(),
       timeline: (event) => this.#emit(event),
     };
@@ -102,7 +103,7 @@ export class SseDriver {
       adapter: this.#adapter,
       init: options.publisher,
       timeout: options.publishTimeout ?? 10_000,
-      resolveHeaders: () => this.#resolveHeaders(this.#options.publisher?.headers),
+      resolveHeaders: () => resolveHeaders(this.#headers, this.#options.publisher?.headers),
       destroyed: () => this.#destroyed,
     });
   }
@@ -213,22 +214,6 @@ export class SseDriver {
    */
   whenIdle(timeoutMs = 2000): Promise<void> {
     return this.#publisher.whenIdle(timeoutMs);
-  }
-
-  /** The `headers` option (re-read) plus `extra`; a function that throws is a `credentials` error. */
-  async #resolveHeaders(extra: HeadersInit | undefined): Promise<Headers> {
-    try {
-      const option = this.#headers;
-      const base = typeof option === 'function' ? await option() : option;
-      const headers = new Headers(base);
-      if (extra) new Headers(extra).forEach((value, name) => headers.set(name, value));
-      return headers;
-    } catch (cause) {
-      throw new SseAuthError('credentials', 'The headers option threw, or gave values no request can carry.', {
-        cause,
-        hint: 'Fix the headers function (see the cause); setHeaders() or reconnect() tries again.',
-      });
-    }
   }
 
   // ---------------------------------------------------------------- state

@@ -1,10 +1,10 @@
 import { Connection, type ConnectionContext, type ConnectionHandlers } from './connection.js';
 import { decodeEnvelope } from './envelope.js';
 import type { SseError } from './errors.js';
-import { matcherSetKey, type CompiledMatcher } from './matcher.js';
+import { matcherSetKey } from './matcher.js';
 import { RecentIds } from './recentIds.js';
 import { Router } from './router.js';
-import { SwitchBudget } from './switchBudget.js';
+import { SwitchBudget, covers, wantedBy, type Wanted } from './switchBudget.js';
 import type { DriverEvent, RawEvent, SubscribeOptions, TopicMatcher } from './types.js';
 
 /** What a slot needs from its driver. */
@@ -31,15 +31,6 @@ export interface SlotOptions {
   readonly rawOnly: boolean;
   /** Cursor of the first stream. */
   readonly since: string | undefined;
-}
-
-/** What a stream must carry. */
-interface Wanted {
-  readonly matchers: readonly CompiledMatcher[];
-  /** Matcher keys (and `type:` keys for the native EventSource). */
-  readonly keys: ReadonlySet<string>;
-  /** The keys, sorted and joined: the identity of the set. */
-  readonly key: string;
 }
 
 /** A stream of the slot and what it was opened to carry. */
@@ -125,7 +116,7 @@ export class StreamSlot {
    * switch budget allows.
    */
   sync(): void {
-    const wanted = this.#wanted();
+    const wanted = wantedBy(this.router.subscriptions(), this.#ctx.connection.transport === 'eventsource');
     if (wanted.key === this.#rejectedKey) return;
     const live = this.#live;
     if (live && covers(live.keys, wanted.keys)) {
@@ -172,7 +163,7 @@ export class StreamSlot {
     timers[which] = this.#ctx.connection.platform.setTimeout(() => {
       timers[which] = undefined;
       if (which === 'switch') this.sync();
-      else if (this.#live && !this.#next && this.router.size > 0) this.#switchTo(this.#wanted());
+      else if (this.#live && !this.#next && this.router.size > 0) this.#switchTo(wantedBy(this.router.subscriptions(), this.#ctx.connection.transport === 'eventsource'));
     }, ms);
   }
 
@@ -192,21 +183,7 @@ export class StreamSlot {
     live?.close();
   }
 
-  /**
-   * What the stream must carry: the subscriptions' matchers and, for the native EventSource (which
-   * only delivers the event types it listens for), their event types.
-   */
-  #wanted(): Wanted {
-    const byKey = new Map<string, CompiledMatcher>();
-    const keys = new Set<string>();
-    const eventSource = this.#ctx.connection.transport === 'eventsource';
-    for (const sub of this.router.subscriptions()) {
-      for (const m of sub.compiled) byKey.set(m.key, m);
-      if (eventSource && sub.type !== undefined) keys.add(`type:${sub.type}`);
-    }
-    for (const key of byKey.keys()) keys.add(key);
-    return { matchers: [...byKey.values()], keys, key: [...keys].sort().join('\n') };
-  }
+
 
   /** Tells the subscriptions that the open live stream carries their matchers (once per open). */
   #activate(): void {
@@ -330,9 +307,4 @@ export class StreamSlot {
     if (envelope) this.router.deliverEnvelope(event, envelope, connection);
     else if (foreign) this.router.deliverForeign(event, foreign, connection);
   }
-}
-
-function covers(carried: ReadonlySet<string>, wanted: ReadonlySet<string>): boolean {
-  for (const key of wanted) if (!carried.has(key)) return false;
-  return true;
 }

@@ -1,3 +1,6 @@
+import type { CompiledMatcher } from './matcher.js';
+import type { Subscription } from './router.js';
+
 /**
  * How often a stream slot may open a stream for a matcher change. Every stream opened costs the hub
  * a subscription (and, resuming with `Last-Event-ID`, a history scan), so under churn the budget
@@ -40,3 +43,33 @@ export const FIRST_STEP_MS = 100;
 export const MAX_SPACING_MS = 2000;
 /** A quiet period after which the budget is back to zero. */
 export const CALM_MS = 5000;
+
+/** What a stream must carry. */
+export interface Wanted {
+  readonly matchers: readonly CompiledMatcher[];
+  /** Matcher keys (and `type:` keys for the native EventSource). */
+  readonly keys: ReadonlySet<string>;
+  /** The keys, sorted and joined: the identity of the set. */
+  readonly key: string;
+}
+
+/**
+ * What a stream must carry for `subs`: their matchers and, for the native EventSource (which only
+ * delivers the event types it listens for, `withTypes`), their event types.
+ */
+export function wantedBy(subs: Iterable<Subscription>, withTypes: boolean): Wanted {
+  const byKey = new Map<string, CompiledMatcher>();
+  const keys = new Set<string>();
+  for (const sub of subs) {
+    for (const m of sub.compiled) byKey.set(m.key, m);
+    if (withTypes && sub.type !== undefined) keys.add(`type:${sub.type}`);
+  }
+  for (const key of byKey.keys()) keys.add(key);
+  return { matchers: [...byKey.values()], keys, key: [...keys].sort().join('\n') };
+}
+
+/** Whether a stream carrying `carried` already carries everything `wanted` (a removal needs no switch). */
+export function covers(carried: ReadonlySet<string>, wanted: ReadonlySet<string>): boolean {
+  for (const key of wanted) if (!carried.has(key)) return false;
+  return true;
+}
