@@ -1,6 +1,6 @@
 import { SseError, SseProtocolError, errorFromResponse } from './errors.js';
 import type { CompiledMatcher } from './matcher.js';
-import type { ProtocolAdapter, ProtocolFallback } from './protocols/types.js';
+import type { AdapterRequest, ProtocolAdapter, ProtocolFallback } from './protocols/types.js';
 import { openEventSource } from './transports/eventSource.js';
 import { openFetchStream, type StreamSink } from './transports/fetch.js';
 import type { EventSourceConstructor, FetchLike } from './types.js';
@@ -42,18 +42,34 @@ export interface AttemptSink extends Pick<StreamSink, 'current' | 'event' | 'ret
   reconnecting(): void;
 }
 
-/** One subscribe attempt with the `fetch` transport. */
+/** A request that cannot be built or sent as asked: retrying would not help. */
+function unsendable(cause: unknown): SseError {
+  if (cause instanceof SseError) return cause;
+  return new SseError('misuse', 'The subscribe request could not be built.', { cause, hint: 'Check the hub url and that header values are Latin-1 (encode others).' });
+}
+
+/**
+ * One subscribe attempt with the `fetch` transport. It never throws: every fault ends in
+ * `drop` or `halt`.
+ */
 export async function fetchAttempt(ctx: AttemptContext, spec: AttemptSpec, signal: AbortSignal, sink: AttemptSink): Promise<void> {
   let headers: Headers;
   try {
     headers = await ctx.resolveHeaders();
   } catch (cause) {
-    if (sink.current()) sink.drop(new SseError('unauthorized', 'The headers function threw.', { cause }));
+    // A credentials problem: retrying with the same headers option would fail the same way.
+    if (sink.current()) sink.halt(unsendable(cause));
     return;
   }
   if (!sink.current()) return;
-  const request = ctx.adapter.subscribeRequest({ hubUrl: ctx.hubUrl, matchers: spec.matchers, cursor: spec.cursor, cursorInQuery: spec.cursorInQuery, urlOnly: false });
-  for (const [name, value] of Object.entries(request.headers)) headers.set(name, value);
+  let request: AdapterRequest;
+  try {
+    request = ctx.adapter.subscribeRequest({ hubUrl: ctx.hubUrl, matchers: spec.matchers, cursor: spec.cursor, cursorInQuery: spec.cursorInQuery, urlOnly: false });
+    for (const [name, value] of Object.entries(request.headers)) headers.set(name, value);
+  } catch (cause) {
+    sink.halt(unsendable(cause));
+    return;
+  }
   await openFetchStream(
     { fetch: ctx.fetch, request, headers, signal, withCredentials: ctx.withCredentials, maxEventSize: ctx.maxEventSize },
     {
@@ -106,17 +122,28 @@ export function eventSourceAttempt(ctx: AttemptContext, spec: AttemptSpec, sink:
     sink.halt(new SseError('misuse', 'The eventsource transport needs an EventSource implementation.', { hint: 'Pass the EventSource option or use the fetch transport.' }));
     return () => undefined;
   }
-  const request = ctx.adapter.subscribeRequest({ hubUrl: ctx.hubUrl, matchers: spec.matchers, cursor: spec.cursor, cursorInQuery: true, urlOnly: true });
-  return openEventSource(Ctor, request.url, ctx.withCredentials, ctx.eventTypes(), {
-    current: sink.current,
-    event: sink.event,
-    end: sink.drop,
-    open: () => {
-      ctx.adapter.accepted(request);
-      sink.opened(undefined);
-    },
-    reconnecting: sink.reconnecting,
-  });
+  let request: AdapterRequest;
+  try {
+    request = ctx.adapter.subscribeRequest({ hubUrl: ctx.hubUrl, matchers: spec.matchers, cursor: spec.cursor, cursorInQuery: true, urlOnly: true });
+  } catch (cause) {
+    sink.halt(unsendable(cause));
+    return () => undefined;
+  }
+  try {
+    return openEventSource(Ctor, request.url, ctx.withCredentials, ctx.eventTypes(), {
+      current: sink.current,
+      event: sink.event,
+      end: sink.drop,
+      open: () => {
+        ctx.adapter.accepted(request);
+        sink.opened(undefined);
+      },
+      reconnecting: sink.reconnecting,
+    });
+  } catch (cause) {
+    sink.halt(unsendable(cause));
+    return () => undefined;
+  }
 }
 
 /** The first line of a refusal's body (at most 300 characters), or `''` when it has none. */

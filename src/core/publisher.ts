@@ -13,13 +13,15 @@ export interface PublisherContext {
   readonly adapter: ProtocolAdapter;
   /** `RequestInit` merged into publish requests. */
   readonly init: RequestInit | undefined;
+  /** Deadline of one publish in ms (0: none). */
+  readonly timeout: number;
   /** Headers for the next publish (the `headers` option re-read, plus publisher headers). */
   resolveHeaders(): Promise<Headers>;
   /** Whether the driver was destroyed. */
   destroyed(): boolean;
 }
 
-/** Publishing over HTTP: validation, the sse-kit envelope, idempotent ids, `whenIdle`. */
+/** Publishing over HTTP: validation, the sse-kit envelope, idempotent ids, a deadline, `whenIdle`. */
 export class Publisher {
   readonly #ctx: PublisherContext;
   readonly #inflight = new Set<AbortController>();
@@ -36,26 +38,44 @@ export class Publisher {
     const onAbort = () => controller.abort();
     options.signal?.addEventListener('abort', onAbort);
     this.#inflight.add(controller);
+    const { timeout, platform } = this.#ctx;
+    let timer: unknown;
+    const deadline =
+      timeout > 0
+        ? new Promise<never>((_, reject) => {
+            timer = platform.setTimeout(() => {
+              controller.abort();
+              reject(new SseNetworkError(`Publishing got no answer within ${timeout} ms.`, { code: 'timeout', hint: `Retry with the same id (${update.id}) to stay idempotent.` }));
+            }, timeout);
+          })
+        : undefined;
     try {
-      const headers = await this.#ctx.resolveHeaders();
-      const request = this.#ctx.adapter.publishRequest(this.#ctx.hubUrl, update);
-      for (const [name, value] of Object.entries(request.headers)) headers.set(name, value);
-      const response = await this.#ctx.fetch(request.url, { ...this.#ctx.init, method: request.method, headers, body: request.body ?? null, signal: controller.signal });
-      if (!response.ok) {
-        cancel(response.body);
-        throw errorFromResponse(response, 'Publishing');
-      }
-      return this.#ctx.adapter.publishedId(await response.text(), update);
+      const sent = this.#send(update, controller.signal);
+      return await (deadline ? Promise.race([sent, deadline]) : sent);
     } catch (cause) {
       if (cause instanceof SseError) throw cause;
       if (this.#ctx.destroyed()) throw new SseError('closed', 'The driver was destroyed before the publish completed.', { cause });
       if (options.signal?.aborted) throw new SseError('aborted', 'The publish was aborted.', { cause });
       throw new SseNetworkError('Publishing failed: the hub could not be reached.', { cause, hint: `Retry with the same id (${update.id}) to stay idempotent.` });
     } finally {
+      if (timer !== undefined) platform.clearTimeout(timer);
       this.#inflight.delete(controller);
       options.signal?.removeEventListener('abort', onAbort);
       if (this.#inflight.size === 0) for (const resolve of [...this.#idleWaiters]) resolve();
     }
+  }
+
+  async #send(update: PublishInput, signal: AbortSignal): Promise<string> {
+    const headers = await this.#ctx.resolveHeaders();
+    signal.throwIfAborted();
+    const request = this.#ctx.adapter.publishRequest(this.#ctx.hubUrl, update);
+    for (const [name, value] of Object.entries(request.headers)) headers.set(name, value);
+    const response = await this.#ctx.fetch(request.url, { ...this.#ctx.init, method: request.method, headers, body: request.body ?? null, signal });
+    if (!response.ok) {
+      cancel(response.body);
+      throw errorFromResponse(response, 'Publishing');
+    }
+    return this.#ctx.adapter.publishedId(await response.text(), update);
   }
 
   /** Validates a publish call (misuse throws at once) and builds the update to send. */

@@ -1,13 +1,14 @@
 import { envelopeTopics, type Envelope } from './envelope.js';
-import { SseUnroutableError, type SseError } from './errors.js';
+import { SseParseError, SseUnroutableError, type SseError } from './errors.js';
 import type { CompiledMatcher } from './matcher.js';
 import type { ForeignEvent } from './protocols/types.js';
 import { Emitter, callSafely } from './emitter.js';
 import type { RawEvent, SseListener, SseUpdate, SubscribeOptions } from './types.js';
 
-/** The events of one subscription besides its updates: `active` when a stream carrying it opened. */
+/** The events of one subscription besides its updates: `active` when a stream carrying it opened, and its own errors. */
 export interface SubscriptionEvents {
   readonly active: undefined;
+  readonly error: SseError;
 }
 
 /** One `subscribe()` call. */
@@ -18,13 +19,15 @@ export interface Subscription {
   /** Receives foreign updates (raw `data` strings). */
   readonly raw: boolean;
   /**
-   * The `subscribe()` listener, called safely (what it throws is reported, delivery goes on). Held
-   * directly rather than in {@link Subscription.listeners}: an update reaches it with no lookup.
+   * The update listener (the `subscribe()` listener, behind `parse` when given), called safely
+   * (what it throws goes to `listenerError`, delivery goes on). Held directly rather than in
+   * {@link Subscription.listeners}: an update reaches it with no lookup.
    */
   readonly listener: SseListener;
-  /** The subscription's other listeners (`active`), behind a safe emit. */
+  /** Where what `listener` throws is reported. */
+  readonly listenerError: (cause: unknown) => void;
+  /** The subscription's other listeners (`active`, `error`), behind a safe emit. */
   readonly listeners: Emitter<SubscriptionEvents>;
-  readonly onError: ((error: SseError) => void) | undefined;
   /** The stream (and its open count) the subscription was last announced live on. */
   liveOn: object | undefined;
   liveOpens: number;
@@ -32,11 +35,36 @@ export interface Subscription {
   routed: boolean;
 }
 
+/** Where a subscription reports what goes wrong in user code. */
+export interface SubscriptionReporter {
+  /** A listener threw (delivery goes on). */
+  listener(cause: unknown): void;
+  /** `parse` refused an update (it was skipped); already told to the subscription's `onError`. */
+  parse(error: SseError): void;
+}
+
 /** A subscription of `listener` to `compiled`, with the options of `subscribe()`. */
-export function createSubscription(compiled: readonly CompiledMatcher[], listener: SseListener, options: SubscribeOptions): Subscription {
-  const listeners = new Emitter<SubscriptionEvents>();
+export function createSubscription<T>(compiled: readonly CompiledMatcher[], listener: SseListener<T>, options: SubscribeOptions<T>, report: SubscriptionReporter): Subscription {
+  const listeners = new Emitter<SubscriptionEvents>({ onListenerError: report.listener });
+  const { parse } = options;
+  const update: SseListener =
+    parse === undefined
+      ? (listener as SseListener)
+      : (update) => {
+          let data: T;
+          try {
+            data = parse(update.data);
+          } catch (cause) {
+            const error = new SseParseError(`parse() refused an update of "${update.topic}" (id ${update.id || 'none'}); it was skipped.`, { cause });
+            listeners.emit('error', error);
+            report.parse(error);
+            return;
+          }
+          listener({ ...update, data });
+        };
   if (options.onActive) listeners.on('active', options.onActive);
-  return { compiled, type: options.type, raw: options.raw === true, listener, listeners, onError: options.onError, liveOn: undefined, liveOpens: 0, routed: false };
+  if (options.onError) listeners.on('error', options.onError);
+  return { compiled, type: options.type, raw: options.raw === true, listener: update, listenerError: report.listener, listeners, liveOn: undefined, liveOpens: 0, routed: false };
 }
 
 /**
@@ -194,7 +222,16 @@ export class Router {
       return;
     }
     const delivered = this.#route(topic, event, subscription ? 'subscription' : 'foreign', undefined, topic);
-    if (!delivered) this.#report(topic, `An update for "${topic}" was not published through sse-kit and no raw subscription selects it.`);
+    // A topic only a stale matcher (of a removed subscription) selects is dropped quietly.
+    const stale = !this.#selects(topic) && carrier.matchers.some((m) => m.test(topic));
+    if (!delivered && !stale) this.#report(topic, `An update for "${topic}" was not published through sse-kit and no raw subscription selects it.`);
+  }
+
+  /** Whether any subscription's matchers select `topic` (whatever its type and raw options). */
+  #selects(topic: string): boolean {
+    if (this.#exact.has(topic)) return true;
+    for (const sub of this.#scan) if (sub.compiled.some((m) => m.test(topic))) return true;
+    return false;
   }
 
   /** Reports an undeliverable update once per topic. */
@@ -205,7 +242,7 @@ export class Router {
     const error = new SseUnroutableError(topic, message, {
       hint: 'Subscribe with { raw: true } to receive updates from other publishers, or give the driver a topicOf option.',
     });
-    for (const sub of only ? [only] : this.#all) sub.onError?.(error);
+    for (const sub of only ? [only] : this.#all) sub.listeners.emit('error', error);
     this.#options.reportError(error);
   }
 }
@@ -219,7 +256,7 @@ function deliver(sub: Subscription, topic: string, event: RawEvent, envelope: En
     envelope === undefined
       ? { topic, data: sub.raw ? event.data : parseJson(event.data), id: event.id, type: event.type, sender: undefined }
       : { topic, data: sub.raw ? event.data : envelope.payload, id: event.id || envelope.id, type: event.type, sender: envelope.sender };
-  callSafely(sub.listener, update);
+  callSafely(sub.listener, update, sub.listenerError);
 }
 
 function parseJson(data: string): unknown {

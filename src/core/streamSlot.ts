@@ -1,9 +1,10 @@
 import { Connection, type ConnectionContext, type ConnectionHandlers } from './connection.js';
 import { decodeEnvelope } from './envelope.js';
 import type { SseError } from './errors.js';
-import { matcherSetKey, type CompiledMatcher } from './matcher.js';
+import { matcherSetKey } from './matcher.js';
 import { RecentIds } from './recentIds.js';
-import { Router, type Subscription } from './router.js';
+import { Router } from './router.js';
+import { SwitchBudget, covers, wantedBy, type Wanted } from './switchBudget.js';
 import type { DriverEvent, RawEvent, SubscribeOptions, TopicMatcher } from './types.js';
 
 /** What a slot needs from its driver. */
@@ -32,10 +33,11 @@ export interface SlotOptions {
   readonly since: string | undefined;
 }
 
-/** A stream of the slot and the matcher set (key) it was opened for. */
+/** A stream of the slot and what it was opened to carry. */
 interface Leg {
   readonly connection: Connection;
   readonly key: string;
+  readonly keys: ReadonlySet<string>;
 }
 
 /** The predecessor of a switch, read until its successor caught up with it. */
@@ -62,6 +64,8 @@ export function slotOptionsFor(list: readonly TopicMatcher[], options: Subscribe
 }
 
 const DEDUP_WINDOW = 4096;
+/** How long stale matchers (of removed subscriptions) may stay on the wire before a clean-up switch. */
+export const CLEANUP_MS = 30_000;
 /** Longest time an old stream keeps draining after its successor opened. */
 const DRAIN_MS = 1000;
 
@@ -83,6 +87,8 @@ export class StreamSlot {
   readonly router: Router;
   readonly #ctx: SlotContext;
   readonly #seen = new RecentIds(DEDUP_WINDOW);
+  readonly #budget: SwitchBudget;
+  readonly #timers: { switch: unknown; cleanup: unknown } = { switch: undefined, cleanup: undefined };
   #live: Leg | undefined;
   #next: Leg | undefined;
   #draining: Draining | undefined;
@@ -94,6 +100,7 @@ export class StreamSlot {
   constructor(options: SlotOptions, ctx: SlotContext) {
     this.options = options;
     this.#ctx = ctx;
+    this.#budget = new SwitchBudget(ctx.connection.platform.now);
     this.router = new Router({ dedicated: options.dedicated, topicOf: ctx.topicOf, reportError: ctx.reportError });
   }
 
@@ -102,36 +109,73 @@ export class StreamSlot {
     return this.#live?.connection;
   }
 
-  /** Makes the streams carry the subscriptions' matchers: at most one switch per call. */
+  /**
+   * Makes the streams carry the subscriptions' matchers, cheaply for the hub: a removal never opens a
+   * stream (the stale matcher stays on the wire, its updates find no subscription, and a lazy
+   * clean-up drops it after {@link CLEANUP_MS}); an addition opens at most one stream, when the
+   * switch budget allows.
+   */
   sync(): void {
-    const matchers = uniqueMatchers(this.router.subscriptions());
-    const key = this.#keyOf(matchers);
-    if (key === this.#rejectedKey) return;
-    if (this.#live && this.#live.key === key) {
+    const wanted = wantedBy(this.router.subscriptions(), this.#ctx.connection.transport === 'eventsource');
+    if (wanted.key === this.#rejectedKey) return;
+    const live = this.#live;
+    if (live && covers(live.keys, wanted.keys)) {
       this.#discardNext();
       this.#activate();
+      if (wanted.keys.size < live.keys.size) this.#later('cleanup', CLEANUP_MS);
       return;
     }
-    if (this.#next?.key === key) return;
-    this.#discardNext();
+    if (this.#next && covers(this.#next.keys, wanted.keys)) return;
+    this.#switchTo(wanted);
+  }
+
+  /** Opens a stream for `wanted`: the first one, or a successor (make before break) within the budget. */
+  #switchTo(wanted: Wanted): void {
     const previous = this.#live?.connection;
+    const wait = previous ? this.#budget.wait() : 0;
+    if (wait > 0) {
+      this.#later('switch', wait);
+      return;
+    }
+    this.#clearTimer('cleanup');
+    this.#discardNext();
+    this.#budget.spend();
     const connection = new Connection(
       this.#ctx.connection,
       this.#handlers,
-      this.options.dedicated ? `dedicated:${key}` : MAIN,
-      matchers,
+      this.options.dedicated ? `dedicated:${wanted.key}` : MAIN,
+      wanted.matchers,
       previous ? previous.lastEventId : this.options.since,
       previous === undefined,
       // Only a live predecessor covers the switch; after a drop a gap must still be reported.
-      previous?.status === 'open',
+      previous === undefined ? 'fresh' : previous.status === 'open' ? 'seamless' : previous.opens > 0 ? 'resume' : 'fresh',
     );
-    if (previous === undefined) this.#live = { connection, key };
-    else this.#next = { connection, key };
+    const leg = { connection, key: wanted.key, keys: wanted.keys };
+    if (previous === undefined) this.#live = leg;
+    else this.#next = leg;
     connection.start();
+  }
+
+  /** Runs a deferred switch, or the lazy clean-up of stale matchers, once. */
+  #later(which: 'switch' | 'cleanup', ms: number): void {
+    const timers = this.#timers;
+    if (timers[which] !== undefined) return;
+    timers[which] = this.#ctx.connection.platform.setTimeout(() => {
+      timers[which] = undefined;
+      if (which === 'switch') this.sync();
+      else if (this.#live && !this.#next && this.router.size > 0) this.#switchTo(wantedBy(this.router.subscriptions(), this.#ctx.connection.transport === 'eventsource'));
+    }, ms);
+  }
+
+  #clearTimer(which: 'switch' | 'cleanup'): void {
+    if (this.#timers[which] !== undefined) this.#ctx.connection.platform.clearTimeout(this.#timers[which]);
+    this.#timers[which] = undefined;
   }
 
   /** Closes every stream of the slot. */
   close(): void {
+    this.#clearTimer('switch');
+    this.#clearTimer('cleanup');
     this.#discardNext();
     this.#finishDrain();
     const live = this.#live?.connection;
@@ -139,14 +183,7 @@ export class StreamSlot {
     live?.close();
   }
 
-  /** Identity of the stream the slot needs: its matcher set and, for the native EventSource, the event types. */
-  #keyOf(matchers: readonly CompiledMatcher[]): string {
-    const key = matchers.map((m) => m.key).sort().join('\n');
-    if (this.#ctx.connection.transport !== 'eventsource') return key;
-    const types = new Set<string>();
-    for (const sub of this.router.subscriptions()) if (sub.type !== undefined) types.add(sub.type);
-    return `${key}\ntypes:${[...types].sort().join(',')}`;
-  }
+
 
   /** Tells the subscriptions that the open live stream carries their matchers (once per open). */
   #activate(): void {
@@ -181,7 +218,7 @@ export class StreamSlot {
       const live = new Set(old.matchers.map((m) => m.key));
       this.#rejectedKey = next.key;
       this.#discardNext();
-      for (const sub of this.router.subscriptions()) if (sub.compiled.some((m) => !live.has(m.key))) sub.onError?.(error);
+      for (const sub of this.router.subscriptions()) if (sub.compiled.some((m) => !live.has(m.key))) sub.listeners.emit('error', error);
       return;
     }
     this.#rejectedKey = undefined;
@@ -271,10 +308,3 @@ export class StreamSlot {
     else if (foreign) this.router.deliverForeign(event, foreign, connection);
   }
 }
-
-function uniqueMatchers(subs: Iterable<Subscription>): CompiledMatcher[] {
-  const byKey = new Map<string, CompiledMatcher>();
-  for (const sub of subs) for (const m of sub.compiled) byKey.set(m.key, m);
-  return [...byKey.values()];
-}
-
