@@ -11,14 +11,9 @@ export {
   isAuthError,
 } from './errors.js';
 export { discover, discoverHub } from './discover.js';
-export { decodeEnvelope, encodeEnvelope } from './envelope.js';
-export { compileMatcher } from './matcher.js';
-export { reportLater } from './reportLater.js';
-export { INITIAL_DRIVER_STATE } from './initialState.js';
 export type { SseErrorCode, SseErrorOptions } from './errors.js';
 export type { DiscoveredHub, Discovery } from './discover.js';
 export type { Envelope } from './envelope.js';
-export type { CompiledMatcher } from './matcher.js';
 export type {
   ConnectionStatus,
   DriverEvent,

@@ -181,8 +181,8 @@ export interface DriverState {
   readonly retries: number;
   /** The last error, cleared by a healthy open. */
   readonly error: SseError | undefined;
-  /** The wire format in use, once known. */
-  readonly protocol: Protocol | undefined;
+  /** The wire format in use, once known (for Mercure hubs `v1` or `legacy`). */
+  readonly protocol: string | undefined;
 }
 
 /** A live subscription as reported by {@link SseDriver.getSubscriptions}. */
@@ -207,6 +207,7 @@ export type DriverEvent =
   | { readonly type: 'open'; readonly connection: string; readonly resumedFrom: string | undefined; readonly switching: boolean }
   | { readonly type: 'drop'; readonly connection: string; readonly error: SseError; readonly switching: boolean }
   | { readonly type: 'gap'; readonly connection: string; readonly error: SseGapError }
+  | { readonly type: 'fallback'; readonly connection: string; readonly status: number; readonly from: string; readonly to: string }
   | { readonly type: 'error'; readonly error: SseError }
   | { readonly type: 'update'; readonly connection: string; readonly id: string; readonly eventType: string }
   | { readonly type: 'subscriptions'; readonly count: number }

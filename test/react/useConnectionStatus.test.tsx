@@ -2,7 +2,7 @@ import { act, cleanup, fireEvent, render, screen } from '@testing-library/react'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { renderToString } from 'react-dom/server';
 import { SseProvider, useConnectionStatus, useTopic, type UseConnectionStatusResult } from '../../src/react/index.js';
-import { INITIAL_DRIVER_STATE } from '../../src/index.js';
+import { INITIAL_DRIVER_STATE } from '../../src/core/initialState.js';
 import { countRequests, createDriver, createHub, hubPublish, tick, topic } from './fixtures.js';
 
 beforeEach(() => {

@@ -1,0 +1,116 @@
+import { SseError, SseProtocolError, errorFromResponse } from './errors.js';
+import type { CompiledMatcher } from './matcher.js';
+import type { ProtocolAdapter, ProtocolFallback } from './protocols/types.js';
+import { openEventSource } from './transports/eventSource.js';
+import { openFetchStream, type StreamSink } from './transports/fetch.js';
+import type { EventSourceConstructor, FetchLike } from './types.js';
+
+/** What an attempt needs from the driver (a part of the connection context). */
+export interface AttemptContext {
+  readonly hubUrl: string;
+  readonly fetch: FetchLike;
+  readonly adapter: ProtocolAdapter;
+  readonly maxEventSize: number;
+  readonly EventSource: EventSourceConstructor | undefined;
+  readonly withCredentials: boolean;
+  /** Headers for the next request (the `headers` option re-read, plus subscriber headers). */
+  resolveHeaders(): Promise<Headers>;
+  /** Event types to listen for (the native `EventSource` only delivers types it was asked for). */
+  eventTypes(): readonly string[];
+}
+
+/** What to connect: the stream's matchers and where to resume. */
+export interface AttemptSpec {
+  readonly matchers: readonly CompiledMatcher[];
+  readonly cursor: string | undefined;
+  readonly cursorInQuery: boolean;
+}
+
+/** How one subscribe attempt ends or goes on; nothing is called once `current()` turned false. */
+export interface AttemptSink extends Pick<StreamSink, 'current' | 'event' | 'retry' | 'bytes'> {
+  /** The stream is open; `resumedFrom` is the position the server reports, if any. */
+  opened(resumedFrom: string | undefined): void;
+  /** A fault worth retrying after a backoff. */
+  drop(error: SseError): void;
+  /** A fault that retrying will not fix (auth, a refused request, not an event stream). */
+  halt(error: SseError): void;
+  /** The server asked not to reconnect (204). */
+  done(): void;
+  /** The adapter switched to another request form after a refusal: retry at once. */
+  fallback(fallback: ProtocolFallback, status: number): void;
+  /** The native `EventSource` reconnects by itself. */
+  reconnecting(): void;
+}
+
+/** One subscribe attempt with the `fetch` transport. */
+export async function fetchAttempt(ctx: AttemptContext, spec: AttemptSpec, signal: AbortSignal, sink: AttemptSink): Promise<void> {
+  let headers: Headers;
+  try {
+    headers = await ctx.resolveHeaders();
+  } catch (cause) {
+    if (sink.current()) sink.drop(new SseError('unauthorized', 'The headers function threw.', { cause }));
+    return;
+  }
+  if (!sink.current()) return;
+  const request = ctx.adapter.subscribeRequest({ hubUrl: ctx.hubUrl, matchers: spec.matchers, cursor: spec.cursor, cursorInQuery: spec.cursorInQuery, urlOnly: false });
+  for (const [name, value] of Object.entries(request.headers)) headers.set(name, value);
+  await openFetchStream(
+    { fetch: ctx.fetch, request, headers, signal, withCredentials: ctx.withCredentials, maxEventSize: ctx.maxEventSize },
+    {
+      current: sink.current,
+      event: sink.event,
+      retry: sink.retry,
+      bytes: sink.bytes,
+      end: sink.drop,
+      response: (response) => {
+        if (response.status === 204) {
+          sink.done();
+          return false;
+        }
+        if (!response.ok) {
+          const fallback = ctx.adapter.fallback(request, response.status);
+          if (fallback) sink.fallback(fallback, response.status);
+          else if (response.status === 400 || response.status === 401 || response.status === 403) sink.halt(errorFromResponse(response, 'Subscribing'));
+          else sink.drop(errorFromResponse(response, 'Subscribing'));
+          return false;
+        }
+        const contentType = response.headers.get('content-type') ?? '';
+        if (!contentType.toLowerCase().startsWith('text/event-stream') || response.body === null) {
+          sink.halt(
+            new SseProtocolError(`The hub answered with content type "${contentType}" instead of text/event-stream.`, {
+              status: response.status,
+              hint: 'Check that the url points at the hub endpoint.',
+            }),
+          );
+          return false;
+        }
+        ctx.adapter.accepted(request);
+        sink.opened(ctx.adapter.openCursor(response.headers));
+        return sink.current();
+      },
+    },
+  );
+}
+
+/**
+ * One subscribe attempt with the native `EventSource` transport.
+ * @returns a function that closes the stream.
+ */
+export function eventSourceAttempt(ctx: AttemptContext, spec: AttemptSpec, sink: AttemptSink): () => void {
+  const Ctor = ctx.EventSource ?? (globalThis as { EventSource?: EventSourceConstructor }).EventSource;
+  if (Ctor === undefined) {
+    sink.halt(new SseError('misuse', 'The eventsource transport needs an EventSource implementation.', { hint: 'Pass the EventSource option or use the fetch transport.' }));
+    return () => undefined;
+  }
+  const request = ctx.adapter.subscribeRequest({ hubUrl: ctx.hubUrl, matchers: spec.matchers, cursor: spec.cursor, cursorInQuery: true, urlOnly: true });
+  return openEventSource(Ctor, request.url, ctx.withCredentials, ctx.eventTypes(), {
+    current: sink.current,
+    event: sink.event,
+    end: sink.drop,
+    open: () => {
+      ctx.adapter.accepted(request);
+      sink.opened(undefined);
+    },
+    reconnecting: sink.reconnecting,
+  });
+}

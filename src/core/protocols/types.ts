@@ -1,0 +1,108 @@
+import type { CompiledMatcher } from '../matcher.js';
+import type { RawEvent } from '../types.js';
+
+/**
+ * What a server can and cannot do. The driver decides by these, never by the server's name:
+ * without `ids` a matcher change cannot de-duplicate by id, without `history` a reconnect may lose
+ * updates (reported as a `gap`), without `heartbeats` silence is not a fault, without `publish`
+ * `publish()` refuses at once.
+ */
+export interface ProtocolCapabilities {
+  /** Events carry ids a stream can resume from. */
+  readonly ids: boolean;
+  /** The server replays what a client missed from a cursor (`Last-Event-ID`). */
+  readonly history: boolean;
+  /** The server writes something (a comment) on quiet streams, so long silence means a dead stream. */
+  readonly heartbeats: boolean;
+  /** Clients can publish through the server. */
+  readonly publish: boolean;
+  /** The server emits events about subscriptions (presence). */
+  readonly subscriptionEvents: boolean;
+}
+
+/** Inputs of one subscribe attempt. */
+export interface SubscribeInput {
+  /** The server URL the driver was given. */
+  readonly hubUrl: string;
+  /** The matchers the stream must carry. */
+  readonly matchers: readonly CompiledMatcher[];
+  /** Position to resume from (an event id, or `earliest`). */
+  readonly cursor: string | undefined;
+  /** Send the cursor in the URL (first request of a `since` subscription, or an id no header can carry). */
+  readonly cursorInQuery: boolean;
+  /** The request is made by the native `EventSource`: a `GET` whose URL says everything. */
+  readonly urlOnly: boolean;
+}
+
+/** One HTTP request, as an adapter builds it. */
+export interface AdapterRequest {
+  /** Full request URL. */
+  readonly url: string;
+  /** HTTP method (`GET`, `POST`, or Mercure's `QUERY`). */
+  readonly method: string;
+  /** Headers the protocol needs; user headers are merged in by the driver. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Request body, if any. */
+  readonly body: string | undefined;
+}
+
+/** A switch to another request form after the server refused one (timeline `fallback`). */
+export interface ProtocolFallback {
+  /** The form given up, e.g. `v1 QUERY`. */
+  readonly from: string;
+  /** The form tried next, e.g. `v1 GET`. */
+  readonly to: string;
+}
+
+/** What the wire says about an event that was not published through sse-kit. */
+export interface ForeignEvent {
+  /** `subscription`: an event about a subscription, whose data is JSON the server wrote (delivered parsed). */
+  readonly kind: 'update' | 'subscription';
+  /** The topic, when the wire tells it (else the driver's `topicOf` option is asked). */
+  readonly topic: string | undefined;
+  /** The event's id (empty when it has none). */
+  readonly id: string;
+}
+
+/** One update to publish. */
+export interface PublishInput {
+  readonly topics: readonly string[];
+  /** The data, already serialised (the sse-kit envelope, or a raw string). */
+  readonly data: string;
+  /** Message id (idempotent retries). */
+  readonly id: string;
+  readonly type: string | undefined;
+  readonly private: boolean;
+  readonly retry: number | undefined;
+}
+
+/**
+ * A server's wire format behind one interface: how to subscribe (and what to try when a form is
+ * refused), how an event's topic and id are known, how to publish, and what the server can do.
+ * An adapter instance belongs to one driver and may remember what the server answered.
+ */
+export interface ProtocolAdapter {
+  /** Name used in errors and the timeline, e.g. `mercure`. */
+  readonly name: string;
+  /** The wire variant in use once known (for Mercure `v1` or `legacy`), reported in the driver state. */
+  readonly variant: string | undefined;
+  /** What the server can do. */
+  readonly capabilities: ProtocolCapabilities;
+  /** Builds the next subscribe request. May throw a typed {@link SseError} (it then counts as a failed attempt). */
+  subscribeRequest(input: SubscribeInput): AdapterRequest;
+  /**
+   * The server refused `request` with `status`: returns the fallback the adapter switched to (the
+   * driver retries at once), or `undefined` when there is none (an ordinary error).
+   */
+  fallback(request: AdapterRequest, status: number): ProtocolFallback | undefined;
+  /** A stream opened with `request`: the adapter remembers what the server accepts. */
+  accepted(request: AdapterRequest): void;
+  /** The position the server reports for a stream that just opened (an event id), if any. */
+  openCursor(headers: Headers): string | undefined;
+  /** Reads an event that is not an sse-kit envelope. */
+  readEvent(event: RawEvent): ForeignEvent;
+  /** Builds a publish request. */
+  publishRequest(hubUrl: string, update: PublishInput): AdapterRequest;
+  /** The id the server assigned, read from the publish response body (`update.id` when it names none). */
+  publishedId(body: string, update: PublishInput): string;
+}
