@@ -4,6 +4,9 @@ import { SseGapError, SseNetworkError, type SseError } from './errors.js';
 import type { CompiledMatcher } from './matcher.js';
 import type { ConnectionStatus, DriverEvent, Platform, RawEvent } from './types.js';
 
+/** How long a request to a late-headers server must stand unrefused to count as open. */
+const LATE_OPEN_MS = 1000;
+
 /** What a connection needs from its driver. */
 export interface ConnectionContext extends AttemptContext {
   readonly platform: Platform;
@@ -54,6 +57,12 @@ export class Connection {
   #retryTimer: unknown;
   #watchdog: unknown;
   #everOpened = false;
+  /** Replaces a stream closed for a matcher switch (break before make): its first open may have missed updates. */
+  #afterBreak: boolean;
+  /** The attempt that already counted as open (a late-headers server is open before its response). */
+  #openGeneration = -1;
+  /** A comment was seen: the server sends heartbeats even if its adapter does not promise them. */
+  #heartbeatSeen = false;
   readonly #onOnline = () => {
     if (this.#status === 'reconnecting' && this.#retryTimer !== undefined) this.#restart();
   };
@@ -62,8 +71,18 @@ export class Connection {
    * @param cursor - event id (or `earliest`) to resume from.
    * @param cursorInQuery - send the cursor as a query parameter on the first request.
    * @param seamless - a predecessor stays open until this one opens, so its first open reports no gap.
+   * @param afterBreak - it replaces a stream closed for a matcher switch: on a server without history its first open reports a possible loss.
    */
-  constructor(ctx: ConnectionContext, handlers: ConnectionHandlers, name: string, matchers: readonly CompiledMatcher[], cursor: string | undefined, cursorInQuery: boolean, seamless = false) {
+  constructor(
+    ctx: ConnectionContext,
+    handlers: ConnectionHandlers,
+    name: string,
+    matchers: readonly CompiledMatcher[],
+    cursor: string | undefined,
+    cursorInQuery: boolean,
+    seamless = false,
+    afterBreak = false,
+  ) {
     this.#ctx = ctx;
     this.#handlers = handlers;
     this.#backoff = new Backoff(ctx.retry, ctx.platform.random);
@@ -74,6 +93,7 @@ export class Connection {
     this.#cursorInQuery = cursorInQuery;
     this.#seamless = seamless;
     this.#switching = seamless;
+    this.#afterBreak = afterBreak;
   }
 
   /** Marks whether this stream's events belong to a matcher switch (timeline `switching`). */
@@ -161,9 +181,18 @@ export class Connection {
       return;
     }
     const abort = new AbortController();
-    this.#stop = () => abort.abort();
+    let lateOpen: unknown;
+    this.#stop = () => {
+      this.#ctx.platform.clearTimeout(lateOpen);
+      abort.abort();
+    };
     this.#armWatchdog(generation);
+    if (this.#ctx.adapter.capabilities.lateHeaders === true) {
+      // The server answers with its first event: a request it did not refuse at once is open.
+      lateOpen = this.#ctx.platform.setTimeout(() => sink.opened(undefined), LATE_OPEN_MS);
+    }
     await fetchAttempt(this.#ctx, spec, abort.signal, sink);
+    this.#ctx.platform.clearTimeout(lateOpen);
   }
 
   /** What the transports report for one attempt, checked against the running generation. */
@@ -180,8 +209,15 @@ export class Connection {
         this.#armWatchdog(generation);
         this.#backoff.reset();
       },
+      comment: () => {
+        if (this.#heartbeatSeen) return;
+        this.#heartbeatSeen = true;
+        this.#armWatchdog(generation);
+      },
       opened: (resumedFrom) => {
-        if (current()) this.#opened(cursor, resumedFrom);
+        if (!current() || this.#openGeneration === generation) return;
+        this.#openGeneration = generation;
+        this.#opened(cursor, resumedFrom);
       },
       drop: (error) => this.#drop(generation, error),
       halt: (error) => {
@@ -193,7 +229,11 @@ export class Connection {
         this.#ctx.timeline({ type: 'fallback', connection: this.name, status, ...fallback });
         void this.#connect();
       },
-      reconnecting: () => this.#setStatus('reconnecting'),
+      reconnecting: () => {
+        // The native EventSource reconnects by itself: its next open is a new one.
+        this.#openGeneration = -1;
+        this.#setStatus('reconnecting');
+      },
     };
   }
 
@@ -206,8 +246,14 @@ export class Connection {
     this.#error = undefined;
     const seamless = this.#seamless;
     this.#seamless = false;
-    if (!seamless && cursor !== undefined && cursor !== 'earliest' && resumedFrom !== undefined && resumedFrom !== cursor) {
-      const gap = new SseGapError(cursor, resumedFrom);
+    const afterBreak = this.#afterBreak;
+    this.#afterBreak = false;
+    const noHistory = !this.#ctx.adapter.capabilities.history;
+    const lost = noHistory
+      ? !seamless && (this.#opens > 1 || afterBreak)
+      : !seamless && cursor !== undefined && cursor !== 'earliest' && resumedFrom !== undefined && resumedFrom !== cursor;
+    if (lost) {
+      const gap = new SseGapError(cursor ?? '', noHistory ? undefined : resumedFrom);
       this.#error = gap;
       this.#ctx.timeline({ type: 'gap', connection: this.name, error: gap });
       this.#handlers.error(gap, this);
@@ -223,7 +269,8 @@ export class Connection {
     if (this.#watchdog !== undefined) this.#ctx.platform.clearTimeout(this.#watchdog);
     this.#watchdog = undefined;
     const timeout = this.#ctx.heartbeatTimeout;
-    if (timeout <= 0) return;
+    // Silence is a fault only on servers that send heartbeats (or were seen sending comments).
+    if (timeout <= 0 || !(this.#ctx.adapter.capabilities.heartbeats || this.#heartbeatSeen)) return;
     this.#watchdog = this.#ctx.platform.setTimeout(() => {
       this.#watchdog = undefined;
       this.#drop(generation, new SseNetworkError(`No data from the hub for ${timeout} ms.`, { code: 'timeout', hint: 'The stream was restarted.' }));

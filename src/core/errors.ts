@@ -18,6 +18,7 @@ export type SseErrorCode =
   | 'parse'
   | 'closed'
   | 'aborted'
+  | 'unsupported'
   | 'misuse';
 
 /** Options accepted by every {@link SseError}. */
@@ -99,20 +100,35 @@ export class SseUnroutableError extends SseError {
   }
 }
 
-/** The hub could not resume from the requested event id: updates may have been missed. */
+/**
+ * Updates may have been missed: the hub could not resume from the requested event id
+ * (`extent: 'known'`, between {@link SseGapError.requested} and {@link SseGapError.resumedFrom}), or
+ * the server keeps no history and the stream was down for a while (`extent: 'unknown'`).
+ */
 export class SseGapError extends SseError {
   declare readonly code: 'gap';
-  /** The cursor sse-kit asked to resume from. */
+  /** The cursor sse-kit asked to resume from (empty when there was none). */
   readonly requested: string;
-  /** The cursor the hub resumed from instead (`Mercure-Last-Event-ID`). */
+  /** The cursor the hub resumed from instead (`Mercure-Last-Event-ID`); empty when the extent is unknown. */
   readonly resumedFrom: string;
-  constructor(requested: string, resumedFrom: string) {
-    super('gap', `The hub could not resume from event "${requested}" and resumed from "${resumedFrom}"; updates in between may be lost.`, {
-      hint: 'Raise the hub history size, or refetch the state this subscription mirrors.',
-    });
+  /** `known`: the hub told where it resumed; `unknown`: a server without history cannot tell what was missed. */
+  readonly extent: 'known' | 'unknown';
+  /**
+   * @param requested - the cursor asked for.
+   * @param resumedFrom - where the hub resumed, or `undefined` when a server without history cannot tell.
+   */
+  constructor(requested: string, resumedFrom: string | undefined) {
+    super(
+      'gap',
+      resumedFrom === undefined
+        ? 'The stream was down and the server keeps no history: updates published meanwhile may be lost.'
+        : `The hub could not resume from event "${requested}" and resumed from "${resumedFrom}"; updates in between may be lost.`,
+      { hint: resumedFrom === undefined ? 'Refetch the state this subscription mirrors.' : 'Raise the hub history size, or refetch the state this subscription mirrors.' },
+    );
     this.name = 'SseGapError';
     this.requested = requested;
-    this.resumedFrom = resumedFrom;
+    this.resumedFrom = resumedFrom ?? '';
+    this.extent = resumedFrom === undefined ? 'unknown' : 'known';
   }
 }
 

@@ -1,6 +1,7 @@
 import { encodeEnvelope } from './envelope.js';
 import { SseError, SseNetworkError, errorFromResponse } from './errors.js';
-import type { ProtocolAdapter, PublishInput } from './protocols/types.js';
+import { PublishBatch } from './protocols/publishBatch.js';
+import type { AdapterRequest, ProtocolAdapter, PublishInput } from './protocols/types.js';
 import { cancel } from './transports/fetch.js';
 import type { FetchLike, JsonValue, Platform, PublishOptions } from './types.js';
 
@@ -25,8 +26,13 @@ export class Publisher {
   readonly #inflight = new Set<AbortController>();
   readonly #idleWaiters = new Set<() => void>();
 
+  /** Groups publishes for servers that take several in one request. */
+  readonly #batch: PublishBatch | undefined;
+
   constructor(ctx: PublisherContext) {
     this.#ctx = ctx;
+    const batchRequest = ctx.adapter.publishBatchRequest?.bind(ctx.adapter);
+    this.#batch = batchRequest && new PublishBatch((updates, signal) => this.#post(updates, signal, batchRequest(ctx.hubUrl, updates)));
   }
 
   /** See `SseDriver.publish`. */
@@ -37,15 +43,11 @@ export class Publisher {
     options.signal?.addEventListener('abort', onAbort);
     this.#inflight.add(controller);
     try {
-      const headers = await this.#ctx.resolveHeaders();
-      const request = this.#ctx.adapter.publishRequest(this.#ctx.hubUrl, update);
-      for (const [name, value] of Object.entries(request.headers)) headers.set(name, value);
-      const response = await this.#ctx.fetch(request.url, { ...this.#ctx.init, method: request.method, headers, body: request.body ?? null, signal: controller.signal });
-      if (!response.ok) {
-        cancel(response.body);
-        throw errorFromResponse(response, 'Publishing');
-      }
-      return this.#ctx.adapter.publishedId(await response.text(), update);
+      const adapter = this.#ctx.adapter;
+      if (adapter.publish) return await adapter.publish(update, controller.signal);
+      // Joins the batch synchronously: publishes made in the same task share one request.
+      if (this.#batch) return await this.#batch.add(update, controller.signal);
+      return (await this.#post([update], controller.signal, adapter.publishRequest(this.#ctx.hubUrl, update)))[0] ?? update.id;
     } catch (cause) {
       if (cause instanceof SseError) throw cause;
       if (this.#ctx.destroyed()) throw new SseError('closed', 'The driver was destroyed before the publish completed.', { cause });
@@ -58,9 +60,24 @@ export class Publisher {
     }
   }
 
+  /** Sends one publish request for `updates`; resolves with their ids. */
+  async #post(updates: readonly PublishInput[], signal: AbortSignal, request: AdapterRequest): Promise<string[]> {
+    const headers = await this.#ctx.resolveHeaders();
+    for (const [name, value] of Object.entries(request.headers)) headers.set(name, value);
+    const response = await this.#ctx.fetch(request.url, { ...this.#ctx.init, method: request.method, headers, body: request.body ?? null, signal });
+    if (!response.ok) {
+      cancel(response.body);
+      throw errorFromResponse(response, 'Publishing');
+    }
+    const body = await response.text();
+    return updates.map((update) => this.#ctx.adapter.publishedId(body, update));
+  }
+
   /** Validates a publish call (misuse throws at once) and builds the update to send. */
   #prepare(topic: string | readonly string[], data: unknown, options: PublishOptions): PublishInput {
     if (this.#ctx.destroyed()) throw new SseError('closed', 'publish() was called on a destroyed SseDriver.');
+    const adapter = this.#ctx.adapter;
+    if (!adapter.capabilities.publish) throw new SseError('unsupported', `The ${adapter.name} server does not take publishes from clients.`, adapter.publishHint === undefined ? {} : { hint: adapter.publishHint });
     const topics = typeof topic === 'string' ? [topic] : [...topic];
     if (topics.length === 0 || topics.some((t) => typeof t !== 'string' || t === '')) {
       throw new SseError('misuse', 'publish() needs at least one non-empty topic.');

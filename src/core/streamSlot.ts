@@ -1,7 +1,8 @@
 import { Connection, type ConnectionContext, type ConnectionHandlers } from './connection.js';
 import { decodeEnvelope } from './envelope.js';
-import type { SseError } from './errors.js';
+import { SseError, SseProtocolError } from './errors.js';
 import { matcherSetKey, type CompiledMatcher } from './matcher.js';
+import type { ForeignEvent } from './protocols/types.js';
 import { RecentIds } from './recentIds.js';
 import { Router, type Subscription } from './router.js';
 import type { DriverEvent, RawEvent, SubscribeOptions, TopicMatcher } from './types.js';
@@ -36,6 +37,8 @@ export interface SlotOptions {
 interface Leg {
   readonly connection: Connection;
   readonly key: string;
+  /** Keys of the matchers the stream carries (more than it was opened with when the request does not depend on them). */
+  carried: ReadonlySet<string>;
 }
 
 /** The predecessor of a switch, read until its successor caught up with it. */
@@ -90,6 +93,8 @@ export class StreamSlot {
   #lastKey: string | undefined;
   /** A matcher set the hub refused (400) while the live stream stayed healthy; not retried. */
   #rejectedKey: string | undefined;
+  /** An event of the wrong shape was reported. */
+  #shapeReported = false;
 
   constructor(options: SlotOptions, ctx: SlotContext) {
     this.options = options;
@@ -107,14 +112,25 @@ export class StreamSlot {
     const matchers = uniqueMatchers(this.router.subscriptions());
     const key = this.#keyOf(matchers);
     if (key === this.#rejectedKey) return;
+    const carried = new Set(matchers.map((m) => m.key));
     if (this.#live && this.#live.key === key) {
+      // The same request carries them all (e.g. a server whose request does not depend on the matchers).
+      this.#live.carried = carried;
       this.#discardNext();
       this.#activate();
       return;
     }
     if (this.#next?.key === key) return;
     this.#discardNext();
-    const previous = this.#live?.connection;
+    let previous = this.#live?.connection;
+    // Without ids two streams cannot be de-duplicated: switch break-before-make (the new stream reports the possible loss).
+    const breakFirst = previous !== undefined && !this.#ctx.connection.adapter.capabilities.ids;
+    const afterBreak = breakFirst && (previous?.opens ?? 0) > 0;
+    if (breakFirst) {
+      this.#finishDrain();
+      this.#live = undefined;
+      previous?.close();
+    }
     const connection = new Connection(
       this.#ctx.connection,
       this.#handlers,
@@ -123,10 +139,12 @@ export class StreamSlot {
       previous ? previous.lastEventId : this.options.since,
       previous === undefined,
       // Only a live predecessor covers the switch; after a drop a gap must still be reported.
-      previous?.status === 'open',
+      !breakFirst && previous?.status === 'open',
+      afterBreak,
     );
-    if (previous === undefined) this.#live = { connection, key };
-    else this.#next = { connection, key };
+    if (breakFirst) previous = undefined;
+    if (previous === undefined) this.#live = { connection, key, carried };
+    else this.#next = { connection, key, carried };
     connection.start();
   }
 
@@ -141,9 +159,10 @@ export class StreamSlot {
 
   /** Identity of the stream the slot needs: its matcher set and, for the native EventSource, the event types. */
   #keyOf(matchers: readonly CompiledMatcher[]): string {
-    const key = matchers.map((m) => m.key).sort().join('\n');
+    const adapter = this.#ctx.connection.adapter;
+    const key = adapter.streamKey ? adapter.streamKey(matchers) : matchers.map((m) => m.key).sort().join('\n');
     if (this.#ctx.connection.transport !== 'eventsource') return key;
-    const types = new Set<string>();
+    const types = new Set<string>(adapter.eventTypes?.(matchers));
     for (const sub of this.router.subscriptions()) if (sub.type !== undefined) types.add(sub.type);
     return `${key}\ntypes:${[...types].sort().join(',')}`;
   }
@@ -151,12 +170,11 @@ export class StreamSlot {
   /** Tells the subscriptions that the open live stream carries their matchers (once per open). */
   #activate(): void {
     const connection = this.#live?.connection;
-    if (connection?.status !== 'open') return;
-    let carried: Set<string> | undefined;
+    const carried = this.#live?.carried;
+    if (connection?.status !== 'open' || carried === undefined) return;
     for (const sub of [...this.router.subscriptions()]) {
       if (!sub.listeners.hasListenersFor('active') || (sub.liveOn === connection && sub.liveOpens === connection.opens)) continue;
-      carried ??= new Set(connection.matchers.map((m) => m.key));
-      if (!sub.compiled.every((m) => carried?.has(m.key))) continue;
+      if (!sub.compiled.every((m) => carried.has(m.key))) continue;
       sub.liveOn = connection;
       sub.liveOpens = connection.opens;
       sub.listeners.emit('active', undefined);
@@ -191,7 +209,7 @@ export class StreamSlot {
     if (!old) return;
     if (old.status === 'open' && connection.status === 'open') {
       // A seamless switch: subscriptions live on the old stream stay live on the new one.
-      const carried = new Set(connection.matchers.map((m) => m.key));
+      const carried = next.carried;
       for (const sub of this.router.subscriptions()) {
         if (sub.liveOn !== old || !sub.compiled.every((m) => carried.has(m.key))) continue;
         sub.liveOn = connection;
@@ -254,12 +272,21 @@ export class StreamSlot {
     },
   };
 
-  #route(connection: Connection, event: RawEvent): void {
+  #route(connection: Connection, wire: RawEvent): void {
+    let foreign: ForeignEvent;
+    try {
+      foreign = this.#ctx.connection.adapter.readEvent(wire);
+    } catch (error) {
+      this.#wrongShape(error);
+      return;
+    }
+    if (foreign.kind === 'skip') return;
+    // The adapter may unwrap the event (a channel server's payload, type); routing sees what subscribers see.
+    const event = foreign.event ?? wire;
     // A dedicated raw slot takes the wire data as is: no envelope to decode.
-    const envelope = this.options.rawOnly ? undefined : decodeEnvelope(event.data);
-    const foreign = envelope ? undefined : this.#ctx.connection.adapter.readEvent(event);
+    const envelope = this.options.rawOnly || foreign.kind === 'subscription' ? undefined : decodeEnvelope(event.data);
     // sse-kit messages are keyed by their message id (stable across a publisher's retries), others by their id.
-    const dedupKey = envelope ? envelope.id : foreign?.id !== '' ? foreign?.id : undefined;
+    const dedupKey = envelope ? envelope.id : foreign.id !== '' ? foreign.id : undefined;
     if (dedupKey !== undefined) {
       const fresh = this.#seen.add(dedupKey, envelope !== undefined);
       if (this.#draining) this.#trackDrain(this.#draining, connection, dedupKey, fresh);
@@ -268,7 +295,15 @@ export class StreamSlot {
     }
     if (this.#ctx.watched()) this.#ctx.timeline({ type: 'update', connection: connection.name, id: event.id || (envelope?.id ?? ''), eventType: event.type });
     if (envelope) this.router.deliverEnvelope(event, envelope, connection);
-    else if (foreign) this.router.deliverForeign(event, foreign, connection);
+    else this.router.deliverForeign(event, foreign, connection);
+  }
+
+  /** An event the adapter cannot read: reported (once per slot, the stream goes on), not delivered. */
+  #wrongShape(error: unknown): void {
+    if (this.#shapeReported) return;
+    this.#shapeReported = true;
+    const name = this.#ctx.connection.adapter.name;
+    this.#ctx.reportError(error instanceof SseError ? error : new SseProtocolError(`The ${name} adapter could not read an event.`, { cause: error }));
   }
 }
 

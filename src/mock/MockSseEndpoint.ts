@@ -15,7 +15,7 @@ export interface MockSseEndpointOptions {
   /** The first event of every stream (default `hello from steam`; `null` for none). */
   readonly greeting?: MockSseEvent | null;
   /**
-   * Path of a JSON publish endpoint taking `{topic, type, id, data}` and sending `data` (serialised)
+   * Path of a JSON publish endpoint taking `{topic, type, id, data}` and sending `data` (a string as is, else serialised)
    * as an event of that type (default: none, as most plain endpoints have none).
    */
   readonly publishPath?: string;
@@ -61,7 +61,7 @@ export class MockSseEndpoint {
       } catch {
         return textResponse(400, 'Bad Request', cors);
       }
-      this.send({ data: JSON.stringify(body.data ?? null), ...(typeof body.type === 'string' ? { event: body.type } : {}) });
+      this.send({ data: typeof body.data === 'string' ? body.data : JSON.stringify(body.data ?? null), ...(typeof body.type === 'string' ? { event: body.type } : {}) });
       return textResponse(204, '', cors);
     }
     return textResponse(404, 'Not Found');

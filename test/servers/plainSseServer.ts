@@ -16,7 +16,7 @@ export interface PlainEvent {
  * 404) and keeps no history.
  *
  * Not in the seed, for the `publishUrl` option: with `publishPath` set, `POST <publishPath>` takes
- * JSON `{topic, type, id, data}` and sends `data` (serialised) as an event of that type.
+ * JSON `{topic, type, id, data}` and sends `data` (a string as is, else serialised) as an event of that type.
  */
 export interface PlainSseServer {
   /** The stream URL, `http://127.0.0.1:<port><path>`. */
@@ -91,7 +91,7 @@ export async function startPlainSseServer(options: PlainSseServerOptions = {}): 
         return void res.writeHead(400, { 'Access-Control-Allow-Origin': '*' }).end('Bad Request');
       }
       published.push(body);
-      const event: PlainEvent = { data: JSON.stringify(body.data) };
+      const event: PlainEvent = { data: typeof body.data === 'string' ? body.data : JSON.stringify(body.data) };
       send(typeof body.type === 'string' ? { ...event, event: body.type } : event);
       return void res.writeHead(204, { 'Access-Control-Allow-Origin': '*' }).end();
     }
