@@ -181,7 +181,10 @@ export class Router {
     const delivered = this.route([topic], event.type, subscription ? 'subscription' : 'foreign', (sub) =>
       deliver(sub, { topic, data: sub.raw ? event.data : parseJson(event.data), id: event.id, type: event.type, sender: undefined }),
     );
-    if (!delivered) this.#report(topic, `An update for "${topic}" was not published through sse-kit and no raw subscription selects it.`);
+    if (delivered) return;
+    // A server that sends what nobody asked for (a plain endpoint's every event, presence): no fault unless a subscription wanted it.
+    if (foreign.unsolicited === true && ![...this.#all].some((sub) => sub.compiled.some((m) => m.test(topic)))) return;
+    this.#report(topic, `An update for "${topic}" was not published through sse-kit and no raw subscription selects it.`);
   }
 
   /** Reports an undeliverable update once per topic. */

@@ -41,7 +41,8 @@ export class MockTokenStreamServer {
   /** @param options - `url`, `secret`, `now`. */
   constructor(options: MockTokenStreamServerOptions = {}) {
     this.url = new URL(options.url ?? 'https://tokens.mock/events/').href;
-    this.#key = new TextEncoder().encode(options.secret ?? 'MySuperPassword42');
+    // A copy in this realm's Uint8Array: jose refuses the one jsdom's TextEncoder makes.
+    this.#key = Uint8Array.from(new TextEncoder().encode(options.secret ?? 'MySuperPassword42'));
     this.#now = options.now ?? (() => Date.now());
   }
 

@@ -19,19 +19,26 @@ describe("server: 'sse' on a seed-003-shaped endpoint", () => {
   });
 
   it('event names are topics: named and unnamed events reach their subscriptions, "*" gets all', async () => {
-    const driver = new SseDriver({ url: server.url, server: 'sse' });
+    const errors: SseError[] = [];
+    const driver = new SseDriver({ url: server.url, server: 'sse', onError: (e) => errors.push(e) });
     drivers.push(driver);
     const times: SseUpdate[] = [];
     const messages: SseUpdate[] = [];
     const all: SseUpdate[] = [];
     driver.subscribe('currentTime', (u) => times.push(u), { raw: true });
     driver.subscribe('message', (u) => messages.push(u), { raw: true });
-    driver.subscribe('*', (u) => all.push(u), { raw: true });
+    const off = driver.subscribe('*', (u) => all.push(u), { raw: true });
     await expect.poll(() => messages.map((u) => u.data)).toEqual(['hello from steam']);
     server.send({ event: 'currentTime', data: 'Sat, 28 Nov 2026 09:00:00 GMT' });
     await expect.poll(() => times.length).toBe(1);
     expect(times[0]).toMatchObject({ topic: 'currentTime', type: 'currentTime', data: 'Sat, 28 Nov 2026 09:00:00 GMT' });
     expect(all.map((u) => u.type)).toEqual(['message', 'currentTime']);
+    // The endpoint sends every event whatever was asked: one nobody selects is dropped quietly.
+    off();
+    server.send({ event: 'other', data: 'nobody asked' });
+    server.send({ event: 'currentTime', data: 'later' });
+    await expect.poll(() => times.length).toBe(2);
+    expect(errors).toEqual([]);
     // Simple request: no header of ours that makes a cross-origin request need a preflight
     // (Node's fetch itself writes `pragma` and `cache-control` for `cache: 'no-store'`; browsers do not count those).
     const headers = server.requests[0]?.headers ?? {};

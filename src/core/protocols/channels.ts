@@ -77,7 +77,7 @@ class ChannelsAdapter implements ProtocolAdapter {
     const message = parseMessage(event);
     if (message.type === 'registered') return SKIP;
     if (message.type === 'online-presence') {
-      return { kind: 'subscription', topic: CHANNEL_PRESENCE_TOPIC, id: '', event: { id: '', type: 'online-presence', data: message.payload } };
+      return { kind: 'subscription', topic: CHANNEL_PRESENCE_TOPIC, id: '', unsolicited: true, event: { id: '', type: 'online-presence', data: message.payload } };
     }
     const channel = message.channelName;
     if (channel === undefined) throw wrongShape(`a "${message.type}" event without a channelName`);

@@ -60,7 +60,7 @@ export function fixedStream(options: FixedStreamOptions): ProtocolAdapter {
     fallback: () => undefined,
     accepted: () => undefined,
     openCursor: () => undefined,
-    readEvent: (event: RawEvent): ForeignEvent => ({ kind: 'update', topic: options.topicOf(event), id: '' }),
+    readEvent: (event: RawEvent): ForeignEvent => ({ kind: 'update', topic: options.topicOf(event), id: '', unsolicited: true }),
     publishRequest: (hubUrl: string, update: PublishInput): AdapterRequest => {
       if (options.publishUrl === undefined) throw new SseError('unsupported', `The ${options.name} server cannot publish.`, { hint: options.publishHint });
       return {

@@ -81,6 +81,11 @@ export interface ForeignEvent {
   readonly id: string;
   /** The event as subscriptions see it, when the wire wraps it (its `data`, `type`); else the wire event. */
   readonly event?: RawEvent;
+  /**
+   * The server sends it whether or not a subscription asked (a plain endpoint's events, presence):
+   * when no subscription selects its topic it is dropped quietly instead of reported `unroutable`.
+   */
+  readonly unsolicited?: boolean;
 }
 
 /** One update to publish. */
