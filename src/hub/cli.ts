@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { createHub } from './node/createHub.js';
 import { consoleLogger } from './node/consoleLogger.js';
 import { helpText, optionsFromFlags, parseFlags } from './node/cliOptions.js';
+import { developmentTokenLines, developmentTokens } from './node/devTokens.js';
 
 function version(): string {
   try {
@@ -35,6 +36,10 @@ async function main(): Promise<void> {
   const options = optionsFromFlags(values);
   const log = values['quiet'] === true ? false : consoleLogger(values['verbose'] === true);
   const hub = await createHub({ ...options, log });
+  if (log) {
+    // Unprefixed lines, so a token can be copied as is.
+    for (const line of developmentTokenLines(await developmentTokens(options), hub.url)) process.stdout.write(`${line}\n`);
+  }
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) {
