@@ -1,8 +1,9 @@
+import { EventSource } from 'eventsource';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SseDriver } from '../../src/core/SseDriver.js';
 import type { SseError } from '../../src/core/errors.js';
 import { channels } from '../../src/core/protocols/channels.js';
-import type { SseDriverOptions, SseUpdate } from '../../src/core/types.js';
+import type { EventSourceConstructor, SseDriverOptions, SseUpdate } from '../../src/core/types.js';
 import { startChannelServer, type ChannelServer } from '../servers/channelServer.js';
 import { startPlainSseServer } from '../servers/plainSseServer.js';
 import { startWrongShapeServer } from '../servers/wrongShapeServer.js';
@@ -126,6 +127,24 @@ describe("server: 'channels' on a seed-002-shaped server", () => {
     await expect.poll(() => bobWatch.getSnapshot().members.map((m) => m.id).sort()).toEqual(['alice', 'bob']);
     offBob();
     await expect.poll(() => watch.getSnapshot().members.map((m) => m.id)).toEqual(['alice']);
+    off();
+  });
+
+  it('over the eventsource transport: the last value, typed events asked for, presence', async () => {
+    const { driver, errors } = make({ transport: 'eventsource', EventSource: EventSource as unknown as EventSourceConstructor, clientId: 'es' });
+    server.fire([{ channelName: 'c1', type: 'message', payload: 'first' }]);
+    const c1: SseUpdate[] = [];
+    driver.subscribe('c1', (u) => c1.push(u), { raw: true });
+    driver.subscribe('c1', (u) => c1.push(u), { raw: true, type: 'foo' });
+    const watch = driver.presence('c1');
+    const off = watch.subscribe(() => undefined);
+    await expect.poll(() => watch.getSnapshot().members.map((m) => m.id)).toEqual(['es']);
+    server.fire([
+      { channelName: 'c1', type: 'message', payload: 'second' },
+      { channelName: 'c1', type: 'foo', payload: 'third' },
+    ]);
+    await expect.poll(() => c1.map((u) => `${u.type}:${String(u.data)}`)).toEqual(['message:first', 'message:second', 'foo:third', 'foo:third']); // the untyped and the foo subscription
+    expect(errors).toEqual([]);
     off();
   });
 

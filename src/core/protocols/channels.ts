@@ -59,6 +59,11 @@ class ChannelsAdapter implements ProtocolAdapter {
     return { url: url.toString(), method: 'GET', headers: { Accept: 'text/event-stream' }, body: undefined };
   }
 
+  eventTypes(): readonly string[] {
+    // The native EventSource delivers only the names it listens for (plus each subscription's `type`).
+    return ['lastEvent', 'online-presence'];
+  }
+
   streamKey(matchers: readonly CompiledMatcher[]): string {
     return channelList(matchers).sort().join(',');
   }
