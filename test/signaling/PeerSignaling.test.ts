@@ -276,6 +276,32 @@ describe('PeerSignaling over MockHub', () => {
     expect(got).toEqual(['early', 'late']);
   });
 
+  it('a throwing consumer or listener is reported and delivery goes on', async () => {
+    const reported: unknown[] = [];
+    vi.stubGlobal('reportError', (error: unknown) => reported.push(error));
+    try {
+      const a = join('a');
+      const b = join('b');
+      await tick(50);
+      const consumed: unknown[] = [];
+      b.signaling.consume('a', 'rtc', () => {
+        throw new Error('consumer');
+      });
+      b.signaling.consume('a', 'rtc', (s) => consumed.push(s.data));
+      b.signaling.on('signal', () => {
+        throw new Error('listener');
+      });
+      await a.signaling.send('b', 1, { channel: 'rtc' });
+      await a.signaling.send('b', 2, { channel: 'rtc' });
+      await tick(10);
+      expect(consumed).toEqual([1, 2]);
+      expect(b.signals.map((s) => s.data)).toEqual([1, 2]);
+      expect(reported.map((e) => (e as Error).message)).toEqual(['consumer', 'listener', 'consumer', 'listener']);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
   it('shares the driver connection with the rest of the app', async () => {
     const a = join('a');
     const seen: unknown[] = [];
