@@ -163,7 +163,8 @@ export class Router {
   /** Delivers an update that was not published through sse-kit. */
   deliverForeign(event: RawEvent, foreign: ForeignEvent, carrier: Carrier): void {
     const subscription = foreign.kind === 'subscription';
-    const topic = subscription ? foreign.topic : (foreign.topic ?? this.#options.topicOf?.(event));
+    // The user's `topicOf` wins over what the adapter reads off the wire.
+    const topic = subscription ? foreign.topic : (this.#options.topicOf?.(event) ?? foreign.topic);
     if (topic === undefined && this.#options.dedicated) {
       const source = carrier.source;
       for (const sub of this.#all) {

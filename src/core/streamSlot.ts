@@ -122,14 +122,13 @@ export class StreamSlot {
     }
     if (this.#next?.key === key) return;
     this.#discardNext();
-    let previous = this.#live?.connection;
+    const previous = this.#live?.connection;
     // Without ids two streams cannot be de-duplicated: switch break-before-make (the new stream reports the possible loss).
     const breakFirst = previous !== undefined && !this.#ctx.connection.adapter.capabilities.ids;
-    const afterBreak = breakFirst && (previous?.opens ?? 0) > 0;
     if (breakFirst) {
       this.#finishDrain();
       this.#live = undefined;
-      previous?.close();
+      previous.close();
     }
     const connection = new Connection(
       this.#ctx.connection,
@@ -140,10 +139,9 @@ export class StreamSlot {
       previous === undefined,
       // Only a live predecessor covers the switch; after a drop a gap must still be reported.
       !breakFirst && previous?.status === 'open',
-      afterBreak,
+      breakFirst && previous.opens > 0,
     );
-    if (breakFirst) previous = undefined;
-    if (previous === undefined) this.#live = { connection, key, carried };
+    if (previous === undefined || breakFirst) this.#live = { connection, key, carried };
     else this.#next = { connection, key, carried };
     connection.start();
   }

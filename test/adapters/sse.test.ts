@@ -47,6 +47,17 @@ describe("server: 'sse' on a seed-003-shaped endpoint", () => {
     expect(headers['accept']).toBe('text/event-stream');
   });
 
+  it("the driver's topicOf routes instead of the event name", async () => {
+    const driver = new SseDriver({ url: server.url, server: 'sse', topicOf: (event) => (event.data.startsWith('{') ? (JSON.parse(event.data) as { room: string }).room : undefined) });
+    drivers.push(driver);
+    const lobby: SseUpdate[] = [];
+    driver.subscribe('lobby', (u) => lobby.push(u), { raw: true });
+    await expect.poll(() => server.clients).toBe(1);
+    server.send({ event: 'chat', data: '{"room":"lobby","text":"hi"}' });
+    server.send({ event: 'chat', data: '{"room":"kitchen","text":"no"}' });
+    await expect.poll(() => lobby.map((u) => [u.topic, u.type])).toEqual([['lobby', 'chat']]);
+  });
+
   it('a matcher change opens no new stream and delivers nothing twice', async () => {
     const driver = new SseDriver({ url: server.url, server: 'sse' });
     drivers.push(driver);

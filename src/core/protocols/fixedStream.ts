@@ -25,6 +25,7 @@ export interface FixedStreamOptions {
   readonly name: string;
   /** The server sends its response headers with its first event. */
   readonly lateHeaders: boolean;
+  /** The topic of an event (the driver's `topicOf` option, when given, wins). */
   readonly topicOf: (event: RawEvent) => string | undefined;
   /** Why `publish()` is refused, when it is. */
   readonly publishHint: string;

@@ -4,11 +4,6 @@ import type { ProtocolAdapter } from './types.js';
 
 /** Options of {@link sse}. */
 export interface SseServerOptions {
-  /**
-   * The topic of an event that was not published through sse-kit (default: its event type, so
-   * `useTopic('currentTime')` receives `currentTime` events and `useTopic('*')` every event).
-   */
-  readonly topicOf?: (event: RawEvent) => string;
   /** A URL taking JSON `{topic, type, id, data}` by `POST` (`data` is the serialised update). */
   readonly publishUrl?: string;
   /** Publishes one update your own way; resolves with its id (or nothing: the update's id is used). */
@@ -17,8 +12,8 @@ export interface SseServerOptions {
 
 /**
  * The adapter for plain SSE endpoints (`server: 'sse'`): `GET <url>` with no header that would make a
- * cross-origin request need a preflight; any event names (an event's topic is its type unless
- * `topicOf` says otherwise); ids are not trusted for resuming (a plain endpoint keeps no history),
+ * cross-origin request need a preflight; any event names (an event's topic is its type unless the
+ * driver's `topicOf` option says otherwise); ids are not trusted for resuming (a plain endpoint keeps no history),
  * no heartbeats are expected. Publishing works with `publishUrl` or `publish`, else `publish()` is
  * refused at once with `unsupported`.
  */
@@ -26,7 +21,7 @@ export function sse(options: SseServerOptions = {}): ProtocolAdapter {
   const config: FixedStreamOptions = {
     name: 'sse',
     lateHeaders: false,
-    topicOf: options.topicOf ?? ((event) => event.type),
+    topicOf: (event: RawEvent) => event.type,
     publishHint: 'This plain SSE endpoint takes no publishes: give the sse adapter a publishUrl or a publish function.',
     ...(options.publishUrl === undefined ? {} : { publishUrl: options.publishUrl }),
     ...(options.publish === undefined ? {} : { publish: options.publish }),
