@@ -11,11 +11,13 @@ export type { UsePresenceResult } from './usePresence.js';
 export type { UsePeerSignalingOptions, UsePeerSignalingResult } from './usePeerSignaling.js';
 export type { UsePeerConnectionOptions, UsePeerConnectionResult } from './usePeerConnection.js';
 export type {
+  ConnectionState,
   PublishCallOptions,
   PublishStatus,
   SseProviderDriverProps,
   SseProviderOptionsProps,
   SseProviderProps,
+  TopicParseFunction,
   TopicParser,
   UseConnectionStatusResult,
   UsePublishOptions,
