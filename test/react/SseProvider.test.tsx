@@ -310,7 +310,7 @@ describe('SseProvider', () => {
     expect(page.added()).toBeGreaterThanOrEqual(2000);
     expect(page.live()).toEqual({});
     driver.destroy();
-  });
+  }, 180_000); // 4,000 StrictMode renders: CPU-bound, so bounded generously for a busy machine.
 
   it('survives <Activity> hiding and showing a provider that owns its driver: a fresh driver, rejoined', async () => {
     for (const stableChildren of [false, true]) {

@@ -166,6 +166,23 @@ describe('usePeerSignaling', () => {
     expect(peersOf('carol')).toEqual(['ada']);
   });
 
+  it('passes sendTimeout to the room: a publish the hub never answers is reported as a stalled outbox', async () => {
+    const hub = createHub();
+    const hanging: typeof hub.fetch = (input, init) =>
+      init?.method === 'POST' ? new Promise<Response>(() => {}) : hub.fetch(input, init);
+    const driver = createDriver(hub, { fetch: hanging });
+    const errors: string[] = [];
+    render(
+      <SseProvider driver={driver}>
+        <Member name="ada" options={{ sendTimeout: 200, onError: (error) => errors.push(error.code) }} />
+      </SseProvider>,
+    );
+    await tick(100);
+    expect(errors).toEqual([]);
+    await tick(200);
+    expect(errors).toContain('timeout');
+  });
+
   it('moves to another room: leaves the old one, joins the new one, and never shows the old room there', async () => {
     const { providers } = setup();
     const shown: string[] = [];
