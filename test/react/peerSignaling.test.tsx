@@ -174,7 +174,7 @@ describe('usePeerSignaling', () => {
     const errors: string[] = [];
     render(
       <SseProvider driver={driver}>
-        <Member name="ada" options={{ sendTimeout: 200, onError: (error) => errors.push(error.code) }} />
+        <Member name="ada" options={{ sendTimeout: 200, onError: (error) => errors.push((error as { code?: string }).code ?? error.message) }} />
       </SseProvider>,
     );
     await tick(100);
