@@ -162,8 +162,13 @@ export class StreamSlot {
     if (timers[which] !== undefined) return;
     timers[which] = this.#ctx.connection.platform.setTimeout(() => {
       timers[which] = undefined;
-      if (which === 'switch') this.sync();
-      else if (this.#live && !this.#next && this.router.size > 0) this.#switchTo(wantedBy(this.router.subscriptions(), this.#ctx.connection.transport === 'eventsource'));
+      if (which === 'switch') {
+        this.sync();
+        return;
+      }
+      const wanted = wantedBy(this.router.subscriptions(), this.#ctx.connection.transport === 'eventsource');
+      // Still stale (nothing re-added what was removed) and not switching anyway: drop the stale matchers.
+      if (this.#live && this.#live.key !== wanted.key && !this.#next && this.router.size > 0) this.#switchTo(wanted);
     }, ms);
   }
 
@@ -182,8 +187,6 @@ export class StreamSlot {
     this.#live = undefined;
     live?.close();
   }
-
-
 
   /** Tells the subscriptions that the open live stream carries their matchers (once per open). */
   #activate(): void {
