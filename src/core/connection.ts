@@ -256,7 +256,7 @@ export class Connection {
    * position at all (cut before it delivered an id), is a `gap`.
    */
   #opened(cursor: string | undefined, resumedFrom: string | undefined): void {
-    const continuity = this.#everOpened ? 'resume' : this.#continuity;
+    const continuity = this.#continuity;
     this.#opens++;
     this.#cursorInQuery = false;
     this.#everOpened = true;

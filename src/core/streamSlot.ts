@@ -180,8 +180,13 @@ export class StreamSlot {
     if (timers[which] !== undefined) return;
     timers[which] = this.#ctx.connection.platform.setTimeout(() => {
       timers[which] = undefined;
-      if (which === 'switch') this.sync();
-      else if (this.#live && !this.#next && this.router.size > 0) this.#switchTo(this.#wanted());
+      if (which === 'switch') {
+        this.sync();
+        return;
+      }
+      const wanted = this.#wanted();
+      // Still stale (nothing re-added what was removed) and not switching anyway: drop the stale matchers.
+      if (this.#live && this.#live.key !== wanted.key && !this.#next && this.router.size > 0) this.#switchTo(wanted);
     }, ms);
   }
 
