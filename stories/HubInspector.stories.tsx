@@ -1,5 +1,6 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { expect, userEvent, waitFor, within } from 'storybook/test';
+import { EVENTUALLY } from './support/play.js';
 import { useTopic } from '../src/react/index.js';
 import { HubInspector } from '../src/ui/index.js';
 import { Subscribe, usePublisherLoop } from './support/helpers.js';
@@ -35,9 +36,9 @@ type Story = StoryObj<typeof meta>;
 export const Live: Story = {
   play: async ({ canvasElement }) => {
     const canvas = within(canvasElement);
-    await canvas.findByRole('heading', { name: 'Subscriptions (2)' }, { timeout: 3000 });
-    await waitFor(() => expect(canvas.getByRole('region', { name: 'Subscriptions (2)' })).toHaveTextContent('https://example.com/orders'));
-    await waitFor(() => expect(canvas.getByRole('list', { name: 'Connection timeline' })).toHaveTextContent(/open/), { timeout: 3000 });
+    await canvas.findByRole('heading', { name: 'Subscriptions (2)' }, EVENTUALLY);
+    await waitFor(() => expect(canvas.getByRole('region', { name: 'Subscriptions (2)' })).toHaveTextContent('https://example.com/orders'), EVENTUALLY);
+    await waitFor(() => expect(canvas.getByRole('list', { name: 'Connection timeline' })).toHaveTextContent(/open/), EVENTUALLY);
   },
 };
 
@@ -45,11 +46,11 @@ export const Live: Story = {
 export const DropAndResume: Story = {
   play: async ({ canvasElement }) => {
     const canvas = within(canvasElement);
-    const timeline = await canvas.findByRole('list', { name: 'Connection timeline' }, { timeout: 3000 });
-    await waitFor(() => expect(timeline).toHaveTextContent(/stream open/), { timeout: 3000 });
-    await waitFor(() => expect(canvas.getByText('Last event id').nextElementSibling).not.toHaveTextContent('none'), { timeout: 3000 });
+    const timeline = await canvas.findByRole('list', { name: 'Connection timeline' }, EVENTUALLY);
+    await waitFor(() => expect(timeline).toHaveTextContent(/stream open/), EVENTUALLY);
+    await waitFor(() => expect(canvas.getByText('Last event id').nextElementSibling).not.toHaveTextContent('none'), EVENTUALLY);
     await userEvent.click(canvas.getByRole('button', { name: 'Drop connection' }));
-    await waitFor(() => expect(timeline).toHaveTextContent(/resumed from/), { timeout: 5000 });
+    await waitFor(() => expect(timeline).toHaveTextContent(/resumed from/), EVENTUALLY);
   },
 };
 
@@ -64,7 +65,7 @@ export const Reconnecting: Story = {
   ),
   play: async ({ canvasElement }) => {
     const canvas = within(canvasElement);
-    await canvas.findByRole('heading', { name: /Recent errors \([1-9]/ }, { timeout: 4000 });
+    await canvas.findByRole('heading', { name: /Recent errors \([1-9]/ }, EVENTUALLY);
   },
 };
 
@@ -79,7 +80,7 @@ export const Unauthorized: Story = {
   ),
   play: async ({ canvasElement }) => {
     const canvas = within(canvasElement);
-    const errors = await canvas.findByRole('list', { name: /Recent errors/ }, { timeout: 3000 });
+    const errors = await canvas.findByRole('list', { name: /Recent errors/ }, EVENTUALLY);
     await expect(errors).toHaveTextContent('unauthorized');
   },
 };

@@ -1,6 +1,7 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { useState } from 'react';
 import { expect, userEvent, waitFor, within } from 'storybook/test';
+import { EVENTUALLY } from './support/play.js';
 import { PeerList, type PeerListPeer } from '../src/ui/index.js';
 
 const NOW = Date.now();
@@ -76,6 +77,6 @@ export const JoinAndLeave: Story = {
     await userEvent.click(canvas.getByRole('button', { name: 'Linus leaves' }));
     await expect(canvas.getByText('Linus').closest('li')).toHaveAttribute('data-state', 'leaving');
     await expect(canvasElement.querySelector('.sse-peers [role="status"]')).toHaveTextContent('Linus left.');
-    await waitFor(() => expect(canvas.queryByText('Linus')).not.toBeInTheDocument(), { timeout: 4000 });
+    await waitFor(() => expect(canvas.queryByText('Linus')).not.toBeInTheDocument(), EVENTUALLY);
   },
 };

@@ -1,7 +1,9 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
+import { useState } from 'react';
 import { expect, fireEvent, userEvent, waitFor, within } from 'storybook/test';
+import { EVENTUALLY } from './support/play.js';
 import { TopicFeed } from '../src/ui/index.js';
-import { usePublisherLoop, useSeed } from './support/helpers.js';
+import { usePublisherLoop, useSeed, useStoryClient } from './support/helpers.js';
 
 const TOPIC = 'https://example.com/feed';
 
@@ -51,7 +53,7 @@ export const Open: Story = {
   play: async ({ canvasElement }) => {
     const canvas = within(canvasElement);
     const log = canvas.getByRole('log');
-    await waitFor(() => expect(within(log).getAllByRole('listitem')).toHaveLength(SEED.length), { timeout: 3000 });
+    await waitFor(() => expect(within(log).getAllByRole('listitem')).toHaveLength(SEED.length), EVENTUALLY);
     await expect(log).toHaveTextContent('Deploy finished in 42 s');
   },
 };
@@ -62,27 +64,57 @@ export const Busy: Story = {
   render: (args) => <Streaming interval={50} {...args} />,
   play: async ({ canvasElement }) => {
     const log = within(canvasElement).getByRole('log');
-    await waitFor(() => expect(within(log).getAllByRole('listitem').length).toBeGreaterThan(5), { timeout: 3000 });
+    await waitFor(() => expect(within(log).getAllByRole('listitem').length).toBeGreaterThan(5), EVENTUALLY);
   },
 };
 
+/** A feed filled with `count` events, and a button publishing three more from another client. */
+function Paused({ count, ...props }: React.ComponentProps<typeof TopicFeed> & { count: number }) {
+  const client = useStoryClient();
+  const [fill] = useState(() => Array.from({ length: count }, (_, i) => ({ n: i + 1, text: `event #${i + 1}` })));
+  useSeed(TOPIC, fill);
+  const more = async () => {
+    for (let i = 1; i <= 3; i++) await client.publish(TOPIC, { n: count + i, text: `event #${count + i}` }).catch(() => undefined);
+  };
+  return (
+    <div className="sb-stack">
+      <div className="sb-row">
+        <button type="button" onClick={() => void more()}>
+          Publish 3 more
+        </button>
+      </div>
+      <TopicFeed {...props} />
+    </div>
+  );
+}
+
 /**
- * Scroll up while events arrive: auto-scroll pauses and a button counts the new events. Press it to jump
- * back to the newest.
+ * Scrolled up while events arrive: auto-scroll is paused and a button counts the new events. Press it to
+ * jump back to the newest.
  */
 export const PausedAutoScroll: Story = {
-  args: { options: { buffer: 500 } },
-  render: (args) => <Streaming interval={150} {...args} />,
+  render: (args) => <Paused count={30} {...args} />,
   play: async ({ canvasElement }) => {
     const canvas = within(canvasElement);
     const log = canvas.getByRole('log');
-    await waitFor(() => expect(log.scrollHeight).toBeGreaterThan(log.clientHeight + 40), { timeout: 8000 });
+    await waitFor(() => expect(within(log).getAllByRole('listitem')).toHaveLength(30), EVENTUALLY);
     log.scrollTop = 0;
     fireEvent.scroll(log);
-    const jump = await canvas.findByRole('button', { name: /new event/ }, { timeout: 4000 });
-    await userEvent.click(jump);
+    await userEvent.click(canvas.getByRole('button', { name: 'Publish 3 more' }));
+    await canvas.findByRole('button', { name: '3 new events' }, EVENTUALLY);
+    await expect(log.parentElement).toHaveAttribute('data-paused');
+  },
+};
+
+/** Press the "new events" button: the feed jumps to the newest event and auto-scroll resumes. */
+export const JumpToLatest: Story = {
+  render: (args) => <Paused count={30} {...args} />,
+  play: async (context) => {
+    await PausedAutoScroll.play?.(context);
+    const canvas = within(context.canvasElement);
+    await userEvent.click(canvas.getByRole('button', { name: '3 new events' }));
     await expect(canvas.queryByRole('button', { name: /new event/ })).not.toBeInTheDocument();
-    await expect(log).toHaveFocus();
+    await expect(canvas.getByRole('log')).toHaveFocus();
   },
 };
 
@@ -97,7 +129,7 @@ export const Reconnecting: Story = {
   parameters: { sseKit: { scenario: 'reconnecting' } },
   play: async ({ canvasElement }) => {
     const canvas = within(canvasElement);
-    await canvas.findByRole('alert', {}, { timeout: 3000 });
+    await canvas.findByRole('alert', {}, EVENTUALLY);
   },
 };
 
@@ -106,7 +138,7 @@ export const Unauthorized: Story = {
   parameters: { sseKit: { scenario: 'unauthorized' } },
   play: async ({ canvasElement }) => {
     const canvas = within(canvasElement);
-    await expect(await canvas.findByRole('alert', {}, { timeout: 3000 })).toHaveTextContent(/401/);
+    await expect(await canvas.findByRole('alert', {}, EVENTUALLY)).toHaveTextContent(/401/);
   },
 };
 

@@ -1,6 +1,7 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { useState } from 'react';
 import { expect, userEvent, waitFor, within } from 'storybook/test';
+import { EVENTUALLY } from '../support/play.js';
 import { SseProvider } from '../../src/react/index.js';
 import { ConnectionStatus, PublishForm, TopicFeed, type TopicFeedEvent } from '../../src/ui/index.js';
 import { useStoryHub } from '../support/storyHub.js';
@@ -73,15 +74,15 @@ export const TwoUsers: Story = {
     const canvas = within(canvasElement);
     const ada = within(canvas.getByRole('region', { name: "Ada's window" }));
     const bob = within(canvas.getByRole('region', { name: "Bob's window" }));
-    await waitFor(() => expect(ada.getByRole('button', { name: /connected/i })).toBeInTheDocument(), { timeout: 3000 });
-    await waitFor(() => expect(bob.getByRole('button', { name: /connected/i })).toBeInTheDocument(), { timeout: 3000 });
+    await waitFor(() => expect(ada.getByRole('button', { name: /connected/i })).toBeInTheDocument(), EVENTUALLY);
+    await waitFor(() => expect(bob.getByRole('button', { name: /connected/i })).toBeInTheDocument(), EVENTUALLY);
     await step('Ada sends a message', async () => {
       await userEvent.type(ada.getByRole('textbox', { name: 'Message as Ada' }), 'Hi Bob! Is the deploy done?{Enter}');
-      await waitFor(() => expect(bob.getByRole('log')).toHaveTextContent('AdaHi Bob! Is the deploy done?'), { timeout: 3000 });
+      await waitFor(() => expect(bob.getByRole('log')).toHaveTextContent('AdaHi Bob! Is the deploy done?'), EVENTUALLY);
     });
     await step('Bob answers', async () => {
       await userEvent.type(bob.getByRole('textbox', { name: 'Message as Bob' }), 'Yes, 42 seconds, all green.{Enter}');
-      await waitFor(() => expect(ada.getByRole('log')).toHaveTextContent('BobYes, 42 seconds, all green.'), { timeout: 3000 });
+      await waitFor(() => expect(ada.getByRole('log')).toHaveTextContent('BobYes, 42 seconds, all green.'), EVENTUALLY);
     });
   },
 };
