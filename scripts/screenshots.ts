@@ -27,15 +27,6 @@ interface Shot {
   readonly action?: (page: Page) => Promise<void>;
 }
 
-/** Scrolls a feed up, so that auto-scroll pauses and the "new events" button appears. */
-async function scrollFeedUp(page: Page): Promise<void> {
-  await page.locator('[role="log"]').evaluate((log) => {
-    log.scrollTop = 0;
-  });
-  await page.getByRole('button', { name: /new event/ }).waitFor({ timeout: 10_000 });
-  await page.waitForTimeout(800);
-}
-
 /** Brings back the peer the room story sent away. */
 async function rejoin(page: Page): Promise<void> {
   await page.getByRole('button', { name: 'Linus joins again' }).click();
@@ -59,10 +50,13 @@ const SHOTS: readonly Shot[] = [
   { file: 'connection-status-connecting', id: 'components-connectionstatus--connecting', width: 420, height: 90 },
   { file: 'connection-status-reconnecting', id: 'components-connectionstatus--reconnecting', width: 560, height: 220, settle: 1200 },
   { file: 'connection-status-error', id: 'components-connectionstatus--unauthorized', width: 420, height: 90 },
-  { file: 'topic-feed', id: 'components-topicfeed--custom-render', width: 640, height: 400, settle: 500 },
+  { file: 'topic-feed', id: 'components-topicfeed--open', width: 640, height: 420 },
+  { file: 'topic-feed-narrow', id: 'components-topicfeed--narrow', width: 420, height: 420 },
+  { file: 'topic-feed-log', id: 'components-topicfeed--custom-render', width: 640, height: 400 },
   { file: 'topic-feed-empty', id: 'components-topicfeed--empty', width: 640, height: 400 },
-  { file: 'topic-feed-paused', id: 'components-topicfeed--paused-auto-scroll', width: 640, height: 400, action: scrollFeedUp },
-  { file: 'topic-feed-error', id: 'components-topicfeed--unauthorized', width: 640, height: 420 },
+  { file: 'topic-feed-connecting', id: 'components-topicfeed--connecting', width: 640, height: 400 },
+  { file: 'topic-feed-paused', id: 'components-topicfeed--paused-auto-scroll', width: 640, height: 440 },
+  { file: 'topic-feed-error', id: 'components-topicfeed--unauthorized', width: 640, height: 400 },
   { file: 'publish-form-json', id: 'components-publishform--json', width: 900, height: 420, action: invalidJson },
   { file: 'publish-form-error', id: 'components-publishform--publish-error', width: 900, height: 420 },
   { file: 'publish-form-offline', id: 'components-publishform--offline', width: 900, height: 460 },
@@ -98,8 +92,8 @@ async function main(): Promise<number> {
         );
         if ((await handle.jsonValue()) !== 'success') throw new Error('the story did not finish cleanly');
         if (!shot.hubBar) await page.addStyleTag({ content: '.sb-hubbar { display: none !important; }' });
-        // No blinking caret or pulsing dot in the pictures.
-        await page.addStyleTag({ content: '*, *::before { caret-color: transparent !important; animation-play-state: paused !important; }' });
+        // No blinking caret, and every animation at its end state (a paused fade-in would leave rows invisible).
+        await page.addStyleTag({ content: '*, *::before { caret-color: transparent !important; animation: none !important; transition: none !important; }' });
         await shot.action?.(page);
         await page.waitForTimeout(shot.settle ?? 300);
         const path = resolve(OUT_DIR, `${shot.file}.png`);

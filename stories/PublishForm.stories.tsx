@@ -58,7 +58,7 @@ export const Json: Story = {
     await expect(canvas.queryByRole('alert')).not.toBeInTheDocument();
     await userEvent.keyboard('{Enter}');
     const log = canvas.getByRole('log', { name: 'Published notes' });
-    await waitFor(() => expect(log).toHaveTextContent('{"temperature":21.5}'), EVENTUALLY);
+    await waitFor(() => expect(log).toHaveTextContent('"temperature": 21.5'), EVENTUALLY);
   },
 };
 

@@ -1,6 +1,7 @@
 'use client';
 export { ConnectionStatus, connectionStatusLabels } from './ConnectionStatus.js';
-export { TopicFeed, formatPayload } from './TopicFeed.js';
+export { TopicFeed, eventAuthor, eventText, formatPayload } from './TopicFeed.js';
+export { hueOf, initialsOf } from './identity.js';
 export { PublishForm } from './PublishForm.js';
 export { PeerList, defaultPeerName } from './PeerList.js';
 export { HubInspector } from './HubInspector.js';
