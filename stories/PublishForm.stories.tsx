@@ -107,6 +107,6 @@ export const OfflineQueued: Story = {
     const canvas = within(canvasElement);
     await waitFor(() => expect(canvas.getByText(/messages wait/)).toBeInTheDocument(), EVENTUALLY);
     await userEvent.type(canvas.getByRole('textbox', { name: 'Message' }), 'queued note{Enter}');
-    await expect(await canvas.findByRole('button', { name: 'Waiting…' }, EVENTUALLY)).toBeInTheDocument();
+    await expect(await canvas.findByRole('button', { name: 'Queued' }, EVENTUALLY)).toBeInTheDocument();
   },
 };
