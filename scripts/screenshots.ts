@@ -43,7 +43,9 @@ async function invalidJson(page: Page): Promise<void> {
 
 const SHOTS: readonly Shot[] = [
   { file: 'chat', id: 'playgrounds-chat--two-users', width: 1100, height: 620, hubBar: true },
-  { file: 'inspector', id: 'components-hubinspector--drop-and-resume', width: 900, height: 680, settle: 3000 },
+  { file: 'inspector', id: 'components-hubinspector--drop-and-resume', width: 900, height: 760, settle: 3000 },
+  { file: 'inspector-http11', id: 'components-hubinspector--http-11', width: 520, height: 760, settle: 2000 },
+  { file: 'inspector-tabs', id: 'components-hubinspector--shared-tabs', width: 900, height: 420, settle: 2000 },
   { file: 'dashboard', id: 'playgrounds-dashboard--live', width: 1200, height: 720, settle: 3000 },
   { file: 'chaos', id: 'playgrounds-chaos--drops-every-few-seconds', width: 1200, height: 1000, settle: 500, hubBar: true },
   { file: 'connection-status-open', id: 'components-connectionstatus--open', width: 420, height: 90 },

@@ -11,6 +11,8 @@ function Traffic({ interval }: { interval: number }) {
   usePublisherLoop('https://example.com/prices/ACME', interval, (n) => ({ symbol: 'ACME', price: 100 + Math.sin(n / 5) * 3 }));
   useTopic({ pattern: 'https://example.com/prices/:symbol' });
   useTopic(ORDERS, { type: 'order' });
+  // A second hook on the same topic: one row in the table, counted twice.
+  useTopic(ORDERS, { type: 'order' });
   return null;
 }
 
@@ -32,7 +34,7 @@ const meta = {
 export default meta;
 type Story = StoryObj<typeof meta>;
 
-/** Two subscriptions on one connection and a publisher sending four updates a second. */
+/** Two distinct subscriptions (three hooks) on one connection and a publisher sending four updates a second. */
 export const Live: Story = {
   play: async ({ canvasElement }) => {
     const canvas = within(canvasElement);
@@ -100,3 +102,27 @@ export const Busy: Story = {
   ),
 };
 
+
+/**
+ * Tabs share one connection (a later cross-tab feature): pass the tab's role and the number of tabs with
+ * `tabs`, and the panel shows them next to its title.
+ */
+export const SharedTabs: Story = {
+  args: { tabs: { role: 'leader', count: 3 } },
+  play: async ({ canvasElement }) => {
+    await expect(within(canvasElement).getByText('Leader tab · 3 tabs')).toBeInTheDocument();
+  },
+};
+
+/** A follower tab receives through the leader. */
+export const FollowerTab: Story = {
+  args: { tabs: { role: 'follower', count: 3 } },
+};
+
+/** The hub is served over HTTP/1.1: browsers open at most six connections per origin, so the panel warns. */
+export const Http11: Story = {
+  args: { httpVersion: 'http/1.1' },
+  play: async ({ canvasElement }) => {
+    await expect(within(canvasElement).getByText(/six connections per origin/)).toBeInTheDocument();
+  },
+};

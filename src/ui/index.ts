@@ -10,7 +10,7 @@ export type { ConnectionStatusProps } from './ConnectionStatus.js';
 export type { TopicFeedProps, TopicFeedTopicOptions } from './TopicFeed.js';
 export type { PublishFormProps } from './PublishForm.js';
 export type { PeerListProps } from './PeerList.js';
-export type { HubInspectorProps } from './HubInspector.js';
+export type { HubInspectorProps, HubInspectorTabs } from './HubInspector.js';
 export type { InspectableDriver, InspectorStoreOptions } from './InspectorStore.js';
 export type {
   ConnectionState,
