@@ -64,7 +64,8 @@ const SHOTS: readonly Shot[] = [
   { file: 'publish-form-offline', id: 'components-publishform--offline', width: 900, height: 460 },
   { file: 'publish-form-pending', id: 'components-publishform--pending', width: 900, height: 420 },
   { file: 'publish-form-queued', id: 'components-publishform--offline-queued', width: 900, height: 420 },
-  { file: 'peer-list', id: 'components-peerlist--room', width: 420, height: 220 },
+  { file: 'peer-list', id: 'components-peerlist--room', width: 420, height: 200 },
+  { file: 'peer-list-joining', id: 'components-peerlist--joining', width: 420, height: 200 },
   { file: 'room', id: 'playgrounds-room--three-peers', width: 1200, height: 340, settle: 2000, action: rejoin },
 ];
 

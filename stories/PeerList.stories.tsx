@@ -40,9 +40,21 @@ export const Empty: Story = {
   args: { peers: [], selfId: ADA.id, selfMetadata: ADA.metadata },
 };
 
-/** Still joining the room. */
-export const Connecting: Story = {
-  args: { peers: [], selfId: undefined, status: 'connecting', emptyMessage: 'Joining the room…' },
+/** Still joining the room: your row says so, and placeholder rows stand in for the others. */
+export const Joining: Story = {
+  args: { peers: [], selfId: ADA.id, selfMetadata: ADA.metadata, status: 'joining' },
+  play: async ({ canvasElement }) => {
+    await expect(within(canvasElement).getByText('Joining the room…')).toBeInTheDocument();
+    await expect(canvasElement.querySelector('[data-self]')).toHaveAttribute('data-state', 'joining');
+  },
+};
+
+/** Signaling is idle (not in the room): your row is not shown as online. */
+export const Idle: Story = {
+  args: { peers: [], selfId: ADA.id, selfMetadata: ADA.metadata, status: 'idle' },
+  play: async ({ canvasElement }) => {
+    await expect(canvasElement.querySelector('[data-self]')).toHaveAttribute('data-state', 'offline');
+  },
 };
 
 /** Peers without a name show a short id. */

@@ -30,7 +30,7 @@ export interface PeerListPeer {
 }
 
 /** Presence of a peer row, exposed as its `data-state`. */
-export type PeerPresence = 'joining' | 'online' | 'away' | 'leaving';
+export type PeerPresence = 'joining' | 'online' | 'away' | 'leaving' | 'offline';
 
 /**
  * Kinds of connection timeline entries shown by {@link HubInspector}: `connecting` is the first attempt of a
