@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
+import { statusPage } from '../src/hub/node/statusPage.js';
 import { CHANNEL_PROBE, CHROMIUM_ARGS, CHROMIUM_PATH, serveStatic } from '../test/storybook/server.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -110,6 +111,16 @@ async function main(): Promise<number> {
       } finally {
         await context.close();
       }
+    }
+    if (!only || 'hub-status-page'.includes(only)) {
+      // The Node hub's page at `GET /`, with the facts of a development hub.
+      const context = await browser.newContext({ colorScheme: 'light', viewport: { width: 760, height: 420 }, deviceScaleFactor: 2 });
+      const page = await context.newPage();
+      const facts = { url: 'http://127.0.0.1:8080/.well-known/mercure', connections: 3, history: 128, legacy: true, strict: false, subscriptions: true, devKey: true };
+      await page.setContent(statusPage(facts));
+      await page.screenshot({ path: resolve(OUT_DIR, 'hub-status-page.png') });
+      console.log('wrote docs/screenshots/hub-status-page.png');
+      await context.close();
     }
   } finally {
     await browser.close();

@@ -55,13 +55,14 @@ export const Reconnecting: Story = {
   },
 };
 
-/** The hub rejected the subscriber (401): retries stop until the credentials change. */
+/** The hub rejected the subscriber (401): retries stop until the credentials change, or Reconnect is pressed. */
 export const Unauthorized: Story = {
   parameters: { sseKit: { scenario: 'unauthorized' } },
   play: async ({ canvasElement }) => {
     const canvas = within(canvasElement);
     const badge = await canvas.findByRole('button', { name: /connection error/i }, EVENTUALLY);
     await expect(badge).toHaveAccessibleDescription(/Last error \(unauthorized\)/);
+    await expect(canvas.getByRole('button', { name: 'Reconnect' })).toBeInTheDocument();
   },
 };
 

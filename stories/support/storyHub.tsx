@@ -114,6 +114,15 @@ export function HubFrame({ mode, latency, theme, parameters, children }: HubFram
   const scenario = parameters.scenario;
 
   useEffect(() => () => hub?.close(), [hub]);
+  // The theme covers the whole frame (the page around the story too), not only the story's box.
+  useEffect(() => {
+    const root = document.documentElement;
+    if (theme === 'auto') delete root.dataset['theme'];
+    else root.dataset['theme'] = theme;
+    return () => {
+      delete root.dataset['theme'];
+    };
+  }, [theme]);
   useEffect(() => hub?.setLatency(latency), [hub, latency]);
   useEffect(() => {
     if (mode !== 'local') return undefined;
