@@ -31,7 +31,7 @@ h1{margin:0;font-size:1.125rem;line-height:1.25}
 p{margin:.5rem 0;color:var(--muted)}
 code{font-family:var(--mono);font-size:.8125rem;color:var(--fg);overflow-wrap:anywhere}
 .alert{margin:1rem 0;padding:.6rem .8rem;border:1px solid color-mix(in srgb,var(--warn) 40%,transparent);border-radius:8px;background:var(--warn-soft);color:var(--fg)}
-dl{display:grid;grid-template-columns:repeat(auto-fit,minmax(12rem,1fr));gap:.5rem;margin:1.25rem 0 0}
+dl{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:.5rem;margin:1.25rem 0 0}
 dl div{min-width:0;padding:.6rem .8rem;border:1px solid var(--border);border-radius:8px;background:var(--surface)}
 dl div.wide{grid-column:1/-1}
 dt{color:var(--muted);font-size:.75rem}
@@ -41,13 +41,14 @@ dd.mono{font-family:var(--mono);font-size:.8125rem}
 
 /** The short HTML page served at `GET /`, styled like the UI kit. */
 export function statusPage(facts: StatusFacts): string {
+  // Two columns: the URL and the token profile span both, the four short facts fill two full rows.
   const rows: [string, string][] = [
     ['Live connections', String(facts.connections)],
     ['Updates in history', String(facts.history)],
-    ['Token profile', facts.strict ? 'strict (exp and typ at+jwt required)' : facts.legacy ? 'lenient (development)' : 'Mercure 1.0 (exp required)'],
     ['Legacy wire format', facts.legacy ? 'accepted' : 'refused'],
     ['Subscription events', facts.subscriptions ? 'on' : 'off'],
   ];
+  const profile = facts.strict ? 'strict (exp and typ at+jwt required)' : facts.legacy ? 'lenient (development)' : 'Mercure 1.0 (exp required)';
   return `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><title>sse-kit hub</title><meta name="viewport" content="width=device-width, initial-scale=1"><style>${STYLE}</style></head>
@@ -58,6 +59,7 @@ export function statusPage(facts: StatusFacts): string {
 ${facts.devKey ? '<p class="alert" role="alert"><strong>Development key in use:</strong> anyone can sign publisher tokens. Set a publisher key before exposing this hub.</p>\n' : ''}<dl>
 <div class="wide"><dt>Hub URL</dt><dd class="mono">${escapeHtml(facts.url)}</dd></div>
 ${rows.map(([k, v]) => `<div><dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd></div>`).join('\n')}
+<div class="wide"><dt>Token profile</dt><dd>${escapeHtml(profile)}</dd></div>
 </dl>
 </main>
 </body>
