@@ -310,7 +310,8 @@ function TopicFeedImpl<T>(
         onScroll={onScroll}
       >
         {empty ? (
-          <EmptyState status={status} error={error} message={emptyMessage} onReconnect={reconnect} />
+          // A disabled subscription is idle on purpose: nothing to wait for.
+          <EmptyState status={options?.enabled === false ? 'open' : status} error={error} message={emptyMessage} onReconnect={reconnect} />
         ) : (
           <ol className="sse-feed__list">
             {events.map((update, index) => {

@@ -148,6 +148,11 @@ describe('TopicFeed', () => {
     }
   });
 
+  it('shows the empty message, not "Connecting…", while the subscription is disabled', () => {
+    renderWithHub(<TopicFeed topic={TOPIC} options={{ enabled: false }} />);
+    expect(screen.getByRole('log').textContent).toBe('No messages yet.');
+  });
+
   it('can leave announcements out', () => {
     const { container } = renderWithHub(<TopicFeed topic={TOPIC} announce={false} />);
     expect(within(container).queryByRole('status')).toBeNull();
