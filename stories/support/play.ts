@@ -3,4 +3,4 @@
  * (a connection, a delivery, a publish answered), never by elapsed time; this bound only turns a hang into
  * a failure, so it is generous enough for a machine whose cores are busy with something else.
  */
-export const EVENTUALLY = { timeout: 30_000 } as const;
+export const EVENTUALLY = { timeout: 60_000 } as const;

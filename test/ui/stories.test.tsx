@@ -26,5 +26,5 @@ describe.each(Object.entries(modules))('%s', (_path, module) => {
     expect(consoleErrors.take()).toEqual([]);
     expect(await axeViolations(container)).toEqual([]);
     // Play functions wait for hub events with a generous bound (stories/support/play.ts); so may the test.
-  }, 60_000);
+  }, 120_000);
 });
