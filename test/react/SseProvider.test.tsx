@@ -246,7 +246,9 @@ describe('SseProvider', () => {
     expect(page.added()).toBeGreaterThanOrEqual(2000);
     expect(page.live()).toEqual({});
     driver.destroy();
-  });
+    // The bound below: 1,000 render cycles take seconds of CPU, and on a busy machine the default 20 s ran
+    // out — the overrunning test then kept rendering into the next one (the <Activity> test).
+  }, 120_000);
 
   /**
    * Advances fake time in 10 ms steps until `check` passes, for at most `limit` ms of fake time. What the
