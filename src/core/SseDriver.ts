@@ -6,7 +6,8 @@ import { SseError, isAuthError } from './errors.js';
 import { INITIAL_DRIVER_STATE } from './initialState.js';
 import { compileMatcher, toMatcherList } from './matcher.js';
 import { resolvePlatform, type ResolvedPlatform } from './platform.js';
-import { mercure } from './protocols/mercure.js';
+import { PresenceWatch } from './protocols/presence.js';
+import { resolveAdapter } from './protocols/resolve.js';
 import type { ProtocolAdapter } from './protocols/types.js';
 import { Publisher } from './publisher.js';
 import { createSubscription } from './router.js';
@@ -14,6 +15,7 @@ import { MAIN, StreamSlot, slotOptionsFor, type SlotContext } from './streamSlot
 import type {
   DriverEvent,
   DriverState,
+  FetchLike,
   HeadersOption,
   Matchers,
   Platform,
@@ -46,6 +48,7 @@ export class SseDriver {
   readonly #adapter: ProtocolAdapter;
   readonly #slotContext: SlotContext;
   readonly #publisher: Publisher;
+  readonly #fetch: FetchLike;
   #headers: HeadersOption | undefined;
   readonly #slots = new Map<string, StreamSlot>();
   #syncTimer: unknown;
@@ -68,8 +71,9 @@ export class SseDriver {
     this.clientId = options.clientId ?? this.#platform.uuid();
     this.#headers = options.headers;
     if (options.onError) this.#errors.on('error', options.onError);
-    this.#adapter = mercure({ protocol: options.protocol ?? 'auto', maxUrlLength: options.maxUrlLength ?? 4000 });
+    this.#adapter = resolveAdapter(options.server, { protocol: options.protocol ?? 'auto', maxUrlLength: options.maxUrlLength ?? 4000 });
     const fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.#fetch = fetchImpl;
     const retry = options.retry ?? {};
     const connection: ConnectionContext = {
       hubUrl: this.url,
@@ -82,6 +86,7 @@ export class SseDriver {
       transport: options.transport ?? 'fetch',
       EventSource: options.EventSource,
       withCredentials: options.subscriber?.withCredentials ?? false,
+      clientId: this.clientId,
       resolveHeaders: () => resolveHeaders(this.#headers, this.#options.subscriber?.headers),
       eventTypes: () => this.#eventTypes(),
       timeline: (event) => this.#emit(event),
@@ -124,11 +129,14 @@ export class SseDriver {
     if (this.#destroyed) throw new SseError('closed', 'subscribe() was called on a destroyed SseDriver.', { hint: 'Create a new driver.' });
     if (typeof listener !== 'function') throw new SseError('misuse', 'subscribe() needs a listener function.');
     const list = toMatcherList(matchers);
-    const sub = createSubscription(list.map((m) => compileMatcher(m, this.url)), listener, options, {
+    const compiled = list.map((m) => compileMatcher(m, this.url));
+    // An adapter refuses matchers its server cannot carry (a channel server takes names only) at once.
+    this.#adapter.streamKey?.(compiled);
+    const sub = createSubscription(compiled, listener, options, {
       listener: (cause) => this.#listenerError(cause, true),
       parse: (error) => this.#reportError(error),
     });
-    const slotOptions = slotOptionsFor(list, options, this.#options.topicOf !== undefined);
+    const slotOptions = slotOptionsFor(list, options, this.#options.topicOf !== undefined || this.#adapter.capabilities.topics === true);
     let slot = this.#slots.get(slotOptions.key);
     if (!slot) {
       slot = new StreamSlot(slotOptions, this.#slotContext);
@@ -145,6 +153,27 @@ export class SseDriver {
       if (this.#destroyed) return;
       this.#changedSubscriptions();
     };
+  }
+
+  /**
+   * Watches who is present on `topic` (and makes this client present there while watched): Mercure
+   * subscription events and the subscriptions API, or a channel server's `online-presence` stream.
+   * The watch starts with its first listener and stops with its last; on a server that cannot
+   * tell presence its snapshot carries an `unsupported` error.
+   */
+  presence(topic: string): PresenceWatch {
+    if (typeof topic !== 'string' || topic === '') throw new SseError('misuse', 'presence() needs a non-empty topic.');
+    return new PresenceWatch(topic, {
+      hubUrl: this.url,
+      support: this.#adapter.presence,
+      adapterName: this.#adapter.name,
+      subscribe: (matchers, listener, onActive) => this.subscribe(matchers, listener, { raw: true, onActive }),
+      request: async (request) => {
+        const headers = await resolveHeaders(this.#headers, this.#options.subscriber?.headers);
+        for (const [name, value] of Object.entries(request.headers)) headers.set(name, value);
+        return this.#fetch(request.url, { method: request.method, headers, credentials: this.#options.subscriber?.withCredentials ? 'include' : 'same-origin' });
+      },
+    });
   }
 
   /** The live subscriptions, for inspectors. */

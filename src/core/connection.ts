@@ -5,6 +5,9 @@ import type { CompiledMatcher } from './matcher.js';
 import type { ResolvedPlatform } from './platform.js';
 import type { ConnectionStatus, DriverEvent, RawEvent } from './types.js';
 
+/** How long a request to a late-headers server must stand unrefused to count as open. */
+const LATE_OPEN_MS = 1000;
+
 /** What a connection needs from its driver. */
 export interface ConnectionContext extends AttemptContext {
   readonly platform: ResolvedPlatform;
@@ -65,6 +68,10 @@ export class Connection {
   #retryTimer: unknown;
   #watchdog: unknown;
   #everOpened = false;
+  /** The attempt that already counted as open (a late-headers server is open before its response). */
+  #openGeneration = -1;
+  /** A comment was seen: the server sends heartbeats even if its adapter does not promise them. */
+  #heartbeatSeen = false;
   readonly #onOnline = () => {
     const corsStop = this.#status === 'error' && this.#error?.code === 'cors';
     if ((this.#status === 'reconnecting' && this.#retryTimer !== undefined) || corsStop) this.#restart();
@@ -73,7 +80,8 @@ export class Connection {
   /**
    * @param cursor - event id (or `earliest`) to resume from.
    * @param cursorInQuery - send the cursor as a query parameter on the first request.
-   * @param continuity - how its first open follows the slot's previous stream.
+   * @param continuity - how its first open follows the slot's previous stream (a break-before-make
+   *   switch is a `resume`: on a server without history its first open reports a possible loss).
    */
   constructor(
     ctx: ConnectionContext,
@@ -188,9 +196,18 @@ export class Connection {
       return;
     }
     const abort = new AbortController();
-    this.#stop = () => abort.abort();
+    let lateOpen: unknown;
+    this.#stop = () => {
+      this.#ctx.platform.clearTimeout(lateOpen);
+      abort.abort();
+    };
     this.#armWatchdog(generation);
+    if (this.#ctx.adapter.capabilities.lateHeaders === true) {
+      // The server answers with its first event: a request it did not refuse at once is open.
+      lateOpen = this.#ctx.platform.setTimeout(() => sink.opened(undefined), LATE_OPEN_MS);
+    }
     await fetchAttempt(this.#ctx, spec, abort.signal, sink);
+    this.#ctx.platform.clearTimeout(lateOpen);
   }
 
   /** What the transports report for one attempt, checked against the running generation. */
@@ -205,8 +222,15 @@ export class Connection {
       },
       retry: (ms) => this.#backoff.serverRetry(ms),
       bytes: () => this.#armWatchdog(generation),
+      comment: () => {
+        if (this.#heartbeatSeen) return;
+        this.#heartbeatSeen = true;
+        this.#armWatchdog(generation);
+      },
       opened: (resumedFrom) => {
-        if (current()) this.#opened(cursor, resumedFrom);
+        if (!current() || this.#openGeneration === generation) return;
+        this.#openGeneration = generation;
+        this.#opened(cursor, resumedFrom);
       },
       drop: (error) => this.#drop(generation, error),
       halt: (error) => {
@@ -218,7 +242,11 @@ export class Connection {
         this.#ctx.timeline({ type: 'fallback', connection: this.name, status, ...fallback });
         this.#attempt();
       },
-      reconnecting: () => this.#setStatus('reconnecting'),
+      reconnecting: () => {
+        // The native EventSource reconnects by itself: its next open is a new one.
+        this.#openGeneration = -1;
+        this.#setStatus('reconnecting');
+      },
     };
   }
 
@@ -228,7 +256,7 @@ export class Connection {
    * position at all (cut before it delivered an id), is a `gap`.
    */
   #opened(cursor: string | undefined, resumedFrom: string | undefined): void {
-    const continuity = this.#everOpened ? 'resume' : this.#continuity;
+    const continuity = this.#continuity;
     this.#opens++;
     this.#cursorInQuery = false;
     this.#everOpened = true;
@@ -238,8 +266,10 @@ export class Connection {
     this.#backoff.opened();
     let gap: SseGapError | undefined;
     if (continuity === 'seamless' || cursor === 'earliest') gap = undefined;
-    else if (cursor !== undefined && resumedFrom !== undefined && resumedFrom !== cursor) gap = new SseGapError(cursor, resumedFrom);
-    else if (cursor === undefined && continuity === 'resume') gap = new SseGapError(undefined, resumedFrom);
+    // A server without history cannot resume: every reopen may have missed updates.
+    else if (!this.#ctx.adapter.capabilities.history) gap = continuity === 'resume' ? new SseGapError(cursor, undefined, 'unknown') : undefined;
+    else if (cursor !== undefined && resumedFrom !== undefined && resumedFrom !== cursor) gap = new SseGapError(cursor, resumedFrom, 'known');
+    else if (cursor === undefined && continuity === 'resume') gap = new SseGapError(undefined, resumedFrom, 'unknown');
     if (gap) {
       this.#error = gap;
       this.#ctx.timeline({ type: 'gap', connection: this.name, error: gap });
@@ -257,7 +287,8 @@ export class Connection {
     if (this.#watchdog !== undefined) this.#ctx.platform.clearTimeout(this.#watchdog);
     this.#watchdog = undefined;
     const timeout = this.#ctx.heartbeatTimeout;
-    if (timeout <= 0) return;
+    // Silence is a fault only on servers that send heartbeats (or were seen sending comments).
+    if (timeout <= 0 || !(this.#ctx.adapter.capabilities.heartbeats || this.#heartbeatSeen)) return;
     this.#watchdog = this.#ctx.platform.setTimeout(() => {
       this.#watchdog = undefined;
       this.#drop(generation, new SseNetworkError(`No data from the hub for ${timeout} ms.`, { code: 'timeout', hint: 'The stream was restarted.' }));

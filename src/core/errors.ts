@@ -21,6 +21,7 @@ export type SseErrorCode =
   | 'closed'
   | 'aborted'
   | 'listener'
+  | 'unsupported'
   | 'misuse';
 
 /** Options accepted by every {@link SseError}. */
@@ -113,9 +114,10 @@ export class SseUnroutableError extends SseError {
 }
 
 /**
- * Updates may have been missed: the hub could not resume from the requested event id, or a stream
- * was cut before the hub told any position (then {@link SseGapError.requested} is `undefined` and
- * the extent of the loss is unknown).
+ * Updates may have been missed. `extent: 'known'`: the hub could not resume from
+ * {@link SseGapError.requested} and resumed from {@link SseGapError.resumedFrom} instead.
+ * `extent: 'unknown'`: the stream was cut before the hub told any position, or the server keeps no
+ * history, so what was missed while it was down cannot be told.
  */
 export class SseGapError extends SseError {
   declare readonly code: 'gap';
@@ -123,17 +125,27 @@ export class SseGapError extends SseError {
   readonly requested: string | undefined;
   /** The cursor the hub resumed from instead (`Last-Event-ID` response header), when it said. */
   readonly resumedFrom: string | undefined;
-  constructor(requested: string | undefined, resumedFrom: string | undefined) {
+  /** `known`: the hub told where it resumed; `unknown`: nobody can tell what was missed. */
+  readonly extent: 'known' | 'unknown';
+  /**
+   * @param requested - the cursor asked for, if any.
+   * @param resumedFrom - where the hub resumed, if it said.
+   * @param extent - whether the loss is bounded by `requested` and `resumedFrom`.
+   */
+  constructor(requested: string | undefined, resumedFrom: string | undefined, extent: 'known' | 'unknown') {
     super(
       'gap',
-      requested === undefined
-        ? 'The stream was cut before the hub told any position; updates published meanwhile may be lost.'
-        : `The hub could not resume from event "${requested}" and resumed from "${resumedFrom ?? 'an unknown position'}"; updates in between may be lost.`,
-      { hint: 'Raise the hub history size, or refetch the state this subscription mirrors.' },
+      extent === 'known'
+        ? `The hub could not resume from event "${requested ?? ''}" and resumed from "${resumedFrom ?? 'an unknown position'}"; updates in between may be lost.`
+        : requested === undefined
+          ? 'The stream was cut before the server told any position; updates published meanwhile may be lost.'
+          : 'The stream was down and the server keeps no history: updates published meanwhile may be lost.',
+      { hint: extent === 'known' ? 'Raise the hub history size, or refetch the state this subscription mirrors.' : 'Refetch the state this subscription mirrors.' },
     );
     this.name = 'SseGapError';
     this.requested = requested;
     this.resumedFrom = resumedFrom;
+    this.extent = extent;
   }
 }
 

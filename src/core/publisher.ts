@@ -1,6 +1,7 @@
 import { encodeEnvelope } from './envelope.js';
 import { SseError, SseNetworkError, errorFromResponse } from './errors.js';
-import type { ProtocolAdapter, PublishInput } from './protocols/types.js';
+import { PublishBatch } from './protocols/publishBatch.js';
+import type { AdapterRequest, ProtocolAdapter, PublishInput } from './protocols/types.js';
 import { cancel } from './transports/fetch.js';
 import type { FetchLike, JsonValue, Platform, PublishOptions } from './types.js';
 
@@ -27,8 +28,13 @@ export class Publisher {
   readonly #inflight = new Set<AbortController>();
   readonly #idleWaiters = new Set<() => void>();
 
+  /** Groups publishes for servers that take several in one request. */
+  readonly #batch: PublishBatch | undefined;
+
   constructor(ctx: PublisherContext) {
     this.#ctx = ctx;
+    const batchRequest = ctx.adapter.publishBatchRequest?.bind(ctx.adapter);
+    this.#batch = batchRequest && new PublishBatch((updates, signal) => this.#post(updates, signal, () => batchRequest(ctx.hubUrl, updates)));
   }
 
   /** See `SseDriver.publish`. */
@@ -65,22 +71,35 @@ export class Publisher {
     }
   }
 
-  async #send(update: PublishInput, signal: AbortSignal): Promise<string> {
+  /** Sends `update` the way the adapter says: its own publish function, a shared batch, or one request. */
+  #send(update: PublishInput, signal: AbortSignal): Promise<string> {
+    const adapter = this.#ctx.adapter;
+    if (adapter.publish) return adapter.publish(update, signal);
+    // Joins the batch synchronously: publishes made in the same task share one request.
+    if (this.#batch) return this.#batch.add(update, signal);
+    return this.#post([update], signal, () => adapter.publishRequest(this.#ctx.hubUrl, update)).then((ids) => ids[0] ?? update.id);
+  }
+
+  /** Sends one publish request for `updates`; resolves with their ids. */
+  async #post(updates: readonly PublishInput[], signal: AbortSignal, build: () => AdapterRequest): Promise<string[]> {
     const headers = await this.#ctx.resolveHeaders();
     signal.throwIfAborted();
-    const request = this.#ctx.adapter.publishRequest(this.#ctx.hubUrl, update);
+    const request = build();
     for (const [name, value] of Object.entries(request.headers)) headers.set(name, value);
     const response = await this.#ctx.fetch(request.url, { ...this.#ctx.init, method: request.method, headers, body: request.body ?? null, signal });
     if (!response.ok) {
       cancel(response.body);
       throw errorFromResponse(response, 'Publishing');
     }
-    return this.#ctx.adapter.publishedId(await response.text(), update);
+    const body = await response.text();
+    return updates.map((update) => this.#ctx.adapter.publishedId(body, update));
   }
 
   /** Validates a publish call (misuse throws at once) and builds the update to send. */
   #prepare(topic: string | readonly string[], data: unknown, options: PublishOptions): PublishInput {
     if (this.#ctx.destroyed()) throw new SseError('closed', 'publish() was called on a destroyed SseDriver.');
+    const adapter = this.#ctx.adapter;
+    if (!adapter.capabilities.publish) throw new SseError('unsupported', `The ${adapter.name} server does not take publishes from clients.`, adapter.publishHint === undefined ? {} : { hint: adapter.publishHint });
     const topics = typeof topic === 'string' ? [topic] : [...topic];
     if (topics.length === 0 || topics.some((t) => typeof t !== 'string' || t === '')) {
       throw new SseError('misuse', 'publish() needs at least one non-empty topic.');

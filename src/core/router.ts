@@ -206,7 +206,8 @@ export class Router {
   /** Delivers an update that was not published through sse-kit. */
   deliverForeign(event: RawEvent, foreign: ForeignEvent, carrier: Carrier): void {
     const subscription = foreign.kind === 'subscription';
-    const topic = subscription ? foreign.topic : (foreign.topic ?? this.#options.topicOf?.(event));
+    // The user's `topicOf` wins over what the adapter reads off the wire.
+    const topic = subscription ? foreign.topic : (this.#options.topicOf?.(event) ?? foreign.topic);
     if (topic === undefined && this.#options.dedicated) {
       const source = carrier.source;
       for (const sub of this.#all) {
@@ -222,9 +223,13 @@ export class Router {
       return;
     }
     const delivered = this.#route(topic, event, subscription ? 'subscription' : 'foreign', undefined, topic);
-    // A topic only a stale matcher (of a removed subscription) selects is dropped quietly.
-    const stale = !this.#selects(topic) && carrier.matchers.some((m) => m.test(topic));
-    if (!delivered && !stale) this.#report(topic, `An update for "${topic}" was not published through sse-kit and no raw subscription selects it.`);
+    if (delivered) return;
+    // A topic only a stale matcher (of a removed subscription) selects is dropped quietly, and so is
+    // what a server sends unasked (a plain endpoint's every event, presence) when nobody selects it.
+    const selected = this.#selects(topic);
+    const stale = !selected && carrier.matchers.some((m) => m.test(topic));
+    if (stale || (foreign.unsolicited === true && !selected)) return;
+    this.#report(topic, `An update for "${topic}" was not published through sse-kit and no raw subscription selects it.`);
   }
 
   /** Whether any subscription's matchers select `topic` (whatever its type and raw options). */

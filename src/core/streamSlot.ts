@@ -1,7 +1,8 @@
 import { Connection, type ConnectionContext, type ConnectionHandlers } from './connection.js';
 import { decodeEnvelope } from './envelope.js';
-import type { SseError } from './errors.js';
+import { SseError, SseProtocolError } from './errors.js';
 import { matcherSetKey } from './matcher.js';
+import type { ForeignEvent } from './protocols/types.js';
 import { RecentIds } from './recentIds.js';
 import { Router } from './router.js';
 import { SwitchBudget, covers, wantedBy, type Wanted } from './switchBudget.js';
@@ -37,7 +38,12 @@ export interface SlotOptions {
 interface Leg {
   readonly connection: Connection;
   readonly key: string;
-  readonly keys: ReadonlySet<string>;
+  /**
+   * Keys of what the stream carries (matchers, and event types for the native EventSource). Replaced
+   * when the same request turns out to carry a new set (a server whose request does not depend on the
+   * matchers).
+   */
+  keys: ReadonlySet<string>;
 }
 
 /** The predecessor of a switch, read until its successor caught up with it. */
@@ -96,6 +102,8 @@ export class StreamSlot {
   #lastKey: string | undefined;
   /** A matcher set the hub refused (400) while the live stream stayed healthy; not retried. */
   #rejectedKey: string | undefined;
+  /** An event of the wrong shape was reported. */
+  #shapeReported = false;
 
   constructor(options: SlotOptions, ctx: SlotContext) {
     this.options = options;
@@ -116,13 +124,16 @@ export class StreamSlot {
    * switch budget allows.
    */
   sync(): void {
-    const wanted = wantedBy(this.router.subscriptions(), this.#ctx.connection.transport === 'eventsource');
+    const wanted = this.#wanted();
     if (wanted.key === this.#rejectedKey) return;
     const live = this.#live;
-    if (live && covers(live.keys, wanted.keys)) {
+    const sameRequest = live !== undefined && live.key === wanted.key;
+    if (live && (sameRequest || covers(live.keys, wanted.keys))) {
+      if (sameRequest) live.keys = wanted.keys;
       this.#discardNext();
       this.#activate();
-      if (wanted.keys.size < live.keys.size) this.#later('cleanup', CLEANUP_MS);
+      // Without ids a clean-up switch could lose updates: stale matchers then wait for the next needed switch.
+      if (wanted.keys.size < live.keys.size && this.#ctx.connection.adapter.capabilities.ids) this.#later('cleanup', CLEANUP_MS);
       return;
     }
     if (this.#next && covers(this.#next.keys, wanted.keys)) return;
@@ -140,6 +151,13 @@ export class StreamSlot {
     this.#clearTimer('cleanup');
     this.#discardNext();
     this.#budget.spend();
+    // Without ids two streams cannot be de-duplicated: switch break-before-make (the new stream reports the possible loss).
+    const breakFirst = previous !== undefined && !this.#ctx.connection.adapter.capabilities.ids;
+    if (breakFirst) {
+      this.#finishDrain();
+      this.#live = undefined;
+      previous.close();
+    }
     const connection = new Connection(
       this.#ctx.connection,
       this.#handlers,
@@ -148,10 +166,10 @@ export class StreamSlot {
       previous ? previous.lastEventId : this.options.since,
       previous === undefined,
       // Only a live predecessor covers the switch; after a drop a gap must still be reported.
-      previous === undefined ? 'fresh' : previous.status === 'open' ? 'seamless' : previous.opens > 0 ? 'resume' : 'fresh',
+      previous === undefined ? 'fresh' : previous.status === 'open' && !breakFirst ? 'seamless' : previous.opens > 0 ? 'resume' : 'fresh',
     );
     const leg = { connection, key: wanted.key, keys: wanted.keys };
-    if (previous === undefined) this.#live = leg;
+    if (previous === undefined || breakFirst) this.#live = leg;
     else this.#next = leg;
     connection.start();
   }
@@ -162,8 +180,13 @@ export class StreamSlot {
     if (timers[which] !== undefined) return;
     timers[which] = this.#ctx.connection.platform.setTimeout(() => {
       timers[which] = undefined;
-      if (which === 'switch') this.sync();
-      else if (this.#live && !this.#next && this.router.size > 0) this.#switchTo(wantedBy(this.router.subscriptions(), this.#ctx.connection.transport === 'eventsource'));
+      if (which === 'switch') {
+        this.sync();
+        return;
+      }
+      const wanted = this.#wanted();
+      // Still stale (nothing re-added what was removed) and not switching anyway: drop the stale matchers.
+      if (this.#live && this.#live.key !== wanted.key && !this.#next && this.router.size > 0) this.#switchTo(wanted);
     }, ms);
   }
 
@@ -183,17 +206,28 @@ export class StreamSlot {
     live?.close();
   }
 
-
+  /**
+   * What the slot's stream must carry, keyed by the request the adapter builds for it (a server whose
+   * request does not depend on the matchers keeps one key whatever they are).
+   */
+  #wanted(): Wanted {
+    const adapter = this.#ctx.connection.adapter;
+    const eventSource = this.#ctx.connection.transport === 'eventsource';
+    const wanted = wantedBy(this.router.subscriptions(), eventSource);
+    if (!adapter.streamKey && !(eventSource && adapter.eventTypes)) return wanted;
+    let key = adapter.streamKey ? adapter.streamKey(wanted.matchers) : wanted.key;
+    if (eventSource) key = `${key}\ntypes:${[...(adapter.eventTypes?.(wanted.matchers) ?? []), ...[...wanted.keys].filter((k) => k.startsWith('type:'))].sort().join(',')}`;
+    return { ...wanted, key };
+  }
 
   /** Tells the subscriptions that the open live stream carries their matchers (once per open). */
   #activate(): void {
     const connection = this.#live?.connection;
-    if (connection?.status !== 'open') return;
-    let carried: Set<string> | undefined;
+    const keys = this.#live?.keys;
+    if (connection?.status !== 'open' || keys === undefined) return;
     for (const sub of [...this.router.subscriptions()]) {
       if (!sub.listeners.hasListenersFor('active') || (sub.liveOn === connection && sub.liveOpens === connection.opens)) continue;
-      carried ??= new Set(connection.matchers.map((m) => m.key));
-      if (!sub.compiled.every((m) => carried?.has(m.key))) continue;
+      if (!sub.compiled.every((m) => keys.has(m.key))) continue;
       sub.liveOn = connection;
       sub.liveOpens = connection.opens;
       sub.listeners.emit('active', undefined);
@@ -228,9 +262,9 @@ export class StreamSlot {
     if (!old) return;
     if (old.status === 'open' && connection.status === 'open') {
       // A seamless switch: subscriptions live on the old stream stay live on the new one.
-      const carried = new Set(connection.matchers.map((m) => m.key));
+      const keys = next.keys;
       for (const sub of this.router.subscriptions()) {
-        if (sub.liveOn !== old || !sub.compiled.every((m) => carried.has(m.key))) continue;
+        if (sub.liveOn !== old || !sub.compiled.every((m) => keys.has(m.key))) continue;
         sub.liveOn = connection;
         sub.liveOpens = connection.opens;
       }
@@ -291,12 +325,21 @@ export class StreamSlot {
     },
   };
 
-  #route(connection: Connection, event: RawEvent): void {
+  #route(connection: Connection, wire: RawEvent): void {
+    let foreign: ForeignEvent;
+    try {
+      foreign = this.#ctx.connection.adapter.readEvent(wire);
+    } catch (error) {
+      this.#wrongShape(error);
+      return;
+    }
+    if (foreign.kind === 'skip') return;
+    // The adapter may unwrap the event (a channel server's payload, type); routing sees what subscribers see.
+    const event = foreign.event ?? wire;
     // A dedicated raw slot takes the wire data as is: no envelope to decode.
-    const envelope = this.options.rawOnly ? undefined : decodeEnvelope(event.data);
-    const foreign = envelope ? undefined : this.#ctx.connection.adapter.readEvent(event);
+    const envelope = this.options.rawOnly || foreign.kind === 'subscription' ? undefined : decodeEnvelope(event.data);
     // sse-kit messages are keyed by their message id (stable across a publisher's retries), others by their id.
-    const dedupKey = envelope ? envelope.id : foreign?.id !== '' ? foreign?.id : undefined;
+    const dedupKey = envelope ? envelope.id : foreign.id !== '' ? foreign.id : undefined;
     if (dedupKey !== undefined) {
       const fresh = this.#seen.add(dedupKey, envelope !== undefined);
       if (this.#draining) this.#trackDrain(this.#draining, connection, dedupKey, fresh);
@@ -305,6 +348,14 @@ export class StreamSlot {
     }
     if (this.#ctx.watched()) this.#ctx.timeline({ type: 'update', connection: connection.name, id: event.id || (envelope?.id ?? ''), eventType: event.type });
     if (envelope) this.router.deliverEnvelope(event, envelope, connection);
-    else if (foreign) this.router.deliverForeign(event, foreign, connection);
+    else this.router.deliverForeign(event, foreign, connection);
+  }
+
+  /** An event the adapter cannot read: reported (once per slot, the stream goes on), not delivered. */
+  #wrongShape(error: unknown): void {
+    if (this.#shapeReported) return;
+    this.#shapeReported = true;
+    const name = this.#ctx.connection.adapter.name;
+    this.#ctx.reportError(error instanceof SseError ? error : new SseProtocolError(`The ${name} adapter could not read an event.`, { cause: error }));
   }
 }

@@ -1,4 +1,5 @@
 import type { SseError, SseGapError } from './errors.js';
+import type { ServerOption } from './protocols/types.js';
 
 /** Connection status of a driver (and of each of its connections). The UI reuses it as `data-state`. */
 export type ConnectionStatus = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed' | 'error';
@@ -141,8 +142,13 @@ export interface Platform {
 
 /** Options of {@link SseDriver}. */
 export interface SseDriverOptions {
-  /** The hub URL (e.g. `https://example.com/.well-known/mercure`). */
+  /** The hub URL (e.g. `https://example.com/.well-known/mercure`), or the server's URL for other server shapes. */
   url: string | URL;
+  /**
+   * The server's wire format: `'mercure'` (default), `'sse'` (a plain SSE endpoint), `'channels'`
+   * (a channel pub/sub server), `'token-stream'` (a JWT channel stream), or an adapter object.
+   */
+  server?: ServerOption;
   /** `RequestInit` merged into publish requests (headers, credentials, …). */
   publisher?: RequestInit;
   /** Subscriber options (`withCredentials`, `headers`). */

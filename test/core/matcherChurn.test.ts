@@ -103,3 +103,16 @@ describe('cheap matcher switching', () => {
     driver.destroy();
   });
 });
+
+it('skips the clean-up when what was removed came back meanwhile', async () => {
+  const { hub, driver } = setup();
+  driver.subscribe('a', () => undefined);
+  const offB = driver.subscribe('b', () => undefined);
+  await tick(10);
+  offB();
+  await tick(1000);
+  driver.subscribe('b', () => undefined);
+  await tick(40_000);
+  expect(hub.requests).toHaveLength(1);
+  driver.destroy();
+});

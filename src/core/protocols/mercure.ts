@@ -1,5 +1,6 @@
 import { patternToUriTemplate } from '../matcher.js';
 import type { Protocol, ProtocolOption, RawEvent } from '../types.js';
+import { mercurePresence } from './presence.js';
 import type { AdapterRequest, ForeignEvent, ProtocolAdapter, ProtocolCapabilities, ProtocolFallback, PublishInput, SubscribeInput } from './types.js';
 
 /** Options of {@link mercure}. */
@@ -28,6 +29,7 @@ export function mercure(options: MercureOptions): ProtocolAdapter {
 class MercureAdapter implements ProtocolAdapter {
   readonly name = 'mercure';
   readonly capabilities = CAPABILITIES;
+  readonly presence = mercurePresence;
   readonly #option: ProtocolOption;
   readonly #maxUrlLength: number;
   /** The wire format in use; `undefined` while `auto` has not decided. */

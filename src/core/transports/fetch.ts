@@ -12,6 +12,8 @@ export interface StreamSink {
   response(response: Response): boolean | Promise<boolean>;
   /** Bytes arrived (comments included). */
   bytes(): void;
+  /** A comment line arrived (a heartbeat, for most servers). */
+  comment?(): void;
   /** A complete event. */
   event(event: RawEvent): void;
   /** The server's `retry:` field. */
@@ -71,6 +73,7 @@ async function read(body: ReadableStream<Uint8Array>, maxEventSize: number, sink
       if (sink.current()) sink.event({ id: message.id ?? '', type: message.event ?? 'message', data: message.data });
     },
     onRetry: (ms: number) => sink.retry(ms),
+    onComment: () => sink.comment?.(),
     onError: (error: ParseError) => {
       if (error.type === 'max-buffer-size-exceeded') {
         failure = new SseProtocolError(`An event exceeded the ${maxEventSize}-byte limit.`, { cause: error, hint: 'Raise maxEventSize or publish smaller updates.' });
