@@ -1,6 +1,9 @@
 /**
  * Ingest benchmark: bytes from an in-memory `fetch` → listener calls, for SseDriver and, on the
- * same bytes in the same run, `eventsource` 5.x and `@microsoft/fetch-event-source`.
+ * same bytes in the same run, `eventsource` 5.x, `@microsoft/fetch-event-source` and the floor
+ * (`eventsource-parser` + stream decoding + `JSON.parse`); the enveloped path with 1, 10 and 1,000
+ * subscriptions. The event builders and runners are exported for profiling, e.g. a script that
+ * runs `sseKit(false, 1000)` a few times under `node --cpu-prof --import tsx`.
  */
 import { fetchEventSource } from '@microsoft/fetch-event-source';
 import { EventSource } from 'eventsource';
