@@ -24,6 +24,9 @@ export interface Envelope {
   readonly payload: JsonValue;
 }
 
+/** How the data of every envelope starts (what {@link encodeEnvelope} writes first). */
+export const ENVELOPE_PREFIX = '{"sse-kit":1,';
+
 /** Serialises an envelope. */
 export function encodeEnvelope(id: string, topics: readonly string[], sender: string, payload: JsonValue): string {
   const [topic] = topics;
@@ -34,7 +37,7 @@ export function encodeEnvelope(id: string, topics: readonly string[], sender: st
 /** Reads an envelope from event data; `undefined` when the data is not one (a foreign update). */
 export function decodeEnvelope(data: string): Envelope | undefined {
   // Cheap pre-check: envelopes always start with this exact prefix.
-  if (!data.startsWith('{"sse-kit":1,')) return undefined;
+  if (!data.startsWith(ENVELOPE_PREFIX)) return undefined;
   let value: unknown;
   try {
     value = JSON.parse(data);

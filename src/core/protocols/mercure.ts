@@ -1,3 +1,4 @@
+import { ENVELOPE_PREFIX } from '../envelope.js';
 import { patternToUriTemplate } from '../matcher.js';
 import type { Protocol, ProtocolOption, RawEvent } from '../types.js';
 import { mercurePresence } from './presence.js';
@@ -106,8 +107,9 @@ class MercureAdapter implements ProtocolAdapter {
 
   readEvent(event: RawEvent): ForeignEvent {
     // Hubs mark subscription events with `event: mercure`; legacy hubs send them as plain messages,
-    // recognisable only by their JSON (`"type": "Subscription"`).
-    if (event.type === 'mercure' || event.data.includes('"Subscription"')) {
+    // recognisable only by their JSON (`"type": "Subscription"`). An sse-kit envelope never is one:
+    // its data is not scanned (this runs for every event).
+    if (event.type === 'mercure' || (!event.data.startsWith(ENVELOPE_PREFIX) && event.data.includes('"Subscription"'))) {
       const value = parseObject(event.data);
       if (event.type === 'mercure' || value?.type === 'Subscription') return { kind: 'subscription', topic: subscriptionTopic(value), id: event.id };
     }
