@@ -1,5 +1,6 @@
 import type { Grants } from './grants.js';
 import type { TopicMatcher } from './topicMatcher.js';
+import { comparePositions } from './transport/types.js';
 import type { ConnectionInfo, DisconnectReason, HubConnectionHandle, HubSink, SseFrame } from './types.js';
 
 /** Called once when a connection ends, whoever ended it. */
@@ -29,6 +30,10 @@ export class Connection implements HubConnectionHandle {
   #sink: HubSink | null = null;
   #queue: SseFrame[] = [];
   #ended = false;
+  /** Live frames held, with their log positions, while the history is replayed. */
+  #held: { readonly position: string; readonly frame: SseFrame }[] | null = null;
+  /** Live frames at or before this log position were already replayed. */
+  #replayedThrough: string | null = null;
 
   constructor(info: ConnectionInfo, matchers: readonly TopicMatcher[], grants: Grants, maxBuffered: number, onEnd: ConnectionEndListener) {
     this.info = info;
@@ -65,6 +70,35 @@ export class Connection implements HubConnectionHandle {
     if (sink.bufferedBytes !== undefined && sink.bufferedBytes() > this.#maxBuffered) this.end('slow', 'dropped');
   }
 
+  /** Holds live frames until {@link Connection.release}: the history is being replayed. */
+  hold(): void {
+    this.#held = [];
+  }
+
+  /** Live delivery of the frame of the update at log `position` (held during a replay, skipped if replayed). */
+  offer(position: string, frame: SseFrame): void {
+    if (this.#held !== null) {
+      this.#held.push({ position, frame });
+      return;
+    }
+    if (this.#replayedThrough !== null) {
+      if (comparePositions(position, this.#replayedThrough) <= 0) return;
+      this.#replayedThrough = null;
+    }
+    this.deliver(frame);
+  }
+
+  /**
+   * The replay went through `position` (`null`: it replayed nothing): sends the held frames
+   * that follow it, and skips live frames up to it that arrive later.
+   */
+  release(position: string | null): void {
+    const held = this.#held ?? [];
+    this.#held = null;
+    this.#replayedThrough = position;
+    for (const entry of held) this.offer(entry.position, entry.frame);
+  }
+
   attach(sink: HubSink): void {
     if (this.#sink !== null) throw new Error('A sink is already attached to this connection.');
     if (this.#ended) {
@@ -90,6 +124,7 @@ export class Connection implements HubConnectionHandle {
     if (this.#ended) return;
     this.#ended = true;
     this.#queue = [];
+    this.#held = null;
     const sink = this.#sink;
     if (sink !== null && reason !== 'client') sink.end(mode);
     this.#onEnd(this, reason);

@@ -5,7 +5,8 @@ import { Dispatcher } from './Dispatcher.js';
 import { HubError, badRequest, forbidden, missingToken, tooLarge } from './errors.js';
 import { ANONYMOUS_GRANTS, OPEN_GRANTS, grantsFromClaims } from './grants.js';
 import type { Grants } from './grants.js';
-import { HistoryRing } from './HistoryRing.js';
+import { MemoryTransport } from './transport/MemoryTransport.js';
+import type { HistoryEntry, HubTransport, MaybePromise } from './transport/types.js';
 import { HEARTBEAT_FRAME, createFrame, formatEvent } from './sseFrame.js';
 import { subscriptionTopic, subscriptionsResponse } from './subscriptionsApi.js';
 import { TokenVerifier } from './TokenVerifier.js';
@@ -27,6 +28,7 @@ import type {
   HubUpdate,
   MatcherSpec,
   PublishInput,
+  SubscriptionDocument,
 } from './types.js';
 import { assertNotReserved, parsePublishFields, parseSubscribeParams } from './validation.js';
 import type { PublishFields } from './validation.js';
@@ -34,6 +36,8 @@ import { webRequest, webResponse } from './webAdapter.js';
 
 /** The longest delay `setTimeout` honours (2^31-1 ms); longer ones fire immediately. */
 const MAX_TIMER_DELAY = 2_147_483_647;
+/** Entries per history read when replaying. */
+const REPLAY_PAGE = 256;
 const SILENT: HubLogger = { info() {}, warn() {}, error() {} };
 const FORM = 'application/x-www-form-urlencoded';
 const EVENT_STREAM_HEADERS = {
@@ -76,7 +80,7 @@ export class HubEngine {
   readonly #randomId: () => string;
   readonly #publishers: TokenVerifier;
   readonly #subscribers: TokenVerifier;
-  readonly #history: HistoryRing;
+  readonly #transport: HubTransport;
   readonly #dispatcher = new Dispatcher();
   readonly #connections = new Set<Connection>();
   readonly #perClient = new Map<string, number>();
@@ -90,7 +94,6 @@ export class HubEngine {
     reject: new Set(),
   };
   #heartbeatTimer: unknown;
-  #lastId: string | undefined;
   #nextConnection = 1;
   #closed = false;
 
@@ -137,7 +140,15 @@ export class HubEngine {
     };
     this.#publishers = new TokenVerifier(publisherKey, verifierOptions);
     this.#subscribers = new TokenVerifier(subscriberKey, verifierOptions);
-    this.#history = new HistoryRing(options.history ?? 1000);
+    this.#transport = options.transport ?? new MemoryTransport(options.history ?? 1000);
+    this.#transport.attach({
+      update: (entry) => this.#dispatch(entry),
+      subscription: (document) => this.#dispatchSubscription(document),
+      lost: (reason) => {
+        this.#log.error(`live updates may have been missed (${reason}): dropping every connection so clients resume from history`);
+        this.dropConnections();
+      },
+    });
   }
 
   /** The hub URL (`…/.well-known/mercure`). */
@@ -155,9 +166,14 @@ export class HubEngine {
     return [...this.#connections].map((c) => c.info);
   }
 
-  /** Retained updates, oldest first. */
+  /** The transport carrying updates, history and presence. */
+  get transport(): HubTransport {
+    return this.#transport;
+  }
+
+  /** Retained updates, oldest first (with the memory transport; empty with others, whose history lives elsewhere). */
   get history(): readonly HubUpdate[] {
-    return this.#history.toArray();
+    return this.#transport instanceof MemoryTransport ? this.#transport.toArray() : [];
   }
 
   /** Whether {@link HubEngine.close} was called. */
@@ -221,8 +237,24 @@ export class HubEngine {
    * without dispatching twice; a different update reusing a retained id is dispatched with a
    * fresh hub id, which is returned.
    * @throws HubError 400/403/413 on an invalid update.
+   * @throws Error with an asynchronous transport (Redis): use {@link HubEngine.publishAsync}.
    */
   publish(input: PublishInput): string {
+    if (!this.#transport.synchronous) {
+      throw new Error(`HubEngine.publish() answers at once and needs a synchronous transport; with the ${this.#transport.name} transport use publishAsync().`);
+    }
+    return this.#accept(this.#publishFields(input)) as string;
+  }
+
+  /**
+   * Publishes an update from the server side with any transport; see {@link HubEngine.publish}.
+   * @throws HubError 400/403/413 on an invalid update, 503 when the transport cannot store it.
+   */
+  async publishAsync(input: PublishInput): Promise<string> {
+    return this.#accept(this.#publishFields(input));
+  }
+
+  #publishFields(input: PublishInput): PublishFields {
     const form = new URLSearchParams();
     for (const topic of typeof input.topic === 'string' ? [input.topic] : input.topic) form.append('topic', topic);
     if (input.data !== undefined) form.set('data', input.data);
@@ -232,7 +264,7 @@ export class HubEngine {
     if (input.private === true) form.set('private', 'on');
     const fields = parsePublishFields(form, this.#limits);
     assertNotReserved(fields.topics, this.#url);
-    return this.#accept(fields);
+    return fields;
   }
 
   /** Cuts every live connection as a network failure would; clients reconnect and resume. */
@@ -247,10 +279,9 @@ export class HubEngine {
     this.#stopHeartbeat();
   }
 
-  /** Forgets the history (live connections stay). */
-  clearHistory(): void {
-    this.#history.clear();
-    this.#lastId = undefined;
+  /** Forgets the history (live connections stay); asynchronous with an asynchronous transport. */
+  clearHistory(): void | Promise<void> {
+    return this.#transport.clear();
   }
 
   // ---------------------------------------------------------------- endpoints
@@ -290,8 +321,11 @@ export class HubEngine {
     let grants: Grants = ANONYMOUS_GRANTS;
     if (token !== undefined) grants = await this.#grants(this.#subscribers, token);
     else if (!this.#anonymousSubscribers) throw missingToken('This hub requires a token to subscribe.');
-    // Everything below is synchronous: the connection is registered, and its history replayed,
-    // before any other update can be dispatched.
+    const header = request.header('last-event-id');
+    const cursor = header !== null && header !== '' ? header : parsed.lastEventId;
+    const resume = cursor === undefined ? undefined : await this.#resumePoint(grants, cursor);
+    // Everything below is synchronous: the connection is registered, holding live updates
+    // while its history is replayed, before any other update can be dispatched.
     this.#assertOpen();
     const client = grants.sub ?? request.clientAddress ?? 'unknown';
     const current = this.#perClient.get(client) ?? 0;
@@ -301,8 +335,6 @@ export class HubEngine {
       });
     }
     const matchers = parsed.matchers.map((spec) => this.#compile(spec));
-    const header = request.header('last-event-id');
-    const cursor = header !== null && header !== '' ? header : parsed.lastEventId;
     const info: ConnectionInfo = {
       id: String(this.#nextConnection++),
       subscriber: this.#subscriberId(grants),
@@ -314,10 +346,11 @@ export class HubEngine {
     };
     const connection = new Connection(info, matchers, grants, this.#limits.bufferedBytes, (c, reason) => this.#ended(c, reason));
     const headers: Record<string, string> = { ...EVENT_STREAM_HEADERS, link: this.#link() };
-    if (cursor !== undefined) {
-      const resumedFrom = this.#replay(connection, cursor);
-      headers['mercure-last-event-id'] = resumedFrom;
-      headers['last-event-id'] = resumedFrom;
+    if (resume !== undefined) {
+      headers['mercure-last-event-id'] = resume.resumedFrom;
+      headers['last-event-id'] = resume.resumedFrom;
+      connection.hold();
+      void this.#replay(connection, resume.after);
     }
     this.#perClient.set(client, current + 1);
     this.#connections.add(connection);
@@ -345,7 +378,7 @@ export class HubEngine {
     assertNotReserved(fields.topics, this.#url);
     if (!grants.canPublish(fields.topics)) throw forbidden(`The token does not allow publishing to ${fields.topics.map((t) => `"${t}"`).join(', ')}.`);
     this.#assertOpen();
-    const id = this.#accept(fields);
+    const id = await this.#accept(fields);
     return { kind: 'response', status: 200, headers: { 'content-type': 'text/plain; charset=utf-8', link: this.#link() }, body: id };
   }
 
@@ -362,8 +395,14 @@ export class HubEngine {
     } else if (!this.#insecureSkipVerify) {
       throw missingToken('The subscriptions API requires a token.');
     }
-    const documents = [...this.#connections].flatMap((c) => c.info.matchers.map((spec) => this.#subscriptionDocument(c, spec, true)));
-    const body = subscriptionsResponse(path, this.#path, documents, this.#lastId ?? 'earliest');
+    let documents: readonly SubscriptionDocument[];
+    let lastId: string | undefined;
+    try {
+      [documents, lastId] = await Promise.all([this.#transport.subscriptions(), this.#transport.lastId()]);
+    } catch (error) {
+      throw this.#unavailable('read the subscriptions', error);
+    }
+    const body = subscriptionsResponse(path, this.#path, documents, lastId ?? 'earliest');
     return { kind: 'response', status: 200, headers: { 'content-type': 'application/ld+json', link: this.#link(), 'cache-control': 'must-revalidate' }, body };
   }
 
@@ -377,29 +416,18 @@ export class HubEngine {
     return { kind: 'response', status: 200, headers: { 'content-type': 'application/json' }, body };
   }
 
-  // ---------------------------------------------------------------- dispatch
+  // ---------------------------------------------------------------- dispatch (through the transport)
 
   /**
    * Stores and dispatches a validated update. A retry of a retained update (same id, topics,
    * data, type, retry and privacy) is acknowledged with its id and not dispatched again; any
    * other update reusing a retained id gets a fresh hub id (the spec lets hubs ignore the
-   * publisher's id), so it is neither lost nor confused with the other one.
+   * publisher's id), so it is neither lost nor confused with the other one. The transport
+   * decides, so this holds across processes.
    */
-  #accept(fields: PublishFields): string {
-    let id = fields.id;
-    if (id !== undefined) {
-      const known = this.#history.get(id);
-      if (known !== undefined) {
-        if (isRetry(known, fields)) {
-          this.#log.debug?.(`publish ${id}: a retry of a retained update, not dispatched again`);
-          return id;
-        }
-        this.#log.debug?.(`publish ${id}: id already used by another update, a new id is generated`);
-        id = undefined;
-      }
-    }
+  #accept(fields: PublishFields): MaybePromise<string> {
     const update: HubUpdate = {
-      id: id ?? this.#randomId(),
+      id: fields.id ?? this.#randomId(),
       topics: fields.topics,
       data: fields.data,
       type: fields.type,
@@ -407,46 +435,87 @@ export class HubEngine {
       private: fields.private,
       publishedAt: this.#now(),
     };
-    this.#dispatch(update);
-    this.#log.debug?.(`publish ${update.id} topic=${update.topics[0] ?? ''}${update.private ? ' private' : ''}`);
-    return update.id;
+    const done = (result: { readonly id: string; readonly appended: boolean }): string => {
+      if (!result.appended) this.#log.debug?.(`publish ${result.id}: a retry of a retained update, not dispatched again`);
+      else if (result.id !== update.id) this.#log.debug?.(`publish ${update.id}: id already used by another update, stored as ${result.id}`);
+      else this.#log.debug?.(`publish ${update.id} topic=${update.topics[0] ?? ''}${update.private ? ' private' : ''}`);
+      return result.id;
+    };
+    const result = this.#transport.append(update, this.#randomId());
+    if (!(result instanceof Promise)) return done(result);
+    return result.then(done, (error: unknown) => {
+      throw this.#unavailable('store the update', error);
+    });
   }
 
-  #dispatch(update: HubUpdate): void {
-    this.#history.push(update);
-    this.#lastId = update.id;
+  /** Delivers an update of the log (from any process) to the matching local connections. */
+  #dispatch(entry: HistoryEntry): void {
+    const frame = createFrame(formatEvent(entry.update));
+    this.#dispatcher.forEachRecipient(entry.update, (connection) => connection.offer(entry.position, frame));
+    this.#emit('publish', entry.update);
+  }
+
+  /** Delivers a subscription event (from any process) to the local connections allowed to see it; never stored. */
+  #dispatchSubscription(document: SubscriptionDocument): void {
+    const update: HubUpdate = {
+      id: this.#randomId(),
+      topics: [document.id],
+      data: JSON.stringify({ '@context': 'https://mercure.rocks/', ...document }),
+      type: 'mercure',
+      retry: undefined,
+      private: true,
+      publishedAt: this.#now(),
+    };
     const frame = createFrame(formatEvent(update));
     this.#dispatcher.forEachRecipient(update, (connection) => connection.deliver(frame));
     this.#emit('publish', update);
   }
 
   /**
-   * Queues the history after `cursor` on a new connection.
-   * @returns the `Last-Event-ID` response value: the nearest event at or before the cursor the
-   * subscriber may see, or `earliest`.
+   * Where a subscriber resumes from `cursor`.
+   * @returns the position to replay after (`null`: from the oldest retained update) and the
+   * `Last-Event-ID` response value: the nearest event at or before the cursor the subscriber
+   * may see, or `earliest` (also for an unknown cursor: evicted, or from before a restart).
+   * @throws HubError 503 when the transport cannot answer.
    */
-  #replay(connection: Connection, cursor: string): string {
-    const history = this.#history;
-    let from = -1;
-    let resumedFrom = 'earliest';
-    if (cursor !== 'earliest') {
-      const seq = history.seqOf(cursor);
-      if (seq !== undefined) {
-        from = seq;
-        for (const update of history.backwardFrom(seq, this.#limits.historyScan)) {
-          if (!update.private || connection.grants.canRead(update.topics)) {
-            resumedFrom = update.id;
-            break;
-          }
-        }
+  async #resumePoint(grants: Grants, cursor: string): Promise<{ readonly after: string | null; readonly resumedFrom: string }> {
+    if (cursor === 'earliest') return { after: null, resumedFrom: 'earliest' };
+    try {
+      const position = await this.#transport.locate(cursor);
+      if (position === undefined) return { after: null, resumedFrom: 'earliest' };
+      for (const entry of await this.#transport.readBefore(position, this.#limits.historyScan)) {
+        if (!entry.update.private || grants.canRead(entry.update.topics)) return { after: position, resumedFrom: entry.update.id };
       }
-      // An unknown cursor (evicted, or from before a restart) replays all that is retained.
+      return { after: position, resumedFrom: 'earliest' };
+    } catch (error) {
+      throw this.#unavailable('read the history', error);
     }
-    for (const update of history.after(from)) {
-      const matches = connection.matchers.some((m) => m.wildcard || update.topics.some((t) => m.test(t)));
-      if (matches && (!update.private || connection.grants.canRead(update.topics))) connection.deliver(createFrame(formatEvent(update)));
+  }
+
+  /**
+   * Replays the history after `after` in pages, filtered by matchers and authorization, then
+   * releases the live updates held meanwhile (those not replayed). A transport failure cuts the
+   * connection so the client resumes later.
+   */
+  async #replay(connection: Connection, after: string | null): Promise<void> {
+    let position = after;
+    try {
+      for (;;) {
+        const page = await this.#transport.readAfter(position, REPLAY_PAGE);
+        if (connection.ended) return;
+        for (const { position: at, update } of page) {
+          position = at;
+          const matches = connection.matchers.some((m) => m.wildcard || update.topics.some((t) => m.test(t)));
+          if (matches && (!update.private || connection.grants.canRead(update.topics))) connection.deliver(createFrame(formatEvent(update)));
+        }
+        if (page.length < REPLAY_PAGE) break;
+      }
+    } catch (error) {
+      this.#log.error(`replay for #${connection.info.id} failed, dropping it: ${String(error)}`);
+      connection.end('dropped', 'dropped');
+      return;
     }
-    return resumedFrom;
+    connection.release(position);
   }
 
   #ended(connection: Connection, reason: DisconnectReason): void {
@@ -466,7 +535,7 @@ export class HubEngine {
     if (this.#subscriptions && !this.#closed) for (const spec of info.matchers) this.#subscriptionEvent(connection, spec, false);
   }
 
-  #subscriptionDocument(connection: Connection, spec: MatcherSpec, active: boolean) {
+  #subscriptionDocument(connection: Connection, spec: MatcherSpec, active: boolean): SubscriptionDocument {
     const id = subscriptionTopic(this.#path, spec, connection.info.subscriber);
     const payload = connection.grants.payloadFor(spec);
     return {
@@ -480,17 +549,10 @@ export class HubEngine {
     };
   }
 
+  /** Records the subscription's presence and tells every process (the transport fans it out). */
   #subscriptionEvent(connection: Connection, spec: MatcherSpec, active: boolean): void {
-    const document = this.#subscriptionDocument(connection, spec, active);
-    this.#dispatch({
-      id: this.#randomId(),
-      topics: [document.id],
-      data: JSON.stringify({ '@context': 'https://mercure.rocks/', ...document }),
-      type: 'mercure',
-      retry: undefined,
-      private: true,
-      publishedAt: this.#now(),
-    });
+    const announced = this.#transport.announce(this.#subscriptionDocument(connection, spec, active));
+    if (announced instanceof Promise) announced.catch((error: unknown) => this.#log.warn(`subscription event not delivered: ${String(error)}`));
   }
 
   // ---------------------------------------------------------------- helpers
@@ -613,6 +675,13 @@ export class HubEngine {
     if (this.#closed) throw new HubError(503, 'unavailable', 'The hub is shutting down.', { 'retry-after': String(this.#retryAfter) });
   }
 
+  /** 503 for a transport that cannot be reached (the cause goes to the log). */
+  #unavailable(action: string, cause: unknown): HubError {
+    if (cause instanceof HubError) return cause;
+    this.#log.error(`cannot ${action} through the ${this.#transport.name} transport: ${cause instanceof Error ? cause.message : String(cause)}`);
+    return new HubError(503, 'unavailable', `The hub cannot ${action} right now; retry later.`, { 'retry-after': String(this.#retryAfter) });
+  }
+
   #link(): string {
     return `<${this.#url}>; rel="mercure"`;
   }
@@ -648,17 +717,6 @@ export class HubEngine {
       }
     }
   }
-}
-
-function isRetry(known: HubUpdate, fields: PublishFields): boolean {
-  return (
-    known.data === fields.data &&
-    known.type === fields.type &&
-    known.retry === fields.retry &&
-    known.private === fields.private &&
-    known.topics.length === fields.topics.length &&
-    known.topics.every((topic, i) => topic === fields.topics[i])
-  );
 }
 
 function isForm(contentType: string | null): boolean {

@@ -1,4 +1,5 @@
 import type { JSONWebKeySet } from 'jose';
+import type { HubTransport } from './transport/types.js';
 
 /**
  * How a topic matcher is interpreted. `Exact` and `URLPattern` are the Mercure matcher types;
@@ -176,8 +177,13 @@ export interface HubEngineOptions {
    * listed in {@link HubEngineOptions.cors} (`Origin`, else `Referer`); otherwise it gets 403.
    */
   readonly cookieNames?: readonly string[];
-  /** History ring size (updates kept for resumption). `0` disables history. Default 1000. */
+  /** History ring size (updates kept for resumption). `0` disables history. Default 1000. Ignored with a {@link HubEngineOptions.transport}, which keeps the history. */
   readonly history?: number;
+  /**
+   * What carries publish fan-out, history and subscription presence: default a
+   * `MemoryTransport` (one process); a `RedisTransport` shares them between processes.
+   */
+  readonly transport?: HubTransport;
   /** Publish subscription events and serve the subscriptions API. Default `false`. */
   readonly subscriptions?: boolean;
   /** Heartbeat comment interval in ms; `0` disables. Default 15000. */
