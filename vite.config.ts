@@ -23,7 +23,7 @@ export default defineConfig({
       },
     },
     rolldownOptions: {
-      external: [/^node:/, /^react($|\/)/, /^react-dom($|\/)/, 'eventsource-parser', 'jose', /^urlpattern-polyfill/],
+      external: [/^node:/, /^react($|\/)/, /^react-dom($|\/)/, 'eventsource-parser', 'jose', /^urlpattern-polyfill/, 'redis'],
     },
   },
   test: {
