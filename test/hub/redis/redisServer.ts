@@ -41,7 +41,7 @@ export interface TestRedis {
   readonly url: string;
   /** Stops the server (SHUTDOWN semantics on SIGTERM: the append-only file is flushed). */
   stop(): Promise<void>;
-  /** Starts it again on the same port and directory, with the data it persisted. */
+  /** Starts it again (unless it runs) on the same port and directory, with the data it persisted. */
   start(): Promise<void>;
   /** Stops it and removes its directory. */
   dispose(): Promise<void>;
@@ -53,6 +53,7 @@ export async function startRedis(): Promise<TestRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'sse-kit-redis-'));
   let child: ChildProcess | undefined;
   const start = async (): Promise<void> => {
+    if (child !== undefined) return;
     const proc = spawn(
       'redis-server',
       ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--daemonize', 'no', '--loglevel', 'warning'],

@@ -219,6 +219,7 @@ export class RedisTransport implements HubTransport {
     const { createClient } = await import('redis');
     const log = options.log === false ? undefined : options.log;
     let connected = false;
+    let failure: HubTransportError | undefined;
     const deadline = Date.now() + (options.connectTimeout ?? 5000);
     const make = (role: string): RedisConnection => {
       let reported = false;
@@ -229,7 +230,7 @@ export class RedisTransport implements HubTransport {
           connectTimeout: options.connectTimeout ?? 5000,
           // Before the first connection: retry until the deadline, then fail. After: retry forever.
           reconnectStrategy: (retries, cause) => {
-            if (!connected && Date.now() >= deadline) return new HubTransportError(url, `Cannot reach Redis at ${url}: ${cause.message}`, { cause });
+            if (!connected && Date.now() >= deadline) return (failure ??= new HubTransportError(url, `Cannot reach Redis at ${url}: ${cause.message}`, { cause }));
             return Math.min(50 * 2 ** retries, 1000);
           },
         },
@@ -249,9 +250,14 @@ export class RedisTransport implements HubTransport {
     try {
       await Promise.all(clients.map((client) => client.connect()));
     } catch (error) {
-      for (const client of clients) client.destroy();
-      if (error instanceof HubTransportError) throw error;
-      throw new HubTransportError(url, `Cannot reach Redis at ${url}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      for (const client of clients) {
+        try {
+          client.destroy();
+        } catch {
+          // Already closed by its reconnect strategy.
+        }
+      }
+      throw failure ?? new HubTransportError(url, `Cannot reach Redis at ${url}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
     connected = true;
     const transport = new RedisTransport(options, clients);
