@@ -1,8 +1,10 @@
 import { createHub } from '../../src/hub/index.js';
 import { serveStats } from './serverStats.js';
 
-/** The sse-kit hub as the benchmark runs it: verified JWTs, history, heartbeats off. */
+/** The sse-kit hub as the benchmark runs it: verified JWTs, history, heartbeats off; in memory, or on `BENCH_TRANSPORT`. */
+const transport = process.env['BENCH_TRANSPORT'];
 const hub = await createHub({
+  ...(transport === undefined ? {} : { transport }),
   port: 0,
   log: false,
   publisherKey: process.env['BENCH_KEY'] ?? 'bench-key',

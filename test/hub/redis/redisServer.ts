@@ -39,6 +39,8 @@ export async function waitForPort(port: number, timeout = 10_000): Promise<void>
 export interface TestRedis {
   readonly port: number;
   readonly url: string;
+  /** Process id of the running server (for CPU accounting), if it runs. */
+  readonly pid: number | undefined;
   /** Stops the server (SHUTDOWN semantics on SIGTERM: the append-only file is flushed). */
   stop(): Promise<void>;
   /** Starts it again (unless it runs) on the same port and directory, with the data it persisted. */
@@ -47,8 +49,11 @@ export interface TestRedis {
   dispose(): Promise<void>;
 }
 
-/** Starts `redis-server` on 127.0.0.1 with a free port and a temporary directory. */
-export async function startRedis(): Promise<TestRedis> {
+/**
+ * Starts `redis-server` on 127.0.0.1 with a free port and a temporary directory.
+ * @param fsync - `always` (default): every acknowledged write survives even a kill; `everysec`: the production default.
+ */
+export async function startRedis(fsync: 'always' | 'everysec' = 'always'): Promise<TestRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'sse-kit-redis-'));
   let child: ChildProcess | undefined;
@@ -56,7 +61,7 @@ export async function startRedis(): Promise<TestRedis> {
     if (child !== undefined) return;
     const proc = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--daemonize', 'no', '--loglevel', 'warning'],
+      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', fsync, '--daemonize', 'no', '--loglevel', 'warning'],
       { stdio: 'ignore' },
     );
     child = proc;
@@ -77,6 +82,9 @@ export async function startRedis(): Promise<TestRedis> {
   return {
     port,
     url: `redis://127.0.0.1:${port}/0`,
+    get pid() {
+      return child?.pid;
+    },
     start,
     stop,
     async dispose() {
