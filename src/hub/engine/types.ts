@@ -181,7 +181,8 @@ export interface HubEngineOptions {
   readonly history?: number;
   /**
    * What carries publish fan-out, history and subscription presence: default a
-   * `MemoryTransport` (one process); a `RedisTransport` shares them between processes.
+   * `MemoryTransport` (one process); a `RedisTransport` shares them between processes. The
+   * engine does not close it (`createHub` does).
    */
   readonly transport?: HubTransport;
   /** Publish subscription events and serve the subscriptions API. Default `false`. */
@@ -346,7 +347,7 @@ export interface HubEventMap {
   connect: ConnectionInfo;
   /** A subscriber disconnected. */
   disconnect: ConnectionInfo & { readonly reason: DisconnectReason };
-  /** An update was dispatched (subscription events included). */
+  /** An update was dispatched by this process (published through any process of the transport; subscription events included). */
   publish: HubUpdate;
   /** A request was refused. */
   reject: RejectionInfo;

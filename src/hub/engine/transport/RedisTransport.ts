@@ -16,6 +16,11 @@ export interface RedisTransportOptions {
   readonly connectTimeout?: number;
   /** How long one command may take before it fails, e.g. a publish answered 503 (ms). Default 5000. */
   readonly commandTimeout?: number;
+  /**
+   * How often this process refreshes its presence (ms). A process silent for four periods is
+   * taken for dead: its subscriptions are withdrawn with `active: false` events. Default 5000.
+   */
+  readonly presenceInterval?: number;
 }
 
 /** The store behind a transport cannot be reached when the hub starts. */
@@ -57,9 +62,6 @@ type RawEntry = [string, string[]];
 const MIN_RETAINED = 10_000;
 const READ_COUNT = 1000;
 const BLOCK_MS = 5000;
-/** Presence of a process is refreshed this often, and forgotten when older than {@link PRESENCE_STALE}. */
-const PRESENCE_REFRESH = 5000;
-const PRESENCE_STALE = 20_000;
 
 /** Orders two stream ids (`ms-seq`) inside Lua. */
 const LUA_BEFORE = `
@@ -175,6 +177,7 @@ export class RedisTransport implements HubTransport {
   readonly #window: number;
   readonly #retained: number;
   readonly #commandTimeout: number;
+  readonly #presenceInterval: number;
   readonly #log: HubLogger | undefined;
   readonly #keys: { readonly log: string; readonly ids: string; readonly order: string; readonly counter: string; readonly processes: string; readonly channel: string; readonly presence: (process: string) => string };
   readonly #process = randomUUID();
@@ -196,6 +199,7 @@ export class RedisTransport implements HubTransport {
     this.#window = Math.max(0, Math.floor(options.history ?? 1000));
     this.#retained = Math.max(this.#window, MIN_RETAINED);
     this.#commandTimeout = options.commandTimeout ?? 5000;
+    this.#presenceInterval = options.presenceInterval ?? 5000;
     this.#log = options.log === false ? undefined : options.log;
     const prefix = options.prefix ?? 'sse-kit:hub';
     this.#keys = {
@@ -285,6 +289,9 @@ export class RedisTransport implements HubTransport {
     if (this.#listener !== undefined) throw new Error('This transport already serves a hub engine.');
     this.#listener = listener;
     this.#reading = this.#read();
+    this.#presenceTimer = setInterval(() => void this.#refreshPresence(), this.#presenceInterval);
+    this.#presenceTimer.unref();
+    void this.#refreshPresence();
   }
 
   /** Reads new entries, in order, for as long as the transport is open; survives Redis restarts. */
@@ -371,7 +378,6 @@ export class RedisTransport implements HubTransport {
     if (document.active) {
       const stored = JSON.stringify({ s: this.#presenceSeq++, d: document });
       this.#presence.set(document.id, stored);
-      this.#presenceTimer ??= setInterval(() => void this.#refreshPresence(), PRESENCE_REFRESH).unref();
       await this.#send(['HSET', key, document.id, stored]);
       await this.#send(['ZADD', this.#keys.processes, String(Date.now()), this.#process]);
     } else {
@@ -392,7 +398,7 @@ export class RedisTransport implements HubTransport {
       await this.#send(['ZADD', this.#keys.processes, String(Date.now()), this.#process]);
       await this.#send(['DEL', key]);
       if (this.#presence.size > 0) await this.#send(['HSET', key, ...[...this.#presence].flat()]);
-      const stale = (await this.#send(['ZRANGEBYSCORE', this.#keys.processes, '-inf', String(Date.now() - PRESENCE_STALE)])) as string[];
+      const stale = (await this.#send(['ZRANGEBYSCORE', this.#keys.processes, '-inf', String(Date.now() - 4 * this.#presenceInterval)])) as string[];
       for (const process of stale) {
         // One process wins the removal and announces the departures.
         if ((await this.#send(['ZREM', this.#keys.processes, process])) !== 1) continue;
@@ -409,7 +415,7 @@ export class RedisTransport implements HubTransport {
   }
 
   async subscriptions(): Promise<SubscriptionDocument[]> {
-    const live = (await this.#send(['ZRANGEBYSCORE', this.#keys.processes, String(Date.now() - PRESENCE_STALE), '+inf'])) as string[];
+    const live = (await this.#send(['ZRANGEBYSCORE', this.#keys.processes, String(Date.now() - 4 * this.#presenceInterval), '+inf'])) as string[];
     if (!live.includes(this.#process) && this.#presence.size > 0) live.push(this.#process);
     const documents: { readonly process: number; readonly s: number; readonly d: SubscriptionDocument }[] = [];
     const stored = (await Promise.all(live.map((process) => this.#send(['HVALS', this.#keys.presence(process)])))) as string[][];
