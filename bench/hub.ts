@@ -220,7 +220,10 @@ async function publishPaced(ports: readonly number[], target: Target, first: num
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const seq = first + i;
     recorder.sentAt[seq] = performance.now();
-    inFlight.push(publishOne(ports[seq % ports.length] ?? 0, target, seq, agent));
+    const published = publishOne(ports[seq % ports.length] ?? 0, target, seq, agent);
+    // Awaited below; a failure must not surface as an unhandled rejection meanwhile.
+    published.catch(() => undefined);
+    inFlight.push(published);
   }
   await Promise.all(inFlight);
 }

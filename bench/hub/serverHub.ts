@@ -12,4 +12,6 @@ const hub = await createHub({
   heartbeat: 0,
   limits: { connectionsPerClient: 100_000 },
 });
+// Publishers keep their sockets across the idle waits between phases: no keep-alive race.
+hub.server.keepAliveTimeout = 600_000;
 serveStats(hub.port, () => hub.close());

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from 'vitest';
-import { createHub } from '../../../src/hub/index.js';
+import { RedisTransport, createHub } from '../../../src/hub/index.js';
 import { describeHubProtocol } from '../hubSuite.js';
 import { startRedis } from './redisServer.js';
 import type { TestRedis } from './redisServer.js';
@@ -15,7 +15,6 @@ afterAll(async () => {
 
 // Each hub gets its own key prefix: tests share the server, not the history.
 describeHubProtocol('Node hub on Redis', async (options) => {
-  const { RedisTransport } = await import('../../../src/hub/index.js');
   const transport = await RedisTransport.connect({ url: redis.url, prefix: `test:${++hubs}`, ...(options.history === undefined ? {} : { history: options.history }) });
   const hub = await createHub({ ...options, transport, port: 0, log: false });
   return { url: hub.url, fetch: (input, init) => fetch(input, init), close: () => hub.close() };
