@@ -274,8 +274,9 @@ export class RedisTransport implements HubTransport {
       this.#command.sendCommand(['XREVRANGE', this.#keys.log, '+', '-', 'COUNT', '1']),
       this.#command.sendCommand(['GET', this.#keys.counter]),
     ])) as [RawEntry[], string | null];
+    // The newest entry's own number: an append between the two reads is then read, not taken for a gap.
     this.#lastRead = newest[0]?.[0] ?? '0-0';
-    this.#lastNumber = Number(counter ?? 0);
+    this.#lastNumber = Number(newest[0]?.[1][7] ?? counter ?? 0);
     await this.#events.subscribe(this.#keys.channel, (message) => {
       try {
         this.#listener?.subscription(JSON.parse(message) as SubscriptionDocument);
@@ -396,15 +397,18 @@ export class RedisTransport implements HubTransport {
     const key = this.#keys.presence(this.#process);
     try {
       await this.#send(['ZADD', this.#keys.processes, String(Date.now()), this.#process]);
-      await this.#send(['DEL', key]);
+      // Fields this process no longer holds (a withdrawal that failed while Redis was away) go.
+      const stored = (await this.#send(['HKEYS', key])) as string[];
+      const gone = stored.filter((id) => !this.#presence.has(id));
+      if (gone.length > 0) await this.#send(['HDEL', key, ...gone]);
       if (this.#presence.size > 0) await this.#send(['HSET', key, ...[...this.#presence].flat()]);
       const stale = (await this.#send(['ZRANGEBYSCORE', this.#keys.processes, '-inf', String(Date.now() - 4 * this.#presenceInterval)])) as string[];
       for (const process of stale) {
         // One process wins the removal and announces the departures.
         if ((await this.#send(['ZREM', this.#keys.processes, process])) !== 1) continue;
-        const stored = (await this.#send(['HVALS', this.#keys.presence(process)])) as string[];
+        const values = (await this.#send(['HVALS', this.#keys.presence(process)])) as string[];
         await this.#send(['DEL', this.#keys.presence(process)]);
-        for (const value of stored) {
+        for (const value of values) {
           const { d } = JSON.parse(value) as { d: SubscriptionDocument };
           await this.#send(['PUBLISH', this.#keys.channel, JSON.stringify({ ...d, active: false })]);
         }
