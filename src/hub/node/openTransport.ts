@@ -1,8 +1,9 @@
 import type { HubLogger, HubTransport } from '../engine/index.js';
+import { RedisTransport } from '../engine/transport/RedisTransport.js';
 
 /**
  * Turns the `transport` option into a transport: `undefined` or `'memory'` keep the engine's
- * default (in memory), `redis://…` / `rediss://…` connect to Redis (the client is loaded only then).
+ * default (in memory), `redis://…` / `rediss://…` connect to Redis (the `redis` client is loaded only then).
  * @throws Error for an unknown transport; HubTransportError when Redis cannot be reached.
  */
 export async function openTransport(
@@ -12,7 +13,6 @@ export async function openTransport(
   if (spec === undefined || spec === 'memory') return undefined;
   if (typeof spec !== 'string') return spec;
   if (!isRedisUrl(spec)) throw new Error(`Unknown transport "${spec}": use memory or redis://host:port/db.`);
-  const { RedisTransport } = await import('../engine/transport/RedisTransport.js');
   return RedisTransport.connect({ url: spec, log: options.log, ...(options.history === undefined ? {} : { history: options.history }) });
 }
 
