@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HubEngine, MemoryTransport, comparePositions } from '../../../src/hub/engine/index.js';
-import type { HistoryEntry } from '../../../src/hub/engine/index.js';
+import type { HistoryEntry, TransportListener } from '../../../src/hub/engine/index.js';
 import { optionsFromFlags, parseFlags } from '../../../src/hub/node/cliOptions.js';
 import { openStream, subscribeUrl } from '../helpers.js';
 import type { FetchFn } from '../helpers.js';
@@ -41,6 +41,23 @@ describe('hub transport seam', () => {
     await stream.waitFor((e) => e.id === 'id-5');
     expect(stream.events.map((e) => e.id)).toEqual(['id-2', 'id-3', 'id-4', 'id-5']);
     stream.close();
+  });
+
+  it('drops every connection, so clients resume from history, when the transport reports missed updates', async () => {
+    let listener: TransportListener | undefined;
+    const transport = new MemoryTransport();
+    const attach = transport.attach.bind(transport);
+    transport.attach = (l) => {
+      listener = l;
+      attach(l);
+    };
+    const engine = new HubEngine({ transport, heartbeat: 0 });
+    const reasons: string[] = [];
+    engine.on('disconnect', (info) => reasons.push(info.reason));
+    const stream = await openStream(fetchOf(engine), subscribeUrl(engine.url, [['match', 'a']]));
+    listener?.lost('3 entries were trimmed before this process read them');
+    expect(await stream.ended).toBe('error');
+    expect(reasons).toEqual(['dropped']);
   });
 
   it('keeps subscription events out of the update history', async () => {

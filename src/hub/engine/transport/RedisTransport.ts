@@ -315,7 +315,12 @@ export class RedisTransport implements HubTransport {
           this.#listener?.lost(number > this.#lastNumber ? `${number - this.#lastNumber - 1} entries were trimmed before this process read them` : 'the Redis log was reset');
         }
         this.#lastNumber = number;
-        this.#listener?.update(decode(raw));
+        try {
+          this.#listener?.update(decode(raw));
+        } catch (error) {
+          // One bad entry or a failing dispatch must not stop this process from reading.
+          this.#log?.error(`entry ${raw[0]} not dispatched: ${error instanceof Error ? error.message : String(error)}`);
+        }
       }
     }
   }
