@@ -4,6 +4,7 @@ import { RedisTransport } from '../../../src/hub/index.js';
 import type { SubscriptionDocument } from '../../../src/hub/index.js';
 import { startRedis } from './redisServer.js';
 import type { TestRedis } from './redisServer.js';
+import { recordingListener } from './recordingListener.js';
 
 const doc = (subscriber: string, active: boolean): SubscriptionDocument => ({
   id: `/.well-known/mercure/subscriptions/Exact/urn%3Aa/${subscriber}`,
@@ -14,32 +15,13 @@ const doc = (subscriber: string, active: boolean): SubscriptionDocument => ({
   active,
 });
 
-/** A transport with a listener recording subscription events; `until` waits for one (bounded). */
+/** A hub process's transport, recording the subscription events it hears. */
 async function processOn(redis: TestRedis, prefix: string) {
   const transport = await RedisTransport.connect({ url: redis.url, prefix, presenceInterval: 50 });
-  const events: SubscriptionDocument[] = [];
-  const waiters = new Set<() => void>();
-  transport.attach({
-    update() {},
-    lost() {},
-    subscription(document) {
-      events.push(document);
-      for (const waiter of [...waiters]) waiter();
-    },
-  });
-  const until = (predicate: (d: SubscriptionDocument) => boolean): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no such subscription event; got ${JSON.stringify(events)}`)), 10_000);
-      const check = (): void => {
-        if (!events.some(predicate)) return;
-        clearTimeout(timer);
-        waiters.delete(check);
-        resolve();
-      };
-      waiters.add(check);
-      check();
-    });
-  return { transport, events, until };
+  const heard = recordingListener();
+  transport.attach(heard);
+  const until = (predicate: (d: SubscriptionDocument) => boolean): Promise<void> => heard.until(() => heard.subscriptions.some(predicate));
+  return { transport, until };
 }
 
 describe('presence across hub processes on Redis', () => {
