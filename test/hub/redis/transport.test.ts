@@ -60,6 +60,18 @@ describe('hub transport seam', () => {
     expect(reasons).toEqual(['dropped']);
   });
 
+  it('keeps delivering to a resumed subscriber after the history is cleared', async () => {
+    const engine = new HubEngine({ heartbeat: 0 });
+    for (const id of ['id-1', 'id-2']) engine.publish({ topic: 'a', id });
+    const stream = await openStream(fetchOf(engine), subscribeUrl(engine.url, [['match', 'a']]), { headers: { 'last-event-id': 'id-1' } });
+    await stream.waitFor((e) => e.id === 'id-2');
+    engine.clearHistory();
+    engine.publish({ topic: 'a', id: 'after-clear' });
+    await stream.waitFor((e) => e.id === 'after-clear');
+    expect(stream.events.map((e) => e.id)).toEqual(['id-2', 'after-clear']);
+    stream.close();
+  });
+
   it('keeps subscription events out of the update history', async () => {
     const engine = new HubEngine({ subscriptions: true, heartbeat: 0 });
     const stream = await openStream(fetchOf(engine), subscribeUrl(engine.url, [['match', 'a']]));

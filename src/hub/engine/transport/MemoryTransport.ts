@@ -13,6 +13,8 @@ export class MemoryTransport implements HubTransport {
   readonly #ring: HistoryRing;
   readonly #presence = new Map<string, SubscriptionDocument>();
   #listener: TransportListener | undefined;
+  /** Added to ring sequence numbers, so positions keep increasing across {@link MemoryTransport.clear}. */
+  #base = 0;
 
   /** @param history - how many updates to keep for resumption; 0 keeps none. */
   constructor(history = 1000) {
@@ -38,29 +40,29 @@ export class MemoryTransport implements HubTransport {
     }
     const seq = this.#ring.firstSeq + this.#ring.size;
     this.#ring.push(stored);
-    this.#listener?.update({ position: String(seq), update: stored });
+    this.#listener?.update({ position: String(this.#base + seq), update: stored });
     return { id: stored.id, appended: true };
   }
 
   locate(id: string): string | undefined {
     const seq = this.#ring.seqOf(id);
-    return seq === undefined ? undefined : String(seq);
+    return seq === undefined ? undefined : String(this.#base + seq);
   }
 
   readAfter(position: string | null, limit: number): HistoryEntry[] {
-    const after = position === null ? -1 : Number(position);
+    const after = position === null ? -1 : Math.max(-1, Number(position) - this.#base);
     let seq = Math.max(after + 1, this.#ring.firstSeq);
     const entries: HistoryEntry[] = [];
     for (const update of this.#ring.after(after)) {
       if (entries.length >= limit) break;
-      entries.push({ position: String(seq++), update });
+      entries.push({ position: String(this.#base + seq++), update });
     }
     return entries;
   }
 
   readBefore(position: string, limit: number): HistoryEntry[] {
-    let seq = Number(position);
-    return [...this.#ring.backwardFrom(seq, limit)].map((update) => ({ position: String(seq--), update }));
+    let seq = Number(position) - this.#base;
+    return [...this.#ring.backwardFrom(seq, limit)].map((update) => ({ position: String(this.#base + seq--), update }));
   }
 
   lastId(): string | undefined {
@@ -78,6 +80,7 @@ export class MemoryTransport implements HubTransport {
   }
 
   clear(): void {
+    this.#base += this.#ring.firstSeq + this.#ring.size;
     this.#ring.clear();
   }
 
