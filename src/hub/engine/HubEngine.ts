@@ -483,10 +483,12 @@ export class HubEngine {
     try {
       const position = await this.#transport.locate(cursor);
       if (position === undefined) return { after: null, resumedFrom: 'earliest' };
-      for (const entry of await this.#transport.readBefore(position, this.#limits.historyScan)) {
-        if (!entry.update.private || grants.canRead(entry.update.topics)) return { after: position, resumedFrom: entry.update.id };
-      }
-      return { after: position, resumedFrom: 'earliest' };
+      const visible = (entry: HistoryEntry): boolean => !entry.update.private || grants.canRead(entry.update.topics);
+      // The cursor is usually an update the subscriber saw: look at it alone before scanning back.
+      const [own] = await this.#transport.readBefore(position, 1);
+      if (own !== undefined && visible(own)) return { after: position, resumedFrom: own.update.id };
+      const nearest = (await this.#transport.readBefore(position, this.#limits.historyScan)).find(visible);
+      return { after: position, resumedFrom: nearest?.update.id ?? 'earliest' };
     } catch (error) {
       throw this.#unavailable('read the history', error);
     }
