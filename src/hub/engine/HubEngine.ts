@@ -378,7 +378,8 @@ export class HubEngine {
     assertNotReserved(fields.topics, this.#url);
     if (!grants.canPublish(fields.topics)) throw forbidden(`The token does not allow publishing to ${fields.topics.map((t) => `"${t}"`).join(', ')}.`);
     this.#assertOpen();
-    const id = await this.#accept(fields);
+    const accepted = this.#accept(fields);
+    const id = typeof accepted === 'string' ? accepted : await accepted;
     return { kind: 'response', status: 200, headers: { 'content-type': 'text/plain; charset=utf-8', link: this.#link() }, body: id };
   }
 
@@ -503,7 +504,9 @@ export class HubEngine {
     let position = after;
     try {
       for (;;) {
-        const page = await this.#transport.readAfter(position, REPLAY_PAGE);
+        // A synchronous transport (memory) replays at once, before the stream is returned.
+        const read = this.#transport.readAfter(position, REPLAY_PAGE);
+        const page = read instanceof Promise ? await read : read;
         if (connection.ended) return;
         for (const { position: at, update } of page) {
           position = at;
