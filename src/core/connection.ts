@@ -1,65 +1,46 @@
-import { createParser, type EventSourceMessage, type ParseError } from 'eventsource-parser';
-import {
-  SseError,
-  SseGapError,
-  SseNetworkError,
-  SseProtocolError,
-  SseRateLimitError,
-  errorFromResponse,
-} from './errors.js';
+import { eventSourceAttempt, fetchAttempt, type AttemptContext, type AttemptSink } from './attempt.js';
+import { Backoff, type BackoffPolicy } from './backoff.js';
+import { SseError, SseGapError, SseNetworkError } from './errors.js';
 import type { CompiledMatcher } from './matcher.js';
-import { buildSubscribeRequest } from './protocol.js';
-import type {
-  ConnectionStatus,
-  DriverEvent,
-  EventSourceConstructor,
-  EventSourceLike,
-  FetchLike,
-  Platform,
-  Protocol,
-  ProtocolOption,
-  RawEvent,
-} from './types.js';
-import { Utf8ChunkDecoder } from './utf8.js';
+import type { ResolvedPlatform } from './platform.js';
+import type { ConnectionStatus, DriverEvent, RawEvent } from './types.js';
+
+/** How long a request to a late-headers server must stand unrefused to count as open. */
+const LATE_OPEN_MS = 1000;
 
 /** What a connection needs from its driver. */
-export interface ConnectionContext {
-  readonly hubUrl: string;
-  readonly fetch: FetchLike;
-  readonly platform: Platform;
-  readonly retry: { readonly initialDelay: number; readonly maxDelay: number; readonly factor: number };
+export interface ConnectionContext extends AttemptContext {
+  readonly platform: ResolvedPlatform;
+  readonly retry: BackoffPolicy;
   readonly heartbeatTimeout: number;
-  readonly maxUrlLength: number;
-  readonly maxEventSize: number;
   readonly transport: 'fetch' | 'eventsource';
-  readonly EventSource: EventSourceConstructor | undefined;
-  readonly withCredentials: boolean;
-  readonly protocolOption: ProtocolOption;
-  /** The wire format in use, `undefined` while `auto` has not decided yet. */
-  protocol(): Protocol | undefined;
-  setProtocol(protocol: Protocol): void;
-  /** Headers for the next request (the `headers` option re-read, plus subscriber headers). */
-  resolveHeaders(): Promise<Headers>;
+  /** Timeline events. */
+  timeline(event: DriverEvent): void;
 }
 
-/** Callbacks of a connection. */
-export interface ConnectionHandlers {
-  onEvent(event: RawEvent, connection: Connection): void;
-  onChange(connection: Connection): void;
-  /** Called at every healthy open, before its first event, with the cursor the stream resumed from. */
-  onOpen(connection: Connection, cursor: string | undefined): void;
-  onTimeline(event: DriverEvent): void;
-  onError(error: SseError, connection: Connection): void;
-  /** Event types to listen for (native `EventSource` only delivers types it was asked for). */
-  eventTypes(): readonly string[];
-}
-
-const EVENT_STREAM = 'text/event-stream';
+/** Consecutive attempts failing like a CORS refusal after which a stream stops retrying. */
+export const CORS_ATTEMPTS = 5;
 
 /**
- * One SSE stream to the hub for a fixed set of matchers: connects, parses with
- * `eventsource-parser`, resumes from its last event id, backs off with full jitter and watches
- * heartbeats. Matcher changes are made by the driver by replacing whole connections.
+ * How a stream's first open follows the slot's previous stream: `fresh` (there was none),
+ * `seamless` (a live predecessor stays open until this one opened: nothing can be missed), or
+ * `resume` (it replaces a stream that was cut: a reopen, checked for gaps).
+ */
+export type Continuity = 'fresh' | 'seamless' | 'resume';
+
+/** What a connection tells its owner (the stream slot). */
+export interface ConnectionHandlers {
+  event(event: RawEvent, connection: Connection): void;
+  change(connection: Connection): void;
+  /** Called at every healthy open, before its first event, with the cursor the stream resumed from. */
+  open(connection: Connection, cursor: string | undefined): void;
+  error(error: SseError, connection: Connection): void;
+}
+
+/**
+ * One SSE stream for a fixed set of matchers, over time: status, reconnects with backoff (each try
+ * is an attempt), resume from its last event id, the heartbeat watchdog and the gap check. Matcher
+ * changes replace whole connections (see the stream slot).
  */
 export class Connection {
   /** Name used in timeline events (`main`, or `dedicated:<matchers>`). */
@@ -72,32 +53,35 @@ export class Connection {
   #lastEventId: string | undefined;
   #retries = 0;
   #opens = 0;
-  /** Backoff exponent: reset only once a stream delivered bytes, so a hub that accepts and hangs up at once still backs off. */
-  #attempt = 0;
   #error: SseError | undefined;
 
   readonly #ctx: ConnectionContext;
   readonly #handlers: ConnectionHandlers;
+  readonly #backoff: Backoff;
   #cursorInQuery: boolean;
-  /** Opened beside a live predecessor: its first open cannot have missed anything. */
-  #seamless: boolean;
-  /** Still the successor of a live stream (not promoted yet). */
+  /** How the next open follows what came before (see {@link Continuity}). */
+  #continuity: Continuity;
+  /** Part of a matcher switch (a successor not promoted yet, or a draining predecessor). */
   #switching: boolean;
   #generation = 0;
-  #abort: AbortController | undefined;
+  #stop: (() => void) | undefined;
   #retryTimer: unknown;
   #watchdog: unknown;
-  #serverRetry: number | undefined;
   #everOpened = false;
-  #eventSource: EventSourceLike | undefined;
+  /** The attempt that already counted as open (a late-headers server is open before its response). */
+  #openGeneration = -1;
+  /** A comment was seen: the server sends heartbeats even if its adapter does not promise them. */
+  #heartbeatSeen = false;
   readonly #onOnline = () => {
-    if (this.#status === 'reconnecting' && this.#retryTimer !== undefined) this.#restart();
+    const corsStop = this.#status === 'error' && this.#error?.code === 'cors';
+    if ((this.#status === 'reconnecting' && this.#retryTimer !== undefined) || corsStop) this.#restart();
   };
 
   /**
    * @param cursor - event id (or `earliest`) to resume from.
    * @param cursorInQuery - send the cursor as a query parameter on the first request.
-   * @param seamless - a predecessor stays open until this one opens, so its first open reports no gap.
+   * @param continuity - how its first open follows the slot's previous stream (a break-before-make
+   *   switch is a `resume`: on a server without history its first open reports a possible loss).
    */
   constructor(
     ctx: ConnectionContext,
@@ -106,27 +90,23 @@ export class Connection {
     matchers: readonly CompiledMatcher[],
     cursor: string | undefined,
     cursorInQuery: boolean,
-    seamless = false,
+    continuity: Continuity = 'fresh',
   ) {
     this.#ctx = ctx;
     this.#handlers = handlers;
+    this.#backoff = new Backoff(ctx.retry, ctx.platform);
     this.name = name;
     this.matchers = matchers;
     this.source = matchers.map((m) => m.source).join(' ');
     this.#lastEventId = cursor;
     this.#cursorInQuery = cursorInQuery;
-    this.#seamless = seamless;
-    this.#switching = seamless;
+    this.#continuity = continuity;
+    this.#switching = continuity === 'seamless';
   }
 
-  /** The driver made this stream the live one: its events no longer belong to a switch. */
-  promoted(): void {
-    this.#switching = false;
-  }
-
-  /** The driver keeps this stream draining beside its successor: its events belong to the switch again. */
-  retiring(): void {
-    this.#switching = true;
+  /** Marks whether this stream's events belong to a matcher switch (timeline `switching`). */
+  set switching(value: boolean) {
+    this.#switching = value;
   }
 
   /** Current status. */
@@ -153,14 +133,14 @@ export class Connection {
   /** Opens the stream. */
   start(): void {
     this.#ctx.platform.events?.addEventListener('online', this.#onOnline);
-    void this.#connect();
+    this.#attempt();
   }
 
   /** Reconnects at once, forgetting the backoff and any stop caused by an auth error. */
   reconnect(): void {
     if (this.#status === 'closed') return;
     this.#retries = 0;
-    this.#attempt = 0;
+    this.#backoff.reset();
     this.#restart();
   }
 
@@ -170,245 +150,147 @@ export class Connection {
     this.#teardown();
     this.#ctx.platform.events?.removeEventListener('online', this.#onOnline);
     this.#setStatus('closed');
-    this.#handlers.onTimeline({ type: 'closed', connection: this.name });
+    this.#ctx.timeline({ type: 'closed', connection: this.name });
   }
 
   #restart(): void {
     this.#teardown();
-    void this.#connect();
+    this.#attempt();
   }
 
-  /** Invalidates the running attempt: aborts the request, closes an EventSource, clears timers. */
+  /** Invalidates the running attempt: stops the transport, clears timers. */
   #teardown(): void {
     this.#generation++;
-    this.#abort?.abort();
-    this.#abort = undefined;
-    this.#eventSource?.close();
-    this.#eventSource = undefined;
-    this.#clearTimer('retry');
-    this.#clearTimer('watchdog');
+    this.#stop?.();
+    this.#stop = undefined;
+    this.#backoff.stop();
+    this.#clearTimers();
   }
 
-  #clearTimer(which: 'retry' | 'watchdog'): void {
-    const handle = which === 'retry' ? this.#retryTimer : this.#watchdog;
-    if (handle !== undefined) this.#ctx.platform.clearTimeout(handle);
-    if (which === 'retry') this.#retryTimer = undefined;
-    else this.#watchdog = undefined;
+  #clearTimers(): void {
+    if (this.#retryTimer !== undefined) this.#ctx.platform.clearTimeout(this.#retryTimer);
+    if (this.#watchdog !== undefined) this.#ctx.platform.clearTimeout(this.#watchdog);
+    this.#retryTimer = undefined;
+    this.#watchdog = undefined;
   }
 
   #setStatus(status: ConnectionStatus): void {
     this.#status = status;
-    this.#handlers.onChange(this);
+    this.#handlers.change(this);
+  }
+
+  /** Starts an attempt; a fault nobody foresaw still ends in the error path, never in an unhandled rejection. */
+  #attempt(): void {
+    const generation = this.#generation + 1;
+    this.#connect().catch((cause: unknown) => this.#drop(generation, new SseError('protocol', 'The connect attempt failed unexpectedly.', { cause })));
   }
 
   async #connect(): Promise<void> {
     const generation = ++this.#generation;
     this.#setStatus(this.#everOpened || this.#retries > 0 ? 'reconnecting' : 'connecting');
-    this.#handlers.onTimeline({ type: 'connecting', connection: this.name, resumeFrom: this.#lastEventId, switching: this.#switching });
+    this.#ctx.timeline({ type: 'connecting', connection: this.name, resumeFrom: this.#lastEventId, switching: this.#switching });
+    const spec = { matchers: this.matchers, cursor: this.#lastEventId, cursorInQuery: this.#cursorInQuery };
+    const sink = this.#sink(generation, spec.cursor);
     if (this.#ctx.transport === 'eventsource') {
-      this.#connectEventSource(generation);
+      this.#stop = eventSourceAttempt(this.#ctx, spec, sink);
       return;
     }
     const abort = new AbortController();
-    this.#abort = abort;
+    let lateOpen: unknown;
+    this.#stop = () => {
+      this.#ctx.platform.clearTimeout(lateOpen);
+      abort.abort();
+    };
     this.#armWatchdog(generation);
-
-    let headers: Headers;
-    try {
-      headers = await this.#ctx.resolveHeaders();
-    } catch (cause) {
-      if (generation === this.#generation) this.#drop(generation, new SseError('unauthorized', 'The headers function threw.', { cause }));
-      return;
+    if (this.#ctx.adapter.capabilities.lateHeaders === true) {
+      // The server answers with its first event: a request it did not refuse at once is open.
+      lateOpen = this.#ctx.platform.setTimeout(() => sink.opened(undefined), LATE_OPEN_MS);
     }
-    if (generation !== this.#generation) return;
-
-    const protocol = this.#ctx.protocol() ?? 'v1';
-    const cursor = this.#lastEventId;
-    const request = buildSubscribeRequest({
-      protocol,
-      hubUrl: this.#ctx.hubUrl,
-      matchers: this.matchers,
-      cursor,
-      cursorInQuery: this.#cursorInQuery,
-      maxUrlLength: this.#ctx.maxUrlLength,
-    });
-    for (const [name, value] of Object.entries(request.headers)) headers.set(name, value);
-
-    let response: Response;
-    try {
-      const init: RequestInit = {
-        method: request.method,
-        headers,
-        signal: abort.signal,
-        cache: 'no-store',
-        credentials: this.#ctx.withCredentials ? 'include' : 'same-origin',
-      };
-      if (request.body !== undefined) init.body = request.body;
-      response = await this.#ctx.fetch(request.url, init);
-    } catch (cause) {
-      if (generation === this.#generation) this.#drop(generation, new SseNetworkError('Could not reach the hub.', { cause }));
-      return;
-    }
-    if (generation !== this.#generation) {
-      void response.body?.cancel().catch(() => undefined);
-      return;
-    }
-
-    if (response.status === 204) {
-      // The hub asks the client not to reconnect.
-      void response.body?.cancel().catch(() => undefined);
-      this.close();
-      return;
-    }
-    if (!response.ok) {
-      void response.body?.cancel().catch(() => undefined);
-      if (response.status === 400 && this.#ctx.protocolOption === 'auto' && protocol === 'v1' && this.#ctx.protocol() !== 'v1') {
-        // `auto`: a hub that rejects the v1 parameters may speak the legacy format.
-        this.#ctx.setProtocol('legacy');
-        void this.#connect();
-        return;
-      }
-      const error = errorFromResponse(response, 'Subscribing');
-      if (response.status === 400 || response.status === 401 || response.status === 403) this.#halt(error);
-      else this.#drop(generation, error);
-      return;
-    }
-    const contentType = response.headers.get('content-type') ?? '';
-    if (!contentType.toLowerCase().startsWith(EVENT_STREAM) || response.body === null) {
-      void response.body?.cancel().catch(() => undefined);
-      this.#halt(
-        new SseProtocolError(`The hub answered with content type "${contentType}" instead of ${EVENT_STREAM}.`, {
-          status: response.status,
-          hint: 'Check that the url points at the hub endpoint.',
-        }),
-      );
-      return;
-    }
-    if (this.#ctx.protocol() === undefined) this.#ctx.setProtocol(protocol);
-
-    this.#opened(cursor, response.headers.get('mercure-last-event-id') ?? response.headers.get('last-event-id'));
-    await this.#read(generation, response.body);
+    await fetchAttempt(this.#ctx, spec, abort.signal, sink);
+    this.#ctx.platform.clearTimeout(lateOpen);
   }
 
-  /** Marks a healthy open and checks whether the hub could resume from the cursor. */
-  #opened(cursor: string | undefined, resumedFrom: string | null): void {
+  /** What the transports report for one attempt, checked against the running generation. */
+  #sink(generation: number, cursor: string | undefined): AttemptSink {
+    const current = () => generation === this.#generation;
+    return {
+      current,
+      event: (event: RawEvent) => {
+        if (event.id !== '') this.#lastEventId = event.id;
+        this.#backoff.reset();
+        this.#handlers.event(event, this);
+      },
+      retry: (ms) => this.#backoff.serverRetry(ms),
+      bytes: () => this.#armWatchdog(generation),
+      comment: () => {
+        if (this.#heartbeatSeen) return;
+        this.#heartbeatSeen = true;
+        this.#armWatchdog(generation);
+      },
+      opened: (resumedFrom) => {
+        if (!current() || this.#openGeneration === generation) return;
+        this.#openGeneration = generation;
+        this.#opened(cursor, resumedFrom);
+      },
+      drop: (error) => this.#drop(generation, error),
+      halt: (error) => {
+        if (current()) this.#halt(error);
+      },
+      done: () => this.close(),
+      fallback: (fallback, status) => {
+        if (!current()) return;
+        this.#ctx.timeline({ type: 'fallback', connection: this.name, status, ...fallback });
+        this.#attempt();
+      },
+      reconnecting: () => {
+        // The native EventSource reconnects by itself: its next open is a new one.
+        this.#openGeneration = -1;
+        this.#setStatus('reconnecting');
+      },
+    };
+  }
+
+  /**
+   * Marks a healthy open, starts the cursor at the position the hub reports, and checks that
+   * nothing was lost: a hub that resumed elsewhere than asked, or a stream that reopens with no
+   * position at all (cut before it delivered an id), is a `gap`.
+   */
+  #opened(cursor: string | undefined, resumedFrom: string | undefined): void {
+    const continuity = this.#continuity;
     this.#opens++;
     this.#cursorInQuery = false;
     this.#everOpened = true;
     this.#retries = 0;
     this.#error = undefined;
-    const seamless = this.#seamless;
-    this.#seamless = false;
-    if (!seamless && cursor !== undefined && cursor !== 'earliest' && resumedFrom !== null && resumedFrom !== cursor) {
-      const gap = new SseGapError(cursor, resumedFrom);
+    this.#continuity = 'resume';
+    this.#backoff.opened();
+    let gap: SseGapError | undefined;
+    if (continuity === 'seamless' || cursor === 'earliest') gap = undefined;
+    // A server without history cannot resume: every reopen may have missed updates.
+    else if (!this.#ctx.adapter.capabilities.history) gap = continuity === 'resume' ? new SseGapError(cursor, undefined, 'unknown') : undefined;
+    else if (cursor !== undefined && resumedFrom !== undefined && resumedFrom !== cursor) gap = new SseGapError(cursor, resumedFrom, 'known');
+    else if (cursor === undefined && continuity === 'resume') gap = new SseGapError(undefined, resumedFrom, 'unknown');
+    if (gap) {
       this.#error = gap;
-      this.#handlers.onTimeline({ type: 'gap', connection: this.name, error: gap });
-      this.#handlers.onError(gap, this);
+      this.#ctx.timeline({ type: 'gap', connection: this.name, error: gap });
+      this.#handlers.error(gap, this);
     }
-    this.#handlers.onOpen(this, cursor);
-    // Read before the status change: the driver promotes a successor as soon as it is open.
+    if (cursor === undefined && resumedFrom !== undefined && this.#lastEventId === undefined) this.#lastEventId = resumedFrom;
+    this.#handlers.open(this, cursor);
+    // Read before the status change: the slot promotes a successor as soon as it is open.
     const switching = this.#switching;
     this.#setStatus('open');
-    this.#handlers.onTimeline({ type: 'open', connection: this.name, resumedFrom: cursor, switching });
-  }
-
-  async #read(generation: number, body: ReadableStream<Uint8Array>): Promise<void> {
-    const reader = body.getReader();
-    const decoder = new Utf8ChunkDecoder();
-    let failure: SseError | undefined;
-    const parser = createParser({
-      maxBufferSize: this.#ctx.maxEventSize,
-      onEvent: (message: EventSourceMessage) => {
-        if (generation !== this.#generation) return;
-        if (message.id !== undefined) this.#lastEventId = message.id;
-        this.#handlers.onEvent({ id: message.id ?? '', type: message.event ?? 'message', data: message.data }, this);
-      },
-      onRetry: (ms: number) => {
-        this.#serverRetry = ms;
-      },
-      onError: (error: ParseError) => {
-        if (error.type === 'max-buffer-size-exceeded') {
-          failure = new SseProtocolError(`An event exceeded the ${this.#ctx.maxEventSize}-byte limit.`, {
-            cause: error,
-            hint: 'Raise maxEventSize or publish smaller updates.',
-          });
-        }
-        // Unknown fields and invalid `retry` values are ignored, as the SSE standard says.
-      },
-    });
-    for (;;) {
-      let chunk: ReadableStreamReadResult<Uint8Array>;
-      try {
-        chunk = await reader.read();
-      } catch (cause) {
-        if (generation === this.#generation) this.#drop(generation, new SseNetworkError('The stream broke.', { cause }));
-        return;
-      }
-      if (generation !== this.#generation) {
-        void reader.cancel().catch(() => undefined);
-        return;
-      }
-      if (chunk.done) {
-        this.#drop(generation, new SseNetworkError('The hub closed the stream.'));
-        return;
-      }
-      this.#armWatchdog(generation);
-      this.#attempt = 0;
-      parser.feed(decoder.decode(chunk.value));
-      if (generation !== this.#generation) {
-        void reader.cancel().catch(() => undefined);
-        return;
-      }
-      if (failure !== undefined) {
-        void reader.cancel().catch(() => undefined);
-        this.#drop(generation, failure);
-        return;
-      }
-    }
-  }
-
-  #connectEventSource(generation: number): void {
-    const Ctor = this.#ctx.EventSource ?? (globalThis as { EventSource?: EventSourceConstructor }).EventSource;
-    if (Ctor === undefined) {
-      this.#halt(new SseError('misuse', 'The eventsource transport needs an EventSource implementation.', { hint: 'Pass the EventSource option or use the fetch transport.' }));
-      return;
-    }
-    const request = buildSubscribeRequest({
-      protocol: this.#ctx.protocol() ?? 'v1',
-      hubUrl: this.#ctx.hubUrl,
-      matchers: this.matchers,
-      cursor: this.#lastEventId,
-      cursorInQuery: true,
-      maxUrlLength: Number.POSITIVE_INFINITY,
-    });
-    const source = new Ctor(request.url, { withCredentials: this.#ctx.withCredentials });
-    this.#eventSource = source;
-    const cursor = this.#lastEventId;
-    source.addEventListener('open', () => {
-      if (generation === this.#generation) this.#opened(cursor, null);
-    });
-    const onMessage = (event: Event) => {
-      if (generation !== this.#generation) return;
-      const message = event as MessageEvent<string>;
-      if (message.lastEventId !== '') this.#lastEventId = message.lastEventId;
-      this.#handlers.onEvent({ id: message.lastEventId, type: message.type, data: message.data }, this);
-    };
-    for (const type of new Set(['message', 'mercure', ...this.#handlers.eventTypes()])) source.addEventListener(type, onMessage);
-    source.addEventListener('error', () => {
-      if (generation !== this.#generation) return;
-      // CLOSED (2): the browser gave up (HTTP error or wrong content type); retry with our own backoff.
-      if (source.readyState === 2) this.#drop(generation, new SseNetworkError('The EventSource connection failed.'));
-      else this.#setStatus('reconnecting');
-    });
+    this.#ctx.timeline({ type: 'open', connection: this.name, resumedFrom: cursor, switching });
   }
 
   #armWatchdog(generation: number): void {
-    this.#clearTimer('watchdog');
+    if (this.#watchdog !== undefined) this.#ctx.platform.clearTimeout(this.#watchdog);
+    this.#watchdog = undefined;
     const timeout = this.#ctx.heartbeatTimeout;
-    if (timeout <= 0) return;
+    // Silence is a fault only on servers that send heartbeats (or were seen sending comments).
+    if (timeout <= 0 || !(this.#ctx.adapter.capabilities.heartbeats || this.#heartbeatSeen)) return;
     this.#watchdog = this.#ctx.platform.setTimeout(() => {
       this.#watchdog = undefined;
-      if (generation !== this.#generation) return;
       this.#drop(generation, new SseNetworkError(`No data from the hub for ${timeout} ms.`, { code: 'timeout', hint: 'The stream was restarted.' }));
     }, timeout);
   }
@@ -416,19 +298,23 @@ export class Connection {
   /** A fault that retries: records it, then reconnects after a jittered backoff. */
   #drop(generation: number, error: SseError): void {
     if (generation !== this.#generation) return;
+    if (error.code === 'cors' && this.#retries + 1 >= CORS_ATTEMPTS) {
+      // Most likely a CORS refusal that retrying will not fix: stop instead of retrying forever.
+      this.#halt(error);
+      return;
+    }
     this.#teardown();
     this.#retries++;
-    this.#attempt++;
     this.#error = error;
-    this.#handlers.onTimeline({ type: 'drop', connection: this.name, error, switching: this.#switching });
-    this.#handlers.onError(error, this);
+    this.#ctx.timeline({ type: 'drop', connection: this.name, error, switching: this.#switching });
+    this.#handlers.error(error, this);
     this.#setStatus('reconnecting');
-    if (this.#status === 'closed') return; // the driver closed it on hearing of the drop
+    if (this.#status === 'closed') return; // the owner closed it on hearing of the drop
     const handle = this.#ctx.platform.setTimeout(() => {
       if (this.#retryTimer !== handle) return;
       this.#retryTimer = undefined;
-      void this.#connect();
-    }, this.#delay(error));
+      this.#attempt();
+    }, this.#backoff.next(error));
     this.#retryTimer = handle;
   }
 
@@ -436,16 +322,8 @@ export class Connection {
   #halt(error: SseError): void {
     this.#teardown();
     this.#error = error;
-    this.#handlers.onTimeline({ type: 'drop', connection: this.name, error, switching: this.#switching });
-    this.#handlers.onError(error, this);
+    this.#ctx.timeline({ type: 'drop', connection: this.name, error, switching: this.#switching });
+    this.#handlers.error(error, this);
     this.#setStatus('error');
-  }
-
-  #delay(error: SseError): number {
-    const { initialDelay, maxDelay, factor } = this.#ctx.retry;
-    const base = this.#serverRetry ?? initialDelay;
-    const ceiling = Math.min(maxDelay, base * factor ** Math.max(0, this.#attempt - 1));
-    const delay = this.#ctx.platform.random() * ceiling;
-    return error instanceof SseRateLimitError && error.retryAfter !== undefined ? Math.max(delay, error.retryAfter) : delay;
   }
 }

@@ -1,4 +1,3 @@
-import { URLPattern as URLPatternPolyfill } from 'urlpattern-polyfill/urlpattern';
 import { SseError } from './errors.js';
 import type { Matchers, TopicMatcher } from './types.js';
 
@@ -16,8 +15,34 @@ export interface CompiledMatcher {
 
 type URLPatternCtor = new (input: string, baseURL?: string) => { test(input: string, baseURL?: string): boolean };
 
-const URLPatternImpl: URLPatternCtor =
-  (globalThis as { URLPattern?: URLPatternCtor }).URLPattern ?? (URLPatternPolyfill as unknown as URLPatternCtor);
+interface NodeProcessLike {
+  getBuiltinModule?(id: 'node:module'): { createRequire(from: string): (id: string) => { URLPattern: URLPatternCtor } };
+}
+
+let polyfill: URLPatternCtor | undefined;
+
+/**
+ * The platform's `URLPattern`. Where it is missing (Node 20 and 22, older browsers), Node loads
+ * `urlpattern-polyfill` here, on the first pattern matcher; elsewhere the app loads it, so no
+ * browser bundle carries it.
+ */
+function urlPatternImpl(): URLPatternCtor {
+  const native = (globalThis as { URLPattern?: URLPatternCtor }).URLPattern;
+  if (native !== undefined) return native;
+  if (polyfill !== undefined) return polyfill;
+  const nodeModule = (globalThis as { process?: NodeProcessLike }).process?.getBuiltinModule?.('node:module');
+  let cause: unknown;
+  try {
+    polyfill = nodeModule?.createRequire(import.meta.url)('urlpattern-polyfill/urlpattern').URLPattern;
+  } catch (error) {
+    cause = error;
+  }
+  if (polyfill !== undefined) return polyfill;
+  throw new SseError('misuse', 'URL pattern matchers need URLPattern, which this runtime lacks.', {
+    cause,
+    hint: "Install urlpattern-polyfill and add `import 'urlpattern-polyfill';` to the app's entry, or match exact topics.",
+  });
+}
 
 const WILDCARD: CompiledMatcher = { kind: 'exact', source: '*', key: 't:*', test: () => true };
 
@@ -25,7 +50,8 @@ const WILDCARD: CompiledMatcher = { kind: 'exact', source: '*', key: 't:*', test
 const RELATIVE_BASE = 'https://sse-kit.invalid';
 
 /**
- * Compiles one matcher. Throws a `misuse` {@link SseError} for an empty topic or an invalid pattern.
+ * Compiles one matcher. Throws a `misuse` {@link SseError} for an empty topic, an invalid pattern, or a
+ * pattern in a browser without `URLPattern` (and no polyfill loaded).
  * @param matcher - an exact topic (`'*'` matches all) or `{ pattern }`.
  * @param base - base URL for relative patterns and topics (the hub URL).
  */
@@ -42,6 +68,7 @@ export function compileMatcher(matcher: TopicMatcher, base: string = RELATIVE_BA
   }
   const source = matcher.pattern;
   if (source === '*') return WILDCARD;
+  const URLPatternImpl = urlPatternImpl();
   let pattern: InstanceType<URLPatternCtor>;
   try {
     pattern = new URLPatternImpl(source, base);

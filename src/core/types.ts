@@ -1,4 +1,5 @@
 import type { SseError, SseGapError } from './errors.js';
+import type { ServerOption } from './protocols/types.js';
 
 /** Connection status of a driver (and of each of its connections). The UI reuses it as `data-state`. */
 export type ConnectionStatus = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed' | 'error';
@@ -51,8 +52,15 @@ export interface RawEvent {
   readonly data: string;
 }
 
-/** Options of {@link SseDriver.subscribe}. */
-export interface SubscribeOptions {
+/** Options of {@link SseDriver.subscribe}; `T` is the type of `data` the listener receives. */
+export interface SubscribeOptions<T = unknown> {
+  /**
+   * Checks and converts each update's `data` (the envelope payload, or the raw string) before the
+   * listener sees it; `subscribe` infers `T` from it. A `parse` that throws skips that update and
+   * reports a `parse` error (`onError` of the subscription and of the driver). Without `parse`,
+   * `subscribe<T>()` is an unchecked cast of `data` to `T`.
+   */
+  parse?: (data: unknown) => T;
   /** Only deliver updates of this SSE event type. */
   type?: string;
   /** Deliver updates from publishers that do not use sse-kit (raw `data` strings). */
@@ -128,12 +136,19 @@ export interface Platform {
   uuid(): string;
   /** Where `online` / `offline` events are listened for; `undefined` outside browsers. */
   events: EventTarget | undefined;
+  /** The clock, in ms (default `Date.now`, looked up at call time so fake timers apply). */
+  now?: () => number;
 }
 
 /** Options of {@link SseDriver}. */
 export interface SseDriverOptions {
-  /** The hub URL (e.g. `https://example.com/.well-known/mercure`). */
+  /** The hub URL (e.g. `https://example.com/.well-known/mercure`), or the server's URL for other server shapes. */
   url: string | URL;
+  /**
+   * The server's wire format: `'mercure'` (default), `'sse'` (a plain SSE endpoint), `'channels'`
+   * (a channel pub/sub server), `'token-stream'` (a JWT channel stream), or an adapter object.
+   */
+  server?: ServerOption;
   /** `RequestInit` merged into publish requests (headers, credentials, …). */
   publisher?: RequestInit;
   /** Subscriber options (`withCredentials`, `headers`). */
@@ -163,6 +178,8 @@ export interface SseDriverOptions {
   maxUrlLength?: number;
   /** Largest event accepted, in bytes (default 8 MiB); larger is a `protocol` error. */
   maxEventSize?: number;
+  /** Deadline of a publish in ms (default 10 000; 0 disables): past it the publish rejects with `timeout`. */
+  publishTimeout?: number;
   /** Id identifying this client as the sender of its publishes (default: a random uuid). */
   clientId?: string;
   /** Receives every background error (also reflected in the driver state). */
@@ -181,8 +198,8 @@ export interface DriverState {
   readonly retries: number;
   /** The last error, cleared by a healthy open. */
   readonly error: SseError | undefined;
-  /** The wire format in use, once known. */
-  readonly protocol: Protocol | undefined;
+  /** The wire format in use, once known (for Mercure hubs `v1` or `legacy`). */
+  readonly protocol: string | undefined;
 }
 
 /** A live subscription as reported by {@link SseDriver.getSubscriptions}. */
@@ -207,6 +224,7 @@ export type DriverEvent =
   | { readonly type: 'open'; readonly connection: string; readonly resumedFrom: string | undefined; readonly switching: boolean }
   | { readonly type: 'drop'; readonly connection: string; readonly error: SseError; readonly switching: boolean }
   | { readonly type: 'gap'; readonly connection: string; readonly error: SseGapError }
+  | { readonly type: 'fallback'; readonly connection: string; readonly status: number; readonly from: string; readonly to: string }
   | { readonly type: 'error'; readonly error: SseError }
   | { readonly type: 'update'; readonly connection: string; readonly id: string; readonly eventType: string }
   | { readonly type: 'subscriptions'; readonly count: number }

@@ -7,6 +7,7 @@ import { consoleLogger } from './node/consoleLogger.js';
 import { helpText, optionsFromFlags, parseFlags } from './node/cliOptions.js';
 import type { CreateHubOptions } from './node/createHub.js';
 import { HubTransportError } from './engine/transport/RedisTransport.js';
+import { developmentTokenLines, developmentTokens } from './node/devTokens.js';
 
 /** Exit code when the transport's store (Redis) cannot be reached at start. */
 const EXIT_TRANSPORT_UNAVAILABLE = 3;
@@ -41,6 +42,10 @@ async function main(): Promise<void> {
   }
   const log = values['quiet'] === true ? false : consoleLogger(values['verbose'] === true);
   const hub = await createHub({ ...options, log });
+  if (log) {
+    // Unprefixed lines, so a token can be copied as is.
+    for (const line of developmentTokenLines(await developmentTokens(options), hub.url)) process.stdout.write(`${line}\n`);
+  }
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) {

@@ -1,4 +1,10 @@
 export { MockHub } from './MockHub.js';
 export type { FailNextOptions, MockHubEventMap, MockHubOptions, MockLatency, MockRequestRecord, MockSubscription } from './types.js';
 export { HubError } from '../hub/engine/index.js';
-export type { ConnectionInfo, HubUpdate, PublishInput, HubKey, HubLogger, HubTimers } from '../hub/engine/index.js';
+export type { ConnectionInfo, DispatchReport, HubUpdate, PublishInput, HubKey, HubLogger, HubTimers } from '../hub/engine/index.js';
+export { MockChannelServer } from './MockChannelServer.js';
+export { MockTokenStreamServer } from './MockTokenStreamServer.js';
+export { MockSseEndpoint } from './MockSseEndpoint.js';
+export type { ChannelServerEvent, MockChannelServerEvents } from './MockChannelServer.js';
+export type { MockTokenStreamServerOptions } from './MockTokenStreamServer.js';
+export type { MockSseEndpointOptions, MockSseEvent } from './MockSseEndpoint.js';

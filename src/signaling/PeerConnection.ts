@@ -1,3 +1,4 @@
+import { Emitter, reportError } from '../core/emitter.js';
 import { resolvePlatform } from '../core/platform.js';
 import type { JsonValue, Platform } from '../core/types.js';
 import { SignalingError } from './errors.js';
@@ -81,6 +82,12 @@ export interface PeerConnectionSnapshot {
   readonly polite: boolean;
 }
 
+/** Events of a {@link PeerConnection}, by type. */
+export interface PeerConnectionEventMap {
+  /** A data channel message (a string, an `ArrayBuffer` or a `Blob`). */
+  message: unknown;
+}
+
 /** Negotiation messages, sent as direct signals. */
 interface RtcMessage {
   /** Sender's connection id (a new one whenever the sender starts over). */
@@ -126,8 +133,7 @@ export class PeerConnection {
   readonly #offSignal: () => void;
   readonly #offLeave: () => void;
   #snapshot: PeerConnectionSnapshot;
-  readonly #listeners = new Set<() => void>();
-  readonly #messageListeners = new Set<(data: unknown) => void>();
+  readonly #emitter = new Emitter<PeerConnectionEventMap>();
 
   /**
    * @param signaling - a joined {@link PeerSignaling} (or anything with the same `selfId`, `send`, `consume`, `on`).
@@ -164,22 +170,22 @@ export class PeerConnection {
    * Calls `listener` whenever the snapshot changes.
    * @returns a function that unsubscribes.
    */
-  subscribe = (listener: () => void): (() => void) => {
-    this.#listeners.add(listener);
-    return () => {
-      this.#listeners.delete(listener);
-    };
-  };
+  subscribe = (listener: () => void): (() => void) => this.#emitter.subscribe(listener);
 
   /**
-   * Calls `listener` with every data channel message.
+   * Listens to one event type (`message`: every data channel message).
+   * @returns a function that unsubscribes.
+   */
+  on<K extends keyof PeerConnectionEventMap>(type: K, listener: (event: PeerConnectionEventMap[K]) => void): () => void {
+    return this.#emitter.on(type, listener);
+  }
+
+  /**
+   * Calls `listener` with every data channel message (the same as `on('message', listener)`).
    * @returns a function that unsubscribes.
    */
   onMessage(listener: (data: unknown) => void): () => void {
-    this.#messageListeners.add(listener);
-    return () => {
-      this.#messageListeners.delete(listener);
-    };
+    return this.#emitter.on('message', listener);
   }
 
   /** The underlying `RTCPeerConnection` (replaced when the peer starts over). */
@@ -270,7 +276,7 @@ export class PeerConnection {
         if (this.#dc !== dc || this.#closed) return;
         const data = (event as MessageEvent).data as unknown;
         this.#update({ lastMessage: data });
-        for (const listener of [...this.#messageListeners]) listener(data);
+        this.#emitter.emit('message', data);
       });
     }
     const stream = this.#options.stream;
@@ -406,11 +412,16 @@ export class PeerConnection {
       return;
     }
     this.#snapshot = Object.freeze(next);
-    for (const listener of [...this.#listeners]) listener();
+    this.#emitter.notify();
   }
 
+  /** Hands a background error to `onError`; an `onError` that throws is reported and never stops negotiation. */
   #report(error: unknown): void {
-    if (this.#options.onError) this.#options.onError(error instanceof Error ? error : new Error(String(error)));
+    try {
+      this.#options.onError?.(error instanceof Error ? error : new Error(String(error)));
+    } catch (thrown) {
+      reportError(thrown);
+    }
   }
 }
 

@@ -1,12 +1,14 @@
-export { PeerSignaling, DEFAULT_CHANNEL } from './PeerSignaling.js';
+export { PeerSignaling } from './PeerSignaling.js';
 export { PeerConnection } from './PeerConnection.js';
 export { SignalingError } from './errors.js';
+export { DEFAULT_CHANNEL } from './wire.js';
 export { signalingTopics, DEFAULT_TOPIC_BASE } from './topics.js';
 export type { SignalingErrorCode } from './errors.js';
 export type { SignalingTopics } from './topics.js';
 export type {
   DataChannelOptions,
   DataChannelState,
+  PeerConnectionEventMap,
   PeerConnectionOptions,
   PeerConnectionPlatform,
   PeerConnectionSnapshot,
@@ -16,8 +18,10 @@ export type {
 } from './PeerConnection.js';
 export type {
   LeaveReason,
+  OutboxStatus,
   Peer,
   PeerSignalingOptions,
+  SendBeacon,
   SendOptions,
   Signal,
   SignalingEventMap,

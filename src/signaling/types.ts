@@ -1,4 +1,5 @@
 import type { JsonValue, Platform } from '../core/types.js';
+import type { SignalingError } from './errors.js';
 
 /** Lifecycle of a {@link PeerSignaling}. */
 export type SignalingStatus = 'idle' | 'joining' | 'joined' | 'reconnecting' | 'left';
@@ -50,6 +51,13 @@ export interface SignalingEventMap {
   status: { readonly status: SignalingStatus };
 }
 
+/**
+ * State of the queue signaling messages leave through: `ok`, or `stalled` since a publish got no
+ * answer within `sendTimeout` (later messages still go out; back to `ok` at the next publish that is
+ * answered in time).
+ */
+export type OutboxStatus = 'ok' | 'stalled';
+
 /** Snapshot of a {@link PeerSignaling}: a new object whenever something changes. */
 export interface SignalingSnapshot {
   /** Lifecycle status. */
@@ -58,12 +66,19 @@ export interface SignalingSnapshot {
   readonly selfId: string;
   /** The other members of the room, in order of appearance. */
   readonly peers: readonly Peer[];
+  /** Whether signaling publishes get answered (always present in a {@link PeerSignaling}'s snapshots; `undefined` reads as `ok`). */
+  readonly outbox?: OutboxStatus;
 }
 
-/** Platform seams of signaling: the driver's seams plus a clock. */
+/** Sends a small POST that survives the page (`navigator.sendBeacon`); `false` when the browser refused it. */
+export type SendBeacon = (url: string, body: URLSearchParams) => boolean;
+
+/** Platform seams of signaling: the driver's seams plus a clock and the page's beacon. */
 export interface SignalingPlatform extends Platform {
   /** Current time in ms since epoch. */
   now(): number;
+  /** The beacon `bye` goes out with on `pagehide` (default: `navigator.sendBeacon` where it exists). */
+  sendBeacon: SendBeacon | undefined;
 }
 
 /** Options of {@link PeerSignaling}. */
@@ -86,11 +101,21 @@ export interface PeerSignalingOptions {
   topicBase?: string;
   /** Publish every signaling update as private (for hubs that enforce authorization). Default `false`. */
   private?: boolean;
-  /** Receives background errors (failed publishes, undecryptable signals). */
+  /**
+   * The longest a signaling message may wait, from `send` (or a heartbeat, or `leave`) until the hub
+   * answers its publish, in ms (default 10 000). Past it the message is given up: its promise rejects
+   * with a {@link SignalingError} `timeout`, a publish in flight is aborted, the snapshot's `outbox`
+   * turns `stalled` (reported once to `onError`) and later messages go on.
+   */
+  sendTimeout?: number;
+  /** The longest {@link PeerSignaling.leave} waits for its `bye` to be published, in ms (default 3 000). */
+  leaveTimeout?: number;
+  /** Receives background errors (failed publishes, a stalled outbox, undecryptable signals). */
   onError?: (error: Error) => void;
   /**
    * Platform seams, for tests (default: the driver's seams — timers, ids, window events — with a
-   * `Date.now` clock). An `events: undefined` override listens to no page events.
+   * `Date.now` clock and `navigator.sendBeacon`). An `events: undefined` override listens to no page
+   * events; a `sendBeacon: undefined` override sends no beacon.
    */
   platform?: Partial<SignalingPlatform>;
 }

@@ -169,6 +169,74 @@ describe('perfect negotiation (fake RTCPeerConnection)', () => {
   });
 });
 
+describe('PeerConnection listeners', () => {
+  it('a throwing listener is reported and the others still get every message and snapshot', async () => {
+    const reported: unknown[] = [];
+    vi.stubGlobal('reportError', (error: unknown) => reported.push(error));
+    try {
+      const random = seeded(7);
+      const net = new FakeNetwork(random);
+      const [la, lb] = fakeSignalingPair('alice', 'bob', random);
+      const a = new PeerConnection(la, 'bob', { RTCPeerConnection: net.RTCPeerConnection });
+      const b = new PeerConnection(lb, 'alice', { RTCPeerConnection: net.RTCPeerConnection });
+      const messages: unknown[] = [];
+      const states: string[] = [];
+      b.onMessage(() => {
+        throw new Error('message listener');
+      });
+      b.on('message', (data) => messages.push(data));
+      b.subscribe(() => {
+        throw new Error('snapshot listener');
+      });
+      b.subscribe(() => states.push(b.getSnapshot().state));
+      await tick(3000);
+      a.send('one');
+      a.send('two');
+      await tick(100);
+      expect(messages).toEqual(['one', 'two']);
+      expect(states).toContain('connected');
+      expect(reported.filter((e) => (e as Error).message === 'message listener')).toHaveLength(2);
+      expect(reported.some((e) => (e as Error).message === 'snapshot listener')).toBe(true);
+      a.close();
+      b.close();
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+});
+
+describe('PeerConnection errors', () => {
+  it('an onError that throws is reported and negotiation goes on', async () => {
+    const reported: unknown[] = [];
+    vi.stubGlobal('reportError', (error: unknown) => reported.push(error));
+    try {
+      const random = seeded(11);
+      const net = new FakeNetwork(random);
+      const [la, lb] = fakeSignalingPair('alice', 'bob', random);
+      const failures: Error[] = [];
+      const b = new PeerConnection(lb, 'alice', {
+        RTCPeerConnection: net.RTCPeerConnection,
+        onError: (error) => {
+          failures.push(error);
+          throw new Error('onError');
+        },
+      });
+      // An answer to nothing: applying it fails, and so does the onError told about it.
+      lb.deliver({ from: 'alice', data: { cid: 'stale', description: { type: 'answer', sdp: 'answer:0:to:none' } }, channel: 'rtc', direct: true, encrypted: false });
+      await tick(100);
+      expect(failures).toHaveLength(1);
+      expect(reported.map((e) => (e as Error).message)).toEqual(['onError']);
+      const a = new PeerConnection(la, 'bob', { RTCPeerConnection: net.RTCPeerConnection });
+      await tick(3000);
+      await expectOneStableConnection(a, b);
+      a.close();
+      b.close();
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+});
+
 describe('PeerConnection over PeerSignaling and MockHub', () => {
   it('connects two peers through the hub with signals end to end', async () => {
     const hub = new MockHub();

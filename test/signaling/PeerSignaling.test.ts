@@ -276,6 +276,32 @@ describe('PeerSignaling over MockHub', () => {
     expect(got).toEqual(['early', 'late']);
   });
 
+  it('a throwing consumer or listener is reported and delivery goes on', async () => {
+    const reported: unknown[] = [];
+    vi.stubGlobal('reportError', (error: unknown) => reported.push(error));
+    try {
+      const a = join('a');
+      const b = join('b');
+      await tick(50);
+      const consumed: unknown[] = [];
+      b.signaling.consume('a', 'rtc', () => {
+        throw new Error('consumer');
+      });
+      b.signaling.consume('a', 'rtc', (s) => consumed.push(s.data));
+      b.signaling.on('signal', () => {
+        throw new Error('listener');
+      });
+      await a.signaling.send('b', 1, { channel: 'rtc' });
+      await a.signaling.send('b', 2, { channel: 'rtc' });
+      await tick(10);
+      expect(consumed).toEqual([1, 2]);
+      expect(b.signals.map((s) => s.data)).toEqual([1, 2]);
+      expect(reported.map((e) => (e as Error).message)).toEqual(['consumer', 'listener', 'consumer', 'listener']);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
   it('shares the driver connection with the rest of the app', async () => {
     const a = join('a');
     const seen: unknown[] = [];
@@ -381,10 +407,13 @@ describe('PeerSignaling lifecycle edges', () => {
     // The app subscribes to something else on the same driver: the stream is switched (make before break).
     const offOther = a.driver.subscribe('https://example.com/other', () => undefined);
     await tick(500);
-    // A switch whose successor fails to open while the live stream carries on.
+    // A switch whose successor fails to open while the live stream carries on (a removal opens no
+    // stream, so this switch is an addition).
     hub.failNext(503, { method: 'GET' });
-    offOther();
+    const offAnother = a.driver.subscribe('https://example.com/another', () => undefined);
     await tick(600);
+    offOther();
+    offAnother();
     expect(switches).toContain('open');
     expect(switches).toContain('drop');
     expect(a.peerIds()).toEqual(['b']);

@@ -1,16 +1,19 @@
+import { Emitter } from '../../core/emitter.js';
 import { Connection } from './Connection.js';
 import { assertCorsOptions, corsHeaders } from './cors.js';
 import { DEFAULT_LIMITS, HUB_PATH, globalTimers, randomUrnUuid } from './defaults.js';
 import { Dispatcher } from './Dispatcher.js';
 import { HubError, badRequest, forbidden, missingToken, tooLarge } from './errors.js';
-import { ANONYMOUS_GRANTS, OPEN_GRANTS, grantsFromClaims } from './grants.js';
+import { ANONYMOUS_GRANTS, MERCURE_DETAIL_TYPE, OPEN_GRANTS, grantsFromClaims } from './grants.js';
 import type { Grants } from './grants.js';
 import { MemoryTransport } from './transport/MemoryTransport.js';
+import { comparePositions } from './transport/types.js';
 import type { HistoryEntry, HubTransport, MaybePromise } from './transport/types.js';
+import { WorkMeter } from './linearMatcher.js';
 import { HEARTBEAT_FRAME, createFrame, formatEvent } from './sseFrame.js';
 import { subscriptionTopic, subscriptionsResponse } from './subscriptionsApi.js';
 import { TokenVerifier } from './TokenVerifier.js';
-import { compileMatcher } from './topicMatcher.js';
+import { compileMatcher, isPatternSpec } from './topicMatcher.js';
 import type { TopicMatcher } from './topicMatcher.js';
 import type {
   ConnectionInfo,
@@ -28,6 +31,7 @@ import type {
   HubUpdate,
   MatcherSpec,
   PublishInput,
+  SseFrame,
   SubscriptionDocument,
 } from './types.js';
 import { assertNotReserved, parsePublishFields, parseSubscribeParams } from './validation.js';
@@ -36,17 +40,23 @@ import { webRequest, webResponse } from './webAdapter.js';
 
 /** The longest delay `setTimeout` honours (2^31-1 ms); longer ones fire immediately. */
 const MAX_TIMER_DELAY = 2_147_483_647;
-/** Entries per history read when replaying. */
-const REPLAY_PAGE = 256;
 const SILENT: HubLogger = { info() {}, warn() {}, error() {} };
+/** Updates read from history per replay turn (a turn also stops at the per-client work budget and at {@link REPLAY_TURN_BYTES}). */
+const REPLAY_PAGE = 64;
+/** Bytes a replay turn writes at most (less with a small `bufferedBytes` limit) before waiting for the reader. */
+const REPLAY_TURN_BYTES = 64 * 1024;
+/** Patterns compiled between two yields to the event loop. */
+const COMPILES_PER_TURN = 4;
+/** The platform's macrotask scheduler as loaded (fake timers installed later do not stall it). */
+const scheduleMacrotask: (fn: () => void) => void =
+  typeof globalThis.setImmediate === 'function' ? globalThis.setImmediate.bind(globalThis) : ((setTimeout) => (fn: () => void) => void setTimeout(fn, 0))(globalThis.setTimeout);
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => scheduleMacrotask(resolve));
 const FORM = 'application/x-www-form-urlencoded';
 const EVENT_STREAM_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
   'cache-control': 'private, no-cache, no-store, must-revalidate, max-age=0',
   'x-accel-buffering': 'no',
 };
-
-type Listener<K extends keyof HubEventMap> = (event: HubEventMap[K]) => void;
 
 /**
  * The platform-neutral Mercure hub: matching, dispatch, history, authorization, validation,
@@ -69,6 +79,8 @@ export class HubEngine {
   readonly #anonymousPublishers: boolean;
   readonly #subscriptions: boolean;
   readonly #heartbeat: number;
+  readonly #idleWriteTimeout: number;
+  readonly #queryToken: boolean;
   readonly #lifetime: number;
   readonly #retryAfter: number;
   readonly #cookieNames: readonly string[];
@@ -81,19 +93,17 @@ export class HubEngine {
   readonly #publishers: TokenVerifier;
   readonly #subscribers: TokenVerifier;
   readonly #transport: HubTransport;
-  readonly #dispatcher = new Dispatcher();
+  readonly #dispatcher: Dispatcher;
   readonly #connections = new Set<Connection>();
   readonly #perClient = new Map<string, number>();
   readonly #subscriberIds = new Map<string, number>();
   /** Grants of the claims objects the verifiers cache, so they are parsed once per token. */
   readonly #grantsByClaims = new WeakMap<object, Grants>();
-  readonly #listeners: { [K in keyof HubEventMap]: Set<Listener<K>> } = {
-    connect: new Set(),
-    disconnect: new Set(),
-    publish: new Set(),
-    reject: new Set(),
-  };
+  readonly #events: Emitter<HubEventMap>;
   #heartbeatTimer: unknown;
+  #stallTimer: unknown;
+  /** The work budget shared by the subscription events of one connection (set while a synchronous transport announces them). */
+  #subscriptionMeter: WorkMeter | undefined;
   #nextConnection = 1;
   #closed = false;
 
@@ -116,6 +126,8 @@ export class HubEngine {
     this.#anonymousPublishers = options.anonymousPublishers ?? publisherKey === null;
     this.#subscriptions = options.subscriptions ?? false;
     this.#heartbeat = options.heartbeat ?? 15_000;
+    this.#idleWriteTimeout = options.idleWriteTimeout ?? 30_000;
+    this.#queryToken = options.queryToken ?? false;
     this.#lifetime = options.connectionLifetime ?? 0;
     this.#retryAfter = options.retryAfter ?? 5;
     this.#cookieNames = options.cookieNames ?? ['mercureAuthorization', 'mercureAccessToken'];
@@ -123,6 +135,8 @@ export class HubEngine {
     if (this.#cors !== false) assertCorsOptions(this.#cors);
     this.#audience = options.audience === undefined ? [] : typeof options.audience === 'string' ? [options.audience] : options.audience;
     this.#log = options.log === false || options.log === undefined ? SILENT : options.log;
+    const log = this.#log;
+    this.#events = new Emitter<HubEventMap>({ onListenerError: (error) => log.error(`a hub event listener threw: ${String(error)}`) });
     this.#timers = options.timers ?? globalTimers;
     this.#now = options.now ?? (() => Date.now());
     this.#randomId = options.randomId ?? randomUrnUuid;
@@ -140,6 +154,7 @@ export class HubEngine {
     };
     this.#publishers = new TokenVerifier(publisherKey, verifierOptions);
     this.#subscribers = new TokenVerifier(subscriberKey, verifierOptions);
+    this.#dispatcher = new Dispatcher(this.#limits);
     this.#transport = options.transport ?? new MemoryTransport(options.history ?? 1000);
     this.#transport.attach({
       update: (entry) => this.#dispatch(entry),
@@ -186,11 +201,7 @@ export class HubEngine {
    * @returns a function removing the listener.
    */
   on<K extends keyof HubEventMap>(event: K, listener: (event: HubEventMap[K]) => void): () => void {
-    const set = this.#listeners[event] as Set<Listener<K>>;
-    set.add(listener);
-    return () => {
-      set.delete(listener);
-    };
+    return this.#events.on(event, listener);
   }
 
   /**
@@ -276,7 +287,7 @@ export class HubEngine {
   close(): void {
     this.#closed = true;
     for (const connection of [...this.#connections]) connection.end('shutdown', 'closed');
-    this.#stopHeartbeat();
+    this.#stopTimers();
   }
 
   /** Forgets the history (live connections stay); asynchronous with an asynchronous transport. */
@@ -321,20 +332,18 @@ export class HubEngine {
     let grants: Grants = ANONYMOUS_GRANTS;
     if (token !== undefined) grants = await this.#grants(this.#subscribers, token);
     else if (!this.#anonymousSubscribers) throw missingToken('This hub requires a token to subscribe.');
+    const client = grants.sub ?? request.clientAddress ?? 'unknown';
+    // Limits first: nothing is compiled for a request that will be refused.
+    this.#assertCapacity(client, parsed.matchers);
+    const matchers = await this.#compileAll(parsed.matchers);
     const header = request.header('last-event-id');
     const cursor = header !== null && header !== '' ? header : parsed.lastEventId;
     const resume = cursor === undefined ? undefined : await this.#resumePoint(grants, cursor);
     // Everything below is synchronous: the connection is registered, holding live updates
     // while its history is replayed, before any other update can be dispatched.
     this.#assertOpen();
-    const client = grants.sub ?? request.clientAddress ?? 'unknown';
+    this.#assertCapacity(client, parsed.matchers);
     const current = this.#perClient.get(client) ?? 0;
-    if (current >= this.#limits.connectionsPerClient) {
-      throw new HubError(429, 'too_many_connections', `Too many connections for this client (at most ${this.#limits.connectionsPerClient}).`, {
-        'retry-after': String(this.#retryAfter),
-      });
-    }
-    const matchers = parsed.matchers.map((spec) => this.#compile(spec));
     const info: ConnectionInfo = {
       id: String(this.#nextConnection++),
       subscriber: this.#subscriberId(grants),
@@ -350,16 +359,17 @@ export class HubEngine {
       headers['mercure-last-event-id'] = resume.resumedFrom;
       headers['last-event-id'] = resume.resumedFrom;
       connection.hold();
-      void this.#replay(connection, resume.after);
     }
     this.#perClient.set(client, current + 1);
     this.#connections.add(connection);
     this.#dispatcher.add(connection);
     this.#scheduleExpiry(connection);
-    if (this.#connections.size === 1) this.#startHeartbeat();
+    if (this.#connections.size === 1) this.#startTimers();
     this.#log.info(`connect #${info.id} subscriber=${info.subscriber} client=${client} ${describeMatchers(info.matchers)}${cursor === undefined ? '' : ` last-event-id=${cursor}`}`);
     this.#emit('connect', info);
-    if (this.#subscriptions) for (const spec of info.matchers) this.#subscriptionEvent(connection, spec, true);
+    // Live updates wait behind the replay, which reads the history up to them.
+    if (resume !== undefined) void this.#replay(connection, resume.after);
+    if (this.#subscriptions) this.#subscriptionEvents(connection, true);
     return { kind: 'stream', status: 200, headers, connection };
   }
 
@@ -410,7 +420,8 @@ export class HubEngine {
   #metadata(): HubResponse {
     const body = JSON.stringify({
       resource: this.#audience[0] ?? this.#url,
-      bearer_methods_supported: ['header', 'query'],
+      bearer_methods_supported: this.#queryToken ? ['header', 'query'] : ['header'],
+      authorization_details_types_supported: [MERCURE_DETAIL_TYPE],
       mercure_cookie: true,
       mercure_version: 8,
     });
@@ -451,9 +462,7 @@ export class HubEngine {
 
   /** Delivers an update of the log (from any process) to the matching local connections. */
   #dispatch(entry: HistoryEntry): void {
-    const frame = createFrame(formatEvent(entry.update));
-    this.#dispatcher.forEachRecipient(entry.update, (connection) => connection.offer(entry.position, frame));
-    this.#emit('publish', entry.update);
+    this.#fanOut(entry.update, (connection, frame) => connection.offer(entry.position, frame));
   }
 
   /** Delivers a subscription event (from any process) to the local connections allowed to see it; never stored. */
@@ -467,8 +476,20 @@ export class HubEngine {
       private: true,
       publishedAt: this.#now(),
     };
+    this.#fanOut(update, (connection, frame) => connection.deliver(frame), this.#subscriptionMeter);
+  }
+
+  /**
+   * Dispatches an update to the matching local connections.
+   * @param meter - a shared work budget (see {@link Dispatcher.forEachRecipient}).
+   */
+  #fanOut(update: HubUpdate, send: (connection: Connection, frame: SseFrame) => void, meter?: WorkMeter): void {
     const frame = createFrame(formatEvent(update));
-    this.#dispatcher.forEachRecipient(update, (connection) => connection.deliver(frame));
+    const report = this.#dispatcher.forEachRecipient(update, (connection) => send(connection, frame), meter);
+    if (report.skipped > 0) {
+      this.#log.warn(`dispatch ${update.id}: work budget spent (${report.units} units), ${report.skipped} pattern(s) counted as not matching`);
+    }
+    this.#emit('dispatch', report);
     this.#emit('publish', update);
   }
 
@@ -496,31 +517,77 @@ export class HubEngine {
   }
 
   /**
-   * Replays the history after `after` in pages, filtered by matchers and authorization, then
-   * releases the live updates held meanwhile (those not replayed). A transport failure cuts the
-   * connection so the client resumes later.
+   * Replays the history after `after` progressively, in pages read from the transport: each
+   * page is written once the connection has drained the previous one, each turn bounded in
+   * updates, bytes and matching work; filtered by matchers and authorization. The replay ends
+   * at the end of the log, or where the first live update held meanwhile starts; then the held
+   * live updates not replayed follow. A reader that falls so far behind that the history it
+   * still needs is evicted is dropped (it resumes and learns of the gap); a reader that stops
+   * reading is dropped by the idle write timeout; a transport failure cuts the connection so
+   * the client resumes later. With a synchronous transport (memory) the first turn runs at
+   * once, before the stream is returned.
    */
   async #replay(connection: Connection, after: string | null): Promise<void> {
-    let position = after;
+    const turnBytes = Math.max(1, Math.min(REPLAY_TURN_BYTES, Math.floor(this.#limits.bufferedBytes / 4)));
+    let cursor = after;
     try {
-      for (;;) {
-        // A synchronous transport (memory) replays at once, before the stream is returned.
-        const read = this.#transport.readAfter(position, REPLAY_PAGE);
+      for (let turn = 0; ; turn++) {
+        if (turn > 0) await connection.whenDrained();
+        if (connection.ended) return;
+        const read = this.#transport.readAfter(cursor, REPLAY_PAGE);
         const page = read instanceof Promise ? await read : read;
         if (connection.ended) return;
-        for (const { position: at, update } of page) {
-          position = at;
-          const matches = connection.matchers.some((m) => m.wildcard || update.topics.some((t) => m.test(t)));
-          if (matches && (!update.private || connection.grants.canRead(update.topics))) connection.deliver(createFrame(formatEvent(update)));
+        const kept = cursor === null ? true : this.#retained(cursor);
+        if (!(kept instanceof Promise ? await kept : kept)) {
+          this.#log.warn(`replay #${connection.info.id}: the history after ${cursor} was evicted before the subscriber read it`);
+          connection.end('slow', 'dropped');
+          return;
         }
-        if (page.length < REPLAY_PAGE) break;
+        const meter = new WorkMeter(this.#limits.dispatchUnitsPerClient);
+        const heldFrom = connection.heldFrom;
+        // The end of the log: a short page read to its end.
+        let done = page.length < REPLAY_PAGE;
+        let bytes = 0;
+        for (const [index, { position, update }] of page.entries()) {
+          // From here on, the live updates held behind the replay cover the rest.
+          if (heldFrom !== undefined && comparePositions(position, heldFrom) >= 0) {
+            done = true;
+            break;
+          }
+          const accepted = connection.accepts(update, meter);
+          // A turn's budget spent mid-update: that update is evaluated again next turn, unless it
+          // alone exceeds a turn (then it counts as not matching, as evaluation limits require).
+          if (meter.exhausted && index > 0) {
+            done = false;
+            break;
+          }
+          cursor = position;
+          if (accepted && !meter.exhausted) {
+            const frame = createFrame(formatEvent(update));
+            bytes += frame.bytes.byteLength;
+            connection.write(frame);
+          }
+          if (connection.ended) return;
+          if ((meter.exhausted || bytes >= turnBytes) && index < page.length - 1) {
+            done = false;
+            break;
+          }
+        }
+        if (done) break;
       }
     } catch (error) {
       this.#log.error(`replay for #${connection.info.id} failed, dropping it: ${String(error)}`);
       connection.end('dropped', 'dropped');
       return;
     }
-    connection.release(position);
+    connection.release(cursor);
+  }
+
+  /** Whether the update at log `position` is still retained (what follows it was not evicted). */
+  #retained(position: string): MaybePromise<boolean> {
+    const check = (entries: readonly HistoryEntry[]): boolean => entries[0]?.position === position;
+    const read = this.#transport.readBefore(position, 1);
+    return read instanceof Promise ? read.then(check) : check(read);
   }
 
   #ended(connection: Connection, reason: DisconnectReason): void {
@@ -534,10 +601,10 @@ export class HubEngine {
     const holders = (this.#subscriberIds.get(info.subscriber) ?? 1) - 1;
     if (holders <= 0) this.#subscriberIds.delete(info.subscriber);
     else this.#subscriberIds.set(info.subscriber, holders);
-    if (this.#connections.size === 0) this.#stopHeartbeat();
+    if (this.#connections.size === 0) this.#stopTimers();
     this.#log.info(`disconnect #${info.id} subscriber=${info.subscriber} reason=${reason} after ${Math.max(0, Math.round((this.#now() - info.openedAt) / 1000))}s`);
     this.#emit('disconnect', { ...info, reason });
-    if (this.#subscriptions && !this.#closed) for (const spec of info.matchers) this.#subscriptionEvent(connection, spec, false);
+    if (this.#subscriptions && !this.#closed) this.#subscriptionEvents(connection, false);
   }
 
   #subscriptionDocument(connection: Connection, spec: MatcherSpec, active: boolean): SubscriptionDocument {
@@ -554,24 +621,63 @@ export class HubEngine {
     };
   }
 
-  /** Records the subscription's presence and tells every process (the transport fans it out). */
-  #subscriptionEvent(connection: Connection, spec: MatcherSpec, active: boolean): void {
-    const announced = this.#transport.announce(this.#subscriptionDocument(connection, spec, active));
-    if (announced instanceof Promise) announced.catch((error: unknown) => this.#log.warn(`subscription event not delivered: ${String(error)}`));
+  /**
+   * Announces the subscription events of a connection (one per matcher) through the transport,
+   * which fans them out to every process. They are not kept in the update history, so
+   * connection churn cannot evict real updates; with a synchronous transport the events of one
+   * connection share one dispatch work budget.
+   */
+  #subscriptionEvents(connection: Connection, active: boolean): void {
+    this.#subscriptionMeter = new WorkMeter(this.#limits.dispatchUnits);
+    try {
+      for (const spec of connection.info.matchers) {
+        const announced = this.#transport.announce(this.#subscriptionDocument(connection, spec, active));
+        if (announced instanceof Promise) announced.catch((error: unknown) => this.#log.warn(`subscription event not delivered: ${String(error)}`));
+      }
+    } finally {
+      this.#subscriptionMeter = undefined;
+    }
   }
 
   // ---------------------------------------------------------------- helpers
 
-  #compile(spec: MatcherSpec): TopicMatcher {
-    try {
-      return compileMatcher(spec, this.#url);
-    } catch (error) {
-      throw badRequest(`Invalid topic matcher "${spec.match}": ${(error as Error).message}`);
+  /**
+   * Compiles the matchers of a subscription, yielding to the event loop between small batches:
+   * a request with hundreds of new patterns does not hold up the requests behind it.
+   * @throws HubError 400 on an invalid matcher.
+   */
+  async #compileAll(specs: readonly MatcherSpec[]): Promise<TopicMatcher[]> {
+    const matchers: TopicMatcher[] = [];
+    let sinceYield = 0;
+    for (const spec of specs) {
+      if (isPatternSpec(spec) && ++sinceYield > COMPILES_PER_TURN) {
+        sinceYield = 0;
+        await yieldToEventLoop();
+      }
+      try {
+        matchers.push(compileMatcher(spec, this.#url));
+      } catch (error) {
+        throw badRequest(`Invalid topic matcher "${spec.match}": ${(error as Error).message}`);
+      }
     }
+    return matchers;
+  }
+
+  /** @throws HubError 429 with `Retry-After` beyond the connection caps or the pattern budgets. */
+  #assertCapacity(client: string, specs: readonly MatcherSpec[]): void {
+    const retryAfter = { 'retry-after': String(this.#retryAfter) };
+    if (this.#connections.size >= this.#limits.connections) {
+      throw new HubError(429, 'too_many_connections', `The hub holds as many connections as it accepts (${this.#limits.connections}); try again later.`, retryAfter);
+    }
+    if ((this.#perClient.get(client) ?? 0) >= this.#limits.connectionsPerClient) {
+      throw new HubError(429, 'too_many_connections', `Too many connections for this client (at most ${this.#limits.connectionsPerClient}).`, retryAfter);
+    }
+    this.#dispatcher.admit(client, specs, this.#retryAfter);
   }
 
   /**
-   * The token by precedence: `Authorization: Bearer`, then `access_token`, then the cookie.
+   * The token by precedence: `Authorization: Bearer`, then `access_token` (only with
+   * `queryToken`; otherwise its presence is refused with 400), then the cookie.
    * A present `Authorization` header wins: when it is not a well-formed Bearer credential the
    * request is refused rather than authenticated another way.
    * A cookie token on a `POST` is only accepted from the hub's own origin or an allowed CORS
@@ -586,7 +692,12 @@ export class HubEngine {
       return match[1];
     }
     const query = params.get('access_token');
-    if (query !== null && query !== '') return query;
+    if (query !== null && query !== '') {
+      if (!this.#queryToken) {
+        throw badRequest('The access_token query parameter is not accepted by this hub: send the token in the Authorization header or the cookie.');
+      }
+      return query;
+    }
     const cookie = request.header('cookie');
     if (cookie !== null) {
       const jar = parseCookies(cookie);
@@ -663,17 +774,28 @@ export class HubEngine {
     arm();
   }
 
-  #startHeartbeat(): void {
-    if (this.#heartbeat <= 0 || this.#heartbeatTimer !== undefined) return;
-    this.#heartbeatTimer = this.#timers.setInterval(() => {
-      for (const connection of [...this.#connections]) connection.deliver(HEARTBEAT_FRAME);
-    }, this.#heartbeat);
+  /** Starts the heartbeat and the stalled-socket watch (while someone is connected). */
+  #startTimers(): void {
+    if (this.#heartbeat > 0 && this.#heartbeatTimer === undefined) {
+      this.#heartbeatTimer = this.#timers.setInterval(() => {
+        for (const connection of [...this.#connections]) connection.deliver(HEARTBEAT_FRAME);
+      }, this.#heartbeat);
+    }
+    const timeout = this.#idleWriteTimeout;
+    if (timeout > 0 && this.#stallTimer === undefined) {
+      // A connection is dropped between `timeout` and 1.25 × `timeout` after its socket stalls.
+      this.#stallTimer = this.#timers.setInterval(() => {
+        const now = this.#now();
+        for (const connection of [...this.#connections]) connection.checkStalled(now, timeout);
+      }, Math.max(1, Math.floor(timeout / 4)));
+    }
   }
 
-  #stopHeartbeat(): void {
-    if (this.#heartbeatTimer === undefined) return;
-    this.#timers.clearInterval(this.#heartbeatTimer);
+  #stopTimers(): void {
+    if (this.#heartbeatTimer !== undefined) this.#timers.clearInterval(this.#heartbeatTimer);
+    if (this.#stallTimer !== undefined) this.#timers.clearInterval(this.#stallTimer);
     this.#heartbeatTimer = undefined;
+    this.#stallTimer = undefined;
   }
 
   #assertOpen(): void {
@@ -714,13 +836,7 @@ export class HubEngine {
   }
 
   #emit<K extends keyof HubEventMap>(event: K, payload: HubEventMap[K]): void {
-    for (const listener of [...(this.#listeners[event] as Set<Listener<K>>)]) {
-      try {
-        listener(payload);
-      } catch (error) {
-        this.#log.error(`a "${event}" listener threw: ${String(error)}`);
-      }
-    }
+    this.#events.emit(event, payload);
   }
 }
 

@@ -20,7 +20,7 @@ describe('hub processes on Redis behind a load balancer', () => {
 
   beforeAll(async () => {
     redis = await startRedis();
-    hubs = await Promise.all([0, 1, 2].map(() => hubProcess(redis.url, ['--subscriptions'])));
+    hubs = await Promise.all([0, 1, 2].map(() => hubProcess(redis.url, ['--subscriptions', '--query-token'])));
     await Promise.all(hubs.map((hub) => hub.start()));
     proxy = await startProxy(hubs.map((hub) => hub.port));
     token = await sign(v1Claims([{ actions: ['publish'], topics: ['*'] }]));

@@ -17,5 +17,5 @@ afterAll(async () => {
 describeHubProtocol('Node hub on Redis', async (options) => {
   const transport = await RedisTransport.connect({ url: redis.url, prefix: `test:${++hubs}`, ...(options.history === undefined ? {} : { history: options.history }) });
   const hub = await createHub({ ...options, transport, port: 0, log: false });
-  return { url: hub.url, fetch: (input, init) => fetch(input, init), close: () => hub.close() };
+  return { url: hub.url, fetch: (input, init) => fetch(input, init), engine: hub.engine, close: () => hub.close() };
 });

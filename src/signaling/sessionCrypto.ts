@@ -1,8 +1,9 @@
 /**
- * End-to-end encryption of direct signals: every session owns an ECDH P-256 key pair, announces the
- * public half, and derives one AES-GCM-256 key per peer session with HKDF-SHA-256 (salt: both
- * session ids, sorted). The additional data binds sender, session, addressee and sequence number, so
- * a ciphertext cannot be replayed under another header.
+ * Session crypto: end-to-end encryption of direct signals. Every session owns an ECDH P-256 key
+ * pair, announces the public half, and derives one AES-GCM-256 key per peer session with
+ * HKDF-SHA-256 (salt: both session ids, sorted). The additional data binds sender, session,
+ * addressee and sequence number (see `signalAad` in `wire.ts`), so a ciphertext cannot be replayed
+ * under another header.
  */
 
 const INFO = new TextEncoder().encode('sse-kit signaling v1');
@@ -62,6 +63,51 @@ export async function open(subtle: SubtleCrypto, key: CryptoKey, sealed: Sealed,
     fromBase64(sealed.ct),
   );
   return new TextDecoder().decode(plain);
+}
+
+/** What session crypto needs to know of one peer session; the derived key is cached on it. */
+export interface PeerKeyRef {
+  /** The peer's session id. */
+  readonly sid: string;
+  /** The public key the peer session announced (pinned: the first one stays). */
+  readonly key: string | undefined;
+  /** The AES-GCM key shared with that session, once derived. */
+  shared: Promise<CryptoKey> | undefined;
+}
+
+/** The crypto of one session of this peer: its key pair and the keys shared with peer sessions. */
+export class SessionCrypto {
+  /** The session's key pair (rejects when WebCrypto fails). */
+  readonly keys: Promise<SessionKeys>;
+  readonly #subtle: SubtleCrypto;
+  readonly #sid: string;
+
+  /**
+   * @param subtle - WebCrypto (see {@link getSubtle}).
+   * @param sid - this session's id, part of every derived key's salt.
+   */
+  constructor(subtle: SubtleCrypto, sid: string) {
+    this.#subtle = subtle;
+    this.#sid = sid;
+    this.keys = createSessionKeys(subtle);
+  }
+
+  /** Encrypts a signal to `peer` (which must have announced a key). */
+  async seal(peer: PeerKeyRef, plaintext: string, aad: string): Promise<Sealed> {
+    return seal(this.#subtle, await this.#shared(peer), plaintext, aad);
+  }
+
+  /** Decrypts a signal from `peer` (which must have announced a key). */
+  async open(peer: PeerKeyRef, sealed: Sealed, aad: string): Promise<string> {
+    return open(this.#subtle, await this.#shared(peer), sealed, aad);
+  }
+
+  #shared(peer: PeerKeyRef): Promise<CryptoKey> {
+    const key = peer.key;
+    if (key === undefined) return Promise.reject(new Error(`Peer session ${peer.sid} announced no key.`));
+    peer.shared ??= this.keys.then((own) => deriveSharedKey(this.#subtle, own, key, [this.#sid, peer.sid]));
+    return peer.shared;
+  }
 }
 
 function toBase64(bytes: Uint8Array): string {

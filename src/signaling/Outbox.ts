@@ -1,0 +1,109 @@
+import { SseError } from '../core/errors.js';
+import type { SseDriver } from '../core/SseDriver.js';
+import type { JsonValue, Platform } from '../core/types.js';
+import { SignalingError } from './errors.js';
+import { SerialQueue, type BatchOutcome } from './SerialQueue.js';
+import type { OutboxStatus } from './types.js';
+import { encodeFrame, type FrameSender, type Message } from './wire.js';
+
+interface Outgoing {
+  readonly sender: FrameSender;
+  readonly topic: string;
+  /** A promise while it is being built (keys, encryption). */
+  readonly message: Message | Promise<Message>;
+}
+
+/** Options of an {@link Outbox}. */
+export interface OutboxOptions {
+  readonly driver: SseDriver;
+  /** Publish as private updates. */
+  readonly private: boolean;
+  /** The longest a message may wait for its publish to be answered, from `send` (ms). */
+  readonly sendTimeout: number;
+  readonly timers: Pick<Platform, 'setTimeout' | 'clearTimeout'>;
+  /** The outbox became `stalled` (with the error to report) or `ok` again. */
+  readonly onStatus: (status: OutboxStatus, error: SignalingError | undefined) => void;
+}
+
+const STALL_HINT =
+  'A browser opens at most six HTTP/1.1 connections per origin, and open streams (of other tabs too) can hold them all: serve the hub over HTTP/2, or give it its own origin.';
+
+/**
+ * Outgoing signaling messages: they leave one publish at a time, in order, consecutive ones of one
+ * session to one topic batched into one frame. Every message has a deadline (`sendTimeout` from
+ * `send`): a publish that gets no answer in time is aborted, its messages reject with a
+ * {@link SignalingError} `timeout`, the outbox turns `stalled`, and the next messages go out.
+ */
+export class Outbox {
+  readonly #options: OutboxOptions;
+  readonly #queue: SerialQueue<Outgoing>;
+  #status: OutboxStatus = 'ok';
+
+  constructor(options: OutboxOptions) {
+    this.#options = options;
+    this.#queue = new SerialQueue<Outgoing>({
+      joins: (head, next) => next.topic === head.topic && next.sender === head.sender,
+      run: (batch, signal) => this.#publishBatch(batch, signal),
+      deadline: { ms: options.sendTimeout, timers: options.timers, expired: (running) => this.#timeoutError(running) },
+      onOutcome: (outcome, error) => this.#onOutcome(outcome, error),
+    });
+  }
+
+  /**
+   * Queues a message of `sender` to `topic`.
+   * @returns a promise settled once the hub accepted the publish carrying it.
+   */
+  send(sender: FrameSender, topic: string, message: Message | Promise<Message>): Promise<void> {
+    return this.#queue.push({ sender, topic, message });
+  }
+
+  /** Publishes a payload at once, bypassing the queue (the page is going away); gives up after `sendTimeout`. */
+  publishNow(topic: string, payload: JsonValue, id: string): Promise<void> {
+    const { driver, timers, sendTimeout } = this.#options;
+    const controller = new AbortController();
+    return new Promise<void>((resolve, reject) => {
+      const timer = timers.setTimeout(() => {
+        controller.abort();
+        reject(this.#timeoutError(true));
+      }, sendTimeout);
+      driver.publish(topic, payload, { id, private: this.#options.private, signal: controller.signal }).then(
+        () => {
+          timers.clearTimeout(timer);
+          resolve();
+        },
+        (error: unknown) => {
+          timers.clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  async #publishBatch(batch: readonly Outgoing[], signal: AbortSignal): Promise<void> {
+    const head = batch[0]!;
+    const messages = await Promise.all(batch.map((item) => item.message));
+    await this.#options.driver.publish(head.topic, encodeFrame(head.sender, messages), { private: this.#options.private, signal });
+  }
+
+  /** A publish that got no answer (here, or the driver's own deadline) stalls the outbox; any other answer clears it. */
+  #onOutcome(outcome: BatchOutcome, error: unknown): void {
+    const stalled = outcome === 'expired' || isTimeout(error);
+    const status: OutboxStatus = stalled ? 'stalled' : 'ok';
+    if (status === this.#status) return;
+    this.#status = status;
+    this.#options.onStatus(status, stalled ? (error instanceof SignalingError ? error : this.#timeoutError(true, error)) : undefined);
+  }
+
+  #timeoutError(running: boolean, cause?: unknown): SignalingError {
+    const ms = this.#options.sendTimeout;
+    const message = running
+      ? `A signaling publish got no answer within ${ms} ms; it was given up and later messages go on.`
+      : `A signaling message waited ${ms} ms behind a publish that got no answer; it was given up.`;
+    return new SignalingError('timeout', message, { hint: STALL_HINT, cause });
+  }
+}
+
+/** A `timeout` from signaling or the driver: the hub gave no answer in time. */
+export function isTimeout(error: unknown): boolean {
+  return error instanceof SseError && error.code === 'timeout';
+}
