@@ -1,5 +1,5 @@
-import type { Connection, ConnectionContext } from './connection.js';
-import { driverState } from './driverState.js';
+import type { ConnectionContext } from './connection.js';
+import { driverState, type StreamView } from './driverState.js';
 import { Emitter } from './emitter.js';
 import { SseError, isAuthError } from './errors.js';
 import { INITIAL_DRIVER_STATE } from './initialState.js';
@@ -10,6 +10,9 @@ import type { ProtocolAdapter } from './protocols/types.js';
 import { Publisher } from './publisher.js';
 import { createSubscription } from './router.js';
 import { MAIN, StreamSlot, slotOptionsFor, type SlotContext } from './streamSlot.js';
+import { resolveTabs } from './tabs/resolveTabs.js';
+import { TabLink } from './tabs/TabLink.js';
+import type { TabsInfo } from './tabs/types.js';
 import type {
   DriverEvent,
   DriverState,
@@ -46,6 +49,8 @@ export class SseDriver {
   readonly #slotContext: SlotContext;
   readonly #publisher: Publisher;
   #headers: HeadersOption | undefined;
+  /** Cross-tab sharing of the shared stream, when on. */
+  readonly #tabs: TabLink | undefined;
   readonly #slots = new Map<string, StreamSlot>();
   #syncTimer: unknown;
   #state: DriverState = INITIAL_DRIVER_STATE;
@@ -82,8 +87,23 @@ export class SseDriver {
       eventTypes: () => this.#eventTypes(),
       timeline: (event) => this.#emit(event),
     };
+    const tabs = options.transport === 'eventsource' ? undefined : resolveTabs(options.tabs, options.fetch !== undefined);
+    this.#tabs = tabs && new TabLink(tabs, this.clientId, {
+      hubUrl: this.url,
+      identity: () => this.#tabIdentity(),
+      changed: () => {
+        this.#scheduleSync();
+        this.#stateListeners.notify();
+      },
+      event: (event) => this.#main().inject(event),
+      state: (state) => {
+        this.#main().follow(state);
+        this.#updateState();
+      },
+    });
     this.#slotContext = {
       connection,
+      sharing: this.#tabs,
       topicOf: options.topicOf,
       reportError: (error) => this.#reportError(error),
       watched: () => this.#timeline.hasListeners(),
@@ -166,15 +186,50 @@ export class SseDriver {
   /** Makes the streams match the subscriptions: one switch per coalesced change. */
   #sync(): void {
     if (this.#destroyed) return;
+    // With sharing on, the shared slot stays: a leader carries the other tabs' matchers, a follower keeps its cursor.
+    if (this.#tabs) this.#main();
     for (const [key, slot] of [...this.#slots]) {
-      if (slot.router.size > 0) {
+      if (slot.router.size > 0 || (key === MAIN && this.#tabs)) {
         slot.sync();
         continue;
       }
       slot.close();
       this.#slots.delete(key);
     }
+    this.#tabs?.setMatchers(this.#slots.get(MAIN)?.ownMatchers() ?? []);
     this.#updateState();
+  }
+
+  /** The shared slot, created when missing. */
+  #main(): StreamSlot {
+    let slot = this.#slots.get(MAIN);
+    if (!slot) {
+      slot = new StreamSlot(slotOptionsFor([], {}, false), this.#slotContext);
+      this.#slots.set(MAIN, slot);
+    }
+    return slot;
+  }
+
+  /** What names this driver's tab group besides the hub URL: wire options and credentials. */
+  async #tabIdentity(): Promise<string[]> {
+    const headers: string[] = [];
+    (await this.#resolveHeaders(this.#options.subscriber?.headers)).forEach((value, name) => headers.push(`${name}:${value}`));
+    const tabs = this.#options.tabs;
+    return [
+      this.#options.protocol ?? 'auto',
+      String(this.#options.subscriber?.withCredentials ?? false),
+      typeof tabs === 'object' ? (tabs.key ?? '') : '',
+      ...headers.sort(),
+    ];
+  }
+
+  /**
+   * This tab's part in cross-tab sharing: `leader` (holds the stream every tab of the browser
+   * shares), `follower` (reads it through the leader), or `pending`; and how many tabs share it.
+   * Without sharing: `{ role: 'leader', tabs: 1 }` once subscribed, like a group of one.
+   */
+  getTabs(): TabsInfo {
+    return this.#tabs?.info() ?? { role: 'leader', tabs: 1 };
   }
 
   /** Event types the subscriptions ask for (the native `EventSource` only delivers those). */
@@ -244,6 +299,7 @@ export class SseDriver {
   /** Replaces the `headers` option (new credentials) and reconnects connections stopped by 401/403. */
   setHeaders(headers: HeadersOption | undefined): void {
     this.#headers = headers;
+    this.#tabs?.rejoin();
     for (const slot of this.#slots.values()) {
       const live = slot.live;
       if (live && isAuthError(live.error) && live.status === 'error') live.reconnect();
@@ -256,6 +312,7 @@ export class SseDriver {
     this.#destroyed = true;
     if (this.#syncTimer !== undefined) this.#platform.clearTimeout(this.#syncTimer);
     this.#syncTimer = undefined;
+    this.#tabs?.destroy();
     for (const slot of this.#slots.values()) slot.close();
     this.#slots.clear();
     this.#publisher.destroy();
@@ -285,9 +342,14 @@ export class SseDriver {
   }
 
   #updateState(): void {
-    const streams: Connection[] = [];
-    for (const slot of this.#slots.values()) if (slot.live) streams.push(slot.live);
-    const next = driverState({ streams, main: this.#slots.get(MAIN)?.live, destroyed: this.#destroyed, protocol: this.#adapter.variant }, this.#state);
+    const streams: StreamView[] = [];
+    for (const slot of this.#slots.values()) {
+      const view = slot.view;
+      if (view) streams.push(view);
+    }
+    const main = this.#slots.get(MAIN);
+    if (main && this.#tabs?.mode() === 'own') this.#tabs.publish(main.describe());
+    const next = driverState({ streams, main: main?.view, destroyed: this.#destroyed, protocol: this.#adapter.variant }, this.#state);
     if (next === this.#state) return;
     this.#state = next;
     this.#stateListeners.notify();

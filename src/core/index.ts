@@ -14,6 +14,7 @@ export { discover, discoverHub } from './discover.js';
 export type { SseErrorCode, SseErrorOptions } from './errors.js';
 export type { DiscoveredHub, Discovery } from './discover.js';
 export type { Envelope } from './envelope.js';
+export type { TabChannel, TabLocks, TabRole, TabsInfo, TabsOptions } from './tabs/types.js';
 export type {
   ConnectionStatus,
   DriverEvent,

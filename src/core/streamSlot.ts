@@ -3,7 +3,9 @@ import { decodeEnvelope } from './envelope.js';
 import type { SseError } from './errors.js';
 import { matcherSetKey, type CompiledMatcher } from './matcher.js';
 import { RecentIds } from './recentIds.js';
-import { Router, type Subscription } from './router.js';
+import type { StreamView } from './driverState.js';
+import { Router, type Carrier, type Subscription } from './router.js';
+import type { SharedState } from './tabs/types.js';
 import type { DriverEvent, RawEvent, SubscribeOptions, TopicMatcher } from './types.js';
 
 /** What a slot needs from its driver. */
@@ -19,7 +21,22 @@ export interface SlotContext {
   changed(): void;
   /** An event with an id arrived on the live stream (the state's `lastEventId` moves). */
   advanced(slot: StreamSlot): void;
+  /** Cross-tab sharing of the shared slot, when on. */
+  readonly sharing: SlotSharing | undefined;
 }
+
+/** How the shared slot takes part in cross-tab sharing (see `tabs/TabLink`). */
+export interface SlotSharing {
+  /** `own`: open the stream (alone, or leader); `follow`: read the leader's; `wait`: the role is not known yet. */
+  mode(): 'own' | 'follow' | 'wait';
+  /** Matchers other tabs need on the stream. */
+  extra(): readonly CompiledMatcher[];
+  /** A fresh event of this tab's stream, for the followers. */
+  relay(event: RawEvent): void;
+}
+
+/** Where a routed event came from: a stream of the slot, or the leader tab's stream. */
+type Source = Carrier & { readonly name: string };
 
 /** Identity of a slot's stream options. */
 export interface SlotOptions {
@@ -62,6 +79,8 @@ export function slotOptionsFor(list: readonly TopicMatcher[], options: Subscribe
 }
 
 const DEDUP_WINDOW = 4096;
+/** Source of relayed events before the leader described its stream. */
+const FOLLOWED: Source = { name: MAIN, matchers: [], source: '' };
 /** Longest time an old stream keeps draining after its successor opened. */
 const DRAIN_MS = 1000;
 
@@ -90,11 +109,20 @@ export class StreamSlot {
   #lastKey: string | undefined;
   /** A matcher set the hub refused (400) while the live stream stayed healthy; not retried. */
   #rejectedKey: string | undefined;
+  /** Cross-tab sharing (shared slot only). */
+  readonly #sharing: SlotSharing | undefined;
+  /** Id of the last fresh event, whichever stream brought it: where a new first stream resumes. */
+  #cursor: string | undefined;
+  /** Bumped at every open of the live stream that is not a seamless switch. */
+  #epoch = 0;
+  /** (follower) The leader's stream, and the source its events are routed from. */
+  #followed: { readonly state: SharedState; readonly source: Source } | undefined;
 
   constructor(options: SlotOptions, ctx: SlotContext) {
     this.options = options;
     this.#ctx = ctx;
     this.router = new Router({ dedicated: options.dedicated, topicOf: ctx.topicOf, reportError: ctx.reportError });
+    this.#sharing = options.key === MAIN ? ctx.sharing : undefined;
   }
 
   /** The live stream, if any. */
@@ -102,9 +130,54 @@ export class StreamSlot {
     return this.#live?.connection;
   }
 
+  /** What the driver state is computed from: the live stream, or (follower) the leader's. */
+  get view(): StreamView | undefined {
+    const mode = this.#sharing?.mode() ?? 'own';
+    if (mode === 'own' || this.router.size === 0) return this.#live?.connection;
+    const shared = mode === 'follow' ? this.#followed?.state : undefined;
+    return { status: shared?.status ?? 'connecting', retries: shared?.retries ?? 0, error: undefined, lastEventId: this.#cursor };
+  }
+
+  /** The shared stream as the followers see it (leader). */
+  describe(): { readonly status: StreamView['status']; readonly retries: number; readonly keys: readonly string[]; readonly epoch: number } {
+    const live = this.#live?.connection;
+    return { status: live?.status ?? 'idle', retries: live?.retries ?? 0, keys: live?.matchers.map((m) => m.key) ?? [], epoch: this.#epoch };
+  }
+
+  /** The matchers this tab's own subscriptions need. */
+  ownMatchers(): CompiledMatcher[] {
+    return uniqueMatchers(this.router.subscriptions());
+  }
+
+  /** (follower) The leader's stream changed: subscriptions it carries become active. */
+  follow(state: SharedState): void {
+    const same = this.#followed?.state.stream === state.stream;
+    const source: Source = same && this.#followed ? this.#followed.source : { name: MAIN, matchers: [], source: '' };
+    // Another stream (a new leader) may resume from an older cursor than this tab's: what it
+    // replays is recognised as already delivered.
+    if (!same) this.#seen.startReplay(undefined);
+    this.#followed = { state, source };
+    if (state.status === 'open') this.#announce(source, 0, state.keys);
+  }
+
+  /** (follower) Routes an event of the leader's stream, de-duplicated like the slot's own. */
+  inject(event: RawEvent): void {
+    if (this.#sharing?.mode() !== 'follow') return;
+    this.#route(this.#followed?.source ?? FOLLOWED, event);
+    if (event.id !== '') this.#ctx.advanced(this);
+  }
+
   /** Makes the streams carry the subscriptions' matchers: at most one switch per call. */
   sync(): void {
-    const matchers = uniqueMatchers(this.router.subscriptions());
+    const mode = this.#sharing?.mode() ?? 'own';
+    const matchers = mode === 'own' ? [...new Map([...this.ownMatchers(), ...(this.#sharing?.extra() ?? [])].map((m) => [m.key, m])).values()] : [];
+    if (matchers.length === 0) {
+      // Nothing to carry here: no subscriptions, or the leader tab's stream carries them.
+      this.close();
+      if (mode === 'follow' && this.#followed) this.follow(this.#followed.state);
+      return;
+    }
+    this.#followed = undefined;
     const key = this.#keyOf(matchers);
     if (key === this.#rejectedKey) return;
     if (this.#live && this.#live.key === key) {
@@ -120,7 +193,7 @@ export class StreamSlot {
       this.#handlers,
       this.options.dedicated ? `dedicated:${key}` : MAIN,
       matchers,
-      previous ? previous.lastEventId : this.options.since,
+      previous ? previous.lastEventId : (this.options.since ?? this.#cursor),
       previous === undefined,
       // Only a live predecessor covers the switch; after a drop a gap must still be reported.
       previous?.status === 'open',
@@ -152,13 +225,18 @@ export class StreamSlot {
   #activate(): void {
     const connection = this.#live?.connection;
     if (connection?.status !== 'open') return;
+    this.#announce(connection, connection.opens, connection.matchers.map((m) => m.key));
+  }
+
+  /** Emits `active` once per (stream, open) to the subscriptions whose matchers `keys` all carry. */
+  #announce(stream: object, opens: number, keys: readonly string[]): void {
     let carried: Set<string> | undefined;
     for (const sub of [...this.router.subscriptions()]) {
-      if (!sub.listeners.hasListenersFor('active') || (sub.liveOn === connection && sub.liveOpens === connection.opens)) continue;
-      carried ??= new Set(connection.matchers.map((m) => m.key));
+      if (!sub.listeners.hasListenersFor('active') || (sub.liveOn === stream && sub.liveOpens === opens)) continue;
+      carried ??= new Set(keys);
       if (!sub.compiled.every((m) => carried?.has(m.key))) continue;
-      sub.liveOn = connection;
-      sub.liveOpens = connection.opens;
+      sub.liveOn = stream;
+      sub.liveOpens = opens;
       sub.listeners.emit('active', undefined);
     }
   }
@@ -188,6 +266,7 @@ export class StreamSlot {
     this.#live = next;
     this.#next = undefined;
     connection.switching = false;
+    if (old?.status !== 'open') this.#epoch++; // not a seamless switch: followers hear of a new stream
     if (!old) return;
     if (old.status === 'open' && connection.status === 'open') {
       // A seamless switch: subscriptions live on the old stream stay live on the new one.
@@ -218,7 +297,7 @@ export class StreamSlot {
   }
 
   /** Ends a drain once the two streams are in step: each has delivered what the other last did. */
-  #trackDrain(draining: Draining, connection: Connection, key: string, fresh: boolean): void {
+  #trackDrain(draining: Draining, connection: Source, key: string, fresh: boolean): void {
     if (connection === draining.connection) {
       if (fresh) draining.last = key;
       else this.#finishDrain(); // the old stream repeats what the new one already gave
@@ -234,7 +313,7 @@ export class StreamSlot {
   readonly #handlers: ConnectionHandlers = {
     event: (event, connection) => {
       if (!this.#owns(connection)) return;
-      this.#route(connection, event);
+      if (this.#route(connection, event)) this.#sharing?.relay(event);
       if (event.id !== '') this.#ctx.advanced(this);
     },
     change: (connection) => {
@@ -246,7 +325,9 @@ export class StreamSlot {
       this.#ctx.changed();
     },
     open: (connection, cursor) => {
-      if (this.#owns(connection)) this.#seen.startReplay(cursor);
+      if (!this.#owns(connection)) return;
+      this.#seen.startReplay(cursor);
+      if (connection === this.#live?.connection) this.#epoch++;
     },
     error: (error, connection) => {
       // A draining predecessor that breaks has nothing left to give: it is just closed.
@@ -254,7 +335,8 @@ export class StreamSlot {
     },
   };
 
-  #route(connection: Connection, event: RawEvent): void {
+  /** Routes one event; returns whether it was fresh (not a duplicate). */
+  #route(connection: Source, event: RawEvent): boolean {
     // A dedicated raw slot takes the wire data as is: no envelope to decode.
     const envelope = this.options.rawOnly ? undefined : decodeEnvelope(event.data);
     const foreign = envelope ? undefined : this.#ctx.connection.adapter.readEvent(event);
@@ -263,12 +345,14 @@ export class StreamSlot {
     if (dedupKey !== undefined) {
       const fresh = this.#seen.add(dedupKey, envelope !== undefined);
       if (this.#draining) this.#trackDrain(this.#draining, connection, dedupKey, fresh);
-      if (!fresh) return;
+      if (!fresh) return false;
       this.#lastKey = dedupKey;
     }
+    if (event.id !== '') this.#cursor = event.id;
     if (this.#ctx.watched()) this.#ctx.timeline({ type: 'update', connection: connection.name, id: event.id || (envelope?.id ?? ''), eventType: event.type });
     if (envelope) this.router.deliverEnvelope(event, envelope, connection);
     else if (foreign) this.router.deliverForeign(event, foreign, connection);
+    return true;
   }
 }
 

@@ -1,4 +1,5 @@
 import type { SseError, SseGapError } from './errors.js';
+import type { TabsOptions } from './tabs/types.js';
 
 /** Connection status of a driver (and of each of its connections). The UI reuses it as `data-state`. */
 export type ConnectionStatus = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed' | 'error';
@@ -169,6 +170,13 @@ export interface SseDriverOptions {
   onError?: (error: SseError) => void;
   /** Platform seams, for tests and other runtimes. */
   platform?: Partial<Platform>;
+  /**
+   * Cross-tab sharing: the tabs of one origin using this hub URL with the same credentials share one
+   * stream held by a leader tab (Web Locks), which relays its events to the others
+   * (`BroadcastChannel`). On by default in browsers that have both, unless `fetch` or the
+   * `eventsource` transport is given; `false` turns it off, `true` or options turn it on.
+   */
+  tabs?: boolean | TabsOptions;
 }
 
 /** Snapshot of a driver's connection state. A new object whenever something changes. */
