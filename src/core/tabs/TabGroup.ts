@@ -151,6 +151,8 @@ export class TabGroup {
     if (role === 'leader') this.#shared = undefined;
     this.#events.emit('role', role);
     if (role === 'leader' && this.#published) this.#postState();
+    // The leader may have described its stream before this tab knew it follows.
+    if (role === 'follower' && this.#shared) this.#events.emit('state', this.#shared);
   }
 
   #receive(data: unknown): void {
@@ -174,8 +176,9 @@ export class TabGroup {
         return;
       case 'state':
         this.#learn(from, this.#peers.get(from) ?? []);
-        if (this.#role !== 'follower') return;
+        if (this.#role === 'leader') return;
         this.#shared = message.state;
+        if (this.#role !== 'follower') return;
         this.#events.emit('state', message.state);
         if (message.state.hidden && this.#platform.visible()) this.#election.steal();
         return;

@@ -15,6 +15,12 @@ interface Waiting {
 export class LockBroker {
   readonly #held = new Map<string, Held>();
   readonly #queues = new Map<string, Waiting[]>();
+  readonly #answerDelay: number;
+
+  /** @param answerDelay - ms before an `ifAvailable` request learns the lock is taken (a slow lock manager). */
+  constructor(answerDelay = 0) {
+    this.#answerDelay = answerDelay;
+  }
 
   /** The tab view of the broker (a tab's `navigator.locks`). */
   tab(): FakeLocks {
@@ -72,7 +78,7 @@ export class LockBroker {
         return;
       }
       if (options.ifAvailable && (held || (this.#queues.get(name)?.length ?? 0) > 0)) {
-        Promise.resolve()
+        new Promise((later) => (this.#answerDelay > 0 ? setTimeout(later, this.#answerDelay) : later(undefined)))
           .then(() => callback(null))
           .then(resolve, reject);
         return;

@@ -7,9 +7,9 @@ import { ChannelBus, LockBroker, type FakeChannel, type FakeLocks } from './fake
 const tick = (ms = 0) => vi.advanceTimersByTimeAsync(ms);
 
 /** One browser: its lock manager and channels, and the hub its tabs talk to. */
-function browser(hubOptions: ConstructorParameters<typeof MockHub>[0] = {}) {
-  const hub = new MockHub(hubOptions);
-  const broker = new LockBroker();
+function browser(lockAnswerDelay = 0) {
+  const hub = new MockHub();
+  const broker = new LockBroker(lockAnswerDelay);
   const bus = new ChannelBus();
   const tabs: Tab[] = [];
 
@@ -136,6 +136,21 @@ describe('tabs share one stream', () => {
     await tick(2000);
     expect(again).toHaveBeenCalledTimes(1);
     expect(b.hub.connections).toBe(1);
+    for (const t of b.tabs) t.driver.destroy();
+  });
+
+  it('a tab that learns the leader stream before its own role gets onActive for matchers the stream already carries', async () => {
+    const b = browser(20);
+    const leader = b.open();
+    leader.driver.subscribe('/x', () => {});
+    await tick(2000);
+    const late = b.open();
+    const active = vi.fn();
+    late.driver.subscribe('/x', () => {}, { onActive: active });
+    await tick(2000);
+    expect(late.driver.getTabs().role).toBe('follower');
+    expect(active).toHaveBeenCalledTimes(1);
+    expect(late.driver.getState().status).toBe('open');
     for (const t of b.tabs) t.driver.destroy();
   });
 
