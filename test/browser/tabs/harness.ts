@@ -8,9 +8,8 @@ const ROOT = resolve(import.meta.dirname);
 const REPO = resolve(ROOT, '../../..');
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 
-/** The Node hub, Vite serving the tab page, and one Chromium profile whose pages are the tabs. */
-export interface TabsHarness {
-  readonly hub: NodeHub;
+/** Vite serving the tab page, and one Chromium profile whose pages are the tabs of a hub's app. */
+export interface TabsBrowser {
   readonly browser: Browser;
   readonly context: BrowserContext;
   /** Opens the test page in a new tab of the one browser context (`share: false` turns sharing off). */
@@ -20,12 +19,33 @@ export interface TabsHarness {
   close(): Promise<void>;
 }
 
-/** Starts the Node hub (history large enough for the streams of the tests), Vite on 127.0.0.1 port 0, and Chromium. */
+/** {@link TabsBrowser} with the Node hub it runs against. */
+export interface TabsHarness extends TabsBrowser {
+  readonly hub: NodeHub;
+}
+
+/** Starts the Node hub (history large enough for the streams of the tests), then {@link openTabsBrowser}. */
 export async function startTabsHarness(): Promise<TabsHarness> {
+  const hub = await createHub(TABS_HUB_OPTIONS);
+  const tabs = await openTabsBrowser(hub.url);
+  return {
+    ...tabs,
+    hub,
+    async close() {
+      await tabs.close();
+      await hub.close();
+    },
+  };
+}
+
+/** Options of the hub the tab pages use: open CORS, anonymous publishers, history for 1,000-update streams. */
+export const TABS_HUB_OPTIONS = { port: 0, log: false, cors: { origins: '*' }, anonymousPublishers: true, history: 5000 } as const;
+
+/** Starts Vite on 127.0.0.1 port 0 (root `test/browser/tabs`) and Chromium with one browser context. */
+export async function openTabsBrowser(hubUrl: string): Promise<TabsBrowser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`Chromium is missing at ${CHROMIUM}. Install it with "apt-get update && apt-get install -y chromium" (or set CHROMIUM_PATH).`);
   }
-  const hub = await createHub({ port: 0, log: false, cors: { origins: '*' }, anonymousPublishers: true, history: 5000 });
   const vite: ViteDevServer = await createServer({
     root: ROOT,
     configFile: false,
@@ -44,13 +64,12 @@ export async function startTabsHarness(): Promise<TabsHarness> {
   });
   const context = await browser.newContext();
   return {
-    hub,
     browser,
     context,
     async openTab(options = {}) {
       const page = await context.newPage();
       const share = options.share === false ? '&share=0' : '';
-      await page.goto(`${base}?hub=${encodeURIComponent(hub.url)}${share}`);
+      await page.goto(`${base}?hub=${encodeURIComponent(hubUrl)}${share}`);
       await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
       return page;
     },
@@ -63,7 +82,6 @@ export async function startTabsHarness(): Promise<TabsHarness> {
     async close() {
       await browser.close();
       await vite.close();
-      await hub.close();
     },
   };
 }

@@ -17,9 +17,14 @@ const errors: string[] = [];
 let signaling: PeerSignaling | undefined;
 const peers = new Set<string>();
 
+/** Every status this tab showed, with the time (ms since epoch). */
+const statuses: { status: string; at: number }[] = [];
+
 driver.subscribeState(() => {
   const { role } = driver.getTabs();
   if (roles.at(-1)?.role !== role) roles.push({ role, at: Date.now() });
+  const { status } = driver.getState();
+  if (statuses.at(-1)?.status !== status) statuses.push({ status, at: Date.now() });
 });
 
 const api = {
@@ -31,6 +36,7 @@ const api = {
   },
   feed,
   roles,
+  statuses,
   errors,
   role: (): TabRole => driver.getTabs().role,
   tabs: (): number => driver.getTabs().tabs,
