@@ -3,6 +3,10 @@
  * the sse-kit hub and against a minimal Express relay like the ones users write by hand. Each
  * server runs in its own child process, so its CPU time and peak memory are its own; the load
  * (subscribers and publishers) runs here, identical for both. Bounded in time, loopback only.
+ *
+ * Then the pattern phase: publish latency, and the latency of an unrelated `GET /` during it,
+ * with 64 connections × 256 distinct `match_urlpattern` subscribed, against the same hub with
+ * none (`BENCH_PHASE=patterns` runs only this phase).
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -309,6 +313,134 @@ function table(results: readonly Result[]): string {
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
 }
 
+const PATTERN_CONNECTIONS = 64;
+const PATTERNS_PER_CONNECTION = 256;
+const PATTERN_PUBLISHES = Number(process.env['BENCH_PATTERN_PUBLISHES'] ?? 200);
+
+interface LatencyFigures {
+  readonly publish: Float64Array;
+  readonly status: Float64Array;
+}
+
+function timedGet(port: number, agent: Agent): Promise<number> {
+  const started = performance.now();
+  return new Promise((done, reject) => {
+    get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+      res.resume();
+      res.on('end', () => done(performance.now() - started));
+    }).on('error', reject);
+  });
+}
+
+/**
+ * Sequential publishes, timed, while `GET /` is requested back to back on another connection.
+ * Every topic is new (`topicOf(i)`), so no dispatch is answered from the matchers' caches.
+ */
+async function measureLatency(port: number, target: Target, topicOf: (i: number) => string, agent: Agent): Promise<LatencyFigures> {
+  for (let i = 0; i < 20; i++) await publishTopic(port, target, `/warm-up/${i}`, agent);
+  const publishes: number[] = [];
+  const pages: number[] = [];
+  let running = true;
+  const statusAgent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const poller = (async () => {
+    while (running) pages.push(await timedGet(port, statusAgent));
+  })();
+  for (let i = 0; i < PATTERN_PUBLISHES; i++) {
+    const started = performance.now();
+    await publishTopic(port, target, topicOf(i), agent);
+    publishes.push(performance.now() - started);
+  }
+  running = false;
+  await poller;
+  statusAgent.destroy();
+  return { publish: Float64Array.from(publishes).sort(), status: Float64Array.from(pages).sort() };
+}
+
+function publishTopic(port: number, target: Target, topic: string, agent: Agent): Promise<void> {
+  const body = `topic=${encodeURIComponent(topic)}&data=x`;
+  const headers: Record<string, string | number> = { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) };
+  if (target.token !== undefined) headers['authorization'] = `Bearer ${target.token}`;
+  return new Promise((done, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/.well-known/mercure', method: 'POST', agent, headers }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? done() : reject(new Error(`publish answered ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Opens one subscription with `PATTERNS_PER_CONNECTION` distinct URL patterns; resolves with its status. */
+function subscribePatterns(port: number, connection: number, token: string, agent: Agent, open: IncomingMessage[]): Promise<number> {
+  const params = new URLSearchParams();
+  for (let i = 0; i < PATTERNS_PER_CONNECTION; i++) params.append('match_urlpattern', `/c${connection}/p${i}/:id`);
+  return new Promise((done, reject) => {
+    get({ host: '127.0.0.1', port, path: `/.well-known/mercure?${params}`, agent, headers: { authorization: `Bearer ${token}` } }, (res) => {
+      if (res.statusCode === 200) open.push(res);
+      else res.resume();
+      res.on('error', () => {});
+      done(res.statusCode ?? 0);
+    }).on('error', reject);
+  });
+}
+
+/**
+ * The pattern phase: the hub with no pattern subscriber, then with 64 connections (each its own
+ * token `sub`, so the per-client budget admits each) of 256 distinct URL patterns; the hub-wide
+ * pattern budget refuses what exceeds it (429). Every publish has a new topic (half matched by
+ * one pattern, half by none), so every dispatch evaluates every pattern.
+ */
+async function patternPhase(target: Target): Promise<void> {
+  process.stdout.write(`\nrunning the pattern phase: ${PATTERN_CONNECTIONS} connections × ${PATTERNS_PER_CONNECTION} distinct match_urlpattern, ${PATTERN_PUBLISHES} sequential publishes, GET / polled meanwhile…\n`);
+  const { child, port } = await startServer(target.script);
+  const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  const streamAgent = new Agent({ keepAlive: false, maxSockets: Number.POSITIVE_INFINITY });
+  const open: IncomingMessage[] = [];
+  try {
+    // Half the topics match one pattern, half none; each is new.
+    const topics = (phase: string) => (i: number): string => (i % 2 === 0 ? `/c0/p0/${phase}-${i}` : `/nowhere/${phase}-${i}`);
+    const idle = await measureLatency(port, target, topics('idle'), agent);
+    const statuses: number[] = [];
+    for (let c = 0; c < PATTERN_CONNECTIONS; c++) {
+      const token = await new SignJWT({ sub: `bench-${c}` }).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' }).setExpirationTime('1h').sign(new TextEncoder().encode(KEY));
+      statuses.push(await subscribePatterns(port, c, token, streamAgent, open));
+    }
+    const admitted = statuses.filter((s) => s === 200).length;
+    const refused = statuses.filter((s) => s === 429).length;
+    const loaded = await measureLatency(port, target, topics('loaded'), agent);
+    const ms = (n: number): string => n.toFixed(2);
+    const row = (name: string, f: LatencyFigures): string =>
+      `| ${name.padEnd(36)} | ${ms(percentile(f.publish, 50)).padStart(8)} / ${ms(percentile(f.publish, 99)).padStart(8)} | ${ms(percentile(f.status, 50)).padStart(8)} / ${ms(percentile(f.status, 99)).padStart(8)} | ${String(f.status.length).padStart(6)} |`;
+    const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
+    process.stdout.write(
+      [
+        '',
+        `| ${'sse-kit hub'.padEnd(36)} | publish p50 / p99 ms | GET / p50 / p99 ms  | GETs   |`,
+        `|${'-'.repeat(38)}|${'-'.repeat(22)}|${'-'.repeat(21)}|${'-'.repeat(8)}|`,
+        row('no pattern subscribed', idle),
+        row(`${admitted} × ${PATTERNS_PER_CONNECTION} patterns (${refused} refused, 429)`, loaded),
+        `| ${'ratio loaded / none'.padEnd(36)} | ${ratio(percentile(loaded.publish, 50), percentile(idle.publish, 50)).padStart(8)} / ${ratio(percentile(loaded.publish, 99), percentile(idle.publish, 99)).padStart(8)} | ${ratio(percentile(loaded.status, 50), percentile(idle.status, 50)).padStart(8)} / ${ratio(percentile(loaded.status, 99), percentile(idle.status, 99)).padStart(8)} |        |`,
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    for (const res of open) res.destroy();
+    agent.destroy();
+    streamAgent.destroy();
+    child.send({ type: 'stop' });
+    await new Promise((done) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        done(undefined);
+      }, 5000);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        done(undefined);
+      });
+    });
+  }
+}
+
 async function main(): Promise<void> {
   const deadline = setTimeout(() => {
     process.stderr.write(`bench:hub: time limit of ${TIME_LIMIT_MS / 1000}s reached, stopping.\n`);
@@ -323,6 +455,10 @@ async function main(): Promise<void> {
     { name: 'sse-kit hub', script: resolve(here, 'hub/serverHub.ts'), matchParam: 'match', token },
     { name: 'express relay', script: resolve(here, 'hub/serverRelay.ts'), matchParam: 'topic', token: undefined },
   ];
+  if (process.env['BENCH_PHASE'] === 'patterns') {
+    await patternPhase(targets[0] as Target);
+    return;
+  }
   process.stdout.write(
     `bench:hub — ${SUBSCRIBERS} subscribers over ${TOPICS} topics; throughput: ${UPDATES} updates (${(UPDATES * SUBSCRIBERS) / TOPICS} deliveries) from ${CONCURRENCY} concurrent publishers; latency: ${PACED} updates at ${PACED_RATE}/s; Node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()[0]?.toFixed(1)}\n`,
   );
@@ -340,6 +476,7 @@ async function main(): Promise<void> {
     );
     for (const r of results) if (r.deliveries !== r.expected) process.stdout.write(`warning: ${r.name} delivered ${r.deliveries} of ${r.expected}\n`);
   }
+  await patternPhase(targets[0] as Target);
 }
 
 await main();

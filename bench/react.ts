@@ -11,7 +11,12 @@
  * 1. Render isolation: 100 components, each showing the last update of its own topic; 100 updates,
  *    one per topic, each in its own chunk. Reported: component renders per update. The peer runs
  *    twice: plain (`lastEvent`) and with its `filter` option (the best it offers).
- * 2. Burst: 10,000 updates to one topic written at once; one component keeps the last 50 and a
+ * 2. Burst into many readers: 1,000 updates round-robin to 100 topics, one reader per topic, served
+ *    by a MockHub through the fetch transport and arriving in network-sized groups (64 updates per
+ *    macrotask). Reported: React commits (counted at the root), reader renders, time from the
+ *    first publish to the last commit. The peer runs with its `filter` option on a shared stream
+ *    of every topic (the best it offers).
+ * 3. Burst: 10,000 updates to one topic written at once; one component keeps the last 50 and a
  *    count. Reported: React commits, time from the first chunk to the last commit, and how many
  *    updates the rendered state accounts for (10,000 means nothing was lost). The peer runs with
  *    `onMessage` + a state updater (correct) and with `lastEvent` + an effect (the hook's return value).
@@ -21,11 +26,16 @@
  */
 import type { Root } from 'react-dom/client';
 import { formatTable, median } from './util.js';
-import { Wire, envelopeFrame, macrotask } from './react/wire.js';
+import { Wire, envelopeData, envelopeFrame, macrotask, updateId } from './react/wire.js';
 
 const CELLS = 100;
 const BURST = 10_000;
+const READER_BURST = 1_000;
+/** Updates per network chunk in the readers case (about 16 KiB of frames). */
+const CHUNK = 64;
 const RUNS = 3;
+/** The readers case's target for sse-kit: first publish to last commit (issue 16). */
+const READERS_TARGET_MS = 30;
 
 type Apps = typeof import('./react/apps.js');
 
@@ -35,6 +45,9 @@ interface Env {
   createElement: typeof import('react').createElement;
   SseDriver: typeof import('../src/core/SseDriver.js').SseDriver;
   wire: Wire;
+  hub: import('../src/mock/MockHub.js').MockHub;
+  /** React root commits so far (counted through the DevTools hook, which production builds call). */
+  rootCommits: () => number;
   document: Document;
 }
 
@@ -57,11 +70,28 @@ async function setup(): Promise<Env> {
   // react-use-websocket tests `instanceof WebSocket`; Node 20 has no WebSocket global.
   if (typeof g.WebSocket === 'undefined') define('WebSocket', class WebSocketUnavailable {});
 
+  // Counts root commits: React DOM (production too) reports each one to a DevTools hook present at load.
+  let rootCommits = 0;
+  define('__REACT_DEVTOOLS_GLOBAL_HOOK__', {
+    isDisabled: false,
+    supportsFiber: true,
+    inject: () => 1,
+    onCommitFiberRoot: () => {
+      rootCommits++;
+    },
+    onCommitFiberUnmount: () => undefined,
+    onPostCommitFiberRoot: () => undefined,
+    checkDCE: () => undefined,
+  });
+
   const wire = new Wire();
+  const { MockHub } = await import('../src/mock/MockHub.js');
+  const hub = new MockHub({ heartbeat: 0 });
   const { EventSource } = await import('eventsource');
+  // The EventSource global reads the MockHub for its URL, the wire for every other.
   class WireEventSource extends EventSource {
     constructor(url: string | URL, init?: { withCredentials?: boolean }) {
-      super(url, { ...init, fetch: wire.fetch });
+      super(url, { ...init, fetch: String(url).startsWith(hub.url) ? hub.fetch : wire.fetch });
     }
   }
   define('EventSource', WireEventSource);
@@ -72,7 +102,16 @@ async function setup(): Promise<Env> {
     import('./react/apps.js'),
     import('../src/core/SseDriver.js'),
   ]);
-  return { apps, createRoot, createElement: react.createElement, SseDriver: core.SseDriver, wire, document: dom.window.document };
+  return {
+    apps,
+    createRoot,
+    createElement: react.createElement,
+    SseDriver: core.SseDriver,
+    wire,
+    hub,
+    rootCommits: () => rootCommits,
+    document: dom.window.document,
+  };
 }
 
 function newDriver(env: Env) {
@@ -126,7 +165,7 @@ async function unmount(env: Env, mounted: Mounted): Promise<void> {
   mounted.container.remove();
   mounted.destroy?.();
   await sleep(30);
-  await until(() => env.wire.connections === 0);
+  await until(() => env.wire.connections === 0 && env.hub.connections === 0);
 }
 
 type Client = 'sse-kit useTopic' | 'useEventSource share' | 'useEventSource share + filter';
@@ -158,6 +197,53 @@ async function isolation(env: Env, client: Client): Promise<{ perUpdate: number;
   const others = (total - CELLS) / CELLS;
   await unmount(env, mounted);
   return { perUpdate: total / CELLS, others, ms, cpuMs: (used.user + used.system) / 1000 };
+}
+
+type ReadersClient = 'sse-kit useTopic' | 'useEventSource share + filter';
+
+interface ReadersResult {
+  commits: number;
+  renders: number;
+  ms: number;
+  cpuMs: number;
+}
+
+/** 1,000 updates round-robin into 100 readers (one topic each), from a MockHub, 64 updates per macrotask. */
+async function readers(env: Env, client: ReadersClient, run: number): Promise<ReadersResult> {
+  const meter = env.apps.newMeter(CELLS);
+  const { createElement: h, apps, hub } = env;
+  let mounted: Mounted;
+  if (client === 'sse-kit useTopic') {
+    const driver = new env.SseDriver({ url: hub.url, fetch: hub.fetch, protocol: 'v1', heartbeatTimeout: 0, platform: { events: undefined } });
+    mounted = mount(env, h(apps.KitIsolation, { driver, meter, count: CELLS }));
+    mounted.destroy = () => driver.destroy();
+  } else {
+    mounted = mount(env, h(apps.PeerIsolation, { meter, count: CELLS, filter: true, url: `${hub.url}?match=*` }));
+  }
+  await until(() => hub.connections === 1);
+  await settle(meter);
+  const spans = () => [...mounted.container.querySelectorAll('span')];
+  // Topic i's last update is number READER_BURST - CELLS + i.
+  const done = () => spans().every((span, i) => span.textContent === String(READER_BURST - CELLS + i));
+  const before = [...meter.renders];
+  const commitsBefore = env.rootCommits();
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  for (let n = 0; n < READER_BURST; n++) {
+    const topic = apps.topicOf(n % CELLS);
+    // Ids unique across runs: the hub keeps them in its history.
+    const id = updateId(run * READER_BURST + n);
+    hub.publish({ topic, id, data: envelopeData(n, topic, id) });
+    if ((n + 1) % CHUNK === 0) await macrotask();
+  }
+  await until(done);
+  const ms = meter.lastCommitAt - start;
+  const used = process.cpuUsage(cpu);
+  await settle(meter);
+  const renders = meter.renders.reduce((sum, n, i) => sum + n - (before[i] ?? 0), 0);
+  const result = { commits: env.rootCommits() - commitsBefore, renders, ms, cpuMs: (used.user + used.system) / 1000 };
+  await unmount(env, mounted);
+  return result;
 }
 
 type BurstClient = 'sse-kit useTopic' | 'useEventSource onMessage' | 'useEventSource lastEvent';
@@ -248,6 +334,38 @@ export async function runReactBench(): Promise<void> {
       }),
     ),
   );
+
+  const readerClients: ReadersClient[] = ['sse-kit useTopic', 'useEventSource share + filter'];
+  const rd = new Map<ReadersClient, ReadersResult[]>();
+  for (const c of readerClients) rd.set(c, []);
+  for (let run = 0; run < RUNS; run++) {
+    for (const [i, c] of readerClients.entries()) rd.get(c)!.push(await readers(env, c, run * readerClients.length + i));
+  }
+  const kitReaders = rd.get('sse-kit useTopic')!;
+  const kitReadersMs = median(kitReaders.map((r) => r.ms));
+  const kitReadersCpu = median(kitReaders.map((r) => r.cpuMs));
+  console.log(
+    `\nBurst into readers: ${READER_BURST.toLocaleString('en')} updates round-robin to ${CELLS} topics, one reader each, MockHub + fetch transport, ${CHUNK} updates per macrotask; median of ${RUNS}`,
+  );
+  console.log(
+    formatTable(
+      ['client', 'React commits', 'reader renders', 'CPU ms', 'CPU vs sse-kit', 'wall ms', 'wall vs sse-kit'],
+      readerClients.map((c) => {
+        const runs = rd.get(c)!;
+        const m = (pick: (r: ReadersResult) => number) => median(runs.map(pick));
+        return [
+          c,
+          fmt(m((r) => r.commits), 0),
+          fmt(m((r) => r.renders), 0),
+          fmt(m((r) => r.cpuMs)),
+          `${fmt(m((r) => r.cpuMs) / kitReadersCpu, 2)}x`,
+          fmt(m((r) => r.ms)),
+          `${fmt(m((r) => r.ms) / kitReadersMs, 2)}x`,
+        ];
+      }),
+    ),
+  );
+  console.log(`  sse-kit target: first publish to last commit <= ${READERS_TARGET_MS} ms: ${kitReadersMs <= READERS_TARGET_MS ? 'met' : 'NOT met'} (${fmt(kitReadersMs)} ms)`);
 
   const burstClients: BurstClient[] = ['sse-kit useTopic', 'useEventSource onMessage', 'useEventSource lastEvent'];
   const bu = new Map<BurstClient, BurstResult[]>();

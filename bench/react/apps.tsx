@@ -59,9 +59,9 @@ export function KitIsolation({ driver, meter, count }: { driver: SseDriver; mete
   );
 }
 
-function PeerCell({ i, meter, filter }: { i: number; meter: Meter; filter: boolean }) {
+function PeerCell({ i, meter, filter, url }: { i: number; meter: Meter; filter: boolean; url: string }) {
   const topic = topicOf(i);
-  const { lastEvent } = useEventSource(PEER_URL, {
+  const { lastEvent } = useEventSource(url, {
     share: true,
     ...(filter ? { filter: (message: MessageEvent) => (JSON.parse(message.data as string) as Envelope).topic === topic } : {}),
   });
@@ -74,11 +74,11 @@ function PeerCell({ i, meter, filter }: { i: number; meter: Meter; filter: boole
 }
 
 /** 100 cells on useEventSource(share: true), each showing the last update of its topic. */
-export function PeerIsolation({ meter, count, filter }: { meter: Meter; count: number; filter: boolean }) {
+export function PeerIsolation({ meter, count, filter, url = PEER_URL }: { meter: Meter; count: number; filter: boolean; url?: string }) {
   return (
     <>
       {Array.from({ length: count }, (_, i) => (
-        <PeerCell key={i} i={i} meter={meter} filter={filter} />
+        <PeerCell key={i} i={i} meter={meter} filter={filter} url={url} />
       ))}
     </>
   );

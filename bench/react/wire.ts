@@ -52,9 +52,17 @@ export function macrotask(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-/** An sse-kit update on the wire: the SSE id and the envelope the driver routes by. */
+/** The id of bench update `n`. */
+export function updateId(n: number): string {
+  return `urn:uuid:00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
+}
+
+/** The sse-kit envelope of bench update `n` (what the driver routes by), with message id `id`. */
+export function envelopeData(n: number, topic: string, id = updateId(n)): string {
+  return JSON.stringify({ 'sse-kit': 1, id, topic, sender: 'bench', payload: { n, text: `message number ${n}` } });
+}
+
+/** An sse-kit update on the wire: the SSE id and the envelope. */
 export function envelopeFrame(n: number, topic: string): string {
-  const id = `urn:uuid:00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
-  const data = JSON.stringify({ 'sse-kit': 1, id, topic, sender: 'bench', payload: { n, text: `message number ${n}` } });
-  return `id: ${id}\ndata: ${data}\n\n`;
+  return `id: ${updateId(n)}\ndata: ${envelopeData(n, topic)}\n\n`;
 }

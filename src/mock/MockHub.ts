@@ -40,6 +40,7 @@ class MockStream implements HubSink {
   #lastDue = 0;
   #open = true;
   readonly #pending = new Set<unknown>();
+  readonly #drainWaiters: (() => void)[] = [];
   detach: () => void = () => {};
 
   constructor(hub: MockHub, controller: ReadableStreamDefaultController<Uint8Array>) {
@@ -76,6 +77,23 @@ class MockStream implements HubSink {
       this.#delayedBytes -= frame.bytes.byteLength;
       if (this.#open) this.#controller.enqueue(frame.bytes);
     }
+    this.pulled();
+  }
+
+  /**
+   * Resolves once the reader has taken every byte written (none held by a pause, delayed by
+   * latency or queued unread), or once the stream ended.
+   */
+  whenDrained(): Promise<void> {
+    if (!this.#open || (!this.#hub.paused && this.bufferedBytes() === 0)) return Promise.resolve();
+    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+  }
+
+  /** Releases {@link MockStream.whenDrained} waiters when drained (the reader pulled, a pause ended, latency elapsed). */
+  pulled(): void {
+    if (this.#drainWaiters.length === 0) return;
+    if (this.#open && (this.#hub.paused || this.bufferedBytes() > 0)) return;
+    for (const resolve of this.#drainWaiters.splice(0)) resolve();
   }
 
   bufferedBytes(): number {
@@ -88,6 +106,7 @@ class MockStream implements HubSink {
     const held = this.#held.splice(0);
     this.#heldBytes = 0;
     for (const frame of held) this.write(frame);
+    this.pulled();
   }
 
   end(reason: 'closed' | 'dropped'): void {
@@ -110,6 +129,7 @@ class MockStream implements HubSink {
     this.#delayed.length = 0;
     this.#delayedBytes = 0;
     this.detach();
+    this.pulled();
     try {
       if (error === undefined) this.#controller.close();
       else this.#controller.error(error);
@@ -128,6 +148,7 @@ class MockStream implements HubSink {
     this.#delayed.length = 0;
     this.#delayedBytes = 0;
     this.detach();
+    this.pulled();
   }
 
   #later(fn: () => void, ms: number): void {
@@ -151,7 +172,9 @@ class MockStream implements HubSink {
  * decoded without verification so their claims still decide who reads private updates. With
  * `publisherKey`/`subscriberKey` it verifies tokens with `jose`, and a role without a key
  * refuses every token. A subscriber that stops reading is dropped once more than
- * `limits.bufferedBytes` wait for it (also while the hub is paused), as on the Node hub.
+ * `limits.bufferedBytes` wait for it (also while the hub is paused), or once nothing it was sent
+ * has been read for `idleWriteTimeout`, as on the Node hub. A resume replays history page by page,
+ * each page once the reader has taken the previous one (a pause holds the replay, not the pages).
  */
 export class MockHub {
   /** The hub URL to give clients. */
@@ -402,6 +425,9 @@ export class MockHub {
             signal?.removeEventListener('abort', onAbort);
           };
           connection.attach(sink);
+        },
+        pull: () => {
+          stream?.pulled();
         },
         cancel: () => {
           stream?.cancelled();

@@ -1,52 +1,44 @@
 import { SseDriver } from '../core/SseDriver.js';
+import { Emitter } from '../core/emitter.js';
 import type { HeadersOption, SseDriverOptions } from '../core/types.js';
+import { isDevelopment } from './isDevelopment.js';
 
 /**
- * Holds the driver an {@link SseProvider} created from options. The driver is made on first use
- * (making one opens nothing: connections start only when a hook subscribes, in an effect) and
- * destroyed a microtask after the last mount released it, so StrictMode's unmount/remount keeps it.
- * A driver destroyed meanwhile (the provider was hidden by `<Activity>`, say) is never handed out
- * again: the next read replaces it and tells the subscribers.
+ * Holds the driver an {@link SseProvider} creates from options, for the provider's lifetime (it is
+ * created in `useState`, read with `useSyncExternalStore`, and given the latest options from an
+ * effect). Making a driver opens nothing: connections start only when a hook subscribes, in an
+ * effect. The driver is destroyed a microtask after the last mount released it, so StrictMode's
+ * unmount/remount keeps it; one destroyed meanwhile (the provider was hidden by `<Activity>`, say)
+ * is replaced when the provider mounts again, and the subscribers are told.
  */
 export class DriverOwner {
   #options: SseDriverOptions;
-  #driver: SseDriver | undefined;
+  #driver: SseDriver;
   #mounts = 0;
-  readonly #listeners = new Set<() => void>();
+  readonly #emitter = new Emitter();
+  readonly #warned = new Set<string>();
 
-  /** @param options - the provider's driver options, read once. */
+  /**
+   * @param options - the provider's driver options; only a changed `headers` is applied later.
+   * @throws {SseError} `misuse` for options the driver refuses (no `url`, say).
+   */
   constructor(options: SseDriverOptions) {
     this.#options = options;
+    this.#driver = new SseDriver(options);
   }
 
-  /** A live driver: created on first call, and again whenever the previous one was destroyed. */
-  readonly get = (): SseDriver => {
-    const driver = this.#driver;
-    if (driver !== undefined && !driver.destroyed) return driver;
-    const fresh = new SseDriver(this.#options);
-    this.#driver = fresh;
-    if (driver !== undefined) {
-      // Called from render (`getSnapshot`): listeners hear of the replacement once rendering is over.
-      queueMicrotask(() => {
-        if (this.#driver !== fresh) return;
-        for (const listener of [...this.#listeners]) listener();
-      });
-    }
-    return fresh;
-  };
-
   /** Listens for the driver being replaced. */
-  readonly subscribe = (listener: () => void): (() => void) => {
-    this.#listeners.add(listener);
-    return () => {
-      this.#listeners.delete(listener);
-    };
-  };
+  readonly subscribe = (listener: () => void): (() => void) => this.#emitter.subscribe(listener);
 
-  /** A provider mounted: keeps the driver alive (replacing one destroyed meanwhile). */
+  /** The driver in use (never creates one). */
+  readonly getSnapshot = (): SseDriver => this.#driver;
+
+  /** A provider mounted: keeps the driver alive, and replaces one destroyed meanwhile. */
   retain(): void {
     this.#mounts++;
-    if (this.#driver !== undefined) this.get();
+    if (!this.#driver.destroyed) return;
+    this.#driver = new SseDriver(this.#options);
+    this.#emitter.notify();
   }
 
   /**
@@ -57,17 +49,63 @@ export class DriverOwner {
     this.#mounts--;
     queueMicrotask(() => {
       const driver = this.#driver;
-      if (this.#mounts !== 0 || driver === undefined) return;
+      if (this.#mounts !== 0) return;
       void driver.whenIdle().then(() => {
         if (this.#mounts === 0 && this.#driver === driver) driver.destroy();
       });
     });
   }
 
-  /** Passes new credentials to the driver (and to any driver made later). */
-  setHeaders(headers: HeadersOption | undefined): void {
-    const { headers: _previous, ...rest } = this.#options;
-    this.#options = headers === undefined ? rest : { ...rest, headers };
-    this.#driver?.setHeaders(headers);
+  /**
+   * The provider rendered with `options`: a changed `headers` (by value; functions by identity)
+   * goes to the driver (and to any driver made later). Any other option is read once: in
+   * development, a change is reported once per option with `console.warn`, naming the fix.
+   */
+  setOptions(options: SseDriverOptions): void {
+    const { headers, ...rest } = options;
+    if (!sameHeaders(this.#options.headers, headers)) {
+      const { headers: _previous, ...kept } = this.#options;
+      this.#options = headers === undefined ? kept : { ...kept, headers };
+      this.#driver.setHeaders(headers);
+    }
+    if (!isDevelopment()) return;
+    const { headers: _headers, ...initial } = this.#options;
+    for (const name of new Set([...Object.keys(initial), ...Object.keys(rest)])) {
+      const key = name as keyof typeof rest;
+      if (this.#warned.has(name) || sameOption(initial[key], rest[key])) continue;
+      this.#warned.add(name);
+      console.warn(
+        `<SseProvider>: the "${name}" option changed after the provider mounted; options are read once, so the change is ignored. ` +
+          `To connect with the new options, give the provider a key that changes with them, e.g. <SseProvider key={url} url={url}>.`,
+      );
+    }
   }
+}
+
+/** Whether two `headers` options carry the same credentials (functions compare by identity). */
+function sameHeaders(a: HeadersOption | undefined, b: HeadersOption | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || typeof a === 'function' || typeof b === 'function') return false;
+  const list = (h: HeadersInit) => [...new Headers(h).entries()].map(([k, v]) => `${k}:${v}`).join('\n');
+  return list(a) === list(b);
+}
+
+/**
+ * Whether an option kept its value: plain objects and arrays compare field by field, `URL`s by
+ * their text, and functions are not compared (an inline callback is new at every render).
+ */
+function sameOption(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a === 'function' && typeof b === 'function') return true;
+  if (a instanceof URL || b instanceof URL) return String(a) === String(b);
+  if (!isPlain(a) || !isPlain(b)) return false;
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const key of keys) if (!sameOption((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
+  return true;
+}
+
+function isPlain(value: unknown): value is object {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null || Array.isArray(value);
 }

@@ -1,4 +1,5 @@
 import type { SseDriver } from '../core/SseDriver.js';
+import { Emitter } from '../core/emitter.js';
 import { SseError, SseNetworkError } from '../core/errors.js';
 import type { PublishOptions } from '../core/types.js';
 import type { PublishCallOptions, PublishStatus, UsePublishOptions } from './types.js';
@@ -32,17 +33,18 @@ const DEFAULT_QUEUE_LIMIT = 100;
 export const INITIAL_PUBLISH_SNAPSHOT: PublishSnapshot = Object.freeze({ status: 'idle', error: undefined, lastId: undefined });
 
 /**
- * The publishes of one `usePublish`: their status as a tiny external store, and the optional
- * offline queue. The queue listens to the driver only while it holds something, sends in order
- * once the connection is open, and gives each publish its id (from the driver's `platform.uuid`
- * seam) when queued, so re-sending after a failed attempt cannot deliver it twice: a receiving
- * driver drops every delivery whose id is among the last few thousand it saw.
+ * The publishes of one `usePublish`, for the component's lifetime (created in `useState`, read with
+ * `useSyncExternalStore`, pointed at the provider's driver from an effect): their status as a tiny
+ * external store, and the optional offline queue. The queue listens to the driver only while it
+ * holds something, sends in order once the connection is open, and gives each publish its id (from
+ * the driver's `platform.uuid` seam) when queued, so re-sending after a failed attempt cannot
+ * deliver it twice: a receiving driver drops every delivery whose id is among the last few thousand
+ * it saw.
  */
 export class PublishStore {
-  /** The driver published through. */
-  readonly driver: SseDriver;
+  #driver: SseDriver;
   readonly #live: { readonly current: PublishLive };
-  readonly #listeners = new Set<() => void>();
+  readonly #emitter = new Emitter();
   #snapshot: PublishSnapshot = INITIAL_PUBLISH_SNAPSHOT;
   #outcome: 'idle' | 'success' | 'error' = 'idle';
   #inflight = 0;
@@ -52,17 +54,26 @@ export class PublishStore {
 
   /** @param live - topic and defaults, read at each publish. */
   constructor(driver: SseDriver, live: { readonly current: PublishLive }) {
-    this.driver = driver;
+    this.#driver = driver;
     this.#live = live;
   }
 
   /** `useSyncExternalStore` subscribe. */
-  readonly subscribe = (listener: () => void): (() => void) => {
-    this.#listeners.add(listener);
-    return () => {
-      this.#listeners.delete(listener);
-    };
-  };
+  readonly subscribe = (listener: () => void): (() => void) => this.#emitter.subscribe(listener);
+
+  /**
+   * Publishes through `driver` from now on (a provider's replaced driver). Queued publishes stay
+   * queued and wait for this driver's connection.
+   */
+  setDriver(driver: SseDriver): void {
+    if (driver === this.#driver) return;
+    this.#offState?.();
+    this.#offState = undefined;
+    this.#driver = driver;
+    if (this.#queue.length === 0) return;
+    this.#offState = driver.subscribeState(this.#onDriverState);
+    this.#onDriverState();
+  }
 
   /** The current snapshot. */
   readonly getSnapshot = (): PublishSnapshot => this.#snapshot;
@@ -77,9 +88,9 @@ export class PublishStore {
     const options: PublishOptions = rest;
     if (signal !== undefined) options.signal = signal;
     if (signal?.aborted) return this.#failEarly(new SseError('aborted', 'The publish was aborted before it was sent.'));
-    const status = this.driver.getState().status;
+    const status = this.#driver.getState().status;
     const offline = status === 'reconnecting' || status === 'connecting';
-    if (queue === true && !this.driver.destroyed && (offline || this.#queue.length > 0)) {
+    if (queue === true && !this.#driver.destroyed && (offline || this.#queue.length > 0)) {
       const limit = queueLimit ?? DEFAULT_QUEUE_LIMIT;
       if (this.#queue.length >= limit) {
         return this.#failEarly(
@@ -113,7 +124,7 @@ export class PublishStore {
     this.#inflight++;
     this.#update(this.#snapshot.error, this.#snapshot.lastId);
     try {
-      const id = await this.driver.publish(topic, data, options);
+      const id = await this.#driver.publish(topic, data, options);
       this.#inflight--;
       this.#outcome = 'success';
       this.#update(undefined, id);
@@ -134,7 +145,7 @@ export class PublishStore {
   }
 
   #enqueue(topic: string | readonly string[], data: unknown, options: PublishOptions, signal: AbortSignal | undefined): Promise<string> {
-    const id = options.id ?? `urn:uuid:${this.driver.platform.uuid()}`;
+    const id = options.id ?? `urn:uuid:${this.#driver.platform.uuid()}`;
     return new Promise<string>((resolve, reject) => {
       const item: Queued = {
         topic,
@@ -153,15 +164,15 @@ export class PublishStore {
       };
       signal?.addEventListener('abort', item.onAbort);
       this.#queue.push(item);
-      this.#offState ??= this.driver.subscribeState(this.#onDriverState);
+      this.#offState ??= this.#driver.subscribeState(this.#onDriverState);
       this.#update(this.#snapshot.error, this.#snapshot.lastId);
       this.#onDriverState();
     });
   }
 
   readonly #onDriverState = (): void => {
-    const status = this.driver.getState().status;
-    if (status === 'closed' || this.driver.destroyed) {
+    const status = this.#driver.getState().status;
+    if (status === 'closed' || this.#driver.destroyed) {
       const items = this.#queue;
       this.#queue = [];
       for (const item of items) this.#settle(item, new SseError('closed', 'The driver was destroyed before the queued publish was sent.'));
@@ -177,16 +188,16 @@ export class PublishStore {
     this.#flushing = true;
     try {
       while (this.#queue.length > 0) {
-        const status = this.driver.getState().status;
-        if (status === 'reconnecting' || status === 'connecting' || this.driver.destroyed) return;
+        const status = this.#driver.getState().status;
+        if (status === 'reconnecting' || status === 'connecting' || this.#driver.destroyed) return;
         const item = this.#queue[0] as Queued;
         let id: string;
         try {
           id = await this.#send(item.topic, item.data, item.options);
         } catch (cause) {
           const error = toSseError(cause);
-          const stillOffline = this.driver.getState().status !== 'open';
-          if (error.code === 'network' && stillOffline && !this.driver.destroyed && this.#queue[0] === item) {
+          const stillOffline = this.#driver.getState().status !== 'open';
+          if (error.code === 'network' && stillOffline && !this.#driver.destroyed && this.#queue[0] === item) {
             // The connection dropped meanwhile: keep the publish (same id) for the next open.
             this.#update(this.#snapshot.error, this.#snapshot.lastId);
             return;
@@ -230,7 +241,7 @@ export class PublishStore {
     const prev = this.#snapshot;
     if (prev.status === status && prev.error === error && prev.lastId === lastId) return;
     this.#snapshot = { status, error, lastId };
-    for (const listener of [...this.#listeners]) listener();
+    this.#emitter.notify();
   }
 }
 

@@ -9,11 +9,13 @@ export { usePeerConnection } from './usePeerConnection.js';
 export type { UsePeerSignalingOptions, UsePeerSignalingResult } from './usePeerSignaling.js';
 export type { UsePeerConnectionOptions, UsePeerConnectionResult } from './usePeerConnection.js';
 export type {
+  ConnectionState,
   PublishCallOptions,
   PublishStatus,
   SseProviderDriverProps,
   SseProviderOptionsProps,
   SseProviderProps,
+  TopicParseFunction,
   TopicParser,
   UseConnectionStatusResult,
   UsePublishOptions,

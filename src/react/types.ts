@@ -1,5 +1,5 @@
 import type { SseDriver } from '../core/SseDriver.js';
-import type { ConnectionStatus, PublishOptions, SseDriverOptions, SseUpdate } from '../core/types.js';
+import type { ConnectionStatus, DriverState, PublishOptions, SseDriverOptions, SseUpdate } from '../core/types.js';
 import type { SseError } from '../core/errors.js';
 import type { ReactNode } from 'react';
 
@@ -12,10 +12,11 @@ export interface SseProviderDriverProps {
 }
 
 /**
- * Props of {@link SseProvider} given driver options: the provider creates one driver when it is
- * first needed (never during server rendering of a connection) and destroys it when it unmounts.
- * The options are read once; change the provider's `key` to connect elsewhere. A changed `headers`
- * value is passed to {@link SseDriver.setHeaders}.
+ * Props of {@link SseProvider} given driver options: the provider creates one driver (which opens
+ * nothing until a hook subscribes, so nothing connects during server rendering) and destroys it
+ * when it unmounts. The options are read once; change the provider's `key` to connect elsewhere (in
+ * development, a changed option is reported with `console.warn`). A changed `headers` value is
+ * passed to {@link SseDriver.setHeaders}.
  */
 export interface SseProviderOptionsProps extends SseDriverOptions {
   /** Not allowed together with options. */
@@ -28,12 +29,19 @@ export interface SseProviderOptionsProps extends SseDriverOptions {
 export type SseProviderProps = SseProviderDriverProps | SseProviderOptionsProps;
 
 /**
- * How {@link useTopic} turns a payload into the value stored in `events`:
- * `'json'` (default) keeps enveloped values as they are and parses raw strings as JSON;
- * `'text'` keeps raw strings and serialises enveloped values that are not strings;
- * a function receives the payload (the raw string for raw updates) and the whole update.
+ * A `parse` function of {@link useTopic}: receives the payload (the raw string for raw updates) and
+ * the whole update, returns the value stored in `events` (`T` is inferred from it), or throws.
  */
-export type TopicParser<T> = 'json' | 'text' | ((data: unknown, update: SseUpdate<unknown>) => T);
+export type TopicParseFunction<T> = (data: unknown, update: SseUpdate<unknown>) => T;
+
+/**
+ * How {@link useTopic} turns a payload into the value stored in `events`:
+ * `'json'` (default) keeps enveloped values as they are and parses raw strings as JSON — the
+ * result is typed `T` unchecked (a cast);
+ * `'text'` keeps raw strings and serialises enveloped values that are not strings;
+ * a function receives the payload and the whole update, and its return type is `T`.
+ */
+export type TopicParser<T> = 'json' | 'text' | TopicParseFunction<T>;
 
 /** Options of {@link useTopic}. */
 export interface UseTopicOptions<T = unknown> {
@@ -61,10 +69,18 @@ export interface UseTopicResult<T = unknown> {
   readonly events: readonly SseUpdate<T>[];
   /** The most recent update, or `undefined` before the first one (or after `clear()`). */
   readonly last: SseUpdate<T> | undefined;
-  /** Status of the driver's connection; `idle` while `enabled` is `false`. */
+  /**
+   * Status of the driver's connection; `idle` while `enabled` is `false`. A component that never
+   * reads it (nor `connectionError`) does not re-render when the connection changes.
+   */
   readonly status: ConnectionStatus;
-  /** The subscription's last error (parse, unroutable) until `clear()`, else the driver's error. */
+  /** This subscription's last error (`parse`, `unroutable`) until `clear()`. */
   readonly error: SseError | undefined;
+  /**
+   * The connection's error (`unauthorized`, `network`, `gap`, …), cleared by a healthy open;
+   * `undefined` while `enabled` is `false`. Read it, or `status`, to re-render on connection changes.
+   */
+  readonly connectionError: SseError | undefined;
   /** How many updates fell off the front of `events` because of `buffer`. */
   readonly dropped: number;
   /** Empties `events`, resets `last`, `dropped` and the subscription's own error. Stable. */
@@ -108,11 +124,20 @@ export interface UsePublishResult<T = unknown> {
   readonly reset: () => void;
 }
 
-/** What {@link useConnectionStatus} returns. */
+/** What a {@link useConnectionStatus} selector receives: the driver's state and `reconnect`. */
+export interface ConnectionState extends DriverState {
+  /** Reconnects now, resetting the backoff and lifting a stop caused by 401/403. Stable. */
+  readonly reconnect: () => void;
+}
+
+/**
+ * What {@link useConnectionStatus} returns without a selector. The component re-renders only when
+ * a field it read changes.
+ */
 export interface UseConnectionStatusResult {
   /** Status of the driver's connections. */
   readonly status: ConnectionStatus;
-  /** Id of the last event received on the shared connection. */
+  /** Id of the last event received on the shared connection: reading it re-renders per event. */
   readonly lastEventId: string | undefined;
   /** Consecutive failed attempts since the last healthy open. */
   readonly retries: number;

@@ -1,16 +1,15 @@
 'use client';
-import { useCallback, useMemo, useSyncExternalStore } from 'react';
-import type { DriverState } from '../core/types.js';
-import { INITIAL_DRIVER_STATE } from '../core/initialState.js';
-import type { UseConnectionStatusResult } from './types.js';
+import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
+import { ConnectionObserver, shallowEqual } from './ConnectionObserver.js';
+import type { ConnectionState, UseConnectionStatusResult } from './types.js';
 import { useDriver } from './useSseDriver.js';
-
-const serverState = (): DriverState => INITIAL_DRIVER_STATE;
 
 /**
  * The connection state of the nearest {@link SseProvider}'s driver, and `reconnect()` — which also
- * lifts the stop a 401/403 puts on retries. Re-renders on every state change, including each new
- * `lastEventId`; on the server the status is `idle`.
+ * lifts the stop a 401/403 puts on retries. On the server the status is `idle`.
+ *
+ * The component re-renders only when a field it read changes: reading `lastEventId` (which changes
+ * with every incoming event) makes it re-render per event; reading only `status` does not.
  *
  * ```tsx
  * const { status, error, reconnect } = useConnectionStatus();
@@ -18,14 +17,34 @@ const serverState = (): DriverState => INITIAL_DRIVER_STATE;
  * ```
  * @throws {SseError} `misuse` outside an `SseProvider`.
  */
-export function useConnectionStatus(): UseConnectionStatusResult {
+export function useConnectionStatus(): UseConnectionStatusResult;
+/**
+ * What `selector` picks from the connection state of the nearest {@link SseProvider}'s driver. The
+ * component re-renders only when the picked value changes (by `isEqual`, default: shallow equality,
+ * so a selector may return a fresh object or array).
+ *
+ * ```tsx
+ * const offline = useConnectionStatus((s) => s.status === 'reconnecting' || s.status === 'error');
+ * ```
+ * @param selector - called with the state (and `reconnect`); need not be stable.
+ * @param isEqual - whether two picked values are the same (default: shallow equality).
+ * @throws {SseError} `misuse` outside an `SseProvider`.
+ */
+export function useConnectionStatus<S>(selector: (state: ConnectionState) => S, isEqual?: (a: S, b: S) => boolean): S;
+export function useConnectionStatus<S>(
+  selector?: (state: ConnectionState) => S,
+  isEqual: (a: S, b: S) => boolean = shallowEqual,
+): S | UseConnectionStatusResult {
   const driver = useDriver('useConnectionStatus');
-  const subscribe = useCallback((listener: () => void) => driver.subscribeState(listener), [driver]);
-  const getState = useCallback(() => driver.getState(), [driver]);
-  const state = useSyncExternalStore(subscribe, getState, serverState);
-  const reconnect = useCallback(() => driver.reconnect(), [driver]);
-  return useMemo(
-    () => ({ status: state.status, lastEventId: state.lastEventId, retries: state.retries, error: state.error, reconnect }),
-    [state, reconnect],
+  const [observer] = useState(() => new ConnectionObserver(driver));
+  useEffect(() => observer.setDriver(driver), [observer, driver]);
+  const getSnapshot = useCallback(
+    (): S | UseConnectionStatusResult => (selector === undefined ? observer.result(driver) : observer.select(driver, selector, isEqual)),
+    [observer, driver, selector, isEqual],
   );
+  const getServerSnapshot = useCallback(
+    (): S | UseConnectionStatusResult => (selector === undefined ? observer.serverResult() : observer.selectServer(selector, isEqual)),
+    [observer, selector, isEqual],
+  );
+  return useSyncExternalStore(observer.subscribe, getSnapshot, getServerSnapshot);
 }

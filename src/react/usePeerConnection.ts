@@ -11,7 +11,7 @@ import type {
 } from '../signaling/PeerConnection.js';
 import type { PeerSignaling } from '../signaling/PeerSignaling.js';
 import type { SignalingSnapshot } from '../signaling/types.js';
-import { PeerConnectionStore } from './peerConnectionStore.js';
+import { PeerConnectionStore } from './PeerConnectionStore.js';
 import { useLatest } from './useLatest.js';
 
 /** Options of {@link usePeerConnection}. */

@@ -1,10 +1,11 @@
 'use client';
 import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import type { JsonValue } from '../core/types.js';
-import { DEFAULT_CHANNEL, PeerSignaling } from '../signaling/PeerSignaling.js';
+import { DEFAULT_CHANNEL, type PeerSignaling } from '../signaling/PeerSignaling.js';
 import type { Peer, PeerSignalingOptions, SendOptions, Signal, SignalingSnapshot, SignalingStatus } from '../signaling/types.js';
 import { useDriver } from './useSseDriver.js';
 import { useLatest } from './useLatest.js';
+import { SignalingObserver, idleSnapshot, type SignalingTarget } from './SignalingObserver.js';
 
 /** Options of {@link usePeerSignaling}. */
 export interface UsePeerSignalingOptions extends Omit<PeerSignalingOptions, 'metadata' | 'onError'> {
@@ -36,9 +37,6 @@ export interface UsePeerSignalingResult {
   readonly signaling: PeerSignaling;
 }
 
-/** How many mounted components use each instance; an instance no longer used is destroyed. */
-const mounts = new WeakMap<PeerSignaling, number>();
-
 /**
  * Joins `room` on the provider's hub connection while mounted: presence, heartbeats, direct and
  * broadcast signals. Leaving (unmount, `enabled: false`, a new room) sends `bye`. Under StrictMode
@@ -50,7 +48,7 @@ const mounts = new WeakMap<PeerSignaling, number>();
  */
 export function usePeerSignaling(room: string, options: UsePeerSignalingOptions = {}): UsePeerSignalingResult {
   const driver = useDriver('usePeerSignaling');
-  const { metadata, onSignal, onError, enabled = true, peerId: givenId, heartbeat, timeout, encrypt, topicBase, private: isPrivate, platform } = options;
+  const { metadata, onSignal, onError, enabled = true, peerId: givenId, heartbeat, timeout, sendTimeout, leaveTimeout, encrypt, topicBase, private: isPrivate, platform } = options;
   // Random, so never rendered before hydration is over: the server snapshot below does not show it.
   const [ownId] = useState(() => (platform?.uuid ? platform.uuid() : driver.platform.uuid()));
   const peerId = givenId ?? ownId;
@@ -58,35 +56,38 @@ export function usePeerSignaling(room: string, options: UsePeerSignalingOptions 
   const latestError = useLatest(onError);
   const latestMetadata = useLatest(metadata);
 
-  const signaling = useMemo(() => {
-    const settings: PeerSignalingOptions = { peerId, onError: (error) => latestError.current?.(error) };
-    if (heartbeat !== undefined) settings.heartbeat = heartbeat;
-    if (timeout !== undefined) settings.timeout = timeout;
-    if (encrypt !== undefined) settings.encrypt = encrypt;
-    if (topicBase !== undefined) settings.topicBase = topicBase;
-    if (isPrivate !== undefined) settings.private = isPrivate;
-    if (platform !== undefined) settings.platform = platform;
-    return new PeerSignaling(driver, room, settings);
-    // `platform` is a test seam read once per instance.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [driver, room, peerId, heartbeat, timeout, encrypt, topicBase, isPrivate]);
+  const key = JSON.stringify([room, peerId, heartbeat ?? null, timeout ?? null, sendTimeout ?? null, leaveTimeout ?? null, encrypt ?? null, topicBase ?? null, isPrivate ?? null]);
+  const settings: PeerSignalingOptions = { peerId, onError: (error) => latestError.current?.(error) };
+  if (heartbeat !== undefined) settings.heartbeat = heartbeat;
+  if (timeout !== undefined) settings.timeout = timeout;
+  if (sendTimeout !== undefined) settings.sendTimeout = sendTimeout;
+  if (leaveTimeout !== undefined) settings.leaveTimeout = leaveTimeout;
+  if (encrypt !== undefined) settings.encrypt = encrypt;
+  if (topicBase !== undefined) settings.topicBase = topicBase;
+  if (isPrivate !== undefined) settings.private = isPrivate;
+  // `platform` is a test seam read once per instance.
+  if (platform !== undefined) settings.platform = platform;
+  const target: SignalingTarget = { driver, room, key, settings };
+  const [observer] = useState(() => new SignalingObserver(target));
+  const getServerSnapshot = useCallback(() => observer.getServerSnapshot(givenId ?? ''), [observer, givenId]);
+  const view = useSyncExternalStore(observer.subscribe, observer.getSnapshot, getServerSnapshot);
+  const { signaling } = view;
 
-  // Destroyed (window listeners and all) once no mounted component uses it: replaced or unmounted.
-  // The check waits a microtask, so StrictMode's unmount/remount and a hidden `<Activity>` keep it usable.
   useEffect(() => {
-    mounts.set(signaling, (mounts.get(signaling) ?? 0) + 1);
-    return () => {
-      mounts.set(signaling, (mounts.get(signaling) ?? 1) - 1);
-      queueMicrotask(() => {
-        if (mounts.get(signaling) === 0) signaling.destroy();
-      });
-    };
-  }, [signaling]);
+    observer.retain();
+    return () => observer.release();
+  }, [observer]);
+
+  useEffect(() => {
+    observer.setTarget(target);
+    // `target` is fixed by the driver and the settings' value key.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [observer, driver, key]);
 
   useEffect(() => {
     // A provider hands out a live driver in place of one destroyed while it was hidden; until this
     // component renders with it, there is nothing to join.
-    if (!enabled || driver.destroyed) return undefined;
+    if (!enabled || driver.destroyed || signaling !== observer.getSnapshot().signaling) return undefined;
     signaling.setMetadata(latestMetadata.current ?? null);
     const off = signaling.on('signal', (signal) => {
       if (signal.channel === DEFAULT_CHANNEL) latestSignal.current?.(signal);
@@ -96,16 +97,16 @@ export function usePeerSignaling(room: string, options: UsePeerSignalingOptions 
       off();
       void signaling.leave();
     };
-  }, [driver, signaling, enabled, latestSignal, latestMetadata]);
+  }, [observer, driver, signaling, enabled, latestSignal, latestMetadata]);
 
   const metadataKey = JSON.stringify(metadata ?? null);
   useEffect(() => {
     signaling.setMetadata(JSON.parse(metadataKey) as JsonValue);
   }, [signaling, metadataKey]);
 
-  const serverSnapshot = useMemo<SignalingSnapshot>(() => Object.freeze({ status: 'idle', selfId: givenId ?? '', peers: Object.freeze([]) }), [givenId]);
-  const getServerSnapshot = useCallback(() => serverSnapshot, [serverSnapshot]);
-  const snapshot = useSyncExternalStore(signaling.subscribe, signaling.getSnapshot, getServerSnapshot);
+  // Until the effect moved the observer to a changed room or driver, render that room's start.
+  const pending = useMemo<SignalingSnapshot>(() => idleSnapshot(peerId), [peerId]);
+  const snapshot = observer.isFor(driver, key) ? view.state : pending;
   const send = useCallback((to: string, data: JsonValue, sendOptions?: SendOptions) => signaling.send(to, data, sendOptions), [signaling]);
   const broadcast = useCallback((data: JsonValue, sendOptions?: SendOptions) => signaling.broadcast(data, sendOptions), [signaling]);
   const leave = useCallback(() => signaling.leave(), [signaling]);

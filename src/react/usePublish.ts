@@ -1,5 +1,5 @@
 'use client';
-import { useMemo, useState, useSyncExternalStore } from 'react';
+import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import { PublishStore, type PublishLive } from './PublishStore.js';
 import type { PublishCallOptions, UsePublishOptions, UsePublishResult } from './types.js';
 import { useLatest } from './useLatest.js';
@@ -15,6 +15,8 @@ import { useDriver } from './useSseDriver.js';
  * connecting or reconnecting and sends them in order once the connection is open, each with an id
  * fixed when queued so that a retry cannot duplicate it.
  *
+ * `T` is not checked at run time: it types what `publish` accepts.
+ *
  * ```tsx
  * const { publish, status } = usePublish<Message>('https://example.com/rooms/1', { queue: true });
  * <button onClick={() => publish({ text: 'hi' })} disabled={status === 'pending'}>Send</button>
@@ -26,20 +28,16 @@ import { useDriver } from './useSseDriver.js';
 export function usePublish<T = unknown>(topic: string | readonly string[], defaults: UsePublishOptions = {}): UsePublishResult<T> {
   const driver = useDriver('usePublish');
   const live = useLatest<PublishLive>({ topic, defaults });
-  const [store, setStore] = useState(() => new PublishStore(driver, live));
-  let current = store;
-  if (store.driver !== driver) {
-    current = new PublishStore(driver, live);
-    setStore(current);
-  }
-  const snapshot = useSyncExternalStore(current.subscribe, current.getSnapshot, current.getServerSnapshot);
+  const [store] = useState(() => new PublishStore(driver, live));
+  useEffect(() => store.setDriver(driver), [store, driver]);
+  const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot, store.getServerSnapshot);
   return useMemo(
     () => ({
       ...snapshot,
-      publish: current.publish as (data: T, options?: PublishCallOptions) => void,
-      publishAsync: current.publishAsync as (data: T, options?: PublishCallOptions) => Promise<string>,
-      reset: current.reset,
+      publish: store.publish as (data: T, options?: PublishCallOptions) => void,
+      publishAsync: store.publishAsync as (data: T, options?: PublishCallOptions) => Promise<string>,
+      reset: store.reset,
     }),
-    [snapshot, current],
+    [snapshot, store],
   );
 }

@@ -1,10 +1,9 @@
 'use client';
-import { useMemo, useState, useSyncExternalStore } from 'react';
+import { useEffect, useState, useSyncExternalStore } from 'react';
 import { SseError } from '../core/errors.js';
-import { compileMatcher, toMatcherList } from '../core/matcher.js';
 import type { Matchers } from '../core/types.js';
-import { TopicStore, topicKey, type TopicConfig, type TopicLive } from './TopicStore.js';
-import type { UseTopicOptions, UseTopicResult } from './types.js';
+import { TopicObserver, topicKey, type TopicConfig, type TopicLive, type TopicTarget } from './TopicObserver.js';
+import type { TopicParseFunction, UseTopicOptions, UseTopicResult } from './types.js';
 import { useLatest } from './useLatest.js';
 import { useDriver } from './useSseDriver.js';
 
@@ -12,21 +11,42 @@ const DEFAULT_BUFFER = 50;
 
 /**
  * Subscribes the component to the updates whose topic `matchers` select, through the nearest
- * {@link SseProvider}'s shared connection. Re-renders only when this subscription's data, or the
- * connection's status or error, change; a burst of updates renders once per task, while `onEvent`
- * sees every update in order.
+ * {@link SseProvider}'s shared connection, with `T` inferred from the `parse` function.
+ *
+ * ```tsx
+ * const { last } = useTopic('https://example.com/prices/eur', { parse: (data) => Number(data) }); // T = number
+ * ```
+ * @param matchers - a topic, `{ pattern }`, or a list of them.
+ * @throws {SseError} `misuse` outside an `SseProvider`, or for an empty or invalid matcher.
+ */
+export function useTopic<T>(matchers: Matchers, options: UseTopicOptions<T> & { parse: TopicParseFunction<T> }): UseTopicResult<T>;
+/**
+ * Subscribes the component to the updates whose topic `matchers` select, each payload as text.
+ * @param matchers - a topic, `{ pattern }`, or a list of them.
+ * @throws {SseError} `misuse` outside an `SseProvider`, or for an empty or invalid matcher.
+ */
+export function useTopic(matchers: Matchers, options: UseTopicOptions<string> & { parse: 'text' }): UseTopicResult<string>;
+/**
+ * Subscribes the component to the updates whose topic `matchers` select, through the nearest
+ * {@link SseProvider}'s shared connection. Re-renders only when this subscription's data change, or
+ * when the connection's `status` or `connectionError` change and the component read them; a burst of
+ * updates renders once per task across every `useTopic`, while `onEvent` sees every update in order.
+ *
+ * Without a `parse` function, `T` is not checked: `useTopic<Message>(…)` is a cast of what the hub
+ * sends (default `unknown`). Pass `parse` to validate the payload and infer `T` from it.
  *
  * Matchers are compared by value (an inline array does not resubscribe); changing them, `type`,
  * `raw`, `since` or `enabled` resubscribes once and starts a fresh buffer. `onEvent`, `parse`,
  * `buffer` and `ignoreSelf` are read at each update.
  *
  * ```tsx
- * const { events, status } = useTopic<Message>('https://example.com/rooms/1', { buffer: 100 });
+ * const { events, error } = useTopic<Message>('https://example.com/rooms/1', { buffer: 100 });
  * ```
  * @param matchers - a topic, `{ pattern }`, or a list of them.
  * @throws {SseError} `misuse` outside an `SseProvider`, or for an empty or invalid matcher.
  */
-export function useTopic<T = unknown>(matchers: Matchers, options: UseTopicOptions<T> = {}): UseTopicResult<T> {
+export function useTopic<T = unknown>(matchers: Matchers, options?: UseTopicOptions<T>): UseTopicResult<T>;
+export function useTopic<T>(matchers: Matchers, options: UseTopicOptions<T> = {}): UseTopicResult<T> {
   const driver = useDriver('useTopic');
   const config: TopicConfig = {
     matchers,
@@ -46,23 +66,14 @@ export function useTopic<T = unknown>(matchers: Matchers, options: UseTopicOptio
     ignoreSelf: options.ignoreSelf === true,
     onEvent: options.onEvent,
   });
-
-  const [store, setStore] = useState(() => createStore(driver, key, config, live));
-  let current = store;
-  if (store.driver !== driver || store.key !== key) {
-    // A changed subscription: a new store, adopted during this render (one resubscription).
-    current = createStore(driver, key, config, live);
-    setStore(current);
-  }
-  const snapshot = useSyncExternalStore(current.subscribe, current.getSnapshot, current.getServerSnapshot);
-  const clear = current.clear;
-  return useMemo(() => ({ ...snapshot, clear }), [snapshot, clear]);
-}
-
-function createStore<T>(driver: TopicStore<T>['driver'], key: string, config: TopicConfig, live: { readonly current: TopicLive<T> }): TopicStore<T> {
-  if (config.enabled) {
-    // Misuse throws during render, with the driver's own message.
-    for (const matcher of toMatcherList(config.matchers)) compileMatcher(matcher, driver.url);
-  }
-  return new TopicStore<T>(driver, key, config, live);
+  const target: TopicTarget = { driver, key, config };
+  const [observer] = useState(() => new TopicObserver<T>(target, live));
+  const result = useSyncExternalStore(observer.subscribe, observer.getSnapshot, observer.getServerSnapshot);
+  useEffect(() => {
+    observer.setTarget(target);
+    // `target` is fixed by the driver and the config's value key.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [observer, driver, key]);
+  // Until the effect moved the observer to a changed subscription, render that subscription's start.
+  return observer.isFor(driver, key) ? result : observer.preview(target);
 }

@@ -129,7 +129,8 @@ function TopicFeedImpl<T>(
   const onEventRef = useRef(onEvent);
   onEventRef.current = onEvent;
   const handleEvent = useCallback((update: object) => onEventRef.current?.(stamp(update)), [stamp]);
-  const { events, status, error, dropped } = useTopic<T>(topic, { ...options, onEvent: handleEvent } as UseTopicOptions<T>);
+  const { events, status, error: ownError, connectionError, dropped } = useTopic<T>(topic, { ...options, onEvent: handleEvent } as UseTopicOptions<T>);
+  const error = ownError ?? connectionError;
   const driver = useSseDriver();
   const selfId = driver.clientId;
 

@@ -41,7 +41,8 @@ describe('Node hub with the native EventSource of Chromium', () => {
     if (!existsSync(CHROMIUM)) {
       throw new Error(`Chromium is missing at ${CHROMIUM}. Install it with "apt-get update && apt-get install -y chromium" (or set CHROMIUM_PATH).`);
     }
-    hub = await createHub({ port: 0, log: false, publisherKey: TEST_KEY });
+    // The private EventSource below authenticates with the access_token query parameter, an opt-in.
+    hub = await createHub({ port: 0, log: false, publisherKey: TEST_KEY, queryToken: true });
     publisher = await sign(v1Claims([{ actions: ['publish'], topics: ['*'] }]));
     reader = await sign(v1Claims([{ actions: ['subscribe'], topics: [{ match: 'https://example.com/books/:id', matchType: 'URLPattern' }] }]));
     browser = await chromium.launch({

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEV_PUBLISHER_KEY, createHub } from '../../src/hub/index.js';
 import type { CreateHubOptions } from '../../src/hub/index.js';
-import { TEST_KEY, openStream, publish, sign, subscribeUrl } from './helpers.js';
+import { TEST_KEY, legacyClaims, openStream, publish, sign, subscribeUrl, v1Claims } from './helpers.js';
 import type { TestStream } from './helpers.js';
 
 /**
@@ -83,6 +83,29 @@ describe('Node hub: authorization details of later spec revisions', () => {
     const hub = await start();
     const token = await sign({ authorization_details: [{ type: DETAIL_URI, actions: ['publish'], topics: [topic] }] });
     const res = await publish(fetch, hub.url, [['topic', BOOK]], token);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+  });
+
+  it('accepts RFC 9068 access tokens (typ at+jwt, iss, aud, exp) in strict mode, and the legacy mercure claim in lenient mode', async () => {
+    const strict = await start({ strict: true, legacy: false, issuer: 'https://issuer.example', audience: 'https://hub.example' });
+    const claims = { iss: 'https://issuer.example', aud: 'https://hub.example', ...v1Claims([{ actions: ['publish'], topics: ['*'] }]) };
+    expect((await publish(fetch, strict.url, [['topic', BOOK]], await sign(claims))).status).toBe(200);
+    expect((await publish(fetch, strict.url, [['topic', BOOK]], await sign(claims, { typ: 'JWT' }))).status).toBe(401);
+    expect((await publish(fetch, strict.url, [['topic', BOOK]], await sign({ ...claims, aud: 'https://other.example' }))).status).toBe(401);
+    expect((await publish(fetch, strict.url, [['topic', BOOK]], await sign(claims, { exp: null }))).status).toBe(401);
+    const lenient = await start();
+    expect((await publish(fetch, lenient.url, [['topic', BOOK]], await sign(legacyClaims({ publish: ['https://example.com/books/{id}'] })))).status).toBe(200);
+    expect((await publish(fetch, lenient.url, [['topic', 'https://example.com/authors/1']], await sign(legacyClaims({ publish: ['https://example.com/books/{id}'] })))).status).toBe(403);
+  });
+
+  it('reads the earlier detail type mercure with matchType or match_type, but refuses matchType in the current type (the spec never had it)', async () => {
+    const hub = await start();
+    const grant = (type: string, topic: object): Promise<string> => sign({ authorization_details: [{ type, actions: ['publish'], topics: [topic] }] });
+    const pattern = 'https://example.com/books/:id';
+    expect((await publish(fetch, hub.url, [['topic', BOOK]], await grant('mercure', { match: pattern, matchType: 'URLPattern' }))).status).toBe(200);
+    expect((await publish(fetch, hub.url, [['topic', BOOK]], await grant('mercure', { match: pattern, match_type: 'urlpattern' }))).status).toBe(200);
+    const res = await publish(fetch, hub.url, [['topic', BOOK]], await grant(DETAIL_URI, { match: pattern, matchType: 'URLPattern' }));
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
   });

@@ -44,6 +44,12 @@ describe('sse-kit-hub flags', () => {
     });
   });
 
+  it('maps the connection cap, the pattern budget, the idle write timeout and the query-token opt-in', () => {
+    const options = optionsFromFlags(parseFlags(['--max-connections', '50', '--max-patterns-per-client', '8', '--idle-write-timeout', '1000', '--query-token'], {}));
+    expect(options).toMatchObject({ limits: { connections: 50, patternsPerClient: 8 }, idleWriteTimeout: 1000, queryToken: true });
+    expect(optionsFromFlags(parseFlags([], {}))).not.toHaveProperty('queryToken');
+  });
+
   it.each([
     [['--nope'], /Unknown flag/],
     [['--port'], /needs a value/],

@@ -148,7 +148,7 @@ describe('HubEngine', () => {
 
   it('runs its heartbeat on the injected timers only while someone is connected', async () => {
     const timers = fakeTimers();
-    const engine = new HubEngine({ timers, heartbeat: 1000 });
+    const engine = new HubEngine({ timers, heartbeat: 1000, idleWriteTimeout: 0 });
     const res = await engine.handle(new Request(`${engine.url}?match=a`));
     expect(timers.intervals).toBe(1);
     const reader = res.body!.getReader();
@@ -229,6 +229,32 @@ describe('HubEngine', () => {
     expect(reasons).toEqual(['expired']);
     expect(clock).toBeGreaterThanOrEqual(exp * 1000);
     await res.body?.cancel();
+  });
+
+  it('drops a resuming reader that fell so far behind that the history it still needs was evicted', async () => {
+    const engine = new HubEngine({ heartbeat: 0, history: 10, limits: { bufferedBytes: 32 * 1024 } });
+    const reasons: string[] = [];
+    engine.on('disconnect', (e) => reasons.push(e.reason));
+    const first = engine.publish({ topic: 'a', data: 'x'.repeat(8000) });
+    for (let i = 0; i < 9; i++) engine.publish({ topic: 'a', data: 'x'.repeat(8000) });
+    const res = await engine.handle(new Request(`${engine.url}?match=a`, { headers: { 'last-event-id': 'earliest' } }));
+    const reader = res.body!.getReader();
+    // One turn (8 KB, a quarter of the buffer) is written; the reader has not read it yet.
+    await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 20; i++) engine.publish({ topic: 'a', data: 'small' });
+    expect(reasons).toEqual([]);
+    const text: string[] = [];
+    await expect(
+      (async () => {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) return;
+          text.push(new TextDecoder().decode(value));
+        }
+      })(),
+    ).rejects.toThrow(TypeError);
+    expect(text.join('')).toContain(`id: ${first}`);
+    expect(reasons).toEqual(['slow']);
   });
 
   it('returns 404 for paths that are not the hub', async () => {

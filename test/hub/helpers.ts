@@ -114,23 +114,40 @@ export function publish(fetchFn: FetchFn, hubUrl: string, fields: readonly (read
 /** The HS256 key the tests sign with. */
 export const TEST_KEY = 'test-only-hub-key-0123456789abcdef';
 
-/** Signs an HS256 token. */
+/**
+ * Signs an HS256 token in the spec's shape (RFC 9068 access token): header `typ: at+jwt`, an `exp`
+ * one hour ahead. `typ` and `exp` can be overridden (`exp: null` leaves it out).
+ */
 export async function sign(claims: JWTPayload, options: { key?: string; typ?: string; exp?: number | null } = {}): Promise<string> {
-  const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256', ...(options.typ === undefined ? {} : { typ: options.typ }) });
+  const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: options.typ ?? 'at+jwt' });
   if (options.exp !== null) jwt.setExpirationTime(options.exp ?? Math.floor(Date.now() / 1000) + 3600);
   return jwt.sign(new TextEncoder().encode(options.key ?? TEST_KEY));
 }
 
-/** A v1 token granting `actions` on `topics` (URL patterns when they contain `:` placeholders marked with `pattern:`). */
-export function v1Claims(details: readonly { actions: readonly ('publish' | 'subscribe')[]; topics: readonly (string | { match: string; matchType?: string })[]; payload?: object }[]): JWTPayload {
+/** The authorization detail type of the Mercure spec. */
+export const DETAIL_TYPE = 'https://mercure.rocks/authorization-detail';
+
+/** A topic matcher of {@link v1Claims}: a topic, or `{ match, matchType? }` (`URLPattern` becomes `match_type: 'urlpattern'`). */
+export type GrantTopic = string | { readonly match: string; readonly matchType?: string };
+
+/**
+ * Claims granting `actions` on `topics`, in the spec's shape: `authorization_details` entries of
+ * type `https://mercure.rocks/authorization-detail` with `match_type` (`exact` or `urlpattern`).
+ */
+export function v1Claims(details: readonly { actions: readonly ('publish' | 'subscribe')[]; topics: readonly GrantTopic[]; payload?: object }[]): JWTPayload {
   return {
     authorization_details: details.map((d) => ({
-      type: 'mercure',
+      type: DETAIL_TYPE,
       actions: d.actions,
-      topics: d.topics.map((t) => (typeof t === 'string' ? { match: t } : t)),
+      topics: d.topics.map((t) => (typeof t === 'string' ? { match: t } : t.matchType === undefined ? { match: t.match } : { match: t.match, match_type: t.matchType.toLowerCase() })),
       ...(d.payload === undefined ? {} : { payload: d.payload }),
     })),
   };
+}
+
+/** Claims in the legacy 0.x shape: the `mercure` claim with URI-template selectors. */
+export function legacyClaims(claim: { publish?: readonly string[]; subscribe?: readonly string[]; payload?: object }): JWTPayload {
+  return { mercure: claim };
 }
 
 /** The seed snippet's token: legacy claim, publish and subscribe `*`, signed with the development key, no `exp`. */

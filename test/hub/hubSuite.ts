@@ -1,14 +1,16 @@
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { HubEngineOptions } from '../../src/hub/engine/index.js';
+import type { DispatchReport, HubEngine, HubEngineOptions } from '../../src/hub/engine/index.js';
 import { DEV_PUBLISHER_KEY } from '../../src/hub/engine/index.js';
-import { SEED_TOKEN, TEST_KEY, openStream, publish, sign, subscribeUrl, v1Claims } from './helpers.js';
+import { DETAIL_TYPE, SEED_TOKEN, TEST_KEY, legacyClaims, openStream, publish, sign, subscribeUrl, v1Claims } from './helpers.js';
 import type { FetchFn, TestStream } from './helpers.js';
 
 /** A started hub under test. */
 export interface HubUnderTest {
   readonly url: string;
   readonly fetch: FetchFn;
+  /** The engine behind the front door (server-side publishing, events). */
+  readonly engine: HubEngine;
   close(): Promise<void>;
 }
 
@@ -138,21 +140,29 @@ export function describeHubProtocol(name: string, factory: HubFactory): void {
         ['an id with a line feed', [['topic', BOOK], ['id', 'a\nid: b']], 400],
         ['an id with a carriage return', [['topic', BOOK], ['id', 'a\rb']], 400],
         ['an id with NUL', [['topic', BOOK], ['id', 'a\u0000b']], 400],
+        ['an id with a C0 control character', [['topic', BOOK], ['id', 'a\u0001b']], 400],
+        ['an id with DEL', [['topic', BOOK], ['id', 'a\u007fb']], 400],
+        ['an id with a C1 control character', [['topic', BOOK], ['id', 'a\u0085b']], 400],
+        ['an id with a format character', [['topic', BOOK], ['id', 'a\u200bb']], 400],
+        ['the reserved id earliest', [['topic', BOOK], ['id', 'earliest']], 400],
+        ['a type with a C0 control character', [['topic', BOOK], ['type', 'a\u001bb']], 400],
+        ['a type with DEL', [['topic', BOOK], ['type', 'a\u007f']], 400],
+        ['a type with a C1 control character', [['topic', BOOK], ['type', '\u009bx']], 400],
+        ['a topic with a C1 control character', [['topic', 'a\u0080b']], 400],
         ['a type with a line feed', [['topic', BOOK], ['type', 'a\ndata: x']], 400],
         ['the reserved type mercure', [['topic', BOOK], ['type', 'mercure']], 400],
         ['a non-numeric retry', [['topic', BOOK], ['retry', '10s']], 400],
         ['a negative retry', [['topic', BOOK], ['retry', '-1']], 400],
-        ['a relative topic in the hub namespace', [['topic', '/.well-known/mercure/subscriptions/Exact/x/y']], 403],
-        ['an absolute topic in the hub namespace', [['topic', 'https://elsewhere.example/.well-known/mercure/subscriptions/x']], 403],
-        ['a percent-encoded topic in the hub namespace', [['topic', '/.well-known/%6Dercure/x']], 403],
-        ['an alternate topic in the hub namespace', [['topic', BOOK], ['topic', '/.well-known/mercure']], 403],
+        ['a relative topic in the hub namespace', [['topic', '/.well-known/mercure/subscriptions/Exact/x/y']], 400],
+        ['an absolute topic in the hub namespace', [['topic', 'https://elsewhere.example/.well-known/mercure/subscriptions/x']], 400],
+        ['a percent-encoded topic in the hub namespace', [['topic', '/.well-known/%6Dercure/x']], 400],
+        ['an alternate topic in the hub namespace', [['topic', BOOK], ['topic', '/.well-known/mercure']], 400],
       ] as const)('refuses %s', async (_label, fields, status) => {
         const hub = await start();
         const stream = await subscribe(hub, [['match', '*']]);
         const res = await pub(hub, fields);
         expect(res.status).toBe(status);
         if (status === 400) expect(res.headers.get('www-authenticate')).toBe('Bearer error="invalid_request"');
-        if (status === 403) expect(res.headers.get('www-authenticate')).toBe('Bearer error="insufficient_scope"');
         await sentinel(hub, stream, BOOK);
         expect(stream.events).toHaveLength(1);
       });
@@ -164,13 +174,13 @@ export function describeHubProtocol(name: string, factory: HubFactory): void {
         expect(res.status).toBe(400);
       });
 
-      it('enforces the body size (413), the field length (413) and the topics per update (400)', async () => {
+      it('enforces the body size (413), the field length (413) and the topics per update (413)', async () => {
         const hub = await start({ limits: { bodyBytes: 2000, fieldLength: 100, topicsPerPublish: 3 } });
         expect((await pub(hub, [['topic', BOOK], ['data', 'x'.repeat(2100)]])).status).toBe(413);
         expect((await pub(hub, [['topic', BOOK], ['data', 'x'.repeat(1500)]])).status).toBe(200);
         expect((await pub(hub, [['topic', `${BOOK}/${'y'.repeat(100)}`]])).status).toBe(413);
         expect((await pub(hub, [['topic', BOOK], ['id', 'i'.repeat(101)]])).status).toBe(413);
-        expect((await pub(hub, [['topic', 'a'], ['topic', 'b'], ['topic', 'c'], ['topic', 'd']])).status).toBe(400);
+        expect((await pub(hub, [['topic', 'a'], ['topic', 'b'], ['topic', 'c'], ['topic', 'd']])).status).toBe(413);
         expect((await pub(hub, [['topic', 'a'], ['topic', 'b'], ['topic', 'c']])).status).toBe(200);
       });
     });
@@ -259,8 +269,19 @@ export function describeHubProtocol(name: string, factory: HubFactory): void {
         }
       });
 
-      it('reads the token from the Authorization header, then access_token, then the cookie', async () => {
+      it('refuses an access_token query parameter (400) unless queryToken is on', async () => {
         const hub = await start();
+        const reader = await sign(v1Claims([{ actions: ['subscribe'], topics: [BOOK] }]));
+        const res = await hub.fetch(subscribeUrl(hub.url, [['match', BOOK], ['access_token', reader]]));
+        expect(res.status).toBe(400);
+        expect(await res.text()).toMatch(/access_token/);
+        const writer = await sign(v1Claims([{ actions: ['publish'], topics: ['*'] }]));
+        const post = await hub.fetch(`${hub.url}?access_token=${writer}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'topic=a' });
+        expect(post.status).toBe(400);
+      });
+
+      it('with queryToken, reads the token from the Authorization header, then access_token, then the cookie', async () => {
+        const hub = await start({ queryToken: true });
         const reader = await sign(v1Claims([{ actions: ['subscribe'], topics: [BOOK] }]));
         const viaQuery = await subscribe(hub, [['match', BOOK], ['access_token', reader]]);
         const viaCookie = await subscribe(hub, [['match', BOOK]], { headers: { cookie: `other=1; mercureAuthorization=${reader}` } });
@@ -566,6 +587,137 @@ export function describeHubProtocol(name: string, factory: HubFactory): void {
       });
     });
 
+    describe('heavy resumes', () => {
+      it('replays a backlog far larger than the connection buffer progressively, then live updates, in order', async () => {
+        // 1,000 updates of 10 KB and a cursor 999 back: 10 MB of catch-up through a 256 KB buffer.
+        const hub = await start({ history: 1000, limits: { bufferedBytes: 256 * 1024 } });
+        const data = 'x'.repeat(10 * 1024);
+        const ids = Array.from({ length: 1000 }, (_, i) => hub.engine.publish({ topic: BOOK, data: `${i} ${data}` }));
+        const disconnects: string[] = [];
+        hub.engine.on('disconnect', (e) => disconnects.push(e.reason));
+        const stream = await subscribe(hub, [['match', BOOK]], { headers: { 'last-event-id': ids[0] as string } });
+        expect(stream.response.headers.get('mercure-last-event-id')).toBe(ids[0]);
+        const live = hub.engine.publish({ topic: BOOK, data: 'live' });
+        await stream.waitFor((e) => e.id === live, 30_000);
+        expect(stream.events.map((e) => e.id)).toEqual([...ids.slice(1), live]);
+        expect(disconnects).toEqual([]);
+      }, 60_000);
+    });
+
+    describe('hostile input', () => {
+      it('refuses an sse-kit envelope claiming a topic the update does not have (400), and delivers nothing forged', async () => {
+        const hub = await start();
+        const onlyX = await sign(v1Claims([{ actions: ['publish'], topics: ['urn:x'] }]));
+        const stream = await subscribe(hub, [['match', 'urn:x'], ['match', 'urn:y']]);
+        const envelope = (claim: object): string => JSON.stringify({ 'sse-kit': 1, id: 'm1', ...claim, sender: 'forged', payload: 'hi' });
+        for (const claim of [{ topic: 'urn:y' }, { topic: 'urn:x', topics: ['urn:x', 'urn:y'] }]) {
+          const res = await pub(hub, [['topic', 'urn:x'], ['data', envelope(claim)]], onlyX);
+          expect(res.status).toBe(400);
+          expect(await res.text()).toMatch(/envelope claims the topic "urn:y"/);
+        }
+        expect(() => hub.engine.publish({ topic: 'urn:x', data: envelope({ topic: 'urn:y' }) })).toThrow(expect.objectContaining({ status: 400 }));
+        // Its own topic, or several it was published to, are fine.
+        expect((await pub(hub, [['topic', 'urn:x'], ['data', envelope({ topic: 'urn:x' })]], onlyX)).status).toBe(200);
+        expect((await pub(hub, [['topic', 'urn:x'], ['topic', 'urn:y'], ['data', envelope({ topic: 'urn:x', topics: ['urn:x', 'urn:y'] })]])).status).toBe(200);
+        await sentinel(hub, stream, 'urn:x');
+        expect(stream.events.map((e) => e.data)).toEqual([envelope({ topic: 'urn:x' }), envelope({ topic: 'urn:x', topics: ['urn:x', 'urn:y'] }), 'sentinel']);
+      });
+
+      it('compiles each distinct pattern once and shares it: one evaluation per pattern per dispatch, whatever the connections', async () => {
+        const hub = await start({ heartbeat: 0 });
+        const patterns = Array.from({ length: 256 }, (_, i): [string, string] => ['match_urlpattern', `/r${i}/:id`]);
+        for (let c = 0; c < 8; c++) await subscribe(hub, patterns, { headers: { authorization: `Bearer ${await sign({ sub: `client-${c}` })}` } });
+        const reports: DispatchReport[] = [];
+        hub.engine.on('dispatch', (r) => reports.push(r));
+        hub.engine.publish({ topic: '/none/a' });
+        hub.engine.publish({ topic: '/r255/a' });
+        // 8 × 256 matchers, 256 distinct: each evaluated once (none matches, then the last one does).
+        expect(reports).toEqual([
+          expect.objectContaining({ recipients: 0, evaluations: 256, skipped: 0 }),
+          expect.objectContaining({ recipients: 8, evaluations: 256, skipped: 0 }),
+        ]);
+      });
+
+      it('refuses subscriptions beyond the per-client pattern budget with 429 and Retry-After', async () => {
+        const hub = await start({ heartbeat: 0 });
+        const statuses: number[] = [];
+        // 64 anonymous connections from one address, each with 256 distinct URL patterns.
+        for (let c = 0; c < 64; c++) {
+          const params = Array.from({ length: 256 }, (_, i): [string, string] => ['match_urlpattern', `/c${c}/p${i}/:id`]);
+          const res = await hub.fetch(subscribeUrl(hub.url, params));
+          statuses.push(res.status);
+          if (res.status === 429) expect(res.headers.get('retry-after')).toBe('5');
+          if (res.status === 200) cleanups.push(() => res.body?.cancel());
+          else await res.body?.cancel();
+        }
+        expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+        expect(statuses.filter((s) => s === 429)).toHaveLength(63);
+        // Exact topics cost nothing to match and are not limited by the pattern budget.
+        const exact = await subscribe(hub, Array.from({ length: 256 }, (_, i): [string, string] => ['match', `urn:topic:${i}`]));
+        expect(exact.response.status).toBe(200);
+      });
+
+      it('bounds the work of one dispatch; a pattern left without budget counts as not matching, and exact subscribers still receive', async () => {
+        const hub = await start({ heartbeat: 0, limits: { dispatchUnits: 20_000, dispatchUnitsPerClient: 5_000 } });
+        const stars = Array.from({ length: 8 }, () => '*').join('-');
+        const hostile = Array.from({ length: 64 }, (_, i): [string, string] => ['match_urlpattern', `http://x/${stars}-z${i}`]);
+        for (let c = 0; c < 8; c++) await subscribe(hub, hostile, { headers: { authorization: `Bearer ${await sign({ sub: `hostile-${c}` })}` } });
+        const exact = await subscribe(hub, [['match', `http://x/${'-'.repeat(2000)}`]]);
+        const reports: DispatchReport[] = [];
+        hub.engine.on('dispatch', (r) => reports.push(r));
+        const id = hub.engine.publish({ topic: `http://x/${'-'.repeat(2000)}` });
+        expect((await exact.next()).id).toBe(id);
+        const [report] = reports;
+        expect(report?.units).toBeLessThanOrEqual(20_000);
+        expect(report?.skipped).toBeGreaterThan(0);
+      });
+
+      it('keeps one client from spending another client\'s share of a dispatch', async () => {
+        const hub = await start({ heartbeat: 0, limits: { dispatchUnits: 1_000_000, dispatchUnitsPerClient: 20_000 } });
+        const stars = Array.from({ length: 8 }, () => '*').join('-');
+        const hostile = Array.from({ length: 64 }, (_, i): [string, string] => ['match_urlpattern', `http://x/${stars}-z${i}`]);
+        await subscribe(hub, hostile, { headers: { authorization: `Bearer ${await sign({ sub: 'hostile' })}` } });
+        const fair = await subscribe(hub, [['match_urlpattern', 'http://x/*']], { headers: { authorization: `Bearer ${await sign({ sub: 'fair' })}` } });
+        const reports: DispatchReport[] = [];
+        hub.engine.on('dispatch', (r) => reports.push(r));
+        const id = hub.engine.publish({ topic: `http://x/${'-'.repeat(1000)}` });
+        expect((await fair.next()).id).toBe(id);
+        expect(reports[0]?.skipped).toBeGreaterThan(0);
+      });
+
+      it('keeps subscription events out of the update history: connection churn cannot evict a resume point', async () => {
+        const hub = await start({ subscriptions: true, history: 10, heartbeat: 0 });
+        const ids = Array.from({ length: 10 }, (_, i) => hub.engine.publish({ topic: BOOK, data: `u${i}` }));
+        const matchers = Array.from({ length: 256 }, (_, i): [string, string] => ['match', `urn:churn:${i}`]);
+        for (let cycle = 0; cycle < 4; cycle++) {
+          const churn = await subscribe(hub, matchers);
+          churn.close();
+          await churn.ended;
+        }
+        await expect.poll(() => hub.engine.connections.length).toBe(0);
+        expect(hub.engine.history.map((u) => u.id)).toEqual(ids);
+        const resumed = await subscribe(hub, [['match', BOOK]], { headers: { 'last-event-id': ids[0] as string } });
+        expect(resumed.response.headers.get('mercure-last-event-id')).toBe(ids[0]);
+        await resumed.waitFor((e) => e.id === ids[9]);
+        expect(resumed.events.map((e) => e.id)).toEqual(ids.slice(1));
+      });
+
+      it('answers 429 with Retry-After beyond the global connection cap', async () => {
+        const hub = await start({ heartbeat: 0, limits: { connections: 2 } });
+        const token = async (sub: string): Promise<RequestInit> => ({ headers: { authorization: `Bearer ${await sign({ sub })}` } });
+        await subscribe(hub, [['match', 'a']], await token('one'));
+        const second = await subscribe(hub, [['match', 'a']], await token('two'));
+        const refused = await hub.fetch(subscribeUrl(hub.url, [['match', 'a']]), await token('three'));
+        expect(refused.status).toBe(429);
+        expect(refused.headers.get('retry-after')).toBe('5');
+        expect(await refused.text()).toMatch(/as many connections as it accepts/);
+        second.close();
+        await second.ended;
+        await expect.poll(() => hub.engine.connections.length).toBe(1);
+        expect((await subscribe(hub, [['match', 'a']], await token('three'))).response.status).toBe(200);
+      });
+    });
+
     describe('active subscriptions', () => {
       const SUBSCRIPTIONS = '/.well-known/mercure/subscriptions/:matchType/:match/:subscriber';
 
@@ -580,7 +732,7 @@ export function describeHubProtocol(name: string, factory: HubFactory): void {
         expect(connected.event).toBe('mercure');
         expect(JSON.parse(connected.data)).toEqual({
           '@context': 'https://mercure.rocks/',
-          id: `/.well-known/mercure/subscriptions/Exact/${encodeURIComponent(BOOK)}/alice`,
+          id: `/.well-known/mercure/subscriptions/exact/${encodeURIComponent(BOOK)}/alice`,
           type: 'Subscription',
           matchType: 'Exact',
           match: BOOK,
@@ -616,9 +768,9 @@ export function describeHubProtocol(name: string, factory: HubFactory): void {
 
         const byMatcher = await get(`/.well-known/mercure/subscriptions/URLPattern/${encodeURIComponent('https://example.com/authors/:id')}`, bobToken);
         expect(((await byMatcher.json()) as { subscriptions: unknown[] }).subscriptions).toHaveLength(1);
-        const single = await get(`/.well-known/mercure/subscriptions/Exact/${encodeURIComponent(BOOK)}/bob`, bobToken);
+        const single = await get(`/.well-known/mercure/subscriptions/exact/${encodeURIComponent(BOOK)}/bob`, bobToken);
         expect(await single.json()).toMatchObject({ type: 'Subscription', subscriber: 'bob', active: true, lastEventID: last });
-        expect((await get(`/.well-known/mercure/subscriptions/Exact/${encodeURIComponent(BOOK)}/nobody`, bobToken)).status).toBe(404);
+        expect((await get(`/.well-known/mercure/subscriptions/exact/${encodeURIComponent(BOOK)}/nobody`, bobToken)).status).toBe(404);
         expect((await get('/.well-known/mercure/subscriptions')).status).toBe(401);
         const narrow = await sign(v1Claims([{ actions: ['subscribe'], topics: [BOOK] }]));
         expect((await get('/.well-known/mercure/subscriptions', narrow)).status).toBe(403);

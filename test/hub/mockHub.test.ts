@@ -61,7 +61,7 @@ describe('MockHub', () => {
     expect(hub.history).toEqual([expect.objectContaining({ id: 'my-id', topics: ['a', 'b'], data: 'x', type: 't', retry: 10, private: false })]);
     expect(() => hub.publish({ topic: '*' })).toThrow(HubError);
     expect(() => hub.publish({ topic: 'a', type: 'mercure' })).toThrow(/reserved/);
-    expect(() => hub.publish({ topic: '/.well-known/mercure/subscriptions/x' })).toThrow(expect.objectContaining({ status: 403 }));
+    expect(() => hub.publish({ topic: '/.well-known/mercure/subscriptions/x' })).toThrow(expect.objectContaining({ status: 400 }));
   });
 
   it('exposes live subscriptions and connection events, and waits for connections', async () => {
@@ -272,6 +272,40 @@ describe('MockHub', () => {
     }
     expect(reasons).toEqual(['slow']);
     expect(hub.connections).toBe(1);
+    await expect(idle.body!.getReader().read()).rejects.toThrow(TypeError);
+  });
+
+  it('holds a resume while paused instead of queuing it past the buffer, and replays it all on resume', async () => {
+    const hub = new MockHub({ limits: { bufferedBytes: 64 * 1024 }, heartbeat: 0 });
+    const reasons: string[] = [];
+    hub.on('disconnect', (e) => reasons.push(e.reason));
+    const data = 'x'.repeat(8000);
+    const ids = Array.from({ length: 100 }, () => hub.publish({ topic: 'a', data }));
+    hub.pause();
+    const stream = await open(hub, [['match', 'a']], { headers: { 'last-event-id': 'earliest' } });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(hub.connections).toBe(1);
+    expect(stream.events).toHaveLength(0);
+    hub.resume();
+    await stream.waitFor((e) => e.id === ids[99]);
+    expect(stream.events.map((e) => e.id)).toEqual(ids);
+    expect(reasons).toEqual([]);
+  });
+
+  it('drops a stream whose reader stops reading once nothing has drained for idleWriteTimeout', async () => {
+    vi.useFakeTimers(FAKE);
+    const hub = new MockHub({ heartbeat: 1000, idleWriteTimeout: 10_000 });
+    const reasons: string[] = [];
+    hub.on('disconnect', (e) => reasons.push(e.reason));
+    const reading = await open(hub, [['match', 'a']]);
+    const idle = await hub.fetch(subscribeUrl(hub.url, [['match', 'a']]));
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(reasons).toEqual([]);
+    // Heartbeats pile up unread from the first one (1 s), so the stall is seen at 2.5 s and cut 10 s later.
+    await vi.advanceTimersByTimeAsync(2_500);
+    expect(reasons).toEqual(['stalled']);
+    expect(hub.connections).toBe(1);
+    expect(reading.comments.length).toBeGreaterThan(10);
     await expect(idle.body!.getReader().read()).rejects.toThrow(TypeError);
   });
 

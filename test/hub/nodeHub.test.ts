@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEV_PUBLISHER_KEY, createHub } from '../../src/hub/index.js';
 import type { CreateHubOptions, HubLogger, NodeHub } from '../../src/hub/index.js';
@@ -62,7 +63,13 @@ describe('Node hub (createHub)', () => {
   it('serves protected resource metadata', async () => {
     const hub = await start({ audience: 'https://hub.example' });
     const res = await fetch(new URL('/.well-known/oauth-protected-resource/.well-known/mercure', hub.url));
-    expect(await res.json()).toEqual({ resource: 'https://hub.example', bearer_methods_supported: ['header', 'query'], mercure_cookie: true, mercure_version: 8 });
+    expect(await res.json()).toEqual({
+      resource: 'https://hub.example',
+      bearer_methods_supported: ['header'],
+      authorization_details_types_supported: ['https://mercure.rocks/authorization-detail'],
+      mercure_cookie: true,
+      mercure_version: 8,
+    });
   });
 
   describe('CORS', () => {
@@ -165,6 +172,23 @@ describe('Node hub (createHub)', () => {
     expect(await stream.ended).toBe('end');
     expect(stream.events.map((e) => e.id)).toEqual(['in-flight']);
     await closing;
+  });
+
+  it('drops a stream whose socket stops draining after idleWriteTimeout, and logs why', async () => {
+    const log = captureLog();
+    const hub = await start({ log, heartbeat: 0, idleWriteTimeout: 200, limits: { bufferedBytes: 512 * 1024 * 1024 } });
+    const disconnected = new Promise<string>((resolve) => hub.engine.on('disconnect', (e) => resolve(e.reason)));
+    // A peer that sends its request and then never reads (a vanished client behind a proxy).
+    const socket = connect(hub.port, '127.0.0.1');
+    socket.write('GET /.well-known/mercure?match=a HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    socket.pause();
+    await expect.poll(() => hub.engine.connections.length).toBe(1);
+    const data = 'x'.repeat(512 * 1024);
+    // 32 MB: far more than the kernel buffers of both ends hold.
+    for (let i = 0; i < 64; i++) hub.engine.publish({ topic: 'a', data });
+    expect(await disconnected).toBe('stalled');
+    expect(log.lines.some((l) => /^info disconnect #\d+ .* reason=stalled/.test(l))).toBe(true);
+    socket.destroy();
   });
 
   it('publishes from the server side through the engine', async () => {

@@ -2,6 +2,7 @@ import { act, cleanup, render, screen } from '@testing-library/react';
 import { Activity, StrictMode, useState, type ReactNode } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SseDriver } from '../../src/core/SseDriver.js';
+import type { SseDriverOptions } from '../../src/core/types.js';
 import { DriverOwner } from '../../src/react/DriverOwner.js';
 import { SseProvider, useConnectionStatus, usePeerSignaling, usePublish, useSseDriver, useTopic } from '../../src/react/index.js';
 import { countRequests, createDriver, createHub, driverOptions, hubPublish, instrument, tick, topic } from './fixtures.js';
@@ -191,6 +192,69 @@ describe('SseProvider', () => {
     expect(screen.getByTestId('r').dataset.state).toBe('open');
   });
 
+  it('warns in development, once per option and naming the key fix, when a connection option changes after mount (issue 15.6)', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const hub = createHub();
+    const other = createHub({ url: 'https://other.hub/.well-known/mercure' });
+    const requests = countRequests(hub);
+    // New objects and functions at every render (as inline props are), equal values: no warning.
+    const app = (url: string, extra: Partial<SseDriverOptions> = {}) => (
+      <SseProvider {...driverOptions(hub)} url={url} headers={{ 'X-Credentials': 'token' }} topicOf={() => undefined} {...extra}>
+        <Reader name="a" label="r" />
+      </SseProvider>
+    );
+    const view = render(app(hub.url));
+    await tick(50);
+    view.rerender(app(hub.url));
+    await tick(50);
+    expect(warn).not.toHaveBeenCalled();
+
+    view.rerender(app(other.url));
+    await tick(50);
+    expect(warn).toHaveBeenCalledTimes(1);
+    const message = String(warn.mock.calls[0]?.[0]);
+    expect(message).toContain('<SseProvider>');
+    expect(message).toContain('"url"');
+    expect(message).toContain('key');
+    // The change is ignored: still one connection, to the first hub.
+    expect(requests.subscribes).toBe(1);
+    expect(other.connections).toBe(0);
+    view.rerender(app(`${other.url}?again`));
+    await tick(50);
+    expect(warn).toHaveBeenCalledTimes(1);
+
+    view.rerender(app(other.url, { retry: { initialDelay: 5, maxDelay: 10 } }));
+    await tick(50);
+    expect(warn).toHaveBeenCalledTimes(2);
+    expect(String(warn.mock.calls[1]?.[0])).toContain('"retry"');
+
+    // With the key the message names, the provider connects with the new options.
+    view.rerender(<SseProvider key="other" {...driverOptions(other)} />);
+    await tick(50);
+    view.rerender(
+      <SseProvider key="other" {...driverOptions(other)}>
+        <Reader name="a" label="r" />
+      </SseProvider>,
+    );
+    await tick(50);
+    expect(other.connections).toBe(1);
+    expect(warn).toHaveBeenCalledTimes(2);
+  });
+
+  it('stays silent about changed options in production', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    vi.stubEnv('NODE_ENV', 'production');
+    try {
+      const hub = createHub();
+      const view = render(<SseProvider {...driverOptions(hub)} />);
+      view.rerender(<SseProvider {...driverOptions(hub)} url="https://elsewhere.example/hub" />);
+      await tick(10);
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
   it('leaves no connection, timer or listener behind after 1,000 mount/unmount cycles (behaviour 3)', async () => {
     const hub = createHub();
     const page = countingEvents();
@@ -246,7 +310,7 @@ describe('SseProvider', () => {
     expect(page.added()).toBeGreaterThanOrEqual(2000);
     expect(page.live()).toEqual({});
     driver.destroy();
-  });
+  }, 180_000); // 4,000 StrictMode renders: CPU-bound, so bounded generously for a busy machine.
 
   it('survives <Activity> hiding and showing a provider that owns its driver: a fresh driver, rejoined', async () => {
     for (const stableChildren of [false, true]) {
@@ -309,32 +373,71 @@ describe('SseProvider', () => {
   });
 });
 
+describe('SseProvider under <Activity>', () => {
+  it('publishes through the fresh driver after the provider was hidden and shown again', async () => {
+    const hub = createHub();
+    let setMode!: (mode: 'visible' | 'hidden') => void;
+    let publishAsync!: (data: unknown) => Promise<string>;
+    function Composer() {
+      publishAsync = usePublish(topic('out')).publishAsync;
+      return <Reader name="a" label="r" />;
+    }
+    function App() {
+      const [mode, set] = useState<'visible' | 'hidden'>('visible');
+      setMode = set;
+      return (
+        <Activity mode={mode}>
+          <SseProvider {...driverOptions(hub)}>
+            <Composer />
+          </SseProvider>
+        </Activity>
+      );
+    }
+    render(<App />);
+    await tick(50);
+    act(() => setMode('hidden'));
+    await tick(50);
+    act(() => setMode('visible'));
+    await tick(50);
+    let id: string | undefined;
+    await act(async () => {
+      id = await publishAsync('after');
+    });
+    expect(id).toMatch(/^urn:uuid:/);
+    expect(hub.history.map((u) => u.topics[0])).toEqual([topic('out')]);
+  });
+});
+
 describe('DriverOwner', () => {
   /** Lets the release microtask and the idle check run. */
   const settle = async () => {
     for (let i = 0; i < 5; i++) await Promise.resolve();
   };
 
-  it('never hands out a destroyed driver: the next read replaces it and tells the subscribers', async () => {
+  it('makes its driver when constructed, never when read, and replaces a destroyed one when mounted again', async () => {
     const hub = createHub();
     const owner = new DriverOwner(driverOptions(hub));
-    const first = owner.get();
-    expect(owner.get()).toBe(first);
+    const first = owner.getSnapshot();
+    expect(owner.getSnapshot()).toBe(first);
     owner.retain();
     owner.release();
     await settle();
     expect(first.destroyed).toBe(true);
     const listener = vi.fn();
     owner.subscribe(listener);
-    const second = owner.get();
+    // Reading never constructs: the destroyed driver stays until a mount replaces it.
+    expect(owner.getSnapshot()).toBe(first);
+    expect(listener).not.toHaveBeenCalled();
+    owner.retain();
+    const second = owner.getSnapshot();
     expect(second).not.toBe(first);
     expect(second.destroyed).toBe(false);
-    expect(owner.get()).toBe(second);
-    expect(listener).not.toHaveBeenCalled();
-    await Promise.resolve();
     expect(listener).toHaveBeenCalledTimes(1);
+    owner.release();
     owner.retain();
-    expect(owner.get()).toBe(second);
+    await settle();
+    expect(second.destroyed).toBe(false);
+    expect(owner.getSnapshot()).toBe(second);
     owner.release();
     await settle();
     expect(second.destroyed).toBe(true);
@@ -343,7 +446,7 @@ describe('DriverOwner', () => {
   it('lets a last publish (a goodbye) reach the hub before destroying the driver it owns', async () => {
     const hub = createHub({ latency: 30 });
     const owner = new DriverOwner(driverOptions(hub));
-    const driver = owner.get();
+    const driver = owner.getSnapshot();
     owner.retain();
     const bye = driver.publish('https://example.com/room', 'bye');
     owner.release();

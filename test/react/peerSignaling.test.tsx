@@ -1,4 +1,4 @@
-import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
+import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import { StrictMode, useState } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { HubUpdate } from '../../src/hub/engine/index.js';
@@ -164,6 +164,64 @@ describe('usePeerSignaling', () => {
     await tick(100);
     expect(peersOf('ada')).toEqual(['carol']);
     expect(peersOf('carol')).toEqual(['ada']);
+  });
+
+  it('passes sendTimeout to the room: a publish the hub never answers is reported as a stalled outbox', async () => {
+    const hub = createHub();
+    const hanging: typeof hub.fetch = (input, init) =>
+      init?.method === 'POST' ? new Promise<Response>(() => {}) : hub.fetch(input, init);
+    const driver = createDriver(hub, { fetch: hanging });
+    const errors: string[] = [];
+    render(
+      <SseProvider driver={driver}>
+        <Member name="ada" options={{ sendTimeout: 200, onError: (error) => errors.push((error as { code?: string }).code ?? error.message) }} />
+      </SseProvider>,
+    );
+    await tick(100);
+    expect(errors).toEqual([]);
+    await tick(200);
+    expect(errors).toContain('timeout');
+  });
+
+  it('moves to another room: leaves the old one, joins the new one, and never shows the old room there', async () => {
+    const { providers } = setup();
+    const shown: string[] = [];
+    let instances = new Set<unknown>();
+    let move!: () => void;
+    function Mover() {
+      const [room, setRoom] = useState('lobby');
+      move = () => setRoom('kitchen');
+      const state = usePeerSignaling(room, { peerId: 'ada', encrypt: false });
+      instances.add(state.signaling);
+      shown.push(`${room}:${state.peers.map((p) => p.id).join(',')}`);
+      return null;
+    }
+    function Stayer({ name, room }: { name: string; room: string }) {
+      const state = usePeerSignaling(room, { peerId: name, encrypt: false });
+      return <p data-testid={name}>{state.peers.map((p) => p.id).join(',')}</p>;
+    }
+    render(
+      <>
+        <SseProvider driver={providers[0]}>
+          <Mover />
+        </SseProvider>
+        <SseProvider driver={providers[1]}>
+          <Stayer name="bob" room="lobby" />
+          <Stayer name="carol" room="kitchen" />
+        </SseProvider>
+      </>,
+    );
+    await tick(100);
+    expect(shown.at(-1)).toBe('lobby:bob');
+    instances = new Set();
+    act(() => move());
+    await tick(100);
+    expect(screen.getByTestId('bob').textContent).toBe('');
+    expect(screen.getByTestId('carol').textContent).toBe('ada');
+    expect(shown.at(-1)).toBe('kitchen:carol');
+    expect(shown.filter((s) => s.startsWith('kitchen:')).some((s) => s.includes('bob'))).toBe(false);
+    // One new instance for the new room.
+    expect(instances.size).toBe(2);
   });
 
   it('announces a metadata change without rejoining', async () => {

@@ -19,7 +19,7 @@ function Panel() {
   return (
     <div>
       <p data-testid="topic">
-        {feed.status} {feed.error?.code ?? 'none'}
+        {feed.status} {feed.connectionError?.code ?? 'none'} {feed.error?.code ?? 'none'}
       </p>
       <p data-testid="connection">
         {connection.status} {connection.error?.code ?? 'none'} {connection.retries}
@@ -44,7 +44,7 @@ describe('useConnectionStatus', () => {
     );
     await tick(50);
     expect(requests.statuses).toEqual([401]);
-    expect(screen.getByTestId('topic').textContent).toBe('error unauthorized');
+    expect(screen.getByTestId('topic').textContent).toBe('error unauthorized none');
     expect(screen.getByTestId('connection').textContent).toBe('error unauthorized 0');
 
     await tick(120_000);
@@ -54,7 +54,7 @@ describe('useConnectionStatus', () => {
     act(() => fireEvent.click(screen.getByRole('button', { name: 'Reconnect' })));
     await tick(50);
     expect(requests.subscribes).toBe(2);
-    expect(screen.getByTestId('topic').textContent).toBe('open none');
+    expect(screen.getByTestId('topic').textContent).toBe('open none none');
     expect(screen.getByTestId('connection').textContent).toBe('open none 0');
     driver.destroy();
   });
@@ -65,7 +65,9 @@ describe('useConnectionStatus', () => {
     const seen: UseConnectionStatusResult[] = [];
     function Probe() {
       useTopic(topic('feed'));
-      seen.push(useConnectionStatus());
+      // Fields are tracked as they are read: read them during render, as a component does.
+      const { status, retries, error, lastEventId, reconnect } = useConnectionStatus();
+      seen.push({ status, retries, error, lastEventId, reconnect });
       return null;
     }
     render(

@@ -1,4 +1,4 @@
-import type { HubUpdate } from './types.js';
+import type { HistoryPage, HubUpdate } from './types.js';
 
 /**
  * The last `capacity` updates, oldest first, with lookup by id. Memory stays bounded: the
@@ -74,6 +74,26 @@ export class HistoryRing {
       const update = this.#slots[s % this.#capacity];
       if (update) yield update;
     }
+  }
+
+  /**
+   * A page of history for a progressive replay: at most `limit` retained updates following the
+   * update `after` (from the oldest retained one when `after` is `undefined`), oldest first.
+   * `lost` is set when `after` is no longer retained: what followed it may have been forgotten.
+   */
+  readAfter(after: string | undefined, limit: number): HistoryPage {
+    let from = this.firstSeq;
+    if (after !== undefined) {
+      const seq = this.#seqById.get(after);
+      if (seq === undefined) return { updates: [], lost: true };
+      from = seq + 1;
+    }
+    const updates: HubUpdate[] = [];
+    for (let s = from; s < this.#next && updates.length < limit; s++) {
+      const update = this.#slots[s % this.#capacity];
+      if (update) updates.push(update);
+    }
+    return { updates, lost: false };
   }
 
   /** Retained updates with a sequence number up to `seq` included, newest first, at most `limit`. */

@@ -1,15 +1,17 @@
+import { Emitter } from '../../core/emitter.js';
 import { Connection } from './Connection.js';
 import { assertCorsOptions, corsHeaders } from './cors.js';
 import { DEFAULT_LIMITS, HUB_PATH, globalTimers, randomUrnUuid } from './defaults.js';
 import { Dispatcher } from './Dispatcher.js';
 import { HubError, badRequest, forbidden, missingToken, tooLarge } from './errors.js';
-import { ANONYMOUS_GRANTS, OPEN_GRANTS, grantsFromClaims } from './grants.js';
+import { ANONYMOUS_GRANTS, MERCURE_DETAIL_TYPE, OPEN_GRANTS, grantsFromClaims } from './grants.js';
 import type { Grants } from './grants.js';
 import { HistoryRing } from './HistoryRing.js';
+import { WorkMeter } from './linearMatcher.js';
 import { HEARTBEAT_FRAME, createFrame, formatEvent } from './sseFrame.js';
 import { subscriptionTopic, subscriptionsResponse } from './subscriptionsApi.js';
 import { TokenVerifier } from './TokenVerifier.js';
-import { compileMatcher } from './topicMatcher.js';
+import { compileMatcher, isPatternSpec } from './topicMatcher.js';
 import type { TopicMatcher } from './topicMatcher.js';
 import type {
   ConnectionInfo,
@@ -35,14 +37,22 @@ import { webRequest, webResponse } from './webAdapter.js';
 /** The longest delay `setTimeout` honours (2^31-1 ms); longer ones fire immediately. */
 const MAX_TIMER_DELAY = 2_147_483_647;
 const SILENT: HubLogger = { info() {}, warn() {}, error() {} };
+/** Updates read from history per replay turn (a turn also stops at the per-client work budget and at {@link REPLAY_TURN_BYTES}). */
+const REPLAY_PAGE = 64;
+/** Bytes a replay turn writes at most (less with a small `bufferedBytes` limit) before waiting for the reader. */
+const REPLAY_TURN_BYTES = 64 * 1024;
+/** Patterns compiled between two yields to the event loop. */
+const COMPILES_PER_TURN = 4;
+/** The platform's macrotask scheduler as loaded (fake timers installed later do not stall it). */
+const scheduleMacrotask: (fn: () => void) => void =
+  typeof globalThis.setImmediate === 'function' ? globalThis.setImmediate.bind(globalThis) : ((setTimeout) => (fn: () => void) => void setTimeout(fn, 0))(globalThis.setTimeout);
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => scheduleMacrotask(resolve));
 const FORM = 'application/x-www-form-urlencoded';
 const EVENT_STREAM_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
   'cache-control': 'private, no-cache, no-store, must-revalidate, max-age=0',
   'x-accel-buffering': 'no',
 };
-
-type Listener<K extends keyof HubEventMap> = (event: HubEventMap[K]) => void;
 
 /**
  * The platform-neutral Mercure hub: matching, dispatch, history, authorization, validation,
@@ -65,6 +75,8 @@ export class HubEngine {
   readonly #anonymousPublishers: boolean;
   readonly #subscriptions: boolean;
   readonly #heartbeat: number;
+  readonly #idleWriteTimeout: number;
+  readonly #queryToken: boolean;
   readonly #lifetime: number;
   readonly #retryAfter: number;
   readonly #cookieNames: readonly string[];
@@ -77,19 +89,15 @@ export class HubEngine {
   readonly #publishers: TokenVerifier;
   readonly #subscribers: TokenVerifier;
   readonly #history: HistoryRing;
-  readonly #dispatcher = new Dispatcher();
+  readonly #dispatcher: Dispatcher;
   readonly #connections = new Set<Connection>();
   readonly #perClient = new Map<string, number>();
   readonly #subscriberIds = new Map<string, number>();
   /** Grants of the claims objects the verifiers cache, so they are parsed once per token. */
   readonly #grantsByClaims = new WeakMap<object, Grants>();
-  readonly #listeners: { [K in keyof HubEventMap]: Set<Listener<K>> } = {
-    connect: new Set(),
-    disconnect: new Set(),
-    publish: new Set(),
-    reject: new Set(),
-  };
+  readonly #events: Emitter<HubEventMap>;
   #heartbeatTimer: unknown;
+  #stallTimer: unknown;
   #lastId: string | undefined;
   #nextConnection = 1;
   #closed = false;
@@ -113,6 +121,8 @@ export class HubEngine {
     this.#anonymousPublishers = options.anonymousPublishers ?? publisherKey === null;
     this.#subscriptions = options.subscriptions ?? false;
     this.#heartbeat = options.heartbeat ?? 15_000;
+    this.#idleWriteTimeout = options.idleWriteTimeout ?? 30_000;
+    this.#queryToken = options.queryToken ?? false;
     this.#lifetime = options.connectionLifetime ?? 0;
     this.#retryAfter = options.retryAfter ?? 5;
     this.#cookieNames = options.cookieNames ?? ['mercureAuthorization', 'mercureAccessToken'];
@@ -120,6 +130,8 @@ export class HubEngine {
     if (this.#cors !== false) assertCorsOptions(this.#cors);
     this.#audience = options.audience === undefined ? [] : typeof options.audience === 'string' ? [options.audience] : options.audience;
     this.#log = options.log === false || options.log === undefined ? SILENT : options.log;
+    const log = this.#log;
+    this.#events = new Emitter<HubEventMap>({ onListenerError: (error) => log.error(`a hub event listener threw: ${String(error)}`) });
     this.#timers = options.timers ?? globalTimers;
     this.#now = options.now ?? (() => Date.now());
     this.#randomId = options.randomId ?? randomUrnUuid;
@@ -138,6 +150,7 @@ export class HubEngine {
     this.#publishers = new TokenVerifier(publisherKey, verifierOptions);
     this.#subscribers = new TokenVerifier(subscriberKey, verifierOptions);
     this.#history = new HistoryRing(options.history ?? 1000);
+    this.#dispatcher = new Dispatcher(this.#limits);
   }
 
   /** The hub URL (`…/.well-known/mercure`). */
@@ -170,11 +183,7 @@ export class HubEngine {
    * @returns a function removing the listener.
    */
   on<K extends keyof HubEventMap>(event: K, listener: (event: HubEventMap[K]) => void): () => void {
-    const set = this.#listeners[event] as Set<Listener<K>>;
-    set.add(listener);
-    return () => {
-      set.delete(listener);
-    };
+    return this.#events.on(event, listener);
   }
 
   /**
@@ -244,7 +253,7 @@ export class HubEngine {
   close(): void {
     this.#closed = true;
     for (const connection of [...this.#connections]) connection.end('shutdown', 'closed');
-    this.#stopHeartbeat();
+    this.#stopTimers();
   }
 
   /** Forgets the history (live connections stay). */
@@ -290,17 +299,15 @@ export class HubEngine {
     let grants: Grants = ANONYMOUS_GRANTS;
     if (token !== undefined) grants = await this.#grants(this.#subscribers, token);
     else if (!this.#anonymousSubscribers) throw missingToken('This hub requires a token to subscribe.');
-    // Everything below is synchronous: the connection is registered, and its history replayed,
-    // before any other update can be dispatched.
-    this.#assertOpen();
     const client = grants.sub ?? request.clientAddress ?? 'unknown';
+    // Limits first: nothing is compiled for a request that will be refused.
+    this.#assertCapacity(client, parsed.matchers);
+    const matchers = await this.#compileAll(parsed.matchers);
+    // Everything below is synchronous: the connection is registered, and the point its history
+    // replay ends at fixed, before any other update can be dispatched.
+    this.#assertOpen();
+    this.#assertCapacity(client, parsed.matchers);
     const current = this.#perClient.get(client) ?? 0;
-    if (current >= this.#limits.connectionsPerClient) {
-      throw new HubError(429, 'too_many_connections', `Too many connections for this client (at most ${this.#limits.connectionsPerClient}).`, {
-        'retry-after': String(this.#retryAfter),
-      });
-    }
-    const matchers = parsed.matchers.map((spec) => this.#compile(spec));
     const header = request.header('last-event-id');
     const cursor = header !== null && header !== '' ? header : parsed.lastEventId;
     const info: ConnectionInfo = {
@@ -314,19 +321,27 @@ export class HubEngine {
     };
     const connection = new Connection(info, matchers, grants, this.#limits.bufferedBytes, (c, reason) => this.#ended(c, reason));
     const headers: Record<string, string> = { ...EVENT_STREAM_HEADERS, link: this.#link() };
+    let replay: { readonly after: string | undefined; readonly head: string } | undefined;
     if (cursor !== undefined) {
-      const resumedFrom = this.#replay(connection, cursor);
-      headers['mercure-last-event-id'] = resumedFrom;
-      headers['last-event-id'] = resumedFrom;
+      const resume = this.#resumePoint(connection, cursor);
+      headers['mercure-last-event-id'] = resume.resumedFrom;
+      headers['last-event-id'] = resume.resumedFrom;
+      const head = this.#history.lastId;
+      if (head !== undefined && resume.after !== head) replay = { after: resume.after, head };
     }
     this.#perClient.set(client, current + 1);
     this.#connections.add(connection);
     this.#dispatcher.add(connection);
     this.#scheduleExpiry(connection);
-    if (this.#connections.size === 1) this.#startHeartbeat();
+    if (this.#connections.size === 1) this.#startTimers();
     this.#log.info(`connect #${info.id} subscriber=${info.subscriber} client=${client} ${describeMatchers(info.matchers)}${cursor === undefined ? '' : ` last-event-id=${cursor}`}`);
     this.#emit('connect', info);
-    if (this.#subscriptions) for (const spec of info.matchers) this.#subscriptionEvent(connection, spec, true);
+    if (replay !== undefined) {
+      // Live updates wait behind the replay, which reads history up to the current head.
+      connection.startReplay();
+      void this.#replay(connection, replay.after, replay.head);
+    }
+    if (this.#subscriptions) this.#subscriptionEvents(connection, true);
     return { kind: 'stream', status: 200, headers, connection };
   }
 
@@ -370,7 +385,8 @@ export class HubEngine {
   #metadata(): HubResponse {
     const body = JSON.stringify({
       resource: this.#audience[0] ?? this.#url,
-      bearer_methods_supported: ['header', 'query'],
+      bearer_methods_supported: this.#queryToken ? ['header', 'query'] : ['header'],
+      authorization_details_types_supported: [MERCURE_DETAIL_TYPE],
       mercure_cookie: true,
       mercure_version: 8,
     });
@@ -407,46 +423,88 @@ export class HubEngine {
       private: fields.private,
       publishedAt: this.#now(),
     };
-    this.#dispatch(update);
+    this.#dispatch(update, true);
     this.#log.debug?.(`publish ${update.id} topic=${update.topics[0] ?? ''}${update.private ? ' private' : ''}`);
     return update.id;
   }
 
-  #dispatch(update: HubUpdate): void {
-    this.#history.push(update);
-    this.#lastId = update.id;
+  /**
+   * Dispatches an update to the live connections; real updates (not subscription events) are
+   * stored in history first.
+   * @param meter - a shared work budget (see {@link Dispatcher.forEachRecipient}).
+   */
+  #dispatch(update: HubUpdate, historic: boolean, meter?: WorkMeter): void {
+    if (historic) {
+      this.#history.push(update);
+      this.#lastId = update.id;
+    }
     const frame = createFrame(formatEvent(update));
-    this.#dispatcher.forEachRecipient(update, (connection) => connection.deliver(frame));
+    const report = this.#dispatcher.forEachRecipient(update, (connection) => connection.deliver(frame), meter);
+    if (report.skipped > 0) {
+      this.#log.warn(`dispatch ${update.id}: work budget spent (${report.units} units), ${report.skipped} pattern(s) counted as not matching`);
+    }
+    this.#emit('dispatch', report);
     this.#emit('publish', update);
   }
 
   /**
-   * Queues the history after `cursor` on a new connection.
-   * @returns the `Last-Event-ID` response value: the nearest event at or before the cursor the
-   * subscriber may see, or `earliest`.
+   * Where a resume starts.
+   * @returns `after`: the retained update the replay follows (`undefined`: from the oldest
+   * retained one, for `earliest` or a cursor no longer retained); `resumedFrom`: the
+   * `Last-Event-ID` response value, the nearest event at or before the cursor the subscriber may
+   * see, or `earliest`.
    */
-  #replay(connection: Connection, cursor: string): string {
+  #resumePoint(connection: Connection, cursor: string): { readonly after: string | undefined; readonly resumedFrom: string } {
     const history = this.#history;
-    let from = -1;
-    let resumedFrom = 'earliest';
-    if (cursor !== 'earliest') {
-      const seq = history.seqOf(cursor);
-      if (seq !== undefined) {
-        from = seq;
-        for (const update of history.backwardFrom(seq, this.#limits.historyScan)) {
-          if (!update.private || connection.grants.canRead(update.topics)) {
-            resumedFrom = update.id;
-            break;
-          }
-        }
+    if (cursor === 'earliest') return { after: undefined, resumedFrom: 'earliest' };
+    const seq = history.seqOf(cursor);
+    // An unknown cursor (evicted, or from before a restart) replays all that is retained.
+    if (seq === undefined) return { after: undefined, resumedFrom: 'earliest' };
+    for (const update of history.backwardFrom(seq, this.#limits.historyScan)) {
+      if (!update.private || connection.grants.canRead(update.topics)) return { after: cursor, resumedFrom: update.id };
+    }
+    return { after: cursor, resumedFrom: 'earliest' };
+  }
+
+  /**
+   * Replays history progressively: pages read from a cursor, each written once the connection
+   * has drained the previous one, each turn bounded in updates and in matching work. A reader
+   * that falls so far behind that the history it still needs is evicted is dropped (it resumes
+   * and learns of the gap); a reader that stops reading is dropped by the idle write timeout.
+   * Live updates wait behind the replay, which ends at `head`, the newest update at connection time.
+   */
+  async #replay(connection: Connection, after: string | undefined, head: string): Promise<void> {
+    const turnBytes = Math.max(1, Math.min(REPLAY_TURN_BYTES, Math.floor(this.#limits.bufferedBytes / 4)));
+    let cursor = after;
+    for (;;) {
+      await connection.whenDrained();
+      if (connection.ended) return;
+      const page = this.#history.readAfter(cursor, REPLAY_PAGE);
+      if (page.lost) {
+        this.#log.warn(`replay #${connection.info.id}: the history after ${cursor ?? 'the start'} was evicted before the subscriber read it`);
+        connection.end('slow', 'dropped');
+        return;
       }
-      // An unknown cursor (evicted, or from before a restart) replays all that is retained.
+      const meter = new WorkMeter(this.#limits.dispatchUnitsPerClient);
+      let done = page.updates.length === 0;
+      let bytes = 0;
+      for (const [index, update] of page.updates.entries()) {
+        const accepted = connection.accepts(update, meter);
+        // A turn's budget spent mid-update: that update is evaluated again next turn, unless it
+        // alone exceeds a turn (then it counts as not matching, as evaluation limits require).
+        if (meter.exhausted && index > 0) break;
+        cursor = update.id;
+        if (accepted && !meter.exhausted) {
+          const frame = createFrame(formatEvent(update));
+          bytes += frame.bytes.byteLength;
+          connection.write(frame);
+        }
+        if (update.id === head) done = true;
+        if (done || meter.exhausted || connection.ended || bytes >= turnBytes) break;
+      }
+      if (done) break;
     }
-    for (const update of history.after(from)) {
-      const matches = connection.matchers.some((m) => m.wildcard || update.topics.some((t) => m.test(t)));
-      if (matches && (!update.private || connection.grants.canRead(update.topics))) connection.deliver(createFrame(formatEvent(update)));
-    }
-    return resumedFrom;
+    connection.goLive();
   }
 
   #ended(connection: Connection, reason: DisconnectReason): void {
@@ -460,10 +518,10 @@ export class HubEngine {
     const holders = (this.#subscriberIds.get(info.subscriber) ?? 1) - 1;
     if (holders <= 0) this.#subscriberIds.delete(info.subscriber);
     else this.#subscriberIds.set(info.subscriber, holders);
-    if (this.#connections.size === 0) this.#stopHeartbeat();
+    if (this.#connections.size === 0) this.#stopTimers();
     this.#log.info(`disconnect #${info.id} subscriber=${info.subscriber} reason=${reason} after ${Math.max(0, Math.round((this.#now() - info.openedAt) / 1000))}s`);
     this.#emit('disconnect', { ...info, reason });
-    if (this.#subscriptions && !this.#closed) for (const spec of info.matchers) this.#subscriptionEvent(connection, spec, false);
+    if (this.#subscriptions && !this.#closed) this.#subscriptionEvents(connection, false);
   }
 
   #subscriptionDocument(connection: Connection, spec: MatcherSpec, active: boolean) {
@@ -480,31 +538,67 @@ export class HubEngine {
     };
   }
 
-  #subscriptionEvent(connection: Connection, spec: MatcherSpec, active: boolean): void {
-    const document = this.#subscriptionDocument(connection, spec, active);
-    this.#dispatch({
-      id: this.#randomId(),
-      topics: [document.id],
-      data: JSON.stringify({ '@context': 'https://mercure.rocks/', ...document }),
-      type: 'mercure',
-      retry: undefined,
-      private: true,
-      publishedAt: this.#now(),
-    });
+  /**
+   * Publishes the subscription events of a connection (one per matcher). They are not kept in
+   * the update history, so connection churn cannot evict real updates, and the events of one
+   * connection share one dispatch work budget.
+   */
+  #subscriptionEvents(connection: Connection, active: boolean): void {
+    const meter = new WorkMeter(this.#limits.dispatchUnits);
+    for (const spec of connection.info.matchers) {
+      const document = this.#subscriptionDocument(connection, spec, active);
+      const update: HubUpdate = {
+        id: this.#randomId(),
+        topics: [document.id],
+        data: JSON.stringify({ '@context': 'https://mercure.rocks/', ...document }),
+        type: 'mercure',
+        retry: undefined,
+        private: true,
+        publishedAt: this.#now(),
+      };
+      this.#dispatch(update, false, meter);
+    }
   }
 
   // ---------------------------------------------------------------- helpers
 
-  #compile(spec: MatcherSpec): TopicMatcher {
-    try {
-      return compileMatcher(spec, this.#url);
-    } catch (error) {
-      throw badRequest(`Invalid topic matcher "${spec.match}": ${(error as Error).message}`);
+  /**
+   * Compiles the matchers of a subscription, yielding to the event loop between small batches:
+   * a request with hundreds of new patterns does not hold up the requests behind it.
+   * @throws HubError 400 on an invalid matcher.
+   */
+  async #compileAll(specs: readonly MatcherSpec[]): Promise<TopicMatcher[]> {
+    const matchers: TopicMatcher[] = [];
+    let sinceYield = 0;
+    for (const spec of specs) {
+      if (isPatternSpec(spec) && ++sinceYield > COMPILES_PER_TURN) {
+        sinceYield = 0;
+        await yieldToEventLoop();
+      }
+      try {
+        matchers.push(compileMatcher(spec, this.#url));
+      } catch (error) {
+        throw badRequest(`Invalid topic matcher "${spec.match}": ${(error as Error).message}`);
+      }
     }
+    return matchers;
+  }
+
+  /** @throws HubError 429 with `Retry-After` beyond the connection caps or the pattern budgets. */
+  #assertCapacity(client: string, specs: readonly MatcherSpec[]): void {
+    const retryAfter = { 'retry-after': String(this.#retryAfter) };
+    if (this.#connections.size >= this.#limits.connections) {
+      throw new HubError(429, 'too_many_connections', `The hub holds as many connections as it accepts (${this.#limits.connections}); try again later.`, retryAfter);
+    }
+    if ((this.#perClient.get(client) ?? 0) >= this.#limits.connectionsPerClient) {
+      throw new HubError(429, 'too_many_connections', `Too many connections for this client (at most ${this.#limits.connectionsPerClient}).`, retryAfter);
+    }
+    this.#dispatcher.admit(client, specs, this.#retryAfter);
   }
 
   /**
-   * The token by precedence: `Authorization: Bearer`, then `access_token`, then the cookie.
+   * The token by precedence: `Authorization: Bearer`, then `access_token` (only with
+   * `queryToken`; otherwise its presence is refused with 400), then the cookie.
    * A present `Authorization` header wins: when it is not a well-formed Bearer credential the
    * request is refused rather than authenticated another way.
    * A cookie token on a `POST` is only accepted from the hub's own origin or an allowed CORS
@@ -519,7 +613,12 @@ export class HubEngine {
       return match[1];
     }
     const query = params.get('access_token');
-    if (query !== null && query !== '') return query;
+    if (query !== null && query !== '') {
+      if (!this.#queryToken) {
+        throw badRequest('The access_token query parameter is not accepted by this hub: send the token in the Authorization header or the cookie.');
+      }
+      return query;
+    }
     const cookie = request.header('cookie');
     if (cookie !== null) {
       const jar = parseCookies(cookie);
@@ -596,17 +695,28 @@ export class HubEngine {
     arm();
   }
 
-  #startHeartbeat(): void {
-    if (this.#heartbeat <= 0 || this.#heartbeatTimer !== undefined) return;
-    this.#heartbeatTimer = this.#timers.setInterval(() => {
-      for (const connection of [...this.#connections]) connection.deliver(HEARTBEAT_FRAME);
-    }, this.#heartbeat);
+  /** Starts the heartbeat and the stalled-socket watch (while someone is connected). */
+  #startTimers(): void {
+    if (this.#heartbeat > 0 && this.#heartbeatTimer === undefined) {
+      this.#heartbeatTimer = this.#timers.setInterval(() => {
+        for (const connection of [...this.#connections]) connection.deliver(HEARTBEAT_FRAME);
+      }, this.#heartbeat);
+    }
+    const timeout = this.#idleWriteTimeout;
+    if (timeout > 0 && this.#stallTimer === undefined) {
+      // A connection is dropped between `timeout` and 1.25 × `timeout` after its socket stalls.
+      this.#stallTimer = this.#timers.setInterval(() => {
+        const now = this.#now();
+        for (const connection of [...this.#connections]) connection.checkStalled(now, timeout);
+      }, Math.max(1, Math.floor(timeout / 4)));
+    }
   }
 
-  #stopHeartbeat(): void {
-    if (this.#heartbeatTimer === undefined) return;
-    this.#timers.clearInterval(this.#heartbeatTimer);
+  #stopTimers(): void {
+    if (this.#heartbeatTimer !== undefined) this.#timers.clearInterval(this.#heartbeatTimer);
+    if (this.#stallTimer !== undefined) this.#timers.clearInterval(this.#stallTimer);
     this.#heartbeatTimer = undefined;
+    this.#stallTimer = undefined;
   }
 
   #assertOpen(): void {
@@ -640,13 +750,7 @@ export class HubEngine {
   }
 
   #emit<K extends keyof HubEventMap>(event: K, payload: HubEventMap[K]): void {
-    for (const listener of [...(this.#listeners[event] as Set<Listener<K>>)]) {
-      try {
-        listener(payload);
-      } catch (error) {
-        this.#log.error(`a "${event}" listener threw: ${String(error)}`);
-      }
-    }
+    this.#events.emit(event, payload);
   }
 }
 

@@ -1,5 +1,15 @@
 /** Why the hub refused a request; the RFC 6750 codes plus a few of its own. */
-export type HubErrorCode = 'invalid_request' | 'missing_token' | 'invalid_token' | 'insufficient_scope' | 'too_large' | 'too_many_connections' | 'not_found' | 'method_not_allowed' | 'unavailable';
+export type HubErrorCode =
+  | 'invalid_request'
+  | 'missing_token'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  | 'too_large'
+  | 'too_many_connections'
+  | 'over_budget'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'unavailable';
 
 /**
  * A request the hub refuses. Carries the HTTP status and the reason written to the log and to

@@ -84,20 +84,25 @@ export const OPEN_GRANTS: Grants = {
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/**
- * Authorization detail types that carry Mercure grants: `mercure` (this revision of the spec) and
- * the URI later revisions and the official conformance suite use.
- */
-const MERCURE_DETAIL_TYPES: ReadonlySet<unknown> = new Set(['mercure', 'https://mercure.rocks/authorization-detail']);
+/** The authorization detail type of the Mercure spec (RFC 9396 `authorization_details`). */
+export const MERCURE_DETAIL_TYPE = 'https://mercure.rocks/authorization-detail';
+/** The detail type of earlier spec revisions, which spelled the matcher type `matchType` and later `match_type`. */
+const LEGACY_DETAIL_TYPE = 'mercure';
 
-/** `match_type` values of later spec revisions (lower case), mapped to this revision's `matchType`. */
+/** `match_type` values (lower case), mapped to the engine's matcher types. */
 const SNAKE_MATCH_TYPES: Readonly<Record<string, MatchType>> = { exact: 'Exact', urlpattern: 'URLPattern' };
 
-/** Reads a token topic matcher's type: `matchType` (`Exact`, `URLPattern`) or `match_type` (`exact`, `urlpattern`). */
-function grantMatchType(topic: Record<string, unknown>): MatchType {
+/**
+ * Reads a token topic matcher's type: `match_type` (`exact`, `urlpattern`; the default is
+ * `exact`) or, in details of the earlier `mercure` type only, `matchType` (`Exact`, `URLPattern`).
+ */
+function grantMatchType(topic: Record<string, unknown>, detailType: unknown): MatchType {
   const camel = topic['matchType'];
   const snake = topic['match_type'];
   if (camel !== undefined && snake !== undefined) throw invalidToken('mercure authorization detail: a topic matcher has both matchType and match_type');
+  if (camel !== undefined && detailType !== LEGACY_DETAIL_TYPE) {
+    throw invalidToken(`authorization detail ${String(detailType)}: matchType is not a member of this type, use match_type`);
+  }
   if (snake !== undefined) {
     const type = typeof snake === 'string' && Object.hasOwn(SNAKE_MATCH_TYPES, snake) ? SNAKE_MATCH_TYPES[snake] : undefined;
     if (type === undefined) throw invalidToken(`mercure authorization detail: unknown match_type ${JSON.stringify(snake)}`);
@@ -130,11 +135,12 @@ function compileGrantMatcher(spec: MatcherSpec, options: GrantOptions): TopicMat
 }
 
 /**
- * Reads the rights a verified token grants: the Mercure `authorization_details` claim
- * (`{type: 'mercure', actions, topics: [{match, matchType?}], payload?}`; the detail type
- * `https://mercure.rocks/authorization-detail` and `match_type: 'exact' | 'urlpattern'` of later
- * revisions are read the same way), or, in legacy mode
- * and when that claim is absent, the 0.x `mercure` claim (`{publish, subscribe, payload}`).
+ * Reads the rights a verified token grants: the RFC 9396 `authorization_details` claim with
+ * details of type `https://mercure.rocks/authorization-detail`
+ * (`{type, actions, topics: [{match, match_type?: 'exact' | 'urlpattern'}], payload?}`), also
+ * read in the spellings the spec had before (type `mercure`, with `match_type` or with
+ * `matchType: 'Exact' | 'URLPattern'`), or, in legacy mode and when that claim is absent, the
+ * 0.x `mercure` claim (`{publish, subscribe, payload}`, URI templates).
  * Any malformed `mercure` detail makes the whole token invalid: no partial acceptance.
  * @throws HubError 401 `invalid_token`.
  */
@@ -147,7 +153,8 @@ export function grantsFromClaims(claims: Record<string, unknown>, options: Grant
     if (!Array.isArray(authorizationDetails)) throw invalidToken('authorization_details is not an array');
     for (const entry of authorizationDetails) {
       if (!isObject(entry)) throw invalidToken('an authorization detail is not an object');
-      if (!MERCURE_DETAIL_TYPES.has(entry['type'])) continue;
+      const detailType = entry['type'];
+      if (detailType !== MERCURE_DETAIL_TYPE && detailType !== LEGACY_DETAIL_TYPE) continue;
       if (details.length >= options.maxGrants) throw invalidToken(`more than ${options.maxGrants} mercure authorization details`);
       const actions = entry['actions'];
       if (!Array.isArray(actions) || actions.length === 0 || !actions.every((a) => a === 'publish' || a === 'subscribe')) {
@@ -158,7 +165,7 @@ export function grantsFromClaims(claims: Record<string, unknown>, options: Grant
       if (topics.length > options.maxGrants) throw invalidToken(`mercure authorization detail: more than ${options.maxGrants} topics`);
       const matchers = topics.map((topic) => {
         if (!isObject(topic) || typeof topic['match'] !== 'string') throw invalidToken('mercure authorization detail: a topic matcher is not {"match": string}');
-        return compileGrantMatcher({ type: grantMatchType(topic), match: topic['match'] }, options);
+        return compileGrantMatcher({ type: grantMatchType(topic, detailType), match: topic['match'] }, options);
       });
       const payload = entry['payload'];
       if (payload !== undefined && !isObject(payload)) throw invalidToken('mercure authorization detail: payload must be an object');

@@ -10,9 +10,14 @@ export { formatEvent, createFrame } from './sseFrame.js';
 export { isReservedTopic } from './validation.js';
 export { encodeVariable, subscriptionTopic } from './subscriptionsApi.js';
 export { readLimited, streamSink, webRequest, webResponse } from './webAdapter.js';
+export type { StreamSink } from './webAdapter.js';
+export { WorkMeter } from './linearMatcher.js';
+export { MERCURE_DETAIL_TYPE } from './grants.js';
 export type {
   ConnectionInfo,
   DisconnectReason,
+  DispatchReport,
+  HistoryPage,
   HubConnectionHandle,
   HubCorsOptions,
   HubEngineOptions,

@@ -49,10 +49,44 @@ interface Instruction {
 export const STEPS_PER_CHARACTER = 64;
 const BASE_STEPS = 4096;
 
+/**
+ * Counts the work (evaluation steps) matching may spend, so a caller can bound the total cost
+ * of many evaluations. An evaluation that would exceed `remaining` stops, counts as "no match"
+ * and sets `exhausted`.
+ */
+export class WorkMeter {
+  /** Units left. */
+  remaining: number;
+  /** Units spent so far. */
+  spent = 0;
+  /** Whether an evaluation was cut short because the meter ran out. */
+  exhausted = false;
+
+  /** @param limit - units allowed in total. */
+  constructor(limit: number) {
+    this.remaining = limit;
+  }
+
+  /** Starts over with `limit` units (a meter reused for many evaluations). */
+  reset(limit: number): void {
+    this.remaining = limit;
+    this.spent = 0;
+    this.exhausted = false;
+  }
+
+  /** Records `units` of work. */
+  charge(units: number): void {
+    this.spent += units;
+    this.remaining -= units;
+  }
+}
+
 /** A compiled matcher: whole-input matching in O(input length). */
 export class LinearMatcher {
   readonly #program: Instruction[];
   readonly #marks: Int32Array;
+  /** The literal every match starts with: inputs without it are refused without running the program. */
+  readonly #prefix: string;
   #generation = 0;
 
   constructor(node: PatternNode) {
@@ -98,15 +132,38 @@ export class LinearMatcher {
     emit(MATCH);
     this.#program = program;
     this.#marks = new Int32Array(program.length);
+    let prefix = '';
+    for (const instruction of program) {
+      if (instruction.op !== CHAR) break;
+      prefix += String.fromCharCode(instruction.code);
+    }
+    this.#prefix = prefix;
   }
 
   /**
-   * Whether the whole of `input` matches. An evaluation exceeding its step budget answers `false`.
+   * Whether the whole of `input` matches. An evaluation exceeding its step budget answers `false`;
+   * with a `meter`, the steps are charged to it, and an evaluation the meter cannot pay for stops
+   * (answering `false` and setting `meter.exhausted`).
    */
-  test(input: string): boolean {
+  test(input: string, meter?: WorkMeter): boolean {
+    if (!input.startsWith(this.#prefix)) {
+      meter?.charge(1 + (this.#prefix.length >> 4));
+      return false;
+    }
+    const own = BASE_STEPS + STEPS_PER_CHARACTER * input.length;
+    const allowed = meter === undefined ? own : Math.min(own, meter.remaining);
+    const result = this.#run(input, allowed);
+    if (meter !== undefined) {
+      meter.charge(Math.min(allowed, allowed - result.left));
+      if (result.left < 0 && allowed < own) meter.exhausted = true;
+    }
+    return result.matched;
+  }
+
+  #run(input: string, allowed: number): { matched: boolean; left: number } {
     const program = this.#program;
     const marks = this.#marks;
-    let budget = BASE_STEPS + STEPS_PER_CHARACTER * input.length;
+    let budget = allowed;
     const stack: number[] = [];
     const add = (list: number[], pc: number): void => {
       stack.push(pc);
@@ -133,10 +190,11 @@ export class LinearMatcher {
         if (instruction.op === CHAR ? instruction.code === code : instruction.op === CLASS && (instruction.test as (c: number) => boolean)(code)) add(next, pc + 1);
       }
       budget -= current.length;
-      if (next.length === 0 || budget < 0) return false;
+      if (budget < 0) return { matched: false, left: budget };
+      if (next.length === 0) return { matched: false, left: budget };
       current = next;
     }
-    return current.some((pc) => (program[pc] as Instruction).op === MATCH);
+    return { matched: current.some((pc) => (program[pc] as Instruction).op === MATCH), left: budget };
   }
 
   #nextGeneration(): void {

@@ -1,5 +1,5 @@
 import { HubError, badRequest } from './errors.js';
-import type { MatcherSpec, SubscriptionDocument } from './types.js';
+import type { MatchType, MatcherSpec, SubscriptionDocument } from './types.js';
 
 const CONTEXT = 'https://mercure.rocks/';
 
@@ -8,9 +8,18 @@ export function encodeVariable(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-/** The topic (and id) of a subscription: `{hubPath}/subscriptions/{matchType}/{match}/{subscriber}`. */
+/** The spec's lower-case name of a matcher type, as subscription topics spell it (`exact`, `urlpattern`, `uritemplate`). */
+export function matchTypeName(type: MatchType): string {
+  return type.toLowerCase();
+}
+
+/**
+ * The topic (and id) of a subscription: `{hubPath}/subscriptions/{match_type}/{match}/{subscriber}`,
+ * with the matcher type in the spec's lower-case spelling, e.g.
+ * `/.well-known/mercure/subscriptions/exact/https%3A%2F%2Fexample.com%2Fa/urn%3Auuid%3A…`.
+ */
 export function subscriptionTopic(hubPath: string, spec: MatcherSpec, subscriber: string): string {
-  return `${hubPath}/subscriptions/${spec.type}/${encodeVariable(spec.match)}/${encodeVariable(subscriber)}`;
+  return `${hubPath}/subscriptions/${matchTypeName(spec.type)}/${encodeVariable(spec.match)}/${encodeVariable(subscriber)}`;
 }
 
 function decodeSegment(segment: string): string {
@@ -34,9 +43,9 @@ export function subscriptionsResponse(path: string, hubPath: string, documents: 
   if (rest.length === 0) {
     return JSON.stringify({ '@context': CONTEXT, id: path, type: 'Subscriptions', lastEventID: lastEventId, subscriptions: documents });
   }
-  const matchType = decodeSegment(rest[0] ?? '');
+  const matchType = decodeSegment(rest[0] ?? '').toLowerCase();
   const match = decodeSegment(rest[1] ?? '');
-  const selected = documents.filter((d) => d.matchType === matchType && d.match === match);
+  const selected = documents.filter((d) => matchTypeName(d.matchType) === matchType && d.match === match);
   if (rest.length === 2) {
     return JSON.stringify({ '@context': CONTEXT, id: path, type: 'Subscriptions', lastEventID: lastEventId, subscriptions: selected });
   }

@@ -1,3 +1,4 @@
+import type { WorkMeter } from './linearMatcher.js';
 import { compileUrlPattern } from './urlPattern.js';
 import type { UrlPatternLike } from './urlPattern.js';
 import { compileUriTemplate } from './uriTemplate.js';
@@ -11,11 +12,19 @@ export interface TopicMatcher {
   readonly exact: string | null;
   /** Whether the matcher is the `*` wildcard. */
   readonly wildcard: boolean;
-  /** Whether `topic` matches. */
-  test(topic: string): boolean;
+  /**
+   * Whether `topic` matches. With a `meter`, the work is charged to it, and an evaluation the
+   * meter cannot pay for answers `false` with `meter.exhausted` set (that answer is not cached).
+   */
+  test(topic: string, meter?: WorkMeter): boolean;
 }
 
 const RESULT_CACHE_SIZE = 512;
+/**
+ * Work units charged for one evaluation beyond its matching steps: the fixed cost of an
+ * evaluation (topic lookup, component dispatch, caching the answer) is worth about this many steps.
+ */
+const EVALUATION_UNITS = 64;
 const COMPILED_CACHE_SIZE = 2048;
 
 /** Pattern-based matchers remember their recent answers: many subscribers share them. */
@@ -23,23 +32,32 @@ class CachedMatcher implements TopicMatcher {
   readonly spec: MatcherSpec;
   readonly exact = null;
   readonly wildcard = false;
-  readonly #evaluate: (topic: string) => boolean;
+  readonly #evaluate: (topic: string, meter: WorkMeter | undefined) => boolean;
   readonly #results = new Map<string, boolean>();
 
-  constructor(spec: MatcherSpec, evaluate: (topic: string) => boolean) {
+  constructor(spec: MatcherSpec, evaluate: (topic: string, meter: WorkMeter | undefined) => boolean) {
     this.spec = spec;
     this.#evaluate = evaluate;
   }
 
-  test(topic: string): boolean {
+  test(topic: string, meter?: WorkMeter): boolean {
     const known = this.#results.get(topic);
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      meter?.charge(1);
+      return known;
+    }
+    if (meter !== undefined) {
+      if (meter.exhausted) return false;
+      meter.charge(EVALUATION_UNITS);
+    }
     let result: boolean;
     try {
-      result = this.#evaluate(topic);
+      result = this.#evaluate(topic, meter);
     } catch {
       result = false;
     }
+    // An evaluation cut short by the caller's meter decided nothing: do not remember it.
+    if (meter?.exhausted === true) return false;
     if (this.#results.size >= RESULT_CACHE_SIZE) this.#results.clear();
     this.#results.set(topic, result);
     return result;
@@ -47,6 +65,15 @@ class CachedMatcher implements TopicMatcher {
 }
 
 const compiledCache = new Map<string, TopicMatcher>();
+
+/**
+ * Whether a matcher is evaluated by pattern (a URL pattern or a URI template with expressions),
+ * as opposed to an exact topic or the `*` wildcard, which cost nothing to match.
+ */
+export function isPatternSpec(spec: MatcherSpec): boolean {
+  if (spec.match === '*') return false;
+  return spec.type === 'URLPattern' || (spec.type === 'URITemplate' && spec.match.includes('{'));
+}
 
 /**
  * Compiles a matcher. `*` matches every topic whatever the type; `Exact` compares byte for byte;
@@ -61,7 +88,8 @@ const compiledCache = new Map<string, TopicMatcher>();
  */
 export function compileMatcher(spec: MatcherSpec, base: string): TopicMatcher {
   if (spec.match === '*') return { spec, exact: null, wildcard: true, test: () => true };
-  if (spec.type === 'Exact') {
+  if (!isPatternSpec(spec)) {
+    // Exact topics (and templates without expressions): dispatch finds them by index.
     const topic = spec.match;
     return { spec, exact: topic, wildcard: false, test: (candidate) => candidate === topic };
   }
@@ -71,24 +99,12 @@ export function compileMatcher(spec: MatcherSpec, base: string): TopicMatcher {
   let matcher: TopicMatcher;
   if (spec.type === 'URLPattern') {
     const pattern: UrlPatternLike = compileUrlPattern(spec.match, base);
-    matcher = new CachedMatcher(spec, (topic) => pattern.test(topic, base));
-  } else if (!spec.match.includes('{')) {
-    const topic = spec.match;
-    matcher = { spec, exact: topic, wildcard: false, test: (candidate) => candidate === topic };
+    matcher = new CachedMatcher(spec, (topic, meter) => pattern.test(topic, base, meter));
   } else {
     const template = compileUriTemplate(spec.match);
-    matcher = new CachedMatcher(spec, (topic) => template.test(topic));
+    matcher = new CachedMatcher(spec, (topic, meter) => template.test(topic, meter));
   }
   if (compiledCache.size >= COMPILED_CACHE_SIZE) compiledCache.clear();
   compiledCache.set(key, matcher);
   return matcher;
-}
-
-/** Whether any of `matchers` matches any of `topics`. */
-export function matchesAny(matchers: readonly TopicMatcher[], topics: readonly string[]): boolean {
-  for (const matcher of matchers) {
-    if (matcher.wildcard) return true;
-    for (const topic of topics) if (matcher.test(topic)) return true;
-  }
-  return false;
 }

@@ -78,7 +78,7 @@ export interface HubLimits {
   readonly bodyBytes: number;
   /** Length of a `topic`, `id` or `type` field; longer ones get 413. */
   readonly fieldLength: number;
-  /** Topics (canonical + alternates) in one publish; more get 400. */
+  /** Topics (canonical + alternates) in one publish; more get 413. */
   readonly topicsPerPublish: number;
   /** Topic matchers in one subscription request; more get 400. */
   readonly matchersPerSubscription: number;
@@ -90,6 +90,22 @@ export interface HubLimits {
   readonly matcherLength: number;
   /** Live connections per client (token `sub`, else network address); more get 429. */
   readonly connectionsPerClient: number;
+  /** Live connections in total; more get 429 with `Retry-After`. */
+  readonly connections: number;
+  /**
+   * Distinct URL patterns and URI templates one client (token `sub`, else network address) may
+   * hold across its connections; a subscription adding more gets 429. Exact topics do not count.
+   */
+  readonly patternsPerClient: number;
+  /** Distinct URL patterns and URI templates in the whole hub; a subscription adding more gets 429. */
+  readonly patterns: number;
+  /**
+   * Work units (pattern matching steps) one dispatch may spend. Patterns left without budget
+   * count as not matching for that update (reported by the `dispatch` event and logged).
+   */
+  readonly dispatchUnits: number;
+  /** Work units one dispatch may spend on the patterns of any one client (also bounds each history replay turn). */
+  readonly dispatchUnitsPerClient: number;
   /** Unsent bytes a slow subscriber may accumulate before it is disconnected (it resumes from history). */
   readonly bufferedBytes: number;
   /** How far back the hub scans history for the `Last-Event-ID` response header. */
@@ -180,6 +196,18 @@ export interface HubEngineOptions {
   readonly history?: number;
   /** Publish subscription events and serve the subscriptions API. Default `false`. */
   readonly subscriptions?: boolean;
+  /**
+   * Accept a token in the `access_token` query parameter (RFC 6750 §2.3). Default `false`: URLs
+   * end up in logs and browser history, so a hub opts in explicitly; when off, a request carrying
+   * one gets 400 `invalid_request`.
+   */
+  readonly queryToken?: boolean;
+  /**
+   * A subscription whose socket stops draining (unsent bytes that neither shrink nor empty) for
+   * this long (ms) is dropped, so a peer that vanished behind a non-reading path is not held for
+   * ever. `0` disables. Default 30000.
+   */
+  readonly idleWriteTimeout?: number;
   /** Heartbeat comment interval in ms; `0` disables. Default 15000. */
   readonly heartbeat?: number;
   /** Close subscriptions older than this (ms) so clients re-authenticate; `0` disables. Default 0. */
@@ -242,6 +270,34 @@ export interface HubSink {
   end(reason: 'closed' | 'dropped'): void;
   /** Bytes accepted but not yet sent; used to drop slow subscribers. */
   bufferedBytes?(): number;
+  /**
+   * Resolves once the sink can take more (what was written has mostly reached the client), or
+   * once it ended. History replays write their next page only then. Without it, pages follow
+   * one another at once.
+   */
+  whenDrained?(): Promise<void>;
+}
+
+/** A page of history, as {@link HistoryRing.readAfter} reads it. */
+export interface HistoryPage {
+  /** Updates following the cursor, oldest first. */
+  readonly updates: readonly HubUpdate[];
+  /** The cursor is no longer retained: updates after it may have been forgotten. */
+  readonly lost: boolean;
+}
+
+/** The work one dispatch did, as the `dispatch` event reports it. */
+export interface DispatchReport {
+  /** The update id. */
+  readonly id: string;
+  /** Connections the update was written to. */
+  readonly recipients: number;
+  /** Pattern and template evaluations (each distinct pattern at most once). */
+  readonly evaluations: number;
+  /** Work units spent on them. */
+  readonly units: number;
+  /** Patterns left unevaluated (or cut short) for lack of budget, counted as not matching. */
+  readonly skipped: number;
 }
 
 /** A plain response produced by the engine. */
@@ -299,8 +355,13 @@ export interface ConnectionInfo {
   readonly openedAt: number;
 }
 
-/** Why a connection ended. */
-export type DisconnectReason = 'client' | 'dropped' | 'expired' | 'slow' | 'shutdown';
+/**
+ * Why a connection ended: `client` went away; `dropped` by {@link HubEngine.dropConnections};
+ * `expired` token or lifetime; `slow`: more than `limits.bufferedBytes` waited for it, or the
+ * history it was replaying was evicted before it read it; `stalled`: its socket drained nothing
+ * for `idleWriteTimeout`; `shutdown` of the hub.
+ */
+export type DisconnectReason = 'client' | 'dropped' | 'expired' | 'slow' | 'stalled' | 'shutdown';
 
 /** A subscription, as subscription events and the subscriptions API describe it. */
 export interface SubscriptionDocument {
@@ -342,6 +403,8 @@ export interface HubEventMap {
   disconnect: ConnectionInfo & { readonly reason: DisconnectReason };
   /** An update was dispatched (subscription events included). */
   publish: HubUpdate;
+  /** The work a dispatch did (subscription events included). */
+  dispatch: DispatchReport;
   /** A request was refused. */
   reject: RejectionInfo;
 }

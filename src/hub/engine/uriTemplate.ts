@@ -1,4 +1,4 @@
-import { LinearMatcher, charClass, literal, notLineTerminator, optional, sequence, zeroOrMore } from './linearMatcher.js';
+import { LinearMatcher, WorkMeter, charClass, literal, notLineTerminator, optional, sequence, zeroOrMore } from './linearMatcher.js';
 import type { PatternNode } from './linearMatcher.js';
 
 /** Maximum number of `{…}` expressions in one template, which bounds matching cost. */
@@ -73,7 +73,7 @@ function expressionNode(operator: string): PatternNode {
  * template. Matching runs in time linear in the topic length, whatever the template.
  * @throws Error when the template is malformed or has more than 16 expressions.
  */
-export function compileUriTemplate(template: string): { test(topic: string): boolean } {
+export function compileUriTemplate(template: string): { test(topic: string, meter?: WorkMeter): boolean } {
   const nodes: PatternNode[] = [];
   for (const piece of parseTemplate(template)) {
     nodes.push(literal(piece.literal));

@@ -1,11 +1,17 @@
-import { badRequest, forbidden, tooLarge } from './errors.js';
+import { badRequest, tooLarge } from './errors.js';
 import { HUB_PATH } from './defaults.js';
 import type { HubLimits, MatcherSpec } from './types.js';
 
-/** C0 and C1 control characters and DEL, which topics and matchers must not contain. */
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
-/** Characters that would break SSE framing in an `id` or `type`. */
-const FRAMING_CHARACTERS = /[\r\n\u0000]/;
+/**
+ * C0 and C1 control characters, DEL and Unicode format characters (`Cf`: bidirectional and
+ * zero-width controls), which topics, matchers, ids and types must not contain (the spec's rule:
+ * they break SSE framing or enable identifier spoofing).
+ */
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\p{Cf}]/u;
+/** The cursor value meaning "from the oldest retained update"; no update may use it as its id. */
+const EARLIEST = 'earliest';
+/** The prefix of every sse-kit envelope (see `src/core/envelope.ts`). */
+const ENVELOPE_PREFIX = '{"sse-kit":1,';
 
 /** A subscription request, parsed and validated. */
 export interface SubscribeParams {
@@ -70,7 +76,7 @@ export function parseSubscribeParams(params: URLSearchParams, options: { readonl
     }
     if (value === '') throw badRequest(`Empty topic matcher in "${name}".`);
     if (value.length > options.limits.matcherLength) throw badRequest(`Topic matcher longer than ${options.limits.matcherLength} characters.`);
-    if (CONTROL_CHARACTERS.test(value)) throw badRequest(`Topic matcher "${name}" contains control characters.`);
+    if (CONTROL_CHARACTERS.test(value)) throw badRequest(`Topic matcher "${name}" contains control or format characters.`);
     const key = `${type}\u0000${value}`;
     if (seen.has(key)) continue;
     seen.add(key);
@@ -87,29 +93,31 @@ function checkField(name: string, value: string, limits: HubLimits): void {
 /**
  * Reads and validates a publish form. Several `topic` fields are accepted: the first is the
  * canonical topic, the others are alternates.
- * @throws HubError 400 (missing/`*`/control-character topic, bad `id`, `type` or `retry`,
- * `type=mercure`, too many topics), 413 (a field too long).
+ * @throws HubError 400 (missing/`*`/control-character topic, an `id` that is `earliest`, starts
+ * with `#` or holds control characters, a bad `type` or `retry`, `type=mercure`, an sse-kit
+ * envelope claiming a topic the update does not have), 413 (too many topics, a field too long).
  */
 export function parsePublishFields(form: URLSearchParams, limits: HubLimits): PublishFields {
   const topics = form.getAll('topic');
   if (topics.length === 0) throw badRequest('Missing "topic" field.');
-  if (topics.length > limits.topicsPerPublish) throw badRequest(`Too many topics: at most ${limits.topicsPerPublish} per update.`);
+  if (topics.length > limits.topicsPerPublish) throw tooLarge(`Too many topics: at most ${limits.topicsPerPublish} per update.`);
   for (const topic of topics) {
     if (topic === '') throw badRequest('Empty "topic" field.');
     checkField('topic', topic, limits);
     if (topic === '*') throw badRequest('The topic "*" is reserved: it matches every topic and cannot be published to.');
-    if (CONTROL_CHARACTERS.test(topic)) throw badRequest('The "topic" field contains control characters.');
+    if (CONTROL_CHARACTERS.test(topic)) throw badRequest('The "topic" field contains control or format characters.');
   }
   const id = nonEmpty(form.get('id'));
   if (id !== undefined) {
     checkField('id', id, limits);
-    if (id.startsWith('#')) throw badRequest('The "id" field must not start with "#".');
-    if (FRAMING_CHARACTERS.test(id)) throw badRequest('The "id" field must not contain CR, LF or NUL.');
+    if (id.startsWith('#')) throw badRequest('The "id" field must not start with "#" (reserved for hub-generated ids).');
+    if (id === EARLIEST) throw badRequest('The "id" field must not be "earliest" (reserved cursor value).');
+    if (CONTROL_CHARACTERS.test(id)) throw badRequest('The "id" field contains control or format characters.');
   }
   const type = nonEmpty(form.get('type'));
   if (type !== undefined) {
     checkField('type', type, limits);
-    if (FRAMING_CHARACTERS.test(type)) throw badRequest('The "type" field must not contain CR, LF or NUL.');
+    if (CONTROL_CHARACTERS.test(type)) throw badRequest('The "type" field contains control or format characters.');
     if (type === 'mercure') throw badRequest('The event type "mercure" is reserved for subscription events.');
   }
   const retryField = nonEmpty(form.get('retry'));
@@ -119,7 +127,35 @@ export function parsePublishFields(form: URLSearchParams, limits: HubLimits): Pu
     if (retryField.length > 15) throw tooLarge('The "retry" field is too long.');
     retry = Number(retryField);
   }
-  return { topics, data: form.get('data') ?? '', id, type, retry, private: form.has('private') };
+  const data = form.get('data') ?? '';
+  assertEnvelopeTopics(data, topics);
+  return { topics, data, id, type, retry, private: form.has('private') };
+}
+
+/**
+ * Refuses an sse-kit envelope (`{"sse-kit":1,…}`) whose claimed `topic` / `topics` are not all
+ * among the update's own topics: clients route envelopes by the claimed topic, so an update
+ * published to X must not be able to reach a listener of Y on a shared stream. Data that only
+ * looks like an envelope is checked the same way; other data is not inspected.
+ * @throws HubError 400 when a claimed topic is missing from the update's topics.
+ */
+export function assertEnvelopeTopics(data: string, topics: readonly string[]): void {
+  if (!data.startsWith(ENVELOPE_PREFIX)) return;
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch {
+    return; // Not JSON: no client decodes it as an envelope.
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return;
+  const envelope = value as Record<string, unknown>;
+  const claimed: unknown[] = [envelope['topic'], ...(Array.isArray(envelope['topics']) ? (envelope['topics'] as unknown[]) : [envelope['topics']])];
+  for (const topic of claimed) {
+    if (topic === undefined) continue;
+    if (typeof topic !== 'string' || !topics.includes(topic)) {
+      throw badRequest(`The sse-kit envelope claims the topic ${JSON.stringify(topic)}, which is not among the update's topics.`);
+    }
+  }
 }
 
 function nonEmpty(value: string | null): string | undefined {
@@ -156,9 +192,9 @@ export function isReservedTopic(topic: string, hubUrl: string): boolean {
   return [path, decoded].some((p) => inNamespace(p, HUB_PATH) || inNamespace(p, hubPath));
 }
 
-/** @throws HubError 403 when a topic addresses the reserved hub namespace. */
+/** @throws HubError 400 when a topic addresses the reserved hub namespace. */
 export function assertNotReserved(topics: readonly string[], hubUrl: string): void {
   for (const topic of topics) {
-    if (isReservedTopic(topic, hubUrl)) throw forbidden(`The topic "${topic}" is in the reserved hub namespace ${HUB_PATH}/.`);
+    if (isReservedTopic(topic, hubUrl)) throw badRequest(`The topic "${topic}" is in the reserved hub namespace ${HUB_PATH}/.`);
   }
 }

@@ -39,12 +39,24 @@ export function webRequest(request: Request, clientAddress?: string): HubRequest
   };
 }
 
+/** A {@link HubSink} over a `ReadableStream` controller, told when its reader asks for more. */
+export interface StreamSink extends HubSink {
+  /** Call from the stream's `pull`: the reader has taken everything queued. */
+  pulled(): void;
+}
+
 /**
- * A sink writing into a `ReadableStream` controller. `end('dropped')` errors the stream, which a
- * `fetch` reader sees as a network failure.
+ * A sink writing into a `ReadableStream` controller (whose queuing strategy counts bytes and
+ * buffers nothing ahead: `highWaterMark` 0). `end('dropped')` errors the stream, which a `fetch`
+ * reader sees as a network failure. It has drained when its reader has taken every queued byte.
  */
-export function streamSink(controller: ReadableStreamDefaultController<Uint8Array>): HubSink {
+export function streamSink(controller: ReadableStreamDefaultController<Uint8Array>): StreamSink {
   let open = true;
+  const waiters: (() => void)[] = [];
+  const release = (): void => {
+    for (const resolve of waiters.splice(0)) resolve();
+  };
+  const buffered = (): number => (open ? Math.max(0, -(controller.desiredSize ?? 0)) : 0);
   return {
     write(frame) {
       if (open) controller.enqueue(frame.bytes);
@@ -52,10 +64,13 @@ export function streamSink(controller: ReadableStreamDefaultController<Uint8Arra
     end(reason) {
       if (!open) return;
       open = false;
+      release();
       if (reason === 'dropped') controller.error(new TypeError('network error: the hub dropped the connection'));
       else controller.close();
     },
-    bufferedBytes: () => Math.max(0, -(controller.desiredSize ?? 0)),
+    bufferedBytes: buffered,
+    whenDrained: () => (buffered() === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve))),
+    pulled: release,
   };
 }
 
@@ -66,10 +81,15 @@ export function webResponse(result: HubResult): Response {
     return new Response(nullBody ? null : result.body, { status: result.status, headers: result.headers });
   }
   const { connection } = result;
+  let sink: StreamSink | undefined;
   const body = new ReadableStream<Uint8Array>(
     {
       start(controller) {
-        connection.attach(streamSink(controller));
+        sink = streamSink(controller);
+        connection.attach(sink);
+      },
+      pull() {
+        sink?.pulled();
       },
       cancel() {
         connection.close();

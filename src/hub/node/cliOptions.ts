@@ -35,10 +35,14 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'subscriptions', kind: 'boolean', description: 'Publish subscription events and serve the subscriptions API.', defaultText: 'false' },
   { name: 'heartbeat', kind: 'number', description: 'Heartbeat comment interval in ms (0 disables).', defaultText: '15000' },
   { name: 'connection-lifetime', kind: 'number', description: 'Close subscriptions older than this many ms (0: never).', defaultText: '0' },
+  { name: 'idle-write-timeout', kind: 'number', description: 'Drop a subscription whose socket has not drained for this many ms (0: never).', defaultText: '30000' },
+  { name: 'query-token', kind: 'boolean', description: 'Accept a token in the access_token query parameter (it ends up in logs; 400 when off).', defaultText: 'false' },
   { name: 'max-body', kind: 'number', description: 'Maximum publish body size in bytes (413 above).', defaultText: '1048576' },
-  { name: 'max-topics', kind: 'number', description: 'Maximum topics per publish (400 above).', defaultText: '32' },
+  { name: 'max-topics', kind: 'number', description: 'Maximum topics per publish (413 above).', defaultText: '32' },
   { name: 'max-matchers', kind: 'number', description: 'Maximum topic matchers per subscription (400 above).', defaultText: '256' },
   { name: 'max-connections-per-client', kind: 'number', description: 'Maximum live connections per client (429 above).', defaultText: '256' },
+  { name: 'max-connections', kind: 'number', description: 'Maximum live connections in total (429 above).', defaultText: '10000' },
+  { name: 'max-patterns-per-client', kind: 'number', description: 'Maximum distinct URL patterns and templates per client (429 above).', defaultText: '256' },
   { name: 'verbose', kind: 'boolean', description: 'Also log every successful publish.', defaultText: 'false' },
   { name: 'quiet', kind: 'boolean', description: 'Log nothing.', defaultText: 'false' },
   { name: 'help', kind: 'boolean', description: 'Print this help and exit.' },
@@ -149,6 +153,8 @@ export function optionsFromFlags(values: FlagValues): CreateHubOptions {
   setLimit('max-topics', 'topicsPerPublish');
   setLimit('max-matchers', 'matchersPerSubscription');
   setLimit('max-connections-per-client', 'connectionsPerClient');
+  setLimit('max-connections', 'connections');
+  setLimit('max-patterns-per-client', 'patternsPerClient');
   const origins = str('cors-origins');
   const options: Record<string, unknown> = {
     port: num('port') ?? 8080,
@@ -177,5 +183,9 @@ export function optionsFromFlags(values: FlagValues): CreateHubOptions {
   if (heartbeat !== undefined) options['heartbeat'] = heartbeat;
   const lifetime = num('connection-lifetime');
   if (lifetime !== undefined) options['connectionLifetime'] = lifetime;
+  const idleWriteTimeout = num('idle-write-timeout');
+  if (idleWriteTimeout !== undefined) options['idleWriteTimeout'] = idleWriteTimeout;
+  const queryToken = bool('query-token');
+  if (queryToken !== undefined) options['queryToken'] = queryToken;
   return options as CreateHubOptions;
 }

@@ -69,6 +69,21 @@ export class NodeSink implements HubSink {
   bufferedBytes(): number {
     return this.#res.writableLength + this.#pendingBytes;
   }
+
+  whenDrained(): Promise<void> {
+    this.flush();
+    const res = this.#res;
+    if (!this.#open || !res.writableNeedDrain || res.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        res.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      res.on('drain', done);
+      res.on('close', done);
+    });
+  }
 }
 
 /** Flushes every pending write now (used at shutdown). */

@@ -1,3 +1,4 @@
+import { Emitter } from '../core/emitter.js';
 import type { PeerConnection, PeerConnectionSnapshot } from '../signaling/PeerConnection.js';
 
 const IDLE: PeerConnectionSnapshot = Object.freeze({
@@ -16,8 +17,7 @@ export class PeerConnectionStore {
   #current: PeerConnection | undefined;
   #snapshot: PeerConnectionSnapshot = IDLE;
   #off: (() => void) | undefined;
-  readonly #listeners = new Set<() => void>();
-  readonly #messageListeners = new Set<(data: unknown) => void>();
+  readonly #emitter = new Emitter<{ message: unknown }>();
 
   /** The connection in use. */
   get current(): PeerConnection | undefined {
@@ -31,9 +31,7 @@ export class PeerConnectionStore {
     this.#current = connection;
     if (connection) {
       const offState = connection.subscribe(() => this.#setSnapshot(connection.getSnapshot()));
-      const offMessage = connection.onMessage((data) => {
-        for (const listener of [...this.#messageListeners]) listener(data);
-      });
+      const offMessage = connection.onMessage((data) => this.#emitter.emit('message', data));
       this.#off = () => {
         offState();
         offMessage();
@@ -42,25 +40,18 @@ export class PeerConnectionStore {
     }
   }
 
-  getSnapshot = (): PeerConnectionSnapshot => this.#snapshot;
+  /** `useSyncExternalStore` snapshot: the connection's, or the last one of a closed connection. */
+  readonly getSnapshot = (): PeerConnectionSnapshot => this.#snapshot;
 
-  subscribe = (listener: () => void): (() => void) => {
-    this.#listeners.add(listener);
-    return () => {
-      this.#listeners.delete(listener);
-    };
-  };
+  /** `useSyncExternalStore` subscribe. */
+  readonly subscribe = (listener: () => void): (() => void) => this.#emitter.subscribe(listener);
 
-  onMessage = (listener: (data: unknown) => void): (() => void) => {
-    this.#messageListeners.add(listener);
-    return () => {
-      this.#messageListeners.delete(listener);
-    };
-  };
+  /** Adds a data channel message listener (for whichever connection is current); returns its remover. */
+  readonly onMessage = (listener: (data: unknown) => void): (() => void) => this.#emitter.on('message', listener);
 
   #setSnapshot(snapshot: PeerConnectionSnapshot): void {
     if (snapshot === this.#snapshot) return;
     this.#snapshot = snapshot;
-    for (const listener of [...this.#listeners]) listener();
+    this.#emitter.notify();
   }
 }

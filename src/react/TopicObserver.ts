@@ -1,0 +1,309 @@
+import type { SseDriver } from '../core/SseDriver.js';
+import { Emitter, reportError } from '../core/emitter.js';
+import { SseParseError, type SseError } from '../core/errors.js';
+import { compileMatcher, toMatcherList } from '../core/matcher.js';
+import type { ConnectionStatus, Matchers, SseUpdate, SubscribeOptions, TopicMatcher } from '../core/types.js';
+import { notifyScheduler, type Flushable } from './notifyScheduler.js';
+import { Tracker } from './tracked.js';
+import type { TopicParser, UseTopicResult } from './types.js';
+
+/** What fixes a subscription: changing any of it resubscribes. */
+export interface TopicConfig {
+  readonly matchers: Matchers;
+  readonly type: string | undefined;
+  readonly raw: boolean;
+  readonly since: string | undefined;
+  readonly enabled: boolean;
+}
+
+/** What may change between renders without resubscribing; read at each update. */
+export interface TopicLive<T> {
+  buffer: number;
+  parse: TopicParser<T>;
+  ignoreSelf: boolean;
+  onEvent: ((update: SseUpdate<T>) => void) | undefined;
+}
+
+/** The subscription a {@link TopicObserver} serves: a driver and a config (with its value key). */
+export interface TopicTarget {
+  readonly driver: SseDriver;
+  /** Value key of `config` (see {@link topicKey}). */
+  readonly key: string;
+  readonly config: TopicConfig;
+}
+
+/** The connection fields of a `useTopic` result; a change re-renders only a component that read it. */
+interface TopicConnection {
+  readonly status: ConnectionStatus;
+  readonly connectionError: SseError | undefined;
+}
+
+/** The subscription's own fields of a `useTopic` result. */
+interface TopicData<T> {
+  readonly events: readonly SseUpdate<T>[];
+  readonly last: SseUpdate<T> | undefined;
+  readonly dropped: number;
+  readonly error: SseError | undefined;
+}
+
+const IDLE: TopicConnection = Object.freeze({ status: 'idle', connectionError: undefined });
+const EMPTY: TopicData<never> = Object.freeze({ events: Object.freeze([]) as readonly never[], last: undefined, dropped: 0, error: undefined });
+const noop = (): void => undefined;
+
+/**
+ * The store behind one `useTopic` call, for the component's lifetime (created in `useState`, read
+ * with `useSyncExternalStore`, pointed at a new subscription by {@link TopicObserver.setTarget} from
+ * an effect). It subscribes to the driver on its first listener and unsubscribes on its last, keeps
+ * a bounded buffer of updates (counting what fell off), and lets the shared {@link notifyScheduler}
+ * announce its changes, so a burst renders once per task across every `useTopic`. Connection
+ * changes make a new result only when the component read `status` or `connectionError`.
+ */
+export class TopicObserver<T> implements Flushable {
+  #target: TopicTarget;
+  readonly #live: { readonly current: TopicLive<T> };
+  readonly #emitter = new Emitter({ onFirst: () => this.#start(), onLast: () => this.#stop() });
+  readonly #tracker = new Tracker<TopicConnection>();
+  #data: TopicData<T> = EMPTY;
+  /** The connection fields the current result shows. */
+  #connection: TopicConnection;
+  #result: UseTopicResult<T>;
+  #serverResult: UseTopicResult<T> | undefined;
+  #preview: { readonly driver: SseDriver; readonly key: string; readonly result: UseTopicResult<T> } | undefined;
+  #pending: SseUpdate<T>[] = [];
+  #pendingDropped = 0;
+  #ownError: SseError | undefined;
+  #errorChanged = false;
+  /** Ends the driver subscription; set while started. */
+  #off: (() => void) | undefined;
+
+  /**
+   * @param live - read at every update, so new callbacks never resubscribe.
+   * @throws {SseError} `misuse` for an empty or invalid matcher of an enabled subscription.
+   */
+  constructor(target: TopicTarget, live: { readonly current: TopicLive<T> }) {
+    validate(target);
+    this.#target = target;
+    this.#live = live;
+    this.#connection = connectionOf(target);
+    this.#result = this.#makeResult(EMPTY, this.#connection);
+  }
+
+  /** `useSyncExternalStore` subscribe: the first listener starts the subscription, the last stops it. */
+  readonly subscribe = (listener: () => void): (() => void) => this.#emitter.subscribe(listener);
+
+  /** The current result (the same object until something the component reads changed). */
+  readonly getSnapshot = (): UseTopicResult<T> => {
+    if (this.#off === undefined) this.#refreshConnection();
+    return this.#result;
+  };
+
+  /** The server (and hydration) result: the initial state, `idle`. */
+  readonly getServerSnapshot = (): UseTopicResult<T> => (this.#serverResult ??= this.#makeResult(EMPTY, IDLE));
+
+  /** Whether the observer serves this subscription already. */
+  isFor(driver: SseDriver, key: string): boolean {
+    return this.#target.driver === driver && this.#target.key === key;
+  }
+
+  /**
+   * The result to render for a subscription the observer does not serve yet (its effect has not run):
+   * no events, the connection as it is. The same object for the same subscription.
+   * @throws {SseError} `misuse` for an empty or invalid matcher of an enabled subscription.
+   */
+  preview(target: TopicTarget): UseTopicResult<T> {
+    const cached = this.#preview;
+    if (cached !== undefined && cached.driver === target.driver && cached.key === target.key) return cached.result;
+    validate(target);
+    const result = this.#makeResult(EMPTY, connectionOf(target));
+    this.#preview = { driver: target.driver, key: target.key, result };
+    return result;
+  }
+
+  /** Serves `target` from now on: a changed subscription resubscribes once and starts a fresh buffer. */
+  setTarget(target: TopicTarget): void {
+    if (this.isFor(target.driver, target.key)) return;
+    const started = this.#off !== undefined;
+    if (started) this.#stop();
+    this.#target = target;
+    this.#preview = undefined;
+    this.#reset();
+    if (started) this.#start();
+    this.#emitter.notify();
+  }
+
+  /** Empties the buffer, resets `last`, `dropped` and the subscription's own error. */
+  readonly clear = (): void => {
+    const data = this.#data;
+    const empty = data.events.length === 0 && data.last === undefined && data.dropped === 0 && data.error === undefined;
+    if (empty && this.#pending.length === 0 && !this.#errorChanged) return;
+    this.#reset();
+    this.#emitter.notify();
+  };
+
+  /** Folds what arrived since the last batch into a new result and tells the listeners (scheduler). */
+  flush(): void {
+    if (this.#fold()) this.#emitter.notify();
+  }
+
+  #reset(): void {
+    notifyScheduler.cancel(this);
+    this.#pending = [];
+    this.#pendingDropped = 0;
+    this.#ownError = undefined;
+    this.#errorChanged = false;
+    this.#data = EMPTY;
+    this.#connection = connectionOf(this.#target);
+    this.#result = this.#makeResult(EMPTY, this.#connection);
+  }
+
+  #start(): void {
+    const { driver, config } = this.#target;
+    if (!config.enabled || driver.destroyed) {
+      this.#off = noop;
+      return;
+    }
+    const offState = driver.subscribeState(this.#onState);
+    const options: SubscribeOptions = { onError: (error) => this.#fail(error) };
+    if (config.type !== undefined) options.type = config.type;
+    if (config.raw) options.raw = true;
+    if (config.since !== undefined) options.since = config.since;
+    const offUpdates = driver.subscribe(config.matchers, this.#receive, options);
+    this.#off = () => {
+      offUpdates();
+      offState();
+    };
+    this.#refreshConnection();
+  }
+
+  #stop(): void {
+    this.#off?.();
+    this.#off = undefined;
+    // What was waiting for the batch is kept (a remount shows it), without a notification.
+    if (notifyScheduler.cancel(this)) this.#fold();
+  }
+
+  #schedule(): void {
+    notifyScheduler.schedule(this, this.#target.driver.platform);
+  }
+
+  readonly #onState = (): void => {
+    if (this.#tracker.changed(this.#connection, connectionOf(this.#target))) this.#schedule();
+  };
+
+  readonly #receive = (update: SseUpdate): void => {
+    const live = this.#live.current;
+    if (live.ignoreSelf && update.sender !== undefined && update.sender === this.#target.driver.clientId) return;
+    let parsed: SseUpdate<T>;
+    try {
+      parsed = parseUpdate(update, live.parse, this.#target.config.raw);
+    } catch (cause) {
+      const reason = cause instanceof Error ? cause.message : String(cause);
+      this.#fail(new SseParseError(`An update for "${update.topic}" (id ${update.id || 'none'}) could not be parsed: ${reason}`, { cause }));
+      return;
+    }
+    this.#pending.push(parsed);
+    // Keep the pending list bounded during long bursts; what is cut here would be dropped at flush.
+    const keep = Math.max(live.buffer, 1);
+    if (this.#pending.length > 2 * keep) {
+      const cut = this.#pending.length - keep;
+      this.#pending = this.#pending.slice(cut);
+      this.#pendingDropped += cut;
+    }
+    this.#schedule();
+    const onEvent = live.onEvent;
+    if (onEvent) {
+      try {
+        onEvent(parsed);
+      } catch (error) {
+        reportError(error);
+      }
+    }
+  };
+
+  #fail(error: SseError): void {
+    this.#ownError = error;
+    this.#errorChanged = true;
+    this.#schedule();
+  }
+
+  /** Copies a connection change the component reads into a new result at once (before the subscription runs). */
+  #refreshConnection(): void {
+    const next = connectionOf(this.#target);
+    if (!this.#tracker.changed(this.#connection, next)) return;
+    this.#connection = next;
+    this.#result = this.#makeResult(this.#data, next);
+  }
+
+  /** Folds pending updates, the own error and the connection into a new result; returns whether it changed. */
+  #fold(): boolean {
+    const connection = connectionOf(this.#target);
+    const pending = this.#pending;
+    if (pending.length === 0 && !this.#errorChanged && !this.#tracker.changed(this.#connection, connection)) return false;
+    const prev = this.#data;
+    let { events, last, dropped } = prev;
+    dropped += this.#pendingDropped;
+    if (pending.length > 0) {
+      const all = events.concat(pending);
+      const cut = Math.max(0, all.length - Math.max(0, this.#live.current.buffer));
+      events = cut === 0 ? all : all.slice(cut);
+      dropped += cut;
+      last = pending[pending.length - 1];
+      this.#pending = [];
+      this.#pendingDropped = 0;
+    }
+    this.#errorChanged = false;
+    this.#data = { events, last, dropped, error: this.#ownError };
+    this.#connection = connection;
+    this.#result = this.#makeResult(this.#data, connection);
+    return true;
+  }
+
+  #makeResult(data: TopicData<T>, connection: TopicConnection): UseTopicResult<T> {
+    const tracker = this.#tracker;
+    return {
+      events: data.events,
+      last: data.last,
+      dropped: data.dropped,
+      error: data.error,
+      clear: this.clear,
+      get status() {
+        tracker.read('status');
+        return connection.status;
+      },
+      get connectionError() {
+        tracker.read('connectionError');
+        return connection.connectionError;
+      },
+    };
+  }
+}
+
+/** A value key for a subscription config: inline arrays with the same matchers give the same key. */
+export function topicKey(config: TopicConfig): string {
+  const { matchers: given } = config;
+  const matchers =
+    typeof given === 'string'
+      ? [`t:${given}`]
+      : [...new Set((Array.isArray(given) ? given : [given]).map((m: TopicMatcher) => (typeof m === 'string' ? `t:${m}` : `p:${String(m?.pattern)}`)))].sort();
+  return JSON.stringify([matchers, config.type ?? null, config.raw, config.since ?? null, config.enabled]);
+}
+
+function connectionOf({ driver, config }: TopicTarget): TopicConnection {
+  if (!config.enabled) return IDLE;
+  const state = driver.getState();
+  return { status: state.status, connectionError: state.error };
+}
+
+/** Misuse throws during render, with the driver's own message. */
+function validate({ driver, config }: TopicTarget): void {
+  if (!config.enabled) return;
+  for (const matcher of toMatcherList(config.matchers)) compileMatcher(matcher, driver.url);
+}
+
+function parseUpdate<T>(update: SseUpdate, parse: TopicParser<T>, raw: boolean): SseUpdate<T> {
+  let data: unknown;
+  if (typeof parse === 'function') data = parse(update.data, update);
+  else if (parse === 'text') data = typeof update.data === 'string' ? update.data : JSON.stringify(update.data);
+  else data = raw && typeof update.data === 'string' ? (JSON.parse(update.data) as unknown) : update.data;
+  return data === update.data ? (update as SseUpdate<T>) : { ...update, data: data as T };
+}
