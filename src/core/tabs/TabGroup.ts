@@ -119,9 +119,9 @@ export class TabGroup {
     if (this.#joined) this.#post({ t: 'matchers', from: this.tabId, matchers: this.#matchers });
   }
 
-  /** (leader) Relays an event of the shared stream to the followers. */
+  /** (leader) Relays an event of the shared stream to the followers (none: nothing to post). */
   relay(event: RawEvent): void {
-    if (this.#role === 'leader') this.#post({ t: 'event', from: this.tabId, event: { id: event.id, type: event.type, data: event.data } });
+    if (this.#role === 'leader' && this.#peers.size > 0) this.#post({ t: 'event', from: this.tabId, event: { id: event.id, type: event.type, data: event.data } });
   }
 
   /** (leader) Announces the shared stream's state when it changed. */
