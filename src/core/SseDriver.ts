@@ -92,6 +92,7 @@ export class SseDriver {
       hubUrl: this.url,
       identity: () => this.#tabIdentity(),
       changed: () => {
+        if (this.#destroyed) return;
         this.#scheduleSync();
         this.#stateListeners.notify();
       },

@@ -174,6 +174,15 @@ describe('tabs share one stream', () => {
     for (const t of b.tabs) t.driver.destroy();
   });
 
+  it('destroy leaves no timer behind (leaving the group schedules no sync)', async () => {
+    const b = browser();
+    const t = b.open();
+    t.driver.subscribe('/t', () => {});
+    await tick(100);
+    t.driver.destroy();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it('a page without Web Locks keeps its own stream', async () => {
     const hub = new MockHub();
     const drivers = [0, 1].map(() => new SseDriver({ url: hub.url, fetch: hub.fetch, tabs: true, platform: { events: undefined } }));
