@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- tabs`: what sharing one stream across tabs saves the hub, in real Chromium tabs of
  * one profile. For 1, 5 and 10 tabs, shared and not: streams at the hub, and the hub's CPU time to publish
- * 2,000 updates of 4 KiB (server-side, no HTTP) and write them to its streams until every live tab has them; then the leader failover time (median of 10) beside the same tabs without sharing.
+ * 500 updates of 4 KiB (server-side, no HTTP) and write them to its streams until every live tab has them; then the leader failover time (median of 10) beside the same tabs without sharing.
  *
  * The hub runs in a child process (this file with `--tabs-hub`) so its CPU is its own.
  */
@@ -19,7 +19,7 @@ interface HubStats {
   readonly connections: number;
 }
 
-const UPDATES = 2000;
+const UPDATES = 500;
 /** Each update carries 4 KiB, so that the hub's per-stream work (framing, writing) shows beside its per-publish work. */
 const PAYLOAD = 'x'.repeat(4096);
 /** How long a tab may wait for its stream before it counts as stalled (the browser's per-host socket limit). */

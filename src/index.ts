@@ -19,6 +19,7 @@ export type {
   DiscoveredHub,
   Discovery,
   Envelope,
+  CursorStorage,
   TabChannel,
   TabLocks,
   TabRole,

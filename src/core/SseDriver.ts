@@ -12,6 +12,7 @@ import { createSubscription } from './router.js';
 import { MAIN, StreamSlot, slotOptionsFor, type SlotContext } from './streamSlot.js';
 import { resolveTabs } from './tabs/resolveTabs.js';
 import { TabLink } from './tabs/TabLink.js';
+import { CursorStore, resolveCursorStorage } from './tabs/cursorStore.js';
 import type { TabsInfo } from './tabs/types.js';
 import type {
   DriverEvent,
@@ -51,6 +52,8 @@ export class SseDriver {
   #headers: HeadersOption | undefined;
   /** Cross-tab sharing of the shared stream, when on. */
   readonly #tabs: TabLink | undefined;
+  /** Where the shared stream's cursor survives a reload (the `resume` option), when on. */
+  readonly #cursors: CursorStore | undefined;
   readonly #slots = new Map<string, StreamSlot>();
   #syncTimer: unknown;
   #state: DriverState = INITIAL_DRIVER_STATE;
@@ -102,9 +105,16 @@ export class SseDriver {
         this.#updateState();
       },
     });
+    const storage = resolveCursorStorage(options.resume, options.fetch !== undefined);
+    this.#cursors = storage && new CursorStore(storage, this.url);
+    if (this.#cursors) {
+      this.#platform.events?.addEventListener('pagehide', this.#saveCursor);
+      this.#platform.events?.addEventListener('visibilitychange', this.#saveCursor);
+    }
     this.#slotContext = {
       connection,
       sharing: this.#tabs,
+      savedCursor: (matcherSet) => this.#cursors?.read(matcherSet),
       topicOf: options.topicOf,
       reportError: (error) => this.#reportError(error),
       watched: () => this.#timeline.hasListeners(),
@@ -200,6 +210,12 @@ export class SseDriver {
     this.#tabs?.setMatchers(this.#slots.get(MAIN)?.ownMatchers() ?? []);
     this.#updateState();
   }
+
+  /** Saves the shared stream's cursor for a reload of the page (on `pagehide`, and whenever the page is hidden). */
+  readonly #saveCursor = (): void => {
+    const cursor = this.#slots.get(MAIN)?.cursor();
+    if (cursor) this.#cursors?.write(cursor.matcherSet, cursor.id);
+  };
 
   /** The shared slot, created when missing. */
   #main(): StreamSlot {
@@ -314,6 +330,9 @@ export class SseDriver {
     if (this.#syncTimer !== undefined) this.#platform.clearTimeout(this.#syncTimer);
     this.#syncTimer = undefined;
     this.#tabs?.destroy();
+    this.#saveCursor();
+    this.#platform.events?.removeEventListener('pagehide', this.#saveCursor);
+    this.#platform.events?.removeEventListener('visibilitychange', this.#saveCursor);
     for (const slot of this.#slots.values()) slot.close();
     this.#slots.clear();
     this.#publisher.destroy();

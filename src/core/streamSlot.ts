@@ -23,6 +23,8 @@ export interface SlotContext {
   advanced(slot: StreamSlot): void;
   /** Cross-tab sharing of the shared slot, when on. */
   readonly sharing: SlotSharing | undefined;
+  /** The cursor saved for a matcher set by an earlier page (the `resume` option), for the shared slot's first stream. */
+  savedCursor(matcherSet: string): string | undefined;
 }
 
 /** How the shared slot takes part in cross-tab sharing (see `tabs/TabLink`). */
@@ -144,6 +146,15 @@ export class StreamSlot {
     return { status: live?.status ?? 'idle', retries: live?.retries ?? 0, keys: live?.matchers.map((m) => m.key) ?? [], epoch: this.#epoch };
   }
 
+  /** This tab's matcher set and the id of the last update it got, to resume from after a reload. */
+  cursor(): { readonly matcherSet: string; readonly id: string } | undefined {
+    return this.#cursor === undefined ? undefined : { matcherSet: this.#keyOf(this.ownMatchers()), id: this.#cursor };
+  }
+
+  #savedCursor(): string | undefined {
+    return this.options.key === MAIN ? this.#ctx.savedCursor(this.#keyOf(this.ownMatchers())) : undefined;
+  }
+
   /** The matchers this tab's own subscriptions need. */
   ownMatchers(): CompiledMatcher[] {
     return uniqueMatchers(this.router.subscriptions());
@@ -193,7 +204,7 @@ export class StreamSlot {
       this.#handlers,
       this.options.dedicated ? `dedicated:${key}` : MAIN,
       matchers,
-      previous ? previous.lastEventId : (this.options.since ?? this.#cursor),
+      previous ? previous.lastEventId : (this.options.since ?? this.#cursor ?? this.#savedCursor()),
       previous === undefined,
       // Only a live predecessor covers the switch; after a drop a gap must still be reported.
       previous?.status === 'open',

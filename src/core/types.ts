@@ -1,4 +1,5 @@
 import type { SseError, SseGapError } from './errors.js';
+import type { CursorStorage } from './tabs/cursorStore.js';
 import type { TabsOptions } from './tabs/types.js';
 
 /** Connection status of a driver (and of each of its connections). The UI reuses it as `data-state`. */
@@ -177,6 +178,13 @@ export interface SseDriverOptions {
    * `eventsource` transport is given; `false` turns it off, `true` or options turn it on.
    */
   tabs?: boolean | TabsOptions;
+  /**
+   * Keeps the last event id of the shared stream per matcher set in session storage (written on
+   * `pagehide`, when the page is hidden and on `destroy()`), so that a reload resumes from it. On by
+   * default where `sessionStorage` exists, unless `fetch` is given; `false` turns it off; a
+   * `Storage`-like object replaces session storage.
+   */
+  resume?: boolean | CursorStorage;
 }
 
 /** Snapshot of a driver's connection state. A new object whenever something changes. */
