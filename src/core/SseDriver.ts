@@ -330,9 +330,11 @@ export class SseDriver {
     if (this.#syncTimer !== undefined) this.#platform.clearTimeout(this.#syncTimer);
     this.#syncTimer = undefined;
     this.#tabs?.destroy();
-    this.#saveCursor();
-    this.#platform.events?.removeEventListener('pagehide', this.#saveCursor);
-    this.#platform.events?.removeEventListener('visibilitychange', this.#saveCursor);
+    if (this.#cursors) {
+      this.#saveCursor();
+      this.#platform.events?.removeEventListener('pagehide', this.#saveCursor);
+      this.#platform.events?.removeEventListener('visibilitychange', this.#saveCursor);
+    }
     for (const slot of this.#slots.values()) slot.close();
     this.#slots.clear();
     this.#publisher.destroy();
