@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
+import { statusPage } from '../src/hub/node/statusPage.js';
 import { CHANNEL_PROBE, CHROMIUM_ARGS, CHROMIUM_PATH, serveStatic } from '../test/storybook/server.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -27,15 +28,6 @@ interface Shot {
   readonly action?: (page: Page) => Promise<void>;
 }
 
-/** Scrolls a feed up, so that auto-scroll pauses and the "new events" button appears. */
-async function scrollFeedUp(page: Page): Promise<void> {
-  await page.locator('[role="log"]').evaluate((log) => {
-    log.scrollTop = 0;
-  });
-  await page.getByRole('button', { name: /new event/ }).waitFor({ timeout: 10_000 });
-  await page.waitForTimeout(800);
-}
-
 /** Brings back the peer the room story sent away. */
 async function rejoin(page: Page): Promise<void> {
   await page.getByRole('button', { name: 'Linus joins again' }).click();
@@ -52,21 +44,29 @@ async function invalidJson(page: Page): Promise<void> {
 
 const SHOTS: readonly Shot[] = [
   { file: 'chat', id: 'playgrounds-chat--two-users', width: 1100, height: 620, hubBar: true },
-  { file: 'inspector', id: 'components-hubinspector--drop-and-resume', width: 900, height: 680, settle: 3000 },
+  { file: 'inspector', id: 'components-hubinspector--drop-and-resume', width: 900, height: 760, settle: 3000 },
+  { file: 'inspector-http11', id: 'components-hubinspector--http-11', width: 520, height: 760, settle: 2000 },
+  { file: 'inspector-tabs', id: 'components-hubinspector--shared-tabs', width: 900, height: 420, settle: 2000 },
   { file: 'dashboard', id: 'playgrounds-dashboard--live', width: 1200, height: 720, settle: 3000 },
   { file: 'chaos', id: 'playgrounds-chaos--drops-every-few-seconds', width: 1200, height: 1000, settle: 500, hubBar: true },
   { file: 'connection-status-open', id: 'components-connectionstatus--open', width: 420, height: 90 },
   { file: 'connection-status-connecting', id: 'components-connectionstatus--connecting', width: 420, height: 90 },
   { file: 'connection-status-reconnecting', id: 'components-connectionstatus--reconnecting', width: 560, height: 220, settle: 1200 },
   { file: 'connection-status-error', id: 'components-connectionstatus--unauthorized', width: 420, height: 90 },
-  { file: 'topic-feed', id: 'components-topicfeed--custom-render', width: 640, height: 400, settle: 500 },
+  { file: 'topic-feed', id: 'components-topicfeed--open', width: 640, height: 420 },
+  { file: 'topic-feed-narrow', id: 'components-topicfeed--narrow', width: 420, height: 420 },
+  { file: 'topic-feed-log', id: 'components-topicfeed--custom-render', width: 640, height: 400 },
   { file: 'topic-feed-empty', id: 'components-topicfeed--empty', width: 640, height: 400 },
-  { file: 'topic-feed-paused', id: 'components-topicfeed--paused-auto-scroll', width: 640, height: 400, action: scrollFeedUp },
-  { file: 'topic-feed-error', id: 'components-topicfeed--unauthorized', width: 640, height: 420 },
+  { file: 'topic-feed-connecting', id: 'components-topicfeed--connecting', width: 640, height: 400 },
+  { file: 'topic-feed-paused', id: 'components-topicfeed--paused-auto-scroll', width: 640, height: 440 },
+  { file: 'topic-feed-error', id: 'components-topicfeed--unauthorized', width: 640, height: 400 },
   { file: 'publish-form-json', id: 'components-publishform--json', width: 900, height: 420, action: invalidJson },
   { file: 'publish-form-error', id: 'components-publishform--publish-error', width: 900, height: 420 },
   { file: 'publish-form-offline', id: 'components-publishform--offline', width: 900, height: 460 },
-  { file: 'peer-list', id: 'components-peerlist--room', width: 420, height: 220 },
+  { file: 'publish-form-pending', id: 'components-publishform--pending', width: 900, height: 420 },
+  { file: 'publish-form-queued', id: 'components-publishform--offline-queued', width: 900, height: 420 },
+  { file: 'peer-list', id: 'components-peerlist--room', width: 420, height: 200 },
+  { file: 'peer-list-joining', id: 'components-peerlist--joining', width: 420, height: 200 },
   { file: 'room', id: 'playgrounds-room--three-peers', width: 1200, height: 340, settle: 2000, action: rejoin },
 ];
 
@@ -98,8 +98,8 @@ async function main(): Promise<number> {
         );
         if ((await handle.jsonValue()) !== 'success') throw new Error('the story did not finish cleanly');
         if (!shot.hubBar) await page.addStyleTag({ content: '.sb-hubbar { display: none !important; }' });
-        // No blinking caret or pulsing dot in the pictures.
-        await page.addStyleTag({ content: '*, *::before { caret-color: transparent !important; animation-play-state: paused !important; }' });
+        // No blinking caret, and every animation at its end state (a paused fade-in would leave rows invisible).
+        await page.addStyleTag({ content: '*, *::before { caret-color: transparent !important; animation: none !important; transition: none !important; }' });
         await shot.action?.(page);
         await page.waitForTimeout(shot.settle ?? 300);
         const path = resolve(OUT_DIR, `${shot.file}.png`);
@@ -111,6 +111,16 @@ async function main(): Promise<number> {
       } finally {
         await context.close();
       }
+    }
+    if (!only || 'hub-status-page'.includes(only)) {
+      // The Node hub's page at `GET /`, with the facts of a development hub.
+      const context = await browser.newContext({ colorScheme: 'light', viewport: { width: 760, height: 420 }, deviceScaleFactor: 2 });
+      const page = await context.newPage();
+      const facts = { url: 'http://127.0.0.1:8080/.well-known/mercure', connections: 3, history: 128, legacy: true, strict: false, subscriptions: true, devKey: true };
+      await page.setContent(statusPage(facts));
+      await page.screenshot({ path: resolve(OUT_DIR, 'hub-status-page.png') });
+      console.log('wrote docs/screenshots/hub-status-page.png');
+      await context.close();
     }
   } finally {
     await browser.close();

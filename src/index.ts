@@ -12,6 +12,11 @@ export {
   isAuthError,
   discover,
   discoverHub,
+  mercure,
+  sse,
+  channels,
+  tokenStream,
+  CHANNEL_PRESENCE_TOPIC,
 } from './core/index.js';
 export type {
   SseErrorCode,
@@ -47,6 +52,24 @@ export type {
   SubscriberOptions,
   SubscriptionInfo,
   TopicMatcher,
+  PresenceWatch,
+  PresenceMember,
+  PresenceSnapshot,
+  PresenceSupport,
+  MercureOptions,
+  SseServerOptions,
+  ChannelsOptions,
+  TokenStreamOptions,
+  PublishCall,
+  PublishFunction,
+  AdapterRequest,
+  ForeignEvent,
+  ProtocolAdapter,
+  ProtocolCapabilities,
+  ProtocolFallback,
+  PublishInput,
+  ServerOption,
+  SubscribeInput,
 } from './core/index.js';
 export { PeerSignaling, DEFAULT_CHANNEL, PeerConnection, SignalingError, signalingTopics, DEFAULT_TOPIC_BASE } from './signaling/index.js';
 export type {

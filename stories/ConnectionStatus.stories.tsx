@@ -1,5 +1,6 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { expect, userEvent, waitFor, within } from 'storybook/test';
+import { EVENTUALLY } from './support/play.js';
 import { ConnectionStatus } from '../src/ui/index.js';
 import { Subscribe } from './support/helpers.js';
 
@@ -27,7 +28,7 @@ type Story = StoryObj<typeof meta>;
 export const Open: Story = {
   play: async ({ canvasElement }) => {
     const canvas = within(canvasElement);
-    await waitFor(() => expect(canvas.getByRole('button', { name: /connected/i })).toBeInTheDocument());
+    await waitFor(() => expect(canvas.getByRole('button', { name: /connected/i })).toBeInTheDocument(), EVENTUALLY);
     const live = canvasElement.querySelector('.sse-status [role="status"]');
     await expect(live).toHaveTextContent('Connection: Connected');
   },
@@ -38,7 +39,7 @@ export const Connecting: Story = {
   parameters: { sseKit: { scenario: 'connecting' } },
   play: async ({ canvasElement }) => {
     const canvas = within(canvasElement);
-    await waitFor(() => expect(canvas.getByRole('button', { name: /connecting/i })).toBeInTheDocument());
+    await waitFor(() => expect(canvas.getByRole('button', { name: /connecting/i })).toBeInTheDocument(), EVENTUALLY);
   },
 };
 
@@ -47,20 +48,21 @@ export const Reconnecting: Story = {
   parameters: { sseKit: { scenario: 'reconnecting' } },
   play: async ({ canvasElement }) => {
     const canvas = within(canvasElement);
-    const badge = await canvas.findByRole('button', { name: /reconnecting/i }, { timeout: 3000 });
+    const badge = await canvas.findByRole('button', { name: /reconnecting/i }, EVENTUALLY);
     await userEvent.click(badge);
     await expect(badge).toHaveAttribute('aria-expanded', 'true');
-    await waitFor(() => expect(canvas.getByRole('tooltip')).toHaveTextContent(/503/));
+    await waitFor(() => expect(canvas.getByRole('tooltip')).toHaveTextContent(/503/), EVENTUALLY);
   },
 };
 
-/** The hub rejected the subscriber (401): retries stop until the credentials change. */
+/** The hub rejected the subscriber (401): retries stop until the credentials change, or Reconnect is pressed. */
 export const Unauthorized: Story = {
   parameters: { sseKit: { scenario: 'unauthorized' } },
   play: async ({ canvasElement }) => {
     const canvas = within(canvasElement);
-    const badge = await canvas.findByRole('button', { name: /connection error/i }, { timeout: 3000 });
+    const badge = await canvas.findByRole('button', { name: /connection error/i }, EVENTUALLY);
     await expect(badge).toHaveAccessibleDescription(/Last error \(unauthorized\)/);
+    await expect(canvas.getByRole('button', { name: 'Reconnect' })).toBeInTheDocument();
   },
 };
 

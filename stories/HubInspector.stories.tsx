@@ -1,5 +1,6 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { expect, userEvent, waitFor, within } from 'storybook/test';
+import { EVENTUALLY } from './support/play.js';
 import { useTopic } from '../src/react/index.js';
 import { HubInspector } from '../src/ui/index.js';
 import { Subscribe, usePublisherLoop } from './support/helpers.js';
@@ -9,6 +10,8 @@ const ORDERS = 'https://example.com/orders';
 function Traffic({ interval }: { interval: number }) {
   usePublisherLoop('https://example.com/prices/ACME', interval, (n) => ({ symbol: 'ACME', price: 100 + Math.sin(n / 5) * 3 }));
   useTopic({ pattern: 'https://example.com/prices/:symbol' });
+  useTopic(ORDERS, { type: 'order' });
+  // A second hook on the same topic: one row in the table, counted twice.
   useTopic(ORDERS, { type: 'order' });
   return null;
 }
@@ -31,13 +34,13 @@ const meta = {
 export default meta;
 type Story = StoryObj<typeof meta>;
 
-/** Two subscriptions on one connection and a publisher sending four updates a second. */
+/** Two distinct subscriptions (three hooks) on one connection and a publisher sending four updates a second. */
 export const Live: Story = {
   play: async ({ canvasElement }) => {
     const canvas = within(canvasElement);
-    await canvas.findByRole('heading', { name: 'Subscriptions (2)' }, { timeout: 3000 });
-    await waitFor(() => expect(canvas.getByRole('region', { name: 'Subscriptions (2)' })).toHaveTextContent('https://example.com/orders'));
-    await waitFor(() => expect(canvas.getByRole('list', { name: 'Connection timeline' })).toHaveTextContent(/open/), { timeout: 3000 });
+    await canvas.findByRole('heading', { name: 'Subscriptions (2)' }, EVENTUALLY);
+    await waitFor(() => expect(canvas.getByRole('region', { name: 'Subscriptions (2)' })).toHaveTextContent('https://example.com/orders'), EVENTUALLY);
+    await waitFor(() => expect(canvas.getByRole('list', { name: 'Connection timeline' })).toHaveTextContent(/open/), EVENTUALLY);
   },
 };
 
@@ -45,11 +48,11 @@ export const Live: Story = {
 export const DropAndResume: Story = {
   play: async ({ canvasElement }) => {
     const canvas = within(canvasElement);
-    const timeline = await canvas.findByRole('list', { name: 'Connection timeline' }, { timeout: 3000 });
-    await waitFor(() => expect(timeline).toHaveTextContent(/stream open/), { timeout: 3000 });
-    await waitFor(() => expect(canvas.getByText('Last event id').nextElementSibling).not.toHaveTextContent('none'), { timeout: 3000 });
+    const timeline = await canvas.findByRole('list', { name: 'Connection timeline' }, EVENTUALLY);
+    await waitFor(() => expect(timeline).toHaveTextContent(/stream open/), EVENTUALLY);
+    await waitFor(() => expect(canvas.getByText('Last event id').nextElementSibling).not.toHaveTextContent('none'), EVENTUALLY);
     await userEvent.click(canvas.getByRole('button', { name: 'Drop connection' }));
-    await waitFor(() => expect(timeline).toHaveTextContent(/resumed from/), { timeout: 5000 });
+    await waitFor(() => expect(timeline).toHaveTextContent(/resumed from/), EVENTUALLY);
   },
 };
 
@@ -64,7 +67,7 @@ export const Reconnecting: Story = {
   ),
   play: async ({ canvasElement }) => {
     const canvas = within(canvasElement);
-    await canvas.findByRole('heading', { name: /Recent errors \([1-9]/ }, { timeout: 4000 });
+    await canvas.findByRole('heading', { name: /Recent errors \([1-9]/ }, EVENTUALLY);
   },
 };
 
@@ -79,7 +82,7 @@ export const Unauthorized: Story = {
   ),
   play: async ({ canvasElement }) => {
     const canvas = within(canvasElement);
-    const errors = await canvas.findByRole('list', { name: /Recent errors/ }, { timeout: 3000 });
+    const errors = await canvas.findByRole('list', { name: /Recent errors/ }, EVENTUALLY);
     await expect(errors).toHaveTextContent('unauthorized');
   },
 };
@@ -99,3 +102,27 @@ export const Busy: Story = {
   ),
 };
 
+
+/**
+ * Tabs share one connection (a later cross-tab feature): pass the tab's role and the number of tabs with
+ * `tabs`, and the panel shows them next to its title.
+ */
+export const SharedTabs: Story = {
+  args: { tabs: { role: 'leader', count: 3 } },
+  play: async ({ canvasElement }) => {
+    await expect(within(canvasElement).getByText('Leader tab · 3 tabs')).toBeInTheDocument();
+  },
+};
+
+/** A follower tab receives through the leader. */
+export const FollowerTab: Story = {
+  args: { tabs: { role: 'follower', count: 3 } },
+};
+
+/** The hub is served over HTTP/1.1: browsers open at most six connections per origin, so the panel warns. */
+export const Http11: Story = {
+  args: { httpVersion: 'http/1.1' },
+  play: async ({ canvasElement }) => {
+    await expect(within(canvasElement).getByText(/six connections per origin/)).toBeInTheDocument();
+  },
+};

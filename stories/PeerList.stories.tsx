@@ -1,6 +1,7 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { useState } from 'react';
 import { expect, userEvent, waitFor, within } from 'storybook/test';
+import { EVENTUALLY } from './support/play.js';
 import { PeerList, type PeerListPeer } from '../src/ui/index.js';
 
 const NOW = Date.now();
@@ -39,9 +40,21 @@ export const Empty: Story = {
   args: { peers: [], selfId: ADA.id, selfMetadata: ADA.metadata },
 };
 
-/** Still joining the room. */
-export const Connecting: Story = {
-  args: { peers: [], selfId: undefined, status: 'connecting', emptyMessage: 'Joining the room…' },
+/** Still joining the room: your row says so, and placeholder rows stand in for the others. */
+export const Joining: Story = {
+  args: { peers: [], selfId: ADA.id, selfMetadata: ADA.metadata, status: 'joining' },
+  play: async ({ canvasElement }) => {
+    await expect(within(canvasElement).getByText('Joining the room…')).toBeInTheDocument();
+    await expect(canvasElement.querySelector('[data-self]')).toHaveAttribute('data-state', 'joining');
+  },
+};
+
+/** Signaling is idle (not in the room): your row is not shown as online. */
+export const Idle: Story = {
+  args: { peers: [], selfId: ADA.id, selfMetadata: ADA.metadata, status: 'idle' },
+  play: async ({ canvasElement }) => {
+    await expect(canvasElement.querySelector('[data-self]')).toHaveAttribute('data-state', 'offline');
+  },
 };
 
 /** Peers without a name show a short id. */
@@ -76,6 +89,6 @@ export const JoinAndLeave: Story = {
     await userEvent.click(canvas.getByRole('button', { name: 'Linus leaves' }));
     await expect(canvas.getByText('Linus').closest('li')).toHaveAttribute('data-state', 'leaving');
     await expect(canvasElement.querySelector('.sse-peers [role="status"]')).toHaveTextContent('Linus left.');
-    await waitFor(() => expect(canvas.queryByText('Linus')).not.toBeInTheDocument(), { timeout: 4000 });
+    await waitFor(() => expect(canvas.queryByText('Linus')).not.toBeInTheDocument(), EVENTUALLY);
   },
 };

@@ -1,5 +1,6 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { expect, userEvent, waitFor, within } from 'storybook/test';
+import { EVENTUALLY } from './support/play.js';
 import { PublishForm, TopicFeed } from '../src/ui/index.js';
 
 const TOPIC = 'https://example.com/notes';
@@ -34,8 +35,8 @@ export const Text: Story = {
     await expect(field).toHaveValue('first line\nsecond line');
     await userEvent.type(field, '{Enter}');
     const log = canvas.getByRole('log', { name: 'Published notes' });
-    await waitFor(() => expect(log).toHaveTextContent('first line second line'), { timeout: 3000 });
-    await waitFor(() => expect(field).toHaveValue(''));
+    await waitFor(() => expect(log).toHaveTextContent('first line second line'), EVENTUALLY);
+    await waitFor(() => expect(field).toHaveValue(''), EVENTUALLY);
   },
 };
 
@@ -57,19 +58,20 @@ export const Json: Story = {
     await expect(canvas.queryByRole('alert')).not.toBeInTheDocument();
     await userEvent.keyboard('{Enter}');
     const log = canvas.getByRole('log', { name: 'Published notes' });
-    await waitFor(() => expect(log).toHaveTextContent('{"temperature":21.5}'), { timeout: 3000 });
+    await waitFor(() => expect(log).toHaveTextContent('"temperature": 21.5'), EVENTUALLY);
   },
 };
 
-/** A slow hub (1.5 s latency): the form shows that the message is on its way. */
+/** The hub has not answered the publish yet: the form shows that the message is on its way. */
 export const Pending: Story = {
-  args: { hubLatency: 1500 } as never,
+  parameters: { sseKit: { scenario: 'publish-pending' } },
   play: async ({ canvasElement }) => {
     const canvas = within(canvasElement);
+    await waitFor(() => expect(canvasElement.querySelector('.sse-feed')).toHaveAttribute('data-state', 'open'), EVENTUALLY);
     const field = canvas.getByRole('textbox', { name: 'Message' });
     await userEvent.type(field, 'slow hub{Enter}');
     await expect(await canvas.findByRole('button', { name: 'Sending…' })).toBeInTheDocument();
-    await waitFor(() => expect(canvasElement.querySelector('form')).toHaveAttribute('data-state', 'pending'));
+    await expect(canvasElement.querySelector('form')).toHaveAttribute('data-state', 'pending');
   },
 };
 
@@ -80,7 +82,7 @@ export const PublishError: Story = {
     await userEvent.click(canvas.getByRole('button', { name: 'Reject next publish' }));
     const field = canvas.getByRole('textbox', { name: 'Message' });
     await userEvent.type(field, 'will be rejected{Enter}');
-    await expect(await canvas.findByRole('alert', {}, { timeout: 3000 })).toHaveTextContent(/Not sent/);
+    await expect(await canvas.findByRole('alert', {}, EVENTUALLY)).toHaveTextContent(/Not sent/);
     await expect(field).toHaveValue('will be rejected');
   },
 };
@@ -90,7 +92,7 @@ export const Offline: Story = {
   parameters: { sseKit: { scenario: 'reconnecting' } },
   play: async ({ canvasElement }) => {
     const canvas = within(canvasElement);
-    await canvas.findByText(/Offline: sending resumes/, {}, { timeout: 3000 });
+    await canvas.findByText(/Offline: sending resumes/, {}, EVENTUALLY);
     await userEvent.type(canvas.getByRole('textbox', { name: 'Message' }), 'not now');
     await expect(canvas.getByRole('button', { name: 'Send' })).toBeDisabled();
     await expect(canvasElement.querySelector('form')).toHaveAttribute('data-offline');
@@ -103,8 +105,8 @@ export const OfflineQueued: Story = {
   parameters: { sseKit: { scenario: 'reconnecting' } },
   play: async ({ canvasElement }) => {
     const canvas = within(canvasElement);
-    await waitFor(() => expect(canvas.getByText(/messages wait/)).toBeInTheDocument(), { timeout: 3000 });
+    await waitFor(() => expect(canvas.getByText(/messages wait/)).toBeInTheDocument(), EVENTUALLY);
     await userEvent.type(canvas.getByRole('textbox', { name: 'Message' }), 'queued note{Enter}');
-    await expect(await canvas.findByRole('button', { name: 'Waiting…' })).toBeInTheDocument();
+    await expect(await canvas.findByRole('button', { name: 'Queued' }, EVENTUALLY)).toBeInTheDocument();
   },
 };

@@ -1,11 +1,22 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
+import { useState } from 'react';
 import { expect, fireEvent, userEvent, waitFor, within } from 'storybook/test';
+import { EVENTUALLY } from './support/play.js';
 import { TopicFeed } from '../src/ui/index.js';
-import { usePublisherLoop, useSeed } from './support/helpers.js';
+import { usePublisherLoop, useSeed, useStoryClient } from './support/helpers.js';
 
 const TOPIC = 'https://example.com/feed';
 
 const SEED = [
+  { author: 'Ada Lovelace', text: 'Morning! Deploy 4821 is rolling out to the canary.' },
+  { author: 'Ada Lovelace', text: 'Error rate is flat so far.' },
+  { author: 'Grace Hopper', text: 'Nice. I am watching the cache: the miss rate went above 20% for a minute, back to normal now.' },
+  { build: 4821, status: 'passed', durationMs: 42_000 },
+  { author: 'Linus', text: 'Dashboard for the rollout: https://grafana.example.com/d/a1b2c3/production-overview?orgId=1&from=now-6h&to=now&var-cluster=eu-west-1' },
+  { author: 'Ada Lovelace', text: 'Rollout finished in 42 s, all green.' },
+];
+
+const LOG = [
   { level: 'info', text: 'Deploy started' },
   { level: 'info', text: 'Build 4821 passed' },
   { level: 'warn', text: 'Cache miss rate above 20%' },
@@ -13,8 +24,8 @@ const SEED = [
   { level: 'info', text: 'Deploy finished in 42 s' },
 ];
 
-function Seeded(props: React.ComponentProps<typeof TopicFeed>) {
-  useSeed(TOPIC, SEED);
+function Seeded({ items = SEED, ...props }: React.ComponentProps<typeof TopicFeed> & { items?: readonly unknown[] }) {
+  useSeed(TOPIC, items);
   return <TopicFeed {...props} />;
 }
 
@@ -40,20 +51,39 @@ type Story = StoryObj<typeof meta>;
 /** Connected, nothing published yet. */
 export const Empty: Story = {
   play: async ({ canvasElement }) => {
-    const canvas = within(canvasElement);
-    await expect(canvas.getByRole('log', { name: `Events on ${TOPIC}` })).toHaveTextContent('No events yet.');
+    const log = within(canvasElement).getByRole('log', { name: `Events on ${TOPIC}` });
+    await waitFor(() => expect(log).toHaveTextContent('No messages yet.'), EVENTUALLY);
   },
 };
 
-/** A few events published by another client. */
+/**
+ * Messages from other clients: an avatar in a colour per author, consecutive messages of one author under
+ * one header, compact times, long URLs wrapped, and data without text shown as indented JSON.
+ */
 export const Open: Story = {
   render: (args) => <Seeded {...args} />,
-  play: async ({ canvasElement }) => {
-    const canvas = within(canvasElement);
-    const log = canvas.getByRole('log');
-    await waitFor(() => expect(within(log).getAllByRole('listitem')).toHaveLength(SEED.length), { timeout: 3000 });
-    await expect(log).toHaveTextContent('Deploy finished in 42 s');
-  },
+  play: async ({ canvasElement }) => seededPlay(canvasElement),
+};
+
+/** The seeded messages arrived, grouped by author, with the JSON fallback. */
+async function seededPlay(canvasElement: HTMLElement): Promise<void> {
+  const log = within(canvasElement).getByRole('log');
+  await waitFor(() => expect(within(log).getAllByRole('listitem')).toHaveLength(SEED.length), EVENTUALLY);
+  const rows = within(log).getAllByRole('listitem');
+  await expect(rows[1]).toHaveAttribute('data-grouped');
+  await expect(rows[2]).not.toHaveAttribute('data-grouped');
+  await expect(rows[3]?.querySelector('pre')).toHaveTextContent('"status": "passed"');
+  await expect(log).toHaveTextContent('Rollout finished in 42 s, all green.');
+}
+
+/** The same messages in a 390 px wide column: the author column keeps its width and long text wraps. */
+export const Narrow: Story = {
+  render: (args) => (
+    <div className="sb-narrow">
+      <Seeded {...args} />
+    </div>
+  ),
+  play: async ({ canvasElement }) => seededPlay(canvasElement),
 };
 
 /** Twenty events a second into a buffer of 200: the feed stays smooth and bounded. */
@@ -62,55 +92,110 @@ export const Busy: Story = {
   render: (args) => <Streaming interval={50} {...args} />,
   play: async ({ canvasElement }) => {
     const log = within(canvasElement).getByRole('log');
-    await waitFor(() => expect(within(log).getAllByRole('listitem').length).toBeGreaterThan(5), { timeout: 3000 });
+    await waitFor(() => expect(within(log).getAllByRole('listitem').length).toBeGreaterThan(5), EVENTUALLY);
   },
 };
 
+/** A feed filled with `count` events, and a button publishing three more from another client. */
+function Paused({ count, ...props }: React.ComponentProps<typeof TopicFeed> & { count: number }) {
+  const client = useStoryClient();
+  const [fill] = useState(() => Array.from({ length: count }, (_, i) => ({ n: i + 1, text: `event #${i + 1}` })));
+  useSeed(TOPIC, fill);
+  const more = async () => {
+    for (let i = 1; i <= 3; i++) await client.publish(TOPIC, { n: count + i, text: `event #${count + i}` }).catch(() => undefined);
+  };
+  return (
+    <div className="sb-stack">
+      <div className="sb-row">
+        <button type="button" onClick={() => void more()}>
+          Publish 3 more
+        </button>
+      </div>
+      <TopicFeed {...props} />
+    </div>
+  );
+}
+
 /**
- * Scroll up while events arrive: auto-scroll pauses and a button counts the new events. Press it to jump
- * back to the newest.
+ * Scrolled up while events arrive: auto-scroll is paused and a button counts the new events. Press it to
+ * jump back to the newest.
  */
 export const PausedAutoScroll: Story = {
-  args: { options: { buffer: 500 } },
-  render: (args) => <Streaming interval={150} {...args} />,
+  render: (args) => <Paused count={30} {...args} />,
   play: async ({ canvasElement }) => {
     const canvas = within(canvasElement);
     const log = canvas.getByRole('log');
-    await waitFor(() => expect(log.scrollHeight).toBeGreaterThan(log.clientHeight + 40), { timeout: 8000 });
+    await waitFor(() => expect(within(log).getAllByRole('listitem')).toHaveLength(30), EVENTUALLY);
     log.scrollTop = 0;
     fireEvent.scroll(log);
-    const jump = await canvas.findByRole('button', { name: /new event/ }, { timeout: 4000 });
-    await userEvent.click(jump);
-    await expect(canvas.queryByRole('button', { name: /new event/ })).not.toBeInTheDocument();
-    await expect(log).toHaveFocus();
+    await userEvent.click(canvas.getByRole('button', { name: 'Publish 3 more' }));
+    await canvas.findByRole('button', { name: '3 new events' }, EVENTUALLY);
+    await expect(log.parentElement).toHaveAttribute('data-paused');
   },
 };
 
-/** Waiting for the hub's first answer. */
-export const Connecting: Story = {
-  parameters: { sseKit: { scenario: 'connecting' } },
-  args: { emptyMessage: 'Connecting to the hub…' },
+/** Press the "new events" button: the feed jumps to the newest event and auto-scroll resumes. */
+export const JumpToLatest: Story = {
+  render: (args) => <Paused count={30} {...args} />,
+  play: async (context) => {
+    await PausedAutoScroll.play?.(context);
+    const canvas = within(context.canvasElement);
+    await userEvent.click(canvas.getByRole('button', { name: '3 new events' }));
+    await expect(canvas.queryByRole('button', { name: /new event/ })).not.toBeInTheDocument();
+    await expect(canvas.getByRole('log')).toHaveFocus();
+  },
 };
 
-/** The hub answers 503 every time; the feed keeps what it had and shows the error. */
+/** Waiting for the hub's first answer: the empty feed says so. */
+export const Connecting: Story = {
+  parameters: { sseKit: { scenario: 'connecting' } },
+  play: async ({ canvasElement }) => {
+    await expect(within(canvasElement).getByRole('log')).toHaveTextContent('Connecting…');
+  },
+};
+
+/** The hub answers 503 every time: the empty feed says it is reconnecting, without an alarm. */
 export const Reconnecting: Story = {
   parameters: { sseKit: { scenario: 'reconnecting' } },
   play: async ({ canvasElement }) => {
     const canvas = within(canvasElement);
-    await canvas.findByRole('alert', {}, { timeout: 3000 });
+    await waitFor(() => expect(canvas.getByRole('log')).toHaveTextContent('Reconnecting…'), EVENTUALLY);
+    await expect(canvas.queryByRole('alert')).not.toBeInTheDocument();
   },
 };
 
-/** The hub rejected the subscriber (401). */
+/** The hub rejected the subscriber (401): "Not authorized", with Reconnect (retries stop until then). */
 export const Unauthorized: Story = {
   parameters: { sseKit: { scenario: 'unauthorized' } },
   play: async ({ canvasElement }) => {
     const canvas = within(canvasElement);
-    await expect(await canvas.findByRole('alert', {}, { timeout: 3000 })).toHaveTextContent(/401/);
+    await expect(await canvas.findByRole('alert', {}, EVENTUALLY)).toHaveTextContent('Not authorized');
+    await expect(canvas.getByRole('button', { name: 'Reconnect' })).toBeInTheDocument();
   },
 };
 
-/** Custom rendering of each event, and the topic shown for a feed over several topics. */
+/** The hub drops the stream while messages are shown: the feed resumes, and no error flashes. */
+export const RecoveredDrop: Story = {
+  render: (args) => <Seeded {...args} />,
+  play: async ({ canvasElement }) => {
+    const canvas = within(canvasElement);
+    const log = canvas.getByRole('log');
+    const feed = log.parentElement as HTMLElement;
+    await waitFor(() => expect(within(log).getAllByRole('listitem')).toHaveLength(SEED.length), EVENTUALLY);
+    const seen: string[] = [];
+    const watch = new MutationObserver(() => {
+      if (feed.querySelector('[role="alert"]')) seen.push('alert');
+    });
+    watch.observe(feed, { childList: true, subtree: true });
+    await userEvent.click(canvas.getByRole('button', { name: 'Drop connection' }));
+    await waitFor(() => expect(feed).toHaveAttribute('data-state', 'reconnecting'), EVENTUALLY);
+    await waitFor(() => expect(feed).toHaveAttribute('data-state', 'open'), EVENTUALLY);
+    watch.disconnect();
+    await expect(seen).toEqual([]);
+  },
+};
+
+/** A feed over several topics shows each event's topic; `renderEvent` renders each event its own way. */
 export const CustomRender: Story = {
   args: {
     showTopic: true,
@@ -120,5 +205,5 @@ export const CustomRender: Story = {
       return typeof data === 'string' ? data : `${(data.level ?? 'info').toUpperCase()} — ${data.text ?? ''}`;
     },
   },
-  render: (args) => <Seeded {...args} />,
+  render: (args) => <Seeded items={LOG} {...args} />,
 };

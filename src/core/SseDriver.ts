@@ -1,11 +1,13 @@
 import type { ConnectionContext } from './connection.js';
 import { driverState, type StreamView } from './driverState.js';
-import { Emitter } from './emitter.js';
+import { Emitter, reportError } from './emitter.js';
+import { resolveHeaders } from './credentials.js';
 import { SseError, isAuthError } from './errors.js';
 import { INITIAL_DRIVER_STATE } from './initialState.js';
 import { compileMatcher, toMatcherList } from './matcher.js';
-import { resolvePlatform } from './platform.js';
-import { mercure } from './protocols/mercure.js';
+import { resolvePlatform, type ResolvedPlatform } from './platform.js';
+import { PresenceWatch } from './protocols/presence.js';
+import { resolveAdapter } from './protocols/resolve.js';
 import type { ProtocolAdapter } from './protocols/types.js';
 import { Publisher } from './publisher.js';
 import { createSubscription } from './router.js';
@@ -17,6 +19,7 @@ import type { TabsInfo } from './tabs/types.js';
 import type {
   DriverEvent,
   DriverState,
+  FetchLike,
   HeadersOption,
   Matchers,
   Platform,
@@ -45,10 +48,11 @@ export class SseDriver {
   readonly clientId: string;
 
   readonly #options: SseDriverOptions;
-  readonly #platform: Platform;
+  readonly #platform: ResolvedPlatform;
   readonly #adapter: ProtocolAdapter;
   readonly #slotContext: SlotContext;
   readonly #publisher: Publisher;
+  readonly #fetch: FetchLike;
   #headers: HeadersOption | undefined;
   /** Cross-tab sharing of the shared stream, when on. */
   readonly #tabs: TabLink | undefined;
@@ -57,8 +61,10 @@ export class SseDriver {
   readonly #slots = new Map<string, StreamSlot>();
   #syncTimer: unknown;
   #state: DriverState = INITIAL_DRIVER_STATE;
-  readonly #stateListeners = new Emitter();
-  readonly #timeline = new Emitter<{ event: DriverEvent }>();
+  readonly #stateListeners = new Emitter({ onListenerError: (cause) => this.#listenerError(cause, true) });
+  readonly #timeline = new Emitter<{ event: DriverEvent }>({ onListenerError: (cause) => this.#listenerError(cause, false) });
+  /** The `onError` option, behind a safe emit. */
+  readonly #errors = new Emitter<{ error: SseError }>();
   #destroyed = false;
   #stateRefreshQueued = false;
 
@@ -72,8 +78,10 @@ export class SseDriver {
     this.#platform = resolvePlatform(options.platform);
     this.clientId = options.clientId ?? this.#platform.uuid();
     this.#headers = options.headers;
-    this.#adapter = mercure({ protocol: options.protocol ?? 'auto', maxUrlLength: options.maxUrlLength ?? 4000 });
+    if (options.onError) this.#errors.on('error', options.onError);
+    this.#adapter = resolveAdapter(options.server, { protocol: options.protocol ?? 'auto', maxUrlLength: options.maxUrlLength ?? 4000 });
     const fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.#fetch = fetchImpl;
     const retry = options.retry ?? {};
     const connection: ConnectionContext = {
       hubUrl: this.url,
@@ -86,7 +94,8 @@ export class SseDriver {
       transport: options.transport ?? 'fetch',
       EventSource: options.EventSource,
       withCredentials: options.subscriber?.withCredentials ?? false,
-      resolveHeaders: () => this.#resolveHeaders(this.#options.subscriber?.headers),
+      clientId: this.clientId,
+      resolveHeaders: () => resolveHeaders(this.#headers, this.#options.subscriber?.headers),
       eventTypes: () => this.#eventTypes(),
       timeline: (event) => this.#emit(event),
     };
@@ -129,7 +138,8 @@ export class SseDriver {
       platform: this.#platform,
       adapter: this.#adapter,
       init: options.publisher,
-      resolveHeaders: () => this.#resolveHeaders(this.#options.publisher?.headers),
+      timeout: options.publishTimeout ?? 10_000,
+      resolveHeaders: () => resolveHeaders(this.#headers, this.#options.publisher?.headers),
       destroyed: () => this.#destroyed,
     });
   }
@@ -137,19 +147,27 @@ export class SseDriver {
   // ---------------------------------------------------------------- subscribe
 
   /**
-   * Subscribes `listener` to the updates whose topic one of `matchers` selects.
+   * Subscribes `listener` to the updates whose topic one of `matchers` selects. `T` is inferred
+   * from `options.parse`, which checks each update's data; without `parse`, `subscribe<T>()` casts
+   * the data to `T` unchecked.
    * All subscriptions share one connection (changes within a few ms are coalesced into one switch,
    * made before the old stream breaks). Raw subscriptions without `topicOf`, and subscriptions with
    * `since`, get a connection per matcher set, shared by every subscription of that set.
    * @returns a function that unsubscribes (idempotent).
    * @throws {SseError} `misuse` for an empty or invalid matcher, `closed` after {@link SseDriver.destroy}.
    */
-  subscribe<T = unknown>(matchers: Matchers, listener: SseListener<T>, options: SubscribeOptions = {}): () => void {
+  subscribe<T = unknown>(matchers: Matchers, listener: SseListener<T>, options: SubscribeOptions<T> = {}): () => void {
     if (this.#destroyed) throw new SseError('closed', 'subscribe() was called on a destroyed SseDriver.', { hint: 'Create a new driver.' });
     if (typeof listener !== 'function') throw new SseError('misuse', 'subscribe() needs a listener function.');
     const list = toMatcherList(matchers);
-    const sub = createSubscription(list.map((m) => compileMatcher(m, this.url)), listener as SseListener, options);
-    const slotOptions = slotOptionsFor(list, options, this.#options.topicOf !== undefined);
+    const compiled = list.map((m) => compileMatcher(m, this.url));
+    // An adapter refuses matchers its server cannot carry (a channel server takes names only) at once.
+    this.#adapter.streamKey?.(compiled);
+    const sub = createSubscription(compiled, listener, options, {
+      listener: (cause) => this.#listenerError(cause, true),
+      parse: (error) => this.#reportError(error),
+    });
+    const slotOptions = slotOptionsFor(list, options, this.#options.topicOf !== undefined || this.#adapter.capabilities.topics === true);
     let slot = this.#slots.get(slotOptions.key);
     if (!slot) {
       slot = new StreamSlot(slotOptions, this.#slotContext);
@@ -166,6 +184,27 @@ export class SseDriver {
       if (this.#destroyed) return;
       this.#changedSubscriptions();
     };
+  }
+
+  /**
+   * Watches who is present on `topic` (and makes this client present there while watched): Mercure
+   * subscription events and the subscriptions API, or a channel server's `online-presence` stream.
+   * The watch starts with its first listener and stops with its last; on a server that cannot
+   * tell presence its snapshot carries an `unsupported` error.
+   */
+  presence(topic: string): PresenceWatch {
+    if (typeof topic !== 'string' || topic === '') throw new SseError('misuse', 'presence() needs a non-empty topic.');
+    return new PresenceWatch(topic, {
+      hubUrl: this.url,
+      support: this.#adapter.presence,
+      adapterName: this.#adapter.name,
+      subscribe: (matchers, listener, onActive) => this.subscribe(matchers, listener, { raw: true, onActive }),
+      request: async (request) => {
+        const headers = await resolveHeaders(this.#headers, this.#options.subscriber?.headers);
+        for (const [name, value] of Object.entries(request.headers)) headers.set(name, value);
+        return this.#fetch(request.url, { method: request.method, headers, credentials: this.#options.subscriber?.withCredentials ? 'include' : 'same-origin' });
+      },
+    });
   }
 
   /** The live subscriptions, for inspectors. */
@@ -230,9 +269,10 @@ export class SseDriver {
   /** What names this driver's tab group besides the hub URL: wire options and credentials. */
   async #tabIdentity(): Promise<string[]> {
     const headers: string[] = [];
-    (await this.#resolveHeaders(this.#options.subscriber?.headers)).forEach((value, name) => headers.push(`${name}:${value}`));
+    (await resolveHeaders(this.#headers, this.#options.subscriber?.headers)).forEach((value, name) => headers.push(`${name}:${value}`));
     const tabs = this.#options.tabs;
     return [
+      this.#adapter.name,
       this.#options.protocol ?? 'auto',
       String(this.#options.subscriber?.withCredentials ?? false),
       typeof tabs === 'object' ? (tabs.key ?? '') : '',
@@ -262,8 +302,9 @@ export class SseDriver {
    * Publishes `data` to `topic` (or to several topics, canonical first). `data` is any JSON value,
    * wrapped in the sse-kit envelope; with `raw: true` it must be a string and is sent as is.
    * @returns the id the hub assigned (the client-generated id when the hub answers with none).
-   * @throws {SseError} (as a rejection) `bad-request`, `unauthorized`, `forbidden`, `too-large`,
-   *   `rate-limited` (with `retryAfter`), `network`, `aborted`, `closed` or `misuse`.
+   * @throws {SseError} (as a rejection) `bad-request`, `unauthorized`, `forbidden`, `credentials`,
+   *   `too-large`, `rate-limited` (with `retryAfter`), `network`, `timeout` (no answer within
+   *   `publishTimeout`), `aborted`, `closed` or `misuse`.
    */
   publish(topic: string | readonly string[], data: unknown, options: PublishOptions = {}): Promise<string> {
     return this.#publisher.publish(topic, data, options);
@@ -275,14 +316,6 @@ export class SseDriver {
    */
   whenIdle(timeoutMs = 2000): Promise<void> {
     return this.#publisher.whenIdle(timeoutMs);
-  }
-
-  async #resolveHeaders(extra: HeadersInit | undefined): Promise<Headers> {
-    const option = this.#headers;
-    const base = typeof option === 'function' ? await option() : option;
-    const headers = new Headers(base);
-    if (extra) new Headers(extra).forEach((value, name) => headers.set(name, value));
-    return headers;
   }
 
   // ---------------------------------------------------------------- state
@@ -341,6 +374,7 @@ export class SseDriver {
     this.#updateState();
     this.#stateListeners.clear();
     this.#timeline.clear();
+    this.#errors.clear();
   }
 
   /** The platform seams in use (timers, randomness, ids), for layers that schedule work beside the driver. */
@@ -379,7 +413,19 @@ export class SseDriver {
 
   #reportError(error: SseError): void {
     this.#emit({ type: 'error', error });
-    this.#options.onError?.(error);
+    this.#errors.emit('error', error);
+  }
+
+  /**
+   * A listener threw: delivery goes on, and the fault is reported as a `listener` error through
+   * `onError` (and the timeline, unless a timeline listener threw); without `onError`, through the
+   * platform's `reportError`.
+   */
+  #listenerError(cause: unknown, toTimeline: boolean): void {
+    const error = new SseError('listener', 'A listener threw; delivery went on.', { cause, hint: 'Catch errors inside your listeners.' });
+    if (toTimeline) this.#emit({ type: 'error', error });
+    if (this.#errors.hasListeners()) this.#errors.emit('error', error);
+    else reportError(cause);
   }
 
   #emit(event: DriverEvent): void {

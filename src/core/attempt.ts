@@ -1,6 +1,6 @@
 import { SseError, SseProtocolError, errorFromResponse } from './errors.js';
 import type { CompiledMatcher } from './matcher.js';
-import type { ProtocolAdapter, ProtocolFallback } from './protocols/types.js';
+import type { AdapterRequest, ProtocolAdapter, ProtocolFallback } from './protocols/types.js';
 import { openEventSource } from './transports/eventSource.js';
 import { openFetchStream, type StreamSink } from './transports/fetch.js';
 import type { EventSourceConstructor, FetchLike } from './types.js';
@@ -13,6 +13,8 @@ export interface AttemptContext {
   readonly maxEventSize: number;
   readonly EventSource: EventSourceConstructor | undefined;
   readonly withCredentials: boolean;
+  /** The driver's client id, for servers that take it in the request. */
+  readonly clientId: string;
   /** Headers for the next request (the `headers` option re-read, plus subscriber headers). */
   resolveHeaders(): Promise<Headers>;
   /** Event types to listen for (the native `EventSource` only delivers types it was asked for). */
@@ -27,7 +29,7 @@ export interface AttemptSpec {
 }
 
 /** How one subscribe attempt ends or goes on; nothing is called once `current()` turned false. */
-export interface AttemptSink extends Pick<StreamSink, 'current' | 'event' | 'retry' | 'bytes'> {
+export interface AttemptSink extends Pick<StreamSink, 'current' | 'event' | 'retry' | 'bytes' | 'comment'> {
   /** The stream is open; `resumedFrom` is the position the server reports, if any. */
   opened(resumedFrom: string | undefined): void;
   /** A fault worth retrying after a backoff. */
@@ -42,17 +44,28 @@ export interface AttemptSink extends Pick<StreamSink, 'current' | 'event' | 'ret
   reconnecting(): void;
 }
 
-/** One subscribe attempt with the `fetch` transport. */
+/** A request that cannot be built or sent as asked: retrying would not help. */
+function unsendable(cause: unknown): SseError {
+  if (cause instanceof SseError) return cause;
+  return new SseError('misuse', 'The subscribe request could not be built.', { cause, hint: 'Check the hub url and that header values are Latin-1 (encode others).' });
+}
+
+/**
+ * One subscribe attempt with the `fetch` transport. It never throws: every fault ends in
+ * `drop` or `halt`.
+ */
 export async function fetchAttempt(ctx: AttemptContext, spec: AttemptSpec, signal: AbortSignal, sink: AttemptSink): Promise<void> {
   let headers: Headers;
   try {
     headers = await ctx.resolveHeaders();
   } catch (cause) {
-    if (sink.current()) sink.drop(new SseError('unauthorized', 'The headers function threw.', { cause }));
+    // A credentials problem: retrying with the same headers option would fail the same way.
+    if (sink.current()) sink.halt(unsendable(cause));
     return;
   }
   if (!sink.current()) return;
-  const request = ctx.adapter.subscribeRequest({ hubUrl: ctx.hubUrl, matchers: spec.matchers, cursor: spec.cursor, cursorInQuery: spec.cursorInQuery, urlOnly: false });
+  const request = buildRequest(ctx, spec, false, sink);
+  if (request === undefined) return;
   for (const [name, value] of Object.entries(request.headers)) headers.set(name, value);
   await openFetchStream(
     { fetch: ctx.fetch, request, headers, signal, withCredentials: ctx.withCredentials, maxEventSize: ctx.maxEventSize },
@@ -61,6 +74,7 @@ export async function fetchAttempt(ctx: AttemptContext, spec: AttemptSpec, signa
       event: sink.event,
       retry: sink.retry,
       bytes: sink.bytes,
+      ...(sink.comment ? { comment: sink.comment } : {}),
       end: sink.drop,
       response: (response) => {
         if (response.status === 204) {
@@ -77,9 +91,9 @@ export async function fetchAttempt(ctx: AttemptContext, spec: AttemptSpec, signa
         const contentType = response.headers.get('content-type') ?? '';
         if (!contentType.toLowerCase().startsWith('text/event-stream') || response.body === null) {
           sink.halt(
-            new SseProtocolError(`The hub answered with content type "${contentType}" instead of text/event-stream.`, {
+            new SseProtocolError(`The ${ctx.adapter.name} adapter expected text/event-stream; the server answered with content type "${contentType}".`, {
               status: response.status,
-              hint: 'Check that the url points at the hub endpoint.',
+              hint: "Check that the url points at the stream endpoint, and that the server option names your server's shape.",
             }),
           );
           return false;
@@ -102,15 +116,32 @@ export function eventSourceAttempt(ctx: AttemptContext, spec: AttemptSpec, sink:
     sink.halt(new SseError('misuse', 'The eventsource transport needs an EventSource implementation.', { hint: 'Pass the EventSource option or use the fetch transport.' }));
     return () => undefined;
   }
-  const request = ctx.adapter.subscribeRequest({ hubUrl: ctx.hubUrl, matchers: spec.matchers, cursor: spec.cursor, cursorInQuery: true, urlOnly: true });
-  return openEventSource(Ctor, request.url, ctx.withCredentials, ctx.eventTypes(), {
-    current: sink.current,
-    event: sink.event,
-    end: sink.drop,
-    open: () => {
-      ctx.adapter.accepted(request);
-      sink.opened(undefined);
-    },
-    reconnecting: sink.reconnecting,
-  });
+  const request = buildRequest(ctx, { ...spec, cursorInQuery: true }, true, sink);
+  if (request === undefined) return () => undefined;
+  const types = [...ctx.eventTypes(), ...(ctx.adapter.eventTypes?.(spec.matchers) ?? [])];
+  try {
+    return openEventSource(Ctor, request.url, ctx.withCredentials, types, {
+      current: sink.current,
+      event: sink.event,
+      end: sink.drop,
+      open: () => {
+        ctx.adapter.accepted(request);
+        sink.opened(undefined);
+      },
+      reconnecting: sink.reconnecting,
+    });
+  } catch (cause) {
+    sink.halt(unsendable(cause));
+    return () => undefined;
+  }
+}
+
+/** The adapter's subscribe request; a typed error it throws ends the attempt (halted: retrying builds the same request). */
+function buildRequest(ctx: AttemptContext, spec: AttemptSpec, urlOnly: boolean, sink: AttemptSink): AdapterRequest | undefined {
+  try {
+    return ctx.adapter.subscribeRequest({ hubUrl: ctx.hubUrl, matchers: spec.matchers, cursor: spec.cursor, cursorInQuery: spec.cursorInQuery, urlOnly, clientId: ctx.clientId });
+  } catch (cause) {
+    sink.halt(unsendable(cause));
+    return undefined;
+  }
 }

@@ -1,18 +1,32 @@
 import { eventSourceAttempt, fetchAttempt, type AttemptContext, type AttemptSink } from './attempt.js';
 import { Backoff, type BackoffPolicy } from './backoff.js';
-import { SseGapError, SseNetworkError, type SseError } from './errors.js';
+import { SseError, SseGapError, SseNetworkError } from './errors.js';
 import type { CompiledMatcher } from './matcher.js';
-import type { ConnectionStatus, DriverEvent, Platform, RawEvent } from './types.js';
+import type { ResolvedPlatform } from './platform.js';
+import type { ConnectionStatus, DriverEvent, RawEvent } from './types.js';
+
+/** How long a request to a late-headers server must stand unrefused to count as open. */
+const LATE_OPEN_MS = 1000;
 
 /** What a connection needs from its driver. */
 export interface ConnectionContext extends AttemptContext {
-  readonly platform: Platform;
+  readonly platform: ResolvedPlatform;
   readonly retry: BackoffPolicy;
   readonly heartbeatTimeout: number;
   readonly transport: 'fetch' | 'eventsource';
   /** Timeline events. */
   timeline(event: DriverEvent): void;
 }
+
+/** Consecutive attempts failing like a CORS refusal after which a stream stops retrying. */
+export const CORS_ATTEMPTS = 5;
+
+/**
+ * How a stream's first open follows the slot's previous stream: `fresh` (there was none),
+ * `seamless` (a live predecessor stays open until this one opened: nothing can be missed), or
+ * `resume` (it replaces a stream that was cut: a reopen, checked for gaps).
+ */
+export type Continuity = 'fresh' | 'seamless' | 'resume';
 
 /** What a connection tells its owner (the stream slot). */
 export interface ConnectionHandlers {
@@ -45,8 +59,8 @@ export class Connection {
   readonly #handlers: ConnectionHandlers;
   readonly #backoff: Backoff;
   #cursorInQuery: boolean;
-  /** Opened beside a live predecessor: its first open cannot have missed anything. */
-  #seamless: boolean;
+  /** How the next open follows what came before (see {@link Continuity}). */
+  #continuity: Continuity;
   /** Part of a matcher switch (a successor not promoted yet, or a draining predecessor). */
   #switching: boolean;
   #generation = 0;
@@ -54,26 +68,40 @@ export class Connection {
   #retryTimer: unknown;
   #watchdog: unknown;
   #everOpened = false;
+  /** The attempt that already counted as open (a late-headers server is open before its response). */
+  #openGeneration = -1;
+  /** A comment was seen: the server sends heartbeats even if its adapter does not promise them. */
+  #heartbeatSeen = false;
   readonly #onOnline = () => {
-    if (this.#status === 'reconnecting' && this.#retryTimer !== undefined) this.#restart();
+    const corsStop = this.#status === 'error' && this.#error?.code === 'cors';
+    if ((this.#status === 'reconnecting' && this.#retryTimer !== undefined) || corsStop) this.#restart();
   };
 
   /**
    * @param cursor - event id (or `earliest`) to resume from.
    * @param cursorInQuery - send the cursor as a query parameter on the first request.
-   * @param seamless - a predecessor stays open until this one opens, so its first open reports no gap.
+   * @param continuity - how its first open follows the slot's previous stream (a break-before-make
+   *   switch is a `resume`: on a server without history its first open reports a possible loss).
    */
-  constructor(ctx: ConnectionContext, handlers: ConnectionHandlers, name: string, matchers: readonly CompiledMatcher[], cursor: string | undefined, cursorInQuery: boolean, seamless = false) {
+  constructor(
+    ctx: ConnectionContext,
+    handlers: ConnectionHandlers,
+    name: string,
+    matchers: readonly CompiledMatcher[],
+    cursor: string | undefined,
+    cursorInQuery: boolean,
+    continuity: Continuity = 'fresh',
+  ) {
     this.#ctx = ctx;
     this.#handlers = handlers;
-    this.#backoff = new Backoff(ctx.retry, ctx.platform.random);
+    this.#backoff = new Backoff(ctx.retry, ctx.platform);
     this.name = name;
     this.matchers = matchers;
     this.source = matchers.map((m) => m.source).join(' ');
     this.#lastEventId = cursor;
     this.#cursorInQuery = cursorInQuery;
-    this.#seamless = seamless;
-    this.#switching = seamless;
+    this.#continuity = continuity;
+    this.#switching = continuity === 'seamless';
   }
 
   /** Marks whether this stream's events belong to a matcher switch (timeline `switching`). */
@@ -105,7 +133,7 @@ export class Connection {
   /** Opens the stream. */
   start(): void {
     this.#ctx.platform.events?.addEventListener('online', this.#onOnline);
-    void this.#connect();
+    this.#attempt();
   }
 
   /** Reconnects at once, forgetting the backoff and any stop caused by an auth error. */
@@ -127,7 +155,7 @@ export class Connection {
 
   #restart(): void {
     this.#teardown();
-    void this.#connect();
+    this.#attempt();
   }
 
   /** Invalidates the running attempt: stops the transport, clears timers. */
@@ -135,6 +163,7 @@ export class Connection {
     this.#generation++;
     this.#stop?.();
     this.#stop = undefined;
+    this.#backoff.stop();
     this.#clearTimers();
   }
 
@@ -150,6 +179,12 @@ export class Connection {
     this.#handlers.change(this);
   }
 
+  /** Starts an attempt; a fault nobody foresaw still ends in the error path, never in an unhandled rejection. */
+  #attempt(): void {
+    const generation = this.#generation + 1;
+    this.#connect().catch((cause: unknown) => this.#drop(generation, new SseError('protocol', 'The connect attempt failed unexpectedly.', { cause })));
+  }
+
   async #connect(): Promise<void> {
     const generation = ++this.#generation;
     this.#setStatus(this.#everOpened || this.#retries > 0 ? 'reconnecting' : 'connecting');
@@ -161,9 +196,18 @@ export class Connection {
       return;
     }
     const abort = new AbortController();
-    this.#stop = () => abort.abort();
+    let lateOpen: unknown;
+    this.#stop = () => {
+      this.#ctx.platform.clearTimeout(lateOpen);
+      abort.abort();
+    };
     this.#armWatchdog(generation);
+    if (this.#ctx.adapter.capabilities.lateHeaders === true) {
+      // The server answers with its first event: a request it did not refuse at once is open.
+      lateOpen = this.#ctx.platform.setTimeout(() => sink.opened(undefined), LATE_OPEN_MS);
+    }
     await fetchAttempt(this.#ctx, spec, abort.signal, sink);
+    this.#ctx.platform.clearTimeout(lateOpen);
   }
 
   /** What the transports report for one attempt, checked against the running generation. */
@@ -173,15 +217,20 @@ export class Connection {
       current,
       event: (event: RawEvent) => {
         if (event.id !== '') this.#lastEventId = event.id;
+        this.#backoff.reset();
         this.#handlers.event(event, this);
       },
       retry: (ms) => this.#backoff.serverRetry(ms),
-      bytes: () => {
+      bytes: () => this.#armWatchdog(generation),
+      comment: () => {
+        if (this.#heartbeatSeen) return;
+        this.#heartbeatSeen = true;
         this.#armWatchdog(generation);
-        this.#backoff.reset();
       },
       opened: (resumedFrom) => {
-        if (current()) this.#opened(cursor, resumedFrom);
+        if (!current() || this.#openGeneration === generation) return;
+        this.#openGeneration = generation;
+        this.#opened(cursor, resumedFrom);
       },
       drop: (error) => this.#drop(generation, error),
       halt: (error) => {
@@ -191,27 +240,42 @@ export class Connection {
       fallback: (fallback, status) => {
         if (!current()) return;
         this.#ctx.timeline({ type: 'fallback', connection: this.name, status, ...fallback });
-        void this.#connect();
+        this.#attempt();
       },
-      reconnecting: () => this.#setStatus('reconnecting'),
+      reconnecting: () => {
+        // The native EventSource reconnects by itself: its next open is a new one.
+        this.#openGeneration = -1;
+        this.#setStatus('reconnecting');
+      },
     };
   }
 
-  /** Marks a healthy open and checks whether the hub could resume from the cursor. */
+  /**
+   * Marks a healthy open, starts the cursor at the position the hub reports, and checks that
+   * nothing was lost: a hub that resumed elsewhere than asked, or a stream that reopens with no
+   * position at all (cut before it delivered an id), is a `gap`.
+   */
   #opened(cursor: string | undefined, resumedFrom: string | undefined): void {
+    const continuity = this.#continuity;
     this.#opens++;
     this.#cursorInQuery = false;
     this.#everOpened = true;
     this.#retries = 0;
     this.#error = undefined;
-    const seamless = this.#seamless;
-    this.#seamless = false;
-    if (!seamless && cursor !== undefined && cursor !== 'earliest' && resumedFrom !== undefined && resumedFrom !== cursor) {
-      const gap = new SseGapError(cursor, resumedFrom);
+    this.#continuity = 'resume';
+    this.#backoff.opened();
+    let gap: SseGapError | undefined;
+    if (continuity === 'seamless' || cursor === 'earliest') gap = undefined;
+    // A server without history cannot resume: every reopen may have missed updates.
+    else if (!this.#ctx.adapter.capabilities.history) gap = continuity === 'resume' ? new SseGapError(cursor, undefined, 'unknown') : undefined;
+    else if (cursor !== undefined && resumedFrom !== undefined && resumedFrom !== cursor) gap = new SseGapError(cursor, resumedFrom, 'known');
+    else if (cursor === undefined && continuity === 'resume') gap = new SseGapError(undefined, resumedFrom, 'unknown');
+    if (gap) {
       this.#error = gap;
       this.#ctx.timeline({ type: 'gap', connection: this.name, error: gap });
       this.#handlers.error(gap, this);
     }
+    if (cursor === undefined && resumedFrom !== undefined && this.#lastEventId === undefined) this.#lastEventId = resumedFrom;
     this.#handlers.open(this, cursor);
     // Read before the status change: the slot promotes a successor as soon as it is open.
     const switching = this.#switching;
@@ -223,7 +287,8 @@ export class Connection {
     if (this.#watchdog !== undefined) this.#ctx.platform.clearTimeout(this.#watchdog);
     this.#watchdog = undefined;
     const timeout = this.#ctx.heartbeatTimeout;
-    if (timeout <= 0) return;
+    // Silence is a fault only on servers that send heartbeats (or were seen sending comments).
+    if (timeout <= 0 || !(this.#ctx.adapter.capabilities.heartbeats || this.#heartbeatSeen)) return;
     this.#watchdog = this.#ctx.platform.setTimeout(() => {
       this.#watchdog = undefined;
       this.#drop(generation, new SseNetworkError(`No data from the hub for ${timeout} ms.`, { code: 'timeout', hint: 'The stream was restarted.' }));
@@ -233,6 +298,11 @@ export class Connection {
   /** A fault that retries: records it, then reconnects after a jittered backoff. */
   #drop(generation: number, error: SseError): void {
     if (generation !== this.#generation) return;
+    if (error.code === 'cors' && this.#retries + 1 >= CORS_ATTEMPTS) {
+      // Most likely a CORS refusal that retrying will not fix: stop instead of retrying forever.
+      this.#halt(error);
+      return;
+    }
     this.#teardown();
     this.#retries++;
     this.#error = error;
@@ -243,7 +313,7 @@ export class Connection {
     const handle = this.#ctx.platform.setTimeout(() => {
       if (this.#retryTimer !== handle) return;
       this.#retryTimer = undefined;
-      void this.#connect();
+      this.#attempt();
     }, this.#backoff.next(error));
     this.#retryTimer = handle;
   }

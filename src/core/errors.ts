@@ -6,6 +6,7 @@ export type SseErrorCode =
   | 'bad-request'
   | 'unauthorized'
   | 'forbidden'
+  | 'credentials'
   | 'not-found'
   | 'too-large'
   | 'rate-limited'
@@ -13,11 +14,14 @@ export type SseErrorCode =
   | 'network'
   | 'protocol'
   | 'timeout'
+  | 'cors'
   | 'unroutable'
   | 'gap'
   | 'parse'
   | 'closed'
   | 'aborted'
+  | 'listener'
+  | 'unsupported'
   | 'misuse';
 
 /** Options accepted by every {@link SseError}. */
@@ -28,6 +32,8 @@ export interface SseErrorOptions {
   hint?: string;
   /** The underlying error. */
   cause?: unknown;
+  /** The delay the server asked for (`Retry-After`), in ms, already clamped. */
+  retryAfter?: number | undefined;
 }
 
 /** Base class of every error sse-kit produces. Switch on {@link SseError.code}. */
@@ -38,6 +44,8 @@ export class SseError extends Error {
   readonly status: number | undefined;
   /** How to fix it, when sse-kit knows. */
   readonly hint: string | undefined;
+  /** The delay the server asked for before a retry (`Retry-After` of a 429 or 503), in ms. */
+  readonly retryAfter: number | undefined;
 
   constructor(code: SseErrorCode, message: string, options: SseErrorOptions = {}) {
     super(options.hint ? `${message} ${options.hint}` : message, { cause: options.cause });
@@ -45,13 +53,18 @@ export class SseError extends Error {
     this.code = code;
     this.status = options.status;
     this.hint = options.hint;
+    this.retryAfter = options.retryAfter;
   }
 }
 
-/** The hub refused the request's credentials (401) or their rights (403). Retrying stops until credentials change. */
+/**
+ * The hub refused the request's credentials (401, `unauthorized`) or their rights (403,
+ * `forbidden`), or the `headers` option could not produce them (`credentials`: the function threw,
+ * the cause attached). Retrying stops until credentials change (`setHeaders`, `reconnect`).
+ */
 export class SseAuthError extends SseError {
-  declare readonly code: 'unauthorized' | 'forbidden';
-  constructor(code: 'unauthorized' | 'forbidden', message: string, options: SseErrorOptions = {}) {
+  declare readonly code: 'unauthorized' | 'forbidden' | 'credentials';
+  constructor(code: 'unauthorized' | 'forbidden' | 'credentials', message: string, options: SseErrorOptions = {}) {
     super(code, message, options);
     this.name = 'SseAuthError';
   }
@@ -60,19 +73,20 @@ export class SseAuthError extends SseError {
 /** The hub answered 429; {@link SseRateLimitError.retryAfter} tells how long to wait, in milliseconds. */
 export class SseRateLimitError extends SseError {
   declare readonly code: 'rate-limited';
-  /** Delay the hub asked for (from `Retry-After`), in milliseconds, when it sent one. */
-  readonly retryAfter: number | undefined;
   constructor(message: string, retryAfter: number | undefined, options: SseErrorOptions = {}) {
-    super('rate-limited', message, options);
+    super('rate-limited', message, { ...options, retryAfter });
     this.name = 'SseRateLimitError';
-    this.retryAfter = retryAfter;
   }
 }
 
-/** The network failed or the hub could not be reached. Retried with backoff. */
+/**
+ * The network failed or the hub could not be reached (`network`), gave no answer in time
+ * (`timeout`), or — in a browser, cross-origin — the request failed the way a CORS refusal does
+ * (`cors`: retried a few times, then stopped until `reconnect()` or the page comes back online).
+ */
 export class SseNetworkError extends SseError {
-  declare readonly code: 'network' | 'timeout';
-  constructor(message: string, options: SseErrorOptions & { code?: 'network' | 'timeout' } = {}) {
+  declare readonly code: 'network' | 'timeout' | 'cors';
+  constructor(message: string, options: SseErrorOptions & { code?: 'network' | 'timeout' | 'cors' } = {}) {
     super(options.code ?? 'network', message, options);
     this.name = 'SseNetworkError';
   }
@@ -99,20 +113,39 @@ export class SseUnroutableError extends SseError {
   }
 }
 
-/** The hub could not resume from the requested event id: updates may have been missed. */
+/**
+ * Updates may have been missed. `extent: 'known'`: the hub could not resume from
+ * {@link SseGapError.requested} and resumed from {@link SseGapError.resumedFrom} instead.
+ * `extent: 'unknown'`: the stream was cut before the hub told any position, or the server keeps no
+ * history, so what was missed while it was down cannot be told.
+ */
 export class SseGapError extends SseError {
   declare readonly code: 'gap';
-  /** The cursor sse-kit asked to resume from. */
-  readonly requested: string;
-  /** The cursor the hub resumed from instead (`Mercure-Last-Event-ID`). */
-  readonly resumedFrom: string;
-  constructor(requested: string, resumedFrom: string) {
-    super('gap', `The hub could not resume from event "${requested}" and resumed from "${resumedFrom}"; updates in between may be lost.`, {
-      hint: 'Raise the hub history size, or refetch the state this subscription mirrors.',
-    });
+  /** The cursor sse-kit asked to resume from; `undefined` when it had no position to ask for. */
+  readonly requested: string | undefined;
+  /** The cursor the hub resumed from instead (`Last-Event-ID` response header), when it said. */
+  readonly resumedFrom: string | undefined;
+  /** `known`: the hub told where it resumed; `unknown`: nobody can tell what was missed. */
+  readonly extent: 'known' | 'unknown';
+  /**
+   * @param requested - the cursor asked for, if any.
+   * @param resumedFrom - where the hub resumed, if it said.
+   * @param extent - whether the loss is bounded by `requested` and `resumedFrom`.
+   */
+  constructor(requested: string | undefined, resumedFrom: string | undefined, extent: 'known' | 'unknown') {
+    super(
+      'gap',
+      extent === 'known'
+        ? `The hub could not resume from event "${requested ?? ''}" and resumed from "${resumedFrom ?? 'an unknown position'}"; updates in between may be lost.`
+        : requested === undefined
+          ? 'The stream was cut before the server told any position; updates published meanwhile may be lost.'
+          : 'The stream was down and the server keeps no history: updates published meanwhile may be lost.',
+      { hint: extent === 'known' ? 'Raise the hub history size, or refetch the state this subscription mirrors.' : 'Refetch the state this subscription mirrors.' },
+    );
     this.name = 'SseGapError';
     this.requested = requested;
     this.resumedFrom = resumedFrom;
+    this.extent = extent;
   }
 }
 
@@ -146,24 +179,31 @@ export function errorFromResponse(response: Response, action: string): SseError 
       return new SseError('too-large', base, { status, hint: 'Send a smaller body or raise the hub limit.' });
     case 429:
       return new SseRateLimitError(base, parseRetryAfter(response.headers.get('retry-after')), { status });
+    case 503:
+      return new SseError('server', base, { status, retryAfter: parseRetryAfter(response.headers.get('retry-after')) });
     default:
       return new SseError(status >= 500 ? 'server' : 'protocol', base, { status });
   }
 }
 
+/** The longest `Retry-After` honoured (10 minutes): longer hints, or dates far ahead, are clamped to it. */
+export const MAX_RETRY_AFTER_MS = 10 * 60_000;
+
 /**
- * Parses a `Retry-After` header (seconds or HTTP date) into milliseconds.
+ * Parses a `Retry-After` header (seconds or HTTP date) into milliseconds, clamped to
+ * [0, {@link MAX_RETRY_AFTER_MS}] (a huge value would overflow `setTimeout` and fire at once).
  * @returns the delay, or `undefined` when the header is absent or unreadable.
  */
 export function parseRetryAfter(value: string | null, now: number = Date.now()): number | undefined {
   if (value === null || value.trim() === '') return undefined;
   const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+  const date = Number.isFinite(seconds) ? undefined : Date.parse(value);
+  if (date !== undefined && Number.isNaN(date)) return undefined;
+  const ms = date === undefined ? seconds * 1000 : date - now;
+  return Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms));
 }
 
 /** Whether an error stops the retry loop until credentials change. */
 export function isAuthError(error: unknown): error is SseAuthError {
-  return error instanceof SseError && (error.code === 'unauthorized' || error.code === 'forbidden');
+  return error instanceof SseAuthError;
 }

@@ -8,11 +8,14 @@ function fallbackUuid(random: () => number): string {
   return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
 }
 
+/** A platform with every seam filled in. */
+export type ResolvedPlatform = Platform & { now(): number };
+
 /**
  * The real platform, resolved at construction time (never at import time, so SSR is safe).
  * Overrides replace single seams.
  */
-export function resolvePlatform(overrides: Partial<Platform> = {}): Platform {
+export function resolvePlatform(overrides: Partial<Platform> = {}): ResolvedPlatform {
   const random = overrides.random ?? Math.random;
   const crypto = globalThis.crypto as Crypto | undefined;
   return {
@@ -21,5 +24,6 @@ export function resolvePlatform(overrides: Partial<Platform> = {}): Platform {
     random,
     uuid: overrides.uuid ?? (crypto?.randomUUID ? () => crypto.randomUUID() : () => fallbackUuid(random)),
     events: 'events' in overrides ? overrides.events : typeof window === 'undefined' ? undefined : window,
+    now: overrides.now ?? (() => Date.now()),
   };
 }

@@ -1,6 +1,7 @@
 import { encodeEnvelope } from './envelope.js';
 import { SseError, SseNetworkError, errorFromResponse } from './errors.js';
-import type { ProtocolAdapter, PublishInput } from './protocols/types.js';
+import { PublishBatch } from './protocols/publishBatch.js';
+import type { AdapterRequest, ProtocolAdapter, PublishInput } from './protocols/types.js';
 import { cancel } from './transports/fetch.js';
 import type { FetchLike, JsonValue, Platform, PublishOptions } from './types.js';
 
@@ -13,20 +14,27 @@ export interface PublisherContext {
   readonly adapter: ProtocolAdapter;
   /** `RequestInit` merged into publish requests. */
   readonly init: RequestInit | undefined;
+  /** Deadline of one publish in ms (0: none). */
+  readonly timeout: number;
   /** Headers for the next publish (the `headers` option re-read, plus publisher headers). */
   resolveHeaders(): Promise<Headers>;
   /** Whether the driver was destroyed. */
   destroyed(): boolean;
 }
 
-/** Publishing over HTTP: validation, the sse-kit envelope, idempotent ids, `whenIdle`. */
+/** Publishing over HTTP: validation, the sse-kit envelope, idempotent ids, a deadline, `whenIdle`. */
 export class Publisher {
   readonly #ctx: PublisherContext;
   readonly #inflight = new Set<AbortController>();
   readonly #idleWaiters = new Set<() => void>();
 
+  /** Groups publishes for servers that take several in one request. */
+  readonly #batch: PublishBatch | undefined;
+
   constructor(ctx: PublisherContext) {
     this.#ctx = ctx;
+    const batchRequest = ctx.adapter.publishBatchRequest?.bind(ctx.adapter);
+    this.#batch = batchRequest && new PublishBatch((updates, signal) => this.#post(updates, signal, () => batchRequest(ctx.hubUrl, updates)));
   }
 
   /** See `SseDriver.publish`. */
@@ -36,31 +44,62 @@ export class Publisher {
     const onAbort = () => controller.abort();
     options.signal?.addEventListener('abort', onAbort);
     this.#inflight.add(controller);
+    const { timeout, platform } = this.#ctx;
+    let timer: unknown;
+    const deadline =
+      timeout > 0
+        ? new Promise<never>((_, reject) => {
+            timer = platform.setTimeout(() => {
+              controller.abort();
+              reject(new SseNetworkError(`Publishing got no answer within ${timeout} ms.`, { code: 'timeout', hint: `Retry with the same id (${update.id}) to stay idempotent.` }));
+            }, timeout);
+          })
+        : undefined;
     try {
-      const headers = await this.#ctx.resolveHeaders();
-      const request = this.#ctx.adapter.publishRequest(this.#ctx.hubUrl, update);
-      for (const [name, value] of Object.entries(request.headers)) headers.set(name, value);
-      const response = await this.#ctx.fetch(request.url, { ...this.#ctx.init, method: request.method, headers, body: request.body ?? null, signal: controller.signal });
-      if (!response.ok) {
-        cancel(response.body);
-        throw errorFromResponse(response, 'Publishing');
-      }
-      return this.#ctx.adapter.publishedId(await response.text(), update);
+      const sent = this.#send(update, controller.signal);
+      return await (deadline ? Promise.race([sent, deadline]) : sent);
     } catch (cause) {
       if (cause instanceof SseError) throw cause;
       if (this.#ctx.destroyed()) throw new SseError('closed', 'The driver was destroyed before the publish completed.', { cause });
       if (options.signal?.aborted) throw new SseError('aborted', 'The publish was aborted.', { cause });
       throw new SseNetworkError('Publishing failed: the hub could not be reached.', { cause, hint: `Retry with the same id (${update.id}) to stay idempotent.` });
     } finally {
+      if (timer !== undefined) platform.clearTimeout(timer);
       this.#inflight.delete(controller);
       options.signal?.removeEventListener('abort', onAbort);
       if (this.#inflight.size === 0) for (const resolve of [...this.#idleWaiters]) resolve();
     }
   }
 
+  /** Sends `update` the way the adapter says: its own publish function, a shared batch, or one request. */
+  #send(update: PublishInput, signal: AbortSignal): Promise<string> {
+    const adapter = this.#ctx.adapter;
+    if (adapter.publish) return adapter.publish(update, signal);
+    // Joins the batch synchronously: publishes made in the same task share one request.
+    if (this.#batch) return this.#batch.add(update, signal);
+    return this.#post([update], signal, () => adapter.publishRequest(this.#ctx.hubUrl, update)).then((ids) => ids[0] ?? update.id);
+  }
+
+  /** Sends one publish request for `updates`; resolves with their ids. */
+  async #post(updates: readonly PublishInput[], signal: AbortSignal, build: () => AdapterRequest): Promise<string[]> {
+    const headers = await this.#ctx.resolveHeaders();
+    signal.throwIfAborted();
+    const request = build();
+    for (const [name, value] of Object.entries(request.headers)) headers.set(name, value);
+    const response = await this.#ctx.fetch(request.url, { ...this.#ctx.init, method: request.method, headers, body: request.body ?? null, signal });
+    if (!response.ok) {
+      cancel(response.body);
+      throw errorFromResponse(response, 'Publishing');
+    }
+    const body = await response.text();
+    return updates.map((update) => this.#ctx.adapter.publishedId(body, update));
+  }
+
   /** Validates a publish call (misuse throws at once) and builds the update to send. */
   #prepare(topic: string | readonly string[], data: unknown, options: PublishOptions): PublishInput {
     if (this.#ctx.destroyed()) throw new SseError('closed', 'publish() was called on a destroyed SseDriver.');
+    const adapter = this.#ctx.adapter;
+    if (!adapter.capabilities.publish) throw new SseError('unsupported', `The ${adapter.name} server does not take publishes from clients.`, adapter.publishHint === undefined ? {} : { hint: adapter.publishHint });
     const topics = typeof topic === 'string' ? [topic] : [...topic];
     if (topics.length === 0 || topics.some((t) => typeof t !== 'string' || t === '')) {
       throw new SseError('misuse', 'publish() needs at least one non-empty topic.');

@@ -1,14 +1,15 @@
 import { envelopeTopics, type Envelope } from './envelope.js';
-import { SseUnroutableError, type SseError } from './errors.js';
+import { SseParseError, SseUnroutableError, type SseError } from './errors.js';
 import type { CompiledMatcher } from './matcher.js';
 import type { ForeignEvent } from './protocols/types.js';
 import { Emitter } from './emitter.js';
 import type { RawEvent, SseListener, SseUpdate, SubscribeOptions } from './types.js';
 
-/** The events of one subscription: its updates, and `active` when a stream carrying it opened. */
+/** The events of one subscription: its updates, `active` when a stream carrying it opened, and its own errors. */
 export interface SubscriptionEvents {
   readonly update: SseUpdate;
   readonly active: undefined;
+  readonly error: SseError;
 }
 
 /** One `subscribe()` call. */
@@ -18,20 +19,45 @@ export interface Subscription {
   readonly type: string | undefined;
   /** Receives foreign updates (raw `data` strings). */
   readonly raw: boolean;
-  /** The subscription's listeners (`update`, `active`), behind a safe emit. */
+  /** The subscription's listeners (`update`, `active`, `error`), behind a safe emit. */
   readonly listeners: Emitter<SubscriptionEvents>;
-  readonly onError: ((error: SseError) => void) | undefined;
   /** The stream (and its open count) the subscription was last announced live on. */
   liveOn: object | undefined;
   liveOpens: number;
 }
 
+/** Where a subscription reports what goes wrong in user code. */
+export interface SubscriptionReporter {
+  /** A listener threw (delivery goes on). */
+  listener(cause: unknown): void;
+  /** `parse` refused an update (it was skipped); already told to the subscription's `onError`. */
+  parse(error: SseError): void;
+}
+
 /** A subscription of `listener` to `compiled`, with the options of `subscribe()`. */
-export function createSubscription(compiled: readonly CompiledMatcher[], listener: SseListener, options: SubscribeOptions): Subscription {
-  const listeners = new Emitter<SubscriptionEvents>();
-  listeners.on('update', listener);
+export function createSubscription<T>(compiled: readonly CompiledMatcher[], listener: SseListener<T>, options: SubscribeOptions<T>, report: SubscriptionReporter): Subscription {
+  const listeners = new Emitter<SubscriptionEvents>({ onListenerError: report.listener });
+  const { parse } = options;
+  listeners.on(
+    'update',
+    parse === undefined
+      ? (listener as SseListener)
+      : (update) => {
+          let data: T;
+          try {
+            data = parse(update.data);
+          } catch (cause) {
+            const error = new SseParseError(`parse() refused an update of "${update.topic}" (id ${update.id || 'none'}); it was skipped.`, { cause });
+            listeners.emit('error', error);
+            report.parse(error);
+            return;
+          }
+          listener({ ...update, data });
+        },
+  );
   if (options.onActive) listeners.on('active', options.onActive);
-  return { compiled, type: options.type, raw: options.raw === true, listeners, onError: options.onError, liveOn: undefined, liveOpens: 0 };
+  if (options.onError) listeners.on('error', options.onError);
+  return { compiled, type: options.type, raw: options.raw === true, listeners, liveOn: undefined, liveOpens: 0 };
 }
 
 /**
@@ -163,7 +189,8 @@ export class Router {
   /** Delivers an update that was not published through sse-kit. */
   deliverForeign(event: RawEvent, foreign: ForeignEvent, carrier: Carrier): void {
     const subscription = foreign.kind === 'subscription';
-    const topic = subscription ? foreign.topic : (foreign.topic ?? this.#options.topicOf?.(event));
+    // The user's `topicOf` wins over what the adapter reads off the wire.
+    const topic = subscription ? foreign.topic : (this.#options.topicOf?.(event) ?? foreign.topic);
     if (topic === undefined && this.#options.dedicated) {
       const source = carrier.source;
       for (const sub of this.#all) {
@@ -181,7 +208,20 @@ export class Router {
     const delivered = this.route([topic], event.type, subscription ? 'subscription' : 'foreign', (sub) =>
       deliver(sub, { topic, data: sub.raw ? event.data : parseJson(event.data), id: event.id, type: event.type, sender: undefined }),
     );
-    if (!delivered) this.#report(topic, `An update for "${topic}" was not published through sse-kit and no raw subscription selects it.`);
+    if (delivered) return;
+    // A topic only a stale matcher (of a removed subscription) selects is dropped quietly, and so is
+    // what a server sends unasked (a plain endpoint's every event, presence) when nobody selects it.
+    const selected = this.#selects(topic);
+    const stale = !selected && carrier.matchers.some((m) => m.test(topic));
+    if (stale || (foreign.unsolicited === true && !selected)) return;
+    this.#report(topic, `An update for "${topic}" was not published through sse-kit and no raw subscription selects it.`);
+  }
+
+  /** Whether any subscription's matchers select `topic` (whatever its type and raw options). */
+  #selects(topic: string): boolean {
+    if (this.#exact.has(topic)) return true;
+    for (const sub of this.#scan) if (sub.compiled.some((m) => m.test(topic))) return true;
+    return false;
   }
 
   /** Reports an undeliverable update once per topic. */
@@ -192,7 +232,7 @@ export class Router {
     const error = new SseUnroutableError(topic, message, {
       hint: 'Subscribe with { raw: true } to receive updates from other publishers, or give the driver a topicOf option.',
     });
-    for (const sub of only ? [only] : this.#all) sub.onError?.(error);
+    for (const sub of only ? [only] : this.#all) sub.listeners.emit('error', error);
     this.#options.reportError(error);
   }
 }

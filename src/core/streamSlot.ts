@@ -1,10 +1,12 @@
 import { Connection, type ConnectionContext, type ConnectionHandlers } from './connection.js';
 import { decodeEnvelope } from './envelope.js';
-import type { SseError } from './errors.js';
-import { matcherSetKey, type CompiledMatcher } from './matcher.js';
-import { RecentIds } from './recentIds.js';
+import { SseError, SseProtocolError } from './errors.js';
 import type { StreamView } from './driverState.js';
-import { Router, type Carrier, type Subscription } from './router.js';
+import { matcherSetKey, type CompiledMatcher } from './matcher.js';
+import type { ForeignEvent } from './protocols/types.js';
+import { RecentIds } from './recentIds.js';
+import { Router, type Carrier } from './router.js';
+import { SwitchBudget, covers, wantedBy, type Wanted } from './switchBudget.js';
 import type { SharedState } from './tabs/types.js';
 import type { DriverEvent, RawEvent, SubscribeOptions, TopicMatcher } from './types.js';
 
@@ -51,10 +53,16 @@ export interface SlotOptions {
   readonly since: string | undefined;
 }
 
-/** A stream of the slot and the matcher set (key) it was opened for. */
+/** A stream of the slot and what it was opened to carry. */
 interface Leg {
   readonly connection: Connection;
   readonly key: string;
+  /**
+   * Keys of what the stream carries (matchers, and event types for the native EventSource). Replaced
+   * when the same request turns out to carry a new set (a server whose request does not depend on the
+   * matchers).
+   */
+  keys: ReadonlySet<string>;
 }
 
 /** The predecessor of a switch, read until its successor caught up with it. */
@@ -83,6 +91,8 @@ export function slotOptionsFor(list: readonly TopicMatcher[], options: Subscribe
 const DEDUP_WINDOW = 4096;
 /** Source of relayed events before the leader described its stream. */
 const FOLLOWED: Source = { name: MAIN, matchers: [], source: '' };
+/** How long stale matchers (of removed subscriptions) may stay on the wire before a clean-up switch. */
+export const CLEANUP_MS = 30_000;
 /** Longest time an old stream keeps draining after its successor opened. */
 const DRAIN_MS = 1000;
 
@@ -104,6 +114,8 @@ export class StreamSlot {
   readonly router: Router;
   readonly #ctx: SlotContext;
   readonly #seen = new RecentIds(DEDUP_WINDOW);
+  readonly #budget: SwitchBudget;
+  readonly #timers: { switch: unknown; cleanup: unknown } = { switch: undefined, cleanup: undefined };
   #live: Leg | undefined;
   #next: Leg | undefined;
   #draining: Draining | undefined;
@@ -111,9 +123,11 @@ export class StreamSlot {
   #lastKey: string | undefined;
   /** A matcher set the hub refused (400) while the live stream stayed healthy; not retried. */
   #rejectedKey: string | undefined;
+  /** An event of the wrong shape was reported. */
+  #shapeReported = false;
   /** Cross-tab sharing (shared slot only). */
   readonly #sharing: SlotSharing | undefined;
-  /** Id of the last fresh event, whichever stream brought it: where a new first stream resumes. */
+  /** SSE id of the last fresh event, whichever stream brought it: where a new first stream resumes. */
   #cursor: string | undefined;
   /** Bumped at every open of the live stream that is not a seamless switch. */
   #epoch = 0;
@@ -123,6 +137,7 @@ export class StreamSlot {
   constructor(options: SlotOptions, ctx: SlotContext) {
     this.options = options;
     this.#ctx = ctx;
+    this.#budget = new SwitchBudget(ctx.connection.platform.now);
     this.router = new Router({ dedicated: options.dedicated, topicOf: ctx.topicOf, reportError: ctx.reportError });
     this.#sharing = options.key === MAIN ? ctx.sharing : undefined;
   }
@@ -142,33 +157,30 @@ export class StreamSlot {
 
   /** The shared stream as the followers see it (leader). */
   describe(): { readonly status: StreamView['status']; readonly retries: number; readonly keys: readonly string[]; readonly epoch: number } {
-    const live = this.#live?.connection;
-    return { status: live?.status ?? 'idle', retries: live?.retries ?? 0, keys: live?.matchers.map((m) => m.key) ?? [], epoch: this.#epoch };
+    const live = this.#live;
+    return { status: live?.connection.status ?? 'idle', retries: live?.connection.retries ?? 0, keys: live ? [...live.keys] : [], epoch: this.#epoch };
   }
 
-  /** This tab's matcher set and the id of the last update it got, to resume from after a reload. */
+  /** This tab's matcher set and the SSE id of the last update it got, to resume from after a reload. */
   cursor(): { readonly matcherSet: string; readonly id: string } | undefined {
-    return this.#cursor === undefined ? undefined : { matcherSet: this.#keyOf(this.ownMatchers()), id: this.#cursor };
-  }
-
-  #savedCursor(): string | undefined {
-    return this.options.key === MAIN ? this.#ctx.savedCursor(this.#keyOf(this.ownMatchers())) : undefined;
+    return this.#cursor === undefined ? undefined : { matcherSet: wantedBy(this.router.subscriptions(), false).key, id: this.#cursor };
   }
 
   /** The matchers this tab's own subscriptions need. */
-  ownMatchers(): CompiledMatcher[] {
-    return uniqueMatchers(this.router.subscriptions());
+  ownMatchers(): readonly CompiledMatcher[] {
+    return wantedBy(this.router.subscriptions(), false).matchers;
   }
 
   /** (follower) The leader's stream changed: subscriptions it carries become active. */
   follow(state: SharedState): void {
     const same = this.#followed?.state.stream === state.stream;
+    // A new object per leader stream: subscriptions become active once per stream.
     const source: Source = same && this.#followed ? this.#followed.source : { name: MAIN, matchers: [], source: '' };
     // Another stream (a new leader) may resume from an older cursor than this tab's: what it
     // replays is recognised as already delivered.
     if (!same) this.#seen.startReplay(undefined);
     this.#followed = { state, source };
-    if (state.status === 'open') this.#announce(source, 0, state.keys);
+    if (state.status === 'open') this.#announce(source, 0, new Set(state.keys));
   }
 
   /** (follower) Routes an event of the leader's stream, de-duplicated like the slot's own. */
@@ -178,44 +190,96 @@ export class StreamSlot {
     if (event.id !== '') this.#ctx.advanced(this);
   }
 
-  /** Makes the streams carry the subscriptions' matchers: at most one switch per call. */
+  /**
+   * Makes the streams carry the subscriptions' matchers, cheaply for the hub: a removal never opens a
+   * stream (the stale matcher stays on the wire, its updates find no subscription, and a lazy
+   * clean-up drops it after {@link CLEANUP_MS}); an addition opens at most one stream, when the
+   * switch budget allows.
+   */
   sync(): void {
     const mode = this.#sharing?.mode() ?? 'own';
-    const matchers = mode === 'own' ? [...new Map([...this.ownMatchers(), ...(this.#sharing?.extra() ?? [])].map((m) => [m.key, m])).values()] : [];
-    if (matchers.length === 0) {
+    const wanted = this.#wanted();
+    if (mode !== 'own' || wanted.keys.size === 0) {
       // Nothing to carry here: no subscriptions, or the leader tab's stream carries them.
       this.close();
       if (mode === 'follow' && this.#followed) this.follow(this.#followed.state);
       return;
     }
     this.#followed = undefined;
-    const key = this.#keyOf(matchers);
-    if (key === this.#rejectedKey) return;
-    if (this.#live && this.#live.key === key) {
+    if (wanted.key === this.#rejectedKey) return;
+    const live = this.#live;
+    const sameRequest = live !== undefined && live.key === wanted.key;
+    if (live && (sameRequest || covers(live.keys, wanted.keys))) {
+      if (sameRequest) live.keys = wanted.keys;
       this.#discardNext();
       this.#activate();
+      // Without ids a clean-up switch could lose updates: stale matchers then wait for the next needed switch.
+      if (wanted.keys.size < live.keys.size && this.#ctx.connection.adapter.capabilities.ids) this.#later('cleanup', CLEANUP_MS);
       return;
     }
-    if (this.#next?.key === key) return;
-    this.#discardNext();
+    if (this.#next && covers(this.#next.keys, wanted.keys)) return;
+    this.#switchTo(wanted);
+  }
+
+  /** Opens a stream for `wanted`: the first one, or a successor (make before break) within the budget. */
+  #switchTo(wanted: Wanted): void {
     const previous = this.#live?.connection;
+    const wait = previous ? this.#budget.wait() : 0;
+    if (wait > 0) {
+      this.#later('switch', wait);
+      return;
+    }
+    this.#clearTimer('cleanup');
+    this.#discardNext();
+    this.#budget.spend();
+    // Without ids two streams cannot be de-duplicated: switch break-before-make (the new stream reports the possible loss).
+    const breakFirst = previous !== undefined && !this.#ctx.connection.adapter.capabilities.ids;
+    if (breakFirst) {
+      this.#finishDrain();
+      this.#live = undefined;
+      previous.close();
+    }
     const connection = new Connection(
       this.#ctx.connection,
       this.#handlers,
-      this.options.dedicated ? `dedicated:${key}` : MAIN,
-      matchers,
+      this.options.dedicated ? `dedicated:${wanted.key}` : MAIN,
+      wanted.matchers,
       previous ? previous.lastEventId : (this.options.since ?? this.#cursor ?? this.#savedCursor()),
       previous === undefined,
       // Only a live predecessor covers the switch; after a drop a gap must still be reported.
-      previous?.status === 'open',
+      previous === undefined ? 'fresh' : previous.status === 'open' && !breakFirst ? 'seamless' : previous.opens > 0 ? 'resume' : 'fresh',
     );
-    if (previous === undefined) this.#live = { connection, key };
-    else this.#next = { connection, key };
+    const leg = { connection, key: wanted.key, keys: wanted.keys };
+    if (previous === undefined || breakFirst) this.#live = leg;
+    else this.#next = leg;
     connection.start();
+  }
+
+  /** Runs a deferred switch, or the lazy clean-up of stale matchers, once. */
+  #later(which: 'switch' | 'cleanup', ms: number): void {
+    const timers = this.#timers;
+    if (timers[which] !== undefined) return;
+    timers[which] = this.#ctx.connection.platform.setTimeout(() => {
+      timers[which] = undefined;
+      if (which === 'switch') {
+        this.sync();
+        return;
+      }
+      const wanted = this.#wanted();
+      // Still stale (nothing re-added what was removed) and not switching anyway: drop the stale matchers.
+      if (this.#live && this.#live.key !== wanted.key && !this.#next && this.router.size > 0) this.#switchTo(wanted);
+    }, ms);
+  }
+
+  #clearTimer(which: 'switch' | 'cleanup'): void {
+    if (this.#timers[which] !== undefined) this.#ctx.connection.platform.clearTimeout(this.#timers[which]);
+    this.#timers[which] = undefined;
   }
 
   /** Closes every stream of the slot. */
   close(): void {
+    this.#clearTimer('switch');
+    this.#clearTimer('cleanup');
     this.#discardNext();
     this.#finishDrain();
     const live = this.#live?.connection;
@@ -223,29 +287,37 @@ export class StreamSlot {
     live?.close();
   }
 
-  /** Identity of the stream the slot needs: its matcher set and, for the native EventSource, the event types. */
-  #keyOf(matchers: readonly CompiledMatcher[]): string {
-    const key = matchers.map((m) => m.key).sort().join('\n');
-    if (this.#ctx.connection.transport !== 'eventsource') return key;
-    const types = new Set<string>();
-    for (const sub of this.router.subscriptions()) if (sub.type !== undefined) types.add(sub.type);
-    return `${key}\ntypes:${[...types].sort().join(',')}`;
+  /**
+   * What the slot's stream must carry, keyed by the request the adapter builds for it (a server whose
+   * request does not depend on the matchers keeps one key whatever they are).
+   */
+  #wanted(): Wanted {
+    const adapter = this.#ctx.connection.adapter;
+    const eventSource = this.#ctx.connection.transport === 'eventsource';
+    const wanted = withExtra(wantedBy(this.router.subscriptions(), eventSource), this.#sharing?.mode() === 'own' ? this.#sharing.extra() : []);
+    if (!adapter.streamKey && !(eventSource && adapter.eventTypes)) return wanted;
+    let key = adapter.streamKey ? adapter.streamKey(wanted.matchers) : wanted.key;
+    if (eventSource) key = `${key}\ntypes:${[...(adapter.eventTypes?.(wanted.matchers) ?? []), ...[...wanted.keys].filter((k) => k.startsWith('type:'))].sort().join(',')}`;
+    return { ...wanted, key };
+  }
+
+  #savedCursor(): string | undefined {
+    return this.options.key === MAIN ? this.#ctx.savedCursor(wantedBy(this.router.subscriptions(), false).key) : undefined;
   }
 
   /** Tells the subscriptions that the open live stream carries their matchers (once per open). */
   #activate(): void {
     const connection = this.#live?.connection;
-    if (connection?.status !== 'open') return;
-    this.#announce(connection, connection.opens, connection.matchers.map((m) => m.key));
+    const keys = this.#live?.keys;
+    if (connection?.status !== 'open' || keys === undefined) return;
+    this.#announce(connection, connection.opens, keys);
   }
 
   /** Emits `active` once per (stream, open) to the subscriptions whose matchers `keys` all carry. */
-  #announce(stream: object, opens: number, keys: readonly string[]): void {
-    let carried: Set<string> | undefined;
+  #announce(stream: object, opens: number, keys: ReadonlySet<string>): void {
     for (const sub of [...this.router.subscriptions()]) {
       if (!sub.listeners.hasListenersFor('active') || (sub.liveOn === stream && sub.liveOpens === opens)) continue;
-      carried ??= new Set(keys);
-      if (!sub.compiled.every((m) => carried?.has(m.key))) continue;
+      if (!sub.compiled.every((m) => keys.has(m.key))) continue;
       sub.liveOn = stream;
       sub.liveOpens = opens;
       sub.listeners.emit('active', undefined);
@@ -270,7 +342,7 @@ export class StreamSlot {
       const live = new Set(old.matchers.map((m) => m.key));
       this.#rejectedKey = next.key;
       this.#discardNext();
-      for (const sub of this.router.subscriptions()) if (sub.compiled.some((m) => !live.has(m.key))) sub.onError?.(error);
+      for (const sub of this.router.subscriptions()) if (sub.compiled.some((m) => !live.has(m.key))) sub.listeners.emit('error', error);
       return;
     }
     this.#rejectedKey = undefined;
@@ -281,9 +353,9 @@ export class StreamSlot {
     if (!old) return;
     if (old.status === 'open' && connection.status === 'open') {
       // A seamless switch: subscriptions live on the old stream stay live on the new one.
-      const carried = new Set(connection.matchers.map((m) => m.key));
+      const keys = next.keys;
       for (const sub of this.router.subscriptions()) {
-        if (sub.liveOn !== old || !sub.compiled.every((m) => carried.has(m.key))) continue;
+        if (sub.liveOn !== old || !sub.compiled.every((m) => keys.has(m.key))) continue;
         sub.liveOn = connection;
         sub.liveOpens = connection.opens;
       }
@@ -346,30 +418,52 @@ export class StreamSlot {
     },
   };
 
-  /** Routes one event; returns whether it was fresh (not a duplicate). */
-  #route(connection: Source, event: RawEvent): boolean {
+  /** Routes one event; returns whether it was fresh (not a duplicate, nor skipped). */
+  #route(connection: Source, wire: RawEvent): boolean {
+    let foreign: ForeignEvent;
+    try {
+      foreign = this.#ctx.connection.adapter.readEvent(wire);
+    } catch (error) {
+      this.#wrongShape(error);
+      return false;
+    }
+    if (foreign.kind === 'skip') return false;
+    // The adapter may unwrap the event (a channel server's payload, type); routing sees what subscribers see.
+    const event = foreign.event ?? wire;
     // A dedicated raw slot takes the wire data as is: no envelope to decode.
-    const envelope = this.options.rawOnly ? undefined : decodeEnvelope(event.data);
-    const foreign = envelope ? undefined : this.#ctx.connection.adapter.readEvent(event);
+    const envelope = this.options.rawOnly || foreign.kind === 'subscription' ? undefined : decodeEnvelope(event.data);
     // sse-kit messages are keyed by their message id (stable across a publisher's retries), others by their id.
-    const dedupKey = envelope ? envelope.id : foreign?.id !== '' ? foreign?.id : undefined;
+    const dedupKey = envelope ? envelope.id : foreign.id !== '' ? foreign.id : undefined;
     if (dedupKey !== undefined) {
       const fresh = this.#seen.add(dedupKey, envelope !== undefined);
       if (this.#draining) this.#trackDrain(this.#draining, connection, dedupKey, fresh);
       if (!fresh) return false;
       this.#lastKey = dedupKey;
     }
-    if (event.id !== '') this.#cursor = event.id;
+    if (wire.id !== '') this.#cursor = wire.id;
     if (this.#ctx.watched()) this.#ctx.timeline({ type: 'update', connection: connection.name, id: event.id || (envelope?.id ?? ''), eventType: event.type });
     if (envelope) this.router.deliverEnvelope(event, envelope, connection);
-    else if (foreign) this.router.deliverForeign(event, foreign, connection);
+    else this.router.deliverForeign(event, foreign, connection);
     return true;
+  }
+
+  /** An event the adapter cannot read: reported (once per slot, the stream goes on), not delivered. */
+  #wrongShape(error: unknown): void {
+    if (this.#shapeReported) return;
+    this.#shapeReported = true;
+    const name = this.#ctx.connection.adapter.name;
+    this.#ctx.reportError(error instanceof SseError ? error : new SseProtocolError(`The ${name} adapter could not read an event.`, { cause: error }));
   }
 }
 
-function uniqueMatchers(subs: Iterable<Subscription>): CompiledMatcher[] {
-  const byKey = new Map<string, CompiledMatcher>();
-  for (const sub of subs) for (const m of sub.compiled) byKey.set(m.key, m);
-  return [...byKey.values()];
+/** `wanted` plus the matchers other tabs need on the stream. */
+function withExtra(wanted: Wanted, extra: readonly CompiledMatcher[]): Wanted {
+  if (extra.length === 0) return wanted;
+  const byKey = new Map(wanted.matchers.map((m) => [m.key, m]));
+  const keys = new Set(wanted.keys);
+  for (const m of extra) {
+    byKey.set(m.key, m);
+    keys.add(m.key);
+  }
+  return { matchers: [...byKey.values()], keys, key: [...keys].sort().join('\n') };
 }
-

@@ -1,6 +1,7 @@
 import type { SseError, SseGapError } from './errors.js';
 import type { CursorStorage } from './tabs/cursorStore.js';
 import type { TabsOptions } from './tabs/types.js';
+import type { ServerOption } from './protocols/types.js';
 
 /** Connection status of a driver (and of each of its connections). The UI reuses it as `data-state`. */
 export type ConnectionStatus = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed' | 'error';
@@ -53,8 +54,15 @@ export interface RawEvent {
   readonly data: string;
 }
 
-/** Options of {@link SseDriver.subscribe}. */
-export interface SubscribeOptions {
+/** Options of {@link SseDriver.subscribe}; `T` is the type of `data` the listener receives. */
+export interface SubscribeOptions<T = unknown> {
+  /**
+   * Checks and converts each update's `data` (the envelope payload, or the raw string) before the
+   * listener sees it; `subscribe` infers `T` from it. A `parse` that throws skips that update and
+   * reports a `parse` error (`onError` of the subscription and of the driver). Without `parse`,
+   * `subscribe<T>()` is an unchecked cast of `data` to `T`.
+   */
+  parse?: (data: unknown) => T;
   /** Only deliver updates of this SSE event type. */
   type?: string;
   /** Deliver updates from publishers that do not use sse-kit (raw `data` strings). */
@@ -130,12 +138,19 @@ export interface Platform {
   uuid(): string;
   /** Where `online` / `offline` events are listened for; `undefined` outside browsers. */
   events: EventTarget | undefined;
+  /** The clock, in ms (default `Date.now`, looked up at call time so fake timers apply). */
+  now?: () => number;
 }
 
 /** Options of {@link SseDriver}. */
 export interface SseDriverOptions {
-  /** The hub URL (e.g. `https://example.com/.well-known/mercure`). */
+  /** The hub URL (e.g. `https://example.com/.well-known/mercure`), or the server's URL for other server shapes. */
   url: string | URL;
+  /**
+   * The server's wire format: `'mercure'` (default), `'sse'` (a plain SSE endpoint), `'channels'`
+   * (a channel pub/sub server), `'token-stream'` (a JWT channel stream), or an adapter object.
+   */
+  server?: ServerOption;
   /** `RequestInit` merged into publish requests (headers, credentials, …). */
   publisher?: RequestInit;
   /** Subscriber options (`withCredentials`, `headers`). */
@@ -165,6 +180,8 @@ export interface SseDriverOptions {
   maxUrlLength?: number;
   /** Largest event accepted, in bytes (default 8 MiB); larger is a `protocol` error. */
   maxEventSize?: number;
+  /** Deadline of a publish in ms (default 10 000; 0 disables): past it the publish rejects with `timeout`. */
+  publishTimeout?: number;
   /** Id identifying this client as the sender of its publishes (default: a random uuid). */
   clientId?: string;
   /** Receives every background error (also reflected in the driver state). */

@@ -22,12 +22,15 @@ export interface ConnectionStatusProps extends Omit<HTMLAttributes<HTMLDivElemen
   announce?: boolean;
   /** Show the last event id in the details (default `true`). */
   showLastEventId?: boolean;
+  /** Offer a Reconnect button beside the badge when the connection stopped on an error (default `true`). */
+  showReconnect?: boolean;
 }
 
 /**
  * The provider's connection status as a badge. Hover or focus it (or press it, on touch screens) to see
  * the retry count, the last event id and the last error. Escape hides the details until the pointer leaves
- * or focus moves away and comes back. Changes are announced politely to screen readers.
+ * or focus moves away and comes back. Changes are announced politely to screen readers. When the connection
+ * stopped on an error (a 401/403 stops the retries), a Reconnect button stands beside the badge.
  *
  * Renders a `div` with `data-state` (the status), `data-retries`, `data-open` (details pinned by a press),
  * `data-dismissed` (details hidden with Escape) and, when there is one, `data-error` (the error code).
@@ -38,10 +41,10 @@ export interface ConnectionStatusProps extends Omit<HTMLAttributes<HTMLDivElemen
  * ```
  */
 export const ConnectionStatus = forwardRef<HTMLDivElement, ConnectionStatusProps>(function ConnectionStatus(
-  { labels, announce = true, showLastEventId = true, className, onPointerEnter, onPointerLeave, onBlur, ...rest },
+  { labels, announce = true, showLastEventId = true, showReconnect = true, className, onPointerEnter, onPointerLeave, onBlur, ...rest },
   ref,
 ) {
-  const { status, retries, error, lastEventId } = useConnectionStatus();
+  const { status, retries, error, lastEventId, reconnect } = useConnectionStatus();
   const [pinned, setPinned] = useState(false);
   const [dismissed, setDismissed] = useState(false);
   const [hovered, setHovered] = useState(false);
@@ -112,6 +115,11 @@ export const ConnectionStatus = forwardRef<HTMLDivElement, ConnectionStatusProps
           <span className="sse-status__detail" data-kind="error">{`Last error (${error.code}): ${error.message}`}</span>
         ) : null}
       </span>
+      {status === 'error' && showReconnect ? (
+        <button type="button" className="sse-button sse-status__action" onClick={reconnect}>
+          Reconnect
+        </button>
+      ) : null}
       {announce ? (
         <span role="status" aria-live="polite" aria-atomic="true" className="sse-visually-hidden">
           {`Connection: ${label}`}

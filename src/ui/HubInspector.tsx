@@ -1,9 +1,18 @@
 'use client';
 import { forwardRef, useId, useMemo, useSyncExternalStore, type HTMLAttributes } from 'react';
+import type { SubscriptionInfo } from '../index.js';
 import { useConnectionStatus, useSseDriver } from '../react/index.js';
 import { cx } from './cx.js';
 import { InspectorStore, type InspectorStoreOptions } from './InspectorStore.js';
 import type { InspectorSnapshot } from './types.js';
+
+/** How this tab takes part in a connection shared by the tabs of one origin. */
+export interface HubInspectorTabs {
+  /** `leader`: this tab holds the connection; `follower`: it receives through the leader. */
+  readonly role: 'leader' | 'follower';
+  /** How many tabs share the connection (this one included). */
+  readonly count: number;
+}
 
 /** Props of {@link HubInspector}. */
 export interface HubInspectorProps extends Omit<HTMLAttributes<HTMLElement>, 'children'> {
@@ -17,27 +26,84 @@ export interface HubInspectorProps extends Omit<HTMLAttributes<HTMLElement>, 'ch
   errorsSize?: number;
   /** Formats times (default `HH:MM:SS` in the user's locale). */
   formatTime?: (time: number) => string;
+  /**
+   * The tab's part in a connection shared across tabs, shown next to the title ("Leader tab · 3 tabs").
+   * Pass it from the cross-tab sharing layer when tabs share one stream; leave it out otherwise.
+   */
+  tabs?: HubInspectorTabs;
+  /**
+   * HTTP version of the hub's responses (`http/1.1`, `h2`, `h3`). Default: read from the browser's
+   * resource timing entries of the hub's origin, when there are any. Over HTTP/1.x the panel warns that
+   * browsers allow six connections per origin, shared by every tab.
+   */
+  httpVersion?: string;
 }
 
 const defaultFormatTime = (time: number): string =>
   new Date(time).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 
-const EMPTY: InspectorSnapshot = { subscriptions: [], timeline: [], errors: [], rate: 0, updates: 0, lastEventId: undefined };
+const EMPTY: InspectorSnapshot = { subscriptions: [], timeline: [], errors: [], rate: 0, rateHistory: [], updates: 0, lastEventId: undefined };
 const serverSnapshot = (): InspectorSnapshot => EMPTY;
 
+/** The HTTP version the browser used for the hub's origin, from resource timing (`undefined` when unknown). */
+function observedHttpVersion(url: string): string | undefined {
+  if (typeof performance === 'undefined' || typeof performance.getEntriesByType !== 'function') return undefined;
+  let origin: string;
+  try {
+    origin = new URL(url).origin;
+  } catch {
+    return undefined;
+  }
+  const entries = performance.getEntriesByType('resource') as PerformanceResourceTiming[];
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const entry = entries[i];
+    if (entry && entry.nextHopProtocol && entry.name.startsWith(origin)) return entry.nextHopProtocol;
+  }
+  return undefined;
+}
+
+/** One row per distinct subscription, with how many hooks hold it. */
+function distinct(subscriptions: readonly SubscriptionInfo[]): { sub: SubscriptionInfo; count: number; key: string }[] {
+  const rows = new Map<string, { sub: SubscriptionInfo; count: number; key: string }>();
+  for (const sub of subscriptions) {
+    const key = JSON.stringify([sub.matchers, sub.connection, sub.type ?? null, sub.raw]);
+    const row = rows.get(key);
+    if (row) row.count++;
+    else rows.set(key, { sub, count: 1, key });
+  }
+  return [...rows.values()];
+}
+
+/** A sparkline of per-second counts, scaled to its highest value. */
+function Sparkline({ values }: { values: readonly number[] }) {
+  if (values.length < 2) return null;
+  const max = Math.max(1, ...values);
+  const step = 100 / (values.length - 1);
+  const points = values.map((v, i) => `${(i * step).toFixed(2)},${(28 - (v / max) * 26).toFixed(2)}`).join(' ');
+  return (
+    <svg className="sse-inspector__spark" viewBox="0 0 100 30" preserveAspectRatio="none" aria-hidden="true" focusable="false">
+      <polygon className="sse-inspector__spark-area" points={`0,30 ${points} 100,30`} />
+      <polyline className="sse-inspector__spark-line" points={points} vectorEffect="non-scaling-stroke" />
+    </svg>
+  );
+}
+
 /**
- * A devtools-style panel for the nearest `SseProvider`: live subscriptions and their matchers, the
- * connection timeline (opens, drops, resumes, gaps), the last event id, the event rate and recent errors.
+ * A devtools-style panel for the nearest `SseProvider`: status, event rate with a sparkline of the last
+ * seconds, updates, retries, hub, protocol and last event id; the live subscriptions (one row per distinct
+ * subscription, with how many hooks hold it); the connection timeline (first connection, retries, opens,
+ * drops, resumes, gaps); and recent errors. Warns when the hub is served over HTTP/1.x, where browsers
+ * allow six connections per origin. Shows the tab's role when tabs share the connection (`tabs`).
  *
- * Renders a `section` landmark with `data-state` (the connection status) and `data-errors` (how many
- * errors it remembers).
+ * Renders a `section` landmark with `data-state` (the connection status), `data-errors` (how many
+ * errors it remembers), `data-http` (the HTTP version, when known) and `data-tab-role`.
  *
  * ```tsx
  * <HubInspector />
  * ```
  */
 export const HubInspector = forwardRef<HTMLElement, HubInspectorProps>(function HubInspector(
-  { title = 'Hub inspector', headingLevel = 2, timelineSize, errorsSize, formatTime = defaultFormatTime, className, ...rest },
+  { title = 'Hub inspector', headingLevel = 2, timelineSize, errorsSize, formatTime = defaultFormatTime, tabs, httpVersion, className, ...rest },
   ref,
 ) {
   const driver = useSseDriver();
@@ -53,6 +119,9 @@ export const HubInspector = forwardRef<HTMLElement, HubInspectorProps>(function 
   const H = `h${headingLevel}` as 'h2';
   const Sub = `h${headingLevel + 1}` as 'h3';
   const protocol = driver.getState().protocol;
+  const http = httpVersion ?? (status === 'open' ? observedHttpVersion(driver.url) : undefined);
+  const limited = http !== undefined && /^http\/1/i.test(http);
+  const rows = distinct(snapshot.subscriptions);
 
   return (
     <section
@@ -61,19 +130,34 @@ export const HubInspector = forwardRef<HTMLElement, HubInspectorProps>(function 
       aria-labelledby={`${id}-title`}
       data-state={status}
       data-errors={snapshot.errors.length}
+      data-http={http}
+      data-tab-role={tabs?.role}
       {...rest}
     >
-      <H id={`${id}-title`} className="sse-inspector__title">
-        {title}
-      </H>
+      <div className="sse-inspector__header">
+        <H id={`${id}-title`} className="sse-inspector__title">
+          {title}
+        </H>
+        {tabs ? (
+          <span className="sse-inspector__tabs" data-role={tabs.role}>
+            {`${tabs.role === 'leader' ? 'Leader tab' : 'Follower tab'} · ${tabs.count === 1 ? '1 tab' : `${tabs.count} tabs`}`}
+          </span>
+        ) : null}
+      </div>
+      {limited ? (
+        <p className="sse-inspector__warning">
+          {`The hub is served over ${http.toUpperCase()}: browsers open at most six connections per origin, shared by every tab. Serve the hub over HTTP/2 or later.`}
+        </p>
+      ) : null}
       <dl className="sse-inspector__overview">
         <div className="sse-inspector__fact">
           <dt>Status</dt>
           <dd data-state={status}>{status}</dd>
         </div>
-        <div className="sse-inspector__fact">
+        <div className="sse-inspector__fact" data-kind="rate">
           <dt>Event rate</dt>
           <dd>{`${snapshot.rate.toFixed(1)}/s`}</dd>
+          <Sparkline values={snapshot.rateHistory} />
         </div>
         <div className="sse-inspector__fact">
           <dt>Updates</dt>
@@ -86,21 +170,18 @@ export const HubInspector = forwardRef<HTMLElement, HubInspectorProps>(function 
         <div className="sse-inspector__fact" data-wide="">
           <dt>Hub</dt>
           <dd className="sse-inspector__mono">{driver.url}</dd>
+          <dd className="sse-inspector__sub">{`Protocol ${protocol ?? 'not yet known'}${http ? ` · ${http}` : ''}`}</dd>
         </div>
         <div className="sse-inspector__fact" data-wide="">
           <dt>Last event id</dt>
           <dd className="sse-inspector__mono">{snapshot.lastEventId ?? lastEventId ?? 'none'}</dd>
         </div>
-        <div className="sse-inspector__fact">
-          <dt>Protocol</dt>
-          <dd>{protocol ?? 'not yet known'}</dd>
-        </div>
       </dl>
 
       <Sub id={`${id}-subs`} className="sse-inspector__heading">
-        {`Subscriptions (${snapshot.subscriptions.length})`}
+        {`Subscriptions (${rows.length})`}
       </Sub>
-      {snapshot.subscriptions.length === 0 ? (
+      {rows.length === 0 ? (
         <p className="sse-inspector__empty">No live subscriptions.</p>
       ) : (
         <div className="sse-inspector__table-wrap" role="region" aria-labelledby={`${id}-subs`} tabIndex={0}>
@@ -111,15 +192,17 @@ export const HubInspector = forwardRef<HTMLElement, HubInspectorProps>(function 
                 <th scope="col">Connection</th>
                 <th scope="col">Type</th>
                 <th scope="col">Raw</th>
+                <th scope="col">Hooks</th>
               </tr>
             </thead>
             <tbody>
-              {snapshot.subscriptions.map((sub, index) => (
-                <tr key={index}>
+              {rows.map(({ sub, count, key }) => (
+                <tr key={key}>
                   <td className="sse-inspector__mono">{sub.matchers.join(', ')}</td>
                   <td>{sub.connection}</td>
                   <td>{sub.type ?? 'any'}</td>
                   <td>{sub.raw ? 'yes' : 'no'}</td>
+                  <td>{count}</td>
                 </tr>
               ))}
             </tbody>

@@ -47,6 +47,10 @@ export class InspectorStore {
   #updates = 0;
   #lastEventId: string | undefined;
   #lastDrop: unknown;
+  /** Per connection: connection attempts since it last opened. */
+  readonly #attempts = new Map<string, number>();
+  /** Connections that opened at least once since the inspector attached. */
+  readonly #opened = new Set<string>();
   #snapshot: InspectorSnapshot;
   #off: (() => void) | undefined;
   #timer: unknown;
@@ -64,7 +68,15 @@ export class InspectorStore {
     this.#setInterval = options.setInterval ?? ((callback, ms) => globalThis.setInterval(callback, ms));
     this.#clearInterval = options.clearInterval ?? ((handle) => globalThis.clearInterval(handle as ReturnType<typeof setInterval>));
     this.#buckets = new Array<number>(this.#window).fill(0);
-    this.#snapshot = { subscriptions: driver.getSubscriptions(), timeline: [], errors: [], rate: 0, updates: 0, lastEventId: undefined };
+    this.#snapshot = {
+      subscriptions: driver.getSubscriptions(),
+      timeline: [],
+      errors: [],
+      rate: 0,
+      rateHistory: new Array<number>(this.#window - 1).fill(0),
+      updates: 0,
+      lastEventId: undefined,
+    };
   }
 
   /** The current snapshot (a new object only when something changed). */
@@ -108,10 +120,24 @@ export class InspectorStore {
       case 'subscriptions':
         this.#set({ subscriptions: this.#driver.getSubscriptions() });
         return;
-      case 'connecting':
-        this.#push('connecting', event.connection, event.resumeFrom ? `resuming from ${event.resumeFrom}` : 'first connection');
+      case 'connecting': {
+        const resume = event.resumeFrom ? `resuming from ${event.resumeFrom}` : '';
+        if (event.switching) {
+          this.#push('connecting', event.connection, ['matcher switch', resume].filter(Boolean).join(', '));
+          return;
+        }
+        const attempts = (this.#attempts.get(event.connection) ?? 0) + 1;
+        this.#attempts.set(event.connection, attempts);
+        const first = attempts === 1 && !this.#opened.has(event.connection);
+        if (first) this.#push('connecting', event.connection, resume || 'first connection');
+        else this.#push('retry', event.connection, [`retry ${this.#opened.has(event.connection) ? attempts : attempts - 1}`, resume].filter(Boolean).join(', '));
         return;
+      }
       case 'open':
+        if (!event.switching) {
+          this.#opened.add(event.connection);
+          this.#attempts.set(event.connection, 0);
+        }
         this.#push(
           event.resumedFrom ? 'resume' : 'open',
           event.connection,
@@ -166,9 +192,15 @@ export class InspectorStore {
     const current = this.#buckets[this.#bucketSecond % this.#window] ?? 0;
     const sum = this.#buckets.reduce((a, b) => a + b, 0) - current;
     const rate = seconds > 0 ? Math.round((sum / seconds) * 10) / 10 : 0;
-    const { rate: shownRate, updates, lastEventId } = this.#snapshot;
-    if (rate !== shownRate || this.#updates !== updates || this.#lastEventId !== lastEventId) {
-      this.#set({ rate, updates: this.#updates, lastEventId: this.#lastEventId });
+    const { rate: shownRate, updates, lastEventId, rateHistory: shownHistory } = this.#snapshot;
+    // Completed seconds of the window, oldest first (the current second is still counting).
+    const rateHistory = Array.from({ length: this.#window - 1 }, (_, i) => {
+      const second = this.#bucketSecond - (this.#window - 1) + i;
+      return second < this.#startSecond ? 0 : (this.#buckets[((second % this.#window) + this.#window) % this.#window] ?? 0);
+    });
+    const historyChanged = rateHistory.some((n, i) => n !== shownHistory[i]);
+    if (rate !== shownRate || historyChanged || this.#updates !== updates || this.#lastEventId !== lastEventId) {
+      this.#set({ rate, rateHistory, updates: this.#updates, lastEventId: this.#lastEventId });
     }
   }
 

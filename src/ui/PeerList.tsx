@@ -1,6 +1,7 @@
 'use client';
 import { forwardRef, useEffect, useState, type HTMLAttributes, type ReactNode } from 'react';
 import { cx } from './cx.js';
+import { hueOf, initialsOf } from './identity.js';
 import type { PeerListPeer, PeerPresence } from './types.js';
 
 /** Props of {@link PeerList}: the `peers`, `selfId` and `status` of `usePeerSignaling`, plus display options. */
@@ -25,6 +26,8 @@ export interface PeerListProps extends Omit<HTMLAttributes<HTMLDivElement>, 'chi
   transitionMs?: number;
   /** Shown when nobody else is in the room. */
   emptyMessage?: ReactNode;
+  /** Shown, with placeholder rows, while joining with nobody listed yet (default `Joining the room…`). */
+  joiningMessage?: ReactNode;
 }
 
 /** Default display name: `metadata.name` when it is a string, else the first characters of the id. */
@@ -33,17 +36,31 @@ export function defaultPeerName(peer: PeerListPeer): string {
   return typeof name === 'string' && name.trim() !== '' ? name : `Peer ${peer.id.slice(0, 6)}`;
 }
 
+/** Presence of this client's own row, from the signaling status: never "online" while not joined. */
+function selfPresence(status: string | undefined): PeerPresence {
+  if (status === undefined || status === 'joined') return 'online';
+  if (status === 'joining' || status === 'connecting') return 'joining';
+  if (status === 'reconnecting') return 'away';
+  return 'offline';
+}
+
+const presenceLabel: Readonly<Record<PeerPresence, string>> = { joining: 'joined', online: 'online', away: 'away', leaving: 'left', offline: 'offline' };
+
 interface Departed {
   readonly peer: PeerListPeer;
   readonly at: number;
 }
 
 /**
- * The peers of a room with their presence. This client is marked "you"; joining and leaving peers keep a
- * `joining` / `leaving` state for a moment (for CSS transitions) and are announced politely.
+ * The peers of a room with their presence, each with an avatar in a colour of its own (the same colour
+ * `TopicFeed` gives that name). This client is marked "you" and its row follows the signaling `status`
+ * (`joining`, `reconnecting`, `idle`… — never "online" while not joined); while joining with nobody listed
+ * yet, placeholder rows stand in. Joining and leaving peers keep a `joining` / `leaving` state for a
+ * moment (for CSS transitions) and are announced politely.
  *
  * Renders a `div` with `data-state` (the signaling status) and `data-count`; each row has `data-state`
- * (`joining`, `online`, `away`, `leaving`) and `data-self` for this client.
+ * (`joining`, `online`, `away`, `leaving`, `offline`), `data-hue` (its colour, 0–7) and `data-self` for this
+ * client; the list is `aria-busy` while joining.
  *
  * ```tsx
  * const room = usePeerSignaling('lobby', { metadata: { name: 'Ada' } });
@@ -62,6 +79,7 @@ export const PeerList = forwardRef<HTMLDivElement, PeerListProps>(function PeerL
     awayAfter = 20_000,
     transitionMs = 1_500,
     emptyMessage = 'Nobody else is here yet.',
+    joiningMessage = 'Joining the room…',
     className,
     ...rest
   },
@@ -100,18 +118,21 @@ export const PeerList = forwardRef<HTMLDivElement, PeerListProps>(function PeerL
     if (parts.length > 0) setAnnouncement(parts.join(' '));
   }
 
+  const own = selfPresence(status);
   const rows: { peer: PeerListPeer; presence: PeerPresence }[] = [];
   if (selfId !== undefined && !peers.some((p) => p.id === selfId)) {
-    rows.push({ peer: { id: selfId, metadata: selfMetadata }, presence: 'online' });
+    rows.push({ peer: { id: selfId, metadata: selfMetadata }, presence: own });
   }
   for (const peer of peers) {
     const first = seen.firstSeen.get(peer.id) ?? 0;
     const presence: PeerPresence =
-      peer.id !== selfId && now - first < transitionMs
-        ? 'joining'
-        : peer.id !== selfId && peer.lastSeen !== undefined && now - peer.lastSeen > awayAfter
-          ? 'away'
-          : 'online';
+      peer.id === selfId
+        ? own
+        : now - first < transitionMs
+          ? 'joining'
+          : peer.lastSeen !== undefined && now - peer.lastSeen > awayAfter
+            ? 'away'
+            : 'online';
     rows.push({ peer, presence });
   }
   for (const { peer, at } of departed.values()) {
@@ -140,6 +161,7 @@ export const PeerList = forwardRef<HTMLDivElement, PeerListProps>(function PeerL
     return () => clearTimeout(timer);
   }, [next, transitionMs]);
   const others = peers.filter((p) => p.id !== selfId).length;
+  const joining = own === 'joining' && others === 0;
 
   return (
     <div
@@ -147,6 +169,7 @@ export const PeerList = forwardRef<HTMLDivElement, PeerListProps>(function PeerL
       className={cx('sse-peers', className)}
       data-state={status}
       data-count={others}
+      aria-busy={joining || undefined}
       {...rest}
     >
       <ul className="sse-peers__list" aria-label={label}>
@@ -154,21 +177,24 @@ export const PeerList = forwardRef<HTMLDivElement, PeerListProps>(function PeerL
           const name = getName(peer);
           const self = peer.id === selfId;
           return (
-            <li key={peer.id} className="sse-peers__peer" data-state={presence} data-self={self ? '' : undefined}>
+            <li key={peer.id} className="sse-peers__peer" data-state={presence} data-self={self ? '' : undefined} data-hue={hueOf(name)}>
               <span className="sse-peers__avatar" aria-hidden="true">
-                {name.trim().charAt(0).toUpperCase() || '?'}
+                {initialsOf(name)}
               </span>
               <span className="sse-peers__name">
                 {name}
                 {self ? <span className="sse-peers__you"> (you)</span> : null}
               </span>
-              <span className="sse-peers__presence">{presence === 'joining' ? 'joined' : presence === 'leaving' ? 'left' : presence}</span>
+              <span className="sse-peers__presence">{self && status !== undefined && own !== 'online' ? status : presenceLabel[presence]}</span>
               {renderExtra ? renderExtra(peer) : null}
             </li>
           );
         })}
+        {joining
+          ? [0, 1].map((n) => <li key={`skeleton-${n}`} className="sse-peers__skeleton" aria-hidden="true" />)
+          : null}
       </ul>
-      {others === 0 ? <p className="sse-peers__empty">{emptyMessage}</p> : null}
+      {joining ? <p className="sse-peers__empty">{joiningMessage}</p> : others === 0 ? <p className="sse-peers__empty">{emptyMessage}</p> : null}
       <span role="status" aria-live="polite" className="sse-visually-hidden">
         {announcement}
       </span>

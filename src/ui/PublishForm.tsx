@@ -9,6 +9,7 @@ import {
   type FormHTMLAttributes,
   type KeyboardEvent,
 } from 'react';
+import type { SseError } from '../index.js';
 import { useConnectionStatus, usePublish, type UsePublishOptions } from '../react/index.js';
 import { cx } from './cx.js';
 import type { PublishFormMode, PublishFormState } from './types.js';
@@ -44,6 +45,14 @@ export interface PublishFormProps extends Omit<FormHTMLAttributes<HTMLFormElemen
 /** Statuses in which publishing cannot reach the hub right now. */
 const OFFLINE = new Set(['reconnecting', 'error', 'closed']);
 
+/** Why a publish failed, in the words the form shows after "Not sent:" (no repeated prefix, no developer hint). */
+function failureReason(error: SseError): string {
+  let text = error.message;
+  if (error.hint && text.endsWith(error.hint)) text = text.slice(0, -error.hint.length).trimEnd();
+  text = text.replace(/^publishing failed[:.]?\s*/i, '');
+  return text === '' ? 'the hub could not be reached.' : text;
+}
+
 /** Identifies one message: the same text means another thing in text and in JSON mode. */
 const messageKey = (mode: PublishFormMode, text: string): string => `${mode}:${text}`;
 
@@ -58,8 +67,10 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false; me
 /**
  * A composer for a topic. Enter sends, Shift+Enter inserts a newline. In JSON mode the text is validated
  * before sending and the error is shown next to the field. Shows the pending and error states of
- * `usePublish`; while the connection is down it is disabled, unless `queue` is set, in which case messages
- * wait for the connection. A message is sent once however often Enter or the button is pressed: while it
+ * `usePublish`: "Sending…" while the hub has not answered, "Queued" while a message waits for the
+ * connection (the hook's own status). A failed publish shows why, with Retry. While the connection is
+ * down the form is disabled, unless `queue` is set, in which case messages wait for the connection. The
+ * button keeps its width whatever its label. A message is sent once however often Enter or the button is pressed: while it
  * is being sent the button is `aria-disabled` (it keeps focus) and further presses do nothing — without
  * `queue` until the send settles, with `queue` for that same text (another text may join the queue).
  *
@@ -101,6 +112,8 @@ export const PublishForm = forwardRef<HTMLFormElement, PublishFormProps>(functio
   const { publishAsync, status, error, reset } = usePublish(topic, { ...publishOptions, queue });
   const offline = OFFLINE.has(connection);
   const pending = status === 'pending' || status === 'queued';
+  // The hook knows whether a publish waits for the connection (also while it is first connecting).
+  const queued = status === 'queued';
   const blocked = offline && !queue;
   const track = (key: string, on: boolean) => {
     const next = new Set(sendingRef.current);
@@ -116,7 +129,7 @@ export const PublishForm = forwardRef<HTMLFormElement, PublishFormProps>(functio
   const state: PublishFormState = invalid
     ? 'invalid'
     : pending
-      ? offline
+      ? queued
         ? 'queued'
         : 'pending'
       : status === 'error'
@@ -241,10 +254,15 @@ export const PublishForm = forwardRef<HTMLFormElement, PublishFormProps>(functio
           {invalid}
         </p>
       ) : null}
-      {error && !invalid ? (
-        <p className="sse-publish__error" role="alert">
-          {`Not sent: ${error.message}`}
-        </p>
+      {error && !invalid && status === 'error' ? (
+        <div className="sse-publish__error" role="alert">
+          <span>{`Not sent: ${failureReason(error)}`}</span>
+          {value.trim() !== '' && !blocked ? (
+            <button type="button" className="sse-button" onClick={submit}>
+              Retry
+            </button>
+          ) : null}
+        </div>
       ) : null}
       <button
         type="submit"
@@ -252,10 +270,24 @@ export const PublishForm = forwardRef<HTMLFormElement, PublishFormProps>(functio
         disabled={blocked || value.trim() === ''}
         aria-disabled={busy ? true : undefined}
       >
-        {pending ? (offline ? 'Waiting…' : 'Sending…') : submitLabel}
+        {/* Every label is laid out in one cell, so the button keeps the width of the longest. */}
+        {(
+          [
+            ['idle', submitLabel],
+            ['pending', 'Sending…'],
+            ['queued', 'Queued'],
+          ] as const
+        ).map(([key, text]) => {
+          const active = (pending ? (queued ? 'queued' : 'pending') : 'idle') === key;
+          return (
+            <span key={key} className="sse-publish__submit-label" data-active={active ? '' : undefined} aria-hidden={active ? undefined : true}>
+              {text}
+            </span>
+          );
+        })}
       </button>
       <span role="status" aria-live="polite" className="sse-visually-hidden">
-        {state === 'sent' ? 'Sent.' : state === 'queued' ? 'Waiting for the connection.' : ''}
+        {state === 'sent' ? 'Sent.' : state === 'queued' ? 'Queued: sent when the connection is back.' : ''}
       </span>
     </form>
   );

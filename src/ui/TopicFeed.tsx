@@ -12,9 +12,10 @@ import {
   type ReactElement,
   type ReactNode,
 } from 'react';
-import type { Matchers } from '../index.js';
-import { useSseDriver, useTopic, type UseTopicOptions } from '../react/index.js';
+import type { Matchers, SseError } from '../index.js';
+import { useConnectionStatus, useSseDriver, useTopic, type UseTopicOptions } from '../react/index.js';
 import { cx } from './cx.js';
+import { hueOf, initialsOf } from './identity.js';
 import type { TopicFeedEvent } from './types.js';
 
 /** How close to the bottom (px) still counts as "at the bottom" for auto-scroll. */
@@ -34,13 +35,21 @@ export interface TopicFeedProps<T = unknown> extends Omit<HTMLAttributes<HTMLDiv
   options?: TopicFeedTopicOptions<T>;
   /** Accessible name of the log (default `Events on <topic>`). */
   label?: string;
-  /** Renders the body of one event (default: the text, or the JSON of the data). */
+  /** Renders the body of one event (default: {@link eventText}, else the data as indented JSON). */
   renderEvent?: (event: TopicFeedEvent<T>) => ReactNode;
-  /** Formats the arrival time (default: `HH:MM:SS` in the user's locale). */
+  /**
+   * The author of an event, shown with an avatar in a colour of its own; consecutive events of one author
+   * are grouped under one header. Default {@link eventAuthor} (`author`, `name`, `user` or `from` of the
+   * data). Return `undefined` for events without an author: they show their time only.
+   */
+  getAuthor?: (event: TopicFeedEvent<T>) => string | undefined;
+  /** Formats the arrival time (default: hours and minutes in the user's locale; the full date is its tooltip). */
   formatTime?: (time: number) => string;
+  /** Consecutive events of one author closer than this (ms) share one header (default 5 minutes; 0 never groups). */
+  groupWithin?: number;
   /** Shows the topic of each event (default: only when several matchers are given). */
   showTopic?: boolean;
-  /** Shown while there are no events. */
+  /** Shown while connected and there are no events (default `No messages yet.`). */
   emptyMessage?: ReactNode;
   /** Text of the button shown while auto-scroll is paused, and of the announcement of new events. */
   newEventsLabel?: (count: number) => string;
@@ -55,16 +64,42 @@ export interface TopicFeedProps<T = unknown> extends Omit<HTMLAttributes<HTMLDiv
   onEvent?: (event: TopicFeedEvent<T>) => void;
 }
 
-const defaultFormatTime = (time: number): string =>
-  new Date(time).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const defaultFormatTime = (time: number): string => new Date(time).toLocaleTimeString(undefined, { hour: 'numeric', minute: '2-digit' });
+
+const fullTime = (time: number): string => new Date(time).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+
+/** Default quiet time within which consecutive events of one author share a header. */
+const GROUP_WITHIN = 5 * 60_000;
+
+const firstString = (data: unknown, keys: readonly string[]): string | undefined => {
+  if (data === null || typeof data !== 'object') return undefined;
+  for (const key of keys) {
+    const value = (data as Record<string, unknown>)[key];
+    if (typeof value === 'string' && value.trim() !== '') return value;
+  }
+  return undefined;
+};
+
+/** Default author of an event: the `author`, `name`, `user` or `from` string of its data. */
+export function eventAuthor(event: { readonly data: unknown }): string | undefined {
+  return firstString(event.data, ['author', 'name', 'user', 'from']);
+}
+
+/**
+ * Default text of an event: a string payload as it is, else the `text`, `message`, `body` or `content`
+ * string of its data; `undefined` when there is none (the feed then shows the data as indented JSON).
+ */
+export function eventText(event: { readonly data: unknown }): string | undefined {
+  return typeof event.data === 'string' ? event.data : firstString(event.data, ['text', 'message', 'body', 'content']);
+}
 
 const defaultNewEventsLabel = (count: number): string => (count === 1 ? '1 new event' : `${count} new events`);
 
-/** Text of a payload: strings as they are, anything else as compact JSON. */
-export function formatPayload(data: unknown): string {
+/** Text of a payload: strings as they are, anything else as JSON (indented by `indent` spaces, default none). */
+export function formatPayload(data: unknown, indent = 0): string {
   if (typeof data === 'string') return data;
   try {
-    return JSON.stringify(data) ?? String(data);
+    return JSON.stringify(data, null, indent) ?? String(data);
   } catch {
     return String(data);
   }
@@ -88,23 +123,72 @@ function stampWith<T>(cache: WeakMap<object, TopicFeedEvent<unknown>>, update: o
 
 interface FeedItemProps {
   readonly event: TopicFeedEvent<unknown>;
+  readonly author: string | undefined;
+  /** Continues the previous event's group: no header of its own (still read out by screen readers). */
+  readonly grouped: boolean;
   readonly self: boolean;
   readonly showTopic: boolean;
   readonly formatTime: (time: number) => string;
   readonly renderEvent: ((event: TopicFeedEvent<unknown>) => ReactNode) | undefined;
 }
 
-const FeedItem = memo(function FeedItem({ event, self, showTopic, formatTime, renderEvent }: FeedItemProps) {
+const FeedItem = memo(function FeedItem({ event, author, grouped, self, showTopic, formatTime, renderEvent }: FeedItemProps) {
+  const text = renderEvent ? undefined : eventText(event);
   return (
-    <li className="sse-feed__item" data-self={self ? '' : undefined} data-type={event.type}>
-      <time className="sse-feed__time" dateTime={new Date(event.receivedAt).toISOString()}>
-        {formatTime(event.receivedAt)}
-      </time>
-      {showTopic ? <span className="sse-feed__topic">{event.topic}</span> : null}
-      <div className="sse-feed__body">{renderEvent ? renderEvent(event) : formatPayload(event.data)}</div>
+    <li
+      className="sse-feed__item"
+      data-self={self ? '' : undefined}
+      data-type={event.type}
+      data-grouped={grouped ? '' : undefined}
+      data-author={author === undefined ? undefined : ''}
+      data-hue={author === undefined ? undefined : hueOf(author)}
+    >
+      {author === undefined ? null : (
+        <span className="sse-feed__avatar" aria-hidden="true">
+          {grouped ? null : initialsOf(author)}
+        </span>
+      )}
+      <div className="sse-feed__meta">
+        {author === undefined ? null : <span className="sse-feed__author">{author}</span>}
+        <time className="sse-feed__time" dateTime={new Date(event.receivedAt).toISOString()} title={fullTime(event.receivedAt)}>
+          {formatTime(event.receivedAt)}
+        </time>
+        {showTopic ? <span className="sse-feed__topic">{event.topic}</span> : null}
+      </div>
+      {renderEvent ? (
+        <div className="sse-feed__body">{renderEvent(event)}</div>
+      ) : text !== undefined ? (
+        <div className="sse-feed__body">{text}</div>
+      ) : (
+        <pre className="sse-feed__body" data-format="json">
+          {formatPayload(event.data, 2)}
+        </pre>
+      )}
     </li>
   );
 });
+
+/** What an empty feed says, following the connection. */
+function EmptyState({ status, error, message, onReconnect }: { status: string; error: SseError | undefined; message: ReactNode; onReconnect: () => void }) {
+  if (status === 'open') return <p className="sse-feed__empty">{message}</p>;
+  if (status === 'error' || status === 'closed') {
+    const denied = error?.code === 'unauthorized' || error?.code === 'forbidden';
+    return (
+      <div className="sse-feed__empty" data-kind="error" role="alert">
+        <p className="sse-feed__empty-title">{denied ? 'Not authorized' : status === 'closed' ? 'Disconnected' : 'Connection lost'}</p>
+        {error ? <p className="sse-feed__empty-detail">{denied ? 'The hub refused these credentials.' : error.message}</p> : null}
+        <button type="button" className="sse-button" onClick={onReconnect}>
+          Reconnect
+        </button>
+      </div>
+    );
+  }
+  return (
+    <p className="sse-feed__empty" data-kind="waiting">
+      {status === 'reconnecting' ? 'Reconnecting…' : 'Connecting…'}
+    </p>
+  );
+}
 
 function TopicFeedImpl<T>(
   {
@@ -112,9 +196,11 @@ function TopicFeedImpl<T>(
     options,
     label,
     renderEvent,
+    getAuthor = eventAuthor,
     formatTime = defaultFormatTime,
+    groupWithin = GROUP_WITHIN,
     showTopic,
-    emptyMessage = 'No events yet.',
+    emptyMessage = 'No messages yet.',
     newEventsLabel = defaultNewEventsLabel,
     announce = true,
     announceInterval = ANNOUNCE_INTERVAL,
@@ -132,6 +218,7 @@ function TopicFeedImpl<T>(
   const { events, status, error: ownError, connectionError, dropped } = useTopic<T>(topic, { ...options, onEvent: handleEvent } as UseTopicOptions<T>);
   const error = ownError ?? connectionError;
   const driver = useSseDriver();
+  const { reconnect } = useConnectionStatus();
   const selfId = driver.clientId;
 
   const scrollerRef = useRef<HTMLDivElement>(null);
@@ -224,15 +311,25 @@ function TopicFeedImpl<T>(
         onScroll={onScroll}
       >
         {empty ? (
-          <p className="sse-feed__empty">{emptyMessage}</p>
+          // A disabled subscription is idle on purpose: nothing to wait for.
+          <EmptyState status={options?.enabled === false ? 'open' : status} error={error} message={emptyMessage} onReconnect={reconnect} />
         ) : (
           <ol className="sse-feed__list">
             {events.map((update, index) => {
               const event = stamp(update);
+              const author = getAuthor(event);
+              const previous = index > 0 ? stamp(events[index - 1] as object) : undefined;
+              const grouped =
+                author !== undefined &&
+                previous !== undefined &&
+                getAuthor(previous) === author &&
+                event.receivedAt - previous.receivedAt < groupWithin;
               return (
                 <FeedItem
                   key={update.id || `#${dropped + index}`}
                   event={event as TopicFeedEvent<unknown>}
+                  author={author}
+                  grouped={grouped}
                   self={update.sender !== undefined && update.sender === selfId}
                   showTopic={showTopic ?? multi}
                   formatTime={formatTime}
@@ -243,10 +340,16 @@ function TopicFeedImpl<T>(
           </ol>
         )}
       </div>
-      {error ? (
-        <p className="sse-feed__error" role="alert">
-          {error.message}
-        </p>
+      {/* A stream that broke and recovers is not an error to show: only a stop (or a subscription's own error). */}
+      {!empty && error && (status === 'error' || error.code === 'parse' || error.code === 'unroutable') ? (
+        <div className="sse-feed__error" role="alert">
+          <span className="sse-feed__error-text">{error.message}</span>
+          {status === 'error' ? (
+            <button type="button" className="sse-button" onClick={reconnect}>
+              Reconnect
+            </button>
+          ) : null}
+        </div>
       ) : null}
       {announce ? (
         <span role="status" aria-live="polite" aria-atomic="true" className="sse-visually-hidden">
@@ -263,14 +366,20 @@ function TopicFeedImpl<T>(
 }
 
 /**
- * The events of a topic, newest last, with arrival times. Auto-scrolls to the newest event and pauses while
+ * The events of a topic, newest last. Events with an author (see `getAuthor`) show an avatar in a colour of
+ * the author's own, and consecutive events of one author share one header; each shows a compact arrival
+ * time (the full date is its tooltip), its text, or its data as indented JSON when it has no text. While
+ * there are no events the feed follows the connection: "Connecting…", "Reconnecting…", or — when the hub
+ * refused — "Not authorized" with a Reconnect button. A broken stream that recovers shows nothing; a stop
+ * shows the error with Reconnect. Auto-scrolls to the newest event and pauses while
  * the user has scrolled up, offering a "new events" button to jump back. Bounded by the `buffer` option of
  * `useTopic` (default 50), so it stays smooth under thousands of events per minute. The list is a
  * `role="log"` that does not speak each event (`aria-live="off"`): a polite status announces a summary
  * ("3 new events") at most once per `announceInterval`, and stays silent while auto-scroll is paused.
  *
  * Renders a `div` with `data-state` (the subscription status), `data-empty`, `data-paused` and
- * `data-error` (the error code). Events sent by this client carry `data-self`.
+ * `data-error` (the error code). Each event row carries `data-self` (sent by this client), `data-grouped`
+ * (continues the previous author's group), `data-author` and `data-hue` (the author's colour, 0–7).
  *
  * ```tsx
  * <TopicFeed topic="https://example.com/chat" options={{ buffer: 200 }} />

@@ -30,10 +30,13 @@ export interface PeerListPeer {
 }
 
 /** Presence of a peer row, exposed as its `data-state`. */
-export type PeerPresence = 'joining' | 'online' | 'away' | 'leaving';
+export type PeerPresence = 'joining' | 'online' | 'away' | 'leaving' | 'offline';
 
-/** Kinds of connection timeline entries shown by {@link HubInspector}. */
-export type TimelineKind = 'connecting' | 'open' | 'resume' | 'drop' | 'gap' | 'closed' | 'error';
+/**
+ * Kinds of connection timeline entries shown by {@link HubInspector}: `connecting` is the first attempt of a
+ * connection (or a matcher switch), `retry` every later attempt.
+ */
+export type TimelineKind = 'connecting' | 'retry' | 'open' | 'resume' | 'drop' | 'gap' | 'closed' | 'error';
 
 /** One entry of the {@link HubInspector} connection timeline. */
 export interface TimelineEntry {
@@ -69,6 +72,8 @@ export interface InspectorSnapshot {
   readonly errors: readonly InspectorError[];
   /** Updates received per second, averaged over the completed seconds of the rate window. */
   readonly rate: number;
+  /** Updates received in each completed second of the rate window, oldest first (for a sparkline). */
+  readonly rateHistory: readonly number[];
   /** Updates received since the inspector attached. */
   readonly updates: number;
   /** Id of the last update received on the shared connection since the inspector attached. */

@@ -1,5 +1,6 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { expect, waitFor, within } from 'storybook/test';
+import { EVENTUALLY } from '../support/play.js';
 import { useConnectionStatus, useSseDriver } from '../../src/react/index.js';
 import { Subscribe } from '../support/helpers.js';
 
@@ -70,7 +71,7 @@ type Story = StoryObj<typeof meta>;
 /** Connected. */
 export const Open: Story = {
   play: async ({ canvasElement }) => {
-    await waitFor(() => expect(within(canvasElement).getByTestId('status')).toHaveTextContent('open'), { timeout: 3000 });
+    await waitFor(() => expect(within(canvasElement).getByTestId('status')).toHaveTextContent('open'), EVENTUALLY);
   },
 };
 
@@ -83,6 +84,6 @@ export const Idle: Story = {
 export const Unauthorized: Story = {
   parameters: { sseKit: { scenario: 'unauthorized' } },
   play: async ({ canvasElement }) => {
-    await waitFor(() => expect(within(canvasElement).getByTestId('status')).toHaveTextContent('error'), { timeout: 3000 });
+    await waitFor(() => expect(within(canvasElement).getByTestId('status')).toHaveTextContent('error'), EVENTUALLY);
   },
 };

@@ -1,6 +1,7 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { useState } from 'react';
 import { expect, waitFor, within } from 'storybook/test';
+import { EVENTUALLY } from '../support/play.js';
 import { SseProvider, usePeerSignaling } from '../../src/react/index.js';
 import { PeerList } from '../../src/ui/index.js';
 import { useStoryHub } from '../support/storyHub.js';
@@ -84,7 +85,7 @@ type Story = StoryObj<typeof meta>;
 export const TwoPeers: Story = {
   play: async ({ canvasElement }) => {
     const canvas = within(canvasElement);
-    await waitFor(() => expect(canvas.getByTestId('count')).toHaveTextContent('1'), { timeout: 8000 });
+    await waitFor(() => expect(canvas.getByTestId('count')).toHaveTextContent('1'), EVENTUALLY);
     await expect(canvas.getByText('Grace')).toBeInTheDocument();
   },
 };

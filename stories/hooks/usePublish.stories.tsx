@@ -1,5 +1,6 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { expect, userEvent, waitFor, within } from 'storybook/test';
+import { EVENTUALLY } from '../support/play.js';
 import { usePublish } from '../../src/react/index.js';
 
 const TOPIC = 'https://example.com/hooks/clicks';
@@ -71,10 +72,10 @@ export const Publish: Story = {
   play: async ({ canvasElement }) => {
     const canvas = within(canvasElement);
     await userEvent.click(canvas.getByRole('button', { name: 'Publish' }));
-    await waitFor(() => expect(canvas.getByTestId('status')).toHaveTextContent('success'), { timeout: 3000 });
+    await waitFor(() => expect(canvas.getByTestId('status')).toHaveTextContent('success'), EVENTUALLY);
     await userEvent.click(canvas.getByRole('button', { name: 'Reject next publish' }));
     await userEvent.click(canvas.getByRole('button', { name: 'Publish' }));
-    await waitFor(() => expect(canvas.getByTestId('status')).toHaveTextContent('error'), { timeout: 3000 });
+    await waitFor(() => expect(canvas.getByTestId('status')).toHaveTextContent('error'), EVENTUALLY);
     await expect(canvas.getByTestId('error')).toHaveTextContent('server');
   },
 };

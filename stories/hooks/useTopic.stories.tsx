@@ -1,5 +1,6 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { expect, waitFor, within } from 'storybook/test';
+import { EVENTUALLY } from '../support/play.js';
 import { useTopic } from '../../src/react/index.js';
 import { usePublisherLoop } from '../support/helpers.js';
 
@@ -80,7 +81,7 @@ export const Counter: Story = {
   args: { buffer: 5, enabled: true },
   play: async ({ canvasElement }) => {
     const canvas = within(canvasElement);
-    await waitFor(() => expect(canvas.getByTestId('last')).not.toHaveTextContent('—'), { timeout: 4000 });
+    await waitFor(() => expect(canvas.getByTestId('last')).not.toHaveTextContent('—'), EVENTUALLY);
     await expect(canvas.getByTestId('status')).toHaveTextContent('open');
   },
 };

@@ -1,13 +1,15 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { useEffect, useState } from 'react';
 import { expect, waitFor, within } from 'storybook/test';
+import { EVENTUALLY } from '../support/play.js';
 import { useTopic } from '../../src/react/index.js';
 import { ConnectionStatus, HubInspector, TopicFeed } from '../../src/ui/index.js';
 import { usePublisherLoop } from '../support/helpers.js';
 import { useStoryHub } from '../support/storyHub.js';
 
 const TICKS = 'https://example.com/ticks';
-const DROP_EVERY = 3000;
+/** The hub drops every connection after this many publishes: chaos paced by events, not by the clock. */
+const DROP_EVERY = 20;
 
 /** Checks the sequence numbers that arrived: all present, in order, none twice. */
 function GapCheck() {
@@ -37,15 +39,16 @@ function Dropper() {
   const [drops, setDrops] = useState(0);
   useEffect(() => {
     if (!hub) return undefined;
-    const timer = setInterval(() => {
+    let published = 0;
+    return hub.on('publish', () => {
+      if (++published % DROP_EVERY !== 0) return;
       hub.dropConnections();
       setDrops((n) => n + 1);
-    }, DROP_EVERY);
-    return () => clearInterval(timer);
+    });
   }, [hub]);
   return (
     <p className="sb-note" data-testid="drops" data-drops={drops}>
-      {hub ? `Connections dropped ${drops} times (every ${DROP_EVERY / 1000} s).` : 'Connection drops need the mocked hub.'}
+      {hub ? `Connections dropped ${drops} times (after every ${DROP_EVERY} updates).` : 'Connection drops need the mocked hub.'}
     </p>
   );
 }
@@ -55,7 +58,7 @@ function Chaos() {
   return (
     <div className="sb-stack">
       <div className="sb-panel__head">
-        <h2 className="sb-panel__title">Chaos: the hub drops every connection every few seconds</h2>
+        <h2 className="sb-panel__title">Chaos: the hub keeps dropping every connection</h2>
         <ConnectionStatus />
       </div>
       <Dropper />
@@ -69,7 +72,7 @@ function Chaos() {
 }
 
 /**
- * Ten updates a second while the hub cuts every connection every three seconds. The driver resumes from
+ * Ten updates a second while the hub cuts every connection after every 20 updates. The driver resumes from
  * the last event id each time, so the feed shows no gap and no duplicate.
  */
 const meta = {
@@ -85,8 +88,9 @@ type Story = StoryObj<typeof meta>;
 export const DropsEveryFewSeconds: Story = {
   play: async ({ canvasElement }) => {
     const canvas = within(canvasElement);
-    await waitFor(() => expect(Number(canvas.getByTestId('drops').dataset['drops'])).toBeGreaterThanOrEqual(2), { timeout: 10_000 });
-    await waitFor(() => expect(Number(canvas.getByTestId('gap-check').dataset['received'])).toBeGreaterThan(50), { timeout: 5000 });
+    // Two drops mean 2 × DROP_EVERY publishes; the client has resumed past them once it holds that many.
+    await waitFor(() => expect(Number(canvas.getByTestId('drops').dataset['drops'])).toBeGreaterThanOrEqual(2), EVENTUALLY);
+    await waitFor(() => expect(Number(canvas.getByTestId('gap-check').dataset['received'])).toBeGreaterThanOrEqual(2 * DROP_EVERY), EVENTUALLY);
     await expect(canvas.getByTestId('gap-check')).toHaveAttribute('data-ok', 'true');
   },
 };

@@ -1,25 +1,17 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { useState } from 'react';
 import { expect, userEvent, waitFor, within } from 'storybook/test';
+import { EVENTUALLY } from '../support/play.js';
 import { SseProvider } from '../../src/react/index.js';
-import { ConnectionStatus, PublishForm, TopicFeed, type TopicFeedEvent } from '../../src/ui/index.js';
+import { ConnectionStatus, PublishForm, TopicFeed } from '../../src/ui/index.js';
 import { useStoryHub } from '../support/storyHub.js';
 
 const ROOM = 'https://example.com/chat/lobby';
 
+/** What the chat publishes: `TopicFeed` shows `author` with an avatar and `text` by default. */
 interface ChatMessage {
   author: string;
   text: string;
-}
-
-function renderMessage(event: TopicFeedEvent<unknown>) {
-  const message = event.data as Partial<ChatMessage>;
-  return (
-    <span className="sb-chat-line">
-      <span className="sb-chat-author">{message.author ?? 'someone'}</span>
-      <span>{message.text ?? ''}</span>
-    </span>
-  );
 }
 
 function ChatUser({ name }: { name: string }) {
@@ -32,13 +24,13 @@ function ChatUser({ name }: { name: string }) {
           <h2 className="sb-panel__title">{name}</h2>
           <ConnectionStatus />
         </div>
-        <TopicFeed topic={ROOM} label={`Messages seen by ${name}`} renderEvent={renderMessage} emptyMessage="Say hello." />
+        <TopicFeed topic={ROOM} label={`Messages seen by ${name}`} emptyMessage="Say hello." />
         <PublishForm
           topic={ROOM}
           label={`Message as ${name}`}
           placeholder="Type a message and press Enter"
           queue
-          toData={(text) => ({ author: name, text: String(text) })}
+          toData={(text): ChatMessage => ({ author: name, text: String(text) })}
         />
       </section>
     </SseProvider>
@@ -73,15 +65,15 @@ export const TwoUsers: Story = {
     const canvas = within(canvasElement);
     const ada = within(canvas.getByRole('region', { name: "Ada's window" }));
     const bob = within(canvas.getByRole('region', { name: "Bob's window" }));
-    await waitFor(() => expect(ada.getByRole('button', { name: /connected/i })).toBeInTheDocument(), { timeout: 3000 });
-    await waitFor(() => expect(bob.getByRole('button', { name: /connected/i })).toBeInTheDocument(), { timeout: 3000 });
+    await waitFor(() => expect(ada.getByRole('button', { name: /connected/i })).toBeInTheDocument(), EVENTUALLY);
+    await waitFor(() => expect(bob.getByRole('button', { name: /connected/i })).toBeInTheDocument(), EVENTUALLY);
     await step('Ada sends a message', async () => {
       await userEvent.type(ada.getByRole('textbox', { name: 'Message as Ada' }), 'Hi Bob! Is the deploy done?{Enter}');
-      await waitFor(() => expect(bob.getByRole('log')).toHaveTextContent('AdaHi Bob! Is the deploy done?'), { timeout: 3000 });
+      await waitFor(() => expect(bob.getByRole('log')).toHaveTextContent('Hi Bob! Is the deploy done?'), EVENTUALLY);
     });
     await step('Bob answers', async () => {
       await userEvent.type(bob.getByRole('textbox', { name: 'Message as Bob' }), 'Yes, 42 seconds, all green.{Enter}');
-      await waitFor(() => expect(ada.getByRole('log')).toHaveTextContent('BobYes, 42 seconds, all green.'), { timeout: 3000 });
+      await waitFor(() => expect(ada.getByRole('log')).toHaveTextContent('Yes, 42 seconds, all green.'), EVENTUALLY);
     });
   },
 };

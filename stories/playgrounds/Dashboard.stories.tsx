@@ -1,5 +1,6 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { expect, waitFor, within } from 'storybook/test';
+import { EVENTUALLY } from '../support/play.js';
 import { useTopic } from '../../src/react/index.js';
 import { ConnectionStatus, HubInspector, TopicFeed } from '../../src/ui/index.js';
 import { usePublisherLoop } from '../support/helpers.js';
@@ -100,8 +101,8 @@ type Story = StoryObj<typeof meta>;
 export const Live: Story = {
   play: async ({ canvasElement }) => {
     const canvas = within(canvasElement);
-    await waitFor(() => expect(canvas.getByTestId('metric-cpu')).toHaveTextContent('%'), { timeout: 4000 });
-    await waitFor(() => expect(canvas.getByRole('log', { name: 'Alerts' })).not.toHaveTextContent('No alerts yet.'), { timeout: 6000 });
+    await waitFor(() => expect(canvas.getByTestId('metric-cpu')).toHaveTextContent('%'), EVENTUALLY);
+    await waitFor(() => expect(canvas.getByRole('log', { name: 'Alerts' })).not.toHaveTextContent('No alerts yet.'), EVENTUALLY);
   },
 };
 

@@ -1,6 +1,7 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { useState } from 'react';
 import { expect, userEvent, waitFor, within } from 'storybook/test';
+import { EVENTUALLY } from '../support/play.js';
 import { SseProvider, usePeerSignaling } from '../../src/react/index.js';
 import { ConnectionStatus, PeerList } from '../../src/ui/index.js';
 import { useStoryHub } from '../support/storyHub.js';
@@ -64,10 +65,10 @@ export const ThreePeers: Story = {
     const canvas = within(canvasElement);
     const view = (name: string) => within(canvas.getByRole('region', { name: `${name}'s view` }));
     for (const name of ['Ada', 'Grace', 'Linus']) {
-      await waitFor(() => expect(view(name).getAllByRole('listitem')).toHaveLength(3), { timeout: 8000 });
+      await waitFor(() => expect(view(name).getAllByRole('listitem')).toHaveLength(3), EVENTUALLY);
     }
     await userEvent.click(view('Linus').getByRole('button', { name: 'Linus leaves' }));
-    await waitFor(() => expect(view('Ada').queryByText('Linus')).not.toBeInTheDocument(), { timeout: 8000 });
-    await waitFor(() => expect(view('Grace').queryByText('Linus')).not.toBeInTheDocument(), { timeout: 8000 });
+    await waitFor(() => expect(view('Ada').queryByText('Linus')).not.toBeInTheDocument(), EVENTUALLY);
+    await waitFor(() => expect(view('Grace').queryByText('Linus')).not.toBeInTheDocument(), EVENTUALLY);
   },
 };

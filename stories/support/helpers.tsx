@@ -18,11 +18,13 @@ export function useStoryClient(): SseDriver {
 }
 
 /**
- * Publishes `make(n)` to `topic` every `interval` ms from a separate client, `n` counting from 1.
- * Stops after `limit` publishes when given.
+ * Publishes `make(n)` to `topic` from a separate client, `n` counting from 1: the first once the story's
+ * own subscription is live at the hub (so nothing is missed), then one every `interval` ms. Stops after
+ * `limit` publishes when given.
  */
 export function usePublisherLoop(topic: string, interval: number, make: (n: number) => unknown, options: { limit?: number; enabled?: boolean } = {}): number {
   const client = useStoryClient();
+  const { hub } = useStoryHub();
   const makeRef = useRef(make);
   makeRef.current = make;
   const [sent, setSent] = useState(0);
@@ -30,20 +32,29 @@ export function usePublisherLoop(topic: string, interval: number, make: (n: numb
   useEffect(() => {
     if (!enabled) return undefined;
     let n = 0;
-    const timer = setInterval(() => {
+    let timer: ReturnType<typeof setInterval> | undefined;
+    let cancelled = false;
+    const publishNext = () => {
       if (limit !== undefined && n >= limit) {
         clearInterval(timer);
         return;
       }
       n += 1;
-      const value = makeRef.current(n);
-      client.publish(topic, value as never).then(
+      client.publish(topic, makeRef.current(n) as never).then(
         () => setSent((count) => count + 1),
         () => undefined,
       );
-    }, interval);
-    return () => clearInterval(timer);
-  }, [client, topic, interval, limit, enabled]);
+    };
+    void (hub ? hub.waitForConnections(1) : Promise.resolve()).then(() => {
+      if (cancelled) return;
+      publishNext();
+      timer = setInterval(publishNext, interval);
+    });
+    return () => {
+      cancelled = true;
+      clearInterval(timer);
+    };
+  }, [client, hub, topic, interval, limit, enabled]);
   return sent;
 }
 

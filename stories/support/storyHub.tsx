@@ -19,9 +19,10 @@ export type HubMode = 'mock' | 'local';
 /**
  * A connection scenario a story can force on the subscriptions of its main provider:
  * `connecting` (the hub never answers), `reconnecting` (the hub answers 503 every time),
- * `unauthorized` (the hub answers 401 once, which stops the retries).
+ * `unauthorized` (the hub answers 401 once, which stops the retries), `publish-pending` (subscriptions
+ * work, publishes are never answered: a publish stays pending).
  */
-export type HubScenario = 'connecting' | 'reconnecting' | 'unauthorized';
+export type HubScenario = 'connecting' | 'reconnecting' | 'unauthorized' | 'publish-pending';
 
 /** Story parameters read by the global decorator, under `parameters.sseKit`. */
 export interface SseKitParameters {
@@ -54,20 +55,26 @@ export function useStoryHub(): StoryHub {
   return value;
 }
 
-/** Wraps a mock hub's `fetch` so that subscription requests follow a scenario. */
+/** A response that never comes; rejects only when the client aborts. */
+function never(input: Parameters<FetchLike>[0], init: Parameters<FetchLike>[1]): Promise<Response> {
+  return new Promise<Response>((_resolve, reject) => {
+    const signal = init?.signal ?? (input instanceof Request ? input.signal : undefined);
+    signal?.addEventListener('abort', () => reject(signal.reason ?? new DOMException('Aborted', 'AbortError')));
+  });
+}
+
+/** Wraps a mock hub's `fetch` so that requests follow a scenario. */
 function scenarioFetch(hub: MockHub, scenario: HubScenario | undefined): FetchLike {
   if (scenario === undefined || scenario === 'unauthorized') return hub.fetch;
   return (input, init) => {
     const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
-    if (method === 'POST') return hub.fetch(input, init);
+    if (method === 'POST') return scenario === 'publish-pending' ? never(input, init) : hub.fetch(input, init);
+    if (scenario === 'publish-pending') return hub.fetch(input, init);
     if (scenario === 'reconnecting') {
       return Promise.resolve(new Response('The hub is restarting.', { status: 503, statusText: 'Service Unavailable' }));
     }
-    // connecting: never answer; give up only when the client aborts.
-    return new Promise<Response>((_resolve, reject) => {
-      const signal = init?.signal ?? (input instanceof Request ? input.signal : undefined);
-      signal?.addEventListener('abort', () => reject(signal.reason ?? new DOMException('Aborted', 'AbortError')));
-    });
+    // connecting: never answer.
+    return never(input, init);
   };
 }
 
@@ -107,6 +114,15 @@ export function HubFrame({ mode, latency, theme, parameters, children }: HubFram
   const scenario = parameters.scenario;
 
   useEffect(() => () => hub?.close(), [hub]);
+  // The theme covers the whole frame (the page around the story too), not only the story's box.
+  useEffect(() => {
+    const root = document.documentElement;
+    if (theme === 'auto') delete root.dataset['theme'];
+    else root.dataset['theme'] = theme;
+    return () => {
+      delete root.dataset['theme'];
+    };
+  }, [theme]);
   useEffect(() => hub?.setLatency(latency), [hub, latency]);
   useEffect(() => {
     if (mode !== 'local') return undefined;

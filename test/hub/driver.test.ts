@@ -4,7 +4,8 @@ import type { DriverEvent, SseDriverOptions, SseError, SseUpdate } from '../../s
 import { DEV_PUBLISHER_KEY } from '../../src/hub/engine/index.js';
 import { mockHub, nodeHub } from './driverHubs.js';
 import type { DriverHub, DriverHubFactory, DriverHubOptions } from './driverHubs.js';
-import { SEED_TOKEN, TEST_KEY, sign, v1Claims } from './helpers.js';
+import { accessToken } from '../core/tokens.js';
+import { SEED_TOKEN, TEST_KEY } from './helpers.js';
 
 /**
  * The core SseDriver end to end against both front doors of the hub engine: the in-memory
@@ -51,7 +52,7 @@ describe.each(hubs)('SseDriver against the %s', (_name, factory) => {
   let publishToken: string | undefined;
   /** A driver whose token may publish to every topic. */
   async function publisher(hub: DriverHub): Promise<SseDriver> {
-    publishToken ??= await sign(v1Claims([{ actions: ['publish'], topics: ['*'] }]));
+    publishToken ??= await accessToken([{ actions: ['publish'], topics: ['*'] }], { key: TEST_KEY });
     return driver(hub, { publisher: { headers: { Authorization: `Bearer ${publishToken}` } } });
   }
 
@@ -144,8 +145,9 @@ describe.each(hubs)('SseDriver against the %s', (_name, factory) => {
 
     await expect.poll(() => a.length, POLL).toBeGreaterThanOrEqual(COUNT);
     await expect.poll(() => c.at(-1)?.id, POLL).toBe(publishedC.at(-1));
-    // The switches really happened while updates were being published.
-    expect(opensDuringPublishing.filter((n) => n < COUNT).length).toBeGreaterThanOrEqual(3);
+    // The switches really happened while updates were being published (adding b, adding c; removing
+    // b opens no stream, and the pattern's switch may wait for the switch budget).
+    expect(opensDuringPublishing.filter((n) => n < COUNT).length).toBeGreaterThanOrEqual(2);
     expect(ids(a)).toEqual(publishedA);
     // c receives every update from its first one on: a contiguous tail, in order, once each.
     expect(c.length).toBeGreaterThan(0);
@@ -262,8 +264,8 @@ describe.each(hubs)('SseDriver against the %s', (_name, factory) => {
   it('delivers private updates only to a subscriber whose token grants the topic', async () => {
     const hub = await start();
     const pub = await publisher(hub);
-    const granted = await sign(v1Claims([{ actions: ['subscribe'], topics: [{ match: 'https://example.com/inbox/:user', matchType: 'URLPattern' }] }]));
-    const other = await sign(v1Claims([{ actions: ['subscribe'], topics: ['https://example.com/outbox/1'] }]));
+    const granted = await accessToken([{ actions: ['subscribe'], topics: [{ pattern: 'https://example.com/inbox/:user' }] }], { key: TEST_KEY });
+    const other = await accessToken([{ actions: ['subscribe'], topics: ['https://example.com/outbox/1'] }], { key: TEST_KEY });
     const received: Record<string, string[]> = { granted: [], other: [], anonymous: [] };
     for (const [name, token] of [['granted', granted], ['other', other], ['anonymous', undefined]] as const) {
       const d = driver(hub, token === undefined ? {} : { headers: { Authorization: `Bearer ${token}` } });
@@ -295,7 +297,7 @@ describe.each(hubs)('SseDriver against the %s', (_name, factory) => {
     expect(rejected).toEqual([401]);
     expect(listener.getState().status).toBe('error');
 
-    const good = await sign(v1Claims([{ actions: ['subscribe'], topics: ['https://example.com/inbox/2'] }]));
+    const good = await accessToken([{ actions: ['subscribe'], topics: ['https://example.com/inbox/2'] }], { key: TEST_KEY });
     listener.setHeaders({ Authorization: `Bearer ${good}` });
     listener.reconnect();
     await open(listener);
@@ -308,7 +310,7 @@ describe.each(hubs)('SseDriver against the %s', (_name, factory) => {
   it('maps publish failures to typed error codes', async () => {
     const hub = await start({ limits: { bodyBytes: 4096 } });
     const pub = await publisher(hub);
-    const narrow = driver(hub, { publisher: { headers: { Authorization: `Bearer ${await sign(v1Claims([{ actions: ['publish'], topics: ['urn:mine'] }]))}` } } });
+    const narrow = driver(hub, { publisher: { headers: { Authorization: `Bearer ${await accessToken([{ actions: ['publish'], topics: ['urn:mine'] }], { key: TEST_KEY })}` } } });
     const anonymous = driver(hub);
     expect(await narrow.publish('urn:mine', 1)).toMatch(/^urn:uuid:/);
     await expect(narrow.publish('urn:theirs', 1)).rejects.toMatchObject({ name: 'SseAuthError', code: 'forbidden', status: 403 });
@@ -376,7 +378,7 @@ describe.each(hubs)('SseDriver against the %s', (_name, factory) => {
 
   it('routes subscription events (type mercure) by their JSON id', async () => {
     const hub = await start({ subscriptions: true });
-    const watcherToken = await sign(v1Claims([{ actions: ['subscribe'], topics: [{ match: '/.well-known/mercure/subscriptions/*', matchType: 'URLPattern' }] }]));
+    const watcherToken = await accessToken([{ actions: ['subscribe'], topics: [{ pattern: '/.well-known/mercure/subscriptions/*' }] }], { key: TEST_KEY });
     const watcher = driver(hub, { headers: { Authorization: `Bearer ${watcherToken}` } });
     const timeline = watch(watcher);
     const events: SseUpdate<{ id: string; type: string; match: string; matchType: string; active: boolean }>[] = [];

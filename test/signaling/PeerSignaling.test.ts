@@ -407,10 +407,13 @@ describe('PeerSignaling lifecycle edges', () => {
     // The app subscribes to something else on the same driver: the stream is switched (make before break).
     const offOther = a.driver.subscribe('https://example.com/other', () => undefined);
     await tick(500);
-    // A switch whose successor fails to open while the live stream carries on.
+    // A switch whose successor fails to open while the live stream carries on (a removal opens no
+    // stream, so this switch is an addition).
     hub.failNext(503, { method: 'GET' });
-    offOther();
+    const offAnother = a.driver.subscribe('https://example.com/another', () => undefined);
     await tick(600);
+    offOther();
+    offAnother();
     expect(switches).toContain('open');
     expect(switches).toContain('drop');
     expect(a.peerIds()).toEqual(['b']);

@@ -1,16 +1,30 @@
 /**
  * Opens every story and docs page of the static Storybook (`storybook-static/`, from
  * `npm run build-storybook`) in Debian Chromium and fails on any console error, page error, failing
- * play function or accessibility violation. Prints `N passed, N failed`.
+ * play function or accessibility violation. Storybook's a11y addon checks each story in the light theme
+ * once its play function is done; the story's frame is then switched to the dark theme in place and axe
+ * runs again (same rules as the addon), so both themes are checked without playing the story twice.
+ * Prints `N passed, N failed`.
+ *
+ * Pages run in parallel in one browser, one context per worker, so that the bundle is fetched and
+ * compiled once per worker, not once per story. Nothing waits for a fixed time: a page is done when
+ * Storybook reports that its story (play function and axe included) or docs page finished.
+ *
+ * `npm run test:storybook -- <filter>` runs the entries whose id contains `<filter>`;
+ * `STORYBOOK_CONCURRENCY` sets the number of parallel pages (default 4).
  */
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { CHANNEL_PROBE, CHROMIUM_ARGS, CHROMIUM_PATH, readIndex, serveStatic, type IndexEntry } from './server.js';
 
 const STATIC_DIR = resolve(import.meta.dirname, '../../storybook-static');
-const STORY_TIMEOUT = 45_000;
-const CONCURRENCY = Number(process.env['STORYBOOK_CONCURRENCY'] ?? 4);
+/** Bound of one page: only a hang reaches it. */
+const STORY_TIMEOUT = 180_000;
+const CONCURRENCY = Math.max(1, Number(process.env['STORYBOOK_CONCURRENCY'] ?? 4));
+
+const AXE_PATH = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 interface Outcome {
   readonly entry: IndexEntry;
@@ -18,35 +32,51 @@ interface Outcome {
   readonly ms: number;
 }
 
-async function visit(browser: Browser, base: string, entry: IndexEntry): Promise<Outcome> {
+/** In the page: switches the story's frame to the dark theme and runs axe as the a11y addon does. */
+async function darkViolations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ path: AXE_PATH });
+  return page.evaluate(async () => {
+    const frame = document.querySelector('.sb-frame');
+    if (!frame) return ['no .sb-frame to switch to the dark theme'];
+    frame.setAttribute('data-theme', 'dark');
+    await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+    const axe = (window as unknown as { axe: typeof import('axe-core') }).axe;
+    const result = await axe.run(
+      { include: [document.body], exclude: [['.sb-wrapper'], ['#storybook-docs'], ['#storybook-highlights-root']] },
+      { rules: { region: { enabled: false } }, resultTypes: ['violations'] },
+    );
+    return result.violations.map((v) => `axe (dark) ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
+}
+
+async function visit(context: BrowserContext, base: string, entry: IndexEntry): Promise<Outcome> {
   const started = Date.now();
   const problems: string[] = [];
-  const context = await browser.newContext({ colorScheme: 'light', viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   page.on('console', (message) => {
     if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
   });
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  await page.addInitScript(CHANNEL_PROBE);
   const url = new URL(`iframe.html?id=${encodeURIComponent(entry.id)}&viewMode=${entry.type === 'docs' ? 'docs' : 'story'}`, base);
   try {
-    await page.goto(url.toString(), { waitUntil: 'load' });
+    await page.goto(url.toString(), { waitUntil: 'domcontentloaded' });
     const handle = await page.waitForFunction(
       () => {
         const result = (window as unknown as { __sseKitStory?: { status: string; messages: string[] } }).__sseKitStory;
         return result && result.status !== 'pending' ? result : false;
       },
       undefined,
-      { timeout: STORY_TIMEOUT, polling: 100 },
+      { timeout: STORY_TIMEOUT, polling: 50 },
     );
     const result = (await handle.jsonValue()) as { status: string; messages: string[] };
     problems.push(...result.messages);
-    // Let late effects (intervals, reconnects) run for a moment so their errors are seen too.
-    await page.waitForTimeout(entry.type === 'docs' ? 1500 : 500);
+    if (entry.type === 'story' && result.status === 'success') problems.push(...(await darkViolations(page)));
+    // Effects of the last render (and their errors) run before the next frame is painted.
+    await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
   } catch (error) {
     problems.push(`did not finish: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
   } finally {
-    await context.close();
+    await page.close();
   }
   return { entry, problems, ms: Date.now() - started };
 }
@@ -60,7 +90,8 @@ async function main(): Promise<number> {
     console.error(`Chromium is missing at ${CHROMIUM_PATH}: install it with \`apt-get install -y chromium\`.`);
     return 2;
   }
-  const server = await serveStatic(STATIC_DIR);
+  const started = Date.now();
+  const server = await serveStatic(STATIC_DIR, { cacheAssets: true });
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   const filter = process.argv[2];
   try {
@@ -69,17 +100,25 @@ async function main(): Promise<number> {
     const outcomes: Outcome[] = [];
     await Promise.all(
       Array.from({ length: Math.min(CONCURRENCY, queue.length) }, async () => {
-        for (let entry = queue.shift(); entry; entry = queue.shift()) {
-          const outcome = await visit(browser, server.url, entry);
-          outcomes.push(outcome);
-          const mark = outcome.problems.length === 0 ? 'ok  ' : 'FAIL';
-          console.log(`${mark} ${entry.type === 'docs' ? 'docs ' : 'story'} ${entry.id} (${outcome.ms} ms)`);
-          for (const problem of outcome.problems) console.log(`       ${problem}`);
+        // Reduced motion turns the kit's fades and colour transitions off (styles.css), so axe never
+        // measures contrast on a row that is still fading in or a background still changing theme.
+        const context = await browser.newContext({ colorScheme: 'light', reducedMotion: 'reduce', viewport: { width: 1280, height: 900 } });
+        await context.addInitScript(CHANNEL_PROBE);
+        try {
+          for (let entry = queue.shift(); entry; entry = queue.shift()) {
+            const outcome = await visit(context, server.url, entry);
+            outcomes.push(outcome);
+            const mark = outcome.problems.length === 0 ? 'ok  ' : 'FAIL';
+            console.log(`${mark} ${entry.type === 'docs' ? 'docs ' : 'story'} ${entry.id} (${outcome.ms} ms)`);
+            for (const problem of outcome.problems) console.log(`       ${problem}`);
+          }
+        } finally {
+          await context.close();
         }
       }),
     );
     const failed = outcomes.filter((o) => o.problems.length > 0).length;
-    console.log(`\n${outcomes.length - failed} passed, ${failed} failed`);
+    console.log(`\n${outcomes.length - failed} passed, ${failed} failed (${CONCURRENCY} pages at a time, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
     return failed === 0 && outcomes.length > 0 ? 0 : 1;
   } finally {
     await browser.close();

@@ -27,11 +27,21 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
+/** Options of {@link serveStatic}. */
+export interface ServeStaticOptions {
+  /**
+   * Let the browser cache everything but HTML and JSON for the server's lifetime (default `false`:
+   * `no-store`). Storybook's scripts are content-hashed, so pages of one browser context then share
+   * one download and one compilation of the bundle.
+   */
+  readonly cacheAssets?: boolean;
+}
+
 /**
  * Serves `dir` on 127.0.0.1 at a free port. Paths outside `dir` are refused; a missing `favicon.ico`
  * answers 204 so that browsers log nothing.
  */
-export async function serveStatic(dir: string): Promise<StaticServer> {
+export async function serveStatic(dir: string, options: ServeStaticOptions = {}): Promise<StaticServer> {
   const root = resolve(dir);
   const server: Server = createServer((req, res) => {
     void (async () => {
@@ -50,7 +60,7 @@ export async function serveStatic(dir: string): Promise<StaticServer> {
         res.writeHead(200, {
           'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
           'Content-Length': info.size,
-          'Cache-Control': 'no-store',
+          'Cache-Control': options.cacheAssets && !/\.(html|json)$/.test(file) ? 'max-age=3600' : 'no-store',
         });
         if (req.method === 'HEAD') res.end();
         else createReadStream(file).pipe(res);

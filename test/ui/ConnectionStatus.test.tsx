@@ -142,4 +142,20 @@ describe('ConnectionStatus', () => {
     expect([...(ref.current?.classList ?? [])]).toEqual(['sse-status', 'mine']);
     await screen.findByRole('button', { name: 'Online' });
   });
+
+  it('offers Reconnect when the hub refused the subscriber, and reconnects on press', async () => {
+    const user = userEvent.setup();
+    const { hub, container } = renderWithHub(
+      <>
+        <ConnectionStatus />
+        <Subscriber />
+      </>,
+    );
+    hub.failNext(401, { method: 'GET' });
+    const root = container.querySelector('.sse-status') as HTMLElement;
+    await waitFor(() => expect(root.dataset['state']).toBe('error'));
+    await user.click(screen.getByRole('button', { name: 'Reconnect' }));
+    await waitFor(() => expect(root.dataset['state']).toBe('open'));
+    expect(screen.queryByRole('button', { name: 'Reconnect' })).toBeNull();
+  });
 });

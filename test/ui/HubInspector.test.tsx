@@ -14,6 +14,12 @@ function Subscribers() {
   return null;
 }
 
+function SameTwice() {
+  useTopic('https://example.com/a');
+  useTopic('https://example.com/a');
+  return null;
+}
+
 describe('HubInspector', () => {
   it('lists live subscriptions with their matchers', async () => {
     renderWithHub(
@@ -25,10 +31,34 @@ describe('HubInspector', () => {
     const region = await screen.findByRole('region', { name: 'Subscriptions (2)' });
     const rows = within(region).getAllByRole('row').slice(1).map((row) => within(row).getAllByRole('cell').map((c) => c.textContent));
     expect(rows).toEqual([
-      ['https://example.com/a', 'main', 'any', 'no'],
-      ['https://example.com/b/:id', 'main', 'note', 'no'],
+      ['https://example.com/a', 'main', 'any', 'no', '1'],
+      ['https://example.com/b/:id', 'main', 'note', 'no', '1'],
     ]);
     screen.getByRole('region', { name: 'Hub inspector' });
+  });
+
+  it('shows one row per distinct subscription, with how many hooks hold it', async () => {
+    renderWithHub(
+      <>
+        <SameTwice />
+        <Subscribers />
+        <HubInspector />
+      </>,
+    );
+    const region = await screen.findByRole('region', { name: 'Subscriptions (2)' });
+    const rows = within(region).getAllByRole('row').slice(1).map((row) => within(row).getAllByRole('cell').map((c) => c.textContent));
+    expect(rows[0]).toEqual(['https://example.com/a', 'main', 'any', 'no', '3']);
+  });
+
+  it('shows the tab role when given, and warns when the hub is served over HTTP/1.1', () => {
+    const { container, rerender } = renderWithHub(<HubInspector tabs={{ role: 'follower', count: 3 }} httpVersion="http/1.1" />);
+    const panel = container.querySelector('.sse-inspector') as HTMLElement;
+    expect(panel.textContent).toContain('Follower tab · 3 tabs');
+    expect(panel.dataset['tabRole']).toBe('follower');
+    expect(panel.textContent).toMatch(/HTTP\/1\.1: browsers open at most six connections per origin/);
+    rerender(<HubInspector httpVersion="h2" />);
+    expect(panel.textContent).not.toMatch(/six connections/);
+    expect(panel.textContent).not.toMatch(/tab ·/);
   });
 
   it('records opens, drops and resumes on the timeline, and errors in the error list', async () => {
@@ -45,7 +75,9 @@ describe('HubInspector', () => {
     act(() => hub.dropConnections());
     await waitFor(() => expect(timeline().textContent).toMatch(/resumed from urn:uuid:/));
     const kinds = within(timeline()).getAllByRole('listitem').map((li) => li.dataset['kind']);
-    expect(kinds.slice(0, 4)).toEqual(['resume', 'connecting', 'drop', 'open']);
+    expect(kinds.slice(0, 4)).toEqual(['resume', 'retry', 'drop', 'open']);
+    expect(within(timeline()).getAllByRole('listitem')[1]?.textContent).toMatch(/retry 1, resuming from urn:uuid:/);
+    expect(within(timeline()).getAllByRole('listitem').at(-1)?.textContent).toContain('first connection');
 
     hub.failNext(401, { method: 'GET' });
     act(() => hub.dropConnections());
@@ -96,6 +128,37 @@ describe('InspectorStore', () => {
     expect(store.getSnapshot().rate).toBe(0);
     off();
     expect(fake.listening()).toBe(false);
+    vi.useRealTimers();
+  });
+
+  it('labels attempts after the first as retries, counted since the last open', () => {
+    const fake = fakeDriver();
+    const store = new InspectorStore(fake.driver, { setInterval: () => 0, clearInterval: () => undefined });
+    const off = store.subscribe(() => undefined);
+    const connecting = (resumeFrom?: string) => fake.emit({ type: 'connecting', connection: 'main', resumeFrom, switching: false });
+    connecting();
+    connecting();
+    connecting();
+    fake.emit({ type: 'open', connection: 'main', resumedFrom: undefined, switching: false });
+    connecting('id-7');
+    const details = store.getSnapshot().timeline.map((e) => `${e.kind}: ${e.detail}`).reverse();
+    expect(details).toEqual(['connecting: first connection', 'retry: retry 1', 'retry: retry 2', 'open: stream open', 'retry: retry 1, resuming from id-7']);
+    off();
+  });
+
+  it('keeps per-second counts of the rate window for the sparkline', () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    const fake = fakeDriver();
+    const store = new InspectorStore(fake.driver, { rateWindow: 4 });
+    const off = store.subscribe(() => undefined);
+    for (const count of [3, 0, 5]) {
+      for (let i = 0; i < count; i++) fake.emit({ type: 'update', connection: 'main', id: '', eventType: 'message' });
+      vi.advanceTimersByTime(1000);
+    }
+    expect(store.getSnapshot().rateHistory).toEqual([3, 0, 5]);
+    vi.advanceTimersByTime(1000);
+    expect(store.getSnapshot().rateHistory).toEqual([0, 5, 0]);
+    off();
     vi.useRealTimers();
   });
 

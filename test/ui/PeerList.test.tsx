@@ -80,4 +80,35 @@ describe('PeerList', () => {
     rerender(<PeerList peers={[{ id: 'abcdef123456' }]} getName={(p) => p.id.toUpperCase()} />);
     expect(rows()[0]?.text).toBe('ABCDEF123456');
   });
+
+  it('shows the own row by the signaling status, never online while not joined', () => {
+    vi.useFakeTimers({ now: T0 });
+    const { rerender } = render(<PeerList peers={[]} selfId="ada-1" selfMetadata={{ name: 'Ada' }} status="idle" />);
+    expect(rows()[0]).toEqual({ text: 'Ada (you)', state: 'offline', self: true });
+    expect(screen.getByRole('list').querySelector('[data-self] .sse-peers__presence')?.textContent).toBe('idle');
+    rerender(<PeerList peers={[]} selfId="ada-1" selfMetadata={{ name: 'Ada' }} status="reconnecting" />);
+    expect(rows()[0]?.state).toBe('away');
+    rerender(<PeerList peers={[ada]} selfId="ada-1" status="joined" />);
+    expect(rows()[0]?.state).toBe('online');
+  });
+
+  it('shows placeholder rows while joining with nobody listed, then the peers', () => {
+    vi.useFakeTimers({ now: T0 });
+    const { container, rerender } = render(<PeerList peers={[]} selfId="ada-1" selfMetadata={{ name: 'Ada' }} status="joining" />);
+    const root = container.querySelector('.sse-peers') as HTMLElement;
+    expect(root.getAttribute('aria-busy')).toBe('true');
+    expect(root.querySelectorAll('.sse-peers__skeleton[aria-hidden="true"]')).toHaveLength(2);
+    expect(screen.getByText('Joining the room…')).toBeTruthy();
+    rerender(<PeerList peers={[ada, bob]} selfId="ada-1" status="joined" />);
+    expect(root.hasAttribute('aria-busy')).toBe(false);
+    expect(root.querySelectorAll('.sse-peers__skeleton')).toHaveLength(0);
+  });
+
+  it('gives each peer a colour of its own, the same for the same name', () => {
+    vi.useFakeTimers({ now: T0 });
+    render(<PeerList peers={[ada, bob, { ...ada, id: 'ada-2' }]} />);
+    const hues = within(screen.getByRole('list')).getAllByRole('listitem').map((li) => li.dataset['hue']);
+    expect(hues.every((h) => /^[0-7]$/.test(h ?? ''))).toBe(true);
+    expect(hues[0]).toBe(hues[2]);
+  });
 });

@@ -1,4 +1,4 @@
-import { act, screen, waitFor } from '@testing-library/react';
+import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it } from 'vitest';
 import { useTopic } from '../../src/react/index.js';
@@ -69,7 +69,8 @@ describe('PublishForm', () => {
     const field = screen.getByRole('textbox', { name: 'Message' });
     await user.type(field, 'rejected{Enter}');
     const alert = await screen.findByRole('alert');
-    expect(alert.textContent).toMatch(/^Not sent: .*500/);
+    expect(alert.textContent).toMatch(/^Not sent: the hub answered 500/);
+    expect(alert.textContent).not.toMatch(/Publishing failed/i);
     expect((field as HTMLTextAreaElement).value).toBe('rejected');
     expect(container.querySelector('form')?.dataset['state']).toBe('error');
     await user.type(field, '!');
@@ -125,7 +126,7 @@ describe('PublishForm', () => {
     const field = screen.getByRole('textbox', { name: 'Message' });
     await user.type(field, 'later{Enter}{Enter}');
     expect(form.dataset['state']).toBe('queued');
-    const button = screen.getByRole('button', { name: 'Waiting…' });
+    const button = screen.getByRole('button', { name: 'Queued' });
     expect(button.getAttribute('aria-disabled')).toBe('true');
     await user.click(button);
     await user.type(field, ' too');
@@ -138,6 +139,42 @@ describe('PublishForm', () => {
     await waitFor(() => expect(hub.history).toHaveLength(2));
     expect(hub.history.map((update) => update.data)).toEqual([expect.stringContaining('"later"'), expect.stringContaining('"later too"')]);
     expect((field as HTMLTextAreaElement).value).toBe('');
+  });
+
+  it('shows a message queued while first connecting as queued, not as sending', async () => {
+    const user = userEvent.setup();
+    let answer: (() => void) | undefined;
+    const { hub, container } = renderWithHub(
+      <>
+        <Subscriber />
+        <PublishForm topic={TOPIC} queue />
+      </>,
+      {},
+      {
+        // The subscription's first answer waits until `answer()`: the driver stays `connecting`.
+        fetch: async (input, init) => {
+          if ((init?.method ?? 'GET').toUpperCase() === 'GET') await new Promise<void>((resolve) => (answer = resolve));
+          return hub.fetch(input, init);
+        },
+      },
+    );
+    const form = container.querySelector('form') as HTMLFormElement;
+    await waitFor(() => expect(answer).toBeDefined());
+    await user.type(screen.getByRole('textbox', { name: 'Message' }), 'early{Enter}');
+    await waitFor(() => expect(form.dataset['state']).toBe('queued'));
+    expect(screen.getByRole('button', { name: 'Queued' })).toBeTruthy();
+    expect(screen.queryByRole('button', { name: 'Sending…' })).toBeNull();
+    act(() => answer?.());
+    await waitFor(() => expect(form.dataset['state']).toBe('sent'));
+    expect(hub.history).toHaveLength(1);
+  });
+
+  it('keeps every label of the send button in the button, only the current one shown and named', () => {
+    renderWithHub(<PublishForm topic={TOPIC} />);
+    const button = screen.getByRole('button', { name: 'Send' });
+    const labels = [...button.querySelectorAll('.sse-publish__submit-label')];
+    expect(labels.map((l) => l.textContent)).toEqual(['Send', 'Sending…', 'Queued']);
+    expect(labels.map((l) => l.hasAttribute('data-active'))).toEqual([true, false, false]);
   });
 
   it('is disabled while the connection is down, unless queuing', async () => {
@@ -167,6 +204,18 @@ describe('PublishForm', () => {
     );
     expect(screen.getByText(/^Offline: messages wait/)).toBeTruthy();
     expect((screen.getByRole('button', { name: 'Send' }) as HTMLButtonElement).disabled).toBe(false);
+  });
+
+  it('offers Retry on a failed publish, which sends the kept text again', async () => {
+    const user = userEvent.setup();
+    const { hub, container } = renderWithHub(<PublishForm topic={TOPIC} />);
+    hub.failNext(503, { method: 'POST' });
+    await user.type(screen.getByRole('textbox', { name: 'Message' }), 'again{Enter}');
+    const alert = await screen.findByRole('alert');
+    await user.click(within(alert).getByRole('button', { name: 'Retry' }));
+    await waitFor(() => expect(container.querySelector('form')?.dataset['state']).toBe('sent'));
+    expect(hub.history).toHaveLength(1);
+    expect(screen.queryByRole('alert')).toBeNull();
   });
 
   it('shapes the payload with toData', async () => {

@@ -15,15 +15,18 @@ async function publishAll(publish: (n: number) => Promise<unknown>, from: number
 }
 
 describe('TopicFeed', () => {
-  it('is a log with an empty state, then shows events newest last with arrival times', async () => {
+  it('is a log whose empty state follows the connection, then shows events newest last with arrival times', async () => {
     const { hub, other } = renderWithHub(<TopicFeed topic={TOPIC} />);
     const log = screen.getByRole('log', { name: `Events on ${TOPIC}` });
-    expect(log.textContent).toBe('No events yet.');
+    expect(log.textContent).toBe('Connecting…');
     await hub.waitForConnections(1);
-    await publishAll((n) => other.publish(TOPIC, n === 1 ? 'hello' : { n }), 1, 3);
+    await waitFor(() => expect(log.textContent).toBe('No messages yet.'));
+    await publishAll((n) => other.publish(TOPIC, n === 1 ? 'hello' : n === 2 ? { text: 'two' } : { n }), 1, 3);
     await waitFor(() => expect(within(log).getAllByRole('listitem')).toHaveLength(3));
     const items = within(log).getAllByRole('listitem');
-    expect(items.map((li) => li.querySelector('.sse-feed__body')?.textContent)).toEqual(['hello', '{"n":2}', '{"n":3}']);
+    // Text as it is; data without text as indented JSON, in a <pre>.
+    expect(items.map((li) => li.querySelector('.sse-feed__body')?.textContent)).toEqual(['hello', 'two', '{\n  "n": 3\n}']);
+    expect(items[2]?.querySelector('pre.sse-feed__body')).not.toBeNull();
     const time = items[0]?.querySelector('time');
     expect(Number.isNaN(Date.parse(time?.getAttribute('datetime') ?? ''))).toBe(false);
     expect(log.closest('.sse-feed')?.hasAttribute('data-empty')).toBe(false);
@@ -38,7 +41,7 @@ describe('TopicFeed', () => {
     await waitFor(() => expect(log.textContent).toContain('mine'));
     const items = within(log).getAllByRole('listitem');
     expect(items).toHaveLength(5);
-    expect(items[0]?.textContent).toContain('{"n":4}');
+    expect(items[0]?.textContent).toContain('"n": 4');
     expect(items.at(-1)?.hasAttribute('data-self')).toBe(true);
     expect(items[0]?.hasAttribute('data-self')).toBe(false);
   });
@@ -145,18 +148,83 @@ describe('TopicFeed', () => {
     }
   });
 
+  it('shows the empty message, not "Connecting…", while the subscription is disabled', () => {
+    renderWithHub(<TopicFeed topic={TOPIC} options={{ enabled: false }} />);
+    expect(screen.getByRole('log').textContent).toBe('No messages yet.');
+  });
+
   it('can leave announcements out', () => {
     const { container } = renderWithHub(<TopicFeed topic={TOPIC} announce={false} />);
     expect(within(container).queryByRole('status')).toBeNull();
   });
 
-  it('shows the error state as an alert', async () => {
+  it('says "Not authorized" with a Reconnect button when the hub refuses, and reconnects on press', async () => {
+    const user = userEvent.setup();
     const { hub, container } = renderWithHub(<TopicFeed topic={TOPIC} />);
     hub.failNext(401, { method: 'GET' });
     const alert = await screen.findByRole('alert');
-    expect(alert.textContent).toMatch(/401/);
+    expect(alert.textContent).toContain('Not authorized');
     expect(container.querySelector('.sse-feed')?.getAttribute('data-error')).toBe('unauthorized');
     expect(container.querySelector('.sse-feed')?.getAttribute('data-state')).toBe('error');
+    await user.click(within(alert).getByRole('button', { name: 'Reconnect' }));
+    await hub.waitForConnections(1);
+    await waitFor(() => expect(screen.getByRole('log').textContent).toBe('No messages yet.'));
+    expect(screen.queryByRole('alert')).toBeNull();
+  });
+
+  it('says "Reconnecting…" while the hub is down, without an alert', async () => {
+    const { hub } = renderWithHub(<TopicFeed topic={TOPIC} />);
+    hub.failNext(503, { method: 'GET', count: 1000 });
+    const log = screen.getByRole('log');
+    await waitFor(() => expect(log.textContent).toBe('Reconnecting…'));
+    expect(screen.queryByRole('alert')).toBeNull();
+  });
+
+  it('shows no error after a drop the stream recovers from, and an alert with Reconnect on a stop', async () => {
+    const { hub, other, container } = renderWithHub(<TopicFeed topic={TOPIC} />);
+    const feed = container.querySelector('.sse-feed') as HTMLElement;
+    await hub.waitForConnections(1);
+    await publishAll((n) => other.publish(TOPIC, { n }), 1, 2);
+    await waitFor(() => expect(within(screen.getByRole('log')).getAllByRole('listitem')).toHaveLength(2));
+    const alerts: number[] = [];
+    const watch = new MutationObserver(() => alerts.push(feed.querySelectorAll('[role="alert"]').length));
+    watch.observe(feed, { childList: true, subtree: true });
+    act(() => hub.dropConnections());
+    await waitFor(() => expect(feed.dataset['state']).toBe('reconnecting'));
+    await waitFor(() => expect(feed.dataset['state']).toBe('open'));
+    watch.disconnect();
+    expect(alerts.filter((n) => n > 0)).toEqual([]);
+
+    hub.failNext(401, { method: 'GET' });
+    act(() => hub.dropConnections());
+    const alert = await screen.findByRole('alert');
+    expect(within(alert).getByRole('button', { name: 'Reconnect' })).toBeTruthy();
+    expect(within(screen.getByRole('log')).getAllByRole('listitem')).toHaveLength(2);
+  });
+
+  it('groups consecutive messages of one author under one header, with a colour per author', async () => {
+    const { hub, other } = renderWithHub(<TopicFeed topic={TOPIC} />);
+    await hub.waitForConnections(1);
+    const messages = [
+      { author: 'Ada', text: 'one' },
+      { author: 'Ada', text: 'two' },
+      { author: 'Grace', text: 'three' },
+      { author: 'Ada', text: 'four' },
+    ];
+    await publishAll((n) => other.publish(TOPIC, messages[n - 1]), 1, 4);
+    const log = screen.getByRole('log');
+    await waitFor(() => expect(within(log).getAllByRole('listitem')).toHaveLength(4));
+    const rows = within(log).getAllByRole('listitem');
+    expect(rows.map((li) => li.hasAttribute('data-grouped'))).toEqual([false, true, false, false]);
+    expect(rows.map((li) => li.querySelector('.sse-feed__author')?.textContent)).toEqual(['Ada', 'Ada', 'Grace', 'Ada']);
+    expect(rows[0]?.querySelector('.sse-feed__avatar')?.textContent).toBe('A');
+    expect(rows[1]?.querySelector('.sse-feed__avatar')?.textContent).toBe('');
+    expect(rows[0]?.dataset['hue']).toBe(rows[3]?.dataset['hue']);
+    expect(rows[0]?.dataset['hue']).toMatch(/^[0-7]$/);
+    // No seconds on every row: a compact time, the full date as its tooltip.
+    const time = rows[0]?.querySelector('time');
+    expect(time?.textContent).not.toMatch(/:\d\d:\d\d/);
+    expect(time?.getAttribute('title')).toBeTruthy();
   });
 
   it('uses renderEvent and reports each event to onEvent with its arrival time', async () => {

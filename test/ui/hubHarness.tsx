@@ -1,4 +1,4 @@
-import { render, type RenderResult } from '@testing-library/react';
+import { configure, render, type RenderResult } from '@testing-library/react';
 import type { ReactElement, ReactNode } from 'react';
 import { SseDriver } from '../../src/index.js';
 import { MockHub, type MockHubOptions } from '../../src/mock/index.js';
@@ -11,6 +11,10 @@ export interface Harness extends RenderResult {
   /** A second client on the same hub. */
   other: SseDriver;
 }
+
+// `waitFor` and `findBy…` wait for what hub events cause; their bound only reports a hang, so it must hold
+// on a machine whose cores are busy with something else (the default 1 s does not).
+configure({ asyncUtilTimeout: 15_000 });
 
 const live: Array<() => void> = [];
 

@@ -25,5 +25,6 @@ describe.each(Object.entries(modules))('%s', (_path, module) => {
     if (Story.play) await Story.play({ canvasElement: container });
     expect(consoleErrors.take()).toEqual([]);
     expect(await axeViolations(container)).toEqual([]);
-  });
+    // Play functions wait for hub events with a generous bound (stories/support/play.ts); so may the test.
+  }, 120_000);
 });

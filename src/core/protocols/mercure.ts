@@ -1,5 +1,6 @@
 import { patternToUriTemplate } from '../matcher.js';
 import type { Protocol, ProtocolOption, RawEvent } from '../types.js';
+import { mercurePresence } from './presence.js';
 import type { AdapterRequest, ForeignEvent, ProtocolAdapter, ProtocolCapabilities, ProtocolFallback, PublishInput, SubscribeInput } from './types.js';
 
 /** Options of {@link mercure}. */
@@ -16,7 +17,8 @@ const FORM = 'application/x-www-form-urlencoded';
 /**
  * The Mercure adapter: Mercure 1.0 (`match`, `match_urlpattern`, `last_event_id`, `QUERY` for long
  * matcher lists) and the legacy wire format (`topic=` with URI templates, `lastEventID`), told apart
- * by `auto`. It remembers what the hub accepted.
+ * by `auto`. Fallbacks, remembered for the driver's lifetime: a `QUERY` refused with 405/501 becomes
+ * a `GET`; in `auto`, v1 parameters refused with 400 (before the hub ever accepted v1) become legacy.
  */
 export function mercure(options: MercureOptions): ProtocolAdapter {
   return new MercureAdapter(options);
@@ -25,10 +27,13 @@ export function mercure(options: MercureOptions): ProtocolAdapter {
 class MercureAdapter implements ProtocolAdapter {
   readonly name = 'mercure';
   readonly capabilities = CAPABILITIES;
+  readonly presence = mercurePresence;
   readonly #option: ProtocolOption;
   readonly #maxUrlLength: number;
   /** The wire format in use; `undefined` while `auto` has not decided. */
   #variant: Protocol | undefined;
+  /** Whether the hub accepts `QUERY` (`undefined` until it answered one). */
+  #query: boolean | undefined;
   /** The wire format each request was built for. */
   readonly #variantOf = new WeakMap<AdapterRequest, Protocol>();
 
@@ -55,15 +60,18 @@ class MercureAdapter implements ProtocolAdapter {
       if (v1) params.append(m.kind === 'pattern' ? 'match_urlpattern' : 'match', m.source);
       else params.append('topic', m.kind === 'pattern' ? patternToUriTemplate(m.source) : m.source);
     }
-    const headers: Record<string, string> = { Accept: 'text/event-stream', 'Cache-Control': 'no-store' };
+    // Only CORS-safelisted headers, so a fresh GET needs no preflight (`no-store` is the fetch
+    // `cache` option, not a header); `Last-Event-ID` of a resume is the exception hubs allow.
+    const headers: Record<string, string> = { Accept: 'text/event-stream' };
     if (input.cursor !== undefined) {
-      if (input.cursorInQuery || input.urlOnly) params.append(v1 ? 'last_event_id' : 'lastEventID', input.cursor);
+      // An IRI id (non-Latin-1) cannot travel in a header: it goes in the query, which any hub reads.
+      if (input.cursorInQuery || input.urlOnly || !isLatin1(input.cursor)) params.append(v1 ? 'last_event_id' : 'lastEventID', input.cursor);
       else headers['Last-Event-ID'] = input.cursor;
     }
     const url = new URL(input.hubUrl);
     for (const [key, value] of params) url.searchParams.append(key, value);
     const full = url.toString();
-    if (v1 && !input.urlOnly && full.length > this.#maxUrlLength) {
+    if (v1 && !input.urlOnly && this.#query !== false && full.length > this.#maxUrlLength) {
       headers['Content-Type'] = FORM;
       return { url: input.hubUrl, method: 'QUERY', headers, body: params.toString() };
     }
@@ -71,6 +79,11 @@ class MercureAdapter implements ProtocolAdapter {
   }
 
   fallback(request: AdapterRequest, status: number): ProtocolFallback | undefined {
+    if (request.method === 'QUERY' && (status === 405 || status === 501) && this.#query !== true) {
+      // Hubs without QUERY (the stable reference hub) answer 405 or 501: the long URL it is, from now on.
+      this.#query = false;
+      return { from: 'v1 QUERY', to: 'v1 GET' };
+    }
     if (status === 400 && this.#option === 'auto' && this.#variant !== 'v1' && this.#variantOf.get(request) === 'v1') {
       // `auto`: a hub that rejects the v1 parameters may speak the legacy format.
       this.#variant = 'legacy';
@@ -81,6 +94,7 @@ class MercureAdapter implements ProtocolAdapter {
 
   accepted(request: AdapterRequest): void {
     this.#variant ??= this.#variantOf.get(request);
+    if (request.method === 'QUERY') this.#query = true;
   }
 
   openCursor(headers: Headers): string | undefined {
@@ -88,7 +102,12 @@ class MercureAdapter implements ProtocolAdapter {
   }
 
   readEvent(event: RawEvent): ForeignEvent {
-    if (event.type === 'mercure') return { kind: 'subscription', topic: subscriptionTopic(event.data), id: event.id };
+    // Hubs mark subscription events with `event: mercure`; legacy hubs send them as plain messages,
+    // recognisable only by their JSON (`"type": "Subscription"`).
+    if (event.type === 'mercure' || event.data.includes('"Subscription"')) {
+      const value = parseObject(event.data);
+      if (event.type === 'mercure' || value?.type === 'Subscription') return { kind: 'subscription', topic: subscriptionTopic(value), id: event.id };
+    }
     return { kind: 'update', topic: undefined, id: event.id };
   }
 
@@ -114,15 +133,23 @@ export function buildPublishBody(update: PublishInput): URLSearchParams {
   return body;
 }
 
-/** Subscription events route by their own JSON: their `id` is their topic. */
-function subscriptionTopic(data: string): string | undefined {
-  let value: unknown;
+function isLatin1(value: string): boolean {
+  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) > 0xff) return false;
+  return true;
+}
+
+function parseObject(data: string): Record<string, unknown> | undefined {
   try {
-    value = JSON.parse(data);
+    const value: unknown = JSON.parse(data);
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { id, topic } = value as { id?: unknown; topic?: unknown };
+}
+
+/** Subscription events route by their own JSON: their `id` is their topic. */
+function subscriptionTopic(value: Record<string, unknown> | undefined): string | undefined {
+  const id = value?.id;
+  const topic = value?.topic;
   return typeof id === 'string' ? id : typeof topic === 'string' ? topic : undefined;
 }

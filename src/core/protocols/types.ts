@@ -1,5 +1,6 @@
 import type { CompiledMatcher } from '../matcher.js';
 import type { RawEvent } from '../types.js';
+import type { PresenceSupport } from './presence.js';
 
 /**
  * What a server can and cannot do. The driver decides by these, never by the server's name:
@@ -18,6 +19,16 @@ export interface ProtocolCapabilities {
   readonly publish: boolean;
   /** The server emits events about subscriptions (presence). */
   readonly subscriptionEvents: boolean;
+  /**
+   * The wire tells the topic of every event (so raw subscriptions share the main stream without a
+   * `topicOf` option). Default `false`.
+   */
+  readonly topics?: boolean;
+  /**
+   * The server sends its response headers with its first event: a request that stands unrefused
+   * for a moment counts as open. Default `false`.
+   */
+  readonly lateHeaders?: boolean;
 }
 
 /** Inputs of one subscribe attempt. */
@@ -32,6 +43,8 @@ export interface SubscribeInput {
   readonly cursorInQuery: boolean;
   /** The request is made by the native `EventSource`: a `GET` whose URL says everything. */
   readonly urlOnly: boolean;
+  /** The driver's client id (servers that track clients take it in the request). */
+  readonly clientId: string;
 }
 
 /** One HTTP request, as an adapter builds it. */
@@ -54,14 +67,25 @@ export interface ProtocolFallback {
   readonly to: string;
 }
 
-/** What the wire says about an event that was not published through sse-kit. */
+/** What the wire says about an event, read before it is routed. */
 export interface ForeignEvent {
-  /** `subscription`: an event about a subscription, whose data is JSON the server wrote (delivered parsed). */
-  readonly kind: 'update' | 'subscription';
+  /**
+   * `update`: an update (an sse-kit envelope or a foreign one); `subscription`: an event about a
+   * subscription or presence, whose data is JSON the server wrote (delivered parsed); `skip`: a
+   * control event of the server, delivered to nobody.
+   */
+  readonly kind: 'update' | 'subscription' | 'skip';
   /** The topic, when the wire tells it (else the driver's `topicOf` option is asked). */
   readonly topic: string | undefined;
   /** The event's id (empty when it has none). */
   readonly id: string;
+  /** The event as subscriptions see it, when the wire wraps it (its `data`, `type`); else the wire event. */
+  readonly event?: RawEvent;
+  /**
+   * The server sends it whether or not a subscription asked (a plain endpoint's events, presence):
+   * when no subscription selects its topic it is dropped quietly instead of reported `unroutable`.
+   */
+  readonly unsolicited?: boolean;
 }
 
 /** One update to publish. */
@@ -99,10 +123,32 @@ export interface ProtocolAdapter {
   accepted(request: AdapterRequest): void;
   /** The position the server reports for a stream that just opened (an event id), if any. */
   openCursor(headers: Headers): string | undefined;
-  /** Reads an event that is not an sse-kit envelope. */
+  /**
+   * Reads an event off the wire, before the envelope is looked for. May throw a typed
+   * {@link SseProtocolError} for an event of the wrong shape (reported, the event is skipped).
+   */
   readEvent(event: RawEvent): ForeignEvent;
   /** Builds a publish request. */
   publishRequest(hubUrl: string, update: PublishInput): AdapterRequest;
   /** The id the server assigned, read from the publish response body (`update.id` when it names none). */
   publishedId(body: string, update: PublishInput): string;
+  /**
+   * Identity of the request a matcher set needs (default: the matcher set itself). Equal keys
+   * share the stream: a server whose request does not depend on the matchers opens no stream on a
+   * matcher change.
+   */
+  streamKey?(matchers: readonly CompiledMatcher[]): string;
+  /** Named event types the native `EventSource` must listen for to carry these matchers. */
+  eventTypes?(matchers: readonly CompiledMatcher[]): readonly string[];
+  /** Builds one request for several publishes (made together, or queued while one was in flight). */
+  publishBatchRequest?(hubUrl: string, updates: readonly PublishInput[]): AdapterRequest;
+  /** Publishes another way than one HTTP request (a user function); resolves with the id. */
+  publish?(update: PublishInput, signal: AbortSignal): Promise<string>;
+  /** Why `publish()` is refused, when `capabilities.publish` is `false`. */
+  readonly publishHint?: string;
+  /** How the server tells who is present on a topic, if it can. */
+  readonly presence?: PresenceSupport;
 }
+
+/** The `server` option: a known server shape, or an adapter object. */
+export type ServerOption = 'mercure' | 'sse' | 'channels' | 'token-stream' | ProtocolAdapter;

@@ -12,6 +12,8 @@ export interface StreamSink {
   response(response: Response): boolean;
   /** Bytes arrived (comments included). */
   bytes(): void;
+  /** A comment line arrived (a heartbeat, for most servers). */
+  comment?(): void;
   /** A complete event. */
   event(event: RawEvent): void;
   /** The server's `retry:` field. */
@@ -50,7 +52,8 @@ export async function openFetchStream(input: FetchStreamInput, sink: StreamSink)
     if (input.request.body !== undefined) init.body = input.request.body;
     response = await input.fetch(input.request.url, init);
   } catch (cause) {
-    if (sink.current()) sink.end(new SseNetworkError('Could not reach the hub.', { cause }));
+    const error = await fetchFailure(input.fetch, cause, input.request.url);
+    if (sink.current()) sink.end(error);
     return;
   }
   if (!sink.current() || !sink.response(response) || response.body === null) {
@@ -70,6 +73,7 @@ async function read(body: ReadableStream<Uint8Array>, maxEventSize: number, sink
       if (sink.current()) sink.event({ id: message.id ?? '', type: message.event ?? 'message', data: message.data });
     },
     onRetry: (ms: number) => sink.retry(ms),
+    onComment: () => sink.comment?.(),
     onError: (error: ParseError) => {
       if (error.type === 'max-buffer-size-exceeded') {
         failure = new SseProtocolError(`An event exceeded the ${maxEventSize}-byte limit.`, { cause: error, hint: 'Raise maxEventSize or publish smaller updates.' });
@@ -105,6 +109,30 @@ async function read(body: ReadableStream<Uint8Array>, maxEventSize: number, sink
       return;
     }
   }
+}
+
+/**
+ * The error for a subscribe `fetch` that threw. In a browser a cross-origin request refused by CORS
+ * throws the same `TypeError` as a network failure; a `no-cors` probe tells them apart (it reaches
+ * a server that is up, whatever its CORS headers), and a refusal is reported as `cors` with a hint.
+ */
+async function fetchFailure(fetch: FetchLike, cause: unknown, url: string): Promise<SseNetworkError> {
+  const network = new SseNetworkError('Could not reach the hub.', { cause });
+  const page = (globalThis as { location?: { origin?: unknown } }).location?.origin;
+  if (!(cause instanceof TypeError) || typeof page !== 'string' || page === 'null' || new URL(url, page).origin === page) return network;
+  const probe = new AbortController();
+  try {
+    await fetch(url, { mode: 'no-cors', credentials: 'omit', cache: 'no-store', signal: probe.signal });
+  } catch {
+    return network;
+  } finally {
+    probe.abort();
+  }
+  return new SseNetworkError('The browser refused the cross-origin response of the hub (CORS).', {
+    code: 'cors',
+    cause,
+    hint: `The server must answer ${page} with Access-Control-Allow-Origin (and allow the request headers sent, such as Authorization or Last-Event-ID).`,
+  });
 }
 
 /** Cancels a body or reader, ignoring the rejection of an already broken stream. */

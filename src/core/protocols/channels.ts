@@ -1,0 +1,191 @@
+import { SseError, SseProtocolError } from '../errors.js';
+import type { CompiledMatcher } from '../matcher.js';
+import type { RawEvent } from '../types.js';
+import type { PresenceSupport } from './presence.js';
+import type { AdapterRequest, ForeignEvent, ProtocolAdapter, ProtocolCapabilities, PublishInput, SubscribeInput } from './types.js';
+
+/** Options of {@link channels}. */
+export interface ChannelsOptions {
+  /** Path of the subscribe endpoint, relative to the server URL (default `/subscribe/`). */
+  readonly subscribePath?: string;
+  /** Path of the publish endpoint, relative to the server URL (default `/publish`). */
+  readonly publishPath?: string;
+}
+
+/**
+ * The topic of the channel server's `online-presence` events (the ids of every connected client).
+ * Subscribing to it never adds a channel to the request.
+ */
+export const CHANNEL_PRESENCE_TOPIC = 'urn:sse-kit:online-presence';
+
+const CAPABILITIES: ProtocolCapabilities = { ids: false, history: false, heartbeats: false, publish: true, subscriptionEvents: false, topics: true };
+const NAME = 'channels';
+const EXPECTED = 'JSON {"channelName", "type", "payload"} in every event';
+
+/**
+ * The adapter for channel pub/sub servers (`server: 'channels'`): the matchers are the channel list
+ * of `GET /subscribe/?channels=a,b&clientId=…`; an event's topic is its `channelName`, its type the
+ * `type` field, its data the `payload` string; each channel's `lastEvent` is delivered once as the
+ * channel's current value (and again only when it changed); publishing posts the JSON batch
+ * `{events: [{channelName, type, payload}]}` to `/publish`, several queued publishes in one request.
+ * The server keeps no ids and no history: a matcher change switches break-before-make, and every
+ * reconnect reports a possible loss.
+ */
+export function channels(options: ChannelsOptions = {}): ProtocolAdapter {
+  return new ChannelsAdapter(options);
+}
+
+class ChannelsAdapter implements ProtocolAdapter {
+  readonly name = NAME;
+  readonly variant = undefined;
+  readonly capabilities = CAPABILITIES;
+  readonly presence = channelPresence;
+  readonly #subscribePath: string;
+  readonly #publishPath: string;
+  /** Per channel, `type \n payload` of the last event delivered: a `lastEvent` equal to it is not news. */
+  readonly #lastSeen = new Map<string, string>();
+
+  constructor(options: ChannelsOptions) {
+    this.#subscribePath = options.subscribePath ?? '/subscribe/';
+    this.#publishPath = options.publishPath ?? '/publish';
+  }
+
+  subscribeRequest(input: SubscribeInput): AdapterRequest {
+    const list = channelList(input.matchers);
+    const url = new URL(this.#subscribePath, input.hubUrl);
+    url.searchParams.set('channels', list.join(','));
+    if (input.clientId !== undefined) url.searchParams.set('clientId', input.clientId);
+    // Only a safelisted header: a cross-origin request stays simple (no preflight).
+    return { url: url.toString(), method: 'GET', headers: { Accept: 'text/event-stream' }, body: undefined };
+  }
+
+  eventTypes(): readonly string[] {
+    // The native EventSource delivers only the names it listens for (plus each subscription's `type`).
+    return ['lastEvent', 'online-presence'];
+  }
+
+  streamKey(matchers: readonly CompiledMatcher[]): string {
+    return channelList(matchers).sort().join(',');
+  }
+
+  fallback(): undefined {
+    return undefined;
+  }
+
+  accepted(): void {}
+
+  openCursor(): undefined {
+    return undefined;
+  }
+
+  readEvent(event: RawEvent): ForeignEvent {
+    const message = parseMessage(event);
+    if (message.type === 'registered') return SKIP;
+    if (message.type === 'online-presence') {
+      return { kind: 'subscription', topic: CHANNEL_PRESENCE_TOPIC, id: '', unsolicited: true, event: { id: '', type: 'online-presence', data: message.payload } };
+    }
+    const channel = message.channelName;
+    if (channel === undefined) throw wrongShape(`a "${message.type}" event without a channelName`);
+    if (message.type === 'lastEvent') {
+      const last = lastValue(message.payload);
+      if (last === undefined) return SKIP;
+      const seen = `${last.type}\n${last.payload}`;
+      if (this.#lastSeen.get(channel) === seen) return SKIP;
+      this.#lastSeen.set(channel, seen);
+      return { kind: 'update', topic: channel, id: '', event: { id: '', type: last.type, data: last.payload } };
+    }
+    this.#lastSeen.set(channel, `${message.type}\n${message.payload}`);
+    return { kind: 'update', topic: channel, id: '', event: { id: '', type: message.type, data: message.payload } };
+  }
+
+  publishRequest(hubUrl: string, update: PublishInput): AdapterRequest {
+    return this.publishBatchRequest(hubUrl, [update]);
+  }
+
+  publishBatchRequest(hubUrl: string, updates: readonly PublishInput[]): AdapterRequest {
+    const events = updates.flatMap((update) => {
+      if (update.data === '') throw new SseError('misuse', 'A channel server refuses an empty payload.', { hint: 'Publish a non-empty string.' });
+      return update.topics.map((channelName) => ({ channelName, type: update.type ?? 'message', payload: update.data }));
+    });
+    return {
+      url: new URL(this.#publishPath, hubUrl).toString(),
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ events }),
+    };
+  }
+
+  publishedId(_body: string, update: PublishInput): string {
+    return update.id;
+  }
+}
+
+const SKIP: ForeignEvent = { kind: 'skip', topic: undefined, id: '' };
+
+function wrongShape(got: string): SseProtocolError {
+  return new SseProtocolError(`The channels adapter expected ${EXPECTED}, got ${got}.`, {
+    hint: "Check that the url points at a channel server, or pick the adapter of your server's shape (server option).",
+  });
+}
+
+function parseMessage(event: RawEvent): { channelName: string | undefined; type: string; payload: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(event.data);
+  } catch {
+    throw wrongShape(`${JSON.stringify(event.data.slice(0, 60))}`);
+  }
+  if (typeof value !== 'object' || value === null) throw wrongShape(JSON.stringify(value));
+  const { channelName, type, payload } = value as { channelName?: unknown; type?: unknown; payload?: unknown };
+  if (typeof type !== 'string' || (channelName !== undefined && typeof channelName !== 'string')) throw wrongShape(event.data.slice(0, 60));
+  return { channelName, type, payload: typeof payload === 'string' ? payload : JSON.stringify(payload ?? null) };
+}
+
+/**
+ * A `lastEvent` payload: `{}` when the channel has none, `{"type", "payload"}` once something was
+ * fired on it, or the bare payload (what the server keeps for a channel first used by a publish).
+ */
+function lastValue(payload: string): { type: string; payload: string } | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(payload);
+  } catch {
+    return { type: 'message', payload };
+  }
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const record = value as { type?: unknown; payload?: unknown };
+    if (Object.keys(record).length === 0) return undefined;
+    if (typeof record.type === 'string' && typeof record.payload === 'string') return { type: record.type, payload: record.payload };
+  }
+  return { type: 'message', payload };
+}
+
+/** The channel names of a matcher set (the presence topic is not a channel). */
+function channelList(matchers: readonly CompiledMatcher[]): string[] {
+  const list: string[] = [];
+  for (const m of matchers) {
+    if (m.source === CHANNEL_PRESENCE_TOPIC) continue;
+    if (m.kind !== 'exact' || m.source === '*' || m.source.includes(',')) {
+      throw new SseError('misuse', `The channels adapter cannot subscribe to "${m.source}": a channel server takes channel names.`, {
+        hint: 'Subscribe to exact channel names (no patterns, no "*", no commas).',
+      });
+    }
+    list.push(m.source);
+  }
+  return list;
+}
+
+/**
+ * Presence on channel servers: the `online-presence` events (every client connected to the server;
+ * it tells no per-channel presence). Subscribing to the channel makes this client present.
+ */
+const channelPresence: PresenceSupport = {
+  matchers: (topic) => [topic, CHANNEL_PRESENCE_TOPIC],
+  apply: (_topic, members, update) => {
+    if (update.topic !== CHANNEL_PRESENCE_TOPIC || !Array.isArray(update.data)) return false;
+    const ids = (update.data as unknown[]).map(String);
+    for (const id of [...members.keys()]) if (!ids.includes(id)) members.delete(id);
+    for (const id of ids) if (!members.has(id)) members.set(id, { id, payload: undefined });
+    return true;
+  },
+};

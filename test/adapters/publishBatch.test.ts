@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { SseDriver } from '../../src/core/SseDriver.js';
+import type { FetchLike } from '../../src/core/types.js';
+
+/** A fetch that records publish bodies and answers each only when told to. */
+function gatedFetch() {
+  const bodies: { events: { channelName: string; payload: string }[] }[] = [];
+  const pending: (() => void)[] = [];
+  const fetch: FetchLike = (_input, init) =>
+    new Promise((resolve, reject) => {
+      bodies.push(JSON.parse(String(init?.body)) as (typeof bodies)[number]);
+      init?.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
+      pending.push(() => resolve(new Response(null, { status: 200 })));
+    });
+  return { fetch, bodies, release: () => pending.shift()?.() };
+}
+
+/** Channel publishes share requests: those made together, and those made while one is in flight. */
+describe('channel publishes in batches', () => {
+  it('publishes made while a request is in flight go together in the next one, in order', async () => {
+    const gate = gatedFetch();
+    const driver = new SseDriver({ url: 'https://channels.test', server: 'channels', fetch: gate.fetch, platform: { events: undefined } });
+    const first = driver.publish('c1', 'one', { raw: true });
+    await expect.poll(() => gate.bodies.length).toBe(1);
+    const later = [driver.publish('c1', 'two', { raw: true }), driver.publish('c2', 'three', { raw: true })];
+    await new Promise((r) => setTimeout(r, 10));
+    expect(gate.bodies.length).toBe(1);
+    gate.release();
+    await first;
+    await expect.poll(() => gate.bodies.length).toBe(2);
+    expect(gate.bodies[1]?.events.map((e) => [e.channelName, e.payload])).toEqual([
+      ['c1', 'two'],
+      ['c2', 'three'],
+    ]);
+    gate.release();
+    await Promise.all(later);
+    driver.destroy();
+  });
+
+  it('an aborted publish leaves the batch before it is sent; the others still go', async () => {
+    const gate = gatedFetch();
+    const driver = new SseDriver({ url: 'https://channels.test', server: 'channels', fetch: gate.fetch, platform: { events: undefined } });
+    const first = driver.publish('c1', 'one', { raw: true });
+    await expect.poll(() => gate.bodies.length).toBe(1);
+    const controller = new AbortController();
+    const aborted = driver.publish('c1', 'dropped', { raw: true, signal: controller.signal });
+    const kept = driver.publish('c1', 'kept', { raw: true });
+    controller.abort();
+    await expect(aborted).rejects.toMatchObject({ code: 'aborted' });
+    gate.release();
+    await first;
+    await expect.poll(() => gate.bodies.length).toBe(2);
+    expect(gate.bodies[1]?.events.map((e) => e.payload)).toEqual(['kept']);
+    gate.release();
+    await kept;
+    driver.destroy();
+  });
+});

@@ -1,0 +1,57 @@
+// @vitest-environment jsdom
+import { cleanup, render, screen, waitFor } from '@testing-library/react';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MockChannelServer, MockHub } from '../../src/mock/index.js';
+import { SseProvider, usePresence } from '../../src/react/index.js';
+import type { SseDriverOptions } from '../../src/core/types.js';
+import { v1Claims } from '../hub/helpers.js';
+
+function Online({ topic }: { topic: string }) {
+  const { members, ready, error } = usePresence(topic);
+  return (
+    <p data-testid="online" data-ready={String(ready)}>
+      {error ? error.code : members.map((m) => m.id).sort().join(',')}
+    </p>
+  );
+}
+
+afterEach(() => cleanup());
+
+/** usePresence: one hook and one return shape over Mercure hubs and channel servers. */
+describe('usePresence', () => {
+  it('on a channel server: the connected client ids', async () => {
+    const server = new MockChannelServer();
+    const options = (clientId: string): SseDriverOptions => ({ url: server.url, server: 'channels', fetch: server.fetch, clientId, platform: { events: undefined } });
+    render(
+      <>
+        <SseProvider {...options('ada')}>
+          <Online topic="lobby" />
+        </SseProvider>
+        <SseProvider {...options('bob')}>
+          <Online topic="lobby" />
+        </SseProvider>
+      </>,
+    );
+    await waitFor(() => expect(screen.getAllByTestId('online').map((p) => p.textContent)).toEqual(['ada,bob', 'ada,bob']));
+  });
+
+  it('on a Mercure hub: the subscribers of the topic, the same shape', async () => {
+    const hub = new MockHub({ subscriptions: true, heartbeat: 0 });
+    // Subscription events are private: the token must grant the subscriptions topics (a hub without keys reads it unverified).
+    const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const headers = { Authorization: `Bearer ${b64({ alg: 'HS256' })}.${b64(v1Claims([{ actions: ['subscribe'], topics: ['*'] }]))}.unsigned` };
+    const options: SseDriverOptions = { url: hub.url, fetch: hub.fetch, headers, platform: { events: undefined } };
+    render(
+      <>
+        <SseProvider {...options}>
+          <Online topic="https://example.com/rooms/1" />
+        </SseProvider>
+        <SseProvider {...options}>
+          <Online topic="https://example.com/rooms/1" />
+        </SseProvider>
+      </>,
+    );
+    await waitFor(() => expect(screen.getAllByTestId('online').map((p) => p.textContent?.split(',').length)).toEqual([2, 2]));
+    expect(screen.getAllByTestId('online').map((p) => p.dataset['ready'])).toEqual(['true', 'true']);
+  });
+});
