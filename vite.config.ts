@@ -23,7 +23,7 @@ export default defineConfig({
       },
     },
     rolldownOptions: {
-      external: [/^node:/, /^react($|\/)/, /^react-dom($|\/)/, 'eventsource-parser', 'jose', /^urlpattern-polyfill/],
+      external: [/^node:/, /^react($|\/)/, /^react-dom($|\/)/, 'eventsource-parser', 'jose', /^urlpattern-polyfill/, 'redis'],
       // One file per source module: an app's bundler keeps only the modules it imports, so the
       // driver alone never drags in the signaling code.
       output: { preserveModules: true, preserveModulesRoot: 'src' },

@@ -2,7 +2,9 @@
  * `npm run bench:hub`: 1,000 SSE subscribers on loopback and 10,000 published updates, against
  * the sse-kit hub and against a minimal Express relay like the ones users write by hand. Each
  * server runs in its own child process, so its CPU time and peak memory are its own; the load
- * (subscribers and publishers) runs here, identical for both. Bounded in time, loopback only.
+ * (subscribers and publishers) runs here, identical for both. Then the same load against two hub
+ * processes on Redis Streams (subscribers and publishes split between them), compared with the
+ * in-memory hub. Bounded in time, loopback only.
  *
  * Then the pattern phase: publish latency, and the latency of an unrelated `GET /` during it,
  * with 64 connections × 256 distinct `match_urlpattern` subscribed, against the same hub with
@@ -16,7 +18,9 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
+import { readFileSync } from 'node:fs';
 import type { ServerStats } from './hub/serverStats.js';
+import { startRedis } from '../test/hub/redis/redisServer.js';
 
 const SUBSCRIBERS = Number(process.env['BENCH_SUBSCRIBERS'] ?? 1000);
 const UPDATES = Number(process.env['BENCH_UPDATES'] ?? 10_000);
@@ -26,7 +30,7 @@ const WARMUP = 300;
 /** Latency phase: updates published at a steady rate every server sustains, open loop. */
 const PACED = Number(process.env['BENCH_PACED'] ?? 600);
 const PACED_RATE = Number(process.env['BENCH_PACED_RATE'] ?? 100);
-const TIME_LIMIT_MS = 180_000;
+const TIME_LIMIT_MS = Number(process.env['BENCH_TIME_LIMIT'] ?? 420_000);
 const KEY = 'bench-key-0123456789abcdef0123456789';
 const PADDING = 'x'.repeat(96);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -39,6 +43,12 @@ interface Target {
   readonly script: string;
   readonly matchParam: 'match' | 'topic';
   readonly token: string | undefined;
+  /** Server processes sharing the load (subscribers and publishes split round-robin). Default 1. */
+  readonly processes?: number;
+  /** Extra environment of the server processes. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** CPU time (µs) of a helper process the servers rely on (Redis), counted beside theirs. */
+  readonly helperCpu?: () => number;
 }
 
 interface Result {
@@ -53,15 +63,23 @@ interface Result {
   readonly saturatedP50: number;
   readonly saturatedP99: number;
   readonly cpuPerDelivery: number;
+  /** CPU µs per delivery of the helper process (Redis), when there is one. */
+  readonly helperCpuPerDelivery: number | undefined;
   readonly serverBusy: number;
   readonly clientBusy: number;
+  /** Peak RSS of the largest server process. */
   readonly peakRss: number;
+  readonly peakRssPerProcess: readonly number[];
+  /** Updates a subscriber should have received and did not (every phase). */
+  readonly lost: number;
+  /** Updates a subscriber received more than once. */
+  readonly duplicated: number;
 }
 
 const topicOf = (n: number): string => `https://example.com/rooms/${n % TOPICS}`;
 
-function startServer(script: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = fork(script, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, BENCH_KEY: KEY }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+function startServer(script: string, env: Readonly<Record<string, string>> = {}): Promise<{ child: ChildProcess; port: number }> {
+  const child = fork(script, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env, BENCH_KEY: KEY }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolvePort, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
@@ -92,12 +110,21 @@ class Recorder {
   readonly throughputLatencies: number[] = [];
   readonly pacedLatencies: number[] = [];
   seen = 0;
+  duplicated = 0;
   lastAt = 0;
+  /** Per subscriber, which sequence numbers it received. */
+  readonly #received: Uint8Array[] = [];
   #waiter: (() => void) | undefined;
   #target = Number.POSITIVE_INFINITY;
 
-  record(seq: number): void {
+  record(seq: number, subscriber: number): void {
     const now = performance.now();
+    const received = (this.#received[subscriber] ??= new Uint8Array(UPDATES + WARMUP + PACED));
+    if (received[seq] === 1) {
+      this.duplicated++;
+      return;
+    }
+    received[seq] = 1;
     this.seen++;
     if (seq < UPDATES) {
       this.throughputLatencies.push(now - (this.sentAt[seq] ?? now));
@@ -146,7 +173,7 @@ function subscribe(port: number, target: Target, index: number, recorder: Record
               if (digit < 0 || digit > 9) break;
               seq = seq * 10 + digit;
             }
-            recorder.record(seq);
+            recorder.record(seq, index);
           }
           start = end + 2;
           end = buffer.indexOf(SEPARATOR, start);
@@ -175,20 +202,20 @@ function publishOne(port: number, target: Target, seq: number, agent: Agent): Pr
   });
 }
 
-async function publishAll(port: number, target: Target, first: number, count: number, recorder: Recorder, agent: Agent): Promise<void> {
+async function publishAll(ports: readonly number[], target: Target, first: number, count: number, recorder: Recorder, agent: Agent): Promise<void> {
   let next = first;
   const last = first + count;
   const worker = async (): Promise<void> => {
     while (next < last) {
       const seq = next++;
       recorder.sentAt[seq] = performance.now();
-      await publishOne(port, target, seq, agent);
+      await publishOne(ports[seq % ports.length] ?? 0, target, seq, agent);
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
 }
 
-async function publishPaced(port: number, target: Target, first: number, count: number, recorder: Recorder, agent: Agent): Promise<void> {
+async function publishPaced(ports: readonly number[], target: Target, first: number, count: number, recorder: Recorder, agent: Agent): Promise<void> {
   const started = performance.now();
   const inFlight: Promise<void>[] = [];
   for (let i = 0; i < count; i++) {
@@ -197,7 +224,10 @@ async function publishPaced(port: number, target: Target, first: number, count: 
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const seq = first + i;
     recorder.sentAt[seq] = performance.now();
-    inFlight.push(publishOne(port, target, seq, agent));
+    const published = publishOne(ports[seq % ports.length] ?? 0, target, seq, agent);
+    // Awaited below; a failure must not surface as an unhandled rejection meanwhile.
+    published.catch(() => undefined);
+    inFlight.push(published);
   }
   await Promise.all(inFlight);
 }
@@ -205,34 +235,40 @@ async function publishPaced(port: number, target: Target, first: number, count: 
 const percentile = (sorted: Float64Array, p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 
 async function run(target: Target): Promise<Result> {
-  const { child, port } = await startServer(target.script);
+  const servers = await Promise.all(Array.from({ length: target.processes ?? 1 }, () => startServer(target.script, target.env)));
+  const ports = servers.map((server) => server.port);
   const recorder = new Recorder();
   const subscriberAgent = new Agent({ keepAlive: false, maxSockets: Number.POSITIVE_INFINITY });
   const publisherAgent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const responses: IncomingMessage[] = [];
   try {
     for (let i = 0; i < SUBSCRIBERS; i += 100) {
-      const batch = Array.from({ length: Math.min(100, SUBSCRIBERS - i) }, (_, k) => subscribe(port, target, i + k, recorder, subscriberAgent));
+      const batch = Array.from({ length: Math.min(100, SUBSCRIBERS - i) }, (_, k) => subscribe(ports[(i + k) % ports.length] ?? 0, target, i + k, recorder, subscriberAgent));
       responses.push(...(await Promise.all(batch)));
     }
     const perUpdate = SUBSCRIBERS / TOPICS;
     // Warm-up (not measured): JIT, sockets, buffers.
-    await publishAll(port, target, UPDATES, WARMUP, recorder, publisherAgent);
+    await publishAll(ports, target, UPDATES, WARMUP, recorder, publisherAgent);
     await recorder.until(WARMUP * perUpdate, 10_000);
     // Throughput: publishers as fast as the server answers.
     const expected = UPDATES * perUpdate;
-    await ask(child, 'mark', 'marked');
+    await Promise.all(servers.map(({ child }) => ask(child, 'mark', 'marked')));
+    const helperStart = target.helperCpu?.();
     const started = performance.now();
     const clientCpu = process.cpuUsage();
-    await publishAll(port, target, 0, UPDATES, recorder, publisherAgent);
+    await publishAll(ports, target, 0, UPDATES, recorder, publisherAgent);
     await recorder.until((WARMUP + UPDATES) * perUpdate, 60_000);
-    const { stats } = await ask<{ stats: ServerStats }>(child, 'stats', 'stats');
+    const stats = (await Promise.all(servers.map(({ child }) => ask<{ stats: ServerStats }>(child, 'stats', 'stats')))).map((reply) => reply.stats);
+    const helperUsed = helperStart === undefined ? undefined : (target.helperCpu?.() ?? helperStart) - helperStart;
+    const cpuMicros = stats.reduce((sum, s) => sum + s.cpuMicros, 0);
     const clientUsed = process.cpuUsage(clientCpu);
     const seconds = (recorder.lastAt - started) / 1000;
     const delivered = recorder.throughputLatencies.length;
     // Latency: a steady rate, the same for every server.
-    await publishPaced(port, target, UPDATES + WARMUP, PACED, recorder, publisherAgent);
+    await publishPaced(ports, target, UPDATES + WARMUP, PACED, recorder, publisherAgent);
     await recorder.until((WARMUP + UPDATES + PACED) * perUpdate, 20_000);
+    // Late deliveries would show as duplicates or close the loss: let in-flight bytes land.
+    await new Promise((r) => setTimeout(r, 500));
     const paced = Float64Array.from(recorder.pacedLatencies).sort();
     const saturated = Float64Array.from(recorder.throughputLatencies).sort();
     return {
@@ -246,30 +282,40 @@ async function run(target: Target): Promise<Result> {
       pacedDelivered: paced.length,
       saturatedP50: percentile(saturated, 50),
       saturatedP99: percentile(saturated, 99),
-      cpuPerDelivery: stats.cpuMicros / Math.max(1, delivered),
-      serverBusy: stats.cpuMicros / 1e6 / seconds,
+      cpuPerDelivery: cpuMicros / Math.max(1, delivered),
+      helperCpuPerDelivery: helperUsed === undefined ? undefined : helperUsed / Math.max(1, delivered),
+      serverBusy: cpuMicros / 1e6 / seconds,
       clientBusy: (clientUsed.user + clientUsed.system) / 1e6 / seconds,
-      peakRss: stats.peakRss,
+      peakRss: Math.max(...stats.map((s) => s.peakRss)),
+      peakRssPerProcess: stats.map((s) => s.peakRss),
+      lost: (WARMUP + UPDATES + PACED) * perUpdate - recorder.seen,
+      duplicated: recorder.duplicated,
     };
   } finally {
     for (const res of responses) res.destroy();
     subscriberAgent.destroy();
     publisherAgent.destroy();
-    child.send({ type: 'stop' });
-    await new Promise((done) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        done(undefined);
-      }, 5000);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        done(undefined);
-      });
-    });
+    await Promise.all(
+      servers.map(
+        ({ child }) =>
+          new Promise((done) => {
+            child.send({ type: 'stop' });
+            const timer = setTimeout(() => {
+              child.kill('SIGKILL');
+              done(undefined);
+            }, 5000);
+            child.once('exit', () => {
+              clearTimeout(timer);
+              done(undefined);
+            });
+          }),
+      ),
+    );
   }
 }
 
-function table(results: readonly Result[]): string {
+/** Results as a table; the last row gives the first result over the second. */
+function table(results: readonly Result[], ratioLabel: string): string {
   const [hub, relay] = results;
   const ms = (n: number): string => n.toFixed(1);
   const rows = results.map((r) => [
@@ -281,12 +327,13 @@ function table(results: readonly Result[]): string {
     r.cpuPerDelivery.toFixed(2),
     `${Math.round(r.serverBusy * 100)}%`,
     `${Math.round(r.clientBusy * 100)}%`,
-    (r.peakRss / 1024 / 1024).toFixed(0),
+    r.peakRssPerProcess.map((rss) => (rss / 1024 / 1024).toFixed(0)).join(' + '),
+    `${r.lost} / ${r.duplicated}`,
   ]);
   if (hub && relay) {
     const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
     rows.push([
-      'ratio hub/relay',
+      ratioLabel,
       '',
       ratio(hub.perSecond, relay.perSecond),
       `${ratio(hub.saturatedP50, relay.saturatedP50)} / ${ratio(hub.saturatedP99, relay.saturatedP99)}`,
@@ -295,6 +342,7 @@ function table(results: readonly Result[]): string {
       '',
       '',
       ratio(hub.peakRss, relay.peakRss),
+      '',
     ]);
   }
   const header = [
@@ -307,6 +355,7 @@ function table(results: readonly Result[]): string {
     'server CPU',
     'load CPU',
     'peak RSS MB',
+    'lost / dup',
   ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]): string => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(' | ')} |`;
@@ -467,7 +516,7 @@ async function main(): Promise<void> {
     process.stdout.write(`running ${target.name}…\n`);
     results.push(await run(target));
   }
-  process.stdout.write(`\n${table(results)}\n`);
+  process.stdout.write(`\n${table(results, 'ratio hub/relay')}\n`);
   const [hub, relay] = results;
   if (hub && relay) {
     const ratio = hub.perSecond / relay.perSecond;
@@ -476,7 +525,54 @@ async function main(): Promise<void> {
     );
     for (const r of results) if (r.deliveries !== r.expected) process.stdout.write(`warning: ${r.name} delivered ${r.deliveries} of ${r.expected}\n`);
   }
+  if (hub && process.env['BENCH_REDIS'] !== '0') await redisSection(hub, token);
   await patternPhase(targets[0] as Target);
+}
+
+/** User + system CPU time of a process, in µs, from `/proc` (Linux); 0 elsewhere. */
+function processCpuMicros(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime (fields 14 and 15 of the line) in clock ticks of 10 ms.
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Two hub processes on Redis Streams against the in-memory hub measured above, with the same
+ * subscribers and publishes split between the two processes. Goal: at most 1.5× the hub CPU
+ * per delivery of the in-memory hub, and nothing lost or duplicated. Redis's own CPU is shown
+ * beside it (it is not a hub process).
+ */
+async function redisSection(memory: Result, token: string): Promise<void> {
+  const redis = await startRedis('everysec');
+  try {
+    process.stdout.write(`\nrunning sse-kit hub ×2 on Redis (redis-server with appendonly, fsync everysec)…\n`);
+    const clustered = await run({
+      name: 'sse-kit hub ×2 on Redis',
+      script: resolve(here, 'hub/serverHub.ts'),
+      matchParam: 'match',
+      token,
+      processes: 2,
+      env: { BENCH_TRANSPORT: redis.url },
+      helperCpu: () => processCpuMicros(redis.pid),
+    });
+    process.stdout.write(`\n${table([clustered, memory], 'ratio redis/memory')}\n`);
+    const ratio = clustered.cpuPerDelivery / memory.cpuPerDelivery;
+    const redisCpu = clustered.helperCpuPerDelivery ?? 0;
+    const whole = (clustered.cpuPerDelivery + redisCpu) / memory.cpuPerDelivery;
+    const clean = clustered.lost === 0 && clustered.duplicated === 0;
+    process.stdout.write(
+      `\nredis-server CPU: ${redisCpu.toFixed(2)} µs/delivery (hubs + Redis: ${whole.toFixed(2)}× the in-memory hub)\n` +
+        `goal: hub CPU per delivery ≤ 1.5× in-memory (${ratio <= 1.5 ? 'met' : 'NOT met'}: ${ratio.toFixed(2)}×), 0 lost / 0 duplicated (${clean ? 'met' : `NOT met: ${clustered.lost} lost, ${clustered.duplicated} duplicated`})\n`,
+    );
+  } finally {
+    await redis.dispose();
+  }
 }
 
 await main();

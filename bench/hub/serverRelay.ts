@@ -51,6 +51,8 @@ app.post('/.well-known/mercure', (req, res) => {
 });
 
 const server = app.listen(0, '127.0.0.1', () => {
+  // As for the hub: publishers keep their sockets across the idle waits between phases.
+  server.keepAliveTimeout = 600_000;
   serveStats((server.address() as AddressInfo).port, () => new Promise<void>((resolve) => {
     server.closeAllConnections();
     server.close(() => resolve());

@@ -5,7 +5,12 @@ import { fileURLToPath } from 'node:url';
 import { createHub } from './node/createHub.js';
 import { consoleLogger } from './node/consoleLogger.js';
 import { helpText, optionsFromFlags, parseFlags } from './node/cliOptions.js';
+import type { CreateHubOptions } from './node/createHub.js';
+import { HubTransportError } from './engine/transport/RedisTransport.js';
 import { developmentTokenLines, developmentTokens } from './node/devTokens.js';
+
+/** Exit code when the transport's store (Redis) cannot be reached at start. */
+const EXIT_TRANSPORT_UNAVAILABLE = 3;
 
 function version(): string {
   try {
@@ -18,8 +23,10 @@ function version(): string {
 
 async function main(): Promise<void> {
   let values;
+  let options: CreateHubOptions;
   try {
     values = parseFlags(process.argv.slice(2), process.env);
+    options = optionsFromFlags(values);
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n`);
     process.exitCode = 2;
@@ -33,7 +40,6 @@ async function main(): Promise<void> {
     process.stdout.write(`${version()}\n`);
     return;
   }
-  const options = optionsFromFlags(values);
   const log = values['quiet'] === true ? false : consoleLogger(values['verbose'] === true);
   const hub = await createHub({ ...options, log });
   if (log) {
@@ -58,5 +64,5 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   process.stderr.write(`sse-kit-hub: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = 1;
+  process.exitCode = error instanceof HubTransportError ? EXIT_TRANSPORT_UNAVAILABLE : 1;
 });

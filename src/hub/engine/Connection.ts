@@ -1,6 +1,7 @@
 import type { Grants } from './grants.js';
 import type { WorkMeter } from './linearMatcher.js';
 import type { TopicMatcher } from './topicMatcher.js';
+import { comparePositions } from './transport/types.js';
 import type { ConnectionInfo, DisconnectReason, HubConnectionHandle, HubSink, HubUpdate, SseFrame } from './types.js';
 
 /** Called once when a connection ends, whoever ended it. */
@@ -31,12 +32,18 @@ export class Connection implements HubConnectionHandle {
   #sink: HubSink | null = null;
   #queue: SseFrame[] = [];
   #queuedBytes = 0;
-  #live: SseFrame[] | null = null;
-  #liveBytes = 0;
+  /**
+   * Live frames held while the history is replayed, with their log positions (`null`: not part
+   * of the log, a subscription event), bounded like the sink's buffer.
+   */
+  #held: { readonly position: string | null; readonly frame: SseFrame }[] | null = null;
+  #heldBytes = 0;
   #attached: (() => void) | undefined;
   #lastBuffered = 0;
   #stalledSince: number | undefined;
   #ended = false;
+  /** Live frames at or before this log position were already replayed. */
+  #replayedThrough: string | null = null;
 
   constructor(info: ConnectionInfo, matchers: readonly TopicMatcher[], grants: Grants, maxBuffered: number, onEnd: ConnectionEndListener) {
     this.info = info;
@@ -67,31 +74,58 @@ export class Connection implements HubConnectionHandle {
     return false;
   }
 
-  /** Holds live frames until {@link Connection.goLive}: a history replay comes first. */
-  startReplay(): void {
-    this.#live ??= [];
+  /** Holds live frames until {@link Connection.release}: a history replay comes first. */
+  hold(): void {
+    this.#held ??= [];
   }
 
-  /** Ends the replay: queued live frames are written, then frames flow directly. */
-  goLive(): void {
-    const live = this.#live;
-    if (live === null) return;
-    this.#live = null;
-    this.#liveBytes = 0;
-    for (const frame of live) this.write(frame);
+  /** The log position of the first live update held behind the replay: the replay need not go past it. */
+  get heldFrom(): string | undefined {
+    if (this.#held === null) return undefined;
+    for (const entry of this.#held) if (entry.position !== null) return entry.position;
+    return undefined;
   }
 
-  /** Delivers a live frame (held behind a replay in progress). Drops a subscriber that stopped reading. */
-  deliver(frame: SseFrame): void {
+  /** Live delivery of the frame of the update at log `position` (held during a replay, skipped if replayed). */
+  offer(position: string, frame: SseFrame): void {
     if (this.#ended) return;
-    const live = this.#live;
-    if (live === null) {
-      this.write(frame);
+    if (this.#held !== null) {
+      this.#hold(position, frame);
       return;
     }
-    live.push(frame);
-    this.#liveBytes += frame.bytes.byteLength;
-    if (this.#liveBytes + this.#buffered() > this.#maxBuffered) this.end('slow', 'dropped');
+    if (this.#replayedThrough !== null) {
+      if (comparePositions(position, this.#replayedThrough) <= 0) return;
+      this.#replayedThrough = null;
+    }
+    this.write(frame);
+  }
+
+  /** Delivers a live frame that is not part of the log (held behind a replay in progress). Drops a subscriber that stopped reading. */
+  deliver(frame: SseFrame): void {
+    if (this.#ended) return;
+    if (this.#held !== null) this.#hold(null, frame);
+    else this.write(frame);
+  }
+
+  /**
+   * Ends the replay, which went through `position` (`null`: it replayed nothing): writes the
+   * held frames that follow it, in order, and skips live frames up to it that arrive later.
+   */
+  release(position: string | null): void {
+    const held = this.#held ?? [];
+    this.#held = null;
+    this.#heldBytes = 0;
+    this.#replayedThrough = position;
+    for (const entry of held) {
+      if (entry.position === null) this.write(entry.frame);
+      else this.offer(entry.position, entry.frame);
+    }
+  }
+
+  #hold(position: string | null, frame: SseFrame): void {
+    this.#held?.push({ position, frame });
+    this.#heldBytes += frame.bytes.byteLength;
+    if (this.#heldBytes + this.#buffered() > this.#maxBuffered) this.end('slow', 'dropped');
   }
 
   /** Writes a frame now (or queues it until a sink is attached). Drops a subscriber that stopped reading. */
@@ -160,7 +194,8 @@ export class Connection implements HubConnectionHandle {
     if (this.#ended) return;
     this.#ended = true;
     this.#queue = [];
-    this.#live = null;
+    this.#held = null;
+    this.#heldBytes = 0;
     const sink = this.#sink;
     if (sink !== null && reason !== 'client') sink.end(mode);
     this.#attached?.();

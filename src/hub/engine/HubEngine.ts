@@ -6,7 +6,9 @@ import { Dispatcher } from './Dispatcher.js';
 import { HubError, badRequest, forbidden, missingToken, tooLarge } from './errors.js';
 import { ANONYMOUS_GRANTS, MERCURE_DETAIL_TYPE, OPEN_GRANTS, grantsFromClaims } from './grants.js';
 import type { Grants } from './grants.js';
-import { HistoryRing } from './HistoryRing.js';
+import { MemoryTransport } from './transport/MemoryTransport.js';
+import { comparePositions } from './transport/types.js';
+import type { HistoryEntry, HubTransport, MaybePromise } from './transport/types.js';
 import { WorkMeter } from './linearMatcher.js';
 import { HEARTBEAT_FRAME, createFrame, formatEvent } from './sseFrame.js';
 import { subscriptionTopic, subscriptionsResponse } from './subscriptionsApi.js';
@@ -29,6 +31,8 @@ import type {
   HubUpdate,
   MatcherSpec,
   PublishInput,
+  SseFrame,
+  SubscriptionDocument,
 } from './types.js';
 import { assertNotReserved, parsePublishFields, parseSubscribeParams } from './validation.js';
 import type { PublishFields } from './validation.js';
@@ -88,7 +92,7 @@ export class HubEngine {
   readonly #randomId: () => string;
   readonly #publishers: TokenVerifier;
   readonly #subscribers: TokenVerifier;
-  readonly #history: HistoryRing;
+  readonly #transport: HubTransport;
   readonly #dispatcher: Dispatcher;
   readonly #connections = new Set<Connection>();
   readonly #perClient = new Map<string, number>();
@@ -98,7 +102,8 @@ export class HubEngine {
   readonly #events: Emitter<HubEventMap>;
   #heartbeatTimer: unknown;
   #stallTimer: unknown;
-  #lastId: string | undefined;
+  /** The work budget shared by the subscription events of one connection (set while a synchronous transport announces them). */
+  #subscriptionMeter: WorkMeter | undefined;
   #nextConnection = 1;
   #closed = false;
 
@@ -149,8 +154,16 @@ export class HubEngine {
     };
     this.#publishers = new TokenVerifier(publisherKey, verifierOptions);
     this.#subscribers = new TokenVerifier(subscriberKey, verifierOptions);
-    this.#history = new HistoryRing(options.history ?? 1000);
     this.#dispatcher = new Dispatcher(this.#limits);
+    this.#transport = options.transport ?? new MemoryTransport(options.history ?? 1000);
+    this.#transport.attach({
+      update: (entry) => this.#dispatch(entry),
+      subscription: (document) => this.#dispatchSubscription(document),
+      lost: (reason) => {
+        this.#log.error(`live updates may have been missed (${reason}): dropping every connection so clients resume from history`);
+        this.dropConnections();
+      },
+    });
   }
 
   /** The hub URL (`…/.well-known/mercure`). */
@@ -168,9 +181,14 @@ export class HubEngine {
     return [...this.#connections].map((c) => c.info);
   }
 
-  /** Retained updates, oldest first. */
+  /** The transport carrying updates, history and presence. */
+  get transport(): HubTransport {
+    return this.#transport;
+  }
+
+  /** Retained updates, oldest first (with the memory transport; empty with others, whose history lives elsewhere). */
   get history(): readonly HubUpdate[] {
-    return this.#history.toArray();
+    return this.#transport instanceof MemoryTransport ? this.#transport.toArray() : [];
   }
 
   /** Whether {@link HubEngine.close} was called. */
@@ -230,8 +248,24 @@ export class HubEngine {
    * without dispatching twice; a different update reusing a retained id is dispatched with a
    * fresh hub id, which is returned.
    * @throws HubError 400/403/413 on an invalid update.
+   * @throws Error with an asynchronous transport (Redis): use {@link HubEngine.publishAsync}.
    */
   publish(input: PublishInput): string {
+    if (!this.#transport.synchronous) {
+      throw new Error(`HubEngine.publish() answers at once and needs a synchronous transport; with the ${this.#transport.name} transport use publishAsync().`);
+    }
+    return this.#accept(this.#publishFields(input)) as string;
+  }
+
+  /**
+   * Publishes an update from the server side with any transport; see {@link HubEngine.publish}.
+   * @throws HubError 400/403/413 on an invalid update, 503 when the transport cannot store it.
+   */
+  async publishAsync(input: PublishInput): Promise<string> {
+    return this.#accept(this.#publishFields(input));
+  }
+
+  #publishFields(input: PublishInput): PublishFields {
     const form = new URLSearchParams();
     for (const topic of typeof input.topic === 'string' ? [input.topic] : input.topic) form.append('topic', topic);
     if (input.data !== undefined) form.set('data', input.data);
@@ -241,7 +275,7 @@ export class HubEngine {
     if (input.private === true) form.set('private', 'on');
     const fields = parsePublishFields(form, this.#limits);
     assertNotReserved(fields.topics, this.#url);
-    return this.#accept(fields);
+    return fields;
   }
 
   /** Cuts every live connection as a network failure would; clients reconnect and resume. */
@@ -256,10 +290,9 @@ export class HubEngine {
     this.#stopTimers();
   }
 
-  /** Forgets the history (live connections stay). */
-  clearHistory(): void {
-    this.#history.clear();
-    this.#lastId = undefined;
+  /** Forgets the history (live connections stay); asynchronous with an asynchronous transport. */
+  clearHistory(): void | Promise<void> {
+    return this.#transport.clear();
   }
 
   // ---------------------------------------------------------------- endpoints
@@ -303,13 +336,14 @@ export class HubEngine {
     // Limits first: nothing is compiled for a request that will be refused.
     this.#assertCapacity(client, parsed.matchers);
     const matchers = await this.#compileAll(parsed.matchers);
-    // Everything below is synchronous: the connection is registered, and the point its history
-    // replay ends at fixed, before any other update can be dispatched.
+    const header = request.header('last-event-id');
+    const cursor = header !== null && header !== '' ? header : parsed.lastEventId;
+    const resume = cursor === undefined ? undefined : await this.#resumePoint(grants, cursor);
+    // Everything below is synchronous: the connection is registered, holding live updates
+    // while its history is replayed, before any other update can be dispatched.
     this.#assertOpen();
     this.#assertCapacity(client, parsed.matchers);
     const current = this.#perClient.get(client) ?? 0;
-    const header = request.header('last-event-id');
-    const cursor = header !== null && header !== '' ? header : parsed.lastEventId;
     const info: ConnectionInfo = {
       id: String(this.#nextConnection++),
       subscriber: this.#subscriberId(grants),
@@ -321,13 +355,10 @@ export class HubEngine {
     };
     const connection = new Connection(info, matchers, grants, this.#limits.bufferedBytes, (c, reason) => this.#ended(c, reason));
     const headers: Record<string, string> = { ...EVENT_STREAM_HEADERS, link: this.#link() };
-    let replay: { readonly after: string | undefined; readonly head: string } | undefined;
-    if (cursor !== undefined) {
-      const resume = this.#resumePoint(connection, cursor);
+    if (resume !== undefined) {
       headers['mercure-last-event-id'] = resume.resumedFrom;
       headers['last-event-id'] = resume.resumedFrom;
-      const head = this.#history.lastId;
-      if (head !== undefined && resume.after !== head) replay = { after: resume.after, head };
+      connection.hold();
     }
     this.#perClient.set(client, current + 1);
     this.#connections.add(connection);
@@ -336,11 +367,8 @@ export class HubEngine {
     if (this.#connections.size === 1) this.#startTimers();
     this.#log.info(`connect #${info.id} subscriber=${info.subscriber} client=${client} ${describeMatchers(info.matchers)}${cursor === undefined ? '' : ` last-event-id=${cursor}`}`);
     this.#emit('connect', info);
-    if (replay !== undefined) {
-      // Live updates wait behind the replay, which reads history up to the current head.
-      connection.startReplay();
-      void this.#replay(connection, replay.after, replay.head);
-    }
+    // Live updates wait behind the replay, which reads the history up to them.
+    if (resume !== undefined) void this.#replay(connection, resume.after);
     if (this.#subscriptions) this.#subscriptionEvents(connection, true);
     return { kind: 'stream', status: 200, headers, connection };
   }
@@ -360,7 +388,8 @@ export class HubEngine {
     assertNotReserved(fields.topics, this.#url);
     if (!grants.canPublish(fields.topics)) throw forbidden(`The token does not allow publishing to ${fields.topics.map((t) => `"${t}"`).join(', ')}.`);
     this.#assertOpen();
-    const id = this.#accept(fields);
+    const accepted = this.#accept(fields);
+    const id = typeof accepted === 'string' ? accepted : await accepted;
     return { kind: 'response', status: 200, headers: { 'content-type': 'text/plain; charset=utf-8', link: this.#link() }, body: id };
   }
 
@@ -377,8 +406,14 @@ export class HubEngine {
     } else if (!this.#insecureSkipVerify) {
       throw missingToken('The subscriptions API requires a token.');
     }
-    const documents = [...this.#connections].flatMap((c) => c.info.matchers.map((spec) => this.#subscriptionDocument(c, spec, true)));
-    const body = subscriptionsResponse(path, this.#path, documents, this.#lastId ?? 'earliest');
+    let documents: readonly SubscriptionDocument[];
+    let lastId: string | undefined;
+    try {
+      [documents, lastId] = await Promise.all([this.#transport.subscriptions(), this.#transport.lastId()]);
+    } catch (error) {
+      throw this.#unavailable('read the subscriptions', error);
+    }
+    const body = subscriptionsResponse(path, this.#path, documents, lastId ?? 'earliest');
     return { kind: 'response', status: 200, headers: { 'content-type': 'application/ld+json', link: this.#link(), 'cache-control': 'must-revalidate' }, body };
   }
 
@@ -393,29 +428,18 @@ export class HubEngine {
     return { kind: 'response', status: 200, headers: { 'content-type': 'application/json' }, body };
   }
 
-  // ---------------------------------------------------------------- dispatch
+  // ---------------------------------------------------------------- dispatch (through the transport)
 
   /**
    * Stores and dispatches a validated update. A retry of a retained update (same id, topics,
    * data, type, retry and privacy) is acknowledged with its id and not dispatched again; any
    * other update reusing a retained id gets a fresh hub id (the spec lets hubs ignore the
-   * publisher's id), so it is neither lost nor confused with the other one.
+   * publisher's id), so it is neither lost nor confused with the other one. The transport
+   * decides, so this holds across processes.
    */
-  #accept(fields: PublishFields): string {
-    let id = fields.id;
-    if (id !== undefined) {
-      const known = this.#history.get(id);
-      if (known !== undefined) {
-        if (isRetry(known, fields)) {
-          this.#log.debug?.(`publish ${id}: a retry of a retained update, not dispatched again`);
-          return id;
-        }
-        this.#log.debug?.(`publish ${id}: id already used by another update, a new id is generated`);
-        id = undefined;
-      }
-    }
+  #accept(fields: PublishFields): MaybePromise<string> {
     const update: HubUpdate = {
-      id: id ?? this.#randomId(),
+      id: fields.id ?? this.#randomId(),
       topics: fields.topics,
       data: fields.data,
       type: fields.type,
@@ -423,23 +447,45 @@ export class HubEngine {
       private: fields.private,
       publishedAt: this.#now(),
     };
-    this.#dispatch(update, true);
-    this.#log.debug?.(`publish ${update.id} topic=${update.topics[0] ?? ''}${update.private ? ' private' : ''}`);
-    return update.id;
+    const done = (result: { readonly id: string; readonly appended: boolean }): string => {
+      if (!result.appended) this.#log.debug?.(`publish ${result.id}: a retry of a retained update, not dispatched again`);
+      else if (result.id !== update.id) this.#log.debug?.(`publish ${update.id}: id already used by another update, stored as ${result.id}`);
+      else this.#log.debug?.(`publish ${update.id} topic=${update.topics[0] ?? ''}${update.private ? ' private' : ''}`);
+      return result.id;
+    };
+    const result = this.#transport.append(update, this.#randomId());
+    if (!(result instanceof Promise)) return done(result);
+    return result.then(done, (error: unknown) => {
+      throw this.#unavailable('store the update', error);
+    });
+  }
+
+  /** Delivers an update of the log (from any process) to the matching local connections. */
+  #dispatch(entry: HistoryEntry): void {
+    this.#fanOut(entry.update, (connection, frame) => connection.offer(entry.position, frame));
+  }
+
+  /** Delivers a subscription event (from any process) to the local connections allowed to see it; never stored. */
+  #dispatchSubscription(document: SubscriptionDocument): void {
+    const update: HubUpdate = {
+      id: this.#randomId(),
+      topics: [document.id],
+      data: JSON.stringify({ '@context': 'https://mercure.rocks/', ...document }),
+      type: 'mercure',
+      retry: undefined,
+      private: true,
+      publishedAt: this.#now(),
+    };
+    this.#fanOut(update, (connection, frame) => connection.deliver(frame), this.#subscriptionMeter);
   }
 
   /**
-   * Dispatches an update to the live connections; real updates (not subscription events) are
-   * stored in history first.
+   * Dispatches an update to the matching local connections.
    * @param meter - a shared work budget (see {@link Dispatcher.forEachRecipient}).
    */
-  #dispatch(update: HubUpdate, historic: boolean, meter?: WorkMeter): void {
-    if (historic) {
-      this.#history.push(update);
-      this.#lastId = update.id;
-    }
+  #fanOut(update: HubUpdate, send: (connection: Connection, frame: SseFrame) => void, meter?: WorkMeter): void {
     const frame = createFrame(formatEvent(update));
-    const report = this.#dispatcher.forEachRecipient(update, (connection) => connection.deliver(frame), meter);
+    const report = this.#dispatcher.forEachRecipient(update, (connection) => send(connection, frame), meter);
     if (report.skipped > 0) {
       this.#log.warn(`dispatch ${update.id}: work budget spent (${report.units} units), ${report.skipped} pattern(s) counted as not matching`);
     }
@@ -448,63 +494,100 @@ export class HubEngine {
   }
 
   /**
-   * Where a resume starts.
-   * @returns `after`: the retained update the replay follows (`undefined`: from the oldest
-   * retained one, for `earliest` or a cursor no longer retained); `resumedFrom`: the
-   * `Last-Event-ID` response value, the nearest event at or before the cursor the subscriber may
-   * see, or `earliest`.
+   * Where a subscriber resumes from `cursor`.
+   * @returns the position to replay after (`null`: from the oldest retained update) and the
+   * `Last-Event-ID` response value: the nearest event at or before the cursor the subscriber
+   * may see, or `earliest` (also for an unknown cursor: evicted, or from before a restart).
+   * @throws HubError 503 when the transport cannot answer.
    */
-  #resumePoint(connection: Connection, cursor: string): { readonly after: string | undefined; readonly resumedFrom: string } {
-    const history = this.#history;
-    if (cursor === 'earliest') return { after: undefined, resumedFrom: 'earliest' };
-    const seq = history.seqOf(cursor);
-    // An unknown cursor (evicted, or from before a restart) replays all that is retained.
-    if (seq === undefined) return { after: undefined, resumedFrom: 'earliest' };
-    for (const update of history.backwardFrom(seq, this.#limits.historyScan)) {
-      if (!update.private || connection.grants.canRead(update.topics)) return { after: cursor, resumedFrom: update.id };
+  async #resumePoint(grants: Grants, cursor: string): Promise<{ readonly after: string | null; readonly resumedFrom: string }> {
+    if (cursor === 'earliest') return { after: null, resumedFrom: 'earliest' };
+    try {
+      const position = await this.#transport.locate(cursor);
+      if (position === undefined) return { after: null, resumedFrom: 'earliest' };
+      const visible = (entry: HistoryEntry): boolean => !entry.update.private || grants.canRead(entry.update.topics);
+      // The cursor is usually an update the subscriber saw: look at it alone before scanning back.
+      const [own] = await this.#transport.readBefore(position, 1);
+      if (own !== undefined && visible(own)) return { after: position, resumedFrom: own.update.id };
+      const nearest = (await this.#transport.readBefore(position, this.#limits.historyScan)).find(visible);
+      return { after: position, resumedFrom: nearest?.update.id ?? 'earliest' };
+    } catch (error) {
+      throw this.#unavailable('read the history', error);
     }
-    return { after: cursor, resumedFrom: 'earliest' };
   }
 
   /**
-   * Replays history progressively: pages read from a cursor, each written once the connection
-   * has drained the previous one, each turn bounded in updates and in matching work. A reader
-   * that falls so far behind that the history it still needs is evicted is dropped (it resumes
-   * and learns of the gap); a reader that stops reading is dropped by the idle write timeout.
-   * Live updates wait behind the replay, which ends at `head`, the newest update at connection time.
+   * Replays the history after `after` progressively, in pages read from the transport: each
+   * page is written once the connection has drained the previous one, each turn bounded in
+   * updates, bytes and matching work; filtered by matchers and authorization. The replay ends
+   * at the end of the log, or where the first live update held meanwhile starts; then the held
+   * live updates not replayed follow. A reader that falls so far behind that the history it
+   * still needs is evicted is dropped (it resumes and learns of the gap); a reader that stops
+   * reading is dropped by the idle write timeout; a transport failure cuts the connection so
+   * the client resumes later. With a synchronous transport (memory) the first turn runs at
+   * once, before the stream is returned.
    */
-  async #replay(connection: Connection, after: string | undefined, head: string): Promise<void> {
+  async #replay(connection: Connection, after: string | null): Promise<void> {
     const turnBytes = Math.max(1, Math.min(REPLAY_TURN_BYTES, Math.floor(this.#limits.bufferedBytes / 4)));
     let cursor = after;
-    for (;;) {
-      await connection.whenDrained();
-      if (connection.ended) return;
-      const page = this.#history.readAfter(cursor, REPLAY_PAGE);
-      if (page.lost) {
-        this.#log.warn(`replay #${connection.info.id}: the history after ${cursor ?? 'the start'} was evicted before the subscriber read it`);
-        connection.end('slow', 'dropped');
-        return;
-      }
-      const meter = new WorkMeter(this.#limits.dispatchUnitsPerClient);
-      let done = page.updates.length === 0;
-      let bytes = 0;
-      for (const [index, update] of page.updates.entries()) {
-        const accepted = connection.accepts(update, meter);
-        // A turn's budget spent mid-update: that update is evaluated again next turn, unless it
-        // alone exceeds a turn (then it counts as not matching, as evaluation limits require).
-        if (meter.exhausted && index > 0) break;
-        cursor = update.id;
-        if (accepted && !meter.exhausted) {
-          const frame = createFrame(formatEvent(update));
-          bytes += frame.bytes.byteLength;
-          connection.write(frame);
+    try {
+      for (let turn = 0; ; turn++) {
+        if (turn > 0) await connection.whenDrained();
+        if (connection.ended) return;
+        const read = this.#transport.readAfter(cursor, REPLAY_PAGE);
+        const page = read instanceof Promise ? await read : read;
+        if (connection.ended) return;
+        const kept = cursor === null ? true : this.#retained(cursor);
+        if (!(kept instanceof Promise ? await kept : kept)) {
+          this.#log.warn(`replay #${connection.info.id}: the history after ${cursor} was evicted before the subscriber read it`);
+          connection.end('slow', 'dropped');
+          return;
         }
-        if (update.id === head) done = true;
-        if (done || meter.exhausted || connection.ended || bytes >= turnBytes) break;
+        const meter = new WorkMeter(this.#limits.dispatchUnitsPerClient);
+        const heldFrom = connection.heldFrom;
+        // The end of the log: a short page read to its end.
+        let done = page.length < REPLAY_PAGE;
+        let bytes = 0;
+        for (const [index, { position, update }] of page.entries()) {
+          // From here on, the live updates held behind the replay cover the rest.
+          if (heldFrom !== undefined && comparePositions(position, heldFrom) >= 0) {
+            done = true;
+            break;
+          }
+          const accepted = connection.accepts(update, meter);
+          // A turn's budget spent mid-update: that update is evaluated again next turn, unless it
+          // alone exceeds a turn (then it counts as not matching, as evaluation limits require).
+          if (meter.exhausted && index > 0) {
+            done = false;
+            break;
+          }
+          cursor = position;
+          if (accepted && !meter.exhausted) {
+            const frame = createFrame(formatEvent(update));
+            bytes += frame.bytes.byteLength;
+            connection.write(frame);
+          }
+          if (connection.ended) return;
+          if ((meter.exhausted || bytes >= turnBytes) && index < page.length - 1) {
+            done = false;
+            break;
+          }
+        }
+        if (done) break;
       }
-      if (done) break;
+    } catch (error) {
+      this.#log.error(`replay for #${connection.info.id} failed, dropping it: ${String(error)}`);
+      connection.end('dropped', 'dropped');
+      return;
     }
-    connection.goLive();
+    connection.release(cursor);
+  }
+
+  /** Whether the update at log `position` is still retained (what follows it was not evicted). */
+  #retained(position: string): MaybePromise<boolean> {
+    const check = (entries: readonly HistoryEntry[]): boolean => entries[0]?.position === position;
+    const read = this.#transport.readBefore(position, 1);
+    return read instanceof Promise ? read.then(check) : check(read);
   }
 
   #ended(connection: Connection, reason: DisconnectReason): void {
@@ -524,7 +607,7 @@ export class HubEngine {
     if (this.#subscriptions && !this.#closed) this.#subscriptionEvents(connection, false);
   }
 
-  #subscriptionDocument(connection: Connection, spec: MatcherSpec, active: boolean) {
+  #subscriptionDocument(connection: Connection, spec: MatcherSpec, active: boolean): SubscriptionDocument {
     const id = subscriptionTopic(this.#path, spec, connection.info.subscriber);
     const payload = connection.grants.payloadFor(spec);
     return {
@@ -539,24 +622,20 @@ export class HubEngine {
   }
 
   /**
-   * Publishes the subscription events of a connection (one per matcher). They are not kept in
-   * the update history, so connection churn cannot evict real updates, and the events of one
+   * Announces the subscription events of a connection (one per matcher) through the transport,
+   * which fans them out to every process. They are not kept in the update history, so
+   * connection churn cannot evict real updates; with a synchronous transport the events of one
    * connection share one dispatch work budget.
    */
   #subscriptionEvents(connection: Connection, active: boolean): void {
-    const meter = new WorkMeter(this.#limits.dispatchUnits);
-    for (const spec of connection.info.matchers) {
-      const document = this.#subscriptionDocument(connection, spec, active);
-      const update: HubUpdate = {
-        id: this.#randomId(),
-        topics: [document.id],
-        data: JSON.stringify({ '@context': 'https://mercure.rocks/', ...document }),
-        type: 'mercure',
-        retry: undefined,
-        private: true,
-        publishedAt: this.#now(),
-      };
-      this.#dispatch(update, false, meter);
+    this.#subscriptionMeter = new WorkMeter(this.#limits.dispatchUnits);
+    try {
+      for (const spec of connection.info.matchers) {
+        const announced = this.#transport.announce(this.#subscriptionDocument(connection, spec, active));
+        if (announced instanceof Promise) announced.catch((error: unknown) => this.#log.warn(`subscription event not delivered: ${String(error)}`));
+      }
+    } finally {
+      this.#subscriptionMeter = undefined;
     }
   }
 
@@ -723,6 +802,13 @@ export class HubEngine {
     if (this.#closed) throw new HubError(503, 'unavailable', 'The hub is shutting down.', { 'retry-after': String(this.#retryAfter) });
   }
 
+  /** 503 for a transport that cannot be reached (the cause goes to the log). */
+  #unavailable(action: string, cause: unknown): HubError {
+    if (cause instanceof HubError) return cause;
+    this.#log.error(`cannot ${action} through the ${this.#transport.name} transport: ${cause instanceof Error ? cause.message : String(cause)}`);
+    return new HubError(503, 'unavailable', `The hub cannot ${action} right now; retry later.`, { 'retry-after': String(this.#retryAfter) });
+  }
+
   #link(): string {
     return `<${this.#url}>; rel="mercure"`;
   }
@@ -752,17 +838,6 @@ export class HubEngine {
   #emit<K extends keyof HubEventMap>(event: K, payload: HubEventMap[K]): void {
     this.#events.emit(event, payload);
   }
-}
-
-function isRetry(known: HubUpdate, fields: PublishFields): boolean {
-  return (
-    known.data === fields.data &&
-    known.type === fields.type &&
-    known.retry === fields.retry &&
-    known.private === fields.private &&
-    known.topics.length === fields.topics.length &&
-    known.topics.every((topic, i) => topic === fields.topics[i])
-  );
 }
 
 function isForm(contentType: string | null): boolean {

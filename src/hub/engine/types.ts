@@ -1,4 +1,5 @@
 import type { JSONWebKeySet } from 'jose';
+import type { HubTransport } from './transport/types.js';
 
 /**
  * How a topic matcher is interpreted. `Exact` and `URLPattern` are the Mercure matcher types;
@@ -192,8 +193,14 @@ export interface HubEngineOptions {
    * listed in {@link HubEngineOptions.cors} (`Origin`, else `Referer`); otherwise it gets 403.
    */
   readonly cookieNames?: readonly string[];
-  /** History ring size (updates kept for resumption). `0` disables history. Default 1000. */
+  /** History ring size (updates kept for resumption). `0` disables history. Default 1000. Ignored with a {@link HubEngineOptions.transport}, which keeps the history. */
   readonly history?: number;
+  /**
+   * What carries publish fan-out, history and subscription presence: default a
+   * `MemoryTransport` (one process); a `RedisTransport` shares them between processes. The
+   * engine does not close it (`createHub` does).
+   */
+  readonly transport?: HubTransport;
   /** Publish subscription events and serve the subscriptions API. Default `false`. */
   readonly subscriptions?: boolean;
   /**
@@ -401,7 +408,7 @@ export interface HubEventMap {
   connect: ConnectionInfo;
   /** A subscriber disconnected. */
   disconnect: ConnectionInfo & { readonly reason: DisconnectReason };
-  /** An update was dispatched (subscription events included). */
+  /** An update was dispatched by this process (published through any process of the transport; subscription events included). */
   publish: HubUpdate;
   /** The work a dispatch did (subscription events included). */
   dispatch: DispatchReport;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { HubKey } from '../engine/index.js';
 import type { CreateHubOptions } from './createHub.js';
+import { isRedisUrl } from './openTransport.js';
 
 type FlagKind = 'string' | 'number' | 'boolean';
 
@@ -31,6 +32,12 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'anonymous-publishers', kind: 'boolean', description: 'Allow publishing without a token (trusted networks only).', defaultText: 'false' },
   { name: 'cors-origins', kind: 'string', description: 'Allowed CORS origins (comma-separated) or * for any.', defaultText: '*' },
   { name: 'cors-credentials', kind: 'boolean', description: 'Allow credentials (cookies) cross-origin; needs explicit origins.', defaultText: 'false' },
+  {
+    name: 'transport',
+    kind: 'string',
+    description: 'Where updates, history and presence live: memory (one process) or redis://host:port/db (several processes on Redis Streams).',
+    defaultText: 'memory',
+  },
   { name: 'history', kind: 'number', description: 'Updates kept for resumption (0 disables).', defaultText: '1000' },
   { name: 'subscriptions', kind: 'boolean', description: 'Publish subscription events and serve the subscriptions API.', defaultText: 'false' },
   { name: 'heartbeat', kind: 'number', description: 'Heartbeat comment interval in ms (0 disables).', defaultText: '15000' },
@@ -138,7 +145,10 @@ const list = (value: string): string[] =>
     .map((s) => s.trim())
     .filter((s) => s !== '');
 
-/** Turns flag values into {@link createHub} options. */
+/**
+ * Turns flag values into {@link createHub} options.
+ * @throws Error on a value the flags cannot express (e.g. an unknown transport).
+ */
 export function optionsFromFlags(values: FlagValues): CreateHubOptions {
   const str = (name: string): string | undefined => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
   const num = (name: string): number | undefined => (typeof values[name] === 'number' ? (values[name] as number) : undefined);
@@ -177,6 +187,11 @@ export function optionsFromFlags(values: FlagValues): CreateHubOptions {
   if (issuer !== undefined) options['issuer'] = list(issuer);
   const audience = str('audience');
   if (audience !== undefined) options['audience'] = list(audience);
+  const transport = str('transport');
+  if (transport !== undefined) {
+    if (transport !== 'memory' && !isRedisUrl(transport)) throw new Error(`--transport: expected memory or redis://host:port/db, got "${transport}".`);
+    options['transport'] = transport;
+  }
   const history = num('history');
   if (history !== undefined) options['history'] = history;
   const heartbeat = num('heartbeat');

@@ -2,13 +2,20 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { DEV_PUBLISHER_KEY, HUB_PATH, HubEngine } from '../engine/index.js';
-import type { HubCorsOptions, HubEngineOptions, HubLogger, HubResult } from '../engine/index.js';
+import type { HubCorsOptions, HubEngineOptions, HubLogger, HubResult, HubTransport } from '../engine/index.js';
 import { consoleLogger } from './consoleLogger.js';
 import { NodeSink, flushPendingWrites, nodeRequest } from './nodeAdapter.js';
+import { openTransport } from './openTransport.js';
 import { statusPage } from './statusPage.js';
 
 /** Options of {@link createHub}: the engine options plus the server's own. */
-export interface CreateHubOptions extends Omit<HubEngineOptions, 'url' | 'cors' | 'log'> {
+export interface CreateHubOptions extends Omit<HubEngineOptions, 'url' | 'cors' | 'log' | 'transport'> {
+  /**
+   * What carries updates, history and presence: `'memory'` (default, one process), a Redis URL
+   * `'redis://host:port/db'` (several processes on Redis Streams; `history` sets the window), or
+   * a transport object. The hub closes it when it closes.
+   */
+  readonly transport?: HubTransport | string;
   /** Port to listen on; `0` picks a free one. Default 8080. */
   readonly port?: number;
   /** Interface to listen on. Default `127.0.0.1`. */
@@ -61,8 +68,10 @@ function urlHost(host: string): string {
  * @returns the started hub once it listens.
  */
 export async function createHub(options: CreateHubOptions = {}): Promise<NodeHub> {
-  const { port = 8080, host = '127.0.0.1', publicUrl, cors, log, shutdownGrace = 5000, ...engineOptions } = options;
+  const { port = 8080, host = '127.0.0.1', publicUrl, cors, log, shutdownGrace = 5000, transport: transportSpec, ...engineOptions } = options;
   const logger: HubLogger | false = log === undefined ? consoleLogger() : log;
+  // Before listening: a store that cannot be reached fails the start (HubTransportError).
+  const transport = await openTransport(transportSpec, { history: engineOptions.history, log: logger });
   const publisherKey = engineOptions.publisherKey === undefined ? DEV_PUBLISHER_KEY : engineOptions.publisherKey;
   const devKey = publisherKey === DEV_PUBLISHER_KEY;
 
@@ -118,7 +127,10 @@ export async function createHub(options: CreateHubOptions = {}): Promise<NodeHub
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error) => {
+      void transport?.close();
+      reject(error);
+    });
     server.listen(port, host, () => {
       server.off('error', reject);
       resolve();
@@ -133,11 +145,12 @@ export async function createHub(options: CreateHubOptions = {}): Promise<NodeHub
     url: url.href,
     cors: cors === undefined ? { origins: '*' } : cors,
     log: logger,
+    ...(transport === undefined ? {} : { transport }),
   });
   const hubEngine = engine;
   if (logger) {
     if (devKey) for (const line of DEV_KEY_WARNING) logger.warn(line);
-    logger.info(`sse-kit hub listening on ${url.href}`);
+    logger.info(`sse-kit hub listening on ${url.href} (${hubEngine.transport.name} transport)`);
   }
   const facts = {
     legacy: engineOptions.legacy ?? true,
@@ -145,7 +158,7 @@ export async function createHub(options: CreateHubOptions = {}): Promise<NodeHub
     subscriptions: engineOptions.subscriptions ?? false,
     devKey,
   };
-  page = () => statusPage({ url: url.href, connections: hubEngine.connections.length, history: hubEngine.history.length, ...facts });
+  page = () => statusPage({ url: url.href, connections: hubEngine.connections.length, history: hubEngine.transport.synchronous ? hubEngine.history.length : `in ${hubEngine.transport.name}`, ...facts });
 
   let closed: Promise<void> | undefined;
   return {
@@ -179,6 +192,7 @@ export async function createHub(options: CreateHubOptions = {}): Promise<NodeHub
         await serverClosed;
         clearInterval(sweeper);
         clearTimeout(deadline);
+        await transport?.close();
         if (logger) logger.info('sse-kit hub stopped');
       })();
       return closed;

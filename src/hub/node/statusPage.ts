@@ -2,7 +2,8 @@
 export interface StatusFacts {
   readonly url: string;
   readonly connections: number;
-  readonly history: number;
+  /** Updates in history, or where the history lives when it is not in this process. */
+  readonly history: number | string;
   readonly legacy: boolean;
   readonly strict: boolean;
   readonly subscriptions: boolean;

@@ -1,0 +1,61 @@
+import { createClient } from 'redis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisTransport } from '../../../src/hub/index.js';
+import type { SubscriptionDocument } from '../../../src/hub/index.js';
+import { startRedis } from './redisServer.js';
+import type { TestRedis } from './redisServer.js';
+import { recordingListener } from './recordingListener.js';
+
+const doc = (subscriber: string, active: boolean): SubscriptionDocument => ({
+  id: `/.well-known/mercure/subscriptions/Exact/urn%3Aa/${subscriber}`,
+  type: 'Subscription',
+  matchType: 'Exact',
+  match: 'urn:a',
+  subscriber,
+  active,
+});
+
+/** A hub process's transport, recording the subscription events it hears. */
+async function processOn(redis: TestRedis, prefix: string) {
+  const transport = await RedisTransport.connect({ url: redis.url, prefix, presenceInterval: 50 });
+  const heard = recordingListener();
+  transport.attach(heard);
+  const until = (predicate: (d: SubscriptionDocument) => boolean): Promise<void> => heard.until(() => heard.subscriptions.some(predicate));
+  return { transport, until };
+}
+
+describe('presence across hub processes on Redis', () => {
+  let redis: TestRedis;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await redis.dispose();
+  });
+
+  it('shows a subscription of one process to the others, and withdraws it when that process closes', async () => {
+    const a = await processOn(redis, 'presence:1');
+    const b = await processOn(redis, 'presence:1');
+    await a.transport.announce(doc('alice', true));
+    await b.until((d) => d.subscriber === 'alice' && d.active);
+    expect((await b.transport.subscriptions()).map((d) => d.subscriber)).toEqual(['alice']);
+    await a.transport.close();
+    await b.until((d) => d.subscriber === 'alice' && !d.active);
+    expect(await b.transport.subscriptions()).toEqual([]);
+    await b.transport.close();
+  });
+
+  it('withdraws, with active: false events, the subscriptions of a process that stopped refreshing them (killed)', async () => {
+    const raw = createClient({ url: redis.url });
+    await raw.connect();
+    const ghost = doc('ghost', true);
+    await raw.zAdd('presence:2:processes', { score: Date.now() - 60_000, value: 'dead-process' });
+    await raw.hSet('presence:2:presence:dead-process', ghost.id, JSON.stringify({ s: 0, d: ghost }));
+    const survivor = await processOn(redis, 'presence:2');
+    await survivor.until((d) => d.subscriber === 'ghost' && !d.active);
+    expect(await survivor.transport.subscriptions()).toEqual([]);
+    expect(await raw.exists('presence:2:presence:dead-process')).toBe(0);
+    await survivor.transport.close();
+    await raw.close();
+  });
+});

@@ -1,0 +1,50 @@
+import { createClient } from 'redis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisTransport } from '../../../src/hub/index.js';
+import type { HubUpdate } from '../../../src/hub/index.js';
+import { startRedis } from './redisServer.js';
+import type { TestRedis } from './redisServer.js';
+import { recordingListener } from './recordingListener.js';
+
+const update = (id: string): HubUpdate => ({ id, topics: ['urn:a'], data: id, type: undefined, retry: undefined, private: false, publishedAt: 1 });
+
+describe('the Redis reader of one hub process', () => {
+  let redis: TestRedis;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await redis.dispose();
+  });
+
+  /** A hub process's transport, recording what it reads. */
+  async function reader(prefix: string) {
+    const transport = await RedisTransport.connect({ url: redis.url, prefix });
+    const heard = recordingListener();
+    transport.attach(heard);
+    const ids = (): string[] => heard.updates.map((entry) => entry.update.id);
+    return { transport, ids, losses: heard.losses, until: heard.until };
+  }
+
+  it('reports entries it could not read (trimmed before it got to them) and a log that was reset, and reads on', async () => {
+    const raw = createClient({ url: redis.url });
+    await raw.connect();
+    const { transport, ids, losses, until } = await reader('reader:1');
+    await transport.append(update('a'), 'fresh-a');
+    await until(() => ids().length === 1);
+    expect(losses).toEqual([]);
+    // Five entries numbered but never seen by this process, as if trimmed before it read them.
+    await raw.incrBy('reader:1:n', 5);
+    await transport.append(update('b'), 'fresh-b');
+    await until(() => ids().length === 2);
+    expect(losses).toEqual(['5 entries were trimmed before this process read them']);
+    // Redis lost its data (restarted without persistence): numbering starts over.
+    await raw.del(['reader:1:log', 'reader:1:ids', 'reader:1:order', 'reader:1:n']);
+    await transport.append(update('c'), 'fresh-c');
+    await until(() => ids().length === 3);
+    expect(losses).toEqual(['5 entries were trimmed before this process read them', 'the Redis log was reset']);
+    expect(ids()).toEqual(['a', 'b', 'c']);
+    await transport.close();
+    await raw.close();
+  });
+});
