@@ -78,11 +78,6 @@ export class TabGroup {
     return { role: this.#role, tabs: this.#peers.size + 1 };
   }
 
-  /** (follower) The leader's stream, as last announced. */
-  get shared(): SharedState | undefined {
-    return this.#shared;
-  }
-
   /** Listens to one event type of the group; returns the unsubscribe function. */
   on<K extends keyof TabGroupEvents>(type: K, listener: (payload: TabGroupEvents[K]) => void): () => void {
     return this.#events.on(type, listener);
