@@ -283,7 +283,7 @@ export class SseDriver {
   /**
    * This tab's part in cross-tab sharing: `leader` (holds the stream every tab of the browser
    * shares), `follower` (reads it through the leader), or `pending`; and how many tabs share it.
-   * Without sharing: `{ role: 'leader', tabs: 1 }` once subscribed, like a group of one.
+   * Without sharing: `{ role: 'leader', tabs: 1 }`, like a group of one.
    */
   getTabs(): TabsInfo {
     return this.#tabs?.info() ?? { role: 'leader', tabs: 1 };
