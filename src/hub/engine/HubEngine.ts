@@ -338,7 +338,7 @@ export class HubEngine {
     const matchers = await this.#compileAll(parsed.matchers);
     const header = request.header('last-event-id');
     const cursor = header !== null && header !== '' ? header : parsed.lastEventId;
-    const resume = cursor === undefined ? undefined : await this.#resumePoint(grants, cursor);
+    const resume = await this.#resumePoint(grants, cursor ?? (await this.#head()));
     // Everything below is synchronous: the connection is registered, holding live updates
     // while its history is replayed, before any other update can be dispatched.
     this.#assertOpen();
@@ -355,11 +355,11 @@ export class HubEngine {
     };
     const connection = new Connection(info, matchers, grants, this.#limits.bufferedBytes, (c, reason) => this.#ended(c, reason));
     const headers: Record<string, string> = { ...EVENT_STREAM_HEADERS, link: this.#link() };
-    if (resume !== undefined) {
-      headers['mercure-last-event-id'] = resume.resumedFrom;
-      headers['last-event-id'] = resume.resumedFrom;
-      connection.hold();
-    }
+    // Every stream tells where it starts (as the reference hub does), so a client cut before its
+    // first update still has a cursor to resume from.
+    headers['mercure-last-event-id'] = resume.resumedFrom;
+    headers['last-event-id'] = resume.resumedFrom;
+    connection.hold();
     this.#perClient.set(client, current + 1);
     this.#connections.add(connection);
     this.#dispatcher.add(connection);
@@ -368,7 +368,7 @@ export class HubEngine {
     this.#log.info(`connect #${info.id} subscriber=${info.subscriber} client=${client} ${describeMatchers(info.matchers)}${cursor === undefined ? '' : ` last-event-id=${cursor}`}`);
     this.#emit('connect', info);
     // Live updates wait behind the replay, which reads the history up to them.
-    if (resume !== undefined) void this.#replay(connection, resume.after);
+    void this.#replay(connection, resume.after);
     if (this.#subscriptions) this.#subscriptionEvents(connection, true);
     return { kind: 'stream', status: 200, headers, connection };
   }
@@ -500,6 +500,18 @@ export class HubEngine {
    * may see, or `earliest` (also for an unknown cursor: evicted, or from before a restart).
    * @throws HubError 503 when the transport cannot answer.
    */
+  /**
+   * The id of the newest update, where a subscriber without a cursor starts (`earliest` when the
+   * history is empty: everything it will hold is newer than the subscriber).
+   */
+  async #head(): Promise<string> {
+    try {
+      return (await this.#transport.lastId()) ?? 'earliest';
+    } catch (error) {
+      throw this.#unavailable('read the history', error);
+    }
+  }
+
   async #resumePoint(grants: Grants, cursor: string): Promise<{ readonly after: string | null; readonly resumedFrom: string }> {
     if (cursor === 'earliest') return { after: null, resumedFrom: 'earliest' };
     try {
