@@ -5,12 +5,14 @@
 import { runCoreBench } from './core.js';
 import { runReactBench } from './react.js';
 import { runSignalingBench } from './signaling.js';
+import { runTabsBench } from './tabs.js';
 
 const only = process.argv[2];
 const suites: Record<string, () => Promise<void>> = {
   core: runCoreBench,
   react: runReactBench,
   signaling: runSignalingBench,
+  tabs: runTabsBench,
 };
 
 for (const [name, run] of Object.entries(suites)) {

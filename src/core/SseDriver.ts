@@ -1,5 +1,5 @@
-import type { Connection, ConnectionContext } from './connection.js';
-import { driverState } from './driverState.js';
+import type { ConnectionContext } from './connection.js';
+import { driverState, type StreamView } from './driverState.js';
 import { Emitter, reportError } from './emitter.js';
 import { resolveHeaders } from './credentials.js';
 import { SseError, isAuthError } from './errors.js';
@@ -12,6 +12,10 @@ import type { ProtocolAdapter } from './protocols/types.js';
 import { Publisher } from './publisher.js';
 import { createSubscription } from './router.js';
 import { MAIN, StreamSlot, slotOptionsFor, type SlotContext } from './streamSlot.js';
+import { resolveTabs } from './tabs/resolveTabs.js';
+import { TabLink } from './tabs/TabLink.js';
+import { CursorStore, resolveCursorStorage } from './tabs/cursorStore.js';
+import type { TabsInfo } from './tabs/types.js';
 import type {
   DriverEvent,
   DriverState,
@@ -50,6 +54,10 @@ export class SseDriver {
   readonly #publisher: Publisher;
   readonly #fetch: FetchLike;
   #headers: HeadersOption | undefined;
+  /** Cross-tab sharing of the shared stream, when on. */
+  readonly #tabs: TabLink | undefined;
+  /** Where the shared stream's cursor survives a reload (the `resume` option), when on. */
+  readonly #cursors: CursorStore | undefined;
   readonly #slots = new Map<string, StreamSlot>();
   #syncTimer: unknown;
   #state: DriverState = INITIAL_DRIVER_STATE;
@@ -91,8 +99,31 @@ export class SseDriver {
       eventTypes: () => this.#eventTypes(),
       timeline: (event) => this.#emit(event),
     };
+    const tabs = options.transport === 'eventsource' ? undefined : resolveTabs(options.tabs, options.fetch !== undefined);
+    this.#tabs = tabs && new TabLink(tabs, this.clientId, {
+      hubUrl: this.url,
+      identity: () => this.#tabIdentity(),
+      changed: () => {
+        if (this.#destroyed) return;
+        this.#scheduleSync();
+        this.#stateListeners.notify();
+      },
+      event: (event) => this.#main().inject(event),
+      state: (state) => {
+        this.#main().follow(state);
+        this.#updateState();
+      },
+    });
+    const storage = resolveCursorStorage(options.resume, options.fetch !== undefined);
+    this.#cursors = storage && new CursorStore(storage, this.url);
+    if (this.#cursors) {
+      this.#platform.events?.addEventListener('pagehide', this.#saveCursor);
+      this.#platform.events?.addEventListener('visibilitychange', this.#saveCursor);
+    }
     this.#slotContext = {
       connection,
+      sharing: this.#tabs,
+      savedCursor: (matcherSet) => this.#cursors?.read(matcherSet),
       topicOf: options.topicOf,
       reportError: (error) => this.#reportError(error),
       watched: () => this.#timeline.hasListeners(),
@@ -205,15 +236,57 @@ export class SseDriver {
   /** Makes the streams match the subscriptions: one switch per coalesced change. */
   #sync(): void {
     if (this.#destroyed) return;
+    // With sharing on, the shared slot stays: a leader carries the other tabs' matchers, a follower keeps its cursor.
+    if (this.#tabs) this.#main();
     for (const [key, slot] of [...this.#slots]) {
-      if (slot.router.size > 0) {
+      if (slot.router.size > 0 || (key === MAIN && this.#tabs)) {
         slot.sync();
         continue;
       }
       slot.close();
       this.#slots.delete(key);
     }
+    this.#tabs?.setMatchers(this.#slots.get(MAIN)?.ownMatchers() ?? []);
     this.#updateState();
+  }
+
+  /** Saves the shared stream's cursor for a reload of the page (on `pagehide`, and whenever the page is hidden). */
+  readonly #saveCursor = (): void => {
+    const cursor = this.#slots.get(MAIN)?.cursor();
+    if (cursor) this.#cursors?.write(cursor.matcherSet, cursor.id);
+  };
+
+  /** The shared slot, created when missing. */
+  #main(): StreamSlot {
+    let slot = this.#slots.get(MAIN);
+    if (!slot) {
+      slot = new StreamSlot(slotOptionsFor([], {}, false), this.#slotContext);
+      this.#slots.set(MAIN, slot);
+    }
+    return slot;
+  }
+
+  /** What names this driver's tab group besides the hub URL: wire options and credentials. */
+  async #tabIdentity(): Promise<string[]> {
+    const headers: string[] = [];
+    (await resolveHeaders(this.#headers, this.#options.subscriber?.headers)).forEach((value, name) => headers.push(`${name}:${value}`));
+    const tabs = this.#options.tabs;
+    return [
+      this.#adapter.name,
+      this.#options.protocol ?? 'auto',
+      String(this.#options.subscriber?.withCredentials ?? false),
+      typeof tabs === 'object' ? (tabs.key ?? '') : '',
+      ...headers.sort(),
+    ];
+  }
+
+  /**
+   * This tab's part in cross-tab sharing: `leader` (holds the stream every tab of the browser
+   * shares), `follower` (reads it through the leader), or `pending`; and how many tabs share it.
+   * Without sharing: `{ role: 'leader', tabs: 1 }`, like a group of one.
+   */
+  getTabs(): TabsInfo {
+    return this.#tabs?.info() ?? { role: 'leader', tabs: 1 };
   }
 
   /** Event types the subscriptions ask for (the native `EventSource` only delivers those). */
@@ -276,6 +349,7 @@ export class SseDriver {
   /** Replaces the `headers` option (new credentials) and reconnects connections stopped by 401/403. */
   setHeaders(headers: HeadersOption | undefined): void {
     this.#headers = headers;
+    this.#tabs?.rejoin();
     for (const slot of this.#slots.values()) {
       const live = slot.live;
       if (live && isAuthError(live.error) && live.status === 'error') live.reconnect();
@@ -288,6 +362,12 @@ export class SseDriver {
     this.#destroyed = true;
     if (this.#syncTimer !== undefined) this.#platform.clearTimeout(this.#syncTimer);
     this.#syncTimer = undefined;
+    this.#tabs?.destroy();
+    if (this.#cursors) {
+      this.#saveCursor();
+      this.#platform.events?.removeEventListener('pagehide', this.#saveCursor);
+      this.#platform.events?.removeEventListener('visibilitychange', this.#saveCursor);
+    }
     for (const slot of this.#slots.values()) slot.close();
     this.#slots.clear();
     this.#publisher.destroy();
@@ -318,9 +398,14 @@ export class SseDriver {
   }
 
   #updateState(): void {
-    const streams: Connection[] = [];
-    for (const slot of this.#slots.values()) if (slot.live) streams.push(slot.live);
-    const next = driverState({ streams, main: this.#slots.get(MAIN)?.live, destroyed: this.#destroyed, protocol: this.#adapter.variant }, this.#state);
+    const streams: StreamView[] = [];
+    for (const slot of this.#slots.values()) {
+      const view = slot.view;
+      if (view) streams.push(view);
+    }
+    const main = this.#slots.get(MAIN);
+    if (main && this.#tabs?.mode() === 'own') this.#tabs.publish(main.describe());
+    const next = driverState({ streams, main: main?.view, destroyed: this.#destroyed, protocol: this.#adapter.variant }, this.#state);
     if (next === this.#state) return;
     this.#state = next;
     this.#stateListeners.notify();

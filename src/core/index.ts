@@ -35,6 +35,8 @@ export type {
 export type { SseErrorCode, SseErrorOptions } from './errors.js';
 export type { DiscoveredHub, Discovery } from './discover.js';
 export type { Envelope } from './envelope.js';
+export type { TabChannel, TabLocks, TabRole, TabsInfo, TabsOptions } from './tabs/types.js';
+export type { CursorStorage } from './tabs/cursorStore.js';
 export type {
   ConnectionStatus,
   DriverEvent,

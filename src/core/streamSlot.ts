@@ -1,11 +1,13 @@
 import { Connection, type ConnectionContext, type ConnectionHandlers } from './connection.js';
 import { decodeEnvelope } from './envelope.js';
 import { SseError, SseProtocolError } from './errors.js';
-import { matcherSetKey } from './matcher.js';
+import type { StreamView } from './driverState.js';
+import { matcherSetKey, type CompiledMatcher } from './matcher.js';
 import type { ForeignEvent } from './protocols/types.js';
 import { RecentIds } from './recentIds.js';
-import { Router } from './router.js';
+import { Router, type Carrier } from './router.js';
 import { SwitchBudget, covers, wantedBy, type Wanted } from './switchBudget.js';
+import type { SharedState } from './tabs/types.js';
 import type { DriverEvent, RawEvent, SubscribeOptions, TopicMatcher } from './types.js';
 
 /** What a slot needs from its driver. */
@@ -21,7 +23,24 @@ export interface SlotContext {
   changed(): void;
   /** An event with an id arrived on the live stream (the state's `lastEventId` moves). */
   advanced(slot: StreamSlot): void;
+  /** Cross-tab sharing of the shared slot, when on. */
+  readonly sharing: SlotSharing | undefined;
+  /** The cursor saved for a matcher set by an earlier page (the `resume` option), for the shared slot's first stream. */
+  savedCursor(matcherSet: string): string | undefined;
 }
+
+/** How the shared slot takes part in cross-tab sharing (see `tabs/TabLink`). */
+export interface SlotSharing {
+  /** `own`: open the stream (alone, or leader); `follow`: read the leader's; `wait`: the role is not known yet. */
+  mode(): 'own' | 'follow' | 'wait';
+  /** Matchers other tabs need on the stream. */
+  extra(): readonly CompiledMatcher[];
+  /** A fresh event of this tab's stream, for the followers. */
+  relay(event: RawEvent): void;
+}
+
+/** Where a routed event came from: a stream of the slot, or the leader tab's stream. */
+type Source = Carrier & { readonly name: string };
 
 /** Identity of a slot's stream options. */
 export interface SlotOptions {
@@ -70,6 +89,8 @@ export function slotOptionsFor(list: readonly TopicMatcher[], options: Subscribe
 }
 
 const DEDUP_WINDOW = 4096;
+/** Source of relayed events before the leader described its stream. */
+const FOLLOWED: Source = { name: MAIN, matchers: [], source: '' };
 /** How long stale matchers (of removed subscriptions) may stay on the wire before a clean-up switch. */
 export const CLEANUP_MS = 30_000;
 /** Longest time an old stream keeps draining after its successor opened. */
@@ -104,17 +125,69 @@ export class StreamSlot {
   #rejectedKey: string | undefined;
   /** An event of the wrong shape was reported. */
   #shapeReported = false;
+  /** Cross-tab sharing (shared slot only). */
+  readonly #sharing: SlotSharing | undefined;
+  /** SSE id of the last fresh event, whichever stream brought it: where a new first stream resumes. */
+  #cursor: string | undefined;
+  /** Bumped at every open of the live stream that is not a seamless switch. */
+  #epoch = 0;
+  /** (follower) The leader's stream, and the source its events are routed from. */
+  #followed: { readonly state: SharedState; readonly source: Source } | undefined;
 
   constructor(options: SlotOptions, ctx: SlotContext) {
     this.options = options;
     this.#ctx = ctx;
     this.#budget = new SwitchBudget(ctx.connection.platform.now);
     this.router = new Router({ dedicated: options.dedicated, topicOf: ctx.topicOf, reportError: ctx.reportError });
+    this.#sharing = options.key === MAIN ? ctx.sharing : undefined;
   }
 
   /** The live stream, if any. */
   get live(): Connection | undefined {
     return this.#live?.connection;
+  }
+
+  /** What the driver state is computed from: the live stream, or (follower) the leader's. */
+  get view(): StreamView | undefined {
+    const mode = this.#sharing?.mode() ?? 'own';
+    if (mode === 'own' || this.router.size === 0) return this.#live?.connection;
+    const shared = mode === 'follow' ? this.#followed?.state : undefined;
+    return { status: shared?.status ?? 'connecting', retries: shared?.retries ?? 0, error: undefined, lastEventId: this.#cursor };
+  }
+
+  /** The shared stream as the followers see it (leader). */
+  describe(): { readonly status: StreamView['status']; readonly retries: number; readonly keys: readonly string[]; readonly epoch: number } {
+    const live = this.#live;
+    return { status: live?.connection.status ?? 'idle', retries: live?.connection.retries ?? 0, keys: live ? [...live.keys] : [], epoch: this.#epoch };
+  }
+
+  /** This tab's matcher set and the SSE id of the last update it got, to resume from after a reload. */
+  cursor(): { readonly matcherSet: string; readonly id: string } | undefined {
+    return this.#cursor === undefined ? undefined : { matcherSet: wantedBy(this.router.subscriptions(), false).key, id: this.#cursor };
+  }
+
+  /** The matchers this tab's own subscriptions need. */
+  ownMatchers(): readonly CompiledMatcher[] {
+    return wantedBy(this.router.subscriptions(), false).matchers;
+  }
+
+  /** (follower) The leader's stream changed: subscriptions it carries become active. */
+  follow(state: SharedState): void {
+    const same = this.#followed?.state.stream === state.stream;
+    // A new object per leader stream: subscriptions become active once per stream.
+    const source: Source = same && this.#followed ? this.#followed.source : { name: MAIN, matchers: [], source: '' };
+    // Another stream (a new leader) may resume from an older cursor than this tab's: what it
+    // replays is recognised as already delivered.
+    if (!same) this.#seen.startReplay(undefined);
+    this.#followed = { state, source };
+    if (state.status === 'open') this.#announce(source, 0, new Set(state.keys));
+  }
+
+  /** (follower) Routes an event of the leader's stream, de-duplicated like the slot's own. */
+  inject(event: RawEvent): void {
+    if (this.#sharing?.mode() !== 'follow') return;
+    this.#route(this.#followed?.source ?? FOLLOWED, event);
+    if (event.id !== '') this.#ctx.advanced(this);
   }
 
   /**
@@ -124,7 +197,15 @@ export class StreamSlot {
    * switch budget allows.
    */
   sync(): void {
+    const mode = this.#sharing?.mode() ?? 'own';
     const wanted = this.#wanted();
+    if (mode !== 'own' || wanted.keys.size === 0) {
+      // Nothing to carry here: no subscriptions, or the leader tab's stream carries them.
+      this.close();
+      if (mode === 'follow' && this.#followed) this.follow(this.#followed.state);
+      return;
+    }
+    this.#followed = undefined;
     if (wanted.key === this.#rejectedKey) return;
     const live = this.#live;
     const sameRequest = live !== undefined && live.key === wanted.key;
@@ -163,7 +244,7 @@ export class StreamSlot {
       this.#handlers,
       this.options.dedicated ? `dedicated:${wanted.key}` : MAIN,
       wanted.matchers,
-      previous ? previous.lastEventId : this.options.since,
+      previous ? previous.lastEventId : (this.options.since ?? this.#cursor ?? this.#savedCursor()),
       previous === undefined,
       // Only a live predecessor covers the switch; after a drop a gap must still be reported.
       previous === undefined ? 'fresh' : previous.status === 'open' && !breakFirst ? 'seamless' : previous.opens > 0 ? 'resume' : 'fresh',
@@ -213,11 +294,15 @@ export class StreamSlot {
   #wanted(): Wanted {
     const adapter = this.#ctx.connection.adapter;
     const eventSource = this.#ctx.connection.transport === 'eventsource';
-    const wanted = wantedBy(this.router.subscriptions(), eventSource);
+    const wanted = withExtra(wantedBy(this.router.subscriptions(), eventSource), this.#sharing?.mode() === 'own' ? this.#sharing.extra() : []);
     if (!adapter.streamKey && !(eventSource && adapter.eventTypes)) return wanted;
     let key = adapter.streamKey ? adapter.streamKey(wanted.matchers) : wanted.key;
     if (eventSource) key = `${key}\ntypes:${[...(adapter.eventTypes?.(wanted.matchers) ?? []), ...[...wanted.keys].filter((k) => k.startsWith('type:'))].sort().join(',')}`;
     return { ...wanted, key };
+  }
+
+  #savedCursor(): string | undefined {
+    return this.options.key === MAIN ? this.#ctx.savedCursor(wantedBy(this.router.subscriptions(), false).key) : undefined;
   }
 
   /** Tells the subscriptions that the open live stream carries their matchers (once per open). */
@@ -225,11 +310,16 @@ export class StreamSlot {
     const connection = this.#live?.connection;
     const keys = this.#live?.keys;
     if (connection?.status !== 'open' || keys === undefined) return;
+    this.#announce(connection, connection.opens, keys);
+  }
+
+  /** Emits `active` once per (stream, open) to the subscriptions whose matchers `keys` all carry. */
+  #announce(stream: object, opens: number, keys: ReadonlySet<string>): void {
     for (const sub of [...this.router.subscriptions()]) {
-      if (!sub.listeners.hasListenersFor('active') || (sub.liveOn === connection && sub.liveOpens === connection.opens)) continue;
+      if (!sub.listeners.hasListenersFor('active') || (sub.liveOn === stream && sub.liveOpens === opens)) continue;
       if (!sub.compiled.every((m) => keys.has(m.key))) continue;
-      sub.liveOn = connection;
-      sub.liveOpens = connection.opens;
+      sub.liveOn = stream;
+      sub.liveOpens = opens;
       sub.listeners.emit('active', undefined);
     }
   }
@@ -259,6 +349,7 @@ export class StreamSlot {
     this.#live = next;
     this.#next = undefined;
     connection.switching = false;
+    if (old?.status !== 'open') this.#epoch++; // not a seamless switch: followers hear of a new stream
     if (!old) return;
     if (old.status === 'open' && connection.status === 'open') {
       // A seamless switch: subscriptions live on the old stream stay live on the new one.
@@ -289,7 +380,7 @@ export class StreamSlot {
   }
 
   /** Ends a drain once the two streams are in step: each has delivered what the other last did. */
-  #trackDrain(draining: Draining, connection: Connection, key: string, fresh: boolean): void {
+  #trackDrain(draining: Draining, connection: Source, key: string, fresh: boolean): void {
     if (connection === draining.connection) {
       if (fresh) draining.last = key;
       else this.#finishDrain(); // the old stream repeats what the new one already gave
@@ -305,7 +396,7 @@ export class StreamSlot {
   readonly #handlers: ConnectionHandlers = {
     event: (event, connection) => {
       if (!this.#owns(connection)) return;
-      this.#route(connection, event);
+      if (this.#route(connection, event)) this.#sharing?.relay(event);
       if (event.id !== '') this.#ctx.advanced(this);
     },
     change: (connection) => {
@@ -317,7 +408,9 @@ export class StreamSlot {
       this.#ctx.changed();
     },
     open: (connection, cursor) => {
-      if (this.#owns(connection)) this.#seen.startReplay(cursor);
+      if (!this.#owns(connection)) return;
+      this.#seen.startReplay(cursor);
+      if (connection === this.#live?.connection) this.#epoch++;
     },
     error: (error, connection) => {
       // A draining predecessor that breaks has nothing left to give: it is just closed.
@@ -325,15 +418,16 @@ export class StreamSlot {
     },
   };
 
-  #route(connection: Connection, wire: RawEvent): void {
+  /** Routes one event; returns whether it was fresh (not a duplicate, nor skipped). */
+  #route(connection: Source, wire: RawEvent): boolean {
     let foreign: ForeignEvent;
     try {
       foreign = this.#ctx.connection.adapter.readEvent(wire);
     } catch (error) {
       this.#wrongShape(error);
-      return;
+      return false;
     }
-    if (foreign.kind === 'skip') return;
+    if (foreign.kind === 'skip') return false;
     // The adapter may unwrap the event (a channel server's payload, type); routing sees what subscribers see.
     const event = foreign.event ?? wire;
     // A dedicated raw slot takes the wire data as is: no envelope to decode.
@@ -343,12 +437,14 @@ export class StreamSlot {
     if (dedupKey !== undefined) {
       const fresh = this.#seen.add(dedupKey, envelope !== undefined);
       if (this.#draining) this.#trackDrain(this.#draining, connection, dedupKey, fresh);
-      if (!fresh) return;
+      if (!fresh) return false;
       this.#lastKey = dedupKey;
     }
+    if (wire.id !== '') this.#cursor = wire.id;
     if (this.#ctx.watched()) this.#ctx.timeline({ type: 'update', connection: connection.name, id: event.id || (envelope?.id ?? ''), eventType: event.type });
     if (envelope) this.router.deliverEnvelope(event, envelope, connection);
     else this.router.deliverForeign(event, foreign, connection);
+    return true;
   }
 
   /** An event the adapter cannot read: reported (once per slot, the stream goes on), not delivered. */
@@ -358,4 +454,16 @@ export class StreamSlot {
     const name = this.#ctx.connection.adapter.name;
     this.#ctx.reportError(error instanceof SseError ? error : new SseProtocolError(`The ${name} adapter could not read an event.`, { cause: error }));
   }
+}
+
+/** `wanted` plus the matchers other tabs need on the stream. */
+function withExtra(wanted: Wanted, extra: readonly CompiledMatcher[]): Wanted {
+  if (extra.length === 0) return wanted;
+  const byKey = new Map(wanted.matchers.map((m) => [m.key, m]));
+  const keys = new Set(wanted.keys);
+  for (const m of extra) {
+    byKey.set(m.key, m);
+    keys.add(m.key);
+  }
+  return { matchers: [...byKey.values()], keys, key: [...keys].sort().join('\n') };
 }

@@ -1,4 +1,6 @@
 import type { SseError, SseGapError } from './errors.js';
+import type { CursorStorage } from './tabs/cursorStore.js';
+import type { TabsOptions } from './tabs/types.js';
 import type { ServerOption } from './protocols/types.js';
 
 /** Connection status of a driver (and of each of its connections). The UI reuses it as `data-state`. */
@@ -186,6 +188,20 @@ export interface SseDriverOptions {
   onError?: (error: SseError) => void;
   /** Platform seams, for tests and other runtimes. */
   platform?: Partial<Platform>;
+  /**
+   * Cross-tab sharing: the tabs of one origin using this hub URL with the same credentials share one
+   * stream held by a leader tab (Web Locks), which relays its events to the others
+   * (`BroadcastChannel`). On by default in browsers that have both, unless `fetch` or the
+   * `eventsource` transport is given; `false` turns it off, `true` or options turn it on.
+   */
+  tabs?: boolean | TabsOptions;
+  /**
+   * Keeps the last event id of the shared stream per matcher set in session storage (written on
+   * `pagehide`, when the page is hidden and on `destroy()`), so that a reload resumes from it. On by
+   * default where `sessionStorage` exists, unless `fetch` is given; `false` turns it off; a
+   * `Storage`-like object replaces session storage.
+   */
+  resume?: boolean | CursorStorage;
 }
 
 /** Snapshot of a driver's connection state. A new object whenever something changes. */

@@ -7,6 +7,7 @@ export { useConnectionStatus } from './useConnectionStatus.js';
 export { usePeerSignaling } from './usePeerSignaling.js';
 export { usePeerConnection } from './usePeerConnection.js';
 export { usePresence } from './usePresence.js';
+export { useTabs } from './useTabs.js';
 export type { UsePresenceResult } from './usePresence.js';
 export type { UsePeerSignalingOptions, UsePeerSignalingResult } from './usePeerSignaling.js';
 export type { UsePeerConnectionOptions, UsePeerConnectionResult } from './usePeerConnection.js';

@@ -1,7 +1,7 @@
 'use client';
 import { forwardRef, useId, useMemo, useSyncExternalStore, type HTMLAttributes } from 'react';
 import type { SubscriptionInfo } from '../index.js';
-import { useConnectionStatus, useSseDriver } from '../react/index.js';
+import { useConnectionStatus, useSseDriver, useTabs } from '../react/index.js';
 import { cx } from './cx.js';
 import { InspectorStore, type InspectorStoreOptions } from './InspectorStore.js';
 import type { InspectorSnapshot } from './types.js';
@@ -28,7 +28,7 @@ export interface HubInspectorProps extends Omit<HTMLAttributes<HTMLElement>, 'ch
   formatTime?: (time: number) => string;
   /**
    * The tab's part in a connection shared across tabs, shown next to the title ("Leader tab · 3 tabs").
-   * Pass it from the cross-tab sharing layer when tabs share one stream; leave it out otherwise.
+   * Default: read from the driver (`useTabs`), shown once tabs share the stream. Pass it to override.
    */
   tabs?: HubInspectorTabs;
   /**
@@ -108,6 +108,10 @@ export const HubInspector = forwardRef<HTMLElement, HubInspectorProps>(function 
 ) {
   const driver = useSseDriver();
   const { status, lastEventId, retries } = useConnectionStatus();
+  const shared = useTabs();
+  // Shown once tabs share the connection (or this tab follows another); a lone tab shows nothing.
+  const tabsShown: HubInspectorTabs | undefined =
+    tabs ?? (shared.role !== 'pending' && (shared.tabs > 1 || shared.role === 'follower') ? { role: shared.role, count: shared.tabs } : undefined);
   const store = useMemo(() => {
     const options: InspectorStoreOptions = {};
     if (timelineSize !== undefined) options.timelineSize = timelineSize;
@@ -131,16 +135,16 @@ export const HubInspector = forwardRef<HTMLElement, HubInspectorProps>(function 
       data-state={status}
       data-errors={snapshot.errors.length}
       data-http={http}
-      data-tab-role={tabs?.role}
+      data-tab-role={tabsShown?.role}
       {...rest}
     >
       <div className="sse-inspector__header">
         <H id={`${id}-title`} className="sse-inspector__title">
           {title}
         </H>
-        {tabs ? (
-          <span className="sse-inspector__tabs" data-role={tabs.role}>
-            {`${tabs.role === 'leader' ? 'Leader tab' : 'Follower tab'} · ${tabs.count === 1 ? '1 tab' : `${tabs.count} tabs`}`}
+        {tabsShown ? (
+          <span className="sse-inspector__tabs" data-role={tabsShown.role}>
+            {`${tabsShown.role === 'leader' ? 'Leader tab' : 'Follower tab'} · ${tabsShown.count === 1 ? '1 tab' : `${tabsShown.count} tabs`}`}
           </span>
         ) : null}
       </div>

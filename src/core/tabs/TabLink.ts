@@ -1,0 +1,137 @@
+import { compileMatcher, type CompiledMatcher } from '../matcher.js';
+import type { RawEvent, TopicMatcher } from '../types.js';
+import { TabGroup, type LeaderState, type TabGroupPlatform } from './TabGroup.js';
+import { groupName } from './resolveTabs.js';
+import type { SharedState, TabsInfo } from './types.js';
+
+/** What a {@link TabLink} needs from its driver. */
+export interface TabLinkHost {
+  readonly hubUrl: string;
+  /** The parts naming the group besides the hub URL: wire options and the credentials in use. */
+  identity(): Promise<readonly string[]>;
+  /** The role or the other tabs' matchers changed: re-sync the shared stream. */
+  changed(): void;
+  /** (follower) An event of the leader's stream. */
+  event(event: RawEvent): void;
+  /** (follower) The leader's stream changed. */
+  state(state: SharedState): void;
+}
+
+/** The matcher a compiled matcher was made from. */
+function toMatcher(m: CompiledMatcher): TopicMatcher {
+  return m.kind === 'pattern' ? { pattern: m.source } : m.source;
+}
+
+/**
+ * The driver's side of cross-tab sharing: joins the {@link TabGroup} named after the hub and the
+ * credentials, tells the shared stream slot whether to open its own stream (`own`: alone or leader),
+ * read the leader's (`follow`) or wait for the election (`wait`), and which matchers the other
+ * tabs need on it.
+ */
+export class TabLink {
+  readonly #platform: TabGroupPlatform;
+  readonly #tabId: string;
+  readonly #host: TabLinkHost;
+  #group: TabGroup | undefined;
+  /** Bumped at every (re)join: an identity computed for an older join is dropped. */
+  #joins = 0;
+  #solo = false;
+  #matchers: readonly TopicMatcher[] = [];
+  #extra: readonly CompiledMatcher[] = [];
+  #destroyed = false;
+
+  constructor(platform: TabGroupPlatform, tabId: string, host: TabLinkHost) {
+    this.#platform = platform;
+    this.#tabId = tabId;
+    this.#host = host;
+    this.#join();
+  }
+
+  /** Whether the shared slot opens its own stream, follows the leader's, or waits for the election. */
+  mode(): 'own' | 'follow' | 'wait' {
+    if (this.#solo) return 'own';
+    const role = this.#group?.role ?? 'pending';
+    return role === 'leader' ? 'own' : role === 'follower' ? 'follow' : 'wait';
+  }
+
+  /** Matchers the other tabs need (the leader's stream carries them). */
+  extra(): readonly CompiledMatcher[] {
+    return this.mode() === 'own' && !this.#solo ? this.#extra : [];
+  }
+
+  /** A fresh event of this tab's shared stream: followers get it. */
+  relay(event: RawEvent): void {
+    this.#group?.relay(event);
+  }
+
+  /** The matchers this tab needs on the shared stream. */
+  setMatchers(matchers: readonly CompiledMatcher[]): void {
+    this.#matchers = matchers.map(toMatcher);
+    this.#group?.setMatchers(this.#matchers);
+  }
+
+  /** (leader) The shared stream's state, for the followers. */
+  publish(state: Omit<LeaderState, 'stream'> & { readonly epoch: number }): void {
+    this.#group?.publishState({ status: state.status, retries: state.retries, keys: state.keys, stream: `${this.#tabId}:${state.epoch}` });
+  }
+
+  /** This tab's role and the number of tabs sharing. */
+  info(): TabsInfo {
+    return this.#solo || !this.#group ? { role: this.#solo ? 'leader' : 'pending', tabs: 1 } : this.#group.info();
+  }
+
+  /** Credentials changed: leave the group and join the one of the new credentials. */
+  rejoin(): void {
+    this.#leaveGroup();
+    this.#join();
+    this.#host.changed();
+  }
+
+  destroy(): void {
+    this.#destroyed = true;
+    this.#leaveGroup();
+  }
+
+  #join(): void {
+    const join = ++this.#joins;
+    this.#solo = false;
+    this.#host
+      .identity()
+      .then((parts) => new TabGroup(groupName([this.#host.hubUrl, ...parts]), this.#tabId, this.#platform))
+      .then(
+        (group) => {
+          if (join !== this.#joins || this.#destroyed) return;
+          this.#group = group;
+          group.on('role', () => this.#host.changed());
+          group.on('peers', () => {
+            this.#extra = group.remoteMatchers().flatMap((m) => {
+              try {
+                return [compileMatcher(m, this.#host.hubUrl)];
+              } catch {
+                return []; // a matcher this tab cannot compile (no URLPattern here): the tab that asked keeps it
+              }
+            });
+            this.#host.changed();
+          });
+          group.on('event', (event) => this.#host.event(event));
+          group.on('state', (state) => this.#host.state(state));
+          group.setMatchers(this.#matchers);
+          group.start();
+        },
+        () => {
+          // The credentials cannot be read (a throwing `headers` function): this tab keeps its own
+          // stream, whose connect reports the cause as usual.
+          if (join !== this.#joins || this.#destroyed) return;
+          this.#solo = true;
+          this.#host.changed();
+        },
+      );
+  }
+
+  #leaveGroup(): void {
+    this.#joins++;
+    this.#group?.destroy();
+    this.#group = undefined;
+    this.#extra = [];
+  }
+}

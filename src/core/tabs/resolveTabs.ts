@@ -1,0 +1,50 @@
+import type { TabGroupPlatform } from './TabGroup.js';
+import type { TabChannel, TabLocks, TabsOptions } from './types.js';
+
+interface Globals {
+  readonly navigator?: { readonly locks?: TabLocks };
+  readonly BroadcastChannel?: new (name: string) => TabChannel;
+  readonly document?: { readonly visibilityState?: string };
+  readonly window?: EventTarget;
+}
+
+/**
+ * Resolves the `tabs` option of a driver to the platform pieces sharing runs on, or `undefined` when
+ * the driver keeps its own stream: sharing turned off, Web Locks or `BroadcastChannel` missing, or —
+ * by default — a `fetch` of the application's own (the stream's source is then unknown to other tabs)
+ * or no browser window.
+ */
+export function resolveTabs(option: boolean | TabsOptions | undefined, ownFetch: boolean): TabGroupPlatform | undefined {
+  if (option === false) return undefined;
+  const g = globalThis as Globals;
+  const explicit = option !== undefined;
+  if (!explicit && (ownFetch || g.window === undefined)) return undefined;
+  const options: TabsOptions = typeof option === 'object' ? option : {};
+  const locks = options.locks ?? g.navigator?.locks;
+  const Channel = g.BroadcastChannel;
+  const channel = options.channel ?? (Channel ? (name: string) => new Channel(name) : undefined);
+  if (!locks || !channel) return undefined;
+  return {
+    locks,
+    channel,
+    visible: options.visible ?? (() => g.document?.visibilityState !== 'hidden'),
+    events: options.events ?? g.window,
+  };
+}
+
+/**
+ * A name for a group: tabs share a stream only when every part (hub URL, wire options, credentials,
+ * the user's key) is equal. A 64-bit FNV-1a digest, so no credential appears in lock or channel names
+ * (those are only visible to scripts of the same origin, which can read the credentials anyway).
+ */
+export function groupName(parts: readonly string[]): string {
+  const text = parts.join('\u0000');
+  let a = 0x811c9dc5;
+  let b = 0xcbf29ce4;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193) >>> 0;
+    b = Math.imul(b ^ c, 0x000001b3) >>> 0;
+  }
+  return `${a.toString(16).padStart(8, '0')}${b.toString(16).padStart(8, '0')}`;
+}

@@ -1,0 +1,65 @@
+import type { ConnectionStatus, RawEvent, TopicMatcher } from '../types.js';
+
+/** The subset of the Web Locks `LockManager` the tab election uses (injectable for tests). */
+export interface TabLocks {
+  request(
+    name: string,
+    options: { readonly ifAvailable?: boolean; readonly steal?: boolean; readonly signal?: AbortSignal },
+    callback: (lock: unknown) => unknown,
+  ): Promise<unknown>;
+}
+
+/** The subset of `BroadcastChannel` the relay uses (injectable for tests). */
+export interface TabChannel {
+  postMessage(message: unknown): void;
+  addEventListener(type: 'message', listener: (event: { readonly data: unknown }) => void): void;
+  close(): void;
+}
+
+/** The role of a tab in its group: it holds the shared stream (`leader`), reads it (`follower`), or has none yet (`pending`). */
+export type TabRole = 'pending' | 'leader' | 'follower';
+
+/** Options of cross-tab sharing (the driver's `tabs` option). */
+export interface TabsOptions {
+  /** Web Locks manager (default `navigator.locks`). */
+  readonly locks?: TabLocks;
+  /** Opens the channel of a group (default: `new BroadcastChannel(name)`). */
+  readonly channel?: (name: string) => TabChannel;
+  /**
+   * Extra identity of the group: tabs share a stream only when hub URL, credentials and this key are
+   * equal. Give it when credentials come from something the driver cannot see (cookies of another user).
+   */
+  readonly key?: string;
+  /** Whether the page is visible (default: `document.visibilityState`); visible tabs are preferred as leader. */
+  readonly visible?: () => boolean;
+  /** Where `visibilitychange`, `pagehide`/`pageshow` and `freeze`/`resume` are listened for (default: `window`). */
+  readonly events?: EventTarget;
+}
+
+/** What a tab shows of its group, for inspectors. */
+export interface TabsInfo {
+  /** This tab's role. */
+  readonly role: TabRole;
+  /** Tabs sharing the stream, this one included (1 without sharing). */
+  readonly tabs: number;
+}
+
+/** The leader's shared stream, as followers see it. */
+export interface SharedState {
+  readonly status: ConnectionStatus;
+  readonly retries: number;
+  /** Matcher keys the open stream carries. */
+  readonly keys: readonly string[];
+  /** Identity of the stream (leader tab and its open count): subscriptions become active once per stream. */
+  readonly stream: string;
+  /** Whether the leader's page is hidden (a visible follower then takes over). */
+  readonly hidden: boolean;
+}
+
+/** Messages between the tabs of a group. */
+export type TabMessage =
+  | { readonly t: 'hello'; readonly from: string }
+  | { readonly t: 'matchers'; readonly from: string; readonly matchers: readonly TopicMatcher[] }
+  | { readonly t: 'bye'; readonly from: string }
+  | { readonly t: 'event'; readonly from: string; readonly event: RawEvent }
+  | { readonly t: 'state'; readonly from: string; readonly state: SharedState };

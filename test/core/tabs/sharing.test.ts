@@ -1,0 +1,329 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SseDriver } from '../../../src/core/SseDriver.js';
+import type { SseDriverOptions, SseUpdate } from '../../../src/core/types.js';
+import { MockHub } from '../../../src/mock/index.js';
+import { ChannelBus, LockBroker, type FakeChannel, type FakeLocks } from './fakes.js';
+
+const tick = (ms = 0) => vi.advanceTimersByTimeAsync(ms);
+
+/** One browser: its lock manager and channels, and the hub its tabs talk to. */
+function browser(lockAnswerDelay = 0) {
+  const hub = new MockHub();
+  const broker = new LockBroker(lockAnswerDelay);
+  const bus = new ChannelBus();
+  const tabs: Tab[] = [];
+
+  interface Tab {
+    readonly driver: SseDriver;
+    readonly locks: FakeLocks;
+    readonly events: EventTarget;
+    readonly channels: FakeChannel[];
+    visible: boolean;
+    /** Ends the tab as a renderer crash does: locks released, channels gone, requests cut, no goodbye. */
+    crash(): void;
+  }
+
+  function open(options: Partial<SseDriverOptions> = {}): Tab {
+    const locks = broker.tab();
+    const events = new EventTarget();
+    const channels: FakeChannel[] = [];
+    let crashed = false;
+    const aborts = new Set<AbortController>();
+    const tab: Tab = {
+      locks,
+      events,
+      channels,
+      visible: true,
+      crash() {
+        crashed = true;
+        broker.crash(locks);
+        for (const c of channels) c.close();
+        for (const a of aborts) a.abort();
+      },
+      driver: new SseDriver({
+        url: hub.url,
+        protocol: 'v1',
+        platform: { events: undefined, random: () => 0.5 },
+        fetch: (input, init) => {
+          if (crashed) return Promise.reject(new TypeError('crashed'));
+          const abort = new AbortController();
+          aborts.add(abort);
+          init?.signal?.addEventListener('abort', () => abort.abort());
+          return hub.fetch(input, { ...init, signal: abort.signal });
+        },
+        tabs: {
+          locks,
+          channel: (name) => {
+            const channel = bus.open(name);
+            channels.push(channel);
+            return channel;
+          },
+          visible: () => tab.visible,
+          events,
+        },
+        ...options,
+      }),
+    };
+    tabs.push(tab);
+    return tab;
+  }
+
+  return { hub, broker, bus, open, tabs };
+}
+
+function collect() {
+  const updates: SseUpdate[] = [];
+  return { updates, listener: (u: SseUpdate) => updates.push(u), data: () => updates.map((u) => u.data) };
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('tabs share one stream', () => {
+  it('three tabs hold one hub connection carrying the union of their matchers; each gets only its own topics', async () => {
+    const b = browser();
+    const [a, c, d] = [b.open(), b.open(), b.open()];
+    const got = [collect(), collect(), collect()];
+    a.driver.subscribe('/a', got[0]!.listener);
+    c.driver.subscribe('/c', got[1]!.listener);
+    d.driver.subscribe(['/c', '/d'], got[2]!.listener);
+    await tick(2000);
+
+    expect(b.hub.connections).toBe(1);
+    expect(a.driver.getTabs()).toEqual({ role: 'leader', tabs: 3 });
+    expect(c.driver.getTabs()).toEqual({ role: 'follower', tabs: 3 });
+    expect(d.driver.getTabs()).toEqual({ role: 'follower', tabs: 3 });
+    expect(b.hub.subscriptions[0]?.matchers.map((m) => m.match).sort()).toEqual(['/a', '/c', '/d']);
+
+    await c.driver.publish('/a', 'to a');
+    await d.driver.publish('/c', 'to c');
+    await a.driver.publish('/d', 'to d');
+    await tick(50);
+    expect(got[0]!.data()).toEqual(['to a']);
+    expect(got[1]!.data()).toEqual(['to c']);
+    expect(got[2]!.data()).toEqual(['to c', 'to d']);
+    // Every publish left from the tab that made it.
+    expect(b.hub.requests.filter((r) => r.method === 'POST')).toHaveLength(3);
+    // A follower shows the shared connection's status and cursor.
+    expect(c.driver.getState().status).toBe('open');
+    expect(d.driver.getState().lastEventId).toBe(a.driver.getState().lastEventId);
+    for (const t of b.tabs) t.driver.destroy();
+  });
+
+  it("a follower's onActive fires once the leader's stream carries its matchers", async () => {
+    const b = browser();
+    const leader = b.open();
+    const follower = b.open();
+    leader.driver.subscribe('/x', () => {});
+    await tick(100);
+    const active = vi.fn();
+    const got = collect();
+    follower.driver.subscribe('/late', got.listener, { onActive: active });
+    await tick(5);
+    expect(active).not.toHaveBeenCalled();
+    await tick(100);
+    expect(active).toHaveBeenCalledTimes(1);
+    await leader.driver.publish('/late', 1);
+    await tick(20);
+    expect(got.data()).toEqual([1]);
+    // A second subscription to a matcher the stream already carries is active at once.
+    const again = vi.fn();
+    follower.driver.subscribe('/x', () => {}, { onActive: again });
+    await tick(2000);
+    expect(again).toHaveBeenCalledTimes(1);
+    expect(b.hub.connections).toBe(1);
+    for (const t of b.tabs) t.driver.destroy();
+  });
+
+  it('a tab that learns the leader stream before its own role gets onActive for matchers the stream already carries', async () => {
+    const b = browser(20);
+    const leader = b.open();
+    leader.driver.subscribe('/x', () => {});
+    await tick(2000);
+    const late = b.open();
+    const active = vi.fn();
+    late.driver.subscribe('/x', () => {}, { onActive: active });
+    await tick(2000);
+    expect(late.driver.getTabs().role).toBe('follower');
+    expect(active).toHaveBeenCalledTimes(1);
+    expect(late.driver.getState().status).toBe('open');
+    for (const t of b.tabs) t.driver.destroy();
+  });
+
+  it('tabs with different credentials never share a stream', async () => {
+    const b = browser();
+    const alice = b.open({ headers: { 'X-Session': 'alice' } });
+    const bob = b.open({ headers: { 'X-Session': 'bob' } });
+    const alice2 = b.open({ headers: () => ({ 'X-Session': 'alice' }) });
+    for (const t of b.tabs) t.driver.subscribe('/t', () => {});
+    await tick(2000);
+    expect(b.hub.connections).toBe(2);
+    expect(alice.driver.getTabs()).toEqual({ role: 'leader', tabs: 2 });
+    expect(bob.driver.getTabs()).toEqual({ role: 'leader', tabs: 1 });
+    expect(alice2.driver.getTabs()).toEqual({ role: 'follower', tabs: 2 });
+
+    // New credentials move a tab to the group of those credentials.
+    bob.driver.setHeaders({ 'X-Session': 'alice' });
+    await tick(2000);
+    expect(bob.driver.getTabs()).toEqual({ role: 'follower', tabs: 3 });
+    expect(b.hub.connections).toBe(1);
+    for (const t of b.tabs) t.driver.destroy();
+  });
+
+  it('destroy leaves no timer behind (leaving the group schedules no sync)', async () => {
+    const b = browser();
+    const t = b.open();
+    t.driver.subscribe('/t', () => {});
+    await tick(100);
+    t.driver.destroy();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('a page without Web Locks keeps its own stream', async () => {
+    const hub = new MockHub();
+    const drivers = [0, 1].map(() => new SseDriver({ url: hub.url, fetch: hub.fetch, tabs: true, platform: { events: undefined } }));
+    for (const d of drivers) d.subscribe('/t', () => {});
+    await tick(50);
+    expect(hub.connections).toBe(2);
+    expect(drivers[0]?.getTabs()).toEqual({ role: 'leader', tabs: 1 });
+    for (const d of drivers) d.destroy();
+  });
+
+  it('tabs: false turns sharing off', async () => {
+    const b = browser();
+    b.open({ tabs: false });
+    b.open({ tabs: false });
+    for (const t of b.tabs) t.driver.subscribe('/t', () => {});
+    await tick(50);
+    expect(b.hub.connections).toBe(2);
+    expect(b.bus.posted).toEqual([]);
+    for (const t of b.tabs) t.driver.destroy();
+  });
+
+  it('a throwing headers function keeps the tab on its own stream, reporting the error', async () => {
+    const b = browser();
+    const errors: string[] = [];
+    const t = b.open({
+      headers: () => {
+        throw new Error('no token');
+      },
+      onError: (e) => errors.push(e.code),
+    });
+    t.driver.subscribe('/t', () => {});
+    await tick(50);
+    expect(t.driver.getTabs()).toEqual({ role: 'leader', tabs: 1 });
+    expect(errors.length).toBeGreaterThan(0);
+    t.driver.destroy();
+  });
+});
+
+/** Publishes `count` updates to `/feed` from `publisher`, one per ms, while `during` runs at `at`. */
+async function stream(publisher: SseDriver, count: number, at: number, during: () => void): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    if (i === at) during();
+    await publisher.publish('/feed', i);
+    await tick(1);
+  }
+  await tick(2000);
+}
+
+describe('handoff', () => {
+  for (const how of ['closes', 'crashes'] as const) {
+    it(`when the leader ${how} mid-stream, every other tab gets every update exactly once, in order, and one tab takes over`, async () => {
+      const b = browser();
+      const tabs = [b.open(), b.open(), b.open(), b.open()];
+      const got = tabs.map(() => collect());
+      tabs.forEach((t, i) => t.driver.subscribe('/feed', got[i]!.listener));
+      await tick(100);
+      expect(tabs[0]!.driver.getTabs().role).toBe('leader');
+      const roles: string[] = [];
+      for (const t of tabs.slice(1)) t.driver.subscribeState(() => roles.push(t.driver.getTabs().role));
+
+      const publisher = tabs[3]!.driver;
+      await stream(publisher, 300, 120, () => (how === 'closes' ? tabs[0]!.driver.destroy() : tabs[0]!.crash()));
+
+      const expected = Array.from({ length: 300 }, (_, i) => i);
+      for (const g of got.slice(1)) expect(g.data()).toEqual(expected);
+      const leaders = tabs.slice(1).filter((t) => t.driver.getTabs().role === 'leader');
+      expect(leaders).toHaveLength(1);
+      expect(roles).toContain('leader');
+      expect(b.hub.connections).toBe(1);
+      for (const t of tabs.slice(1)) expect(t.driver.getTabs().tabs).toBe(3);
+      for (const t of tabs.slice(1)) t.driver.destroy();
+      await tick(10);
+      expect(b.hub.connections).toBe(0);
+    });
+  }
+
+  it('a tab hidden while leading yields to a visible tab, which takes over with nothing lost', async () => {
+    const b = browser();
+    const leader = b.open();
+    const follower = b.open();
+    const got = collect();
+    follower.driver.subscribe('/feed', got.listener);
+    leader.driver.subscribe('/feed', () => {});
+    await tick(100);
+    expect(leader.driver.getTabs().role).toBe('leader');
+    await stream(leader.driver, 60, 20, () => {
+      leader.visible = false;
+      leader.events.dispatchEvent(new Event('visibilitychange'));
+    });
+    expect(follower.driver.getTabs().role).toBe('leader');
+    expect(leader.driver.getTabs().role).toBe('follower');
+    expect(got.data()).toEqual(Array.from({ length: 60 }, (_, i) => i));
+    expect(b.hub.connections).toBe(1);
+    for (const t of b.tabs) t.driver.destroy();
+  });
+
+  it('pagehide releases the lead; pageshow from the back/forward cache rejoins as a follower', async () => {
+    const b = browser();
+    const first = b.open();
+    const second = b.open();
+    const got = collect();
+    first.driver.subscribe('/feed', () => {});
+    second.driver.subscribe('/feed', got.listener);
+    await tick(100);
+    first.events.dispatchEvent(new Event('pagehide'));
+    await tick(100);
+    expect(second.driver.getTabs()).toEqual({ role: 'leader', tabs: 1 });
+    expect(first.driver.getTabs().role).toBe('pending');
+    expect(b.hub.connections).toBe(1);
+
+    const show = Object.assign(new Event('pageshow'), { persisted: true });
+    first.events.dispatchEvent(show);
+    await tick(100);
+    expect(first.driver.getTabs()).toEqual({ role: 'follower', tabs: 2 });
+    expect(second.driver.getTabs()).toEqual({ role: 'leader', tabs: 2 });
+    await first.driver.publish('/feed', 'back');
+    await tick(20);
+    expect(got.data()).toEqual(['back']);
+    expect(b.hub.connections).toBe(1);
+    for (const t of b.tabs) t.driver.destroy();
+  });
+
+  it('20 quick open/close cycles leave no stray stream and no stray lock', async () => {
+    const b = browser();
+    const keeper = b.open();
+    keeper.driver.subscribe('/k', () => {});
+    for (let i = 0; i < 20; i++) {
+      const t = b.open();
+      t.driver.subscribe(`/t${i}`, () => {});
+      await tick(i % 3);
+      if (i % 2 === 0) t.driver.destroy();
+      else t.crash();
+      await tick(i % 2);
+    }
+    await tick(500);
+    expect(b.hub.connections).toBe(1);
+    expect(keeper.driver.getTabs()).toEqual({ role: 'leader', tabs: 1 });
+    expect(b.hub.subscriptions[0]?.matchers.map((m) => m.match)).toEqual(['/k']);
+    keeper.driver.destroy();
+    await tick(10);
+    expect(b.hub.connections).toBe(0);
+    expect(b.broker.heldNames()).toEqual([]);
+  });
+});

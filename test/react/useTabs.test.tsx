@@ -1,0 +1,64 @@
+import { act, cleanup, render, screen } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SseDriver } from '../../src/core/SseDriver.js';
+import { MockHub } from '../../src/mock/index.js';
+import { SseProvider, useTabs } from '../../src/react/index.js';
+import { HubInspector } from '../../src/ui/index.js';
+import { ChannelBus, LockBroker } from '../core/tabs/fakes.js';
+
+const tick = (ms = 0) => act(() => vi.advanceTimersByTimeAsync(ms));
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  cleanup();
+  vi.useRealTimers();
+});
+
+/** Tabs of one browser (shared fake Web Locks and BroadcastChannel) on one hub. */
+function browser() {
+  const hub = new MockHub({ heartbeat: 0 });
+  const broker = new LockBroker();
+  const bus = new ChannelBus();
+  const open = () =>
+    new SseDriver({
+      url: hub.url,
+      fetch: hub.fetch,
+      platform: { events: undefined, random: () => 0.5 },
+      tabs: { locks: broker.tab(), channel: (name) => bus.open(name), visible: () => true, events: new EventTarget() },
+    });
+  return { hub, open };
+}
+
+function Role() {
+  const { role, tabs } = useTabs();
+  return <p role="status">{`${role} ${tabs}`}</p>;
+}
+
+describe('useTabs and HubInspector', () => {
+  it("follow this tab's role and the number of tabs sharing the stream", async () => {
+    const b = browser();
+    const leader = b.open();
+    leader.subscribe('/a', () => {});
+    await tick(1000);
+    const follower = b.open();
+    render(
+      <SseProvider driver={follower}>
+        <Role />
+        <HubInspector />
+      </SseProvider>,
+    );
+    await tick(1000);
+    expect(screen.getByRole('status').textContent).toBe('follower 2');
+    expect(document.querySelector('.sse-inspector')?.textContent).toContain('Follower tab · 2 tabs');
+    expect(b.hub.connections).toBe(1);
+
+    act(() => leader.destroy());
+    await tick(2000);
+    expect(screen.getByRole('status').textContent).toBe('leader 1');
+    // A lone tab shows no sharing line.
+    expect(document.querySelector('.sse-inspector')?.textContent).not.toMatch(/tab ·/);
+    follower.destroy();
+  });
+});
