@@ -1,14 +1,12 @@
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { createServer, type ViteDevServer } from 'vite';
+import type { Browser, Page } from 'playwright-core';
+import type { ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startChannelServer, type ChannelServer } from '../servers/channelServer.js';
 import { startPlainSseServer, type PlainSseServer } from '../servers/plainSseServer.js';
+import { launchChromium, startPageServer } from './pageServer.js';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const ROOT = resolve(import.meta.dirname, 'adapters');
-const REPO = resolve(import.meta.dirname, '../..');
 
 /**
  * The adapters in real Chromium, from a page on another origin than the servers: a plain SSE
@@ -23,27 +21,10 @@ describe('adapters in Chromium, cross-origin', () => {
   let channels: ChannelServer;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`Chromium is missing at ${CHROMIUM}. Install it with "apt-get update && apt-get install -y chromium" (or set CHROMIUM_PATH).`);
-    }
+    browser = await launchChromium();
     plain = await startPlainSseServer();
     channels = await startChannelServer();
-    vite = await createServer({
-      root: ROOT,
-      configFile: false,
-      logLevel: 'silent',
-      clearScreen: false,
-      server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false, fs: { allow: [REPO] } },
-      optimizeDeps: { include: ['eventsource-parser', 'urlpattern-polyfill/urlpattern'] },
-    });
-    await vite.listen();
-    const address = vite.httpServer?.address();
-    if (!address || typeof address === 'string') throw new Error('Vite did not report its port.');
-    base = `http://127.0.0.1:${address.port}/`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    ({ vite, base } = await startPageServer(ROOT));
   });
 
   afterAll(async () => {

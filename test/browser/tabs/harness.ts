@@ -1,12 +1,10 @@
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { createServer, type ViteDevServer } from 'vite';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { ViteDevServer } from 'vite';
 import { createHub, type NodeHub } from '../../../src/hub/index.js';
+import { launchChromium, startPageServer } from '../pageServer.js';
 
 const ROOT = resolve(import.meta.dirname);
-const REPO = resolve(ROOT, '../../..');
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 
 /** Vite serving the tab page, and one Chromium profile whose pages are the tabs of a hub's app. */
 export interface TabsBrowser {
@@ -43,25 +41,8 @@ export const TABS_HUB_OPTIONS = { port: 0, log: false, cors: { origins: '*' }, a
 
 /** Starts Vite on 127.0.0.1 port 0 (root `test/browser/tabs`) and Chromium with one browser context. */
 export async function openTabsBrowser(hubUrl: string): Promise<TabsBrowser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is missing at ${CHROMIUM}. Install it with "apt-get update && apt-get install -y chromium" (or set CHROMIUM_PATH).`);
-  }
-  const vite: ViteDevServer = await createServer({
-    root: ROOT,
-    configFile: false,
-    logLevel: 'silent',
-    clearScreen: false,
-    server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false, fs: { allow: [REPO] } },
-    optimizeDeps: { include: ['eventsource-parser', 'urlpattern-polyfill/urlpattern'] },
-  });
-  await vite.listen();
-  const address = vite.httpServer?.address();
-  if (!address || typeof address === 'string') throw new Error('Vite did not report its port.');
-  const base = `http://127.0.0.1:${address.port}/`;
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const { vite, base } = await startPageServer(ROOT);
+  const browser = await launchChromium();
   const context = await browser.newContext();
   return {
     browser,
