@@ -264,8 +264,9 @@ describe('handoff', () => {
     const leader = b.open();
     const follower = b.open();
     const got = collect();
-    follower.driver.subscribe('/feed', got.listener);
+    // A tab joins its group at its first subscription: the first to subscribe leads.
     leader.driver.subscribe('/feed', () => {});
+    follower.driver.subscribe('/feed', got.listener);
     await tick(100);
     expect(leader.driver.getTabs().role).toBe('leader');
     await stream(leader.driver, 60, 20, () => {
