@@ -55,9 +55,7 @@ export class SseDriver {
   readonly #fetch: FetchLike;
   #headers: HeadersOption | undefined;
   /** Cross-tab sharing of the shared stream, when on. */
-  /** Cross-tab sharing, when on; the tab joins its group at the first subscription. */
-  readonly #tabsPlatform: ReturnType<typeof resolveTabs>;
-  #tabs: TabLink | undefined;
+  readonly #tabs: TabLink | undefined;
   /** Where the shared stream's cursor survives a reload (the `resume` option), when on. */
   readonly #cursors: CursorStore | undefined;
   readonly #slots = new Map<string, StreamSlot>();
@@ -101,20 +99,30 @@ export class SseDriver {
       eventTypes: () => this.#eventTypes(),
       timeline: (event) => this.#emit(event),
     };
-    this.#tabsPlatform = options.transport === 'eventsource' ? undefined : resolveTabs(options.tabs, options.fetch !== undefined);
+    const tabs = options.transport === 'eventsource' ? undefined : resolveTabs(options.tabs, options.fetch !== undefined);
+    this.#tabs = tabs && new TabLink(tabs, this.clientId, {
+      hubUrl: this.url,
+      identity: () => this.#tabIdentity(),
+      changed: () => {
+        if (this.#destroyed) return;
+        this.#scheduleSync();
+        this.#stateListeners.notify();
+      },
+      event: (event) => this.#main().inject(event),
+      state: (state) => {
+        this.#main().follow(state);
+        this.#updateState();
+      },
+    });
     const storage = resolveCursorStorage(options.resume, options.fetch !== undefined);
     this.#cursors = storage && new CursorStore(storage, this.url);
     if (this.#cursors) {
       this.#platform.events?.addEventListener('pagehide', this.#saveCursor);
       this.#platform.events?.addEventListener('visibilitychange', this.#saveCursor);
     }
-    // The slot context reads the tab link through a getter: it exists from the first subscription on.
-    const driver = this;
     this.#slotContext = {
       connection,
-      get sharing() {
-        return driver.#tabs;
-      },
+      sharing: this.#tabs,
       savedCursor: (matcherSet) => this.#cursors?.read(matcherSet),
       topicOf: options.topicOf,
       reportError: (error) => this.#reportError(error),
@@ -160,7 +168,6 @@ export class SseDriver {
       parse: (error) => this.#reportError(error),
     });
     const slotOptions = slotOptionsFor(list, options, this.#options.topicOf !== undefined || this.#adapter.capabilities.topics === true);
-    this.#joinTabs();
     let slot = this.#slots.get(slotOptions.key);
     if (!slot) {
       slot = new StreamSlot(slotOptions, this.#slotContext);
@@ -271,28 +278,6 @@ export class SseDriver {
       typeof tabs === 'object' ? (tabs.key ?? '') : '',
       ...headers.sort(),
     ];
-  }
-
-  /**
-   * Joins the group of tabs sharing a stream, at the first subscription: a driver that never
-   * subscribes (React StrictMode's discarded initialiser, a publish-only page) takes no part.
-   */
-  #joinTabs(): void {
-    if (this.#tabs !== undefined || this.#tabsPlatform === undefined) return;
-    this.#tabs = new TabLink(this.#tabsPlatform, this.clientId, {
-      hubUrl: this.url,
-      identity: () => this.#tabIdentity(),
-      changed: () => {
-        if (this.#destroyed) return;
-        this.#scheduleSync();
-        this.#stateListeners.notify();
-      },
-      event: (event) => this.#main().inject(event),
-      state: (state) => {
-        this.#main().follow(state);
-        this.#updateState();
-      },
-    });
   }
 
   /**

@@ -264,9 +264,8 @@ describe('handoff', () => {
     const leader = b.open();
     const follower = b.open();
     const got = collect();
-    // A tab joins its group at its first subscription: the first to subscribe leads.
-    leader.driver.subscribe('/feed', () => {});
     follower.driver.subscribe('/feed', got.listener);
+    leader.driver.subscribe('/feed', () => {});
     await tick(100);
     expect(leader.driver.getTabs().role).toBe('leader');
     await stream(leader.driver, 60, 20, () => {
