@@ -13,7 +13,8 @@ import { SEED_TOKEN, TEST_KEY } from './helpers.js';
  */
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const POLL = { timeout: 5000, interval: 10 } as const;
+// Bounds for what real servers do in real time: generous, for a busy machine.
+const POLL = { timeout: 30_000, interval: 10 } as const;
 
 const hubs: [string, DriverHubFactory][] = [
   ['MockHub', mockHub],
@@ -139,7 +140,8 @@ describe.each(hubs)('SseDriver against the %s', (_name, factory) => {
     listener.subscribe('urn:stream:c', (u) => c.push(u));
     await expect.poll(() => publishedC.length, POLL).toBeGreaterThan(5);
     offB();
-    await expect.poll(() => publishedA.length, POLL).toBeGreaterThan(publishedA.length + 8);
+    const later = Math.min(publishedA.length + 8, COUNT);
+    await expect.poll(() => publishedA.length, POLL).toBeGreaterThanOrEqual(later);
     listener.subscribe({ pattern: 'urn\\:stream\\:*' }, () => undefined);
     await publishing;
 
