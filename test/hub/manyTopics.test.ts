@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { SseDriver } from '../../src/core/index.js';
-import type { DriverEvent, SseDriverOptions, SseUpdate } from '../../src/core/index.js';
+import { SseDriver } from '../../src/index.js';
+import type { DriverEvent, SseDriverOptions, SseUpdate } from '../../src/index.js';
 import { mockHub, nodeHub } from './driverHubs.js';
 import type { DriverHub, DriverHubFactory, DriverHubOptions } from './driverHubs.js';
 import { TEST_KEY, sign, v1Claims } from './helpers.js';

@@ -1,6 +1,6 @@
 import { afterEach, expect, it } from 'vitest';
-import { SseDriver } from '../../src/core/index.js';
-import type { SseError } from '../../src/core/index.js';
+import { SseDriver } from '../../src/index.js';
+import type { SseError } from '../../src/index.js';
 import { MockHub } from '../../src/mock/index.js';
 
 // DESIGN decision 1: "even a hub without history loses nothing on a matcher change".

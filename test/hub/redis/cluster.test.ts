@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SseDriver } from '../../../src/core/index.js';
+import { SseDriver } from '../../../src/index.js';
 import { publish, sign, subscribeUrl, v1Claims } from '../helpers.js';
 import { ResumingReader, hubProcess, runCli, startProxy } from './cluster.js';
 import type { HubProcess, Proxy } from './cluster.js';
