@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SseDriver } from '../../src/index.js';
-import type { DriverEvent, SseDriverOptions, SseError, SseUpdate } from '../../src/index.js';
+import type { DriverEvent, SseError, SseUpdate } from '../../src/index.js';
 import { DEV_PUBLISHER_KEY } from '../../src/hub/engine/index.js';
-import { mockHub, nodeHub } from './driverHubs.js';
-import type { DriverHub, DriverHubFactory, DriverHubOptions } from './driverHubs.js';
+import { DRIVER_HUBS, driverFixtures } from './driverHubs.js';
+import type { DriverHub } from './driverHubs.js';
 import { accessToken } from '../core/tokens.js';
 import { SEED_TOKEN, TEST_KEY } from './helpers.js';
 
@@ -16,28 +16,10 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 // Bounds for what real servers do in real time: generous, for a busy machine.
 const POLL = { timeout: 30_000, interval: 10 } as const;
 
-const hubs: [string, DriverHubFactory][] = [
-  ['MockHub', mockHub],
-  ['Node hub', nodeHub],
-];
 
-describe.each(hubs)('SseDriver against the %s', (_name, factory) => {
-  const cleanups: (() => unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-
-  async function start(options: DriverHubOptions = {}): Promise<DriverHub> {
-    const hub = await factory({ publisherKey: TEST_KEY, ...options });
-    cleanups.push(() => hub.close());
-    return hub;
-  }
-
-  function driver(hub: DriverHub, options: Partial<SseDriverOptions> = {}): SseDriver {
-    const d = new SseDriver({ url: hub.url, fetch: hub.fetch, retry: { initialDelay: 50, maxDelay: 200 }, ...options });
-    cleanups.push(() => d.destroy());
-    return d;
-  }
+describe.each(DRIVER_HUBS)('SseDriver against the %s', (_name, factory) => {
+  const { cleanup, start, driver } = driverFixtures(factory, TEST_KEY);
+  afterEach(cleanup);
 
   /** Records the driver's timeline and background errors. */
   function watch(d: SseDriver): { events: DriverEvent[]; errors: SseError[] } {

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { createHub } from '../../src/hub/index.js';
 import type { HubEngine, HubEngineOptions } from '../../src/hub/engine/index.js';
 import { MockHub } from '../../src/mock/index.js';
+import { SseDriver, type SseDriverOptions } from '../../src/index.js';
 
 /** Engine options a driver test may set (`url`, `timers` and `log` belong to the front door). */
 export type DriverHubOptions = Omit<HubEngineOptions, 'url' | 'timers' | 'log' | 'cors'>;
@@ -78,3 +79,32 @@ export const nodeHub: DriverHubFactory = async (options = {}) => {
     close: () => hub.close(),
   };
 };
+
+/** Both front doors of the hub engine, for `describe.each`: every driver test runs on each. */
+export const DRIVER_HUBS: [string, DriverHubFactory][] = [
+  ['MockHub', mockHub],
+  ['Node hub', nodeHub],
+];
+
+/**
+ * Per-test hubs and drivers on `factory`, closed after each test (register the returned
+ * `cleanup` with `afterEach`). Hubs take the test publisher key; drivers back off quickly.
+ */
+export function driverFixtures(factory: DriverHubFactory, publisherKey: string) {
+  const cleanups: (() => unknown)[] = [];
+  return {
+    async cleanup(): Promise<void> {
+      for (const close of cleanups.splice(0).reverse()) await close();
+    },
+    async start(options: DriverHubOptions = {}): Promise<DriverHub> {
+      const hub = await factory({ publisherKey, ...options });
+      cleanups.push(() => hub.close());
+      return hub;
+    },
+    driver(hub: DriverHub, options: Partial<SseDriverOptions> = {}): SseDriver {
+      const d = new SseDriver({ url: hub.url, fetch: hub.fetch, retry: { initialDelay: 50, maxDelay: 200 }, ...options });
+      cleanups.push(() => d.destroy());
+      return d;
+    },
+  };
+}

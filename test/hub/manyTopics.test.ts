@@ -1,8 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { SseDriver } from '../../src/index.js';
-import type { DriverEvent, SseDriverOptions, SseUpdate } from '../../src/index.js';
-import { mockHub, nodeHub } from './driverHubs.js';
-import type { DriverHub, DriverHubFactory, DriverHubOptions } from './driverHubs.js';
+import type { DriverEvent, SseUpdate } from '../../src/index.js';
+import { DRIVER_HUBS, driverFixtures } from './driverHubs.js';
 import { TEST_KEY, sign, v1Claims } from './helpers.js';
 
 /**
@@ -11,29 +9,11 @@ import { TEST_KEY, sign, v1Claims } from './helpers.js';
  */
 
 const POLL = { timeout: 10_000, interval: 10 } as const;
-const hubs: [string, DriverHubFactory][] = [
-  ['MockHub', mockHub],
-  ['Node hub', nodeHub],
-];
 const topic = (i: number) => `https://example.com/books/${i}`;
 
-describe.each(hubs)('many topics on the %s', (_name, factory) => {
-  const cleanups: (() => unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-
-  async function start(options: DriverHubOptions = {}): Promise<DriverHub> {
-    const hub = await factory({ publisherKey: TEST_KEY, ...options });
-    cleanups.push(() => hub.close());
-    return hub;
-  }
-
-  function driver(hub: DriverHub, options: Partial<SseDriverOptions> = {}): SseDriver {
-    const d = new SseDriver({ url: hub.url, fetch: hub.fetch, retry: { initialDelay: 50, maxDelay: 200 }, ...options });
-    cleanups.push(() => d.destroy());
-    return d;
-  }
+describe.each(DRIVER_HUBS)('many topics on the %s', (_name, factory) => {
+  const { cleanup, start, driver } = driverFixtures(factory, TEST_KEY);
+  afterEach(cleanup);
 
   for (const count of [300, 1000]) {
     it(`carries ${count} topics on one stream with the hub's defaults (auto) and routes each update to its topic`, async () => {
