@@ -41,6 +41,7 @@ export type { CursorStorage } from './core/tabs/cursorStore.js';
 export type {
   ConnectionStatus,
   DriverEvent,
+  SseDriverEvents,
   DriverState,
   EventSourceConstructor,
   EventSourceLike,

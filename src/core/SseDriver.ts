@@ -25,6 +25,7 @@ import type {
   Platform,
   PublishOptions,
   SseDriverOptions,
+  SseDriverEvents,
   SseListener,
   SubscribeOptions,
   SubscriptionInfo,
@@ -61,7 +62,7 @@ export class SseDriver {
   readonly #slots = new Map<string, StreamSlot>();
   #syncTimer: unknown;
   #state: DriverState = INITIAL_DRIVER_STATE;
-  readonly #stateListeners = new Emitter({ onListenerError: (cause) => this.#listenerError(cause, true) });
+  readonly #stateListeners = new Emitter<{ state: DriverState }>({ onListenerError: (cause) => this.#listenerError(cause, true) });
   readonly #timeline = new Emitter<{ event: DriverEvent }>({ onListenerError: (cause) => this.#listenerError(cause, false) });
   /** The `onError` option, behind a safe emit. */
   readonly #errors = new Emitter<{ error: SseError }>();
@@ -106,7 +107,7 @@ export class SseDriver {
       changed: () => {
         if (this.#destroyed) return;
         this.#scheduleSync();
-        this.#stateListeners.notify();
+        this.#stateListeners.emit('state', this.#state);
       },
       event: (event) => this.#main().inject(event),
       state: (state) => {
@@ -320,25 +321,22 @@ export class SseDriver {
 
   // ---------------------------------------------------------------- state
 
-  /** The current state snapshot (a new object only when something changed). */
-  getState(): DriverState {
+  /** The current state snapshot (a new object only when something changed): `getSnapshot` of `useSyncExternalStore`. */
+  getSnapshot(): DriverState {
     return this.#state;
   }
 
   /**
-   * Calls `listener` whenever {@link SseDriver.getState} changes.
-   * @returns a function that unsubscribes.
+   * Listens to the driver: `'state'` whenever {@link SseDriver.getSnapshot} changes (with the new
+   * snapshot), `'event'` with every timeline event (connecting, open, drop, gap, update, …),
+   * `'error'` with every background error (like the `onError` option).
+   * @returns a function that unsubscribes (idempotent).
    */
-  subscribeState(listener: () => void): () => void {
-    return this.#stateListeners.subscribe(listener);
-  }
-
-  /**
-   * Calls `listener` with every timeline event (connecting, open, drop, gap, update, …).
-   * @returns a function that unsubscribes.
-   */
-  on(listener: (event: DriverEvent) => void): () => void {
-    return this.#timeline.on('event', listener);
+  on<K extends keyof SseDriverEvents>(type: K, listener: (payload: SseDriverEvents[K]) => void): () => void {
+    if (type === 'state') return this.#stateListeners.on('state', listener as (state: DriverState) => void);
+    if (type === 'event') return this.#timeline.on('event', listener as (event: DriverEvent) => void);
+    if (type === 'error') return this.#errors.on('error', listener as (error: SseError) => void);
+    throw new SseError('misuse', `SseDriver.on() got an unknown event type: ${String(type)}.`, { hint: "Use 'state', 'event' or 'error'." });
   }
 
   /** Reconnects every connection now, resetting the backoff and lifting an auth stop. */
@@ -408,7 +406,7 @@ export class SseDriver {
     const next = driverState({ streams, main: main?.view, destroyed: this.#destroyed, protocol: this.#adapter.variant }, this.#state);
     if (next === this.#state) return;
     this.#state = next;
-    this.#stateListeners.notify();
+    this.#stateListeners.emit('state', this.#state);
   }
 
   #reportError(error: SseError): void {

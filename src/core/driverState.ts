@@ -25,7 +25,7 @@ const PRECEDENCE: readonly ConnectionStatus[] = ['error', 'reconnecting', 'conne
 
 /**
  * The driver state as a pure function of its streams. Returns `previous` itself when nothing
- * changed, so `getState()` is a stable snapshot for `useSyncExternalStore`.
+ * changed, so `getSnapshot()` is a stable snapshot for `useSyncExternalStore`.
  */
 export function driverState(input: DriverStateInput, previous: DriverState): DriverState {
   const statuses = new Set(input.streams.map((s) => s.status));

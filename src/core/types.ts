@@ -245,3 +245,13 @@ export type DriverEvent =
   | { readonly type: 'update'; readonly connection: string; readonly id: string; readonly eventType: string }
   | { readonly type: 'subscriptions'; readonly count: number }
   | { readonly type: 'closed'; readonly connection: string };
+
+/** What {@link SseDriver.on} listens to, by type: the payload each listener gets. */
+export interface SseDriverEvents {
+  /** The driver state changed (the new snapshot, as `getSnapshot()` returns it). */
+  readonly state: DriverState;
+  /** A timeline event. */
+  readonly event: DriverEvent;
+  /** A background error (as the `onError` option gets it). */
+  readonly error: SseError;
+}

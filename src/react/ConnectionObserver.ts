@@ -22,7 +22,7 @@ export class ConnectionObserver {
   #off: (() => void) | undefined;
   readonly #emitter = new Emitter({
     onFirst: () => {
-      this.#off = this.#driver.subscribeState(this.#onState);
+      this.#off = this.#driver.on('state', this.#onState);
     },
     onLast: () => {
       this.#off?.();
@@ -58,14 +58,14 @@ export class ConnectionObserver {
     this.#driver = driver;
     if (this.#off !== undefined) {
       this.#off();
-      this.#off = driver.subscribeState(this.#onState);
+      this.#off = driver.on('state', this.#onState);
     }
     this.#emitter.notify();
   }
 
   /** The default result for `driver`'s state: a new object only when a field the component read changed. */
   result(driver: SseDriver): UseConnectionStatusResult {
-    const state = driver.getState();
+    const state = driver.getSnapshot();
     if (this.#result === undefined || (state !== this.#shown && this.#tracker.changed(this.#shown as DriverState, state))) {
       this.#shown = state;
       this.#result = this.#makeResult(state);
@@ -80,7 +80,7 @@ export class ConnectionObserver {
 
   /** What `selector` picks from `driver`'s state; the previous value while `isEqual` holds. */
   select<S>(driver: SseDriver, selector: (state: ConnectionState) => S, isEqual: (a: S, b: S) => boolean): S {
-    const state = this.#stateOf(driver.getState());
+    const state = this.#stateOf(driver.getSnapshot());
     this.#selection = pick(this.#selection, state, selector, isEqual);
     return this.#selection.value as S;
   }

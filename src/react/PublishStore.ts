@@ -71,7 +71,7 @@ export class PublishStore {
     this.#offState = undefined;
     this.#driver = driver;
     if (this.#queue.length === 0) return;
-    this.#offState = driver.subscribeState(this.#onDriverState);
+    this.#offState = driver.on('state', this.#onDriverState);
     this.#onDriverState();
   }
 
@@ -88,7 +88,7 @@ export class PublishStore {
     const options: PublishOptions = rest;
     if (signal !== undefined) options.signal = signal;
     if (signal?.aborted) return this.#failEarly(new SseError('aborted', 'The publish was aborted before it was sent.'));
-    const status = this.#driver.getState().status;
+    const status = this.#driver.getSnapshot().status;
     const offline = status === 'reconnecting' || status === 'connecting';
     if (queue === true && !this.#driver.destroyed && (offline || this.#queue.length > 0)) {
       const limit = queueLimit ?? DEFAULT_QUEUE_LIMIT;
@@ -164,14 +164,14 @@ export class PublishStore {
       };
       signal?.addEventListener('abort', item.onAbort);
       this.#queue.push(item);
-      this.#offState ??= this.#driver.subscribeState(this.#onDriverState);
+      this.#offState ??= this.#driver.on('state', this.#onDriverState);
       this.#update(this.#snapshot.error, this.#snapshot.lastId);
       this.#onDriverState();
     });
   }
 
   readonly #onDriverState = (): void => {
-    const status = this.#driver.getState().status;
+    const status = this.#driver.getSnapshot().status;
     if (status === 'closed' || this.#driver.destroyed) {
       const items = this.#queue;
       this.#queue = [];
@@ -188,7 +188,7 @@ export class PublishStore {
     this.#flushing = true;
     try {
       while (this.#queue.length > 0) {
-        const status = this.#driver.getState().status;
+        const status = this.#driver.getSnapshot().status;
         if (status === 'reconnecting' || status === 'connecting' || this.#driver.destroyed) return;
         const item = this.#queue[0] as Queued;
         let id: string;
@@ -196,7 +196,7 @@ export class PublishStore {
           id = await this.#send(item.topic, item.data, item.options);
         } catch (cause) {
           const error = toSseError(cause);
-          const stillOffline = this.#driver.getState().status !== 'open';
+          const stillOffline = this.#driver.getSnapshot().status !== 'open';
           if (error.code === 'network' && stillOffline && !this.#driver.destroyed && this.#queue[0] === item) {
             // The connection dropped meanwhile: keep the publish (same id) for the next open.
             this.#update(this.#snapshot.error, this.#snapshot.lastId);

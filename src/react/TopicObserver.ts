@@ -162,7 +162,7 @@ export class TopicObserver<T> implements Flushable {
       this.#off = noop;
       return;
     }
-    const offState = driver.subscribeState(this.#onState);
+    const offState = driver.on('state', this.#onState);
     const options: SubscribeOptions = { onError: (error) => this.#fail(error) };
     if (config.type !== undefined) options.type = config.type;
     if (config.raw) options.raw = true;
@@ -290,7 +290,7 @@ export function topicKey(config: TopicConfig): string {
 
 function connectionOf({ driver, config }: TopicTarget): TopicConnection {
   if (!config.enabled) return IDLE;
-  const state = driver.getState();
+  const state = driver.getSnapshot();
   return { status: state.status, connectionError: state.error };
 }
 

@@ -20,7 +20,7 @@ const SERVER_TABS: TabsInfo = { role: 'pending', tabs: 1 };
 export function useTabs(): TabsInfo {
   const driver = useDriver('useTabs');
   const last = useRef<TabsInfo>(SERVER_TABS);
-  const subscribe = useCallback((listener: () => void) => driver.subscribeState(listener), [driver]);
+  const subscribe = useCallback((listener: () => void) => driver.on('state', listener), [driver]);
   const getSnapshot = useCallback((): TabsInfo => {
     const next = driver.getTabs();
     const prev = last.current;

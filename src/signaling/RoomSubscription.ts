@@ -37,7 +37,7 @@ export function subscribeRoom(driver: SseDriver, topics: SignalingTopics, selfId
   let offDrops = (): void => undefined;
   let unsubscribe = (): void => undefined;
   try {
-    offDrops = driver.on((event) => {
+    offDrops = driver.on('event', (event) => {
       if (event.type === 'drop' && event.connection === 'main' && !event.switching) handlers.dropped();
     });
     unsubscribe = driver.subscribe(

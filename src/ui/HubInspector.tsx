@@ -122,7 +122,7 @@ export const HubInspector = forwardRef<HTMLElement, HubInspectorProps>(function 
   const id = useId();
   const H = `h${headingLevel}` as 'h2';
   const Sub = `h${headingLevel + 1}` as 'h3';
-  const protocol = driver.getState().protocol;
+  const protocol = driver.getSnapshot().protocol;
   const http = httpVersion ?? (status === 'open' ? observedHttpVersion(driver.url) : undefined);
   const limited = http !== undefined && /^http\/1/i.test(http);
   const rows = distinct(snapshot.subscriptions);

@@ -5,7 +5,7 @@ import type { InspectorError, InspectorSnapshot, TimelineEntry, TimelineKind } f
 /** What {@link InspectorStore} needs of a driver. */
 export interface InspectableDriver {
   /** Listens to timeline events; returns a function that stops listening. */
-  on(listener: (event: DriverEvent) => void): () => void;
+  on(type: 'event', listener: (event: DriverEvent) => void): () => void;
   /** The live subscriptions. */
   getSubscriptions(): readonly SubscriptionInfo[];
 }
@@ -96,7 +96,7 @@ export class InspectorStore {
     this.#bucketSecond = Math.floor(this.#now() / 1000);
     this.#startSecond = this.#bucketSecond;
     this.#buckets.fill(0);
-    this.#off = this.#driver.on((event) => this.#record(event));
+    this.#off = this.#driver.on('event', (event) => this.#record(event));
     this.#timer = this.#setInterval(() => this.#tick(), 1000);
     this.#set({ subscriptions: this.#driver.getSubscriptions() });
   }

@@ -109,7 +109,7 @@ describe("server: 'channels' on a seed-002-shaped server", () => {
     await server.stop();
     await server.start();
     await expect.poll(() => errors.some((e) => e.code === 'gap')).toBe(true);
-    await expect.poll(() => driver.getState().status).toBe('open');
+    await expect.poll(() => driver.getSnapshot().status).toBe('open');
     server.fire([{ channelName: 'c1', type: 'message', payload: 'after' }]);
     await expect.poll(() => c1.map((u) => u.data)).toEqual(['before', 'after']);
   });
@@ -173,7 +173,7 @@ describe("server: 'channels' against servers of another shape", () => {
       const errors: SseError[] = [];
       const driver = new SseDriver({ url: wrong.origin, server: channels({ subscribePath: path }), onError: (e) => errors.push(e) });
       driver.subscribe('c1', () => undefined, { raw: true });
-      await expect.poll(() => driver.getState().status).toBe('error');
+      await expect.poll(() => driver.getSnapshot().status).toBe('error');
       expect(errors[0]?.code).toBe('protocol');
       expect(errors[0]?.message).toMatch(/channels adapter/);
       expect(errors[0]?.message).toMatch(/text\/event-stream/);

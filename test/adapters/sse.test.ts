@@ -130,7 +130,7 @@ describe("server: 'sse' on a seed-003-shaped endpoint", () => {
       const errors: SseError[] = [];
       const driver = new SseDriver({ url: `${wrong.origin}${path}`, server: 'sse', onError: (e) => errors.push(e) });
       driver.subscribe('*', () => undefined, { raw: true });
-      await expect.poll(() => driver.getState().status).toBe('error');
+      await expect.poll(() => driver.getSnapshot().status).toBe('error');
       expect(errors[0]).toMatchObject({ code: 'protocol' });
       expect(errors[0]?.message).toMatch(/sse adapter expected text\/event-stream/);
       driver.destroy();

@@ -24,7 +24,7 @@ describe("server: 'token-stream' on a seed-001-shaped server", () => {
     const got: SseUpdate[] = [];
     driver.subscribe('message', (u) => got.push(u), { raw: true });
     await expect.poll(() => server.clients).toBe(1);
-    await expect.poll(() => driver.getState().status).toBe('open');
+    await expect.poll(() => driver.getSnapshot().status).toBe('open');
     expect(got).toEqual([]);
     await server.emit('alex', 'chat', 'event: message\ndata: {"text":"hi"}\n');
     await server.emit('*', 'chat', 'data: to all\n');
@@ -85,7 +85,7 @@ describe("server: 'token-stream' on a seed-001-shaped server", () => {
     const stale = new SseDriver({ url: server.url, server: 'token-stream', headers: { Authorization: first ?? '' }, onError: (e) => errors.push(e) });
     drivers.push(stale);
     stale.subscribe('message', () => undefined, { raw: true });
-    await expect.poll(() => stale.getState().status).toBe('error');
+    await expect.poll(() => stale.getSnapshot().status).toBe('error');
     expect(errors.map((e) => e.code)).toEqual(['unauthorized']);
   });
 
@@ -133,10 +133,10 @@ describe('token-stream capabilities under fake timers (in-memory server)', () =>
     // The token's signature is checked on WebCrypto, which fake timers do not drive.
     await vi.waitFor(() => expect(server.connections).toBe(1));
     await vi.advanceTimersByTimeAsync(5_000);
-    expect(driver.getState().status).toBe('open');
+    expect(driver.getSnapshot().status).toBe('open');
     await vi.advanceTimersByTimeAsync(10 * 60_000);
     expect(requests.length).toBe(1);
-    expect(driver.getState().status).toBe('open');
+    expect(driver.getSnapshot().status).toBe('open');
     driver.destroy();
   });
 });

@@ -56,7 +56,7 @@ describe('construction (seed snippet)', () => {
 
   it('touches no browser global at import time and runs on Node', () => {
     expect(typeof (globalThis as { window?: unknown }).window).toBe('undefined');
-    expect(new SseDriver({ url: URL_ }).getState().status).toBe('idle');
+    expect(new SseDriver({ url: URL_ }).getSnapshot().status).toBe('idle');
   });
 });
 
@@ -267,7 +267,7 @@ describe('nothing lost, nothing twice', () => {
     await tick();
     hub.last.fail();
     await tick(0);
-    expect(driver.getState().status).toBe('reconnecting');
+    expect(driver.getSnapshot().status).toBe('reconnecting');
     await tick(1000);
     expect(hub.requests).toHaveLength(2);
     expect(hub.last.headers.get('last-event-id')).toBe('u2');
@@ -289,7 +289,7 @@ describe('nothing lost, nothing twice', () => {
   it('reports a gap when the hub could not resume from the cursor', async () => {
     const { hub, driver, errors } = setup();
     const events: DriverEvent[] = [];
-    driver.on((e) => events.push(e));
+    driver.on('event', (e) => events.push(e));
     driver.subscribe('a', () => undefined);
     await tick(10);
     hub.last.push(envelopeEvent('u1', 'a', 1));
@@ -299,7 +299,7 @@ describe('nothing lost, nothing twice', () => {
     await tick(1000);
     expect(errors.map((e) => e.code)).toContain('gap');
     expect(events.some((e) => e.type === 'gap')).toBe(true);
-    expect(driver.getState()).toMatchObject({ status: 'open', error: expect.objectContaining({ code: 'gap', requested: 'u1', resumedFrom: 'earliest' }) });
+    expect(driver.getSnapshot()).toMatchObject({ status: 'open', error: expect.objectContaining({ code: 'gap', requested: 'u1', resumedFrom: 'earliest' }) });
     driver.destroy();
   });
 
@@ -390,8 +390,8 @@ describe('status', () => {
   it('is observable and goes idle → connecting → open → reconnecting → open', async () => {
     const { hub, driver } = setup();
     const seen: string[] = [];
-    const off = driver.subscribeState(() => {
-      const { status } = driver.getState();
+    const off = driver.on('state', () => {
+      const { status } = driver.getSnapshot();
       if (seen.at(-1) !== status) seen.push(status);
     });
     driver.subscribe('a', () => undefined);
@@ -401,7 +401,7 @@ describe('status', () => {
     hub.last.fail();
     await tick(1000);
     expect(seen).toEqual(['connecting', 'open', 'reconnecting', 'open']);
-    expect(driver.getState()).toMatchObject({ lastEventId: 'u1', retries: 0, protocol: 'v1' });
+    expect(driver.getSnapshot()).toMatchObject({ lastEventId: 'u1', retries: 0, protocol: 'v1' });
     off();
     driver.destroy();
   });
@@ -423,10 +423,10 @@ describe('backoff', () => {
     }
     // random() = 1 → the delay is the ceiling: 100, 200, 400, 800, 1000, 1000.
     expect(times).toEqual([100, 200, 400, 800, 1000, 1000]);
-    expect(driver.getState()).toMatchObject({ status: 'reconnecting', retries: 7 });
+    expect(driver.getSnapshot()).toMatchObject({ status: 'reconnecting', retries: 7 });
     hub.respond = () => undefined;
     await tick(1000);
-    expect(driver.getState()).toMatchObject({ status: 'open', retries: 0, error: undefined });
+    expect(driver.getSnapshot()).toMatchObject({ status: 'open', retries: 0, error: undefined });
     driver.destroy();
   });
 
@@ -451,12 +451,12 @@ describe('backoff', () => {
     await tick(10);
     await tick(60_000);
     expect(hub.requests).toHaveLength(1);
-    expect(driver.getState()).toMatchObject({ status: 'error', error: expect.objectContaining({ code: 'unauthorized' }) });
+    expect(driver.getSnapshot()).toMatchObject({ status: 'error', error: expect.objectContaining({ code: 'unauthorized' }) });
     hub.respond = () => ({ status: 403 });
     driver.reconnect();
     await tick();
     expect(hub.requests).toHaveLength(2);
-    expect(driver.getState().error?.code).toBe('forbidden');
+    expect(driver.getSnapshot().error?.code).toBe('forbidden');
     await tick(60_000);
     expect(hub.requests).toHaveLength(2);
     hub.respond = () => undefined;
@@ -464,7 +464,7 @@ describe('backoff', () => {
     await tick();
     expect(hub.requests).toHaveLength(3);
     expect(hub.last.headers.get('authorization')).toBe('Bearer new');
-    expect(driver.getState().status).toBe('open');
+    expect(driver.getSnapshot().status).toBe('open');
     driver.destroy();
   });
 
@@ -474,13 +474,13 @@ describe('backoff', () => {
     a.driver.subscribe('a', () => undefined);
     await tick(60_000);
     expect(a.hub.requests).toHaveLength(1);
-    expect(a.driver.getState().status).toBe('closed');
+    expect(a.driver.getSnapshot().status).toBe('closed');
     a.driver.destroy();
 
     const b = setup({ fetch: async () => new Response('<html>', { status: 200, headers: { 'Content-Type': 'text/html' } }) });
     b.driver.subscribe('a', () => undefined);
     await tick(10);
-    expect(b.driver.getState()).toMatchObject({ status: 'error', error: expect.objectContaining({ code: 'protocol' }) });
+    expect(b.driver.getSnapshot()).toMatchObject({ status: 'error', error: expect.objectContaining({ code: 'protocol' }) });
     b.driver.destroy();
   });
 
@@ -501,7 +501,7 @@ describe('backoff', () => {
     driver.subscribe('a', () => undefined);
     await tick(10);
     expect(hub.requests.map((r) => [...r.url.searchParams.keys()].join())).toEqual(['match', 'topic']);
-    expect(driver.getState()).toMatchObject({ status: 'open', protocol: 'legacy' });
+    expect(driver.getSnapshot()).toMatchObject({ status: 'open', protocol: 'legacy' });
     driver.destroy();
   });
 });
@@ -517,7 +517,7 @@ describe('heartbeat watchdog', () => {
     expect(hub.requests).toHaveLength(1);
     await tick(100);
     expect(hub.requests[0]?.closed).toBe(true);
-    expect(driver.getState().error?.code).toBe('timeout');
+    expect(driver.getSnapshot().error?.code).toBe('timeout');
     await tick(1000);
     expect(hub.requests).toHaveLength(2);
     driver.destroy();
@@ -553,7 +553,7 @@ describe('destroy', () => {
     await expect(pending).rejects.toMatchObject({ code: 'closed' });
     expect(hub.open).toHaveLength(0);
     expect(vi.getTimerCount()).toBe(0);
-    expect(driver.getState().status).toBe('closed');
+    expect(driver.getSnapshot().status).toBe('closed');
     expect(() => driver.subscribe('a', () => undefined)).toThrowError(SseError);
   });
 });
@@ -564,10 +564,10 @@ describe('state follows events', () => {
     driver.subscribe('a', () => undefined);
     await tick(10);
     let notified = 0;
-    driver.subscribeState(() => notified++);
+    driver.on('state', () => notified++);
     hub.last.push(envelopeEvent('u1', 'a', 1) + envelopeEvent('u2', 'a', 2) + envelopeEvent('u3', 'a', 3));
     await tick();
-    expect(driver.getState().lastEventId).toBe('u3');
+    expect(driver.getSnapshot().lastEventId).toBe('u3');
     expect(notified).toBe(1);
     driver.destroy();
   });
@@ -599,7 +599,7 @@ describe('review regressions', () => {
     expect(first.closed).toBe(false);
     expect(badErrors.map((e) => e.code)).toEqual(['bad-request']);
     expect(aErrors).toEqual([]);
-    expect(driver.getState().status).toBe('open');
+    expect(driver.getSnapshot().status).toBe('open');
     first.push(envelopeEvent('x1', 'a', 1));
     await tick();
     expect(a.updates.map((u) => u.id)).toEqual(['x1']);
@@ -609,7 +609,7 @@ describe('review regressions', () => {
   it('marks the timeline of a matcher switch as switching, and a real drop as not', async () => {
     const { hub, driver } = setup();
     const events: DriverEvent[] = [];
-    driver.on((e) => events.push(e));
+    driver.on('event', (e) => events.push(e));
     driver.subscribe('a', () => undefined);
     await tick(10);
     driver.subscribe('b', () => undefined);
@@ -681,7 +681,7 @@ describe('review regressions', () => {
     a.hub.respond = () => ({ status: 204 });
     a.driver.subscribe('a', () => undefined);
     await tick(10);
-    expect(a.driver.getState().status).toBe('closed');
+    expect(a.driver.getSnapshot().status).toBe('closed');
     expect(listeners).toBe(0);
     a.driver.destroy();
     const b = setup({ platform: { events, random: () => 1 } });
@@ -768,7 +768,7 @@ describe('draining predecessor', () => {
     const first = hub.last;
     first.push(envelopeEvent('u1', 'a', 1));
     await tick();
-    driver.on((e) => events.push(e));
+    driver.on('event', (e) => events.push(e));
     driver.subscribe('b', () => undefined);
     await tick(10);
     expect(first.closed).toBe(false); // draining
@@ -776,7 +776,7 @@ describe('draining predecessor', () => {
     await tick();
     expect(events.filter((e) => e.type === 'drop' && !e.switching)).toEqual([]);
     expect(errors).toEqual([]);
-    expect(driver.getState()).toMatchObject({ status: 'open', error: undefined });
+    expect(driver.getSnapshot()).toMatchObject({ status: 'open', error: undefined });
     await tick(5000);
     expect(hub.requests).toHaveLength(2);
     driver.destroy();
@@ -792,7 +792,7 @@ describe('gap after a drop, then a matcher change', () => {
     await tick();
     hub.last.fail();
     await tick();
-    expect(driver.getState().status).toBe('reconnecting');
+    expect(driver.getSnapshot().status).toBe('reconnecting');
     hub.respond = () => ({ headers: { 'Mercure-Last-Event-ID': 'earliest' } });
     driver.subscribe('b', () => undefined);
     await tick(10);

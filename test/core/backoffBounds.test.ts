@@ -62,7 +62,7 @@ describe('server hints are clamped', () => {
     hub.respond = () => undefined;
     await tick(10 * 60_000);
     expect(hub.requests).toHaveLength(2);
-    expect(driver.getState().status).toBe('open');
+    expect(driver.getSnapshot().status).toBe('open');
     driver.destroy();
   });
 

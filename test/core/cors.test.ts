@@ -62,7 +62,7 @@ describe('a CORS refusal in a browser', () => {
     expect(errors.every((e) => e.code === 'cors')).toBe(true);
     expect(errors[0]?.hint).toContain('Access-Control-Allow-Origin');
     expect(errors[0]?.cause).toBeInstanceOf(TypeError);
-    expect(driver.getState()).toMatchObject({ status: 'error', error: expect.objectContaining({ code: 'cors' }) });
+    expect(driver.getSnapshot()).toMatchObject({ status: 'error', error: expect.objectContaining({ code: 'cors' }) });
     driver.reconnect();
     await tick(10);
     expect(calls()).toBe(6);
@@ -85,7 +85,7 @@ describe('a CORS refusal in a browser', () => {
     await tick(60_000);
     expect(errors.length).toBeGreaterThan(5);
     expect(errors.every((e) => e.code === 'network')).toBe(true);
-    expect(driver.getState().status).toBe('reconnecting');
+    expect(driver.getSnapshot().status).toBe('reconnecting');
     driver.destroy();
   });
 
@@ -105,7 +105,7 @@ describe('a CORS refusal in a browser', () => {
     await tick(60_000);
     expect(errors.length).toBeGreaterThan(5);
     expect(errors.every((e) => e.code === 'network')).toBe(true);
-    expect(driver.getState().status).toBe('reconnecting');
+    expect(driver.getSnapshot().status).toBe('reconnecting');
     driver.destroy();
   });
 });

@@ -35,14 +35,14 @@ describe('a headers function that throws', () => {
     expect(errors[0]).toBeInstanceOf(SseAuthError);
     expect(errors[0]).toMatchObject({ code: 'credentials', cause });
     expect(isAuthError(errors[0])).toBe(true);
-    expect(driver.getState()).toMatchObject({ status: 'error', error: errors[0] });
+    expect(driver.getSnapshot()).toMatchObject({ status: 'error', error: errors[0] });
     await expect(driver.publish('a', 1)).rejects.toMatchObject({ code: 'credentials', cause });
     expect(hub.publishes).toHaveLength(0);
     driver.setHeaders({ Authorization: 'Bearer fresh' });
     await tick(10);
     expect(hub.requests).toHaveLength(1);
     expect(hub.last.headers.get('authorization')).toBe('Bearer fresh');
-    expect(driver.getState()).toMatchObject({ status: 'open', error: undefined });
+    expect(driver.getSnapshot()).toMatchObject({ status: 'open', error: undefined });
     driver.destroy();
   });
 

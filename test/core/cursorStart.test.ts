@@ -18,7 +18,7 @@ function setup() {
   const errors: SseError[] = [];
   const driver = new SseDriver({ url: URL_, fetch: hub.fetch, protocol: 'v1', platform: { random: () => 1, events: undefined }, onError: (e) => errors.push(e) });
   const timeline: DriverEvent[] = [];
-  driver.on((e) => timeline.push(e));
+  driver.on('event', (e) => timeline.push(e));
   return { hub, driver, errors, timeline };
 }
 
@@ -30,7 +30,7 @@ describe('the cursor before the first event', () => {
     const got: SseUpdate[] = [];
     driver.subscribe('a', (u) => got.push(u));
     await tick(10);
-    expect(driver.getState().lastEventId).toBe('urn:uuid:h7');
+    expect(driver.getSnapshot().lastEventId).toBe('urn:uuid:h7');
     hub.last.fail(); // cut before it delivered anything
     await tick(1000);
     expect(hub.requests).toHaveLength(2);
@@ -57,7 +57,7 @@ describe('the cursor before the first event', () => {
     expect(gap).toBeDefined();
     expect(gap?.requested).toBeUndefined();
     expect(timeline.some((e) => e.type === 'gap')).toBe(true);
-    expect(driver.getState()).toMatchObject({ status: 'open', error: gap });
+    expect(driver.getSnapshot()).toMatchObject({ status: 'open', error: gap });
     driver.destroy();
   });
 

@@ -32,7 +32,7 @@ describe.each([
     expect(hub.requests).toHaveLength(2);
     expect(hub.last.url.searchParams.get(param)).toBe(IRI);
     expect(hub.last.headers.get('last-event-id')).toBeNull();
-    expect(driver.getState()).toMatchObject({ status: 'open', lastEventId: IRI });
+    expect(driver.getSnapshot()).toMatchObject({ status: 'open', lastEventId: IRI });
     hub.last.push(envelopeEvent('m2', 'https://example.com/livres', 2, { sseId: 'https://example.com/livres/中国' }));
     await tick();
     expect(got.map((u) => u.data)).toEqual([1, 2]);
@@ -74,7 +74,7 @@ it('turns an EventSource that throws on construction into a typed error, not an 
   });
   driver.subscribe('a', () => undefined);
   await tick(10);
-  expect(driver.getState().status).toBe('error');
+  expect(driver.getSnapshot().status).toBe('error');
   expect(errors.map((e) => e.code)).toEqual(['misuse']);
   expect(errors[0]?.cause).toBeInstanceOf(SyntaxError);
   driver.destroy();

@@ -71,7 +71,7 @@ describe('a legacy custom server (seed style)', () => {
     const raw: SseUpdate[] = [];
     bob.subscribe('room', (u) => got.push(u));
     bob.subscribe('plain', (u) => raw.push(u), { raw: true });
-    await until(() => bob.getState().status === 'open' && bob.getState().protocol === 'legacy');
+    await until(() => bob.getSnapshot().status === 'open' && bob.getSnapshot().protocol === 'legacy');
     await new Promise((r) => setTimeout(r, 50));
 
     const id = await alice.publish('room', { hello: 'bob' });

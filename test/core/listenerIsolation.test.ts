@@ -42,7 +42,7 @@ describe('a throwing listener', () => {
       ['listener', boom],
       ['listener', boom],
     ]);
-    expect(driver.getState().status).toBe('open');
+    expect(driver.getSnapshot().status).toBe('open');
     driver.destroy();
   });
 
@@ -50,15 +50,15 @@ describe('a throwing listener', () => {
     const errors: SseError[] = [];
     const { hub, driver } = setup({ onError: (e) => errors.push(e) });
     const events: DriverEvent['type'][] = [];
-    driver.on(() => {
+    driver.on('event', () => {
       throw boom;
     });
-    driver.on((e) => events.push(e.type));
+    driver.on('event', (e) => events.push(e.type));
     let stateCalls = 0;
-    driver.subscribeState(() => {
+    driver.on('state', () => {
       throw boom;
     });
-    driver.subscribeState(() => stateCalls++);
+    driver.on('state', () => stateCalls++);
     const got: SseUpdate[] = [];
     driver.subscribe('a', (u) => got.push(u));
     await tick(10);
@@ -105,6 +105,41 @@ describe('a throwing listener', () => {
     await tick();
     expect(got).toEqual([1]);
     expect(reported).toEqual([boom]);
+    driver.destroy();
+  });
+});
+
+describe('driver.on(type, fn)', () => {
+  it("passes the new snapshot to 'state' listeners and every background error to 'error' listeners", async () => {
+    const { hub, driver } = setup();
+    const states: string[] = [];
+    const errors: string[] = [];
+    driver.on('state', (state) => {
+      expect(state).toBe(driver.getSnapshot());
+      states.push(state.status);
+    });
+    const offErrors = driver.on('error', (error) => errors.push(error.code));
+    driver.subscribe('a', () => {
+      throw boom;
+    });
+    await tick(10);
+    hub.last.push(envelopeEvent('m1', 'a', 1));
+    await tick();
+    expect(states).toContain('open');
+    expect(errors).toEqual(['listener']);
+    offErrors();
+    const reported: unknown[] = [];
+    vi.stubGlobal('reportError', (error: unknown) => reported.push(error));
+    hub.last.push(envelopeEvent('m2', 'a', 2));
+    await tick();
+    expect(errors).toEqual(['listener']);
+    expect(reported).toEqual([boom]); // no error listener left: the platform reports it
+    driver.destroy();
+  });
+
+  it('refuses an unknown event type with a misuse error', () => {
+    const { driver } = setup();
+    expect(() => driver.on('nope' as 'state', () => {})).toThrowError(expect.objectContaining({ code: 'misuse' }) as Error);
     driver.destroy();
   });
 });

@@ -11,7 +11,7 @@ function setup(options: Partial<SseDriverOptions> = {}) {
   const hub = new StreamHub();
   const driver = new SseDriver({ url: URL_, fetch: hub.fetch, maxUrlLength: 200, platform: { random: () => 1, events: undefined }, ...options });
   const timeline: DriverEvent[] = [];
-  driver.on((event) => timeline.push(event));
+  driver.on('event', (event) => timeline.push(event));
   return { hub, driver, timeline };
 }
 
@@ -35,7 +35,7 @@ describe('Mercure fallbacks', () => {
     driver.subscribe(topics, (u) => got.push(u.data));
     await tick(10);
     expect(hub.requests.map((r) => `${r.method} ${[...new Set(r.url.searchParams.keys())].join()}`)).toEqual(['QUERY ', 'GET match', 'GET topic']);
-    expect(driver.getState()).toMatchObject({ status: 'open', protocol: 'legacy', error: undefined });
+    expect(driver.getSnapshot()).toMatchObject({ status: 'open', protocol: 'legacy', error: undefined });
     expect(timeline.filter((e) => e.type === 'fallback')).toMatchObject([
       { from: 'v1 QUERY', to: 'v1 GET', status: 405 },
       { from: 'v1 GET', to: 'legacy GET', status: 400 },
@@ -59,7 +59,7 @@ describe('Mercure fallbacks', () => {
     await tick(10);
     expect(hub.requests.map((r) => r.method)).toEqual(['QUERY', 'GET']);
     expect(hub.last.url.searchParams.getAll('match')).toHaveLength(20);
-    expect(driver.getState()).toMatchObject({ status: 'open', protocol: 'v1' });
+    expect(driver.getSnapshot()).toMatchObject({ status: 'open', protocol: 'v1' });
     expect(timeline.filter((e) => e.type === 'fallback')).toHaveLength(1);
     hub.last.fail();
     await tick(1000);

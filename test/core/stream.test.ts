@@ -116,7 +116,7 @@ describe('stream parsing', () => {
     await tick();
     expect(updates.map((u) => u.id)).toEqual(['urn:ok']);
     expect(errors.every((e) => e.code === 'unroutable')).toBe(true);
-    expect(driver.getState().status).toBe('open');
+    expect(driver.getSnapshot().status).toBe('open');
     driver.destroy();
   });
 });

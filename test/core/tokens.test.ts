@@ -31,7 +31,7 @@ describe('tokens of the shape the Mercure specification gives', () => {
     const writer = driver(hub, await accessToken([{ actions: ['publish'], topics: [BOOK] }], { key: KEY }), errors);
     const got: SseUpdate[] = [];
     reader.subscribe(BOOK, (u) => got.push(u));
-    await until(() => expect(reader.getState().status).toBe('open'));
+    await until(() => expect(reader.getSnapshot().status).toBe('open'));
     await writer.publish(BOOK, { title: 'Dune' }, { private: true });
     await until(() => expect(got.map((u) => u.data)).toEqual([{ title: 'Dune' }]));
     expect(errors).toEqual([]);
@@ -47,7 +47,7 @@ describe('tokens of the shape the Mercure specification gives', () => {
     const writer = driver(hub, await legacyToken({ publish: ['*'] }, KEY), errors);
     const got: SseUpdate[] = [];
     reader.subscribe(BOOK, (u) => got.push(u));
-    await until(() => expect(reader.getState().status).toBe('open'));
+    await until(() => expect(reader.getSnapshot().status).toBe('open'));
     await writer.publish(BOOK, 1, { private: true });
     await until(() => expect(got.map((u) => u.data)).toEqual([1]));
     expect(errors).toEqual([]);

@@ -75,7 +75,7 @@ describe('eventsource transport', () => {
     expect(first.withCredentials).toBe(true);
     expect(new URL(first.url).searchParams.getAll('match')).toEqual(['a']);
     first.open();
-    expect(driver.getState().status).toBe('open');
+    expect(driver.getSnapshot().status).toBe('open');
     const data = (id: string) => envelopeEvent(id, 'a', id).split('\n').find((l) => l.startsWith('data: '))?.slice(6) ?? '';
     first.emit('message', data('u1'), 'u1');
     first.emit('custom', data('u2'), 'u2');
@@ -86,7 +86,7 @@ describe('eventsource transport', () => {
     ]);
     first.close();
     first.dispatchEvent(new Event('error'));
-    expect(driver.getState().status).toBe('reconnecting');
+    expect(driver.getSnapshot().status).toBe('reconnecting');
     await tick(1000);
     const second = FakeEventSource.instances[1];
     expect(new URL(second?.url ?? 'x:').searchParams.get('last_event_id')).toBe('u2');

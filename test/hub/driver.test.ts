@@ -25,7 +25,7 @@ describe.each(DRIVER_HUBS)('SseDriver against the %s', (_name, factory) => {
   function watch(d: SseDriver): { events: DriverEvent[]; errors: SseError[] } {
     const events: DriverEvent[] = [];
     const errors: SseError[] = [];
-    d.on((event) => {
+    d.on('event', (event) => {
       events.push(event);
       if (event.type === 'error') errors.push(event.error);
     });
@@ -39,7 +39,7 @@ describe.each(DRIVER_HUBS)('SseDriver against the %s', (_name, factory) => {
     return driver(hub, { publisher: { headers: { Authorization: `Bearer ${publishToken}` } } });
   }
 
-  const open = (d: SseDriver) => expect.poll(() => d.getState().status, POLL).toBe('open');
+  const open = (d: SseDriver) => expect.poll(() => d.getSnapshot().status, POLL).toBe('open');
   const ids = (updates: readonly SseUpdate[]) => updates.map((u) => u.id);
 
   it('runs the seed snippet unchanged: the seed token publishes, a second driver receives', async () => {
@@ -101,7 +101,7 @@ describe.each(DRIVER_HUBS)('SseDriver against the %s', (_name, factory) => {
     const publishedA: string[] = [];
     const publishedC: string[] = [];
     const opensDuringPublishing: number[] = [];
-    listener.on((event) => {
+    listener.on('event', (event) => {
       if (event.type === 'open' && publishedA.length > 0) opensDuringPublishing.push(publishedA.length);
     });
     const COUNT = 60;
@@ -157,7 +157,7 @@ describe.each(DRIVER_HUBS)('SseDriver against the %s', (_name, factory) => {
     for (let i = 0; i < 40; i++) {
       if (i === 10 || i === 25) {
         // Cut a live stream (not one still reconnecting from the previous cut).
-        await expect.poll(() => hub.connections() === 1 && listener.getState().status === 'open', POLL).toBe(true);
+        await expect.poll(() => hub.connections() === 1 && listener.getSnapshot().status === 'open', POLL).toBe(true);
         cut(hub);
       }
       published.push(await pub.publish(i % 2 === 0 ? 'urn:feed' : `https://example.com/feeds/${i}`, { i }));
@@ -173,7 +173,7 @@ describe.each(DRIVER_HUBS)('SseDriver against the %s', (_name, factory) => {
     const resumed = timeline.events.filter((e) => e.type === 'open' && e.resumedFrom !== undefined);
     expect(resumed.length).toBeGreaterThanOrEqual(2);
     expect(timeline.events.some((e) => e.type === 'gap')).toBe(false);
-    await expect.poll(() => listener.getState().status, POLL).toBe('open');
+    await expect.poll(() => listener.getSnapshot().status, POLL).toBe('open');
   });
 
   it('reports a gap when it must resume from an id the hub no longer keeps', async () => {
@@ -274,18 +274,18 @@ describe.each(DRIVER_HUBS)('SseDriver against the %s', (_name, factory) => {
     const timeline = watch(listener);
     const received: unknown[] = [];
     listener.subscribe('https://example.com/inbox/2', (u) => received.push(u.data));
-    await expect.poll(() => listener.getState().status, POLL).toBe('error');
-    expect(listener.getState().error).toMatchObject({ code: 'unauthorized', status: 401 });
+    await expect.poll(() => listener.getSnapshot().status, POLL).toBe('error');
+    expect(listener.getSnapshot().error).toMatchObject({ code: 'unauthorized', status: 401 });
     expect(timeline.errors.map((e) => e.code)).toEqual(['unauthorized']);
     await sleep(400); // eight times the initial retry delay
     expect(rejected).toEqual([401]);
-    expect(listener.getState().status).toBe('error');
+    expect(listener.getSnapshot().status).toBe('error');
 
     const good = await accessToken([{ actions: ['subscribe'], topics: ['https://example.com/inbox/2'] }], { key: TEST_KEY });
     listener.setHeaders({ Authorization: `Bearer ${good}` });
     listener.reconnect();
     await open(listener);
-    expect(listener.getState().error).toBeUndefined();
+    expect(listener.getSnapshot().error).toBeUndefined();
     await pub.publish('https://example.com/inbox/2', 'for your eyes only', { private: true });
     await expect.poll(() => received, POLL).toEqual(['for your eyes only']);
     expect(rejected).toEqual([401]);

@@ -25,8 +25,8 @@ describe.each(DRIVER_HUBS)('many topics on the %s', (_name, factory) => {
         received.set(i, updates);
         listener.subscribe(topic(i), (update) => updates.push(update));
       }
-      await expect.poll(() => listener.getState().status, POLL).toBe('open');
-      expect(listener.getState().protocol).toBe('v1');
+      await expect.poll(() => listener.getSnapshot().status, POLL).toBe('open');
+      expect(listener.getSnapshot().protocol).toBe('v1');
       expect(hub.engine.connections.map((c) => c.matchers.length)).toEqual([count]);
 
       const token = await sign(v1Claims([{ actions: ['publish'], topics: ['*'] }]));
@@ -45,11 +45,11 @@ describe.each(DRIVER_HUBS)('many topics on the %s', (_name, factory) => {
     const hub = await start({ limits: { matchersPerSubscription: 256 } });
     const listener = driver(hub, { protocol: 'auto' });
     const events: DriverEvent[] = [];
-    listener.on((event) => events.push(event));
+    listener.on('event', (event) => events.push(event));
     const errors: string[] = [];
     for (let i = 0; i < 300; i++) listener.subscribe(topic(i), () => undefined, { onError: (error) => errors.push(error.code) });
-    await expect.poll(() => listener.getState().status, POLL).toBe('error');
-    const error = listener.getState().error;
+    await expect.poll(() => listener.getSnapshot().status, POLL).toBe('error');
+    const error = listener.getSnapshot().error;
     expect(error?.code).toBe('bad-request');
     expect(error?.message).toContain('Too many topic matchers: at most 256');
     expect(events.some((event) => event.type === 'fallback')).toBe(false);
@@ -57,6 +57,6 @@ describe.each(DRIVER_HUBS)('many topics on the %s', (_name, factory) => {
     const subscribes = hub.requests.filter((r) => r.method === 'GET' || r.method === 'QUERY');
     expect(subscribes.length).toBeGreaterThan(0);
     expect(subscribes.every((r) => !new URL(r.url).searchParams.has('topic'))).toBe(true);
-    expect(listener.getState().protocol).toBeUndefined();
+    expect(listener.getSnapshot().protocol).toBeUndefined();
   });
 });

@@ -15,10 +15,10 @@ it('keeps an update that was in flight on the old stream when a matcher change s
   const publisher = new SseDriver({ url: hub.url, fetch: hub.fetch });
   drivers.push(listener, publisher);
   const errors: SseError[] = [];
-  listener.on((e) => e.type === 'error' && errors.push(e.error));
+  listener.on('event', (e) => e.type === 'error' && errors.push(e.error));
   const received: unknown[] = [];
   listener.subscribe('urn:a', (u) => received.push(u.data));
-  await expect.poll(() => listener.getState().status, { timeout: 2000 }).toBe('open');
+  await expect.poll(() => listener.getSnapshot().status, { timeout: 2000 }).toBe('open');
 
   // t=0: the publish reaches the engine at ~100 ms and is written to the old stream at ~200 ms.
   const published = publisher.publish('urn:a', 'in flight');
@@ -38,10 +38,10 @@ it('reports no gap when a matcher change switches streams on a hub without histo
   const publisher = new SseDriver({ url: hub.url, fetch: hub.fetch });
   drivers.push(listener, publisher);
   const errors: SseError[] = [];
-  listener.on((e) => e.type === 'error' && errors.push(e.error));
+  listener.on('event', (e) => e.type === 'error' && errors.push(e.error));
   const received: unknown[] = [];
   listener.subscribe('urn:a', (u) => received.push(u.data));
-  await expect.poll(() => listener.getState().status, { timeout: 2000 }).toBe('open');
+  await expect.poll(() => listener.getSnapshot().status, { timeout: 2000 }).toBe('open');
   await publisher.publish('urn:a', 'one');
   await expect.poll(() => received).toEqual(['one']);
   listener.subscribe('urn:b', () => undefined);
@@ -49,7 +49,7 @@ it('reports no gap when a matcher change switches streams on a hub without histo
   await publisher.publish('urn:a', 'two');
   await expect.poll(() => received).toEqual(['one', 'two']);
   expect(errors.map((e) => e.code)).toEqual([]);
-  expect(listener.getState().error).toBeUndefined();
+  expect(listener.getSnapshot().error).toBeUndefined();
 });
 
 it('does not deliver an update twice when the new stream adds a topic ', async () => {
@@ -64,7 +64,7 @@ it('does not deliver an update twice when the new stream adds a topic ', async (
   drivers.push(listener, publisher);
   const a: string[] = [];
   listener.subscribe('urn:a', (u) => a.push(u.id));
-  await expect.poll(() => listener.getState().status, { timeout: 2000 }).toBe('open');
+  await expect.poll(() => listener.getSnapshot().status, { timeout: 2000 }).toBe('open');
   await publisher.publish('urn:a', 0);
   await expect.poll(() => a.length).toBe(1);
 

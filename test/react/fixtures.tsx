@@ -54,11 +54,11 @@ export async function tick(ms = 0): Promise<void> {
   });
 }
 
-/** Wraps `driver.subscribe` and `driver.subscribeState` to count live registrations. */
+/** Wraps `driver.subscribe` and `driver.on` to count live subscriptions and state listeners. */
 export function instrument(driver: SseDriver): { subscribes: number; liveSubscriptions: number; liveStateListeners: number } {
   const stats = { subscribes: 0, liveSubscriptions: 0, liveStateListeners: 0 };
   const subscribe = driver.subscribe.bind(driver);
-  const subscribeState = driver.subscribeState.bind(driver);
+  const on = driver.on.bind(driver);
   driver.subscribe = ((...args: Parameters<SseDriver['subscribe']>) => {
     const off = subscribe(...args);
     stats.subscribes++;
@@ -70,8 +70,9 @@ export function instrument(driver: SseDriver): { subscribes: number; liveSubscri
       off();
     };
   }) as SseDriver['subscribe'];
-  driver.subscribeState = (listener) => {
-    const off = subscribeState(listener);
+  driver.on = ((type, listener) => {
+    const off = on(type, listener);
+    if (type !== 'state') return off;
     stats.liveStateListeners++;
     let live = true;
     return () => {
@@ -79,6 +80,6 @@ export function instrument(driver: SseDriver): { subscribes: number; liveSubscri
       live = false;
       off();
     };
-  };
+  }) as SseDriver['on'];
   return stats;
 }

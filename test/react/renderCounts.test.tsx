@@ -355,10 +355,10 @@ describe('useConnectionStatus re-renders only for what it selects or reads (issu
     hub.failNext(503, { method: 'GET', count: 3 });
     hub.dropConnections();
     await tick(10);
-    expect(driver.getState().retries).toBe(1);
+    expect(driver.getSnapshot().retries).toBe(1);
     expect(renders - before).toBe(0);
     await tick(1000);
-    expect(driver.getState().retries).toBe(2);
+    expect(driver.getSnapshot().retries).toBe(2);
     expect(renders - before).toBe(1);
     const requests = hub.requests.length;
     act(() => reconnect?.());

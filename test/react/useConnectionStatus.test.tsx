@@ -106,7 +106,7 @@ describe('useConnectionStatus', () => {
       </SseProvider>,
     );
     const { reconnect: _reconnect, ...state } = seen!;
-    const { protocol: _protocol, ...initial } = fresh.getState();
+    const { protocol: _protocol, ...initial } = fresh.getSnapshot();
     expect(state).toEqual(initial);
     fresh.destroy();
   });

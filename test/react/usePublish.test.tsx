@@ -143,7 +143,7 @@ describe('usePublish', () => {
     await tick(50);
     hub.dropConnections();
     await tick(10);
-    expect(driver.getState().status).toBe('reconnecting');
+    expect(driver.getSnapshot().status).toBe('reconnecting');
     let rejected: unknown;
     await act(async () => {
       await result?.publishAsync({ a: 1 }).catch((error: unknown) => {
@@ -199,7 +199,7 @@ describe('usePublish', () => {
     await tick(50);
     hub.dropConnections();
     await tick(10);
-    expect(sender.getState().status).toBe('reconnecting');
+    expect(sender.getSnapshot().status).toBe('reconnecting');
 
     const settled: (string | { code: string })[] = [];
     act(() => {

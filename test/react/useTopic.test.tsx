@@ -33,7 +33,7 @@ describe('useTopic', () => {
       </SseProvider>,
     );
     await tick(50);
-    expect(driver.getState().status).toBe('open');
+    expect(driver.getSnapshot().status).toBe('open');
     const before = [...renders];
     await act(async () => {
       await publisher.publish(topic(42), { v: 'hello' });
@@ -159,9 +159,9 @@ describe('useTopic', () => {
       // Cut the stream while updates are in flight (latency 3 ms), then keep publishing while it is down.
       if (n === 12) hub.dropConnections();
     }
-    expect(driver.getState().status).not.toBe('open');
+    expect(driver.getSnapshot().status).not.toBe('open');
     await tick(2000);
-    expect(driver.getState().status).toBe('open');
+    expect(driver.getSnapshot().status).toBe('open');
     expect(result?.events.map((e) => e.data)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
     expect(result?.dropped).toBe(0);
     driver.destroy();

@@ -392,7 +392,7 @@ describe('PeerSignaling lifecycle edges', () => {
     join('b', { heartbeat: 1000, timeout: 3000 });
     await tick(50);
     const switches: string[] = [];
-    a.driver.on((event) => {
+    a.driver.on('event', (event) => {
       if ((event.type === 'open' || event.type === 'drop') && event.connection === 'main' && event.switching) switches.push(event.type);
     });
     const statuses: string[] = [];

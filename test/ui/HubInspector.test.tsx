@@ -96,7 +96,7 @@ describe('InspectorStore', () => {
       listening: () => listener !== undefined,
       subscriptions,
       driver: {
-        on: (fn: (event: DriverEvent) => void) => {
+        on: (_type: 'event', fn: (event: DriverEvent) => void) => {
           listener = fn;
           return () => {
             listener = undefined;

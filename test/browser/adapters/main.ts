@@ -28,7 +28,7 @@ window.adapterPage = {
     driver = new SseDriver(options);
     for (const topic of topics) driver.subscribe(topic, (u) => received.push({ topic: u.topic, type: u.type, data: u.data }), { raw });
   },
-  status: () => driver?.getState().status ?? 'none',
+  status: () => driver?.getSnapshot().status ?? 'none',
   publish: (topic, data) => (driver as SseDriver).publish(topic, data),
 };
 document.getElementById('status')!.textContent = 'ready';

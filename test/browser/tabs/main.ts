@@ -20,10 +20,10 @@ const peers = new Set<string>();
 /** Every status this tab showed, with the time (ms since epoch). */
 const statuses: { status: string; at: number }[] = [];
 
-driver.subscribeState(() => {
+driver.on('state', () => {
   const { role } = driver.getTabs();
   if (roles.at(-1)?.role !== role) roles.push({ role, at: Date.now() });
-  const { status } = driver.getState();
+  const { status } = driver.getSnapshot();
   if (statuses.at(-1)?.status !== status) statuses.push({ status, at: Date.now() });
 });
 
@@ -40,7 +40,7 @@ const api = {
   errors,
   role: (): TabRole => driver.getTabs().role,
   tabs: (): number => driver.getTabs().tabs,
-  status: (): string => driver.getState().status,
+  status: (): string => driver.getSnapshot().status,
   /** Joins a signaling room as `peerId`. */
   join(room: string, peerId: string): void {
     signaling = new PeerSignaling(driver, room, { peerId, onError: (e) => errors.push(e.message) });

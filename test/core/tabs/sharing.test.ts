@@ -109,8 +109,8 @@ describe('tabs share one stream', () => {
     // Every publish left from the tab that made it.
     expect(b.hub.requests.filter((r) => r.method === 'POST')).toHaveLength(3);
     // A follower shows the shared connection's status and cursor.
-    expect(c.driver.getState().status).toBe('open');
-    expect(d.driver.getState().lastEventId).toBe(a.driver.getState().lastEventId);
+    expect(c.driver.getSnapshot().status).toBe('open');
+    expect(d.driver.getSnapshot().lastEventId).toBe(a.driver.getSnapshot().lastEventId);
     for (const t of b.tabs) t.driver.destroy();
   });
 
@@ -150,7 +150,7 @@ describe('tabs share one stream', () => {
     await tick(2000);
     expect(late.driver.getTabs().role).toBe('follower');
     expect(active).toHaveBeenCalledTimes(1);
-    expect(late.driver.getState().status).toBe('open');
+    expect(late.driver.getSnapshot().status).toBe('open');
     for (const t of b.tabs) t.driver.destroy();
   });
 
@@ -241,7 +241,7 @@ describe('handoff', () => {
       await tick(100);
       expect(tabs[0]!.driver.getTabs().role).toBe('leader');
       const roles: string[] = [];
-      for (const t of tabs.slice(1)) t.driver.subscribeState(() => roles.push(t.driver.getTabs().role));
+      for (const t of tabs.slice(1)) t.driver.on('state', () => roles.push(t.driver.getTabs().role));
 
       const publisher = tabs[3]!.driver;
       await stream(publisher, 300, 120, () => (how === 'closes' ? tabs[0]!.driver.destroy() : tabs[0]!.crash()));
