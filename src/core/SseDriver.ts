@@ -1,6 +1,6 @@
-import type { ConnectionContext } from './connection.js';
-import { driverState, type StreamView } from './driverState.js';
-import { Emitter, reportError } from './emitter.js';
+import { connectionContext } from './connectionContext.js';
+import { driverState } from './driverState.js';
+import { DriverEvents } from './driverEvents.js';
 import { resolveHeaders } from './credentials.js';
 import { SseError, isAuthError } from './errors.js';
 import { INITIAL_DRIVER_STATE } from './initialState.js';
@@ -11,21 +11,22 @@ import { resolveAdapter } from './protocols/resolve.js';
 import type { ProtocolAdapter } from './protocols/types.js';
 import { Publisher } from './publisher.js';
 import { createSubscription } from './router.js';
-import { MAIN, StreamSlot, slotOptionsFor, type SlotContext } from './streamSlot.js';
-import { resolveTabs } from './tabs/resolveTabs.js';
+import { MAIN, slotOptionsFor } from './slotOptions.js';
+import { SlotSet } from './slotSet.js';
+import type { StreamSlot } from './streamSlot.js';
+import { resolveTabs, tabIdentity } from './tabs/resolveTabs.js';
 import { TabLink } from './tabs/TabLink.js';
 import { CursorStore, resolveCursorStorage } from './tabs/cursorStore.js';
 import type { TabsInfo } from './tabs/types.js';
 import type {
-  DriverEvent,
   DriverState,
   FetchLike,
   HeadersOption,
   Matchers,
   Platform,
   PublishOptions,
-  SseDriverOptions,
   SseDriverEvents,
+  SseDriverOptions,
   SseListener,
   SubscribeOptions,
   SubscriptionInfo,
@@ -51,7 +52,6 @@ export class SseDriver {
   readonly #options: SseDriverOptions;
   readonly #platform: ResolvedPlatform;
   readonly #adapter: ProtocolAdapter;
-  readonly #slotContext: SlotContext;
   readonly #publisher: Publisher;
   readonly #fetch: FetchLike;
   #headers: HeadersOption | undefined;
@@ -59,13 +59,11 @@ export class SseDriver {
   readonly #tabs: TabLink | undefined;
   /** Where the shared stream's cursor survives a reload (the `resume` option), when on. */
   readonly #cursors: CursorStore | undefined;
-  readonly #slots = new Map<string, StreamSlot>();
-  #syncTimer: unknown;
+  /** Saves the cursor one last time and stops saving it when the page hides. */
+  readonly #stopSavingCursor: (() => void) | undefined;
+  readonly #slots: SlotSet;
+  readonly #events: DriverEvents;
   #state: DriverState = INITIAL_DRIVER_STATE;
-  readonly #stateListeners = new Emitter<{ state: DriverState }>({ onListenerError: (cause) => this.#listenerError(cause, true) });
-  readonly #timeline = new Emitter<{ event: DriverEvent }>({ onListenerError: (cause) => this.#listenerError(cause, false) });
-  /** The `onError` option, behind a safe emit. */
-  readonly #errors = new Emitter<{ error: SseError }>();
   #destroyed = false;
   #stateRefreshQueued = false;
 
@@ -79,59 +77,59 @@ export class SseDriver {
     this.#platform = resolvePlatform(options.platform);
     this.clientId = options.clientId ?? this.#platform.uuid();
     this.#headers = options.headers;
-    if (options.onError) this.#errors.on('error', options.onError);
+    this.#events = new DriverEvents(options.onError);
     this.#adapter = resolveAdapter(options.server, { protocol: options.protocol ?? 'auto', maxUrlLength: options.maxUrlLength ?? 4000 });
     const fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.#fetch = fetchImpl;
-    const retry = options.retry ?? {};
-    const connection: ConnectionContext = {
+    const connection = connectionContext(options, {
       hubUrl: this.url,
       fetch: fetchImpl,
       platform: this.#platform,
       adapter: this.#adapter,
-      retry: { initialDelay: retry.initialDelay ?? 500, maxDelay: retry.maxDelay ?? 30_000, factor: retry.factor ?? 2 },
-      heartbeatTimeout: options.heartbeatTimeout ?? 45_000,
-      maxEventSize: options.maxEventSize ?? 8 * 1024 * 1024,
-      transport: options.transport ?? 'fetch',
-      EventSource: options.EventSource,
-      withCredentials: options.subscriber?.withCredentials ?? false,
       clientId: this.clientId,
       resolveHeaders: () => resolveHeaders(this.#headers, this.#options.subscriber?.headers),
-      eventTypes: () => this.#eventTypes(),
-      timeline: (event) => this.#emit(event),
-    };
+      eventTypes: () => this.#slots.eventTypes(),
+      timeline: this.#events.timeline,
+    });
     const tabs = options.transport === 'eventsource' ? undefined : resolveTabs(options.tabs, options.fetch !== undefined);
     this.#tabs = tabs && new TabLink(tabs, this.clientId, {
       hubUrl: this.url,
-      identity: () => this.#tabIdentity(),
+      identity: async () => tabIdentity(this.#adapter.name, options, await resolveHeaders(this.#headers, options.subscriber?.headers)),
       changed: () => {
         if (this.#destroyed) return;
-        this.#scheduleSync();
-        this.#stateListeners.emit('state', this.#state);
+        this.#slots.schedule();
+        this.#events.state(this.#state);
       },
-      event: (event) => this.#main().inject(event),
+      event: (event) => this.#slots.main().inject(event),
       state: (state) => {
-        this.#main().follow(state);
+        this.#slots.main().follow(state);
         this.#updateState();
       },
     });
     const storage = resolveCursorStorage(options.resume, options.fetch !== undefined);
     this.#cursors = storage && new CursorStore(storage, this.url);
-    if (this.#cursors) {
-      this.#platform.events?.addEventListener('pagehide', this.#saveCursor);
-      this.#platform.events?.addEventListener('visibilitychange', this.#saveCursor);
-    }
-    this.#slotContext = {
-      connection,
-      sharing: this.#tabs,
-      savedCursor: (matcherSet) => this.#cursors?.read(matcherSet),
-      topicOf: options.topicOf,
-      reportError: (error) => this.#reportError(error),
-      watched: () => this.#timeline.hasListeners(),
-      timeline: (event) => this.#emit(event),
-      changed: () => this.#updateState(),
-      advanced: (slot) => this.#advanced(slot),
-    };
+    this.#stopSavingCursor = this.#cursors?.saveOnHide(this.#platform.events, () => this.#slots.existingMain?.cursor());
+    this.#slots = new SlotSet(
+      {
+        connection,
+        sharing: this.#tabs,
+        savedCursor: (matcherSet) => this.#cursors?.read(matcherSet),
+        topicOf: options.topicOf,
+        reportError: this.#events.error,
+        watched: this.#events.watched,
+        timeline: this.#events.timeline,
+        changed: () => this.#updateState(),
+        advanced: (slot) => this.#advanced(slot),
+      },
+      {
+        coalesceMs: options.coalesceMs ?? 10,
+        keepMain: this.#tabs !== undefined,
+        synced: (ownMatchers) => {
+          this.#tabs?.setMatchers(ownMatchers);
+          this.#updateState();
+        },
+      },
+    );
     this.#publisher = new Publisher({
       hubUrl: this.url,
       clientId: this.clientId,
@@ -165,16 +163,10 @@ export class SseDriver {
     // An adapter refuses matchers its server cannot carry (a channel server takes names only) at once.
     this.#adapter.streamKey?.(compiled);
     const sub = createSubscription(compiled, listener, options, {
-      listener: (cause) => this.#listenerError(cause, true),
-      parse: (error) => this.#reportError(error),
+      listener: (cause) => this.#events.listenerError(cause, true),
+      parse: this.#events.error,
     });
-    const slotOptions = slotOptionsFor(list, options, this.#options.topicOf !== undefined || this.#adapter.capabilities.topics === true);
-    let slot = this.#slots.get(slotOptions.key);
-    if (!slot) {
-      slot = new StreamSlot(slotOptions, this.#slotContext);
-      this.#slots.set(slotOptions.key, slot);
-    }
-    const owner = slot;
+    const owner = this.#slots.slotFor(slotOptionsFor(list, options, this.#options.topicOf !== undefined || this.#adapter.capabilities.topics === true));
     owner.router.add(sub);
     this.#changedSubscriptions();
     let active = true;
@@ -210,75 +202,12 @@ export class SseDriver {
 
   /** The live subscriptions, for inspectors. */
   getSubscriptions(): SubscriptionInfo[] {
-    const out: SubscriptionInfo[] = [];
-    for (const slot of this.#slots.values()) {
-      for (const sub of slot.router.subscriptions()) {
-        out.push({ matchers: sub.compiled.map((m) => m.source), raw: sub.raw, type: sub.type, connection: slot.options.dedicated ? 'dedicated' : 'main' });
-      }
-    }
-    return out;
+    return this.#slots.subscriptions();
   }
 
   #changedSubscriptions(): void {
-    this.#scheduleSync();
-    let count = 0;
-    for (const slot of this.#slots.values()) count += slot.router.size;
-    this.#emit({ type: 'subscriptions', count });
-  }
-
-  #scheduleSync(): void {
-    if (this.#syncTimer !== undefined) return;
-    this.#syncTimer = this.#platform.setTimeout(() => {
-      this.#syncTimer = undefined;
-      this.#sync();
-    }, this.#options.coalesceMs ?? 10);
-  }
-
-  /** Makes the streams match the subscriptions: one switch per coalesced change. */
-  #sync(): void {
-    if (this.#destroyed) return;
-    // With sharing on, the shared slot stays: a leader carries the other tabs' matchers, a follower keeps its cursor.
-    if (this.#tabs) this.#main();
-    for (const [key, slot] of [...this.#slots]) {
-      if (slot.router.size > 0 || (key === MAIN && this.#tabs)) {
-        slot.sync();
-        continue;
-      }
-      slot.close();
-      this.#slots.delete(key);
-    }
-    this.#tabs?.setMatchers(this.#slots.get(MAIN)?.ownMatchers() ?? []);
-    this.#updateState();
-  }
-
-  /** Saves the shared stream's cursor for a reload of the page (on `pagehide`, and whenever the page is hidden). */
-  readonly #saveCursor = (): void => {
-    const cursor = this.#slots.get(MAIN)?.cursor();
-    if (cursor) this.#cursors?.write(cursor.matcherSet, cursor.id);
-  };
-
-  /** The shared slot, created when missing. */
-  #main(): StreamSlot {
-    let slot = this.#slots.get(MAIN);
-    if (!slot) {
-      slot = new StreamSlot(slotOptionsFor([], {}, false), this.#slotContext);
-      this.#slots.set(MAIN, slot);
-    }
-    return slot;
-  }
-
-  /** What names this driver's tab group besides the hub URL: wire options and credentials. */
-  async #tabIdentity(): Promise<string[]> {
-    const headers: string[] = [];
-    (await resolveHeaders(this.#headers, this.#options.subscriber?.headers)).forEach((value, name) => headers.push(`${name}:${value}`));
-    const tabs = this.#options.tabs;
-    return [
-      this.#adapter.name,
-      this.#options.protocol ?? 'auto',
-      String(this.#options.subscriber?.withCredentials ?? false),
-      typeof tabs === 'object' ? (tabs.key ?? '') : '',
-      ...headers.sort(),
-    ];
+    this.#slots.schedule();
+    this.#events.timeline({ type: 'subscriptions', count: this.#slots.count() });
   }
 
   /**
@@ -288,13 +217,6 @@ export class SseDriver {
    */
   getTabs(): TabsInfo {
     return this.#tabs?.info() ?? { role: 'leader', tabs: 1 };
-  }
-
-  /** Event types the subscriptions ask for (the native `EventSource` only delivers those). */
-  #eventTypes(): string[] {
-    const types = new Set<string>();
-    for (const slot of this.#slots.values()) for (const sub of slot.router.subscriptions()) if (sub.type) types.add(sub.type);
-    return [...types];
   }
 
   // ---------------------------------------------------------------- publish
@@ -333,10 +255,7 @@ export class SseDriver {
    * @returns a function that unsubscribes (idempotent).
    */
   on<K extends keyof SseDriverEvents>(type: K, listener: (payload: SseDriverEvents[K]) => void): () => void {
-    if (type === 'state') return this.#stateListeners.on('state', listener as (state: DriverState) => void);
-    if (type === 'event') return this.#timeline.on('event', listener as (event: DriverEvent) => void);
-    if (type === 'error') return this.#errors.on('error', listener as (error: SseError) => void);
-    throw new SseError('misuse', `SseDriver.on() got an unknown event type: ${String(type)}.`, { hint: "Use 'state', 'event' or 'error'." });
+    return this.#events.on(type, listener);
   }
 
   /** Reconnects every connection now, resetting the backoff and lifting an auth stop. */
@@ -358,21 +277,12 @@ export class SseDriver {
   destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
-    if (this.#syncTimer !== undefined) this.#platform.clearTimeout(this.#syncTimer);
-    this.#syncTimer = undefined;
     this.#tabs?.destroy();
-    if (this.#cursors) {
-      this.#saveCursor();
-      this.#platform.events?.removeEventListener('pagehide', this.#saveCursor);
-      this.#platform.events?.removeEventListener('visibilitychange', this.#saveCursor);
-    }
-    for (const slot of this.#slots.values()) slot.close();
-    this.#slots.clear();
+    this.#stopSavingCursor?.();
+    this.#slots.close();
     this.#publisher.destroy();
     this.#updateState();
-    this.#stateListeners.clear();
-    this.#timeline.clear();
-    this.#errors.clear();
+    this.#events.clear();
   }
 
   /** The platform seams in use (timers, randomness, ids), for layers that schedule work beside the driver. */
@@ -396,37 +306,11 @@ export class SseDriver {
   }
 
   #updateState(): void {
-    const streams: StreamView[] = [];
-    for (const slot of this.#slots.values()) {
-      const view = slot.view;
-      if (view) streams.push(view);
-    }
-    const main = this.#slots.get(MAIN);
+    const main = this.#slots.existingMain;
     if (main && this.#tabs?.mode() === 'own') this.#tabs.publish(main.describe());
-    const next = driverState({ streams, main: main?.view, destroyed: this.#destroyed, protocol: this.#adapter.variant }, this.#state);
+    const next = driverState({ streams: this.#slots.views(), main: main?.view, destroyed: this.#destroyed, protocol: this.#adapter.variant }, this.#state);
     if (next === this.#state) return;
     this.#state = next;
-    this.#stateListeners.emit('state', this.#state);
-  }
-
-  #reportError(error: SseError): void {
-    this.#emit({ type: 'error', error });
-    this.#errors.emit('error', error);
-  }
-
-  /**
-   * A listener threw: delivery goes on, and the fault is reported as a `listener` error through
-   * `onError` (and the timeline, unless a timeline listener threw); without `onError`, through the
-   * platform's `reportError`.
-   */
-  #listenerError(cause: unknown, toTimeline: boolean): void {
-    const error = new SseError('listener', 'A listener threw; delivery went on.', { cause, hint: 'Catch errors inside your listeners.' });
-    if (toTimeline) this.#emit({ type: 'error', error });
-    if (this.#errors.hasListeners()) this.#errors.emit('error', error);
-    else reportError(cause);
-  }
-
-  #emit(event: DriverEvent): void {
-    this.#timeline.emit('event', event);
+    this.#events.state(next);
   }
 }

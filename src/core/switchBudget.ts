@@ -1,4 +1,5 @@
 import type { CompiledMatcher } from './matcher.js';
+import type { ProtocolAdapter } from './protocols/types.js';
 import type { Subscription } from './router.js';
 
 /**
@@ -72,4 +73,30 @@ export function wantedBy(subs: Iterable<Subscription>, withTypes: boolean): Want
 export function covers(carried: ReadonlySet<string>, wanted: ReadonlySet<string>): boolean {
   for (const key of wanted) if (!carried.has(key)) return false;
   return true;
+}
+
+/**
+ * What a slot's stream must carry: its subscriptions' matchers plus `extra` (what other tabs need),
+ * keyed by the request the adapter builds for it (a server whose request does not depend on the
+ * matchers keeps one key whatever they are). `eventSource`: the native EventSource, which must
+ * also be told the event types.
+ */
+export function wantedOnStream(subs: Iterable<Subscription>, extra: readonly CompiledMatcher[], adapter: ProtocolAdapter, eventSource: boolean): Wanted {
+  const wanted = withExtra(wantedBy(subs, eventSource), extra);
+  if (!adapter.streamKey && !(eventSource && adapter.eventTypes)) return wanted;
+  let key = adapter.streamKey ? adapter.streamKey(wanted.matchers) : wanted.key;
+  if (eventSource) key = `${key}\ntypes:${[...(adapter.eventTypes?.(wanted.matchers) ?? []), ...[...wanted.keys].filter((k) => k.startsWith('type:'))].sort().join(',')}`;
+  return { ...wanted, key };
+}
+
+/** `wanted` plus the matchers other tabs need on the stream. */
+function withExtra(wanted: Wanted, extra: readonly CompiledMatcher[]): Wanted {
+  if (extra.length === 0) return wanted;
+  const byKey = new Map(wanted.matchers.map((m) => [m.key, m]));
+  const keys = new Set(wanted.keys);
+  for (const m of extra) {
+    byKey.set(m.key, m);
+    keys.add(m.key);
+  }
+  return { matchers: [...byKey.values()], keys, key: [...keys].sort().join('\n') };
 }

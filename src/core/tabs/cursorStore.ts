@@ -27,6 +27,25 @@ export class CursorStore {
     }
   }
 
+  /**
+   * Saves the cursor `read` gives whenever the page is hidden or unloaded (`pagehide`,
+   * `visibilitychange` on `events`).
+   * @returns a function that saves it once more and stops.
+   */
+  saveOnHide(events: EventTarget | undefined, read: () => { readonly matcherSet: string; readonly id: string } | undefined): () => void {
+    const save = (): void => {
+      const cursor = read();
+      if (cursor) this.write(cursor.matcherSet, cursor.id);
+    };
+    events?.addEventListener('pagehide', save);
+    events?.addEventListener('visibilitychange', save);
+    return () => {
+      save();
+      events?.removeEventListener('pagehide', save);
+      events?.removeEventListener('visibilitychange', save);
+    };
+  }
+
   /** Saves `id` for this matcher set. */
   write(matcherSet: string, id: string): void {
     try {

@@ -1,5 +1,6 @@
 import type { TabGroupPlatform } from './TabGroup.js';
 import type { TabChannel, TabLocks, TabsOptions } from './types.js';
+import type { SseDriverOptions } from '../types.js';
 
 interface Globals {
   readonly navigator?: { readonly locks?: TabLocks };
@@ -47,4 +48,18 @@ export function groupName(parts: readonly string[]): string {
     b = Math.imul(b ^ c, 0x000001b3) >>> 0;
   }
   return `${a.toString(16).padStart(8, '0')}${b.toString(16).padStart(8, '0')}`;
+}
+
+/** What names a driver's tab group besides the hub URL: the server adapter, wire options, the user's key and the credentials. */
+export function tabIdentity(adapterName: string, options: SseDriverOptions, headers: Headers): string[] {
+  const credentials: string[] = [];
+  headers.forEach((value, name) => credentials.push(`${name}:${value}`));
+  const tabs = options.tabs;
+  return [
+    adapterName,
+    options.protocol ?? 'auto',
+    String(options.subscriber?.withCredentials ?? false),
+    typeof tabs === 'object' ? (tabs.key ?? '') : '',
+    ...credentials.sort(),
+  ];
 }

@@ -1,0 +1,38 @@
+import type { SseError } from './errors.js';
+import type { Subscription } from './router.js';
+
+/**
+ * When a subscription is live: a stream that carries all its matchers is open. Each subscription
+ * hears `active` once per (stream, open); a seamless switch (the successor opened before the old
+ * stream closed) is not a new start, so it hears nothing.
+ */
+
+/** Whether a stream carrying the matcher keys `keys` carries every matcher of `sub`. */
+function carries(keys: ReadonlySet<string>, sub: Subscription): boolean {
+  return sub.compiled.every((m) => keys.has(m.key));
+}
+
+/** Emits `active` to the subscriptions that `stream` (at its open number `opens`) carries and that have not heard it yet. */
+export function announce(subs: Iterable<Subscription>, stream: object, opens: number, keys: ReadonlySet<string>): void {
+  for (const sub of [...subs]) {
+    if (!sub.listeners.hasListenersFor('active') || (sub.liveOn === stream && sub.liveOpens === opens)) continue;
+    if (!carries(keys, sub)) continue;
+    sub.liveOn = stream;
+    sub.liveOpens = opens;
+    sub.listeners.emit('active', undefined);
+  }
+}
+
+/** A seamless switch from `old` to `next` (open `opens`, carrying `keys`): the subscriptions live on `old` that `next` carries stay live. */
+export function carryLive(subs: Iterable<Subscription>, old: object, next: object, opens: number, keys: ReadonlySet<string>): void {
+  for (const sub of subs) {
+    if (sub.liveOn !== old || !carries(keys, sub)) continue;
+    sub.liveOn = next;
+    sub.liveOpens = opens;
+  }
+}
+
+/** The hub refused a new matcher set while the stream carrying `keys` stayed up: tells the subscriptions it does not carry. */
+export function refuse(subs: Iterable<Subscription>, keys: ReadonlySet<string>, error: SseError): void {
+  for (const sub of subs) if (!carries(keys, sub)) sub.listeners.emit('error', error);
+}
