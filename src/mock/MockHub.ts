@@ -1,3 +1,4 @@
+import { Emitter } from '../core/emitter.js';
 import { HubEngine, globalTimers, webRequest } from '../hub/engine/index.js';
 import type { HubConnectionHandle, HubSink, HubTimers, HubUpdate, PublishInput, SseFrame } from '../hub/engine/index.js';
 import type { FailNextOptions, MockHubEventMap, MockHubOptions, MockLatency, MockRequestRecord, MockSubscription } from './types.js';
@@ -188,7 +189,7 @@ export class MockHub {
   readonly #streams = new Set<MockStream>();
   readonly #failures: Failure[] = [];
   readonly #requests: MockRequestRecord[] = [];
-  readonly #requestListeners = new Set<(record: MockRequestRecord) => void>();
+  readonly #requestListeners = new Emitter<{ request: MockRequestRecord }>();
   readonly #random: () => number;
   #latency: MockLatency;
   #paused = false;
@@ -308,11 +309,7 @@ export class MockHub {
    */
   on<K extends keyof MockHubEventMap>(event: K, listener: (event: MockHubEventMap[K]) => void): () => void {
     if (event === 'request') {
-      const fn = listener as (record: MockRequestRecord) => void;
-      this.#requestListeners.add(fn);
-      return () => {
-        this.#requestListeners.delete(fn);
-      };
+      return this.#requestListeners.on('request', listener as (record: MockRequestRecord) => void);
     }
     return this.engine.on(event as Exclude<K, 'request'>, listener as never);
   }
@@ -443,7 +440,7 @@ export class MockHub {
     const record: MockRequestRecord = { method: request.method, url: request.url, status: response.status };
     this.#requests.push(record);
     if (this.#requests.length > MAX_RECORDED_REQUESTS) this.#requests.shift();
-    for (const listener of [...this.#requestListeners]) listener(record);
+    this.#requestListeners.emit('request', record);
     return response;
   }
 }

@@ -1,4 +1,5 @@
 'use client';
+import { Emitter } from '../core/emitter.js';
 import type { DriverEvent, SubscriptionInfo } from '../index.js';
 import type { InspectorError, InspectorSnapshot, TimelineEntry, TimelineKind } from './types.js';
 
@@ -38,7 +39,8 @@ export class InspectorStore {
   readonly #now: () => number;
   readonly #setInterval: (callback: () => void, ms: number) => unknown;
   readonly #clearInterval: (handle: unknown) => void;
-  readonly #listeners = new Set<() => void>();
+  /** The first listener starts recording, the last one stops it. */
+  readonly #listeners = new Emitter({ onFirst: () => this.#start(), onLast: () => this.#stop() });
   /** Updates per second, one bucket per second of the window. */
   readonly #buckets: number[];
   #bucketSecond = 0;
@@ -83,14 +85,7 @@ export class InspectorStore {
   readonly getSnapshot = (): InspectorSnapshot => this.#snapshot;
 
   /** Calls `listener` on every change; the first listener starts recording, the last one stops it. */
-  readonly subscribe = (listener: () => void): (() => void) => {
-    this.#listeners.add(listener);
-    if (this.#listeners.size === 1) this.#start();
-    return () => {
-      if (!this.#listeners.delete(listener)) return;
-      if (this.#listeners.size === 0) this.#stop();
-    };
-  };
+  readonly subscribe = (listener: () => void): (() => void) => this.#listeners.subscribe(listener);
 
   #start(): void {
     this.#bucketSecond = Math.floor(this.#now() / 1000);
@@ -206,6 +201,6 @@ export class InspectorStore {
 
   #set(patch: Partial<InspectorSnapshot>): void {
     this.#snapshot = { ...this.#snapshot, ...patch };
-    for (const listener of [...this.#listeners]) listener();
+    this.#listeners.notify();
   }
 }
