@@ -1,5 +1,6 @@
 import { Emitter } from '../core/emitter.js';
-import type { PeerConnection, PeerConnectionSnapshot } from '../signaling/PeerConnection.js';
+import type { PeerConnection } from '../signaling/PeerConnection.js';
+import type { PeerConnectionSnapshot } from '../signaling/peerConnectionTypes.js';
 
 const IDLE: PeerConnectionSnapshot = Object.freeze({
   state: 'new',

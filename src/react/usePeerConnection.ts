@@ -8,7 +8,7 @@ import type {
   PeerConnectionOptions,
   PeerConnectionState,
   RTCPeerConnectionConstructor,
-} from '../signaling/PeerConnection.js';
+} from '../signaling/peerConnectionTypes.js';
 import type { PeerSignaling } from '../signaling/PeerSignaling.js';
 import type { SignalingSnapshot } from '../signaling/types.js';
 import { PeerConnectionStore } from './PeerConnectionStore.js';

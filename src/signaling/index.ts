@@ -15,7 +15,7 @@ export type {
   PeerConnectionState,
   RTCPeerConnectionConstructor,
   SignalingLink,
-} from './PeerConnection.js';
+} from './peerConnectionTypes.js';
 export type {
   LeaveReason,
   OutboxStatus,

@@ -1,4 +1,4 @@
-import type { RTCPeerConnectionConstructor, SignalingLink } from '../../src/signaling/PeerConnection.js';
+import type { RTCPeerConnectionConstructor, SignalingLink } from '../../src/signaling/peerConnectionTypes.js';
 import type { Signal } from '../../src/signaling/types.js';
 import type { JsonValue } from '../../src/core/types.js';
 
