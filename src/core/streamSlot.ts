@@ -33,11 +33,11 @@ export const CLEANUP_MS = 30_000;
  * - **live**: the stream that carries the slot's matchers (the first one is live at once);
  * - **next**: after a matcher change, the successor opens beside the live stream (make before break);
  *   once it is open it becomes live and the old one goes to…
- * - **draining**: read until the new stream delivered what the old one last did (or `DRAIN_MS`),
+ * - **draining**: read until the new stream delivered what the old one last did (a {@link Drain}),
  *   then closed.
  *
- * The slot owns its de-duplication memory, kept across the streams that replace each other, and
- * routes what its streams deliver through its {@link Router}.
+ * What its streams deliver goes through the slot's {@link SlotIntake}, which owns the
+ * de-duplication memory kept across the streams that replace each other, to its {@link Router}.
  */
 export class StreamSlot {
   readonly options: SlotOptions;
