@@ -9,14 +9,22 @@ import { isDevelopment } from './isDevelopment.js';
  * effect). Making a driver opens nothing: connections start only when a hook subscribes, in an
  * effect. The driver is destroyed a microtask after the last mount released it, so StrictMode's
  * unmount/remount keeps it; one destroyed meanwhile (the provider was hidden by `<Activity>`, say)
- * is replaced when the provider mounts again, and the subscribers are told.
+ * is replaced when the provider mounts again, and the subscribers are told. A driver whose provider
+ * never mounts (StrictMode's second, discarded `useState` initializer; a concurrent render thrown
+ * away) is destroyed after {@link UNCLAIMED_MS}, so it does not linger in the tab group or hold a
+ * stream for other tabs.
  */
+/** How long a driver made for a provider that has not mounted yet lives unclaimed. */
+export const UNCLAIMED_MS = 1000;
+
 export class DriverOwner {
   #options: SseDriverOptions;
   #driver: SseDriver;
   #mounts = 0;
   readonly #emitter = new Emitter();
   readonly #warned = new Set<string>();
+  /** The timer destroying a driver no provider mounted with, until the first mount. */
+  #unclaimed: unknown;
 
   /**
    * @param options - the provider's driver options; only a changed `headers` is applied later.
@@ -24,7 +32,12 @@ export class DriverOwner {
    */
   constructor(options: SseDriverOptions) {
     this.#options = options;
-    this.#driver = new SseDriver(options);
+    const driver = new SseDriver(options);
+    this.#driver = driver;
+    this.#unclaimed = driver.platform.setTimeout(() => {
+      this.#unclaimed = undefined;
+      if (this.#mounts === 0 && this.#driver === driver) driver.destroy();
+    }, UNCLAIMED_MS);
   }
 
   /** Listens for the driver being replaced. */
@@ -36,6 +49,8 @@ export class DriverOwner {
   /** A provider mounted: keeps the driver alive, and replaces one destroyed meanwhile. */
   retain(): void {
     this.#mounts++;
+    if (this.#unclaimed !== undefined) this.#driver.platform.clearTimeout(this.#unclaimed);
+    this.#unclaimed = undefined;
     if (!this.#driver.destroyed) return;
     this.#driver = new SseDriver(this.#options);
     this.#emitter.notify();

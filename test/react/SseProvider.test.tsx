@@ -3,7 +3,7 @@ import { Activity, StrictMode, useState, type ReactNode } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SseDriver } from '../../src/core/SseDriver.js';
 import type { SseDriverOptions } from '../../src/core/types.js';
-import { DriverOwner } from '../../src/react/DriverOwner.js';
+import { DriverOwner, UNCLAIMED_MS } from '../../src/react/DriverOwner.js';
 import { SseProvider, useConnectionStatus, usePeerSignaling, usePublish, useSseDriver, useTopic } from '../../src/react/index.js';
 import { countRequests, createDriver, createHub, driverOptions, hubPublish, instrument, tick, topic } from './fixtures.js';
 
@@ -297,7 +297,8 @@ describe('SseProvider', () => {
       if (i % 50 === 0) await tick(20);
       view.unmount();
     }
-    await tick(50);
+    // StrictMode's discarded drivers (never mounted) go once unclaimed.
+    await tick(UNCLAIMED_MS);
     expect(stats.subscribes).toBeGreaterThanOrEqual(1000);
     expect(stats.liveSubscriptions).toBe(0);
     expect(stats.liveStateListeners).toBe(0);
@@ -460,6 +461,24 @@ describe('DriverOwner', () => {
     owner.release();
     await settle();
     expect(second.destroyed).toBe(true);
+  });
+
+  it('destroys a driver no provider mounted with (StrictMode discards one of two initializers), and keeps a mounted one', async () => {
+    const hub = createHub();
+    const discarded = new DriverOwner(driverOptions(hub));
+    const kept = new DriverOwner(driverOptions(hub));
+    kept.retain();
+    await vi.advanceTimersByTimeAsync(UNCLAIMED_MS - 1);
+    expect(discarded.getSnapshot().destroyed).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(discarded.getSnapshot().destroyed).toBe(true);
+    expect(kept.getSnapshot().destroyed).toBe(false);
+    // Mounted late after all (a slow concurrent commit): it gets a fresh driver.
+    discarded.retain();
+    expect(discarded.getSnapshot().destroyed).toBe(false);
+    discarded.release();
+    kept.release();
+    await settle();
   });
 
   it('lets a last publish (a goodbye) reach the hub before destroying the driver it owns', async () => {
