@@ -2,6 +2,7 @@ import { act, cleanup, render, screen } from '@testing-library/react';
 import { Profiler, useState } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SseProvider, useConnectionStatus, useTopic, type ConnectionState } from '../../src/react/index.js';
+import { FRAME_MS } from '../../src/react/notifyScheduler.js';
 import { createDriver, createHub, hubPublish, tick, topic } from './fixtures.js';
 
 beforeEach(() => {
@@ -73,17 +74,42 @@ describe('one commit per batch across every useTopic (issue 16)', () => {
     driver.destroy();
   });
 
-  it('commits once per batch, not once per reader, when the chunks straddle batches', async () => {
+  it('commits a burst spread over many tasks twice at once, then once per frame (not once per chunk)', async () => {
     const { hub, driver, renders, commits } = await mountReaders();
     const before = commits();
     const rendersBefore = renders.reduce((a, b) => a + b, 0);
     for (let chunk = 0; chunk < 10; chunk++) {
       for (let n = chunk * 100; n < (chunk + 1) * 100; n++) hubPublish(hub, topic(n % 100), n, `u-${n}`);
+      // Each chunk arrives in its own task: zero-delay timers run in between.
       await tick(0);
     }
-    expect(commits() - before).toBe(10);
-    expect(renders.reduce((a, b) => a + b, 0) - rendersBefore).toBe(1000);
+    // The first two chunks commit at once; the other eight wait for the frame to end.
+    expect(commits() - before).toBe(2);
+    for (let i = 0; i < 100; i++) expect(screen.getByTestId(`r${i}`).textContent).toBe(`${100 + i}/2`);
+    await tick(FRAME_MS);
+    expect(commits() - before).toBe(3);
+    expect(renders.reduce((a, b) => a + b, 0) - rendersBefore).toBe(300);
     for (let i = 0; i < 100; i++) expect(screen.getByTestId(`r${i}`).textContent).toBe(`${900 + i}/10`);
+    driver.destroy();
+  });
+
+  it('paces a long burst at one commit per frame, and commits at once again after a quiet frame', async () => {
+    const { hub, driver, commits } = await mountReaders();
+    const before = commits();
+    // One update every 4 ms for 100 ms: 25 tasks.
+    for (let n = 0; n < 25; n++) {
+      hubPublish(hub, topic(n % 100), n, `p-${n}`);
+      await tick(4);
+    }
+    await tick(FRAME_MS);
+    // Batches at 0 and 4 ms, then one per frame: 20, 36, 52, 68, 84, 100.
+    expect(commits() - before).toBe(8);
+    expect(screen.getByTestId('r24').textContent).toBe('24/1');
+    await tick(FRAME_MS);
+    hubPublish(hub, topic(0), 'late', 'p-late');
+    await tick(0);
+    expect(commits() - before).toBe(9);
+    expect(screen.getByTestId('r0').textContent).toBe('late/2');
     driver.destroy();
   });
 
