@@ -243,12 +243,13 @@ export class TopicObserver<T> implements Flushable {
     let { events, last, dropped } = prev;
     dropped += this.#pendingDropped;
     if (pending.length > 0) {
-      const all = events.concat(pending);
-      const cut = Math.max(0, all.length - Math.max(0, this.#live.current.buffer));
-      events = cut === 0 ? all : all.slice(cut);
+      const size = this.#live.current.buffer;
+      const cut = Math.max(0, events.length + pending.length - size);
+      events = windowOf(events, pending, cut);
       dropped += cut;
       last = pending[pending.length - 1];
-      this.#pending = [];
+      // The window copied what it keeps: the pending list is reused for the next batch.
+      pending.length = 0;
       this.#pendingDropped = 0;
     }
     this.#errorChanged = false;
@@ -286,6 +287,15 @@ export function topicKey(config: TopicConfig): string {
       ? [`t:${given}`]
       : [...new Set((Array.isArray(given) ? given : [given]).map((m: TopicMatcher) => (typeof m === 'string' ? `t:${m}` : `p:${String(m?.pattern)}`)))].sort();
   return JSON.stringify([matchers, config.type ?? null, config.raw, config.since ?? null, config.enabled]);
+}
+
+/** `kept.concat(added)` without its first `cut` items, in one new array. */
+function windowOf<U>(kept: readonly U[], added: readonly U[], cut: number): readonly U[] {
+  if (cut === 0) return kept.concat(added);
+  const out: U[] = [];
+  for (let i = cut; i < kept.length; i++) out.push(kept[i] as U);
+  for (let i = Math.max(0, cut - kept.length); i < added.length; i++) out.push(added[i] as U);
+  return out;
 }
 
 function connectionOf({ driver, config }: TopicTarget): TopicConnection {

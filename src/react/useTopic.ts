@@ -1,5 +1,5 @@
 'use client';
-import { useEffect, useState, useSyncExternalStore } from 'react';
+import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import { SseError } from '../core/errors.js';
 import type { Matchers } from '../core/types.js';
 import { TopicObserver, topicKey, type TopicConfig, type TopicLive, type TopicTarget } from './TopicObserver.js';
@@ -48,14 +48,13 @@ export function useTopic(matchers: Matchers, options: UseTopicOptions<string> & 
 export function useTopic<T = unknown>(matchers: Matchers, options?: UseTopicOptions<T>): UseTopicResult<T>;
 export function useTopic<T>(matchers: Matchers, options: UseTopicOptions<T> = {}): UseTopicResult<T> {
   const driver = useDriver('useTopic');
-  const config: TopicConfig = {
-    matchers,
-    type: options.type,
-    raw: options.raw === true,
-    since: options.since,
-    enabled: options.enabled !== false,
-  };
-  const key = topicKey(config);
+  const { type, since } = options;
+  const raw = options.raw === true;
+  const enabled = options.enabled !== false;
+  const config: TopicConfig = { matchers, type, raw, since, enabled };
+  // An inline matcher array is a new object each render: its key is computed again and compares by value.
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  const key = useMemo(() => topicKey(config), [matchers, type, raw, since, enabled]);
   const buffer = options.buffer ?? DEFAULT_BUFFER;
   if (!Number.isInteger(buffer) || buffer < 0) {
     throw new SseError('misuse', `useTopic() buffer must be a non-negative integer, got ${String(buffer)}.`);
