@@ -2,7 +2,8 @@ import type { SseDriver } from '../core/SseDriver.js';
 import { Emitter, reportError } from '../core/emitter.js';
 import { SseParseError, type SseError } from '../core/errors.js';
 import { compileMatcher, toMatcherList } from '../core/matcher.js';
-import type { ConnectionStatus, Matchers, SseUpdate, SubscribeOptions, TopicMatcher } from '../core/types.js';
+import type { Matchers, SseUpdate, SubscribeOptions, TopicMatcher } from '../core/types.js';
+import { driverConnection, type TopicConnection } from './driverConnection.js';
 import { notifyScheduler, type Flushable } from './notifyScheduler.js';
 import { Tracker } from './tracked.js';
 import type { TopicParser, UseTopicResult } from './types.js';
@@ -30,12 +31,6 @@ export interface TopicTarget {
   /** Value key of `config` (see {@link topicKey}). */
   readonly key: string;
   readonly config: TopicConfig;
-}
-
-/** The connection fields of a `useTopic` result; a change re-renders only a component that read it. */
-interface TopicConnection {
-  readonly status: ConnectionStatus;
-  readonly connectionError: SseError | undefined;
 }
 
 /** The subscription's own fields of a `useTopic` result. */
@@ -162,7 +157,7 @@ export class TopicObserver<T> implements Flushable {
       this.#off = noop;
       return;
     }
-    const offState = driver.on('state', this.#onState);
+    const offState = driverConnection(driver).subscribe(this.#onState);
     const options: SubscribeOptions = { onError: (error) => this.#fail(error) };
     if (config.type !== undefined) options.type = config.type;
     if (config.raw) options.raw = true;
@@ -299,9 +294,7 @@ function windowOf<U>(kept: readonly U[], added: readonly U[], cut: number): read
 }
 
 function connectionOf({ driver, config }: TopicTarget): TopicConnection {
-  if (!config.enabled) return IDLE;
-  const state = driver.getSnapshot();
-  return { status: state.status, connectionError: state.error };
+  return config.enabled ? driverConnection(driver).getSnapshot() : IDLE;
 }
 
 /** Misuse throws during render, with the driver's own message. */

@@ -3,7 +3,7 @@ import { Profiler, useState } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SseProvider, useConnectionStatus, useTopic, type ConnectionState } from '../../src/react/index.js';
 import { FRAME_MS } from '../../src/react/notifyScheduler.js';
-import { createDriver, createHub, hubPublish, tick, topic } from './fixtures.js';
+import { createDriver, createHub, hubPublish, instrument, tick, topic } from './fixtures.js';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -284,6 +284,41 @@ describe('useTopic re-renders for the connection only when it reads it (issue 15
     expect(seen).toMatchObject({ error: 'parse', connectionError: 'unauthorized' });
     act(() => seen?.clear());
     expect(seen).toMatchObject({ error: 'none', connectionError: 'unauthorized' });
+    driver.destroy();
+  });
+});
+
+describe('useTopic readers share one state listener per driver', () => {
+  it('100 readers add one driver state listener, hear status changes, and remove it when the last unmounts', async () => {
+    const hub = createHub();
+    const driver = createDriver(hub);
+    const stats = instrument(driver);
+    const seen = new Array<string>(100).fill('');
+    function Reader({ i }: { i: number }) {
+      const { status, last } = useTopic<number>(topic(i));
+      seen[i] = `${status}:${last?.data ?? '-'}`;
+      return null;
+    }
+    const view = render(
+      <SseProvider driver={driver}>
+        {seen.map((_, i) => (
+          <Reader key={i} i={i} />
+        ))}
+      </SseProvider>,
+    );
+    await tick(50);
+    expect(stats.liveStateListeners).toBe(1);
+    expect(new Set(seen)).toEqual(new Set(['open:-']));
+    hubPublish(hub, topic(3), 3, 's-3');
+    await tick(FRAME_MS);
+    expect(seen[3]).toBe('open:3');
+    hub.failNext(503, { method: 'GET' });
+    hub.dropConnections();
+    await tick(FRAME_MS);
+    expect(new Set(seen.filter((_, i) => i !== 3))).toEqual(new Set(['reconnecting:-']));
+    expect(seen[3]).toBe('reconnecting:3');
+    view.unmount();
+    expect(stats.liveStateListeners).toBe(0);
     driver.destroy();
   });
 });
