@@ -50,8 +50,9 @@ const noop = (): void => undefined;
  * with `useSyncExternalStore`, pointed at a new subscription by {@link TopicObserver.setTarget} from
  * an effect). It subscribes to the driver on its first listener and unsubscribes on its last, keeps
  * a bounded buffer of updates (counting what fell off), and lets the shared {@link notifyScheduler}
- * announce its changes, so a burst renders once per task across every `useTopic`. Connection
- * changes make a new result only when the component read `status` or `connectionError`.
+ * announce its changes, so a burst renders once per batch across every `useTopic` (at most once
+ * per frame while it lasts). Connection changes (heard through the driver's shared
+ * {@link driverConnection}) make a new result only when the component read `status` or `connectionError`.
  */
 export class TopicObserver<T> implements Flushable {
   #target: TopicTarget;

@@ -30,7 +30,8 @@ export function useTopic(matchers: Matchers, options: UseTopicOptions<string> & 
  * Subscribes the component to the updates whose topic `matchers` select, through the nearest
  * {@link SseProvider}'s shared connection. Re-renders only when this subscription's data change, or
  * when the connection's `status` or `connectionError` change and the component read them; a burst of
- * updates renders once per task across every `useTopic`, while `onEvent` sees every update in order.
+ * updates renders once per batch across every `useTopic` (at most once per frame while it lasts), while
+ * `onEvent` sees every update in order.
  *
  * Without a `parse` function, `T` is not checked: `useTopic<Message>(…)` is a cast of what the hub
  * sends (default `unknown`). Pass `parse` to validate the payload and infer `T` from it.
