@@ -2,7 +2,8 @@ import type { SseDriver } from '../core/SseDriver.js';
 import { Emitter, reportError } from '../core/emitter.js';
 import { SseParseError, type SseError } from '../core/errors.js';
 import { compileMatcher, toMatcherList } from '../core/matcher.js';
-import type { ConnectionStatus, Matchers, SseUpdate, SubscribeOptions, TopicMatcher } from '../core/types.js';
+import type { Matchers, SseUpdate, SubscribeOptions, TopicMatcher } from '../core/types.js';
+import { driverConnection, type TopicConnection } from './driverConnection.js';
 import { notifyScheduler, type Flushable } from './notifyScheduler.js';
 import { Tracker } from './tracked.js';
 import type { TopicParser, UseTopicResult } from './types.js';
@@ -32,12 +33,6 @@ export interface TopicTarget {
   readonly config: TopicConfig;
 }
 
-/** The connection fields of a `useTopic` result; a change re-renders only a component that read it. */
-interface TopicConnection {
-  readonly status: ConnectionStatus;
-  readonly connectionError: SseError | undefined;
-}
-
 /** The subscription's own fields of a `useTopic` result. */
 interface TopicData<T> {
   readonly events: readonly SseUpdate<T>[];
@@ -55,8 +50,9 @@ const noop = (): void => undefined;
  * with `useSyncExternalStore`, pointed at a new subscription by {@link TopicObserver.setTarget} from
  * an effect). It subscribes to the driver on its first listener and unsubscribes on its last, keeps
  * a bounded buffer of updates (counting what fell off), and lets the shared {@link notifyScheduler}
- * announce its changes, so a burst renders once per task across every `useTopic`. Connection
- * changes make a new result only when the component read `status` or `connectionError`.
+ * announce its changes, so a burst renders once per batch across every `useTopic` (at most once
+ * per frame while it lasts). Connection changes (heard through the driver's shared
+ * {@link driverConnection}) make a new result only when the component read `status` or `connectionError`.
  */
 export class TopicObserver<T> implements Flushable {
   #target: TopicTarget;
@@ -162,7 +158,7 @@ export class TopicObserver<T> implements Flushable {
       this.#off = noop;
       return;
     }
-    const offState = driver.on('state', this.#onState);
+    const offState = driverConnection(driver).subscribe(this.#onState);
     const options: SubscribeOptions = { onError: (error) => this.#fail(error) };
     if (config.type !== undefined) options.type = config.type;
     if (config.raw) options.raw = true;
@@ -243,12 +239,13 @@ export class TopicObserver<T> implements Flushable {
     let { events, last, dropped } = prev;
     dropped += this.#pendingDropped;
     if (pending.length > 0) {
-      const all = events.concat(pending);
-      const cut = Math.max(0, all.length - Math.max(0, this.#live.current.buffer));
-      events = cut === 0 ? all : all.slice(cut);
+      const size = this.#live.current.buffer;
+      const cut = Math.max(0, events.length + pending.length - size);
+      events = windowOf(events, pending, cut);
       dropped += cut;
       last = pending[pending.length - 1];
-      this.#pending = [];
+      // The window copied what it keeps: the pending list is reused for the next batch.
+      pending.length = 0;
       this.#pendingDropped = 0;
     }
     this.#errorChanged = false;
@@ -288,10 +285,17 @@ export function topicKey(config: TopicConfig): string {
   return JSON.stringify([matchers, config.type ?? null, config.raw, config.since ?? null, config.enabled]);
 }
 
+/** `kept.concat(added)` without its first `cut` items, in one new array. */
+function windowOf<U>(kept: readonly U[], added: readonly U[], cut: number): readonly U[] {
+  if (cut === 0) return kept.concat(added);
+  const out: U[] = [];
+  for (let i = cut; i < kept.length; i++) out.push(kept[i] as U);
+  for (let i = Math.max(0, cut - kept.length); i < added.length; i++) out.push(added[i] as U);
+  return out;
+}
+
 function connectionOf({ driver, config }: TopicTarget): TopicConnection {
-  if (!config.enabled) return IDLE;
-  const state = driver.getSnapshot();
-  return { status: state.status, connectionError: state.error };
+  return config.enabled ? driverConnection(driver).getSnapshot() : IDLE;
 }
 
 /** Misuse throws during render, with the driver's own message. */

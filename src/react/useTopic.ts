@@ -1,5 +1,5 @@
 'use client';
-import { useEffect, useState, useSyncExternalStore } from 'react';
+import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import { SseError } from '../core/errors.js';
 import type { Matchers } from '../core/types.js';
 import { TopicObserver, topicKey, type TopicConfig, type TopicLive, type TopicTarget } from './TopicObserver.js';
@@ -30,7 +30,8 @@ export function useTopic(matchers: Matchers, options: UseTopicOptions<string> & 
  * Subscribes the component to the updates whose topic `matchers` select, through the nearest
  * {@link SseProvider}'s shared connection. Re-renders only when this subscription's data change, or
  * when the connection's `status` or `connectionError` change and the component read them; a burst of
- * updates renders once per task across every `useTopic`, while `onEvent` sees every update in order.
+ * updates renders once per batch across every `useTopic` (at most once per frame while it lasts), while
+ * `onEvent` sees every update in order.
  *
  * Without a `parse` function, `T` is not checked: `useTopic<Message>(…)` is a cast of what the hub
  * sends (default `unknown`). Pass `parse` to validate the payload and infer `T` from it.
@@ -48,14 +49,13 @@ export function useTopic(matchers: Matchers, options: UseTopicOptions<string> & 
 export function useTopic<T = unknown>(matchers: Matchers, options?: UseTopicOptions<T>): UseTopicResult<T>;
 export function useTopic<T>(matchers: Matchers, options: UseTopicOptions<T> = {}): UseTopicResult<T> {
   const driver = useDriver('useTopic');
-  const config: TopicConfig = {
-    matchers,
-    type: options.type,
-    raw: options.raw === true,
-    since: options.since,
-    enabled: options.enabled !== false,
-  };
-  const key = topicKey(config);
+  const { type, since } = options;
+  const raw = options.raw === true;
+  const enabled = options.enabled !== false;
+  const config: TopicConfig = { matchers, type, raw, since, enabled };
+  // An inline matcher array is a new object each render: its key is computed again and compares by value.
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  const key = useMemo(() => topicKey(config), [matchers, type, raw, since, enabled]);
   const buffer = options.buffer ?? DEFAULT_BUFFER;
   if (!Number.isInteger(buffer) || buffer < 0) {
     throw new SseError('misuse', `useTopic() buffer must be a non-negative integer, got ${String(buffer)}.`);

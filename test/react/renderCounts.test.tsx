@@ -2,7 +2,8 @@ import { act, cleanup, render, screen } from '@testing-library/react';
 import { Profiler, useState } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SseProvider, useConnectionStatus, useTopic, type ConnectionState } from '../../src/react/index.js';
-import { createDriver, createHub, hubPublish, tick, topic } from './fixtures.js';
+import { FRAME_MS } from '../../src/react/notifyScheduler.js';
+import { createDriver, createHub, hubPublish, instrument, tick, topic } from './fixtures.js';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -73,17 +74,42 @@ describe('one commit per batch across every useTopic (issue 16)', () => {
     driver.destroy();
   });
 
-  it('commits once per batch, not once per reader, when the chunks straddle batches', async () => {
+  it('commits a burst spread over many tasks twice at once, then once per frame (not once per chunk)', async () => {
     const { hub, driver, renders, commits } = await mountReaders();
     const before = commits();
     const rendersBefore = renders.reduce((a, b) => a + b, 0);
     for (let chunk = 0; chunk < 10; chunk++) {
       for (let n = chunk * 100; n < (chunk + 1) * 100; n++) hubPublish(hub, topic(n % 100), n, `u-${n}`);
+      // Each chunk arrives in its own task: zero-delay timers run in between.
       await tick(0);
     }
-    expect(commits() - before).toBe(10);
-    expect(renders.reduce((a, b) => a + b, 0) - rendersBefore).toBe(1000);
+    // The first two chunks commit at once; the other eight wait for the frame to end.
+    expect(commits() - before).toBe(2);
+    for (let i = 0; i < 100; i++) expect(screen.getByTestId(`r${i}`).textContent).toBe(`${100 + i}/2`);
+    await tick(FRAME_MS);
+    expect(commits() - before).toBe(3);
+    expect(renders.reduce((a, b) => a + b, 0) - rendersBefore).toBe(300);
     for (let i = 0; i < 100; i++) expect(screen.getByTestId(`r${i}`).textContent).toBe(`${900 + i}/10`);
+    driver.destroy();
+  });
+
+  it('paces a long burst at one commit per frame, and commits at once again after a quiet frame', async () => {
+    const { hub, driver, commits } = await mountReaders();
+    const before = commits();
+    // One update every 4 ms for 100 ms: 25 tasks.
+    for (let n = 0; n < 25; n++) {
+      hubPublish(hub, topic(n % 100), n, `p-${n}`);
+      await tick(4);
+    }
+    await tick(FRAME_MS);
+    // Batches at 0 and 4 ms, then one per frame: 20, 36, 52, 68, 84, 100.
+    expect(commits() - before).toBe(8);
+    expect(screen.getByTestId('r24').textContent).toBe('24/1');
+    await tick(FRAME_MS);
+    hubPublish(hub, topic(0), 'late', 'p-late');
+    await tick(0);
+    expect(commits() - before).toBe(9);
+    expect(screen.getByTestId('r0').textContent).toBe('late/2');
     driver.destroy();
   });
 
@@ -258,6 +284,41 @@ describe('useTopic re-renders for the connection only when it reads it (issue 15
     expect(seen).toMatchObject({ error: 'parse', connectionError: 'unauthorized' });
     act(() => seen?.clear());
     expect(seen).toMatchObject({ error: 'none', connectionError: 'unauthorized' });
+    driver.destroy();
+  });
+});
+
+describe('useTopic readers share one state listener per driver', () => {
+  it('100 readers add one driver state listener, hear status changes, and remove it when the last unmounts', async () => {
+    const hub = createHub();
+    const driver = createDriver(hub);
+    const stats = instrument(driver);
+    const seen = new Array<string>(100).fill('');
+    function Reader({ i }: { i: number }) {
+      const { status, last } = useTopic<number>(topic(i));
+      seen[i] = `${status}:${last?.data ?? '-'}`;
+      return null;
+    }
+    const view = render(
+      <SseProvider driver={driver}>
+        {seen.map((_, i) => (
+          <Reader key={i} i={i} />
+        ))}
+      </SseProvider>,
+    );
+    await tick(50);
+    expect(stats.liveStateListeners).toBe(1);
+    expect(new Set(seen)).toEqual(new Set(['open:-']));
+    hubPublish(hub, topic(3), 3, 's-3');
+    await tick(FRAME_MS);
+    expect(seen[3]).toBe('open:3');
+    hub.failNext(503, { method: 'GET' });
+    hub.dropConnections();
+    await tick(FRAME_MS);
+    expect(new Set(seen.filter((_, i) => i !== 3))).toEqual(new Set(['reconnecting:-']));
+    expect(seen[3]).toBe('reconnecting:3');
+    view.unmount();
+    expect(stats.liveStateListeners).toBe(0);
     driver.destroy();
   });
 });

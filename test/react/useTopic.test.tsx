@@ -81,6 +81,36 @@ describe('useTopic', () => {
     driver.destroy();
   });
 
+  it('keeps the last `buffer` updates in order across batches, counting what fell off', async () => {
+    const hub = createHub();
+    const driver = createDriver(hub);
+    let result: UseTopicResult<number> | undefined;
+    function Window() {
+      result = useTopic<number>(topic('w'), { buffer: 5 });
+      return null;
+    }
+    render(
+      <SseProvider driver={driver}>
+        <Window />
+      </SseProvider>,
+    );
+    await tick(50);
+    let n = 0;
+    // Batches of 3 (nothing cut), 4 (cuts from the kept window), 7 (cuts all kept and some new).
+    for (const [size, events, dropped] of [
+      [3, [0, 1, 2], 0],
+      [4, [2, 3, 4, 5, 6], 2],
+      [7, [9, 10, 11, 12, 13], 9],
+    ] as const) {
+      for (let i = 0; i < size; i++, n++) hubPublish(hub, topic('w'), n, `w-${n}`);
+      await tick(50);
+      expect(result?.events.map((e) => e.data)).toEqual(events);
+      expect(result?.dropped).toBe(dropped);
+      expect(result?.last?.data).toBe(n - 1);
+    }
+    driver.destroy();
+  });
+
   it('resubscribes exactly once when enabled, type or matchers change, and never for a new onEvent or an equal inline array (behaviour 6)', async () => {
     const hub = createHub();
     const driver = createDriver(hub);
