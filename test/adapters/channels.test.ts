@@ -9,12 +9,12 @@ import { startPlainSseServer } from '../servers/plainSseServer.js';
 import { startWrongShapeServer } from '../servers/wrongShapeServer.js';
 
 /** The channels adapter against a real server of seed 002's shape. */
-describe("server: 'channels' on a seed-002-shaped server", () => {
+describe("server: channels() on a seed-002-shaped server", () => {
   let server: ChannelServer;
   const drivers: SseDriver[] = [];
   const make = (options: Partial<SseDriverOptions> = {}) => {
     const errors: SseError[] = [];
-    const driver = new SseDriver({ url: server.url, server: 'channels', retry: { initialDelay: 20, maxDelay: 50 }, onError: (e) => errors.push(e), ...options });
+    const driver = new SseDriver({ url: server.url, server: channels(), retry: { initialDelay: 20, maxDelay: 50 }, onError: (e) => errors.push(e), ...options });
     drivers.push(driver);
     return { driver, errors };
   };
@@ -156,11 +156,11 @@ describe("server: 'channels' on a seed-002-shaped server", () => {
   });
 });
 
-describe("server: 'channels' against servers of another shape", () => {
+describe("server: channels() against servers of another shape", () => {
   it('a plain SSE endpoint: a typed protocol error naming the adapter and the expected event shape', async () => {
     const plain = await startPlainSseServer({ path: '/subscribe/' });
     const errors: SseError[] = [];
-    const driver = new SseDriver({ url: plain.origin, server: 'channels', onError: (e) => errors.push(e) });
+    const driver = new SseDriver({ url: plain.origin, server: channels(), onError: (e) => errors.push(e) });
     driver.subscribe('c1', () => undefined, { raw: true });
     await expect.poll(() => errors.find((e) => e.code === 'protocol')?.message).toMatch(/channels adapter expected JSON \{"channelName", "type", "payload"\}/);
     driver.destroy();

@@ -4,6 +4,7 @@ import { createHub, type NodeHub } from '../../src/hub/index.js';
 import { MockHub } from '../../src/mock/index.js';
 import { MockSseEndpoint } from '../../src/mock/MockSseEndpoint.js';
 import { TEST_KEY, sign, v1Claims } from '../hub/helpers.js';
+import { sse } from '../../src/core/protocols/sse.js';
 
 const ROOM = 'https://example.com/rooms/1';
 
@@ -59,7 +60,7 @@ describe('driver.presence(topic) on Mercure hubs', () => {
 
   it('a server that cannot tell presence: an unsupported error, no members', async () => {
     const endpoint = new MockSseEndpoint();
-    const driver = new SseDriver({ url: endpoint.url, server: 'sse', fetch: endpoint.fetch, platform: { events: undefined } });
+    const driver = new SseDriver({ url: endpoint.url, server: sse(), fetch: endpoint.fetch, platform: { events: undefined } });
     cleanup.push(() => driver.destroy());
     const watch = driver.presence('x');
     cleanup.push(watch.subscribe(() => undefined));

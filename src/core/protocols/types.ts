@@ -151,5 +151,9 @@ export interface ProtocolAdapter {
   readonly presence?: PresenceSupport;
 }
 
-/** The `server` option: a known server shape, or an adapter object. */
-export type ServerOption = 'mercure' | 'sse' | 'channels' | 'token-stream' | ProtocolAdapter;
+/**
+ * The `server` option: `'mercure'` (built in, the default), an adapter object (`channels()`), or a
+ * function making one, called once per driver (`channels`, `() => sse({ publishUrl })`): a
+ * provider re-rendered with it keeps its options equal, and each driver gets its own adapter.
+ */
+export type ServerOption = 'mercure' | ProtocolAdapter | (() => ProtocolAdapter);
