@@ -1,7 +1,6 @@
 import { compileMatcher, type CompiledMatcher } from '../matcher.js';
 import type { RawEvent, TopicMatcher } from '../types.js';
 import type { LeaderState, TabGroup, TabGroupPlatform } from './TabGroup.js';
-import { groupName } from './resolveTabs.js';
 import type { SharedState, TabsInfo } from './types.js';
 
 /** What a {@link TabLink} needs from its driver. */
@@ -111,7 +110,7 @@ export class TabLink {
     const join = ++this.#joins;
     this.#solo = false;
     Promise.all([this.#host.identity(), loadTabGroup()])
-      .then(([parts, { TabGroup }]) => new TabGroup(groupName([this.#host.hubUrl, ...parts]), this.#tabId, this.#platform))
+      .then(([parts, { TabGroup, groupName }]) => new TabGroup(groupName([this.#host.hubUrl, ...parts]), this.#tabId, this.#platform))
       .then(
         (group) => {
           if (join !== this.#joins || this.#destroyed) return;
