@@ -7,6 +7,7 @@ import type { EventSourceConstructor, SseDriverOptions, SseUpdate } from '../../
 import { startChannelServer, type ChannelServer } from '../servers/channelServer.js';
 import { startPlainSseServer } from '../servers/plainSseServer.js';
 import { startWrongShapeServer } from '../servers/wrongShapeServer.js';
+import { watchPresence } from '../../src/core/protocols/presence.js';
 
 /** The channels adapter against a real server of seed 002's shape. */
 describe("server: channels() on a seed-002-shaped server", () => {
@@ -117,10 +118,10 @@ describe("server: channels() on a seed-002-shaped server", () => {
   it('tells presence: two clients see each other, and a leave', async () => {
     const alice = make({ clientId: 'alice' }).driver;
     const bob = make({ clientId: 'bob' }).driver;
-    const watch = alice.presence('room');
+    const watch = watchPresence(alice, 'room');
     const off = watch.subscribe(() => undefined);
     await expect.poll(() => watch.getSnapshot().members.map((m) => m.id)).toEqual(['alice']);
-    const bobWatch = bob.presence('room');
+    const bobWatch = watchPresence(bob, 'room');
     const offBob = bobWatch.subscribe(() => undefined);
     await expect.poll(() => watch.getSnapshot().members.map((m) => m.id).sort()).toEqual(['alice', 'bob']);
     expect(watch.getSnapshot().ready).toBe(true);
@@ -136,7 +137,7 @@ describe("server: channels() on a seed-002-shaped server", () => {
     const c1: SseUpdate[] = [];
     driver.subscribe('c1', (u) => c1.push(u), { raw: true });
     driver.subscribe('c1', (u) => c1.push(u), { raw: true, type: 'foo' });
-    const watch = driver.presence('c1');
+    const watch = watchPresence(driver, 'c1');
     const off = watch.subscribe(() => undefined);
     await expect.poll(() => watch.getSnapshot().members.map((m) => m.id)).toEqual(['es']);
     server.fire([

@@ -147,7 +147,11 @@ export interface ProtocolAdapter {
   publish?(update: PublishInput, signal: AbortSignal): Promise<string>;
   /** Why `publish()` is refused, when `capabilities.publish` is `false`. */
   readonly publishHint?: string;
-  /** How the server tells who is present on a topic, if it can. */
+  /**
+   * How the server tells who is present on a topic, if it can (`watchPresence`). Without it, a
+   * server with `subscriptionEvents` is asked the Mercure way (subscription events and the
+   * subscriptions API).
+   */
   readonly presence?: PresenceSupport;
 }
 
