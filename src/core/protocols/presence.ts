@@ -64,7 +64,7 @@ export interface PresenceContext {
  */
 export function watchPresence(driver: SseDriver, topic: string): PresenceWatch {
   if (typeof topic !== 'string' || topic === '') throw new SseError('misuse', 'watchPresence() needs a non-empty topic.');
-  const link = typeof driver === 'object' && driver !== null ? driverLink(driver) : undefined;
+  const link = driverLink(driver);
   if (!link) throw new SseError('misuse', 'watchPresence() needs an SseDriver.');
   const adapter = link.adapter;
   return new PresenceWatch(topic, {
