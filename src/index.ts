@@ -16,6 +16,7 @@ export { mercure } from './core/protocols/mercure.js';
 export { sse } from './core/protocols/sse.js';
 export { channels, CHANNEL_PRESENCE_TOPIC } from './core/protocols/channels.js';
 export { tokenStream } from './core/protocols/tokenStream.js';
+export { watchPresence } from './core/protocols/presence.js';
 export type { PresenceWatch } from './core/protocols/presence.js';
 export type { PresenceMember, PresenceSnapshot, PresenceSupport } from './core/protocols/presence.js';
 export type { MercureOptions } from './core/protocols/mercure.js';

@@ -1,4 +1,5 @@
 import { connectionContext } from './connectionContext.js';
+import { setDriverLink } from './driverLink.js';
 import { driverState } from './driverState.js';
 import { DriverEvents } from './driverEvents.js';
 import { resolveHeaders } from './credentials.js';
@@ -6,7 +7,6 @@ import { SseError, isAuthError } from './errors.js';
 import { INITIAL_DRIVER_STATE } from './initialState.js';
 import { compileMatcher, toMatcherList } from './matcher.js';
 import { resolvePlatform, type ResolvedPlatform } from './platform.js';
-import { PresenceWatch } from './protocols/presence.js';
 import { resolveAdapter } from './protocols/resolve.js';
 import type { ProtocolAdapter } from './protocols/types.js';
 import { Publisher } from './publisher.js';
@@ -20,7 +20,6 @@ import { CursorStore, resolveCursorStorage } from './tabs/cursorStore.js';
 import type { TabsInfo } from './tabs/types.js';
 import type {
   DriverState,
-  FetchLike,
   HeadersOption,
   Matchers,
   Platform,
@@ -53,7 +52,6 @@ export class SseDriver {
   readonly #platform: ResolvedPlatform;
   readonly #adapter: ProtocolAdapter;
   readonly #publisher: Publisher;
-  readonly #fetch: FetchLike;
   #headers: HeadersOption | undefined;
   /** Cross-tab sharing of the shared stream, when on. */
   readonly #tabs: TabLink | undefined;
@@ -80,7 +78,6 @@ export class SseDriver {
     this.#events = new DriverEvents(options.onError);
     this.#adapter = resolveAdapter(options.server, { protocol: options.protocol ?? 'auto', maxUrlLength: options.maxUrlLength ?? 4000 });
     const fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-    this.#fetch = fetchImpl;
     const connection = connectionContext(options, {
       hubUrl: this.url,
       fetch: fetchImpl,
@@ -130,6 +127,15 @@ export class SseDriver {
         },
       },
     );
+    // What `watchPresence` needs besides the public API.
+    setDriverLink(this, {
+      adapter: this.#adapter,
+      request: async (request) => {
+        const headers = await resolveHeaders(this.#headers, options.subscriber?.headers);
+        for (const [name, value] of Object.entries(request.headers)) headers.set(name, value);
+        return fetchImpl(request.url, { method: request.method, headers, credentials: options.subscriber?.withCredentials ? 'include' : 'same-origin' });
+      },
+    });
     this.#publisher = new Publisher({
       hubUrl: this.url,
       clientId: this.clientId,
@@ -177,27 +183,6 @@ export class SseDriver {
       if (this.#destroyed) return;
       this.#changedSubscriptions();
     };
-  }
-
-  /**
-   * Watches who is present on `topic` (and makes this client present there while watched): Mercure
-   * subscription events and the subscriptions API, or a channel server's `online-presence` stream.
-   * The watch starts with its first listener and stops with its last; on a server that cannot
-   * tell presence its snapshot carries an `unsupported` error.
-   */
-  presence(topic: string): PresenceWatch {
-    if (typeof topic !== 'string' || topic === '') throw new SseError('misuse', 'presence() needs a non-empty topic.');
-    return new PresenceWatch(topic, {
-      hubUrl: this.url,
-      support: this.#adapter.presence,
-      adapterName: this.#adapter.name,
-      subscribe: (matchers, listener, onActive) => this.subscribe(matchers, listener, { raw: true, onActive }),
-      request: async (request) => {
-        const headers = await resolveHeaders(this.#headers, this.#options.subscriber?.headers);
-        for (const [name, value] of Object.entries(request.headers)) headers.set(name, value);
-        return this.#fetch(request.url, { method: request.method, headers, credentials: this.#options.subscriber?.withCredentials ? 'include' : 'same-origin' });
-      },
-    });
   }
 
   /** The live subscriptions, for inspectors. */

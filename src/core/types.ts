@@ -147,8 +147,9 @@ export interface SseDriverOptions {
   /** The hub URL (e.g. `https://example.com/.well-known/mercure`), or the server's URL for other server shapes. */
   url: string | URL;
   /**
-   * The server's wire format: `'mercure'` (default), `'sse'` (a plain SSE endpoint), `'channels'`
-   * (a channel pub/sub server), `'token-stream'` (a JWT channel stream), or an adapter object.
+   * The server's wire format: `'mercure'` (built in, the default), or an adapter imported from
+   * `sse-kit` (or its factory): `sse` (a plain SSE endpoint), `channels` (a channel pub/sub
+   * server), `tokenStream` (a JWT channel stream), or one of your own.
    */
   server?: ServerOption;
   /** `RequestInit` merged into publish requests (headers, credentials, …). */

@@ -30,7 +30,7 @@ interface Client {
 }
 
 /**
- * An in-memory channel pub/sub server (the shape `server: 'channels'` speaks) behind a
+ * An in-memory channel pub/sub server (the shape `server: channels` speaks) behind a
  * `fetch`-compatible function, for stories and tests:
  *
  * - `GET /subscribe/?channels=a,b[&clientId=x]` streams a `registered` event, one `lastEvent` per
@@ -42,7 +42,7 @@ interface Client {
  *
  * ```ts
  * const server = new MockChannelServer();
- * const driver = new SseDriver({ url: server.url, server: 'channels', fetch: server.fetch });
+ * const driver = new SseDriver({ url: server.url, server: channels, fetch: server.fetch });
  * ```
  */
 export class MockChannelServer {

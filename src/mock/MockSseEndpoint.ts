@@ -22,7 +22,7 @@ export interface MockSseEndpointOptions {
 }
 
 /**
- * An in-memory plain SSE endpoint (the shape `server: 'sse'` speaks) behind a `fetch`-compatible
+ * An in-memory plain SSE endpoint (the shape `server: sse` speaks) behind a `fetch`-compatible
  * function, for stories and tests: `GET <url>` answers an event stream with simple CORS, a greeting,
  * then whatever {@link MockSseEndpoint.send} is given, each with a fresh id that resumes nothing.
  * No history, no heartbeats, no preflight.

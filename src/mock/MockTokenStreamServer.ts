@@ -18,7 +18,7 @@ interface Session {
 }
 
 /**
- * An in-memory JWT channel stream (the shape `server: 'token-stream'` speaks) behind a
+ * An in-memory JWT channel stream (the shape `server: tokenStream` speaks) behind a
  * `fetch`-compatible function, for stories and tests. `GET <url>` with
  * `Authorization: Bearer <HS256 JWT {userId, channel, exp}>` streams what the back end emits to that
  * user and channel (401 without a valid, unexpired token). Headers come with the first event; no
@@ -28,7 +28,7 @@ interface Session {
  * ```ts
  * const server = new MockTokenStreamServer();
  * const token = await server.issueToken('alex', 'chat', 3600);
- * const driver = new SseDriver({ url: server.url, server: 'token-stream', fetch: server.fetch, headers: { Authorization: `Bearer ${token}` } });
+ * const driver = new SseDriver({ url: server.url, server: tokenStream, fetch: server.fetch, headers: { Authorization: `Bearer ${token}` } });
  * ```
  */
 export class MockTokenStreamServer {

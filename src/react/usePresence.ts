@@ -1,6 +1,6 @@
 'use client';
 import { useState, useSyncExternalStore } from 'react';
-import type { PresenceSnapshot } from '../core/protocols/presence.js';
+import { watchPresence, type PresenceSnapshot } from '../core/protocols/presence.js';
 import { useDriver } from './useSseDriver.js';
 
 /** What {@link usePresence} returns: the clients present on the topic, the same shape on every server. */
@@ -20,11 +20,11 @@ export type UsePresenceResult = PresenceSnapshot;
  */
 export function usePresence(topic: string): UsePresenceResult {
   const driver = useDriver('usePresence');
-  const [watch, setWatch] = useState(() => ({ driver, topic, presence: driver.presence(topic) }));
+  const [watch, setWatch] = useState(() => ({ driver, topic, presence: watchPresence(driver, topic) }));
   let current = watch;
   if (watch.driver !== driver || watch.topic !== topic) {
     // Another topic or driver: a new watch, adopted during this render.
-    current = { driver, topic, presence: driver.presence(topic) };
+    current = { driver, topic, presence: watchPresence(driver, topic) };
     setWatch(current);
   }
   return useSyncExternalStore(current.presence.subscribe, current.presence.getSnapshot, current.presence.getSnapshot);

@@ -4,6 +4,7 @@ import { expect, userEvent, waitFor, within } from 'storybook/test';
 import { MockChannelServer } from '../../src/mock/index.js';
 import { SseProvider, usePresence } from '../../src/react/index.js';
 import { ConnectionStatus, PublishForm, TopicFeed } from '../../src/ui/index.js';
+import { channels } from '../../src/index.js';
 
 const CHANNEL = 'lobby';
 
@@ -18,7 +19,7 @@ function Presence() {
 
 function User({ name, server }: { name: string; server: MockChannelServer }) {
   return (
-    <SseProvider url={server.url} server="channels" fetch={server.fetch} clientId={name}>
+    <SseProvider url={server.url} server={channels} fetch={server.fetch} clientId={name}>
       <section className="sb-panel" aria-label={`${name}'s window`}>
         <div className="sb-panel__head">
           <h2 className="sb-panel__title">{name}</h2>
@@ -44,7 +45,7 @@ function ChannelServerDemo() {
 }
 
 /**
- * `server: 'channels'` speaks to channel pub/sub servers: topics are channel names
+ * `server: channels` speaks to channel pub/sub servers: topics are channel names
  * (`GET /subscribe/?channels=…&clientId=…`), publishes go as the JSON batch to `/publish`, and
  * `usePresence` reads the server's `online-presence` stream. The server keeps no ids and no history:
  * a channel added later switches break-before-make (no duplicates) and a reconnect reports a `gap`.

@@ -4,6 +4,7 @@ import { expect, userEvent, waitFor, within } from 'storybook/test';
 import { MockSseEndpoint } from '../../src/mock/index.js';
 import { SseProvider, useTopic } from '../../src/react/index.js';
 import { ConnectionStatus } from '../../src/ui/index.js';
+import { sse } from '../../src/index.js';
 
 function Clock() {
   const { last } = useTopic<string>('currentTime', { raw: true, parse: 'text' });
@@ -26,7 +27,7 @@ function Clock() {
 function PlainSseDemo() {
   const [server] = useState(() => new MockSseEndpoint());
   return (
-    <SseProvider url={server.url} server="sse" fetch={server.fetch}>
+    <SseProvider url={server.url} server={sse} fetch={server.fetch}>
       <section className="sb-panel" aria-label="Plain SSE endpoint">
         <div className="sb-panel__head">
           <h2 className="sb-panel__title">GET /sse</h2>
@@ -42,7 +43,7 @@ function PlainSseDemo() {
 }
 
 /**
- * `server: 'sse'` reads any SSE endpoint: an event's topic is its event name (`useTopic('currentTime')`),
+ * `server: sse` reads any SSE endpoint: an event's topic is its event name (`useTopic('currentTime')`),
  * no header forces a CORS preflight, ids are not used to resume (the endpoint keeps no history, so a
  * reconnect reports a `gap`), and publishing needs a `publishUrl` or a `publish` function.
  */

@@ -4,6 +4,7 @@ import { expect, userEvent, waitFor, within } from 'storybook/test';
 import { MockTokenStreamServer } from '../../src/mock/index.js';
 import { SseProvider, usePublish, useTopic } from '../../src/react/index.js';
 import { ConnectionStatus } from '../../src/ui/index.js';
+import { tokenStream } from '../../src/index.js';
 
 function Feed({ server }: { server: MockTokenStreamServer }) {
   const { events, status } = useTopic<string>('message', { raw: true, parse: 'text' });
@@ -47,14 +48,14 @@ function TokenStreamDemo() {
   }, [server]);
   if (token === undefined) return <p>Issuing a token…</p>;
   return (
-    <SseProvider url={server.url} server="token-stream" fetch={server.fetch} headers={{ Authorization: `Bearer ${token}` }}>
+    <SseProvider url={server.url} server={tokenStream} fetch={server.fetch} headers={{ Authorization: `Bearer ${token}` }}>
       <Feed server={server} />
     </SseProvider>
   );
 }
 
 /**
- * `server: 'token-stream'` reads a JWT channel stream: the Bearer token picks the channel, a
+ * `server: tokenStream` reads a JWT channel stream: the Bearer token picks the channel, a
  * `headers` function refreshes it at every reconnect. The server sends its headers with its first
  * event, so the status turns `open` once the request stands unrefused; it sends no heartbeats, so
  * no watchdog restarts a quiet stream; clients cannot publish: `publish` fails at once with

@@ -7,14 +7,15 @@ import type { EventSourceConstructor, SseDriverOptions, SseUpdate } from '../../
 import { startChannelServer, type ChannelServer } from '../servers/channelServer.js';
 import { startPlainSseServer } from '../servers/plainSseServer.js';
 import { startWrongShapeServer } from '../servers/wrongShapeServer.js';
+import { watchPresence } from '../../src/core/protocols/presence.js';
 
 /** The channels adapter against a real server of seed 002's shape. */
-describe("server: 'channels' on a seed-002-shaped server", () => {
+describe("server: channels() on a seed-002-shaped server", () => {
   let server: ChannelServer;
   const drivers: SseDriver[] = [];
   const make = (options: Partial<SseDriverOptions> = {}) => {
     const errors: SseError[] = [];
-    const driver = new SseDriver({ url: server.url, server: 'channels', retry: { initialDelay: 20, maxDelay: 50 }, onError: (e) => errors.push(e), ...options });
+    const driver = new SseDriver({ url: server.url, server: channels(), retry: { initialDelay: 20, maxDelay: 50 }, onError: (e) => errors.push(e), ...options });
     drivers.push(driver);
     return { driver, errors };
   };
@@ -117,10 +118,10 @@ describe("server: 'channels' on a seed-002-shaped server", () => {
   it('tells presence: two clients see each other, and a leave', async () => {
     const alice = make({ clientId: 'alice' }).driver;
     const bob = make({ clientId: 'bob' }).driver;
-    const watch = alice.presence('room');
+    const watch = watchPresence(alice, 'room');
     const off = watch.subscribe(() => undefined);
     await expect.poll(() => watch.getSnapshot().members.map((m) => m.id)).toEqual(['alice']);
-    const bobWatch = bob.presence('room');
+    const bobWatch = watchPresence(bob, 'room');
     const offBob = bobWatch.subscribe(() => undefined);
     await expect.poll(() => watch.getSnapshot().members.map((m) => m.id).sort()).toEqual(['alice', 'bob']);
     expect(watch.getSnapshot().ready).toBe(true);
@@ -136,7 +137,7 @@ describe("server: 'channels' on a seed-002-shaped server", () => {
     const c1: SseUpdate[] = [];
     driver.subscribe('c1', (u) => c1.push(u), { raw: true });
     driver.subscribe('c1', (u) => c1.push(u), { raw: true, type: 'foo' });
-    const watch = driver.presence('c1');
+    const watch = watchPresence(driver, 'c1');
     const off = watch.subscribe(() => undefined);
     await expect.poll(() => watch.getSnapshot().members.map((m) => m.id)).toEqual(['es']);
     server.fire([
@@ -156,11 +157,11 @@ describe("server: 'channels' on a seed-002-shaped server", () => {
   });
 });
 
-describe("server: 'channels' against servers of another shape", () => {
+describe("server: channels() against servers of another shape", () => {
   it('a plain SSE endpoint: a typed protocol error naming the adapter and the expected event shape', async () => {
     const plain = await startPlainSseServer({ path: '/subscribe/' });
     const errors: SseError[] = [];
-    const driver = new SseDriver({ url: plain.origin, server: 'channels', onError: (e) => errors.push(e) });
+    const driver = new SseDriver({ url: plain.origin, server: channels(), onError: (e) => errors.push(e) });
     driver.subscribe('c1', () => undefined, { raw: true });
     await expect.poll(() => errors.find((e) => e.code === 'protocol')?.message).toMatch(/channels adapter expected JSON \{"channelName", "type", "payload"\}/);
     driver.destroy();

@@ -4,11 +4,13 @@ import { createHub, type NodeHub } from '../../src/hub/index.js';
 import { MockHub } from '../../src/mock/index.js';
 import { MockSseEndpoint } from '../../src/mock/MockSseEndpoint.js';
 import { TEST_KEY, sign, v1Claims } from '../hub/helpers.js';
+import { sse } from '../../src/core/protocols/sse.js';
+import { watchPresence } from '../../src/core/protocols/presence.js';
 
 const ROOM = 'https://example.com/rooms/1';
 
 /** Presence on Mercure hubs: subscription events plus the subscriptions API. */
-describe('driver.presence(topic) on Mercure hubs', () => {
+describe('watchPresence(driver, topic) on Mercure hubs', () => {
   const cleanup: (() => unknown)[] = [];
   afterEach(async () => {
     for (const fn of cleanup.splice(0).reverse()) await fn();
@@ -23,7 +25,7 @@ describe('driver.presence(topic) on Mercure hubs', () => {
     cleanup.push(() => alice.destroy(), () => bob.destroy());
     bob.subscribe(ROOM, () => undefined);
     await expect.poll(() => hub.connections).toBe(1);
-    const watch = alice.presence(ROOM);
+    const watch = watchPresence(alice, ROOM);
     const off = watch.subscribe(() => undefined);
     cleanup.push(off);
     // Bob (already there) and Alice herself.
@@ -45,10 +47,10 @@ describe('driver.presence(topic) on Mercure hubs', () => {
     const alice = new SseDriver({ url: hub.url, headers, platform: { events: undefined } });
     const bob = new SseDriver({ url: hub.url, headers, platform: { events: undefined } });
     cleanup.push(() => alice.destroy(), () => bob.destroy());
-    const a = alice.presence(ROOM);
+    const a = watchPresence(alice, ROOM);
     cleanup.push(a.subscribe(() => undefined));
     await expect.poll(() => a.getSnapshot().members.length).toBe(1);
-    const b = bob.presence(ROOM);
+    const b = watchPresence(bob, ROOM);
     const offB = b.subscribe(() => undefined);
     await expect.poll(() => a.getSnapshot().members.length).toBe(2);
     await expect.poll(() => b.getSnapshot().members.length).toBe(2);
@@ -59,10 +61,18 @@ describe('driver.presence(topic) on Mercure hubs', () => {
 
   it('a server that cannot tell presence: an unsupported error, no members', async () => {
     const endpoint = new MockSseEndpoint();
-    const driver = new SseDriver({ url: endpoint.url, server: 'sse', fetch: endpoint.fetch, platform: { events: undefined } });
+    const driver = new SseDriver({ url: endpoint.url, server: sse(), fetch: endpoint.fetch, platform: { events: undefined } });
     cleanup.push(() => driver.destroy());
-    const watch = driver.presence('x');
+    const watch = watchPresence(driver, 'x');
     cleanup.push(watch.subscribe(() => undefined));
     expect(watch.getSnapshot()).toMatchObject({ members: [], ready: false, error: { code: 'unsupported' } });
+  });
+
+  it('misuse: an empty topic, or something that is no SseDriver', () => {
+    const driver = new SseDriver({ url: 'https://hub.test/.well-known/mercure', fetch: () => new Promise(() => {}), platform: { events: undefined } });
+    cleanup.push(() => driver.destroy());
+    expect(() => watchPresence(driver, '')).toThrow(expect.objectContaining({ code: 'misuse' }));
+    const lookalike = { url: driver.url, subscribe: driver.subscribe.bind(driver) } as unknown as SseDriver;
+    expect(() => watchPresence(lookalike, 'x')).toThrow(expect.objectContaining({ code: 'misuse', message: 'watchPresence() needs an SseDriver.' }));
   });
 });

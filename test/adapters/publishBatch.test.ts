@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SseDriver } from '../../src/core/SseDriver.js';
 import type { FetchLike } from '../../src/core/types.js';
+import { channels } from '../../src/core/protocols/channels.js';
 
 /** A fetch that records publish bodies and answers each only when told to. */
 function gatedFetch() {
@@ -19,7 +20,7 @@ function gatedFetch() {
 describe('channel publishes in batches', () => {
   it('publishes made while a request is in flight go together in the next one, in order', async () => {
     const gate = gatedFetch();
-    const driver = new SseDriver({ url: 'https://channels.test', server: 'channels', fetch: gate.fetch, platform: { events: undefined } });
+    const driver = new SseDriver({ url: 'https://channels.test', server: channels(), fetch: gate.fetch, platform: { events: undefined } });
     const first = driver.publish('c1', 'one', { raw: true });
     await expect.poll(() => gate.bodies.length).toBe(1);
     const later = [driver.publish('c1', 'two', { raw: true }), driver.publish('c2', 'three', { raw: true })];
@@ -39,7 +40,7 @@ describe('channel publishes in batches', () => {
 
   it('an aborted publish leaves the batch before it is sent; the others still go', async () => {
     const gate = gatedFetch();
-    const driver = new SseDriver({ url: 'https://channels.test', server: 'channels', fetch: gate.fetch, platform: { events: undefined } });
+    const driver = new SseDriver({ url: 'https://channels.test', server: channels(), fetch: gate.fetch, platform: { events: undefined } });
     const first = driver.publish('c1', 'one', { raw: true });
     await expect.poll(() => gate.bodies.length).toBe(1);
     const controller = new AbortController();

@@ -3,6 +3,7 @@ import { SseDriver } from '../../src/core/SseDriver.js';
 import { PeerSignaling } from '../../src/signaling/PeerSignaling.js';
 import type { Signal } from '../../src/signaling/types.js';
 import { startChannelServer, type ChannelServer } from '../servers/channelServer.js';
+import { channels } from '../../src/core/protocols/channels.js';
 
 /** Peer signaling over a seed-002-shaped channel server (room and inboxes are channels). */
 describe('PeerSignaling over the channels adapter', () => {
@@ -16,7 +17,7 @@ describe('PeerSignaling over the channels adapter', () => {
   it('two peers see each other and exchange signals', async () => {
     server = await startChannelServer();
     const peer = (id: string) => {
-      const driver = new SseDriver({ url: (server as ChannelServer).url, server: 'channels', platform: { events: undefined } });
+      const driver = new SseDriver({ url: (server as ChannelServer).url, server: channels(), platform: { events: undefined } });
       drivers.push(driver);
       return new PeerSignaling(driver, 'lobby', { peerId: id, encrypt: false, platform: { events: undefined } });
     };

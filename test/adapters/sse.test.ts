@@ -7,7 +7,7 @@ import { startPlainSseServer, type PlainSseServer } from '../servers/plainSseSer
 import { startWrongShapeServer } from '../servers/wrongShapeServer.js';
 
 /** The sse adapter against a real server of seed 003's shape. */
-describe("server: 'sse' on a seed-003-shaped endpoint", () => {
+describe("server: sse() on a seed-003-shaped endpoint", () => {
   let server: PlainSseServer;
   const drivers: SseDriver[] = [];
   beforeEach(async () => {
@@ -20,7 +20,7 @@ describe("server: 'sse' on a seed-003-shaped endpoint", () => {
 
   it('event names are topics: named and unnamed events reach their subscriptions, "*" gets all', async () => {
     const errors: SseError[] = [];
-    const driver = new SseDriver({ url: server.url, server: 'sse', onError: (e) => errors.push(e) });
+    const driver = new SseDriver({ url: server.url, server: sse(), onError: (e) => errors.push(e) });
     drivers.push(driver);
     const times: SseUpdate[] = [];
     const messages: SseUpdate[] = [];
@@ -48,7 +48,7 @@ describe("server: 'sse' on a seed-003-shaped endpoint", () => {
   });
 
   it("the driver's topicOf routes instead of the event name", async () => {
-    const driver = new SseDriver({ url: server.url, server: 'sse', topicOf: (event) => (event.data.startsWith('{') ? (JSON.parse(event.data) as { room: string }).room : undefined) });
+    const driver = new SseDriver({ url: server.url, server: sse(), topicOf: (event) => (event.data.startsWith('{') ? (JSON.parse(event.data) as { room: string }).room : undefined) });
     drivers.push(driver);
     const lobby: SseUpdate[] = [];
     driver.subscribe('lobby', (u) => lobby.push(u), { raw: true });
@@ -59,7 +59,7 @@ describe("server: 'sse' on a seed-003-shaped endpoint", () => {
   });
 
   it('a matcher change opens no new stream and delivers nothing twice', async () => {
-    const driver = new SseDriver({ url: server.url, server: 'sse' });
+    const driver = new SseDriver({ url: server.url, server: sse() });
     drivers.push(driver);
     const got: SseUpdate[] = [];
     driver.subscribe('tick', (u) => got.push(u), { raw: true });
@@ -103,7 +103,7 @@ describe("server: 'sse' on a seed-003-shaped endpoint", () => {
   });
 
   it('without a publish URL or function, publish is refused at once with unsupported and a hint', async () => {
-    const driver = new SseDriver({ url: server.url, server: 'sse' });
+    const driver = new SseDriver({ url: server.url, server: sse() });
     drivers.push(driver);
     await expect(driver.publish('t', 1)).rejects.toMatchObject({ code: 'unsupported', hint: expect.stringMatching(/publishUrl/) });
     expect(server.requests.length).toBe(0);
@@ -111,7 +111,7 @@ describe("server: 'sse' on a seed-003-shaped endpoint", () => {
 
   it('a server restart reconnects, sends no Last-Event-ID (its ids resume nothing) and reports the possible loss', async () => {
     const errors: SseError[] = [];
-    const driver = new SseDriver({ url: server.url, server: 'sse', retry: { initialDelay: 20, maxDelay: 50 }, onError: (e) => errors.push(e) });
+    const driver = new SseDriver({ url: server.url, server: sse(), retry: { initialDelay: 20, maxDelay: 50 }, onError: (e) => errors.push(e) });
     drivers.push(driver);
     driver.subscribe('*', () => undefined, { raw: true });
     await expect.poll(() => server.clients).toBe(1);
@@ -128,7 +128,7 @@ describe("server: 'sse' on a seed-003-shaped endpoint", () => {
     const wrong = await startWrongShapeServer();
     for (const path of ['/html', '/json']) {
       const errors: SseError[] = [];
-      const driver = new SseDriver({ url: `${wrong.origin}${path}`, server: 'sse', onError: (e) => errors.push(e) });
+      const driver = new SseDriver({ url: `${wrong.origin}${path}`, server: sse(), onError: (e) => errors.push(e) });
       driver.subscribe('*', () => undefined, { raw: true });
       await expect.poll(() => driver.getSnapshot().status).toBe('error');
       expect(errors[0]).toMatchObject({ code: 'protocol' });

@@ -4,9 +4,10 @@ import type { SseError } from '../../src/core/errors.js';
 import type { SseUpdate } from '../../src/core/types.js';
 import { MockTokenStreamServer } from '../../src/mock/MockTokenStreamServer.js';
 import { startTokenStreamServer, type TokenStreamServer } from '../servers/tokenStreamServer.js';
+import { tokenStream } from '../../src/core/protocols/tokenStream.js';
 
 /** The token-stream adapter against a real server of seed 001's shape. */
-describe("server: 'token-stream' on a seed-001-shaped server", () => {
+describe("server: tokenStream() on a seed-001-shaped server", () => {
   let server: TokenStreamServer;
   const drivers: SseDriver[] = [];
   beforeEach(async () => {
@@ -19,7 +20,7 @@ describe("server: 'token-stream' on a seed-001-shaped server", () => {
 
   it('subscribes with the Bearer token; open before the first event; events are raw updates of their type', async () => {
     const token = await server.token('alex', 'chat', 3600);
-    const driver = new SseDriver({ url: server.url, server: 'token-stream', headers: { Authorization: `Bearer ${token}` } });
+    const driver = new SseDriver({ url: server.url, server: tokenStream(), headers: { Authorization: `Bearer ${token}` } });
     drivers.push(driver);
     const got: SseUpdate[] = [];
     driver.subscribe('message', (u) => got.push(u), { raw: true });
@@ -48,7 +49,7 @@ describe("server: 'token-stream' on a seed-001-shaped server", () => {
   });
 
   it('publish is refused at once with a typed unsupported error and a hint', async () => {
-    const driver = new SseDriver({ url: server.url, server: 'token-stream' });
+    const driver = new SseDriver({ url: server.url, server: tokenStream() });
     drivers.push(driver);
     const error = await driver.publish('chat', { text: 'hi' }).catch((e: SseError) => e);
     expect(error).toMatchObject({ code: 'unsupported' });
@@ -59,7 +60,7 @@ describe("server: 'token-stream' on a seed-001-shaped server", () => {
     let issued = 0;
     const driver = new SseDriver({
       url: server.url,
-      server: 'token-stream',
+      server: tokenStream(),
       retry: { initialDelay: 20, maxDelay: 50 },
       headers: async () => {
         issued++;
@@ -82,7 +83,7 @@ describe("server: 'token-stream' on a seed-001-shaped server", () => {
     await expect.poll(() => got.map((u) => u.data)).toEqual(['still here']);
 
     const errors: SseError[] = [];
-    const stale = new SseDriver({ url: server.url, server: 'token-stream', headers: { Authorization: first ?? '' }, onError: (e) => errors.push(e) });
+    const stale = new SseDriver({ url: server.url, server: tokenStream(), headers: { Authorization: first ?? '' }, onError: (e) => errors.push(e) });
     drivers.push(stale);
     stale.subscribe('message', () => undefined, { raw: true });
     await expect.poll(() => stale.getSnapshot().status).toBe('error');
@@ -92,7 +93,7 @@ describe("server: 'token-stream' on a seed-001-shaped server", () => {
   it('a server restart reconnects and reports the possible loss as a gap', async () => {
     const token = await server.token('alex', 'chat', 3600);
     const errors: SseError[] = [];
-    const driver = new SseDriver({ url: server.url, server: 'token-stream', retry: { initialDelay: 20, maxDelay: 50 }, headers: { Authorization: `Bearer ${token}` }, onError: (e) => errors.push(e) });
+    const driver = new SseDriver({ url: server.url, server: tokenStream(), retry: { initialDelay: 20, maxDelay: 50 }, headers: { Authorization: `Bearer ${token}` }, onError: (e) => errors.push(e) });
     drivers.push(driver);
     const got: SseUpdate[] = [];
     driver.subscribe('message', (u) => got.push(u), { raw: true });
@@ -120,7 +121,7 @@ describe('token-stream capabilities under fake timers (in-memory server)', () =>
     const requests: string[] = [];
     const driver = new SseDriver({
       url: server.url,
-      server: 'token-stream',
+      server: tokenStream(),
       headers: { Authorization: `Bearer ${token}` },
       fetch: (input, init) => {
         requests.push(String(input));

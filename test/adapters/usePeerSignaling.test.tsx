@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { JsonValue } from '../../src/core/types.js';
 import { MockChannelServer } from '../../src/mock/index.js';
 import { SseProvider, usePeerSignaling } from '../../src/react/index.js';
+import { channels } from '../../src/core/protocols/channels.js';
 
 function Member({ name }: { name: string }) {
   const [got, setGot] = useState<string[]>([]);
@@ -42,7 +43,7 @@ describe('usePeerSignaling over the channels adapter', () => {
   it('two users see each other and exchange signals', async () => {
     const server = new MockChannelServer();
     const provider = (name: string) => (
-      <SseProvider url={server.url} server="channels" fetch={server.fetch} platform={{ events: undefined }}>
+      <SseProvider url={server.url} server={channels} fetch={server.fetch} platform={{ events: undefined }}>
         <Member name={name} />
       </SseProvider>
     );

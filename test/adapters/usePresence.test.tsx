@@ -5,6 +5,7 @@ import { MockChannelServer, MockHub } from '../../src/mock/index.js';
 import { SseProvider, usePresence } from '../../src/react/index.js';
 import type { SseDriverOptions } from '../../src/core/types.js';
 import { v1Claims } from '../hub/helpers.js';
+import { channels } from '../../src/core/protocols/channels.js';
 
 function Online({ topic }: { topic: string }) {
   const { members, ready, error } = usePresence(topic);
@@ -21,7 +22,7 @@ afterEach(() => cleanup());
 describe('usePresence', () => {
   it('on a channel server: the connected client ids', async () => {
     const server = new MockChannelServer();
-    const options = (clientId: string): SseDriverOptions => ({ url: server.url, server: 'channels', fetch: server.fetch, clientId, platform: { events: undefined } });
+    const options = (clientId: string): SseDriverOptions => ({ url: server.url, server: channels(), fetch: server.fetch, clientId, platform: { events: undefined } });
     render(
       <>
         <SseProvider {...options('ada')}>

@@ -1,12 +1,16 @@
 import { act, cleanup, render, screen } from '@testing-library/react';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SseDriver } from '../../src/core/SseDriver.js';
 import { MockHub } from '../../src/mock/index.js';
 import { SseProvider, useTabs } from '../../src/react/index.js';
 import { HubInspector } from '../../src/ui/index.js';
 import { ChannelBus, LockBroker } from '../core/tabs/fakes.js';
+import { loadTabGroup } from '../../src/core/tabs/TabLink.js';
 
 const tick = (ms = 0) => act(() => vi.advanceTimersByTimeAsync(ms));
+
+// The election code is a lazily loaded chunk: loaded once here, a join under fake timers waits on no module loading.
+beforeAll(() => loadTabGroup());
 
 beforeEach(() => {
   vi.useFakeTimers();

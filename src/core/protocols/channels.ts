@@ -23,7 +23,7 @@ const NAME = 'channels';
 const EXPECTED = 'JSON {"channelName", "type", "payload"} in every event';
 
 /**
- * The adapter for channel pub/sub servers (`server: 'channels'`): the matchers are the channel list
+ * The adapter for channel pub/sub servers (`server: channels`): the matchers are the channel list
  * of `GET /subscribe/?channels=a,b&clientId=…`; an event's topic is its `channelName`, its type the
  * `type` field, its data the `payload` string; each channel's `lastEvent` is delivered once as the
  * channel's current value (and again only when it changed); publishing posts the JSON batch

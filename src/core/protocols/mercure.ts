@@ -1,7 +1,6 @@
 import { ENVELOPE_PREFIX } from '../envelope.js';
 import { patternToUriTemplate } from '../matcher.js';
 import type { Protocol, ProtocolOption, RawEvent } from '../types.js';
-import { mercurePresence } from './presence.js';
 import type { AdapterRequest, ForeignEvent, ProtocolAdapter, ProtocolCapabilities, ProtocolFallback, PublishInput, SubscribeInput } from './types.js';
 
 /** Options of {@link mercure}. */
@@ -30,7 +29,6 @@ export function mercure(options: MercureOptions): ProtocolAdapter {
 class MercureAdapter implements ProtocolAdapter {
   readonly name = 'mercure';
   readonly capabilities = CAPABILITIES;
-  readonly presence = mercurePresence;
   readonly #option: ProtocolOption;
   readonly #maxUrlLength: number;
   /** The wire format in use; `undefined` while `auto` has not decided. */

@@ -1,5 +1,7 @@
+import { driverLink } from '../driverLink.js';
 import { Emitter } from '../emitter.js';
 import { SseError, errorFromResponse } from '../errors.js';
+import type { SseDriver } from '../SseDriver.js';
 import type { SseUpdate, TopicMatcher } from '../types.js';
 import type { AdapterRequest } from './types.js';
 
@@ -46,6 +48,33 @@ export interface PresenceContext {
   subscribe(matchers: readonly TopicMatcher[], listener: (update: SseUpdate) => void, onActive: () => void): () => void;
   /** Sends a request with the driver's fetch and headers. */
   request(request: AdapterRequest): Promise<Response>;
+}
+
+/**
+ * Watches who is present on `topic` (and makes the driver's client present there while watched):
+ * Mercure subscription events and the subscriptions API, or the adapter's own presence (a channel
+ * server's `online-presence` stream). The watch starts with its first listener and stops with its
+ * last; on a server that cannot tell presence its snapshot carries an `unsupported` error.
+ *
+ * ```ts
+ * const watch = watchPresence(driver, 'https://example.com/rooms/1');
+ * const off = watch.subscribe(() => console.log(watch.getSnapshot().members));
+ * ```
+ * @throws {SseError} `misuse` for an empty topic or a `driver` that is no {@link SseDriver}.
+ */
+export function watchPresence(driver: SseDriver, topic: string): PresenceWatch {
+  if (typeof topic !== 'string' || topic === '') throw new SseError('misuse', 'watchPresence() needs a non-empty topic.');
+  const link = driverLink(driver);
+  if (!link) throw new SseError('misuse', 'watchPresence() needs an SseDriver.');
+  const adapter = link.adapter;
+  return new PresenceWatch(topic, {
+    hubUrl: driver.url,
+    // Servers with Mercure subscription events tell presence the Mercure way unless their adapter says otherwise.
+    support: adapter.presence ?? (adapter.capabilities.subscriptionEvents ? mercurePresence : undefined),
+    adapterName: adapter.name,
+    subscribe: (matchers, listener, onActive) => driver.subscribe(matchers, listener, { raw: true, onActive }),
+    request: link.request,
+  });
 }
 
 const EMPTY: PresenceSnapshot = Object.freeze({ members: [], ready: false, error: undefined });
@@ -157,7 +186,7 @@ function documentTopic(doc: SubscriptionDocument): unknown {
  * topics, filtered by topic here) and the subscriptions API for the members already there. Both
  * wire formats: documents name the topic as `match` (1.0) or `topic` (legacy).
  */
-export const mercurePresence: PresenceSupport = {
+const mercurePresence: PresenceSupport = {
   matchers: (topic, hubUrl) => [topic, { pattern: `${new URL(hubUrl).pathname}/subscriptions/*` }],
   listRequest: (_topic, hubUrl) => ({ url: `${hubUrl.replace(/\/$/, '')}/subscriptions`, method: 'GET', headers: { Accept: 'application/ld+json' }, body: undefined }),
   readList: (topic, body) => {

@@ -1,29 +1,23 @@
 import { SseError } from '../errors.js';
 import type { ProtocolOption } from '../types.js';
-import { channels } from './channels.js';
 import { mercure } from './mercure.js';
-import { sse } from './sse.js';
-import { tokenStream } from './tokenStream.js';
 import type { ProtocolAdapter, ServerOption } from './types.js';
 
+/** The factory exported from `sse-kit` for each server name older versions took as a string. */
+const FACTORY: Record<string, string> = { sse: 'sse', channels: 'channels', 'token-stream': 'tokenStream' };
+
 /**
- * The adapter of the `server` option: a fresh one for a name (adapters may remember what their
- * server answered), the object itself for an adapter object.
- * @throws {SseError} `misuse` for an unknown name.
+ * The adapter of the `server` option: Mercure (built in, the default), the adapter object given, or
+ * the one its factory makes. Other server shapes are imported adapters (`server: channels`), so an
+ * app bundles only its own.
+ * @throws {SseError} `misuse` for anything else (an old server name gets the import to use).
  */
 export function resolveAdapter(server: ServerOption | undefined, mercureOptions: { readonly protocol: ProtocolOption; readonly maxUrlLength: number }): ProtocolAdapter {
-  switch (server) {
-    case undefined:
-    case 'mercure':
-      return mercure(mercureOptions);
-    case 'sse':
-      return sse();
-    case 'channels':
-      return channels();
-    case 'token-stream':
-      return tokenStream();
-    default:
-      if (typeof server === 'object' && server !== null && typeof server.subscribeRequest === 'function') return server;
-      throw new SseError('misuse', `Unknown server ${JSON.stringify(server)}.`, { hint: "Pass 'mercure', 'sse', 'channels', 'token-stream' or an adapter object." });
-  }
+  if (server === undefined || server === 'mercure') return mercure(mercureOptions);
+  const adapter = typeof server === 'function' ? server() : server;
+  if (typeof adapter === 'object' && adapter !== null && typeof adapter.subscribeRequest === 'function') return adapter;
+  const factory = typeof server === 'string' ? FACTORY[server] : undefined;
+  throw new SseError('misuse', `Unknown server ${JSON.stringify(server)}.`, {
+    hint: factory ? `Use server: ${factory}, imported from 'sse-kit'.` : "Use 'mercure' or an adapter from 'sse-kit' (sse, channels, tokenStream).",
+  });
 }

@@ -11,7 +11,7 @@ export interface SseServerOptions {
 }
 
 /**
- * The adapter for plain SSE endpoints (`server: 'sse'`): `GET <url>` with no header that would make a
+ * The adapter for plain SSE endpoints (`server: sse`): `GET <url>` with no header that would make a
  * cross-origin request need a preflight; any event names (an event's topic is its type unless the
  * driver's `topicOf` option says otherwise); ids are not trusted for resuming (a plain endpoint keeps no history),
  * no heartbeats are expected. Publishing works with `publishUrl` or `publish`, else `publish()` is

@@ -12,7 +12,7 @@ export interface TokenStreamOptions {
 }
 
 /**
- * The adapter for JWT channel streams (`server: 'token-stream'`): `GET <url>` with the token in the
+ * The adapter for JWT channel streams (`server: tokenStream`): `GET <url>` with the token in the
  * `headers` option (`Authorization: Bearer …`; a `headers` function is re-read at every reconnect,
  * which refreshes an expiring token). The token chooses the channel, so matchers never change the
  * request. The server sends its headers with its first event (the status turns `open` once the

@@ -147,9 +147,17 @@ export interface ProtocolAdapter {
   publish?(update: PublishInput, signal: AbortSignal): Promise<string>;
   /** Why `publish()` is refused, when `capabilities.publish` is `false`. */
   readonly publishHint?: string;
-  /** How the server tells who is present on a topic, if it can. */
+  /**
+   * How the server tells who is present on a topic, if it can (`watchPresence`). Without it, a
+   * server with `subscriptionEvents` is asked the Mercure way (subscription events and the
+   * subscriptions API).
+   */
   readonly presence?: PresenceSupport;
 }
 
-/** The `server` option: a known server shape, or an adapter object. */
-export type ServerOption = 'mercure' | 'sse' | 'channels' | 'token-stream' | ProtocolAdapter;
+/**
+ * The `server` option: `'mercure'` (built in, the default), an adapter object (`channels()`), or a
+ * function making one, called once per driver (`channels`, `() => sse({ publishUrl })`): a
+ * provider re-rendered with it keeps its options equal, and each driver gets its own adapter.
+ */
+export type ServerOption = 'mercure' | ProtocolAdapter | (() => ProtocolAdapter);

@@ -1,7 +1,6 @@
 import { compileMatcher, type CompiledMatcher } from '../matcher.js';
 import type { RawEvent, TopicMatcher } from '../types.js';
-import { TabGroup, type LeaderState, type TabGroupPlatform } from './TabGroup.js';
-import { groupName } from './resolveTabs.js';
+import type { LeaderState, TabGroup, TabGroupPlatform } from './TabGroup.js';
 import type { SharedState, TabsInfo } from './types.js';
 
 /** What a {@link TabLink} needs from its driver. */
@@ -15,6 +14,21 @@ export interface TabLinkHost {
   event(event: RawEvent): void;
   /** (follower) The leader's stream changed. */
   state(state: SharedState): void;
+}
+
+let groupModule: Promise<typeof import('./TabGroup.js')> | undefined;
+
+/**
+ * The election code, a chunk of its own loaded with the first join (once per page): an app that
+ * never shares does not download it, and the election is asynchronous anyway. Tests that drive an
+ * election with fake timers await it first, so that a join waits on no module loading.
+ */
+export function loadTabGroup(): Promise<typeof import('./TabGroup.js')> {
+  groupModule ??= import('./TabGroup.js').catch((cause: unknown) => {
+    groupModule = undefined; // the next join tries again
+    throw cause;
+  });
+  return groupModule;
 }
 
 /** The matcher a compiled matcher was made from. */
@@ -95,9 +109,8 @@ export class TabLink {
   #join(): void {
     const join = ++this.#joins;
     this.#solo = false;
-    this.#host
-      .identity()
-      .then((parts) => new TabGroup(groupName([this.#host.hubUrl, ...parts]), this.#tabId, this.#platform))
+    Promise.all([this.#host.identity(), loadTabGroup()])
+      .then(([parts, { TabGroup, groupName }]) => new TabGroup(groupName([this.#host.hubUrl, ...parts]), this.#tabId, this.#platform))
       .then(
         (group) => {
           if (join !== this.#joins || this.#destroyed) return;
@@ -119,8 +132,8 @@ export class TabLink {
           group.start();
         },
         () => {
-          // The credentials cannot be read (a throwing `headers` function): this tab keeps its own
-          // stream, whose connect reports the cause as usual.
+          // The credentials cannot be read (a throwing `headers` function), or the election code did
+          // not load: this tab keeps its own stream, whose connect reports a cause as usual.
           if (join !== this.#joins || this.#destroyed) return;
           this.#solo = true;
           this.#host.changed();

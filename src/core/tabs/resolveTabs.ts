@@ -33,23 +33,6 @@ export function resolveTabs(option: boolean | TabsOptions | undefined, ownFetch:
   };
 }
 
-/**
- * A name for a group: tabs share a stream only when every part (hub URL, wire options, credentials,
- * the user's key) is equal. A 64-bit FNV-1a digest, so no credential appears in lock or channel names
- * (those are only visible to scripts of the same origin, which can read the credentials anyway).
- */
-export function groupName(parts: readonly string[]): string {
-  const text = parts.join('\u0000');
-  let a = 0x811c9dc5;
-  let b = 0xcbf29ce4;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193) >>> 0;
-    b = Math.imul(b ^ c, 0x000001b3) >>> 0;
-  }
-  return `${a.toString(16).padStart(8, '0')}${b.toString(16).padStart(8, '0')}`;
-}
-
 /** What names a driver's tab group besides the hub URL: the server adapter, wire options, the user's key and the credentials. */
 export function tabIdentity(adapterName: string, options: SseDriverOptions, headers: Headers): string[] {
   const credentials: string[] = [];

@@ -1,8 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SseDriver } from '../../../src/core/SseDriver.js';
 import type { SseDriverOptions, SseUpdate } from '../../../src/core/types.js';
 import { MockHub } from '../../../src/mock/index.js';
 import { ChannelBus, LockBroker, type FakeChannel, type FakeLocks } from './fakes.js';
+import { loadTabGroup } from '../../../src/core/tabs/TabLink.js';
 
 const tick = (ms = 0) => vi.advanceTimersByTimeAsync(ms);
 
@@ -75,6 +76,9 @@ function collect() {
   const updates: SseUpdate[] = [];
   return { updates, listener: (u: SseUpdate) => updates.push(u), data: () => updates.map((u) => u.data) };
 }
+
+// The election code is a lazily loaded chunk: loaded once here, a join under fake timers waits on no module loading.
+beforeAll(() => loadTabGroup());
 
 beforeEach(() => {
   vi.useFakeTimers();

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { SseDriver } from '../../src/core/SseDriver.js';
+import { SseError } from '../../src/core/errors.js';
+import { channels } from '../../src/core/protocols/channels.js';
+import type { ProtocolAdapter, ServerOption } from '../../src/core/protocols/types.js';
+import type { FetchLike } from '../../src/core/types.js';
+
+const NO_FETCH: FetchLike = () => new Promise(() => {});
+
+function misuse(server: unknown): SseError {
+  try {
+    new SseDriver({ url: 'https://server.test/', server: server as ServerOption, fetch: NO_FETCH, platform: { events: undefined } }).destroy();
+  } catch (error) {
+    if (error instanceof SseError) return error;
+    throw error;
+  }
+  throw new Error('no error thrown');
+}
+
+/** Only Mercure is built in; every other server shape is an adapter the app imports. */
+describe('the server option', () => {
+  it.each([
+    ['sse', 'sse'],
+    ['channels', 'channels'],
+    ['token-stream', 'tokenStream'],
+  ])("an old server name ('%s') is a misuse whose hint names the adapter to import", (name, factory) => {
+    const error = misuse(name);
+    expect(error.code).toBe('misuse');
+    expect(error.hint).toBe(`Use server: ${factory}, imported from 'sse-kit'.`);
+  });
+
+  it('anything else that is no adapter is a misuse naming the adapters', () => {
+    for (const server of ['websocket', 42, {}, () => 'channels']) {
+      const error = misuse(server);
+      expect(error.code).toBe('misuse');
+      expect(error.hint).toContain('channels');
+    }
+  });
+
+  it('takes an adapter object, or a factory called once per driver', () => {
+    const made: ProtocolAdapter[] = [];
+    const factory = () => {
+      const adapter = channels();
+      made.push(adapter);
+      return adapter;
+    };
+    const a = new SseDriver({ url: 'https://server.test/', server: factory, fetch: NO_FETCH, platform: { events: undefined } });
+    const b = new SseDriver({ url: 'https://server.test/', server: factory, fetch: NO_FETCH, platform: { events: undefined } });
+    const c = new SseDriver({ url: 'https://server.test/', server: channels(), fetch: NO_FETCH, platform: { events: undefined } });
+    expect(made).toHaveLength(2);
+    expect(made[0]).not.toBe(made[1]);
+    // A channel server takes channel names only: the adapter in use refuses a pattern at once.
+    for (const driver of [a, b, c]) expect(() => driver.subscribe({ pattern: 'https://x.test/:id' }, () => {})).toThrow(SseError);
+    for (const driver of [a, b, c]) driver.destroy();
+  });
+});
