@@ -31,6 +31,8 @@ const WARMUP = 300;
 const PACED = Number(process.env['BENCH_PACED'] ?? 600);
 const PACED_RATE = Number(process.env['BENCH_PACED_RATE'] ?? 100);
 const TIME_LIMIT_MS = Number(process.env['BENCH_TIME_LIMIT'] ?? 420_000);
+/** Extra Node flags of the server processes, e.g. `BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` to profile them. */
+const SERVER_NODE_ARGS = (process.env['BENCH_SERVER_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
 const KEY = 'bench-key-0123456789abcdef0123456789';
 const PADDING = 'x'.repeat(96);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -79,7 +81,7 @@ interface Result {
 const topicOf = (n: number): string => `https://example.com/rooms/${n % TOPICS}`;
 
 function startServer(script: string, env: Readonly<Record<string, string>> = {}): Promise<{ child: ChildProcess; port: number }> {
-  const child = fork(script, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env, BENCH_KEY: KEY }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(script, [], { execArgv: ['--import', 'tsx', ...SERVER_NODE_ARGS], env: { ...process.env, ...env, BENCH_KEY: KEY }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolvePort, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
@@ -511,8 +513,10 @@ async function main(): Promise<void> {
   process.stdout.write(
     `bench:hub — ${SUBSCRIBERS} subscribers over ${TOPICS} topics; throughput: ${UPDATES} updates (${(UPDATES * SUBSCRIBERS) / TOPICS} deliveries) from ${CONCURRENCY} concurrent publishers; latency: ${PACED} updates at ${PACED_RATE}/s; Node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()[0]?.toFixed(1)}\n`,
   );
+  // `BENCH_PHASE=redis`: the in-memory hub and the Redis section only (no relay, no pattern phase).
+  const redisOnly = process.env['BENCH_PHASE'] === 'redis';
   const results: Result[] = [];
-  for (const target of targets) {
+  for (const target of redisOnly ? targets.slice(0, 1) : targets) {
     process.stdout.write(`running ${target.name}…\n`);
     results.push(await run(target));
   }
@@ -526,7 +530,7 @@ async function main(): Promise<void> {
     for (const r of results) if (r.deliveries !== r.expected) process.stdout.write(`warning: ${r.name} delivered ${r.deliveries} of ${r.expected}\n`);
   }
   if (hub && process.env['BENCH_REDIS'] !== '0') await redisSection(hub, token);
-  await patternPhase(targets[0] as Target);
+  if (!redisOnly) await patternPhase(targets[0] as Target);
 }
 
 /** User + system CPU time of a process, in µs, from `/proc` (Linux); 0 elsewhere. */

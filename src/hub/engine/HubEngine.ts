@@ -595,7 +595,7 @@ export class HubEngine {
     connection.release(cursor);
   }
 
-  /** Whether the update at log `position` is still retained (what follows it was not evicted). */
+  /** Whether everything after log `position` is still retained (see {@link HubTransport.locate}). */
   #retained(position: string): MaybePromise<boolean> {
     const check = (entries: readonly HistoryEntry[]): boolean => entries[0]?.position === position;
     const read = this.#transport.readBefore(position, 1);

@@ -103,22 +103,30 @@ while true do
 end
 return {1, id, eid}`;
 
-/** The entry id of a retained update inside the window. KEYS: log, ids, counter. ARGV: id, window. */
+/**
+ * The entry id of an update inside the window, or of the newest one that left it (numbered
+ * `newest - window`: everything after it is inside). KEYS: log, ids, counter. ARGV: id, window.
+ */
 const LOCATE = `
+if ARGV[2] == '0' then return false end
 local eid = redis.call('HGET', KEYS[2], ARGV[1])
 if not eid then return false end
 local e = redis.call('XRANGE', KEYS[1], eid, eid)
 if #e == 0 then return false end
 local last = tonumber(redis.call('GET', KEYS[3]) or '0')
-if tonumber(e[1][2][8]) <= last - tonumber(ARGV[2]) then return false end
+if tonumber(e[1][2][8]) < last - tonumber(ARGV[2]) then return false end
 return eid`;
 
-/** Entries up to a position, newest first, inside the window. KEYS: log, counter. ARGV: position, limit, window. */
+/**
+ * Entries up to a position, newest first, inside the window and down to the newest one that left
+ * it (see {@link LOCATE}). KEYS: log, counter. ARGV: position, limit, window.
+ */
 const READ_BEFORE = `
+if ARGV[3] == '0' then return {} end
 local floor = tonumber(redis.call('GET', KEYS[2]) or '0') - tonumber(ARGV[3])
 local out = {}
 for _, e in ipairs(redis.call('XREVRANGE', KEYS[1], ARGV[1], '-', 'COUNT', ARGV[2])) do
-  if tonumber(e[2][8]) <= floor then break end
+  if tonumber(e[2][8]) < floor then break end
   out[#out + 1] = e
 end
 return out`;
@@ -197,7 +205,8 @@ export class RedisTransport implements HubTransport {
   private constructor(options: RedisTransportOptions, clients: readonly [RedisConnection, RedisConnection, RedisConnection]) {
     this.#url = withoutCredentials(options.url);
     this.#window = Math.max(0, Math.floor(options.history ?? 1000));
-    this.#retained = Math.max(this.#window, MIN_RETAINED);
+    // One beyond the window: the newest update that left it stays a resume point.
+    this.#retained = Math.max(this.#window + 1, MIN_RETAINED);
     this.#commandTimeout = options.commandTimeout ?? 5000;
     this.#presenceInterval = options.presenceInterval ?? 5000;
     this.#log = options.log === false ? undefined : options.log;

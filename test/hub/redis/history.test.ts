@@ -1,0 +1,42 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisTransport } from '../../../src/hub/index.js';
+import type { HubUpdate } from '../../../src/hub/index.js';
+import { startRedis } from './redisServer.js';
+import type { TestRedis } from './redisServer.js';
+
+const update = (id: string): HubUpdate => ({ id, topics: ['urn:a'], data: id, type: undefined, retry: undefined, private: false, publishedAt: 1 });
+
+describe('the history window on Redis', () => {
+  let redis: TestRedis;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await redis.dispose();
+  });
+
+  it('locates the newest update that left the window (nothing after it is lost), not an older one', async () => {
+    const transport = await RedisTransport.connect({ url: redis.url, prefix: 'history:1', history: 2 });
+    for (const id of ['a', 'b', 'c']) await transport.append(update(id), `fresh-${id}`);
+    // The window holds b and c; a left it, but everything after a is there.
+    const a = await transport.locate('a');
+    expect(a).toBeDefined();
+    expect((await transport.readBefore(a as string, 5)).map((entry) => entry.update.id)).toEqual(['a']);
+    expect((await transport.readAfter(a as string, 5)).map((entry) => entry.update.id)).toEqual(['b', 'c']);
+    expect((await transport.readAfter(null, 5)).map((entry) => entry.update.id)).toEqual(['b', 'c']);
+    await transport.append(update('d'), 'fresh-d');
+    // Now b left the window too: a resume from a would miss it.
+    expect(await transport.locate('a')).toBeUndefined();
+    const b = await transport.locate('b');
+    expect((await transport.readBefore(b as string, 5)).map((entry) => entry.update.id)).toEqual(['b']);
+    expect((await transport.readBefore((await transport.locate('d')) as string, 5)).map((entry) => entry.update.id)).toEqual(['d', 'c', 'b']);
+    await transport.close();
+  });
+
+  it('locates nothing without history', async () => {
+    const transport = await RedisTransport.connect({ url: redis.url, prefix: 'history:2', history: 0 });
+    await transport.append(update('a'), 'fresh-a');
+    expect(await transport.locate('a')).toBeUndefined();
+    await transport.close();
+  });
+});
