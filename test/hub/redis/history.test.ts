@@ -33,6 +33,26 @@ describe('the history window on Redis', () => {
     await transport.close();
   });
 
+  it('keeps appends made in the same turn (sent together) in order and idempotent among themselves', async () => {
+    const transport = await RedisTransport.connect({ url: redis.url, prefix: 'history:3' });
+    const other = { ...update('x'), data: 'another update reusing the id' };
+    const results = await Promise.all([
+      transport.append(update('x'), 'fresh-1'),
+      transport.append(update('x'), 'fresh-2'),
+      transport.append(other, 'fresh-3'),
+      ...Array.from({ length: 300 }, (_, i) => transport.append(update(`n${i}`), `fresh-n${i}`)),
+    ]);
+    expect(results.slice(0, 3)).toEqual([
+      { id: 'x', appended: true },
+      { id: 'x', appended: false },
+      { id: 'fresh-3', appended: true },
+    ]);
+    expect(results.slice(3).every((result, i) => result.id === `n${i}` && result.appended)).toBe(true);
+    const ids = (await transport.readAfter(null, 1000)).map((entry) => entry.update.id);
+    expect(ids).toEqual(['x', 'fresh-3', ...Array.from({ length: 300 }, (_, i) => `n${i}`)]);
+    await transport.close();
+  });
+
   it('locates nothing without history', async () => {
     const transport = await RedisTransport.connect({ url: redis.url, prefix: 'history:2', history: 0 });
     await transport.append(update('a'), 'fresh-a');
