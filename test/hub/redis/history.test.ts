@@ -27,6 +27,8 @@ describe('the history window on Redis', () => {
     await transport.append(update('d'), 'fresh-d');
     // Now b left the window too: a resume from a would miss it.
     expect(await transport.locate('a')).toBeUndefined();
+    // A replay that already got to a reads on: the stream still holds everything after it.
+    expect(await transport.keepsAfter(a as string)).toBe(true);
     const b = await transport.locate('b');
     expect((await transport.readBefore(b as string, 5)).map((entry) => entry.update.id)).toEqual(['b']);
     expect((await transport.readBefore((await transport.locate('d')) as string, 5)).map((entry) => entry.update.id)).toEqual(['d', 'c', 'b']);
@@ -50,6 +52,22 @@ describe('the history window on Redis', () => {
     expect(results.slice(3).every((result, i) => result.id === `n${i}` && result.appended)).toBe(true);
     const ids = (await transport.readAfter(null, 1000)).map((entry) => entry.update.id);
     expect(ids).toEqual(['x', 'fresh-3', ...Array.from({ length: 300 }, (_, i) => `n${i}`)]);
+    await transport.close();
+  });
+
+  it('tells a replay that the stream no longer holds what followed its position (trimmed, or the log reset)', async () => {
+    const transport = await RedisTransport.connect({ url: redis.url, prefix: 'history:4', history: 2 });
+    for (const id of ['a', 'b']) await transport.append(update(id), `fresh-${id}`);
+    const a = (await transport.locate('a')) as string;
+    expect(await transport.keepsAfter(a)).toBe(true);
+    // The stream keeps 10,000 entries whatever the window; beyond that the oldest are trimmed.
+    await Promise.all(Array.from({ length: 10_300 }, (_, i) => transport.append(update(`n${i}`), `fresh-n${i}`)));
+    expect(await transport.keepsAfter(a)).toBe(false);
+    const recent = (await transport.locate('n10299')) as string;
+    expect(await transport.keepsAfter(recent)).toBe(true);
+    await transport.clear();
+    await transport.append(update('c'), 'fresh-c');
+    expect(await transport.keepsAfter(recent)).toBe(false);
     await transport.close();
   });
 

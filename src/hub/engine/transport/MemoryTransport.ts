@@ -69,6 +69,10 @@ export class MemoryTransport implements HubTransport {
     return entries;
   }
 
+  keepsAfter(position: string): boolean {
+    return Number(position) - this.#base >= this.#ring.firstSeq - 1;
+  }
+
   lastId(): string | undefined {
     return this.#ring.lastId;
   }

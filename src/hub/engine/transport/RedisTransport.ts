@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { HubLogger, HubUpdate, SubscriptionDocument } from '../types.js';
+import { comparePositions } from './types.js';
 import type { AppendResult, HistoryEntry, HubTransport, TransportListener } from './types.js';
 
 /** Options of {@link RedisTransport.connect}. */
@@ -431,6 +432,12 @@ export class RedisTransport implements HubTransport {
   async readBefore(position: string, limit: number): Promise<HistoryEntry[]> {
     const k = this.#keys;
     return ((await this.#script('READ_BEFORE', [k.log, k.counter], [position, String(limit), String(this.#window)])) as RawEntry[]).map(decode);
+  }
+
+  /** Whether the stream still holds the entry at `position`, so nothing after it was trimmed (the window does not matter here). */
+  async keepsAfter(position: string): Promise<boolean> {
+    const [first] = (await this.#send(['XRANGE', this.#keys.log, '-', '+', 'COUNT', '1'])) as RawEntry[];
+    return first !== undefined && comparePositions(first[0], position) <= 0;
   }
 
   async lastId(): Promise<string | undefined> {

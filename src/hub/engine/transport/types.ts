@@ -75,6 +75,11 @@ export interface HubTransport {
    * newest update that left the window comes last when the read reaches it (see {@link HubTransport.locate}).
    */
   readBefore(position: string, limit: number): MaybePromise<readonly HistoryEntry[]>;
+  /**
+   * Whether every update after `position` can still be read with {@link HubTransport.readAfter}:
+   * a replay that got there has lost nothing, even if `position` itself left the history window.
+   */
+  keepsAfter(position: string): MaybePromise<boolean>;
   /** The id of the newest retained update, if any. */
   lastId(): MaybePromise<string | undefined>;
   /**
