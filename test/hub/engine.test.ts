@@ -96,8 +96,12 @@ describe('HistoryRing', () => {
     expect([...ring.after(ring.seqOf('b')!)].map((u) => u.id)).toEqual(['c', 'd']);
     expect([...ring.backwardFrom(ring.seqOf('d')!, 2)].map((u) => u.id)).toEqual(['d', 'c']);
     expect(ring.lastId).toBe('d');
+    // The newest forgotten update sits right before the oldest retained one.
+    expect(ring.lastForgotten?.id).toBe('a');
+    expect(ring.firstSeq - 1).toBe(0);
     ring.clear();
     expect(ring.size).toBe(0);
+    expect(ring.lastForgotten).toBeUndefined();
   });
 
   it('keeps nothing with capacity 0', () => {

@@ -11,6 +11,8 @@ export class HistoryRing {
   readonly #seqById = new Map<string, number>();
   /** Sequence number the next update gets; the slot is `seq % capacity`. */
   #next = 0;
+  /** The newest update forgotten to make room (sequence number `firstSeq - 1`). */
+  #forgotten: HubUpdate | undefined;
 
   /** @param capacity - how many updates to keep; 0 keeps none. */
   constructor(capacity: number) {
@@ -38,7 +40,10 @@ export class HistoryRing {
     if (this.#capacity === 0) return;
     const slot = this.#next % this.#capacity;
     const evicted = this.#slots[slot];
-    if (evicted && this.#seqById.get(evicted.id) === this.#next - this.#capacity) this.#seqById.delete(evicted.id);
+    if (evicted) {
+      if (this.#seqById.get(evicted.id) === this.#next - this.#capacity) this.#seqById.delete(evicted.id);
+      this.#forgotten = evicted;
+    }
     this.#slots[slot] = update;
     this.#seqById.set(update.id, this.#next);
     this.#next++;
@@ -66,6 +71,14 @@ export class HistoryRing {
   /** Sequence number of the oldest retained update. */
   get firstSeq(): number {
     return Math.max(0, this.#next - this.#capacity);
+  }
+
+  /**
+   * The newest update forgotten to make room: its sequence number is {@link HistoryRing.firstSeq}
+   * − 1, so every update after it is retained and a resume from it loses nothing.
+   */
+  get lastForgotten(): HubUpdate | undefined {
+    return this.#forgotten;
   }
 
   /** Retained updates with a sequence number greater than `seq`, oldest first. */
@@ -115,5 +128,6 @@ export class HistoryRing {
     this.#slots.fill(undefined);
     this.#seqById.clear();
     this.#next = 0;
+    this.#forgotten = undefined;
   }
 }

@@ -43,6 +43,36 @@ describe('hub transport seam', () => {
     stream.close();
   });
 
+  it('goes on replaying when only the cursor left the history meanwhile, and drops the reader once more is gone', async () => {
+    const transport = new GatedTransport(3);
+    const engine = new HubEngine({ transport, heartbeat: 0 });
+    const disconnects: string[] = [];
+    engine.on('disconnect', (info) => disconnects.push(info.reason));
+    for (const id of ['id-1', 'id-2', 'id-3']) engine.publish({ topic: 'a', id, data: id });
+    const kept = await openStream(fetchOf(engine), subscribeUrl(engine.url, [['match', 'a']]), { headers: { 'last-event-id': 'id-1' } });
+    expect(kept.response.headers.get('mercure-last-event-id')).toBe('id-1');
+    // While the replay waits, id-1 leaves the history; id-2 and everything after it stay.
+    engine.publish({ topic: 'a', id: 'id-4', data: 'id-4' });
+    transport.open();
+    await kept.waitFor((e) => e.id === 'id-4');
+    expect(kept.events.map((e) => e.id)).toEqual(['id-2', 'id-3', 'id-4']);
+    expect(disconnects).toEqual([]);
+    kept.close();
+
+    const gated = new GatedTransport(3);
+    const other = new HubEngine({ transport: gated, heartbeat: 0 });
+    const reasons: string[] = [];
+    other.on('disconnect', (info) => reasons.push(info.reason));
+    for (const id of ['id-1', 'id-2', 'id-3']) other.publish({ topic: 'a', id, data: id });
+    const behind = await openStream(fetchOf(other), subscribeUrl(other.url, [['match', 'a']]), { headers: { 'last-event-id': 'id-1' } });
+    // Two updates while the replay waits: id-2, which the reader still needs, is gone.
+    for (const id of ['id-4', 'id-5']) other.publish({ topic: 'a', id, data: id });
+    gated.open();
+    expect(await behind.ended).toBe('error');
+    expect(reasons).toEqual(['slow']);
+    expect(behind.events).toEqual([]);
+  });
+
   it('drops every connection, so clients resume from history, when the transport reports missed updates', async () => {
     let listener: TransportListener | undefined;
     const transport = new MemoryTransport();

@@ -45,7 +45,8 @@ export class MemoryTransport implements HubTransport {
   }
 
   locate(id: string): string | undefined {
-    const seq = this.#ring.seqOf(id);
+    let seq = this.#ring.seqOf(id);
+    if (seq === undefined && this.#ring.lastForgotten?.id === id) seq = this.#ring.firstSeq - 1;
     return seq === undefined ? undefined : String(this.#base + seq);
   }
 
@@ -62,7 +63,14 @@ export class MemoryTransport implements HubTransport {
 
   readBefore(position: string, limit: number): HistoryEntry[] {
     let seq = Number(position) - this.#base;
-    return [...this.#ring.backwardFrom(seq, limit)].map((update) => ({ position: String(this.#base + seq--), update }));
+    const entries = [...this.#ring.backwardFrom(seq, limit)].map((update) => ({ position: String(this.#base + seq--), update }));
+    const forgotten = this.#ring.lastForgotten;
+    if (forgotten !== undefined && entries.length < limit && seq === this.#ring.firstSeq - 1) entries.push({ position: String(this.#base + seq), update: forgotten });
+    return entries;
+  }
+
+  keepsAfter(position: string): boolean {
+    return Number(position) - this.#base >= this.#ring.firstSeq - 1;
   }
 
   lastId(): string | undefined {

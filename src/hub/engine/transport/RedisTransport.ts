@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { HubLogger, HubUpdate, SubscriptionDocument } from '../types.js';
+import { comparePositions } from './types.js';
 import type { AppendResult, HistoryEntry, HubTransport, TransportListener } from './types.js';
 
 /** Options of {@link RedisTransport.connect}. */
@@ -61,6 +62,8 @@ type RawEntry = [string, string[]];
  */
 const MIN_RETAINED = 10_000;
 const READ_COUNT = 1000;
+/** Updates appended by one script call at most. */
+const APPEND_BATCH = 128;
 const BLOCK_MS = 5000;
 
 /** Orders two stream ids (`ms-seq`) inside Lua. */
@@ -73,25 +76,38 @@ local function before(a, b)
 end`;
 
 /**
- * Appends atomically, so retries stay idempotent across processes. KEYS: log, ids, order,
- * counter. ARGV: id, fresh id, content, publishedAt, retained length. Entry fields: `id`, `u`
- * (content), `at`, `n` (entry number, contiguous). The id index is trimmed with the stream.
- * Returns `{appended (0|1), id, entry id}`.
+ * Appends a batch of updates atomically, in order, so retries stay idempotent across processes
+ * (within a batch too). KEYS: log, ids, order, counter. ARGV: retained length, then four per
+ * update: id, fresh id, content, publishedAt. Entry fields: `id`, `u` (content), `at`, `n`
+ * (entry number, contiguous). The id index is trimmed with the stream. Returns
+ * `{appended (0|1), id, …}`, two per update.
  */
 const APPEND = `${LUA_BEFORE}
-local id = ARGV[1]
-local known = redis.call('HGET', KEYS[2], id)
-if known then
-  local e = redis.call('XRANGE', KEYS[1], known, known)
-  if #e > 0 then
-    if e[1][2][4] == ARGV[3] then return {0, id, known} end
-    id = ARGV[2]
+local out = {}
+local added = false
+for i = 2, #ARGV, 4 do
+  local id = ARGV[i]
+  local retry = false
+  local known = redis.call('HGET', KEYS[2], id)
+  if known then
+    local e = redis.call('XRANGE', KEYS[1], known, known)
+    if #e > 0 then
+      if e[1][2][4] == ARGV[i + 2] then retry = true else id = ARGV[i + 1] end
+    end
   end
+  if retry then
+    out[#out + 1] = 0
+  else
+    local n = redis.call('INCR', KEYS[4])
+    local eid = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'id', id, 'u', ARGV[i + 2], 'at', ARGV[i + 3], 'n', n)
+    redis.call('HSET', KEYS[2], id, eid)
+    redis.call('RPUSH', KEYS[3], id)
+    added = true
+    out[#out + 1] = 1
+  end
+  out[#out + 1] = id
 end
-local n = redis.call('INCR', KEYS[4])
-local eid = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[5], '*', 'id', id, 'u', ARGV[3], 'at', ARGV[4], 'n', n)
-redis.call('HSET', KEYS[2], id, eid)
-redis.call('RPUSH', KEYS[3], id)
+if not added then return out end
 local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1][1]
 while true do
   local head = redis.call('LINDEX', KEYS[3], 0)
@@ -101,24 +117,32 @@ while true do
   redis.call('LPOP', KEYS[3])
   if at then redis.call('HDEL', KEYS[2], head) end
 end
-return {1, id, eid}`;
+return out`;
 
-/** The entry id of a retained update inside the window. KEYS: log, ids, counter. ARGV: id, window. */
+/**
+ * The entry id of an update inside the window, or of the newest one that left it (numbered
+ * `newest - window`: everything after it is inside). KEYS: log, ids, counter. ARGV: id, window.
+ */
 const LOCATE = `
+if ARGV[2] == '0' then return false end
 local eid = redis.call('HGET', KEYS[2], ARGV[1])
 if not eid then return false end
 local e = redis.call('XRANGE', KEYS[1], eid, eid)
 if #e == 0 then return false end
 local last = tonumber(redis.call('GET', KEYS[3]) or '0')
-if tonumber(e[1][2][8]) <= last - tonumber(ARGV[2]) then return false end
+if tonumber(e[1][2][8]) < last - tonumber(ARGV[2]) then return false end
 return eid`;
 
-/** Entries up to a position, newest first, inside the window. KEYS: log, counter. ARGV: position, limit, window. */
+/**
+ * Entries up to a position, newest first, inside the window and down to the newest one that left
+ * it (see {@link LOCATE}). KEYS: log, counter. ARGV: position, limit, window.
+ */
 const READ_BEFORE = `
+if ARGV[3] == '0' then return {} end
 local floor = tonumber(redis.call('GET', KEYS[2]) or '0') - tonumber(ARGV[3])
 local out = {}
 for _, e in ipairs(redis.call('XREVRANGE', KEYS[1], ARGV[1], '-', 'COUNT', ARGV[2])) do
-  if tonumber(e[2][8]) <= floor then break end
+  if tonumber(e[2][8]) < floor then break end
   out[#out + 1] = e
 end
 return out`;
@@ -158,6 +182,16 @@ function decode([position, fields]: RawEntry): HistoryEntry {
   };
 }
 
+/** An append waiting to be sent: the script arguments of its update, and its caller. */
+interface PendingAppend {
+  readonly args: readonly [string, string, string, string];
+  readonly resolve: (result: AppendResult) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** `setImmediate` as loaded, so fake timers in a test process cannot stall appends. */
+const realSetImmediate = globalThis.setImmediate;
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 /**
@@ -193,11 +227,14 @@ export class RedisTransport implements HubTransport {
   #lastNumber = 0;
   #closed = false;
   #reading: Promise<void> | undefined;
+  /** Appends waiting for the end of this turn of the event loop (see {@link RedisTransport.append}). */
+  #appends: PendingAppend[] = [];
 
   private constructor(options: RedisTransportOptions, clients: readonly [RedisConnection, RedisConnection, RedisConnection]) {
     this.#url = withoutCredentials(options.url);
     this.#window = Math.max(0, Math.floor(options.history ?? 1000));
-    this.#retained = Math.max(this.#window, MIN_RETAINED);
+    // One beyond the window: the newest update that left it stays a resume point.
+    this.#retained = Math.max(this.#window + 1, MIN_RETAINED);
     this.#commandTimeout = options.commandTimeout ?? 5000;
     this.#presenceInterval = options.presenceInterval ?? 5000;
     this.#log = options.log === false ? undefined : options.log;
@@ -348,10 +385,34 @@ export class RedisTransport implements HubTransport {
     }
   }
 
-  async append(update: HubUpdate, freshId: string): Promise<AppendResult> {
+  /**
+   * Appends made during one turn of the event loop (the publishes of one I/O phase) go to Redis
+   * together, in one script call per {@link APPEND_BATCH}: one round trip instead of one each.
+   */
+  append(update: HubUpdate, freshId: string): Promise<AppendResult> {
+    return new Promise((resolve, reject) => {
+      const waiting = this.#appends.push({ args: [update.id, freshId, content(update), String(update.publishedAt)], resolve, reject });
+      if (waiting === 1) realSetImmediate(() => this.#sendAppends());
+    });
+  }
+
+  #sendAppends(): void {
+    const waiting = this.#appends;
+    this.#appends = [];
     const k = this.#keys;
-    const [appended, id] = (await this.#script('APPEND', [k.log, k.ids, k.order, k.counter], [update.id, freshId, content(update), String(update.publishedAt), String(this.#retained)])) as [number, string, string];
-    return { id, appended: appended === 1 };
+    for (let start = 0; start < waiting.length; start += APPEND_BATCH) {
+      const batch = waiting.slice(start, start + APPEND_BATCH);
+      // Sent in order on one connection: Redis runs the batches in that order.
+      this.#script('APPEND', [k.log, k.ids, k.order, k.counter], [String(this.#retained), ...batch.flatMap((pending) => pending.args)]).then(
+        (reply) => {
+          const results = reply as (number | string)[];
+          batch.forEach((pending, i) => pending.resolve({ appended: results[2 * i] === 1, id: String(results[2 * i + 1]) }));
+        },
+        (error: unknown) => {
+          for (const pending of batch) pending.reject(error);
+        },
+      );
+    }
   }
 
   async locate(id: string): Promise<string | undefined> {
@@ -371,6 +432,12 @@ export class RedisTransport implements HubTransport {
   async readBefore(position: string, limit: number): Promise<HistoryEntry[]> {
     const k = this.#keys;
     return ((await this.#script('READ_BEFORE', [k.log, k.counter], [position, String(limit), String(this.#window)])) as RawEntry[]).map(decode);
+  }
+
+  /** Whether the stream still holds the entry at `position`, so nothing after it was trimmed (the window does not matter here). */
+  async keepsAfter(position: string): Promise<boolean> {
+    const [first] = (await this.#send(['XRANGE', this.#keys.log, '-', '+', 'COUNT', '1'])) as RawEntry[];
+    return first !== undefined && comparePositions(first[0], position) <= 0;
   }
 
   async lastId(): Promise<string | undefined> {

@@ -58,8 +58,9 @@ export interface HubTransport {
    */
   append(update: HubUpdate, freshId: string): MaybePromise<AppendResult>;
   /**
-   * The position of a retained update.
-   * @returns `undefined` when the id is unknown or out of the history window.
+   * The position of a retained update, or of the newest update that left the history window:
+   * everything after that one is retained, so a resume from it loses nothing.
+   * @returns `undefined` when the id is unknown or older (what followed it may be gone).
    */
   locate(id: string): MaybePromise<string | undefined>;
   /**
@@ -69,8 +70,16 @@ export interface HubTransport {
    * @param limit - at most this many entries; fewer means the end of the log was reached.
    */
   readAfter(position: string | null, limit: number): MaybePromise<readonly HistoryEntry[]>;
-  /** Reads the history up to `position` (included), newest first, at most `limit` entries. */
+  /**
+   * Reads the history up to `position` (included), newest first, at most `limit` entries; the
+   * newest update that left the window comes last when the read reaches it (see {@link HubTransport.locate}).
+   */
   readBefore(position: string, limit: number): MaybePromise<readonly HistoryEntry[]>;
+  /**
+   * Whether every update after `position` can still be read with {@link HubTransport.readAfter}:
+   * a replay that got there has lost nothing, even if `position` itself left the history window.
+   */
+  keepsAfter(position: string): MaybePromise<boolean>;
   /** The id of the newest retained update, if any. */
   lastId(): MaybePromise<string | undefined>;
   /**
