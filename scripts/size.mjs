@@ -23,7 +23,7 @@ const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8'));
 const NOT_FOR_THE_DRIVER = ['dist/signaling/', 'urlpattern-polyfill', 'dist/core/protocols/presence', 'dist/core/protocols/channels', 'dist/core/protocols/fixedStream'];
 const LATER = ['dist/core/tabs/TabGroup', 'dist/core/tabs/election'];
 const cases = [
-  { name: 'SseProvider + useTopic + usePublish', code: "export { SseProvider, useTopic, usePublish } from 'sse-kit/react';", budget: 23, forbidden: NOT_FOR_THE_DRIVER, later: LATER },
+  { name: 'SseProvider + useTopic + usePublish', code: "export { SseProvider, useTopic, usePublish } from 'sse-kit/react';", budget: 23.5, forbidden: NOT_FOR_THE_DRIVER, later: LATER },
   { name: 'SseDriver', code: "export { SseDriver } from 'sse-kit';", budget: 19.5, forbidden: NOT_FOR_THE_DRIVER, later: LATER },
   { name: 'PeerSignaling + PeerConnection', code: "export { PeerSignaling, PeerConnection } from 'sse-kit';", budget: null, forbidden: [], later: [] },
   { name: 'sse-kit/ui (every component)', code: "export * from 'sse-kit/ui';", budget: 14, forbidden: ['urlpattern-polyfill'], later: [] },
