@@ -4,7 +4,7 @@ import { expect, fireEvent, userEvent, waitFor, within } from 'storybook/test';
 import { EVENTUALLY } from './support/play.js';
 import { TopicFeed } from '../src/ui/index.js';
 import { usePublisherLoop, useSeed, useStoryClient } from './support/helpers.js';
-import { useStoryHub } from './support/storyHub.js';
+import { storyClock, useStoryHub } from './support/storyHub.js';
 
 const TOPIC = 'https://example.com/feed';
 const MINUTE = 60_000;
@@ -216,8 +216,15 @@ export const RecoveredDrop: Story = {
       if (feed.querySelector('[role="alert"]')) seen.push('alert');
     });
     watch.observe(feed, { childList: true, subtree: true });
-    await userEvent.click(canvas.getByRole('button', { name: 'Drop connection' }));
-    await waitFor(() => expect(feed).toHaveAttribute('data-state', 'reconnecting'), EVENTUALLY);
+    // Held, the story clock keeps the driver's retry from firing: the feed stays reconnecting until released.
+    const clock = storyClock(canvasElement);
+    clock.hold();
+    try {
+      await userEvent.click(canvas.getByRole('button', { name: 'Drop connection' }));
+      await waitFor(() => expect(feed).toHaveAttribute('data-state', 'reconnecting'), EVENTUALLY);
+    } finally {
+      clock.release();
+    }
     await waitFor(() => expect(feed).toHaveAttribute('data-state', 'open'), EVENTUALLY);
     watch.disconnect();
     await expect(seen).toEqual([]);

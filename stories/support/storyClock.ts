@@ -17,6 +17,8 @@ interface Timer {
  * time starts at {@link STORY_EPOCH} and follows real time, so a story plays by itself; a play function
  * can {@link StoryClock.hold} it, after which it moves only by {@link StoryClock.advance}, firing the
  * timers that fall due in order — so what a play function checks never depends on the machine's speed.
+ * Held time stands still but the app does not: what is due now (a `setTimeout(…, 0)`, such as the React
+ * binding's notifications) still runs; only what lies in the future waits.
  */
 export class StoryClock {
   /** Story time at `#realAt` (running) or the frozen time (held). */
@@ -110,12 +112,12 @@ export class StoryClock {
     }
   }
 
-  /** While running: one real timeout for the earliest story timer. */
+  /** One real timeout for the earliest story timer (held: only for timers already due). */
   #schedule(): void {
     globalThis.clearTimeout(this.#real);
     this.#real = undefined;
-    const first = this.#held ? undefined : this.#earliest();
-    if (!first) return;
+    const first = this.#earliest();
+    if (!first || (this.#held && first.due > this.#base)) return;
     this.#real = globalThis.setTimeout(() => {
       this.#real = undefined;
       const now = this.now();

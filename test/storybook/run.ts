@@ -6,8 +6,10 @@
  * runs again (same rules as the addon), so both themes are checked without playing the story twice.
  * Prints `N passed, N failed`.
  *
- * Pages run in parallel in one browser, one context per worker, so that the bundle is fetched and
- * compiled once per worker, not once per story. Nothing waits for a fixed time: a page is done when
+ * Workers run in parallel in one browser. Each keeps one page and renders entry after entry in it, as the
+ * Storybook manager does when you click through the sidebar (`setCurrentStory` on the preview channel),
+ * so the bundle is loaded, parsed and compiled once per worker, not once per story; a page whose entry
+ * did not finish is replaced by a fresh one. Nothing waits for a fixed time: an entry is done when
  * Storybook reports that its story (play function and axe included) or docs page finished.
  *
  * `npm run test:storybook -- <filter>` runs the entries whose id contains `<filter>`;
@@ -34,7 +36,9 @@ interface Outcome {
 
 /** In the page: switches the story's frame to the dark theme and runs axe as the a11y addon does. */
 async function darkViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ path: AXE_PATH });
+  // The addon's own axe run (after a re-render) must be over: axe runs one check at a time.
+  await page.evaluate(() => (window as unknown as { __sseKitSettled: () => Promise<void> }).__sseKitSettled());
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE_PATH });
   return page.evaluate(async () => {
     const frame = document.querySelector('.sb-frame');
     if (!frame) return ['no .sb-frame to switch to the dark theme'];
@@ -49,17 +53,43 @@ async function darkViolations(page: Page): Promise<string[]> {
   });
 }
 
-async function visit(context: BrowserContext, base: string, entry: IndexEntry): Promise<Outcome> {
-  const started = Date.now();
-  const problems: string[] = [];
+/** One worker's page, and the problems it reports for the entry being played. */
+interface Worker {
+  page: Page | undefined;
+  problems: string[];
+  /** The entry played before the current one in this page. */
+  last?: string;
+}
+
+async function openPage(context: BrowserContext, worker: Worker): Promise<Page> {
   const page = await context.newPage();
   page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+    if (message.type() === 'error') worker.problems.push(`console error: ${message.text()}`);
   });
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  const url = new URL(`iframe.html?id=${encodeURIComponent(entry.id)}&viewMode=${entry.type === 'docs' ? 'docs' : 'story'}`, base);
+  page.on('pageerror', (error) => worker.problems.push(`page error: ${error.message}`));
+  // A story must not navigate its page away (a native form submission, a link): report where it went.
+  // (Storybook itself only rewrites the URL in place, which loads no new document.)
+  let navigations = 0;
+  page.on('request', (request) => {
+    if (!request.isNavigationRequest() || request.frame() !== page.mainFrame()) return;
+    if (++navigations > 1) worker.problems.push(`the page navigated away: ${request.method()} ${request.url()} (last entry: ${worker.last ?? 'none'})`);
+  });
+  return page;
+}
+
+async function visit(context: BrowserContext, worker: Worker, base: string, entry: IndexEntry): Promise<Outcome> {
+  const started = Date.now();
+  const problems: string[] = [];
+  worker.problems = problems;
+  const viewMode = entry.type === 'docs' ? 'docs' : 'story';
   try {
-    await page.goto(url.toString(), { waitUntil: 'domcontentloaded' });
+    if (worker.page) {
+      await worker.page.evaluate(([id, mode]) => (window as unknown as { __sseKitShow: (id: string, mode: string) => Promise<void> }).__sseKitShow(id, mode), [entry.id, viewMode] as const);
+    } else {
+      worker.page = await openPage(context, worker);
+      await worker.page.goto(new URL(`iframe.html?id=${encodeURIComponent(entry.id)}&viewMode=${viewMode}`, base).toString(), { waitUntil: 'domcontentloaded' });
+    }
+    const page = worker.page;
     const handle = await page.waitForFunction(
       () => {
         const result = (window as unknown as { __sseKitStory?: { status: string; messages: string[] } }).__sseKitStory;
@@ -75,10 +105,12 @@ async function visit(context: BrowserContext, base: string, entry: IndexEntry): 
     await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
   } catch (error) {
     problems.push(`did not finish: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
-  } finally {
-    await page.close();
+    // Start the next entry on a fresh page.
+    await worker.page?.close();
+    worker.page = undefined;
   }
-  return { entry, problems, ms: Date.now() - started };
+  worker.last = entry.id;
+  return { entry, problems: [...problems], ms: Date.now() - started };
 }
 
 async function main(): Promise<number> {
@@ -104,9 +136,10 @@ async function main(): Promise<number> {
         // measures contrast on a row that is still fading in or a background still changing theme.
         const context = await browser.newContext({ colorScheme: 'light', reducedMotion: 'reduce', viewport: { width: 1280, height: 900 } });
         await context.addInitScript(CHANNEL_PROBE);
+        const worker: Worker = { page: undefined, problems: [] };
         try {
           for (let entry = queue.shift(); entry; entry = queue.shift()) {
-            const outcome = await visit(context, server.url, entry);
+            const outcome = await visit(context, worker, server.url, entry);
             outcomes.push(outcome);
             const mark = outcome.problems.length === 0 ? 'ok  ' : 'FAIL';
             console.log(`${mark} ${entry.type === 'docs' ? 'docs ' : 'story'} ${entry.id} (${outcome.ms} ms)`);

@@ -29,6 +29,14 @@ describe('StoryClock', () => {
     expect(fired).toHaveLength(4);
   });
 
+  it('still runs what is due now while held (time stands still, the app does not)', async () => {
+    const clock = new StoryClock();
+    clock.hold();
+    const later = clock.setTimeout(() => undefined, 1);
+    await new Promise<void>((resolve) => clock.setTimeout(resolve, 0));
+    clock.clearTimeout(later);
+  });
+
   it('refuses to advance while real time moves it, and follows real time again on release without a jump', async () => {
     const clock = new StoryClock(0);
     expect(() => clock.advance(10)).toThrow(/hold/);
