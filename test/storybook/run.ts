@@ -8,8 +8,8 @@
  *
  * Workers run in parallel in one browser. Each keeps one page and renders entry after entry in it, as the
  * Storybook manager does when you click through the sidebar (`setCurrentStory` on the preview channel),
- * so the bundle is loaded, parsed and compiled once per worker, not once per story; a page whose entry
- * did not finish is replaced by a fresh one. Nothing waits for a fixed time: an entry is done when
+ * so the bundle is loaded, parsed and compiled once per worker, not once per story; after an entry that
+ * failed, the next one starts on a fresh page. Nothing waits for a fixed time: an entry is done when
  * Storybook reports that its story (play function and axe included) or docs page finished.
  *
  * `npm run test:storybook -- <filter>` runs the entries whose id contains `<filter>`;
@@ -59,6 +59,8 @@ interface Worker {
   problems: string[];
   /** The entry played before the current one in this page. */
   last?: string;
+  /** Fails the wait for the current entry (the page navigated away). */
+  abort?: ((error: Error) => void) | undefined;
 }
 
 async function openPage(context: BrowserContext, worker: Worker): Promise<Page> {
@@ -72,7 +74,7 @@ async function openPage(context: BrowserContext, worker: Worker): Promise<Page> 
   let navigations = 0;
   page.on('request', (request) => {
     if (!request.isNavigationRequest() || request.frame() !== page.mainFrame()) return;
-    if (++navigations > 1) worker.problems.push(`the page navigated away: ${request.method()} ${request.url()} (last entry: ${worker.last ?? 'none'})`);
+    if (++navigations > 1) worker.abort?.(new Error(`the page navigated away: ${request.method()} ${request.url()} (previous entry: ${worker.last ?? 'none'})`));
   });
   return page;
 }
@@ -90,7 +92,10 @@ async function visit(context: BrowserContext, worker: Worker, base: string, entr
       await worker.page.goto(new URL(`iframe.html?id=${encodeURIComponent(entry.id)}&viewMode=${viewMode}`, base).toString(), { waitUntil: 'domcontentloaded' });
     }
     const page = worker.page;
-    const handle = await page.waitForFunction(
+    const navigated = new Promise<never>((_resolve, reject) => {
+      worker.abort = reject;
+    });
+    const finished = page.waitForFunction(
       () => {
         const result = (window as unknown as { __sseKitStory?: { status: string; messages: string[] } }).__sseKitStory;
         return result && result.status !== 'pending' ? result : false;
@@ -98,6 +103,9 @@ async function visit(context: BrowserContext, worker: Worker, base: string, entr
       undefined,
       { timeout: STORY_TIMEOUT, polling: 50 },
     );
+    // The losing side of the race rejects when the page closes: that is expected, not unhandled.
+    finished.catch(() => undefined);
+    const handle = await Promise.race([finished, navigated]);
     const result = (await handle.jsonValue()) as { status: string; messages: string[] };
     problems.push(...result.messages);
     if (entry.type === 'story' && result.status === 'success') problems.push(...(await darkViolations(page)));
@@ -105,7 +113,12 @@ async function visit(context: BrowserContext, worker: Worker, base: string, entr
     await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
   } catch (error) {
     problems.push(`did not finish: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
-    // Start the next entry on a fresh page.
+  } finally {
+    worker.abort = undefined;
+  }
+  if (problems.length > 0) {
+    // What failed may leave the page in any state (Storybook reloads it after a broken render): the next
+    // entry starts on a fresh page, so that no failure is blamed on it.
     await worker.page?.close();
     worker.page = undefined;
   }
