@@ -108,7 +108,7 @@ async function seededPlay(canvasElement: HTMLElement): Promise<void> {
 /** The same messages in a 390 px wide column: the author column keeps its width and long text wraps. */
 export const Narrow: Story = {
   render: (args) => (
-    <div className="sb-narrow">
+    <div className="sb-narrow sb-tall">
       <Seeded {...args} />
     </div>
   ),
