@@ -38,13 +38,27 @@ interface Outcome {
 async function darkViolations(page: Page): Promise<string[]> {
   // The addon's own axe run (after a re-render) must be over: axe runs one check at a time.
   await page.evaluate(() => (window as unknown as { __sseKitSettled: () => Promise<void> }).__sseKitSettled());
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE_PATH });
+  // Our own axe instance, beside the addon's (axe runs one check at a time per instance).
+  if (!(await page.evaluate(() => '__sseKitAxe' in window))) {
+    await page.evaluate(() => {
+      const w = window as unknown as Record<string, unknown>;
+      w['__sseKitAddonAxe'] = w['axe'];
+      delete w['axe'];
+    });
+    await page.addScriptTag({ path: AXE_PATH });
+    await page.evaluate(() => {
+      const w = window as unknown as Record<string, unknown>;
+      w['__sseKitAxe'] = w['axe'];
+      if (w['__sseKitAddonAxe'] === undefined) delete w['axe'];
+      else w['axe'] = w['__sseKitAddonAxe'];
+    });
+  }
   return page.evaluate(async () => {
     const frame = document.querySelector('.sb-frame');
     if (!frame) return ['no .sb-frame to switch to the dark theme'];
     frame.setAttribute('data-theme', 'dark');
     await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
-    const axe = (window as unknown as { axe: typeof import('axe-core') }).axe;
+    const axe = (window as unknown as { __sseKitAxe: typeof import('axe-core') }).__sseKitAxe;
     const result = await axe.run(
       { include: [document.body], exclude: [['.sb-wrapper'], ['#storybook-docs'], ['#storybook-highlights-root']] },
       { rules: { region: { enabled: false } }, resultTypes: ['violations'] },
