@@ -1,6 +1,8 @@
 /**
  * Writes PNGs of the chat playground, the inspector and the component states to `docs/screenshots/`,
- * from the static Storybook (`npm run build-storybook` first), in Debian Chromium, light theme.
+ * from the static Storybook (`npm run build-storybook` first), in Debian Chromium, light theme, US English.
+ * Stories run on their story clock, which starts at a fixed moment, so the times shown are the same on
+ * every run.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -53,8 +55,8 @@ const SHOTS: readonly Shot[] = [
   { file: 'connection-status-connecting', id: 'components-connectionstatus--connecting', width: 420, height: 90 },
   { file: 'connection-status-reconnecting', id: 'components-connectionstatus--reconnecting', width: 560, height: 220, settle: 1200 },
   { file: 'connection-status-error', id: 'components-connectionstatus--unauthorized', width: 420, height: 90 },
-  { file: 'topic-feed', id: 'components-topicfeed--open', width: 640, height: 420 },
-  { file: 'topic-feed-narrow', id: 'components-topicfeed--narrow', width: 420, height: 420 },
+  { file: 'topic-feed', id: 'components-topicfeed--open', width: 640, height: 540 },
+  { file: 'topic-feed-narrow', id: 'components-topicfeed--narrow', width: 420, height: 680 },
   { file: 'topic-feed-log', id: 'components-topicfeed--custom-render', width: 640, height: 400 },
   { file: 'topic-feed-empty', id: 'components-topicfeed--empty', width: 640, height: 400 },
   { file: 'topic-feed-connecting', id: 'components-topicfeed--connecting', width: 640, height: 400 },
@@ -83,7 +85,7 @@ async function main(): Promise<number> {
   try {
     for (const shot of SHOTS) {
       if (only && !shot.file.includes(only)) continue;
-      const context = await browser.newContext({ colorScheme: 'light', viewport: { width: shot.width, height: shot.height }, deviceScaleFactor: 2 });
+      const context = await browser.newContext({ colorScheme: 'light', locale: 'en-US', viewport: { width: shot.width, height: shot.height }, deviceScaleFactor: 2 });
       const page = await context.newPage();
       await page.addInitScript(CHANNEL_PROBE);
       await page.goto(`${server.url}iframe.html?id=${shot.id}&viewMode=story&globals=theme:light`);

@@ -2,6 +2,7 @@ import type { Meta, StoryObj } from '@storybook/react-vite';
 import { useState } from 'react';
 import { expect, userEvent, waitFor, within } from 'storybook/test';
 import { EVENTUALLY } from './support/play.js';
+import { storyClock, useStoryHub } from './support/storyHub.js';
 import { PeerList, type PeerListPeer } from '../src/ui/index.js';
 
 const NOW = Date.now();
@@ -62,33 +63,51 @@ export const Anonymous: Story = {
   args: { peers: [ADA, ANON], selfId: ADA.id },
 };
 
+/** The room on the story's clock: the transitions last `transitionMs` of story time. */
 function JoinLeave(props: React.ComponentProps<typeof PeerList>) {
-  const [peers, setPeers] = useState<readonly PeerListPeer[]>([ADA, GRACE]);
+  const { clock } = useStoryHub();
+  const [peers, setPeers] = useState<readonly PeerListPeer[]>(() => [ADA, GRACE].map((p) => ({ ...p, lastSeen: clock.now() })));
   const hasLinus = peers.some((p) => p.id === LINUS.id);
   return (
     <div className="sb-stack">
       <div className="sb-row">
-        <button type="button" onClick={() => setPeers((list) => (hasLinus ? list.filter((p) => p.id !== LINUS.id) : [...list, { ...LINUS, lastSeen: Date.now() }]))}>
+        <button type="button" onClick={() => setPeers((list) => (hasLinus ? list.filter((p) => p.id !== LINUS.id) : [...list, { ...LINUS, lastSeen: clock.now() }]))}>
           {hasLinus ? 'Linus leaves' : 'Linus joins'}
         </button>
       </div>
-      <PeerList {...props} peers={peers} />
+      <PeerList {...props} peers={peers} clock={clock} />
     </div>
   );
 }
 
-/** Press the button to see a peer join and leave (with a polite announcement). */
+/**
+ * Press the button to see a peer join and leave (with a polite announcement). The play function holds the
+ * story's clock, so each transition lasts until it advances the clock past `transitionMs` (1.5 s).
+ */
 export const JoinAndLeave: Story = {
   render: (args) => <JoinLeave {...args} />,
   play: async ({ canvasElement }) => {
     const canvas = within(canvasElement);
-    await userEvent.click(canvas.getByRole('button', { name: 'Linus joins' }));
-    const row = canvas.getByText('Linus').closest('li');
-    await expect(row).toHaveAttribute('data-state', 'joining');
-    await expect(canvasElement.querySelector('.sse-peers [role="status"]')).toHaveTextContent('Linus joined.');
-    await userEvent.click(canvas.getByRole('button', { name: 'Linus leaves' }));
-    await expect(canvas.getByText('Linus').closest('li')).toHaveAttribute('data-state', 'leaving');
-    await expect(canvasElement.querySelector('.sse-peers [role="status"]')).toHaveTextContent('Linus left.');
-    await waitFor(() => expect(canvas.queryByText('Linus')).not.toBeInTheDocument(), EVENTUALLY);
+    const clock = storyClock(canvasElement);
+    const linus = () => canvas.getByText('Linus').closest('li');
+    const status = canvasElement.querySelector('.sse-peers [role="status"]');
+    clock.hold();
+    try {
+      await userEvent.click(canvas.getByRole('button', { name: 'Linus joins' }));
+      await expect(linus()).toHaveAttribute('data-state', 'joining');
+      await expect(status).toHaveTextContent('Linus joined.');
+      clock.advance(1_499);
+      await expect(linus()).toHaveAttribute('data-state', 'joining');
+      clock.advance(1);
+      await waitFor(() => expect(linus()).toHaveAttribute('data-state', 'online'), EVENTUALLY);
+
+      await userEvent.click(canvas.getByRole('button', { name: 'Linus leaves' }));
+      await expect(linus()).toHaveAttribute('data-state', 'leaving');
+      await expect(status).toHaveTextContent('Linus left.');
+      clock.advance(1_500);
+      await waitFor(() => expect(canvas.queryByText('Linus')).not.toBeInTheDocument(), EVENTUALLY);
+    } finally {
+      clock.release();
+    }
   },
 };

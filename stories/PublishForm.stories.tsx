@@ -50,7 +50,7 @@ export const Json: Story = {
     await userEvent.click(field);
     await userEvent.paste('{"temperature": 21.5,');
     await userEvent.keyboard('{Enter}');
-    const problem = await canvas.findByRole('alert');
+    const problem = await canvas.findByRole('alert', {}, EVENTUALLY);
     await expect(problem).toHaveTextContent(/Not valid JSON/);
     await expect(field).toHaveAttribute('aria-invalid', 'true');
     await userEvent.clear(field);
@@ -70,7 +70,7 @@ export const Pending: Story = {
     await waitFor(() => expect(canvasElement.querySelector('.sse-feed')).toHaveAttribute('data-state', 'open'), EVENTUALLY);
     const field = canvas.getByRole('textbox', { name: 'Message' });
     await userEvent.type(field, 'slow hub{Enter}');
-    await expect(await canvas.findByRole('button', { name: 'Sending…' })).toBeInTheDocument();
+    await expect(await canvas.findByRole('button', { name: 'Sending…' }, EVENTUALLY)).toBeInTheDocument();
     await expect(canvasElement.querySelector('form')).toHaveAttribute('data-state', 'pending');
   },
 };

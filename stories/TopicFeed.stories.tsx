@@ -4,29 +4,48 @@ import { expect, fireEvent, userEvent, waitFor, within } from 'storybook/test';
 import { EVENTUALLY } from './support/play.js';
 import { TopicFeed } from '../src/ui/index.js';
 import { usePublisherLoop, useSeed, useStoryClient } from './support/helpers.js';
+import { storyClock, useStoryHub } from './support/storyHub.js';
 
 const TOPIC = 'https://example.com/feed';
+const MINUTE = 60_000;
 
+/** Messages with the minutes ago (on the story clock) they were sent; the build report has no time of its own. */
 const SEED = [
-  { author: 'Ada Lovelace', text: 'Morning! Deploy 4821 is rolling out to the canary.' },
-  { author: 'Ada Lovelace', text: 'Error rate is flat so far.' },
-  { author: 'Grace Hopper', text: 'Nice. I am watching the cache: the miss rate went above 20% for a minute, back to normal now.' },
+  { ago: 961, author: 'Grace Hopper', text: 'Deploy 4821 goes out tomorrow morning. I will keep an eye on the cache.' },
+  { ago: 99, author: 'Ada Lovelace', text: 'Morning! Deploy 4821 is rolling out to the canary.' },
+  { ago: 97, author: 'Ada Lovelace', text: 'Error rate is flat so far.' },
+  { ago: 26, author: 'Grace Hopper', text: 'Nice. The cache miss rate went above 20% for a minute, back to normal now.' },
+  { ago: 2, author: 'Linus', text: 'Dashboard for the rollout: https://grafana.example.com/d/a1b2c3/production-overview?orgId=1&from=now-6h&to=now&var-cluster=eu-west-1' },
+  { ago: 1, author: 'Ada Lovelace', text: 'Rollout finished in 42 s, all green.' },
   { build: 4821, status: 'passed', durationMs: 42_000 },
-  { author: 'Linus', text: 'Dashboard for the rollout: https://grafana.example.com/d/a1b2c3/production-overview?orgId=1&from=now-6h&to=now&var-cluster=eu-west-1' },
-  { author: 'Ada Lovelace', text: 'Rollout finished in 42 s, all green.' },
 ];
 
 const LOG = [
-  { level: 'info', text: 'Deploy started' },
-  { level: 'info', text: 'Build 4821 passed' },
-  { level: 'warn', text: 'Cache miss rate above 20%' },
+  { ago: 45, level: 'info', text: 'Deploy started' },
+  { ago: 44, level: 'info', text: 'Build 4821 passed' },
+  { ago: 12, level: 'warn', text: 'Cache miss rate above 20%' },
   'plain text payloads are shown as they are',
-  { level: 'info', text: 'Deploy finished in 42 s' },
+  { ago: 0, level: 'info', text: 'Deploy finished in 42 s' },
 ];
 
+/** The time a seeded message was sent: its `sentAt`, if it has one. */
+const sentAt = (event: { readonly data: unknown }): number | undefined => {
+  const value = (event.data as { sentAt?: unknown } | null)?.sentAt;
+  return typeof value === 'number' ? value : undefined;
+};
+
+/** Publishes `items` once; an item's `ago` (minutes) becomes its `sentAt` on the story clock. */
 function Seeded({ items = SEED, ...props }: React.ComponentProps<typeof TopicFeed> & { items?: readonly unknown[] }) {
-  useSeed(TOPIC, items);
-  return <TopicFeed {...props} />;
+  const { clock } = useStoryHub();
+  const [stamped] = useState(() =>
+    items.map((item) => {
+      if (typeof item !== 'object' || item === null || !('ago' in item)) return item;
+      const { ago, ...rest } = item as { ago: number };
+      return { ...rest, sentAt: clock.now() - ago * MINUTE };
+    }),
+  );
+  useSeed(TOPIC, stamped);
+  return <TopicFeed getTime={sentAt} {...props} />;
 }
 
 function Streaming({ interval, ...props }: React.ComponentProps<typeof TopicFeed> & { interval: number }) {
@@ -58,28 +77,38 @@ export const Empty: Story = {
 
 /**
  * Messages from other clients: an avatar in a colour per author, consecutive messages of one author under
- * one header, compact times, long URLs wrapped, and data without text shown as indented JSON.
+ * one header, long URLs wrapped, and data without text shown as indented JSON. Times are relative while
+ * recent ("now", "2 minutes ago"), then clock times, with the weekday for other days; `getTime` shows when a
+ * message was sent (here its `sentAt`), else its arrival. Labels follow the story's clock, refreshed by one
+ * shared timer without re-rendering the rows.
  */
 export const Open: Story = {
-  render: (args) => <Seeded {...args} />,
+  render: (args) => (
+    <div className="sb-tall">
+      <Seeded {...args} />
+    </div>
+  ),
   play: async ({ canvasElement }) => seededPlay(canvasElement),
 };
 
-/** The seeded messages arrived, grouped by author, with the JSON fallback. */
+/** The seeded messages arrived, grouped by author, with their times and the JSON fallback. */
 async function seededPlay(canvasElement: HTMLElement): Promise<void> {
   const log = within(canvasElement).getByRole('log');
   await waitFor(() => expect(within(log).getAllByRole('listitem')).toHaveLength(SEED.length), EVENTUALLY);
   const rows = within(log).getAllByRole('listitem');
-  await expect(rows[1]).toHaveAttribute('data-grouped');
-  await expect(rows[2]).not.toHaveAttribute('data-grouped');
-  await expect(rows[3]?.querySelector('pre')).toHaveTextContent('"status": "passed"');
+  await expect(rows[1]).not.toHaveAttribute('data-grouped');
+  await expect(rows[2]).toHaveAttribute('data-grouped');
+  await expect(rows[3]).not.toHaveAttribute('data-grouped');
+  await expect(rows[6]?.querySelector('pre')).toHaveTextContent('"status": "passed"');
   await expect(log).toHaveTextContent('Rollout finished in 42 s, all green.');
+  const times = rows.map((row) => row.querySelector('time')?.textContent);
+  await expect(times.slice(3)).toEqual(['26 minutes ago', '2 minutes ago', '1 minute ago', 'now']);
 }
 
 /** The same messages in a 390 px wide column: the author column keeps its width and long text wraps. */
 export const Narrow: Story = {
   render: (args) => (
-    <div className="sb-narrow">
+    <div className="sb-narrow sb-tall">
       <Seeded {...args} />
     </div>
   ),
@@ -187,8 +216,15 @@ export const RecoveredDrop: Story = {
       if (feed.querySelector('[role="alert"]')) seen.push('alert');
     });
     watch.observe(feed, { childList: true, subtree: true });
-    await userEvent.click(canvas.getByRole('button', { name: 'Drop connection' }));
-    await waitFor(() => expect(feed).toHaveAttribute('data-state', 'reconnecting'), EVENTUALLY);
+    // Held, the story clock keeps the driver's retry from firing: the feed stays reconnecting until released.
+    const clock = storyClock(canvasElement);
+    clock.hold();
+    try {
+      await userEvent.click(canvas.getByRole('button', { name: 'Drop connection' }));
+      await waitFor(() => expect(feed).toHaveAttribute('data-state', 'reconnecting'), EVENTUALLY);
+    } finally {
+      clock.release();
+    }
     await waitFor(() => expect(feed).toHaveAttribute('data-state', 'open'), EVENTUALLY);
     watch.disconnect();
     await expect(seen).toEqual([]);

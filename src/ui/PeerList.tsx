@@ -2,7 +2,8 @@
 import { forwardRef, useEffect, useState, type HTMLAttributes, type ReactNode } from 'react';
 import { cx } from './cx.js';
 import { hueOf, initialsOf } from './identity.js';
-import type { PeerListPeer, PeerPresence } from './types.js';
+import { nowOf, realClock } from './ticker.js';
+import type { PeerListPeer, PeerPresence, UiClock } from './types.js';
 
 /** Props of {@link PeerList}: the `peers`, `selfId` and `status` of `usePeerSignaling`, plus display options. */
 export interface PeerListProps extends Omit<HTMLAttributes<HTMLDivElement>, 'children'> {
@@ -24,6 +25,11 @@ export interface PeerListProps extends Omit<HTMLAttributes<HTMLDivElement>, 'chi
   awayAfter?: number;
   /** How long (ms) a joining or leaving peer keeps its transition state (default 1 500). */
   transitionMs?: number;
+  /**
+   * The clock of transitions and "away" (default `Date.now` and the global timers: the clock of
+   * `usePeerSignaling`'s `lastSeen`). Pass one to drive time yourself, as a story or test does.
+   */
+  clock?: UiClock;
   /** Shown when nobody else is in the room. */
   emptyMessage?: ReactNode;
   /** Shown, with placeholder rows, while joining with nobody listed yet (default `Joining the room…`). */
@@ -78,6 +84,7 @@ export const PeerList = forwardRef<HTMLDivElement, PeerListProps>(function PeerL
     renderExtra,
     awayAfter = 20_000,
     transitionMs = 1_500,
+    clock = realClock,
     emptyMessage = 'Nobody else is here yet.',
     joiningMessage = 'Joining the room…',
     className,
@@ -85,14 +92,14 @@ export const PeerList = forwardRef<HTMLDivElement, PeerListProps>(function PeerL
   },
   ref,
 ) {
-  const [now, setNow] = useState(() => Date.now());
+  const [now, setNow] = useState(() => nowOf(clock));
   const [seen, setSeen] = useState(() => ({ peers, firstSeen: new Map<string, number>(peers.map((p) => [p.id, 0])) }));
   const [departed, setDeparted] = useState<ReadonlyMap<string, Departed>>(() => new Map());
   const [announcement, setAnnouncement] = useState('');
 
   // Derived from the previous peers during render (no effect round trip): who joined, who left.
   if (seen.peers !== peers) {
-    const time = Date.now();
+    const time = nowOf(clock);
     const ids = new Set(peers.map((p) => p.id));
     const firstSeen = new Map(seen.firstSeen);
     const nextDeparted = new Map(departed);
@@ -150,16 +157,16 @@ export const PeerList = forwardRef<HTMLDivElement, PeerListProps>(function PeerL
   for (const { at } of departed.values()) next = Math.min(next, at + transitionMs);
   useEffect(() => {
     if (!Number.isFinite(next)) return undefined;
-    const timer = setTimeout(() => {
-      const time = Date.now();
+    const timer = clock.setTimeout(() => {
+      const time = nowOf(clock);
       setNow(time);
       setDeparted((current) => {
         if (![...current.values()].some((d) => time - d.at >= transitionMs)) return current;
         return new Map([...current].filter(([, d]) => time - d.at < transitionMs));
       });
-    }, Math.max(0, next - Date.now()));
-    return () => clearTimeout(timer);
-  }, [next, transitionMs]);
+    }, Math.max(0, next - nowOf(clock)));
+    return () => clock.clearTimeout(timer);
+  }, [next, transitionMs, clock]);
   const others = peers.filter((p) => p.id !== selfId).length;
   const joining = own === 'joining' && others === 0;
 

@@ -7,6 +7,7 @@ import {
   useLayoutEffect,
   useRef,
   useState,
+  useSyncExternalStore,
   type ForwardedRef,
   type HTMLAttributes,
   type ReactElement,
@@ -16,7 +17,9 @@ import type { Matchers, SseError } from '../index.js';
 import { useConnectionStatus, useSseDriver, useTopic, type UseTopicOptions } from '../react/index.js';
 import { cx } from './cx.js';
 import { hueOf, initialsOf } from './identity.js';
-import type { TopicFeedEvent } from './types.js';
+import { formatRelativeTime } from './relativeTime.js';
+import { nowOf, tickerOf, type Ticker } from './ticker.js';
+import type { TopicFeedEvent, UiClock } from './types.js';
 
 /** How close to the bottom (px) still counts as "at the bottom" for auto-scroll. */
 const PIN_THRESHOLD = 24;
@@ -43,8 +46,17 @@ export interface TopicFeedProps<T = unknown> extends Omit<HTMLAttributes<HTMLDiv
    * data). Return `undefined` for events without an author: they show their time only.
    */
   getAuthor?: (event: TopicFeedEvent<T>) => string | undefined;
-  /** Formats the arrival time (default: hours and minutes in the user's locale; the full date is its tooltip). */
-  formatTime?: (time: number) => string;
+  /**
+   * When an event happened, in ms since the epoch — e.g. a `sentAt` of the data, so that a replayed backlog
+   * shows when each message was sent. Default (and when it returns `undefined`): its arrival time.
+   */
+  getTime?: (event: TopicFeedEvent<T>) => number | undefined;
+  /**
+   * Formats an event's time as seen at `now` (default {@link formatRelativeTime}: "now", "2 minutes ago",
+   * then clock times; the full date is its tooltip). Labels follow the driver's clock (`platform`), refreshed
+   * by one shared coarse timer that re-renders a label only when its text changes, never the rows.
+   */
+  formatTime?: (time: number, now: number) => string;
   /** Consecutive events of one author closer than this (ms) share one header (default 5 minutes; 0 never groups). */
   groupWithin?: number;
   /** Shows the topic of each event (default: only when several matchers are given). */
@@ -63,8 +75,6 @@ export interface TopicFeedProps<T = unknown> extends Omit<HTMLAttributes<HTMLDiv
   /** Called for every update, in order (passed to `useTopic` as `onEvent`). */
   onEvent?: (event: TopicFeedEvent<T>) => void;
 }
-
-const defaultFormatTime = (time: number): string => new Date(time).toLocaleTimeString(undefined, { hour: 'numeric', minute: '2-digit' });
 
 const fullTime = (time: number): string => new Date(time).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 
@@ -110,29 +120,46 @@ function topicText(topic: Matchers): string {
   return list.map((m) => (typeof m === 'string' ? m : m.pattern)).join(', ');
 }
 
-/** Adds the arrival time to an update, once: the same update always maps to the same object. */
-function stampWith<T>(cache: WeakMap<object, TopicFeedEvent<unknown>>, update: object): TopicFeedEvent<T> {
+/** Adds the arrival time (on `clock`) to an update, once: the same update always maps to the same object. */
+function stampWith<T>(cache: WeakMap<object, TopicFeedEvent<unknown>>, clock: UiClock, update: object): TopicFeedEvent<T> {
   let stamped = cache.get(update);
   if (stamped === undefined) {
     const own = (update as { receivedAt?: unknown }).receivedAt;
-    stamped = { ...(update as TopicFeedEvent<unknown>), receivedAt: typeof own === 'number' ? own : Date.now() };
+    stamped = { ...(update as TopicFeedEvent<unknown>), receivedAt: typeof own === 'number' ? own : nowOf(clock) };
     cache.set(update, stamped);
   }
   return stamped as TopicFeedEvent<T>;
 }
 
+/** An event's time, kept current by the shared ticker: only this label re-renders when its text changes. */
+function EventTime({ time, ticker, format }: { time: number; ticker: Ticker; format: (time: number, now: number) => string }) {
+  const label = useSyncExternalStore(
+    ticker.subscribe,
+    () => format(time, ticker.now()),
+    () => format(time, time),
+  );
+  return (
+    <time className="sse-feed__time" dateTime={new Date(time).toISOString()} title={fullTime(time)}>
+      {label}
+    </time>
+  );
+}
+
 interface FeedItemProps {
   readonly event: TopicFeedEvent<unknown>;
+  /** When the event happened (its `getTime`, else its arrival). */
+  readonly time: number;
   readonly author: string | undefined;
   /** Continues the previous event's group: no header of its own (still read out by screen readers). */
   readonly grouped: boolean;
   readonly self: boolean;
   readonly showTopic: boolean;
-  readonly formatTime: (time: number) => string;
+  readonly ticker: Ticker;
+  readonly formatTime: (time: number, now: number) => string;
   readonly renderEvent: ((event: TopicFeedEvent<unknown>) => ReactNode) | undefined;
 }
 
-const FeedItem = memo(function FeedItem({ event, author, grouped, self, showTopic, formatTime, renderEvent }: FeedItemProps) {
+const FeedItem = memo(function FeedItem({ event, time, author, grouped, self, showTopic, ticker, formatTime, renderEvent }: FeedItemProps) {
   const text = renderEvent ? undefined : eventText(event);
   return (
     <li
@@ -150,9 +177,7 @@ const FeedItem = memo(function FeedItem({ event, author, grouped, self, showTopi
       )}
       <div className="sse-feed__meta">
         {author === undefined ? null : <span className="sse-feed__author">{author}</span>}
-        <time className="sse-feed__time" dateTime={new Date(event.receivedAt).toISOString()} title={fullTime(event.receivedAt)}>
-          {formatTime(event.receivedAt)}
-        </time>
+        <EventTime time={time} ticker={ticker} format={formatTime} />
         {showTopic ? <span className="sse-feed__topic">{event.topic}</span> : null}
       </div>
       {renderEvent ? (
@@ -197,7 +222,8 @@ function TopicFeedImpl<T>(
     label,
     renderEvent,
     getAuthor = eventAuthor,
-    formatTime = defaultFormatTime,
+    getTime,
+    formatTime = formatRelativeTime,
     groupWithin = GROUP_WITHIN,
     showTopic,
     emptyMessage = 'No messages yet.',
@@ -210,14 +236,15 @@ function TopicFeedImpl<T>(
   }: TopicFeedProps<T>,
   ref: ForwardedRef<HTMLDivElement>,
 ) {
+  const driver = useSseDriver();
+  const { platform } = driver;
   const [cache] = useState(() => new WeakMap<object, TopicFeedEvent<unknown>>());
-  const stamp = useCallback((update: object) => stampWith<T>(cache, update), [cache]);
+  const stamp = useCallback((update: object) => stampWith<T>(cache, platform, update), [cache, platform]);
   const onEventRef = useRef(onEvent);
   onEventRef.current = onEvent;
   const handleEvent = useCallback((update: object) => onEventRef.current?.(stamp(update)), [stamp]);
   const { events, status, error: ownError, connectionError, dropped } = useTopic<T>(topic, { ...options, onEvent: handleEvent } as UseTopicOptions<T>);
   const error = ownError ?? connectionError;
-  const driver = useSseDriver();
   const { reconnect } = useConnectionStatus();
   const selfId = driver.clientId;
 
@@ -257,7 +284,6 @@ function TopicFeedImpl<T>(
   const announcer = useRef<{ said: number; timer: unknown }>({ said: total, timer: undefined });
   const latest = useRef({ total, paused, newEventsLabel, announceInterval });
   latest.current = { total, paused, newEventsLabel, announceInterval };
-  const { platform } = driver;
 
   const speak = useCallback(() => {
     const state = announcer.current;
@@ -290,6 +316,8 @@ function TopicFeedImpl<T>(
   const multi = Array.isArray(topic) && topic.length > 1;
   const name = label ?? `Events on ${topicText(topic)}`;
   const empty = events.length === 0;
+  const ticker = tickerOf(platform);
+  const timeOf = (event: TopicFeedEvent<T>): number => getTime?.(event) ?? event.receivedAt;
 
   return (
     <div
@@ -317,21 +345,24 @@ function TopicFeedImpl<T>(
           <ol className="sse-feed__list">
             {events.map((update, index) => {
               const event = stamp(update);
+              const time = timeOf(event);
               const author = getAuthor(event);
               const previous = index > 0 ? stamp(events[index - 1] as object) : undefined;
               const grouped =
                 author !== undefined &&
                 previous !== undefined &&
                 getAuthor(previous) === author &&
-                event.receivedAt - previous.receivedAt < groupWithin;
+                time - timeOf(previous) < groupWithin;
               return (
                 <FeedItem
                   key={update.id || `#${dropped + index}`}
                   event={event as TopicFeedEvent<unknown>}
+                  time={time}
                   author={author}
                   grouped={grouped}
                   self={update.sender !== undefined && update.sender === selfId}
                   showTopic={showTopic ?? multi}
+                  ticker={ticker}
                   formatTime={formatTime}
                   renderEvent={renderEvent as FeedItemProps['renderEvent']}
                 />
@@ -367,8 +398,9 @@ function TopicFeedImpl<T>(
 
 /**
  * The events of a topic, newest last. Events with an author (see `getAuthor`) show an avatar in a colour of
- * the author's own, and consecutive events of one author share one header; each shows a compact arrival
- * time (the full date is its tooltip), its text, or its data as indented JSON when it has no text. While
+ * the author's own, and consecutive events of one author share one header; each shows its time (arrival, or
+ * `getTime`) relative while recent ("now", "2 minutes ago") and as a compact clock time after that (the
+ * full date is its tooltip), its text, or its data as indented JSON when it has no text. While
  * there are no events the feed follows the connection: "Connecting…", "Reconnecting…", or — when the hub
  * refused — "Not authorized" with a Reconnect button. A broken stream that recovers shows nothing; a stop
  * shows the error with Reconnect. Auto-scrolls to the newest event and pauses while

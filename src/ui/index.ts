@@ -2,6 +2,7 @@
 export { ConnectionStatus, connectionStatusLabels } from './ConnectionStatus.js';
 export { TopicFeed, eventAuthor, eventText, formatPayload } from './TopicFeed.js';
 export { hueOf, initialsOf } from './identity.js';
+export { formatRelativeTime } from './relativeTime.js';
 export { PublishForm } from './PublishForm.js';
 export { PeerList, defaultPeerName } from './PeerList.js';
 export { HubInspector } from './HubInspector.js';
@@ -23,4 +24,5 @@ export type {
   TimelineEntry,
   TimelineKind,
   TopicFeedEvent,
+  UiClock,
 } from './types.js';

@@ -9,6 +9,20 @@ export interface TopicFeedEvent<T = unknown> extends SseUpdate<T> {
   readonly receivedAt: number;
 }
 
+/**
+ * The clock a component tells time with: `now` and one-shot timers (the shape of an `SseDriver`'s
+ * `platform`, whose `now` is optional). Components default to `Date.now` and the global timers; pass one to
+ * drive time yourself (a story or test clock).
+ */
+export interface UiClock {
+  /** Current time in ms since the epoch (default `Date.now`). */
+  now?: (() => number) | undefined;
+  /** Runs `callback` once after `ms`. */
+  setTimeout(callback: () => void, ms: number): unknown;
+  /** Cancels what {@link UiClock.setTimeout} returned. */
+  clearTimeout(handle: unknown): void;
+}
+
 /** Payload format of a {@link PublishForm}. */
 export type PublishFormMode = 'text' | 'json';
 

@@ -1,6 +1,7 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { useState } from 'react';
 import { expect, userEvent, waitFor, within } from 'storybook/test';
+import { EVENTUALLY } from '../support/play.js';
 import { MockChannelServer } from '../../src/mock/index.js';
 import { SseProvider, usePresence } from '../../src/react/index.js';
 import { ConnectionStatus, PublishForm, TopicFeed } from '../../src/ui/index.js';
@@ -65,8 +66,8 @@ export const TwoUsers: Story = {
     const canvas = within(canvasElement);
     const ada = within(canvas.getByRole('region', { name: "ada's window" }));
     const bob = within(canvas.getByRole('region', { name: "bob's window" }));
-    await waitFor(() => expect(ada.getByLabelText('Online')).toHaveTextContent('Online: ada, bob'), { timeout: 3000 });
+    await waitFor(() => expect(ada.getByLabelText('Online')).toHaveTextContent('Online: ada, bob'), EVENTUALLY);
     await userEvent.type(ada.getByRole('textbox', { name: 'Message as ada' }), 'hello over channels{Enter}');
-    await waitFor(() => expect(bob.getByRole('log')).toHaveTextContent('hello over channels'), { timeout: 3000 });
+    await waitFor(() => expect(bob.getByRole('log')).toHaveTextContent('hello over channels'), EVENTUALLY);
   },
 };

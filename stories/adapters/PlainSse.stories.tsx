@@ -1,6 +1,7 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { useState } from 'react';
 import { expect, userEvent, waitFor, within } from 'storybook/test';
+import { EVENTUALLY } from '../support/play.js';
 import { MockSseEndpoint } from '../../src/mock/index.js';
 import { SseProvider, useTopic } from '../../src/react/index.js';
 import { ConnectionStatus } from '../../src/ui/index.js';
@@ -60,8 +61,8 @@ type Story = StoryObj<typeof meta>;
 export const NamedEvents: Story = {
   play: async ({ canvasElement }) => {
     const canvas = within(canvasElement);
-    await waitFor(() => expect(canvas.getByTestId('message')).toHaveTextContent('hello from steam'), { timeout: 3000 });
+    await waitFor(() => expect(canvas.getByTestId('message')).toHaveTextContent('hello from steam'), EVENTUALLY);
     await userEvent.click(canvas.getByRole('button', { name: 'Server sends currentTime' }));
-    await waitFor(() => expect(canvas.getByTestId('time')).toHaveTextContent('Sat, 28 Nov 2026 09:00:00 GMT'), { timeout: 3000 });
+    await waitFor(() => expect(canvas.getByTestId('time')).toHaveTextContent('Sat, 28 Nov 2026 09:00:00 GMT'), EVENTUALLY);
   },
 };

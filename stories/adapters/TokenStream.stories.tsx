@@ -1,6 +1,7 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { useEffect, useState } from 'react';
 import { expect, userEvent, waitFor, within } from 'storybook/test';
+import { EVENTUALLY } from '../support/play.js';
 import { MockTokenStreamServer } from '../../src/mock/index.js';
 import { SseProvider, usePublish, useTopic } from '../../src/react/index.js';
 import { ConnectionStatus } from '../../src/ui/index.js';
@@ -74,10 +75,10 @@ type Story = StoryObj<typeof meta>;
 export const BackEndPublishes: Story = {
   play: async ({ canvasElement }) => {
     const canvas = within(canvasElement);
-    await waitFor(() => expect(canvas.getByTestId('status')).toHaveTextContent('status: open'), { timeout: 5000 });
+    await waitFor(() => expect(canvas.getByTestId('status')).toHaveTextContent('status: open'), EVENTUALLY);
     await userEvent.click(canvas.getByRole('button', { name: 'Emit from the back end' }));
-    await waitFor(() => expect(canvas.getByRole('list', { name: 'Messages' })).toHaveTextContent('back-end message 1'), { timeout: 3000 });
+    await waitFor(() => expect(canvas.getByRole('list', { name: 'Messages' })).toHaveTextContent('back-end message 1'), EVENTUALLY);
     await userEvent.click(canvas.getByRole('button', { name: 'Publish from the browser' }));
-    await waitFor(() => expect(canvas.getByRole('status', { name: 'Publish outcome' })).toHaveTextContent('unsupported'), { timeout: 3000 });
+    await waitFor(() => expect(canvas.getByRole('status', { name: 'Publish outcome' })).toHaveTextContent('unsupported'), EVENTUALLY);
   },
 };

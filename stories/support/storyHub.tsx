@@ -2,6 +2,7 @@ import { createContext, useContext, useEffect, useMemo, useState, type ReactNode
 import type { FetchLike, SseDriverOptions } from '../../src/index.js';
 import { MockHub } from '../../src/mock/index.js';
 import { SseProvider } from '../../src/react/index.js';
+import { StoryClock } from './storyClock.js';
 
 /** Where the Node hub of `npm run hub` listens by default. */
 export const LOCAL_HUB_URL = 'http://127.0.0.1:8080/.well-known/mercure';
@@ -42,11 +43,26 @@ export interface StoryHub {
   readonly hub: MockHub | undefined;
   /** The hub URL. */
   readonly url: string;
+  /** The story's clock: the mocked hub's, the drivers' and the components' (see {@link storyClock}). */
+  readonly clock: StoryClock;
   /** Driver options for one more client on the same hub (another "user", a simulated publisher). */
   readonly driverOptions: () => SseDriverOptions;
 }
 
 const StoryHubContext = createContext<StoryHub | undefined>(undefined);
+
+const clocks = new WeakMap<Element, StoryClock>();
+
+/**
+ * The clock of the story rendered in `canvasElement`, for play functions: hold it and advance it so that
+ * what they check never depends on the machine's speed.
+ */
+export function storyClock(canvasElement: HTMLElement): StoryClock {
+  const frame = canvasElement.querySelector('.sb-frame');
+  const clock = frame ? clocks.get(frame) : undefined;
+  if (!clock) throw new Error('storyClock() found no story frame: is the hub decorator applied?');
+  return clock;
+}
 
 /** The hub of the current story. */
 export function useStoryHub(): StoryHub {
@@ -102,9 +118,10 @@ export interface HubFrameProps {
  * `SseProvider` around the story.
  */
 export function HubFrame({ mode, latency, theme, parameters, children }: HubFrameProps) {
+  const [clock] = useState(() => new StoryClock());
   const [hub] = useState(() => {
     if (mode !== 'mock') return undefined;
-    const created = new MockHub({ latency });
+    const created = new MockHub({ latency, now: clock.now, timers: clock });
     if (parameters.scenario === 'unauthorized') created.failNext(401, { method: 'GET' });
     return created;
   });
@@ -134,23 +151,31 @@ export function HubFrame({ mode, latency, theme, parameters, children }: HubFram
   }, [mode]);
 
   const value = useMemo<StoryHub>(() => {
+    const platform = { now: clock.now, setTimeout: clock.setTimeout, clearTimeout: clock.clearTimeout };
     if (hub) {
-      return { mode, hub, url: hub.url, driverOptions: () => ({ url: hub.url, fetch: hub.fetch }) };
+      return { mode, hub, url: hub.url, clock, driverOptions: () => ({ url: hub.url, fetch: hub.fetch, platform }) };
     }
     return {
       mode,
       hub: undefined,
       url: LOCAL_HUB_URL,
-      driverOptions: () => ({ url: LOCAL_HUB_URL, publisher: { headers: { Authorization: `Bearer ${LOCAL_DEV_TOKEN}` } } }),
+      clock,
+      driverOptions: () => ({ url: LOCAL_HUB_URL, platform, publisher: { headers: { Authorization: `Bearer ${LOCAL_DEV_TOKEN}` } } }),
     };
-  }, [hub, mode]);
+  }, [hub, mode, clock]);
 
   const fetchFn = useMemo(() => (hub ? scenarioFetch(hub, scenario) : undefined), [hub, scenario]);
   const providerOptions: SseDriverOptions = fetchFn ? { ...value.driverOptions(), fetch: fetchFn } : value.driverOptions();
   const showControls = parameters.controls !== false;
 
   return (
-    <div className="sb-frame" data-theme={theme === 'auto' ? undefined : theme}>
+    <div
+      className="sb-frame"
+      data-theme={theme === 'auto' ? undefined : theme}
+      ref={(frame) => {
+        if (frame) clocks.set(frame, clock);
+      }}
+    >
       {showControls ? (
         <div className="sb-hubbar" role="group" aria-label="Hub controls">
           <span className="sb-hubbar__mode" data-mode={mode}>

@@ -6,8 +6,10 @@
  * runs again (same rules as the addon), so both themes are checked without playing the story twice.
  * Prints `N passed, N failed`.
  *
- * Pages run in parallel in one browser, one context per worker, so that the bundle is fetched and
- * compiled once per worker, not once per story. Nothing waits for a fixed time: a page is done when
+ * Workers run in parallel in one browser. Each keeps one page and renders entry after entry in it, as the
+ * Storybook manager does when you click through the sidebar (`setCurrentStory` on the preview channel),
+ * so the bundle is loaded, parsed and compiled once per worker, not once per story; after an entry that
+ * failed, the next one starts on a fresh page. Nothing waits for a fixed time: an entry is done when
  * Storybook reports that its story (play function and axe included) or docs page finished.
  *
  * `npm run test:storybook -- <filter>` runs the entries whose id contains `<filter>`;
@@ -34,13 +36,29 @@ interface Outcome {
 
 /** In the page: switches the story's frame to the dark theme and runs axe as the a11y addon does. */
 async function darkViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ path: AXE_PATH });
+  // The addon's own axe run (after a re-render) must be over: axe runs one check at a time.
+  await page.evaluate(() => (window as unknown as { __sseKitSettled: () => Promise<void> }).__sseKitSettled());
+  // Our own axe instance, beside the addon's (axe runs one check at a time per instance).
+  if (!(await page.evaluate(() => '__sseKitAxe' in window))) {
+    await page.evaluate(() => {
+      const w = window as unknown as Record<string, unknown>;
+      w['__sseKitAddonAxe'] = w['axe'];
+      delete w['axe'];
+    });
+    await page.addScriptTag({ path: AXE_PATH });
+    await page.evaluate(() => {
+      const w = window as unknown as Record<string, unknown>;
+      w['__sseKitAxe'] = w['axe'];
+      if (w['__sseKitAddonAxe'] === undefined) delete w['axe'];
+      else w['axe'] = w['__sseKitAddonAxe'];
+    });
+  }
   return page.evaluate(async () => {
     const frame = document.querySelector('.sb-frame');
     if (!frame) return ['no .sb-frame to switch to the dark theme'];
     frame.setAttribute('data-theme', 'dark');
     await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
-    const axe = (window as unknown as { axe: typeof import('axe-core') }).axe;
+    const axe = (window as unknown as { __sseKitAxe: typeof import('axe-core') }).__sseKitAxe;
     const result = await axe.run(
       { include: [document.body], exclude: [['.sb-wrapper'], ['#storybook-docs'], ['#storybook-highlights-root']] },
       { rules: { region: { enabled: false } }, resultTypes: ['violations'] },
@@ -49,18 +67,49 @@ async function darkViolations(page: Page): Promise<string[]> {
   });
 }
 
-async function visit(context: BrowserContext, base: string, entry: IndexEntry): Promise<Outcome> {
-  const started = Date.now();
-  const problems: string[] = [];
+/** One worker's page, and the problems it reports for the entry being played. */
+interface Worker {
+  page: Page | undefined;
+  problems: string[];
+  /** The entry played before the current one in this page. */
+  last?: string;
+  /** Fails the wait for the current entry (the page navigated away). */
+  abort?: ((error: Error) => void) | undefined;
+}
+
+async function openPage(context: BrowserContext, worker: Worker): Promise<Page> {
   const page = await context.newPage();
   page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+    if (message.type() === 'error') worker.problems.push(`console error: ${message.text()}`);
   });
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  const url = new URL(`iframe.html?id=${encodeURIComponent(entry.id)}&viewMode=${entry.type === 'docs' ? 'docs' : 'story'}`, base);
+  page.on('pageerror', (error) => worker.problems.push(`page error: ${error.message}`));
+  // A story must not navigate its page away (a native form submission, a link): report where it went.
+  // (Storybook itself only rewrites the URL in place, which loads no new document.)
+  let navigations = 0;
+  page.on('request', (request) => {
+    if (!request.isNavigationRequest() || request.frame() !== page.mainFrame()) return;
+    if (++navigations > 1) worker.abort?.(new Error(`the page navigated away: ${request.method()} ${request.url()} (previous entry: ${worker.last ?? 'none'})`));
+  });
+  return page;
+}
+
+async function visit(context: BrowserContext, worker: Worker, base: string, entry: IndexEntry): Promise<Outcome> {
+  const started = Date.now();
+  const problems: string[] = [];
+  worker.problems = problems;
+  const viewMode = entry.type === 'docs' ? 'docs' : 'story';
   try {
-    await page.goto(url.toString(), { waitUntil: 'domcontentloaded' });
-    const handle = await page.waitForFunction(
+    if (worker.page) {
+      await worker.page.evaluate(([id, mode]) => (window as unknown as { __sseKitShow: (id: string, mode: string) => Promise<void> }).__sseKitShow(id, mode), [entry.id, viewMode] as const);
+    } else {
+      worker.page = await openPage(context, worker);
+      await worker.page.goto(new URL(`iframe.html?id=${encodeURIComponent(entry.id)}&viewMode=${viewMode}`, base).toString(), { waitUntil: 'domcontentloaded' });
+    }
+    const page = worker.page;
+    const navigated = new Promise<never>((_resolve, reject) => {
+      worker.abort = reject;
+    });
+    const finished = page.waitForFunction(
       () => {
         const result = (window as unknown as { __sseKitStory?: { status: string; messages: string[] } }).__sseKitStory;
         return result && result.status !== 'pending' ? result : false;
@@ -68,6 +117,9 @@ async function visit(context: BrowserContext, base: string, entry: IndexEntry): 
       undefined,
       { timeout: STORY_TIMEOUT, polling: 50 },
     );
+    // The losing side of the race rejects when the page closes: that is expected, not unhandled.
+    finished.catch(() => undefined);
+    const handle = await Promise.race([finished, navigated]);
     const result = (await handle.jsonValue()) as { status: string; messages: string[] };
     problems.push(...result.messages);
     if (entry.type === 'story' && result.status === 'success') problems.push(...(await darkViolations(page)));
@@ -76,9 +128,16 @@ async function visit(context: BrowserContext, base: string, entry: IndexEntry): 
   } catch (error) {
     problems.push(`did not finish: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
   } finally {
-    await page.close();
+    worker.abort = undefined;
   }
-  return { entry, problems, ms: Date.now() - started };
+  if (problems.length > 0) {
+    // What failed may leave the page in any state (Storybook reloads it after a broken render): the next
+    // entry starts on a fresh page, so that no failure is blamed on it.
+    await worker.page?.close();
+    worker.page = undefined;
+  }
+  worker.last = entry.id;
+  return { entry, problems: [...problems], ms: Date.now() - started };
 }
 
 async function main(): Promise<number> {
@@ -104,9 +163,10 @@ async function main(): Promise<number> {
         // measures contrast on a row that is still fading in or a background still changing theme.
         const context = await browser.newContext({ colorScheme: 'light', reducedMotion: 'reduce', viewport: { width: 1280, height: 900 } });
         await context.addInitScript(CHANNEL_PROBE);
+        const worker: Worker = { page: undefined, problems: [] };
         try {
           for (let entry = queue.shift(); entry; entry = queue.shift()) {
-            const outcome = await visit(context, server.url, entry);
+            const outcome = await visit(context, worker, server.url, entry);
             outcomes.push(outcome);
             const mark = outcome.problems.length === 0 ? 'ok  ' : 'FAIL';
             console.log(`${mark} ${entry.type === 'docs' ? 'docs ' : 'story'} ${entry.id} (${outcome.ms} ms)`);

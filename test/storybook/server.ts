@@ -117,27 +117,49 @@ export async function readIndex(base: string): Promise<IndexEntry[]> {
 
 /**
  * Installed in each page before Storybook's scripts: records the preview channel's render outcome in
- * `window.__sseKitStory` (`pending`, then `success` / `error` with a message).
+ * `window.__sseKitStory` (`pending`, then `success` / `error` with a message), for the entry whose id it
+ * names (`id`: `undefined` takes the first render). `window.__sseKitShow(id, viewMode)` resets it and
+ * renders another entry in the same page, as the Storybook manager does, so one page plays many stories
+ * without loading the bundle again. It first waits until no story of the page is mid-render (a story
+ * re-renders after it finished when, say, its args change): Storybook reloads the page when it must tear
+ * down a render that does not settle. `window.__sseKitSettled()` resolves once no story is mid-render
+ * (and so no accessibility check of the addon is running).
  */
 export const CHANNEL_PROBE = `(() => {
-  const result = { status: 'pending', messages: [] };
-  window.__sseKitStory = result;
+  window.__sseKitStory = { id: undefined, status: 'pending', messages: [] };
   let channel;
+  const PENDING = ['loading', 'beforeEach', 'rendering', 'playing', 'afterEach'];
+  const phases = new Map();
+  let settle = [];
+  const busy = () => [...phases.values()].some((phase) => PENDING.includes(phase));
+  const current = () => window.__sseKitStory;
+  const fail = (message) => { const result = current(); result.status = 'error'; result.messages.push(message); };
+  const mine = (id) => current().id === undefined || id === undefined || id === current().id;
   const hook = (value) => {
     channel = value;
-    const fail = (message) => { result.status = 'error'; result.messages.push(message); };
+    value.on('storyRenderPhaseChanged', ({ storyId, newPhase }) => {
+      phases.set(storyId, newPhase);
+      if (!busy()) for (const resolve of settle.splice(0)) resolve();
+    });
     value.on('storyFinished', (event) => {
-      if (result.status === 'error') return;
+      const result = current();
+      if (result.status === 'error' || !mine(event && event.storyId)) return;
       if (event && event.status === 'error') {
         const reports = (event.reporters || []).filter((r) => r.status === 'failed' || r.status === 'error');
         fail('story finished with errors ' + JSON.stringify(reports.map((r) => ({ type: r.type, result: r.result && r.result.violations ? r.result.violations.map((v) => v.id + ': ' + v.nodes.length + ' nodes') : r.result }))));
       } else result.status = 'success';
     });
-    value.on('docsRendered', () => { if (result.status === 'pending') result.status = 'success'; });
+    value.on('docsRendered', (id) => { if (current().status === 'pending' && mine(id)) current().status = 'success'; });
     value.on('storyThrewException', (error) => fail('story threw: ' + (error && error.message)));
     value.on('playFunctionThrewException', (error) => fail('play function threw: ' + (error && error.message)));
     value.on('storyErrored', (error) => fail('story errored: ' + (error && (error.title || '') + ' ' + (error.description || ''))));
     value.on('storyMissing', (id) => fail('story missing: ' + id));
+  };
+  window.__sseKitSettled = () => (busy() ? new Promise((resolve) => settle.push(resolve)) : Promise.resolve());
+  window.__sseKitShow = async (id, viewMode) => {
+    await window.__sseKitSettled();
+    window.__sseKitStory = { id, status: 'pending', messages: [] };
+    channel.emit('setCurrentStory', { storyId: id, viewMode });
   };
   Object.defineProperty(window, '__STORYBOOK_ADDONS_CHANNEL__', {
     configurable: true,

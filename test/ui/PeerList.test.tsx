@@ -2,6 +2,7 @@ import { cleanup, render, screen, within } from '@testing-library/react';
 import { act } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PeerList, type PeerListPeer } from '../../src/ui/index.js';
+import { manualClock } from './manualClock.js';
 
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 const ada: PeerListPeer = { id: 'ada-1', metadata: { name: 'Ada' }, joinedAt: T0, lastSeen: T0 };
@@ -61,6 +62,25 @@ describe('PeerList', () => {
     expect(live.textContent).toBe('Bob left.');
     act(() => vi.advanceTimersByTime(1100));
     expect(rows().map((r) => r.text)).toEqual(['Ada (you)', 'Cy']);
+  });
+
+  it('times transitions and "away" on the clock it is given, not on Date.now', () => {
+    const { clock, advance } = manualClock(T0);
+    const view = (peers: PeerListPeer[]) => <PeerList peers={peers} selfId="ada-1" transitionMs={1000} awayAfter={20_000} clock={clock} />;
+    const { rerender } = render(view([ada]));
+    rerender(view([ada, bob]));
+    expect(rows().find((r) => r.text === 'Bob')?.state).toBe('joining');
+    act(() => advance(999));
+    expect(rows().find((r) => r.text === 'Bob')?.state).toBe('joining');
+    act(() => advance(1));
+    expect(rows().find((r) => r.text === 'Bob')?.state).toBe('online');
+    // Bob was last seen at T0: away once the clock passes T0 + awayAfter.
+    act(() => advance(19_001));
+    expect(rows().find((r) => r.text === 'Bob')?.state).toBe('away');
+    rerender(view([ada]));
+    expect(rows().find((r) => r.text === 'Bob')?.state).toBe('leaving');
+    act(() => advance(1000));
+    expect(rows().map((r) => r.text)).toEqual(['Ada (you)']);
   });
 
   it('shows a peer not heard from for awayAfter as away', () => {

@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it } from 'vitest';
 import { useTopic } from '../../src/react/index.js';
 import { PublishForm } from '../../src/ui/index.js';
-import { disposeHarnesses, renderWithHub } from './hubHarness.js';
+import { disposeHarnesses, holdPublishes, renderWithHub } from './hubHarness.js';
 
 const TOPIC = 'https://example.com/notes';
 
@@ -81,19 +81,28 @@ describe('PublishForm', () => {
 
   it('shows the pending state while the hub is slow', async () => {
     const user = userEvent.setup();
-    const { container } = renderWithHub(<PublishForm topic={TOPIC} />, { latency: 300 });
+    let gate: ReturnType<typeof holdPublishes> | undefined;
+    const { container } = renderWithHub(<PublishForm topic={TOPIC} />, {}, (hub) => {
+      gate = holdPublishes(hub);
+      return { fetch: gate.fetch };
+    });
     await user.type(screen.getByRole('textbox', { name: 'Message' }), 'slow{Enter}');
     const form = container.querySelector('form') as HTMLFormElement;
     expect(form.dataset['state']).toBe('pending');
     expect(form.getAttribute('aria-busy')).toBe('true');
     screen.getByRole('button', { name: 'Sending…' });
+    act(() => gate?.release());
     await waitFor(() => expect(form.dataset['state']).toBe('sent'));
   });
 
   it('sends a message once however often Enter or the button is pressed while it is being sent', async () => {
     const user = userEvent.setup();
     const published: string[] = [];
-    const { hub, container } = renderWithHub(<PublishForm topic={TOPIC} onPublished={(id) => published.push(id)} />, { latency: 300 });
+    let gate: ReturnType<typeof holdPublishes> | undefined;
+    const { hub, container } = renderWithHub(<PublishForm topic={TOPIC} onPublished={(id) => published.push(id)} />, {}, (mock) => {
+      gate = holdPublishes(mock);
+      return { fetch: gate.fetch };
+    });
     const field = screen.getByRole('textbox', { name: 'Message' });
     await user.type(field, 'once{Enter}{Enter}');
     const button = screen.getByRole('button', { name: 'Sending…' });
@@ -104,6 +113,8 @@ describe('PublishForm', () => {
     await user.click(field);
     await user.keyboard('{Enter}');
     const form = container.querySelector('form') as HTMLFormElement;
+    expect(form.dataset['state']).toBe('pending');
+    act(() => gate?.release());
     await waitFor(() => expect(form.dataset['state']).toBe('sent'));
     expect(hub.history).toHaveLength(1);
     expect(published).toHaveLength(1);

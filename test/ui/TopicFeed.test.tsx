@@ -227,6 +227,68 @@ describe('TopicFeed', () => {
     expect(time?.getAttribute('title')).toBeTruthy();
   });
 
+  it('shows times relative while recent, kept current by the shared ticker without re-rendering the rows', async () => {
+    // Saturday 28 November 2026, 09:41 local time.
+    vi.useFakeTimers({ now: new Date(2026, 10, 28, 9, 41).getTime() });
+    try {
+      let rowRenders = 0;
+      const { other, container } = renderWithHub(
+        <TopicFeed
+          topic={TOPIC}
+          renderEvent={(event) => {
+            rowRenders++;
+            return (event.data as { text: string }).text;
+          }}
+        />,
+      );
+      const advance = (ms: number) => act(() => vi.advanceTimersByTimeAsync(ms));
+      await advance(100);
+      await act(() => other.publish(TOPIC, { author: 'Ada', text: 'hello' }));
+      await advance(1);
+      const label = () => Array.from(container.querySelectorAll('time'), (time) => time.textContent);
+      expect(label()).toEqual(['now']);
+      const renders = rowRenders;
+      await advance(60_000);
+      expect(label()).toEqual(['1 minute ago']);
+      await advance(60_000);
+      expect(label()).toEqual(['2 minutes ago']);
+      await advance(58 * 60_000);
+      expect(label()).toEqual(['9:41 AM']);
+      // The tooltip keeps the full date; the labels changed without the row rendering again.
+      expect(container.querySelector('time')?.getAttribute('title')).toMatch(/2026/);
+      expect(rowRenders).toBe(renders);
+    } finally {
+      disposeHarnesses();
+      vi.useRealTimers();
+    }
+  });
+
+  it('takes the time of an event from getTime for its label and for grouping', async () => {
+    vi.useFakeTimers({ now: new Date(2026, 10, 28, 9, 41).getTime() });
+    try {
+      const now = Date.now();
+      const { other, container } = renderWithHub(
+        <TopicFeed topic={TOPIC} getTime={(event) => (event.data as { sentAt?: number }).sentAt} />,
+      );
+      await act(() => vi.advanceTimersByTimeAsync(100));
+      const messages = [
+        { author: 'Ada', text: 'yesterday', sentAt: new Date(2026, 10, 27, 17, 40).getTime() },
+        { author: 'Ada', text: 'a while ago', sentAt: now - 26 * 60_000 },
+        { author: 'Ada', text: 'just after', sentAt: now - 25 * 60_000 },
+        { author: 'Ada', text: 'no time of its own' },
+      ];
+      for (const message of messages) await act(() => other.publish(TOPIC, message));
+      await act(() => vi.advanceTimersByTimeAsync(1));
+      const rows = Array.from(container.querySelectorAll('li'));
+      expect(rows.map((li) => li.querySelector('time')?.textContent)).toEqual(['Fri 5:40 PM', '26 minutes ago', '25 minutes ago', 'now']);
+      // Grouped by when they were sent: far apart, a new header; within five minutes, one group.
+      expect(rows.map((li) => li.hasAttribute('data-grouped'))).toEqual([false, false, true, false]);
+    } finally {
+      disposeHarnesses();
+      vi.useRealTimers();
+    }
+  });
+
   it('uses renderEvent and reports each event to onEvent with its arrival time', async () => {
     const seen: Array<{ data: unknown; receivedAt: number }> = [];
     const { hub, other } = renderWithHub(

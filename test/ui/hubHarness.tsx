@@ -18,10 +18,35 @@ configure({ asyncUtilTimeout: 15_000 });
 
 const live: Array<() => void> = [];
 
+/** Options of the harness's main driver that a test overrides. */
+type DriverOverrides = Partial<ConstructorParameters<typeof SseDriver>[0]>;
+
+/**
+ * A `fetch` for `hub` that holds every publish (POST) until `release()`: a slow hub whose slowness ends when
+ * the test says, not after some time.
+ */
+export function holdPublishes(hub: MockHub): { fetch: typeof hub.fetch; release: () => void } {
+  const held: Array<() => void> = [];
+  let released = false;
+  const fetch: typeof hub.fetch = async (input, init) => {
+    const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+    if (method === 'POST' && !released) await new Promise<void>((resolve) => held.push(resolve));
+    return hub.fetch(input, init);
+  };
+  return {
+    fetch,
+    release: () => {
+      released = true;
+      for (const resolve of held.splice(0)) resolve();
+    },
+  };
+}
+
 /** Renders `ui` under a provider over a fresh MockHub. Call {@link disposeHarnesses} after each test. */
-export function renderWithHub(ui: ReactElement, options: MockHubOptions = {}, driverOptions: Partial<ConstructorParameters<typeof SseDriver>[0]> = {}): Harness {
+export function renderWithHub(ui: ReactElement, options: MockHubOptions = {}, driverOptions: DriverOverrides | ((hub: MockHub) => DriverOverrides) = {}): Harness {
   const hub = new MockHub(options);
-  const driver = new SseDriver({ url: hub.url, fetch: hub.fetch, retry: { initialDelay: 20, maxDelay: 50 }, ...driverOptions });
+  const overrides = typeof driverOptions === 'function' ? driverOptions(hub) : driverOptions;
+  const driver = new SseDriver({ url: hub.url, fetch: hub.fetch, retry: { initialDelay: 20, maxDelay: 50 }, ...overrides });
   const other = new SseDriver({ url: hub.url, fetch: hub.fetch });
   const result = render(<SseProvider driver={driver}>{ui}</SseProvider>);
   live.push(() => {
