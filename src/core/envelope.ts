@@ -44,13 +44,21 @@ const PLAIN = String.raw`"([^"\\\u0000-\u001f]*)"`;
 const HEAD = new RegExp(String.raw`^\{"sse-kit":1,"id":${PLAIN},"topic":${PLAIN}(?:,"topics":\[("[^"\\\u0000-\u001f]*"(?:,"[^"\\\u0000-\u001f]*")*)\])?,"sender":${PLAIN},"payload":`);
 
 /**
+ * Past this length data takes the full parse. The in-place read gives strings cut out of the
+ * stream's text (they keep that text alive while held: the de-duplication ring holds thousands of
+ * ids), and on a large event reading the members with the payload costs little more.
+ */
+const IN_PLACE_MAX = 1024;
+
+/**
  * Reads an envelope from event data; `undefined` when the data is not one (a foreign update).
- * What {@link encodeEnvelope} writes is read with one `JSON.parse` of the payload alone: the members
- * before it were matched in place, and a payload that parses on its own followed by the closing `}`
- * makes the whole data the same JSON object. Anything else takes one `JSON.parse` of the whole data.
+ * What {@link encodeEnvelope} writes (up to {@link IN_PLACE_MAX} characters) is read with one
+ * `JSON.parse` of the payload alone: the members before it were matched in place, and a payload that
+ * parses on its own followed by the closing `}` makes the whole data the same JSON object. Anything
+ * else takes one `JSON.parse` of the whole data.
  */
 export function decodeEnvelope(data: string): Envelope | undefined {
-  const head = HEAD.exec(data);
+  const head = data.length <= IN_PLACE_MAX ? HEAD.exec(data) : null;
   if (head !== null && data.charCodeAt(data.length - 1) === 0x7d) {
     const payload = parsePayload(data.slice(head[0].length, -1));
     const id = head[1] ?? '';

@@ -9,6 +9,7 @@ describe('decodeEnvelope', () => {
     encodeEnvelope('https://example.com/livres/日本', ['https://example.com/livres/日本'], 'é', [1, 2, { x: '}' }]),
     encodeEnvelope('lone \ud800 surrogate', ['t'], 's', 0),
     encodeEnvelope('i', ['t'], 's', '","payload":2}'),
+    encodeEnvelope('urn:uuid:large', ['https://example.com/a', 'https://example.com/b'], 'me', { text: 'x'.repeat(3000) }),
   ];
   const odd = [
     '{"sse-kit":1,"topic":"t","id":"i","sender":"s","payload":1}', // another key order
