@@ -1,3 +1,10 @@
+/** Code units at the end of a key the hash reads at first. */
+const TAIL = 12;
+/** Reads every code unit. */
+const WHOLE = 0x3fffffff;
+/** A probe run this long (at most a quarter full, random hashes make it vanishingly rare) means keys share their end. */
+const LONG_RUN = 24;
+
 /**
  * De-duplication memory for one logical stream (the main one, or one dedicated matcher set).
  *
@@ -10,7 +17,9 @@
  * - **sse-kit messages** (`always`): a publisher's retry that a hub dispatched twice carries the same
  *   message id at any time, so these keys are checked on every message. They are indexed by an
  *   open-addressing hash table over the ring's slots (linear probing, at most a quarter full, hashes
- *   kept beside the ring): a check and a record cost O(1) and allocate nothing.
+ *   kept beside the ring): a check and a record cost O(1) and allocate nothing. The hash reads only
+ *   the end of a key (where message ids differ: the random end of a uuid, a counter) until a long
+ *   probe run shows keys that share their end; from then on it reads whole keys.
  */
 export class RecentIds {
   readonly #ring: (string | undefined)[];
@@ -21,6 +30,8 @@ export class RecentIds {
   /** Ring slot + 1 of each indexed key at its probe position; 0 is an empty position. */
   readonly #index: Int32Array;
   readonly #mask: number;
+  /** How many code units at the end of a key the hash reads (every one once keys shared their end). */
+  #hashed = TAIL;
   #next = 0;
   #window: Set<string> | undefined;
   /** The newest key in the replay window: once it came back, the replay is over. */
@@ -86,7 +97,7 @@ export class RecentIds {
     }
     let hash = 0;
     if (always) {
-      hash = hashOf(key);
+      hash = hashOf(key, this.#hashed);
       if (this.#has(key, hash)) return false;
     }
     const slot = this.#next;
@@ -95,9 +106,7 @@ export class RecentIds {
     if (always) {
       this.#hashes[slot] = hash;
       this.#indexed[slot] = 1;
-      let at = hash & this.#mask;
-      while (this.#index[at] !== 0) at = (at + 1) & this.#mask;
-      this.#index[at] = slot + 1;
+      if (this.#insert(slot, hash) > LONG_RUN && this.#hashed !== WHOLE) this.#widen();
     } else {
       this.#indexed[slot] = 0;
     }
@@ -107,6 +116,29 @@ export class RecentIds {
       this.#windowEnd = key;
     }
     return true;
+  }
+
+  /** Puts ring slot `slot` in the index at its hash; returns how many taken positions it passed. */
+  #insert(slot: number, hash: number): number {
+    const index = this.#index;
+    const mask = this.#mask;
+    let at = hash & mask;
+    let run = 0;
+    for (; index[at] !== 0; run++) at = (at + 1) & mask;
+    index[at] = slot + 1;
+    return run;
+  }
+
+  /** Keys share their end (a long probe run): the hash reads whole keys from now on, and the index is rebuilt. */
+  #widen(): void {
+    this.#hashed = WHOLE;
+    this.#index.fill(0);
+    for (let slot = 0; slot < this.#ring.length; slot++) {
+      if (this.#indexed[slot] !== 1) continue;
+      const hash = hashOf(this.#ring[slot] ?? '', WHOLE);
+      this.#hashes[slot] = hash;
+      this.#insert(slot, hash);
+    }
   }
 
   #has(key: string, hash: number): boolean {
@@ -137,11 +169,11 @@ export class RecentIds {
 }
 
 /**
- * FNV-1a over the last 32 UTF-16 code units of `key` (where ids differ: uuids, counters), seeded
- * with its length. Keys that share a longer tail only make probing longer, never a wrong answer.
+ * FNV-1a over the last `tail` UTF-16 code units of `key`, seeded with its length. Keys that share a
+ * longer end only make probing longer, never a wrong answer.
  */
-function hashOf(key: string): number {
+function hashOf(key: string, tail: number): number {
   let hash = 0x811c9dc5 ^ key.length;
-  for (let i = Math.max(0, key.length - 32); i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+  for (let i = Math.max(0, key.length - tail); i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
   return hash;
 }

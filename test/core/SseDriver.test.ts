@@ -160,6 +160,32 @@ describe('one connection', () => {
     driver.destroy();
   });
 
+  it('delivers each update once across a switch when message ids differ only before a long shared end', async () => {
+    const { hub, driver } = setup();
+    const a = collect();
+    driver.subscribe('a', a.listener);
+    await tick(10);
+    const first = hub.last;
+    const id = (n: number) => `https://example.com/orders/${n}/events/created-by-the-checkout-service`;
+    const batch = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => envelopeEvent(id(from + i), 'a', from + i)).join('');
+    first.push(batch(0, 150));
+    await tick();
+    let release!: () => void;
+    hub.gate = new Promise<void>((resolve) => (release = resolve));
+    driver.subscribe('b', () => undefined);
+    await tick(10);
+    const second = hub.last;
+    first.push(batch(150, 200));
+    await tick();
+    release();
+    await tick();
+    // The new stream replays part of what the old one gave, then goes on; a retried publish shows up again later.
+    second.push(batch(120, 260) + envelopeEvent(id(10), 'a', 10));
+    await tick();
+    expect(a.updates.map((u) => u.data)).toEqual(Array.from({ length: 260 }, (_, i) => i));
+    driver.destroy();
+  });
+
   it('gives raw subscriptions without topicOf one dedicated connection per matcher set, shared', async () => {
     const { hub, driver } = setup();
     driver.subscribe('x', () => undefined);

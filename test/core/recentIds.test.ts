@@ -56,7 +56,11 @@ describe('RecentIds', () => {
     expect(ids.add('3', false)).toBe(true);
   });
 
-  it('checks message ids like a plain scan of the ring would, across collisions and evictions', () => {
+  it.each([
+    ['short keys', (n: number) => `k${n}`],
+    // Keys that differ only before a long shared end: the index has to read whole keys.
+    ['keys sharing a long end', (n: number) => `https://example.com/orders/${n}/events/created-by-the-checkout-service`],
+  ])('checks message ids like a plain scan of the ring would, across collisions and evictions (%s)', (_, keyOf) => {
     // A reference model: a key is a duplicate when the ring still holds it as a message id.
     const limit = 64;
     const ids = new RecentIds(limit);
@@ -65,7 +69,7 @@ describe('RecentIds', () => {
     const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
     const mismatches: number[] = [];
     for (let i = 0; i < 20_000; i++) {
-      const key = `k${Math.floor(random() * 150)}`;
+      const key = keyOf(Math.floor(random() * 150));
       const always = random() < 0.8;
       const duplicate = always && ring.some((entry) => entry.always && entry.key === key);
       if (ids.add(key, always) === duplicate) mismatches.push(i);

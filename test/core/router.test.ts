@@ -74,4 +74,31 @@ describe('Router: one accept check', () => {
     expect(r.size).toBe(0);
     expect(route(['x'])).toEqual([]);
   });
+
+  it('routes an update among 1,000 exact subscriptions without testing any matcher or visiting the others', () => {
+    const reported: SseError[] = [];
+    const r = new Router({ dedicated: false, topicOf: undefined, reportError: (e) => reported.push(e) });
+    let tests = 0;
+    let typeReads = 0;
+    const got: string[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const compiled = compileMatcher(`${BASE}books/${i}`, BASE);
+      const counted = { ...compiled, test: (topic: string) => (tests++, compiled.test(topic)) };
+      const sub = createSubscription([counted], (u) => got.push(u.topic), {}, { listener: () => undefined, parse: () => undefined });
+      // Every accept check reads the subscription's type filter: count those reads.
+      let type = sub.type;
+      Object.defineProperty(sub, 'type', { get: () => (typeReads++, type), set: (v: string | undefined) => (type = v) });
+      r.add(sub);
+    }
+    const carrier = { matchers: [], source: '' };
+    for (let n = 0; n < 100; n++) {
+      const topic = `${BASE}books/${(n * 37) % 1000}`;
+      r.deliverEnvelope({ id: '', type: 'message', data: '1' }, { 'sse-kit': 1, id: `m${n}`, topic, sender: 's', payload: n }, carrier);
+    }
+    expect(got).toHaveLength(100);
+    expect(tests).toBe(0);
+    expect(typeReads).toBe(100);
+    expect(reported).toEqual([]);
+  });
 });
+
