@@ -20,6 +20,8 @@ interface Leg {
    * matchers).
    */
   keys: ReadonlySet<string>;
+  /** `keys` as an array, made once per set (the leader describes its stream after every chunk). */
+  list?: readonly string[] | undefined;
 }
 
 /** Source of relayed events before the leader described its stream. */
@@ -94,7 +96,7 @@ export class StreamSlot {
   /** The shared stream as the followers see it (leader). */
   describe(): { readonly status: StreamView['status']; readonly retries: number; readonly keys: readonly string[]; readonly epoch: number } {
     const live = this.#live;
-    return { status: live?.connection.status ?? 'idle', retries: live?.connection.retries ?? 0, keys: live ? [...live.keys] : [], epoch: this.#epoch };
+    return { status: live?.connection.status ?? 'idle', retries: live?.connection.retries ?? 0, keys: live ? (live.list ??= [...live.keys]) : [], epoch: this.#epoch };
   }
 
   /** This tab's matcher set and the SSE id of the last update it got, to resume from after a reload. */
@@ -146,7 +148,10 @@ export class StreamSlot {
     const live = this.#live;
     const sameRequest = live !== undefined && live.key === wanted.key;
     if (live && (sameRequest || covers(live.keys, wanted.keys))) {
-      if (sameRequest) live.keys = wanted.keys;
+      if (sameRequest) {
+        live.keys = wanted.keys;
+        live.list = undefined;
+      }
       this.#discardNext();
       this.#activate();
       // Without ids a clean-up switch could lose updates: stale matchers then wait for the next needed switch.

@@ -124,7 +124,7 @@ export class TabGroup {
     const last = this.#published;
     this.#published = state;
     if (this.#role !== 'leader') return;
-    if (last && last.status === state.status && last.retries === state.retries && last.stream === state.stream && last.keys.join('\n') === state.keys.join('\n')) return;
+    if (last && last.status === state.status && last.retries === state.retries && last.stream === state.stream && (last.keys === state.keys || last.keys.join('\n') === state.keys.join('\n'))) return;
     this.#postState();
   }
 
