@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SseDriver } from '../../src/core/SseDriver.js';
 import type { SseDriverOptions } from '../../src/core/types.js';
 import { DriverOwner, UNCLAIMED_MS } from '../../src/react/DriverOwner.js';
-import { SseProvider, useConnectionStatus, usePeerSignaling, usePublish, useSseDriver, useTopic } from '../../src/react/index.js';
+import { SseProvider, useConnectionStatus, usePeerSignaling, usePresence, usePublish, useSseDriver, useTopic } from '../../src/react/index.js';
 import { countRequests, createDriver, createHub, driverOptions, hubPublish, instrument, tick, topic } from './fixtures.js';
 
 /** An EventTarget (a stand-in for `window`) that counts the listeners added and not removed, by type. */
@@ -425,6 +425,36 @@ describe('SseProvider under <Activity>', () => {
     });
     expect(id).toMatch(/^urn:uuid:/);
     expect(hub.history.map((u) => u.topics[0])).toEqual([topic('out')]);
+  });
+
+  it('renders a provider first mounted hidden and shown after its unclaimed driver was destroyed (presence and topics on the fresh driver)', async () => {
+    const hub = createHub({ subscriptions: true });
+    let setMode!: (mode: 'visible' | 'hidden') => void;
+    function Presence() {
+      const { error } = usePresence(topic('room'));
+      return <p data-testid="presence">{error?.code ?? 'watching'}</p>;
+    }
+    function App() {
+      const [mode, set] = useState<'visible' | 'hidden'>('hidden');
+      setMode = set;
+      return (
+        <Activity mode={mode}>
+          <SseProvider {...driverOptions(hub)}>
+            <Presence />
+            <Reader name="a" label="r" />
+          </SseProvider>
+        </Activity>
+      );
+    }
+    render(<App />);
+    await tick(UNCLAIMED_MS + 10);
+    act(() => setMode('visible'));
+    await tick(100);
+    // Before the fix, the watch subscribed on the destroyed driver and the tree unmounted with `closed`.
+    expect(screen.getByTestId('presence').textContent).toBe('watching');
+    act(() => hubPublish(hub, topic('a'), { n: 7 }, 'urn:uuid:after-show'));
+    await tick(50);
+    expect(screen.getByTestId('r').textContent).toBe('7');
   });
 });
 

@@ -72,7 +72,8 @@ export function watchPresence(driver: SseDriver, topic: string): PresenceWatch {
     // Servers with Mercure subscription events tell presence the Mercure way unless their adapter says otherwise.
     support: adapter.presence ?? (adapter.capabilities.subscriptionEvents ? mercurePresence : undefined),
     adapterName: adapter.name,
-    subscribe: (matchers, listener, onActive) => driver.subscribe(matchers, listener, { raw: true, onActive }),
+    // A destroyed driver (its provider was hidden, and is about to hand out a new one) watches nothing.
+    subscribe: (matchers, listener, onActive) => (driver.destroyed ? () => {} : driver.subscribe(matchers, listener, { raw: true, onActive })),
     request: link.request,
   });
 }
