@@ -3,6 +3,9 @@ import { Emitter } from '../core/emitter.js';
 import type { HeadersOption, SseDriverOptions } from '../core/types.js';
 import { isDevelopment } from './isDevelopment.js';
 
+/** How long a driver made for a provider that has not mounted yet lives unclaimed. */
+export const UNCLAIMED_MS = 1000;
+
 /**
  * Holds the driver an {@link SseProvider} creates from options, for the provider's lifetime (it is
  * created in `useState`, read with `useSyncExternalStore`, and given the latest options from an
@@ -14,9 +17,6 @@ import { isDevelopment } from './isDevelopment.js';
  * away) is destroyed after {@link UNCLAIMED_MS}, so it does not linger in the tab group or hold a
  * stream for other tabs.
  */
-/** How long a driver made for a provider that has not mounted yet lives unclaimed. */
-export const UNCLAIMED_MS = 1000;
-
 export class DriverOwner {
   #options: SseDriverOptions;
   #driver: SseDriver;
@@ -34,6 +34,8 @@ export class DriverOwner {
     this.#options = options;
     const driver = new SseDriver(options);
     this.#driver = driver;
+    // On a server (no window) a provider never mounts and its driver opens nothing: no timer to keep the process alive.
+    if (typeof window === 'undefined') return;
     this.#unclaimed = driver.platform.setTimeout(() => {
       this.#unclaimed = undefined;
       if (this.#mounts === 0 && this.#driver === driver) driver.destroy();

@@ -26,4 +26,20 @@ describe('server rendering in Node', () => {
     expect(html).toBe('<p>idle<!-- -->/<!-- -->idle<!-- -->/<!-- -->0</p>');
     expect(fetch).not.toHaveBeenCalled();
   });
+
+  it('leaves no timer behind (nothing keeps the server process alive)', () => {
+    vi.useFakeTimers();
+    try {
+      for (let i = 0; i < 3; i++) {
+        renderToString(
+          <SseProvider url="https://hub.example/.well-known/mercure">
+            <Page />
+          </SseProvider>,
+        );
+      }
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });
