@@ -10,6 +10,7 @@ export { HubError } from './engine/errors.js';
 export type { HubErrorCode } from './engine/errors.js';
 export { DEV_PUBLISHER_KEY, DEFAULT_LIMITS, HUB_PATH } from './engine/defaults.js';
 export { MemoryTransport } from './engine/transport/MemoryTransport.js';
+export { comparePositions } from './engine/transport/types.js';
 export type { AppendResult, HistoryEntry, HubTransport, MaybePromise, TransportListener } from './engine/transport/types.js';
 export { streamSink, webRequest, webResponse } from './engine/webAdapter.js';
 export type { StreamSink } from './engine/webAdapter.js';

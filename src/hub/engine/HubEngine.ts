@@ -549,7 +549,7 @@ export class HubEngine {
         const read = this.#transport.readAfter(cursor, REPLAY_PAGE);
         const page = read instanceof Promise ? await read : read;
         if (connection.ended) return;
-        const kept = cursor === null ? true : this.#transport.keepsAfter(cursor);
+        const kept = cursor === null ? true : this.#keepsAfter(cursor);
         if (!(kept instanceof Promise ? await kept : kept)) {
           this.#log.warn(`replay #${connection.info.id}: the history after ${cursor} was evicted before the subscriber read it`);
           connection.end('slow', 'dropped');
@@ -593,6 +593,14 @@ export class HubEngine {
       return;
     }
     connection.release(cursor);
+  }
+
+  /** Whether the transport can still replay everything after `position` (see {@link HubTransport.keepsAfter}). */
+  #keepsAfter(position: string): MaybePromise<boolean> {
+    if (this.#transport.keepsAfter) return this.#transport.keepsAfter(position);
+    const check = (entries: readonly HistoryEntry[]): boolean => entries[0]?.position === position;
+    const read = this.#transport.readBefore(position, 1);
+    return read instanceof Promise ? read.then(check) : check(read);
   }
 
   #ended(connection: Connection, reason: DisconnectReason): void {

@@ -73,6 +73,20 @@ describe('hub transport seam', () => {
     expect(behind.events).toEqual([]);
   });
 
+  it('replays through a transport without keepsAfter (one written by a user), asking readBefore whether the cursor is retained', async () => {
+    const transport = new GatedTransport(3);
+    // As a transport without the method: the own property hides the class's.
+    Object.defineProperty(transport, 'keepsAfter', { value: undefined });
+    const engine = new HubEngine({ transport, heartbeat: 0 });
+    for (const id of ['id-1', 'id-2', 'id-3']) engine.publish({ topic: 'a', id, data: id });
+    const stream = await openStream(fetchOf(engine), subscribeUrl(engine.url, [['match', 'a']]), { headers: { 'last-event-id': 'id-2' } });
+    transport.open();
+    engine.publish({ topic: 'a', id: 'id-4', data: 'id-4' });
+    await stream.waitFor((e) => e.id === 'id-4');
+    expect(stream.events.map((e) => e.id)).toEqual(['id-3', 'id-4']);
+    stream.close();
+  });
+
   it('drops every connection, so clients resume from history, when the transport reports missed updates', async () => {
     let listener: TransportListener | undefined;
     const transport = new MemoryTransport();

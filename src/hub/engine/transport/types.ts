@@ -78,8 +78,10 @@ export interface HubTransport {
   /**
    * Whether every update after `position` can still be read with {@link HubTransport.readAfter}:
    * a replay that got there has lost nothing, even if `position` itself left the history window.
+   * Optional: without it, the engine asks {@link HubTransport.readBefore} whether `position` is
+   * still retained (stricter: a cursor that just left the window ends the replay).
    */
-  keepsAfter(position: string): MaybePromise<boolean>;
+  keepsAfter?(position: string): MaybePromise<boolean>;
   /** The id of the newest retained update, if any. */
   lastId(): MaybePromise<string | undefined>;
   /**
