@@ -52,6 +52,7 @@ export interface StoryHub {
 const StoryHubContext = createContext<StoryHub | undefined>(undefined);
 
 const clocks = new WeakMap<Element, StoryClock>();
+const hubs = new WeakMap<Element, MockHub>();
 
 /**
  * The clock of the story rendered in `canvasElement`, for play functions: hold it and advance it so that
@@ -62,6 +63,14 @@ export function storyClock(canvasElement: HTMLElement): StoryClock {
   const clock = frame ? clocks.get(frame) : undefined;
   if (!clock) throw new Error('storyClock() found no story frame: is the hub decorator applied?');
   return clock;
+}
+
+/** The mocked hub of the story rendered in `canvasElement`, for play functions that wait on hub events. */
+export function storyMockHub(canvasElement: HTMLElement): MockHub {
+  const frame = canvasElement.querySelector('.sb-frame');
+  const hub = frame ? hubs.get(frame) : undefined;
+  if (!hub) throw new Error('storyMockHub() found no mocked hub: is the hub decorator applied in mock mode?');
+  return hub;
 }
 
 /** The hub of the current story. */
@@ -173,7 +182,9 @@ export function HubFrame({ mode, latency, theme, parameters, children }: HubFram
       className="sb-frame"
       data-theme={theme === 'auto' ? undefined : theme}
       ref={(frame) => {
-        if (frame) clocks.set(frame, clock);
+        if (!frame) return;
+        clocks.set(frame, clock);
+        if (hub) hubs.set(frame, hub);
       }}
     >
       {showControls ? (
