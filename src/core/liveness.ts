@@ -1,11 +1,8 @@
+// When a subscription is live: a stream that carries all its matchers is open. Each subscription
+// hears `active` once per (stream, open); a seamless switch (the successor opened before the old
+// stream closed) is not a new start, so it hears nothing.
 import type { SseError } from './errors.js';
 import type { Subscription } from './router.js';
-
-/**
- * When a subscription is live: a stream that carries all its matchers is open. Each subscription
- * hears `active` once per (stream, open); a seamless switch (the successor opened before the old
- * stream closed) is not a new start, so it hears nothing.
- */
 
 /** Whether a stream carrying the matcher keys `keys` carries every matcher of `sub`. */
 function carries(keys: ReadonlySet<string>, sub: Subscription): boolean {

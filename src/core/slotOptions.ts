@@ -1,4 +1,4 @@
-/** What a stream slot is given: its options (which slot a subscription belongs to) and what it needs from its driver. */
+// What a stream slot is given: its options (which slot a subscription belongs to) and what it needs from its driver.
 import type { ConnectionContext } from './connection.js';
 import type { SseError } from './errors.js';
 import { matcherSetKey, type CompiledMatcher } from './matcher.js';

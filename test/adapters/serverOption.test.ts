@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SseDriver } from '../../src/core/SseDriver.js';
 import { SseError } from '../../src/core/errors.js';
 import { channels } from '../../src/core/protocols/channels.js';
+import { mercure } from '../../src/core/protocols/mercure.js';
 import type { ProtocolAdapter, ServerOption } from '../../src/core/protocols/types.js';
 import type { FetchLike } from '../../src/core/types.js';
 
@@ -52,5 +53,12 @@ describe('the server option', () => {
     // A channel server takes channel names only: the adapter in use refuses a pattern at once.
     for (const driver of [a, b, c]) expect(() => driver.subscribe({ pattern: 'https://x.test/:id' }, () => {})).toThrow(SseError);
     for (const driver of [a, b, c]) driver.destroy();
+  });
+
+  it('takes the mercure factory itself as the built-in default, with the driver options (plain JavaScript allows it)', () => {
+    const driver = new SseDriver({ url: 'https://server.test/', server: mercure as unknown as ServerOption, protocol: 'legacy', fetch: NO_FETCH, platform: { events: undefined } });
+    // Mercure takes URL patterns (a channel server would refuse this at once).
+    expect(() => driver.subscribe({ pattern: 'https://x.test/:id' }, () => {})).not.toThrow();
+    driver.destroy();
   });
 });

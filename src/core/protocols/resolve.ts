@@ -13,7 +13,8 @@ const FACTORY: Record<string, string> = { sse: 'sse', channels: 'channels', 'tok
  * @throws {SseError} `misuse` for anything else (an old server name gets the import to use).
  */
 export function resolveAdapter(server: ServerOption | undefined, mercureOptions: { readonly protocol: ProtocolOption; readonly maxUrlLength: number }): ProtocolAdapter {
-  if (server === undefined || server === 'mercure') return mercure(mercureOptions);
+  // `server: mercure` (the factory itself) is the built-in default too, with the driver's options.
+  if (server === undefined || server === 'mercure' || server === mercure) return mercure(mercureOptions);
   const adapter = typeof server === 'function' ? server() : server;
   if (typeof adapter === 'object' && adapter !== null && typeof adapter.subscribeRequest === 'function') return adapter;
   const factory = typeof server === 'string' ? FACTORY[server] : undefined;

@@ -402,7 +402,8 @@ export class RedisTransport implements HubTransport {
     const k = this.#keys;
     for (let start = 0; start < waiting.length; start += APPEND_BATCH) {
       const batch = waiting.slice(start, start + APPEND_BATCH);
-      // Sent in order on one connection: Redis runs the batches in that order.
+      // Sent in order on one connection, so Redis runs them in that order; the one exception is a batch
+      // resent after NOSCRIPT (Redis restarted and lost the script), which runs after the batches behind it.
       this.#script('APPEND', [k.log, k.ids, k.order, k.counter], [String(this.#retained), ...batch.flatMap((pending) => pending.args)]).then(
         (reply) => {
           const results = reply as (number | string)[];
