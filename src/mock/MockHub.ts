@@ -1,6 +1,6 @@
 import { Emitter } from '../core/emitter.js';
 import { HubEngine, globalTimers, webRequest } from '../hub/engine/index.js';
-import type { HubConnectionHandle, HubSink, HubTimers, HubUpdate, PublishInput, SseFrame } from '../hub/engine/index.js';
+import type { HubConnectionHandle, HubSink, HubTimers, HubUpdate, PublishInput, SseFrame } from '../hub/engine/types.js';
 import type { FailNextOptions, MockHubEventMap, MockHubOptions, MockLatency, MockRequestRecord, MockSubscription } from './types.js';
 
 const DEFAULT_URL = 'https://mock.hub/.well-known/mercure';

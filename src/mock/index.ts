@@ -1,7 +1,7 @@
 export { MockHub } from './MockHub.js';
 export type { FailNextOptions, MockHubEventMap, MockHubOptions, MockLatency, MockRequestRecord, MockSubscription } from './types.js';
 export { HubError } from '../hub/engine/index.js';
-export type { ConnectionInfo, DispatchReport, HubUpdate, PublishInput, HubKey, HubLogger, HubTimers } from '../hub/engine/index.js';
+export type { ConnectionInfo, DispatchReport, HubUpdate, PublishInput, HubKey, HubLogger, HubTimers } from '../hub/engine/types.js';
 export { MockChannelServer } from './MockChannelServer.js';
 export { MockTokenStreamServer } from './MockTokenStreamServer.js';
 export { MockSseEndpoint } from './MockSseEndpoint.js';

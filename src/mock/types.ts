@@ -1,4 +1,4 @@
-import type { ConnectionInfo, HubEngineOptions, HubEventMap, HubTimers } from '../hub/engine/index.js';
+import type { ConnectionInfo, HubEngineOptions, HubEventMap, HubTimers } from '../hub/engine/types.js';
 
 /** Delivery and response delay: fixed milliseconds, or a `[min, max]` range drawn per delivery. */
 export type MockLatency = number | readonly [number, number];

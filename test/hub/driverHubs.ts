@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { createHub } from '../../src/hub/index.js';
-import type { HubEngine, HubEngineOptions } from '../../src/hub/engine/index.js';
+import type { HubEngine } from '../../src/hub/engine/index.js';
+import type { HubEngineOptions } from '../../src/hub/engine/types.js';
 import { MockHub } from '../../src/mock/index.js';
 import { SseDriver, type SseDriverOptions } from '../../src/index.js';
 

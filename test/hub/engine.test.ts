@@ -1,7 +1,7 @@
 import { URLPattern } from 'urlpattern-polyfill/urlpattern';
 import { describe, expect, it, vi } from 'vitest';
 import { HistoryRing, HubEngine, compileMatcher, compileUriTemplate, formatEvent, isReservedTopic } from '../../src/hub/engine/index.js';
-import type { HubTimers, HubUpdate } from '../../src/hub/engine/index.js';
+import type { HubTimers, HubUpdate } from '../../src/hub/engine/types.js';
 import { TEST_KEY, sign, v1Claims } from './helpers.js';
 
 const update = (id: string, extra: Partial<HubUpdate> = {}): HubUpdate => ({

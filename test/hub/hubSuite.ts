@@ -1,6 +1,7 @@
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DispatchReport, HubEngine, HubEngineOptions } from '../../src/hub/engine/index.js';
+import type { HubEngine } from '../../src/hub/engine/index.js';
+import type { DispatchReport, HubEngineOptions } from '../../src/hub/engine/types.js';
 import { DEV_PUBLISHER_KEY } from '../../src/hub/engine/index.js';
 import { DETAIL_TYPE, SEED_TOKEN, TEST_KEY, legacyClaims, openStream, publish, sign, subscribeUrl, v1Claims } from './helpers.js';
 import type { FetchFn, TestStream } from './helpers.js';

@@ -1,7 +1,7 @@
 import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import { StrictMode, useState } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { HubUpdate } from '../../src/hub/engine/index.js';
+import type { HubUpdate } from '../../src/hub/engine/types.js';
 import type { MockHub } from '../../src/mock/index.js';
 import { SseProvider } from '../../src/react/index.js';
 import { usePeerConnection } from '../../src/react/usePeerConnection.js';

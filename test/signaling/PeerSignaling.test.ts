@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { HubUpdate } from '../../src/hub/engine/index.js';
+import type { HubUpdate } from '../../src/hub/engine/types.js';
 import { SseDriver } from '../../src/core/SseDriver.js';
 import { MockHub } from '../../src/mock/index.js';
 import { PeerSignaling } from '../../src/signaling/PeerSignaling.js';

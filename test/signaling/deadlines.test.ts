@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SseDriver } from '../../src/core/SseDriver.js';
-import type { HubUpdate } from '../../src/hub/engine/index.js';
+import type { HubUpdate } from '../../src/hub/engine/types.js';
 import { MockHub } from '../../src/mock/index.js';
 import { SignalingError } from '../../src/signaling/errors.js';
 import { PeerSignaling } from '../../src/signaling/PeerSignaling.js';

@@ -1,6 +1,6 @@
 import { vi } from 'vitest';
 import { SseDriver } from '../../src/core/SseDriver.js';
-import type { HubUpdate } from '../../src/hub/engine/index.js';
+import type { HubUpdate } from '../../src/hub/engine/types.js';
 import { MockHub } from '../../src/mock/index.js';
 import { PeerSignaling } from '../../src/signaling/PeerSignaling.js';
 import type { PeerSignalingOptions, Signal, SignalingEventMap } from '../../src/signaling/types.js';

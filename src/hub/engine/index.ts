@@ -1,3 +1,5 @@
+// The engine's internal barrel (runtime pieces for the mock and Node front doors and tests). Its types
+// are imported from `./types.js`; the public list is `src/hub/index.ts`.
 export { HubEngine } from './HubEngine.js';
 export { HubError } from './errors.js';
 export type { HubErrorCode } from './errors.js';
@@ -16,30 +18,3 @@ export { readLimited, streamSink, webRequest, webResponse } from './webAdapter.j
 export type { StreamSink } from './webAdapter.js';
 export { WorkMeter } from './linearMatcher.js';
 export { MERCURE_DETAIL_TYPE } from './grants.js';
-export type {
-  ConnectionInfo,
-  DisconnectReason,
-  DispatchReport,
-  HistoryPage,
-  HubConnectionHandle,
-  HubCorsOptions,
-  HubEngineOptions,
-  HubEventMap,
-  HubKey,
-  HubKeyAlgorithm,
-  HubLimits,
-  HubLogger,
-  HubRequest,
-  HubResponse,
-  HubResult,
-  HubSink,
-  HubStream,
-  HubTimers,
-  HubUpdate,
-  MatchType,
-  MatcherSpec,
-  PublishInput,
-  RejectionInfo,
-  SseFrame,
-  SubscriptionDocument,
-} from './types.js';

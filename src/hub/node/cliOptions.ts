@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { HubKey } from '../engine/index.js';
+import type { HubKey } from '../engine/types.js';
 import type { CreateHubOptions } from './createHub.js';
 import { isRedisUrl } from './openTransport.js';
 

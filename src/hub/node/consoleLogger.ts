@@ -1,4 +1,4 @@
-import type { HubLogger } from '../engine/index.js';
+import type { HubLogger } from '../engine/types.js';
 
 /**
  * A logger writing one line per call: info to stdout, warnings and errors to stderr.

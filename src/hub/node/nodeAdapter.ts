@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { HubRequest, HubSink, SseFrame } from '../engine/index.js';
+import type { HubRequest, HubSink, SseFrame } from '../engine/types.js';
 
 /** `setImmediate` as loaded, so fake timers in a test process cannot stall real sockets. */
 const realSetImmediate = globalThis.setImmediate;

@@ -1,4 +1,5 @@
-import type { HubLogger, HubTransport } from '../engine/index.js';
+import type { HubTransport } from '../engine/index.js';
+import type { HubLogger } from '../engine/types.js';
 import { RedisTransport } from '../engine/transport/RedisTransport.js';
 
 /**
