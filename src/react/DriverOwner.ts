@@ -1,5 +1,6 @@
 import { SseDriver } from '../core/SseDriver.js';
 import { Emitter } from '../core/emitter.js';
+import type { ProtocolAdapter } from '../core/protocols/types.js';
 import type { HeadersOption, SseDriverOptions } from '../core/types.js';
 import { isDevelopment } from './isDevelopment.js';
 
@@ -109,16 +110,24 @@ function sameHeaders(a: HeadersOption | undefined, b: HeadersOption | undefined)
 
 /**
  * Whether an option kept its value: plain objects and arrays compare field by field, `URL`s by
- * their text, and functions are not compared (an inline callback is new at every render).
+ * their text, server adapters of one kind by their `settings` (`server={channels({ … })}` makes a
+ * new one at every render), and functions are not compared (an inline callback is new at every render).
  */
 function sameOption(a: unknown, b: unknown): boolean {
   if (Object.is(a, b)) return true;
   if (typeof a === 'function' && typeof b === 'function') return true;
   if (a instanceof URL || b instanceof URL) return String(a) === String(b);
+  if (isAdapter(a) && isAdapter(b)) {
+    return Object.getPrototypeOf(a) === Object.getPrototypeOf(b) && a.name === b.name && a.settings !== undefined && sameOption(a.settings, b.settings);
+  }
   if (!isPlain(a) || !isPlain(b)) return false;
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
   for (const key of keys) if (!sameOption((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
   return true;
+}
+
+function isAdapter(value: unknown): value is ProtocolAdapter {
+  return typeof value === 'object' && value !== null && 'readEvent' in value && 'name' in value;
 }
 
 function isPlain(value: unknown): value is object {

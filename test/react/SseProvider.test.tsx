@@ -2,6 +2,7 @@ import { act, cleanup, render, screen } from '@testing-library/react';
 import { Activity, StrictMode, useState, type ReactNode } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SseDriver } from '../../src/core/SseDriver.js';
+import { channels, sse, tokenStream } from '../../src/index.js';
 import type { SseDriverOptions } from '../../src/core/types.js';
 import { DriverOwner, UNCLAIMED_MS } from '../../src/react/DriverOwner.js';
 import { SseProvider, useConnectionStatus, usePeerSignaling, usePresence, usePublish, useSseDriver, useTopic } from '../../src/react/index.js';
@@ -239,6 +240,44 @@ describe('SseProvider', () => {
     await tick(50);
     expect(other.connections).toBe(1);
     expect(warn).toHaveBeenCalledTimes(2);
+  });
+
+  it('takes a server adapter made again at every render with the same settings for the same option, and warns when its settings change', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const hub = createHub();
+    const owner = new DriverOwner({ ...driverOptions(hub), server: channels({ subscribePath: '/live/' }) });
+    try {
+      // Inline `server={channels({ … })}`: a new adapter object at every render, the same settings.
+      owner.setOptions({ ...driverOptions(hub), server: channels({ subscribePath: '/live/' }) });
+      expect(warn).not.toHaveBeenCalled();
+      owner.setOptions({ ...driverOptions(hub), server: channels({ subscribePath: '/other/' }) });
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0]?.[0])).toContain('"server"');
+    } finally {
+      owner.getSnapshot().destroy();
+    }
+
+    warn.mockClear();
+    const plain = new DriverOwner({ ...driverOptions(hub), server: sse({ publishUrl: '/publish' }) });
+    try {
+      plain.setOptions({ ...driverOptions(hub), server: sse({ publishUrl: '/publish' }) });
+      expect(warn).not.toHaveBeenCalled();
+      // Another kind of server is a change too.
+      plain.setOptions({ ...driverOptions(hub), server: tokenStream({}) });
+      expect(warn).toHaveBeenCalledTimes(1);
+    } finally {
+      plain.getSnapshot().destroy();
+    }
+
+    warn.mockClear();
+    const own = new DriverOwner({ ...driverOptions(hub), server: sse() });
+    try {
+      // An adapter written by hand, without `settings`, compares by identity.
+      own.setOptions({ ...driverOptions(hub), server: { ...sse(), settings: undefined } });
+      expect(warn).toHaveBeenCalledTimes(1);
+    } finally {
+      own.getSnapshot().destroy();
+    }
   });
 
   it('stays silent about changed options in production', async () => {

@@ -39,6 +39,7 @@ class ChannelsAdapter implements ProtocolAdapter {
   readonly name = NAME;
   readonly variant = undefined;
   readonly capabilities = CAPABILITIES;
+  readonly settings: ChannelsOptions;
   readonly presence = channelPresence;
   readonly #subscribePath: string;
   readonly #publishPath: string;
@@ -46,6 +47,7 @@ class ChannelsAdapter implements ProtocolAdapter {
   readonly #lastSeen = new Map<string, string>();
 
   constructor(options: ChannelsOptions) {
+    this.settings = options;
     this.#subscribePath = options.subscribePath ?? '/subscribe/';
     this.#publishPath = options.publishPath ?? '/publish';
   }

@@ -23,6 +23,8 @@ export type PublishFunction = (update: PublishCall) => Promise<string | void>;
 /** What distinguishes the servers of one fixed stream. */
 export interface FixedStreamOptions {
   readonly name: string;
+  /** The options the user gave the adapter's factory (see {@link ProtocolAdapter.settings}). */
+  readonly settings: unknown;
   /** The server sends its response headers with its first event. */
   readonly lateHeaders: boolean;
   /** The topic of an event (the driver's `topicOf` option, when given, wins). */
@@ -52,6 +54,7 @@ export function fixedStream(options: FixedStreamOptions): ProtocolAdapter {
   const send = options.publish;
   return {
     name: options.name,
+    settings: options.settings,
     variant: undefined,
     capabilities,
     publishHint: options.publishHint,

@@ -28,6 +28,7 @@ export function mercure(options: MercureOptions): ProtocolAdapter {
 
 class MercureAdapter implements ProtocolAdapter {
   readonly name = 'mercure';
+  readonly settings: MercureOptions;
   readonly capabilities = CAPABILITIES;
   readonly #option: ProtocolOption;
   readonly #maxUrlLength: number;
@@ -39,6 +40,7 @@ class MercureAdapter implements ProtocolAdapter {
   readonly #variantOf = new WeakMap<AdapterRequest, Protocol>();
 
   constructor(options: MercureOptions) {
+    this.settings = options;
     this.#option = options.protocol;
     this.#maxUrlLength = options.maxUrlLength;
     this.#variant = options.protocol === 'auto' ? undefined : options.protocol;

@@ -20,6 +20,7 @@ export interface SseServerOptions {
 export function sse(options: SseServerOptions = {}): ProtocolAdapter {
   const config: FixedStreamOptions = {
     name: 'sse',
+    settings: options,
     lateHeaders: false,
     topicOf: (event: RawEvent) => event.type,
     publishHint: 'This plain SSE endpoint takes no publishes: give the sse adapter a publishUrl or a publish function.',

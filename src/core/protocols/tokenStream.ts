@@ -23,6 +23,7 @@ export function tokenStream(options: TokenStreamOptions = {}): ProtocolAdapter {
   const topic = options.topic;
   const config: FixedStreamOptions = {
     name: 'token-stream',
+    settings: options,
     lateHeaders: true,
     topicOf: (event: RawEvent) => topic ?? event.type,
     publishHint:

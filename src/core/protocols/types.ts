@@ -112,6 +112,12 @@ export interface ProtocolAdapter {
   readonly variant: string | undefined;
   /** What the server can do. */
   readonly capabilities: ProtocolCapabilities;
+  /**
+   * The options the adapter was made with. `<SseProvider>` compares two adapters of the same kind
+   * by `name` and `settings`, so an adapter made again at every render (`server={channels({ … })}`)
+   * is not taken for a changed option; an adapter without `settings` compares by identity.
+   */
+  readonly settings?: unknown;
   /** Builds the next subscribe request. May throw a typed {@link SseError} (it then counts as a failed attempt). */
   subscribeRequest(input: SubscribeInput): AdapterRequest;
   /**
