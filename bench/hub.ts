@@ -57,6 +57,8 @@ interface Target {
   readonly env?: Readonly<Record<string, string>>;
   /** CPU time (µs) of a helper process the servers rely on (Redis), counted beside theirs. */
   readonly helperCpu?: () => number;
+  /** Runs the steady phase (the Redis comparison's; above what the relay sustains). Default true. */
+  readonly steady?: boolean;
 }
 
 interface Result {
@@ -77,7 +79,7 @@ interface Result {
   readonly pacedCpuPerDelivery: number;
   /** Same for the helper process. */
   readonly pacedHelperCpuPerDelivery: number | undefined;
-  /** Server CPU µs per delivery in the steady phase ({@link STEADY_RATE} updates/s, the same for every server). */
+  /** Server CPU µs per delivery in the steady phase ({@link STEADY_RATE} updates/s, the same for every server); NaN when it did not run. */
   readonly steadyCpuPerDelivery: number;
   /** Same for the helper process. */
   readonly steadyHelperCpuPerDelivery: number | undefined;
@@ -292,10 +294,11 @@ async function run(target: Target): Promise<Result> {
     const pacedHelperUsed = pacedHelperStart === undefined ? undefined : (target.helperCpu?.() ?? pacedHelperStart) - pacedHelperStart;
     const pacedDeliveries = Math.max(1, recorder.pacedLatencies.length);
     // Steady: a rate ten times higher, the same for every server (CPU per delivery at equal load).
+    const steady = target.steady === false ? 0 : STEADY;
     await Promise.all(servers.map(({ child }) => ask(child, 'mark', 'marked')));
     const steadyHelperStart = target.helperCpu?.();
-    await publishPaced(ports, target, UPDATES + WARMUP + PACED, STEADY, STEADY_RATE, recorder, publisherAgent);
-    await recorder.until(ALL * perUpdate, 20_000);
+    await publishPaced(ports, target, UPDATES + WARMUP + PACED, steady, STEADY_RATE, recorder, publisherAgent);
+    await recorder.until((UPDATES + WARMUP + PACED + steady) * perUpdate, 20_000);
     const steadyStats = (await Promise.all(servers.map(({ child }) => ask<{ stats: ServerStats }>(child, 'stats', 'stats')))).map((reply) => reply.stats);
     const steadyHelperUsed = steadyHelperStart === undefined ? undefined : (target.helperCpu?.() ?? steadyHelperStart) - steadyHelperStart;
     const steadyDeliveries = Math.max(1, recorder.steadyDelivered);
@@ -318,13 +321,13 @@ async function run(target: Target): Promise<Result> {
       helperCpuPerDelivery: helperUsed === undefined ? undefined : helperUsed / Math.max(1, delivered),
       pacedCpuPerDelivery: pacedStats.reduce((sum, s) => sum + s.cpuMicros, 0) / pacedDeliveries,
       pacedHelperCpuPerDelivery: pacedHelperUsed === undefined ? undefined : pacedHelperUsed / pacedDeliveries,
-      steadyCpuPerDelivery: steadyStats.reduce((sum, s) => sum + s.cpuMicros, 0) / steadyDeliveries,
+      steadyCpuPerDelivery: steady === 0 ? Number.NaN : steadyStats.reduce((sum, s) => sum + s.cpuMicros, 0) / steadyDeliveries,
       steadyHelperCpuPerDelivery: steadyHelperUsed === undefined ? undefined : steadyHelperUsed / steadyDeliveries,
       serverBusy: cpuMicros / 1e6 / seconds,
       clientBusy: (clientUsed.user + clientUsed.system) / 1e6 / seconds,
       peakRss: Math.max(...stats.map((s) => s.peakRss)),
       peakRssPerProcess: stats.map((s) => s.peakRss),
-      lost: ALL * perUpdate - recorder.seen,
+      lost: (UPDATES + WARMUP + PACED + steady) * perUpdate - recorder.seen,
       duplicated: recorder.duplicated,
     };
   } finally {
@@ -538,7 +541,7 @@ async function main(): Promise<void> {
     .sign(new TextEncoder().encode(KEY));
   const targets: Target[] = [
     { name: 'sse-kit hub', script: resolve(here, 'hub/serverHub.ts'), matchParam: 'match', token },
-    { name: 'express relay', script: resolve(here, 'hub/serverRelay.ts'), matchParam: 'topic', token: undefined },
+    { name: 'express relay', script: resolve(here, 'hub/serverRelay.ts'), matchParam: 'topic', token: undefined, steady: false },
   ];
   if (process.env['BENCH_PHASE'] === 'patterns') {
     await patternPhase(targets[0] as Target);
