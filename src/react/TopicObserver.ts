@@ -1,6 +1,7 @@
 import type { SseDriver } from '../core/SseDriver.js';
 import { Emitter, reportError } from '../core/emitter.js';
 import { SseParseError, type SseError } from '../core/errors.js';
+import { driverLink } from '../core/driverLink.js';
 import { compileMatcher, toMatcherList } from '../core/matcher.js';
 import type { Matchers, SseUpdate, SubscribeOptions, TopicMatcher } from '../core/types.js';
 import { driverConnection, type TopicConnection } from './driverConnection.js';
@@ -158,12 +159,13 @@ export class TopicObserver<T> implements Flushable {
       this.#off = noop;
       return;
     }
-    const offState = driverConnection(driver).subscribe(this.#onState);
     const options: SubscribeOptions = { onError: (error) => this.#fail(error) };
     if (config.type !== undefined) options.type = config.type;
     if (config.raw) options.raw = true;
     if (config.since !== undefined) options.since = config.since;
+    // Subscribed first: a subscription the driver refuses leaves no state listener behind.
     const offUpdates = driver.subscribe(config.matchers, this.#receive, options);
+    const offState = driverConnection(driver).subscribe(this.#onState);
     this.#off = () => {
       offUpdates();
       offState();
@@ -298,10 +300,11 @@ function connectionOf({ driver, config }: TopicTarget): TopicConnection {
   return config.enabled ? driverConnection(driver).getSnapshot() : IDLE;
 }
 
-/** Misuse throws during render, with the driver's own message. */
+/** Misuse throws during render, with the driver's own message (the server adapter's refusal included). */
 function validate({ driver, config }: TopicTarget): void {
   if (!config.enabled) return;
-  for (const matcher of toMatcherList(config.matchers)) compileMatcher(matcher, driver.url);
+  const compiled = toMatcherList(config.matchers).map((matcher) => compileMatcher(matcher, driver.url));
+  driverLink(driver)?.adapter.streamKey?.(compiled);
 }
 
 function parseUpdate<T>(update: SseUpdate, parse: TopicParser<T>, raw: boolean): SseUpdate<T> {

@@ -1,7 +1,9 @@
 import { act, cleanup, render, screen } from '@testing-library/react';
 import { Profiler, useState } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SseDriver } from '../../src/core/SseDriver.js';
 import { SseParseError } from '../../src/core/errors.js';
+import { channels } from '../../src/core/protocols/channels.js';
 import type { SseUpdate } from '../../src/core/types.js';
 import { SseProvider, useTopic, type UseTopicOptions, type UseTopicResult } from '../../src/react/index.js';
 import { countRequests, createDriver, createHub, hubPublish, instrument, tick, topic } from './fixtures.js';
@@ -287,6 +289,32 @@ describe('useTopic', () => {
       </SseProvider>,
     );
     expect(screen.getByText('ok')).toBeTruthy();
+    driver.destroy();
+  });
+
+  it("throws the server adapter's misuse error during render, and leaves no listener on the driver", () => {
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    // A channel server takes channel names only: a pattern is refused by its adapter.
+    const driver = new SseDriver({ url: 'https://example.com/', server: channels(), fetch: () => new Promise<Response>(() => undefined), tabs: false });
+    const stats = instrument(driver);
+    function Pattern() {
+      useTopic({ pattern: 'https://example.com/rooms/:id' });
+      return <p>ok</p>;
+    }
+    let rendered = 0;
+    function Counted() {
+      rendered++;
+      return <Pattern />;
+    }
+    expect(() =>
+      render(
+        <SseProvider driver={driver}>
+          <Counted />
+        </SseProvider>,
+      ),
+    ).toThrow(expect.objectContaining({ code: 'misuse', message: expect.stringMatching(/channels adapter/) }));
+    expect(rendered).toBeGreaterThan(0);
+    expect(stats).toMatchObject({ subscribes: 0, liveSubscriptions: 0, liveStateListeners: 0 });
     driver.destroy();
   });
 });
