@@ -30,7 +30,11 @@ export class ConnectionObserver {
     },
   });
   readonly #tracker = new Tracker<DriverState>();
-  #shown: DriverState | undefined;
+  /**
+   * The state the current result shows. A change of fields no render read yet is written here in
+   * place (no new result, no render), so a field read for the first time is current.
+   */
+  #shown: { state: DriverState } | undefined;
   #result: UseConnectionStatusResult | undefined;
   #serverResult: UseConnectionStatusResult | undefined;
   #state: ConnectionState | undefined;
@@ -66,16 +70,18 @@ export class ConnectionObserver {
   /** The default result for `driver`'s state: a new object only when a field the component read changed. */
   result(driver: SseDriver): UseConnectionStatusResult {
     const state = driver.getSnapshot();
-    if (this.#result === undefined || (state !== this.#shown && this.#tracker.changed(this.#shown as DriverState, state))) {
-      this.#shown = state;
-      this.#result = this.#makeResult(state);
+    if (this.#result === undefined || this.#shown === undefined || this.#tracker.changed(this.#shown.state, state)) {
+      this.#shown = { state };
+      this.#result = this.#makeResult(this.#shown);
+    } else {
+      this.#shown.state = state;
     }
     return this.#result;
   }
 
   /** The default result on the server and while hydrating: the state of a driver that never connected. */
   serverResult(): UseConnectionStatusResult {
-    return (this.#serverResult ??= this.#makeResult(INITIAL_DRIVER_STATE));
+    return (this.#serverResult ??= this.#makeResult({ state: INITIAL_DRIVER_STATE }));
   }
 
   /** What `selector` picks from `driver`'s state; the previous value while `isEqual` holds. */
@@ -105,24 +111,24 @@ export class ConnectionObserver {
     return this.#state;
   }
 
-  #makeResult(state: DriverState): UseConnectionStatusResult {
+  #makeResult(shown: { readonly state: DriverState }): UseConnectionStatusResult {
     const tracker = this.#tracker;
     return {
       get status() {
         tracker.read('status');
-        return state.status;
+        return shown.state.status;
       },
       get lastEventId() {
         tracker.read('lastEventId');
-        return state.lastEventId;
+        return shown.state.lastEventId;
       },
       get retries() {
         tracker.read('retries');
-        return state.retries;
+        return shown.state.retries;
       },
       get error() {
         tracker.read('error');
-        return state.error;
+        return shown.state.error;
       },
       reconnect: this.reconnect,
     };

@@ -61,8 +61,11 @@ export class TopicObserver<T> implements Flushable {
   readonly #emitter = new Emitter({ onFirst: () => this.#start(), onLast: () => this.#stop() });
   readonly #tracker = new Tracker<TopicConnection>();
   #data: TopicData<T> = EMPTY;
-  /** The connection fields the current result shows. */
-  #connection: TopicConnection;
+  /**
+   * The connection fields the current result shows. A change of fields no render read yet is
+   * written here in place (no new result, no render), so a field read for the first time is current.
+   */
+  #shown: { connection: TopicConnection };
   #result: UseTopicResult<T>;
   #serverResult: UseTopicResult<T> | undefined;
   #preview: { readonly driver: SseDriver; readonly key: string; readonly result: UseTopicResult<T> } | undefined;
@@ -81,8 +84,8 @@ export class TopicObserver<T> implements Flushable {
     validate(target);
     this.#target = target;
     this.#live = live;
-    this.#connection = connectionOf(target);
-    this.#result = this.#makeResult(EMPTY, this.#connection);
+    this.#shown = { connection: connectionOf(target) };
+    this.#result = this.#makeResult(EMPTY, this.#shown);
   }
 
   /** `useSyncExternalStore` subscribe: the first listener starts the subscription, the last stops it. */
@@ -95,7 +98,7 @@ export class TopicObserver<T> implements Flushable {
   };
 
   /** The server (and hydration) result: the initial state, `idle`. */
-  readonly getServerSnapshot = (): UseTopicResult<T> => (this.#serverResult ??= this.#makeResult(EMPTY, IDLE));
+  readonly getServerSnapshot = (): UseTopicResult<T> => (this.#serverResult ??= this.#makeResult(EMPTY, { connection: IDLE }));
 
   /** Whether the observer serves this subscription already. */
   isFor(driver: SseDriver, key: string): boolean {
@@ -111,7 +114,7 @@ export class TopicObserver<T> implements Flushable {
     const cached = this.#preview;
     if (cached !== undefined && cached.driver === target.driver && cached.key === target.key) return cached.result;
     validate(target);
-    const result = this.#makeResult(EMPTY, connectionOf(target));
+    const result = this.#makeResult(EMPTY, { connection: connectionOf(target) });
     this.#preview = { driver: target.driver, key: target.key, result };
     return result;
   }
@@ -149,8 +152,8 @@ export class TopicObserver<T> implements Flushable {
     this.#ownError = undefined;
     this.#errorChanged = false;
     this.#data = EMPTY;
-    this.#connection = connectionOf(this.#target);
-    this.#result = this.#makeResult(EMPTY, this.#connection);
+    this.#shown = { connection: connectionOf(this.#target) };
+    this.#result = this.#makeResult(EMPTY, this.#shown);
   }
 
   #start(): void {
@@ -185,7 +188,9 @@ export class TopicObserver<T> implements Flushable {
   }
 
   readonly #onState = (): void => {
-    if (this.#tracker.changed(this.#connection, connectionOf(this.#target))) this.#schedule();
+    const next = connectionOf(this.#target);
+    if (this.#tracker.changed(this.#shown.connection, next)) this.#schedule();
+    else this.#shown.connection = next;
   };
 
   readonly #receive = (update: SseUpdate): void => {
@@ -227,16 +232,19 @@ export class TopicObserver<T> implements Flushable {
   /** Copies a connection change the component reads into a new result at once (before the subscription runs). */
   #refreshConnection(): void {
     const next = connectionOf(this.#target);
-    if (!this.#tracker.changed(this.#connection, next)) return;
-    this.#connection = next;
-    this.#result = this.#makeResult(this.#data, next);
+    if (!this.#tracker.changed(this.#shown.connection, next)) {
+      this.#shown.connection = next;
+      return;
+    }
+    this.#shown = { connection: next };
+    this.#result = this.#makeResult(this.#data, this.#shown);
   }
 
   /** Folds pending updates, the own error and the connection into a new result; returns whether it changed. */
   #fold(): boolean {
     const connection = connectionOf(this.#target);
     const pending = this.#pending;
-    if (pending.length === 0 && !this.#errorChanged && !this.#tracker.changed(this.#connection, connection)) return false;
+    if (pending.length === 0 && !this.#errorChanged && !this.#tracker.changed(this.#shown.connection, connection)) return false;
     const prev = this.#data;
     let { events, last, dropped } = prev;
     dropped += this.#pendingDropped;
@@ -252,12 +260,12 @@ export class TopicObserver<T> implements Flushable {
     }
     this.#errorChanged = false;
     this.#data = { events, last, dropped, error: this.#ownError };
-    this.#connection = connection;
-    this.#result = this.#makeResult(this.#data, connection);
+    this.#shown = { connection };
+    this.#result = this.#makeResult(this.#data, this.#shown);
     return true;
   }
 
-  #makeResult(data: TopicData<T>, connection: TopicConnection): UseTopicResult<T> {
+  #makeResult(data: TopicData<T>, shown: { readonly connection: TopicConnection }): UseTopicResult<T> {
     const tracker = this.#tracker;
     return {
       events: data.events,
@@ -267,11 +275,11 @@ export class TopicObserver<T> implements Flushable {
       clear: this.clear,
       get status() {
         tracker.read('status');
-        return connection.status;
+        return shown.connection.status;
       },
       get connectionError() {
         tracker.read('connectionError');
-        return connection.connectionError;
+        return shown.connection.connectionError;
       },
     };
   }

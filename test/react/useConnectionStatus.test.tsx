@@ -110,4 +110,29 @@ describe('useConnectionStatus', () => {
     expect(state).toEqual(initial);
     fresh.destroy();
   });
+
+  it('shows the current value of a field read for the first time, though it changed while no render read it', async () => {
+    const hub = createHub();
+    const driver = createDriver(hub);
+    function Feed() {
+      useTopic(topic('feed'));
+      return null;
+    }
+    function Status({ show }: { show: boolean }) {
+      const connection = useConnectionStatus();
+      return <p>{show ? connection.status : '-'}</p>;
+    }
+    const app = (show: boolean) => (
+      <SseProvider driver={driver}>
+        <Feed />
+        <Status show={show} />
+      </SseProvider>
+    );
+    const view = render(app(false));
+    await tick(50);
+    expect(driver.getSnapshot().status).toBe('open');
+    view.rerender(app(true));
+    expect(screen.getByRole('paragraph').textContent).toBe('open');
+    driver.destroy();
+  });
 });

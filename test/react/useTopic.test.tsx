@@ -317,4 +317,27 @@ describe('useTopic', () => {
     expect(stats).toMatchObject({ subscribes: 0, liveSubscriptions: 0, liveStateListeners: 0 });
     driver.destroy();
   });
+
+  it('shows the current status when a component reads it for the first time, though it changed while no render read it', async () => {
+    const hub = createHub();
+    const driver = createDriver(hub);
+    function Feed({ show }: { show: boolean }) {
+      const feed = useTopic(topic(1));
+      return <p>{show ? feed.status : feed.events.length}</p>;
+    }
+    const view = render(
+      <SseProvider driver={driver}>
+        <Feed show={false} />
+      </SseProvider>,
+    );
+    await tick(50);
+    expect(driver.getSnapshot().status).toBe('open');
+    view.rerender(
+      <SseProvider driver={driver}>
+        <Feed show />
+      </SseProvider>,
+    );
+    expect(screen.getByRole('paragraph').textContent).toBe('open');
+    driver.destroy();
+  });
 });
