@@ -157,7 +157,8 @@ export class SseDriver {
    * the data to `T` unchecked.
    * All subscriptions share one connection (changes within a few ms are coalesced into one switch,
    * made before the old stream breaks). Raw subscriptions without `topicOf`, and subscriptions with
-   * `since`, get a connection per matcher set, shared by every subscription of that set.
+   * `since`, get a connection per matcher set, shared by every subscription of that set (with
+   * `since`: by those made before it opened; a later one gets its own, which replays for it).
    * @returns a function that unsubscribes (idempotent).
    * @throws {SseError} `misuse` for an empty or invalid matcher, `closed` after {@link SseDriver.destroy}.
    */

@@ -26,15 +26,25 @@ export class SlotSet {
   readonly #options: SlotSetOptions;
   #timer: unknown;
   #closed = false;
+  /** Numbers the slots of later subscriptions with an already replayed `since`. */
+  #replays = 0;
 
   constructor(context: SlotContext, options: SlotSetOptions) {
     this.#context = context;
     this.#options = options;
   }
 
-  /** The slot for `options`, created when missing. */
+  /**
+   * The slot for `options`, created when missing. A replay (`since`) reaches the subscriptions its
+   * slot holds when the stream opens: a later subscription with the same `since` gets a slot (and a
+   * stream) of its own, which replays for it.
+   */
   slotFor(options: SlotOptions): StreamSlot {
     let slot = this.#slots.get(options.key);
+    if (slot !== undefined && options.since !== undefined && slot.opened) {
+      options = { ...options, key: `${options.key}#${++this.#replays}` };
+      slot = undefined;
+    }
     if (!slot) {
       slot = new StreamSlot(options, this.#context);
       this.#slots.set(options.key, slot);

@@ -85,6 +85,11 @@ export class StreamSlot {
     return this.#live?.connection;
   }
 
+  /** Whether the live stream ever opened (what a `since` replays went to the subscriptions there then). */
+  get opened(): boolean {
+    return (this.#live?.connection.opens ?? 0) > 0;
+  }
+
   /** What the driver state is computed from: the live stream, or (follower) the leader's. */
   get view(): StreamView | undefined {
     const mode = this.#sharing?.mode() ?? 'own';
