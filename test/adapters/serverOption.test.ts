@@ -1,10 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SseDriver } from '../../src/core/SseDriver.js';
 import { SseError } from '../../src/core/errors.js';
 import { channels } from '../../src/core/protocols/channels.js';
 import { mercure } from '../../src/core/protocols/mercure.js';
 import type { ProtocolAdapter, ServerOption } from '../../src/core/protocols/types.js';
 import type { FetchLike } from '../../src/core/types.js';
+import { MockChannelServer } from '../../src/mock/MockChannelServer.js';
 
 const NO_FETCH: FetchLike = () => new Promise(() => {});
 
@@ -60,5 +61,26 @@ describe('the server option', () => {
     // Mercure takes URL patterns (a channel server would refuse this at once).
     expect(() => driver.subscribe({ pattern: 'https://x.test/:id' }, () => {})).not.toThrow();
     driver.destroy();
+  });
+
+  it("gives a driver made with an adapter object another driver used a fresh one: a channel's current value reaches the new driver", async () => {
+    vi.useFakeTimers();
+    try {
+      const server = new MockChannelServer();
+      server.fire([{ channelName: 'c1', type: 'message', payload: 'current' }]);
+      // One options object for both drivers, as a provider's replacement driver gets (after <Activity> hid it, say).
+      const options = { url: server.url, fetch: server.fetch, server: channels(), tabs: false, heartbeatTimeout: 0, platform: { events: undefined } } as const;
+      const received = async (driver: SseDriver) => {
+        const data: unknown[] = [];
+        driver.subscribe('c1', (update) => data.push(update.data), { raw: true });
+        await vi.advanceTimersByTimeAsync(50);
+        driver.destroy();
+        return data;
+      };
+      expect(await received(new SseDriver(options))).toEqual(['current']);
+      expect(await received(new SseDriver(options))).toEqual(['current']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

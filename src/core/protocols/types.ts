@@ -118,6 +118,12 @@ export interface ProtocolAdapter {
    * is not taken for a changed option; an adapter without `settings` compares by identity.
    */
   readonly settings?: unknown;
+  /**
+   * A fresh instance with the same settings, for a driver given an adapter object that another driver
+   * already used (a provider's replacement driver, say): what the adapter remembered of the other
+   * driver's streams does not carry over. Without it, the drivers share the instance.
+   */
+  fork?(): ProtocolAdapter;
   /** Builds the next subscribe request. May throw a typed {@link SseError} (it then counts as a failed attempt). */
   subscribeRequest(input: SubscribeInput): AdapterRequest;
   /**
