@@ -31,6 +31,11 @@ export function loadTabGroup(): Promise<typeof import('./TabGroup.js')> {
   return groupModule;
 }
 
+/** The identity parts of a group as one string. */
+function identityKey(parts: readonly string[]): string {
+  return parts.join('\u0000');
+}
+
 /** The matcher a compiled matcher was made from. */
 function toMatcher(m: CompiledMatcher): TopicMatcher {
   return m.kind === 'pattern' ? { pattern: m.source } : m.source;
@@ -49,6 +54,10 @@ export class TabLink {
   #group: TabGroup | undefined;
   /** Bumped at every (re)join: an identity computed for an older join is dropped. */
   #joins = 0;
+  /** Bumped at every {@link TabLink.rejoin}: only the latest one acts. */
+  #rejoins = 0;
+  /** The identity (hub, wire options, credentials) of the group joined, while in one. */
+  #identity: string | undefined;
   #solo = false;
   #matchers: readonly TopicMatcher[] = [];
   #extra: readonly CompiledMatcher[] = [];
@@ -94,11 +103,32 @@ export class TabLink {
     return this.#solo || !this.#group ? { role: this.#solo ? 'leader' : 'pending', tabs: 1 } : this.#group.info();
   }
 
-  /** Credentials changed: leave the group and join the one of the new credentials. */
+  /**
+   * Credentials may have changed: leave the group and join the one of the new credentials — unless
+   * they name the group this tab is in (a `headers` function made again at every render, say).
+   */
   rejoin(): void {
-    this.#leaveGroup();
-    this.#join();
-    this.#host.changed();
+    const rejoin = ++this.#rejoins;
+    const joined = this.#identity;
+    const move = () => {
+      this.#leaveGroup();
+      this.#join();
+      this.#host.changed();
+    };
+    // Not in a group (alone, or still joining): nothing to keep.
+    if (joined === undefined) {
+      move();
+      return;
+    }
+    this.#host
+      .identity()
+      .then(
+        (parts) => identityKey(parts) === joined,
+        () => false,
+      )
+      .then((same) => {
+        if (rejoin === this.#rejoins && !this.#destroyed && !same) move();
+      });
   }
 
   destroy(): void {
@@ -110,11 +140,12 @@ export class TabLink {
     const join = ++this.#joins;
     this.#solo = false;
     Promise.all([this.#host.identity(), loadTabGroup()])
-      .then(([parts, { TabGroup, groupName }]) => new TabGroup(groupName([this.#host.hubUrl, ...parts]), this.#tabId, this.#platform))
+      .then(([parts, { TabGroup, groupName }]) => ({ group: new TabGroup(groupName([this.#host.hubUrl, ...parts]), this.#tabId, this.#platform), identity: identityKey(parts) }))
       .then(
-        (group) => {
+        ({ group, identity }) => {
           if (join !== this.#joins || this.#destroyed) return;
           this.#group = group;
+          this.#identity = identity;
           group.on('role', () => this.#host.changed());
           group.on('peers', () => {
             this.#extra = group.remoteMatchers().flatMap((m) => {
@@ -145,6 +176,7 @@ export class TabLink {
     this.#joins++;
     this.#group?.destroy();
     this.#group = undefined;
+    this.#identity = undefined;
     this.#extra = [];
   }
 }
