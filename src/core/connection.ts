@@ -211,7 +211,8 @@ export class Connection {
   }
 
   /** What the transports report for one attempt, checked against the running generation. */
-  #sink(generation: number, cursor: string | undefined): AttemptSink {
+  #sink(generation: number, from: string | undefined): AttemptSink {
+    let cursor = from;
     const current = () => generation === this.#generation;
     return {
       current,
@@ -243,8 +244,10 @@ export class Connection {
         this.#attempt();
       },
       reconnecting: () => {
-        // The native EventSource reconnects by itself: its next open is a new one.
+        // The native EventSource reconnects by itself, resuming from the last id it saw: its next open
+        // is a new one, checked against that position.
         this.#openGeneration = -1;
+        cursor = this.#lastEventId;
         this.#setStatus('reconnecting');
       },
     };

@@ -92,4 +92,32 @@ describe('eventsource transport', () => {
     expect(new URL(second?.url ?? 'x:').searchParams.get('last_event_id')).toBe('u2');
     driver.destroy();
   });
+
+  it("reports no gap when the browser's EventSource reconnects by itself (it resumes with Last-Event-ID)", async () => {
+    FakeEventSource.instances = [];
+    const errors: string[] = [];
+    const driver = new SseDriver({
+      url: 'https://hub.test/.well-known/mercure',
+      transport: 'eventsource',
+      EventSource: FakeEventSource,
+      platform: { random: () => 1, events: undefined },
+      onError: (error) => errors.push(error.code),
+    });
+    driver.subscribe('a', () => undefined);
+    await tick(10);
+    const source = FakeEventSource.instances[0];
+    if (!source) throw new Error('no EventSource');
+    source.open();
+    const data = envelopeEvent('u1', 'a', 'u1').split('\n').find((l) => l.startsWith('data: '))?.slice(6) ?? '';
+    source.emit('message', data, 'u1');
+    // A network blip: the browser retries by itself (readyState CONNECTING), then opens again.
+    source.readyState = 0;
+    source.dispatchEvent(new Event('error'));
+    expect(driver.getSnapshot().status).toBe('reconnecting');
+    source.open();
+    expect(driver.getSnapshot()).toMatchObject({ status: 'open', error: undefined });
+    expect(errors).toEqual([]);
+    expect(FakeEventSource.instances).toHaveLength(1);
+    driver.destroy();
+  });
 });
