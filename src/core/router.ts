@@ -1,5 +1,5 @@
 import { envelopeTopics, type Envelope } from './envelope.js';
-import { SseParseError, SseUnroutableError, type SseError } from './errors.js';
+import { SseError, SseParseError, SseUnroutableError } from './errors.js';
 import type { CompiledMatcher } from './matcher.js';
 import type { ForeignEvent } from './protocols/types.js';
 import { Emitter, callSafely } from './emitter.js';
@@ -207,7 +207,18 @@ export class Router {
   deliverForeign(event: RawEvent, foreign: ForeignEvent, carrier: Carrier): void {
     const subscription = foreign.kind === 'subscription';
     // The user's `topicOf` wins over what the adapter reads off the wire.
-    const topic = subscription ? foreign.topic : (this.#options.topicOf?.(event) ?? foreign.topic);
+    let topic = foreign.topic;
+    if (!subscription && this.#options.topicOf) {
+      try {
+        topic = this.#options.topicOf(event) ?? foreign.topic;
+      } catch (cause) {
+        // User code: what it throws costs this update (reported), never the stream.
+        this.#options.reportError(
+          new SseError('listener', 'topicOf threw; the update was skipped.', { cause, hint: 'Return undefined from topicOf for an update whose topic it cannot tell.' }),
+        );
+        return;
+      }
+    }
     if (topic === undefined && this.#options.dedicated) {
       const source = carrier.source;
       for (const sub of this.#all) {

@@ -168,7 +168,8 @@ export interface SseDriverOptions {
   EventSource?: EventSourceConstructor;
   /**
    * Tells the topic of an update that was not published through sse-kit, so that raw
-   * subscriptions can share the main connection. Return `undefined` when unknown.
+   * subscriptions can share the main connection. Return `undefined` when unknown. What it throws is
+   * reported as a `listener` error and skips that update; the stream goes on.
    */
   topicOf?: (event: RawEvent) => string | undefined;
   /** Reconnect backoff. */

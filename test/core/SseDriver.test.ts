@@ -232,6 +232,25 @@ describe('one connection', () => {
   });
 });
 
+describe('topicOf that throws', () => {
+  it('reports what topicOf throws, skips that update and keeps the stream and the next updates', async () => {
+    const { hub, driver, errors } = setup({ topicOf: (e) => (JSON.parse(e.data) as { topic?: string }).topic });
+    const one = collect();
+    driver.subscribe('foreign-1', one.listener, { raw: true });
+    await tick(10);
+    hub.last.push(sse({ id: '1', data: 'not json' }) + sse({ id: '2', data: '{"topic":"foreign-1","v":2}' }));
+    await tick();
+    hub.last.push(sse({ id: '3', data: '{"topic":"foreign-1","v":3}' }));
+    await tick(1000);
+    expect(one.updates.map((u) => u.id)).toEqual(['2', '3']);
+    expect(hub.requests).toHaveLength(1);
+    expect(driver.getSnapshot().status).toBe('open');
+    expect(errors.map((e) => e.code)).toEqual(['listener']);
+    expect(errors[0]?.cause).toBeInstanceOf(SyntaxError);
+    driver.destroy();
+  });
+});
+
 describe('routing never guesses', () => {
   it('reports one unroutable error per topic for foreign updates on the shared connection and delivers nothing', async () => {
     const { hub, driver, errors } = setup();
