@@ -56,4 +56,21 @@ describe('channel publishes in batches', () => {
     await kept;
     driver.destroy();
   });
+
+  it('a publish aborted while its request is in flight settles at once as aborted; the others in that request still resolve', async () => {
+    const gate = gatedFetch();
+    // No publish deadline: only the abort can settle the aborted publish while the hub does not answer.
+    const driver = new SseDriver({ url: 'https://channels.test', server: channels(), fetch: gate.fetch, publishTimeout: 0, platform: { events: undefined } });
+    const controller = new AbortController();
+    const aborted = driver.publish('c1', 'sent', { raw: true, signal: controller.signal });
+    const other = driver.publish('c1', 'other', { raw: true });
+    await expect.poll(() => gate.bodies.length).toBe(1);
+    expect(gate.bodies[0]?.events.map((e) => e.payload)).toEqual(['sent', 'other']);
+    controller.abort();
+    await expect(aborted).rejects.toMatchObject({ code: 'aborted' });
+    gate.release();
+    await expect(other).resolves.toEqual(expect.any(String));
+    await driver.whenIdle();
+    driver.destroy();
+  });
 });

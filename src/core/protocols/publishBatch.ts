@@ -23,7 +23,11 @@ export class PublishBatch {
     this.#send = send;
   }
 
-  /** Queues one update; resolves with its id. Aborting `signal` before it is sent removes it. */
+  /**
+   * Queues one update; resolves with its id. Aborting `signal` settles it at once: before it is
+   * sent it leaves the queue; once sent, the request goes on for the other updates in it (this one
+   * may still reach the server).
+   */
   add(update: PublishInput, signal: AbortSignal): Promise<string> {
     return new Promise<string>((resolve, reject) => {
       const entry: Entry = { update, signal, resolve, reject };
@@ -32,8 +36,7 @@ export class PublishBatch {
         'abort',
         () => {
           const index = this.#queue.indexOf(entry);
-          if (index === -1) return;
-          this.#queue.splice(index, 1);
+          if (index !== -1) this.#queue.splice(index, 1);
           reject(signal.reason);
         },
         { once: true },
