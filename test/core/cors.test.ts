@@ -89,6 +89,24 @@ describe('a CORS refusal in a browser', () => {
     driver.destroy();
   });
 
+  it('aborts the no-cors probe when the driver is destroyed while it waits for an answer', async () => {
+    vi.stubGlobal('location', { origin: 'http://localhost:3000' });
+    let probeSignal: AbortSignal | undefined;
+    const fetch: FetchLike = (_input, init) => {
+      if (init?.mode !== 'no-cors') return Promise.reject(new TypeError('Failed to fetch'));
+      probeSignal = init.signal ?? undefined;
+      // A server that accepts the probe but never answers it.
+      return new Promise<Response>((_resolve, reject) => init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+    };
+    const driver = new SseDriver({ url: URL_, fetch, protocol: 'v1', platform: { events: undefined } });
+    driver.subscribe('a', () => undefined);
+    await tick(10);
+    expect(probeSignal?.aborted).toBe(false);
+    driver.destroy();
+    await tick(0);
+    expect(probeSignal?.aborted).toBe(true);
+  });
+
   it('keeps an ordinary network error for a same-origin hub', async () => {
     vi.stubGlobal('location', { origin: 'http://localhost:8080' });
     const errors: SseError[] = [];

@@ -52,7 +52,7 @@ export async function openFetchStream(input: FetchStreamInput, sink: StreamSink)
     if (input.request.body !== undefined) init.body = input.request.body;
     response = await input.fetch(input.request.url, init);
   } catch (cause) {
-    const error = await fetchFailure(input.fetch, cause, input.request.url);
+    const error = await fetchFailure(input.fetch, cause, input.request.url, input.signal);
     if (sink.current()) sink.end(error);
     return;
   }
@@ -116,16 +116,20 @@ async function read(body: ReadableStream<Uint8Array>, maxEventSize: number, sink
  * throws the same `TypeError` as a network failure; a `no-cors` probe tells them apart (it reaches
  * a server that is up, whatever its CORS headers), and a refusal is reported as `cors` with a hint.
  */
-async function fetchFailure(fetch: FetchLike, cause: unknown, url: string): Promise<SseNetworkError> {
+async function fetchFailure(fetch: FetchLike, cause: unknown, url: string, signal: AbortSignal): Promise<SseNetworkError> {
   const network = new SseNetworkError('Could not reach the hub.', { cause });
   const page = (globalThis as { location?: { origin?: unknown } }).location?.origin;
-  if (!(cause instanceof TypeError) || typeof page !== 'string' || page === 'null' || new URL(url, page).origin === page) return network;
+  if (signal.aborted || !(cause instanceof TypeError) || typeof page !== 'string' || page === 'null' || new URL(url, page).origin === page) return network;
+  // The probe ends with the connection (closed or destroyed meanwhile).
   const probe = new AbortController();
+  const stop = () => probe.abort();
+  signal.addEventListener('abort', stop, { once: true });
   try {
     await fetch(url, { mode: 'no-cors', credentials: 'omit', cache: 'no-store', signal: probe.signal });
   } catch {
     return network;
   } finally {
+    signal.removeEventListener('abort', stop);
     probe.abort();
   }
   return new SseNetworkError('The browser refused the cross-origin response of the hub (CORS).', {
