@@ -21,7 +21,7 @@ async function processOn(redis: TestRedis, prefix: string) {
   const heard = recordingListener();
   transport.attach(heard);
   const until = (predicate: (d: SubscriptionDocument) => boolean): Promise<void> => heard.until(() => heard.subscriptions.some(predicate));
-  return { transport, until };
+  return { transport, heard, until };
 }
 
 describe('presence across hub processes on Redis', () => {
@@ -57,5 +57,19 @@ describe('presence across hub processes on Redis', () => {
     expect(await raw.exists('presence:2:presence:dead-process')).toBe(0);
     await survivor.transport.close();
     await raw.close();
+  });
+
+  it('announces a subscription that ends at once in order: the last event the other processes hear says inactive', async () => {
+    const a = await processOn(redis, 'presence:3');
+    const b = await processOn(redis, 'presence:3');
+    // A connection closed right after it opened: the withdrawal is announced before the arrival's round trips end.
+    const arrived = a.transport.announce(doc('brief', true));
+    const left = a.transport.announce(doc('brief', false));
+    await Promise.all([arrived, left]);
+    await b.heard.until(() => b.heard.subscriptions.filter((d) => d.subscriber === 'brief').length === 2);
+    expect(b.heard.subscriptions.filter((d) => d.subscriber === 'brief').map((d) => d.active)).toEqual([true, false]);
+    expect(await b.transport.subscriptions()).toEqual([]);
+    await a.transport.close();
+    await b.transport.close();
   });
 });

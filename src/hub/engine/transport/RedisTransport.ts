@@ -449,16 +449,19 @@ export class RedisTransport implements HubTransport {
 
   async announce(document: SubscriptionDocument): Promise<void> {
     const key = this.#keys.presence(this.#process);
+    // Every command is sent at once, so announcements reach Redis (and the other processes) in
+    // call order: awaiting each one would let a later withdrawal overtake the arrival it ends.
+    const sent: Promise<unknown>[] = [];
     if (document.active) {
       const stored = JSON.stringify({ s: this.#presenceSeq++, d: document });
       this.#presence.set(document.id, stored);
-      await this.#send(['HSET', key, document.id, stored]);
-      await this.#send(['ZADD', this.#keys.processes, String(Date.now()), this.#process]);
+      sent.push(this.#send(['HSET', key, document.id, stored]), this.#send(['ZADD', this.#keys.processes, String(Date.now()), this.#process]));
     } else {
       this.#presence.delete(document.id);
-      await this.#send(['HDEL', key, document.id]);
+      sent.push(this.#send(['HDEL', key, document.id]));
     }
-    await this.#send(['PUBLISH', this.#keys.channel, JSON.stringify(document)]);
+    sent.push(this.#send(['PUBLISH', this.#keys.channel, JSON.stringify(document)]));
+    await Promise.all(sent);
   }
 
   /**
