@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEV_PUBLISHER_KEY, createHub } from '../../src/hub/index.js';
+import { DEV_PUBLISHER_KEY, MemoryTransport, createHub } from '../../src/hub/index.js';
 import type { CreateHubOptions, HubLogger, NodeHub } from '../../src/hub/index.js';
 import { SEED_TOKEN, TEST_KEY, openStream, publish, sign, subscribeUrl, v1Claims } from './helpers.js';
 import type { TestStream } from './helpers.js';
@@ -197,5 +197,27 @@ describe('Node hub (createHub)', () => {
     streams.push(stream);
     const id = hub.engine.publish({ topic: 'a', data: 'from the server' });
     expect(await stream.next()).toMatchObject({ id, data: 'from the server' });
+  });
+
+  it('keeps serving, with its transport open, after the server reports an error once listening (accept EMFILE)', async () => {
+    const log = captureLog();
+    const transport = new MemoryTransport();
+    let closes = 0;
+    const close = transport.close.bind(transport);
+    transport.close = () => {
+      closes++;
+      close();
+    };
+    const hub = await start({ transport, log });
+    const accept = Object.assign(new Error('accept EMFILE'), { code: 'EMFILE', syscall: 'accept' });
+    // Node reports a failed accept() on the listening server; twice, as a busy process would.
+    hub.server.emit('error', accept);
+    hub.server.emit('error', accept);
+    expect(closes).toBe(0);
+    expect(log.lines.filter((l) => l.startsWith('error') && l.includes('EMFILE'))).toHaveLength(2);
+    const stream = await openStream(fetch, subscribeUrl(hub.url, [['match', 'urn:after-error']]));
+    streams.push(stream);
+    hub.engine.publish({ topic: 'urn:after-error', data: 'still here' });
+    expect((await stream.next()).data).toBe('still here');
   });
 });

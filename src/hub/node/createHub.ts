@@ -128,12 +128,18 @@ export async function createHub(options: CreateHubOptions = {}): Promise<NodeHub
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (error) => {
+    const failed = (error: Error): void => {
       void transport?.close();
       reject(error);
-    });
+    };
+    server.once('error', failed);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
+      // Once listening, a server error (a failed accept, e.g. EMFILE) concerns one connection: the
+      // hub keeps serving and its transport stays open.
+      server.on('error', (error) => {
+        if (logger) logger.error(`server error: ${error.message}`);
+      });
       resolve();
     });
   });
