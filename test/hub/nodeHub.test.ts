@@ -220,4 +220,33 @@ describe('Node hub (createHub)', () => {
     hub.engine.publish({ topic: 'urn:after-error', data: 'still here' });
     expect((await stream.next()).data).toBe('still here');
   });
+
+  it('serves absolute-form request targets and answers OPTIONS * without an internal error', async () => {
+    const log = captureLog();
+    const hub = await start({ log });
+    const token = await sign(v1Claims([{ actions: ['publish'], topics: ['*'] }]));
+    const body = 'topic=urn%3Aabsolute&data=x';
+    // HTTP/1.1 servers must accept the absolute form (RFC 9112, section 3.2.2), as proxies send it.
+    const published = await rawRequest(
+      hub.port,
+      `POST http://127.0.0.1:${hub.port}/.well-known/mercure HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    expect(published.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
+    const options = await rawRequest(hub.port, 'OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+    expect(options.split('\r\n')[0]).toBe('HTTP/1.1 404 Not Found');
+    expect(log.lines.filter((l) => l.startsWith('error'))).toEqual([]);
+  });
 });
+
+/** Sends raw HTTP/1.1 text and resolves with everything the server answered before closing. */
+function rawRequest(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (answer += chunk));
+    socket.once('end', () => resolve(answer));
+    socket.once('error', reject);
+    socket.write(text);
+  });
+}

@@ -127,12 +127,28 @@ export function readNodeBody(req: IncomingMessage, limit: number): Promise<strin
   });
 }
 
+/**
+ * The URL of a request target on the hub's `origin`: the origin form (`/path?query`), the
+ * absolute form proxies send (`http://host/path?query`: its path and query), or `/` for the
+ * asterisk form (`OPTIONS *`) and anything unreadable.
+ */
+function requestUrl(target: string, origin: string): string {
+  if (target.startsWith('/')) return `${origin}${target}`;
+  try {
+    const url = new URL(target);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return `${origin}${url.pathname}${url.search}`;
+  } catch {
+    // Not an absolute URL either.
+  }
+  return `${origin}/`;
+}
+
 /** Adapts a Node request to the engine. `origin` is the hub's public origin. */
 export function nodeRequest(req: IncomingMessage, origin: string): HubRequest {
   let consumed = false;
   return {
     method: (req.method ?? 'GET').toUpperCase(),
-    url: `${origin}${req.url ?? '/'}`,
+    url: requestUrl(req.url ?? '/', origin),
     header(name) {
       const value = req.headers[name];
       if (value === undefined) return null;
