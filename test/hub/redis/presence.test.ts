@@ -16,8 +16,8 @@ const doc = (subscriber: string, active: boolean): SubscriptionDocument => ({
 });
 
 /** A hub process's transport, recording the subscription events it hears. */
-async function processOn(redis: TestRedis, prefix: string) {
-  const transport = await RedisTransport.connect({ url: redis.url, prefix, presenceInterval: 50 });
+async function processOn(redis: TestRedis, prefix: string, presenceInterval = 50) {
+  const transport = await RedisTransport.connect({ url: redis.url, prefix, presenceInterval });
   const heard = recordingListener();
   transport.attach(heard);
   const until = (predicate: (d: SubscriptionDocument) => boolean): Promise<void> => heard.until(() => heard.subscriptions.some(predicate));
@@ -50,7 +50,7 @@ describe('presence across hub processes on Redis', () => {
     await raw.connect();
     const ghost = doc('ghost', true);
     await raw.zAdd('presence:2:processes', { score: Date.now() - 60_000, value: 'dead-process' });
-    await raw.hSet('presence:2:presence:dead-process', ghost.id, JSON.stringify({ s: 0, d: ghost }));
+    await raw.hSet('presence:2:presence:dead-process', ghost.id, `0\n${JSON.stringify(ghost)}\n${JSON.stringify({ ...ghost, active: false })}`);
     const survivor = await processOn(redis, 'presence:2');
     await survivor.until((d) => d.subscriber === 'ghost' && !d.active);
     expect(await survivor.transport.subscriptions()).toEqual([]);
@@ -69,6 +69,21 @@ describe('presence across hub processes on Redis', () => {
     await b.heard.until(() => b.heard.subscriptions.filter((d) => d.subscriber === 'brief').length === 2);
     expect(b.heard.subscriptions.filter((d) => d.subscriber === 'brief').map((d) => d.active)).toEqual([true, false]);
     expect(await b.transport.subscriptions()).toEqual([]);
+    await a.transport.close();
+    await b.transport.close();
+  });
+
+  it('announces again the subscriptions of a live process that was taken for dead (e.g. after a Redis outage longer than four refreshes)', async () => {
+    // a refreshes its presence every second; b takes a process silent for 4 × 100 ms for dead, as
+    // every process does after Redis was away for longer than four refreshes.
+    const a = await processOn(redis, 'presence:4', 1000);
+    await a.transport.announce(doc('alice', true));
+    const b = await processOn(redis, 'presence:4', 100);
+    const alice = (): boolean[] => b.heard.subscriptions.filter((d) => d.subscriber === 'alice').map((d) => d.active);
+    await b.until((d) => d.subscriber === 'alice' && !d.active);
+    // a is alive: at its next refresh, the other processes hear that alice is still there.
+    await b.heard.until(() => alice().length >= 2, 5000);
+    expect(alice().slice(0, 2)).toEqual([false, true]);
     await a.transport.close();
     await b.transport.close();
   });

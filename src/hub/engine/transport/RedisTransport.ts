@@ -155,8 +155,29 @@ local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', w)
 if #newest == 0 then return {} end
 return redis.call('XRANGE', KEYS[1], newest[#newest][1], '+', 'COUNT', ARGV[2])`;
 
+/**
+ * Withdraws, atomically, the subscriptions of every other process that stopped refreshing its
+ * presence: removes it from the live set, publishes the `active: false` event stored with each of
+ * its subscriptions (see {@link storedPresence}) and deletes its presence. A process that is alive
+ * after all finds itself missing from the live set afterwards and announces its subscriptions again.
+ * KEYS: processes. ARGV: cutoff score, presence key prefix, channel, this process.
+ */
+const REAP = `
+for _, process in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])) do
+  if process ~= ARGV[4] then
+    redis.call('ZREM', KEYS[1], process)
+    local key = ARGV[2] .. process
+    for _, value in ipairs(redis.call('HVALS', key)) do
+      local inactive = string.match(value, '^[^\\n]*\\n[^\\n]*\\n(.*)$')
+      if inactive then redis.call('PUBLISH', ARGV[3], inactive) end
+    end
+    redis.call('DEL', key)
+  end
+end
+return 0`;
+
 const sha1 = (text: string): string => createHash('sha1').update(text).digest('hex');
-const SCRIPTS = { APPEND, LOCATE, READ_BEFORE, READ_WINDOW } as const;
+const SCRIPTS = { APPEND, LOCATE, READ_BEFORE, READ_WINDOW, REAP } as const;
 const SHAS = Object.fromEntries(Object.entries(SCRIPTS).map(([name, source]) => [name, sha1(source)])) as Record<keyof typeof SCRIPTS, string>;
 
 function withoutCredentials(url: string): string {
@@ -180,6 +201,21 @@ function decode([position, fields]: RawEntry): HistoryEntry {
     position,
     update: { id: fields[1] ?? '', topics, data, type: type ?? undefined, retry: retry ?? undefined, private: isPrivate === 1, publishedAt: Number(fields[5]) },
   };
+}
+
+/**
+ * How a subscription of this process is stored in its presence hash: its order, the document, and
+ * the `active: false` event announcing its end, one per line (JSON text holds no raw line break),
+ * so whichever process withdraws it publishes that event without parsing anything.
+ */
+function storedPresence(seq: number, document: SubscriptionDocument): string {
+  return `${seq}\n${JSON.stringify(document)}\n${JSON.stringify({ ...document, active: false })}`;
+}
+
+/** Reads a value written by {@link storedPresence}. */
+function readPresence(value: string): { readonly s: number; readonly d: SubscriptionDocument; readonly inactive: string } {
+  const [s = '0', d = '{}', inactive = '{}'] = value.split('\n');
+  return { s: Number(s), d: JSON.parse(d) as SubscriptionDocument, inactive };
 }
 
 /** An append waiting to be sent: the script arguments of its update, and its caller. */
@@ -452,15 +488,29 @@ export class RedisTransport implements HubTransport {
     // Every command is sent at once, so announcements reach Redis (and the other processes) in
     // call order: awaiting each one would let a later withdrawal overtake the arrival it ends.
     const sent: Promise<unknown>[] = [];
+    let rejoined: Promise<unknown> | undefined;
     if (document.active) {
-      const stored = JSON.stringify({ s: this.#presenceSeq++, d: document });
+      const stored = storedPresence(this.#presenceSeq++, document);
       this.#presence.set(document.id, stored);
-      sent.push(this.#send(['HSET', key, document.id, stored]), this.#send(['ZADD', this.#keys.processes, String(Date.now()), this.#process]));
+      sent.push(this.#send(['HSET', key, document.id, stored]), (rejoined = this.#send(['ZADD', this.#keys.processes, String(Date.now()), this.#process])));
     } else {
       this.#presence.delete(document.id);
       sent.push(this.#send(['HDEL', key, document.id]));
     }
     sent.push(this.#send(['PUBLISH', this.#keys.channel, JSON.stringify(document)]));
+    await Promise.all(sent);
+    if ((await rejoined) === 1) await this.#announceAgain();
+  }
+
+  /**
+   * Writes and announces again every subscription of this process. Called when it finds itself
+   * missing from the live set: another process took it for dead (it could not refresh, e.g. while
+   * Redis was away) and told every process its subscriptions ended, or Redis lost its data.
+   */
+  async #announceAgain(): Promise<void> {
+    if (this.#presence.size === 0) return;
+    const sent = [this.#send(['HSET', this.#keys.presence(this.#process), ...[...this.#presence].flat()])];
+    for (const stored of this.#presence.values()) sent.push(this.#send(['PUBLISH', this.#keys.channel, JSON.stringify(readPresence(stored).d)]));
     await Promise.all(sent);
   }
 
@@ -472,23 +522,14 @@ export class RedisTransport implements HubTransport {
   async #refreshPresence(): Promise<void> {
     const key = this.#keys.presence(this.#process);
     try {
-      await this.#send(['ZADD', this.#keys.processes, String(Date.now()), this.#process]);
+      const rejoined = (await this.#send(['ZADD', this.#keys.processes, String(Date.now()), this.#process])) === 1;
       // Fields this process no longer holds (a withdrawal that failed while Redis was away) go.
       const stored = (await this.#send(['HKEYS', key])) as string[];
       const gone = stored.filter((id) => !this.#presence.has(id));
       if (gone.length > 0) await this.#send(['HDEL', key, ...gone]);
-      if (this.#presence.size > 0) await this.#send(['HSET', key, ...[...this.#presence].flat()]);
-      const stale = (await this.#send(['ZRANGEBYSCORE', this.#keys.processes, '-inf', String(Date.now() - 4 * this.#presenceInterval)])) as string[];
-      for (const process of stale) {
-        // One process wins the removal and announces the departures.
-        if ((await this.#send(['ZREM', this.#keys.processes, process])) !== 1) continue;
-        const values = (await this.#send(['HVALS', this.#keys.presence(process)])) as string[];
-        await this.#send(['DEL', this.#keys.presence(process)]);
-        for (const value of values) {
-          const { d } = JSON.parse(value) as { d: SubscriptionDocument };
-          await this.#send(['PUBLISH', this.#keys.channel, JSON.stringify({ ...d, active: false })]);
-        }
-      }
+      if (rejoined) await this.#announceAgain();
+      else if (this.#presence.size > 0) await this.#send(['HSET', key, ...[...this.#presence].flat()]);
+      await this.#script('REAP', [this.#keys.processes], [String(Date.now() - 4 * this.#presenceInterval), this.#keys.presence(''), this.#keys.channel, this.#process]);
     } catch (error) {
       this.#log?.warn(`presence refresh failed: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -500,7 +541,10 @@ export class RedisTransport implements HubTransport {
     const documents: { readonly process: number; readonly s: number; readonly d: SubscriptionDocument }[] = [];
     const stored = (await Promise.all(live.map((process) => this.#send(['HVALS', this.#keys.presence(process)])))) as string[][];
     stored.forEach((values, process) => {
-      for (const value of values) documents.push({ process, ...(JSON.parse(value) as { s: number; d: SubscriptionDocument }) });
+      for (const value of values) {
+        const { s, d } = readPresence(value);
+        documents.push({ process, s, d });
+      }
     });
     return documents.sort((a, b) => a.process - b.process || a.s - b.s).map((entry) => entry.d);
   }
@@ -516,10 +560,7 @@ export class RedisTransport implements HubTransport {
     try {
       if (this.#presence.size > 0) {
         await this.#send(['DEL', this.#keys.presence(this.#process)]);
-        for (const stored of this.#presence.values()) {
-          const { d } = JSON.parse(stored) as { d: SubscriptionDocument };
-          await this.#send(['PUBLISH', this.#keys.channel, JSON.stringify({ ...d, active: false })]);
-        }
+        for (const stored of this.#presence.values()) await this.#send(['PUBLISH', this.#keys.channel, readPresence(stored).inactive]);
       }
       await this.#send(['ZREM', this.#keys.processes, this.#process]);
     } catch (error) {
