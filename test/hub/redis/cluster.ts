@@ -49,13 +49,17 @@ export async function hubProcess(redisUrl: string, extra: readonly string[] = []
   };
 }
 
-/** Runs the CLI to completion. */
-export function runCli(args: readonly string[]): Promise<{ readonly code: number | null; readonly stderr: string }> {
+/** Runs the CLI to completion; one still running after `timeout` ms is killed (its code is then `null`). */
+export function runCli(args: readonly string[], timeout = 20_000): Promise<{ readonly code: number | null; readonly stderr: string }> {
   return new Promise((done) => {
     const proc = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
+    const timer = setTimeout(() => proc.kill('SIGKILL'), timeout);
     proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    proc.once('exit', (code) => done({ code, stderr }));
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      done({ code, stderr });
+    });
   });
 }
 

@@ -326,6 +326,11 @@ export class RedisTransport implements HubTransport {
     const clients = [make('command'), make('reader'), make('events')] as const;
     try {
       await Promise.all(clients.map((client) => client.connect()));
+      connected = true;
+      const transport = new RedisTransport(options, clients);
+      // The first commands can still be refused (e.g. NOAUTH: the server wants a password).
+      await transport.#init();
+      return transport;
     } catch (error) {
       for (const client of clients) {
         try {
@@ -336,10 +341,6 @@ export class RedisTransport implements HubTransport {
       }
       throw failure ?? new HubTransportError(url, `Cannot reach Redis at ${url}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
-    connected = true;
-    const transport = new RedisTransport(options, clients);
-    await transport.#init();
-    return transport;
   }
 
   async #init(): Promise<void> {
