@@ -5,6 +5,7 @@ import { DEV_PUBLISHER_KEY, MemoryTransport, createHub } from '../../src/hub/ind
 import type { CreateHubOptions, HubLogger, NodeHub } from '../../src/hub/index.js';
 import { SEED_TOKEN, TEST_KEY, openStream, publish, sign, subscribeUrl, v1Claims } from './helpers.js';
 import type { TestStream } from './helpers.js';
+import { freePort } from './redis/redisServer.js';
 
 function captureLog(): HubLogger & { lines: string[] } {
   const lines: string[] = [];
@@ -235,6 +236,14 @@ describe('Node hub (createHub)', () => {
     const options = await rawRequest(hub.port, 'OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
     expect(options.split('\r\n')[0]).toBe('HTTP/1.1 404 Not Found');
     expect(log.lines.filter((l) => l.startsWith('error'))).toEqual([]);
+  });
+
+  it('releases the port when its options are refused once it listens (CORS credentials with *, an unparsable publicUrl)', async () => {
+    const port = await freePort();
+    await expect(createHub({ port, log: false, cors: { origins: '*', credentials: true } })).rejects.toThrow(/credentials/);
+    await expect(createHub({ port, log: false, publicUrl: 'not a url' })).rejects.toThrow(/Invalid URL/);
+    const hub = await start({ port });
+    expect(hub.port).toBe(port);
   });
 });
 

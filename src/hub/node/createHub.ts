@@ -144,16 +144,24 @@ export async function createHub(options: CreateHubOptions = {}): Promise<NodeHub
     });
   });
   const address = server.address() as AddressInfo;
-  const url = new URL(publicUrl ?? `http://${urlHost(host)}:${address.port}${HUB_PATH}`);
-  origin = `http://${urlHost(host)}:${address.port}`;
-  engine = new HubEngine({
-    ...engineOptions,
-    publisherKey,
-    url: url.href,
-    cors: cors === undefined ? { origins: '*' } : cors,
-    log: logger,
-    ...(transport === undefined ? {} : { transport }),
-  });
+  let url: URL;
+  try {
+    url = new URL(publicUrl ?? `http://${urlHost(host)}:${address.port}${HUB_PATH}`);
+    origin = `http://${urlHost(host)}:${address.port}`;
+    engine = new HubEngine({
+      ...engineOptions,
+      publisherKey,
+      url: url.href,
+      cors: cors === undefined ? { origins: '*' } : cors,
+      log: logger,
+      ...(transport === undefined ? {} : { transport }),
+    });
+  } catch (error) {
+    // Options refused by the engine: stop listening and release the transport, or the process stays up.
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await transport?.close();
+    throw error;
+  }
   const hubEngine = engine;
   if (logger) {
     if (devKey) for (const line of DEV_KEY_WARNING) logger.warn(line);
