@@ -162,6 +162,25 @@ describe('HubEngine', () => {
     expect(timers.intervals).toBe(0);
   });
 
+  it('refuses a heartbeat interval that timers cannot honour (they would fire every millisecond), with a hint', async () => {
+    expect(() => new HubEngine({ heartbeat: 2 ** 32, idleWriteTimeout: 0 })).toThrow(/heartbeat must be at most 2147483647 ms/);
+    // The longest interval that works is accepted, and sends nothing for a long while.
+    vi.useFakeTimers();
+    try {
+      const engine = new HubEngine({ heartbeat: 2 ** 31 - 1, idleWriteTimeout: 0 });
+      const res = await engine.handle(new Request(`${engine.url}?match=a`));
+      const reader = res.body!.getReader();
+      const first = reader.read();
+      let heard = false;
+      void first.then(() => (heard = true));
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(heard).toBe(false);
+      await reader.cancel();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('uses the injected id generator and clock', async () => {
     const engine = new HubEngine({ randomId: () => 'urn:test:1', now: () => 42 });
     expect(engine.publish({ topic: 'a' })).toBe('urn:test:1');

@@ -126,6 +126,10 @@ export class HubEngine {
     this.#anonymousPublishers = options.anonymousPublishers ?? publisherKey === null;
     this.#subscriptions = options.subscriptions ?? false;
     this.#heartbeat = options.heartbeat ?? 15_000;
+    if (this.#heartbeat > MAX_TIMER_DELAY) {
+      // A longer interval would not be honoured: timers fire every millisecond instead.
+      throw new Error(`heartbeat must be at most ${MAX_TIMER_DELAY} ms (about 24.8 days), or 0 to disable it; got ${this.#heartbeat}.`);
+    }
     this.#idleWriteTimeout = options.idleWriteTimeout ?? 30_000;
     this.#queryToken = options.queryToken ?? false;
     this.#lifetime = options.connectionLifetime ?? 0;
