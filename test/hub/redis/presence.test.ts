@@ -87,4 +87,17 @@ describe('presence across hub processes on Redis', () => {
     await a.transport.close();
     await b.transport.close();
   });
+
+  it('leaves no presence behind when it closes while a refresh is under way', async () => {
+    const raw = createClient({ url: redis.url });
+    await raw.connect();
+    const transport = await RedisTransport.connect({ url: redis.url, prefix: 'presence:5', presenceInterval: 60_000 });
+    await transport.announce(doc('carol', true));
+    // attach() starts a refresh at once; close() comes while it waits for Redis.
+    transport.attach(recordingListener());
+    await transport.close();
+    expect(await raw.keys('presence:5:presence:*')).toEqual([]);
+    expect(await raw.zRange('presence:5:processes', 0, -1)).toEqual([]);
+    await raw.close();
+  });
 });

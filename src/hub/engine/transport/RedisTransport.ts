@@ -262,6 +262,8 @@ export class RedisTransport implements HubTransport {
   #lastRead = '0-0';
   #lastNumber = 0;
   #closed = false;
+  /** The presence refresh under way, if any (one at a time; {@link RedisTransport.close} waits for it). */
+  #refreshing: Promise<void> | undefined;
   #reading: Promise<void> | undefined;
   /** Appends waiting for the end of this turn of the event loop (see {@link RedisTransport.append}). */
   #appends: PendingAppend[] = [];
@@ -364,9 +366,9 @@ export class RedisTransport implements HubTransport {
     if (this.#listener !== undefined) throw new Error('This transport already serves a hub engine.');
     this.#listener = listener;
     this.#reading = this.#read();
-    this.#presenceTimer = setInterval(() => void this.#refreshPresence(), this.#presenceInterval);
+    this.#presenceTimer = setInterval(() => void this.#refresh(), this.#presenceInterval);
     this.#presenceTimer.unref();
-    void this.#refreshPresence();
+    void this.#refresh();
   }
 
   /** Reads new entries, in order, for as long as the transport is open; survives Redis restarts. */
@@ -515,6 +517,13 @@ export class RedisTransport implements HubTransport {
     await Promise.all(sent);
   }
 
+  /** Starts a presence refresh unless one is under way or the transport is closed. */
+  #refresh(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#refreshing ??= this.#refreshPresence().finally(() => (this.#refreshing = undefined));
+    return this.#refreshing;
+  }
+
   /**
    * Rewrites this process's presence (it survives a Redis restart without persistence), and
    * withdraws the subscriptions of processes that stopped refreshing theirs (killed), telling
@@ -558,6 +567,8 @@ export class RedisTransport implements HubTransport {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#presenceTimer);
+    // A refresh finishing after the withdrawal would write this process's presence back.
+    await this.#refreshing;
     try {
       if (this.#presence.size > 0) {
         await this.#send(['DEL', this.#keys.presence(this.#process)]);
