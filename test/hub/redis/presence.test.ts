@@ -100,4 +100,25 @@ describe('presence across hub processes on Redis', () => {
     expect(await raw.zRange('presence:5:processes', 0, -1)).toEqual([]);
     await raw.close();
   });
+
+  it('keeps a subscription active while another process still holds the same one (one user, two processes)', async () => {
+    const a = await processOn(redis, 'presence:6', 1000);
+    const b = await processOn(redis, 'presence:6', 1000);
+    const watcher = await processOn(redis, 'presence:6', 1000);
+    const alice = (): boolean[] => watcher.heard.subscriptions.filter((d) => d.subscriber === 'alice').map((d) => d.active);
+    // The same token `sub` on both processes: the same subscription document.
+    await a.transport.announce(doc('alice', true));
+    await b.transport.announce(doc('alice', true));
+    await a.transport.announce(doc('alice', false));
+    await a.transport.announce(doc('marker', true));
+    await watcher.until((d) => d.subscriber === 'marker');
+    expect(alice()).toEqual([true, true]);
+    expect((await watcher.transport.subscriptions()).map((d) => d.subscriber).sort()).toEqual(['alice', 'marker']);
+    await b.transport.close();
+    await watcher.until((d) => d.subscriber === 'alice' && !d.active);
+    expect(alice()).toEqual([true, true, false]);
+    expect((await watcher.transport.subscriptions()).map((d) => d.subscriber)).toEqual(['marker']);
+    await a.transport.close();
+    await watcher.transport.close();
+  });
 });

@@ -155,6 +155,15 @@ local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', w)
 if #newest == 0 then return {} end
 return redis.call('XRANGE', KEYS[1], newest[#newest][1], '+', 'COUNT', ARGV[2])`;
 
+/** Whether a process other than `self` in the set `processes` holds subscription `id` (presence hashes `prefix .. process`). */
+const LUA_HELD_ELSEWHERE = `
+local function heldElsewhere(processes, prefix, self, id)
+  for _, process in ipairs(redis.call('ZRANGE', processes, 0, -1)) do
+    if process ~= self and redis.call('HEXISTS', prefix .. process, id) == 1 then return true end
+  end
+  return false
+end`;
+
 /**
  * Withdraws, atomically, the subscriptions of every other process that stopped refreshing its
  * presence: removes it from the live set, publishes the `active: false` event stored with each of
@@ -162,19 +171,32 @@ return redis.call('XRANGE', KEYS[1], newest[#newest][1], '+', 'COUNT', ARGV[2])`
  * after all finds itself missing from the live set afterwards and announces its subscriptions again.
  * KEYS: processes. ARGV: cutoff score, presence key prefix, channel, this process.
  */
-const REAP = `
+const REAP = `${LUA_HELD_ELSEWHERE}
 for _, process in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])) do
   if process ~= ARGV[4] then
     redis.call('ZREM', KEYS[1], process)
     local key = ARGV[2] .. process
-    for _, value in ipairs(redis.call('HVALS', key)) do
-      local inactive = string.match(value, '^[^\\n]*\\n[^\\n]*\\n(.*)$')
-      if inactive then redis.call('PUBLISH', ARGV[3], inactive) end
-    end
+    local fields = redis.call('HGETALL', key)
     redis.call('DEL', key)
+    for i = 1, #fields, 2 do
+      local inactive = string.match(fields[i + 1], '^[^\\n]*\\n[^\\n]*\\n(.*)$')
+      if inactive and not heldElsewhere(KEYS[1], ARGV[2], process, fields[i]) then redis.call('PUBLISH', ARGV[3], inactive) end
+    end
   end
 end
 return 0`;
+
+/**
+ * Withdraws one subscription of this process, announcing its end unless another process holds the
+ * same subscription (the same token `sub` and matcher on two processes). Sent with EVAL, so it
+ * keeps its place among the commands around it. KEYS: processes. ARGV: presence key prefix, this
+ * process, subscription id, the `active: false` event, channel.
+ */
+const WITHDRAW = `${LUA_HELD_ELSEWHERE}
+redis.call('HDEL', ARGV[1] .. ARGV[2], ARGV[3])
+if heldElsewhere(KEYS[1], ARGV[1], ARGV[2], ARGV[3]) then return 0 end
+redis.call('PUBLISH', ARGV[5], ARGV[4])
+return 1`;
 
 const sha1 = (text: string): string => createHash('sha1').update(text).digest('hex');
 const SCRIPTS = { APPEND, LOCATE, READ_BEFORE, READ_WINDOW, REAP } as const;
@@ -496,13 +518,18 @@ export class RedisTransport implements HubTransport {
       const stored = storedPresence(this.#presenceSeq++, document);
       this.#presence.set(document.id, stored);
       sent.push(this.#send(['HSET', key, document.id, stored]), (rejoined = this.#send(['ZADD', this.#keys.processes, String(Date.now()), this.#process])));
+      sent.push(this.#send(['PUBLISH', this.#keys.channel, JSON.stringify(document)]));
     } else {
       this.#presence.delete(document.id);
-      sent.push(this.#send(['HDEL', key, document.id]));
+      sent.push(this.#withdraw(document.id, JSON.stringify(document)));
     }
-    sent.push(this.#send(['PUBLISH', this.#keys.channel, JSON.stringify(document)]));
     await Promise.all(sent);
     if ((await rejoined) === 1) await this.#announceAgain();
+  }
+
+  /** Removes a subscription from this process's presence and publishes `inactive` unless another process holds it too. */
+  #withdraw(id: string, inactive: string): Promise<unknown> {
+    return this.#send(['EVAL', WITHDRAW, '1', this.#keys.processes, this.#keys.presence(''), this.#process, id, inactive, this.#keys.channel]);
   }
 
   /**
@@ -556,7 +583,16 @@ export class RedisTransport implements HubTransport {
         documents.push({ process, s, d });
       }
     });
-    return documents.sort((a, b) => a.process - b.process || a.s - b.s).map((entry) => entry.d);
+    // The same subscription held by several processes (one token `sub` on each) is listed once.
+    const seen = new Set<string>();
+    return documents
+      .sort((a, b) => a.process - b.process || a.s - b.s)
+      .filter((entry) => {
+        if (seen.has(entry.d.id)) return false;
+        seen.add(entry.d.id);
+        return true;
+      })
+      .map((entry) => entry.d);
   }
 
   async clear(): Promise<void> {
@@ -571,8 +607,8 @@ export class RedisTransport implements HubTransport {
     await this.#refreshing;
     try {
       if (this.#presence.size > 0) {
+        await Promise.all([...this.#presence].map(([id, stored]) => this.#withdraw(id, readPresence(stored).inactive)));
         await this.#send(['DEL', this.#keys.presence(this.#process)]);
-        for (const stored of this.#presence.values()) await this.#send(['PUBLISH', this.#keys.channel, readPresence(stored).inactive]);
       }
       await this.#send(['ZREM', this.#keys.processes, this.#process]);
     } catch (error) {
