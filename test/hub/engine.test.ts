@@ -181,6 +181,22 @@ describe('HubEngine', () => {
     }
   });
 
+  it('announces no subscription for a connection dropped while it opened (its replay overflowed the buffer at once)', async () => {
+    const engine = new HubEngine({ subscriptions: true, heartbeat: 0, idleWriteTimeout: 0, limits: { bufferedBytes: 1024 } });
+    const events: boolean[] = [];
+    engine.publish({ topic: 'a', id: 'big', data: 'x'.repeat(4096) });
+    const reasons: string[] = [];
+    engine.on('disconnect', (info) => reasons.push(info.reason));
+    engine.on('publish', (update) => {
+      if (update.type === 'mercure') events.push((JSON.parse(update.data) as { active: boolean }).active);
+    });
+    const res = await engine.handle(new Request(`${engine.url}?match=a`, { headers: { 'last-event-id': 'earliest' } }));
+    await res.body?.cancel();
+    expect(reasons).toEqual(['slow']);
+    expect(await engine.transport.subscriptions()).toEqual([]);
+    expect(events.at(-1)).not.toBe(true);
+  });
+
   it('uses the injected id generator and clock', async () => {
     const engine = new HubEngine({ randomId: () => 'urn:test:1', now: () => 42 });
     expect(engine.publish({ topic: 'a' })).toBe('urn:test:1');

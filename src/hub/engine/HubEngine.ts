@@ -97,6 +97,8 @@ export class HubEngine {
   readonly #connections = new Set<Connection>();
   readonly #perClient = new Map<string, number>();
   readonly #subscriberIds = new Map<string, number>();
+  /** Connections whose subscription events announced them (their end is announced too). */
+  readonly #announced = new WeakSet<Connection>();
   /** Grants of the claims objects the verifiers cache, so they are parsed once per token. */
   readonly #grantsByClaims = new WeakMap<object, Grants>();
   readonly #events: Emitter<HubEventMap>;
@@ -373,7 +375,8 @@ export class HubEngine {
     this.#emit('connect', info);
     // Live updates wait behind the replay, which reads the history up to them.
     void this.#replay(connection, resume.after);
-    if (this.#subscriptions) this.#subscriptionEvents(connection, true);
+    // A connection already dropped (its first replay turn overflowed its buffer) is never announced.
+    if (this.#subscriptions && !connection.ended) this.#subscriptionEvents(connection, true);
     return { kind: 'stream', status: 200, headers, connection };
   }
 
@@ -621,7 +624,7 @@ export class HubEngine {
     if (this.#connections.size === 0) this.#stopTimers();
     this.#log.info(`disconnect #${info.id} subscriber=${info.subscriber} reason=${reason} after ${Math.max(0, Math.round((this.#now() - info.openedAt) / 1000))}s`);
     this.#emit('disconnect', { ...info, reason });
-    if (this.#subscriptions && !this.#closed) this.#subscriptionEvents(connection, false);
+    if (this.#subscriptions && !this.#closed && this.#announced.delete(connection)) this.#subscriptionEvents(connection, false);
   }
 
   #subscriptionDocument(connection: Connection, spec: MatcherSpec, active: boolean): SubscriptionDocument {
@@ -645,9 +648,12 @@ export class HubEngine {
    * connection share one dispatch work budget.
    */
   #subscriptionEvents(connection: Connection, active: boolean): void {
+    if (active) this.#announced.add(connection);
     this.#subscriptionMeter = new WorkMeter(this.#limits.dispatchUnits);
     try {
       for (const spec of connection.info.matchers) {
+        // Ended meanwhile (dropped by one of its own events): its withdrawal was announced already.
+        if (active && connection.ended) break;
         const announced = this.#transport.announce(this.#subscriptionDocument(connection, spec, active));
         if (announced instanceof Promise) announced.catch((error: unknown) => this.#log.warn(`subscription event not delivered: ${String(error)}`));
       }
