@@ -778,6 +778,26 @@ export function describeHubProtocol(name: string, factory: HubFactory): void {
         expect(anonymousWatcher.events.map((e) => e.data)).toEqual(['sentinel']);
       });
 
+      it('resumes from the id of a subscription event without replaying what came before it', async () => {
+        const hub = await start({ subscriptions: true, heartbeat: 0 });
+        const watcherToken = await sign(v1Claims([{ actions: ['subscribe'], topics: [{ match: '/.well-known/mercure/subscriptions/*', matchType: 'URLPattern' }] }]));
+        const auth = { authorization: `Bearer ${watcherToken}` };
+        const watcher = await subscribe(hub, [['matchURLPattern', SUBSCRIPTIONS], ['match', BOOK]], { headers: auth });
+        const before = await (await pub(hub, [['topic', BOOK], ['data', 'before']])).text();
+        await watcher.waitFor((e) => e.id === before);
+        await subscribe(hub, [['match', 'urn:someone']]);
+        // The watcher's last event is a subscription event: a client cut now resumes from its id.
+        const event = await watcher.waitFor((e) => e.event === 'mercure' && e.data.includes('"urn:someone"'));
+        expect(watcher.events.at(-1)).toBe(event);
+        const after = await (await pub(hub, [['topic', BOOK], ['data', 'after']])).text();
+        await watcher.waitFor((e) => e.id === after);
+        const resumed = await subscribe(hub, [['matchURLPattern', SUBSCRIPTIONS], ['match', BOOK]], { headers: { ...auth, 'last-event-id': event.id ?? '' } });
+        expect(resumed.response.headers.get('mercure-last-event-id')).toBe(event.id);
+        await resumed.waitFor((e) => e.id === after);
+        // (subscription events, its own among them, are live only and follow)
+        expect(resumed.events.filter((e) => e.event !== 'mercure').map((e) => e.data)).toEqual(['after']);
+      });
+
       it('serves the subscriptions API to authorized tokens only', async () => {
         const hub = await start({ subscriptions: true });
         const bobToken = await sign({ sub: 'bob', ...v1Claims([{ actions: ['subscribe'], topics: ['*'], payload: { role: 'reader' } }]) });

@@ -52,6 +52,13 @@ const scheduleMacrotask: (fn: () => void) => void =
   typeof globalThis.setImmediate === 'function' ? globalThis.setImmediate.bind(globalThis) : ((setTimeout) => (fn: () => void) => void setTimeout(fn, 0))(globalThis.setTimeout);
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => scheduleMacrotask(resolve));
 const FORM = 'application/x-www-form-urlencoded';
+/**
+ * Subscription events are not kept in the history, so their ids carry the log position of the
+ * last update dispatched before them: `urn:sse-kit:after:<position>:<random id>`. A subscriber
+ * whose last event was one resumes from there.
+ */
+const AFTER_PREFIX = 'urn:sse-kit:after:';
+const AFTER_ID = /^urn:sse-kit:after:(\d{1,15}(?:-\d{1,15})?):/;
 const EVENT_STREAM_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
   'cache-control': 'private, no-cache, no-store, must-revalidate, max-age=0',
@@ -108,6 +115,8 @@ export class HubEngine {
   #subscriptionMeter: WorkMeter | undefined;
   #nextConnection = 1;
   #closed = false;
+  /** Log position of the last update dispatched by this process (see {@link AFTER_PREFIX}). */
+  #lastPosition: string | undefined;
 
   /**
    * @param options - see {@link HubEngineOptions}; all optional.
@@ -469,13 +478,15 @@ export class HubEngine {
 
   /** Delivers an update of the log (from any process) to the matching local connections. */
   #dispatch(entry: HistoryEntry): void {
+    this.#lastPosition = entry.position;
     this.#fanOut(entry.update, (connection, frame) => connection.offer(entry.position, frame));
   }
 
   /** Delivers a subscription event (from any process) to the local connections allowed to see it; never stored. */
   #dispatchSubscription(document: SubscriptionDocument): void {
+    const position = this.#lastPosition;
     const update: HubUpdate = {
-      id: this.#randomId(),
+      id: position === undefined ? this.#randomId() : `${AFTER_PREFIX}${position}:${this.#randomId()}`,
       topics: [document.id],
       data: JSON.stringify({ '@context': 'https://mercure.rocks/', ...document }),
       type: 'mercure',
@@ -523,7 +534,7 @@ export class HubEngine {
     if (cursor === 'earliest') return { after: null, resumedFrom: 'earliest' };
     try {
       const position = await this.#transport.locate(cursor);
-      if (position === undefined) return { after: null, resumedFrom: 'earliest' };
+      if (position === undefined) return this.#resumeAfterSubscriptionEvent(cursor);
       const visible = (entry: HistoryEntry): boolean => !entry.update.private || grants.canRead(entry.update.topics);
       // The cursor is usually an update the subscriber saw: look at it alone before scanning back.
       const [own] = await this.#transport.readBefore(position, 1);
@@ -533,6 +544,17 @@ export class HubEngine {
     } catch (error) {
       throw this.#unavailable('read the history', error);
     }
+  }
+
+  /**
+   * Where a subscriber resumes from the id of a subscription event (see {@link AFTER_PREFIX}):
+   * after the update it followed, while that update is retained (a position beyond the log counts
+   * as its end); `earliest` for any other unknown cursor.
+   */
+  async #resumeAfterSubscriptionEvent(cursor: string): Promise<{ readonly after: string | null; readonly resumedFrom: string }> {
+    const position = AFTER_ID.exec(cursor)?.[1];
+    const [before] = position === undefined ? [] : await this.#transport.readBefore(position, 1);
+    return before === undefined ? { after: null, resumedFrom: 'earliest' } : { after: before.position, resumedFrom: cursor };
   }
 
   /**

@@ -62,7 +62,8 @@ export class MemoryTransport implements HubTransport {
   }
 
   readBefore(position: string, limit: number): HistoryEntry[] {
-    let seq = Number(position) - this.#base;
+    // A position beyond the log reads from its end.
+    let seq = Math.min(Number(position) - this.#base, this.#ring.firstSeq + this.#ring.size - 1);
     const entries = [...this.#ring.backwardFrom(seq, limit)].map((update) => ({ position: String(this.#base + seq--), update }));
     const forgotten = this.#ring.lastForgotten;
     if (forgotten !== undefined && entries.length < limit && seq === this.#ring.firstSeq - 1) entries.push({ position: String(this.#base + seq), update: forgotten });
