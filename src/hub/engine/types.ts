@@ -18,7 +18,11 @@ export interface MatcherSpec {
 
 /** An update as the hub stores and dispatches it. */
 export interface HubUpdate {
-  /** The SSE `id`: the publisher's id, or a hub-generated `urn:uuid:…` (also when the publisher's id was already used by another retained update). */
+  /**
+   * The SSE `id`: the publisher's id, or a hub-generated `urn:uuid:…` (also when the publisher's id
+   * was already used by another retained update); `urn:sse-kit:after:<log position>:…` for a
+   * subscription event (type `mercure`), which the hub resumes from without storing it.
+   */
   readonly id: string;
   /** The canonical topic first, then the alternate topics. */
   readonly topics: readonly string[];
