@@ -1,5 +1,5 @@
 import { createClient } from 'redis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RedisTransport } from '../../../src/hub/index.js';
 import type { HubUpdate } from '../../../src/hub/index.js';
 import { startRedis } from './redisServer.js';
@@ -44,6 +44,26 @@ describe('the Redis reader of one hub process', () => {
     await until(() => ids().length === 3);
     expect(losses).toEqual(['5 entries were trimmed before this process read them', 'the Redis log was reset']);
     expect(ids()).toEqual(['a', 'b', 'c']);
+    await transport.close();
+    await raw.close();
+  });
+
+  it('logs a read that Redis refuses (the log key holds another type) once, and reads on once it is fixed', async () => {
+    const raw = createClient({ url: redis.url });
+    await raw.connect();
+    const lines: string[] = [];
+    const log = { info: (line: string) => lines.push(`info ${line}`), warn: (line: string) => lines.push(`warn ${line}`), error: (line: string) => lines.push(`error ${line}`) };
+    const transport = await RedisTransport.connect({ url: redis.url, prefix: 'reader:2', log });
+    const heard = recordingListener();
+    transport.attach(heard);
+    // The log key now holds a string: the blocked read, and every read after it, is refused.
+    await raw.set('reader:2:log', 'not a stream');
+    await vi.waitFor(() => expect(lines.some((line) => line.includes('WRONGTYPE'))).toBe(true), { timeout: 10_000, interval: 20 });
+    await raw.del('reader:2:log');
+    await transport.append(update('a'), 'fresh-a');
+    await heard.until(() => heard.updates.length === 1);
+    expect(lines.filter((line) => line.startsWith('error reading the Redis log failed'))).toHaveLength(1);
+    expect(lines).toContain('info reading the Redis log again');
     await transport.close();
     await raw.close();
   });

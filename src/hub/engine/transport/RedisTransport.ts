@@ -400,9 +400,13 @@ export class RedisTransport implements HubTransport {
       let reply: [string, RawEntry[]][] | null;
       try {
         reply = (await this.#reader.sendCommand(['XREAD', 'COUNT', String(READ_COUNT), 'BLOCK', String(BLOCK_MS), 'STREAMS', this.#keys.log, this.#lastRead])) as [string, RawEntry[]][] | null;
+        if (failures > 0) this.#log?.info('reading the Redis log again');
         failures = 0;
-      } catch {
+      } catch (error) {
         if (this.#closed) return;
+        // Once per run of failures: a lost connection is reported by the client too, a refused read
+        // (WRONGTYPE: the log key holds something else) only here.
+        if (failures === 0) this.#log?.error(`reading the Redis log failed (${error instanceof Error ? error.message : String(error)}); retrying`);
         await sleep(Math.min(1000, 50 * 2 ** failures++));
         continue;
       }
