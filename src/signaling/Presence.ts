@@ -237,9 +237,10 @@ export class Presence {
     if (this.#session !== session || frame.from === this.#ctx.selfId) return undefined;
     let remote = this.#roster.sender(frame);
     if (remote === null) return undefined;
+    const floor = remote ? 0 : this.#roster.floor(frame);
     let pending: Promise<void> | undefined;
     for (const message of frame.msgs) {
-      if (remote && message.seq <= remote.lastSeq) continue;
+      if (message.seq <= (remote ? remote.lastSeq : floor)) continue;
       if (message.tsid !== undefined && (!direct || message.tsid !== session.sid)) continue;
       if (message.t === 'bye') {
         this.#roster.bye(frame, remote);

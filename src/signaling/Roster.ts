@@ -32,13 +32,17 @@ export interface RosterContext {
  * Who is in the room: one current session per peer id, in order of appearance, published to the
  * snapshot with `join`, `update` and `leave` events. A newer session of a peer (a later start, ties
  * broken by session id) replaces the older one; sessions that said `bye` or were replaced are
- * retired, so their late messages (replays from history) never bring them back.
+ * retired, so their late messages (replays from history) never bring them back. A session dropped
+ * for silence is not retired: its next message (its network came back) adds it again, while its
+ * messages up to the last one heard stay ignored ({@link Roster.floor}).
  */
 export class Roster {
   readonly #ctx: RosterContext;
   readonly #remotes = new Map<string, Remote>();
   /** Retired sessions, `peer\nsid`, the oldest forgotten first. */
   readonly #retired = new Set<string>();
+  /** Sessions dropped for silence, `peer\nsid`, with the last sequence number taken from them. */
+  readonly #silent = new Map<string, number>();
 
   constructor(context: RosterContext) {
     this.#ctx = context;
@@ -77,6 +81,11 @@ export class Roster {
     return null;
   }
 
+  /** The last sequence number taken from a frame's session before it was dropped for silence (0 when never). */
+  floor(frame: Frame): number {
+    return this.#silent.get(`${frame.from}\n${frame.sid}`) ?? 0;
+  }
+
   /** Adds the session of a frame's first message. */
   add(frame: Frame, message: Message): Remote {
     const now = this.#ctx.platform.now();
@@ -85,11 +94,12 @@ export class Roster {
       peer: Object.freeze({ id: frame.from, metadata: message.meta ?? null, joinedAt: now, lastSeen: now, session: frame.sid, encrypted: key !== undefined }),
       sid: frame.sid,
       at: frame.at,
-      lastSeq: 0,
+      lastSeq: this.floor(frame),
       lastHeard: now,
       key,
       shared: undefined,
     };
+    this.#silent.delete(`${frame.from}\n${frame.sid}`);
     this.#remotes.set(frame.from, remote);
     this.#publish();
     this.#ctx.store.emit('join', { peer: remote.peer });
@@ -118,11 +128,17 @@ export class Roster {
     else this.#retire(`${frame.from}\n${frame.sid}`);
   }
 
-  /** Removes a session and retires it. */
+  /** Removes a session and retires it (a session dropped for silence is only set aside: it may speak again). */
   remove(remote: Remote, reason: LeaveReason): void {
     if (this.#remotes.get(remote.peer.id) !== remote) return;
     this.#remotes.delete(remote.peer.id);
-    this.#retire(`${remote.peer.id}\n${remote.sid}`);
+    const sessionKey = `${remote.peer.id}\n${remote.sid}`;
+    if (reason === 'timeout') {
+      this.#silent.set(sessionKey, remote.lastSeq);
+      if (this.#silent.size > RETIRED_LIMIT) this.#silent.delete(this.#silent.keys().next().value!);
+    } else {
+      this.#retire(sessionKey);
+    }
     this.#ctx.removed(remote);
     this.#publish();
     this.#ctx.store.emit('leave', { peer: remote.peer, reason });
@@ -137,6 +153,7 @@ export class Roster {
   }
 
   #retire(sessionKey: string): void {
+    this.#silent.delete(sessionKey);
     this.#retired.add(sessionKey);
     if (this.#retired.size > RETIRED_LIMIT) {
       const oldest = this.#retired.values().next().value;

@@ -144,6 +144,26 @@ describe('PeerSignaling over MockHub', () => {
     expect(a.leaves).toEqual([{ id: 'ghost', reason: 'timeout' }]);
   });
 
+  it('a peer dropped for silence comes back when it speaks again (its network returned)', async () => {
+    const a = join('a', { heartbeat: 1000, timeout: 3000 });
+    await tick(50);
+    publishFrame(hub, topics.room, { from: 'ghost', sid: 's1', at: 1, msgs: [{ seq: 1, t: 'hello', meta: null }] });
+    await tick(3100);
+    expect(a.leaves).toEqual([{ id: 'ghost', reason: 'timeout' }]);
+    // Its stream was down longer than the timeout; back online, the same session announces again.
+    publishFrame(hub, topics.room, { from: 'ghost', sid: 's1', at: 1, msgs: [{ seq: 7, t: 'hello', meta: { back: true } }] });
+    await tick(10);
+    expect(a.peerIds()).toEqual(['ghost']);
+    expect(a.signaling.getPeer('ghost')?.metadata).toEqual({ back: true });
+    expect(sent('welcome')).toEqual(['a>ghost:welcome', 'a>ghost:welcome']);
+    // A message older than the last one heard before the timeout still does not count.
+    await tick(3100);
+    expect(a.peerIds()).toEqual([]);
+    publishFrame(hub, topics.room, { from: 'ghost', sid: 's1', at: 1, msgs: [{ seq: 7, t: 'beat', meta: null }] });
+    await tick(10);
+    expect(a.peerIds()).toEqual([]);
+  });
+
   it('keeps live peers through many timeouts thanks to heartbeats', async () => {
     const a = join('a', { heartbeat: 1000, timeout: 3000 });
     const b = join('b', { heartbeat: 1000, timeout: 3000 });
