@@ -68,7 +68,8 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false; me
  * A composer for a topic. Enter sends, Shift+Enter inserts a newline. In JSON mode the text is validated
  * before sending and the error is shown next to the field. Shows the pending and error states of
  * `usePublish`: "Sending…" while the hub has not answered, "Queued" while a message waits for the
- * connection (the hook's own status). A failed publish shows why, with Retry. While the connection is
+ * connection (the hook's own status). A failed publish shows why, with Retry (which moves focus back to
+ * the message field, as the alert holding it goes away). While the connection is
  * down the form is disabled, unless `queue` is set, in which case messages wait for the connection. The
  * button keeps its width whatever its label. A message is sent once however often Enter or the button is pressed: while it
  * is being sent the button is `aria-disabled` (it keeps focus) and further presses do nothing — without
@@ -258,7 +259,15 @@ export const PublishForm = forwardRef<HTMLFormElement, PublishFormProps>(functio
         <div className="sse-publish__error" role="alert">
           <span>{`Not sent: ${failureReason(error)}`}</span>
           {value.trim() !== '' && !blocked ? (
-            <button type="button" className="sse-button" onClick={submit}>
+            <button
+              type="button"
+              className="sse-button"
+              onClick={() => {
+                // The alert (and this button) goes away with the retry: keep focus in the form.
+                fieldRef.current?.focus();
+                submit();
+              }}
+            >
               Retry
             </button>
           ) : null}

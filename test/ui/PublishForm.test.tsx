@@ -229,6 +229,21 @@ describe('PublishForm', () => {
     expect(screen.queryByRole('alert')).toBeNull();
   });
 
+  it('keeps keyboard focus in the form when Retry is used (the alert holding it goes away)', async () => {
+    const user = userEvent.setup();
+    const { hub, container } = renderWithHub(<PublishForm topic={TOPIC} />);
+    hub.failNext(503, { method: 'POST' });
+    const field = screen.getByRole('textbox', { name: 'Message' });
+    await user.type(field, 'again{Enter}');
+    const alert = await screen.findByRole('alert');
+    await user.tab();
+    expect(document.activeElement).toBe(within(alert).getByRole('button', { name: 'Retry' }));
+    await user.keyboard('{Enter}');
+    await waitFor(() => expect(container.querySelector('form')?.dataset['state']).toBe('sent'));
+    expect(hub.history).toHaveLength(1);
+    expect(document.activeElement).toBe(field);
+  });
+
   it('shapes the payload with toData', async () => {
     const user = userEvent.setup();
     const { hub } = renderWithHub(<PublishForm topic={TOPIC} label="Say" toData={(text) => ({ author: 'Ada', text })} />);
