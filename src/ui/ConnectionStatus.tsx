@@ -1,5 +1,5 @@
 'use client';
-import { forwardRef, useEffect, useId, useState, type HTMLAttributes, type KeyboardEvent } from 'react';
+import { forwardRef, useEffect, useId, useRef, useState, type HTMLAttributes, type KeyboardEvent } from 'react';
 import { useConnectionStatus } from '../react/index.js';
 import { cx } from './cx.js';
 import type { ConnectionState } from './types.js';
@@ -30,7 +30,8 @@ export interface ConnectionStatusProps extends Omit<HTMLAttributes<HTMLDivElemen
  * The provider's connection status as a badge. Hover or focus it (or press it, on touch screens) to see
  * the retry count, the last event id and the last error. Escape hides the details until the pointer leaves
  * or focus moves away and comes back. Changes are announced politely to screen readers. When the connection
- * stopped on an error (a 401/403 stops the retries), a Reconnect button stands beside the badge.
+ * stopped on an error (a 401/403 stops the retries), a Reconnect button stands beside the badge; pressing it
+ * moves focus to the badge, as the button goes away.
  *
  * Renders a `div` with `data-state` (the status), `data-retries`, `data-open` (details pinned by a press),
  * `data-dismissed` (details hidden with Escape) and, when there is one, `data-error` (the error code).
@@ -49,6 +50,7 @@ export const ConnectionStatus = forwardRef<HTMLDivElement, ConnectionStatusProps
   const [dismissed, setDismissed] = useState(false);
   const [hovered, setHovered] = useState(false);
   const detailsId = useId();
+  const badgeRef = useRef<HTMLButtonElement>(null);
   const label = labels?.[status] ?? connectionStatusLabels[status];
   const dismiss = () => {
     setPinned(false);
@@ -93,6 +95,7 @@ export const ConnectionStatus = forwardRef<HTMLDivElement, ConnectionStatusProps
       {...rest}
     >
       <button
+        ref={badgeRef}
         type="button"
         className="sse-status__badge"
         aria-describedby={detailsId}
@@ -116,7 +119,15 @@ export const ConnectionStatus = forwardRef<HTMLDivElement, ConnectionStatusProps
         ) : null}
       </span>
       {status === 'error' && showReconnect ? (
-        <button type="button" className="sse-button sse-status__action" onClick={reconnect}>
+        <button
+          type="button"
+          className="sse-button sse-status__action"
+          onClick={() => {
+            // This button goes away with the error: keep focus on the badge.
+            badgeRef.current?.focus();
+            reconnect();
+          }}
+        >
           Reconnect
         </button>
       ) : null}

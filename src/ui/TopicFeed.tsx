@@ -245,7 +245,7 @@ function TopicFeedImpl<T>(
   const handleEvent = useCallback((update: object) => onEventRef.current?.(stamp(update)), [stamp]);
   const { events, status, error: ownError, connectionError, dropped } = useTopic<T>(topic, { ...options, onEvent: handleEvent } as UseTopicOptions<T>);
   const error = ownError ?? connectionError;
-  const { reconnect } = useConnectionStatus();
+  const { reconnect: reconnectDriver } = useConnectionStatus();
   const selfId = driver.clientId;
 
   const scrollerRef = useRef<HTMLDivElement>(null);
@@ -265,6 +265,12 @@ function TopicFeedImpl<T>(
     pinned.current = atBottom;
     if (atBottom) setPausedAt(undefined);
     else setPausedAt((at) => at ?? total);
+  };
+
+  // A Reconnect button goes away with the error it answers: focus moves to the log, not to the page body.
+  const reconnect = () => {
+    scrollerRef.current?.focus();
+    reconnectDriver();
   };
 
   const jumpToLatest = () => {

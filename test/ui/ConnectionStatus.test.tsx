@@ -158,4 +158,21 @@ describe('ConnectionStatus', () => {
     await waitFor(() => expect(root.dataset['state']).toBe('open'));
     expect(screen.queryByRole('button', { name: 'Reconnect' })).toBeNull();
   });
+
+  it('keeps keyboard focus on the badge when Reconnect, which goes away, is pressed', async () => {
+    const user = userEvent.setup();
+    const { hub, container } = renderWithHub(
+      <>
+        <ConnectionStatus />
+        <Subscriber />
+      </>,
+    );
+    hub.failNext(401, { method: 'GET' });
+    const root = container.querySelector('.sse-status') as HTMLElement;
+    await waitFor(() => expect(root.dataset['state']).toBe('error'));
+    screen.getByRole('button', { name: 'Reconnect' }).focus();
+    await user.keyboard('{Enter}');
+    await waitFor(() => expect(root.dataset['state']).toBe('open'));
+    expect(document.activeElement).toBe(root.querySelector('.sse-status__badge'));
+  });
 });

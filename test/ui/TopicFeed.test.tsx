@@ -172,6 +172,17 @@ describe('TopicFeed', () => {
     expect(screen.queryByRole('alert')).toBeNull();
   });
 
+  it('keeps keyboard focus in the feed when the empty-state Reconnect, which goes away, is pressed', async () => {
+    const user = userEvent.setup();
+    const { hub } = renderWithHub(<TopicFeed topic={TOPIC} />);
+    hub.failNext(401, { method: 'GET' });
+    const alert = await screen.findByRole('alert');
+    within(alert).getByRole('button', { name: 'Reconnect' }).focus();
+    await user.keyboard('{Enter}');
+    await waitFor(() => expect(screen.getByRole('log').textContent).toBe('No messages yet.'));
+    expect(document.activeElement).toBe(screen.getByRole('log'));
+  });
+
   it('says "Reconnecting…" while the hub is down, without an alert', async () => {
     const { hub } = renderWithHub(<TopicFeed topic={TOPIC} />);
     hub.failNext(503, { method: 'GET', count: 1000 });
