@@ -284,6 +284,13 @@ function TopicFeedImpl<T>(
   };
 
   const paused = pausedAt !== undefined;
+  // The subscription's own error (an update skipped) stays in `useTopic` until `clear()`: the user dismisses it here.
+  const [dismissed, setDismissed] = useState<SseError | undefined>(undefined);
+  const skipped = error !== undefined && (error.code === 'parse' || error.code === 'unroutable');
+  const dismiss = () => {
+    setDismissed(error);
+    scrollerRef.current?.focus();
+  };
   const [announcement, setAnnouncement] = useState({ text: '', seq: 0 });
   // `said`: the total covered by the last announcement (or skipped while paused); `timer`: the quiet
   // window after an announcement, at whose end the events that came meanwhile are summarised.
@@ -378,14 +385,18 @@ function TopicFeedImpl<T>(
         )}
       </div>
       {/* A stream that broke and recovers is not an error to show: only a stop (or a subscription's own error). */}
-      {!empty && error && (status === 'error' || error.code === 'parse' || error.code === 'unroutable') ? (
+      {!empty && error && (status === 'error' || (skipped && error !== dismissed)) ? (
         <div className="sse-feed__error" role="alert">
           <span className="sse-feed__error-text">{error.message}</span>
           {status === 'error' ? (
             <button type="button" className="sse-button" onClick={reconnect}>
               Reconnect
             </button>
-          ) : null}
+          ) : (
+            <button type="button" className="sse-button" onClick={dismiss}>
+              Dismiss
+            </button>
+          )}
         </div>
       ) : null}
       {announce ? (
@@ -409,7 +420,8 @@ function TopicFeedImpl<T>(
  * full date is its tooltip), its text, or its data as indented JSON when it has no text. While
  * there are no events the feed follows the connection: "Connecting…", "Reconnecting…", or — when the hub
  * refused — "Not authorized" with a Reconnect button. A broken stream that recovers shows nothing; a stop
- * shows the error with Reconnect. Auto-scrolls to the newest event and pauses while
+ * shows the error with Reconnect; an update that could not be parsed or routed (skipped) shows its error
+ * until dismissed (a later such error shows again). Auto-scrolls to the newest event and pauses while
  * the user has scrolled up, offering a "new events" button to jump back. Bounded by the `buffer` option of
  * `useTopic` (default 50), so it stays smooth under thousands of events per minute. The list is a
  * `role="log"` that does not speak each event (`aria-live="off"`): a polite status announces a summary

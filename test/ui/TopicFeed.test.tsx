@@ -183,6 +183,31 @@ describe('TopicFeed', () => {
     expect(document.activeElement).toBe(screen.getByRole('log'));
   });
 
+  it('an update that could not be parsed is reported once: the alert can be dismissed and later updates do not bring it back', async () => {
+    const user = userEvent.setup();
+    const { hub } = renderWithHub(<TopicFeed topic={TOPIC} options={{ raw: true }} />);
+    await hub.waitForConnections(1);
+    act(() => {
+      hub.publish({ topic: TOPIC, id: 'r-1', data: '{"text":"one"}' });
+      hub.publish({ topic: TOPIC, id: 'r-2', data: 'not json' });
+    });
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toContain('could not be parsed');
+    await user.click(within(alert).getByRole('button', { name: 'Dismiss' }));
+    expect(screen.queryByRole('alert')).toBeNull();
+    expect(document.activeElement).toBe(screen.getByRole('log'));
+    act(() => {
+      hub.publish({ topic: TOPIC, id: 'r-3', data: '{"text":"three"}' });
+    });
+    await waitFor(() => expect(within(screen.getByRole('log')).getAllByRole('listitem')).toHaveLength(2));
+    expect(screen.queryByRole('alert')).toBeNull();
+    // Another bad update is reported again.
+    act(() => {
+      hub.publish({ topic: TOPIC, id: 'r-4', data: 'still not json' });
+    });
+    expect((await screen.findByRole('alert')).textContent).toContain('r-4');
+  });
+
   it('says "Reconnecting…" while the hub is down, without an alert', async () => {
     const { hub } = renderWithHub(<TopicFeed topic={TOPIC} />);
     hub.failNext(503, { method: 'GET', count: 1000 });
