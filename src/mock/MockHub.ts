@@ -327,7 +327,10 @@ export class MockHub {
     });
   }
 
-  /** Ends every connection cleanly, forgets history, pending failures and recorded requests. */
+  /**
+   * Cuts every live subscription as {@link MockHub.dropConnections} does (readers reject, clients
+   * reconnect), forgets history, pending failures and recorded requests, and ends a pause.
+   */
   reset(): void {
     this.dropConnections();
     this.engine.clearHistory();
