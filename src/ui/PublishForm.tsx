@@ -71,7 +71,7 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false; me
  * connection (the hook's own status). A failed publish shows why, with Retry (which moves focus back to
  * the message field, as the alert holding it goes away). While the connection is
  * down the form is disabled, unless `queue` is set, in which case messages wait for the connection. The
- * button keeps its width whatever its label. A message is sent once however often Enter or the button is pressed: while it
+ * button keeps its width whatever its label; a message sent with it gives focus back to the field (the emptied form disables it). A message is sent once however often Enter or the button is pressed: while it
  * is being sent the button is `aria-disabled` (it keeps focus) and further presses do nothing — without
  * `queue` until the send settles, with `queue` for that same text (another text may join the queue).
  *
@@ -101,6 +101,7 @@ export const PublishForm = forwardRef<HTMLFormElement, PublishFormProps>(functio
 ) {
   const id = useId();
   const fieldRef = useRef<HTMLTextAreaElement>(null);
+  const submitRef = useRef<HTMLButtonElement>(null);
   const [value, setValue] = useState('');
   const [mode, setMode] = useState<PublishFormMode>(defaultMode);
   const [invalid, setInvalid] = useState<string | undefined>(undefined);
@@ -160,6 +161,8 @@ export const PublishForm = forwardRef<HTMLFormElement, PublishFormProps>(functio
         track(key, false);
         setSent(true);
         setValue((current) => (current === text ? '' : current));
+        // The emptied form disables the button: focus left on it would be lost.
+        if (submitRef.current !== null && submitRef.current.ownerDocument.activeElement === submitRef.current) fieldRef.current?.focus();
         onPublished?.(publishedId);
       },
       () => track(key, false),
@@ -274,6 +277,7 @@ export const PublishForm = forwardRef<HTMLFormElement, PublishFormProps>(functio
         </div>
       ) : null}
       <button
+        ref={submitRef}
         type="submit"
         className="sse-publish__submit"
         disabled={blocked || value.trim() === ''}

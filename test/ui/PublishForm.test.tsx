@@ -30,6 +30,18 @@ describe('PublishForm', () => {
     expect(container.querySelector('form')?.dataset['state']).toBe('sent');
   });
 
+  it('sent with the button, the message field gets focus back (the emptied form disables the button)', async () => {
+    const user = userEvent.setup();
+    const { hub, container } = renderWithHub(<PublishForm topic={TOPIC} />);
+    const field = screen.getByRole('textbox', { name: 'Message' });
+    await user.type(field, 'by button');
+    await user.click(screen.getByRole('button', { name: 'Send' }));
+    await waitFor(() => expect(container.querySelector('form')?.dataset['state']).toBe('sent'));
+    expect(hub.history).toHaveLength(1);
+    expect((screen.getByRole('button', { name: 'Send' }) as HTMLButtonElement).disabled).toBe(true);
+    expect(document.activeElement).toBe(field);
+  });
+
   it('does not send an empty message', async () => {
     const user = userEvent.setup();
     const { hub } = renderWithHub(<PublishForm topic={TOPIC} />);
