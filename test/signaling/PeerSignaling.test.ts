@@ -164,6 +164,30 @@ describe('PeerSignaling over MockHub', () => {
     expect(a.peerIds()).toEqual([]);
   });
 
+  it('two peers find each other again after one was offline longer than the timeout', async () => {
+    const a = join('a', { heartbeat: 1000, timeout: 3000 });
+    // b's network: while offline every request of b fails as a lost network does.
+    let offline = false;
+    const fetch: typeof hub.fetch = (input, init) => (offline ? Promise.reject(new TypeError('network down')) : hub.fetch(input, init));
+    const driver = new SseDriver({ url: hub.url, fetch, protocol: 'v1', platform: { events: undefined, random: () => 0.5 } });
+    const b = new PeerSignaling(driver, ROOM, { peerId: 'b', encrypt: false, heartbeat: 1000, timeout: 3000, platform: { events: undefined }, onError: () => undefined });
+    b.join();
+    await tick(50);
+    expect(a.peerIds()).toEqual(['b']);
+    offline = true;
+    hub.dropConnections();
+    await tick(10_000);
+    expect(a.leaves).toEqual([{ id: 'b', reason: 'timeout' }]);
+    expect(b.status).toBe('reconnecting');
+    offline = false;
+    await tick(60_000);
+    expect(b.status).toBe('joined');
+    expect(a.peerIds()).toEqual(['b']);
+    expect(b.peers.map((p) => p.id)).toEqual(['a']);
+    b.destroy();
+    driver.destroy();
+  });
+
   it('keeps live peers through many timeouts thanks to heartbeats', async () => {
     const a = join('a', { heartbeat: 1000, timeout: 3000 });
     const b = join('b', { heartbeat: 1000, timeout: 3000 });
