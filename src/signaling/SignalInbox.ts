@@ -23,15 +23,16 @@ export interface SignalInboxContext {
 /**
  * The signal inbox: decrypts incoming signals and hands them out — to the `signal` event, and to
  * the consumers of a peer's channel ({@link SignalInbox.consume}). Direct signals of a channel other
- * than the default one that arrive while nobody consumes it are kept per peer (at most 256, until
- * the peer leaves), so a WebRTC connection created late still sees the offer sent early.
+ * than the default one that arrive while nobody consumes it are kept per peer (at most 256 in all its
+ * channels, the oldest let go first, until the peer leaves), so a WebRTC connection created late
+ * still sees the offer sent early.
  */
 export class SignalInbox {
   readonly #ctx: SignalInboxContext;
   /** Consumers by `peer\nchannel`; an entry goes with its last consumer. */
   readonly #consumers = new Map<string, Emitter<{ signal: Signal }>>();
-  /** Kept signals by peer, then channel. */
-  readonly #backlog = new Map<string, Map<string, Signal[]>>();
+  /** Kept signals by peer, every channel together, oldest first. */
+  readonly #backlog = new Map<string, Signal[]>();
 
   constructor(context: SignalInboxContext) {
     this.#ctx = context;
@@ -51,11 +52,13 @@ export class SignalInbox {
       consumers = created;
     }
     const off = consumers.on('signal', handler);
-    const channels = this.#backlog.get(peerId);
-    const kept = channels?.get(channel);
-    if (channels && kept) {
+    const backlog = this.#backlog.get(peerId);
+    const kept = backlog?.filter((signal) => signal.channel === channel) ?? [];
+    if (backlog && kept.length > 0) {
       // Signals are kept only while a channel has no consumer: this handler is its only one.
-      channels.delete(channel);
+      const rest = backlog.filter((signal) => signal.channel !== channel);
+      if (rest.length > 0) this.#backlog.set(peerId, rest);
+      else this.#backlog.delete(peerId);
       for (const signal of kept) consumers.emit('signal', signal);
     }
     return off;
@@ -102,15 +105,10 @@ export class SignalInbox {
     if (consumers?.hasListeners()) {
       consumers.emit('signal', signal);
     } else if (signal.direct && signal.channel !== DEFAULT_CHANNEL) {
-      let channels = this.#backlog.get(signal.from);
-      if (!channels) {
-        channels = new Map();
-        this.#backlog.set(signal.from, channels);
-      }
-      const kept = channels.get(signal.channel) ?? [];
+      const kept = this.#backlog.get(signal.from) ?? [];
       kept.push(signal);
       if (kept.length > BACKLOG_LIMIT) kept.shift();
-      channels.set(signal.channel, kept);
+      this.#backlog.set(signal.from, kept);
     }
     this.#ctx.store.emit('signal', signal);
   }

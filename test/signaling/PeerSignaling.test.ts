@@ -320,6 +320,23 @@ describe('PeerSignaling over MockHub', () => {
     expect(got).toEqual(['early', 'late']);
   });
 
+  it('keeps at most 256 unconsumed signals per peer, whatever the number of channels they use', async () => {
+    const a = join('a');
+    await tick(50);
+    const sid = a.signaling.sessionId!;
+    const from = { from: 'x', sid: 'x1', at: 1 };
+    publishFrame(hub, topics.room, { ...from, msgs: [{ seq: 1, t: 'hello', meta: null }] });
+    // A peer that sends on many channels nobody consumes (a bug, or a hostile peer).
+    const msgs = Array.from({ length: 300 }, (_, i) => ({ seq: i + 2, t: 'signal', tsid: sid, ch: `ch${i}`, data: i }));
+    publishFrame(hub, topics.inbox('a'), { ...from, msgs });
+    await tick(0);
+    expect(a.signals).toHaveLength(300);
+    const got: unknown[] = [];
+    for (let i = 0; i < 300; i++) a.signaling.consume('x', `ch${i}`, (s) => got.push(s.data));
+    // The oldest were let go: the newest 256 are kept.
+    expect(got).toEqual(Array.from({ length: 256 }, (_, i) => i + 44));
+  });
+
   it('a throwing consumer or listener is reported and delivery goes on', async () => {
     const reported: unknown[] = [];
     vi.stubGlobal('reportError', (error: unknown) => reported.push(error));
