@@ -292,7 +292,8 @@ export class PeerSignaling {
     if (!remote) {
       return Promise.reject(new SignalingError('not-found', `No peer "${peerId}" in room "${this.room}".`, { hint: 'Send to ids from peers or a join event.' }));
     }
-    if (data === undefined) return Promise.reject(new SignalingError('misuse', 'send() needs a JSON value; undefined is not JSON.'));
+    const invalid = notJson('send', data);
+    if (invalid) return Promise.reject(invalid);
     const seq = ++session.seq;
     const channel = options.channel ?? DEFAULT_CHANNEL;
     const base = { seq, t: 'signal' as const, tsid: remote.sid, ...channelField(channel) };
@@ -311,12 +312,13 @@ export class PeerSignaling {
   /**
    * Sends a signal to every member of the room through the room topic (not encrypted end to end).
    * @returns a promise settled once the hub accepted it.
-   * @throws {SignalingError} (as a rejection) `closed` when not joined.
+   * @throws {SignalingError} (as a rejection) `closed` when not joined, `misuse` for a value that is not JSON.
    */
   broadcast(data: JsonValue, options: SendOptions = {}): Promise<void> {
     const session = this.#presence.session;
     if (!session) return Promise.reject(new SignalingError('closed', 'broadcast() was called before join() or after leave().'));
-    if (data === undefined) return Promise.reject(new SignalingError('misuse', 'broadcast() needs a JSON value; undefined is not JSON.'));
+    const invalid = notJson('broadcast', data);
+    if (invalid) return Promise.reject(invalid);
     this.#presence.roomSend(session);
     return this.#outbox.send(session, this.topics.room, { seq: ++session.seq, t: 'signal', data, ...channelField(options.channel ?? DEFAULT_CHANNEL) });
   }
@@ -335,4 +337,18 @@ export class PeerSignaling {
       reportError(thrown);
     }
   }
+}
+
+/**
+ * `misuse` for a value that is not JSON (`undefined`, a function, a BigInt, a cycle), checked before it
+ * is queued: it would fail the publish, and with it the messages batched beside it.
+ */
+function notJson(method: string, data: unknown): SignalingError | undefined {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(data);
+  } catch (cause) {
+    return new SignalingError('misuse', `${method}() needs a JSON value; this one cannot be serialised.`, { cause });
+  }
+  return text === undefined ? new SignalingError('misuse', `${method}() needs a JSON value; ${typeof data} is not JSON.`) : undefined;
 }

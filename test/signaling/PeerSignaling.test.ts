@@ -98,6 +98,26 @@ describe('PeerSignaling over MockHub', () => {
     expect(() => new PeerSignaling(a.driver, ROOM, { heartbeat: 1000, timeout: 500 })).toThrow(SignalingError);
   });
 
+  it('refuses a value that is not JSON at once, and the messages sent beside it still go', async () => {
+    const a = join('a');
+    const b = join('b');
+    await tick(50);
+    const circular: Record<string, unknown> = {};
+    circular['self'] = circular;
+    const results = await Promise.allSettled([
+      a.signaling.send('b', 'first'),
+      a.signaling.send('b', 'second'),
+      a.signaling.send('b', circular as never),
+      a.signaling.send('b', (() => 1) as never),
+      a.signaling.broadcast(1n as never),
+      a.signaling.send('b', 'third'),
+    ]);
+    expect(results.map((r) => (r.status === 'rejected' ? (r.reason as SignalingError).code : 'ok'))).toEqual(['ok', 'ok', 'misuse', 'misuse', 'misuse', 'ok']);
+    expect(results.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason instanceof SignalingError)).toBe(true);
+    await tick(10);
+    expect(b.signals.map((s) => s.data)).toEqual(['first', 'second', 'third']);
+  });
+
   it('sees a bye at once', async () => {
     const a = join('a');
     const b = join('b');
