@@ -12,7 +12,7 @@ import { SignalInbox } from './SignalInbox.js';
 import { SignalingStore } from './SignalingStore.js';
 import type { SignalingTopics } from './topics.js';
 import type { Peer, PeerSignalingOptions, SendOptions, Signal, SignalingEventMap, SignalingPlatform, SignalingSnapshot, SignalingStatus } from './types.js';
-import { channelField, DEFAULT_CHANNEL, encodeFrame, signalAad, type Message } from './wire.js';
+import { channelField, DEFAULT_CHANNEL, encodeFrame, notJson, signalAad, type Message } from './wire.js';
 
 export { DEFAULT_CHANNEL } from './wire.js';
 
@@ -71,7 +71,7 @@ export class PeerSignaling {
    * @param room - room name (any string; percent-encoded into the topics).
    * @param options - see {@link PeerSignalingOptions}.
    * @throws {SignalingError} `misuse` for an empty room, `timeout <= heartbeat`, a `sendTimeout` or
-   *   `leaveTimeout` out of range, or encryption asked for where WebCrypto is missing.
+   *   `leaveTimeout` out of range, metadata that is not JSON, or encryption asked for where WebCrypto is missing.
    */
   constructor(driver: SseDriver, room: string, options: PeerSignalingOptions = {}) {
     const resolved = resolveOptions(driver, room, options);
@@ -226,8 +226,13 @@ export class PeerSignaling {
     return this.#leave(false);
   }
 
-  /** Replaces this peer's metadata and tells the room at once (when joined). */
+  /**
+   * Replaces this peer's metadata and tells the room at once (when joined).
+   * @throws {SignalingError} `misuse` for a value that is not JSON (the previous metadata stays).
+   */
   setMetadata(metadata: JsonValue): void {
+    const invalid = notJson('setMetadata()', metadata);
+    if (invalid) throw invalid;
     this.#metadata = metadata;
     this.#presence.metadataChanged();
   }
@@ -292,7 +297,7 @@ export class PeerSignaling {
     if (!remote) {
       return Promise.reject(new SignalingError('not-found', `No peer "${peerId}" in room "${this.room}".`, { hint: 'Send to ids from peers or a join event.' }));
     }
-    const invalid = notJson('send', data);
+    const invalid = notJson('send()', data);
     if (invalid) return Promise.reject(invalid);
     const seq = ++session.seq;
     const channel = options.channel ?? DEFAULT_CHANNEL;
@@ -317,7 +322,7 @@ export class PeerSignaling {
   broadcast(data: JsonValue, options: SendOptions = {}): Promise<void> {
     const session = this.#presence.session;
     if (!session) return Promise.reject(new SignalingError('closed', 'broadcast() was called before join() or after leave().'));
-    const invalid = notJson('broadcast', data);
+    const invalid = notJson('broadcast()', data);
     if (invalid) return Promise.reject(invalid);
     this.#presence.roomSend(session);
     return this.#outbox.send(session, this.topics.room, { seq: ++session.seq, t: 'signal', data, ...channelField(options.channel ?? DEFAULT_CHANNEL) });
@@ -339,16 +344,3 @@ export class PeerSignaling {
   }
 }
 
-/**
- * `misuse` for a value that is not JSON (`undefined`, a function, a BigInt, a cycle), checked before it
- * is queued: it would fail the publish, and with it the messages batched beside it.
- */
-function notJson(method: string, data: unknown): SignalingError | undefined {
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(data);
-  } catch (cause) {
-    return new SignalingError('misuse', `${method}() needs a JSON value; this one cannot be serialised.`, { cause });
-  }
-  return text === undefined ? new SignalingError('misuse', `${method}() needs a JSON value; ${typeof data} is not JSON.`) : undefined;
-}

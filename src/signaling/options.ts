@@ -4,6 +4,7 @@ import { SignalingError } from './errors.js';
 import { resolveSignalingPlatform } from './platform.js';
 import { getSubtle } from './sessionCrypto.js';
 import { signalingTopics, type SignalingTopics } from './topics.js';
+import { notJson } from './wire.js';
 import type { PeerSignalingOptions, SignalingPlatform } from './types.js';
 
 /** {@link PeerSignalingOptions} with every default applied. */
@@ -26,7 +27,7 @@ export interface ResolvedSignalingOptions {
 /**
  * Checks the options of a {@link PeerSignaling} and applies the defaults.
  * @throws {SignalingError} `misuse` for an empty room, `timeout <= heartbeat`, timeouts out of range,
- *   or encryption asked for where WebCrypto is missing.
+ *   metadata that is not JSON, or encryption asked for where WebCrypto is missing.
  */
 export function resolveOptions(driver: SseDriver, room: string, options: PeerSignalingOptions): ResolvedSignalingOptions {
   if (typeof room !== 'string' || room === '') throw new SignalingError('misuse', 'PeerSignaling needs a non-empty room name.');
@@ -43,6 +44,8 @@ export function resolveOptions(driver: SseDriver, room: string, options: PeerSig
   if (!(sendTimeout > 0) || !(leaveTimeout >= 0)) {
     throw new SignalingError('misuse', `PeerSignaling needs sendTimeout > 0 and leaveTimeout >= 0 (got ${sendTimeout} and ${leaveTimeout}).`);
   }
+  const invalidMetadata = options.metadata === undefined ? undefined : notJson('The metadata option', options.metadata);
+  if (invalidMetadata) throw invalidMetadata;
   const subtle = getSubtle();
   const encrypt = options.encrypt ?? subtle !== undefined;
   if (encrypt !== false && subtle === undefined) {

@@ -6,6 +6,7 @@
  * the signaling topics is ignored.
  */
 import type { JsonValue } from '../core/types.js';
+import { SignalingError } from './errors.js';
 import type { Sealed } from './sessionCrypto.js';
 
 /** Default channel of {@link PeerSignaling.send} and {@link PeerSignaling.broadcast}. */
@@ -93,4 +94,18 @@ export function channelField(channel: string): { ch?: string } {
  */
 export function signalAad(from: string, sid: string, to: string, tsid: string, seq: number, channel: string): string {
   return JSON.stringify([from, sid, to, tsid, seq, channel]);
+}
+
+/**
+ * `misuse` for a value that is not JSON (`undefined`, a function, a BigInt, a cycle), checked before it
+ * is queued or kept: it would fail the publish, and with it the messages batched beside it.
+ */
+export function notJson(what: string, data: unknown): SignalingError | undefined {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(data);
+  } catch (cause) {
+    return new SignalingError('misuse', `${what} needs a JSON value; this one cannot be serialised.`, { cause });
+  }
+  return text === undefined ? new SignalingError('misuse', `${what} needs a JSON value; ${typeof data} is not JSON.`) : undefined;
 }

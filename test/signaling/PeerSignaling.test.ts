@@ -406,6 +406,21 @@ describe('PeerSignaling over MockHub', () => {
     expect(updates).toEqual([{ name: 'A2' }]);
     expect(b.signaling.getPeer('a')?.metadata).toEqual({ name: 'A2' });
   });
+
+  it('refuses metadata that is not JSON at once and keeps announcing the previous one', async () => {
+    const a = join('a', { metadata: { name: 'A' }, heartbeat: 1000, timeout: 3000 });
+    const b = join('b', { heartbeat: 1000, timeout: 3000 });
+    await tick(50);
+    const circular: Record<string, unknown> = {};
+    circular['self'] = circular;
+    expect(() => a.signaling.setMetadata(circular as never)).toThrow(expect.objectContaining({ name: 'SignalingError', code: 'misuse' }));
+    expect(() => new PeerSignaling(a.driver, ROOM, { encrypt: false, metadata: 1n as never })).toThrow(SignalingError);
+    await tick(10_000);
+    expect(a.errors).toEqual([]);
+    expect(b.peerIds()).toEqual(['a']);
+    expect(b.leaves).toEqual([]);
+    expect(b.signaling.getPeer('a')?.metadata).toEqual({ name: 'A' });
+  });
 });
 
 describe('end-to-end encryption', () => {
