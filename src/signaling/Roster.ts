@@ -94,7 +94,7 @@ export class Roster {
       peer: Object.freeze({ id: frame.from, metadata: message.meta ?? null, joinedAt: now, lastSeen: now, session: frame.sid, encrypted: key !== undefined }),
       sid: frame.sid,
       at: frame.at,
-      lastSeq: this.floor(frame),
+      lastSeq: 0,
       lastHeard: now,
       key,
       shared: undefined,
