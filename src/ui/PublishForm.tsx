@@ -69,9 +69,10 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false; me
  * before sending and the error is shown next to the field. Shows the pending and error states of
  * `usePublish`: "Sending…" while the hub has not answered, "Queued" while a message waits for the
  * connection (the hook's own status). A failed publish shows why, with Retry (which moves focus back to
- * the message field, as the alert holding it goes away). While the connection is
- * down the form is disabled, unless `queue` is set, in which case messages wait for the connection. The
- * button keeps its width whatever its label; a message sent with it gives focus back to the field (the emptied form disables it). A message is sent once however often Enter or the button is pressed: while it
+ * the message field, as the alert holding it goes away). While the connection is down the form is
+ * disabled, unless `queue` is set, in which case messages wait for the connection. The button keeps its
+ * width whatever its label; a message sent with it gives focus back to the field (the emptied form
+ * disables the button). A message is sent once however often Enter or the button is pressed: while it
  * is being sent the button is `aria-disabled` (it keeps focus) and further presses do nothing — without
  * `queue` until the send settles, with `queue` for that same text (another text may join the queue).
  *
