@@ -65,7 +65,8 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false; me
 }
 
 /**
- * A composer for a topic. Enter sends, Shift+Enter inserts a newline. In JSON mode the text is validated
+ * A composer for a topic. Enter sends (not the Enter that confirms an input method composition),
+ * Shift+Enter inserts a newline. In JSON mode the text is validated
  * before sending and the error is shown next to the field. Shows the pending and error states of
  * `usePublish`: "Sending…" while the hub has not answered, "Queued" while a message waits for the
  * connection (the hook's own status). A failed publish shows why, with Retry (which moves focus back to
@@ -177,7 +178,8 @@ export const PublishForm = forwardRef<HTMLFormElement, PublishFormProps>(functio
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
     if (event.key !== 'Enter' || event.shiftKey || event.altKey || event.ctrlKey || event.metaKey) return;
-    if (event.nativeEvent.isComposing) return;
+    // The Enter that confirms an input method composition; Safari sends it after compositionend, as keyCode 229.
+    if (event.nativeEvent.isComposing || event.nativeEvent.keyCode === 229) return;
     event.preventDefault();
     submit();
   };

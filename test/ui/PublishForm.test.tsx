@@ -1,4 +1,4 @@
-import { act, screen, waitFor, within } from '@testing-library/react';
+import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it } from 'vitest';
 import { useTopic } from '../../src/react/index.js';
@@ -40,6 +40,22 @@ describe('PublishForm', () => {
     expect(hub.history).toHaveLength(1);
     expect((screen.getByRole('button', { name: 'Send' }) as HTMLButtonElement).disabled).toBe(true);
     expect(document.activeElement).toBe(field);
+  });
+
+  it('does not send on the Enter that confirms an input method composition (also as Safari reports it, after compositionend)', async () => {
+    const { hub, container } = renderWithHub(<PublishForm topic={TOPIC} />);
+    const form = container.querySelector('form') as HTMLFormElement;
+    const field = screen.getByRole('textbox', { name: 'Message' });
+    fireEvent.change(field, { target: { value: 'にほんご' } });
+    fireEvent.keyDown(field, { key: 'Enter', isComposing: true });
+    // Safari: the confirming Enter comes after compositionend, marked only by keyCode 229.
+    fireEvent.keyDown(field, { key: 'Enter', keyCode: 229 });
+    // A send would have turned the form pending at once.
+    expect(form.dataset['state']).toBe('idle');
+    expect((field as HTMLTextAreaElement).value).toBe('にほんご');
+    fireEvent.keyDown(field, { key: 'Enter', keyCode: 13 });
+    expect(form.dataset['state']).toBe('pending');
+    await waitFor(() => expect(hub.history).toHaveLength(1));
   });
 
   it('does not send an empty message', async () => {
