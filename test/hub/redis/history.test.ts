@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisTransport } from '../../../src/hub/index.js';
-import type { HubUpdate } from '../../../src/hub/index.js';
 import { startRedis } from './redisServer.js';
 import type { TestRedis } from './redisServer.js';
-
-const update = (id: string): HubUpdate => ({ id, topics: ['urn:a'], data: id, type: undefined, retry: undefined, private: false, publishedAt: 1 });
+import { update } from './recordingListener.js';
 
 describe('the history window on Redis', () => {
   let redis: TestRedis;

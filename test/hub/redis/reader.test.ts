@@ -1,12 +1,9 @@
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RedisTransport } from '../../../src/hub/index.js';
-import type { HubUpdate } from '../../../src/hub/index.js';
 import { startRedis } from './redisServer.js';
 import type { TestRedis } from './redisServer.js';
-import { recordingListener } from './recordingListener.js';
-
-const update = (id: string): HubUpdate => ({ id, topics: ['urn:a'], data: id, type: undefined, retry: undefined, private: false, publishedAt: 1 });
+import { recordingListener, update } from './recordingListener.js';
 
 describe('the Redis reader of one hub process', () => {
   let redis: TestRedis;

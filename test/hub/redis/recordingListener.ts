@@ -1,4 +1,7 @@
-import type { HistoryEntry, SubscriptionDocument, TransportListener } from '../../../src/hub/index.js';
+import type { HistoryEntry, HubUpdate, SubscriptionDocument, TransportListener } from '../../../src/hub/index.js';
+
+/** A public update to `urn:a` whose data is its id, as the transport tests append it. */
+export const update = (id: string): HubUpdate => ({ id, topics: ['urn:a'], data: id, type: undefined, retry: undefined, private: false, publishedAt: 1 });
 
 /** A transport listener that records what it hears; `until` resolves once a condition holds (bounded). */
 export function recordingListener(): TransportListener & {
