@@ -115,6 +115,9 @@ export async function readIndex(base: string): Promise<IndexEntry[]> {
   return Object.values(index.entries);
 }
 
+/** Start of the `console.debug` messages of {@link CHANNEL_PROBE}. */
+export const PROBE_PREFIX = '[sse-kit probe] ';
+
 /**
  * Installed in each page before Storybook's scripts: records the preview channel's render outcome in
  * `window.__sseKitStory` (`pending`, then `success` / `error` with a message), for the entry whose id it
@@ -124,12 +127,19 @@ export async function readIndex(base: string): Promise<IndexEntry[]> {
  * re-renders after it finished when, say, its args change): Storybook reloads the page when it must tear
  * down a render that does not settle. `window.__sseKitSettled()` resolves once no story is mid-render
  * (and so no accessibility check of the addon is running).
+ *
+ * It also reports through `console.debug` messages that start with {@link PROBE_PREFIX}: `phase <story id>
+ * <phase>` for every render phase, and `changed <id>` once Storybook has torn the previous entry down and
+ * moved to the entry `<id>` (its `storyChanged` event), so that the runner knows what a page was doing
+ * when it reloaded.
  */
 export const CHANNEL_PROBE = `(() => {
+  const PROBE = ${JSON.stringify(PROBE_PREFIX)};
   window.__sseKitStory = { id: undefined, status: 'pending', messages: [] };
   let channel;
   const PENDING = ['loading', 'beforeEach', 'rendering', 'playing', 'afterEach'];
   const phases = new Map();
+  const aborted = new Set();
   let settle = [];
   const busy = () => [...phases.values()].some((phase) => PENDING.includes(phase));
   const current = () => window.__sseKitStory;
@@ -137,8 +147,15 @@ export const CHANNEL_PROBE = `(() => {
   const mine = (id) => current().id === undefined || id === undefined || id === current().id;
   const hook = (value) => {
     channel = value;
-    value.on('storyRenderPhaseChanged', ({ storyId, newPhase }) => {
-      phases.set(storyId, newPhase);
+    // Keyed by render: a render torn down goes on in the background (its phases then alternate with
+    // 'aborted') while the same story may be rendering again. Storybook never tears a render down twice,
+    // so an aborted render no longer counts.
+    value.on('storyRenderPhaseChanged', ({ storyId, renderId, newPhase }) => {
+      console.debug(PROBE + 'phase ' + storyId + ' ' + newPhase);
+      const key = storyId + ' ' + renderId;
+      if (newPhase === 'aborted') aborted.add(key);
+      if (newPhase === 'finished' || aborted.has(key)) phases.delete(key);
+      else phases.set(key, newPhase);
       if (!busy()) for (const resolve of settle.splice(0)) resolve();
     });
     value.on('storyFinished', (event) => {
@@ -149,6 +166,7 @@ export const CHANNEL_PROBE = `(() => {
         fail('story finished with errors ' + JSON.stringify(reports.map((r) => ({ type: r.type, result: r.result && r.result.violations ? r.result.violations.map((v) => v.id + ': ' + v.nodes.length + ' nodes') : r.result }))));
       } else result.status = 'success';
     });
+    value.on('storyChanged', (id) => console.debug(PROBE + 'changed ' + id));
     value.on('docsRendered', (id) => { if (current().status === 'pending' && mine(id)) current().status = 'success'; });
     value.on('storyThrewException', (error) => fail('story threw: ' + (error && error.message)));
     value.on('playFunctionThrewException', (error) => fail('play function threw: ' + (error && error.message)));
