@@ -52,6 +52,8 @@ export class StreamSlot {
   #live: Leg | undefined;
   #next: Leg | undefined;
   #draining: Drain | undefined;
+  /** This tab's own matcher set when a stream last opened: where {@link StreamSlot.cursor} belongs once no subscription is left. */
+  #openedFor: string | undefined;
   /** A matcher set the hub refused (400) while the live stream stayed healthy; not retried. */
   #rejectedKey: string | undefined;
   /** Cross-tab sharing (shared slot only). */
@@ -106,7 +108,13 @@ export class StreamSlot {
 
   /** This tab's matcher set and the SSE id of the last update it got, to resume from after a reload. */
   cursor(): { readonly matcherSet: string; readonly id: string } | undefined {
-    return this.#intake.cursor === undefined ? undefined : { matcherSet: wantedBy(this.router.subscriptions(), false).key, id: this.#intake.cursor };
+    const id = this.#intake.cursor;
+    if (id === undefined) return undefined;
+    // Once every subscription has left (a provider unmounting, then destroy()), the cursor still
+    // belongs to the set its stream was opened for.
+    const current = wantedBy(this.router.subscriptions(), false).key;
+    const matcherSet = current !== '' ? current : this.#openedFor;
+    return matcherSet === undefined ? undefined : { matcherSet, id };
   }
 
   /** The matchers this tab's own subscriptions need. */
@@ -185,6 +193,7 @@ export class StreamSlot {
       this.#live = undefined;
       previous.close();
     }
+    this.#openedFor = wantedBy(this.router.subscriptions(), false).key || this.#openedFor;
     const connection = new Connection(
       this.#ctx.connection,
       this.#handlers,

@@ -201,7 +201,9 @@ export interface SseDriverOptions {
    * Keeps the last event id of the shared stream per matcher set in session storage (written on
    * `pagehide`, when the page is hidden and on `destroy()`), so that a reload resumes from it. On by
    * default where `sessionStorage` exists, unless `fetch` is given; `false` turns it off; a
-   * `Storage`-like object replaces session storage.
+   * `Storage`-like object replaces session storage. Left unset where it has no storage, an
+   * `SseProvider` still carries the cursor in memory from a driver it destroyed (`<Activity>` hid
+   * the provider) to the one it makes when shown again.
    */
   resume?: boolean | CursorStorage;
 }

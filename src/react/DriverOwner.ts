@@ -1,6 +1,7 @@
 import { SseDriver } from '../core/SseDriver.js';
 import { Emitter } from '../core/emitter.js';
 import type { ProtocolAdapter } from '../core/protocols/types.js';
+import { resolveCursorStorage, type CursorStorage } from '../core/tabs/cursorStore.js';
 import type { HeadersOption, SseDriverOptions } from '../core/types.js';
 import { isDevelopment } from './isDevelopment.js';
 
@@ -13,7 +14,9 @@ export const UNCLAIMED_MS = 1000;
  * effect). Making a driver opens nothing: connections start only when a hook subscribes, in an
  * effect. The driver is destroyed a microtask after the last mount released it, so StrictMode's
  * unmount/remount keeps it; one destroyed meanwhile (the provider was hidden by `<Activity>`, say)
- * is replaced when the provider mounts again, and the subscribers are told. A driver whose provider
+ * is replaced when the provider mounts again, and the subscribers are told; the new driver resumes the
+ * shared stream where the old one stopped (through the `resume` storage, or through memory where the
+ * options leave `resume` without storage, as when `fetch` is given). A driver whose provider
  * never mounts (StrictMode's second, discarded `useState` initializer; a concurrent render thrown
  * away) is destroyed after {@link UNCLAIMED_MS}, so it does not linger in the tab group or hold a
  * stream for other tabs.
@@ -26,6 +29,11 @@ export class DriverOwner {
   readonly #warned = new Set<string>();
   /** The timer destroying a driver no provider mounted with, until the first mount. */
   #unclaimed: unknown;
+  /**
+   * The shared stream's cursors, carried from a destroyed driver to its replacement when `resume`
+   * is left unset and has no storage of its own; `undefined` when the drivers use their own.
+   */
+  readonly #carried: CursorStorage | undefined;
 
   /**
    * @param options - the provider's driver options; only a changed `headers` is applied later.
@@ -33,7 +41,11 @@ export class DriverOwner {
    */
   constructor(options: SseDriverOptions) {
     this.#options = options;
-    const driver = new SseDriver(options);
+    if (options.resume === undefined && resolveCursorStorage(undefined, options.fetch !== undefined) === undefined) {
+      const cursors = new Map<string, string>();
+      this.#carried = { getItem: (key) => cursors.get(key) ?? null, setItem: (key, value) => void cursors.set(key, value) };
+    }
+    const driver = this.#create();
     this.#driver = driver;
     // On a server (no window) a provider never mounts and its driver opens nothing: no timer to keep the process alive.
     if (typeof window === 'undefined') return;
@@ -55,8 +67,12 @@ export class DriverOwner {
     if (this.#unclaimed !== undefined) this.#driver.platform.clearTimeout(this.#unclaimed);
     this.#unclaimed = undefined;
     if (!this.#driver.destroyed) return;
-    this.#driver = new SseDriver(this.#options);
+    this.#driver = this.#create();
     this.#emitter.notify();
+  }
+
+  #create(): SseDriver {
+    return new SseDriver(this.#carried ? { ...this.#options, resume: this.#carried } : this.#options);
   }
 
   /**

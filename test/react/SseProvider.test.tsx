@@ -466,6 +466,43 @@ describe('SseProvider under <Activity>', () => {
     expect(hub.history.map((u) => u.topics[0])).toEqual([topic('out')]);
   });
 
+  it('resumes the fresh driver where the destroyed one stopped: an update published while the provider was hidden arrives once, when shown', async () => {
+    const hub = createHub();
+    let setMode!: (mode: 'visible' | 'hidden') => void;
+    const drivers: SseDriver[] = [];
+    function Spy() {
+      const driver = useSseDriver();
+      if (!drivers.includes(driver)) drivers.push(driver);
+      return null;
+    }
+    function App() {
+      const [mode, set] = useState<'visible' | 'hidden'>('visible');
+      setMode = set;
+      return (
+        <Activity mode={mode}>
+          <SseProvider {...driverOptions(hub)}>
+            <Spy />
+            <Reader name="a" label="r" />
+          </SseProvider>
+        </Activity>
+      );
+    }
+    render(<App />);
+    await tick(50);
+    act(() => hubPublish(hub, topic('a'), { n: 1 }, 'urn:uuid:before-hide'));
+    await tick(50);
+    expect(screen.getByTestId('r').textContent).toBe('1');
+    act(() => setMode('hidden'));
+    await tick(50);
+    expect(drivers[0]?.destroyed).toBe(true);
+    act(() => hubPublish(hub, topic('a'), { n: 2 }, 'urn:uuid:while-hidden'));
+    act(() => setMode('visible'));
+    await tick(100);
+    expect(drivers).toHaveLength(2);
+    // The fresh driver's reader starts a new list: the update it missed, once (before the fix, nothing).
+    expect(screen.getByTestId('r').textContent).toBe('2');
+  });
+
   it('renders a provider first mounted hidden and shown after its unclaimed driver was destroyed (presence and topics on the fresh driver)', async () => {
     const hub = createHub({ subscriptions: true });
     let setMode!: (mode: 'visible' | 'hidden') => void;

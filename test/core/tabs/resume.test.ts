@@ -44,6 +44,26 @@ describe('resume across reloads', () => {
     reloaded.driver.destroy();
   });
 
+  it('the cursor saved by destroy() after every subscription left (a provider unmounting first) is kept under the set they had', async () => {
+    const hub = new MockHub();
+    const session = storage();
+    const events = new EventTarget();
+    const driver = new SseDriver({ url: hub.url, fetch: hub.fetch, protocol: 'v1', tabs: false, resume: session, platform: { events } });
+    const off = driver.subscribe(['/feed', '/other'], () => undefined);
+    await tick(50);
+    await driver.publish('/feed', 1);
+    await tick(20);
+    off();
+    driver.destroy();
+    // Before the fix, it was saved under the empty set, where no stream ever reads it.
+    expect([...session.items.keys()].map((k) => k.split('\n').slice(1).join('\n'))).toEqual(['t:/feed\nt:/other']);
+    hub.publish({ topic: '/feed', data: JSON.stringify({ 'sse-kit': 1, id: 'urn:uuid:z', topic: '/feed', sender: 's', payload: 'while away' }), id: 'urn:uuid:z' });
+    const next = page(hub, session);
+    await tick(50);
+    expect(next.got).toEqual(['while away']);
+    next.driver.destroy();
+  });
+
   it('resume: false starts blind', async () => {
     const hub = new MockHub();
     const first = page(hub, false);
