@@ -107,28 +107,46 @@ export class TopicObserver<T> implements Flushable {
 
   /**
    * The result to render for a subscription the observer does not serve yet (its effect has not run):
-   * no events, the connection as it is. The same object for the same subscription.
+   * no events (the events so far when it continues the one served on a replacing driver), the
+   * connection as it is. The same object for the same subscription.
    * @throws {SseError} `misuse` for an empty or invalid matcher of an enabled subscription.
    */
   preview(target: TopicTarget): UseTopicResult<T> {
     const cached = this.#preview;
     if (cached !== undefined && cached.driver === target.driver && cached.key === target.key) return cached.result;
     validate(target);
-    const result = this.#makeResult(EMPTY, { connection: connectionOf(target) });
+    const result = this.#makeResult(this.#continues(target) ? this.#data : EMPTY, { connection: connectionOf(target) });
     this.#preview = { driver: target.driver, key: target.key, result };
     return result;
   }
 
-  /** Serves `target` from now on: a changed subscription resubscribes once and starts a fresh buffer. */
+  /**
+   * Serves `target` from now on: a changed subscription resubscribes once and starts a fresh buffer,
+   * unless it is the one served on the driver that replaced a destroyed one (the buffer then goes on).
+   */
   setTarget(target: TopicTarget): void {
     if (this.isFor(target.driver, target.key)) return;
+    const continues = this.#continues(target);
     const started = this.#off !== undefined;
     if (started) this.#stop();
     this.#target = target;
     this.#preview = undefined;
-    this.#reset();
+    if (continues) {
+      this.#shown = { connection: connectionOf(target) };
+      this.#result = this.#makeResult(this.#data, this.#shown);
+    } else this.#reset();
     if (started) this.#start();
     this.#emitter.notify();
+  }
+
+  /**
+   * Whether `target` is the same subscription on the driver that replaced the destroyed one served
+   * (an `SseProvider` shown again after `<Activity>` hid it): the new driver resumes the stream where
+   * the old one stopped, so the events so far stay. Not with `since`, which replays from its id.
+   */
+  #continues(target: TopicTarget): boolean {
+    const served = this.#target;
+    return target.key === served.key && target.driver !== served.driver && served.driver.destroyed && target.config.since === undefined;
   }
 
   /** Empties the buffer, resets `last`, `dropped` and the subscription's own error. */

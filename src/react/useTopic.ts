@@ -38,7 +38,8 @@ export function useTopic(matchers: Matchers, options: UseTopicOptions<string> & 
  *
  * Matchers are compared by value (an inline array does not resubscribe); changing them, `type`,
  * `raw`, `since` or `enabled` resubscribes once and starts a fresh buffer. `onEvent`, `parse`,
- * `buffer` and `ignoreSelf` are read at each update.
+ * `buffer` and `ignoreSelf` are read at each update. A provider shown again after `<Activity>` hid
+ * it (and destroyed its driver) keeps the buffer: its new driver resumes where the old one stopped.
  *
  * ```tsx
  * const { events, error } = useTopic<Message>('https://example.com/rooms/1', { buffer: 100 });

@@ -499,8 +499,8 @@ describe('SseProvider under <Activity>', () => {
     act(() => setMode('visible'));
     await tick(100);
     expect(drivers).toHaveLength(2);
-    // The fresh driver's reader starts a new list: the update it missed, once (before the fix, nothing).
-    expect(screen.getByTestId('r').textContent).toBe('2');
+    // The reader's list goes on: what it had, then the update it missed, once (before the fix: nothing).
+    expect(screen.getByTestId('r').textContent).toBe('1,2');
   });
 
   it('renders a provider first mounted hidden and shown after its unclaimed driver was destroyed (presence and topics on the fresh driver)', async () => {
