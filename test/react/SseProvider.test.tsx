@@ -503,6 +503,38 @@ describe('SseProvider under <Activity>', () => {
     expect(screen.getByTestId('r').textContent).toBe('1,2');
   });
 
+  it('starts a since subscription afresh on the fresh driver: its replay is not appended to what it had', async () => {
+    const hub = createHub();
+    act(() => hubPublish(hub, topic('a'), { n: 0 }, 'urn:uuid:origin'));
+    let setMode!: (mode: 'visible' | 'hidden') => void;
+    function SinceReader() {
+      const { events } = useTopic<{ n: number }>(topic('a'), { since: 'urn:uuid:origin' });
+      return <p data-testid="since">{events.map((e) => e.data.n).join(',')}</p>;
+    }
+    function App() {
+      const [mode, set] = useState<'visible' | 'hidden'>('visible');
+      setMode = set;
+      return (
+        <Activity mode={mode}>
+          <SseProvider {...driverOptions(hub)}>
+            <SinceReader />
+          </SseProvider>
+        </Activity>
+      );
+    }
+    render(<App />);
+    await tick(50);
+    act(() => hubPublish(hub, topic('a'), { n: 1 }, 'urn:uuid:one'));
+    await tick(50);
+    expect(screen.getByTestId('since').textContent).toBe('1');
+    act(() => setMode('hidden'));
+    await tick(50);
+    act(() => hubPublish(hub, topic('a'), { n: 2 }, 'urn:uuid:two'));
+    act(() => setMode('visible'));
+    await tick(100);
+    expect(screen.getByTestId('since').textContent).toBe('1,2');
+  });
+
   it('renders a provider first mounted hidden and shown after its unclaimed driver was destroyed (presence and topics on the fresh driver)', async () => {
     const hub = createHub({ subscriptions: true });
     let setMode!: (mode: 'visible' | 'hidden') => void;
