@@ -6,20 +6,25 @@
  * runs again (same rules as the addon), so both themes are checked without playing the story twice.
  * Prints `N passed, N failed`.
  *
- * Workers run in parallel in one browser. Each keeps one page and renders entry after entry in it, as the
- * Storybook manager does when you click through the sidebar (`setCurrentStory` on the preview channel),
- * so the bundle is loaded, parsed and compiled once per worker, not once per story; after an entry that
- * failed, the next one starts on a fresh page. Nothing waits for a fixed time: an entry is done when
- * Storybook reports that its story (play function and axe included) or docs page finished.
+ * Workers run in parallel, each in a browser of its own. Each keeps one page and renders entry after
+ * entry in it, as the Storybook manager does when you click through the sidebar (`setCurrentStory` on the
+ * preview channel), so the bundle is loaded, parsed and compiled once per worker, not once per story;
+ * after an entry that failed, the next one starts on a fresh page. Nothing waits for a fixed time: an
+ * entry is done when Storybook reports that its story (play function and axe included) or docs page
+ * finished. An error the page reports before Storybook moved to the entry (while it tore the entry before
+ * down) fails the entry and names the one left.
  *
  * Storybook reloads its page when it must tear down a story whose render has not settled. When a page
- * reloads its own URL with nothing else wrong, the entry is played once more on a fresh page and the
- * output says so, with what was torn down (the entry before, when the reload came before Storybook's
- * `storyChanged` event) and the page's last render phases; a second reload, or any other navigation,
- * fails the entry. Every step is bounded: an entry that hangs fails after
- * {@link ENTRY_TIMEOUT}, and a page that cannot even be closed takes its worker's browser down with it
- * (each worker has a browser of its own, started again at once), so one stuck renderer never holds up
- * the run. The whole run is bounded by {@link RUN_TIMEOUT}.
+ * reloads its own URL with nothing else wrong, the entry is played once more on a fresh page, after the
+ * entry that was being torn down (when the reload came before Storybook's `storyChanged` event), and the
+ * output says so with the page's last render phases. A second reload fails the entry, naming the entry
+ * that does not settle; any other navigation fails it at once.
+ *
+ * Every step is bounded and nothing outlives the run: an entry that hangs fails after
+ * {@link ENTRY_TIMEOUT} and its worker's browser is started again (the renderer or the browser may be
+ * what hangs); a page that cannot be closed takes its worker's browser down with it; a browser that died
+ * is started again before the worker's next entry; the whole run is bounded by {@link RUN_TIMEOUT}, after
+ * which every browser (even one still starting) is killed and the process exits.
  *
  * `npm run test:storybook -- <filter>` runs the entries whose id contains `<filter>`;
  * `STORYBOOK_CONCURRENCY` sets the number of parallel pages (default 4).
@@ -33,8 +38,8 @@ import { CHANNEL_PROBE, CHROMIUM_ARGS, CHROMIUM_PATH, PROBE_PREFIX, readIndex, s
 const STATIC_DIR = resolve(import.meta.dirname, '../../storybook-static');
 /** Bound of one entry, from the switch to its last check: only a hang reaches it. */
 const ENTRY_TIMEOUT = 180_000;
-/** Bound of closing a page or a browser. */
-const CLOSE_TIMEOUT = 20_000;
+/** Bound of starting a browser, and of closing a page or a browser. */
+const BROWSER_TIMEOUT = 60_000;
 /** Bound of the whole run. */
 const RUN_TIMEOUT = 30 * 60_000;
 const CONCURRENCY = Math.max(1, Number(process.env['STORYBOOK_CONCURRENCY'] ?? 4));
@@ -52,13 +57,16 @@ interface Outcome {
   readonly replayed: boolean;
 }
 
-/** Rejects with `what … did not finish within …` if `work` takes longer than `ms`. */
+/** Something the runner bounds did not finish in time. */
+class TimedOut extends Error {}
+
+/** Rejects with {@link TimedOut} (`what … did not finish within …`) if `work` takes longer than `ms`. */
 async function bounded<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   // The losing side of the race may reject later (its page closed): that is expected, not unhandled.
   work.catch(() => undefined);
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms);
+    timer = setTimeout(() => reject(new TimedOut(`${what} did not finish within ${ms / 1000} s`)), ms);
   });
   try {
     return await Promise.race([work, late]);
@@ -66,6 +74,9 @@ async function bounded<T>(work: Promise<T>, ms: number, what: string): Promise<T
     clearTimeout(timer);
   }
 }
+
+/** The message of a thrown value, first line only. */
+const reasonOf = (error: unknown): string => (error instanceof Error ? error.message.split('\n')[0] ?? '' : String(error));
 
 /** In the page: switches the story's frame to the dark theme and runs axe as the a11y addon does. */
 async function darkViolations(page: Page): Promise<string[]> {
@@ -107,27 +118,59 @@ interface Session {
   readonly context: BrowserContext;
 }
 
+/** Set once the run is over (or out of time): workers start nothing more. */
+let stopping = false;
+
+/** Every browser started and not stopped yet: none may outlive the run. */
+const browsers = new Set<BrowserServer>();
+
 async function startSession(): Promise<Session> {
-  const server = await chromium.launchServer({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  const server = await chromium.launchServer({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, timeout: BROWSER_TIMEOUT });
+  browsers.add(server);
   try {
-    const browser = await chromium.connect(server.wsEndpoint());
-    // Reduced motion turns the kit's fades and colour transitions off (styles.css), so axe never
-    // measures contrast on a row that is still fading in or a background still changing theme.
-    const context = await browser.newContext({ colorScheme: 'light', reducedMotion: 'reduce', viewport: { width: 1280, height: 900 } });
-    await context.addInitScript(CHANNEL_PROBE);
+    if (stopping) throw new Error('the run is over');
+    const browser = await bounded(chromium.connect(server.wsEndpoint(), { timeout: BROWSER_TIMEOUT }), BROWSER_TIMEOUT, 'connecting to the browser');
+    const opened = async (): Promise<BrowserContext> => {
+      // Reduced motion turns the kit's fades and colour transitions off (styles.css), so axe never
+      // measures contrast on a row that is still fading in or a background still changing theme.
+      const context = await browser.newContext({ colorScheme: 'light', reducedMotion: 'reduce', viewport: { width: 1280, height: 900 } });
+      // Only ENTRY_TIMEOUT bounds an entry: a first load on a busy machine may take longer than
+      // Playwright's 30 s default.
+      context.setDefaultNavigationTimeout(0);
+      context.setDefaultTimeout(0);
+      await context.addInitScript(CHANNEL_PROBE);
+      return context;
+    };
+    const context = await bounded(opened(), BROWSER_TIMEOUT, 'opening a browser context');
     return { server, browser, context };
   } catch (error) {
-    await server.kill();
+    await killBrowser(server);
     throw error;
   }
+}
+
+/**
+ * Whether the session's browser is gone: its process ended (crashed, killed) or the connection closed.
+ * (The connection learns of a crash last: a page's calls fail at once with "Browser closed" while
+ * `isConnected()` is still true.)
+ */
+function gone(session: Session): boolean {
+  const child = session.server.process();
+  return child.exitCode !== null || child.signalCode !== null || !session.browser.isConnected();
+}
+
+async function killBrowser(server: BrowserServer): Promise<void> {
+  browsers.delete(server);
+  await server.kill();
 }
 
 /** Closes the browser, or kills it when it does not close in time. */
 async function stopSession(session: Session): Promise<void> {
   try {
-    await bounded(session.browser.close().then(() => session.server.close()), CLOSE_TIMEOUT, 'closing the browser');
+    await bounded(session.browser.close().then(() => session.server.close()), BROWSER_TIMEOUT, 'closing the browser');
+    browsers.delete(session.server);
   } catch {
-    await session.server.kill();
+    await killBrowser(session.server);
   }
 }
 
@@ -136,8 +179,10 @@ interface Worker {
   session: Session;
   page: Page | undefined;
   problems: string[];
-  /** The entry played before the current one in this page. */
-  last?: string | undefined;
+  /** The entry being played. */
+  entry?: IndexEntry | undefined;
+  /** The entry played (and passed) before the current one in this page. */
+  last?: IndexEntry | undefined;
   /** Fails the wait for the current entry (the page navigated away). */
   abort?: ((error: Error) => void) | undefined;
   /** The last entry Storybook moved to in this page (its `storyChanged` event). */
@@ -146,19 +191,31 @@ interface Worker {
   phases: string[];
 }
 
+/** Leaves the worker with a browser of its own started again; returns a note saying why. */
+async function restartSession(worker: Worker, why: string): Promise<string> {
+  worker.page = undefined;
+  worker.last = undefined;
+  await stopSession(worker.session);
+  if (!stopping) worker.session = await startSession();
+  return `${why}: the worker's browser was started again`;
+}
+
 async function openPage(worker: Worker): Promise<Page> {
   const page = await worker.session.context.newPage();
   worker.changed = undefined;
   worker.phases = [];
+  // What the page reports before Storybook moved to the current entry (its `storyChanged` event) comes
+  // from tearing down the entry before: say so rather than blame the entry being played.
+  const during = (): string => (worker.last && worker.changed !== worker.entry?.id ? ` (while leaving ${worker.last.id})` : '');
   page.on('console', (message) => {
     const text = message.text();
     if (message.type() === 'debug' && text.startsWith(PROBE_PREFIX)) {
       const [kind, ...rest] = text.slice(PROBE_PREFIX.length).split(' ');
       if (kind === 'changed') worker.changed = rest[0];
       else worker.phases = [...worker.phases, rest.join(' ')].slice(-PHASES_KEPT);
-    } else if (message.type() === 'error') worker.problems.push(`console error: ${text}`);
+    } else if (message.type() === 'error') worker.problems.push(`console error${during()}: ${text}`);
   });
-  page.on('pageerror', (error) => worker.problems.push(`page error: ${error.message}`));
+  page.on('pageerror', (error) => worker.problems.push(`page error${during()}: ${error.message}`));
   // A story must not navigate its page away (a native form submission, a link): report where it went.
   // (Storybook itself only rewrites the URL in place, which loads no new document.)
   let navigations = 0;
@@ -169,13 +226,10 @@ async function openPage(worker: Worker): Promise<Page> {
     // replace the query).
     const to = new URL(request.url());
     const reload = request.method() === 'GET' && to.pathname === new URL(page.url()).pathname && to.searchParams.has('id');
-    worker.abort?.(new Navigated(`the page ${reload ? 'reloaded' : 'navigated away'}: ${request.method()} ${request.url()} (previous entry: ${worker.last ?? 'none'})`, reload));
+    worker.abort?.(new Navigated(`the page ${reload ? 'reloaded' : 'navigated away'}: ${request.method()} ${request.url()} (previous entry: ${worker.last?.id ?? 'none'})`, reload));
   });
   return page;
 }
-
-/** Set once the run is over (or out of time): workers start nothing more. */
-let stopping = false;
 
 /** The page of the entry being played loaded another document. */
 class Navigated extends Error {
@@ -198,37 +252,54 @@ async function dropPage(worker: Worker): Promise<string | undefined> {
   worker.last = undefined;
   if (!page) return undefined;
   try {
-    await bounded(page.close(), CLOSE_TIMEOUT, 'closing the page');
+    await bounded(page.close(), BROWSER_TIMEOUT, 'closing the page');
     return undefined;
   } catch (error) {
-    await stopSession(worker.session);
-    if (!stopping) worker.session = await startSession();
-    return `${error instanceof Error ? error.message : String(error)}: its browser was started again`;
+    return restartSession(worker, reasonOf(error));
   }
 }
 
+/** How one play of an entry went. */
+interface Played {
+  readonly problems: string[];
+  /** Storybook reloaded the page (and nothing else went wrong): what it was tearing down, when known. */
+  readonly reloaded?: { readonly tornDown: IndexEntry | undefined; readonly text: string };
+  /** The entry hit {@link ENTRY_TIMEOUT}. */
+  readonly timedOut?: true;
+}
+
 /** Plays one entry in the worker's page (a fresh page when it has none). */
-async function play(worker: Worker, base: string, entry: IndexEntry): Promise<{ problems: string[]; reloaded?: string }> {
+async function play(worker: Worker, base: string, entry: IndexEntry): Promise<Played> {
   const problems: string[] = [];
   worker.problems = problems;
+  worker.entry = entry;
   const viewMode = entry.type === 'docs' ? 'docs' : 'story';
   const navigated = new Promise<never>((_resolve, reject) => {
     worker.abort = reject;
   });
   navigated.catch(() => undefined);
-  let reloaded: string | undefined;
+  /** `work`, unless the page navigates first (`work` may then reject later: that is expected). */
+  const unlessNavigated = <T,>(work: Promise<T>): Promise<T> => {
+    work.catch(() => undefined);
+    return Promise.race([work, navigated]);
+  };
+  /** Set when the entry is over: steps still running in the background (it timed out) open nothing. */
+  let over = false;
   const steps = async (): Promise<void> => {
-    if (worker.page) {
-      const page = worker.page;
-      await Promise.race([
+    let page = worker.page;
+    if (page) {
+      await unlessNavigated(
         page.evaluate(([id, mode]) => (window as unknown as { __sseKitShow: (id: string, mode: string) => Promise<void> }).__sseKitShow(id, mode), [entry.id, viewMode] as const),
-        navigated,
-      ]);
+      );
     } else {
-      worker.page = await openPage(worker);
-      await worker.page.goto(new URL(`iframe.html?id=${encodeURIComponent(entry.id)}&viewMode=${viewMode}`, base).toString(), { waitUntil: 'domcontentloaded' });
+      page = await openPage(worker);
+      if (over) {
+        await page.close();
+        return;
+      }
+      worker.page = page;
+      await unlessNavigated(page.goto(new URL(`iframe.html?id=${encodeURIComponent(entry.id)}&viewMode=${viewMode}`, base).toString(), { waitUntil: 'domcontentloaded' }));
     }
-    const page = worker.page;
     const finished = page.waitForFunction(
       () => {
         const result = (window as unknown as { __sseKitStory?: { status: string; messages: string[] } }).__sseKitStory;
@@ -237,29 +308,34 @@ async function play(worker: Worker, base: string, entry: IndexEntry): Promise<{ 
       undefined,
       { timeout: 0, polling: 50 },
     );
-    const handle = await Promise.race([finished, navigated]);
-    const result = (await handle.jsonValue()) as { status: string; messages: string[] };
+    const handle = await unlessNavigated(finished);
+    const result = (await unlessNavigated(handle.jsonValue())) as { status: string; messages: string[] };
     problems.push(...result.messages);
-    if (entry.type === 'story' && result.status === 'success') problems.push(...(await Promise.race([darkViolations(page), navigated])));
+    if (entry.type === 'story' && result.status === 'success') problems.push(...(await unlessNavigated(darkViolations(page))));
     // Effects of the last render (and their errors) run before the next frame is painted.
-    await Promise.race([page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))), navigated]);
+    await unlessNavigated(page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))));
   };
+  const phases = (): string => `last phases: ${worker.phases.join(', ') || 'none'}`;
+  let played: Played;
   try {
     await bounded(steps(), ENTRY_TIMEOUT, 'the entry');
+    played = { problems: [...problems] };
   } catch (error) {
-    if (error instanceof Navigated && error.reload && problems.length === 0) {
-      reloaded =
-        worker.last !== undefined && worker.changed !== entry.id
-          ? `Storybook reloaded the page while tearing down ${worker.last}`
-          : 'Storybook reloaded the page while rendering it';
-      reloaded += ` (last phases: ${worker.phases.join(', ') || 'none'})`;
+    problems.push(`did not finish: ${reasonOf(error)} (${phases()})`);
+    played = { problems: [...problems] };
+    if (error instanceof TimedOut) played = { ...played, timedOut: true };
+    else if (error instanceof Navigated && error.reload && problems.length === 1) {
+      // Before Storybook's `storyChanged`, it was still tearing down the entry before.
+      const tornDown = worker.last !== undefined && worker.changed !== entry.id ? worker.last : undefined;
+      const text = `Storybook reloaded the page while ${tornDown ? `tearing down ${tornDown.id}` : 'rendering it'} (${phases()})`;
+      played = { ...played, reloaded: { tornDown, text } };
     }
-    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    problems.push(`did not finish: ${reason} (last phases: ${worker.phases.join(', ') || 'none'})`);
   } finally {
+    over = true;
     worker.abort = undefined;
   }
-  return { problems: [...problems], ...(reloaded ? { reloaded } : {}) };
+  if (played.problems.length === 0) worker.last = entry;
+  return played;
 }
 
 async function visit(worker: Worker, base: string, entry: IndexEntry): Promise<Outcome> {
@@ -270,19 +346,34 @@ async function visit(worker: Worker, base: string, entry: IndexEntry): Promise<O
   };
   const first = await play(worker, base, entry);
   let problems = first.problems;
+  let timedOut = first.timedOut === true;
   const replayed = first.reloaded !== undefined && !stopping;
-  if (replayed) {
-    // Storybook reloads its page to tear down a render that has not settled (the entry before, or one of
-    // a docs page's stories): play the entry once more on a fresh page, where nothing is torn down first.
-    note(`${first.reloaded}; played again on a fresh page`);
+  if (first.reloaded && replayed) {
+    // Storybook reloads its page to tear down a render that has not settled: on a busy machine, a render
+    // that was about to settle. Play it again on a fresh page, with the entry it tore down before it (if
+    // any): a second reload is no accident, but an entry that does not settle.
+    const { tornDown, text } = first.reloaded;
+    note(`${text}; played again on a fresh page${tornDown ? `, after ${tornDown.id}` : ''}`);
     note(await dropPage(worker));
-    ({ problems } = await play(worker, base, entry));
+    const before = tornDown ? await play(worker, base, tornDown) : undefined;
+    if (before && before.problems.length > 0) {
+      problems = before.problems.map((p) => `${tornDown?.id} (played again before this entry): ${p}`);
+      timedOut = before.timedOut === true;
+    } else {
+      const again = await play(worker, base, entry);
+      problems = again.problems;
+      timedOut = again.timedOut === true;
+      if (again.reloaded) problems.push(`Storybook reloaded the page twice, ${again.reloaded.tornDown ? `each time tearing down ${again.reloaded.tornDown.id}: it leaves a render that does not settle` : 'each time rendering this entry'}`);
+    }
   }
-  if (problems.length > 0) {
+  if (timedOut && !stopping) {
+    // A page that hangs may be a renderer or a browser that hangs (or one still opening the page).
+    note(await restartSession(worker, 'the entry did not finish in time'));
+  } else if (problems.length > 0) {
     // What failed may leave the page in any state (Storybook reloads it after a broken render): the next
     // entry starts on a fresh page, so that no failure is blamed on it.
     note(await dropPage(worker));
-  } else worker.last = entry.id;
+  }
   return { entry, problems, notes, replayed, ms: Date.now() - started };
 }
 
@@ -308,14 +399,21 @@ async function main(): Promise<number> {
       Array.from({ length: Math.min(CONCURRENCY, queue.length) }, async () => {
         const worker: Worker = { session: await startSession(), page: undefined, problems: [], phases: [] };
         workers.push(worker);
-        for (let entry = queue.shift(); entry && !stopping; entry = queue.shift()) {
+        while (!stopping) {
+          const entry = queue.shift();
+          if (!entry) break;
           playing.set(worker, entry);
+          const notes: string[] = [];
+          // A browser that died (crashed, killed) would fail every entry left to this worker at once.
+          if (gone(worker.session)) notes.push(await restartSession(worker, 'the browser had gone'));
           const outcome = await visit(worker, server.url, entry);
           playing.delete(worker);
+          // Out of time: the run's result is printed already.
+          if (stopping) break;
           outcomes.push(outcome);
           const mark = outcome.problems.length === 0 ? 'ok  ' : 'FAIL';
           console.log(`${mark} ${entry.type === 'docs' ? 'docs ' : 'story'} ${entry.id} (${outcome.ms} ms)`);
-          for (const text of outcome.notes) console.log(`       note: ${text}`);
+          for (const text of [...notes, ...outcome.notes]) console.log(`       note: ${text}`);
           for (const problem of outcome.problems) console.log(`       ${problem}`);
         }
       }),
@@ -323,8 +421,9 @@ async function main(): Promise<number> {
     try {
       await bounded(run, RUN_TIMEOUT, 'the run');
     } catch (error) {
-      const stuck = [...playing.values()].map((e) => e.id).join(', ') || 'none';
-      console.log(`\n${error instanceof Error ? error.message : String(error)}: entries still playing: ${stuck}; not played: ${queue.length}`);
+      stopping = true;
+      const stuck = [...playing.values()].map((e) => e.id);
+      console.log(`\n${reasonOf(error)}: entries still playing: ${stuck.join(', ') || 'none'}; not played: ${queue.length}`);
       return 1;
     }
     const failed = outcomes.filter((o) => o.problems.length > 0).length;
@@ -336,8 +435,12 @@ async function main(): Promise<number> {
   } finally {
     stopping = true;
     await Promise.all(workers.map((w) => stopSession(w.session)));
+    // A browser still starting when the run ended (out of time) has no worker yet.
+    await Promise.all([...browsers].map((b) => killBrowser(b)));
     await server.close();
   }
 }
 
-process.exitCode = await main();
+// Exits even if something the run started is still pending (a worker still waiting on a browser that
+// was killed under it): the result is known and every browser is down.
+process.exit(await main());

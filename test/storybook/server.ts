@@ -38,14 +38,21 @@ export interface ServeStaticOptions {
 }
 
 /**
- * Serves `dir` on 127.0.0.1 at a free port. Paths outside `dir` are refused; a missing `favicon.ico`
- * answers 204 so that browsers log nothing.
+ * Serves `dir` on 127.0.0.1 at a free port. Paths outside `dir` are refused, a malformed one answers 400;
+ * a missing `favicon.ico` answers 204 so that browsers log nothing.
  */
 export async function serveStatic(dir: string, options: ServeStaticOptions = {}): Promise<StaticServer> {
   const root = resolve(dir);
   const server: Server = createServer((req, res) => {
     void (async () => {
-      const path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+      let path: string;
+      try {
+        path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+      } catch {
+        // A malformed escape (`%E0%A4%A`) is the client's error, not the server's end.
+        res.writeHead(400, { 'Content-Type': 'text/plain' }).end('Bad request');
+        return;
+      }
       let file = normalize(join(root, path));
       if (file !== root && !file.startsWith(root + sep)) {
         res.writeHead(403).end();
@@ -63,7 +70,8 @@ export async function serveStatic(dir: string, options: ServeStaticOptions = {})
           'Cache-Control': options.cacheAssets && !/\.(html|json)$/.test(file) ? 'max-age=3600' : 'no-store',
         });
         if (req.method === 'HEAD') res.end();
-        else createReadStream(file).pipe(res);
+        // A file that cannot be read after all (removed meanwhile) cuts the response, not the server.
+        else createReadStream(file).on('error', () => res.destroy()).pipe(res);
       } catch {
         if (path === '/favicon.ico') res.writeHead(204).end();
         else res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not found');
