@@ -312,8 +312,10 @@ async function play(worker: Worker, base: string, entry: IndexEntry): Promise<Pl
     const result = (await unlessNavigated(handle.jsonValue())) as { status: string; messages: string[] };
     problems.push(...result.messages);
     if (entry.type === 'story' && result.status === 'success') problems.push(...(await unlessNavigated(darkViolations(page))));
-    // Effects of the last render (and their errors) run before the next frame is painted.
+    // Effects of the last render (and their errors) run before the next frame is painted; a docs page's
+    // stories start rendering in those effects, and count for the docs page until they have finished.
     await unlessNavigated(page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))));
+    await unlessNavigated(page.evaluate(() => (window as unknown as { __sseKitSettled: () => Promise<void> }).__sseKitSettled()));
   };
   const phases = (): string => `last phases: ${worker.phases.join(', ') || 'none'}`;
   let played: Played;

@@ -131,10 +131,18 @@ export const PROBE_PREFIX = '[sse-kit probe] ';
  * `window.__sseKitStory` (`pending`, then `success` / `error` with a message), for the entry whose id it
  * names (`id`: `undefined` takes the first render). `window.__sseKitShow(id, viewMode)` resets it and
  * renders another entry in the same page, as the Storybook manager does, so one page plays many stories
- * without loading the bundle again. It first waits until no story of the page is mid-render (a story
- * re-renders after it finished when, say, its args change): Storybook reloads the page when it must tear
- * down a render that does not settle. `window.__sseKitSettled()` resolves once no story is mid-render
- * (and so no accessibility check of the addon is running).
+ * without loading the bundle again. It first waits until the page's renders have settled:
+ * `window.__sseKitSettled()` resolves once every render the page started has finished (or was torn down),
+ * and so no accessibility check of the addon is running.
+ *
+ * Two things make this more than "no render in a pending phase", and both made Storybook reload its page
+ * on slow machines. A render between two pending phases (`played`, `completing`, `completed`: the addon's
+ * axe run in `afterEach` is still to come) is not settled: switching then lets Storybook find it in
+ * `afterEach` when it tears it down, and reload. And a story's outcome is that of its own render in story
+ * mode (the one that announces `preparing`): a docs page renders its stories inline (`viewMode: 'docs'`,
+ * no play function, no axe), and such a render torn down when the runner moves from the docs page to the
+ * story goes on in the background and announces `storyFinished` for the same story id while the story's
+ * own play function is still running.
  *
  * It also reports through `console.debug` messages that start with {@link PROBE_PREFIX}: `phase <story id>
  * <phase>` for every render phase, and `changed <id>` once Storybook has torn the previous entry down and
@@ -145,11 +153,15 @@ export const CHANNEL_PROBE = `(() => {
   const PROBE = ${JSON.stringify(PROBE_PREFIX)};
   window.__sseKitStory = { id: undefined, status: 'pending', messages: [] };
   let channel;
-  const PENDING = ['loading', 'beforeEach', 'rendering', 'playing', 'afterEach'];
+  /** Renders not settled yet (storyId + renderId), with their last phase. */
   const phases = new Map();
+  /** Renders of a story in story mode (they announce 'preparing'; a docs page's inline ones do not). */
+  const main = new Set();
   const aborted = new Set();
+  /** The render whose 'finished' phase came last: Storybook sends its storyFinished right after it. */
+  let finishing;
   let settle = [];
-  const busy = () => [...phases.values()].some((phase) => PENDING.includes(phase));
+  const busy = () => phases.size > 0;
   const current = () => window.__sseKitStory;
   const fail = (message) => { const result = current(); result.status = 'error'; result.messages.push(message); };
   const mine = (id) => current().id === undefined || id === undefined || id === current().id;
@@ -157,18 +169,21 @@ export const CHANNEL_PROBE = `(() => {
     channel = value;
     // Keyed by render: a render torn down goes on in the background (its phases then alternate with
     // 'aborted') while the same story may be rendering again. Storybook never tears a render down twice,
-    // so an aborted render no longer counts.
+    // so an aborted render no longer counts. A render 'preparing' (loading its story file) is not torn
+    // down by a reload and goes on to 'loading' at once.
     value.on('storyRenderPhaseChanged', ({ storyId, renderId, newPhase }) => {
       console.debug(PROBE + 'phase ' + storyId + ' ' + newPhase);
       const key = storyId + ' ' + renderId;
+      if (newPhase === 'preparing') main.add(key);
       if (newPhase === 'aborted') aborted.add(key);
-      if (newPhase === 'finished' || aborted.has(key)) phases.delete(key);
+      if (newPhase === 'finished') finishing = key;
+      if (newPhase === 'finished' || newPhase === 'preparing' || aborted.has(key)) phases.delete(key);
       else phases.set(key, newPhase);
       if (!busy()) for (const resolve of settle.splice(0)) resolve();
     });
     value.on('storyFinished', (event) => {
       const result = current();
-      if (result.status === 'error' || !mine(event && event.storyId)) return;
+      if (result.status === 'error' || !mine(event && event.storyId) || !main.has(finishing)) return;
       if (event && event.status === 'error') {
         const reports = (event.reporters || []).filter((r) => r.status === 'failed' || r.status === 'error');
         fail('story finished with errors ' + JSON.stringify(reports.map((r) => ({ type: r.type, result: r.result && r.result.violations ? r.result.violations.map((v) => v.id + ': ' + v.nodes.length + ' nodes') : r.result }))));
