@@ -38,8 +38,10 @@ import { CHANNEL_PROBE, CHROMIUM_ARGS, CHROMIUM_PATH, PROBE_PREFIX, readIndex, s
 const STATIC_DIR = resolve(import.meta.dirname, '../../storybook-static');
 /** Bound of one entry, from the switch to its last check: only a hang reaches it. */
 const ENTRY_TIMEOUT = 180_000;
-/** Bound of starting a browser, and of closing a page or a browser. */
-const BROWSER_TIMEOUT = 60_000;
+/** Bound of starting a browser. */
+const START_TIMEOUT = 60_000;
+/** Bound of closing a page or a browser. */
+const CLOSE_TIMEOUT = 20_000;
 /** Bound of the whole run. */
 const RUN_TIMEOUT = 30 * 60_000;
 const CONCURRENCY = Math.max(1, Number(process.env['STORYBOOK_CONCURRENCY'] ?? 4));
@@ -125,11 +127,11 @@ let stopping = false;
 const browsers = new Set<BrowserServer>();
 
 async function startSession(): Promise<Session> {
-  const server = await chromium.launchServer({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, timeout: BROWSER_TIMEOUT });
+  const server = await chromium.launchServer({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, timeout: START_TIMEOUT });
   browsers.add(server);
   try {
     if (stopping) throw new Error('the run is over');
-    const browser = await bounded(chromium.connect(server.wsEndpoint(), { timeout: BROWSER_TIMEOUT }), BROWSER_TIMEOUT, 'connecting to the browser');
+    const browser = await bounded(chromium.connect(server.wsEndpoint(), { timeout: START_TIMEOUT }), START_TIMEOUT, 'connecting to the browser');
     const opened = async (): Promise<BrowserContext> => {
       // Reduced motion turns the kit's fades and colour transitions off (styles.css), so axe never
       // measures contrast on a row that is still fading in or a background still changing theme.
@@ -141,7 +143,7 @@ async function startSession(): Promise<Session> {
       await context.addInitScript(CHANNEL_PROBE);
       return context;
     };
-    const context = await bounded(opened(), BROWSER_TIMEOUT, 'opening a browser context');
+    const context = await bounded(opened(), START_TIMEOUT, 'opening a browser context');
     return { server, browser, context };
   } catch (error) {
     await killBrowser(server);
@@ -167,7 +169,7 @@ async function killBrowser(server: BrowserServer): Promise<void> {
 /** Closes the browser, or kills it when it does not close in time. */
 async function stopSession(session: Session): Promise<void> {
   try {
-    await bounded(session.browser.close().then(() => session.server.close()), BROWSER_TIMEOUT, 'closing the browser');
+    await bounded(session.browser.close().then(() => session.server.close()), CLOSE_TIMEOUT, 'closing the browser');
     browsers.delete(session.server);
   } catch {
     await killBrowser(session.server);
@@ -252,7 +254,7 @@ async function dropPage(worker: Worker): Promise<string | undefined> {
   worker.last = undefined;
   if (!page) return undefined;
   try {
-    await bounded(page.close(), BROWSER_TIMEOUT, 'closing the page');
+    await bounded(page.close(), CLOSE_TIMEOUT, 'closing the page');
     return undefined;
   } catch (error) {
     return restartSession(worker, reasonOf(error));
