@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SseDriver } from '../../src/core/SseDriver.js';
 import { channels, sse, tokenStream } from '../../src/index.js';
 import type { SseDriverOptions } from '../../src/core/types.js';
+import type { MockHub } from '../../src/mock/index.js';
 import { DriverOwner, UNCLAIMED_MS } from '../../src/react/DriverOwner.js';
 import { SseProvider, useConnectionStatus, usePeerSignaling, usePresence, usePublish, useSseDriver, useTopic } from '../../src/react/index.js';
 import { countRequests, createDriver, createHub, driverOptions, hubPublish, instrument, tick, topic } from './fixtures.js';
@@ -433,30 +434,35 @@ describe('SseProvider', () => {
 });
 
 describe('SseProvider under <Activity>', () => {
+  type Mode = 'visible' | 'hidden';
+  /** Renders `children` in a provider of its own inside `<Activity>`; returns what shows or hides it. */
+  function renderInActivity(hub: MockHub, children: ReactNode, initial: Mode = 'visible'): (mode: Mode) => void {
+    let setMode!: (mode: Mode) => void;
+    function App() {
+      const [mode, set] = useState<Mode>(initial);
+      setMode = set;
+      return (
+        <Activity mode={mode}>
+          <SseProvider {...driverOptions(hub)}>{children}</SseProvider>
+        </Activity>
+      );
+    }
+    render(<App />);
+    return (mode) => act(() => setMode(mode));
+  }
+
   it('publishes through the fresh driver after the provider was hidden and shown again', async () => {
     const hub = createHub();
-    let setMode!: (mode: 'visible' | 'hidden') => void;
     let publishAsync!: (data: unknown) => Promise<string>;
     function Composer() {
       publishAsync = usePublish(topic('out')).publishAsync;
       return <Reader name="a" label="r" />;
     }
-    function App() {
-      const [mode, set] = useState<'visible' | 'hidden'>('visible');
-      setMode = set;
-      return (
-        <Activity mode={mode}>
-          <SseProvider {...driverOptions(hub)}>
-            <Composer />
-          </SseProvider>
-        </Activity>
-      );
-    }
-    render(<App />);
+    const show = renderInActivity(hub, <Composer />);
     await tick(50);
-    act(() => setMode('hidden'));
+    show('hidden');
     await tick(50);
-    act(() => setMode('visible'));
+    show('visible');
     await tick(50);
     let id: string | undefined;
     await act(async () => {
@@ -468,35 +474,28 @@ describe('SseProvider under <Activity>', () => {
 
   it('resumes the fresh driver where the destroyed one stopped: an update published while the provider was hidden arrives once, when shown', async () => {
     const hub = createHub();
-    let setMode!: (mode: 'visible' | 'hidden') => void;
     const drivers: SseDriver[] = [];
     function Spy() {
       const driver = useSseDriver();
       if (!drivers.includes(driver)) drivers.push(driver);
       return null;
     }
-    function App() {
-      const [mode, set] = useState<'visible' | 'hidden'>('visible');
-      setMode = set;
-      return (
-        <Activity mode={mode}>
-          <SseProvider {...driverOptions(hub)}>
-            <Spy />
-            <Reader name="a" label="r" />
-          </SseProvider>
-        </Activity>
-      );
-    }
-    render(<App />);
+    const show = renderInActivity(
+      hub,
+      <>
+        <Spy />
+        <Reader name="a" label="r" />
+      </>,
+    );
     await tick(50);
     act(() => hubPublish(hub, topic('a'), { n: 1 }, 'urn:uuid:before-hide'));
     await tick(50);
     expect(screen.getByTestId('r').textContent).toBe('1');
-    act(() => setMode('hidden'));
+    show('hidden');
     await tick(50);
     expect(drivers[0]?.destroyed).toBe(true);
     act(() => hubPublish(hub, topic('a'), { n: 2 }, 'urn:uuid:while-hidden'));
-    act(() => setMode('visible'));
+    show('visible');
     await tick(100);
     expect(drivers).toHaveLength(2);
     // The reader's list goes on: what it had, then the update it missed, once (before the fix: nothing).
@@ -506,57 +505,39 @@ describe('SseProvider under <Activity>', () => {
   it('starts a since subscription afresh on the fresh driver: its replay is not appended to what it had', async () => {
     const hub = createHub();
     act(() => hubPublish(hub, topic('a'), { n: 0 }, 'urn:uuid:origin'));
-    let setMode!: (mode: 'visible' | 'hidden') => void;
     function SinceReader() {
       const { events } = useTopic<{ n: number }>(topic('a'), { since: 'urn:uuid:origin' });
       return <p data-testid="since">{events.map((e) => e.data.n).join(',')}</p>;
     }
-    function App() {
-      const [mode, set] = useState<'visible' | 'hidden'>('visible');
-      setMode = set;
-      return (
-        <Activity mode={mode}>
-          <SseProvider {...driverOptions(hub)}>
-            <SinceReader />
-          </SseProvider>
-        </Activity>
-      );
-    }
-    render(<App />);
+    const show = renderInActivity(hub, <SinceReader />);
     await tick(50);
     act(() => hubPublish(hub, topic('a'), { n: 1 }, 'urn:uuid:one'));
     await tick(50);
     expect(screen.getByTestId('since').textContent).toBe('1');
-    act(() => setMode('hidden'));
+    show('hidden');
     await tick(50);
     act(() => hubPublish(hub, topic('a'), { n: 2 }, 'urn:uuid:two'));
-    act(() => setMode('visible'));
+    show('visible');
     await tick(100);
     expect(screen.getByTestId('since').textContent).toBe('1,2');
   });
 
   it('renders a provider first mounted hidden and shown after its unclaimed driver was destroyed (presence and topics on the fresh driver)', async () => {
     const hub = createHub({ subscriptions: true });
-    let setMode!: (mode: 'visible' | 'hidden') => void;
     function Presence() {
       const { error } = usePresence(topic('room'));
       return <p data-testid="presence">{error?.code ?? 'watching'}</p>;
     }
-    function App() {
-      const [mode, set] = useState<'visible' | 'hidden'>('hidden');
-      setMode = set;
-      return (
-        <Activity mode={mode}>
-          <SseProvider {...driverOptions(hub)}>
-            <Presence />
-            <Reader name="a" label="r" />
-          </SseProvider>
-        </Activity>
-      );
-    }
-    render(<App />);
+    const show = renderInActivity(
+      hub,
+      <>
+        <Presence />
+        <Reader name="a" label="r" />
+      </>,
+      'hidden',
+    );
     await tick(UNCLAIMED_MS + 10);
-    act(() => setMode('visible'));
+    show('visible');
     await tick(100);
     // Before the fix, the watch subscribed on the destroyed driver and the tree unmounted with `closed`.
     expect(screen.getByTestId('presence').textContent).toBe('watching');
