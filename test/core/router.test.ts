@@ -75,6 +75,34 @@ describe('Router: one accept check', () => {
     expect(route(['x'])).toEqual([]);
   });
 
+  it('keeps the exact index right as subscriptions share a topic, leave, and leave during a delivery', () => {
+    const { r, add, route } = router();
+    const a = add(['t', 'u']);
+    expect(route(['t']).map(([s]) => s)).toEqual([a]);
+    const b = add(['t']);
+    r.add(b); // adding twice changes nothing
+    expect(route(['t']).map(([s]) => s)).toEqual([a, b]);
+    r.delete(a);
+    expect(route(['t']).map(([s]) => s)).toEqual([b]);
+    expect(route(['u'])).toEqual([]);
+    r.add(a);
+    expect(route(['t']).map(([s]) => s)).toEqual([b, a]);
+    expect(route(['u']).map(([s]) => s)).toEqual([a]);
+    r.delete(b);
+    r.delete(a);
+    expect(route(['t'])).toEqual([]);
+    // A listener that removes another subscription of the same topic: the removed one is skipped.
+    const got: string[] = [];
+    const carrier = { matchers: [], source: '' };
+    let second: Subscription | undefined;
+    const first = createSubscription([compileMatcher('v', BASE)], () => (got.push('first'), second && r.delete(second)), {}, { listener: () => undefined, parse: () => undefined });
+    second = createSubscription([compileMatcher('v', BASE)], () => got.push('second'), {}, { listener: () => undefined, parse: () => undefined });
+    r.add(first);
+    r.add(second);
+    r.deliverEnvelope({ id: '', type: 'message', data: '1' }, { 'sse-kit': 1, id: 'm', topic: 'v', sender: 's', payload: 1 }, carrier);
+    expect(got).toEqual(['first']);
+  });
+
   it('routes an update among 1,000 exact subscriptions without testing any matcher or visiting the others', () => {
     const reported: SseError[] = [];
     const r = new Router({ dedicated: false, topicOf: undefined, reportError: (e) => reported.push(e) });
