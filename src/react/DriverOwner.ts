@@ -3,7 +3,6 @@ import { Emitter } from '../core/emitter.js';
 import type { ProtocolAdapter } from '../core/protocols/types.js';
 import { resolveCursorStorage, type CursorStorage } from '../core/tabs/cursorStore.js';
 import type { HeadersOption, SseDriverOptions } from '../core/types.js';
-import { isDevelopment } from './isDevelopment.js';
 
 /** How long a driver made for a provider that has not mounted yet lives unclaimed. */
 export const UNCLAIMED_MS = 1000;
@@ -102,17 +101,31 @@ export class DriverOwner {
       this.#options = headers === undefined ? kept : { ...kept, headers };
       this.#driver.setHeaders(headers);
     }
-    if (!isDevelopment()) return;
-    const { headers: _headers, ...initial } = this.#options;
-    for (const name of new Set([...Object.keys(initial), ...Object.keys(rest)])) {
-      const key = name as keyof typeof rest;
-      if (this.#warned.has(name) || sameOption(initial[key], rest[key])) continue;
-      this.#warned.add(name);
-      console.warn(
-        `<SseProvider>: the "${name}" option changed after the provider mounted; options are read once, so the change is ignored. ` +
-          `To connect with the new options, give the provider a key that changes with them, e.g. <SseProvider key={url} url={url}>.`,
-      );
+    // Spelled out here rather than behind a function: a production build replaces
+    // `process.env.NODE_ENV` and drops the call with all the code only it uses. Where nothing
+    // defines `process` (an unbundled browser module) or reading it throws, warnings are off.
+    try {
+      if (typeof process === 'object' && process.env && process.env.NODE_ENV !== 'production') warnChangedOptions(this.#options, rest, this.#warned);
+    } catch {
+      // no warnings
     }
+  }
+}
+
+/**
+ * Warns once per option (remembered in `warned`) that changed from `initial` to `next`, naming the
+ * fix (a `key`). Development only.
+ */
+function warnChangedOptions(initial: SseDriverOptions, next: Omit<SseDriverOptions, 'headers'>, warned: Set<string>): void {
+  const { headers: _headers, ...first } = initial;
+  for (const name of new Set([...Object.keys(first), ...Object.keys(next)])) {
+    const key = name as keyof typeof next;
+    if (warned.has(name) || sameOption(first[key], next[key])) continue;
+    warned.add(name);
+    console.warn(
+      `<SseProvider>: the "${name}" option changed after the provider mounted; options are read once, so the change is ignored. ` +
+        `To connect with the new options, give the provider a key that changes with them, e.g. <SseProvider key={url} url={url}>.`,
+    );
   }
 }
 
