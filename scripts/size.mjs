@@ -20,6 +20,9 @@ const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8'));
  * not use: signaling, presence, other servers' adapters, the URLPattern polyfill).
  * `later`: modules that must not be in the initial files (loaded by `import()` when first needed).
  * `devOnly`: text of development-only code (warnings) that a production build must drop.
+ * Every case must also load its initial code as one file: a chunk loaded by `import()` that imports a
+ * module the initial code uses makes the bundler move the modules they share into files of their own,
+ * each compressed apart (the election chunk once cost the default configuration 0.6 KB so).
  */
 const NOT_FOR_THE_DRIVER = ['dist/signaling/', 'urlpattern-polyfill', 'dist/core/protocols/presence', 'dist/core/protocols/channels', 'dist/core/protocols/fixedStream'];
 const LATER = ['dist/core/tabs/TabGroup', 'dist/core/tabs/election'];
@@ -111,7 +114,7 @@ async function measure(code) {
       queue.push(...extra);
     }
   }
-  return { initial: { ...sum(initial), inputs: inputsOf([...initial]) }, lazy, text: result.outputFiles.map((file) => file.text).join('\n') };
+  return { initial: { ...sum(initial), inputs: inputsOf([...initial]), files: initial.size }, lazy, text: result.outputFiles.map((file) => file.text).join('\n') };
 }
 
 const kb = (bytes) => (bytes / 1000).toFixed(2);
@@ -125,12 +128,14 @@ for (const c of cases) {
   const strays = inputs.filter((input) => c.forbidden.some((part) => input.path.includes(part)));
   const early = initial.inputs.filter((input) => c.later.some((part) => input.path.includes(part)));
   const devCode = (c.devOnly ?? []).filter((fragment) => text.includes(fragment));
-  if (over || strays.length > 0 || early.length > 0 || devCode.length > 0) failures++;
+  const split = initial.files > 1;
+  if (over || strays.length > 0 || early.length > 0 || devCode.length > 0 || split) failures++;
   const budget = c.budget === null ? '' : ` / budget ${c.budget} KB${over ? '  OVER BUDGET' : ''}`;
-  const split = lazy.length === 0 ? '' : ` = ${kb(initial.gzip)} KB initial (${kb(initial.minified)} KB min) + ${lazy.map((chunk) => `${kb(chunk.gzip)} KB`).join(' + ')} loaded later`;
-  console.log(`${c.name}: ${kb(total)} KB min+gzip${split}${lazy.length === 0 ? ` (${kb(initial.minified)} KB min)` : ''}${budget}`);
+  const parts = lazy.length === 0 ? '' : ` = ${kb(initial.gzip)} KB initial (${kb(initial.minified)} KB min) + ${lazy.map((chunk) => `${kb(chunk.gzip)} KB`).join(' + ')} loaded later`;
+  console.log(`${c.name}: ${kb(total)} KB min+gzip${parts}${lazy.length === 0 ? ` (${kb(initial.minified)} KB min)` : ''}${budget}`);
   for (const stray of strays) console.log(`    pulls in ${stray.path}, which it must not`);
   for (const input of early) console.log(`    loads ${input.path} at once, which must load only when first used`);
+  if (split) console.log(`    loads its initial code as ${initial.files} files: a chunk loaded by import() imports modules the initial code uses (pass them in instead)`);
   for (const fragment of devCode) console.log(`    keeps development-only code ("${fragment}…") in a production build`);
   if (over || verbose) {
     for (const input of initial.inputs.slice(0, verbose ? undefined : 12)) console.log(`    ${kb(input.bytes).padStart(6)} KB min  ${input.path}`);
@@ -141,7 +146,7 @@ for (const c of cases) {
   }
 }
 if (failures > 0) {
-  console.error(`${failures} of ${cases.length} cases over budget, or pulling in (or loading at once, or keeping in production) what they must not.`);
+  console.error(`${failures} of ${cases.length} cases over budget or failing a bundle check (listed above).`);
   process.exit(1);
 }
 console.log(`${cases.length} cases within budget.`);

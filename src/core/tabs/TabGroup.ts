@@ -1,5 +1,4 @@
-import { Emitter } from '../emitter.js';
-import { matcherKey } from '../matcher.js';
+import type { Emitter } from '../emitter.js';
 import type { RawEvent, TopicMatcher } from '../types.js';
 import { LeaderElection } from './election.js';
 import { readTabMessage } from './messages.js';
@@ -25,6 +24,19 @@ export interface TabGroupEvents {
   readonly peers: undefined;
 }
 
+/**
+ * What a {@link TabGroup} is given by the driver instead of importing it. This module is the root of
+ * a chunk loaded by `import()`: were it to import a module of the driver, a bundler would move the
+ * modules both use out of the driver's initial file into shared ones, which costs every app that
+ * shares tabs more than it saves the others.
+ */
+export interface TabGroupTools {
+  /** The group's events: a new emitter. */
+  readonly events: Emitter<TabGroupEvents>;
+  /** A matcher's identity (`matcherKey` of the matcher module), to compare matcher sets by value. */
+  readonly matcherKey: (matcher: TopicMatcher) => string;
+}
+
 /** The leader's shared stream as it describes it; the group adds whether its page is hidden. */
 export type LeaderState = Omit<SharedState, 'hidden'>;
 
@@ -43,7 +55,8 @@ export class TabGroup {
   readonly #name: string;
   readonly #platform: TabGroupPlatform;
   readonly #election: LeaderElection;
-  readonly #events = new Emitter<TabGroupEvents>();
+  readonly #events: Emitter<TabGroupEvents>;
+  readonly #matcherKey: (matcher: TopicMatcher) => string;
   /** Matchers of the other tabs, by tab id. */
   readonly #peers = new Map<string, readonly TopicMatcher[]>();
   /** Pending requests for the other tabs' own locks: granted when that tab is gone. */
@@ -61,10 +74,12 @@ export class TabGroup {
    * @param name - identity of the group (hub, credentials, key): tabs with the same name share.
    * @param tabId - this tab's id (unique per tab).
    */
-  constructor(name: string, tabId: string, platform: TabGroupPlatform) {
+  constructor(name: string, tabId: string, platform: TabGroupPlatform, tools: TabGroupTools) {
     this.#name = `sse-kit:${name}`;
     this.tabId = tabId;
     this.#platform = platform;
+    this.#events = tools.events;
+    this.#matcherKey = tools.matcherKey;
     this.#election = new LeaderElection(platform.locks, this.#name, (leader) => this.#setRole(leader ? 'leader' : 'follower'));
   }
 
@@ -86,7 +101,7 @@ export class TabGroup {
   /** The matchers the other tabs need (the leader's stream carries them beside its own). */
   remoteMatchers(): TopicMatcher[] {
     const byKey = new Map<string, TopicMatcher>();
-    for (const list of this.#peers.values()) for (const m of list) byKey.set(matcherKey(m), m);
+    for (const list of this.#peers.values()) for (const m of list) byKey.set(this.#matcherKey(m), m);
     return [...byKey.values()];
   }
 
@@ -108,7 +123,7 @@ export class TabGroup {
 
   /** Announces the matchers this tab needs (sent only when they changed). */
   setMatchers(matchers: readonly TopicMatcher[]): void {
-    const key = (list: readonly TopicMatcher[]) => list.map(matcherKey).sort().join('\n');
+    const key = (list: readonly TopicMatcher[]) => list.map(this.#matcherKey).sort().join('\n');
     if (key(matchers) === key(this.#matchers)) return;
     this.#matchers = [...matchers];
     if (this.#joined) this.#post({ t: 'matchers', from: this.tabId, matchers: this.#matchers });

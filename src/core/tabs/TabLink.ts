@@ -1,6 +1,7 @@
-import { compileMatcher, type CompiledMatcher } from '../matcher.js';
+import { Emitter } from '../emitter.js';
+import { compileMatcher, matcherKey, type CompiledMatcher } from '../matcher.js';
 import type { RawEvent, TopicMatcher } from '../types.js';
-import type { LeaderState, TabGroup, TabGroupPlatform } from './TabGroup.js';
+import type { LeaderState, TabGroup, TabGroupEvents, TabGroupPlatform } from './TabGroup.js';
 import type { SharedState, TabsInfo } from './types.js';
 
 /** What a {@link TabLink} needs from its driver. */
@@ -140,7 +141,7 @@ export class TabLink {
     const join = ++this.#joins;
     this.#solo = false;
     Promise.all([this.#host.identity(), loadTabGroup()])
-      .then(([parts, { TabGroup, groupName }]) => ({ group: new TabGroup(groupName([this.#host.hubUrl, ...parts]), this.#tabId, this.#platform), identity: identityKey(parts) }))
+      .then(([parts, { TabGroup, groupName }]) => ({ group: new TabGroup(groupName([this.#host.hubUrl, ...parts]), this.#tabId, this.#platform, { events: new Emitter<TabGroupEvents>(), matcherKey }), identity: identityKey(parts) }))
       .then(
         ({ group, identity }) => {
           if (join !== this.#joins || this.#destroyed) return;
