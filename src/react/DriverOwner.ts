@@ -103,7 +103,8 @@ export class DriverOwner {
     }
     // Spelled out here rather than behind a function: a production build replaces
     // `process.env.NODE_ENV` and drops the call with all the code only it uses. Where nothing
-    // defines `process` (an unbundled browser module) or reading it throws, warnings are off.
+    // defines `process` (an unbundled browser module) or reading it throws, warnings are off; a
+    // warning never breaks the provider.
     try {
       if (typeof process === 'object' && process.env && process.env.NODE_ENV !== 'production') warnChangedOptions(this.#options, rest, this.#warned);
     } catch {
