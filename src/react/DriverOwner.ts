@@ -101,12 +101,12 @@ export class DriverOwner {
       this.#options = headers === undefined ? kept : { ...kept, headers };
       this.#driver.setHeaders(headers);
     }
-    // Spelled out here rather than behind a function: a production build replaces
-    // `process.env.NODE_ENV` and drops the call with all the code only it uses. Where nothing
-    // defines `process` (an unbundled browser module) or reading it throws, warnings are off; a
-    // warning never breaks the provider.
+    // Spelled out here rather than behind a function: a bundler replaces `process.env.NODE_ENV`
+    // (in development too: a browser has no `process`), and a production build drops the call with
+    // all the code only it uses. Where nothing replaces it and there is no `process` (an unbundled
+    // browser module), reading it throws and warnings are off; a warning never breaks the provider.
     try {
-      if (typeof process === 'object' && process.env && process.env.NODE_ENV !== 'production') warnChangedOptions(this.#options, rest, this.#warned);
+      if (process.env.NODE_ENV !== 'production') warnChangedOptions(this.#options, rest, this.#warned);
     } catch {
       // no warnings
     }
