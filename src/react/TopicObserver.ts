@@ -151,12 +151,17 @@ export class TopicObserver<T> implements Flushable {
 
   /** Empties the buffer, resets `last`, `dropped` and the subscription's own error. */
   readonly clear = (): void => {
-    const data = this.#data;
-    const empty = data.events.length === 0 && data.last === undefined && data.dropped === 0 && data.error === undefined;
-    if (empty && this.#pending.length === 0 && !this.#errorChanged) return;
+    if (this.#isEmpty()) return;
     this.#reset();
     this.#emitter.notify();
   };
+
+  /** Whether nothing arrived since the last reset (no update, drop or own error, pending or shown). */
+  #isEmpty(): boolean {
+    const data = this.#data;
+    const empty = data.events.length === 0 && data.last === undefined && data.dropped === 0 && data.error === undefined;
+    return empty && this.#pending.length === 0 && !this.#errorChanged;
+  }
 
   /** Folds what arrived since the last batch into a new result and tells the listeners (scheduler). */
   flush(): void {
@@ -176,6 +181,9 @@ export class TopicObserver<T> implements Flushable {
 
   #start(): void {
     const { driver, config } = this.#target;
+    // A `since` subscription started again (its component was hidden by `<Activity>`, say) replays
+    // from `since` once more: its buffer starts afresh instead of taking the replay a second time.
+    if (config.since !== undefined && !this.#isEmpty()) this.#reset();
     if (!config.enabled || driver.destroyed) {
       this.#off = noop;
       return;

@@ -1,5 +1,5 @@
 import { act, cleanup, render, screen } from '@testing-library/react';
-import { Profiler, useState } from 'react';
+import { Activity, Profiler, useState } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SseDriver } from '../../src/core/SseDriver.js';
 import { SseParseError } from '../../src/core/errors.js';
@@ -196,6 +196,42 @@ describe('useTopic', () => {
     expect(driver.getSnapshot().status).toBe('open');
     expect(result?.events.map((e) => e.data)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
     expect(result?.dropped).toBe(0);
+    driver.destroy();
+  });
+
+  it('shows a since subscription hidden by <Activity> and shown again without its replay twice, and with what was published meanwhile', async () => {
+    const hub = createHub();
+    const driver = createDriver(hub);
+    hubPublish(hub, topic('a'), 0, 'urn:uuid:origin');
+    hubPublish(hub, topic('a'), 1, 'urn:uuid:one');
+    let setMode!: (mode: 'visible' | 'hidden') => void;
+    function Replay() {
+      const { events } = useTopic<number>(topic('a'), { since: 'urn:uuid:origin' });
+      return <p data-testid="replay">{events.map((e) => e.data).join(',')}</p>;
+    }
+    function App() {
+      const [mode, set] = useState<'visible' | 'hidden'>('visible');
+      setMode = set;
+      return (
+        <SseProvider driver={driver}>
+          <Activity mode={mode}>
+            <Replay />
+          </Activity>
+        </SseProvider>
+      );
+    }
+    render(<App />);
+    await tick(50);
+    hubPublish(hub, topic('a'), 2, 'urn:uuid:two');
+    await tick(50);
+    expect(screen.getByTestId('replay').textContent).toBe('1,2');
+    act(() => setMode('hidden'));
+    await tick(50);
+    hubPublish(hub, topic('a'), 3, 'urn:uuid:three');
+    act(() => setMode('visible'));
+    await tick(50);
+    // Before the fix: 1,2,1,2,3 (the kept buffer, then the replay from `since` appended to it).
+    expect(screen.getByTestId('replay').textContent).toBe('1,2,3');
     driver.destroy();
   });
 
