@@ -1,5 +1,6 @@
 'use client';
 import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
+import { callSafely, reportError } from '../core/emitter.js';
 import { SignalingError } from '../signaling/errors.js';
 import { PeerConnection } from '../signaling/PeerConnection.js';
 import type {
@@ -28,7 +29,11 @@ export interface UsePeerConnectionOptions {
   RTCPeerConnection?: RTCPeerConnectionConstructor;
   /** Called with every data channel message. A new function never reconnects. */
   onMessage?: (data: unknown) => void;
-  /** Receives background errors. A new function never reconnects. */
+  /**
+   * Receives background errors, and the error of a connection that cannot be created (no
+   * `RTCPeerConnection`, an invalid `rtcConfig`), which is reported as uncaught when this is absent.
+   * A new function never reconnects.
+   */
   onError?: (error: Error) => void;
   /** `false` holds no connection. Default `true`. */
   enabled?: boolean;
@@ -102,7 +107,10 @@ export function usePeerConnection(peerId: string | undefined, options: UsePeerCo
         connection = new PeerConnection(signaling, peerId, settings);
         store.set(connection);
       } catch (error) {
-        latestError.current?.(error instanceof Error ? error : new Error(String(error)));
+        // A misuse (no RTCPeerConnection, an invalid rtcConfig) is never dropped: without onError it is reported.
+        const onError = latestError.current;
+        if (onError) callSafely(onError, error instanceof Error ? error : new Error(String(error)));
+        else reportError(error);
       }
     });
     return () => {

@@ -6,6 +6,7 @@ import type { MockHub } from '../../src/mock/index.js';
 import { SseProvider } from '../../src/react/index.js';
 import { usePeerConnection } from '../../src/react/usePeerConnection.js';
 import { usePeerSignaling, type UsePeerSignalingOptions } from '../../src/react/usePeerSignaling.js';
+import { SignalingError } from '../../src/signaling/errors.js';
 import type { Signal } from '../../src/signaling/types.js';
 import { FakeNetwork, seeded } from '../signaling/fakeRtc.js';
 import { frameOf } from '../signaling/helpers.js';
@@ -308,5 +309,40 @@ describe('usePeerConnection', () => {
     fireEvent.click(screen.getByRole('button', { name: 'bob goes' }));
     await tick(10);
     expect(within(ada).getByRole('status', { name: 'connection' }).textContent).toBe('closed/closed');
+  });
+
+  it('reports a connection it cannot create (no RTCPeerConnection here) to onError, or, without onError, as an uncaught error instead of dropping it', async () => {
+    const { providers } = setup();
+    expect((globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection).toBeUndefined();
+    const reported = vi.fn();
+    vi.stubGlobal('reportError', reported);
+    const handled: Error[] = [];
+    function Caller({ name, onError }: { name: string; onError?: (error: Error) => void }) {
+      const room = usePeerSignaling('lobby', { peerId: name, encrypt: false });
+      const options: Parameters<typeof usePeerConnection>[1] = { signaling: room };
+      if (onError) options.onError = onError;
+      const link = usePeerConnection(room.peers[0]?.id, options);
+      return <p aria-label={name}>{link.state}</p>;
+    }
+    try {
+      render(
+        <>
+          <SseProvider driver={providers[0]}>
+            <Caller name="ada" />
+          </SseProvider>
+          <SseProvider driver={providers[1]}>
+            <Caller name="bob" onError={(error) => handled.push(error)} />
+          </SseProvider>
+        </>,
+      );
+      await tick(1000);
+      expect(handled.map((e) => (e as SignalingError).code)).toEqual(['misuse']);
+      // Before the fix, ada's error (no onError) vanished: state stayed `new` with nothing said anywhere.
+      expect(reported).toHaveBeenCalledTimes(1);
+      expect(reported.mock.calls[0]?.[0]).toBeInstanceOf(SignalingError);
+      expect((reported.mock.calls[0]?.[0] as SignalingError).code).toBe('misuse');
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 });
