@@ -20,6 +20,11 @@ export interface TopicConfig {
 
 /** What may change between renders without resubscribing; read at each update. */
 export interface TopicLive<T> {
+  /**
+   * Value key of the subscription these values were rendered for: from the commit that changes it to
+   * the effect that moves the subscription, the previous one may still deliver, and its updates are not theirs.
+   */
+  key: string;
   buffer: number;
   parse: TopicParser<T>;
   ignoreSelf: boolean;
@@ -221,6 +226,8 @@ export class TopicObserver<T> implements Flushable {
 
   readonly #receive = (update: SseUpdate): void => {
     const live = this.#live.current;
+    // The subscription is being replaced (its buffer is about to start afresh): not for these callbacks.
+    if (live.key !== this.#target.key) return;
     if (live.ignoreSelf && update.sender !== undefined && update.sender === this.#target.driver.clientId) return;
     let parsed: SseUpdate<T>;
     try {

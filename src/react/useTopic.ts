@@ -62,6 +62,7 @@ export function useTopic<T>(matchers: Matchers, options: UseTopicOptions<T> = {}
     throw new SseError('misuse', `useTopic() buffer must be a non-negative integer, got ${String(buffer)}.`);
   }
   const live = useLatest<TopicLive<T>>({
+    key,
     buffer,
     parse: options.parse ?? 'json',
     ignoreSelf: options.ignoreSelf === true,

@@ -1,5 +1,5 @@
 import { act, cleanup, render, screen } from '@testing-library/react';
-import { Activity, Profiler, useState } from 'react';
+import { Activity, Profiler, useLayoutEffect, useState } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SseDriver } from '../../src/core/SseDriver.js';
 import { SseParseError } from '../../src/core/errors.js';
@@ -232,6 +232,46 @@ describe('useTopic', () => {
     await tick(50);
     // Before the fix: 1,2,1,2,3 (the kept buffer, then the replay from `since` appended to it).
     expect(screen.getByTestId('replay').textContent).toBe('1,2,3');
+    driver.destroy();
+  });
+
+  it('never hands an update of the previous matchers to the callbacks rendered for new ones', async () => {
+    const hub = createHub();
+    const driver = createDriver(hub);
+    // The listener of each subscription, to deliver as the stream does: at any moment, here between a
+    // commit (which made the new callbacks current) and its passive effects (which move the subscription).
+    const listeners = new Map<string, (update: SseUpdate) => void>();
+    const subscribe = driver.subscribe.bind(driver);
+    driver.subscribe = ((matchers, listener, options) => {
+      listeners.set(String(matchers), listener as (update: SseUpdate) => void);
+      return subscribe(matchers, listener, options);
+    }) as SseDriver['subscribe'];
+    const seen: string[] = [];
+    let setRoom!: (room: string) => void;
+    function Room() {
+      const [room, set] = useState('a');
+      setRoom = set;
+      const { events } = useTopic<string>(topic(room), { onEvent: (update) => seen.push(`${room} got ${update.topic}`) });
+      useLayoutEffect(() => {
+        if (room === 'b') listeners.get(topic('a'))?.({ topic: topic('a'), data: 'for a', id: 'a-2', type: 'message', sender: undefined });
+      }, [room]);
+      return <p data-testid="room">{events.map((e) => e.data).join(',')}</p>;
+    }
+    render(
+      <SseProvider driver={driver}>
+        <Room />
+      </SseProvider>,
+    );
+    await tick(50);
+    hubPublish(hub, topic('a'), 'for a', 'a-1');
+    await tick(50);
+    act(() => setRoom('b'));
+    await tick(50);
+    hubPublish(hub, topic('b'), 'for b', 'b-1');
+    await tick(50);
+    // Before the fix: ['a got …/a', 'b got …/a', 'b got …/b'] — room b's callback was handed room a's update.
+    expect(seen).toEqual([`a got ${topic('a')}`, `b got ${topic('b')}`]);
+    expect(screen.getByTestId('room').textContent).toBe('for b');
     driver.destroy();
   });
 
