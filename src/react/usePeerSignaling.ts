@@ -52,7 +52,6 @@ export function usePeerSignaling(room: string, options: UsePeerSignalingOptions 
   // Random, so never rendered before hydration is over: the server snapshot below does not show it.
   const [ownId] = useState(() => (platform?.uuid ? platform.uuid() : driver.platform.uuid()));
   const peerId = givenId ?? ownId;
-  const latestSignal = useLatest(onSignal);
   const latestError = useLatest(onError);
   const latestMetadata = useLatest(metadata);
 
@@ -68,6 +67,7 @@ export function usePeerSignaling(room: string, options: UsePeerSignalingOptions 
   // `platform` is a test seam read once per instance.
   if (platform !== undefined) settings.platform = platform;
   const target: SignalingTarget = { driver, room, key, settings };
+  const latestSignal = useLatest({ onSignal, driver, key });
   const [observer] = useState(() => new SignalingObserver(target));
   const getServerSnapshot = useCallback(() => observer.getServerSnapshot(givenId ?? ''), [observer, givenId]);
   const view = useSyncExternalStore(observer.subscribe, observer.getSnapshot, getServerSnapshot);
@@ -90,7 +90,9 @@ export function usePeerSignaling(room: string, options: UsePeerSignalingOptions 
     if (!enabled || driver.destroyed || signaling !== observer.getSnapshot().signaling) return undefined;
     signaling.setMetadata(latestMetadata.current ?? null);
     const off = signaling.on('signal', (signal) => {
-      if (signal.channel === DEFAULT_CHANNEL) latestSignal.current?.(signal);
+      const latest = latestSignal.current;
+      // Until the effect moved the observer to the room rendered last, a signal is the previous room's.
+      if (signal.channel === DEFAULT_CHANNEL && observer.isFor(latest.driver, latest.key)) latest.onSignal?.(signal);
     });
     signaling.join();
     return () => {

@@ -1,5 +1,5 @@
 import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
-import { StrictMode, useState } from 'react';
+import { StrictMode, useLayoutEffect, useState } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { HubUpdate } from '../../src/hub/engine/types.js';
 import type { MockHub } from '../../src/mock/index.js';
@@ -7,6 +7,7 @@ import { SseProvider } from '../../src/react/index.js';
 import { usePeerConnection } from '../../src/react/usePeerConnection.js';
 import { usePeerSignaling, type UsePeerSignalingOptions } from '../../src/react/usePeerSignaling.js';
 import { SignalingError } from '../../src/signaling/errors.js';
+import type { PeerSignaling } from '../../src/signaling/PeerSignaling.js';
 import type { Signal } from '../../src/signaling/types.js';
 import { FakeNetwork, seeded } from '../signaling/fakeRtc.js';
 import { frameOf } from '../signaling/helpers.js';
@@ -223,6 +224,51 @@ describe('usePeerSignaling', () => {
     expect(shown.filter((s) => s.startsWith('kitchen:')).some((s) => s.includes('bob'))).toBe(false);
     // One new instance for the new room.
     expect(instances.size).toBe(2);
+  });
+
+  it('never hands a signal of the previous room to the onSignal rendered for the new one', async () => {
+    const { providers } = setup();
+    // The signal listener each instance got, to deliver as the room does: at any moment, here between
+    // the commit of the new room (which made the new onSignal current) and the effect that moves rooms.
+    const listeners = new Map<PeerSignaling, (signal: Signal) => void>();
+    const capture = (signaling: PeerSignaling) => {
+      if (listeners.has(signaling) || Object.hasOwn(signaling, 'on')) return;
+      const on = signaling.on.bind(signaling);
+      signaling.on = ((type, listener) => {
+        if (type === 'signal') listeners.set(signaling, listener as (signal: Signal) => void);
+        return on(type, listener);
+      }) as PeerSignaling['on'];
+    };
+    const seen: string[] = [];
+    let first: PeerSignaling | undefined;
+    let move!: () => void;
+    function Mover() {
+      const [room, setRoom] = useState('lobby');
+      move = () => setRoom('kitchen');
+      const state = usePeerSignaling(room, { peerId: 'ada', metadata: { name: 'ada' }, encrypt: false, onSignal: (signal) => seen.push(`${room} got ${String(signal.data)}`) });
+      capture(state.signaling);
+      first ??= state.signaling;
+      useLayoutEffect(() => {
+        if (room === 'kitchen') listeners.get(first!)?.({ from: 'bob', data: 'lobby news', channel: 'signal', direct: false, encrypted: false });
+      }, [room]);
+      return null;
+    }
+    render(
+      <>
+        <SseProvider driver={providers[0]}>
+          <Mover />
+        </SseProvider>
+        <SseProvider driver={providers[1]}>
+          <Member name="bob" />
+        </SseProvider>
+      </>,
+    );
+    await tick(100);
+    expect(listeners.has(first!)).toBe(true);
+    act(() => move());
+    await tick(100);
+    // Before the fix: ['kitchen got lobby news'].
+    expect(seen).toEqual([]);
   });
 
   it('announces a metadata change without rejoining', async () => {
