@@ -12,7 +12,8 @@ const IDLE: PeerConnectionSnapshot = Object.freeze({
 
 /**
  * Holds the {@link PeerConnection} a `usePeerConnection` call currently owns (it is replaced when
- * the peer or the settings change) and exposes its snapshot and messages as one stable store.
+ * the peer or the settings change) and exposes its snapshot and messages as one stable store; for
+ * another peer than the connection's it shows the idle snapshot.
  */
 export class PeerConnectionStore {
   #current: PeerConnection | undefined;
@@ -20,9 +21,14 @@ export class PeerConnectionStore {
   #off: (() => void) | undefined;
   readonly #emitter = new Emitter<{ message: unknown }>();
 
-  /** The connection in use. */
-  get current(): PeerConnection | undefined {
-    return this.#current;
+  /**
+   * The connection in use (a closed one stays until replaced) when it is to `peerId`, or when no peer
+   * is asked for (the peer left the room: its closed connection stays visible); `undefined` when it is
+   * to another peer.
+   */
+  connectionTo(peerId: string | undefined): PeerConnection | undefined {
+    const current = this.#current;
+    return peerId === undefined || current?.peerId === peerId ? current : undefined;
   }
 
   /** Switches to `connection` (or to none), keeping the last snapshot of a closed one visible. */
@@ -41,8 +47,13 @@ export class PeerConnectionStore {
     }
   }
 
-  /** `useSyncExternalStore` snapshot: the connection's, or the last one of a closed connection. */
-  readonly getSnapshot = (): PeerConnectionSnapshot => this.#snapshot;
+  /**
+   * The snapshot to show for `peerId`: that of {@link PeerConnectionStore.connectionTo} (the last
+   * one, once closed), or the idle snapshot when the connection in use is to another peer.
+   */
+  snapshotFor(peerId: string | undefined): PeerConnectionSnapshot {
+    return this.connectionTo(peerId) === undefined ? IDLE : this.#snapshot;
+  }
 
   /** `useSyncExternalStore` subscribe. */
   readonly subscribe = (listener: () => void): (() => void) => this.#emitter.subscribe(listener);

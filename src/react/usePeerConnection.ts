@@ -119,16 +119,18 @@ export function usePeerConnection(peerId: string | undefined, options: UsePeerCo
     };
   }, [store, enabled, signaling, peerId, session, rtcKey, channelKey, stream, Ctor, latestError]);
 
-  const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot);
+  // The previous peer's connection (closed, or closing until the effect ran) is never shown for this one.
+  const getSnapshot = useCallback(() => store.snapshotFor(peerId), [store, peerId]);
+  const snapshot = useSyncExternalStore(store.subscribe, getSnapshot, getSnapshot);
   const send = useCallback(
     (data: string | ArrayBuffer | ArrayBufferView<ArrayBuffer> | Blob) => {
-      const connection = store.current;
+      const connection = store.connectionTo(peerId);
       if (!connection) throw new SignalingError('closed', `No connection to "${peerId ?? ''}" yet.`, { hint: 'Wait for channelState "open".' });
       connection.send(data);
     },
     [store, peerId],
   );
-  const close = useCallback(() => store.current?.close(), [store]);
+  const close = useCallback(() => store.connectionTo(peerId)?.close(), [store, peerId]);
 
   return {
     state: snapshot.state,
@@ -138,6 +140,6 @@ export function usePeerConnection(peerId: string | undefined, options: UsePeerCo
     onMessage: store.onMessage,
     remoteStream: snapshot.remoteStream,
     close,
-    connection: store.current?.connection,
+    connection: store.connectionTo(peerId)?.connection,
   };
 }

@@ -357,6 +357,51 @@ describe('usePeerConnection', () => {
     expect(within(ada).getByRole('status', { name: 'connection' }).textContent).toBe('closed/closed');
   });
 
+  it("shows nothing of the previous peer's connection once it connects to another peer that is not in the room yet", async () => {
+    const { providers } = setup();
+    const net = new FakeNetwork(seeded(5));
+    let choose!: (peer: string) => void;
+    function Caller() {
+      const [peer, setPeer] = useState('bob');
+      choose = setPeer;
+      const room = usePeerSignaling('lobby', { peerId: 'ada', encrypt: false });
+      const link = usePeerConnection(peer, { signaling: room, RTCPeerConnection: net.RTCPeerConnection });
+      return (
+        <p aria-label="link" data-connection={link.connection === undefined ? 'none' : 'some'}>
+          {peer}:{link.state}/{link.channelState}/{String(link.lastMessage ?? '')}
+        </p>
+      );
+    }
+    function Bob() {
+      const room = usePeerSignaling('lobby', { peerId: 'bob', encrypt: false });
+      const link = usePeerConnection(room.peers[0]?.id, { signaling: room, RTCPeerConnection: net.RTCPeerConnection });
+      return (
+        <button type="button" disabled={link.channelState !== 'open'} onClick={() => link.send('hi from bob')}>
+          bob says hi
+        </button>
+      );
+    }
+    render(
+      <>
+        <SseProvider driver={providers[0]}>
+          <Caller />
+        </SseProvider>
+        <SseProvider driver={providers[1]}>
+          <Bob />
+        </SseProvider>
+      </>,
+    );
+    await tick(3000);
+    fireEvent.click(screen.getByRole('button', { name: 'bob says hi' }));
+    await tick(100);
+    expect(screen.getByLabelText('link').textContent).toBe('bob:connected/open/hi from bob');
+    act(() => choose('carol'));
+    await tick(100);
+    // Before the fix: carol:closed/closed/hi from bob, with bob's RTCPeerConnection as `connection`.
+    expect(screen.getByLabelText('link').textContent).toBe('carol:new/none/');
+    expect(screen.getByLabelText('link').dataset.connection).toBe('none');
+  });
+
   it('reports a connection it cannot create (no RTCPeerConnection here) to onError, or, without onError, as an uncaught error instead of dropping it', async () => {
     const { providers } = setup();
     expect((globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection).toBeUndefined();
