@@ -78,7 +78,7 @@ export function usePeerConnection(peerId: string | undefined, options: UsePeerCo
   const { rtcConfig, dataChannel, stream, RTCPeerConnection: Ctor, onMessage, onError, enabled = true } = options;
   const signaling = options.signaling === undefined ? undefined : 'signaling' in options.signaling ? options.signaling.signaling : options.signaling;
   const [store] = useState(() => new PeerConnectionStore());
-  const latestMessage = useLatest(onMessage);
+  const latestMessage = useLatest({ onMessage, peerId });
   const latestError = useLatest(onError);
 
   const room = useSyncExternalStore(signaling?.subscribe ?? noSubscribe, signaling?.getSnapshot ?? noSnapshot, signaling?.getSnapshot ?? noSnapshot);
@@ -86,7 +86,15 @@ export function usePeerConnection(peerId: string | undefined, options: UsePeerCo
   const rtcKey = JSON.stringify(rtcConfig ?? null);
   const channelKey = JSON.stringify(dataChannel ?? true);
 
-  useEffect(() => store.onMessage((data) => latestMessage.current?.(data)), [store, latestMessage]);
+  useEffect(
+    () =>
+      store.onMessage((data) => {
+        const latest = latestMessage.current;
+        // Until the effect closed the previous peer's connection, its messages are not for this peer's callback.
+        if (store.connectionTo(latest.peerId) !== undefined) latest.onMessage?.(data);
+      }),
+    [store, latestMessage],
+  );
 
   useEffect(() => {
     if (!enabled || !signaling || peerId === undefined || session === undefined) return undefined;

@@ -361,11 +361,23 @@ describe('usePeerConnection', () => {
     const { providers } = setup();
     const net = new FakeNetwork(seeded(5));
     let choose!: (peer: string) => void;
+    const messages: string[] = [];
+    let toBob: RTCPeerConnection | undefined;
     function Caller() {
       const [peer, setPeer] = useState('bob');
       choose = setPeer;
       const room = usePeerSignaling('lobby', { peerId: 'ada', encrypt: false });
-      const link = usePeerConnection(peer, { signaling: room, RTCPeerConnection: net.RTCPeerConnection });
+      const link = usePeerConnection(peer, {
+        signaling: room,
+        RTCPeerConnection: net.RTCPeerConnection,
+        onMessage: (data) => messages.push(`${peer} got ${String(data)}`),
+      });
+      if (peer === 'bob') toBob = link.connection;
+      useLayoutEffect(() => {
+        // A message on bob's channel between the commit of the new peer and the effect that closes bob's connection.
+        const channel = (toBob as unknown as { channels: EventTarget[] } | undefined)?.channels[0];
+        if (peer === 'carol') channel?.dispatchEvent(Object.assign(new Event('message'), { data: 'late' }));
+      }, [peer]);
       return (
         <p aria-label="link" data-connection={link.connection === undefined ? 'none' : 'some'}>
           {peer}:{link.state}/{link.channelState}/{String(link.lastMessage ?? '')}
@@ -400,6 +412,8 @@ describe('usePeerConnection', () => {
     // Before the fix: carol:closed/closed/hi from bob, with bob's RTCPeerConnection as `connection`.
     expect(screen.getByLabelText('link').textContent).toBe('carol:new/none/');
     expect(screen.getByLabelText('link').dataset.connection).toBe('none');
+    // Before the fix: […, 'carol got late'].
+    expect(messages).toEqual(['bob got hi from bob']);
   });
 
   it('reports a connection it cannot create (no RTCPeerConnection here) to onError, or, without onError, as an uncaught error instead of dropping it', async () => {
