@@ -7,6 +7,19 @@ import type { HeadersOption, SseDriverOptions } from '../core/types.js';
 /** How long a driver made for a provider that has not mounted yet lives unclaimed. */
 export const UNCLAIMED_MS = 1000;
 
+/** Each driver an owner replaced, mapped to its replacement. */
+const replacements = new WeakMap<SseDriver, SseDriver>();
+
+/**
+ * The driver in use in place of `driver`: the one that replaced it after its provider destroyed it
+ * while hidden (following every replacement since), else `driver` itself.
+ */
+export function liveDriver(driver: SseDriver): SseDriver {
+  let live = driver;
+  for (let next = replacements.get(live); next !== undefined; next = replacements.get(live)) live = next;
+  return live;
+}
+
 /**
  * Holds the driver an {@link SseProvider} creates from options, for the provider's lifetime (it is
  * created in `useState`, read with `useSyncExternalStore`, and given the latest options from an
@@ -65,8 +78,18 @@ export class DriverOwner {
     this.#mounts++;
     if (this.#unclaimed !== undefined) this.#driver.platform.clearTimeout(this.#unclaimed);
     this.#unclaimed = undefined;
+    this.revive();
+  }
+
+  /**
+   * Replaces a driver destroyed meanwhile (the provider was hidden) and tells the subscribers; what
+   * still holds the destroyed one finds its replacement through {@link liveDriver}.
+   */
+  revive(): void {
     if (!this.#driver.destroyed) return;
-    this.#driver = this.#create();
+    const driver = this.#create();
+    replacements.set(this.#driver, driver);
+    this.#driver = driver;
     this.#emitter.notify();
   }
 

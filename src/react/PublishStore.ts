@@ -2,6 +2,7 @@ import type { SseDriver } from '../core/SseDriver.js';
 import { Emitter } from '../core/emitter.js';
 import { SseError, SseNetworkError } from '../core/errors.js';
 import type { PublishOptions } from '../core/types.js';
+import { liveDriver } from './DriverOwner.js';
 import type { PublishCallOptions, PublishStatus, UsePublishOptions } from './types.js';
 
 /** The state {@link PublishStore} exposes (`usePublish` adds the functions). */
@@ -62,10 +63,11 @@ export class PublishStore {
   readonly subscribe = (listener: () => void): (() => void) => this.#emitter.subscribe(listener);
 
   /**
-   * Publishes through `driver` from now on (a provider's replaced driver). Queued publishes stay
-   * queued and wait for this driver's connection.
+   * Publishes through `driver` (or the driver that replaced it) from now on: a provider's replaced
+   * driver. Queued publishes stay queued and wait for this driver's connection.
    */
-  setDriver(driver: SseDriver): void {
+  setDriver(given: SseDriver): void {
+    const driver = liveDriver(given);
     if (driver === this.#driver) return;
     this.#offState?.();
     this.#offState = undefined;
@@ -83,6 +85,8 @@ export class PublishStore {
 
   /** Publishes and returns the id; rejects with an {@link SseError}. */
   readonly publishAsync = (data: unknown, call: PublishCallOptions = {}): Promise<string> => {
+    // An effect of a provider shown again may publish before this store heard of the new driver.
+    this.setDriver(this.#driver);
     const { topic, defaults } = this.#live.current;
     const { queue, queueLimit, signal, ...rest } = { ...defaults, ...call };
     const options: PublishOptions = rest;

@@ -1,5 +1,5 @@
 'use client';
-import { useEffect, useState, useSyncExternalStore, type ReactNode } from 'react';
+import { useEffect, useLayoutEffect, useState, useSyncExternalStore, type ReactNode } from 'react';
 import type { SseDriverOptions } from '../core/types.js';
 import { DriverOwner } from './DriverOwner.js';
 import { SseContext } from './context.js';
@@ -28,6 +28,10 @@ export function SseProvider(props: SseProviderProps): ReactNode {
   // A provider given a driver makes none (its options are absent).
   const [owner] = useState(() => (given === undefined ? new DriverOwner(options) : undefined));
   const owned = useSyncExternalStore(owner?.subscribe ?? noSubscribe, owner?.getSnapshot ?? noDriver, owner?.getSnapshot ?? noDriver);
+
+  // Shown again after <Activity> hid it: the destroyed driver is replaced before any effect below runs
+  // (a component publishing as it shows), which reaches the replacement through `liveDriver`.
+  useLayoutEffect(() => owner?.revive(), [owner]);
 
   useEffect(() => {
     if (owner === undefined) return undefined;

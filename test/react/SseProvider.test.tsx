@@ -1,7 +1,8 @@
 import { act, cleanup, render, screen } from '@testing-library/react';
-import { Activity, StrictMode, useState, type ReactNode } from 'react';
+import { Activity, StrictMode, useEffect, useState, type ReactNode } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SseDriver } from '../../src/core/SseDriver.js';
+import type { SseError } from '../../src/core/errors.js';
 import { channels, sse, tokenStream } from '../../src/index.js';
 import type { SseDriverOptions } from '../../src/core/types.js';
 import type { MockHub } from '../../src/mock/index.js';
@@ -470,6 +471,31 @@ describe('SseProvider under <Activity>', () => {
     });
     expect(id).toMatch(/^urn:uuid:/);
     expect(hub.history.map((u) => u.topics[0])).toEqual([topic('out')]);
+  });
+
+  it('sends a publish made by an effect that runs when the provider is shown again, through the fresh driver', async () => {
+    const hub = createHub();
+    const outcomes: string[] = [];
+    function Greeter() {
+      const { publishAsync } = usePublish(topic('hello'));
+      // Runs on every show: <Activity> mounts effects again.
+      useEffect(() => {
+        publishAsync('hi').then(
+          () => outcomes.push('sent'),
+          (error: SseError) => outcomes.push(error.code),
+        );
+      }, [publishAsync]);
+      return null;
+    }
+    const show = renderInActivity(hub, <Greeter />);
+    await tick(50);
+    show('hidden');
+    await tick(50);
+    show('visible');
+    await tick(50);
+    // Before the fix: ['sent', 'closed'] — the effect ran before the provider replaced its destroyed driver.
+    expect(outcomes).toEqual(['sent', 'sent']);
+    expect(hub.history.map((u) => u.topics[0])).toEqual([topic('hello'), topic('hello')]);
   });
 
   it('resumes the fresh driver where the destroyed one stopped: an update published while the provider was hidden arrives once, when shown', async () => {
