@@ -26,12 +26,12 @@ export function liveDriver(driver: SseDriver): SseDriver {
  * effect). Making a driver opens nothing: connections start only when a hook subscribes, in an
  * effect. The driver is destroyed a microtask after the last mount released it, so StrictMode's
  * unmount/remount keeps it; one destroyed meanwhile (the provider was hidden by `<Activity>`, say)
- * is replaced when the provider mounts again, and the subscribers are told; the new driver resumes the
- * shared stream where the old one stopped (through the `resume` storage, or through memory where the
- * options leave `resume` without storage, as when `fetch` is given). A driver whose provider
- * never mounts (StrictMode's second, discarded `useState` initializer; a concurrent render thrown
- * away) is destroyed after {@link UNCLAIMED_MS}, so it does not linger in the tab group or hold a
- * stream for other tabs.
+ * is replaced as the provider mounts again (from a layout effect, before the effects below it run),
+ * and the subscribers are told; the new driver resumes the shared stream where the old one stopped
+ * (through the `resume` storage, or through memory where the options leave `resume` without storage,
+ * as when `fetch` is given). A driver whose provider never mounts (StrictMode's second, discarded
+ * `useState` initializer; a concurrent render thrown away) is destroyed after {@link UNCLAIMED_MS}, so
+ * it does not linger in the tab group or hold a stream for other tabs.
  */
 export class DriverOwner {
   #options: SseDriverOptions;
