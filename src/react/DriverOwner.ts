@@ -10,6 +10,12 @@ export const UNCLAIMED_MS = 1000;
 /** Each driver an owner replaced, mapped to its replacement. */
 const replacements = new WeakMap<SseDriver, SseDriver>();
 
+/** How many client ids of the drivers it replaced a replacement remembers. */
+const FORMER_IDS = 8;
+
+/** The client ids of the drivers each replacement took over from, newest first. */
+const formerIds = new WeakMap<SseDriver, readonly string[]>();
+
 /**
  * The driver in use in place of `driver`: the one that replaced it after its provider destroyed it
  * while hidden (following every replacement since), else `driver` itself.
@@ -18,6 +24,14 @@ export function liveDriver(driver: SseDriver): SseDriver {
   let live = driver;
   for (let next = replacements.get(live); next !== undefined; next = replacements.get(live)) live = next;
   return live;
+}
+
+/**
+ * Whether `sender` is the client of `driver`: its own client id, or that of a driver it replaced
+ * (its stream resumes theirs, so their updates may reach it late).
+ */
+export function sentBy(driver: SseDriver, sender: string | undefined): boolean {
+  return sender !== undefined && (sender === driver.clientId || formerIds.get(driver)?.includes(sender) === true);
 }
 
 /**
@@ -88,7 +102,9 @@ export class DriverOwner {
   revive(): void {
     if (!this.#driver.destroyed) return;
     const driver = this.#create();
-    replacements.set(this.#driver, driver);
+    const destroyed = this.#driver;
+    replacements.set(destroyed, driver);
+    formerIds.set(driver, [destroyed.clientId, ...(formerIds.get(destroyed) ?? [])].slice(0, FORMER_IDS));
     this.#driver = driver;
     this.#emitter.notify();
   }

@@ -4,6 +4,7 @@ import { SseParseError, type SseError } from '../core/errors.js';
 import { driverLink } from '../core/driverLink.js';
 import { compileMatcher, toMatcherList } from '../core/matcher.js';
 import type { Matchers, SseUpdate, SubscribeOptions, TopicMatcher } from '../core/types.js';
+import { sentBy } from './DriverOwner.js';
 import { driverConnection, type TopicConnection } from './driverConnection.js';
 import { notifyScheduler, type Flushable } from './notifyScheduler.js';
 import { Tracker } from './tracked.js';
@@ -228,7 +229,7 @@ export class TopicObserver<T> implements Flushable {
     const live = this.#live.current;
     // The subscription is being replaced (its buffer is about to start afresh): not for these callbacks.
     if (live.key !== this.#target.key) return;
-    if (live.ignoreSelf && update.sender !== undefined && update.sender === this.#target.driver.clientId) return;
+    if (live.ignoreSelf && sentBy(this.#target.driver, update.sender)) return;
     let parsed: SseUpdate<T>;
     try {
       parsed = parseUpdate(update, live.parse, this.#target.config.raw);

@@ -57,7 +57,10 @@ export interface UseTopicOptions<T = unknown> {
   raw?: boolean;
   /** `false` holds no subscription (status `idle`). Default `true`. Changing it resubscribes. */
   enabled?: boolean;
-  /** Skip updates published by this client (the same driver). */
+  /**
+   * Skip updates published by this client: the same driver, or one its provider replaced (shown again
+   * after `<Activity>` hid it, the provider's new driver resumes the old one's stream, its echoes included).
+   */
   ignoreSelf?: boolean;
   /** Called once for every update, in order, as it arrives. A new function never resubscribes. */
   onEvent?: (update: SseUpdate<T>) => void;

@@ -498,6 +498,33 @@ describe('SseProvider under <Activity>', () => {
     expect(hub.history.map((u) => u.topics[0])).toEqual([topic('hello'), topic('hello')]);
   });
 
+  it("keeps the client's identity on the fresh driver: its own update replayed there is still its own (ignoreSelf)", async () => {
+    const hub = createHub();
+    let publishAsync!: (data: unknown) => Promise<string>;
+    function Chat() {
+      publishAsync = usePublish(topic('chat')).publishAsync;
+      const { events } = useTopic<string>(topic('chat'), { ignoreSelf: true });
+      return <p data-testid="chat">{events.map((e) => e.data).join(',')}</p>;
+    }
+    const show = renderInActivity(hub, <Chat />);
+    await tick(50);
+    act(() => hubPublish(hub, topic('chat'), 'first', 'urn:uuid:first'));
+    await tick(50);
+    // The echo of its own publish has not reached the client when the provider is hidden.
+    hub.pause();
+    await act(async () => {
+      await publishAsync('mine');
+    });
+    show('hidden');
+    await tick(50);
+    hub.resume();
+    act(() => hubPublish(hub, topic('chat'), 'theirs', 'urn:uuid:theirs'));
+    show('visible');
+    await tick(100);
+    // Before the fix: first,mine,theirs — the fresh driver had another client id, so the replayed echo was not its own.
+    expect(screen.getByTestId('chat').textContent).toBe('first,theirs');
+  });
+
   it('resumes the fresh driver where the destroyed one stopped: an update published while the provider was hidden arrives once, when shown', async () => {
     const hub = createHub();
     const drivers: SseDriver[] = [];
