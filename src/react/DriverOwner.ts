@@ -101,8 +101,8 @@ export class DriverOwner {
    */
   revive(): void {
     if (!this.#driver.destroyed) return;
-    const driver = this.#create();
     const destroyed = this.#driver;
+    const driver = this.#create();
     replacements.set(destroyed, driver);
     formerIds.set(driver, [destroyed.clientId, ...(formerIds.get(destroyed) ?? [])].slice(0, FORMER_IDS));
     this.#driver = driver;

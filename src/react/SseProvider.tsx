@@ -29,8 +29,8 @@ export function SseProvider(props: SseProviderProps): ReactNode {
   const [owner] = useState(() => (given === undefined ? new DriverOwner(options) : undefined));
   const owned = useSyncExternalStore(owner?.subscribe ?? noSubscribe, owner?.getSnapshot ?? noDriver, owner?.getSnapshot ?? noDriver);
 
-  // Shown again after <Activity> hid it: the destroyed driver is replaced before any effect below runs
-  // (a component publishing as it shows), which reaches the replacement through `liveDriver`.
+  // Shown again after <Activity> hid it: the destroyed driver is replaced before any effect below runs,
+  // so a `usePublish` publishing as it shows finds the replacement (`liveDriver`).
   useLayoutEffect(() => owner?.revive(), [owner]);
 
   useEffect(() => {
