@@ -498,7 +498,7 @@ describe('SseProvider under <Activity>', () => {
     expect(hub.history.map((u) => u.topics[0])).toEqual([topic('hello'), topic('hello')]);
   });
 
-  it("keeps the client's identity on the fresh driver: its own update replayed there is still its own (ignoreSelf)", async () => {
+  it('skips its own update replayed on the fresh driver with ignoreSelf, though the fresh driver has another client id', async () => {
     const hub = createHub();
     let publishAsync!: (data: unknown) => Promise<string>;
     function Chat() {

@@ -357,7 +357,7 @@ describe('usePeerConnection', () => {
     expect(within(ada).getByRole('status', { name: 'connection' }).textContent).toBe('closed/closed');
   });
 
-  it("shows nothing of the previous peer's connection once it connects to another peer that is not in the room yet", async () => {
+  it("moved to another peer not in the room yet, shows nothing of the previous peer's connection and hands its messages to no callback", async () => {
     const { providers } = setup();
     const net = new FakeNetwork(seeded(5));
     let choose!: (peer: string) => void;
