@@ -6,6 +6,9 @@ import { SseContext } from './context.js';
 import { missingDriverError } from './errors.js';
 import type { SseProviderProps } from './types.js';
 
+/** A layout effect in the browser; on a server, where effects do not run, React 18 would warn about one. */
+const useBeforeEffects = typeof window === 'undefined' ? useEffect : useLayoutEffect;
+
 /**
  * Makes one {@link SseDriver} — one shared SSE connection — available to the hooks below it.
  *
@@ -31,7 +34,7 @@ export function SseProvider(props: SseProviderProps): ReactNode {
 
   // Shown again after <Activity> hid it: the destroyed driver is replaced before any effect below runs,
   // so a `usePublish` publishing as it shows finds the replacement (`liveDriver`).
-  useLayoutEffect(() => owner?.revive(), [owner]);
+  useBeforeEffects(() => owner?.revive(), [owner]);
 
   useEffect(() => {
     if (owner === undefined) return undefined;
