@@ -48,7 +48,7 @@ export function discover(response: Response | Headers, base?: string): Discovery
  * Fetches `resource` and reads its Mercure discovery links.
  * @throws {SseError} when the resource cannot be fetched or advertises no hub.
  */
-export async function discoverHub(resource: string | URL, init: RequestInit & { fetch?: FetchLike } = {}): Promise<Discovery & { response: Response }> {
+export async function discoverHub(resource: string | URL, init: RequestInit & { fetch?: FetchLike | undefined } = {}): Promise<Discovery & { response: Response }> {
   const { fetch: fetchImpl = (input, i) => globalThis.fetch(input, i), ...requestInit } = init;
   const response = await fetchImpl(resource.toString(), { method: 'GET', ...requestInit });
   if (!response.ok) throw errorFromResponse(response, 'Discovery');

@@ -27,11 +27,11 @@ export type SseErrorCode =
 /** Options accepted by every {@link SseError}. */
 export interface SseErrorOptions {
   /** HTTP status of the response that caused the error, when there was one. */
-  status?: number;
+  status?: number | undefined;
   /** A short sentence telling the user how to fix the cause. */
-  hint?: string;
+  hint?: string | undefined;
   /** The underlying error. */
-  cause?: unknown;
+  cause?: unknown | undefined;
   /** The delay the server asked for (`Retry-After`), in ms, already clamped. */
   retryAfter?: number | undefined;
 }

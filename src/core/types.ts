@@ -62,55 +62,55 @@ export interface SubscribeOptions<T = unknown> {
    * reports a `parse` error (`onError` of the subscription and of the driver). Without `parse`,
    * `subscribe<T>()` is an unchecked cast of `data` to `T`.
    */
-  parse?: (data: unknown) => T;
+  parse?: ((data: unknown) => T) | undefined;
   /** Only deliver updates of this SSE event type. */
-  type?: string;
+  type?: string | undefined;
   /** Deliver updates from publishers that do not use sse-kit (raw `data` strings). */
-  raw?: boolean;
+  raw?: boolean | undefined;
   /** Replay from this event id, or `'earliest'` for everything the hub keeps. */
-  since?: string;
+  since?: string | undefined;
   /** Receives errors that concern only this subscription (e.g. `unroutable`). */
-  onError?: (error: SseError) => void;
+  onError?: ((error: SseError) => void) | undefined;
   /**
    * Called each time the subscription becomes live at the hub: when a stream carrying its matchers
    * opens (again after every reconnect), or — when the open stream already carries them — as soon
    * as the subscription joined it. Updates published from then on reach it.
    */
-  onActive?: () => void;
+  onActive?: (() => void) | undefined;
 }
 
 /** Options of {@link SseDriver.publish}. */
 export interface PublishOptions {
   /** SSE event type. */
-  type?: string;
+  type?: string | undefined;
   /** Message id; generated (`urn:uuid:…`) when absent. Reusing an id makes a retry idempotent. */
-  id?: string;
+  id?: string | undefined;
   /** Mark the update private: only subscribers whose token grants the topic receive it. */
-  private?: boolean;
+  private?: boolean | undefined;
   /** SSE `retry` (reconnection time, ms) to send along. */
-  retry?: number;
+  retry?: number | undefined;
   /** Send `data` as is (a string) instead of wrapping it in the sse-kit envelope. */
-  raw?: boolean;
+  raw?: boolean | undefined;
   /** Aborts the request. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** Backoff policy for reconnects: exponential with full jitter, capped. */
 export interface RetryPolicy {
   /** First delay in ms (default 500; a server `retry:` replaces it). */
-  initialDelay?: number;
+  initialDelay?: number | undefined;
   /** Cap in ms (default 30 000). */
-  maxDelay?: number;
+  maxDelay?: number | undefined;
   /** Growth factor (default 2). */
-  factor?: number;
+  factor?: number | undefined;
 }
 
 /** `EventSourceInit`-style subscriber options. */
 export interface SubscriberOptions {
   /** Send cookies cross-origin (`credentials: 'include'`). */
-  withCredentials?: boolean;
+  withCredentials?: boolean | undefined;
   /** Extra headers for subscribe requests (fetch transport only). */
-  headers?: HeadersInit;
+  headers?: HeadersInit | undefined;
 }
 
 /** Static headers, or a function re-read at every (re)connect and publish (token refresh). */
@@ -151,21 +151,21 @@ export interface SseDriverOptions {
    * `sse-kit` (or its factory): `sse` (a plain SSE endpoint), `channels` (a channel pub/sub
    * server), `tokenStream` (a JWT channel stream), or one of your own.
    */
-  server?: ServerOption;
+  server?: ServerOption | undefined;
   /** `RequestInit` merged into publish requests (headers, credentials, …). */
-  publisher?: RequestInit;
+  publisher?: RequestInit | undefined;
   /** Subscriber options (`withCredentials`, `headers`). */
-  subscriber?: SubscriberOptions;
+  subscriber?: SubscriberOptions | undefined;
   /** Headers sent with every request; a function is re-read at every (re)connect. */
-  headers?: HeadersOption;
+  headers?: HeadersOption | undefined;
   /** Wire format (default `auto`). */
-  protocol?: ProtocolOption;
+  protocol?: ProtocolOption | undefined;
   /** `fetch` implementation (default: global `fetch`). */
-  fetch?: FetchLike;
+  fetch?: FetchLike | undefined;
   /** Stream transport: `fetch` (default) or the native `EventSource` (cookie auth only). */
-  transport?: 'fetch' | 'eventsource';
+  transport?: 'fetch' | 'eventsource' | undefined;
   /** `EventSource` constructor for the `eventsource` transport (default: the global one). */
-  EventSource?: EventSourceConstructor;
+  EventSource?: EventSourceConstructor | undefined;
   /**
    * Tells the topic of an update that was not published through sse-kit, so that raw
    * subscriptions can share the main connection. Return `undefined` when unknown. What it throws is
@@ -173,30 +173,30 @@ export interface SseDriverOptions {
    */
   topicOf?: (event: RawEvent) => string | undefined;
   /** Reconnect backoff. */
-  retry?: RetryPolicy;
+  retry?: RetryPolicy | undefined;
   /** Reconnect when no byte (comments included) arrived for this long, in ms (default 45 000; 0 disables). */
-  heartbeatTimeout?: number;
+  heartbeatTimeout?: number | undefined;
   /** Window in ms during which subscription changes are coalesced into one reconnect (default 10). */
-  coalesceMs?: number;
+  coalesceMs?: number | undefined;
   /** Past this URL length v1 subscribes with the `QUERY` method and a form body (default 4 000). */
-  maxUrlLength?: number;
+  maxUrlLength?: number | undefined;
   /** Largest event accepted, in bytes (default 8 MiB); larger is a `protocol` error. */
-  maxEventSize?: number;
+  maxEventSize?: number | undefined;
   /** Deadline of a publish in ms (default 10 000; 0 disables): past it the publish rejects with `timeout`. */
-  publishTimeout?: number;
+  publishTimeout?: number | undefined;
   /** Id identifying this client as the sender of its publishes (default: a random uuid). */
-  clientId?: string;
+  clientId?: string | undefined;
   /** Receives every background error (also reflected in the driver state). */
-  onError?: (error: SseError) => void;
+  onError?: ((error: SseError) => void) | undefined;
   /** Platform seams, for tests and other runtimes. */
-  platform?: Partial<Platform>;
+  platform?: Partial<Platform> | undefined;
   /**
    * Cross-tab sharing: the tabs of one origin using this hub URL with the same credentials share one
    * stream held by a leader tab (Web Locks), which relays its events to the others
    * (`BroadcastChannel`). On by default in browsers that have both, unless `fetch` or the
    * `eventsource` transport is given; `false` turns it off, `true` or options turn it on.
    */
-  tabs?: boolean | TabsOptions;
+  tabs?: boolean | TabsOptions | undefined;
   /**
    * Keeps the last event id of the shared stream per matcher set in session storage (written on
    * `pagehide`, when the page is hidden and on `destroy()`), so that a reload resumes from it. On by
@@ -205,7 +205,7 @@ export interface SseDriverOptions {
    * `SseProvider` still carries the cursor in memory from a driver it destroyed (`<Activity>` hid
    * the provider) to the one it makes when shown again.
    */
-  resume?: boolean | CursorStorage;
+  resume?: boolean | CursorStorage | undefined;
 }
 
 /** Snapshot of a driver's connection state. A new object whenever something changes. */

@@ -54,7 +54,7 @@ export class MockChannelServer {
   #counter = 0;
 
   /** @param options - `url`: the origin clients use (default `https://channels.mock`). */
-  constructor(options: { readonly url?: string } = {}) {
+  constructor(options: { readonly url?: string | undefined } = {}) {
     this.url = new URL(options.url ?? 'https://channels.mock').origin;
   }
 

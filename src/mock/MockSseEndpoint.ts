@@ -3,7 +3,7 @@ import { MockEventStream, readRequest, sseFrame, textResponse, type MockFetchInp
 /** One event a {@link MockSseEndpoint} sends. */
 export interface MockSseEvent {
   /** SSE event type (absent: `message`). */
-  readonly event?: string;
+  readonly event?: string | undefined;
   /** The data (may span lines). */
   readonly data: string;
 }
@@ -11,14 +11,14 @@ export interface MockSseEvent {
 /** Options of {@link MockSseEndpoint}. */
 export interface MockSseEndpointOptions {
   /** The stream URL (default `https://sse.mock/sse`). */
-  readonly url?: string;
+  readonly url?: string | undefined;
   /** The first event of every stream (default `hello from steam`; `null` for none). */
-  readonly greeting?: MockSseEvent | null;
+  readonly greeting?: MockSseEvent | null | undefined;
   /**
    * Path of a JSON publish endpoint taking `{topic, type, id, data}` and sending `data` (a string as is, else serialised)
    * as an event of that type (default: none, as most plain endpoints have none).
    */
-  readonly publishPath?: string;
+  readonly publishPath?: string | undefined;
 }
 
 /**

@@ -4,11 +4,11 @@ import { MockEventStream, readRequest, textResponse, type MockFetchInput } from 
 /** Options of {@link MockTokenStreamServer}. */
 export interface MockTokenStreamServerOptions {
   /** The client endpoint (default `https://tokens.mock/events/`). */
-  readonly url?: string;
+  readonly url?: string | undefined;
   /** HS256 secret of the tokens (default a development secret). */
-  readonly secret?: string;
+  readonly secret?: string | undefined;
   /** Clock in ms since epoch for token expiry (default `Date.now`, looked up at call time). */
-  readonly now?: () => number;
+  readonly now?: (() => number) | undefined;
 }
 
 interface Session {

@@ -6,32 +6,32 @@ export type MockLatency = number | readonly [number, number];
 /** Options of {@link MockHub}: the engine options, plus the mock's own. */
 export interface MockHubOptions extends Omit<HubEngineOptions, 'url' | 'timers'> {
   /** The hub URL clients use. Default `https://mock.hub/.well-known/mercure`. */
-  readonly url?: string;
+  readonly url?: string | undefined;
   /** Delay of every response and every delivery. Default 0 (synchronous delivery). */
-  readonly latency?: MockLatency;
+  readonly latency?: MockLatency | undefined;
   /** Timers for latency, heartbeats and expirations (default: the globals, so `vi.useFakeTimers()` applies). */
-  readonly timers?: HubTimers;
+  readonly timers?: HubTimers | undefined;
   /**
    * Clock in ms since epoch, the one `timers` advance (default `Date.now`, looked up at call
    * time, so `vi.useFakeTimers()` applies). Inject it together with custom `timers`.
    */
-  readonly now?: () => number;
+  readonly now?: (() => number) | undefined;
   /** Random source in [0, 1) for latency ranges (default `Math.random`). */
-  readonly random?: () => number;
+  readonly random?: (() => number) | undefined;
 }
 
 /** Options of {@link MockHub.failNext}. */
 export interface FailNextOptions {
   /** How many requests fail. Default 1. */
-  readonly count?: number;
+  readonly count?: number | undefined;
   /** Only requests with this method fail (e.g. `POST` for publishes, `GET` for subscriptions). */
-  readonly method?: string;
+  readonly method?: string | undefined;
   /** Response body. Default a short reason. */
-  readonly body?: string;
+  readonly body?: string | undefined;
   /** Extra response headers. */
-  readonly headers?: Readonly<Record<string, string>>;
+  readonly headers?: Readonly<Record<string, string>> | undefined;
   /** `Retry-After` in seconds (handy with 429 and 503). */
-  readonly retryAfter?: number;
+  readonly retryAfter?: number | undefined;
 }
 
 /** A request the mock served, as {@link MockHub.requests} records it. */

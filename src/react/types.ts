@@ -8,7 +8,7 @@ export interface SseProviderDriverProps {
   /** The driver the hooks below use. Its owner destroys it; the provider never does. */
   driver: SseDriver;
   /** The tree that uses the driver. */
-  children?: ReactNode;
+  children?: ReactNode | undefined;
 }
 
 /**
@@ -20,9 +20,9 @@ export interface SseProviderDriverProps {
  */
 export interface SseProviderOptionsProps extends SseDriverOptions {
   /** Not allowed together with options. */
-  driver?: undefined;
+  driver?: undefined | undefined;
   /** The tree that uses the driver. */
-  children?: ReactNode;
+  children?: ReactNode | undefined;
 }
 
 /** Props of {@link SseProvider}: a ready `driver`, or the options to create one. */
@@ -46,24 +46,24 @@ export type TopicParser<T> = 'json' | 'text' | TopicParseFunction<T>;
 /** Options of {@link useTopic}. */
 export interface UseTopicOptions<T = unknown> {
   /** Only receive updates of this SSE event type. Changing it resubscribes. */
-  type?: string;
+  type?: string | undefined;
   /** How many updates `events` keeps (default 50); older ones are counted in `dropped`. */
-  buffer?: number;
+  buffer?: number | undefined;
   /** How payloads are parsed (default `'json'`). A failure is an `SseParseError` in `error`; the update is skipped. */
-  parse?: TopicParser<T>;
+  parse?: TopicParser<T> | undefined;
   /** Replay from this event id, or `'earliest'` for everything the hub keeps. Changing it resubscribes. */
-  since?: string;
+  since?: string | undefined;
   /** Receive updates not published through sse-kit (raw `data` strings). Changing it resubscribes. */
-  raw?: boolean;
+  raw?: boolean | undefined;
   /** `false` holds no subscription (status `idle`). Default `true`. Changing it resubscribes. */
-  enabled?: boolean;
+  enabled?: boolean | undefined;
   /**
    * Skip updates published by this client: the same driver, or one its provider replaced (shown again
    * after `<Activity>` hid it, the provider's new driver resumes the old one's stream, its echoes included).
    */
-  ignoreSelf?: boolean;
+  ignoreSelf?: boolean | undefined;
   /** Called once for every update, in order, as it arrives. A new function never resubscribes. */
-  onEvent?: (update: SseUpdate<T>) => void;
+  onEvent?: ((update: SseUpdate<T>) => void) | undefined;
 }
 
 /** What {@link useTopic} returns. */
@@ -101,11 +101,11 @@ export interface UsePublishOptions extends Omit<PublishOptions, 'signal'> {
    * cannot duplicate it. Default `false`: a publish while the driver is reconnecting fails at once
    * with a `network` error.
    */
-  queue?: boolean;
+  queue?: boolean | undefined;
   /** Most publishes held by the queue (default 100); one more fails at once with `network`. */
-  queueLimit?: number;
+  queueLimit?: number | undefined;
   /** Aborts the publish (or removes it from the queue) with an `aborted` error. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** Options of one publish call: the hook's defaults, overridden field by field. */

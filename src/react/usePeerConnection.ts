@@ -20,23 +20,23 @@ export interface UsePeerConnectionOptions {
   /** The room's signaling: `usePeerSignaling(…)`'s result or its `signaling`. */
   signaling: PeerSignaling | { readonly signaling: PeerSignaling } | undefined;
   /** ICE servers and other settings (compared by content). */
-  rtcConfig?: RTCConfiguration;
+  rtcConfig?: RTCConfiguration | undefined;
   /** Data channel: `true` (default), `false`, or its settings (compared by content). Both peers must agree. */
-  dataChannel?: boolean | DataChannelOptions;
+  dataChannel?: boolean | DataChannelOptions | undefined;
   /** Local media to send. A new stream renegotiates from scratch. */
-  stream?: MediaStream;
+  stream?: MediaStream | undefined;
   /** `RTCPeerConnection` constructor (default: the global one). */
-  RTCPeerConnection?: RTCPeerConnectionConstructor;
+  RTCPeerConnection?: RTCPeerConnectionConstructor | undefined;
   /** Called with every data channel message. A new function never reconnects. */
-  onMessage?: (data: unknown) => void;
+  onMessage?: ((data: unknown) => void) | undefined;
   /**
    * Receives background errors, and the error of a connection that cannot be created (no
    * `RTCPeerConnection`, an invalid `rtcConfig`), which is reported as uncaught when this is absent.
    * A new function never reconnects.
    */
-  onError?: (error: Error) => void;
+  onError?: ((error: Error) => void) | undefined;
   /** `false` holds no connection. Default `true`. */
-  enabled?: boolean;
+  enabled?: boolean | undefined;
 }
 
 /** What {@link usePeerConnection} returns. */

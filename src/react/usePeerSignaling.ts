@@ -10,13 +10,13 @@ import { SignalingObserver, idleSnapshot, type SignalingTarget } from './Signali
 /** Options of {@link usePeerSignaling}. */
 export interface UsePeerSignalingOptions extends Omit<PeerSignalingOptions, 'metadata' | 'onError'> {
   /** Metadata shown to the other peers; a changed value (by content) is announced at once. */
-  metadata?: JsonValue;
+  metadata?: JsonValue | undefined;
   /** Receives signals on the default channel (negotiation traffic of `usePeerConnection` is not passed). A new function never rejoins. */
-  onSignal?: (signal: Signal) => void;
+  onSignal?: ((signal: Signal) => void) | undefined;
   /** Receives background errors. A new function never rejoins. */
-  onError?: (error: Error) => void;
+  onError?: ((error: Error) => void) | undefined;
   /** `false` stays out of the room (and leaves it when it turns `false`). Default `true`. */
-  enabled?: boolean;
+  enabled?: boolean | undefined;
 }
 
 /** What {@link usePeerSignaling} returns. */

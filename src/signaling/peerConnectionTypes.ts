@@ -11,17 +11,17 @@ export type DataChannelState = 'none' | 'connecting' | 'open' | 'closing' | 'clo
 /** Data channel settings. The channel is negotiated out of band (same `id` on both ends), so both ends create it. */
 export interface DataChannelOptions {
   /** Label (default `sse-kit`). */
-  label?: string;
+  label?: string | undefined;
   /** Channel id, identical on both ends (default 0). */
-  id?: number;
+  id?: number | undefined;
   /** Ordered delivery (default `true`). */
-  ordered?: boolean;
+  ordered?: boolean | undefined;
   /** Give up after this many retransmissions (unreliable mode). */
-  maxRetransmits?: number;
+  maxRetransmits?: number | undefined;
   /** Give up after this many ms (unreliable mode). */
-  maxPacketLifeTime?: number;
+  maxPacketLifeTime?: number | undefined;
   /** Sub-protocol name. */
-  protocol?: string;
+  protocol?: string | undefined;
 }
 
 /** Constructor of an `RTCPeerConnection` (injectable for tests and other runtimes). */
@@ -35,34 +35,34 @@ export type PeerConnectionPlatform = Pick<Platform, 'setTimeout' | 'clearTimeout
  * still in the room) and `platform` (timers and ids) are optional for other signaling links.
  */
 export type SignalingLink = Pick<PeerSignaling, 'selfId' | 'send' | 'consume' | 'on'> & {
-  readonly getPeer?: (peerId: string) => unknown;
-  readonly platform?: PeerConnectionPlatform;
+  readonly getPeer?: ((peerId: string) => unknown) | undefined;
+  readonly platform?: PeerConnectionPlatform | undefined;
 };
 
 /** Options of {@link PeerConnection}. */
 export interface PeerConnectionOptions {
   /** ICE servers and other `RTCPeerConnection` settings. */
-  rtcConfig?: RTCConfiguration;
+  rtcConfig?: RTCConfiguration | undefined;
   /** Open a data channel: `true` (default), `false`, or its settings. Both peers must agree. */
-  dataChannel?: boolean | DataChannelOptions;
+  dataChannel?: boolean | DataChannelOptions | undefined;
   /** Local media to send. */
-  stream?: MediaStream;
+  stream?: MediaStream | undefined;
   /** `RTCPeerConnection` constructor (default: the global one). */
-  RTCPeerConnection?: RTCPeerConnectionConstructor;
+  RTCPeerConnection?: RTCPeerConnectionConstructor | undefined;
   /** Override the politeness given by id order (the peer with the greater id is polite). */
-  polite?: boolean;
+  polite?: boolean | undefined;
   /** Signaling channel for negotiation messages (default `rtc`). */
-  channel?: string;
+  channel?: string | undefined;
   /**
    * How long (ms) the polite end waits for the other end's first offer before making its own
    * (default 250; `0` offers at once). Starting with one offer avoids most collisions, which browsers
    * resolve less reliably than the pattern promises; collisions that still happen are resolved.
    */
-  politeOfferDelay?: number;
+  politeOfferDelay?: number | undefined;
   /** Receives background errors (failed negotiation steps, failed signal publishes). */
-  onError?: (error: Error) => void;
+  onError?: ((error: Error) => void) | undefined;
   /** Timer and id seams, for tests (default: the signaling's, else the real ones). */
-  platform?: Partial<PeerConnectionPlatform>;
+  platform?: Partial<PeerConnectionPlatform> | undefined;
 }
 
 /** Snapshot of a {@link PeerConnection}: a new object whenever something changes. */

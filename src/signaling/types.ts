@@ -84,44 +84,44 @@ export interface SignalingPlatform extends Platform {
 /** Options of {@link PeerSignaling}. */
 export interface PeerSignalingOptions {
   /** Any JSON value shown to the other peers (name, avatar, capabilities…). Default `null`. */
-  metadata?: JsonValue;
+  metadata?: JsonValue | undefined;
   /** This client's peer id (default: a random uuid). Reusing it across page loads replaces the old session at once. */
-  peerId?: string;
+  peerId?: string | undefined;
   /** Heartbeat interval in ms (default 10 000). A beat is skipped when the room heard from this peer recently. */
-  heartbeat?: number;
+  heartbeat?: number | undefined;
   /** A peer silent for longer than this many ms is dropped (default 3 × `heartbeat`). */
-  timeout?: number;
+  timeout?: number | undefined;
   /**
    * End-to-end encryption of direct signals (ECDH P-256 + AES-GCM). `true` (default where
    * `crypto.subtle` exists) encrypts to every peer that announced a key; `'required'` also refuses to
    * exchange plaintext direct signals; `false` disables it.
    */
-  encrypt?: boolean | 'required';
+  encrypt?: boolean | 'required' | undefined;
   /** Absolute URI under which room and inbox topics are built (default `https://sse-kit.invalid/signaling`). */
-  topicBase?: string;
+  topicBase?: string | undefined;
   /** Publish every signaling update as private (for hubs that enforce authorization). Default `false`. */
-  private?: boolean;
+  private?: boolean | undefined;
   /**
    * The longest a signaling message may wait, from `send` (or a heartbeat, or `leave`) until the hub
    * answers its publish, in ms (default 10 000). Past it the message is given up: its promise rejects
    * with a {@link SignalingError} `timeout`, a publish in flight is aborted, the snapshot's `outbox`
    * turns `stalled` (reported once to `onError`) and later messages go on.
    */
-  sendTimeout?: number;
+  sendTimeout?: number | undefined;
   /** The longest {@link PeerSignaling.leave} waits for its `bye` to be published, in ms (default 3 000). */
-  leaveTimeout?: number;
+  leaveTimeout?: number | undefined;
   /** Receives background errors (failed publishes, a stalled outbox, undecryptable signals). */
-  onError?: (error: Error) => void;
+  onError?: ((error: Error) => void) | undefined;
   /**
    * Platform seams, for tests (default: the driver's seams — timers, ids, window events — with a
    * `Date.now` clock and `navigator.sendBeacon`). An `events: undefined` override listens to no page
    * events; a `sendBeacon: undefined` override sends no beacon.
    */
-  platform?: Partial<SignalingPlatform>;
+  platform?: Partial<SignalingPlatform> | undefined;
 }
 
 /** Options of {@link PeerSignaling.send} and {@link PeerSignaling.broadcast}. */
 export interface SendOptions {
   /** Channel name; receivers can tell application signals from, say, WebRTC negotiation. Default `signal`. */
-  channel?: string;
+  channel?: string | undefined;
 }

@@ -17,13 +17,13 @@ export const connectionStatusLabels: Readonly<Record<ConnectionState, string>> =
 /** Props of {@link ConnectionStatus}. */
 export interface ConnectionStatusProps extends Omit<HTMLAttributes<HTMLDivElement>, 'children'> {
   /** Replaces the badge text of some statuses (for instance to translate them). */
-  labels?: Partial<Record<ConnectionState, string>>;
+  labels?: Partial<Record<ConnectionState, string | undefined>> | undefined;
   /** Announce status changes to screen readers through a polite live region (default `true`). */
-  announce?: boolean;
+  announce?: boolean | undefined;
   /** Show the last event id in the details (default `true`). */
-  showLastEventId?: boolean;
+  showLastEventId?: boolean | undefined;
   /** Offer a Reconnect button beside the badge when the connection stopped on an error (default `true`). */
-  showReconnect?: boolean;
+  showReconnect?: boolean | undefined;
 }
 
 /**

@@ -17,26 +17,26 @@ export interface HubInspectorTabs {
 /** Props of {@link HubInspector}. */
 export interface HubInspectorProps extends Omit<HTMLAttributes<HTMLElement>, 'children'> {
   /** Title of the panel (default `Hub inspector`). */
-  title?: string;
+  title?: string | undefined;
   /** Level of the panel heading, 2–5 (default 2); section headings use the next level. */
-  headingLevel?: 2 | 3 | 4 | 5;
+  headingLevel?: 2 | 3 | 4 | 5 | undefined;
   /** Timeline entries kept (default 100). */
-  timelineSize?: number;
+  timelineSize?: number | undefined;
   /** Errors kept (default 10). */
-  errorsSize?: number;
+  errorsSize?: number | undefined;
   /** Formats times (default `HH:MM:SS` in the user's locale). */
-  formatTime?: (time: number) => string;
+  formatTime?: ((time: number) => string) | undefined;
   /**
    * The tab's part in a connection shared across tabs, shown next to the title ("Leader tab · 3 tabs").
    * Default: read from the driver (`useTabs`), shown once tabs share the stream. Pass it to override.
    */
-  tabs?: HubInspectorTabs;
+  tabs?: HubInspectorTabs | undefined;
   /**
    * HTTP version of the hub's responses (`http/1.1`, `h2`, `h3`). Default: read from the browser's
    * resource timing entries of the hub's origin, when there are any. Over HTTP/1.x the panel warns that
    * browsers allow six connections per origin, shared by every tab.
    */
-  httpVersion?: string;
+  httpVersion?: string | undefined;
 }
 
 const defaultFormatTime = (time: number): string =>

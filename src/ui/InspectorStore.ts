@@ -14,17 +14,17 @@ export interface InspectableDriver {
 /** Seams of {@link InspectorStore}, for tests. */
 export interface InspectorStoreOptions {
   /** Timeline entries kept (default 100). */
-  timelineSize?: number;
+  timelineSize?: number | undefined;
   /** Errors kept (default 10). */
-  errorsSize?: number;
+  errorsSize?: number | undefined;
   /** Width of the event-rate window in seconds (default 10). */
-  rateWindow?: number;
+  rateWindow?: number | undefined;
   /** Clock (default `Date.now`). */
-  now?: () => number;
+  now?: (() => number) | undefined;
   /** Interval timer (default the global one). */
-  setInterval?: (callback: () => void, ms: number) => unknown;
+  setInterval?: ((callback: () => void, ms: number) => unknown) | undefined;
   /** Clears what `setInterval` returned. */
-  clearInterval?: (handle: unknown) => void;
+  clearInterval?: ((handle: unknown) => void) | undefined;
 }
 
 /**

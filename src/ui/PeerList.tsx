@@ -12,28 +12,28 @@ export interface PeerListProps extends Omit<HTMLAttributes<HTMLDivElement>, 'chi
   /** This client's peer id (`usePeerSignaling().selfId`); that peer is marked "you". */
   selfId?: string | undefined;
   /** Metadata of this client, used to show it when `peers` does not list it. */
-  selfMetadata?: unknown;
+  selfMetadata?: unknown | undefined;
   /** Signaling status (`usePeerSignaling().status`), exposed as `data-state`. */
-  status?: string;
+  status?: string | undefined;
   /** Accessible name of the list (default `People in the room`). */
-  label?: string;
+  label?: string | undefined;
   /** Display name of a peer (default: `metadata.name`, else a short id). */
-  getName?: (peer: PeerListPeer) => string;
+  getName?: ((peer: PeerListPeer) => string) | undefined;
   /** Extra content at the end of a row. */
-  renderExtra?: (peer: PeerListPeer) => ReactNode;
+  renderExtra?: ((peer: PeerListPeer) => ReactNode) | undefined;
   /** A peer not heard from for this long (ms) shows as away (default 20 000). */
-  awayAfter?: number;
+  awayAfter?: number | undefined;
   /** How long (ms) a joining or leaving peer keeps its transition state (default 1 500). */
-  transitionMs?: number;
+  transitionMs?: number | undefined;
   /**
    * The clock of transitions and "away" (default `Date.now` and the global timers: the clock of
    * `usePeerSignaling`'s `lastSeen`). Pass one to drive time yourself, as a story or test does.
    */
-  clock?: UiClock;
+  clock?: UiClock | undefined;
   /** Shown when nobody else is in the room. */
-  emptyMessage?: ReactNode;
+  emptyMessage?: ReactNode | undefined;
   /** Shown, with placeholder rows, while joining with nobody listed yet (default `Joining the room…`). */
-  joiningMessage?: ReactNode;
+  joiningMessage?: ReactNode | undefined;
 }
 
 /** Default display name: `metadata.name` when it is a string, else the first characters of the id. */

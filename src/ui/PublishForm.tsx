@@ -19,27 +19,27 @@ export interface PublishFormProps extends Omit<FormHTMLAttributes<HTMLFormElemen
   /** The topic to publish to (or several, canonical first). */
   topic: string | readonly string[];
   /** Initial payload format (default `text`). */
-  defaultMode?: PublishFormMode;
+  defaultMode?: PublishFormMode | undefined;
   /** Let the user switch between text and JSON (default `false`). */
-  modeSwitch?: boolean;
+  modeSwitch?: boolean | undefined;
   /** Label of the message field (default `Message`). */
-  label?: string;
+  label?: string | undefined;
   /** Placeholder of the message field. */
-  placeholder?: string;
+  placeholder?: string | undefined;
   /** Text of the send button (default `Send`). */
-  submitLabel?: string;
+  submitLabel?: string | undefined;
   /**
    * While the connection is down, wait for it and send then (bounded queue, idempotent ids) instead of
    * disabling the form. Passed to `usePublish` as `queue`. Several different messages may wait at once;
    * the same message is never queued twice.
    */
-  queue?: boolean;
+  queue?: boolean | undefined;
   /** Options of every publish (`type`, `private`, …). */
-  publishOptions?: Omit<UsePublishOptions, 'signal' | 'id' | 'queue'>;
+  publishOptions?: Omit<UsePublishOptions, 'signal' | 'id' | 'queue'> | undefined;
   /** Turns the typed value (text, or parsed JSON) into the payload to publish (default: as is). */
-  toData?: (value: unknown, mode: PublishFormMode) => unknown;
+  toData?: ((value: unknown, mode: PublishFormMode) => unknown) | undefined;
   /** Called with the id of each successful publish. */
-  onPublished?: (id: string) => void;
+  onPublished?: ((id: string) => void) | undefined;
 }
 
 /** Statuses in which publishing cannot reach the hub right now. */

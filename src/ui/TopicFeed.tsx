@@ -35,11 +35,11 @@ export interface TopicFeedProps<T = unknown> extends Omit<HTMLAttributes<HTMLDiv
   /** The topic (or matchers) to show. */
   topic: Matchers;
   /** Options for `useTopic` (`buffer`, `type`, `parse`, `since`, `raw`, `ignoreSelf`, `enabled`). */
-  options?: TopicFeedTopicOptions<T>;
+  options?: TopicFeedTopicOptions<T> | undefined;
   /** Accessible name of the log (default `Events on <topic>`). */
-  label?: string;
+  label?: string | undefined;
   /** Renders the body of one event (default: {@link eventText}, else the data as indented JSON). */
-  renderEvent?: (event: TopicFeedEvent<T>) => ReactNode;
+  renderEvent?: ((event: TopicFeedEvent<T>) => ReactNode) | undefined;
   /**
    * The author of an event, shown with an avatar in a colour of its own; consecutive events of one author
    * are grouped under one header. Default {@link eventAuthor} (`author`, `name`, `user` or `from` of the
@@ -56,24 +56,24 @@ export interface TopicFeedProps<T = unknown> extends Omit<HTMLAttributes<HTMLDiv
    * then clock times; the full date is its tooltip). Labels follow the driver's clock (`platform`), refreshed
    * by one shared coarse timer that re-renders a label only when its text changes, never the rows.
    */
-  formatTime?: (time: number, now: number) => string;
+  formatTime?: ((time: number, now: number) => string) | undefined;
   /** Consecutive events of one author closer than this (ms) share one header (default 5 minutes; 0 never groups). */
-  groupWithin?: number;
+  groupWithin?: number | undefined;
   /** Shows the topic of each event (default: only when several matchers are given). */
-  showTopic?: boolean;
+  showTopic?: boolean | undefined;
   /** Shown while connected and there are no events (default `No messages yet.`). */
-  emptyMessage?: ReactNode;
+  emptyMessage?: ReactNode | undefined;
   /** Text of the button shown while auto-scroll is paused, and of the announcement of new events. */
-  newEventsLabel?: (count: number) => string;
+  newEventsLabel?: ((count: number) => string) | undefined;
   /**
    * Announce new events to screen readers as a polite summary ("3 new events"), at most once per
    * `announceInterval`, and not while auto-scroll is paused (default `true`).
    */
-  announce?: boolean;
+  announce?: boolean | undefined;
   /** Shortest time in ms between two announcements (default 5000). Timed with the driver's timers. */
-  announceInterval?: number;
+  announceInterval?: number | undefined;
   /** Called for every update, in order (passed to `useTopic` as `onEvent`). */
-  onEvent?: (event: TopicFeedEvent<T>) => void;
+  onEvent?: ((event: TopicFeedEvent<T>) => void) | undefined;
 }
 
 const fullTime = (time: number): string => new Date(time).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });

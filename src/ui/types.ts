@@ -36,11 +36,11 @@ export interface PeerListPeer {
   /** Peer id. */
   readonly id: string;
   /** Metadata the peer announced (a `name` string is shown when present). */
-  readonly metadata?: unknown;
+  readonly metadata?: unknown | undefined;
   /** When the peer joined, in ms since the epoch. */
-  readonly joinedAt?: number;
+  readonly joinedAt?: number | undefined;
   /** When the peer was last heard from, in ms since the epoch. */
-  readonly lastSeen?: number;
+  readonly lastSeen?: number | undefined;
 }
 
 /** Presence of a peer row, exposed as its `data-state`. */

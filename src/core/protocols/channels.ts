@@ -7,9 +7,9 @@ import type { AdapterRequest, ForeignEvent, ProtocolAdapter, ProtocolCapabilitie
 /** Options of {@link channels}. */
 export interface ChannelsOptions {
   /** Path of the subscribe endpoint, relative to the server URL (default `/subscribe/`). */
-  readonly subscribePath?: string;
+  readonly subscribePath?: string | undefined;
   /** Path of the publish endpoint, relative to the server URL (default `/publish`). */
-  readonly publishPath?: string;
+  readonly publishPath?: string | undefined;
 }
 
 /**

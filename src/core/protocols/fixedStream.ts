@@ -31,8 +31,8 @@ export interface FixedStreamOptions {
   readonly topicOf: (event: RawEvent) => string | undefined;
   /** Why `publish()` is refused, when it is. */
   readonly publishHint: string;
-  readonly publishUrl?: string;
-  readonly publish?: PublishFunction;
+  readonly publishUrl?: string | undefined;
+  readonly publish?: PublishFunction | undefined;
 }
 
 /**

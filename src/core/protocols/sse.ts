@@ -5,9 +5,9 @@ import type { ProtocolAdapter } from './types.js';
 /** Options of {@link sse}. */
 export interface SseServerOptions {
   /** A URL taking JSON `{topic, type, id, data}` by `POST` (`data` is the serialised update). */
-  readonly publishUrl?: string;
+  readonly publishUrl?: string | undefined;
   /** Publishes one update your own way; resolves with its id (or nothing: the update's id is used). */
-  readonly publish?: PublishFunction;
+  readonly publish?: PublishFunction | undefined;
 }
 
 /**

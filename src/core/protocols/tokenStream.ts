@@ -8,7 +8,7 @@ export interface TokenStreamOptions {
    * The topic of the stream's events, e.g. the channel the token grants (default: each event's
    * type, so `useTopic('message')` receives `message` events).
    */
-  readonly topic?: string;
+  readonly topic?: string | undefined;
 }
 
 /**

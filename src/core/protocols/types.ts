@@ -23,12 +23,12 @@ export interface ProtocolCapabilities {
    * The wire tells the topic of every event (so raw subscriptions share the main stream without a
    * `topicOf` option). Default `false`.
    */
-  readonly topics?: boolean;
+  readonly topics?: boolean | undefined;
   /**
    * The server sends its response headers with its first event: a request that stands unrefused
    * for a moment counts as open. Default `false`.
    */
-  readonly lateHeaders?: boolean;
+  readonly lateHeaders?: boolean | undefined;
 }
 
 /** Inputs of one subscribe attempt. */
@@ -80,12 +80,12 @@ export interface ForeignEvent {
   /** The event's id (empty when it has none). */
   readonly id: string;
   /** The event as subscriptions see it, when the wire wraps it (its `data`, `type`); else the wire event. */
-  readonly event?: RawEvent;
+  readonly event?: RawEvent | undefined;
   /**
    * The server sends it whether or not a subscription asked (a plain endpoint's events, presence):
    * when no subscription selects its topic it is dropped quietly instead of reported `unroutable`.
    */
-  readonly unsolicited?: boolean;
+  readonly unsolicited?: boolean | undefined;
 }
 
 /** One update to publish. */
@@ -117,7 +117,7 @@ export interface ProtocolAdapter {
    * by `name` and `settings`, so an adapter made again at every render (`server={channels({ … })}`)
    * is not taken for a changed option; an adapter without `settings` compares by identity.
    */
-  readonly settings?: unknown;
+  readonly settings?: unknown | undefined;
   /**
    * A fresh instance with the same settings, for a driver given an adapter object that another driver
    * already used (a provider's replacement driver, say): what the adapter remembered of the other
@@ -158,13 +158,13 @@ export interface ProtocolAdapter {
   /** Publishes another way than one HTTP request (a user function); resolves with the id. */
   publish?(update: PublishInput, signal: AbortSignal): Promise<string>;
   /** Why `publish()` is refused, when `capabilities.publish` is `false`. */
-  readonly publishHint?: string;
+  readonly publishHint?: string | undefined;
   /**
    * How the server tells who is present on a topic, if it can (`watchPresence`). Without it, a
    * server with `subscriptionEvents` is asked the Mercure way (subscription events and the
    * subscriptions API).
    */
-  readonly presence?: PresenceSupport;
+  readonly presence?: PresenceSupport | undefined;
 }
 
 /**

@@ -22,18 +22,18 @@ export type TabRole = 'pending' | 'leader' | 'follower';
 /** Options of cross-tab sharing (the driver's `tabs` option). */
 export interface TabsOptions {
   /** Web Locks manager (default `navigator.locks`). */
-  readonly locks?: TabLocks;
+  readonly locks?: TabLocks | undefined;
   /** Opens the channel of a group (default: `new BroadcastChannel(name)`). */
-  readonly channel?: (name: string) => TabChannel;
+  readonly channel?: ((name: string) => TabChannel) | undefined;
   /**
    * Extra identity of the group: tabs share a stream only when hub URL, credentials and this key are
    * equal. Give it when credentials come from something the driver cannot see (cookies of another user).
    */
-  readonly key?: string;
+  readonly key?: string | undefined;
   /** Whether the page is visible (default: `document.visibilityState`); visible tabs are preferred as leader. */
-  readonly visible?: () => boolean;
+  readonly visible?: (() => boolean) | undefined;
   /** Where `visibilitychange`, `pagehide`/`pageshow` and `freeze`/`resume` are listened for (default: `window`). */
-  readonly events?: EventTarget;
+  readonly events?: EventTarget | undefined;
 }
 
 /** What a tab shows of its group, for inspectors. */

@@ -1,4 +1,5 @@
 import { Emitter } from '../../core/emitter.js';
+import { withoutUndefined } from '../../core/withoutUndefined.js';
 import { Connection } from './Connection.js';
 import { assertCorsOptions, corsHeaders } from './cors.js';
 import { DEFAULT_LIMITS, HUB_PATH, globalTimers, randomUrnUuid } from './defaults.js';
@@ -127,7 +128,7 @@ export class HubEngine {
     this.#url = url.href;
     this.#origin = url.origin;
     this.#path = url.pathname.replace(/\/+$/, '') || HUB_PATH;
-    this.#limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.#limits = { ...DEFAULT_LIMITS, ...withoutUndefined(options.limits ?? {}) };
     this.#legacy = options.legacy ?? true;
     this.#strict = options.strict ?? false;
     this.#insecureSkipVerify = options.insecureSkipVerify ?? false;
@@ -224,7 +225,7 @@ export class HubEngine {
    * subscriptions API, CORS preflights. Paths outside the hub get 404.
    * @param context - `clientAddress` keys the per-client connection limit.
    */
-  async handle(request: Request, context: { readonly clientAddress?: string } = {}): Promise<Response> {
+  async handle(request: Request, context: { readonly clientAddress?: string | undefined } = {}): Promise<Response> {
     const result = await this.process(webRequest(request, context.clientAddress));
     if (result === null) return new Response('Not found.\n', { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' } });
     return webResponse(result);

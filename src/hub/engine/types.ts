@@ -43,19 +43,19 @@ export interface PublishInput {
   /** The canonical topic, or the canonical topic followed by alternates. */
   readonly topic: string | readonly string[];
   /** The content; defaults to the empty string. */
-  readonly data?: string;
+  readonly data?: string | undefined;
   /**
    * The SSE id; generated when omitted. Resending an update with the same id and content (a
    * retry) does not dispatch it twice; a different update reusing a retained id is dispatched
    * under a fresh hub-generated id.
    */
-  readonly id?: string;
+  readonly id?: string | undefined;
   /** The SSE event type. `mercure` is reserved for subscription events. */
-  readonly type?: string;
+  readonly type?: string | undefined;
   /** The SSE reconnection time in milliseconds. */
-  readonly retry?: number | string;
+  readonly retry?: number | string | undefined;
   /** Deliver only to subscribers whose token grants `subscribe` on one of the topics. */
-  readonly private?: boolean;
+  readonly private?: boolean | undefined;
 }
 
 /** JWS algorithms the hub can verify. */
@@ -72,10 +72,10 @@ export type HubKeyAlgorithm = 'HS256' | 'HS384' | 'HS512' | 'RS256' | 'RS384' | 
  */
 export type HubKey =
   | string
-  | { readonly secret: string | Uint8Array; readonly alg?: 'HS256' | 'HS384' | 'HS512' }
+  | { readonly secret: string | Uint8Array; readonly alg?: 'HS256' | 'HS384' | 'HS512' | undefined }
   | { readonly publicKey: string; readonly alg: Exclude<HubKeyAlgorithm, 'HS256' | 'HS384' | 'HS512'> }
-  | { readonly jwks: JSONWebKeySet; readonly algorithms?: readonly HubKeyAlgorithm[] }
-  | { readonly jwksUrl: string; readonly algorithms?: readonly HubKeyAlgorithm[] };
+  | { readonly jwks: JSONWebKeySet; readonly algorithms?: readonly HubKeyAlgorithm[] | undefined }
+  | { readonly jwksUrl: string; readonly algorithms?: readonly HubKeyAlgorithm[] | undefined };
 
 /** Implementation-defined maximums (see the Mercure spec, "Resource Limits"). */
 export interface HubLimits {
@@ -124,9 +124,9 @@ export interface HubCorsOptions {
   /** Allowed origins, or `'*'` for any (never combined with credentials). */
   readonly origins: readonly string[] | '*';
   /** Allow cookies (`withCredentials`). Requires an explicit origin list. */
-  readonly credentials?: boolean;
+  readonly credentials?: boolean | undefined;
   /** Preflight cache duration in seconds (default 600). */
-  readonly maxAge?: number;
+  readonly maxAge?: number | undefined;
 }
 
 /** Where the hub writes its log lines. Every method receives one complete line. */
@@ -156,87 +156,87 @@ export interface HubTimers {
 /** Options of {@link HubEngine}. Every field is optional; defaults suit development. */
 export interface HubEngineOptions {
   /** Public URL of the hub; relative topics and patterns resolve against it. Default `http://localhost/.well-known/mercure`. */
-  readonly url?: string;
+  readonly url?: string | undefined;
   /**
    * Key verifying publishers' tokens. `null`/omitted: no publisher token can be verified, so
    * every presented one is refused (401) and publishing is anonymous only (see
    * {@link HubEngineOptions.anonymousPublishers}).
    */
-  readonly publisherKey?: HubKey | null;
+  readonly publisherKey?: HubKey | null | undefined;
   /**
    * Key verifying subscribers' tokens. Defaults to {@link HubEngineOptions.publisherKey}.
    * `null`: every presented subscriber token is refused (401), subscribers are anonymous only,
    * and the subscriptions API is closed.
    */
-  readonly subscriberKey?: HubKey | null;
+  readonly subscriberKey?: HubKey | null | undefined;
   /**
    * Decode tokens without verifying their signature, for the whole hub: anyone can forge any
    * claim. Only for an open in-memory development hub (MockHub without keys uses it); it cannot
    * be combined with a key, and a missing key never implies it. Default `false`.
    */
-  readonly insecureSkipVerify?: boolean;
+  readonly insecureSkipVerify?: boolean | undefined;
   /** Accepted `iss` values; checked when set. */
-  readonly issuer?: string | readonly string[];
+  readonly issuer?: string | readonly string[] | undefined;
   /** The hub's resource identifier(s), required in `aud` when set. */
-  readonly audience?: string | readonly string[];
+  readonly audience?: string | readonly string[] | undefined;
   /** Strict token profile: `exp` required and header `typ` must be `at+jwt`. Default `false` (lenient, for development). */
-  readonly strict?: boolean;
+  readonly strict?: boolean | undefined;
   /**
    * Accept the legacy 0.x wire format: `topic=` matchers with URI templates and the `mercure`
    * claim. Default `true`. With `false` (Mercure 1.0 only) tokens must carry `exp`, as the
    * spec requires, even when `strict` is off.
    */
-  readonly legacy?: boolean;
+  readonly legacy?: boolean | undefined;
   /** Let subscribers without a token receive public updates. Default `true`. */
-  readonly anonymousSubscribers?: boolean;
+  readonly anonymousSubscribers?: boolean | undefined;
   /** Let publishers without a token publish. Default: `true` only when no publisher key is configured. */
-  readonly anonymousPublishers?: boolean;
+  readonly anonymousPublishers?: boolean | undefined;
   /**
    * Cookie names read for a token, in order. Default `['mercureAuthorization', 'mercureAccessToken']`.
    * A publish (`POST`) authenticated by a cookie must come from the hub's origin or an origin
    * listed in {@link HubEngineOptions.cors} (`Origin`, else `Referer`); otherwise it gets 403.
    */
-  readonly cookieNames?: readonly string[];
+  readonly cookieNames?: readonly string[] | undefined;
   /** History ring size (updates kept for resumption). `0` disables history. Default 1000. Ignored with a {@link HubEngineOptions.transport}, which keeps the history. */
-  readonly history?: number;
+  readonly history?: number | undefined;
   /**
    * What carries publish fan-out, history and subscription presence: default a
    * `MemoryTransport` (one process); a `RedisTransport` shares them between processes. The
    * engine does not close it (`createHub` does).
    */
-  readonly transport?: HubTransport;
+  readonly transport?: HubTransport | undefined;
   /** Publish subscription events and serve the subscriptions API. Default `false`. */
-  readonly subscriptions?: boolean;
+  readonly subscriptions?: boolean | undefined;
   /**
    * Accept a token in the `access_token` query parameter (RFC 6750 §2.3). Default `false`: URLs
    * end up in logs and browser history, so a hub opts in explicitly; when off, a request carrying
    * one gets 400 `invalid_request`.
    */
-  readonly queryToken?: boolean;
+  readonly queryToken?: boolean | undefined;
   /**
    * A subscription whose socket stops draining (unsent bytes that neither shrink nor empty) for
    * this long (ms) is dropped, so a peer that vanished behind a non-reading path is not held for
    * ever. `0` disables. Default 30000.
    */
-  readonly idleWriteTimeout?: number;
+  readonly idleWriteTimeout?: number | undefined;
   /** Heartbeat comment interval in ms; `0` disables. Default 15000. */
-  readonly heartbeat?: number;
+  readonly heartbeat?: number | undefined;
   /** Close subscriptions older than this (ms) so clients re-authenticate; `0` disables. Default 0. */
-  readonly connectionLifetime?: number;
+  readonly connectionLifetime?: number | undefined;
   /** `Retry-After` (seconds) sent with 429. Default 5. */
-  readonly retryAfter?: number;
+  readonly retryAfter?: number | undefined;
   /** Resource limits; unspecified fields keep their defaults. */
-  readonly limits?: Partial<HubLimits>;
+  readonly limits?: { readonly [K in keyof HubLimits]?: HubLimits[K] | undefined } | undefined;
   /** CORS policy; omitted or `false` sends no CORS headers. */
-  readonly cors?: HubCorsOptions | false;
+  readonly cors?: HubCorsOptions | false | undefined;
   /** Log sink; omitted or `false` is silent. */
-  readonly log?: HubLogger | false;
+  readonly log?: HubLogger | false | undefined;
   /** Timer functions (default: the global ones, looked up at call time). */
-  readonly timers?: HubTimers;
+  readonly timers?: HubTimers | undefined;
   /** Clock in ms since epoch (default `Date.now`). */
-  readonly now?: () => number;
+  readonly now?: (() => number) | undefined;
   /** Generates hub ids (default a `urn:uuid:` v4). */
-  readonly randomId?: () => string;
+  readonly randomId?: (() => string) | undefined;
 }
 
 /** A request as the engine sees it; each front door adapts its own request type to this. */
@@ -257,7 +257,7 @@ export interface HubRequest {
    */
   body(limit: number): Promise<string | null>;
   /** Network address of the client, used for per-client limits. */
-  readonly clientAddress?: string;
+  readonly clientAddress?: string | undefined;
 }
 
 /**

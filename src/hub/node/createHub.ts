@@ -16,19 +16,19 @@ export interface CreateHubOptions extends Omit<HubEngineOptions, 'url' | 'cors' 
    * `'redis://host:port/db'` (several processes on Redis Streams; `history` sets the window), or
    * a transport object. The hub closes it when it closes.
    */
-  readonly transport?: HubTransport | string;
+  readonly transport?: HubTransport | string | undefined;
   /** Port to listen on; `0` picks a free one. Default 8080. */
-  readonly port?: number;
+  readonly port?: number | undefined;
   /** Interface to listen on. Default `127.0.0.1`. */
-  readonly host?: string;
+  readonly host?: string | undefined;
   /** URL clients use to reach the hub (behind a proxy); default `http://{host}:{port}/.well-known/mercure`. */
-  readonly publicUrl?: string;
+  readonly publicUrl?: string | undefined;
   /** CORS policy. Default: any origin, no credentials (development). `false` disables CORS headers. */
-  readonly cors?: HubCorsOptions | false;
+  readonly cors?: HubCorsOptions | false | undefined;
   /** Log sink. Default: one line per connection and per rejected request on stdout/stderr. `false` is silent. */
-  readonly log?: HubLogger | false;
+  readonly log?: HubLogger | false | undefined;
   /** How long {@link NodeHub.close} waits for in-flight requests before cutting them (ms). Default 5000. */
-  readonly shutdownGrace?: number;
+  readonly shutdownGrace?: number | undefined;
 }
 
 /** A running Node hub. */

@@ -8,20 +8,20 @@ export interface RedisTransportOptions {
   /** The Redis server: `redis://[user:password@]host:port/db` (or `rediss://` for TLS). */
   readonly url: string;
   /** Updates kept for resumption (the history window); `0` disables history. Default 1000. */
-  readonly history?: number;
+  readonly history?: number | undefined;
   /** Prefix of every key and channel, so several hubs can share a database. Default `sse-kit:hub`. */
-  readonly prefix?: string;
+  readonly prefix?: string | undefined;
   /** Where connection losses and recoveries are logged; omitted or `false` is silent. */
-  readonly log?: HubLogger | false;
+  readonly log?: HubLogger | false | undefined;
   /** How long the first connection may take before {@link RedisTransport.connect} fails (ms). Default 5000. */
-  readonly connectTimeout?: number;
+  readonly connectTimeout?: number | undefined;
   /** How long one command may take before it fails, e.g. a publish answered 503 (ms). Default 5000. */
-  readonly commandTimeout?: number;
+  readonly commandTimeout?: number | undefined;
   /**
    * How often this process refreshes its presence (ms). A process silent for four periods is
    * taken for dead: its subscriptions are withdrawn with `active: false` events. Default 5000.
    */
-  readonly presenceInterval?: number;
+  readonly presenceInterval?: number | undefined;
 }
 
 /** The store behind a transport cannot be reached when the hub starts. */
