@@ -171,7 +171,7 @@ export interface SseDriverOptions {
    * subscriptions can share the main connection. Return `undefined` when unknown. What it throws is
    * reported as a `listener` error and skips that update; the stream goes on.
    */
-  topicOf?: (event: RawEvent) => string | undefined;
+  topicOf?: ((event: RawEvent) => string | undefined) | undefined;
   /** Reconnect backoff. */
   retry?: RetryPolicy | undefined;
   /** Reconnect when no byte (comments included) arrived for this long, in ms (default 45 000; 0 disables). */

@@ -108,7 +108,7 @@ export interface UsePublishOptions extends Omit<PublishOptions, 'signal'> {
   signal?: AbortSignal | undefined;
 }
 
-/** Options of one publish call: the hook's defaults, overridden field by field. */
+/** Options of one publish call: the hook's defaults, overridden field by field (a field given as `undefined` keeps the default). */
 export type PublishCallOptions = Omit<UsePublishOptions, 'queue' | 'queueLimit'>;
 
 /** What {@link usePublish} returns. */

@@ -45,12 +45,12 @@ export interface TopicFeedProps<T = unknown> extends Omit<HTMLAttributes<HTMLDiv
    * are grouped under one header. Default {@link eventAuthor} (`author`, `name`, `user` or `from` of the
    * data). Return `undefined` for events without an author: they show their time only.
    */
-  getAuthor?: (event: TopicFeedEvent<T>) => string | undefined;
+  getAuthor?: ((event: TopicFeedEvent<T>) => string | undefined) | undefined;
   /**
    * When an event happened, in ms since the epoch — e.g. a `sentAt` of the data, so that a replayed backlog
    * shows when each message was sent. Default (and when it returns `undefined`): its arrival time.
    */
-  getTime?: (event: TopicFeedEvent<T>) => number | undefined;
+  getTime?: ((event: TopicFeedEvent<T>) => number | undefined) | undefined;
   /**
    * Formats an event's time as seen at `now` (default {@link formatRelativeTime}: "now", "2 minutes ago",
    * then clock times; the full date is its tooltip). Labels follow the driver's clock (`platform`), refreshed

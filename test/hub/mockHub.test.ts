@@ -64,6 +64,25 @@ describe('MockHub', () => {
     expect(() => hub.publish({ topic: '/.well-known/mercure/subscriptions/x' })).toThrow(expect.objectContaining({ status: 400 }));
   });
 
+  it('keeps the default of every option and limit given as undefined', () => {
+    const hub = new MockHub({
+      url: undefined,
+      latency: undefined,
+      heartbeat: 0,
+      history: undefined,
+      publisherKey: undefined,
+      limits: { topicsPerPublish: undefined, fieldLength: 100 },
+    });
+    expect(hub.url).toBe('https://mock.hub/.well-known/mercure');
+    const topics = Array.from({ length: 33 }, (_, i) => `t${i}`);
+    // The default of 32 topics per update stays in force.
+    expect(() => hub.publish({ topic: topics })).toThrow(expect.objectContaining({ status: 413 }));
+    expect(() => hub.publish({ topic: topics.slice(0, 32), id: undefined, type: undefined, data: undefined, retry: undefined, private: undefined })).not.toThrow();
+    expect(hub.history.at(-1)).toMatchObject({ data: '', type: undefined, private: false });
+    // The given limit applies beside it.
+    expect(() => hub.publish({ topic: 't'.repeat(101) })).toThrow(expect.objectContaining({ status: 413 }));
+  });
+
   it('exposes live subscriptions and connection events, and waits for connections', async () => {
     const hub = new MockHub();
     const seen: string[] = [];

@@ -244,6 +244,37 @@ describe('SseProvider', () => {
     expect(warn).toHaveBeenCalledTimes(2);
   });
 
+  it('takes an option going from absent to an explicit undefined (and back) as unchanged: no warning', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const hub = createHub();
+    const requests = countRequests(hub);
+    const app = (extra: Partial<SseDriverOptions>) => (
+      <SseProvider {...driverOptions(hub)} {...extra}>
+        <Reader name="a" label="r" />
+      </SseProvider>
+    );
+    const view = render(app({}));
+    await tick(50);
+    view.rerender(
+      app({
+        headers: undefined,
+        clientId: undefined,
+        tabs: undefined,
+        resume: undefined,
+        server: undefined,
+        onError: undefined,
+        subscriber: undefined,
+        retry: { initialDelay: 100, maxDelay: 1000, factor: undefined },
+      }),
+    );
+    await tick(50);
+    view.rerender(app({}));
+    await tick(50);
+    expect(warn).not.toHaveBeenCalled();
+    expect(requests.subscribes).toBe(1);
+    expect(screen.getByTestId('r').dataset.state).toBe('open');
+  });
+
   it('takes a server adapter made again at every render with the same settings for the same option, and warns when its settings change', () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     const hub = createHub();

@@ -301,6 +301,50 @@ describe('usePublish', () => {
     driver.destroy();
   });
 
+  it('keeps the hook defaults for call options given as undefined (exactOptionalPropertyTypes callers)', async () => {
+    const hub = createHub();
+    const driver = createDriver(hub);
+    const stop = new AbortController();
+    let pub: UsePublishResult | undefined;
+    function Sender({ signal }: { signal: AbortSignal | undefined }) {
+      pub = usePublish(topic('u'), { type: 'chat', signal, queue: undefined, queueLimit: undefined });
+      return null;
+    }
+    const view = render(
+      <SseProvider driver={driver}>
+        <Sender signal={undefined} />
+      </SseProvider>,
+    );
+    await tick(50);
+    let id: string | undefined;
+    act(() => {
+      void pub?.publishAsync('hello', { type: undefined, id: undefined, private: undefined, signal: undefined }).then((value) => {
+        id = value;
+      });
+    });
+    await tick(20);
+    expect(id).toBeDefined();
+    expect(hub.history.at(-1)).toMatchObject({ id, type: 'chat', data: expect.stringContaining('hello') as unknown });
+
+    // The hook's signal stays in force when a call passes `signal: undefined`.
+    stop.abort();
+    view.rerender(
+      <SseProvider driver={driver}>
+        <Sender signal={stop.signal} />
+      </SseProvider>,
+    );
+    let rejected: unknown;
+    act(() => {
+      pub?.publishAsync('aborted', { signal: undefined }).catch((error: unknown) => {
+        rejected = error;
+      });
+    });
+    await tick(20);
+    expect(rejected).toMatchObject({ code: 'aborted' });
+    expect(hub.history.at(-1)?.id).toBe(id);
+    driver.destroy();
+  });
+
   it('rejects queued publishes with closed when the driver is destroyed', async () => {
     const hub = createHub();
     const driver = createDriver(hub, { retry: { initialDelay: 5000, maxDelay: 5000 } });
