@@ -15,7 +15,7 @@ export type ResolvedPlatform = Platform & { now(): number };
  * The real platform, resolved at construction time (never at import time, so SSR is safe).
  * Overrides replace single seams.
  */
-export function resolvePlatform(overrides: Partial<Platform> = {}): ResolvedPlatform {
+export function resolvePlatform(overrides: { [K in keyof Platform]?: Platform[K] | undefined } = {}): ResolvedPlatform {
   const random = overrides.random ?? Math.random;
   const crypto = globalThis.crypto as Crypto | undefined;
   return {

@@ -188,8 +188,11 @@ export interface SseDriverOptions {
   clientId?: string | undefined;
   /** Receives every background error (also reflected in the driver state). */
   onError?: ((error: SseError) => void) | undefined;
-  /** Platform seams, for tests and other runtimes. */
-  platform?: Partial<Platform> | undefined;
+  /**
+   * Platform seams, for tests and other runtimes: each one given replaces the real one; one left out
+   * or `undefined` keeps it, except `events`, where `undefined` means no window events.
+   */
+  platform?: { [K in keyof Platform]?: Platform[K] | undefined } | undefined;
   /**
    * Cross-tab sharing: the tabs of one origin using this hub URL with the same credentials share one
    * stream held by a leader tab (Web Locks), which relays its events to the others

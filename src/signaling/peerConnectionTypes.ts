@@ -61,8 +61,8 @@ export interface PeerConnectionOptions {
   politeOfferDelay?: number | undefined;
   /** Receives background errors (failed negotiation steps, failed signal publishes). */
   onError?: ((error: Error) => void) | undefined;
-  /** Timer and id seams, for tests (default: the signaling's, else the real ones). */
-  platform?: Partial<PeerConnectionPlatform> | undefined;
+  /** Timer and id seams, for tests (default: the signaling's, else the real ones; an `undefined` seam keeps its default). */
+  platform?: { [K in keyof PeerConnectionPlatform]?: PeerConnectionPlatform[K] | undefined } | undefined;
 }
 
 /** Snapshot of a {@link PeerConnection}: a new object whenever something changes. */

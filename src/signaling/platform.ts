@@ -7,7 +7,7 @@ import type { SendBeacon, SignalingPlatform } from './types.js';
  * `Date.now` clock and the real `navigator.sendBeacon` by default. Resolved at construction time,
  * never at import time, so SSR is safe.
  */
-export function resolveSignalingPlatform(driver: Platform, overrides: Partial<SignalingPlatform> = {}): SignalingPlatform {
+export function resolveSignalingPlatform(driver: Platform, overrides: { [K in keyof SignalingPlatform]?: SignalingPlatform[K] | undefined } = {}): SignalingPlatform {
   const platform: SignalingPlatform = { ...driver, now: () => Date.now(), sendBeacon: realSendBeacon() };
   for (const key of Object.keys(overrides) as (keyof SignalingPlatform)[]) {
     const value = overrides[key];

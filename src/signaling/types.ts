@@ -115,9 +115,10 @@ export interface PeerSignalingOptions {
   /**
    * Platform seams, for tests (default: the driver's seams — timers, ids, window events — with a
    * `Date.now` clock and `navigator.sendBeacon`). An `events: undefined` override listens to no page
-   * events; a `sendBeacon: undefined` override sends no beacon.
+   * events; a `sendBeacon: undefined` override sends no beacon; any other seam given as `undefined`
+   * keeps its default.
    */
-  platform?: Partial<SignalingPlatform> | undefined;
+  platform?: { [K in keyof SignalingPlatform]?: SignalingPlatform[K] | undefined } | undefined;
 }
 
 /** Options of {@link PeerSignaling.send} and {@link PeerSignaling.broadcast}. */

@@ -101,6 +101,7 @@ declare const signaling: PeerSignaling;
 // ------------------------------------------------------------- every optional key, type by type
 
 expectTypeOf<RefusingUndefined<SseDriverOptions>>().toEqualTypeOf<never>();
+expectTypeOf<RefusingUndefined<NonNullable<SseDriverOptions['platform']>>>().toEqualTypeOf<never>();
 expectTypeOf<RefusingUndefined<SubscribeOptions>>().toEqualTypeOf<never>();
 expectTypeOf<RefusingUndefined<PublishOptions>>().toEqualTypeOf<never>();
 expectTypeOf<RefusingUndefined<RetryPolicy>>().toEqualTypeOf<never>();
@@ -112,8 +113,10 @@ expectTypeOf<RefusingUndefined<SseServerOptions>>().toEqualTypeOf<never>();
 expectTypeOf<RefusingUndefined<TokenStreamOptions>>().toEqualTypeOf<never>();
 expectTypeOf<RefusingUndefined<ProtocolCapabilities>>().toEqualTypeOf<never>();
 expectTypeOf<RefusingUndefined<PeerSignalingOptions>>().toEqualTypeOf<never>();
+expectTypeOf<RefusingUndefined<NonNullable<PeerSignalingOptions['platform']>>>().toEqualTypeOf<never>();
 expectTypeOf<RefusingUndefined<SendOptions>>().toEqualTypeOf<never>();
 expectTypeOf<RefusingUndefined<PeerConnectionOptions>>().toEqualTypeOf<never>();
+expectTypeOf<RefusingUndefined<NonNullable<PeerConnectionOptions['platform']>>>().toEqualTypeOf<never>();
 expectTypeOf<RefusingUndefined<DataChannelOptions>>().toEqualTypeOf<never>();
 expectTypeOf<RefusingUndefined<SignalingLink>>().toEqualTypeOf<never>();
 
@@ -166,6 +169,7 @@ export function core(): void {
     tabs: { key: maybe<string>(), locks: undefined },
     topicOf: maybe<SseDriverOptions['topicOf']>(),
     resume: undefined,
+    platform: { now: maybe<() => number>(), uuid: undefined },
   };
   const sseDriver = new SseDriver(options);
   sseDriver.subscribe('topic', () => undefined, { since: maybe<string>(), type: undefined, raw: undefined, parse: undefined, onError: undefined, onActive: undefined });
