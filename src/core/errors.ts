@@ -31,7 +31,7 @@ export interface SseErrorOptions {
   /** A short sentence telling the user how to fix the cause. */
   hint?: string | undefined;
   /** The underlying error. */
-  cause?: unknown | undefined;
+  cause?: unknown;
   /** The delay the server asked for (`Retry-After`), in ms, already clamped. */
   retryAfter?: number | undefined;
 }

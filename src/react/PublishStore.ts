@@ -89,7 +89,7 @@ export class PublishStore {
     // An effect of a provider shown again may publish before this store heard of the new driver.
     this.setDriver(this.#driver);
     const { topic, defaults } = this.#live.current;
-    const { queue, queueLimit, signal, ...rest } = { ...withoutUndefined(defaults), ...withoutUndefined(call) };
+    const { queue, queueLimit, signal, ...rest } = { ...defaults, ...withoutUndefined(call) };
     const options: PublishOptions = rest;
     if (signal !== undefined) options.signal = signal;
     if (signal?.aborted) return this.#failEarly(new SseError('aborted', 'The publish was aborted before it was sent.'));

@@ -20,7 +20,7 @@ export interface SseProviderDriverProps {
  */
 export interface SseProviderOptionsProps extends SseDriverOptions {
   /** Not allowed together with options. */
-  driver?: undefined | undefined;
+  driver?: undefined;
   /** The tree that uses the driver. */
   children?: ReactNode | undefined;
 }

@@ -12,7 +12,7 @@ export interface PeerListProps extends Omit<HTMLAttributes<HTMLDivElement>, 'chi
   /** This client's peer id (`usePeerSignaling().selfId`); that peer is marked "you". */
   selfId?: string | undefined;
   /** Metadata of this client, used to show it when `peers` does not list it. */
-  selfMetadata?: unknown | undefined;
+  selfMetadata?: unknown;
   /** Signaling status (`usePeerSignaling().status`), exposed as `data-state`. */
   status?: string | undefined;
   /** Accessible name of the list (default `People in the room`). */

@@ -36,7 +36,7 @@ export interface PeerListPeer {
   /** Peer id. */
   readonly id: string;
   /** Metadata the peer announced (a `name` string is shown when present). */
-  readonly metadata?: unknown | undefined;
+  readonly metadata?: unknown;
   /** When the peer joined, in ms since the epoch. */
   readonly joinedAt?: number | undefined;
   /** When the peer was last heard from, in ms since the epoch. */

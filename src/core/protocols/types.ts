@@ -117,7 +117,7 @@ export interface ProtocolAdapter {
    * by `name` and `settings`, so an adapter made again at every render (`server={channels({ … })}`)
    * is not taken for a changed option; an adapter without `settings` compares by identity.
    */
-  readonly settings?: unknown | undefined;
+  readonly settings?: unknown;
   /**
    * A fresh instance with the same settings, for a driver given an adapter object that another driver
    * already used (a provider's replacement driver, say): what the adapter remembered of the other

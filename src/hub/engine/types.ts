@@ -225,7 +225,7 @@ export interface HubEngineOptions {
   readonly connectionLifetime?: number | undefined;
   /** `Retry-After` (seconds) sent with 429. Default 5. */
   readonly retryAfter?: number | undefined;
-  /** Resource limits; unspecified fields keep their defaults. */
+  /** Resource limits; fields left out or `undefined` keep their defaults. */
   readonly limits?: { readonly [K in keyof HubLimits]?: HubLimits[K] | undefined } | undefined;
   /** CORS policy; omitted or `false` sends no CORS headers. */
   readonly cors?: HubCorsOptions | false | undefined;
