@@ -135,6 +135,7 @@ export class SseDriver {
         for (const [name, value] of Object.entries(request.headers)) headers.set(name, value);
         return fetchImpl(request.url, { method: request.method, headers, credentials: options.subscriber?.withCredentials ? 'include' : 'same-origin' });
       },
+      subscribeShared: (matchers, listener, subscribeOptions) => this.#subscribe(matchers, listener, subscribeOptions, true),
     });
     this.#publisher = new Publisher({
       hubUrl: this.url,
@@ -163,6 +164,11 @@ export class SseDriver {
    * @throws {SseError} `misuse` for an empty or invalid matcher, `closed` after {@link SseDriver.destroy}.
    */
   subscribe<T = unknown>(matchers: Matchers, listener: SseListener<T>, options: SubscribeOptions<T> = {}): () => void {
+    return this.#subscribe(matchers, listener, options, false);
+  }
+
+  /** {@link SseDriver.subscribe}; `shared`: the updates it needs route on the shared stream even when it is raw (presence). */
+  #subscribe<T>(matchers: Matchers, listener: SseListener<T>, options: SubscribeOptions<T>, shared: boolean): () => void {
     if (this.#destroyed) throw new SseError('closed', 'subscribe() was called on a destroyed SseDriver.', { hint: 'Create a new driver.' });
     if (typeof listener !== 'function') throw new SseError('misuse', 'subscribe() needs a listener function.');
     const list = toMatcherList(matchers);
@@ -173,7 +179,7 @@ export class SseDriver {
       listener: (cause) => this.#events.listenerError(cause, true),
       parse: this.#events.error,
     });
-    const owner = this.#slots.slotFor(slotOptionsFor(list, options, this.#options.topicOf !== undefined || this.#adapter.capabilities.topics === true));
+    const owner = this.#slots.slotFor(slotOptionsFor(list, options, shared || this.#options.topicOf !== undefined || this.#adapter.capabilities.topics === true));
     owner.router.add(sub);
     this.#changedSubscriptions();
     let active = true;

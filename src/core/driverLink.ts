@@ -1,4 +1,5 @@
 import type { AdapterRequest, ProtocolAdapter } from './protocols/types.js';
+import type { SseListener, SubscribeOptions, TopicMatcher } from './types.js';
 
 /**
  * What a driver's companions (a presence watch) reach besides its public API: the adapter in use
@@ -8,6 +9,11 @@ export interface DriverLink {
   readonly adapter: ProtocolAdapter;
   /** Sends `request` with the driver's fetch, headers and subscriber credentials. */
   request(request: AdapterRequest): Promise<Response>;
+  /**
+   * `SseDriver.subscribe`, for a subscription that needs only events whose topic the wire tells
+   * (presence: the hub's subscription events): with `raw` too, it rides the shared stream.
+   */
+  subscribeShared(matchers: readonly TopicMatcher[], listener: SseListener, options: SubscribeOptions): () => void;
 }
 
 const links = new WeakMap<object, DriverLink>();

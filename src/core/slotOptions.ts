@@ -37,7 +37,7 @@ export interface SlotSharing {
 /** Identity of a slot's stream options. */
 export interface SlotOptions {
   readonly key: string;
-  /** Dedicated to one matcher set (raw without `topicOf`, or `since`), rather than the shared stream. */
+  /** Dedicated to one matcher set (raw whose topics cannot be known, or `since`), rather than the shared stream. */
   readonly dedicated: boolean;
   /** Dedicated to raw subscriptions only: no envelope to decode. */
   readonly rawOnly: boolean;
@@ -50,11 +50,13 @@ export const MAIN = 'main';
 
 /**
  * The slot a subscription belongs to: the shared one, or a dedicated one per matcher set for raw
- * subscriptions without `topicOf` (their topic cannot be known on a shared stream) and for `since`.
+ * subscriptions whose topic cannot be known on a shared stream (`topicsKnown` false: no `topicOf`,
+ * a wire that does not tell topics, and not a presence watch, whose events route by their own JSON)
+ * and for `since`.
  */
-export function slotOptionsFor(list: readonly TopicMatcher[], options: SubscribeOptions, hasTopicOf: boolean): SlotOptions {
+export function slotOptionsFor(list: readonly TopicMatcher[], options: SubscribeOptions, topicsKnown: boolean): SlotOptions {
   const raw = options.raw === true;
-  const dedicated = (raw && !hasTopicOf) || options.since !== undefined;
+  const dedicated = (raw && !topicsKnown) || options.since !== undefined;
   if (!dedicated) return { key: MAIN, dedicated, rawOnly: false, since: undefined };
   const key = `${options.since === undefined ? '' : `since:${options.since}|`}${raw ? 'raw|' : ''}${matcherSetKey(list)}`;
   return { key, dedicated, rawOnly: raw, since: options.since };

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SseDriver } from '../../src/core/SseDriver.js';
 import { createHub, type NodeHub } from '../../src/hub/index.js';
 import { MockHub } from '../../src/mock/index.js';
@@ -6,6 +6,9 @@ import { MockSseEndpoint } from '../../src/mock/MockSseEndpoint.js';
 import { TEST_KEY, sign, v1Claims } from '../hub/helpers.js';
 import { sse } from '../../src/core/protocols/sse.js';
 import { watchPresence } from '../../src/core/protocols/presence.js';
+import type { SseError } from '../../src/core/errors.js';
+import type { FetchLike } from '../../src/core/types.js';
+import { StreamHub, envelopeEvent, sse as sseEvent } from '../core/streamHub.js';
 
 const ROOM = 'https://example.com/rooms/1';
 
@@ -37,6 +40,32 @@ describe('watchPresence(driver, topic) on Mercure hubs', () => {
     offCarol();
     carol.destroy();
     await expect.poll(() => watch.getSnapshot().members.length).toBe(2);
+  });
+
+  it.each(['v1', 'legacy'] as const)('MockHub (%s wire): presence rides the one shared stream beside the topic subscription', async (protocol) => {
+    const hub = new MockHub({ subscriptions: true });
+    const headers = { Authorization: `Bearer ${await sign(v1Claims([{ actions: ['subscribe', 'publish'], topics: ['*'] }]))}` };
+    const alice = new SseDriver({ url: hub.url, fetch: hub.fetch, headers, protocol, platform: { events: undefined } });
+    const bob = new SseDriver({ url: hub.url, fetch: hub.fetch, headers, protocol, platform: { events: undefined } });
+    cleanup.push(() => alice.destroy(), () => bob.destroy());
+    // What a room component does: the room's updates and who is in it.
+    const chat: unknown[] = [];
+    cleanup.push(alice.subscribe(ROOM, (u) => chat.push(u.data)));
+    const watch = watchPresence(alice, ROOM);
+    cleanup.push(watch.subscribe(() => undefined));
+    await expect.poll(() => watch.getSnapshot().ready).toBe(true);
+    expect(alice.getSnapshot().protocol).toBe(protocol);
+    // One connection, carrying the room and the subscriptions topics.
+    expect(hub.connections).toBe(1);
+    expect(hub.subscriptions[0]?.matchers.map((m) => m.match)).toEqual(expect.arrayContaining([ROOM]));
+    const offBob = bob.subscribe(ROOM, () => undefined);
+    await expect.poll(() => watch.getSnapshot().members.length).toBe(2);
+    await bob.publish(ROOM, 'hi');
+    await expect.poll(() => chat).toEqual(['hi']);
+    offBob();
+    bob.destroy();
+    await expect.poll(() => watch.getSnapshot().members.length).toBe(1);
+    expect(hub.connections).toBe(1);
   });
 
   it('the Node hub (subscriptions on, tokens enforced): the same members through HTTP', async () => {
@@ -74,5 +103,104 @@ describe('watchPresence(driver, topic) on Mercure hubs', () => {
     expect(() => watchPresence(driver, '')).toThrow(expect.objectContaining({ code: 'misuse' }));
     const lookalike = { url: driver.url, subscribe: driver.subscribe.bind(driver) } as unknown as SseDriver;
     expect(() => watchPresence(lookalike, 'x')).toThrow(expect.objectContaining({ code: 'misuse', message: 'watchPresence() needs an SseDriver.' }));
+  });
+});
+
+/** A hub subscription document, as legacy hubs send it: a plain message (no `event: mercure`) naming the topic as `topic`. */
+function subscriptionDoc(subscriber: string, active: boolean) {
+  const id = `/.well-known/mercure/subscriptions/${encodeURIComponent(ROOM)}/${encodeURIComponent(subscriber)}`;
+  return { '@context': 'https://mercure.rocks/', id, type: 'Subscription', topic: ROOM, subscriber, active, payload: null };
+}
+
+/** Presence on the shared stream, driven event by event (fake timers). */
+describe('watchPresence on the shared stream (legacy wire: subscription events as plain messages)', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+  const tick = (ms = 0) => vi.advanceTimersByTimeAsync(ms);
+
+  function setup() {
+    const hub = new StreamHub();
+    let listed: ReturnType<typeof subscriptionDoc>[] = [];
+    const lists: string[] = [];
+    // The subscriptions API answers JSON; every other GET is a stream.
+    const fetch: FetchLike = (input, init) => {
+      const url = String(input);
+      if (!url.endsWith('/subscriptions')) return hub.fetch(input, init);
+      lists.push(url);
+      return Promise.resolve(new Response(JSON.stringify({ subscriptions: listed }), { status: 200, headers: { 'Content-Type': 'application/ld+json' } }));
+    };
+    const errors: SseError[] = [];
+    const driver = new SseDriver({ url: 'http://localhost:8080/.well-known/mercure', fetch, protocol: 'legacy', platform: { events: undefined, random: () => 0.5 }, onError: (e) => errors.push(e) });
+    return { hub, driver, lists, errors, list: (subscribers: string[]) => (listed = subscribers.map((s) => subscriptionDoc(s, true))) };
+  }
+  const event = (id: string, subscriber: string, active: boolean) => sseEvent({ id, data: JSON.stringify(subscriptionDoc(subscriber, active)) });
+
+  it('one stream carries the topic and presence; joins and leaves apply in order; a reopen reads the list again', async () => {
+    const { hub, driver, lists, errors, list } = setup();
+    list(['bob']);
+    const chat: unknown[] = [];
+    driver.subscribe(ROOM, (u) => chat.push(u.data));
+    const watch = watchPresence(driver, ROOM);
+    const seen: string[][] = [];
+    watch.subscribe(() => seen.push(watch.getSnapshot().members.map((m) => m.id)));
+    await tick(20);
+    expect(hub.requests).toHaveLength(1);
+    expect(hub.last.url.searchParams.getAll('topic')).toContain(ROOM);
+    expect(lists).toHaveLength(1);
+    expect(watch.getSnapshot()).toMatchObject({ ready: true, members: [{ id: 'bob' }] });
+
+    hub.last.push(event('e1', 'carol', true));
+    hub.last.push(event('e2', 'bob', false));
+    // An sse-kit update on the room whose payload looks like a subscription document is the room's, not presence.
+    hub.last.push(envelopeEvent('m1', ROOM, subscriptionDoc('mallory', true)));
+    await tick();
+    expect(seen).toEqual([['bob'], ['bob', 'carol'], ['carol']]);
+    expect(chat).toEqual([subscriptionDoc('mallory', true)]);
+
+    // The stream breaks; what happened meanwhile comes from the list read when it reopens.
+    list(['carol', 'erin']);
+    hub.last.fail();
+    await tick(5000);
+    expect(hub.requests).toHaveLength(2);
+    expect(lists).toHaveLength(2);
+    expect(watch.getSnapshot().members.map((m) => m.id)).toEqual(['carol', 'erin']);
+    expect(errors.filter((e) => e.code !== 'network')).toEqual([]);
+    driver.destroy();
+  });
+
+  it('a matcher switch (make-before-break) loses no presence event and applies none twice', async () => {
+    const { hub, driver, errors, list } = setup();
+    list([]);
+    const watch = watchPresence(driver, ROOM);
+    const seen: string[][] = [];
+    watch.subscribe(() => seen.push(watch.getSnapshot().members.map((m) => m.id)));
+    await tick(20);
+    const first = hub.last;
+    first.push(event('e1', 'carol', true));
+    await tick();
+    list(['carol']);
+    // Another subscription: the shared stream switches to a new request carrying both.
+    driver.subscribe('https://example.com/other', () => undefined);
+    await tick(20);
+    const second = hub.last;
+    expect(second).not.toBe(first);
+    expect(second.url.searchParams.getAll('topic')).toEqual(expect.arrayContaining([ROOM, 'https://example.com/other']));
+    // The old stream still delivers while the new one catches up; both carry dave's visit.
+    first.push(event('e2', 'dave', true));
+    first.push(event('e3', 'dave', false));
+    second.push(event('e2', 'dave', true));
+    second.push(event('e3', 'dave', false));
+    second.push(event('e4', 'erin', true));
+    await tick(2000);
+    expect(first.closed).toBe(true);
+    expect(hub.open).toHaveLength(1);
+    expect(watch.getSnapshot().members.map((m) => m.id)).toEqual(['carol', 'erin']);
+    expect(seen.filter((ids) => ids.includes('dave'))).toHaveLength(1);
+    expect(errors).toEqual([]);
+    driver.destroy();
   });
 });

@@ -44,7 +44,7 @@ export interface PresenceContext {
   readonly support: PresenceSupport | undefined;
   /** The adapter name, for the `unsupported` error. */
   readonly adapterName: string;
-  /** Subscribes raw; `onActive` runs each time the stream carrying the matchers (re)opens. */
+  /** Subscribes raw (on the shared stream when the server's presence events tell their topic); `onActive` runs each time the stream carrying the matchers (re)opens. */
   subscribe(matchers: readonly TopicMatcher[], listener: (update: SseUpdate) => void, onActive: () => void): () => void;
   /** Sends a request with the driver's fetch and headers. */
   request(request: AdapterRequest): Promise<Response>;
@@ -67,13 +67,20 @@ export function watchPresence(driver: SseDriver, topic: string): PresenceWatch {
   const link = driverLink(driver);
   if (!link) throw new SseError('misuse', 'watchPresence() needs an SseDriver.');
   const adapter = link.adapter;
+  // Hub subscription events route by their own JSON, so presence rides the shared stream (an adapter
+  // whose wire tells every topic shares it anyway). Presence events of any other server keep a stream
+  // of their own: their topic cannot be known on a stream that carries other matchers too.
+  const shared = adapter.capabilities.subscriptionEvents;
   return new PresenceWatch(topic, {
     hubUrl: driver.url,
     // Servers with Mercure subscription events tell presence the Mercure way unless their adapter says otherwise.
     support: adapter.presence ?? (adapter.capabilities.subscriptionEvents ? mercurePresence : undefined),
     adapterName: adapter.name,
     // A destroyed driver (its provider was hidden, and is about to hand out a new one) watches nothing.
-    subscribe: (matchers, listener, onActive) => (driver.destroyed ? () => {} : driver.subscribe(matchers, listener, { raw: true, onActive })),
+    subscribe: (matchers, listener, onActive) => {
+      if (driver.destroyed) return () => {};
+      return shared ? link.subscribeShared(matchers, listener, { raw: true, onActive }) : driver.subscribe(matchers, listener, { raw: true, onActive });
+    },
     request: link.request,
   });
 }
@@ -121,7 +128,8 @@ export class PresenceWatch {
     // Presence events that arrive while the list is being read are applied on top of it.
     let early: SseUpdate[] | undefined;
     const onUpdate = (raw: SseUpdate) => {
-      // Presence events are JSON the server wrote; the subscription is raw (it also carries the topic's own updates).
+      // Presence events are JSON the server wrote. The subscription is raw: the topic's own updates
+      // reach it as their wire data, so an sse-kit payload shaped like a presence event is never taken for one.
       const update = { ...raw, data: parseJson(raw.data) };
       if (early) early.push(update);
       else if (support.apply(this.topic, this.#members, update)) this.#set(true, undefined);
