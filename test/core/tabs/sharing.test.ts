@@ -2,14 +2,17 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vite
 import { SseDriver } from '../../../src/core/SseDriver.js';
 import type { SseDriverOptions, SseUpdate } from '../../../src/core/types.js';
 import { MockHub } from '../../../src/mock/index.js';
+import type { MockHubOptions } from '../../../src/mock/types.js';
+import { watchPresence } from '../../../src/core/protocols/presence.js';
+import { v1Claims } from '../../hub/helpers.js';
 import { ChannelBus, LockBroker, type FakeChannel, type FakeLocks } from './fakes.js';
 import { loadTabGroup } from '../../../src/core/tabs/TabLink.js';
 
 const tick = (ms = 0) => vi.advanceTimersByTimeAsync(ms);
 
 /** One browser: its lock manager and channels, and the hub its tabs talk to. */
-function browser(lockAnswerDelay = 0) {
-  const hub = new MockHub();
+function browser(lockAnswerDelay = 0, hubOptions: MockHubOptions = {}) {
+  const hub = new MockHub(hubOptions);
   const broker = new LockBroker(lockAnswerDelay);
   const bus = new ChannelBus();
   const tabs: Tab[] = [];
@@ -155,6 +158,35 @@ describe('tabs share one stream', () => {
     expect(late.driver.getTabs().role).toBe('follower');
     expect(active).toHaveBeenCalledTimes(1);
     expect(late.driver.getSnapshot().status).toBe('open');
+    for (const t of b.tabs) t.driver.destroy();
+  });
+
+  it("a follower's presence works through the leader's stream: one hub connection for the topic and presence", async () => {
+    const b = browser(0, { subscriptions: true });
+    // Subscription events are private: the token must grant the subscriptions topics (a hub without keys reads it unverified).
+    const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const headers = { Authorization: `Bearer ${b64({ alg: 'HS256' })}.${b64(v1Claims([{ actions: ['subscribe'], topics: ['*'] }]))}.unsigned` };
+    const leader = b.open({ headers });
+    const follower = b.open({ headers });
+    leader.driver.subscribe('/chat', () => {});
+    await tick(100);
+    const watch = watchPresence(follower.driver, '/room');
+    watch.subscribe(() => {});
+    await tick(2000);
+    expect(follower.driver.getTabs()).toEqual({ role: 'follower', tabs: 2 });
+    expect(b.hub.connections).toBe(1);
+    expect(b.hub.subscriptions[0]?.matchers.map((m) => m.match)).toEqual(expect.arrayContaining(['/chat', '/room']));
+    // The shared stream's subscriber is present; another client joining shows up through the leader's relay.
+    expect(watch.getSnapshot()).toMatchObject({ ready: true, error: undefined });
+    expect(watch.getSnapshot().members).toHaveLength(1);
+    const other = new SseDriver({ url: b.hub.url, fetch: b.hub.fetch, headers, tabs: false, platform: { events: undefined } });
+    const offOther = other.subscribe('/room', () => {});
+    await tick(100);
+    expect(watch.getSnapshot().members).toHaveLength(2);
+    offOther();
+    other.destroy();
+    await tick(100);
+    expect(watch.getSnapshot().members).toHaveLength(1);
     for (const t of b.tabs) t.driver.destroy();
   });
 
