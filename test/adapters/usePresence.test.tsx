@@ -2,7 +2,7 @@
 import { cleanup, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MockChannelServer, MockHub } from '../../src/mock/index.js';
-import { SseProvider, usePresence } from '../../src/react/index.js';
+import { SseProvider, usePresence, useTopic } from '../../src/react/index.js';
 import type { SseDriverOptions } from '../../src/core/types.js';
 import { v1Claims } from '../hub/helpers.js';
 import { channels } from '../../src/core/protocols/channels.js';
@@ -12,6 +12,17 @@ function Online({ topic }: { topic: string }) {
   return (
     <p data-testid="online" data-ready={String(ready)}>
       {error ? error.code : members.map((m) => m.id).sort().join(',')}
+    </p>
+  );
+}
+
+/** A room: its messages and who is in it, as one component shows them. */
+function Room({ topic }: { topic: string }) {
+  const { events } = useTopic<string>(topic);
+  const { members, ready } = usePresence(topic);
+  return (
+    <p data-testid="room" data-ready={String(ready)}>
+      {`${events.map((e) => e.data).join(',')}|${members.length}`}
     </p>
   );
 }
@@ -54,5 +65,34 @@ describe('usePresence', () => {
     );
     await waitFor(() => expect(screen.getAllByTestId('online').map((p) => p.textContent?.split(',').length)).toEqual([2, 2]));
     expect(screen.getAllByTestId('online').map((p) => p.dataset['ready'])).toEqual(['true', 'true']);
+  });
+
+  it.each(['v1', 'legacy'] as const)('on a Mercure hub (%s wire): a room with presence holds one connection', async (protocol) => {
+    const hub = new MockHub({ subscriptions: true, heartbeat: 0 });
+    const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const headers = { Authorization: `Bearer ${b64({ alg: 'HS256' })}.${b64(v1Claims([{ actions: ['subscribe', 'publish'], topics: ['*'] }]))}.unsigned` };
+    const options: SseDriverOptions = { url: hub.url, fetch: hub.fetch, headers, protocol, platform: { events: undefined } };
+    render(
+      <SseProvider {...options}>
+        <Room topic="https://example.com/rooms/1" />
+      </SseProvider>,
+    );
+    await waitFor(() => expect(screen.getByTestId('room').dataset['ready']).toBe('true'));
+    expect(hub.connections).toBe(1);
+    await waitFor(() => expect(screen.getByTestId('room').textContent).toBe('|1'));
+    hub.publish({ topic: 'https://example.com/rooms/1', data: JSON.stringify({ 'sse-kit': 1, id: 'm1', topic: 'https://example.com/rooms/1', sender: 'x', payload: 'hi' }) });
+    await waitFor(() => expect(screen.getByTestId('room').textContent).toBe('hi|1'));
+    expect(hub.connections).toBe(1);
+  });
+
+  it('on a channel server: a room with presence holds one connection', async () => {
+    const server = new MockChannelServer();
+    render(
+      <SseProvider url={server.url} server={channels()} fetch={server.fetch} clientId="ada" platform={{ events: undefined }}>
+        <Room topic="lobby" />
+      </SseProvider>,
+    );
+    await waitFor(() => expect(screen.getByTestId('room').textContent).toBe('|1'));
+    expect(server.connections).toBe(1);
   });
 });
