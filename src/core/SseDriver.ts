@@ -167,19 +167,28 @@ export class SseDriver {
     return this.#subscribe(matchers, listener, options, false);
   }
 
-  /** {@link SseDriver.subscribe}; `shared`: the updates it needs route on the shared stream even when it is raw (presence). */
-  #subscribe<T>(matchers: Matchers, listener: SseListener<T>, options: SubscribeOptions<T>, shared: boolean): () => void {
+  /**
+   * {@link SseDriver.subscribe}; `knownTopicsOnly`: the subscription needs only events whose topic
+   * the wire tells (presence), so it rides the shared stream even when raw.
+   */
+  #subscribe<T>(matchers: Matchers, listener: SseListener<T>, options: SubscribeOptions<T>, knownTopicsOnly: boolean): () => void {
     if (this.#destroyed) throw new SseError('closed', 'subscribe() was called on a destroyed SseDriver.', { hint: 'Create a new driver.' });
     if (typeof listener !== 'function') throw new SseError('misuse', 'subscribe() needs a listener function.');
     const list = toMatcherList(matchers);
     const compiled = list.map((m) => compileMatcher(m, this.url));
     // An adapter refuses matchers its server cannot carry (a channel server takes names only) at once.
     this.#adapter.streamKey?.(compiled);
-    const sub = createSubscription(compiled, listener, options, {
-      listener: (cause) => this.#events.listenerError(cause, true),
-      parse: this.#events.error,
-    });
-    const owner = this.#slots.slotFor(slotOptionsFor(list, options, shared || this.#options.topicOf !== undefined || this.#adapter.capabilities.topics === true));
+    const sub = createSubscription(
+      compiled,
+      listener,
+      options,
+      {
+        listener: (cause) => this.#events.listenerError(cause, true),
+        parse: this.#events.error,
+      },
+      knownTopicsOnly,
+    );
+    const owner = this.#slots.slotFor(slotOptionsFor(list, options, knownTopicsOnly || this.#options.topicOf !== undefined || this.#adapter.capabilities.topics === true));
     owner.router.add(sub);
     this.#changedSubscriptions();
     let active = true;

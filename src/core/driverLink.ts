@@ -10,8 +10,9 @@ export interface DriverLink {
   /** Sends `request` with the driver's fetch, headers and subscriber credentials. */
   request(request: AdapterRequest): Promise<Response>;
   /**
-   * `SseDriver.subscribe`, for a subscription that needs only events whose topic the wire tells
-   * (presence: the hub's subscription events): with `raw` too, it rides the shared stream.
+   * `SseDriver.subscribe` for a subscription that needs only events whose topic the wire tells
+   * (presence: the hub's subscription events; see `Subscription.knownTopicsOnly`): with `raw` too,
+   * it rides the shared stream.
    */
   subscribeShared(matchers: readonly TopicMatcher[], listener: SseListener, options: SubscribeOptions): () => void;
 }

@@ -19,6 +19,11 @@ export interface Subscription {
   /** Receives foreign updates (raw `data` strings). */
   readonly raw: boolean;
   /**
+   * Needs only events whose topic the wire tells (a presence watch: the hub's subscription events;
+   * it ignores its topic's own updates), so an update whose topic cannot be known is no loss to it.
+   */
+  readonly knownTopicsOnly: boolean;
+  /**
    * The update listener (the `subscribe()` listener, behind `parse` when given), called safely
    * (what it throws goes to `listenerError`, delivery goes on). Held directly rather than in
    * {@link Subscription.listeners}: an update reaches it with no lookup.
@@ -43,8 +48,14 @@ export interface SubscriptionReporter {
   parse(error: SseError): void;
 }
 
-/** A subscription of `listener` to `compiled`, with the options of `subscribe()`. */
-export function createSubscription<T>(compiled: readonly CompiledMatcher[], listener: SseListener<T>, options: SubscribeOptions<T>, report: SubscriptionReporter): Subscription {
+/** A subscription of `listener` to `compiled`, with the options of `subscribe()`; see {@link Subscription.knownTopicsOnly}. */
+export function createSubscription<T>(
+  compiled: readonly CompiledMatcher[],
+  listener: SseListener<T>,
+  options: SubscribeOptions<T>,
+  report: SubscriptionReporter,
+  knownTopicsOnly = false,
+): Subscription {
   const listeners = new Emitter<SubscriptionEvents>({ onListenerError: report.listener });
   const { parse } = options;
   const update: SseListener =
@@ -64,7 +75,7 @@ export function createSubscription<T>(compiled: readonly CompiledMatcher[], list
         };
   if (options.onActive) listeners.on('active', options.onActive);
   if (options.onError) listeners.on('error', options.onError);
-  return { compiled, type: options.type, raw: options.raw === true, listener: update, listenerError: report.listener, listeners, liveOn: undefined, liveOpens: 0, routed: false };
+  return { compiled, type: options.type, raw: options.raw === true, knownTopicsOnly, listener: update, listenerError: report.listener, listeners, liveOn: undefined, liveOpens: 0, routed: false };
 }
 
 /**
@@ -109,6 +120,8 @@ export class Router {
   readonly #exact = new Map<string, Subscription | readonly Subscription[]>();
   /** Subscriptions with a pattern or `*`: tested one by one. */
   readonly #scan = new Set<Subscription>();
+  /** How many subscriptions are not {@link Subscription.knownTopicsOnly}. */
+  #topicTakers = 0;
 
   constructor(options: RouterOptions) {
     this.#options = options;
@@ -128,6 +141,7 @@ export class Router {
     if (this.#all.has(sub)) return;
     this.#all.add(sub);
     sub.routed = true;
+    if (!sub.knownTopicsOnly) this.#topicTakers++;
     if (!isIndexable(sub)) {
       this.#scan.add(sub);
       return;
@@ -142,6 +156,7 @@ export class Router {
   delete(sub: Subscription): void {
     if (!this.#all.delete(sub)) return;
     sub.routed = false;
+    if (!sub.knownTopicsOnly) this.#topicTakers--;
     if (this.#scan.delete(sub)) return;
     for (const m of sub.compiled) {
       const held = this.#exact.get(m.source);
@@ -226,7 +241,8 @@ export class Router {
       return;
     }
     if (topic === undefined) {
-      this.#report(carrier.source, 'An update that was not published through sse-kit arrived on the shared connection and its topic cannot be known.');
+      // Not a loss when every subscription needs only events whose topic the wire tells (presence).
+      if (this.#topicTakers > 0) this.#report(carrier.source, 'An update that was not published through sse-kit arrived on the shared connection and its topic cannot be known.');
       return;
     }
     const delivered = this.#route(topic, event, subscription ? 'subscription' : 'foreign', undefined, topic);

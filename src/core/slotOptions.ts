@@ -50,9 +50,9 @@ export const MAIN = 'main';
 
 /**
  * The slot a subscription belongs to: the shared one, or a dedicated one per matcher set for raw
- * subscriptions whose topic cannot be known on a shared stream (`topicsKnown` false: no `topicOf`,
- * a wire that does not tell topics, and not a presence watch, whose events route by their own JSON)
- * and for `since`.
+ * subscriptions whose updates' topic cannot be known on a shared stream (`topicsKnown` false: no
+ * `topicOf`, a wire that does not tell topics, and not a presence watch, which needs only events that
+ * route by their own JSON) and for `since`.
  */
 export function slotOptionsFor(list: readonly TopicMatcher[], options: SubscribeOptions, topicsKnown: boolean): SlotOptions {
   const raw = options.raw === true;

@@ -172,6 +172,26 @@ describe('watchPresence on the shared stream (legacy wire: subscription events a
     driver.destroy();
   });
 
+  it("the topic's own updates from other publishers are no error while only presence watches the topic", async () => {
+    const { hub, driver, errors, list } = setup();
+    list([]);
+    const watch = watchPresence(driver, ROOM);
+    watch.subscribe(() => undefined);
+    await tick(20);
+    // A back end publishing plain JSON to the room: its topic cannot be known on the shared stream, and nobody there needs it.
+    hub.last.push(sseEvent({ id: 'b1', data: '{"text":"from the back end"}' }));
+    await tick();
+    expect(errors).toEqual([]);
+    // A subscription that takes updates joins the stream: such an update may be one it misses, so it is reported.
+    driver.subscribe('https://example.com/other', () => undefined);
+    await tick(2000);
+    hub.last.push(sseEvent({ id: 'b2', data: '{"text":"from the back end"}' }));
+    await tick();
+    expect(errors.map((e) => e.code)).toEqual(['unroutable']);
+    expect(watch.getSnapshot()).toMatchObject({ ready: true, members: [] });
+    driver.destroy();
+  });
+
   it('a matcher switch (make-before-break) loses no presence event and applies none twice', async () => {
     const { hub, driver, errors, list } = setup();
     list([]);
