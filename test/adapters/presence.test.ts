@@ -68,6 +68,30 @@ describe('watchPresence(driver, topic) on Mercure hubs', () => {
     expect(hub.connections).toBe(1);
   });
 
+  it('MockHub: the shared stream reconnects after a presence event and resumes from it: nothing published meanwhile is lost', async () => {
+    const hub = new MockHub({ subscriptions: true });
+    const headers = { Authorization: `Bearer ${await sign(v1Claims([{ actions: ['subscribe', 'publish'], topics: ['*'] }]))}` };
+    const alice = new SseDriver({ url: hub.url, fetch: hub.fetch, headers, retry: { initialDelay: 10 }, platform: { events: undefined } });
+    const bob = new SseDriver({ url: hub.url, fetch: hub.fetch, headers, platform: { events: undefined } });
+    cleanup.push(() => alice.destroy(), () => bob.destroy());
+    const chat: unknown[] = [];
+    cleanup.push(alice.subscribe(ROOM, (u) => chat.push(u.data)));
+    const watch = watchPresence(alice, ROOM);
+    cleanup.push(watch.subscribe(() => undefined));
+    await expect.poll(() => watch.getSnapshot().members.length).toBe(1);
+    await alice.publish(ROOM, 'first');
+    await expect.poll(() => chat).toEqual(['first']);
+    cleanup.push(bob.subscribe(ROOM, () => undefined));
+    await expect.poll(() => watch.getSnapshot().members.length).toBe(2);
+    // The shared stream's last event is bob's subscription event.
+    expect(alice.getSnapshot().lastEventId).toMatch(/^urn:sse-kit:after:/);
+    hub.dropConnections();
+    hub.publish({ topic: ROOM, data: JSON.stringify({ 'sse-kit': 1, id: 'while-down', topic: ROOM, sender: 'x', payload: 'while down' }) });
+    await expect.poll(() => chat).toEqual(['first', 'while down']);
+    await expect.poll(() => watch.getSnapshot().members.length).toBe(2);
+    expect(hub.connections).toBe(2);
+  });
+
   it('the Node hub (subscriptions on, tokens enforced): the same members through HTTP', async () => {
     const hub: NodeHub = await createHub({ port: 0, log: false, publisherKey: TEST_KEY, subscriberKey: TEST_KEY, subscriptions: true });
     cleanup.push(() => hub.close());
