@@ -8,6 +8,7 @@ import { sse } from '../../src/core/protocols/sse.js';
 import { watchPresence } from '../../src/core/protocols/presence.js';
 import type { SseError } from '../../src/core/errors.js';
 import type { FetchLike } from '../../src/core/types.js';
+import type { ProtocolAdapter } from '../../src/core/protocols/types.js';
 import { StreamHub, envelopeEvent, sse as sseEvent } from '../core/streamHub.js';
 
 const ROOM = 'https://example.com/rooms/1';
@@ -119,6 +120,41 @@ describe('watchPresence(driver, topic) on Mercure hubs', () => {
     const watch = watchPresence(driver, 'x');
     cleanup.push(watch.subscribe(() => undefined));
     expect(watch.getSnapshot()).toMatchObject({ members: [], ready: false, error: { code: 'unsupported' } });
+  });
+
+  it('a server whose presence events do not tell their topic: presence still works (on a stream of its own)', async () => {
+    const endpoint = new MockSseEndpoint();
+    const base = sse();
+    // An adapter of your own: every event is `{"online": [...]}`, and nothing on the wire names a topic.
+    const adapter: ProtocolAdapter = {
+      name: 'own',
+      variant: undefined,
+      capabilities: { ...base.capabilities, topics: false },
+      subscribeRequest: (input) => base.subscribeRequest(input),
+      fallback: () => undefined,
+      accepted: () => undefined,
+      openCursor: () => undefined,
+      readEvent: (event) => ({ kind: 'update', topic: undefined, id: event.id }),
+      publishRequest: (hubUrl, update) => base.publishRequest(hubUrl, update),
+      publishedId: (_body, update) => update.id,
+      presence: {
+        matchers: (topic) => [topic],
+        apply: (_topic, members, update) => {
+          const online = (update.data as { online?: unknown } | null)?.online;
+          if (!Array.isArray(online)) return false;
+          members.clear();
+          for (const id of online) members.set(String(id), { id: String(id), payload: undefined });
+          return true;
+        },
+      },
+    };
+    const driver = new SseDriver({ url: endpoint.url, server: adapter, fetch: endpoint.fetch, platform: { events: undefined } });
+    cleanup.push(() => driver.destroy());
+    const watch = watchPresence(driver, 'room');
+    cleanup.push(watch.subscribe(() => undefined));
+    await expect.poll(() => endpoint.connections).toBe(1);
+    endpoint.send({ data: '{"online":["ada","bob"]}' });
+    await expect.poll(() => watch.getSnapshot().members.map((m) => m.id)).toEqual(['ada', 'bob']);
   });
 
   it('misuse: an empty topic, or something that is no SseDriver', () => {
