@@ -178,16 +178,8 @@ export class SseDriver {
     const compiled = list.map((m) => compileMatcher(m, this.url));
     // An adapter refuses matchers its server cannot carry (a channel server takes names only) at once.
     this.#adapter.streamKey?.(compiled);
-    const sub = createSubscription(
-      compiled,
-      listener,
-      options,
-      {
-        listener: (cause) => this.#events.listenerError(cause, true),
-        parse: this.#events.error,
-      },
-      knownTopicsOnly,
-    );
+    const report = { listener: (cause: unknown) => this.#events.listenerError(cause, true), parse: this.#events.error };
+    const sub = createSubscription(compiled, listener, options, report, knownTopicsOnly);
     const owner = this.#slots.slotFor(slotOptionsFor(list, options, knownTopicsOnly || this.#options.topicOf !== undefined || this.#adapter.capabilities.topics === true));
     owner.router.add(sub);
     this.#changedSubscriptions();

@@ -67,10 +67,11 @@ export function watchPresence(driver: SseDriver, topic: string): PresenceWatch {
   const link = driverLink(driver);
   if (!link) throw new SseError('misuse', 'watchPresence() needs an SseDriver.');
   const adapter = link.adapter;
-  // Hub subscription events route by their own JSON, so presence rides the shared stream (an adapter
-  // whose wire tells every topic shares it anyway). Presence events of any other server keep a stream
-  // of their own: their topic cannot be known on a stream that carries other matchers too.
-  const shared = adapter.capabilities.subscriptionEvents;
+  // Presence rides the shared stream when its events tell their topic: hub subscription events name
+  // it in their JSON, and every event of a wire that tells topics names it (a channel server). Any
+  // other server's presence events keep a stream of their own: on a stream that carries other
+  // matchers too, which topic they are about could not be known.
+  const shared = adapter.capabilities.subscriptionEvents || adapter.capabilities.topics === true;
   return new PresenceWatch(topic, {
     hubUrl: driver.url,
     // Servers with Mercure subscription events tell presence the Mercure way unless their adapter says otherwise.
