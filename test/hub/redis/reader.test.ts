@@ -1,3 +1,5 @@
+import { createServer, connect } from 'node:net';
+import type { Socket } from 'node:net';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RedisTransport } from '../../../src/hub/index.js';
@@ -45,6 +47,30 @@ describe('the Redis reader of one hub process', () => {
     await raw.close();
   });
 
+  it('reads what was published while it was cut from Redis from the log, in order, once', async () => {
+    const link = await cuttableLink(redis.port);
+    const one = await reader('reader:3');
+    const transport = await RedisTransport.connect({ url: link.url, prefix: 'reader:3' });
+    const heard = recordingListener();
+    transport.attach(heard);
+    const ids = (): string[] => heard.updates.map((entry) => entry.update.id);
+    await one.transport.append(update('a'), 'fresh-a');
+    await heard.until(() => ids().length === 1);
+    // 'b' is published while the second process cannot reach Redis, and nothing after it tells that
+    // process it missed it: it reads the log when it is back.
+    link.cut();
+    await one.transport.append(update('b'), 'fresh-b');
+    link.restore();
+    await heard.until(() => ids().length === 2);
+    await transport.append(update('c'), 'fresh-c');
+    await Promise.all([heard.until(() => ids().length === 3), one.until(() => one.ids().length === 3)]);
+    expect(ids()).toEqual(['a', 'b', 'c']);
+    expect(one.ids()).toEqual(['a', 'b', 'c']);
+    expect([...heard.losses, ...one.losses]).toEqual([]);
+    await Promise.all([one.transport.close(), transport.close()]);
+    await link.close();
+  });
+
   it('logs a read that Redis refuses (the log key holds another type) once, and reads on once it is fixed', async () => {
     const raw = createClient({ url: redis.url });
     await raw.connect();
@@ -65,3 +91,42 @@ describe('the Redis reader of one hub process', () => {
     await raw.close();
   });
 });
+
+/** A TCP relay to Redis that can be cut (open connections dropped, new ones refused) and restored. */
+async function cuttableLink(port: number): Promise<{ readonly url: string; cut(): void; restore(): void; close(): Promise<void> }> {
+  let down = false;
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    if (down) {
+      client.destroy();
+      return;
+    }
+    const upstream = connect(port, '127.0.0.1');
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.once('close', () => {
+        sockets.delete(socket);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port: own } = server.address() as { port: number };
+  const cut = (): void => {
+    down = true;
+    for (const socket of sockets) socket.destroy();
+  };
+  return {
+    url: `redis://127.0.0.1:${own}/0`,
+    cut,
+    restore: () => (down = false),
+    close: () => {
+      cut();
+      return new Promise((done) => server.close(() => done()));
+    },
+  };
+}
