@@ -56,8 +56,8 @@ describe('the Redis reader of one hub process', () => {
     const ids = (): string[] => heard.updates.map((entry) => entry.update.id);
     await one.transport.append(update('a'), 'fresh-a');
     await heard.until(() => ids().length === 1);
-    // 'b' is published while the second process cannot reach Redis, and nothing after it tells that
-    // process it missed it: it reads the log when it is back.
+    // 'b' is published while the second process cannot reach Redis (its read fails): once it is back
+    // it reads on from the last entry it saw, with nothing published after 'b' to prompt it.
     link.cut();
     await one.transport.append(update('b'), 'fresh-b');
     link.restore();
