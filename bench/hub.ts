@@ -51,7 +51,7 @@ interface Target {
   readonly script: string;
   readonly matchParam: 'match' | 'topic';
   readonly token: string | undefined;
-  /** Server processes sharing the load (subscribers and publishes split round-robin). Default 1. */
+  /** Server processes sharing the load (subscribers and publishes spread over them, see `portFor`). Default 1. */
   readonly processes?: number;
   /** Extra environment of the server processes. */
   readonly env?: Readonly<Record<string, string>>;
@@ -95,6 +95,15 @@ interface Result {
 }
 
 const topicOf = (n: number): string => `https://example.com/rooms/${n % TOPICS}`;
+
+/**
+ * The process the n-th subscriber or publish goes to, as a load balancer that knows nothing of topics
+ * would send it: the subscribers and the publishes of every topic are spread over all processes.
+ * (`n % processes` would tie topic and process together: with 2 processes and 10 topics, a topic's
+ * subscribers and publishes would all land on one process, and the other would read each of its
+ * updates for nobody.)
+ */
+const portFor = (ports: readonly number[], n: number): number => ports[Math.floor(n / TOPICS) % ports.length] ?? 0;
 
 function startServer(script: string, env: Readonly<Record<string, string>> = {}): Promise<{ child: ChildProcess; port: number }> {
   const child = fork(script, [], { execArgv: ['--import', 'tsx', ...SERVER_NODE_ARGS], env: { ...process.env, ...env, BENCH_KEY: KEY }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -230,7 +239,7 @@ async function publishAll(ports: readonly number[], target: Target, first: numbe
     while (next < last) {
       const seq = next++;
       recorder.sentAt[seq] = performance.now();
-      await publishOne(ports[seq % ports.length] ?? 0, target, seq, agent);
+      await publishOne(portFor(ports, seq), target, seq, agent);
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
@@ -245,7 +254,7 @@ async function publishPaced(ports: readonly number[], target: Target, first: num
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const seq = first + i;
     recorder.sentAt[seq] = performance.now();
-    const published = publishOne(ports[seq % ports.length] ?? 0, target, seq, agent);
+    const published = publishOne(portFor(ports, seq), target, seq, agent);
     // Awaited below; a failure must not surface as an unhandled rejection meanwhile.
     published.catch(() => undefined);
     inFlight.push(published);
@@ -264,7 +273,7 @@ async function run(target: Target): Promise<Result> {
   const responses: IncomingMessage[] = [];
   try {
     for (let i = 0; i < SUBSCRIBERS; i += 100) {
-      const batch = Array.from({ length: Math.min(100, SUBSCRIBERS - i) }, (_, k) => subscribe(ports[(i + k) % ports.length] ?? 0, target, i + k, recorder, subscriberAgent));
+      const batch = Array.from({ length: Math.min(100, SUBSCRIBERS - i) }, (_, k) => subscribe(portFor(ports, i + k), target, i + k, recorder, subscriberAgent));
       responses.push(...(await Promise.all(batch)));
     }
     const perUpdate = SUBSCRIBERS / TOPICS;
