@@ -87,6 +87,8 @@ describe('tabs of one Chromium profile share one stream', () => {
     expect(harness.hub.engine.connections).toHaveLength(1);
     await leaderOf(pages);
     for (const page of pages) {
+      // A tab learns of the others from their announcements, which may still be on their way (a busy machine).
+      await page.waitForFunction(() => window.tabsTest.tabs() === 10, null, { timeout: 30_000 }).catch(() => undefined);
       expect(await page.evaluate(() => window.tabsTest.tabs())).toBe(10);
       expect(await page.evaluate(() => window.tabsTest.status())).toBe('open');
     }
