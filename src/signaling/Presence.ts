@@ -246,6 +246,9 @@ export class Presence {
         this.#roster.bye(frame, remote);
         return pending;
       }
+      // The welcome is queued before a new peer's `join` event: it reaches the newcomer ahead of
+      // anything a `join` listener sends it, so the newcomer knows this peer's key and metadata first.
+      if (message.t === 'hello') this.#welcome(session, frame.from, frame.sid);
       remote ??= this.#roster.add(frame, message);
       remote.lastSeq = message.seq;
       remote.lastHeard = this.#ctx.platform.now();
@@ -256,11 +259,13 @@ export class Presence {
         continue;
       }
       this.#roster.refresh(remote, message);
-      if (message.t === 'hello') {
-        const welcome = this.#presence(session, 'welcome', remote.sid);
-        this.#ctx.send(session, this.#ctx.topics.inbox(remote.peer.id), welcome).catch((error: unknown) => this.#ctx.sendFailed(error));
-      }
     }
     return pending;
+  }
+
+  /** Answers a `hello` straight to the newcomer's inbox. */
+  #welcome(session: Session, peerId: string, sid: string): void {
+    const welcome = this.#presence(session, 'welcome', sid);
+    this.#ctx.send(session, this.#ctx.topics.inbox(peerId), welcome).catch((error: unknown) => this.#ctx.sendFailed(error));
   }
 }

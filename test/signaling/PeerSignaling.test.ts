@@ -453,6 +453,20 @@ describe('end-to-end encryption', () => {
     expect(c.signals).toEqual([]);
   });
 
+  it('a signal a member sends from its join listener reaches the newcomer decrypted, behind the welcome', async () => {
+    const a = join('a', { encrypt: true, metadata: { name: 'Ada' } });
+    await vi.waitFor(() => expect(a.signaling.status).toBe('joined'));
+    a.signaling.on('join', ({ peer }) => void a.signaling.send(peer.id, 'welcome aboard'));
+    const b = client(hub, ROOM, { peerId: 'b', encrypt: true });
+    clients.push(b);
+    const joined: unknown[] = [];
+    b.signaling.on('join', ({ peer }) => joined.push([peer.id, peer.metadata, peer.encrypted]));
+    b.signaling.join();
+    await vi.waitFor(() => expect(b.signals.map((s) => [s.from, s.data, s.encrypted])).toEqual([['a', 'welcome aboard', true]]));
+    expect(joined).toEqual([['a', { name: 'Ada' }, true]]);
+    expect(b.errors).toEqual([]);
+  });
+
   it('refuses plaintext direct signals when encryption is required', async () => {
     const a = join('a', { encrypt: false });
     const b = join('b', { encrypt: 'required' });
