@@ -25,7 +25,8 @@ export { DEFAULT_CHANNEL } from './wire.js';
  *
  * - {@link PeerSignaling.join} announces once (and once more after each reconnect); every member
  *   answers straight to the newcomer's inbox, so it learns the room at once (see `Presence.ts`).
- * - {@link PeerSignaling.leave} and `pagehide` send `bye`; peers silent past `timeout` are dropped.
+ * - {@link PeerSignaling.leave} and `pagehide` send `bye`; peers silent past `timeout` are dropped;
+ *   a destroyed driver leaves the room (without `bye`).
  * - Every message carries a per-join session id and a sequence number: signals of an earlier session,
  *   replays and out-of-order deliveries are dropped; a newer session of a peer replaces the older one.
  * - Direct signals are end-to-end encrypted (ECDH P-256 + AES-GCM) where WebCrypto exists.
@@ -208,6 +209,7 @@ export class PeerSignaling {
     this.#detach = subscribeRoom(this.#driver, this.topics, this.selfId, {
       active: () => this.#presence.activate(session),
       dropped: () => this.#presence.suspend(session),
+      closed: () => void this.leave(),
       frame: (frame, direct) => this.#presence.receive(session, frame, direct),
       report: (error) => this.#report(error),
     });
@@ -216,8 +218,9 @@ export class PeerSignaling {
   }
 
   /**
-   * Leaves the room: sends `bye` (when this session was announced), unsubscribes and forgets every
-   * peer (each gets a `leave` event with reason `left`).
+   * Leaves the room: sends `bye` (when this session was announced and the driver can still publish),
+   * unsubscribes and forgets every peer (each gets a `leave` event with reason `left`). Destroying the
+   * driver leaves the room the same way, without `bye`.
    * @returns a promise settled once the `bye` is published, or after `leaveTimeout` when it is not
    *   (never rejects; failures go to `onError`).
    */
@@ -252,7 +255,8 @@ export class PeerSignaling {
     this.#detach = undefined;
     this.#lifecycle.left();
     let done = Promise.resolve();
-    if (bye) {
+    // A destroyed driver publishes nothing: the room learns of the departure by the timeout.
+    if (bye && !this.#driver.destroyed) {
       const topic = this.topics.room;
       if (beacon) {
         // The beacon survives the page; the regular publish carries the credentials. Same id: receivers keep one.

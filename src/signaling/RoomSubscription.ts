@@ -10,6 +10,8 @@ export interface RoomSubscriptionHandlers {
   active(): void;
   /** The shared stream dropped (a failing successor of a matcher switch is no drop). */
   dropped(): void;
+  /** The driver was destroyed: nothing reaches the room any more. */
+  closed(): void;
   /** A frame arrived (`direct`: on this peer's inbox). Returned work (decryption) holds the next frames. */
   frame(frame: Frame, direct: boolean): Promise<void> | undefined;
   /** What `frame` threw or rejected with. */
@@ -35,10 +37,14 @@ export function subscribeRoom(driver: SseDriver, topics: SignalingTopics, selfId
     },
   });
   let offDrops = (): void => undefined;
+  let offClose = (): void => undefined;
   let unsubscribe = (): void => undefined;
   try {
     offDrops = driver.on('event', (event) => {
       if (event.type === 'drop' && event.connection === 'main' && !event.switching) handlers.dropped();
+    });
+    offClose = driver.on('state', () => {
+      if (driver.destroyed) handlers.closed();
     });
     unsubscribe = driver.subscribe(
       [topics.room, inbox],
@@ -50,12 +56,14 @@ export function subscribeRoom(driver: SseDriver, topics: SignalingTopics, selfId
     );
   } catch (error) {
     offDrops();
+    offClose();
     unsubscribe();
     throw error;
   }
   return () => {
     unsubscribe();
     offDrops();
+    offClose();
     inbound.clear();
   };
 }

@@ -632,6 +632,24 @@ describe('PeerSignaling lifecycle edges', () => {
     await expect(a.signaling.leave()).resolves.toBeUndefined();
   });
 
+  it('a driver destroyed under a joined room leaves it: status left, peers forgotten, no heartbeat, no error', async () => {
+    const a = join('a', { heartbeat: 1000, timeout: 3000 });
+    const b = join('b', { heartbeat: 1000, timeout: 3000 });
+    await tick(50);
+    expect(a.peerIds()).toEqual(['b']);
+    const publishedBefore = published.length;
+    a.driver.destroy();
+    expect(a.signaling.status).toBe('left');
+    expect(a.leaves).toEqual([{ id: 'b', reason: 'left' }]);
+    await tick(10_000);
+    expect(a.errors).toEqual([]);
+    expect(published.slice(publishedBefore).some((u) => frameOf(u)?.from === 'a')).toBe(false);
+    // The others drop it by the timeout, as they would a crashed page.
+    expect(b.leaves).toEqual([{ id: 'a', reason: 'timeout' }]);
+    await expect(a.signaling.leave()).resolves.toBeUndefined();
+    expect(a.errors).toEqual([]);
+  });
+
   it('leave() removes its page listeners; pagehide keeps only pageshow, until the page returns or leave() is called', async () => {
     const { events, live } = countingTarget();
     const a = client(hub, ROOM, { peerId: 'a', platform: { events } });
