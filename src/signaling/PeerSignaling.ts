@@ -307,9 +307,11 @@ export class PeerSignaling {
     const channel = options.channel ?? DEFAULT_CHANNEL;
     const base = { seq, t: 'signal' as const, tsid: remote.sid, ...channelField(channel) };
     let message: Message | Promise<Message>;
-    if (session.crypto && remote.key !== undefined) {
+    const crypto = session.crypto;
+    if (crypto && remote.key !== undefined) {
       const aad = signalAad(this.selfId, session.sid, peerId, remote.sid, seq, channel);
-      message = session.crypto.seal(remote, JSON.stringify(data), aad).then((enc) => ({ ...base, enc }));
+      // With this session's key: a peer that has not heard this session's presence yet can still decrypt it.
+      message = Promise.all([crypto.keys, crypto.seal(remote, JSON.stringify(data), aad)]).then(([keys, enc]) => ({ ...base, enc, key: keys.publicKey }));
     } else if (this.#options.encrypt === 'required') {
       return Promise.reject(new SignalingError('misuse', `Peer "${peerId}" announced no encryption key and encryption is required.`));
     } else {
@@ -328,8 +330,7 @@ export class PeerSignaling {
     if (!session) return Promise.reject(new SignalingError('closed', 'broadcast() was called before join() or after leave().'));
     const invalid = notJson('broadcast()', data);
     if (invalid) return Promise.reject(invalid);
-    this.#presence.roomSend(session);
-    return this.#outbox.send(session, this.topics.room, { seq: ++session.seq, t: 'signal', data, ...channelField(options.channel ?? DEFAULT_CHANNEL) });
+    return this.#outbox.send(session, this.topics.room, this.#presence.broadcast(session, { data, ...channelField(options.channel ?? DEFAULT_CHANNEL) }));
   }
 
   /** A message signaling sends by itself failed: reported, except a timeout (the outbox reported its stall). */

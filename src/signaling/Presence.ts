@@ -4,7 +4,7 @@ import type { SessionCrypto } from './sessionCrypto.js';
 import type { SignalingStore } from './SignalingStore.js';
 import type { SignalingTopics } from './topics.js';
 import type { SignalingPlatform } from './types.js';
-import type { Frame, FrameSender, Message, PresenceKind } from './wire.js';
+import type { Frame, FrameSender, Message } from './wire.js';
 
 /** One `join()` of this peer: its id and start, its sequence numbers, its liveness and timers. */
 export interface Session extends FrameSender {
@@ -163,8 +163,17 @@ export class Presence {
     if (session?.announced) this.#sendPresence(session, 'beat').catch((error: unknown) => this.#ctx.sendFailed(error));
   }
 
-  /** Notes a send to the room (it counts as a heartbeat). */
-  roomSend(session: Session): void {
+  /**
+   * A broadcast of `session` (it counts as a heartbeat). Before the session's `hello` it carries the
+   * presence fields too: a member that hears it first learns this peer's metadata and key with it.
+   */
+  broadcast(session: Session, fields: Pick<Message, 'data' | 'ch'>): Message | Promise<Message> {
+    this.#roomSend(session);
+    const message = { t: 'signal' as const, ...fields };
+    return session.announced ? { seq: ++session.seq, ...message } : this.#stamp(session, message);
+  }
+
+  #roomSend(session: Session): void {
     session.lastRoomSend = this.#ctx.platform.now();
   }
 
@@ -182,15 +191,15 @@ export class Presence {
   }
 
   #sendPresence(session: Session, kind: 'hello' | 'beat'): Promise<void> {
-    this.roomSend(session);
-    return this.#ctx.send(session, this.#ctx.topics.room, this.#presence(session, kind, undefined));
+    this.#roomSend(session);
+    return this.#ctx.send(session, this.#ctx.topics.room, this.#stamp(session, { t: kind }));
   }
 
-  /** A presence message: metadata, and the session's public key when it encrypts. */
-  #presence(session: Session, kind: PresenceKind, tsid: string | undefined): Message | Promise<Message> {
+  /** A message with the next sequence number and the presence fields: metadata, and the session's public key when it encrypts. */
+  #stamp(session: Session, fields: Omit<Message, 'seq' | 'meta' | 'key'>): Message | Promise<Message> {
     const seq = ++session.seq;
     const meta = this.#ctx.metadata();
-    const build = (key: string | undefined): Message => ({ seq, t: kind, meta, ...(tsid === undefined ? {} : { tsid }), ...(key === undefined ? {} : { key }) });
+    const build = (key: string | undefined): Message => ({ seq, ...fields, meta, ...(key === undefined ? {} : { key }) });
     return session.crypto ? session.crypto.keys.then((keys) => build(keys.publicKey)) : build(undefined);
   }
 
@@ -265,7 +274,7 @@ export class Presence {
 
   /** Answers a `hello` straight to the newcomer's inbox. */
   #welcome(session: Session, peerId: string, sid: string): void {
-    const welcome = this.#presence(session, 'welcome', sid);
+    const welcome = this.#stamp(session, { t: 'welcome', tsid: sid });
     this.#ctx.send(session, this.#ctx.topics.inbox(peerId), welcome).catch((error: unknown) => this.#ctx.sendFailed(error));
   }
 }

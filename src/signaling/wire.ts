@@ -22,9 +22,6 @@ export const DEFAULT_CHANNEL = 'signal';
  */
 export type MessageKind = 'hello' | 'welcome' | 'beat' | 'bye' | 'signal';
 
-/** The presence kinds: messages that announce a peer and carry its metadata and key. */
-export type PresenceKind = 'hello' | 'welcome' | 'beat';
-
 const KINDS: ReadonlySet<string> = new Set<MessageKind>(['hello', 'welcome', 'beat', 'bye', 'signal']);
 
 /** One message on the wire. Several of them, for one topic, travel in one {@link Frame}. */
@@ -34,9 +31,9 @@ export interface Message {
   readonly t: MessageKind;
   /** Addressee's session (direct messages), so a later session of the addressee ignores it. */
   readonly tsid?: string;
-  /** Metadata (presence messages). */
+  /** Metadata (presence messages, and a broadcast sent before the sender's `hello`). */
   readonly meta?: JsonValue;
-  /** ECDH public key (presence messages). */
+  /** The sender session's ECDH public key (presence messages, encrypted signals, and a broadcast sent before the sender's `hello`). */
   readonly key?: string;
   /** Channel (signals; absent for {@link DEFAULT_CHANNEL}). */
   readonly ch?: string;

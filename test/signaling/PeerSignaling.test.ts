@@ -467,6 +467,41 @@ describe('end-to-end encryption', () => {
     expect(b.errors).toEqual([]);
   });
 
+  it('a broadcast sent right after join() introduces the sender with its metadata and key; a reply to it, ahead of the hello, decrypts', async () => {
+    const a = join('a', { encrypt: 'required' });
+    await vi.waitFor(() => expect(a.signaling.status).toBe('joined'));
+    const joined: unknown[] = [];
+    const replies: Promise<void>[] = [];
+    a.signaling.on('join', ({ peer }) => {
+      joined.push([peer.id, peer.metadata, peer.encrypted]);
+      replies.push(a.signaling.send(peer.id, 'hi Bob'));
+    });
+    // b's publishes wait at the door until let through one by one: its broadcast reaches the room while its hello waits.
+    const held: (() => void)[] = [];
+    const fetch: typeof hub.fetch = async (input, init) => {
+      if (init?.method === 'POST') await new Promise<void>((resolve) => held.push(resolve));
+      return hub.fetch(input, init);
+    };
+    const driver = new SseDriver({ url: hub.url, fetch, protocol: 'v1', platform: { events: undefined, random: () => 0.5 } });
+    const errors: Error[] = [];
+    const b = new PeerSignaling(driver, ROOM, { peerId: 'b', encrypt: 'required', metadata: 'Bob', platform: { events: undefined }, onError: (e) => errors.push(e) });
+    const signals: unknown[] = [];
+    b.on('signal', (signal) => signals.push([signal.from, signal.data, signal.encrypted]));
+    b.join();
+    void b.broadcast('hello all');
+    await hub.waitForConnections(2);
+    await vi.waitFor(() => expect(held).toHaveLength(1));
+    held.shift()!();
+    await vi.waitFor(() => expect(signals).toEqual([['a', 'hi Bob', true]]));
+    expect(joined).toEqual([['b', 'Bob', true]]);
+    expect(a.signals.map((s) => s.data)).toEqual(['hello all']);
+    await Promise.all(replies);
+    expect([...a.errors, ...errors]).toEqual([]);
+    for (const release of held.splice(0)) release();
+    b.destroy();
+    driver.destroy();
+  });
+
   it('refuses plaintext direct signals when encryption is required', async () => {
     const a = join('a', { encrypt: false });
     const b = join('b', { encrypt: 'required' });
