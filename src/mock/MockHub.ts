@@ -24,6 +24,12 @@ function abortReason(signal: AbortSignal): unknown {
  */
 const BODY_STRATEGY: QueuingStrategy<Uint8Array> = { highWaterMark: 0, size: (chunk) => chunk.byteLength };
 
+/** A frame waiting for its latency: due at `due` on the hub's clock. */
+interface Delayed {
+  readonly frame: SseFrame;
+  readonly due: number;
+}
+
 /**
  * One streamed subscription of the mock: applies latency (keeping order), holds frames while
  * the hub is paused, and turns aborts and cuts into stream errors as `fetch` would. Reports
@@ -36,7 +42,7 @@ class MockStream implements HubSink {
   readonly #held: SseFrame[] = [];
   #heldBytes = 0;
   /** Frames waiting for their latency, in write order. */
-  readonly #delayed: { readonly frame: SseFrame }[] = [];
+  readonly #delayed: Delayed[] = [];
   #delayedBytes = 0;
   #lastDue = 0;
   #open = true;
@@ -65,15 +71,16 @@ class MockStream implements HubSink {
     const due = Math.max(now + delay, this.#lastDue);
     this.#lastDue = due;
     this.#delayedBytes += frame.bytes.byteLength;
-    const entry = { frame };
+    const entry = { frame, due };
     this.#delayed.push(entry);
     // Delivering every earlier frame first keeps the order even if timers fire out of order.
     this.#later(() => this.#deliverThrough(entry), due - now);
   }
 
-  #deliverThrough(entry: { readonly frame: SseFrame }): void {
+  #deliverThrough(entry: Delayed): void {
     const index = this.#delayed.indexOf(entry);
-    if (index === -1) return;
+    // A pause holds frames still in flight too: resume delivers them.
+    if (index === -1 || this.#hub.paused) return;
     for (const { frame } of this.#delayed.splice(0, index + 1)) {
       this.#delayedBytes -= frame.bytes.byteLength;
       if (this.#open) this.#controller.enqueue(frame.bytes);
@@ -102,8 +109,12 @@ class MockStream implements HubSink {
     return Math.max(0, -(desired ?? 0)) + this.#delayedBytes + this.#heldBytes;
   }
 
-  /** Writes what was held during a pause, in order. */
+  /** Delivers the frames whose latency elapsed during a pause, then writes what was held, in order. */
   flushHeld(): void {
+    const now = this.#hub.now();
+    // Due times never decrease: the frames due by now are the first ones.
+    const overdue = this.#delayed.filter((entry) => entry.due <= now).at(-1);
+    if (overdue) this.#deliverThrough(overdue);
     const held = this.#held.splice(0);
     this.#heldBytes = 0;
     for (const frame of held) this.write(frame);
@@ -291,7 +302,7 @@ export class MockHub {
     this.#failures.push({ status, remaining: options.count ?? 1, options });
   }
 
-  /** Holds every delivery until {@link MockHub.resume}. Requests are still answered. */
+  /** Holds every delivery (those still under their latency too) until {@link MockHub.resume}. Requests are still answered. */
   pause(): void {
     this.#paused = true;
   }

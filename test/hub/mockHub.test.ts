@@ -162,6 +162,28 @@ describe('MockHub', () => {
     expect(stream.events.slice(0, 2).map((e) => e.id)).toEqual(ids);
   });
 
+  it('holds deliveries still under their latency when paused too, and delivers them first on resume', async () => {
+    vi.useFakeTimers(FAKE);
+    const hub = new MockHub({ latency: 100 });
+    const opening = openStream(hub.fetch, subscribeUrl(hub.url, [['match', 'a']]));
+    await vi.advanceTimersByTimeAsync(100);
+    const stream = await opening;
+    streams.push(stream);
+    hub.publish({ topic: 'a', data: '1' });
+    await vi.advanceTimersByTimeAsync(50);
+    hub.pause();
+    hub.publish({ topic: 'a', data: '2' });
+    await vi.advanceTimersByTimeAsync(500);
+    expect(stream.events).toHaveLength(0);
+    hub.resume();
+    hub.publish({ topic: 'a', data: '3' });
+    // Its latency elapsed during the pause: the first update goes at once, the others after theirs.
+    await vi.advanceTimersByTimeAsync(0);
+    expect(stream.events.map((e) => e.data)).toEqual(['1']);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(stream.events.map((e) => e.data)).toEqual(['1', '2', '3']);
+  });
+
   it('cuts every stream on dropConnections; clients resume from history', async () => {
     const hub = new MockHub();
     const stream = await open(hub, [['match', 'a']]);
