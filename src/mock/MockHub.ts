@@ -299,7 +299,8 @@ export class MockHub {
    * @param options - `count` (default 1), `method` filter, `body`, `headers`, `retryAfter`.
    */
   failNext(status: number, options: FailNextOptions = {}): void {
-    this.#failures.push({ status, remaining: options.count ?? 1, options });
+    const count = options.count ?? 1;
+    if (count > 0) this.#failures.push({ status, remaining: count, options });
   }
 
   /** Holds every delivery (those still under their latency too) until {@link MockHub.resume}. Requests are still answered. */

@@ -211,6 +211,9 @@ describe('MockHub', () => {
     expect(third.status).toBe(200);
     await third.body?.cancel();
     expect(hub.connections).toBe(0);
+    // A count of 0 fails nothing.
+    hub.failNext(503, { count: 0 });
+    expect((await publish(hub.fetch, hub.url, [['topic', 'a']])).status).toBe(200);
   });
 
   it('honours an abort signal: before the response, and while streaming', async () => {
