@@ -1,5 +1,6 @@
 import { Connection, type ConnectionHandlers } from './connection.js';
 import { Drain } from './drain.js';
+import { SseNetworkError } from './errors.js';
 import type { StreamView } from './driverState.js';
 import type { CompiledMatcher } from './matcher.js';
 import { announce, carryLive, refuse } from './liveness.js';
@@ -130,8 +131,12 @@ export class StreamSlot {
     // Another stream (a new leader) may resume from an older cursor than this tab's: what it
     // replays is recognised as already delivered.
     if (!same) this.#intake.seen.startReplay(undefined);
+    // The leader's open stream stopped: this tab's timeline tells it as a drop of its own stream would
+    // (what waits for one, such as signaling's peer timeouts, must not count the outage against peers).
+    const wasOpen = this.#followed?.state.status === 'open';
     this.#followed = { state, source };
     if (state.status === 'open') announce(this.router.subscriptions(), source, 0, new Set(state.keys));
+    else if (wasOpen) this.#ctx.timeline({ type: 'drop', connection: MAIN, error: new SseNetworkError("The leader tab's shared stream dropped."), switching: false });
   }
 
   /** (follower) Routes an event of the leader's stream, de-duplicated like the slot's own. */

@@ -190,6 +190,27 @@ describe('tabs share one stream', () => {
     for (const t of b.tabs) t.driver.destroy();
   });
 
+  it("a follower's timeline tells a drop of the leader's stream, as its own stream's drop would be told", async () => {
+    const b = browser();
+    const [a, c] = [b.open(), b.open()];
+    a.driver.subscribe('/a', () => undefined);
+    c.driver.subscribe('/c', () => undefined);
+    await tick(2000);
+    expect(c.driver.getTabs().role).toBe('follower');
+    const drops: { connection: string; switching: boolean; code: string }[] = [];
+    c.driver.on('event', (event) => {
+      if (event.type === 'drop') drops.push({ connection: event.connection, switching: event.switching, code: event.error.code });
+    });
+    b.hub.dropConnections();
+    await tick(100);
+    // Before the fix: [] (the follower only heard the stream open again).
+    expect(drops).toEqual([{ connection: 'main', switching: false, code: 'network' }]);
+    await tick(5000);
+    expect(c.driver.getSnapshot().status).toBe('open');
+    expect(drops).toHaveLength(1);
+    for (const t of b.tabs) t.driver.destroy();
+  });
+
   it('tabs with different credentials never share a stream', async () => {
     const b = browser();
     const alice = b.open({ headers: { 'X-Session': 'alice' } });
