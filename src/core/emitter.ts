@@ -101,12 +101,20 @@ export class Emitter<Events extends object = Record<never, never>> {
     return (this.#typed.get(type)?.size ?? 0) > 0;
   }
 
-  /** Calls every change listener; a throwing listener is reported and the others still run. */
+  /**
+   * Calls every change listener; a throwing listener is reported and the others still run. A listener
+   * removed by an earlier one during the call is skipped; one added meanwhile waits for the next.
+   */
   notify(): void {
-    for (const listener of [...this.#listeners]) this.#call(listener, undefined);
+    const set = this.#listeners;
+    for (const listener of [...set]) if (set.has(listener)) this.#call(listener, undefined);
   }
 
-  /** Calls every listener of `type` with `payload`; a throwing listener is reported and the others still run. */
+  /**
+   * Calls every listener of `type` with `payload`; a throwing listener is reported and the others
+   * still run. A listener removed by an earlier one during the call is skipped; one added meanwhile
+   * waits for the next.
+   */
   emit<K extends keyof Events>(type: K, payload: Events[K]): void {
     const set = this.#typed.get(type);
     if (!set || set.size === 0) return;
@@ -118,7 +126,7 @@ export class Emitter<Events extends object = Record<never, never>> {
       }
       return;
     }
-    for (const listener of [...set]) this.#call(listener as (payload: Events[K]) => void, payload);
+    for (const listener of [...set]) if (set.has(listener)) this.#call(listener as (payload: Events[K]) => void, payload);
   }
 
   /** Removes every listener (without calling `onLast`). */

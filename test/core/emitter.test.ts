@@ -44,7 +44,7 @@ describe('Emitter', () => {
     expect(emitter.hasListeners()).toBe(false);
   });
 
-  it('lets a listener unsubscribe another during an emit without skipping the rest', () => {
+  it('lets a listener unsubscribe another during an emit: the removed one is not called, the rest are', () => {
     const emitter = new Emitter<{ x: number }>();
     const calls: string[] = [];
     let offB = (): void => {};
@@ -56,6 +56,21 @@ describe('Emitter', () => {
     emitter.on('x', () => calls.push('c'));
     emitter.emit('x', 1);
     emitter.emit('x', 2);
-    expect(calls).toEqual(['a', 'b', 'c', 'a', 'c']);
+    // Before: ['a', 'b', 'c', 'a', 'c'] (b, already unsubscribed, still heard the first event).
+    expect(calls).toEqual(['a', 'c', 'a', 'c']);
+  });
+
+  it('skips a change listener another one removed during a notify, and holds a new one for the next', () => {
+    const emitter = new Emitter();
+    const calls: string[] = [];
+    let offB = (): void => {};
+    emitter.subscribe(() => {
+      calls.push('a');
+      offB();
+      emitter.subscribe(() => calls.push('late'));
+    });
+    offB = emitter.subscribe(() => calls.push('b'));
+    emitter.notify();
+    expect(calls).toEqual(['a']);
   });
 });
