@@ -175,6 +175,8 @@ export class Connection {
   }
 
   #setStatus(status: ConnectionStatus): void {
+    // Closed is final: a listener told of a drop or an open may have closed the stream meanwhile.
+    if (this.#status === 'closed') return;
     this.#status = status;
     this.#handlers.change(this);
   }
@@ -189,6 +191,8 @@ export class Connection {
     const generation = ++this.#generation;
     this.#setStatus(this.#everOpened || this.#retries > 0 ? 'reconnecting' : 'connecting');
     this.#ctx.timeline({ type: 'connecting', connection: this.name, resumeFrom: this.#lastEventId, switching: this.#switching });
+    // A listener told of the attempt may have closed the stream (a destroy()): start nothing.
+    if (generation !== this.#generation) return;
     const spec = { matchers: this.matchers, cursor: this.#lastEventId, cursorInQuery: this.#cursorInQuery };
     const sink = this.#sink(generation, spec.cursor);
     if (this.#ctx.transport === 'eventsource') {

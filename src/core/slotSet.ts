@@ -84,6 +84,8 @@ export class SlotSet {
     // With sharing on, the shared slot stays: a leader carries the other tabs' matchers, a follower keeps its cursor.
     if (keepMain) this.main();
     for (const [key, slot] of [...this.#slots]) {
+      // A listener told of a stream's start may have destroyed the driver.
+      if (this.#closed) return;
       if (slot.router.size > 0 || (key === MAIN && keepMain)) {
         slot.sync();
         continue;

@@ -601,6 +601,33 @@ describe('destroy', () => {
     expect(driver.getSnapshot().status).toBe('closed');
     expect(() => driver.subscribe('a', () => undefined)).toThrowError(SseError);
   });
+
+  it('stays destroyed when onError destroys it on a drop: no retry timer, no new stream', async () => {
+    let destroyed!: SseDriver;
+    const { hub, driver } = setup({ onError: () => destroyed.destroy() });
+    destroyed = driver;
+    driver.subscribe('a', () => undefined);
+    await tick(10);
+    hub.last.fail();
+    await tick();
+    expect(vi.getTimerCount()).toBe(0);
+    await tick(60_000);
+    expect(hub.requests).toHaveLength(1);
+    expect(driver.getSnapshot().status).toBe('closed');
+  });
+
+  it('opens nothing more when a state listener destroys it while the streams start', async () => {
+    const { hub, driver } = setup();
+    driver.on('state', (state) => {
+      if (state.status === 'connecting') driver.destroy();
+    });
+    driver.subscribe('a', () => undefined);
+    driver.subscribe('b', () => undefined, { raw: true });
+    await tick(10);
+    expect(vi.getTimerCount()).toBe(0);
+    await tick(60_000);
+    expect(hub.open).toHaveLength(0);
+  });
 });
 
 describe('state follows events', () => {
