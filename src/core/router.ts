@@ -111,7 +111,12 @@ export interface Carrier {
 export class Router {
   readonly #options: RouterOptions;
   readonly #unroutable = new Set<string>();
-  readonly #all = new Set<Subscription>();
+  /**
+   * Every subscription, in the order they were added. This list and `#scan` are replaced, never
+   * changed in place, like the lists of `#exact`: a subscription made by a listener does not receive
+   * the update being delivered (and one removed meanwhile is skipped by its `routed` flag).
+   */
+  #all: readonly Subscription[] = [];
   /**
    * Subscriptions with only exact matchers, by topic: the subscription itself when it is the only
    * one (the common case, and one memory read less per update), else a list. Lists are replaced,
@@ -119,7 +124,7 @@ export class Router {
    */
   readonly #exact = new Map<string, Subscription | readonly Subscription[]>();
   /** Subscriptions with a pattern or `*`: tested one by one. */
-  readonly #scan = new Set<Subscription>();
+  #scan: readonly Subscription[] = [];
   /** How many subscriptions are not {@link Subscription.knownTopicsOnly}. */
   #topicTakers = 0;
 
@@ -129,7 +134,7 @@ export class Router {
 
   /** Number of subscriptions. */
   get size(): number {
-    return this.#all.size;
+    return this.#all.length;
   }
 
   /** The subscriptions, in the order they were added. */
@@ -138,12 +143,12 @@ export class Router {
   }
 
   add(sub: Subscription): void {
-    if (this.#all.has(sub)) return;
-    this.#all.add(sub);
+    if (this.#all.includes(sub)) return;
+    this.#all = [...this.#all, sub];
     sub.routed = true;
     if (!sub.knownTopicsOnly) this.#topicTakers++;
     if (!isIndexable(sub)) {
-      this.#scan.add(sub);
+      this.#scan = [...this.#scan, sub];
       return;
     }
     for (const m of sub.compiled) {
@@ -154,10 +159,14 @@ export class Router {
   }
 
   delete(sub: Subscription): void {
-    if (!this.#all.delete(sub)) return;
+    if (!this.#all.includes(sub)) return;
+    this.#all = this.#all.filter((s) => s !== sub);
     sub.routed = false;
     if (!sub.knownTopicsOnly) this.#topicTakers--;
-    if (this.#scan.delete(sub)) return;
+    if (!isIndexable(sub)) {
+      this.#scan = this.#scan.filter((s) => s !== sub);
+      return;
+    }
     for (const m of sub.compiled) {
       const held = this.#exact.get(m.source);
       if (held === undefined) continue;
@@ -178,7 +187,7 @@ export class Router {
     let delivered = false;
     if (topics === undefined) {
       for (const sub of this.#all) {
-        if (!accepts(sub, undefined, event.type, kind)) continue;
+        if (!sub.routed || !accepts(sub, undefined, event.type, kind)) continue;
         delivered = true;
         deliver(sub, fallbackTopic, event, envelope);
       }
@@ -200,7 +209,7 @@ export class Router {
       const list = exact as readonly Subscription[];
       for (let i = 0; i < list.length; i++) if (offer(list[i] as Subscription, undefined, topic, event, kind, envelope, done)) delivered = true;
     }
-    if (this.#scan.size === 0) return delivered;
+    if (this.#scan.length === 0) return delivered;
     for (const sub of this.#scan) if (offer(sub, topic, topic, event, kind, envelope, done)) delivered = true;
     return delivered;
   }
@@ -270,7 +279,7 @@ export class Router {
     const error = new SseUnroutableError(topic, message, {
       hint: 'Subscribe with { raw: true } to receive updates from other publishers, or give the driver a topicOf option.',
     });
-    for (const sub of only ? [only] : this.#all) sub.listeners.emit('error', error);
+    for (const sub of only ? [only] : this.#all) if (sub.routed) sub.listeners.emit('error', error);
     this.#options.reportError(error);
   }
 }

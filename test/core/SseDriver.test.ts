@@ -300,6 +300,40 @@ describe('routing never guesses', () => {
     expect(errors.filter((e) => e.cause instanceof Error && e.cause.message === 'listener bug')).toHaveLength(2);
     driver.destroy();
   });
+
+  it('does not hand the update being delivered to a subscription a listener makes meanwhile', async () => {
+    const { hub, driver } = setup();
+    const all = collect();
+    const raw = collect();
+    // Each first listener subscribes again to what it receives: on the shared stream and on a dedicated one.
+    const again = (matcher: string, listener: (u: SseUpdate) => void, options: { raw?: boolean }) => {
+      let first = true;
+      driver.subscribe(matcher, () => {
+        if (first) driver.subscribe(matcher, listener, options);
+        first = false;
+      }, options);
+    };
+    again('*', all.listener, {});
+    again('https://example.com/raw', raw.listener, { raw: true });
+    // A subscription removed by an earlier listener of the same update gets nothing (dedicated stream).
+    const gone = collect();
+    let offGone: () => void = () => undefined;
+    driver.subscribe('https://example.com/raw', () => offGone(), { raw: true });
+    offGone = driver.subscribe('https://example.com/raw', gone.listener, { raw: true });
+    await tick(10);
+    const [main, dedicated] = [hub.requests[0], hub.requests[1]];
+    main?.push(envelopeEvent('urn:1', 'https://example.com/books/1', 1));
+    dedicated?.push(sse({ id: 'r1', data: 'one' }));
+    await tick(10);
+    main?.push(envelopeEvent('urn:2', 'https://example.com/books/2', 2));
+    dedicated?.push(sse({ id: 'r2', data: 'two' }));
+    await tick();
+    expect(hub.requests).toHaveLength(2);
+    expect(all.updates.map((u) => u.id)).toEqual(['urn:2']);
+    expect(gone.updates).toEqual([]);
+    expect(raw.updates.map((u) => u.id)).toEqual(['r2']);
+    driver.destroy();
+  });
 });
 
 describe('nothing lost, nothing twice', () => {
