@@ -41,23 +41,21 @@ export class Publisher {
   async publish(topic: string | readonly string[], data: unknown, options: PublishOptions): Promise<string> {
     const update = this.#prepare(topic, data, options);
     const controller = new AbortController();
+    // Every way a publish ends early (its signal, the deadline, destroy()) aborts the controller, and
+    // the publish rejects at once with the reason, even while a headers function is still running.
+    const stopped = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }));
     const onAbort = () => controller.abort();
     options.signal?.addEventListener('abort', onAbort);
     this.#inflight.add(controller);
     const { timeout, platform } = this.#ctx;
-    let timer: unknown;
-    const deadline =
+    const timer =
       timeout > 0
-        ? new Promise<never>((_, reject) => {
-            timer = platform.setTimeout(() => {
-              controller.abort();
-              reject(new SseNetworkError(`Publishing got no answer within ${timeout} ms.`, { code: 'timeout', hint: `Retry with the same id (${update.id}) to stay idempotent.` }));
-            }, timeout);
-          })
+        ? platform.setTimeout(() => {
+            controller.abort(new SseNetworkError(`Publishing got no answer within ${timeout} ms.`, { code: 'timeout', hint: `Retry with the same id (${update.id}) to stay idempotent.` }));
+          }, timeout)
         : undefined;
     try {
-      const sent = this.#send(update, controller.signal);
-      return await (deadline ? Promise.race([sent, deadline]) : sent);
+      return await Promise.race([this.#send(update, controller.signal), stopped]);
     } catch (cause) {
       if (cause instanceof SseError) throw cause;
       if (this.#ctx.destroyed()) throw new SseError('closed', 'The driver was destroyed before the publish completed.', { cause });

@@ -54,6 +54,26 @@ describe('publish deadline', () => {
     driver.destroy();
   });
 
+  it('rejects at once with aborted, or closed on destroy(), while a headers function is still running', async () => {
+    const hub = new StreamHub();
+    let refreshed!: () => void;
+    const driver = setup(hub, { headers: () => new Promise<HeadersInit>((resolve) => (refreshed = () => resolve({}))) });
+    const controller = new AbortController();
+    const aborted = driver.publish('a', 1, { signal: controller.signal }).catch((error: unknown) => error);
+    const closed = driver.publish('a', 2).catch((error: unknown) => error);
+    await tick();
+    controller.abort();
+    await tick();
+    expect(await Promise.race([aborted, Promise.resolve('pending')])).toMatchObject({ code: 'aborted' });
+    driver.destroy();
+    await tick();
+    expect(await Promise.race([closed, Promise.resolve('pending')])).toMatchObject({ code: 'closed' });
+    refreshed();
+    await tick();
+    expect(hub.publishes).toHaveLength(0);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it('leaves a publish that answers in time alone', async () => {
     const hub = new StreamHub();
     const driver = setup(hub, { publishTimeout: 2000 });
