@@ -1,5 +1,5 @@
 import { encodeEnvelope } from './envelope.js';
-import { SseError, SseNetworkError, errorFromResponse } from './errors.js';
+import { SseError, SseNetworkError, SseProtocolError, errorFromResponse } from './errors.js';
 import { PublishBatch } from './protocols/publishBatch.js';
 import type { AdapterRequest, ProtocolAdapter, PublishInput } from './protocols/types.js';
 import { cancel } from './transports/fetch.js';
@@ -88,6 +88,14 @@ export class Publisher {
     if (!response.ok) {
       cancel(response.body);
       throw errorFromResponse(response, 'Publishing');
+    }
+    if (response.headers.get('content-type')?.toLowerCase().startsWith('text/html') === true) {
+      // A page (an app's fallback route, a proxy's login form) answered, not a hub: nothing was published.
+      cancel(response.body);
+      throw new SseProtocolError('Publishing failed: the server answered with an HTML page, not a hub.', {
+        status: response.status,
+        hint: 'Check that the url (or publishUrl) points at the hub endpoint.',
+      });
     }
     const body = await response.text();
     return updates.map((update) => this.#ctx.adapter.publishedId(body, update));

@@ -412,6 +412,15 @@ describe('publish', () => {
     driver.destroy();
   });
 
+  it('rejects with protocol a 200 answered with an HTML page (not a hub), and takes an empty body as its own id', async () => {
+    const { hub, driver } = setup();
+    hub.onPublish = () => new Response('<!doctype html><title>App</title>', { status: 200, headers: { 'Content-Type': 'text/html; charset=utf-8' } });
+    await expect(driver.publish('a', 1)).rejects.toMatchObject({ code: 'protocol', status: 200 });
+    hub.onPublish = () => new Response('', { status: 200 });
+    await expect(driver.publish('a', 1, { id: 'urn:mine' })).resolves.toBe('urn:mine');
+    driver.destroy();
+  });
+
   it('sends raw data as is and refuses non-string raw data', async () => {
     const { hub, driver } = setup();
     await driver.publish('a', 'line1\nline2', { raw: true });
