@@ -111,6 +111,10 @@ export class Publisher {
       throw new SseError('misuse', 'publish() needs at least one non-empty topic.');
     }
     if (options.signal?.aborted) throw new SseError('aborted', 'The publish was aborted before it was sent.');
+    // Subscribers de-duplicate by this id: an empty one would make every later update with it a duplicate.
+    if (options.id !== undefined && (typeof options.id !== 'string' || options.id === '')) {
+      throw new SseError('misuse', 'publish() needs a non-empty string id.', { hint: 'Leave id out for a generated one.' });
+    }
     const id = options.id ?? `urn:uuid:${this.#ctx.platform.uuid()}`;
     let body: string;
     if (options.raw) {

@@ -421,12 +421,15 @@ describe('publish', () => {
     driver.destroy();
   });
 
-  it('sends raw data as is and refuses non-string raw data', async () => {
+  it('sends raw data as is and refuses non-string raw data, undefined data and an empty id', async () => {
     const { hub, driver } = setup();
     await driver.publish('a', 'line1\nline2', { raw: true });
     expect(hub.publishes[0]?.body.get('data')).toBe('line1\nline2');
     await expect(driver.publish('a', { x: 1 }, { raw: true })).rejects.toMatchObject({ code: 'misuse' });
     await expect(driver.publish('a', undefined)).rejects.toMatchObject({ code: 'misuse' });
+    // Subscribers de-duplicate by id: an empty one would drop every later update published with it.
+    await expect(driver.publish('a', 1, { id: '' })).rejects.toMatchObject({ code: 'misuse' });
+    expect(hub.publishes).toHaveLength(1);
     driver.destroy();
   });
 
