@@ -256,13 +256,16 @@ export class SseDriver {
     for (const slot of this.#slots.values()) slot.live?.reconnect();
   }
 
-  /** Replaces the `headers` option (new credentials) and reconnects connections stopped by 401/403. */
+  /**
+   * Replaces the `headers` option (new credentials) and reconnects connections stopped by 401/403,
+   * a throwing `headers` function or 400.
+   */
   setHeaders(headers: HeadersOption | undefined): void {
     this.#headers = headers;
     this.#tabs?.rejoin();
     for (const slot of this.#slots.values()) {
       const live = slot.live;
-      if (live && isAuthError(live.error) && live.status === 'error') live.reconnect();
+      if (live && live.status === 'error' && (isAuthError(live.error) || live.error?.code === 'bad-request')) live.reconnect();
     }
   }
 

@@ -559,6 +559,20 @@ describe('backoff', () => {
     driver.destroy();
   });
 
+  it('stops on 400 until new headers, as on 401', async () => {
+    const { hub, driver } = setup();
+    hub.respond = (r) => (r.headers.get('x-tenant') === null ? { status: 400, body: 'Missing X-Tenant header' } : undefined);
+    driver.subscribe('a', () => undefined);
+    await tick(60_000);
+    expect(hub.requests).toHaveLength(1);
+    expect(driver.getSnapshot()).toMatchObject({ status: 'error', error: expect.objectContaining({ code: 'bad-request' }) });
+    driver.setHeaders({ 'X-Tenant': 't1' });
+    await tick();
+    expect(hub.requests).toHaveLength(2);
+    expect(driver.getSnapshot().status).toBe('open');
+    driver.destroy();
+  });
+
   it('stops on 204 and treats a wrong content type as a protocol error', async () => {
     const a = setup();
     a.hub.respond = () => ({ status: 204 });
