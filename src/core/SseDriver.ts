@@ -253,7 +253,7 @@ export class SseDriver {
 
   /** Reconnects every connection now, resetting the backoff and lifting an auth stop. */
   reconnect(): void {
-    for (const slot of this.#slots.values()) slot.live?.reconnect();
+    for (const slot of this.#slots.values()) slot.reconnect();
   }
 
   /**

@@ -236,6 +236,12 @@ export class StreamSlot {
     this.#timers[which] = undefined;
   }
 
+  /** Reconnects the slot's streams now: the live one, and a successor waiting out its backoff. */
+  reconnect(): void {
+    this.#live?.connection.reconnect();
+    this.#next?.connection.reconnect();
+  }
+
   /** Closes every stream of the slot. */
   close(): void {
     this.#clearTimer('switch');

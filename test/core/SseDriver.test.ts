@@ -645,6 +645,26 @@ describe('heartbeat watchdog', () => {
   });
 });
 
+describe('reconnect()', () => {
+  it('also reconnects the stream of a matcher change that is waiting out its backoff', async () => {
+    const { hub, driver } = setup({ retry: { initialDelay: 20_000 } });
+    const active: string[] = [];
+    driver.subscribe('a', () => undefined);
+    await tick(10);
+    hub.respond = () => ({ status: 502 });
+    driver.subscribe('b', () => undefined, { onActive: () => active.push('b') });
+    await tick(10);
+    expect(hub.requests).toHaveLength(2);
+    expect(hub.requests[0]?.closed).toBe(false); // the old stream stays and delivers meanwhile
+    hub.respond = () => undefined;
+    driver.reconnect();
+    await tick();
+    expect(hub.open.map((r) => r.url.searchParams.getAll('match'))).toContainEqual(['a', 'b']);
+    expect(active).toEqual(['b']);
+    driver.destroy();
+  });
+});
+
 describe('destroy', () => {
   it('closes every connection, rejects in-flight publishes with closed and leaves no timer behind', async () => {
     const { hub, driver } = setup({ heartbeatTimeout: 1000 });
