@@ -265,7 +265,8 @@ export class SseDriver {
     this.#tabs?.rejoin();
     for (const slot of this.#slots.values()) {
       const live = slot.live;
-      if (live && live.status === 'error' && (isAuthError(live.error) || live.error?.code === 'bad-request')) live.reconnect();
+      // Also while the stop is being reported (new headers given from `onError`).
+      if (live && (isAuthError(live.error) || live.error?.code === 'bad-request')) live.reconnect();
     }
   }
 

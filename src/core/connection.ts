@@ -311,10 +311,12 @@ export class Connection {
       return;
     }
     this.#teardown();
+    const current = this.#generation;
     this.#retries++;
     this.#error = error;
     this.#ctx.timeline({ type: 'drop', connection: this.name, error, switching: this.#switching });
     this.#handlers.error(error, this);
+    if (current !== this.#generation) return; // a listener restarted (reconnect(), new headers) or closed it
     this.#setStatus('reconnecting');
     if (this.#status === 'closed') return; // the owner closed it on hearing of the drop
     const handle = this.#ctx.platform.setTimeout(() => {
@@ -328,9 +330,11 @@ export class Connection {
   /** A fault that does not retry by itself (auth, bad request, wrong content type). */
   #halt(error: SseError): void {
     this.#teardown();
+    const current = this.#generation;
     this.#error = error;
     this.#ctx.timeline({ type: 'drop', connection: this.name, error, switching: this.#switching });
     this.#handlers.error(error, this);
+    if (current !== this.#generation) return; // a listener restarted (reconnect(), new headers) or closed it
     this.#setStatus('error');
   }
 }

@@ -559,6 +559,35 @@ describe('backoff', () => {
     driver.destroy();
   });
 
+  it('takes new headers given from onError on a 401 at once, and a reconnect() from onError on a drop once', async () => {
+    let driverRef!: SseDriver;
+    const { hub, driver } = setup({
+      retry: { initialDelay: 1000 },
+      onError: (e) => {
+        if (e.code === 'unauthorized') driverRef.setHeaders({ Authorization: 'Bearer fresh' });
+        if (e.code === 'network') driverRef.reconnect();
+      },
+    });
+    driverRef = driver;
+    const statuses: string[] = [];
+    driver.on('state', (state) => statuses.push(state.status));
+    hub.respond = (r) => (r.headers.get('authorization') === 'Bearer fresh' ? undefined : { status: 401 });
+    driver.subscribe('a', () => undefined);
+    await tick(10);
+    expect(hub.requests).toHaveLength(2);
+    expect(driver.getSnapshot().status).toBe('open');
+    expect(statuses).not.toContain('error'); // the stop was lifted before it was shown
+    hub.last.fail();
+    await tick(10);
+    expect(hub.requests).toHaveLength(3);
+    await tick(5000);
+    // The retry the drop had scheduled does not replace the stream reconnect() opened.
+    expect(hub.requests).toHaveLength(3);
+    expect(hub.open).toHaveLength(1);
+    expect(driver.getSnapshot().status).toBe('open');
+    driver.destroy();
+  });
+
   it('stops on 400 until new headers, as on 401', async () => {
     const { hub, driver } = setup();
     hub.respond = (r) => (r.headers.get('x-tenant') === null ? { status: 400, body: 'Missing X-Tenant header' } : undefined);
