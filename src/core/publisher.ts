@@ -92,10 +92,7 @@ export class Publisher {
     if (response.headers.get('content-type')?.toLowerCase().startsWith('text/html') === true) {
       // A page (an app's fallback route, a proxy's login form) answered, not a hub: nothing was published.
       cancel(response.body);
-      throw new SseProtocolError('Publishing failed: the server answered with an HTML page, not a hub.', {
-        status: response.status,
-        hint: 'Check that the url (or publishUrl) points at the hub endpoint.',
-      });
+      throw new SseProtocolError('Publishing got an HTML page, not a hub answer.', { status: response.status, hint: 'Check the hub url.' });
     }
     const body = await response.text();
     return updates.map((update) => this.#ctx.adapter.publishedId(body, update));
@@ -113,7 +110,7 @@ export class Publisher {
     if (options.signal?.aborted) throw new SseError('aborted', 'The publish was aborted before it was sent.');
     // Subscribers de-duplicate by this id: an empty one would make every later update with it a duplicate.
     if (options.id !== undefined && (typeof options.id !== 'string' || options.id === '')) {
-      throw new SseError('misuse', 'publish() needs a non-empty string id.', { hint: 'Leave id out for a generated one.' });
+      throw new SseError('misuse', 'publish() needs a non-empty id.');
     }
     const id = options.id ?? `urn:uuid:${this.#ctx.platform.uuid()}`;
     let body: string;
