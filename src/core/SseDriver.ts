@@ -219,8 +219,8 @@ export class SseDriver {
    * wrapped in the sse-kit envelope; with `raw: true` it must be a string and is sent as is.
    * @returns the id the hub assigned (the client-generated id when the hub answers with none).
    * @throws {SseError} (as a rejection) `bad-request`, `unauthorized`, `forbidden`, `credentials`,
-   *   `too-large`, `rate-limited` (with `retryAfter`), `network`, `protocol` (an HTML page answered), `timeout` (no answer within
-   *   `publishTimeout`), `aborted`, `closed` or `misuse`.
+   *   `too-large`, `rate-limited` (with `retryAfter`), `network`, `protocol` (an HTML page answered),
+   *   `timeout` (no answer within `publishTimeout`), `aborted`, `closed` or `misuse`.
    */
   publish(topic: string | readonly string[], data: unknown, options: PublishOptions = {}): Promise<string> {
     return this.#publisher.publish(topic, data, options);

@@ -175,8 +175,6 @@ export class Connection {
   }
 
   #setStatus(status: ConnectionStatus): void {
-    // Closed is final: a listener told of a drop or an open may have closed the stream meanwhile.
-    if (this.#status === 'closed') return;
     this.#status = status;
     this.#handlers.change(this);
   }
