@@ -180,7 +180,7 @@ export interface SseDriverOptions {
   coalesceMs?: number | undefined;
   /** Past this URL length v1 subscribes with the `QUERY` method and a form body (default 4 000). */
   maxUrlLength?: number | undefined;
-  /** Largest event accepted, in bytes (default 8 MiB); larger is a `protocol` error. */
+  /** Largest event accepted, in characters of the decoded stream (UTF-16 code units: bytes for ASCII; default 8 Mi); larger is a `protocol` error. */
   maxEventSize?: number | undefined;
   /** Deadline of a publish in ms (default 10 000; 0 disables): past it the publish rejects with `timeout`. */
   publishTimeout?: number | undefined;

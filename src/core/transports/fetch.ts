@@ -76,7 +76,7 @@ async function read(body: ReadableStream<Uint8Array>, maxEventSize: number, sink
     onComment: () => sink.comment?.(),
     onError: (error: ParseError) => {
       if (error.type === 'max-buffer-size-exceeded') {
-        failure = new SseProtocolError(`An event exceeded the ${maxEventSize}-byte limit.`, { cause: error, hint: 'Raise maxEventSize or publish smaller updates.' });
+        failure = new SseProtocolError(`An event exceeded the limit of ${maxEventSize} characters.`, { cause: error, hint: 'Raise maxEventSize or publish smaller updates.' });
       }
       // Unknown fields and invalid `retry` values are ignored, as the SSE standard says.
     },
