@@ -1,3 +1,5 @@
+import { SignalingError } from './errors.js';
+
 /**
  * Session crypto: end-to-end encryption of direct signals. Every session owns an ECDH P-256 key
  * pair, announces the public half, and derives one AES-GCM-256 key per peer session with
@@ -33,7 +35,12 @@ export async function createSessionKeys(subtle: SubtleCrypto): Promise<SessionKe
  * @param sessions - both session ids (order does not matter).
  */
 export async function deriveSharedKey(subtle: SubtleCrypto, own: SessionKeys, peerPublicKey: string, sessions: readonly [string, string]): Promise<CryptoKey> {
-  const peerKey = await subtle.importKey('raw', fromBase64(peerPublicKey), { name: 'ECDH', namedCurve: 'P-256' }, false, []);
+  let peerKey: CryptoKey;
+  try {
+    peerKey = await subtle.importKey('raw', fromBase64(peerPublicKey), { name: 'ECDH', namedCurve: 'P-256' }, false, []);
+  } catch (cause) {
+    throw new SignalingError('parse', 'A peer announced an encryption key that is not a P-256 public key: signals to or from it cannot be encrypted.', { cause });
+  }
   const bits = await subtle.deriveBits({ name: 'ECDH', public: peerKey }, own.privateKey, 256);
   const hkdf = await subtle.importKey('raw', bits, 'HKDF', false, ['deriveKey']);
   const salt = new TextEncoder().encode([...sessions].sort().join('|'));
