@@ -1,5 +1,5 @@
 import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
-import { StrictMode, useLayoutEffect, useState } from 'react';
+import { StrictMode, useLayoutEffect, useState, type ReactNode } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { HubUpdate } from '../../src/hub/engine/types.js';
 import type { MockHub } from '../../src/mock/index.js';
@@ -55,6 +55,18 @@ function setup(): { hub: MockHub; published: HubUpdate[]; providers: [ReturnType
   const published: HubUpdate[] = [];
   hub.on('publish', (u) => published.push(u));
   return { hub, published, providers: [createDriver(hub), createDriver(hub)] };
+}
+
+/** Renders `first` under the first provider, and bob as a member under the second. */
+function renderWithBob(providers: ReturnType<typeof setup>['providers'], first: ReactNode): void {
+  render(
+    <>
+      <SseProvider driver={providers[0]}>{first}</SseProvider>
+      <SseProvider driver={providers[1]}>
+        <Member name="bob" />
+      </SseProvider>
+    </>,
+  );
 }
 
 describe('usePeerSignaling', () => {
@@ -253,16 +265,7 @@ describe('usePeerSignaling', () => {
       }, [room]);
       return null;
     }
-    render(
-      <>
-        <SseProvider driver={providers[0]}>
-          <Mover />
-        </SseProvider>
-        <SseProvider driver={providers[1]}>
-          <Member name="bob" />
-        </SseProvider>
-      </>,
-    );
+    renderWithBob(providers, <Mover />);
     await tick(100);
     expect(listeners.has(first!)).toBe(true);
     act(() => move());
@@ -282,16 +285,7 @@ describe('usePeerSignaling', () => {
         </button>
       );
     }
-    render(
-      <>
-        <SseProvider driver={providers[0]}>
-          <Renamable />
-        </SseProvider>
-        <SseProvider driver={providers[1]}>
-          <Member name="bob" />
-        </SseProvider>
-      </>,
-    );
+    renderWithBob(providers, <Renamable />);
     await tick(100);
     expect(peersOf('bob')).toEqual(['ada']);
     fireEvent.click(screen.getByRole('button', { name: /rename/ }));
