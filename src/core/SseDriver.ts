@@ -251,23 +251,31 @@ export class SseDriver {
     return this.#events.on(type, listener);
   }
 
-  /** Reconnects every connection now, resetting the backoff and lifting an auth stop. */
+  /**
+   * Reconnects every connection now, resetting the backoff and lifting an auth stop; matchers the hub
+   * refused are asked for again.
+   */
   reconnect(): void {
-    for (const slot of this.#slots.values()) slot.reconnect();
+    let readmitted = false;
+    for (const slot of this.#slots.values()) if (slot.reconnect()) readmitted = true;
+    if (readmitted) this.#slots.schedule();
   }
 
   /**
    * Replaces the `headers` option (new credentials) and reconnects connections stopped by 401/403,
-   * a throwing `headers` function or 400.
+   * a throwing `headers` function or 400; matchers the hub refused are asked for again.
    */
   setHeaders(headers: HeadersOption | undefined): void {
     this.#headers = headers;
     this.#tabs?.rejoin();
+    let readmitted = false;
     for (const slot of this.#slots.values()) {
       const live = slot.live;
       // Also while the stop is being reported (new headers given from `onError`).
       if (live && (isAuthError(live.error) || live.error?.code === 'bad-request')) live.reconnect();
+      if (slot.readmit()) readmitted = true;
     }
+    if (readmitted) this.#slots.schedule();
   }
 
   /** Closes every connection, rejects in-flight publishes with `closed`, removes every timer and listener. */

@@ -31,9 +31,9 @@ export class DriverEvents {
 
   readonly timeline = (event: DriverEvent): void => this.#timeline.emit('event', event);
 
-  /** A background error: on the timeline and to the `'error'` listeners. */
-  readonly error = (error: SseError): void => {
-    this.timeline({ type: 'error', error });
+  /** A background error: on the timeline (with the matchers the hub refused, for a refused switch) and to the `'error'` listeners. */
+  readonly error = (error: SseError, refused?: readonly string[]): void => {
+    this.timeline(refused === undefined ? { type: 'error', error } : { type: 'error', error, refused });
     this.#errors.emit('error', error);
   };
 

@@ -186,6 +186,18 @@ export function errorFromResponse(response: Response, action: string, reason = '
   }
 }
 
+/**
+ * The hub refused (400, `cause`) a matcher change while the stream carrying the other subscriptions
+ * stayed up: the `bad-request` error of the subscriptions that asked for `matchers`.
+ */
+export function matchersRefused(matchers: readonly string[], cause: SseError | undefined): SseError {
+  return new SseError('bad-request', `The hub refused the matchers ${matchers.map((m) => JSON.stringify(m)).join(', ')}; the stream goes on without them.`, {
+    status: cause?.status ?? 400,
+    cause,
+    hint: 'They are asked for again after reconnect() or new headers (setHeaders); check them against what the hub accepts.',
+  });
+}
+
 /** The longest `Retry-After` honoured (10 minutes): longer hints, or dates far ahead, are clamped to it. */
 export const MAX_RETRY_AFTER_MS = 10 * 60_000;
 

@@ -29,7 +29,30 @@ export function carryLive(subs: Iterable<Subscription>, old: object, next: objec
   }
 }
 
-/** The hub refused a new matcher set while the stream carrying `keys` stayed up: tells the subscriptions it does not carry. */
-export function refuse(subs: Iterable<Subscription>, keys: ReadonlySet<string>, error: SseError): void {
-  for (const sub of subs) if (!carries(keys, sub)) sub.listeners.emit('error', error);
+/**
+ * The hub refused a matcher set asking for the matcher keys `refused` while the stream carrying `keys`
+ * stayed up: the subscriptions that asked for them (and that stream does not carry) are marked
+ * refused, so later switches leave them out, and hear `error`. Those already refused hear nothing.
+ */
+export function refuse(subs: Iterable<Subscription>, keys: ReadonlySet<string>, refused: ReadonlySet<string>, error: SseError): void {
+  for (const sub of [...subs]) {
+    if (sub.refused || carries(keys, sub) || !sub.compiled.some((m) => refused.has(m.key))) continue;
+    sub.refused = true;
+    sub.listeners.emit('error', error);
+  }
+}
+
+/**
+ * Lifts the refusal of the subscriptions a stream carrying `keys` carries after all (every refused
+ * one without `keys`: `reconnect()`, new headers), so switches ask for their matchers again.
+ * @returns whether any was refused.
+ */
+export function readmit(subs: Iterable<Subscription>, keys?: ReadonlySet<string>): boolean {
+  let any = false;
+  for (const sub of subs) {
+    if (!sub.refused || (keys !== undefined && !carries(keys, sub))) continue;
+    sub.refused = false;
+    any = true;
+  }
+  return any;
 }

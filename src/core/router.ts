@@ -36,6 +36,12 @@ export interface Subscription {
   /** The stream (and its open count) the subscription was last announced live on. */
   liveOn: object | undefined;
   liveOpens: number;
+  /**
+   * The hub refused (400) a matcher set that asked for its matchers while the live stream stayed up:
+   * it heard the error, and later switches leave its matchers out until `reconnect()`, new headers,
+   * or a stream that carries them anyway.
+   */
+  refused: boolean;
   /** In a router: cleared on removal, so a delivery already under way skips it. */
   routed: boolean;
 }
@@ -75,7 +81,7 @@ export function createSubscription<T>(
         };
   if (options.onActive) listeners.on('active', options.onActive);
   if (options.onError) listeners.on('error', options.onError);
-  return { compiled, type: options.type, raw: options.raw === true, knownTopicsOnly, listener: update, listenerError: report.listener, listeners, liveOn: undefined, liveOpens: 0, routed: false };
+  return { compiled, type: options.type, raw: options.raw === true, knownTopicsOnly, listener: update, listenerError: report.listener, listeners, liveOn: undefined, liveOpens: 0, refused: false, routed: false };
 }
 
 /**

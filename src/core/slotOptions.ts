@@ -9,8 +9,8 @@ import type { DriverEvent, RawEvent, SubscribeOptions, TopicMatcher } from './ty
 export interface SlotContext {
   readonly connection: ConnectionContext;
   readonly topicOf: ((event: RawEvent) => string | undefined) | undefined;
-  /** Reports a background error (timeline `error` and `onError`). */
-  reportError(error: SseError): void;
+  /** Reports a background error (timeline `error` and `onError`); `refused`: the matchers the hub refused, for a refused switch. */
+  reportError(error: SseError, refused?: readonly string[]): void;
   /** Whether anyone listens to the timeline (update events are built only then). */
   watched(): boolean;
   timeline(event: DriverEvent): void;

@@ -1,9 +1,9 @@
 import { Connection, type ConnectionHandlers } from './connection.js';
 import { Drain } from './drain.js';
-import { SseNetworkError } from './errors.js';
+import { SseNetworkError, matchersRefused } from './errors.js';
 import type { StreamView } from './driverState.js';
 import type { CompiledMatcher } from './matcher.js';
-import { announce, carryLive, refuse } from './liveness.js';
+import { announce, carryLive, readmit, refuse } from './liveness.js';
 import { Router } from './router.js';
 import { SlotIntake, type Source } from './slotIntake.js';
 import { MAIN, type SlotContext, type SlotOptions, type SlotSharing } from './slotOptions.js';
@@ -55,8 +55,12 @@ export class StreamSlot {
   #draining: Drain | undefined;
   /** This tab's own matcher set when a stream last opened: where {@link StreamSlot.cursor} belongs once no subscription is left. */
   #openedFor: string | undefined;
-  /** A matcher set the hub refused (400) while the live stream stayed healthy; not retried. */
-  #rejectedKey: string | undefined;
+  /**
+   * Keys of matchers the hub refused (400) while the live stream stayed up. The subscriptions that
+   * asked for them are marked refused; this keeps the other tabs' ones (leader) off the stream too,
+   * while they still ask for them.
+   */
+  readonly #refused = new Set<string>();
   /** Cross-tab sharing (shared slot only). */
   readonly #sharing: SlotSharing | undefined;
   /** Bumped at every open of the live stream that is not a seamless switch. */
@@ -162,7 +166,6 @@ export class StreamSlot {
       return;
     }
     this.#followed = undefined;
-    if (wanted.key === this.#rejectedKey) return;
     const live = this.#live;
     const sameRequest = live !== undefined && live.key === wanted.key;
     if (live && (sameRequest || covers(live.keys, wanted.keys))) {
@@ -236,10 +239,28 @@ export class StreamSlot {
     this.#timers[which] = undefined;
   }
 
-  /** Reconnects the slot's streams now: the live one, and a successor waiting out its backoff. */
-  reconnect(): void {
+  /**
+   * Reconnects the slot's streams now: the live one, and a successor waiting out its backoff. Matchers
+   * the hub refused are asked for again ({@link StreamSlot.readmit}); with an open live stream the
+   * switch that does so replaces it, and it is not reconnected.
+   * @returns whether a sync must follow (refused matchers were readmitted).
+   */
+  reconnect(): boolean {
+    const readmitted = this.readmit();
+    if (readmitted && this.#live?.connection.status === 'open') return true;
     this.#live?.connection.reconnect();
     this.#next?.connection.reconnect();
+    return readmitted;
+  }
+
+  /**
+   * Lifts every refusal of matchers (`reconnect()`, new headers: the hub may accept them now).
+   * @returns whether any matcher was refused: a sync must follow to ask for them again.
+   */
+  readmit(): boolean {
+    const extra = this.#refused.size > 0;
+    this.#refused.clear();
+    return readmit(this.router.subscriptions()) || extra;
   }
 
   /** Closes every stream of the slot. */
@@ -256,7 +277,13 @@ export class StreamSlot {
   /** What the slot's stream must carry (with what other tabs need, when this tab leads). */
   #wanted(): Wanted {
     const connection = this.#ctx.connection;
-    const extra = this.#sharing?.mode() === 'own' ? this.#sharing.extra() : [];
+    let extra = this.#sharing?.mode() === 'own' ? this.#sharing.extra() : [];
+    if (this.#refused.size > 0) {
+      // What no tab asks for any more is forgotten: asked for again later, it is tried again.
+      const asked = new Set(extra.map((m) => m.key));
+      for (const key of this.#refused) if (!asked.has(key)) this.#refused.delete(key);
+      extra = extra.filter((m) => !this.#refused.has(m.key));
+    }
     return wantedOnStream(this.router.subscriptions(), extra, connection.adapter, connection.transport === 'eventsource');
   }
 
@@ -282,21 +309,26 @@ export class StreamSlot {
   #promote(connection: Connection): void {
     const next = this.#next;
     if (next?.connection !== connection || (connection.status !== 'open' && connection.status !== 'error')) return;
-    const old = this.#live?.connection;
-    const error = connection.error;
-    if (connection.status === 'error' && error?.code === 'bad-request' && old?.status === 'open') {
+    const live = this.#live;
+    const old = live?.connection;
+    if (live && this.#refusedSwitch(connection)) {
       // The hub refused the new matcher set: keep the healthy stream and tell the subscriptions that
-      // asked for the refused matchers, instead of breaking everyone's connection.
-      this.#rejectedKey = next.key;
+      // asked for the refused matchers, instead of breaking everyone's connection. Later switches
+      // leave those matchers out, so they cannot make the hub refuse what others add.
       this.#discardNext();
-      refuse(this.router.subscriptions(), new Set(old.matchers.map((m) => m.key)), error);
+      const refused = connection.matchers.filter((m) => !live.keys.has(m.key));
+      for (const m of refused) this.#refused.add(m.key);
+      const sources = refused.map((m) => m.source);
+      const error = matchersRefused(sources, connection.error);
+      refuse(this.router.subscriptions(), live.keys, new Set(refused.map((m) => m.key)), error);
+      this.#ctx.reportError(error, sources);
       return;
     }
-    this.#rejectedKey = undefined;
     this.#live = next;
     this.#next = undefined;
     connection.switching = false;
     if (old?.status !== 'open') this.#epoch++; // not a seamless switch: followers hear of a new stream
+    if (connection.status === 'open') readmit(this.router.subscriptions(), next.keys);
     if (!old) return;
     if (old.status === 'open' && connection.status === 'open') carryLive(this.router.subscriptions(), old, connection, connection.opens, next.keys);
     this.#finishDrain();
@@ -305,6 +337,11 @@ export class StreamSlot {
       return;
     }
     this.#draining = new Drain(old, this.#intake.lastKey, this.#intake.seen, this.#ctx.connection.platform, () => this.#finishDrain());
+  }
+
+  /** Whether `connection`, the successor, stopped on a 400 while the live stream is open: the hub refused the new matcher set. */
+  #refusedSwitch(connection: Connection): boolean {
+    return connection === this.#next?.connection && connection.status === 'error' && connection.error?.code === 'bad-request' && this.#live?.connection.status === 'open';
   }
 
   #finishDrain(): void {
@@ -337,8 +374,11 @@ export class StreamSlot {
       if (connection === this.#live?.connection) this.#epoch++;
     },
     error: (error, connection) => {
-      // A draining predecessor that breaks has nothing left to give: it is just closed.
-      if (this.#owns(connection) && connection !== this.#draining?.connection) this.#ctx.reportError(error);
+      // A draining predecessor that breaks has nothing left to give: it is just closed. A refused
+      // switch is reported once promoted, naming the refused matchers.
+      if (!this.#owns(connection) || connection === this.#draining?.connection) return;
+      if (error.code === 'bad-request' && connection === this.#next?.connection && this.#live?.connection.status === 'open') return;
+      this.#ctx.reportError(error);
     },
   };
 }

@@ -56,12 +56,14 @@ export interface Wanted {
 
 /**
  * What a stream must carry for `subs`: their matchers and, for the native EventSource (which only
- * delivers the event types it listens for, `withTypes`), their event types.
+ * delivers the event types it listens for, `withTypes`), their event types. Subscriptions whose
+ * matchers the hub refused are left out.
  */
 export function wantedBy(subs: Iterable<Subscription>, withTypes: boolean): Wanted {
   const byKey = new Map<string, CompiledMatcher>();
   const keys = new Set<string>();
   for (const sub of subs) {
+    if (sub.refused) continue;
     for (const m of sub.compiled) byKey.set(m.key, m);
     if (withTypes && sub.type !== undefined) keys.add(`type:${sub.type}`);
   }

@@ -240,7 +240,8 @@ export interface SubscriptionInfo {
 /**
  * Timeline events of a driver, for inspectors and logs. `switching` marks events of a successor
  * stream opened beside a live one for a matcher change (make before break): not a loss of
- * connectivity.
+ * connectivity. `refused` (on `error`) lists the matchers the hub refused (400) in a matcher change:
+ * the stream goes on without them until `reconnect()` or new headers.
  */
 export type DriverEvent =
   | { readonly type: 'connecting'; readonly connection: string; readonly resumeFrom: string | undefined; readonly switching: boolean }
@@ -248,7 +249,7 @@ export type DriverEvent =
   | { readonly type: 'drop'; readonly connection: string; readonly error: SseError; readonly switching: boolean }
   | { readonly type: 'gap'; readonly connection: string; readonly error: SseGapError }
   | { readonly type: 'fallback'; readonly connection: string; readonly status: number; readonly from: string; readonly to: string }
-  | { readonly type: 'error'; readonly error: SseError }
+  | { readonly type: 'error'; readonly error: SseError; readonly refused?: readonly string[] }
   | { readonly type: 'update'; readonly connection: string; readonly id: string; readonly eventType: string }
   | { readonly type: 'subscriptions'; readonly count: number }
   | { readonly type: 'closed'; readonly connection: string };

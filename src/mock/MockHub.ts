@@ -202,12 +202,14 @@ export class MockHub {
   readonly #requests: MockRequestRecord[] = [];
   readonly #requestListeners = new Emitter<{ request: MockRequestRecord }>();
   readonly #random: () => number;
+  readonly #refuseMatcher: ((matcher: string, request: Request) => boolean) | undefined;
   #latency: MockLatency;
   #paused = false;
 
-  /** @param options - engine options plus `url`, `latency`, `timers`, `now`, `random`. */
+  /** @param options - engine options plus `url`, `latency`, `timers`, `now`, `random`, `refuseMatcher`. */
   constructor(options: MockHubOptions = {}) {
-    const { latency, random, url, timers, now, ...engineOptions } = options;
+    const { latency, random, url, timers, now, refuseMatcher, ...engineOptions } = options;
+    this.#refuseMatcher = refuseMatcher;
     this.url = new URL(url ?? DEFAULT_URL).href;
     this.timers = timers ?? globalTimers;
     this.now = now ?? (() => Date.now());
@@ -234,6 +236,10 @@ export class MockHub {
     await this.#wait(signal);
     const failure = this.#takeFailure(request.method);
     if (failure !== undefined) return this.#record(request, this.#failureResponse(failure));
+    const refused = await this.#refusedMatcher(request);
+    if (refused !== undefined) {
+      return this.#record(request, new Response(`Refused match: ${JSON.stringify(refused)} is not accepted by this hub.\n`, { status: 400, headers: { 'content-type': 'text/plain; charset=utf-8' } }));
+    }
     const result = await this.engine.process(webRequest(request, 'mock'));
     if (signal?.aborted) {
       // Aborted during the handshake: no live connection may outlive the rejected fetch.
@@ -397,6 +403,17 @@ export class MockHub {
       }, delay);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  /** The first matcher of a subscription request that the `refuseMatcher` option refuses. */
+  async #refusedMatcher(request: Request): Promise<string | undefined> {
+    const refuse = this.#refuseMatcher;
+    if (refuse === undefined || (request.method !== 'GET' && request.method !== 'QUERY')) return undefined;
+    const params = request.method === 'GET' ? new URL(request.url).searchParams : new URLSearchParams(await request.clone().text());
+    for (const name of ['match', 'match_urlpattern', 'topic']) {
+      for (const matcher of params.getAll(name)) if (refuse(matcher, request)) return matcher;
+    }
+    return undefined;
   }
 
   #takeFailure(method: string): Failure | undefined {

@@ -18,6 +18,13 @@ export interface MockHubOptions extends Omit<HubEngineOptions, 'url' | 'timers'>
   readonly now?: (() => number) | undefined;
   /** Random source in [0, 1) for latency ranges (default `Math.random`). */
   readonly random?: (() => number) | undefined;
+  /**
+   * Refuses matchers, as a hub with limits on them would: a subscription request (`GET` or `QUERY`)
+   * with a matcher (`match`, `match_urlpattern` or `topic` value, as sent) this returns `true` for is
+   * answered 400, the reason naming the matcher. It is called per matcher at every request, with the
+   * request (its headers tell the credentials). Default: every matcher the engine accepts is served.
+   */
+  readonly refuseMatcher?: ((matcher: string, request: Request) => boolean) | undefined;
 }
 
 /** Options of {@link MockHub.failNext}. */

@@ -216,6 +216,30 @@ describe('MockHub', () => {
     expect((await publish(hub.fetch, hub.url, [['topic', 'a']])).status).toBe(200);
   });
 
+  it('refuses the matchers refuseMatcher selects with 400 naming them (GET, QUERY, legacy topic=), and serves the others', async () => {
+    const seen: string[] = [];
+    const hub = new MockHub({
+      refuseMatcher: (matcher, request) => {
+        seen.push(`${request.method} ${matcher}`);
+        return matcher.startsWith('bad') && request.headers.get('x-tenant') !== 'admin';
+      },
+    });
+    const refused = await hub.fetch(subscribeUrl(hub.url, [['match', 'a'], ['match_urlpattern', 'bad/:id']]));
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain('Refused match: "bad/:id"');
+    const query = await hub.fetch(hub.url, { method: 'QUERY', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'match=bad1' });
+    expect(query.status).toBe(400);
+    expect((await hub.fetch(subscribeUrl(hub.url, [['topic', 'bad2']]))).status).toBe(400);
+    expect(hub.connections).toBe(0);
+    // Other matchers, other credentials, and publishes are served.
+    await open(hub, [['match', 'a']]);
+    await open(hub, [['match', 'bad3']], { headers: { 'x-tenant': 'admin' } });
+    expect(hub.connections).toBe(2);
+    expect((await publish(hub.fetch, hub.url, [['topic', 'bad']])).status).toBe(200);
+    expect(hub.requests.map((r) => r.status)).toEqual([400, 400, 400, 200, 200, 200]);
+    expect(seen).toEqual(['GET a', 'GET bad/:id', 'QUERY bad1', 'GET bad2', 'GET a', 'GET bad3']);
+  });
+
   it('honours an abort signal: before the response, and while streaming', async () => {
     vi.useFakeTimers(FAKE);
     const hub = new MockHub({ latency: 50 });

@@ -1,0 +1,208 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SseDriver } from '../../src/index.js';
+import type { DriverEvent, SseDriverOptions, SseError } from '../../src/index.js';
+import { MockHub } from '../../src/mock/index.js';
+
+// A hub that refuses some matchers (400) while the stream carrying the others is healthy: the
+// subscriptions that asked for them hear it once, and nobody else pays for it afterwards.
+const tick = (ms = 0) => vi.advanceTimersByTimeAsync(ms);
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** A subscription's updates (ids) and errors. */
+function track() {
+  const ids: string[] = [];
+  const errors: SseError[] = [];
+  const active = vi.fn();
+  return { ids, errors, active, listener: (u: { id: string }) => ids.push(u.id), options: { onError: (e: SseError) => errors.push(e), onActive: active } };
+}
+
+function setup(refuse: (matcher: string, request: Request) => boolean, options: Partial<SseDriverOptions> = {}) {
+  const hub = new MockHub({ refuseMatcher: refuse });
+  const errors: SseError[] = [];
+  const events: DriverEvent[] = [];
+  const driver = new SseDriver({ url: hub.url, fetch: hub.fetch, protocol: 'v1', platform: { random: () => 1, events: undefined }, onError: (e) => errors.push(e), ...options });
+  driver.on('event', (e) => events.push(e));
+  const publisher = new SseDriver({ url: hub.url, fetch: hub.fetch, platform: { events: undefined } });
+  /** The matcher sets of the subscription streams the hub holds. */
+  const streams = () => hub.subscriptions.map((s) => s.matchers.map((m) => m.match).join(' '));
+  const publish = (topic: string) => publisher.publish(topic, topic);
+  const done = () => {
+    driver.destroy();
+    publisher.destroy();
+  };
+  return { hub, driver, errors, events, streams, publish, done };
+}
+
+describe('a refused matcher set', () => {
+  it('does not block a later subscription: it switches without the refused matcher, and the live one loses nothing', async () => {
+    const { driver, errors, streams, publish, done } = setup((m) => m === 'bad');
+    const a = track();
+    driver.subscribe('a', a.listener, a.options);
+    await tick(10);
+    const sent = [await publish('a')];
+    const bad = track();
+    driver.subscribe('bad', bad.listener, bad.options);
+    await tick(10);
+    expect(bad.errors.map((e) => e.code)).toEqual(['bad-request']);
+    expect(streams()).toEqual(['a']);
+    sent.push(await publish('a'));
+
+    const c = track();
+    driver.subscribe('c', c.listener, c.options);
+    sent.push(await publish('a')); // before the switch (the budget spaces it after the refused one)
+    await tick(200);
+    expect(streams()).toContain('a c');
+    const cId = await publish('c');
+    sent.push(await publish('a')); // while the old stream drains
+    await tick(2000); // the old stream has drained and closed
+    expect(streams()).toEqual(['a c']);
+    expect(c.errors).toEqual([]);
+    expect(c.active).toHaveBeenCalledTimes(1);
+    expect(c.ids).toEqual([cId]);
+    expect(a.ids).toEqual(sent);
+    expect(a.errors).toEqual([]);
+    expect(bad.errors).toHaveLength(1);
+    expect(bad.active).not.toHaveBeenCalled();
+    expect(errors.map((e) => e.code)).toEqual(['bad-request']);
+    expect(driver.getSnapshot()).toMatchObject({ status: 'open', error: undefined });
+    done();
+  });
+
+  it('tells only the subscriptions new in a set refused again, not those already refused nor the live ones', async () => {
+    const { driver, streams, done } = setup((m) => m.startsWith('bad'));
+    const a = track();
+    const bad1 = track();
+    const bad2 = track();
+    driver.subscribe('a', a.listener, a.options);
+    await tick(10);
+    driver.subscribe('bad1', bad1.listener, bad1.options);
+    await tick(2000);
+    driver.subscribe('bad2', bad2.listener, bad2.options);
+    await tick(2000);
+    // A second subscription to an already refused matcher is asked for once more: it hears its own refusal.
+    const again = track();
+    driver.subscribe('bad1', again.listener, again.options);
+    await tick(2000);
+    expect(a.errors).toEqual([]);
+    expect(bad1.errors.map((e) => e.code)).toEqual(['bad-request']);
+    expect(bad2.errors.map((e) => e.code)).toEqual(['bad-request']);
+    expect(again.errors.map((e) => e.code)).toEqual(['bad-request']);
+    const d = track();
+    driver.subscribe('d', d.listener, d.options);
+    await tick(2000);
+    expect(streams()).toEqual(['a d']);
+    expect(d.errors).toEqual([]);
+    expect([bad1, bad2, again].map((s) => s.errors.length)).toEqual([1, 1, 1]);
+    done();
+  });
+
+  it('is visible: one bad-request error naming the refused matchers, on the timeline with `refused`', async () => {
+    const { driver, errors, events, done } = setup((m) => m === 'bad');
+    driver.subscribe('a', () => undefined);
+    await tick(10);
+    const bad = track();
+    driver.subscribe(['bad', 'a'], bad.listener, bad.options);
+    await tick(10);
+    const reported = events.filter((e) => e.type === 'error');
+    expect(reported).toHaveLength(1);
+    expect(reported[0]).toMatchObject({ type: 'error', refused: ['bad'], error: { code: 'bad-request', status: 400 } });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.message).toContain('"bad"');
+    expect(errors[0]?.cause).toMatchObject({ code: 'bad-request', message: expect.stringContaining('Refused match') });
+    // The subscription hears the same error.
+    expect(bad.errors).toEqual(errors);
+    done();
+  });
+
+  it('is asked for again after reconnect(): accepted then, the refused subscription becomes live with no gap for the others', async () => {
+    let refusing = true;
+    const { driver, errors, streams, publish, done } = setup((m) => refusing && m === 'bad');
+    const a = track();
+    const bad = track();
+    driver.subscribe('a', a.listener, a.options);
+    await tick(10);
+    driver.subscribe('bad', bad.listener, bad.options);
+    await tick(10);
+    const sent = [await publish('a')];
+    // Refused again: the subscription is told again (it was asked for again).
+    driver.reconnect();
+    await tick(2000);
+    expect(bad.errors).toHaveLength(2);
+    expect(streams()).toEqual(['a']);
+    refusing = false;
+    driver.reconnect();
+    await tick(2000);
+    sent.push(await publish('a'));
+    const badId = await publish('bad');
+    await tick(2000);
+    expect(streams()).toEqual(['a bad']);
+    expect(bad.ids).toEqual([badId]);
+    expect(bad.active).toHaveBeenCalledTimes(1);
+    expect(bad.errors).toHaveLength(2);
+    expect(a.ids).toEqual(sent);
+    expect(errors.map((e) => e.code)).toEqual(['bad-request', 'bad-request']);
+    expect(errors.every((e) => e.code !== 'gap')).toBe(true);
+    done();
+  });
+
+  it('is asked for again with new headers (a hub may accept it for other credentials)', async () => {
+    const { driver, streams, publish, done } = setup((m, request) => m === 'bad' && request.headers.get('x-tenant') !== 'admin');
+    const a = track();
+    const bad = track();
+    driver.subscribe('a', a.listener, a.options);
+    await tick(10);
+    driver.subscribe('bad', bad.listener, bad.options);
+    await tick(10);
+    expect(bad.errors).toHaveLength(1);
+    driver.setHeaders({ 'x-tenant': 'admin' });
+    await tick(2000);
+    expect(streams()).toEqual(['a bad']);
+    const badId = await publish('bad');
+    await tick();
+    expect(bad.ids).toEqual([badId]);
+    expect(bad.errors).toHaveLength(1);
+    expect(a.errors).toEqual([]);
+    done();
+  });
+
+  it('can be unsubscribed; a stale refused matcher is no longer asked for', async () => {
+    const { driver, hub, streams, done } = setup((m) => m === 'bad');
+    driver.subscribe('a', () => undefined);
+    await tick(10);
+    const off = driver.subscribe('bad', () => undefined);
+    await tick(10);
+    off();
+    off();
+    await tick(10);
+    driver.subscribe('c', () => undefined);
+    await tick(2000);
+    expect(streams()).toEqual(['a c']);
+    expect(driver.getSubscriptions().map((s) => s.matchers)).toEqual([['a'], ['c']]);
+    expect(hub.requests.filter((r) => r.status === 400)).toHaveLength(1);
+    done();
+  });
+
+  it("leaves `auto` on v1 once v1 was accepted: a refused set is no reason to fall back to legacy", async () => {
+    const { driver, events, streams, done } = setup((m) => m === 'bad', { protocol: 'auto' });
+    driver.subscribe('a', () => undefined);
+    await tick(10);
+    const bad = track();
+    driver.subscribe('bad', bad.listener, bad.options);
+    await tick(10);
+    const c = track();
+    driver.subscribe('c', c.listener, c.options);
+    await tick(2000);
+    expect(events.filter((e) => e.type === 'fallback')).toEqual([]);
+    expect(driver.getSnapshot().protocol).toBe('v1');
+    expect(bad.errors.map((e) => e.code)).toEqual(['bad-request']);
+    expect(c.errors).toEqual([]);
+    expect(streams()).toEqual(['a c']);
+    done();
+  });
+});
