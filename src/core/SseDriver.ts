@@ -99,7 +99,8 @@ export class SseDriver {
       },
       event: (event) => this.#slots.main().inject(event),
       state: (state) => {
-        this.#slots.main().follow(state);
+        // Subscriptions refused on the leader's stream leave this tab's matchers.
+        if (this.#slots.main().follow(state)) this.#slots.schedule();
         this.#updateState();
       },
     });

@@ -32,14 +32,23 @@ export function carryLive(subs: Iterable<Subscription>, old: object, next: objec
 /**
  * The hub refused a matcher set asking for the matcher keys `refused` while the stream carrying `keys`
  * stayed up: the subscriptions that asked for them (and that stream does not carry) are marked
- * refused, so later switches leave them out, and hear `error`. Those already refused hear nothing.
+ * refused, so later switches leave them out, and hear the error `errorFor` makes of the refused
+ * matchers they asked for. Those already refused hear nothing.
+ * @returns that error and those matchers (sources), when any subscription heard it.
  */
-export function refuse(subs: Iterable<Subscription>, keys: ReadonlySet<string>, refused: ReadonlySet<string>, error: SseError): void {
-  for (const sub of [...subs]) {
-    if (sub.refused || carries(keys, sub) || !sub.compiled.some((m) => refused.has(m.key))) continue;
-    sub.refused = true;
-    sub.listeners.emit('error', error);
-  }
+export function refuse(
+  subs: Iterable<Subscription>,
+  keys: ReadonlySet<string>,
+  refused: ReadonlySet<string>,
+  errorFor: (matchers: readonly string[]) => SseError,
+): { readonly error: SseError; readonly matchers: readonly string[] } | undefined {
+  const told = [...subs].filter((sub) => !sub.refused && !carries(keys, sub) && sub.compiled.some((m) => refused.has(m.key)));
+  if (told.length === 0) return undefined;
+  const matchers = [...new Set(told.flatMap((sub) => sub.compiled.filter((m) => refused.has(m.key)).map((m) => m.source)))];
+  const error = errorFor(matchers);
+  for (const sub of told) sub.refused = true;
+  for (const sub of told) sub.listeners.emit('error', error);
+  return { error, matchers };
 }
 
 /**

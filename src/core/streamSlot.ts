@@ -25,6 +25,8 @@ interface Leg {
   list?: readonly string[] | undefined;
 }
 
+/** No keys. */
+const NONE: readonly string[] = [];
 /** Source of relayed events before the leader described its stream. */
 const FOLLOWED: Source = { name: MAIN, matchers: [], source: '' };
 /** How long stale matchers (of removed subscriptions) may stay on the wire before a clean-up switch. */
@@ -56,9 +58,9 @@ export class StreamSlot {
   /** This tab's own matcher set when a stream last opened: where {@link StreamSlot.cursor} belongs once no subscription is left. */
   #openedFor: string | undefined;
   /**
-   * Keys of matchers the hub refused (400) while the live stream stayed up. The subscriptions that
-   * asked for them are marked refused; this keeps the other tabs' ones (leader) off the stream too,
-   * while they still ask for them.
+   * (leader) Keys of matchers other tabs asked for that the hub refused (400) while the live stream
+   * stayed up: kept off the stream while they ask for them (this tab's own subscriptions are marked
+   * refused instead).
    */
   readonly #refused = new Set<string>();
   /** Cross-tab sharing (shared slot only). */
@@ -106,9 +108,15 @@ export class StreamSlot {
   }
 
   /** The shared stream as the followers see it (leader). */
-  describe(): { readonly status: StreamView['status']; readonly retries: number; readonly keys: readonly string[]; readonly epoch: number } {
+  describe(): { readonly status: StreamView['status']; readonly retries: number; readonly keys: readonly string[]; readonly refused: readonly string[]; readonly epoch: number } {
     const live = this.#live;
-    return { status: live?.connection.status ?? 'idle', retries: live?.connection.retries ?? 0, keys: live ? (live.list ??= [...live.keys]) : [], epoch: this.#epoch };
+    return {
+      status: live?.connection.status ?? 'idle',
+      retries: live?.connection.retries ?? 0,
+      keys: live ? (live.list ??= [...live.keys]) : [],
+      refused: this.#refused.size === 0 ? NONE : [...this.#refused],
+      epoch: this.#epoch,
+    };
   }
 
   /** This tab's matcher set and the SSE id of the last update it got, to resume from after a reload. */
@@ -127,8 +135,12 @@ export class StreamSlot {
     return wantedBy(this.router.subscriptions(), false).matchers;
   }
 
-  /** (follower) The leader's stream changed: subscriptions it carries become active. */
-  follow(state: SharedState): void {
+  /**
+   * (follower) The leader's stream changed: subscriptions it carries become active, and those asking
+   * for matchers the hub refused hear it.
+   * @returns whether a subscription was refused (this tab's matchers changed: sync).
+   */
+  follow(state: SharedState): boolean {
     const same = this.#followed?.state.stream === state.stream;
     // A new object per leader stream: subscriptions become active once per stream.
     const source: Source = same && this.#followed ? this.#followed.source : { name: MAIN, matchers: [], source: '' };
@@ -139,8 +151,16 @@ export class StreamSlot {
     // (what waits for one, such as signaling's peer timeouts, must not count the outage against peers).
     const wasOpen = this.#followed?.state.status === 'open';
     this.#followed = { state, source };
-    if (state.status === 'open') announce(this.router.subscriptions(), source, 0, new Set(state.keys));
-    else if (wasOpen) this.#ctx.timeline({ type: 'drop', connection: MAIN, error: new SseNetworkError("The leader tab's shared stream dropped."), switching: false });
+    if (state.status === 'open') {
+      const keys = new Set(state.keys);
+      readmit(this.router.subscriptions(), keys);
+      announce(this.router.subscriptions(), source, 0, keys);
+      const told = state.refused?.length ? refuse(this.router.subscriptions(), keys, new Set(state.refused), (matchers) => matchersRefused(matchers, undefined)) : undefined;
+      if (told) this.#ctx.reportError(told.error, told.matchers);
+      return told !== undefined;
+    }
+    if (wasOpen) this.#ctx.timeline({ type: 'drop', connection: MAIN, error: new SseNetworkError("The leader tab's shared stream dropped."), switching: false });
+    return false;
   }
 
   /** (follower) Routes an event of the leader's stream, de-duplicated like the slot's own. */
@@ -315,20 +335,23 @@ export class StreamSlot {
       // The hub refused the new matcher set: keep the healthy stream and tell the subscriptions that
       // asked for the refused matchers, instead of breaking everyone's connection. Later switches
       // leave those matchers out, so they cannot make the hub refuse what others add.
+      const cause = connection.error;
       this.#discardNext();
-      const refused = connection.matchers.filter((m) => !live.keys.has(m.key));
-      for (const m of refused) this.#refused.add(m.key);
-      const sources = refused.map((m) => m.source);
-      const error = matchersRefused(sources, connection.error);
-      refuse(this.router.subscriptions(), live.keys, new Set(refused.map((m) => m.key)), error);
-      this.#ctx.reportError(error, sources);
+      const refused = new Set(connection.matchers.filter((m) => !live.keys.has(m.key)).map((m) => m.key));
+      // What other tabs asked for stays off the stream while they ask for it; they hear of it through describe().
+      for (const m of this.#sharing?.extra() ?? []) if (refused.has(m.key)) this.#refused.add(m.key);
+      const told = refuse(this.router.subscriptions(), live.keys, refused, (matchers) => matchersRefused(matchers, cause));
+      if (told) this.#ctx.reportError(told.error, told.matchers);
       return;
     }
     this.#live = next;
     this.#next = undefined;
     connection.switching = false;
     if (old?.status !== 'open') this.#epoch++; // not a seamless switch: followers hear of a new stream
-    if (connection.status === 'open') readmit(this.router.subscriptions(), next.keys);
+    if (connection.status === 'open') {
+      readmit(this.router.subscriptions(), next.keys);
+      for (const key of next.keys) this.#refused.delete(key);
+    }
     if (!old) return;
     if (old.status === 'open' && connection.status === 'open') carryLive(this.router.subscriptions(), old, connection, connection.opens, next.keys);
     this.#finishDrain();

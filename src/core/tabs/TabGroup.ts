@@ -139,7 +139,7 @@ export class TabGroup {
     const last = this.#published;
     this.#published = state;
     if (this.#role !== 'leader') return;
-    if (last && last.status === state.status && last.retries === state.retries && last.stream === state.stream && (last.keys === state.keys || last.keys.join('\n') === state.keys.join('\n'))) return;
+    if (last && last.status === state.status && last.retries === state.retries && last.stream === state.stream && sameKeys(last.keys, state.keys) && sameKeys(last.refused, state.refused)) return;
     this.#postState();
   }
 
@@ -292,4 +292,9 @@ export function groupName(parts: readonly string[]): string {
     b = Math.imul(b ^ c, 0x000001b3) >>> 0;
   }
   return `${a.toString(16).padStart(8, '0')}${b.toString(16).padStart(8, '0')}`;
+}
+
+/** Whether two key lists are equal (no list is an empty one). */
+function sameKeys(a: readonly string[] = [], b: readonly string[] = []): boolean {
+  return a === b || a.join('\n') === b.join('\n');
 }

@@ -96,7 +96,7 @@ export class TabLink {
 
   /** (leader) The shared stream's state, for the followers. */
   publish(state: Omit<LeaderState, 'stream'> & { readonly epoch: number }): void {
-    this.#group?.publishState({ status: state.status, retries: state.retries, keys: state.keys, stream: `${this.#tabId}:${state.epoch}` });
+    this.#group?.publishState({ status: state.status, retries: state.retries, keys: state.keys, refused: state.refused, stream: `${this.#tabId}:${state.epoch}` });
   }
 
   /** This tab's role and the number of tabs sharing. */

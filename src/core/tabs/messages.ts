@@ -23,6 +23,7 @@ function isSharedState(value: unknown): value is SharedState {
     typeof value['retries'] === 'number' &&
     Array.isArray(value['keys']) &&
     value['keys'].every((k) => typeof k === 'string') &&
+    (value['refused'] === undefined || (Array.isArray(value['refused']) && value['refused'].every((k) => typeof k === 'string'))) &&
     typeof value['stream'] === 'string' &&
     typeof value['hidden'] === 'boolean'
   );

@@ -87,6 +87,10 @@ describe('readTabMessage', () => {
     expect(readTabMessage({ t: 'event', from: 'x', event: { id: 1 } })).toBeUndefined();
     expect(readTabMessage({ t: 'matchers', from: 'x', matchers: [3] })).toBeUndefined();
     expect(readTabMessage({ t: 'state', from: 'x', state: { status: 'weird', retries: 0, keys: [], stream: 's', hidden: false } })).toBeUndefined();
+    // `refused` (keys the hub refused) is optional: a tab of an older version sends none.
+    expect(readTabMessage({ t: 'state', from: 'x', state: { status: 'open', retries: 0, keys: [], stream: 's', hidden: false } })).toBeDefined();
+    expect(readTabMessage({ t: 'state', from: 'x', state: { status: 'open', retries: 0, keys: [], refused: ['/b'], stream: 's', hidden: false } })).toBeDefined();
+    expect(readTabMessage({ t: 'state', from: 'x', state: { status: 'open', retries: 0, keys: [], refused: [1], stream: 's', hidden: false } })).toBeUndefined();
     expect(readTabMessage({ t: 'other', from: 'x' })).toBeUndefined();
     expect(readTabMessage('hello')).toBeUndefined();
     expect(readTabMessage(null)).toBeUndefined();

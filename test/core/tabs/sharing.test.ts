@@ -1,6 +1,7 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SseDriver } from '../../../src/core/SseDriver.js';
-import type { SseDriverOptions, SseUpdate } from '../../../src/core/types.js';
+import type { DriverEvent, SseDriverOptions, SseUpdate } from '../../../src/core/types.js';
+import type { SseError } from '../../../src/core/errors.js';
 import { MockHub } from '../../../src/mock/index.js';
 import type { MockHubOptions } from '../../../src/mock/types.js';
 import { watchPresence } from '../../../src/core/protocols/presence.js';
@@ -143,6 +144,42 @@ describe('tabs share one stream', () => {
     await tick(2000);
     expect(again).toHaveBeenCalledTimes(1);
     expect(b.hub.connections).toBe(1);
+    for (const t of b.tabs) t.driver.destroy();
+  });
+
+  it("a follower's refused matcher is told to that follower only and blocks no later subscription of any tab", async () => {
+    const b = browser(0, { refuseMatcher: (m) => m === '/bad' });
+    const leaderErrors: SseError[] = [];
+    const followerEvents: DriverEvent[] = [];
+    const leader = b.open({ onError: (e) => leaderErrors.push(e) });
+    const follower = b.open();
+    follower.driver.on('event', (e) => followerEvents.push(e));
+    const a = collect();
+    leader.driver.subscribe('/a', a.listener);
+    await tick(2000);
+    const badErrors: SseError[] = [];
+    follower.driver.subscribe('/bad', () => {}, { onError: (e) => badErrors.push(e) });
+    await tick(2000);
+    expect(badErrors.map((e) => e.code)).toEqual(['bad-request']);
+    expect(followerEvents.filter((e) => e.type === 'error')).toEqual([expect.objectContaining({ refused: ['/bad'] })]);
+
+    const c = collect();
+    const cErrors: SseError[] = [];
+    follower.driver.subscribe('/c', c.listener, { onError: (e) => cErrors.push(e) });
+    const d = collect();
+    leader.driver.subscribe('/d', d.listener);
+    await tick(2000);
+    expect(b.hub.subscriptions.map((s) => s.matchers.map((m) => m.match).sort())).toEqual([['/a', '/c', '/d']]);
+    await leader.driver.publish('/c', 'c1');
+    await follower.driver.publish('/d', 'd1');
+    await follower.driver.publish('/a', 'a1');
+    await tick(50);
+    expect([c.data(), d.data(), a.data()]).toEqual([['c1'], ['d1'], ['a1']]);
+    expect(cErrors).toEqual([]);
+    expect(badErrors).toHaveLength(1);
+    expect(leaderErrors).toEqual([]);
+    expect(b.hub.requests.filter((r) => r.status === 400)).toHaveLength(1);
+    expect(leader.driver.getSnapshot().status).toBe('open');
     for (const t of b.tabs) t.driver.destroy();
   });
 
