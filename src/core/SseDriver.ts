@@ -257,9 +257,8 @@ export class SseDriver {
    * refused are asked for again.
    */
   reconnect(): void {
-    let readmitted = false;
-    for (const slot of this.#slots.values()) if (slot.reconnect()) readmitted = true;
-    if (readmitted) this.#slots.schedule();
+    for (const slot of this.#slots.values()) slot.reconnect();
+    this.#slots.schedule();
   }
 
   /**
@@ -269,14 +268,14 @@ export class SseDriver {
   setHeaders(headers: HeadersOption | undefined): void {
     this.#headers = headers;
     this.#tabs?.rejoin();
-    let readmitted = false;
     for (const slot of this.#slots.values()) {
       const live = slot.live;
       // Also while the stop is being reported (new headers given from `onError`).
       if (live && (isAuthError(live.error) || live.error?.code === 'bad-request')) live.reconnect();
-      if (slot.readmit()) readmitted = true;
+      slot.readmit();
     }
-    if (readmitted) this.#slots.schedule();
+    // Readmitted matchers are asked for again.
+    this.#slots.schedule();
   }
 
   /** Closes every connection, rejects in-flight publishes with `closed`, removes every timer and listener. */

@@ -191,10 +191,10 @@ export function errorFromResponse(response: Response, action: string, reason = '
  * stayed up: the `bad-request` error of the subscriptions that asked for `matchers`.
  */
 export function matchersRefused(matchers: readonly string[], cause: SseError | undefined): SseError {
-  return new SseError('bad-request', `The hub refused the matchers ${matchers.map((m) => JSON.stringify(m)).join(', ')}; the stream goes on without them.`, {
-    status: cause?.status ?? 400,
+  return new SseError('bad-request', `The hub refused the matchers ${JSON.stringify(matchers)}; the stream goes on without them.`, {
+    status: 400,
     cause,
-    hint: 'They are asked for again after reconnect() or new headers (setHeaders); check them against what the hub accepts.',
+    hint: 'reconnect() or setHeaders() asks for them again.',
   });
 }
 

@@ -1,6 +1,6 @@
 import { Connection, type ConnectionHandlers } from './connection.js';
 import { Drain } from './drain.js';
-import { SseNetworkError, matchersRefused } from './errors.js';
+import { SseNetworkError, matchersRefused, type SseError } from './errors.js';
 import type { StreamView } from './driverState.js';
 import type { CompiledMatcher } from './matcher.js';
 import { announce, carryLive, readmit, refuse } from './liveness.js';
@@ -25,7 +25,7 @@ interface Leg {
   list?: readonly string[] | undefined;
 }
 
-/** No keys. */
+/** No keys (the leader describes its stream after every chunk: no array is made for it). */
 const NONE: readonly string[] = [];
 /** Source of relayed events before the leader described its stream. */
 const FOLLOWED: Source = { name: MAIN, matchers: [], source: '' };
@@ -155,9 +155,7 @@ export class StreamSlot {
       const keys = new Set(state.keys);
       readmit(this.router.subscriptions(), keys);
       announce(this.router.subscriptions(), source, 0, keys);
-      const told = state.refused?.length ? refuse(this.router.subscriptions(), keys, new Set(state.refused), (matchers) => matchersRefused(matchers, undefined)) : undefined;
-      if (told) this.#ctx.reportError(told.error, told.matchers);
-      return told !== undefined;
+      return this.#refuse(keys, new Set(state.refused), undefined);
     }
     if (wasOpen) this.#ctx.timeline({ type: 'drop', connection: MAIN, error: new SseNetworkError("The leader tab's shared stream dropped."), switching: false });
     return false;
@@ -261,26 +259,24 @@ export class StreamSlot {
 
   /**
    * Reconnects the slot's streams now: the live one, and a successor waiting out its backoff. Matchers
-   * the hub refused are asked for again ({@link StreamSlot.readmit}); with an open live stream the
-   * switch that does so replaces it, and it is not reconnected.
-   * @returns whether a sync must follow (refused matchers were readmitted).
+   * the hub refused are asked for again ({@link StreamSlot.readmit}): with an open live stream, the
+   * switch the next sync makes for them replaces it instead.
    */
-  reconnect(): boolean {
-    const readmitted = this.readmit();
-    if (readmitted && this.#live?.connection.status === 'open') return true;
+  reconnect(): void {
+    if (this.readmit() && this.#live?.connection.status === 'open') return;
     this.#live?.connection.reconnect();
     this.#next?.connection.reconnect();
-    return readmitted;
   }
 
   /**
-   * Lifts every refusal of matchers (`reconnect()`, new headers: the hub may accept them now).
-   * @returns whether any matcher was refused: a sync must follow to ask for them again.
+   * Lifts every refusal of matchers (`reconnect()`, new headers: the hub may accept them now); the
+   * next sync asks for them again.
+   * @returns whether any matcher was refused.
    */
   readmit(): boolean {
-    const extra = this.#refused.size > 0;
+    const any = this.#refused.size > 0;
     this.#refused.clear();
-    return readmit(this.router.subscriptions()) || extra;
+    return readmit(this.router.subscriptions()) || any;
   }
 
   /** Closes every stream of the slot. */
@@ -331,17 +327,16 @@ export class StreamSlot {
     if (next?.connection !== connection || (connection.status !== 'open' && connection.status !== 'error')) return;
     const live = this.#live;
     const old = live?.connection;
-    if (live && this.#refusedSwitch(connection)) {
+    const error = connection.error;
+    if (live && refusedBeside(connection, old)) {
       // The hub refused the new matcher set: keep the healthy stream and tell the subscriptions that
       // asked for the refused matchers, instead of breaking everyone's connection. Later switches
       // leave those matchers out, so they cannot make the hub refuse what others add.
-      const cause = connection.error;
       this.#discardNext();
       const refused = new Set(connection.matchers.filter((m) => !live.keys.has(m.key)).map((m) => m.key));
       // What other tabs asked for stays off the stream while they ask for it; they hear of it through describe().
       for (const m of this.#sharing?.extra() ?? []) if (refused.has(m.key)) this.#refused.add(m.key);
-      const told = refuse(this.router.subscriptions(), live.keys, refused, (matchers) => matchersRefused(matchers, cause));
-      if (told) this.#ctx.reportError(told.error, told.matchers);
+      this.#refuse(live.keys, refused, error);
       return;
     }
     this.#live = next;
@@ -362,9 +357,11 @@ export class StreamSlot {
     this.#draining = new Drain(old, this.#intake.lastKey, this.#intake.seen, this.#ctx.connection.platform, () => this.#finishDrain());
   }
 
-  /** Whether `connection`, the successor, stopped on a 400 while the live stream is open: the hub refused the new matcher set. */
-  #refusedSwitch(connection: Connection): boolean {
-    return connection === this.#next?.connection && connection.status === 'error' && connection.error?.code === 'bad-request' && this.#live?.connection.status === 'open';
+  /** Tells the subscriptions asking for the `refused` matcher keys (those `keys` do not carry) that the hub refused them. */
+  #refuse(keys: ReadonlySet<string>, refused: ReadonlySet<string>, cause: SseError | undefined): boolean {
+    const told = refuse(this.router.subscriptions(), keys, refused, (matchers) => matchersRefused(matchers, cause));
+    if (told) this.#ctx.reportError(told.error, told.matchers);
+    return told !== undefined;
   }
 
   #finishDrain(): void {
@@ -399,9 +396,14 @@ export class StreamSlot {
     error: (error, connection) => {
       // A draining predecessor that breaks has nothing left to give: it is just closed. A refused
       // switch is reported once promoted, naming the refused matchers.
-      if (!this.#owns(connection) || connection === this.#draining?.connection) return;
-      if (error.code === 'bad-request' && connection === this.#next?.connection && this.#live?.connection.status === 'open') return;
-      this.#ctx.reportError(error);
+      if (this.#owns(connection) && connection !== this.#draining?.connection && !(connection === this.#next?.connection && refusedBeside(connection, this.#live?.connection))) {
+        this.#ctx.reportError(error);
+      }
     },
   };
+}
+
+/** Whether `next`, a successor, stopped on a 400 while `live` is open: the hub refused the new matcher set. */
+function refusedBeside(next: Connection, live: Connection | undefined): boolean {
+  return next.error?.code === 'bad-request' && next.status !== 'open' && live?.status === 'open';
 }
