@@ -8,6 +8,9 @@ export { usePeerSignaling } from './usePeerSignaling.js';
 export { usePeerConnection } from './usePeerConnection.js';
 export { usePresence } from './usePresence.js';
 export { useTabs } from './useTabs.js';
+// The subscribable the hooks' stores are built on: for external stores of your own (and the UI kit's).
+export { Emitter } from '../core/emitter.js';
+export type { EmitterOptions, ListenerErrorHandler } from '../core/emitter.js';
 export type { UsePresenceResult } from './usePresence.js';
 export type { UsePeerSignalingOptions, UsePeerSignalingResult } from './usePeerSignaling.js';
 export type { UsePeerConnectionOptions, UsePeerConnectionResult } from './usePeerConnection.js';

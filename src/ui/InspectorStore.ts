@@ -1,5 +1,5 @@
 'use client';
-import { Emitter } from '../core/emitter.js';
+import { Emitter } from '../react/index.js';
 import type { DriverEvent, SubscriptionInfo } from '../index.js';
 import type { InspectorError, InspectorSnapshot, TimelineEntry, TimelineKind } from './types.js';
 

@@ -1,5 +1,5 @@
 'use client';
-import { Emitter } from '../core/emitter.js';
+import { Emitter } from '../react/index.js';
 import type { UiClock } from './types.js';
 
 /** How often (ms) a ticker refreshes: relative times are minute-grained, so a label is at most this late. */
