@@ -294,7 +294,7 @@ export function groupName(parts: readonly string[]): string {
   return `${a.toString(16).padStart(8, '0')}${b.toString(16).padStart(8, '0')}`;
 }
 
-/** Whether two key lists are equal (no list is an empty one). */
+/** Whether two key lists are equal (a missing list is an empty one). */
 function sameKeys(a: readonly string[] = [], b: readonly string[] = []): boolean {
   return a === b || a.join('\n') === b.join('\n');
 }
