@@ -1,6 +1,7 @@
 import type { SseDriver } from '../core/SseDriver.js';
 import { Emitter, reportError } from '../core/emitter.js';
-import { SseParseError, type SseError } from '../core/errors.js';
+import { DRAIN_MS } from '../core/drain.js';
+import { SseGapError, SseParseError, type SseError } from '../core/errors.js';
 import { driverLink } from '../core/driverLink.js';
 import { compileMatcher, toMatcherList } from '../core/matcher.js';
 import type { Matchers, SseUpdate, SubscribeOptions, TopicMatcher } from '../core/types.js';
@@ -81,6 +82,8 @@ export class TopicObserver<T> implements Flushable {
   #errorChanged = false;
   /** Ends the driver subscription; set while started. */
   #off: (() => void) | undefined;
+  /** Id of the last update the subscription received: where it catches up from when it starts again. */
+  #position: string | undefined;
 
   /**
    * @param live - read at every update, so new callbacks never resubscribe.
@@ -137,6 +140,8 @@ export class TopicObserver<T> implements Flushable {
     if (started) this.#stop();
     this.#target = target;
     this.#preview = undefined;
+    // Another subscription, or a new driver that resumes the old one's stream by itself.
+    this.#position = undefined;
     if (continues) {
       this.#shown = { connection: connectionOf(target) };
       this.#result = this.#makeResult(this.#data, this.#shown);
@@ -198,14 +203,86 @@ export class TopicObserver<T> implements Flushable {
     if (config.type !== undefined) options.type = config.type;
     if (config.raw) options.raw = true;
     if (config.since !== undefined) options.since = config.since;
+    const from = config.since === undefined ? this.#position : undefined;
     // Subscribed first: a subscription the driver refuses leaves no state listener behind.
-    const offUpdates = driver.subscribe(config.matchers, this.#receive, options);
+    const offUpdates = from === undefined ? driver.subscribe(config.matchers, this.#receive, options) : this.#catchUp(from, options);
     const offState = driverConnection(driver).subscribe(this.#onState);
     this.#off = () => {
       offUpdates();
       offState();
     };
     this.#refreshConnection();
+  }
+
+  /**
+   * Subscribes again after a stop (`<Activity>` hid the component) without losing what was published
+   * meanwhile: a replay from `from` (the hub's history) delivers alone until it is in step with the
+   * shared stream — one of them delivers an update the other one did — or, on a quiet topic, until it
+   * delivered nothing for {@link DRAIN_MS} while both streams carried the subscription. Then the replay
+   * stream is left; what the shared stream delivered meanwhile follows, without what the replay gave.
+   * A gap of the replay (the hub no longer holds `from`) is the subscription's own error; so is the
+   * possible loss on a server that keeps no history, which then subscribes from now.
+   */
+  #catchUp(from: string, options: SubscribeOptions): () => void {
+    const { driver, config } = this.#target;
+    if (driverLink(driver)?.adapter.capabilities.history === false) {
+      this.#fail(new SseGapError(from, undefined, 'unknown'));
+      return driver.subscribe(config.matchers, this.#receive, options);
+    }
+    const { platform } = driver;
+    const replayed = new Set<string>();
+    /** What the shared stream delivered while the replay had not, by id, in order. */
+    const held = new Map<string, SseUpdate>();
+    /** Bit 1: the replay stream carries the subscription; bit 2: the shared stream does. */
+    let live = 0;
+    let timer: unknown;
+    let replaying = true;
+    const leave = (): void => {
+      replaying = false;
+      platform.clearTimeout(timer);
+      offGap();
+      offReplay();
+    };
+    const done = (): void => {
+      if (!replaying) return;
+      leave();
+      for (const [id, update] of held) if (!replayed.has(id)) this.#receive(update);
+    };
+    const settle = (bit = 0): void => {
+      live |= bit;
+      platform.clearTimeout(timer);
+      if (live === 3) timer = platform.setTimeout(done, DRAIN_MS);
+    };
+    const offGap = driver.on('error', (error) => {
+      if ((error as Partial<SseGapError>).requested === from) this.#fail(error);
+    });
+    const offReplay = driver.subscribe(
+      config.matchers,
+      (update) => {
+        if (!replaying) return;
+        replayed.add(update.id);
+        this.#receive(update);
+        if (held.has(update.id)) done();
+        else settle();
+      },
+      { ...options, since: from, onActive: () => settle(1) },
+    );
+    const offLive = driver.subscribe(
+      config.matchers,
+      (update) => {
+        if (replayed.has(update.id)) done();
+        else if (replaying) held.set(update.id, update);
+        else {
+          replayed.clear();
+          this.#receive(update);
+        }
+      },
+      { ...options, onActive: () => settle(2) },
+    );
+    return () => {
+      leave();
+      offLive();
+    };
   }
 
   #stop(): void {
@@ -229,6 +306,7 @@ export class TopicObserver<T> implements Flushable {
     const live = this.#live.current;
     // The subscription is being replaced (its buffer is about to start afresh): not for these callbacks.
     if (live.key !== this.#target.key) return;
+    if (update.id !== '') this.#position = update.id;
     if (live.ignoreSelf && sentBy(this.#target.driver, update.sender)) return;
     let parsed: SseUpdate<T>;
     try {

@@ -77,7 +77,10 @@ export interface UseTopicResult<T = unknown> {
    * reads it (nor `connectionError`) does not re-render when the connection changes.
    */
   readonly status: ConnectionStatus;
-  /** This subscription's last error (`parse`, `unroutable`) until `clear()`. */
+  /**
+   * This subscription's last error until `clear()`: `parse`, `unroutable`, or `gap` when, shown again
+   * after `<Activity>` hid it, it could not catch up on everything published meanwhile.
+   */
   readonly error: SseError | undefined;
   /**
    * The connection's error (`unauthorized`, `network`, `gap`, …), cleared by a healthy open;

@@ -39,7 +39,10 @@ export function useTopic(matchers: Matchers, options: UseTopicOptions<string> & 
  * Matchers are compared by value (an inline array does not resubscribe); changing them, `type`,
  * `raw`, `since` or `enabled` resubscribes once and starts a fresh buffer. `onEvent`, `parse`,
  * `buffer` and `ignoreSelf` are read at each update. A provider shown again after `<Activity>` hid
- * it (and destroyed its driver) keeps the buffer: its new driver resumes where the old one stopped.
+ * it (and destroyed its driver) keeps the buffer: its new driver resumes where the old one stopped. A
+ * `useTopic` that `<Activity>` hid in a visible provider keeps its buffer too, and catches up from the
+ * last update it had through a short-lived replay stream (a `gap` in `error` when the hub's history
+ * cannot cover it).
  *
  * ```tsx
  * const { events, error } = useTopic<Message>('https://example.com/rooms/1', { buffer: 100 });

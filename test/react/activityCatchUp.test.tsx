@@ -1,0 +1,254 @@
+import { act, cleanup, render, screen } from '@testing-library/react';
+import { Activity, StrictMode, useState } from 'react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SseDriver } from '../../src/core/SseDriver.js';
+import { channels } from '../../src/core/protocols/channels.js';
+import { MockChannelServer, type MockHub } from '../../src/mock/index.js';
+import { SseProvider, useTopic, type UseTopicResult } from '../../src/react/index.js';
+import { createDriver, createHub, hubPublish, tick, topic } from './fixtures.js';
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  cleanup();
+  vi.useRealTimers();
+});
+
+type Mode = 'visible' | 'hidden';
+const ROOM = topic('room');
+
+/** A `useTopic` that stays visible: the shared stream stays open while the other one is hidden. */
+function Lobby() {
+  useTopic(topic('lobby'));
+  return null;
+}
+
+/**
+ * Renders a `useTopic(ROOM)` inside `<Activity>` under a provider that stays visible (with a visible
+ * `useTopic` of another topic unless `alone`). Returns what shows or hides it, the latest result,
+ * what `onEvent` saw, and the cursor of every stream the hub served (`undefined` for a stream that
+ * started from now).
+ */
+function renderHideable(hub: MockHub, driver: SseDriver, { strict = false, alone = false } = {}) {
+  const seen: number[] = [];
+  const cursors: (string | undefined)[] = [];
+  hub.on('connect', (info) => cursors.push(info.lastEventId));
+  const latest: { result: UseTopicResult<number> | undefined } = { result: undefined };
+  let setMode!: (mode: Mode) => void;
+  function Room() {
+    const result = useTopic<number>(ROOM, { onEvent: (update) => seen.push(update.data) });
+    latest.result = result;
+    return <p data-testid="room">{result.events.map((e) => e.data).join(',')}</p>;
+  }
+  function App() {
+    const [mode, set] = useState<Mode>('visible');
+    setMode = set;
+    return (
+      <SseProvider driver={driver}>
+        {alone ? null : <Lobby />}
+        <Activity mode={mode}>
+          <Room />
+        </Activity>
+      </SseProvider>
+    );
+  }
+  render(strict ? <StrictMode><App /></StrictMode> : <App />);
+  return {
+    seen,
+    cursors,
+    latest,
+    text: () => screen.getByTestId('room').textContent,
+    show: (mode: Mode) => act(() => setMode(mode)),
+  };
+}
+
+describe('useTopic hidden by <Activity> inside a visible provider', () => {
+  it('gets what was published while it was hidden, in order and once, then live updates, and leaves the replay stream', async () => {
+    const hub = createHub();
+    const driver = createDriver(hub);
+    const view = renderHideable(hub, driver);
+    await tick(50);
+    hubPublish(hub, ROOM, 1, 'urn:1');
+    await tick(50);
+    expect(view.text()).toBe('1');
+    view.show('hidden');
+    await tick(50);
+    for (let n = 2; n <= 4; n++) hubPublish(hub, ROOM, n, `urn:${n}`);
+    await tick(50);
+    view.show('visible');
+    await tick(50);
+    // Before: "1" (it resubscribed from now and missed 2, 3 and 4 silently).
+    expect(view.text()).toBe('1,2,3,4');
+    expect(view.seen).toEqual([1, 2, 3, 4]);
+    // The replay resumed from the last update it had.
+    expect(view.cursors).toEqual([undefined, 'urn:1']);
+    hubPublish(hub, ROOM, 5, 'urn:5');
+    await tick(50);
+    expect(view.text()).toBe('1,2,3,4,5');
+    // The replay and the shared stream both delivered 5: in step, the replay stream is left.
+    await tick(50);
+    expect(hub.connections).toBe(1);
+    hubPublish(hub, ROOM, 6, 'urn:6');
+    await tick(50);
+    expect(view.seen).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(view.latest.result?.error).toBeUndefined();
+    driver.destroy();
+  });
+
+  it('goes back to the shared stream on a quiet topic once the replay has settled, also when it was the only subscription', async () => {
+    const hub = createHub();
+    const driver = createDriver(hub);
+    const view = renderHideable(hub, driver, { alone: true });
+    await tick(50);
+    hubPublish(hub, ROOM, 1, 'urn:1');
+    await tick(50);
+    view.show('hidden');
+    hubPublish(hub, ROOM, 2, 'urn:2');
+    await tick(50);
+    view.show('visible');
+    await tick(50);
+    expect(view.text()).toBe('1,2');
+    expect(hub.connections).toBe(2);
+    // Nothing else is published: the replay stream is left after a quiet second.
+    await tick(1100);
+    expect(hub.connections).toBe(1);
+    hubPublish(hub, ROOM, 3, 'urn:3');
+    await tick(50);
+    expect(view.seen).toEqual([1, 2, 3]);
+    driver.destroy();
+  });
+
+  it('toggled 20 times with publishes in between: everything once and in order, connections bounded', async () => {
+    const hub = createHub();
+    const driver = createDriver(hub);
+    const view = renderHideable(hub, driver);
+    await tick(50);
+    let n = 0;
+    let most = 0;
+    for (let round = 0; round < 20; round++) {
+      hubPublish(hub, ROOM, ++n, `urn:${n}`);
+      await tick(5);
+      view.show('hidden');
+      hubPublish(hub, ROOM, ++n, `urn:${n}`);
+      await tick(5);
+      most = Math.max(most, hub.connections);
+      view.show('visible');
+      await tick(5);
+      most = Math.max(most, hub.connections);
+    }
+    await tick(2000);
+    const all = Array.from({ length: n }, (_, i) => i + 1);
+    expect(view.seen).toEqual(all);
+    expect(view.latest.result?.events.map((e) => e.data)).toEqual(all);
+    // The shared stream and at most one replay at a time.
+    expect(most).toBeLessThanOrEqual(2);
+    expect(hub.connections).toBe(1);
+    driver.destroy();
+  });
+
+  it('reports a gap in error when the hub history no longer holds the last update it had', async () => {
+    const hub = createHub({ history: 2 });
+    const driver = createDriver(hub);
+    const view = renderHideable(hub, driver);
+    await tick(50);
+    hubPublish(hub, ROOM, 1, 'urn:1');
+    await tick(50);
+    view.show('hidden');
+    for (let n = 2; n <= 5; n++) hubPublish(hub, ROOM, n, `urn:${n}`);
+    await tick(50);
+    view.show('visible');
+    await tick(50);
+    // What the history still holds, and the loss told rather than silent.
+    expect(view.text()).toBe('1,4,5');
+    const error = view.latest.result?.error;
+    expect(error?.code).toBe('gap');
+    hubPublish(hub, ROOM, 6, 'urn:6');
+    await tick(1100);
+    expect(view.seen).toEqual([1, 4, 5, 6]);
+    expect(hub.connections).toBe(1);
+    // The gap stays until clear(), not only while the replay stream lived.
+    expect(view.latest.result?.error).toBe(error);
+    driver.destroy();
+  });
+
+  it('resubscribes from now when it had received nothing before it was hidden', async () => {
+    const hub = createHub();
+    const driver = createDriver(hub);
+    const view = renderHideable(hub, driver);
+    await tick(50);
+    view.show('hidden');
+    hubPublish(hub, ROOM, 1, 'urn:1');
+    await tick(50);
+    view.show('visible');
+    await tick(50);
+    hubPublish(hub, ROOM, 2, 'urn:2');
+    await tick(50);
+    expect(view.seen).toEqual([2]);
+    expect(view.cursors).toEqual([undefined]);
+    driver.destroy();
+  });
+
+  it('under StrictMode opens no replay stream for its double mount, and one when it was hidden', async () => {
+    const hub = createHub();
+    const driver = createDriver(hub);
+    const view = renderHideable(hub, driver, { strict: true });
+    await tick(50);
+    hubPublish(hub, ROOM, 1, 'urn:1');
+    await tick(50);
+    hubPublish(hub, ROOM, 2, 'urn:2');
+    await tick(50);
+    expect(view.cursors).toEqual([undefined]);
+    view.show('hidden');
+    hubPublish(hub, ROOM, 3, 'urn:3');
+    await tick(50);
+    // StrictMode runs the effects of a tree shown again twice: still one replay.
+    view.show('visible');
+    await tick(1100);
+    expect(view.cursors).toEqual([undefined, 'urn:2']);
+    expect(view.seen).toEqual([1, 2, 3]);
+    expect(hub.connections).toBe(1);
+    driver.destroy();
+  });
+
+  it('reports a possible loss in error on a server that keeps no history, and goes on from now', async () => {
+    const server = new MockChannelServer();
+    const options = { url: server.url, server: channels(), fetch: server.fetch, tabs: false, heartbeatTimeout: 0, platform: { random: () => 1, events: undefined } } as const;
+    const driver = new SseDriver(options);
+    const publisher = new SseDriver(options);
+    const seen: unknown[] = [];
+    let result: UseTopicResult | undefined;
+    let setMode!: (mode: Mode) => void;
+    function Room() {
+      result = useTopic('room', { onEvent: (update) => seen.push(update.data) });
+      return null;
+    }
+    function App() {
+      const [mode, set] = useState<Mode>('visible');
+      setMode = set;
+      return (
+        <SseProvider driver={driver}>
+          <Activity mode={mode}>
+            <Room />
+          </Activity>
+        </SseProvider>
+      );
+    }
+    render(<App />);
+    await tick(50);
+    await act(() => publisher.publish('room', 1));
+    await tick(50);
+    act(() => setMode('hidden'));
+    await tick(50);
+    await act(() => publisher.publish('room', 2));
+    act(() => setMode('visible'));
+    await tick(50);
+    expect(result?.error).toMatchObject({ code: 'gap', extent: 'unknown' });
+    await act(() => publisher.publish('room', 3));
+    await tick(50);
+    // The channel server sends a channel's last value to a new subscriber (2); what came before it would be lost.
+    expect(seen).toEqual([1, 2, 3]);
+    driver.destroy();
+    publisher.destroy();
+  });
+});
