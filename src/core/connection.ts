@@ -271,8 +271,8 @@ export class Connection {
     this.#backoff.opened();
     let gap: SseGapError | undefined;
     if (continuity === 'seamless' || cursor === 'earliest') gap = undefined;
-    // A server without history cannot resume: every reopen may have missed updates.
-    else if (!this.#ctx.adapter.capabilities.history) gap = continuity === 'resume' ? new SseGapError(cursor, undefined, 'unknown') : undefined;
+    // A server without history cannot resume: every reopen may have missed updates, and a stream asked to replay from a cursor gets nothing of it.
+    else if (!this.#ctx.adapter.capabilities.history) gap = continuity === 'resume' || cursor !== undefined ? new SseGapError(cursor, undefined, 'unknown') : undefined;
     else if (cursor !== undefined && resumedFrom !== undefined && resumedFrom !== cursor) gap = new SseGapError(cursor, resumedFrom, 'known');
     else if (cursor === undefined && continuity === 'resume') gap = new SseGapError(undefined, resumedFrom, 'unknown');
     if (gap) {

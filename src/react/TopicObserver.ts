@@ -1,7 +1,7 @@
 import type { SseDriver } from '../core/SseDriver.js';
 import { Emitter, reportError } from '../core/emitter.js';
 import { DRAIN_MS } from '../core/drain.js';
-import { SseGapError, SseParseError, type SseError } from '../core/errors.js';
+import { SseParseError, type SseError, type SseGapError } from '../core/errors.js';
 import { driverLink } from '../core/driverLink.js';
 import { compileMatcher, toMatcherList } from '../core/matcher.js';
 import type { Matchers, SseUpdate, SubscribeOptions, TopicMatcher } from '../core/types.js';
@@ -220,15 +220,10 @@ export class TopicObserver<T> implements Flushable {
    * shared stream — one of them delivers an update the other one did — or, on a quiet topic, until it
    * delivered nothing for {@link DRAIN_MS} while both streams carried the subscription. Then the replay
    * stream is left; what the shared stream delivered meanwhile follows, without what the replay gave.
-   * A gap of the replay (the hub no longer holds `from`) is the subscription's own error; so is the
-   * possible loss on a server that keeps no history, which then subscribes from now.
+   * A gap of the replay (the hub no longer holds `from`, or keeps no history) is the subscription's own error.
    */
   #catchUp(from: string, options: SubscribeOptions): () => void {
     const { driver, config } = this.#target;
-    if (driverLink(driver)?.adapter.capabilities.history === false) {
-      this.#fail(new SseGapError(from, undefined, 'unknown'));
-      return driver.subscribe(config.matchers, this.#receive, options);
-    }
     const { platform } = driver;
     const replayed = new Set<string>();
     /** What the shared stream delivered while the replay had not, by id, in order. */

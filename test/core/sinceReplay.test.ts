@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SseDriver } from '../../src/index.js';
 import { encodeEnvelope } from '../../src/core/envelope.js';
-import { MockHub } from '../../src/mock/index.js';
+import type { SseError } from '../../src/core/errors.js';
+import { channels } from '../../src/core/protocols/channels.js';
+import { MockChannelServer, MockHub } from '../../src/mock/index.js';
 
 const T = 'https://example.com/books/1';
 
@@ -31,5 +33,18 @@ describe('since', () => {
     expect(second).toEqual([1, 2, 3, 4]);
     driver.destroy();
     hub.close();
+  });
+
+  it('reports a gap for a replay from an id on a server that keeps no history, not for one from earliest', async () => {
+    const server = new MockChannelServer();
+    const errors: SseError[] = [];
+    const driver = new SseDriver({ url: server.url, server: channels(), fetch: server.fetch, tabs: false, heartbeatTimeout: 0, onError: (e) => errors.push(e), platform: { random: () => 1, events: undefined } });
+    driver.subscribe('a', () => undefined, { since: 'urn:seen' });
+    driver.subscribe('b', () => undefined, { since: 'earliest' });
+    await vi.advanceTimersByTimeAsync(50);
+    expect(server.connections).toBe(2);
+    // Before: nothing (the server cannot replay, and the loss went untold).
+    expect(errors).toEqual([expect.objectContaining({ code: 'gap', requested: 'urn:seen', extent: 'unknown' })]);
+    driver.destroy();
   });
 });
