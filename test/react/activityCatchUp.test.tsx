@@ -34,11 +34,12 @@ function renderHideable(hub: MockHub, driver: SseDriver, { strict = false, alone
   const seen: number[] = [];
   const cursors: (string | undefined)[] = [];
   hub.on('connect', (info) => cursors.push(info.lastEventId));
-  const latest: { result: UseTopicResult<number> | undefined } = { result: undefined };
+  const latest: { result: UseTopicResult<number> | undefined; renders: number } = { result: undefined, renders: 0 };
   let setMode!: (mode: Mode) => void;
   function Room() {
     const result = useTopic<number>(ROOM, { onEvent: (update) => seen.push(update.data) });
     latest.result = result;
+    latest.renders++;
     return <p data-testid="room">{result.events.map((e) => e.data).join(',')}</p>;
   }
   function App() {
@@ -93,6 +94,24 @@ describe('useTopic hidden by <Activity> inside a visible provider', () => {
     await tick(50);
     expect(view.seen).toEqual([1, 2, 3, 4, 5, 6]);
     expect(view.latest.result?.error).toBeUndefined();
+    driver.destroy();
+  });
+
+  it('renders the catch-up of a burst published while it was hidden once, as it would render the burst live', async () => {
+    const hub = createHub();
+    const driver = createDriver(hub);
+    const view = renderHideable(hub, driver);
+    await tick(50);
+    hubPublish(hub, ROOM, 0, 'urn:0');
+    await tick(50);
+    view.show('hidden');
+    for (let n = 1; n <= 20; n++) hubPublish(hub, ROOM, n, `urn:${n}`);
+    await tick(50);
+    view.show('visible');
+    const shown = view.latest.renders;
+    await tick(1100);
+    expect(view.seen).toEqual(Array.from({ length: 21 }, (_, n) => n));
+    expect(view.latest.renders - shown).toBe(1);
     driver.destroy();
   });
 
