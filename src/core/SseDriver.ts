@@ -3,7 +3,7 @@ import { setDriverLink } from './driverLink.js';
 import { driverState } from './driverState.js';
 import { DriverEvents } from './driverEvents.js';
 import { resolveHeaders } from './credentials.js';
-import { SseError, isAuthError } from './errors.js';
+import { SseError, SseGapError, isAuthError } from './errors.js';
 import { INITIAL_DRIVER_STATE } from './initialState.js';
 import { compileMatcher, toMatcherList } from './matcher.js';
 import { resolvePlatform, type ResolvedPlatform } from './platform.js';
@@ -137,6 +137,7 @@ export class SseDriver {
         return fetchImpl(request.url, { method: request.method, headers, credentials: options.subscriber?.withCredentials ? 'include' : 'same-origin' });
       },
       subscribeShared: (matchers, listener, subscribeOptions) => this.#subscribe(matchers, listener, subscribeOptions, true),
+      gap: (requested) => new SseGapError(requested, undefined, 'unknown'),
     });
     this.#publisher = new Publisher({
       hubUrl: this.url,

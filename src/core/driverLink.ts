@@ -1,3 +1,4 @@
+import type { SseGapError } from './errors.js';
 import type { AdapterRequest, ProtocolAdapter } from './protocols/types.js';
 import type { SseListener, SubscribeOptions, TopicMatcher } from './types.js';
 
@@ -15,6 +16,11 @@ export interface DriverLink {
    * it rides the shared stream.
    */
   subscribeShared(matchers: readonly TopicMatcher[], listener: SseListener, options: SubscribeOptions): () => void;
+  /**
+   * A gap of unknown extent after event `requested`, which nothing replayed (a `useTopic` catch-up
+   * that gave up): made here, so that the React layer does not bundle the error class for it.
+   */
+  gap(requested: string): SseGapError;
 }
 
 const links = new WeakMap<object, DriverLink>();

@@ -116,8 +116,8 @@ export class SseUnroutableError extends SseError {
 /**
  * Updates may have been missed. `extent: 'known'`: the hub could not resume from
  * {@link SseGapError.requested} and resumed from {@link SseGapError.resumedFrom} instead.
- * `extent: 'unknown'`: the stream was cut before the hub told any position, or the server keeps no
- * history, so what was missed while it was down cannot be told.
+ * `extent: 'unknown'`: the stream was cut before the hub told any position, the server keeps no
+ * history, or a replay could not start, so what was missed cannot be told.
  */
 export class SseGapError extends SseError {
   declare readonly code: 'gap';
@@ -139,7 +139,7 @@ export class SseGapError extends SseError {
         ? `The hub could not resume from event "${requested ?? ''}" and resumed from "${resumedFrom ?? 'an unknown position'}"; updates in between may be lost.`
         : requested === undefined
           ? 'The stream was cut before the server told any position; updates published meanwhile may be lost.'
-          : 'The stream was down and the server keeps no history: updates published meanwhile may be lost.',
+          : `Updates after event "${requested}" may be lost: the server did not replay them (it keeps no history, or the replay could not start).`,
       { hint: extent === 'known' ? 'Raise the hub history size, or refetch the state this subscription mirrors.' : 'Refetch the state this subscription mirrors.' },
     );
     this.name = 'SseGapError';

@@ -52,6 +52,8 @@ interface TopicData<T> {
 const IDLE: TopicConnection = Object.freeze({ status: 'idle', connectionError: undefined });
 const EMPTY: TopicData<never> = Object.freeze({ events: Object.freeze([]) as readonly never[], last: undefined, dropped: 0, error: undefined });
 const noop = (): void => undefined;
+/** How long a catch-up waits for its replay stream to open once the shared stream carries the subscription. */
+export const REPLAY_OPEN_MS = 10_000;
 
 /**
  * The store behind one `useTopic` call, for the component's lifetime (created in `useState`, read
@@ -218,9 +220,11 @@ export class TopicObserver<T> implements Flushable {
    * Subscribes again after a stop (`<Activity>` hid the component) without losing what was published
    * meanwhile: a replay from `from` (the hub's history) delivers alone until it is in step with the
    * shared stream — one of them delivers an update the other one did — or, on a quiet topic, until it
-   * delivered nothing for {@link DRAIN_MS} while both streams carried the subscription. Then the replay
-   * stream is left; what the shared stream delivered meanwhile follows, without what the replay gave.
-   * A gap of the replay (the hub no longer holds `from`, or keeps no history) is the subscription's own error.
+   * delivered nothing for {@link DRAIN_MS} while both streams carried the subscription (like a drain,
+   * this trusts a hub to send its history at once). Then the replay stream is left; what the shared
+   * stream delivered meanwhile follows, without what the replay gave. A gap of the replay (the hub no
+   * longer holds `from`, or keeps no history) is the subscription's own error, and so is a replay
+   * stream that did not open within {@link REPLAY_OPEN_MS}: the catch-up then gives up.
    */
   #catchUp(from: string, options: SubscribeOptions): () => void {
     const { driver, config } = this.#target;
@@ -241,12 +245,14 @@ export class TopicObserver<T> implements Flushable {
     const done = (): void => {
       if (!replaying) return;
       leave();
+      const gap = live & 1 ? undefined : driverLink(driver)?.gap(from);
+      if (gap) this.#fail(gap);
       for (const [id, update] of held) if (!replayed.has(id)) this.#receive(update);
     };
     const settle = (bit = 0): void => {
       live |= bit;
       platform.clearTimeout(timer);
-      if (live === 3) timer = platform.setTimeout(done, DRAIN_MS);
+      if (live & 2) timer = platform.setTimeout(done, live & 1 ? DRAIN_MS : REPLAY_OPEN_MS);
     };
     const offGap = driver.on('error', (error) => {
       if ((error as Partial<SseGapError>).requested === from) this.#fail(error);

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SseDriver } from '../../src/core/SseDriver.js';
 import { channels } from '../../src/core/protocols/channels.js';
 import { MockChannelServer, type MockHub } from '../../src/mock/index.js';
+import { REPLAY_OPEN_MS } from '../../src/react/TopicObserver.js';
 import { SseProvider, useTopic, type UseTopicResult } from '../../src/react/index.js';
 import { createDriver, createHub, hubPublish, tick, topic } from './fixtures.js';
 
@@ -188,6 +189,35 @@ describe('useTopic hidden by <Activity> inside a visible provider', () => {
     expect(hub.connections).toBe(1);
     // The gap stays until clear(), not only while the replay stream lived.
     expect(view.latest.result?.error).toBe(error);
+    driver.destroy();
+  });
+
+  it('gives up, with a gap, on a replay stream that does not open, and shows what the shared stream held meanwhile', async () => {
+    const hub = createHub();
+    const driver = createDriver(hub);
+    const view = renderHideable(hub, driver);
+    await tick(50);
+    hubPublish(hub, ROOM, 1, 'urn:1');
+    await tick(50);
+    view.show('hidden');
+    hubPublish(hub, ROOM, 2, 'urn:2');
+    await tick(50);
+    // Every subscribe request fails from now on: the replay cannot open; the shared stream stays up.
+    hub.failNext(503, { method: 'GET', count: 1000 });
+    view.show('visible');
+    await tick(50);
+    hubPublish(hub, ROOM, 3, 'urn:3');
+    await tick(REPLAY_OPEN_MS - 200);
+    // Held while the replay may still bring 2 before it.
+    expect(view.seen).toEqual([1]);
+    await tick(300);
+    // Before: 3 held for as long as the replay could not open.
+    expect(view.seen).toEqual([1, 3]);
+    expect(view.latest.result?.error).toMatchObject({ code: 'gap', requested: 'urn:1', extent: 'unknown' });
+    expect(hub.connections).toBe(1);
+    hubPublish(hub, ROOM, 4, 'urn:4');
+    await tick(50);
+    expect(view.seen).toEqual([1, 3, 4]);
     driver.destroy();
   });
 
