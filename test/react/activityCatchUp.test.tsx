@@ -98,6 +98,33 @@ describe('useTopic hidden by <Activity> inside a visible provider', () => {
     driver.destroy();
   });
 
+  it('holds what the shared stream delivers before the replay caught up, and shows it after the replay, once', async () => {
+    const hub = createHub();
+    const driver = createDriver(hub);
+    const view = renderHideable(hub, driver);
+    await tick(50);
+    hubPublish(hub, ROOM, 1, 'urn:1');
+    await tick(50);
+    view.show('hidden');
+    hubPublish(hub, ROOM, 2, 'urn:2');
+    hubPublish(hub, ROOM, 3, 'urn:3');
+    await tick(50);
+    // The replay opens, but its history and every later update wait: the shared stream, older, gets 4 first.
+    hub.pause();
+    view.show('visible');
+    await tick(50);
+    hubPublish(hub, ROOM, 4, 'urn:4');
+    await tick(50);
+    hub.resume();
+    await tick(50);
+    expect(view.seen).toEqual([1, 2, 3, 4]);
+    hubPublish(hub, ROOM, 5, 'urn:5');
+    await tick(50);
+    expect(view.text()).toBe('1,2,3,4,5');
+    expect(hub.connections).toBe(1);
+    driver.destroy();
+  });
+
   it('renders the catch-up of a burst published while it was hidden once, as it would render the burst live', async () => {
     const hub = createHub();
     const driver = createDriver(hub);
