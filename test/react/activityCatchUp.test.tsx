@@ -125,6 +125,33 @@ describe('useTopic hidden by <Activity> inside a visible provider', () => {
     driver.destroy();
   });
 
+  it('catches up once when the shared stream dropped its matcher while it was hidden and resumes with it', async () => {
+    const hub = createHub();
+    const driver = createDriver(hub);
+    const view = renderHideable(hub, driver);
+    await tick(50);
+    hubPublish(hub, ROOM, 1, 'urn:1');
+    await tick(50);
+    view.show('hidden');
+    // Long enough for the shared stream to drop the hidden topic's matcher.
+    await tick(35_000);
+    expect(hub.subscriptions.map((s) => s.matchers.map((m) => m.match))).toEqual([[topic('lobby')]]);
+    hubPublish(hub, ROOM, 2, 'urn:2');
+    hubPublish(hub, ROOM, 3, 'urn:3');
+    await tick(50);
+    view.show('visible');
+    await tick(50);
+    // The shared stream's switch resumes from its own cursor (urn:1) and replays 2 and 3 too: shown once.
+    expect(view.cursors.slice(-2).sort()).toEqual(['urn:1', 'urn:1']);
+    expect(view.seen).toEqual([1, 2, 3]);
+    await tick(1100);
+    hubPublish(hub, ROOM, 4, 'urn:4');
+    await tick(50);
+    expect(view.seen).toEqual([1, 2, 3, 4]);
+    expect(hub.connections).toBe(1);
+    driver.destroy();
+  });
+
   it('renders the catch-up of a burst published while it was hidden once, as it would render the burst live', async () => {
     const hub = createHub();
     const driver = createDriver(hub);
