@@ -37,8 +37,9 @@ export interface Subscription {
   liveOn: object | undefined;
   liveOpens: number;
   /**
-   * The hub refused (400) a matcher set that asked for its matchers while the live stream stayed up:
-   * it heard the error, and later switches leave its matchers out until `reconnect()`, new headers,
+   * The hub refused (400) a matcher set that added its matchers alone (a refused set that added those
+   * of several subscriptions is split until each is tried alone) while the live stream stayed up: it
+   * heard the error, and later switches leave its matchers out until `reconnect()`, new headers,
    * or a stream that carries them anyway.
    */
   refused: boolean;

@@ -3,6 +3,7 @@ import { Drain } from './drain.js';
 import { SseNetworkError, matchersRefused, type SseError } from './errors.js';
 import type { StreamView } from './driverState.js';
 import type { CompiledMatcher } from './matcher.js';
+import type { Subscription } from './router.js';
 import { announce, carryLive, readmit, refuse } from './liveness.js';
 import { Router } from './router.js';
 import { SlotIntake, type Source } from './slotIntake.js';
@@ -63,6 +64,12 @@ export class StreamSlot {
    * refused instead).
    */
   readonly #refused = new Set<string>();
+  /**
+   * Parts of a refused switch's additions held back while it is split (own subscriptions, other tabs'
+   * matcher keys), by the level they were held at: the highest is tried next.
+   */
+  readonly #held = new Map<Subscription | string, number>();
+  #holds = 0;
   /** Cross-tab sharing (shared slot only). */
   readonly #sharing: SlotSharing | undefined;
   /** Bumped at every open of the live stream that is not a seamless switch. */
@@ -177,7 +184,7 @@ export class StreamSlot {
   sync(): void {
     const mode = this.#sharing?.mode() ?? 'own';
     const wanted = this.#wanted();
-    if (mode !== 'own' || wanted.keys.size === 0) {
+    if (mode !== 'own' || (wanted.keys.size === 0 && this.#held.size === 0)) {
       // Nothing to carry here: no subscriptions, or the leader tab's stream carries them.
       this.close();
       if (mode === 'follow' && this.#followed) this.follow(this.#followed.state);
@@ -283,6 +290,7 @@ export class StreamSlot {
   close(): void {
     this.#clearTimer('switch');
     this.#clearTimer('cleanup');
+    this.#held.clear();
     this.#discardNext();
     this.#finishDrain();
     const live = this.#live?.connection;
@@ -298,21 +306,27 @@ export class StreamSlot {
       // What no tab asks for any more is forgotten: asked for again later, it is tried again.
       const asked = new Set(extra.map((m) => m.key));
       for (const key of this.#refused) if (!asked.has(key)) this.#refused.delete(key);
-      extra = extra.filter((m) => !this.#refused.has(m.key));
     }
-    return wantedOnStream(this.router.subscriptions(), extra, connection.adapter, connection.transport === 'eventsource');
+    const held = this.#held;
+    extra = extra.filter((m) => !this.#refused.has(m.key) && !held.has(m.key));
+    return wantedOnStream([...this.router.subscriptions()].filter((sub) => !held.has(sub)), extra, connection.adapter, connection.transport === 'eventsource');
   }
 
   #savedCursor(): string | undefined {
     return this.options.key === MAIN ? this.#ctx.savedCursor(wantedBy(this.router.subscriptions(), false).key) : undefined;
   }
 
-  /** Tells the subscriptions that the open live stream carries their matchers (once per open). */
+  /** Tells the subscriptions that the open live stream carries their matchers (once per open); goes on splitting a refused switch. */
   #activate(): void {
     const connection = this.#live?.connection;
     const keys = this.#live?.keys;
     if (connection?.status !== 'open' || keys === undefined) return;
     announce(this.router.subscriptions(), connection, connection.opens, keys);
+    // Splitting a refused switch: once the open live stream carries what was tried, the part held back last is tried.
+    if (this.#held.size === 0 || this.#next) return;
+    const top = Math.max(...this.#held.values());
+    for (const [unit, level] of this.#held) if (level === top) this.#held.delete(unit);
+    this.#later('switch', 0);
   }
 
   #discardNext(): void {
@@ -329,14 +343,11 @@ export class StreamSlot {
     const old = live?.connection;
     const error = connection.error;
     if (live && refusedBeside(connection, old)) {
-      // The hub refused the new matcher set: keep the healthy stream and tell the subscriptions that
-      // asked for the refused matchers, instead of breaking everyone's connection. Later switches
-      // leave those matchers out, so they cannot make the hub refuse what others add.
+      // The hub refused the new matcher set: keep the healthy stream instead of breaking everyone's
+      // connection, and find what it refuses (the next switches).
       this.#discardNext();
-      const refused = new Set(connection.matchers.filter((m) => !live.keys.has(m.key)).map((m) => m.key));
-      // What other tabs asked for stays off the stream while they ask for it; they hear of it through describe().
-      for (const m of this.#sharing?.extra() ?? []) if (refused.has(m.key)) this.#refused.add(m.key);
-      this.#refuse(live.keys, refused, error);
+      this.#split(connection.matchers, live.keys, error);
+      this.#later('switch', 0);
       return;
     }
     this.#live = next;
@@ -357,9 +368,40 @@ export class StreamSlot {
     this.#draining = new Drain(old, this.#intake.lastKey, this.#intake.seen, this.#ctx.connection.platform, () => this.#finishDrain());
   }
 
-  /** Tells the subscriptions asking for the `refused` matcher keys (those `keys` do not carry) that the hub refused them. */
-  #refuse(keys: ReadonlySet<string>, refused: ReadonlySet<string>, cause: SseError | undefined): boolean {
-    const told = refuse(this.router.subscriptions(), keys, refused, (matchers) => matchersRefused(matchers, cause));
+  /**
+   * The hub refused `sent` beside the live stream carrying `keys`; its 400 does not say which matcher.
+   * What `sent` added is split into parts by the new matcher keys asked for (subscriptions asking for
+   * the same ones are one part; another tab's matcher is one). Of two parts or more, the second half is
+   * held back, tried once the first is settled: bisection finds what the hub refuses in about 2·log2(n)
+   * switches. A part that was the whole addition is refused: its subscriptions hear it and later
+   * switches leave it out (other tabs' matchers stay off the stream while they ask for them; they hear
+   * of it through describe()), so it cannot make the hub refuse what others add. Each part is tried
+   * alone at most once: a hub refusing everything costs at most 2n - 1 requests for n parts.
+   */
+  #split(sent: readonly CompiledMatcher[], keys: ReadonlySet<string>, cause: SseError | undefined): void {
+    const parts = new Map<string, Array<Subscription | string>>();
+    const id = (wants: readonly CompiledMatcher[]) => wants.map((m) => m.key).filter((key) => !keys.has(key)).sort().join('\n');
+    const part = (unit: Subscription | string, wants: readonly CompiledMatcher[]): void => {
+      const of = id(wants);
+      if (of && !this.#held.has(unit)) parts.set(of, [...(parts.get(of) ?? []), unit]);
+    };
+    for (const sub of this.router.subscriptions()) if (!sub.refused) part(sub, sub.compiled);
+    for (const m of this.#sharing?.extra() ?? []) if (!this.#refused.has(m.key)) part(m.key, [m]);
+    const list = [...parts.values()];
+    if (list.length > 1) {
+      this.#holds++;
+      for (const unit of list.slice(list.length >> 1).flat()) this.#held.set(unit, this.#holds);
+      return;
+    }
+    // A part that was not all the switch added (a subscription removed meanwhile may have been the cause) is tried again.
+    const refused = parts.get(id(sent)) ?? [];
+    for (const unit of refused) if (typeof unit === 'string') this.#refused.add(unit);
+    this.#refuse(keys, new Set(id(sent).split('\n')), cause, refused.filter((unit): unit is Subscription => typeof unit !== 'string'));
+  }
+
+  /** Tells the subscriptions (of `subs`) asking for the `refused` matcher keys (those `keys` do not carry) that the hub refused them. */
+  #refuse(keys: ReadonlySet<string>, refused: ReadonlySet<string>, cause: SseError | undefined, subs: Iterable<Subscription> = this.router.subscriptions()): boolean {
+    const told = refuse(subs, keys, refused, (matchers) => matchersRefused(matchers, cause));
     if (told) this.#ctx.reportError(told.error, told.matchers);
     return told !== undefined;
   }

@@ -24,6 +24,11 @@ function track() {
 
 function setup(refuse: (matcher: string, request: Request) => boolean, options: Partial<SseDriverOptions> = {}) {
   const hub = new MockHub({ refuseMatcher: refuse });
+  /** Every subscription request the hub answered, by status (hub.requests keeps only the last ones). */
+  const subscribes: number[] = [];
+  hub.on('request', (r) => {
+    if (r.method !== 'POST') subscribes.push(r.status);
+  });
   const errors: SseError[] = [];
   const events: DriverEvent[] = [];
   const driver = new SseDriver({ url: hub.url, fetch: hub.fetch, protocol: 'v1', platform: { random: () => 1, events: undefined }, onError: (e) => errors.push(e), ...options });
@@ -36,7 +41,7 @@ function setup(refuse: (matcher: string, request: Request) => boolean, options: 
     driver.destroy();
     publisher.destroy();
   };
-  return { hub, driver, errors, events, streams, publish, done };
+  return { hub, driver, errors, events, streams, publish, done, subscribes };
 }
 
 describe('a refused matcher set', () => {
@@ -203,6 +208,145 @@ describe('a refused matcher set', () => {
     expect(bad.errors.map((e) => e.code)).toEqual(['bad-request']);
     expect(c.errors).toEqual([]);
     expect(streams()).toEqual(['a c']);
+    done();
+  });
+});
+
+// Subscriptions mounted together are coalesced into one switch; the hub's 400 does not say which
+// matcher it refused, so the driver splits the additions until only those refused alone are refused.
+describe('a refused switch that added several subscriptions', () => {
+  /** Subscribes each topic (all in one coalesced switch) with a tracker. */
+  function mount(driver: SseDriver, topics: readonly string[]) {
+    const subs = new Map<string, ReturnType<typeof track> & { off: () => void }>();
+    for (const topic of topics) {
+      const t = track();
+      subs.set(topic, { ...t, off: driver.subscribe(topic, t.listener, t.options) });
+    }
+    return subs;
+  }
+
+  /** Publishes to `a` every 100 ms for `ms` (the live subscription must get each once), then to every topic. */
+  async function run(publish: (topic: string) => Promise<string>, ms: number, topics: readonly string[]) {
+    const sent: string[] = [];
+    for (let t = 0; t < ms; t += 100) {
+      sent.push(await publish('a'));
+      await tick(100);
+    }
+    const ids = new Map<string, string>();
+    for (const topic of topics) ids.set(topic, await publish(topic));
+    await tick(10);
+    return { sent, ids };
+  }
+
+  /** The matchers of the one stream the hub holds, sorted. */
+  const sorted = (streams: string[]) => streams.map((s) => s.split(' ').sort().join(' '));
+
+  async function check(bad: readonly string[], count: number) {
+    const refuse = (m: string) => bad.includes(m);
+    const { driver, errors, events, streams, publish, done, subscribes } = setup(refuse);
+    const a = track();
+    driver.subscribe('a', a.listener, a.options);
+    await tick(10);
+    const topics = Array.from({ length: count }, (_, i) => (bad.includes(`bad${i}`) ? `bad${i}` : `t${i}`));
+    const subs = mount(driver, topics);
+    const { sent, ids } = await run(publish, 20_000, topics);
+    const good = topics.filter((t) => !refuse(t));
+    expect(sorted(streams())).toEqual([['a', ...good].sort().join(' ')]);
+    for (const topic of good) {
+      const s = subs.get(topic);
+      expect(s?.ids).toEqual([ids.get(topic)]);
+      expect(s?.errors).toEqual([]);
+      expect(s?.active).toHaveBeenCalledTimes(1);
+    }
+    for (const topic of bad) {
+      const s = subs.get(topic);
+      expect(s?.ids).toEqual([]);
+      expect(s?.errors.map((e) => e.message)).toEqual([expect.stringContaining(`["${topic}"]`)]);
+      expect(s?.active).not.toHaveBeenCalled();
+    }
+    // Nothing lost, nothing twice, no gap for the live subscription while the driver split the set.
+    expect(a.ids).toEqual(sent);
+    expect(a.errors).toEqual([]);
+    expect(errors.map((e) => e.code)).toEqual(bad.map(() => 'bad-request'));
+    expect(events.filter((e) => e.type === 'error').map((e) => (e.type === 'error' ? e.refused : undefined))).toEqual(bad.map((t) => [t]));
+    expect(driver.getSnapshot()).toMatchObject({ status: 'open', error: undefined });
+    return { requests: subscribes.length, refusedRequests: subscribes.filter((s) => s === 400).length, done };
+  }
+
+  it('5 subscriptions, 1 bad: the 4 others get on the stream and receive, only the bad one is refused', async () => {
+    const { refusedRequests, done } = await check(['bad3'], 5);
+    // Bisection: the whole set, then the halves holding the bad one (about log2(5) of them).
+    expect(refusedRequests).toBeLessThanOrEqual(4);
+    done();
+  });
+
+  it('2 bad among 8: the 6 others receive, each bad one is refused on its own', async () => {
+    const { done } = await check(['bad1', 'bad6'], 8);
+    done();
+  });
+
+  it('a hub refusing every new matcher costs a bounded number of requests; each is tried alone once; the live one is untouched', async () => {
+    const count = 6;
+    const topics = Array.from({ length: count }, (_, i) => `bad${i}`);
+    const { requests, refusedRequests, done } = await check(topics, count);
+    // n parts: at most 2n - 1 refused requests (a bisection tree), plus the live stream's own.
+    expect(refusedRequests).toBeLessThanOrEqual(2 * count - 1);
+    expect(requests).toBe(refusedRequests + 1);
+    done();
+  });
+
+  it('a hub with a cap on matchers per request: as many as fit get on the stream, the rest are refused', async () => {
+    const cap = 4;
+    const { driver, subscribes, streams, publish, done } = setup((_, request) => new URL(request.url).searchParams.getAll('match').length > cap);
+    const a = track();
+    driver.subscribe('a', a.listener, a.options);
+    await tick(10);
+    const topics = ['t0', 't1', 't2', 't3', 't4', 't5', 't6'];
+    const subs = mount(driver, topics);
+    const { sent, ids } = await run(publish, 20_000, topics);
+    const on = streams()[0]?.split(' ') ?? [];
+    expect(streams()).toHaveLength(1);
+    expect(on).toHaveLength(cap);
+    const placed = topics.filter((t) => on.includes(t));
+    const refused = topics.filter((t) => !on.includes(t));
+    expect(placed).toHaveLength(cap - 1);
+    for (const topic of placed) expect([subs.get(topic)?.ids, subs.get(topic)?.errors]).toEqual([[ids.get(topic)], []]);
+    for (const topic of refused) expect(subs.get(topic)?.errors.map((e) => e.code)).toEqual(['bad-request']);
+    expect(a.ids).toEqual(sent);
+    expect(subscribes.filter((s) => s === 400).length).toBeLessThanOrEqual(2 * topics.length - 1);
+    done();
+  });
+
+  it('survives subscriptions added and removed while it splits', async () => {
+    const { driver, streams, publish, done } = setup((m) => m.startsWith('bad'));
+    const a = track();
+    driver.subscribe('a', a.listener, a.options);
+    await tick(10);
+    const subs = mount(driver, ['t0', 't1', 'bad2', 't3', 'bad4', 't5']);
+    await tick(10); // the whole set was refused: splitting
+    subs.get('bad4')?.off(); // removed before it was tried alone
+    subs.get('t1')?.off();
+    const late = mount(driver, ['t6', 'bad7']);
+    const { sent, ids } = await run(publish, 20_000, ['t0', 't3', 't5', 't6']);
+    expect(sorted(streams())).toEqual(['a t0 t3 t5 t6']);
+    for (const topic of ['t0', 't3', 't5']) expect([subs.get(topic)?.ids, subs.get(topic)?.errors]).toEqual([[ids.get(topic)], []]);
+    expect([late.get('t6')?.ids, late.get('t6')?.errors]).toEqual([[ids.get('t6')], []]);
+    expect(subs.get('bad2')?.errors.map((e) => e.code)).toEqual(['bad-request']);
+    expect(late.get('bad7')?.errors.map((e) => e.code)).toEqual(['bad-request']);
+    expect(subs.get('bad4')?.errors).toEqual([]);
+    expect(a.ids).toEqual(sent);
+    done();
+  });
+
+  it('treats subscriptions asking for the same matchers as one: none is refused for another', async () => {
+    const { driver, subscribes, publish, done } = setup((m) => m === 'bad');
+    driver.subscribe('a', () => undefined);
+    await tick(10);
+    const subs = [...mount(driver, ['bad', 'c']).values(), ...mount(driver, ['bad', 'c']).values()];
+    const { ids } = await run(publish, 10_000, ['c']);
+    expect(subs.map((s) => s.errors.map((e) => e.code))).toEqual([['bad-request'], [], ['bad-request'], []]);
+    expect(subs.map((s) => s.ids)).toEqual([[], [ids.get('c')], [], [ids.get('c')]]);
+    expect(subscribes.filter((s) => s === 400)).toHaveLength(2);
     done();
   });
 });

@@ -183,6 +183,38 @@ describe('tabs share one stream', () => {
     for (const t of b.tabs) t.driver.destroy();
   });
 
+  it("a follower's several new matchers in one switch, one refused: the leader splits them, the others get on its stream", async () => {
+    const b = browser(0, { refuseMatcher: (m) => m === '/bad' });
+    const leaderErrors: SseError[] = [];
+    const leader = b.open({ onError: (e) => leaderErrors.push(e) });
+    const follower = b.open();
+    const a = collect();
+    leader.driver.subscribe('/a', a.listener);
+    await tick(2000);
+    const subs = ['/c', '/bad', '/e', '/f'].map((topic) => {
+      const got = collect();
+      const errors: SseError[] = [];
+      follower.driver.subscribe(topic, got.listener, { onError: (e) => errors.push(e) });
+      return { topic, got, errors };
+    });
+    const d = collect();
+    leader.driver.subscribe('/d', d.listener); // the leader's own, in the same switch
+    await tick(20_000);
+    expect(b.hub.subscriptions.map((s) => s.matchers.map((m) => m.match).sort())).toEqual([['/a', '/c', '/d', '/e', '/f']]);
+    for (const topic of ['/a', '/c', '/d', '/e', '/f', '/bad']) await follower.driver.publish(topic, topic);
+    await tick(50);
+    expect(subs.map((s) => [s.topic, s.got.data(), s.errors.map((e) => e.code)])).toEqual([
+      ['/c', ['/c'], []],
+      ['/bad', [], ['bad-request']],
+      ['/e', ['/e'], []],
+      ['/f', ['/f'], []],
+    ]);
+    expect([a.data(), d.data()]).toEqual([['/a'], ['/d']]);
+    expect(leaderErrors).toEqual([]);
+    expect(leader.driver.getSnapshot().status).toBe('open');
+    for (const t of b.tabs) t.driver.destroy();
+  });
+
   it('a tab that learns the leader stream before its own role gets onActive for matchers the stream already carries', async () => {
     const b = browser(20);
     const leader = b.open();
