@@ -66,10 +66,9 @@ export class StreamSlot {
   readonly #refused = new Set<string>();
   /**
    * Parts of a refused switch's additions held back while it is split (own subscriptions, other tabs'
-   * matcher keys), by the level they were held at: the highest is tried next.
+   * matcher keys), a stack: the last is tried next.
    */
-  readonly #held = new Map<Subscription | string, number>();
-  #holds = 0;
+  readonly #held: Array<Array<Subscription | string>> = [];
   /** Cross-tab sharing (shared slot only). */
   readonly #sharing: SlotSharing | undefined;
   /** Bumped at every open of the live stream that is not a seamless switch. */
@@ -184,7 +183,7 @@ export class StreamSlot {
   sync(): void {
     const mode = this.#sharing?.mode() ?? 'own';
     const wanted = this.#wanted();
-    if (mode !== 'own' || (wanted.keys.size === 0 && this.#held.size === 0)) {
+    if (mode !== 'own' || (wanted.keys.size === 0 && this.#held.length === 0)) {
       // Nothing to carry here: no subscriptions, or the leader tab's stream carries them.
       this.close();
       if (mode === 'follow' && this.#followed) this.follow(this.#followed.state);
@@ -290,7 +289,7 @@ export class StreamSlot {
   close(): void {
     this.#clearTimer('switch');
     this.#clearTimer('cleanup');
-    this.#held.clear();
+    this.#held.length = 0;
     this.#discardNext();
     this.#finishDrain();
     const live = this.#live?.connection;
@@ -307,7 +306,7 @@ export class StreamSlot {
       const asked = new Set(extra.map((m) => m.key));
       for (const key of this.#refused) if (!asked.has(key)) this.#refused.delete(key);
     }
-    const held = this.#held;
+    const held = new Set(this.#held.flat());
     extra = extra.filter((m) => !this.#refused.has(m.key) && !held.has(m.key));
     return wantedOnStream([...this.router.subscriptions()].filter((sub) => !held.has(sub)), extra, connection.adapter, connection.transport === 'eventsource');
   }
@@ -323,9 +322,8 @@ export class StreamSlot {
     if (connection?.status !== 'open' || keys === undefined) return;
     announce(this.router.subscriptions(), connection, connection.opens, keys);
     // Splitting a refused switch: once the open live stream carries what was tried, the part held back last is tried.
-    if (this.#held.size === 0 || this.#next) return;
-    const top = Math.max(...this.#held.values());
-    for (const [unit, level] of this.#held) if (level === top) this.#held.delete(unit);
+    if (this.#held.length === 0 || this.#next) return;
+    this.#held.pop();
     this.#later('switch', 0);
   }
 
@@ -380,17 +378,17 @@ export class StreamSlot {
    */
   #split(sent: readonly CompiledMatcher[], keys: ReadonlySet<string>, cause: SseError | undefined): void {
     const parts = new Map<string, Array<Subscription | string>>();
+    const held = new Set(this.#held.flat());
     const id = (wants: readonly CompiledMatcher[]) => wants.map((m) => m.key).filter((key) => !keys.has(key)).sort().join('\n');
     const part = (unit: Subscription | string, wants: readonly CompiledMatcher[]): void => {
       const of = id(wants);
-      if (of && !this.#held.has(unit)) parts.set(of, [...(parts.get(of) ?? []), unit]);
+      if (of && !held.has(unit)) parts.set(of, [...(parts.get(of) ?? []), unit]);
     };
     for (const sub of this.router.subscriptions()) if (!sub.refused) part(sub, sub.compiled);
     for (const m of this.#sharing?.extra() ?? []) if (!this.#refused.has(m.key)) part(m.key, [m]);
     const list = [...parts.values()];
     if (list.length > 1) {
-      this.#holds++;
-      for (const unit of list.slice(list.length >> 1).flat()) this.#held.set(unit, this.#holds);
+      this.#held.push(list.slice(list.length >> 1).flat());
       return;
     }
     // A part that was not all the switch added (a subscription removed meanwhile may have been the cause) is tried again.

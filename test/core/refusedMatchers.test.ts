@@ -24,10 +24,13 @@ function track() {
 
 function setup(refuse: (matcher: string, request: Request) => boolean, options: Partial<SseDriverOptions> = {}) {
   const hub = new MockHub({ refuseMatcher: refuse });
-  /** Every subscription request the hub answered, by status (hub.requests keeps only the last ones). */
+  /** Every subscription request the hub answered: status, matchers, when (hub.requests keeps only the last ones). */
   const subscribes: number[] = [];
+  const asked: { readonly matchers: string[]; readonly at: number }[] = [];
   hub.on('request', (r) => {
-    if (r.method !== 'POST') subscribes.push(r.status);
+    if (r.method === 'POST') return;
+    subscribes.push(r.status);
+    asked.push({ matchers: new URL(r.url).searchParams.getAll('match').sort(), at: Date.now() });
   });
   const errors: SseError[] = [];
   const events: DriverEvent[] = [];
@@ -41,7 +44,7 @@ function setup(refuse: (matcher: string, request: Request) => boolean, options: 
     driver.destroy();
     publisher.destroy();
   };
-  return { hub, driver, errors, events, streams, publish, done, subscribes };
+  return { hub, driver, errors, events, streams, publish, done, subscribes, asked };
 }
 
 describe('a refused matcher set', () => {
@@ -243,7 +246,7 @@ describe('a refused switch that added several subscriptions', () => {
 
   async function check(bad: readonly string[], count: number) {
     const refuse = (m: string) => bad.includes(m);
-    const { driver, errors, events, streams, publish, done, subscribes } = setup(refuse);
+    const { driver, errors, events, streams, publish, done, subscribes, asked } = setup(refuse);
     const a = track();
     driver.subscribe('a', a.listener, a.options);
     await tick(10);
@@ -270,7 +273,7 @@ describe('a refused switch that added several subscriptions', () => {
     expect(errors.map((e) => e.code)).toEqual(bad.map(() => 'bad-request'));
     expect(events.filter((e) => e.type === 'error').map((e) => (e.type === 'error' ? e.refused : undefined))).toEqual(bad.map((t) => [t]));
     expect(driver.getSnapshot()).toMatchObject({ status: 'open', error: undefined });
-    return { requests: subscribes.length, refusedRequests: subscribes.filter((s) => s === 400).length, done };
+    return { requests: subscribes.length, refusedRequests: subscribes.filter((s) => s === 400).length, asked, done };
   }
 
   it('5 subscriptions, 1 bad: the 4 others get on the stream and receive, only the bad one is refused', async () => {
@@ -288,10 +291,15 @@ describe('a refused switch that added several subscriptions', () => {
   it('a hub refusing every new matcher costs a bounded number of requests; each is tried alone once; the live one is untouched', async () => {
     const count = 6;
     const topics = Array.from({ length: count }, (_, i) => `bad${i}`);
-    const { requests, refusedRequests, done } = await check(topics, count);
+    const { requests, refusedRequests, asked, done } = await check(topics, count);
     // n parts: at most 2n - 1 refused requests (a bisection tree), plus the live stream's own.
     expect(refusedRequests).toBeLessThanOrEqual(2 * count - 1);
     expect(requests).toBe(refusedRequests + 1);
+    // Each tried alone once.
+    for (const topic of topics) expect(asked.filter((r) => r.matchers.join(' ') === `a ${topic}`)).toHaveLength(1);
+    // The switch budget spaces the tries (the first switch after a calm period goes at once).
+    const gaps = asked.slice(2).map((r, i) => r.at - (asked[i + 1]?.at ?? 0));
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(100);
     done();
   });
 
