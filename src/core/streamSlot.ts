@@ -342,7 +342,8 @@ export class StreamSlot {
     const error = connection.error;
     if (live && refusedBeside(connection, old)) {
       // The hub refused the new matcher set: keep the healthy stream instead of breaking everyone's
-      // connection, and find what it refuses (the next switches).
+      // connection, and find what it refuses (the next switches). Without an open live stream (a
+      // drop; a server without ids switches break-before-make) a 400 stops the stream as any does.
       this.#discardNext();
       this.#split(connection.matchers, live.keys, error);
       this.#later('switch', 0);

@@ -346,6 +346,38 @@ describe('a refused switch that added several subscriptions', () => {
     done();
   });
 
+  it('goes on when every subscription but those held back leaves while it splits', async () => {
+    const { driver, streams, publish, done } = setup((m) => m === 'bad');
+    const offA = driver.subscribe('a', () => undefined);
+    await tick(10);
+    const subs = mount(driver, ['t0', 't1', 'bad', 't3']);
+    await tick(10); // the whole set was refused: t0 and t1 are tried, bad and t3 held back
+    offA();
+    subs.get('t0')?.off();
+    subs.get('t1')?.off();
+    const { ids } = await run(publish, 20_000, ['t3']);
+    expect(streams().map((s) => s.split(' ')).flat()).toContain('t3');
+    expect([subs.get('t3')?.ids, subs.get('t3')?.errors]).toEqual([[ids.get('t3')], []]);
+    expect(subs.get('bad')?.errors.map((e) => e.code)).toEqual(['bad-request']);
+    done();
+  });
+
+  it('goes on after reconnect() while it splits', async () => {
+    const { driver, streams, publish, done } = setup((m) => m === 'bad');
+    const a = track();
+    driver.subscribe('a', a.listener, a.options);
+    await tick(10);
+    const subs = mount(driver, ['t0', 't1', 'bad', 't3', 't4']);
+    await tick(150);
+    driver.reconnect();
+    const { sent, ids } = await run(publish, 20_000, ['t0', 't1', 't3', 't4']);
+    expect(sorted(streams())).toEqual(['a t0 t1 t3 t4']);
+    for (const topic of ['t0', 't1', 't3', 't4']) expect([subs.get(topic)?.ids, subs.get(topic)?.errors]).toEqual([[ids.get(topic)], []]);
+    expect(subs.get('bad')?.errors.map((e) => e.code)).toEqual(['bad-request']);
+    expect(a.ids).toEqual(sent);
+    done();
+  });
+
   it('treats subscriptions asking for the same matchers as one: none is refused for another', async () => {
     const { driver, subscribes, publish, done } = setup((m) => m === 'bad');
     driver.subscribe('a', () => undefined);
