@@ -300,15 +300,19 @@ export class StreamSlot {
   /** What the slot's stream must carry (with what other tabs need, when this tab leads). */
   #wanted(): Wanted {
     const connection = this.#ctx.connection;
-    let extra = this.#sharing?.mode() === 'own' ? this.#sharing.extra() : [];
+    const extra = this.#sharing?.mode() === 'own' ? this.#sharing.extra() : [];
     if (this.#refused.size > 0) {
       // What no tab asks for any more is forgotten: asked for again later, it is tried again.
       const asked = new Set(extra.map((m) => m.key));
       for (const key of this.#refused) if (!asked.has(key)) this.#refused.delete(key);
     }
-    const held = new Set(this.#held.flat());
-    extra = extra.filter((m) => !this.#refused.has(m.key) && !held.has(m.key));
-    return wantedOnStream([...this.router.subscriptions()].filter((sub) => !held.has(sub)), extra, connection.adapter, connection.transport === 'eventsource');
+    const off = this.#off();
+    return wantedOnStream([...this.router.subscriptions()].filter((sub) => !off.has(sub)), extra.filter((m) => !off.has(m.key)), connection.adapter, connection.transport === 'eventsource');
+  }
+
+  /** What stays off the stream: other tabs' refused matcher keys, and the parts held back while a refused switch is split. */
+  #off(): Set<Subscription | string> {
+    return new Set([...this.#refused, ...this.#held.flat()]);
   }
 
   #savedCursor(): string | undefined {
@@ -379,23 +383,27 @@ export class StreamSlot {
    */
   #split(sent: readonly CompiledMatcher[], keys: ReadonlySet<string>, cause: SseError | undefined): void {
     const parts = new Map<string, Array<Subscription | string>>();
-    const held = new Set(this.#held.flat());
+    const off = this.#off();
     const id = (wants: readonly CompiledMatcher[]) => wants.map((m) => m.key).filter((key) => !keys.has(key)).sort().join('\n');
     const part = (unit: Subscription | string, wants: readonly CompiledMatcher[]): void => {
       const of = id(wants);
-      if (of && !held.has(unit)) parts.set(of, [...(parts.get(of) ?? []), unit]);
+      if (of && !off.has(unit)) parts.set(of, [...(parts.get(of) ?? []), unit]);
     };
     for (const sub of this.router.subscriptions()) if (!sub.refused) part(sub, sub.compiled);
-    for (const m of this.#sharing?.extra() ?? []) if (!this.#refused.has(m.key)) part(m.key, [m]);
+    for (const m of this.#sharing?.extra() ?? []) part(m.key, [m]);
     const list = [...parts.values()];
     if (list.length > 1) {
       this.#held.push(list.slice(list.length >> 1).flat());
       return;
     }
     // A part that was not all the switch added (a subscription removed meanwhile may have been the cause) is tried again.
-    const refused = parts.get(id(sent)) ?? [];
-    for (const unit of refused) if (typeof unit === 'string') this.#refused.add(unit);
-    this.#refuse(keys, new Set(id(sent).split('\n')), cause, refused.filter((unit): unit is Subscription => typeof unit !== 'string'));
+    const subs: Subscription[] = [];
+    const added = id(sent);
+    for (const unit of parts.get(added) ?? []) {
+      if (typeof unit === 'string') this.#refused.add(unit);
+      else subs.push(unit);
+    }
+    this.#refuse(keys, new Set(added.split('\n')), cause, subs);
   }
 
   /** Tells the subscriptions (of `subs`) asking for the `refused` matcher keys (those `keys` do not carry) that the hub refused them. */
