@@ -651,6 +651,31 @@ export function describeHubProtocol(name: string, factory: HubFactory): void {
         expect(stream.events.map((e) => e.data)).toEqual([envelope({ topic: 'urn:x' }), envelope({ topic: 'urn:x', topics: ['urn:x', 'urn:y'] }), 'sentinel']);
       });
 
+      it('refuses names and values that are not UTF-8 (400), percent-encoded or raw, and publishes nothing of them', async () => {
+        const hub = await start();
+        const stream = await subscribe(hub, [['match', 'urn:utf8']]);
+        const token = await sign(v1Claims([{ actions: ['publish'], topics: ['*'] }]));
+        const post = (body: string | Uint8Array<ArrayBuffer>): Promise<Response> =>
+          hub.fetch(hub.url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' }, body });
+        const bytes = (...parts: (string | number[])[]): Uint8Array<ArrayBuffer> => new Uint8Array(Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Uint8Array.from(p)))));
+        // A lone byte, an encoded surrogate, a truncated sequence (in a value and in a name), raw bytes.
+        for (const body of ['topic=urn%3Autf8&data=%FF', 'topic=urn%3Autf8&data=%ED%A0%80', 'topic=urn%3Autf8&id=%C3', 'topic=urn%3Autf8&%C3=x', bytes('topic=urn%3Autf8&data=', [0xc3, 0x28])]) {
+          const res = await post(body);
+          expect(res.status).toBe(400);
+          expect(await res.text()).toMatch(/UTF-8/);
+        }
+        // Subscriptions too: matchers and cursors, in the query or a QUERY body.
+        expect((await hub.fetch(`${hub.url}?match=%FF`)).status).toBe(400);
+        const query = await hub.fetch(hub.url, { method: 'QUERY', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: bytes('match=urn%3Autf8&match=', [0xff]) });
+        expect(query.status).toBe(400);
+        // Valid UTF-8 either way is kept byte for byte (a leading BOM too), and a stray % stays as typed (URL standard).
+        for (const body of ['topic=urn%3Autf8&data=%C3%A9t%C3%A9', bytes('topic=urn%3Autf8&data=', [0xc3, 0xa9, 0x74, 0xc3, 0xa9]), 'topic=urn%3Autf8&data=%EF%BB%BFbom', 'topic=urn%3Autf8&data=100%+sure%2']) {
+          expect((await post(body)).status).toBe(200);
+        }
+        await sentinel(hub, stream, 'urn:utf8');
+        expect(stream.events.map((e) => e.data)).toEqual(['été', 'été', '\uFEFFbom', '100% sure%2', 'sentinel']);
+      });
+
       it('compiles each distinct pattern once and shares it: one evaluation per pattern per dispatch, whatever the connections', async () => {
         const hub = await start({ heartbeat: 0 });
         const patterns = Array.from({ length: 256 }, (_, i): [string, string] => ['match_urlpattern', `/r${i}/:id`]);

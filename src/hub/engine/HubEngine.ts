@@ -35,7 +35,7 @@ import type {
   SseFrame,
   SubscriptionDocument,
 } from './types.js';
-import { assertNotReserved, parsePublishFields, parseSubscribeParams } from './validation.js';
+import { assertNotReserved, parseForm, parsePublishFields, parseSubscribeParams } from './validation.js';
 import type { PublishFields } from './validation.js';
 import { webRequest, webResponse } from './webAdapter.js';
 
@@ -334,13 +334,13 @@ export class HubEngine {
 
   async #subscribe(request: HubRequest, url: URL): Promise<HubStream> {
     this.#assertOpen();
-    let params = url.searchParams;
+    let params = parseForm(url.search.slice(1));
     if (request.method === 'QUERY') {
       const body = await request.body(this.#limits.bodyBytes);
       if (body === null) throw tooLarge(`The request body exceeds ${this.#limits.bodyBytes} bytes.`);
       if (body !== '') {
         if (!isForm(request.header('content-type'))) throw badRequest(`A QUERY subscription body must be ${FORM}.`);
-        params = new URLSearchParams([...url.searchParams, ...new URLSearchParams(body)]);
+        params = new URLSearchParams([...params, ...parseForm(body)]);
       }
     }
     const parsed = parseSubscribeParams(params, { legacy: this.#legacy, limits: this.#limits });
@@ -401,7 +401,7 @@ export class HubEngine {
     if (token !== undefined) grants = await this.#grants(this.#publishers, token);
     else if (this.#anonymousPublishers) grants = OPEN_GRANTS;
     else throw missingToken('Publishing requires a token.');
-    const fields = parsePublishFields(new URLSearchParams(body), this.#limits);
+    const fields = parsePublishFields(parseForm(body), this.#limits);
     assertNotReserved(fields.topics, this.#url);
     if (!grants.canPublish(fields.topics)) throw forbidden(`The token does not allow publishing to ${fields.topics.map((t) => `"${t}"`).join(', ')}.`);
     this.#assertOpen();

@@ -86,6 +86,74 @@ export function parseSubscribeParams(params: URLSearchParams, options: { readonl
   return { matchers, lastEventId };
 }
 
+/** Decodes UTF-8 without replacing anything: invalid input throws, a leading BOM is kept as data. */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const utf8Encoder = new TextEncoder();
+
+/**
+ * Decodes request bytes (a body) as UTF-8, refusing rather than replacing invalid sequences.
+ * @throws HubError 400 when the bytes are not valid UTF-8.
+ */
+export function decodeUtf8(bytes: Uint8Array): string {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    throw badRequest('The request body is not valid UTF-8.');
+  }
+}
+
+function hexValue(code: number | undefined): number {
+  if (code === undefined) return -1;
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  const lower = code | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
+}
+
+/** Percent-decodes one form name or value (`+` is a space); `null` when the bytes are not UTF-8. */
+function decodeFormComponent(raw: string): string | null {
+  const text = raw.includes('+') ? raw.replace(/\+/g, ' ') : raw;
+  if (!text.includes('%')) return text;
+  const bytes = utf8Encoder.encode(text);
+  let length = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i] as number;
+    const high = byte === 0x25 ? hexValue(bytes[i + 1]) : -1;
+    const low = high === -1 ? -1 : hexValue(bytes[i + 2]);
+    if (low === -1) {
+      bytes[length++] = byte;
+    } else {
+      bytes[length++] = high * 16 + low;
+      i += 2;
+    }
+  }
+  try {
+    return strictUtf8.decode(bytes.subarray(0, length));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Parses `application/x-www-form-urlencoded` text (a body, or a query without its `?`) as the URL
+ * standard does — a `%` not followed by two hex digits stays as typed — except that names and
+ * values must be valid UTF-8 once percent-decoded, as the Mercure specification requires: they
+ * are refused instead of being silently replaced with U+FFFD.
+ * @throws HubError 400 when a name or value is not valid UTF-8.
+ */
+export function parseForm(text: string): URLSearchParams {
+  const form = new URLSearchParams();
+  for (const pair of text.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const name = decodeFormComponent(eq === -1 ? pair : pair.slice(0, eq));
+    if (name === null) throw badRequest('A form field name is not valid UTF-8 once percent-decoded.');
+    const value = eq === -1 ? '' : decodeFormComponent(pair.slice(eq + 1));
+    if (value === null) throw badRequest(`The ${JSON.stringify(name.slice(0, 64))} field is not valid UTF-8 once percent-decoded.`);
+    form.append(name, value);
+  }
+  return form;
+}
+
 function checkField(name: string, value: string, limits: HubLimits): void {
   if (value.length > limits.fieldLength) throw tooLarge(`The "${name}" field is longer than ${limits.fieldLength} characters.`);
 }

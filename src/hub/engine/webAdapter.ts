@@ -1,15 +1,16 @@
 import type { HubRequest, HubResult, HubSink } from './types.js';
+import { decodeUtf8 } from './validation.js';
 
 /**
  * Reads a body stream as UTF-8 text, stopping at `limit` bytes.
  * @returns the text, or `null` when the body is larger than `limit`.
+ * @throws HubError 400 when the body is not valid UTF-8.
  */
 export async function readLimited(body: ReadableStream<Uint8Array> | null, limit: number): Promise<string | null> {
   if (body === null) return '';
   const reader = body.getReader();
-  const decoder = new TextDecoder();
+  const chunks: Uint8Array[] = [];
   let size = 0;
-  let text = '';
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
@@ -18,9 +19,15 @@ export async function readLimited(body: ReadableStream<Uint8Array> | null, limit
       await reader.cancel().catch(() => undefined);
       return null;
     }
-    text += decoder.decode(value, { stream: true });
+    chunks.push(value);
   }
-  return text + decoder.decode();
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return decodeUtf8(bytes);
 }
 
 /** Adapts a WHATWG `Request` to the engine. */
