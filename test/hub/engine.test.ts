@@ -181,6 +181,22 @@ describe('HubEngine', () => {
     }
   });
 
+  it('refuses (400) a publish whose body stream fails before its end, without an internal error', async () => {
+    const errors: string[] = [];
+    const engine = new HubEngine({ anonymousPublishers: true, log: { info() {}, warn() {}, error: (line) => errors.push(line) } });
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('topic=a&data=par'));
+        controller.error(new TypeError('network error'));
+      },
+    });
+    const res = await engine.handle(new Request(engine.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body, duplex: 'half' } as RequestInit));
+    expect(res.status).toBe(400);
+    expect(await res.text()).toMatch(/cut off/);
+    expect(errors).toEqual([]);
+    expect(engine.history).toEqual([]);
+  });
+
   it('announces no subscription for a connection dropped while it opened (its replay overflowed the buffer at once)', async () => {
     const engine = new HubEngine({ subscriptions: true, heartbeat: 0, idleWriteTimeout: 0, limits: { bufferedBytes: 1024 } });
     const events: boolean[] = [];

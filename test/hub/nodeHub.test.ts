@@ -138,6 +138,21 @@ describe('Node hub (createHub)', () => {
     expect(connection).toBe('close');
   });
 
+  it('treats a publish whose client hangs up mid-body as a refused request (400, one warning), not an internal error, and publishes nothing', async () => {
+    const log = captureLog();
+    const hub = await start({ log });
+    const token = await sign(v1Claims([{ actions: ['publish'], topics: ['*'] }]));
+    const rejected = new Promise<number>((resolve) => hub.engine.on('reject', (e) => resolve(e.status)));
+    const socket = connect(hub.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    socket.write(`POST /.well-known/mercure HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ntopic=a&data=par`);
+    hub.server.once('request', (req) => req.once('data', () => socket.destroy()));
+    expect(await rejected).toBe(400);
+    expect(log.lines.filter((l) => l.startsWith('error'))).toEqual([]);
+    expect(log.lines.filter((l) => l.startsWith('warn rejected POST'))).toEqual([expect.stringMatching(/400: The request body was cut off/)]);
+    expect(hub.engine.history).toEqual([]);
+  });
+
   it('shuts down gracefully: streams end cleanly after what was dispatched, new requests are refused', async () => {
     const hub = await createHub({ port: 0, log: false, publisherKey: TEST_KEY });
     const stream = await openStream(fetch, subscribeUrl(hub.url, [['match', 'a']]));

@@ -1,4 +1,5 @@
 import { badRequest, tooLarge } from './errors.js';
+import type { HubError } from './errors.js';
 import { HUB_PATH } from './defaults.js';
 import type { HubLimits, MatcherSpec } from './types.js';
 
@@ -100,6 +101,11 @@ export function decodeUtf8(bytes: Uint8Array): string {
   } catch {
     throw badRequest('The request body is not valid UTF-8.');
   }
+}
+
+/** The refusal of a request whose body ended early (the client hung up, the stream failed). */
+export function bodyCutOff(): HubError {
+  return badRequest('The request body was cut off before its end.');
 }
 
 function hexValue(code: number | undefined): number {

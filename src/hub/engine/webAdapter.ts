@@ -1,10 +1,10 @@
 import type { HubRequest, HubResult, HubSink } from './types.js';
-import { decodeUtf8 } from './validation.js';
+import { bodyCutOff, decodeUtf8 } from './validation.js';
 
 /**
  * Reads a body stream as UTF-8 text, stopping at `limit` bytes.
  * @returns the text, or `null` when the body is larger than `limit`.
- * @throws HubError 400 when the body is not valid UTF-8.
+ * @throws HubError 400 when the body is not valid UTF-8, or when the stream fails before its end.
  */
 export async function readLimited(body: ReadableStream<Uint8Array> | null, limit: number): Promise<string | null> {
   if (body === null) return '';
@@ -12,7 +12,13 @@ export async function readLimited(body: ReadableStream<Uint8Array> | null, limit
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch {
+      throw bodyCutOff();
+    }
+    const { done, value } = chunk;
     if (done) break;
     size += value.byteLength;
     if (size > limit) {

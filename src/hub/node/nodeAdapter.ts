@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HubRequest, HubSink, SseFrame } from '../engine/types.js';
-import { decodeUtf8 } from '../engine/validation.js';
+import { bodyCutOff, decodeUtf8 } from '../engine/validation.js';
 
 /** `setImmediate` as loaded, so fake timers in a test process cannot stall real sockets. */
 const realSetImmediate = globalThis.setImmediate;
@@ -96,7 +96,8 @@ export function flushPendingWrites(): void {
  * Reads a request body up to `limit` bytes.
  * @returns the text, or `null` when it is larger (the rest is discarded and the connection
  * will be closed after the response).
- * @throws HubError 400 (as a rejection) when the body is not valid UTF-8.
+ * @throws HubError 400 (as a rejection) when the body is not valid UTF-8, or when the client hangs
+ * up before its end.
  */
 export function readNodeBody(req: IncomingMessage, limit: number): Promise<string | null> {
   const declared = Number(req.headers['content-length']);
@@ -119,17 +120,25 @@ export function readNodeBody(req: IncomingMessage, limit: number): Promise<strin
       }
       chunks.push(chunk);
     };
+    // A client hanging up mid-body is a refused request, not a fault of the hub.
+    const cutOff = (): void => {
+      if (done) return;
+      done = true;
+      reject(bodyCutOff());
+    };
     req.on('data', onData);
     req.once('end', () => {
       if (done) return;
+      done = true;
       try {
         resolve(decodeUtf8(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
       } catch (error) {
         reject(error);
       }
     });
-    req.once('error', (error) => {
-      if (!done) reject(error);
+    req.once('error', cutOff);
+    req.once('close', () => {
+      if (!req.complete) cutOff();
     });
   });
 }
