@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -257,6 +258,17 @@ describe('Node hub (createHub)', () => {
     const port = await freePort();
     await expect(createHub({ port, log: false, cors: { origins: '*', credentials: true } })).rejects.toThrow(/credentials/);
     await expect(createHub({ port, log: false, publicUrl: 'not a url' })).rejects.toThrow(/Invalid URL/);
+    const hub = await start({ port });
+    expect(hub.port).toBe(port);
+  });
+
+  it('refuses to start with a key that cannot verify any token (a private key, an empty secret, a malformed JWKS), naming it, and releases the port', async () => {
+    const port = await freePort();
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    await expect(createHub({ port, log: false, publisherKey: pem })).rejects.toThrow(/^The publisher key cannot be used: the PEM public key is neither/);
+    await expect(createHub({ port, log: false, publisherKey: TEST_KEY, subscriberKey: '' })).rejects.toThrow(/^The subscriber key cannot be used: the HS256 secret is empty/);
+    await expect(createHub({ port, log: false, publisherKey: { jwks: { keys: 'none' as never } } })).rejects.toThrow(/^The publisher key cannot be used/);
     const hub = await start({ port });
     expect(hub.port).toBe(port);
   });

@@ -207,6 +207,23 @@ export class HubEngine {
     return this.#transport instanceof MemoryTransport ? this.#transport.toArray() : [];
   }
 
+  /**
+   * Resolves once the publisher and subscriber keys are loaded. Keys load in the background (a
+   * request waits for them), so awaiting this only serves to report a bad key at start-up rather
+   * than by refusing every token.
+   * @throws Error naming the key that cannot be used (an unreadable PEM, a private key, a
+   * malformed JWKS, an empty secret).
+   */
+  async ready(): Promise<void> {
+    for (const [role, verifier] of [['publisher', this.#publishers], ['subscriber', this.#subscribers]] as const) {
+      try {
+        await verifier.ready();
+      } catch (error) {
+        throw new Error(`The ${role} key cannot be used: ${error instanceof Error ? error.message : String(error)}.`);
+      }
+    }
+  }
+
   /** Whether {@link HubEngine.close} was called. */
   get closed(): boolean {
     return this.#closed;

@@ -35,6 +35,7 @@ const ASYMMETRIC_DEFAULTS: HubKeyAlgorithm[] = ['RS256', 'ES256', 'EdDSA'];
 async function resolveKey(key: HubKey): Promise<ResolvedKey> {
   const encoder = new TextEncoder();
   if (typeof key === 'string') {
+    if (key === '') throw new Error('the HS256 secret is empty');
     if (!key.trimStart().startsWith('-----BEGIN')) return { key: encoder.encode(key), algorithms: ['HS256'] };
     for (const alg of ['RS256', 'ES256', 'EdDSA'] as const) {
       try {
@@ -75,6 +76,15 @@ export class TokenVerifier {
     this.#key = key === null ? null : resolveKey(key);
     // A bad key is reported on use, not as an unhandled rejection.
     this.#key?.catch(() => undefined);
+  }
+
+  /**
+   * Resolves once the key is loaded (at once without a key).
+   * @throws Error when the key cannot be used (an unreadable PEM, a private key, a malformed JWKS,
+   * an empty secret): every token would be refused.
+   */
+  async ready(): Promise<void> {
+    await this.#key;
   }
 
   /** Whether signatures are checked. */

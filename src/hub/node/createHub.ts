@@ -67,6 +67,7 @@ function urlHost(host: string): string {
  * key (with a loud warning), anonymous subscribers, legacy wire format accepted beside v1,
  * lenient token profile, CORS open to any origin without credentials.
  * @returns the started hub once it listens.
+ * @throws Error when an option or a key is refused (the port and the transport are released).
  */
 export async function createHub(options: CreateHubOptions = {}): Promise<NodeHub> {
   const { port = 8080, host = '127.0.0.1', publicUrl, cors, log, shutdownGrace = 5000, transport: transportSpec, ...engineOptions } = options;
@@ -156,8 +157,10 @@ export async function createHub(options: CreateHubOptions = {}): Promise<NodeHub
       log: logger,
       ...(transport === undefined ? {} : { transport }),
     });
+    // A key that cannot be used fails the start, instead of every token later.
+    await engine.ready();
   } catch (error) {
-    // Options refused by the engine: stop listening and release the transport, or the process stays up.
+    // Options or keys refused by the engine: stop listening and release the transport, or the process stays up.
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await transport?.close();
     throw error;
