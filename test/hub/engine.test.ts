@@ -1,6 +1,6 @@
 import { URLPattern } from 'urlpattern-polyfill/urlpattern';
 import { describe, expect, it, vi } from 'vitest';
-import { HistoryRing, HubEngine, compileMatcher, compileUriTemplate, formatEvent, isReservedTopic } from '../../src/hub/engine/index.js';
+import { HistoryRing, HubEngine, compileMatcher, compileUriTemplate, formatEvent, globalTimers, isReservedTopic } from '../../src/hub/engine/index.js';
 import type { HubTimers, HubUpdate } from '../../src/hub/engine/types.js';
 import { TEST_KEY, sign, v1Claims } from './helpers.js';
 
@@ -179,6 +179,15 @@ describe('HubEngine', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('watches stalled sockets on an interval timers can honour, even for an idle write timeout of years', async () => {
+    const intervals: number[] = [];
+    const timers: HubTimers = { ...globalTimers, setInterval: (fn, ms) => (intervals.push(ms), 0), clearInterval: () => undefined };
+    const engine = new HubEngine({ timers, heartbeat: 0, idleWriteTimeout: 1e12 });
+    const res = await engine.handle(new Request(`${engine.url}?match=a`));
+    await res.body?.cancel();
+    expect(intervals).toEqual([2 ** 31 - 1]);
   });
 
   it('refuses (400) a publish whose body stream fails before its end, without an internal error', async () => {

@@ -846,11 +846,12 @@ export class HubEngine {
     }
     const timeout = this.#idleWriteTimeout;
     if (timeout > 0 && this.#stallTimer === undefined) {
-      // A connection is dropped between `timeout` and 1.25 × `timeout` after its socket stalls.
+      // A connection is dropped between `timeout` and 1.25 × `timeout` after its socket stalls (a
+      // little later for timeouts of months: a longer interval would fire every millisecond).
       this.#stallTimer = this.#timers.setInterval(() => {
         const now = this.#now();
         for (const connection of [...this.#connections]) connection.checkStalled(now, timeout);
-      }, Math.max(1, Math.floor(timeout / 4)));
+      }, Math.min(MAX_TIMER_DELAY, Math.max(1, Math.floor(timeout / 4))));
     }
   }
 
