@@ -175,6 +175,21 @@ export function describeHubProtocol(name: string, factory: HubFactory): void {
         expect(res.status).toBe(400);
       });
 
+      it('refuses data, id, type or retry given twice (400) rather than publishing one of them', async () => {
+        const hub = await start();
+        const stream = await subscribe(hub, [['match', BOOK]]);
+        for (const name of ['data', 'id', 'type', 'retry']) {
+          const res = await pub(hub, [['topic', BOOK], [name, '1'], [name, '2']]);
+          expect(res.status).toBe(400);
+          expect(await res.text()).toContain(`"${name}" field appears more than once`);
+        }
+        // Several topics (alternates) and a repeated private flag are fine.
+        expect((await pub(hub, [['topic', BOOK], ['topic', 'urn:alternate'], ['private', 'on'], ['private', '']])).status).toBe(200);
+        if (hub.engine.transport.synchronous) expect(hub.engine.history).toHaveLength(1);
+        await sentinel(hub, stream, BOOK);
+        expect(stream.events.map((e) => e.data)).toEqual(['sentinel']);
+      });
+
       it('enforces the body size (413), the field length (413) and the topics per update (413)', async () => {
         const hub = await start({ limits: { bodyBytes: 2000, fieldLength: 100, topicsPerPublish: 3 } });
         expect((await pub(hub, [['topic', BOOK], ['data', 'x'.repeat(2100)]])).status).toBe(413);

@@ -160,6 +160,9 @@ export function parseForm(text: string): URLSearchParams {
   return form;
 }
 
+/** Publish fields that may appear once at most. */
+const SINGLE_FIELDS = ['data', 'id', 'type', 'retry'] as const;
+
 function checkField(name: string, value: string, limits: HubLimits): void {
   if (value.length > limits.fieldLength) throw tooLarge(`The "${name}" field is longer than ${limits.fieldLength} characters.`);
 }
@@ -167,11 +170,16 @@ function checkField(name: string, value: string, limits: HubLimits): void {
 /**
  * Reads and validates a publish form. Several `topic` fields are accepted: the first is the
  * canonical topic, the others are alternates.
- * @throws HubError 400 (missing/`*`/control-character topic, an `id` that is `earliest`, starts
- * with `#` or holds control characters, a bad `type` or `retry`, `type=mercure`, an sse-kit
- * envelope claiming a topic the update does not have), 413 (too many topics, a field too long).
+ * @throws HubError 400 (`data`, `id`, `type` or `retry` given twice, a missing/`*`/control-character
+ * topic, an `id` that is `earliest`, starts with `#` or holds control characters, a bad `type` or
+ * `retry`, `type=mercure`, an sse-kit envelope claiming a topic the update does not have), 413 (too
+ * many topics, a field too long).
  */
 export function parsePublishFields(form: URLSearchParams, limits: HubLimits): PublishFields {
+  // Each of these holds one value: a repeated one (say data lines sent as several fields) would lose all but the first.
+  for (const name of SINGLE_FIELDS) {
+    if (form.getAll(name).length > 1) throw badRequest(`The "${name}" field appears more than once.`);
+  }
   const topics = form.getAll('topic');
   if (topics.length === 0) throw badRequest('Missing "topic" field.');
   if (topics.length > limits.topicsPerPublish) throw tooLarge(`Too many topics: at most ${limits.topicsPerPublish} per update.`);
