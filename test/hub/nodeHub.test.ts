@@ -154,6 +154,19 @@ describe('Node hub (createHub)', () => {
     expect(hub.engine.history).toEqual([]);
   });
 
+  it('answers requests Node cannot parse with their HTTP status (431 for a huge token, 400 otherwise), and logs each', async () => {
+    const log = captureLog();
+    const hub = await start({ log });
+    const huge = await rawRequest(hub.port, `GET /.well-known/mercure?match=a HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(huge.split('\r\n')[0]).toBe('HTTP/1.1 431 Request Header Fields Too Large');
+    const garbled = await rawRequest(hub.port, 'GET /.well-known/mercure?match=a HTTP/1.1\r\nHost 127.0.0.1\r\n\r\n');
+    expect(garbled.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
+    expect(log.lines.filter((l) => l.startsWith('warn'))).toEqual([
+      expect.stringMatching(/^warn rejected a request 431: its headers are too large \(HPE_HEADER_OVERFLOW\) client=127\.0\.0\.1$/),
+      expect.stringMatching(/^warn rejected a request 400: it is not valid HTTP \(HPE_\w+\) client=127\.0\.0\.1$/),
+    ]);
+  });
+
   it('shuts down gracefully: streams end cleanly after what was dispatched, new requests are refused', async () => {
     const hub = await createHub({ port: 0, log: false, publisherKey: TEST_KEY });
     const stream = await openStream(fetch, subscribeUrl(hub.url, [['match', 'a']]));

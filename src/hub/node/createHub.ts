@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { STATUS_CODES, createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { DEV_PUBLISHER_KEY, HUB_PATH, HubEngine } from '../engine/index.js';
@@ -123,9 +123,16 @@ export async function createHub(options: CreateHubOptions = {}): Promise<NodeHub
     sockets.set(socket, 0);
     socket.once('close', () => sockets.delete(socket));
   });
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
+  // Requests Node cannot parse or did not receive in time never reach the engine: answered and logged here.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    const code = error.code ?? 'unknown';
+    if (code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const [status, reason] = code === 'HPE_HEADER_OVERFLOW' ? [431, 'its headers are too large'] : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'it was not received in time'] : [400, 'it is not valid HTTP'];
+    if (logger) logger.warn(`rejected a request ${status}: ${reason} (${code}) client=${(socket as Socket).remoteAddress ?? 'unknown'}`);
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nConnection: close\r\n\r\n`);
   });
 
   await new Promise<void>((resolve, reject) => {
