@@ -84,6 +84,10 @@ describe('compileMatcher', () => {
     expect(() => compileMatcher({ type: 'URLPattern', match: 'https://example.com/:id(\\d+)' }, base)).toThrow(/regular-expression/);
     const many = `https://example.com/${Array.from({ length: 17 }, (_, i) => `:p${i}`).join('/')}`;
     expect(() => compileMatcher({ type: 'URLPattern', match: many }, base)).toThrow(/more than 16/);
+    // Group names that are not ASCII count the same.
+    const unicode = `https://example.com/${Array.from({ length: 17 }, (_, i) => `:é${i}`).join('/')}`;
+    expect(() => compileMatcher({ type: 'URLPattern', match: unicode }, base)).toThrow(/more than 16/);
+    expect(() => compileMatcher({ type: 'URLPattern', match: unicode.replace(/\/:é16$/, '') }, base)).not.toThrow();
   });
 });
 

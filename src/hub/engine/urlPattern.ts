@@ -233,7 +233,8 @@ export function compileUrlPattern(pattern: string, base: string): UrlPatternLike
   if (compiled.hasRegExpGroups === true || /(^|[^\\])\(/.test(pattern)) {
     throw new Error(`URL pattern "${pattern}" uses regular-expression groups, which this hub does not accept`);
   }
-  const tokens = pattern.match(/\*|:[A-Za-z_$]/g)?.length ?? 0;
+  // Group names are identifiers, non-ASCII ones too (`:é`).
+  const tokens = pattern.match(/\*|:[$_\p{ID_Start}]/gu)?.length ?? 0;
   if (tokens > MAX_PATTERN_TOKENS) throw new Error(`URL pattern "${pattern}" has more than ${MAX_PATTERN_TOKENS} wildcards and groups`);
   return new LinearUrlPattern(compiled);
 }
