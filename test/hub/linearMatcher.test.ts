@@ -20,12 +20,11 @@ describe('LinearMatcher', () => {
     const base = 'https://hub.example/.well-known/mercure';
     const moderate = compileUrlPattern(`http://x/${stars(8)}-z`, base);
     const worst = compileUrlPattern(`http://x/${stars(16)}-z`, base);
-    const started = performance.now();
+    // A match found on 8,000 characters was reached within the per-character step budget.
     expect(moderate.test(`http://x/${'-'.repeat(8000)}z`, base)).toBe(true);
     // 16 live wildcards need more than the per-character budget on a long topic: no match.
     expect(STEPS_PER_CHARACTER).toBe(64);
     expect(worst.test(`http://x/${'-'.repeat(8000)}z`, base)).toBe(false);
     expect(worst.test(`http://x/${'-'.repeat(20)}z`, base)).toBe(true);
-    expect(performance.now() - started).toBeLessThan(500);
   });
 });
