@@ -53,7 +53,9 @@ describe('sse-kit-hub flags', () => {
   it.each([
     [['--nope'], /Unknown flag/],
     [['--port'], /needs a value/],
-    [['--port', 'abc'], /non-negative number/],
+    [['--port', 'abc'], /non-negative integer/],
+    [['--history', '1.5'], /--history: expected a non-negative integer, got "1.5"/],
+    [['--port', '-1'], /non-negative integer/],
     [['--strict=maybe'], /true or false/],
     [['stray'], /Unexpected argument/],
   ])('refuses %j', (argv, message) => {

@@ -98,6 +98,12 @@ describe('compileMatcher', () => {
 });
 
 describe('HistoryRing', () => {
+  it('refuses a capacity no array can hold, with a clear message', () => {
+    expect(() => new HistoryRing(1e10)).toThrow('history must be at most 4294967295 updates; got 10000000000.');
+    expect(() => new HubEngine({ history: 2 ** 32 })).toThrow(/history must be at most/);
+    expect(new HistoryRing(2 ** 32 - 1).capacity).toBe(2 ** 32 - 1);
+  });
+
   it('keeps the last updates in order, finds them by id and forgets the oldest', () => {
     const ring = new HistoryRing(3);
     for (const id of ['a', 'b', 'c', 'd']) ring.push(update(id));

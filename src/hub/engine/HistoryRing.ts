@@ -1,5 +1,8 @@
 import type { HistoryPage, HubUpdate } from './types.js';
 
+/** The most updates a history ring can keep (the longest array JavaScript allows). */
+export const MAX_HISTORY = 2 ** 32 - 1;
+
 /**
  * The last `capacity` updates, oldest first, with lookup by id. Memory stays bounded: the
  * oldest update is forgotten when a new one arrives at capacity.
@@ -14,8 +17,12 @@ export class HistoryRing {
   /** The newest update forgotten to make room (sequence number `firstSeq - 1`). */
   #forgotten: HubUpdate | undefined;
 
-  /** @param capacity - how many updates to keep; 0 keeps none. */
+  /**
+   * @param capacity - how many updates to keep; 0 keeps none.
+   * @throws RangeError when `capacity` is above {@link MAX_HISTORY} (or not a number).
+   */
   constructor(capacity: number) {
+    if (!(capacity <= MAX_HISTORY)) throw new RangeError(`history must be at most ${MAX_HISTORY} updates; got ${capacity}.`);
     this.#capacity = Math.max(0, Math.floor(capacity));
     this.#slots = new Array<HubUpdate | undefined>(this.#capacity);
   }

@@ -79,8 +79,9 @@ export type FlagValues = Partial<Record<string, string | number | boolean>>;
 function convert(flag: FlagSpec, raw: string, source: string): string | number | boolean {
   if (flag.kind === 'string') return raw;
   if (flag.kind === 'number') {
+    // Every number flag is a count, a size, a port or milliseconds.
     const value = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(value) || value < 0) throw new Error(`${source}: expected a non-negative number, got "${raw}".`);
+    if (raw.trim() === '' || !Number.isSafeInteger(value) || value < 0) throw new Error(`${source}: expected a non-negative integer, got "${raw}".`);
     return value;
   }
   const lower = raw.toLowerCase();
