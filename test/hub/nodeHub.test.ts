@@ -270,7 +270,7 @@ describe('Node hub (createHub)', () => {
   it('releases the port when its options are refused once it listens (CORS credentials with *, an unparsable publicUrl)', async () => {
     const port = await freePort();
     await expect(createHub({ port, log: false, cors: { origins: '*', credentials: true } })).rejects.toThrow(/credentials/);
-    await expect(createHub({ port, log: false, publicUrl: 'not a url' })).rejects.toThrow(/Invalid URL/);
+    await expect(createHub({ port, log: false, publicUrl: 'not a url' })).rejects.toThrow('publicUrl: "not a url" is not an absolute URL');
     const hub = await start({ port });
     expect(hub.port).toBe(port);
   });

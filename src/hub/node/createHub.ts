@@ -154,7 +154,7 @@ export async function createHub(options: CreateHubOptions = {}): Promise<NodeHub
   const address = server.address() as AddressInfo;
   let url: URL;
   try {
-    url = new URL(publicUrl ?? `http://${urlHost(host)}:${address.port}${HUB_PATH}`);
+    url = hubUrl(publicUrl ?? `http://${urlHost(host)}:${address.port}${HUB_PATH}`);
     origin = `http://${urlHost(host)}:${address.port}`;
     engine = new HubEngine({
       ...engineOptions,
@@ -223,6 +223,12 @@ export async function createHub(options: CreateHubOptions = {}): Promise<NodeHub
       return closed;
     },
   };
+}
+
+/** @throws Error naming the option when the public URL is not an absolute URL. */
+function hubUrl(text: string): URL {
+  if (!URL.canParse(text)) throw new Error(`publicUrl: "${text}" is not an absolute URL (e.g. https://hub.example/.well-known/mercure).`);
+  return new URL(text);
 }
 
 function isStatusPage(req: IncomingMessage): boolean {
