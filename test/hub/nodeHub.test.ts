@@ -178,8 +178,11 @@ describe('Node hub (createHub)', () => {
     await expect(fetch(hub.url)).rejects.toThrow();
   });
 
-  it('lets an in-flight publish finish and reach the streams before they end', async () => {
-    const hub = await createHub({ port: 0, log: false, publisherKey: TEST_KEY });
+  it.each([
+    ['the default shutdown grace', {}],
+    ['a shutdown grace longer than timers honour (2^32 ms)', { shutdownGrace: 2 ** 32 }],
+  ])('lets an in-flight publish finish and reach the streams before they end, with %s', async (_name, options: CreateHubOptions) => {
+    const hub = await createHub({ port: 0, log: false, publisherKey: TEST_KEY, ...options });
     const stream = await openStream(fetch, subscribeUrl(hub.url, [['match', 'a']]));
     const token = await sign(v1Claims([{ actions: ['publish'], topics: ['*'] }]));
     let closing: Promise<void> | undefined;

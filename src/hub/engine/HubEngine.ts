@@ -2,7 +2,7 @@ import { Emitter } from '../../core/emitter.js';
 import { withoutUndefined } from '../../core/withoutUndefined.js';
 import { Connection } from './Connection.js';
 import { assertCorsOptions, corsHeaders } from './cors.js';
-import { DEFAULT_LIMITS, HUB_PATH, globalTimers, randomUrnUuid } from './defaults.js';
+import { DEFAULT_LIMITS, HUB_PATH, MAX_TIMER_DELAY, globalTimers, randomUrnUuid } from './defaults.js';
 import { Dispatcher } from './Dispatcher.js';
 import { HubError, badRequest, forbidden, missingToken, tooLarge } from './errors.js';
 import { ANONYMOUS_GRANTS, MERCURE_DETAIL_TYPE, OPEN_GRANTS, grantsFromClaims } from './grants.js';
@@ -39,8 +39,6 @@ import { assertNotReserved, parseForm, parsePublishFields, parseSubscribeParams 
 import type { PublishFields } from './validation.js';
 import { webRequest, webResponse } from './webAdapter.js';
 
-/** The longest delay `setTimeout` honours (2^31-1 ms); longer ones fire immediately. */
-const MAX_TIMER_DELAY = 2_147_483_647;
 const SILENT: HubLogger = { info() {}, warn() {}, error() {} };
 /** Updates read from history per replay turn (a turn also stops at the per-client work budget and at {@link REPLAY_TURN_BYTES}). */
 const REPLAY_PAGE = 64;

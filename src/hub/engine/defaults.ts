@@ -6,6 +6,9 @@ import type { HubLimits, HubTimers } from './types.js';
  */
 export const DEV_PUBLISHER_KEY = '!ChangeThisMercureHubJWTSecretKey!';
 
+/** The longest delay `setTimeout` and `setInterval` honour (2^31-1 ms, about 24.8 days); longer ones fire after 1 ms. */
+export const MAX_TIMER_DELAY = 2_147_483_647;
+
 /** The path every Mercure hub serves. */
 export const HUB_PATH = '/.well-known/mercure';
 

@@ -2,6 +2,7 @@ import { STATUS_CODES, createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { DEV_PUBLISHER_KEY, HUB_PATH, HubEngine } from '../engine/index.js';
+import { MAX_TIMER_DELAY } from '../engine/defaults.js';
 import type { HubTransport } from '../engine/index.js';
 import type { HubCorsOptions, HubEngineOptions, HubLogger, HubResult } from '../engine/types.js';
 import { consoleLogger } from './consoleLogger.js';
@@ -27,7 +28,10 @@ export interface CreateHubOptions extends Omit<HubEngineOptions, 'url' | 'cors' 
   readonly cors?: HubCorsOptions | false | undefined;
   /** Log sink. Default: one line per connection and per rejected request on stdout/stderr. `false` is silent. */
   readonly log?: HubLogger | false | undefined;
-  /** How long {@link NodeHub.close} waits for in-flight requests before cutting them (ms). Default 5000. */
+  /**
+   * How long {@link NodeHub.close} waits for in-flight requests before cutting them (ms). Default
+   * 5000; longer than 2^31-1 ms (about 24.8 days) waits that long.
+   */
   readonly shutdownGrace?: number | undefined;
 }
 
@@ -70,7 +74,9 @@ function urlHost(host: string): string {
  * @throws Error when an option or a key is refused (the port and the transport are released).
  */
 export async function createHub(options: CreateHubOptions = {}): Promise<NodeHub> {
-  const { port = 8080, host = '127.0.0.1', publicUrl, cors, log, shutdownGrace = 5000, transport: transportSpec, ...engineOptions } = options;
+  const { port = 8080, host = '127.0.0.1', publicUrl, cors, log, shutdownGrace: grace = 5000, transport: transportSpec, ...engineOptions } = options;
+  // A longer delay would not be honoured: the timers would fire at once and cut every request.
+  const shutdownGrace = Math.min(grace, MAX_TIMER_DELAY);
   const logger: HubLogger | false = log === undefined ? consoleLogger() : log;
   // Before listening: a store that cannot be reached fails the start (HubTransportError).
   const transport = await openTransport(transportSpec, { history: engineOptions.history, log: logger });
