@@ -102,6 +102,18 @@ describe('Node hub (createHub)', () => {
     it('refuses credentials with the * origin', async () => {
       await expect(createHub({ port: 0, log: false, cors: { origins: '*', credentials: true } })).rejects.toThrow(/credentials/);
     });
+
+    it('refuses listed origins that could never match a browser Origin, with the fix', async () => {
+      const refused = (origins: string[]): Promise<NodeHub> => createHub({ port: 0, log: false, cors: { origins } });
+      await expect(refused(['https://app.example/'])).rejects.toThrow('CORS: "https://app.example/" is not an origin as browsers send it (scheme://host[:port], no path); use "https://app.example".');
+      await expect(refused(['https://app.example:443'])).rejects.toThrow(/use "https:\/\/app\.example"/);
+      await expect(refused(['HTTPS://App.Example'])).rejects.toThrow(/use "https:\/\/app\.example"/);
+      await expect(refused(['*', 'https://app.example'])).rejects.toThrow(/"\*" is not an origin .* or \* alone for any/);
+      await expect(refused(['app.example'])).rejects.toThrow(/"app\.example" is not an origin/);
+      const hub = await start({ cors: { origins: ['https://app.example', 'http://localhost:5173'] } });
+      const res = await fetch(hub.url, { method: 'OPTIONS', headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'POST' } });
+      expect(res.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+    });
   });
 
   it('logs one line per connection and per rejected request (with why), nothing for publishes', async () => {

@@ -7,11 +7,20 @@ const ALLOWED_METHODS = 'GET, POST, QUERY, OPTIONS';
 /**
  * Checks a CORS policy.
  * @throws Error when credentials are combined with the `*` origin, which browsers refuse and
- * which would let any site read with the user's cookies.
+ * which would let any site read with the user's cookies; or when a listed origin is not one
+ * (`scheme://host[:port]`, as browsers send it in `Origin`): such an entry never matches, and the
+ * origin it was meant for would be silently refused.
  */
 export function assertCorsOptions(cors: HubCorsOptions): void {
-  if (cors.origins === '*' && cors.credentials === true) {
-    throw new Error('CORS: credentials cannot be allowed for every origin ("*"); list the allowed origins instead.');
+  if (cors.origins === '*') {
+    if (cors.credentials === true) throw new Error('CORS: credentials cannot be allowed for every origin ("*"); list the allowed origins instead.');
+    return;
+  }
+  for (const origin of cors.origins) {
+    const serialized = URL.canParse(origin) ? new URL(origin).origin : 'null';
+    if (serialized === origin) continue;
+    const hint = serialized === 'null' ? 'a scheme://host[:port] origin, or * alone for any' : `"${serialized}"`;
+    throw new Error(`CORS: "${origin}" is not an origin as browsers send it (scheme://host[:port], no path); use ${hint}.`);
   }
 }
 
