@@ -108,6 +108,9 @@ export function bodyCutOff(): HubError {
   return badRequest('The request body was cut off before its end.');
 }
 
+/** A percent-encoded byte above 0x7F, part of a multi-byte UTF-8 sequence (or of an invalid one). */
+const HIGH_BYTE_ESCAPE = /%[89a-f][0-9a-f]/i;
+
 function hexValue(code: number | undefined): number {
   if (code === undefined) return -1;
   if (code >= 0x30 && code <= 0x39) return code - 0x30;
@@ -147,6 +150,8 @@ function decodeFormComponent(raw: string): string | null {
  * @throws HubError 400 when a name or value is not valid UTF-8.
  */
 export function parseForm(text: string): URLSearchParams {
+  // Escapes of ASCII bytes cannot make invalid UTF-8: the standard parser is exact then, and faster.
+  if (!HIGH_BYTE_ESCAPE.test(text)) return new URLSearchParams(text);
   const form = new URLSearchParams();
   for (const pair of text.split('&')) {
     if (pair === '') continue;
