@@ -45,8 +45,8 @@ describe('sse-kit-hub flags', () => {
   });
 
   it('maps the connection cap, the pattern budget, the idle write timeout and the query-token opt-in', () => {
-    const options = optionsFromFlags(parseFlags(['--max-connections', '50', '--max-patterns-per-client', '8', '--idle-write-timeout', '1000', '--query-token'], {}));
-    expect(options).toMatchObject({ limits: { connections: 50, patternsPerClient: 8 }, idleWriteTimeout: 1000, queryToken: true });
+    const options = optionsFromFlags(parseFlags(['--max-connections', '50', '--max-patterns-per-client', '8', '--max-matchers-per-client', '64', '--idle-write-timeout', '1000', '--query-token'], {}));
+    expect(options).toMatchObject({ limits: { connections: 50, patternsPerClient: 8, matchersPerClient: 64 }, idleWriteTimeout: 1000, queryToken: true });
     expect(optionsFromFlags(parseFlags([], {}))).not.toHaveProperty('queryToken');
   });
 

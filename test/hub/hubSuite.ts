@@ -601,6 +601,24 @@ export function describeHubProtocol(name: string, factory: HubFactory): void {
         }).toBe(200);
       });
 
+      it('answers 429 with Retry-After past the topic matchers a client holds across its connections, and accepts again after one closes', async () => {
+        const hub = await start({ limits: { matchersPerClient: 5 } });
+        const first = await subscribe(hub, [['match', 'a'], ['match', 'b'], ['match', 'c']]);
+        await subscribe(hub, [['match', 'd'], ['match', 'e']]);
+        const refused = await hub.fetch(subscribeUrl(hub.url, [['match', 'f']]));
+        expect(refused.status).toBe(429);
+        expect(refused.headers.get('retry-after')).toBe('5');
+        expect(await refused.text()).toMatch(/Too many topic matchers for this client \(at most 5 across its connections; 5 held\)/);
+        first.close();
+        await first.ended;
+        await expect.poll(async () => {
+          const controller = new AbortController();
+          const res = await hub.fetch(subscribeUrl(hub.url, [['match', 'f'], ['match', 'g'], ['match', 'h']]), { signal: controller.signal });
+          controller.abort();
+          return res.status;
+        }).toBe(200);
+      });
+
       it('sends heartbeat comments on the interval', async () => {
         const hub = await start({ heartbeat: 40 });
         const stream = await subscribe(hub, [['match', 'a']]);

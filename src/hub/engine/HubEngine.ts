@@ -102,6 +102,8 @@ export class HubEngine {
   readonly #dispatcher: Dispatcher;
   readonly #connections = new Set<Connection>();
   readonly #perClient = new Map<string, number>();
+  /** Topic matchers held per client, across its connections. */
+  readonly #matchersHeld = new Map<string, number>();
   readonly #subscriberIds = new Map<string, number>();
   /** Connections whose subscription events announced them (their end is announced too). */
   readonly #announced = new WeakSet<Connection>();
@@ -392,6 +394,7 @@ export class HubEngine {
     headers['last-event-id'] = resume.resumedFrom;
     connection.hold();
     this.#perClient.set(client, current + 1);
+    this.#matchersHeld.set(client, (this.#matchersHeld.get(client) ?? 0) + info.matchers.length);
     this.#connections.add(connection);
     this.#dispatcher.add(connection);
     this.#scheduleExpiry(connection);
@@ -656,6 +659,9 @@ export class HubEngine {
     const left = (this.#perClient.get(info.client) ?? 1) - 1;
     if (left <= 0) this.#perClient.delete(info.client);
     else this.#perClient.set(info.client, left);
+    const matchers = (this.#matchersHeld.get(info.client) ?? 0) - info.matchers.length;
+    if (matchers <= 0) this.#matchersHeld.delete(info.client);
+    else this.#matchersHeld.set(info.client, matchers);
     const holders = (this.#subscriberIds.get(info.subscriber) ?? 1) - 1;
     if (holders <= 0) this.#subscriberIds.delete(info.subscriber);
     else this.#subscriberIds.set(info.subscriber, holders);
@@ -724,7 +730,7 @@ export class HubEngine {
     return matchers;
   }
 
-  /** @throws HubError 429 with `Retry-After` beyond the connection caps or the pattern budgets. */
+  /** @throws HubError 429 with `Retry-After` beyond the connection caps, the matchers per client or the pattern budgets. */
   #assertCapacity(client: string, specs: readonly MatcherSpec[]): void {
     const retryAfter = { 'retry-after': String(this.#retryAfter) };
     if (this.#connections.size >= this.#limits.connections) {
@@ -732,6 +738,10 @@ export class HubEngine {
     }
     if ((this.#perClient.get(client) ?? 0) >= this.#limits.connectionsPerClient) {
       throw new HubError(429, 'too_many_connections', `Too many connections for this client (at most ${this.#limits.connectionsPerClient}).`, retryAfter);
+    }
+    const held = this.#matchersHeld.get(client) ?? 0;
+    if (held + specs.length > this.#limits.matchersPerClient) {
+      throw new HubError(429, 'over_budget', `Too many topic matchers for this client (at most ${this.#limits.matchersPerClient} across its connections; ${held} held).`, retryAfter);
     }
     this.#dispatcher.admit(client, specs, this.#retryAfter);
   }

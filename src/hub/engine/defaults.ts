@@ -20,6 +20,7 @@ export const DEFAULT_LIMITS: HubLimits = {
   matchersPerSubscription: 4096,
   matcherLength: 2048,
   connectionsPerClient: 256,
+  matchersPerClient: 16_384,
   connections: 10_000,
   patternsPerClient: 256,
   patterns: 2048,

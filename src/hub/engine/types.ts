@@ -95,6 +95,12 @@ export interface HubLimits {
   readonly matcherLength: number;
   /** Live connections per client (token `sub`, else network address); more get 429. */
   readonly connectionsPerClient: number;
+  /**
+   * Topic matchers one client (token `sub`, else network address) may hold across its live
+   * connections; a subscription adding more gets 429. Registering and announcing a matcher takes
+   * a few microseconds of the event loop: this bounds what one client's burst of connections costs.
+   */
+  readonly matchersPerClient: number;
   /** Live connections in total; more get 429 with `Retry-After`. */
   readonly connections: number;
   /**

@@ -49,6 +49,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'max-matchers', kind: 'number', description: 'Maximum topic matchers per subscription (400 above).', defaultText: '4096' },
   { name: 'max-connections-per-client', kind: 'number', description: 'Maximum live connections per client (429 above).', defaultText: '256' },
   { name: 'max-connections', kind: 'number', description: 'Maximum live connections in total (429 above).', defaultText: '10000' },
+  { name: 'max-matchers-per-client', kind: 'number', description: 'Maximum topic matchers per client across its connections (429 above).', defaultText: '16384' },
   { name: 'max-patterns-per-client', kind: 'number', description: 'Maximum distinct URL patterns and templates per client (429 above).', defaultText: '256' },
   { name: 'verbose', kind: 'boolean', description: 'Also log every successful publish.', defaultText: 'false' },
   { name: 'quiet', kind: 'boolean', description: 'Log nothing.', defaultText: 'false' },
@@ -166,6 +167,7 @@ export function optionsFromFlags(values: FlagValues): CreateHubOptions {
   setLimit('max-connections-per-client', 'connectionsPerClient');
   setLimit('max-connections', 'connections');
   setLimit('max-patterns-per-client', 'patternsPerClient');
+  setLimit('max-matchers-per-client', 'matchersPerClient');
   const origins = str('cors-origins');
   const options: Record<string, unknown> = {
     port: num('port') ?? 8080,
