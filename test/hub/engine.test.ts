@@ -197,6 +197,12 @@ describe('HubEngine', () => {
     }
   });
 
+  it('refuses limits that are NaN or negative (NaN would switch a limit off), naming the limit', () => {
+    expect(() => new HubEngine({ limits: { bodyBytes: Number('1MB') } })).toThrow('limits.bodyBytes must be a non-negative number (Infinity for none); got NaN.');
+    expect(() => new HubEngine({ limits: { connectionsPerClient: -1 } })).toThrow(/limits\.connectionsPerClient .* got -1/);
+    expect(new HubEngine({ limits: { connectionsPerClient: Number.POSITIVE_INFINITY, bodyBytes: 0 } }).limits).toMatchObject({ connectionsPerClient: Number.POSITIVE_INFINITY, bodyBytes: 0 });
+  });
+
   it('watches stalled sockets on an interval timers can honour, even for an idle write timeout of years', async () => {
     const intervals: number[] = [];
     const timers: HubTimers = { ...globalTimers, setInterval: (fn, ms) => (intervals.push(ms), 0), clearInterval: () => undefined };

@@ -121,7 +121,8 @@ export class HubEngine {
 
   /**
    * @param options - see {@link HubEngineOptions}; all optional.
-   * @throws Error on an inconsistent configuration (e.g. CORS credentials with `*`).
+   * @throws Error on an inconsistent configuration (e.g. CORS credentials with `*`, a limit that is
+   * `NaN` or negative).
    */
   constructor(options: HubEngineOptions = {}) {
     const url = new URL(options.url ?? `http://localhost${HUB_PATH}`);
@@ -129,6 +130,10 @@ export class HubEngine {
     this.#origin = url.origin;
     this.#path = url.pathname.replace(/\/+$/, '') || HUB_PATH;
     this.#limits = { ...DEFAULT_LIMITS, ...withoutUndefined(options.limits ?? {}) };
+    for (const [name, value] of Object.entries(this.#limits)) {
+      // NaN would switch a limit off silently (every comparison with it is false); a negative one refuses everything.
+      if (typeof value !== 'number' || Number.isNaN(value) || value < 0) throw new Error(`limits.${name} must be a non-negative number (Infinity for none); got ${String(value)}.`);
+    }
     this.#legacy = options.legacy ?? true;
     this.#strict = options.strict ?? false;
     this.#insecureSkipVerify = options.insecureSkipVerify ?? false;
