@@ -507,6 +507,15 @@ export function describeHubProtocol(name: string, factory: HubFactory): void {
         expect(stream.response.status).toBe(200);
       });
 
+      it('reads a cookie token whether or not its value is quoted (RFC 6265 allows DQUOTEs around a cookie value)', async () => {
+        const hub = await start({ anonymousSubscribers: false });
+        const token = await sign(v1Claims([{ actions: ['subscribe'], topics: [BOOK] }]));
+        for (const cookie of [`mercureAuthorization=${token}`, `theme=dark; mercureAuthorization="${token}"`]) {
+          const stream = await subscribe(hub, [['match', BOOK]], { headers: { cookie } });
+          expect(stream.response.status).toBe(200);
+        }
+      });
+
       it('refuses a malformed Authorization header instead of falling back to access_token or the cookie', async () => {
         const hub = await start();
         const writer = await sign(v1Claims([{ actions: ['publish', 'subscribe'], topics: ['*'] }]));

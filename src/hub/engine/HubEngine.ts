@@ -921,13 +921,15 @@ function isForm(contentType: string | null): boolean {
   return contentType !== null && contentType.split(';')[0]?.trim().toLowerCase() === FORM;
 }
 
+/** The cookies of a `Cookie` header by name (the first of a name wins), values unquoted as RFC 6265 allows them to be quoted. */
 function parseCookies(header: string): Map<string, string> {
   const jar = new Map<string, string>();
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
     if (eq === -1) continue;
     const name = part.slice(0, eq).trim();
-    if (!jar.has(name)) jar.set(name, part.slice(eq + 1).trim());
+    const value = part.slice(eq + 1).trim();
+    if (!jar.has(name)) jar.set(name, value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value);
   }
   return jar;
 }
