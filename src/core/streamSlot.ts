@@ -451,7 +451,11 @@ export class StreamSlot {
   };
 }
 
-/** Whether `next`, a successor, stopped on a 400 while `live` is open: the hub refused the new matcher set. */
+/**
+ * Whether `next`, a successor, stopped on a 400 beside a `live` stream the hub accepted (open, or
+ * reconnecting after a drop): the hub refused the new matcher set, not the stream.
+ */
 function refusedBeside(next: Connection, live: Connection | undefined): boolean {
-  return next.error?.code === 'bad-request' && next.status !== 'open' && live?.status === 'open';
+  const accepted = live?.status === 'open' || (live?.status === 'reconnecting' && live.opens > 0);
+  return next.error?.code === 'bad-request' && next.status !== 'open' && accepted;
 }

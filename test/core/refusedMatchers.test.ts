@@ -196,6 +196,33 @@ describe('a refused matcher set', () => {
     done();
   });
 
+  it('keeps a live stream that is reconnecting after a drop: it comes back without the refused matcher, and only the refused subscription hears it', async () => {
+    const { hub, driver, errors, streams, publish, done } = setup((m) => m === 'bad');
+    const a = track();
+    driver.subscribe('a', a.listener, a.options);
+    await tick(10);
+    hub.dropConnections();
+    await tick(1);
+    // The switch for 'bad' is refused while the live stream waits out its backoff.
+    const bad = track();
+    driver.subscribe('bad', bad.listener, bad.options);
+    await tick(20);
+    // Before: the refused successor replaced the reconnecting stream, and the connection stopped on its 400.
+    expect(driver.getSnapshot().status).toBe('reconnecting');
+    expect(bad.errors.map((e) => e.code)).toEqual(['bad-request']);
+    expect(errors.map((e) => e.code)).toEqual(['network', 'bad-request']);
+    expect(errors[1]).toBe(bad.errors[0]);
+    await tick(2000);
+    expect(driver.getSnapshot()).toMatchObject({ status: 'open', error: undefined });
+    expect(streams()).toEqual(['a']);
+    const id = await publish('a');
+    await tick(10);
+    expect(a.ids).toEqual([id]);
+    expect(a.errors).toEqual([]);
+    expect(bad.errors).toHaveLength(1);
+    done();
+  });
+
   it("leaves `auto` on v1 once v1 was accepted: a refused set is no reason to fall back to legacy", async () => {
     const { driver, events, streams, done } = setup((m) => m === 'bad', { protocol: 'auto' });
     driver.subscribe('a', () => undefined);
