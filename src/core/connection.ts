@@ -43,7 +43,7 @@ export interface ConnectionHandlers {
  * changes replace whole connections (see the stream slot).
  */
 export class Connection {
-  /** Name used in timeline events (`main`, or `dedicated:<matchers>`). */
+  /** Name used in timeline events (`main`, or `dedicated:` and its slot key: `since:<id>|`, `raw|`, the matchers). */
   readonly name: string;
   /** The matchers this stream carries. */
   readonly matchers: readonly CompiledMatcher[];

@@ -228,7 +228,7 @@ export class StreamSlot {
     const connection = new Connection(
       this.#ctx.connection,
       this.#handlers,
-      this.options.dedicated ? `dedicated:${wanted.key}` : MAIN,
+      this.options.dedicated ? `dedicated:${this.options.key}` : MAIN,
       wanted.matchers,
       previous ? previous.lastEventId : (this.options.since ?? this.#intake.cursor ?? this.#savedCursor()),
       previous === undefined,

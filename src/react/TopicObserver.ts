@@ -1,9 +1,10 @@
 import type { SseDriver } from '../core/SseDriver.js';
 import { Emitter, reportError } from '../core/emitter.js';
 import { DRAIN_MS } from '../core/drain.js';
-import { SseParseError, type SseError, type SseGapError } from '../core/errors.js';
+import { SseParseError, type SseError } from '../core/errors.js';
 import { driverLink } from '../core/driverLink.js';
 import { compileMatcher, toMatcherList } from '../core/matcher.js';
+import { MAIN } from '../core/slotOptions.js';
 import type { Matchers, SseUpdate, SubscribeOptions, TopicMatcher } from '../core/types.js';
 import { sentBy } from './DriverOwner.js';
 import { driverConnection, type TopicConnection } from './driverConnection.js';
@@ -223,8 +224,9 @@ export class TopicObserver<T> implements Flushable {
    * delivered nothing for {@link DRAIN_MS} while both streams carried the subscription (like a drain,
    * this trusts a hub to send its history at once). Then the replay stream is left; what the shared
    * stream delivered meanwhile follows, without what the replay gave. A gap of the replay (the hub no
-   * longer holds `from`, or keeps no history) is the subscription's own error, and so is a replay
-   * stream that did not open within {@link REPLAY_OPEN_MS}: the catch-up then gives up.
+   * longer holds `from` or the id a reopen resumes from, or keeps no history) is the subscription's own
+   * error, and so is a replay stream that did not open, or reopen after a drop, within
+   * {@link REPLAY_OPEN_MS}: the catch-up then gives up.
    */
   #catchUp(from: string, options: SubscribeOptions): () => void {
     const { driver, config } = this.#target;
@@ -239,13 +241,13 @@ export class TopicObserver<T> implements Flushable {
     const leave = (): void => {
       replaying = false;
       platform.clearTimeout(timer);
-      offGap();
+      offStream();
       offReplay();
     };
     const done = (): void => {
       if (!replaying) return;
       leave();
-      const gap = live & 1 ? undefined : driverLink(driver)?.gap(from);
+      const gap = live & 1 ? undefined : driverLink(driver)?.gap(this.#position ?? from);
       if (gap) this.#fail(gap);
       for (const [id, update] of held) if (!replayed.has(id)) this.#receive(update);
     };
@@ -254,17 +256,28 @@ export class TopicObserver<T> implements Flushable {
       platform.clearTimeout(timer);
       if (live & 2) timer = platform.setTimeout(done, live & 1 ? DRAIN_MS : REPLAY_OPEN_MS);
     };
-    const offGap = driver.on('error', (error) => {
-      if ((error as Partial<SseGapError>).requested === from) this.#fail(error);
+    /** Timeline name of the replay stream, told by its first attempt. */
+    let stream: string | undefined;
+    const offStream = driver.on('event', (event) => {
+      if (event.type === 'connecting' && event.resumeFrom === from && event.connection !== MAIN) stream ??= event.connection;
+      if (stream === undefined || (event as { connection?: string }).connection !== stream) return;
+      // Its gaps (the first open's, or a reopen's after a drop) are the subscription's.
+      if (event.type === 'gap') this.#fail(event.error);
+      else if (event.type === 'drop' && live & 1) {
+        // Cut: its history is not known to be whole until it opens again (or the catch-up gives up).
+        live ^= 1;
+        settle();
+      }
     });
     const offReplay = driver.subscribe(
       config.matchers,
       (update) => {
         if (!replaying) return;
+        // In step: what the shared stream held follows in its order (with what the replay skipped, after a gap).
+        if (held.has(update.id)) return done();
         replayed.add(update.id);
         this.#receive(update);
-        if (held.has(update.id)) done();
-        else settle();
+        settle();
       },
       { ...options, since: from, onActive: () => settle(1) },
     );

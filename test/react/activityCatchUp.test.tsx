@@ -65,6 +65,32 @@ function renderHideable(hub: MockHub, driver: SseDriver, { strict = false, alone
   };
 }
 
+/** `hub.fetch`, except that the first replay stream (a request with `last_event_id`) is cut after its first update. */
+function cutFirstReplay(hub: MockHub): typeof hub.fetch {
+  let cut = false;
+  return async (input, init) => {
+    const response = await hub.fetch(input, init);
+    if (cut || !String(input).includes('last_event_id') || response.body === null) return response;
+    cut = true;
+    const reader = response.body.getReader();
+    let delivered = false;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (delivered) {
+          controller.error(new TypeError('network error: cut'));
+          await reader.cancel();
+          return;
+        }
+        const { value, done } = await reader.read();
+        if (done) return controller.close();
+        controller.enqueue(value);
+        delivered = new TextDecoder().decode(value).includes('data:');
+      },
+    });
+    return new Response(body, { status: response.status, headers: response.headers });
+  };
+}
+
 describe('useTopic hidden by <Activity> inside a visible provider', () => {
   it('gets what was published while it was hidden, in order and once, then live updates, and leaves the replay stream', async () => {
     const hub = createHub();
@@ -272,6 +298,61 @@ describe('useTopic hidden by <Activity> inside a visible provider', () => {
     hubPublish(hub, ROOM, 4, 'urn:4');
     await tick(50);
     expect(view.seen).toEqual([1, 3, 4]);
+    driver.destroy();
+  });
+
+  it('waits for a replay stream cut before it caught up to reopen: the rest of its history follows, in order and once', async () => {
+    const hub = createHub();
+    const driver = createDriver(hub, { fetch: cutFirstReplay(hub), retry: { initialDelay: 3000, maxDelay: 3000 } });
+    const view = renderHideable(hub, driver);
+    await tick(50);
+    hubPublish(hub, ROOM, 1, 'urn:1');
+    await tick(50);
+    view.show('hidden');
+    for (let n = 2; n <= 4; n++) hubPublish(hub, ROOM, n, `urn:${n}`);
+    await tick(50);
+    view.show('visible');
+    await tick(50);
+    expect(view.seen).toEqual([1, 2]);
+    // The replay stream is down (3 s backoff): the shared stream's 5 waits.
+    hubPublish(hub, ROOM, 5, 'urn:5');
+    await tick(2000);
+    // Before: the quiet second handed over to the shared stream, and 3 and 4 were lost without an error.
+    expect(view.seen).toEqual([1, 2]);
+    await tick(1500);
+    expect(view.seen).toEqual([1, 2, 3, 4, 5]);
+    expect(view.cursors.slice(1)).toEqual(['urn:1', 'urn:2']);
+    expect(view.latest.result?.error).toBeUndefined();
+    hubPublish(hub, ROOM, 6, 'urn:6');
+    await tick(1100);
+    expect(view.text()).toBe('1,2,3,4,5,6');
+    expect(hub.connections).toBe(1);
+    driver.destroy();
+  });
+
+  it('reports a gap when the history window is overtaken while its replay stream is down, and keeps the order', async () => {
+    const hub = createHub({ history: 3 });
+    const driver = createDriver(hub, { fetch: cutFirstReplay(hub), retry: { initialDelay: 3000, maxDelay: 3000 } });
+    const view = renderHideable(hub, driver);
+    await tick(50);
+    hubPublish(hub, ROOM, 1, 'urn:1');
+    await tick(50);
+    view.show('hidden');
+    hubPublish(hub, ROOM, 2, 'urn:2');
+    hubPublish(hub, ROOM, 3, 'urn:3');
+    await tick(50);
+    view.show('visible');
+    await tick(50);
+    expect(view.seen).toEqual([1, 2]);
+    // While the replay stream is down, the history moves past 3 (the shared stream brings 4 to 7).
+    for (let n = 4; n <= 7; n++) hubPublish(hub, ROOM, n, `urn:${n}`);
+    await tick(4000);
+    // Its reopen resumed from urn:2, which the hub no longer holds: 3 is lost, and told.
+    expect(view.latest.result?.error).toMatchObject({ code: 'gap', requested: 'urn:2' });
+    expect(view.seen).toEqual([1, 2, 4, 5, 6, 7]);
+    expect(view.text()).toBe('1,2,4,5,6,7');
+    await tick(1100);
+    expect(hub.connections).toBe(1);
     driver.destroy();
   });
 
