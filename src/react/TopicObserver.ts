@@ -4,6 +4,7 @@ import { DRAIN_MS } from '../core/drain.js';
 import { SseParseError, type SseError } from '../core/errors.js';
 import { driverLink } from '../core/driverLink.js';
 import { compileMatcher, toMatcherList } from '../core/matcher.js';
+import { withoutUndefined } from '../core/withoutUndefined.js';
 import { MAIN } from '../core/slotOptions.js';
 import type { Matchers, SseUpdate, SubscribeOptions, TopicMatcher } from '../core/types.js';
 import { sentBy } from './DriverOwner.js';
@@ -145,10 +146,7 @@ export class TopicObserver<T> implements Flushable {
     this.#preview = undefined;
     // Another subscription, or a new driver that resumes the old one's stream by itself.
     this.#position = undefined;
-    if (continues) {
-      this.#shown = { connection: connectionOf(target) };
-      this.#result = this.#makeResult(this.#data, this.#shown);
-    } else this.#reset();
+    this.#reset(continues);
     if (started) this.#start();
     this.#emitter.notify();
   }
@@ -182,15 +180,18 @@ export class TopicObserver<T> implements Flushable {
     if (this.#fold()) this.#emitter.notify();
   }
 
-  #reset(): void {
-    notifyScheduler.cancel(this);
-    this.#pending = [];
-    this.#pendingDropped = 0;
-    this.#ownError = undefined;
-    this.#errorChanged = false;
-    this.#data = EMPTY;
+  /** Starts a new result with the current connection; `keep`: the events so far stay. */
+  #reset(keep = false): void {
+    if (!keep) {
+      notifyScheduler.cancel(this);
+      this.#pending = [];
+      this.#pendingDropped = 0;
+      this.#ownError = undefined;
+      this.#errorChanged = false;
+      this.#data = EMPTY;
+    }
     this.#shown = { connection: connectionOf(this.#target) };
-    this.#result = this.#makeResult(EMPTY, this.#shown);
+    this.#result = this.#makeResult(this.#data, this.#shown);
   }
 
   #start(): void {
@@ -202,10 +203,7 @@ export class TopicObserver<T> implements Flushable {
       this.#off = noop;
       return;
     }
-    const options: SubscribeOptions = { onError: (error) => this.#fail(error) };
-    if (config.type !== undefined) options.type = config.type;
-    if (config.raw) options.raw = true;
-    if (config.since !== undefined) options.since = config.since;
+    const options: SubscribeOptions = withoutUndefined({ onError: (error: SseError) => this.#fail(error), type: config.type, raw: config.raw, since: config.since });
     const from = config.since === undefined ? this.#position : undefined;
     // Subscribed first: a subscription the driver refuses leaves no state listener behind.
     const offUpdates = from === undefined ? driver.subscribe(config.matchers, this.#receive, options) : this.#catchUp(from, options);
@@ -232,8 +230,8 @@ export class TopicObserver<T> implements Flushable {
     const { driver, config } = this.#target;
     const { platform } = driver;
     const replayed = new Set<string>();
-    /** What the shared stream delivered while the replay had not, by id, in order. */
-    const held = new Map<string, SseUpdate>();
+    /** What the shared stream delivered while the replay had not, by id (an update without one by itself), in order. */
+    const held = new Map<unknown, SseUpdate>();
     /** Bit 1: the replay stream carries the subscription; bit 2: the shared stream does. */
     let live = 0;
     let timer: unknown;
@@ -244,12 +242,19 @@ export class TopicObserver<T> implements Flushable {
       offStream();
       offReplay();
     };
-    const done = (): void => {
+    /** Leaves the replay; `at`: the held update the replay was in step at. */
+    const done = (at?: string): void => {
       if (!replaying) return;
       leave();
-      const gap = live & 1 ? undefined : driverLink(driver)?.gap(this.#position ?? from);
-      if (gap) this.#fail(gap);
-      for (const [id, update] of held) if (!replayed.has(id)) this.#receive(update);
+      // What the replay did not give follows. Without an id, that is what the shared stream held after
+      // the update the two were in step at (or everything, when the replay stream was not up: a gap).
+      let after = !(live & 1);
+      // Every SseDriver has a link.
+      if (after) this.#fail(driverLink(driver)!.gap(from));
+      for (const [key, update] of held) {
+        after ||= key === at;
+        if (update.id ? !replayed.has(update.id) : after) this.#receive(update);
+      }
     };
     const settle = (bit = 0): void => {
       live |= bit;
@@ -259,8 +264,9 @@ export class TopicObserver<T> implements Flushable {
     /** Timeline name of the replay stream, told by its first attempt. */
     let stream: string | undefined;
     const offStream = driver.on('event', (event) => {
-      if (event.type === 'connecting' && event.resumeFrom === from && event.connection !== MAIN) stream ??= event.connection;
-      if (stream === undefined || (event as { connection?: string }).connection !== stream) return;
+      // Its first attempt resumes from `from` (only `connecting` events tell `resumeFrom`).
+      if ('resumeFrom' in event && event.resumeFrom === from && event.connection !== MAIN) stream ??= event.connection;
+      if ((event as { connection?: string }).connection !== stream) return;
       // Its gaps (the first open's, or a reopen's after a drop) are the subscription's.
       if (event.type === 'gap') this.#fail(event.error);
       else if (event.type === 'drop' && live & 1) {
@@ -274,7 +280,7 @@ export class TopicObserver<T> implements Flushable {
       (update) => {
         if (!replaying) return;
         // In step: what the shared stream held follows in its order (with what the replay skipped, after a gap).
-        if (held.has(update.id)) return done();
+        if (held.has(update.id)) return done(update.id);
         replayed.add(update.id);
         this.#receive(update);
         settle();
@@ -284,8 +290,8 @@ export class TopicObserver<T> implements Flushable {
     const offLive = driver.subscribe(
       config.matchers,
       (update) => {
-        if (replayed.has(update.id)) done();
-        else if (replaying) held.set(update.id, update);
+        if (update.id && replayed.has(update.id)) done();
+        else if (replaying) held.set(update.id || update, update);
         else {
           replayed.clear();
           this.#receive(update);

@@ -3,9 +3,11 @@ import { Activity, StrictMode, useState } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SseDriver } from '../../src/core/SseDriver.js';
 import { channels } from '../../src/core/protocols/channels.js';
+import { sse } from '../../src/core/protocols/sse.js';
 import { MockChannelServer, type MockHub } from '../../src/mock/index.js';
 import { REPLAY_OPEN_MS } from '../../src/react/TopicObserver.js';
 import { SseProvider, useTopic, type UseTopicResult } from '../../src/react/index.js';
+import { StreamHub, sse as sseFrame } from '../core/streamHub.js';
 import { createDriver, createHub, hubPublish, tick, topic } from './fixtures.js';
 
 beforeEach(() => {
@@ -353,6 +355,52 @@ describe('useTopic hidden by <Activity> inside a visible provider', () => {
     expect(view.text()).toBe('1,2,4,5,6,7');
     await tick(1100);
     expect(hub.connections).toBe(1);
+    driver.destroy();
+  });
+
+  it('goes on with updates without ids after catching up on a server that sends ids only sometimes', async () => {
+    const server = new StreamHub();
+    const driver = new SseDriver({ url: 'https://sse.example/stream', server: sse(), fetch: server.fetch, tabs: false, heartbeatTimeout: 0, platform: { random: () => 1, events: undefined } });
+    const seen: unknown[] = [];
+    let setMode!: (mode: Mode) => void;
+    function Price() {
+      useTopic('price', { raw: true, parse: 'text', onEvent: (update) => seen.push(update.data) });
+      return null;
+    }
+    function App() {
+      const [mode, set] = useState<Mode>('visible');
+      setMode = set;
+      return (
+        <SseProvider driver={driver}>
+          <Activity mode={mode}>
+            <Price />
+          </Activity>
+        </SseProvider>
+      );
+    }
+    const send = (fields: { id?: string; data: string }) => {
+      for (const stream of server.open) stream.push(sseFrame({ ...fields, event: 'price' }));
+    };
+    render(<App />);
+    await tick(50);
+    send({ id: 'p1', data: '1' });
+    await tick(50);
+    act(() => setMode('hidden'));
+    await tick(50);
+    act(() => setMode('visible'));
+    await tick(50);
+    // The replay stream and the shared stream both carry it now: each gets every update.
+    expect(server.open).toHaveLength(2);
+    send({ data: '2' });
+    await tick(1100);
+    expect(server.open).toHaveLength(1);
+    send({ data: '3' });
+    send({ data: '4' });
+    send({ id: 'p5', data: '5' });
+    await tick(50);
+    // Before: an update without an id matched the one the replay gave (both ids empty), so the later
+    // ones were dropped until an update with an id came.
+    expect(seen).toEqual(['1', '2', '3', '4', '5']);
     driver.destroy();
   });
 
