@@ -56,6 +56,8 @@ const EMPTY: TopicData<never> = Object.freeze({ events: Object.freeze([]) as rea
 const noop = (): void => undefined;
 /** How long a catch-up waits for its replay stream to open once the shared stream carries the subscription. */
 export const REPLAY_OPEN_MS = 10_000;
+/** How many ids of replayed updates a `useTopic` remembers. */
+const REPLAYED_MAX = 4096;
 
 /**
  * The store behind one `useTopic` call, for the component's lifetime (created in `useState`, read
@@ -88,6 +90,11 @@ export class TopicObserver<T> implements Flushable {
   #off: (() => void) | undefined;
   /** Id of the last update the subscription received: where it catches up from when it starts again. */
   #position: string | undefined;
+  /**
+   * Ids of the updates replays delivered (the newest {@link REPLAYED_MAX}): the shared stream did not
+   * see them, and may bring them later, when it resumes from an older cursor; they are not shown twice.
+   */
+  readonly #replayed = new Set<string>();
 
   /**
    * @param live - read at every update, so new callbacks never resubscribe.
@@ -146,6 +153,7 @@ export class TopicObserver<T> implements Flushable {
     this.#preview = undefined;
     // Another subscription, or a new driver that resumes the old one's stream by itself.
     this.#position = undefined;
+    this.#replayed.clear();
     this.#reset(continues);
     if (started) this.#start();
     this.#emitter.notify();
@@ -229,7 +237,7 @@ export class TopicObserver<T> implements Flushable {
   #catchUp(from: string, options: SubscribeOptions): () => void {
     const { driver, config } = this.#target;
     const { platform } = driver;
-    const replayed = new Set<string>();
+    const replayed = this.#replayed;
     /** What the shared stream delivered while the replay had not, by id (an update without one by itself), in order. */
     const held = new Map<unknown, SseUpdate>();
     /** Bit 1: the replay stream carries the subscription; bit 2: the shared stream does. */
@@ -242,15 +250,15 @@ export class TopicObserver<T> implements Flushable {
       offStream();
       offReplay();
     };
-    /** Leaves the replay; `at`: the held update the replay was in step at. */
+    /** Leaves the replay; `at`: the update the two streams were in step at (none: the time ran out). */
     const done = (at?: string): void => {
       if (!replaying) return;
       leave();
       // What the replay did not give follows. Without an id, that is what the shared stream held after
-      // the update the two were in step at (or everything, when the replay stream was not up: a gap).
+      // the update the two were in step at (or everything, when the replay stream was not up).
       let after = !(live & 1);
-      // Every SseDriver has a link.
-      if (after) this.#fail(driverLink(driver)!.gap(from));
+      // Given up (every SseDriver has a link); in step, the shared stream goes on from an update the replay had.
+      if (after && at === undefined) this.#fail(driverLink(driver)!.gap(from));
       for (const [key, update] of held) {
         after ||= key === at;
         if (update.id ? !replayed.has(update.id) : after) this.#receive(update);
@@ -264,9 +272,10 @@ export class TopicObserver<T> implements Flushable {
     /** Timeline name of the replay stream, told by its first attempt. */
     let stream: string | undefined;
     const offStream = driver.on('event', (event) => {
+      const { connection, resumeFrom } = event as { connection?: string; resumeFrom?: string };
       // Its first attempt resumes from `from` (only `connecting` events tell `resumeFrom`).
-      if ('resumeFrom' in event && event.resumeFrom === from && event.connection !== MAIN) stream ??= event.connection;
-      if ((event as { connection?: string }).connection !== stream) return;
+      if (resumeFrom === from && connection !== MAIN) stream ??= connection;
+      if (connection !== stream) return;
       // Its gaps (the first open's, or a reopen's after a drop) are the subscription's.
       if (event.type === 'gap') this.#fail(event.error);
       else if (event.type === 'drop' && live & 1) {
@@ -281,7 +290,7 @@ export class TopicObserver<T> implements Flushable {
         if (!replaying) return;
         // In step: what the shared stream held follows in its order (with what the replay skipped, after a gap).
         if (held.has(update.id)) return done(update.id);
-        replayed.add(update.id);
+        if (replayed.add(update.id).size > REPLAYED_MAX) replayed.delete(replayed.values().next().value as string);
         this.#receive(update);
         settle();
       },
@@ -290,12 +299,9 @@ export class TopicObserver<T> implements Flushable {
     const offLive = driver.subscribe(
       config.matchers,
       (update) => {
-        if (update.id && replayed.has(update.id)) done();
+        if (update.id && replayed.has(update.id)) done(update.id);
         else if (replaying) held.set(update.id || update, update);
-        else {
-          replayed.clear();
-          this.#receive(update);
-        }
+        else this.#receive(update);
       },
       { ...options, onActive: () => settle(2) },
     );
@@ -383,7 +389,7 @@ export class TopicObserver<T> implements Flushable {
     if (pending.length > 0) {
       const size = this.#live.current.buffer;
       const cut = Math.max(0, events.length + pending.length - size);
-      events = windowOf(events, pending, cut);
+      events = events.concat(pending).slice(cut);
       dropped += cut;
       last = pending[pending.length - 1];
       // The window copied what it keeps: the pending list is reused for the next batch.
@@ -425,15 +431,6 @@ export function topicKey(config: TopicConfig): string {
       ? [`t:${given}`]
       : [...new Set((Array.isArray(given) ? given : [given]).map((m: TopicMatcher) => (typeof m === 'string' ? `t:${m}` : `p:${String(m?.pattern)}`)))].sort();
   return JSON.stringify([matchers, config.type ?? null, config.raw, config.since ?? null, config.enabled]);
-}
-
-/** `kept.concat(added)` without its first `cut` items, in one new array. */
-function windowOf<U>(kept: readonly U[], added: readonly U[], cut: number): readonly U[] {
-  if (cut === 0) return kept.concat(added);
-  const out: U[] = [];
-  for (let i = cut; i < kept.length; i++) out.push(kept[i] as U);
-  for (let i = Math.max(0, cut - kept.length); i < added.length; i++) out.push(added[i] as U);
-  return out;
 }
 
 function connectionOf({ driver, config }: TopicTarget): TopicConnection {

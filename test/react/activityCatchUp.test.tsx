@@ -358,6 +358,38 @@ describe('useTopic hidden by <Activity> inside a visible provider', () => {
     driver.destroy();
   });
 
+  it('does not show twice what an earlier catch-up replayed when the shared stream, back from a drop, replays it too', async () => {
+    const hub = createHub();
+    const driver = createDriver(hub, { retry: { initialDelay: 3000, maxDelay: 3000 } });
+    const view = renderHideable(hub, driver);
+    await tick(50);
+    hubPublish(hub, ROOM, 1, 'urn:1');
+    await tick(50);
+    view.show('hidden');
+    // The shared stream drops and waits out a 3 s backoff: it will resume from urn:1.
+    hub.dropConnections();
+    await tick(10);
+    hubPublish(hub, ROOM, 2, 'urn:2');
+    hubPublish(hub, ROOM, 3, 'urn:3');
+    await tick(50);
+    // The first catch-up's replay brings 2 and 3; hidden and shown again, the second one resumes from urn:3.
+    view.show('visible');
+    await tick(50);
+    expect(view.seen).toEqual([1, 2, 3]);
+    view.show('hidden');
+    await tick(50);
+    view.show('visible');
+    await tick(3000);
+    // Before: the shared stream's own replay (2 and 3, which it never delivered) was shown again.
+    expect(view.seen).toEqual([1, 2, 3]);
+    hubPublish(hub, ROOM, 4, 'urn:4');
+    await tick(1100);
+    expect(view.text()).toBe('1,2,3,4');
+    expect(view.latest.result?.error).toBeUndefined();
+    expect(hub.connections).toBe(1);
+    driver.destroy();
+  });
+
   it('goes on with updates without ids after catching up on a server that sends ids only sometimes', async () => {
     const server = new StreamHub();
     const driver = new SseDriver({ url: 'https://sse.example/stream', server: sse(), fetch: server.fetch, tabs: false, heartbeatTimeout: 0, platform: { random: () => 1, events: undefined } });
