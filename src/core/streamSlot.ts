@@ -270,15 +270,16 @@ export class StreamSlot {
   reconnect(): void {
     if (this.readmit() && this.#live?.connection.status === 'open') return;
     this.#live?.connection.reconnect();
-    this.#next?.connection.reconnect();
   }
 
   /**
    * Lifts every refusal of matchers (`reconnect()`, new headers: the hub may accept them now); the
-   * next sync asks for them again.
+   * next sync asks for them again. A successor not open yet asks again at once (its request may carry
+   * the old credentials, and the hub would refuse its matchers for them).
    * @returns whether any matcher was refused.
    */
   readmit(): boolean {
+    this.#next?.connection.reconnect();
     const any = this.#refused.size > 0;
     this.#refused.clear();
     return readmit(this.router.subscriptions()) || any;

@@ -179,6 +179,29 @@ describe('a refused matcher set', () => {
     done();
   });
 
+  it('is asked for with new headers given while the switch asking for it is in flight, not refused for the old ones', async () => {
+    const { hub, driver, errors, streams, publish, done } = setup((m, request) => m === 'bad' && request.headers.get('x-tenant') !== 'admin');
+    driver.subscribe('a', () => undefined);
+    await tick(10);
+    hub.setLatency(50);
+    const bad = track();
+    driver.subscribe('bad', bad.listener, bad.options);
+    // The switch's request is out with the old headers when the new ones come.
+    await tick(20);
+    driver.setHeaders({ 'x-tenant': 'admin' });
+    await tick(2000);
+    // Before: the hub's answer to the old request refused 'bad', and it stayed off the stream.
+    expect(streams()).toEqual(['a bad']);
+    expect(bad.errors).toEqual([]);
+    expect(errors).toEqual([]);
+    hub.setLatency(0);
+    const badId = await publish('bad');
+    await tick(100);
+    expect(bad.ids).toEqual([badId]);
+    expect(bad.active).toHaveBeenCalledTimes(1);
+    done();
+  });
+
   it('can be unsubscribed; a stale refused matcher is no longer asked for', async () => {
     const { driver, hub, streams, done } = setup((m) => m === 'bad');
     driver.subscribe('a', () => undefined);
