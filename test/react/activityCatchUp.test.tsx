@@ -390,6 +390,34 @@ describe('useTopic hidden by <Activity> inside a visible provider', () => {
     driver.destroy();
   });
 
+  it('reports no gap when the shared stream comes back in step while the replay stream is down', async () => {
+    const hub = createHub();
+    const driver = createDriver(hub, { fetch: cutFirstReplay(hub), retry: { initialDelay: 3000, maxDelay: 3000 } });
+    const view = renderHideable(hub, driver);
+    await tick(50);
+    hubPublish(hub, ROOM, 1, 'urn:1');
+    await tick(50);
+    view.show('hidden');
+    // The shared stream drops: it resumes from urn:1 after 3 s.
+    hub.dropConnections();
+    await tick(10);
+    hubPublish(hub, ROOM, 2, 'urn:2');
+    hubPublish(hub, ROOM, 3, 'urn:3');
+    await tick(50);
+    // The replay stream brings 2, then is cut (it reopens after 3 s, after the shared stream).
+    view.show('visible');
+    await tick(50);
+    expect(view.seen).toEqual([1, 2]);
+    await tick(3000);
+    // The shared stream replays 2 (in step) and 3: nothing was lost.
+    expect(view.seen).toEqual([1, 2, 3]);
+    // Before: in step while its replay stream was down, the catch-up reported a gap.
+    expect(view.latest.result?.error).toBeUndefined();
+    await tick(200);
+    expect(hub.connections).toBe(1);
+    driver.destroy();
+  });
+
   it('goes on with updates without ids after catching up on a server that sends ids only sometimes', async () => {
     const server = new StreamHub();
     const driver = new SseDriver({ url: 'https://sse.example/stream', server: sse(), fetch: server.fetch, tabs: false, heartbeatTimeout: 0, platform: { random: () => 1, events: undefined } });
