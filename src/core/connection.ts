@@ -30,7 +30,8 @@ export type Continuity = 'fresh' | 'seamless' | 'resume';
 
 /** What a connection tells its owner (the stream slot). */
 export interface ConnectionHandlers {
-  event(event: RawEvent, connection: Connection): void;
+  /** Routes an event; returns whether it was news (an update or presence event not seen before), which proves the stream healthy. */
+  event(event: RawEvent, connection: Connection): boolean;
   change(connection: Connection): void;
   /** Called at every healthy open, before its first event, with the cursor the stream resumed from. */
   open(connection: Connection, cursor: string | undefined): void;
@@ -220,8 +221,9 @@ export class Connection {
       current,
       event: (event: RawEvent) => {
         if (event.id !== '') this.#lastEventId = event.id;
-        this.#backoff.reset();
-        this.#handlers.event(event, this);
+        // A server's control events (a greeting, a channel's unchanged last value) and duplicates
+        // prove nothing: one that sends them and hangs up keeps backing off.
+        if (this.#handlers.event(event, this)) this.#backoff.reset();
       },
       retry: (ms) => this.#backoff.serverRetry(ms),
       bytes: () => this.#armWatchdog(generation),

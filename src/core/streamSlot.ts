@@ -425,9 +425,11 @@ export class StreamSlot {
 
   readonly #handlers: ConnectionHandlers = {
     event: (event, connection) => {
-      if (!this.#owns(connection)) return;
-      if (this.#intake.route(connection, event)) this.#sharing?.relay(event);
+      if (!this.#owns(connection)) return false;
+      const fresh = this.#intake.route(connection, event);
+      if (fresh) this.#sharing?.relay(event);
       if (event.id !== '') this.#ctx.advanced(this);
+      return fresh;
     },
     change: (connection) => {
       if (this.#owns(connection)) {

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SseDriver } from '../../src/index.js';
 import type { SseDriverOptions } from '../../src/index.js';
-import { StreamHub, envelopeEvent } from './streamHub.js';
+import { channels } from '../../src/core/protocols/channels.js';
+import { StreamHub, envelopeEvent, sse } from './streamHub.js';
 
 const URL_ = 'http://localhost:8080/.well-known/mercure';
 const tick = (ms = 0) => vi.advanceTimersByTimeAsync(ms);
@@ -86,6 +87,20 @@ describe('the backoff resets only after a healthy stream', () => {
     await tick(10);
     const times = await requestTimes(hub, 20_000, (r) => {
       r.push(': hello\n\n');
+      queueMicrotask(() => r.end());
+    });
+    expect(times).toEqual([0, 500, 1500, 3500, 7500, 15_500]);
+    driver.destroy();
+  });
+
+  it('keeps growing against a server that sends only its control events (or a duplicate) and closes', async () => {
+    // A channel server greets every stream with `registered` and the channel's `lastEvent`: neither is an update.
+    const { hub, driver } = setup({ server: channels(), tabs: false });
+    driver.subscribe('c1', () => undefined, { raw: true });
+    await tick(10);
+    const times = await requestTimes(hub, 20_000, (r) => {
+      r.push(sse({ event: 'registered', data: JSON.stringify({ type: 'registered', payload: '{"clientId":"1"}' }) }));
+      r.push(sse({ event: 'lastEvent', data: JSON.stringify({ channelName: 'c1', type: 'lastEvent', payload: '{"type":"message","payload":"same"}' }) }));
       queueMicrotask(() => r.end());
     });
     expect(times).toEqual([0, 500, 1500, 3500, 7500, 15_500]);
