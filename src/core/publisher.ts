@@ -73,8 +73,12 @@ export class Publisher {
   #send(update: PublishInput, signal: AbortSignal): Promise<string> {
     const adapter = this.#ctx.adapter;
     if (adapter.publish) return adapter.publish(update, signal);
-    // Joins the batch synchronously: publishes made in the same task share one request.
-    if (this.#batch) return this.#batch.add(update, signal);
+    if (this.#batch) {
+      // Built alone first: an update the adapter refuses (misuse) fails by itself, not with the batch it would join.
+      adapter.publishRequest(this.#ctx.hubUrl, update);
+      // Joins the batch synchronously: publishes made in the same task share one request.
+      return this.#batch.add(update, signal);
+    }
     return this.#post([update], signal, () => adapter.publishRequest(this.#ctx.hubUrl, update)).then((ids) => ids[0] ?? update.id);
   }
 

@@ -57,6 +57,26 @@ describe('channel publishes in batches', () => {
     driver.destroy();
   });
 
+  it.each([
+    ['an empty payload', '', undefined],
+    ['a type of the server itself', 'hello', 'registered'],
+  ])('a publish the server would refuse (%s) fails alone at once; the publishes made with it still go', async (_case, data, type) => {
+    const gate = gatedFetch();
+    const driver = new SseDriver({ url: 'https://channels.test', server: channels(), fetch: gate.fetch, platform: { events: undefined } });
+    const before = driver.publish('c1', 'before', { raw: true });
+    const refused = driver.publish('c1', data, { raw: true, ...(type === undefined ? {} : { type }) });
+    const after = driver.publish('c2', 'after', { raw: true });
+    await expect(refused).rejects.toMatchObject({ code: 'misuse' });
+    await expect.poll(() => gate.bodies.length).toBe(1);
+    expect(gate.bodies[0]?.events.map((e) => [e.channelName, e.payload])).toEqual([
+      ['c1', 'before'],
+      ['c2', 'after'],
+    ]);
+    gate.release();
+    await expect(Promise.all([before, after])).resolves.toEqual([expect.any(String), expect.any(String)]);
+    driver.destroy();
+  });
+
   it('a publish aborted while its request is in flight settles at once as aborted; the others in that request still resolve', async () => {
     const gate = gatedFetch();
     // No publish deadline: only the abort can settle the aborted publish while the hub does not answer.

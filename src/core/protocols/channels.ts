@@ -111,7 +111,10 @@ class ChannelsAdapter implements ProtocolAdapter {
   publishBatchRequest(hubUrl: string, updates: readonly PublishInput[]): AdapterRequest {
     const events = updates.flatMap((update) => {
       if (update.data === '') throw new SseError('misuse', 'A channel server refuses an empty payload.', { hint: 'Publish a non-empty string.' });
-      return update.topics.map((channelName) => ({ channelName, type: update.type ?? 'message', payload: update.data }));
+      const type = update.type ?? 'message';
+      // The server refuses to fire its own event types (and a reader would take them for control events).
+      if (RESERVED_TYPES.includes(type)) throw new SseError('misuse', `A channel server refuses to fire events of type "${type}".`, { hint: `Use another type than ${RESERVED_TYPES.join(', ')}.` });
+      return update.topics.map((channelName) => ({ channelName, type, payload: update.data }));
     });
     return {
       url: new URL(this.#publishPath, hubUrl).toString(),
@@ -125,6 +128,9 @@ class ChannelsAdapter implements ProtocolAdapter {
     return update.id;
   }
 }
+
+/** The event types of the server itself. */
+const RESERVED_TYPES = ['registered', 'lastEvent', 'online-presence'];
 
 const SKIP: ForeignEvent = { kind: 'skip', topic: undefined, id: '' };
 
