@@ -4,7 +4,7 @@
  * times faster than `decode(chunk, { stream: true })` on ASCII-heavy event streams).
  */
 export class Utf8ChunkDecoder {
-  // The BOM is left to the event-stream parser, which strips it only at the start of the stream.
+  // The BOM is kept: only the stream's reader knows where the stream starts (it strips it there).
   readonly #decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   #carry: Uint8Array | undefined;
 

@@ -106,6 +106,25 @@ describe('stream parsing', () => {
     driver.destroy();
   });
 
+  it.each([1, 2, undefined])('strips the byte order mark that starts a stream (in %s-byte chunks), and only that one', async (size) => {
+    const { hub, driver, updates } = setup();
+    await tick(10);
+    // A server writing a BOM first: the first event's first field must still be read.
+    const first = envelopeEvent('urn:1', 'a', 1, { sseId: null });
+    const bytes = new TextEncoder().encode(`\uFEFF${first}`);
+    const step = size ?? bytes.length;
+    for (let i = 0; i < bytes.length; i += step) hub.last.push(bytes.slice(i, i + step));
+    // U+FEFF later in the stream is content.
+    hub.last.push(envelopeEvent('urn:2', 'a', '\uFEFFkept'));
+    await tick();
+    expect(updates.map((u) => [u.id, u.data])).toEqual([
+      ['urn:1', 1],
+      ['urn:2', '\uFEFFkept'],
+    ]);
+    expect(hub.requests).toHaveLength(1);
+    driver.destroy();
+  });
+
   it('survives garbage bytes: no crash, no bogus delivery, valid events still arrive', async () => {
     const { hub, driver, updates, errors } = setup();
     await tick(10);

@@ -66,6 +66,8 @@ export async function openFetchStream(input: FetchStreamInput, sink: StreamSink)
 async function read(body: ReadableStream<Uint8Array>, maxEventSize: number, sink: StreamSink): Promise<void> {
   const reader = body.getReader();
   const decoder = new Utf8ChunkDecoder();
+  /** Nothing was decoded yet: a byte order mark there is not content. */
+  let start = true;
   let failure: SseError | undefined;
   const parser = createParser({
     maxBufferSize: maxEventSize,
@@ -98,7 +100,13 @@ async function read(body: ReadableStream<Uint8Array>, maxEventSize: number, sink
       return;
     }
     sink.bytes();
-    parser.feed(decoder.decode(chunk.value));
+    let text = decoder.decode(chunk.value);
+    if (start && text !== '') {
+      start = false;
+      // The parser only knows the BOM as undecoded bytes: the decoded U+FEFF would hide the first field.
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
+    parser.feed(text);
     if (!sink.current()) {
       cancel(reader);
       return;
