@@ -52,6 +52,20 @@ describe('Mercure fallbacks', () => {
     driver.destroy();
   });
 
+  it('falls back from QUERY to GET on a 404 (a router without the method, such as the seed Express server), then to legacy', async () => {
+    const { hub, driver, timeline } = setup();
+    stableHub(hub, 404);
+    driver.subscribe(topics, () => undefined);
+    await tick(10);
+    expect(hub.requests.map((r) => `${r.method} ${[...new Set(r.url.searchParams.keys())].join()}`)).toEqual(['QUERY ', 'GET match', 'GET topic']);
+    expect(driver.getSnapshot()).toMatchObject({ status: 'open', protocol: 'legacy', error: undefined });
+    expect(timeline.filter((e) => e.type === 'fallback')).toMatchObject([
+      { from: 'v1 QUERY', to: 'v1 GET', status: 404 },
+      { from: 'v1 GET', to: 'legacy GET', status: 400 },
+    ]);
+    driver.destroy();
+  });
+
   it('falls back from QUERY to GET on 501 without leaving v1, and never retries QUERY', async () => {
     const { hub, driver, timeline } = setup({ protocol: 'v1' });
     hub.respond = (r) => (r.method === 'QUERY' ? { status: 501 } : undefined);

@@ -19,7 +19,7 @@ const MATCHER_REFUSAL = /match/i;
 /**
  * The Mercure adapter: Mercure 1.0 (`match`, `match_urlpattern`, `last_event_id`, `QUERY` for long
  * matcher lists) and the legacy wire format (`topic=` with URI templates, `lastEventID`), told apart
- * by `auto`. Fallbacks, remembered for the driver's lifetime: a `QUERY` refused with 405/501 becomes
+ * by `auto`. Fallbacks, remembered for the driver's lifetime: a `QUERY` refused with 404/405/501 becomes
  * a `GET`; in `auto`, v1 parameters refused with 400 (before the hub ever accepted v1) become legacy.
  */
 export function mercure(options: MercureOptions): ProtocolAdapter {
@@ -82,8 +82,9 @@ class MercureAdapter implements ProtocolAdapter {
   }
 
   fallback(request: AdapterRequest, status: number, reason: string): ProtocolFallback | undefined {
-    if (request.method === 'QUERY' && (status === 405 || status === 501) && this.#query !== true) {
-      // Hubs without QUERY (the stable reference hub) answer 405 or 501: the long URL it is, from now on.
+    if (request.method === 'QUERY' && (status === 404 || status === 405 || status === 501) && this.#query !== true) {
+      // Hubs without QUERY answer 405 or 501 (the stable reference hub), or 404 (a router that knows
+      // no such method, as Express): the long URL it is, from now on.
       this.#query = false;
       return { from: 'v1 QUERY', to: 'v1 GET' };
     }
