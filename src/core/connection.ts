@@ -294,7 +294,7 @@ export class Connection {
     if (this.#watchdog !== undefined) this.#ctx.platform.clearTimeout(this.#watchdog);
     this.#watchdog = undefined;
     const timeout = this.#ctx.heartbeatTimeout;
-    // Silence is a fault only on servers that send heartbeats (or were seen sending comments).
+    // Silence is a fault only on servers that send heartbeats (or were seen sending comments after a greeting).
     if (timeout <= 0 || !(this.#ctx.adapter.capabilities.heartbeats || this.#heartbeatSeen)) return;
     this.#watchdog = this.#ctx.platform.setTimeout(() => {
       this.#watchdog = undefined;

@@ -1,10 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SseDriver } from '../../src/core/SseDriver.js';
 import type { SseError } from '../../src/core/errors.js';
 import { sse } from '../../src/core/protocols/sse.js';
 import type { SseUpdate } from '../../src/core/types.js';
 import { startPlainSseServer, type PlainSseServer } from '../servers/plainSseServer.js';
 import { startWrongShapeServer } from '../servers/wrongShapeServer.js';
+import { StreamHub, sse as sseEvent } from '../core/streamHub.js';
 
 /** The sse adapter against a real server of seed 003's shape. */
 describe("server: sse() on a seed-003-shaped endpoint", () => {
@@ -136,5 +137,46 @@ describe("server: sse() on a seed-003-shaped endpoint", () => {
       driver.destroy();
     }
     await wrong.close();
+  });
+});
+
+describe('server: sse() and comments, under fake timers', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  function setup() {
+    const hub = new StreamHub();
+    const errors: SseError[] = [];
+    const driver = new SseDriver({ url: 'https://api.test/sse', server: sse(), fetch: hub.fetch, heartbeatTimeout: 1000, platform: { random: () => 1, events: undefined }, onError: (e) => errors.push(e) });
+    driver.subscribe('*', () => undefined, { raw: true });
+    return { hub, driver, errors };
+  }
+
+  it('a greeting comment that starts the stream is not taken for heartbeats: the quiet stream is not restarted', async () => {
+    const { hub, driver, errors } = setup();
+    await vi.advanceTimersByTimeAsync(10);
+    hub.last.push(`: connected\n\n${sseEvent({ event: 'tick', data: '1' })}`);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(hub.requests).toHaveLength(1);
+    expect(driver.getSnapshot()).toMatchObject({ status: 'open', error: undefined });
+    expect(errors).toEqual([]);
+    driver.destroy();
+  });
+
+  it('comments that keep coming are heartbeats: once they stop, the stream is restarted', async () => {
+    const { hub, driver } = setup();
+    await vi.advanceTimersByTimeAsync(10);
+    hub.last.push(': connected\n\n');
+    await vi.advanceTimersByTimeAsync(500);
+    hub.last.push(':\n\n');
+    await vi.advanceTimersByTimeAsync(900);
+    expect(hub.requests).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(driver.getSnapshot().error?.code).toBe('timeout');
+    driver.destroy();
   });
 });

@@ -12,7 +12,7 @@ export interface StreamSink {
   response(response: Response): boolean | Promise<boolean>;
   /** Bytes arrived (comments included). */
   bytes(): void;
-  /** A comment line arrived (a heartbeat, for most servers). */
+  /** A comment line arrived after the server's first text (a heartbeat; a comment in the first text is a greeting). */
   comment?(): void;
   /** A complete event. */
   event(event: RawEvent): void;
@@ -68,6 +68,8 @@ async function read(body: ReadableStream<Uint8Array>, maxEventSize: number, sink
   const decoder = new Utf8ChunkDecoder();
   /** Nothing was decoded yet: a byte order mark there is not content. */
   let start = true;
+  /** The text being parsed is the first the server sent: a comment in it greets, it does not beat. */
+  let greeting = false;
   let failure: SseError | undefined;
   const parser = createParser({
     maxBufferSize: maxEventSize,
@@ -75,7 +77,9 @@ async function read(body: ReadableStream<Uint8Array>, maxEventSize: number, sink
       if (sink.current()) sink.event({ id: message.id ?? '', type: message.event ?? 'message', data: message.data });
     },
     onRetry: (ms: number) => sink.retry(ms),
-    onComment: () => sink.comment?.(),
+    onComment: () => {
+      if (!greeting) sink.comment?.();
+    },
     onError: (error: ParseError) => {
       if (error.type === 'max-buffer-size-exceeded') {
         failure = new SseProtocolError(`An event exceeded the limit of ${maxEventSize} characters.`, { cause: error, hint: 'Raise maxEventSize or publish smaller updates.' });
@@ -101,7 +105,8 @@ async function read(body: ReadableStream<Uint8Array>, maxEventSize: number, sink
     }
     sink.bytes();
     let text = decoder.decode(chunk.value);
-    if (start && text !== '') {
+    greeting = start && text !== '';
+    if (greeting) {
       start = false;
       // The parser only knows the BOM as undecoded bytes: the decoded U+FEFF would hide the first field.
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
