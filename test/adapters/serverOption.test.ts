@@ -6,6 +6,7 @@ import { mercure } from '../../src/core/protocols/mercure.js';
 import type { ProtocolAdapter, ServerOption } from '../../src/core/protocols/types.js';
 import type { FetchLike } from '../../src/core/types.js';
 import { MockChannelServer } from '../../src/mock/MockChannelServer.js';
+import { StreamHub } from '../core/streamHub.js';
 
 const NO_FETCH: FetchLike = () => new Promise(() => {});
 
@@ -61,6 +62,30 @@ describe('the server option', () => {
     // Mercure takes URL patterns (a channel server would refuse this at once).
     expect(() => driver.subscribe({ pattern: 'https://x.test/:id' }, () => {})).not.toThrow();
     driver.destroy();
+  });
+
+  it('gives a driver made with a mercure() object another driver used a fresh one: what auto learned of one hub does not carry over', async () => {
+    vi.useFakeTimers();
+    try {
+      const server = mercure({ protocol: 'auto', maxUrlLength: 4000 });
+      const legacy = new StreamHub();
+      legacy.respond = (r) => (r.url.searchParams.has('match') ? { status: 400 } : undefined);
+      const v1 = new StreamHub();
+      const platform = { events: undefined };
+      const first = new SseDriver({ url: 'https://old.test/.well-known/mercure', server, fetch: legacy.fetch, tabs: false, platform });
+      first.subscribe('a', () => undefined);
+      await vi.advanceTimersByTimeAsync(10);
+      expect(first.getSnapshot().protocol).toBe('legacy');
+      const second = new SseDriver({ url: 'https://new.test/.well-known/mercure', server, fetch: v1.fetch, tabs: false, platform });
+      second.subscribe('a', () => undefined);
+      await vi.advanceTimersByTimeAsync(10);
+      expect(v1.requests.map((r) => [...r.url.searchParams.keys()])).toEqual([['match']]);
+      expect(second.getSnapshot()).toMatchObject({ status: 'open', protocol: 'v1' });
+      first.destroy();
+      second.destroy();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("gives a driver made with an adapter object another driver used a fresh one: a channel's current value reaches the new driver", async () => {

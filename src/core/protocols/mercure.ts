@@ -50,6 +50,11 @@ class MercureAdapter implements ProtocolAdapter {
     return this.#variant;
   }
 
+  fork(): ProtocolAdapter {
+    // What `auto` and the QUERY fallback learned belongs to one driver's hub.
+    return new MercureAdapter(this.settings);
+  }
+
   subscribeRequest(input: SubscribeInput): AdapterRequest {
     const variant = this.#variant ?? 'v1';
     const request = this.#build(input, variant === 'v1');
