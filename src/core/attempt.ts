@@ -70,11 +70,7 @@ export async function fetchAttempt(ctx: AttemptContext, spec: AttemptSpec, signa
   await openFetchStream(
     { fetch: ctx.fetch, request, headers, signal, withCredentials: ctx.withCredentials, maxEventSize: ctx.maxEventSize },
     {
-      current: sink.current,
-      event: sink.event,
-      retry: sink.retry,
-      bytes: sink.bytes,
-      ...(sink.comment ? { comment: sink.comment } : {}),
+      ...sink,
       end: sink.drop,
       response: async (response) => {
         if (response.status === 204) {
@@ -125,14 +121,12 @@ export function eventSourceAttempt(ctx: AttemptContext, spec: AttemptSpec, sink:
   const types = [...ctx.eventTypes(), ...(ctx.adapter.eventTypes?.(spec.matchers) ?? [])];
   try {
     return openEventSource(Ctor, request.url, ctx.withCredentials, types, {
-      current: sink.current,
-      event: sink.event,
+      ...sink,
       end: sink.drop,
       open: () => {
         ctx.adapter.accepted(request);
         sink.opened(undefined);
       },
-      reconnecting: sink.reconnecting,
     });
   } catch (cause) {
     sink.halt(unsendable(cause));

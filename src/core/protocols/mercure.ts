@@ -30,8 +30,6 @@ class MercureAdapter implements ProtocolAdapter {
   readonly name = 'mercure';
   readonly settings: MercureOptions;
   readonly capabilities = CAPABILITIES;
-  readonly #option: ProtocolOption;
-  readonly #maxUrlLength: number;
   /** The wire format in use; `undefined` while `auto` has not decided. */
   #variant: Protocol | undefined;
   /** Whether the hub accepts `QUERY` (`undefined` until it answered one). */
@@ -41,8 +39,6 @@ class MercureAdapter implements ProtocolAdapter {
 
   constructor(options: MercureOptions) {
     this.settings = options;
-    this.#option = options.protocol;
-    this.#maxUrlLength = options.maxUrlLength;
     this.#variant = options.protocol === 'auto' ? undefined : options.protocol;
   }
 
@@ -79,7 +75,7 @@ class MercureAdapter implements ProtocolAdapter {
     const url = new URL(input.hubUrl);
     for (const [key, value] of params) url.searchParams.append(key, value);
     const full = url.toString();
-    if (v1 && !input.urlOnly && this.#query !== false && full.length > this.#maxUrlLength) {
+    if (v1 && !input.urlOnly && this.#query !== false && full.length > this.settings.maxUrlLength) {
       headers['Content-Type'] = FORM;
       return { url: input.hubUrl, method: 'QUERY', headers, body: params.toString() };
     }
@@ -93,7 +89,7 @@ class MercureAdapter implements ProtocolAdapter {
       this.#query = false;
       return { from: 'v1 QUERY', to: 'v1 GET' };
     }
-    if (status === 400 && this.#option === 'auto' && this.#variant !== 'v1' && this.#variantOf.get(request) === 'v1' && !MATCHER_REFUSAL.test(reason)) {
+    if (status === 400 && this.settings.protocol === 'auto' && this.#variant !== 'v1' && this.#variantOf.get(request) === 'v1' && !MATCHER_REFUSAL.test(reason)) {
       // `auto`: a hub that rejects the v1 parameters may speak the legacy format. One that talks
       // about matchers understood them and refused the set (too many, too long): not a legacy hub.
       this.#variant = 'legacy';
@@ -145,8 +141,7 @@ export function buildPublishBody(update: PublishInput): URLSearchParams {
 }
 
 function isLatin1(value: string): boolean {
-  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) > 0xff) return false;
-  return true;
+  return /^[\0-\xff]*$/.test(value);
 }
 
 function parseObject(data: string): Record<string, unknown> | undefined {

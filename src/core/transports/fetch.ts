@@ -66,10 +66,8 @@ export async function openFetchStream(input: FetchStreamInput, sink: StreamSink)
 async function read(body: ReadableStream<Uint8Array>, maxEventSize: number, sink: StreamSink): Promise<void> {
   const reader = body.getReader();
   const decoder = new Utf8ChunkDecoder();
-  /** Nothing was decoded yet: a byte order mark there is not content. */
-  let start = true;
-  /** The text being parsed is the first the server sent: a comment in it greets, it does not beat. */
-  let greeting = false;
+  /** How many texts were decoded: a byte order mark starting the first is not content, a comment in it greets (no heartbeat). */
+  let texts = 0;
   let failure: SseError | undefined;
   const parser = createParser({
     maxBufferSize: maxEventSize,
@@ -78,7 +76,7 @@ async function read(body: ReadableStream<Uint8Array>, maxEventSize: number, sink
     },
     onRetry: (ms: number) => sink.retry(ms),
     onComment: () => {
-      if (!greeting) sink.comment?.();
+      if (texts > 1) sink.comment?.();
     },
     onError: (error: ParseError) => {
       if (error.type === 'max-buffer-size-exceeded') {
@@ -104,14 +102,10 @@ async function read(body: ReadableStream<Uint8Array>, maxEventSize: number, sink
       return;
     }
     sink.bytes();
-    let text = decoder.decode(chunk.value);
-    greeting = start && text !== '';
-    if (greeting) {
-      start = false;
-      // The parser only knows the BOM as undecoded bytes: the decoded U+FEFF would hide the first field.
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    }
-    parser.feed(text);
+    const text = decoder.decode(chunk.value);
+    if (text !== '') texts++;
+    // The parser only knows the BOM as undecoded bytes: the decoded U+FEFF would hide the first field.
+    parser.feed(texts === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
     if (!sink.current()) {
       cancel(reader);
       return;
