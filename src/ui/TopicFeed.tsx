@@ -48,7 +48,8 @@ export interface TopicFeedProps<T = unknown> extends Omit<HTMLAttributes<HTMLDiv
   getAuthor?: ((event: TopicFeedEvent<T>) => string | undefined) | undefined;
   /**
    * When an event happened, in ms since the epoch — e.g. a `sentAt` of the data, so that a replayed backlog
-   * shows when each message was sent. Default (and when it returns `undefined`): its arrival time.
+   * shows when each message was sent. Default (and when it returns `undefined`, or anything but a number a
+   * `Date` can hold): its arrival time.
    */
   getTime?: ((event: TopicFeedEvent<T>) => number | undefined) | undefined;
   /**
@@ -120,12 +121,15 @@ function topicText(topic: Matchers): string {
   return list.map((m) => (typeof m === 'string' ? m : m.pattern)).join(', ');
 }
 
+/** Whether `time` is a number a `Date` can hold (±8.64e15 ms): what times of data or of `getTime` must be to be shown. */
+const isTime = (time: unknown): time is number => typeof time === 'number' && Math.abs(time) <= 8.64e15;
+
 /** Adds the arrival time (on `clock`) to an update, once: the same update always maps to the same object. */
 function stampWith<T>(cache: WeakMap<object, TopicFeedEvent<unknown>>, clock: UiClock, update: object): TopicFeedEvent<T> {
   let stamped = cache.get(update);
   if (stamped === undefined) {
     const own = (update as { receivedAt?: unknown }).receivedAt;
-    stamped = { ...(update as TopicFeedEvent<unknown>), receivedAt: typeof own === 'number' ? own : nowOf(clock) };
+    stamped = { ...(update as TopicFeedEvent<unknown>), receivedAt: isTime(own) ? own : nowOf(clock) };
     cache.set(update, stamped);
   }
   return stamped as TopicFeedEvent<T>;
@@ -330,7 +334,11 @@ function TopicFeedImpl<T>(
   const name = label ?? `Events on ${topicText(topic)}`;
   const empty = events.length === 0;
   const ticker = tickerOf(platform);
-  const timeOf = (event: TopicFeedEvent<T>): number => getTime?.(event) ?? event.receivedAt;
+  // `getTime` often reads the data, which another client wrote: a time a `Date` cannot hold falls back to the arrival.
+  const timeOf = (event: TopicFeedEvent<T>): number => {
+    const time = getTime?.(event);
+    return isTime(time) ? time : event.receivedAt;
+  };
 
   return (
     <div

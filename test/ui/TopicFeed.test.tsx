@@ -332,6 +332,36 @@ describe('TopicFeed', () => {
     }
   });
 
+  it('shows an event whose getTime is not a usable time (out of range, a string) at its arrival, without breaking the feed', async () => {
+    vi.useFakeTimers({ now: new Date(2026, 10, 28, 9, 41).getTime() });
+    try {
+      const arrivals: number[] = [];
+      const { other, container } = renderWithHub(
+        <TopicFeed
+          topic={TOPIC}
+          getTime={(event) => (event.data as { sentAt?: number }).sentAt}
+          onEvent={(event) => arrivals.push(event.receivedAt)}
+        />,
+      );
+      await act(() => vi.advanceTimersByTimeAsync(100));
+      // What another client may send: a time beyond what a Date holds, a string where a number was expected.
+      const messages = [
+        { author: 'Ada', text: 'far future', sentAt: 1e20 },
+        { author: 'Bob', text: 'a string', sentAt: 'yesterday' },
+        { author: 'Cy', text: 'fine', sentAt: Date.now() - 2 * 60_000 },
+      ];
+      for (const message of messages) await act(() => other.publish(TOPIC, message));
+      await act(() => vi.advanceTimersByTimeAsync(1));
+      const rows = Array.from(container.querySelectorAll('li'));
+      expect(rows.map((li) => li.querySelector('.sse-feed__body')?.textContent)).toEqual(['far future', 'a string', 'fine']);
+      expect(rows.map((li) => li.querySelector('time')?.textContent)).toEqual(['now', 'now', '2 minutes ago']);
+      expect(rows[0]?.querySelector('time')?.getAttribute('datetime')).toBe(new Date(arrivals[0] as number).toISOString());
+    } finally {
+      disposeHarnesses();
+      vi.useRealTimers();
+    }
+  });
+
   it('uses renderEvent and reports each event to onEvent with its arrival time', async () => {
     const seen: Array<{ data: unknown; receivedAt: number }> = [];
     const { hub, other } = renderWithHub(
