@@ -52,6 +52,13 @@ function selfPresence(status: string | undefined): PeerPresence {
 
 const presenceLabel: Readonly<Record<PeerPresence, string>> = { joining: 'joined', online: 'online', away: 'away', leaving: 'left', offline: 'offline' };
 
+/** Most names one announcement reads out per verb; more are counted ("12 people joined."). */
+const NAMED = 3;
+
+/** Announcement sentences for the peers named in `names`: one per name, or a count when there are many. */
+const said = (names: readonly string[], verb: 'joined' | 'left'): string[] =>
+  names.length > NAMED ? [`${names.length} people ${verb}.`] : names.map((name) => `${name} ${verb}.`);
+
 interface Departed {
   readonly peer: PeerListPeer;
   readonly at: number;
@@ -62,7 +69,8 @@ interface Departed {
  * `TopicFeed` gives that name). This client is marked "you" and its row follows the signaling `status`
  * (`joining`, `reconnecting`, `idle`… — never "online" while not joined); while joining with nobody listed
  * yet, placeholder rows stand in. Joining and leaving peers keep a `joining` / `leaving` state for a
- * moment (for CSS transitions) and are announced politely.
+ * moment (for CSS transitions) and are announced politely ("Ada joined."; more than three at once as a count:
+ * "12 people joined.").
  *
  * Renders a `div` with `data-state` (the signaling status) and `data-count`; each row has `data-state`
  * (`joining`, `online`, `away`, `leaving`, `offline`), `data-hue` (its colour, 0–7) and `data-self` for this
@@ -121,7 +129,7 @@ export const PeerList = forwardRef<HTMLDivElement, PeerListProps>(function PeerL
     setSeen({ peers, firstSeen });
     setDeparted(nextDeparted);
     setNow(time);
-    const parts = [...joined.map((n) => `${n} joined.`), ...left.map((n) => `${n} left.`)];
+    const parts = [...said(joined, 'joined'), ...said(left, 'left')];
     if (parts.length > 0) setAnnouncement(parts.join(' '));
   }
 

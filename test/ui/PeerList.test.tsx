@@ -64,6 +64,19 @@ describe('PeerList', () => {
     expect(rows().map((r) => r.text)).toEqual(['Ada (you)', 'Cy']);
   });
 
+  it('announces many arrivals or departures at once as a count, not name by name', () => {
+    vi.useFakeTimers({ now: T0 });
+    const crowd = Array.from({ length: 40 }, (_, i): PeerListPeer => ({ id: `p-${i}`, metadata: { name: `Guest ${i}` }, lastSeen: T0 }));
+    const { rerender, container } = render(<PeerList peers={[ada]} selfId="ada-1" />);
+    const live = announcement(container);
+    rerender(<PeerList peers={[ada, ...crowd]} selfId="ada-1" />);
+    expect(live.textContent).toBe('40 people joined.');
+    rerender(<PeerList peers={[ada, ...crowd.slice(0, 2), bob]} selfId="ada-1" />);
+    expect(live.textContent).toBe('Bob joined. 38 people left.');
+    rerender(<PeerList peers={[ada, bob]} selfId="ada-1" />);
+    expect(live.textContent).toBe('Guest 0 left. Guest 1 left.');
+  });
+
   it('times transitions and "away" on the clock it is given, not on Date.now', () => {
     const { clock, advance } = manualClock(T0);
     const view = (peers: PeerListPeer[]) => <PeerList peers={peers} selfId="ada-1" transitionMs={1000} awayAfter={20_000} clock={clock} />;
