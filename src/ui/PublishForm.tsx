@@ -69,7 +69,7 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false; me
  * Shift+Enter inserts a newline. In JSON mode the text is validated
  * before sending and the error is shown next to the field. Shows the pending and error states of
  * `usePublish`: "Sending…" while the hub has not answered, "Queued" while a message waits for the
- * connection (the hook's own status). A failed publish shows why, with Retry (which moves focus back to
+ * connection (the hook's own status). A failed publish shows why (also the field's description), with Retry (which moves focus back to
  * the message field, as the alert holding it goes away). While the connection is down the form is
  * disabled, unless `queue` is set, in which case messages wait for the connection. The button keeps its
  * width whatever its label; a message sent with it gives focus back to the field (the emptied form
@@ -206,7 +206,8 @@ export const PublishForm = forwardRef<HTMLFormElement, PublishFormProps>(functio
       : mode === 'json'
         ? 'JSON. Enter to send, Shift+Enter for a new line.'
         : 'Enter to send, Shift+Enter for a new line.';
-  const describedBy = [`${id}-hint`, invalid ? `${id}-invalid` : undefined].filter(Boolean).join(' ');
+  const failed = error !== undefined && !invalid && status === 'error';
+  const describedBy = [`${id}-hint`, invalid ? `${id}-invalid` : undefined, failed ? `${id}-error` : undefined].filter(Boolean).join(' ');
 
   return (
     <form
@@ -261,9 +262,9 @@ export const PublishForm = forwardRef<HTMLFormElement, PublishFormProps>(functio
           {invalid}
         </p>
       ) : null}
-      {error && !invalid && status === 'error' ? (
+      {failed ? (
         <div className="sse-publish__error" role="alert">
-          <span>{`Not sent: ${failureReason(error)}`}</span>
+          <span id={`${id}-error`}>{`Not sent: ${failureReason(error)}`}</span>
           {value.trim() !== '' && !blocked ? (
             <button
               type="button"

@@ -14,6 +14,12 @@ function Subscriber() {
   return null;
 }
 
+/** The accessible description of `element`: the text of the elements its `aria-describedby` names. */
+function description(element: HTMLElement): string {
+  const ids = (element.getAttribute('aria-describedby') ?? '').split(/\s+/).filter(Boolean);
+  return ids.map((id) => document.getElementById(id)?.textContent ?? '').join(' ');
+}
+
 describe('PublishForm', () => {
   it('sends on Enter, inserts a newline on Shift+Enter, and clears after a successful publish', async () => {
     const user = userEvent.setup();
@@ -99,6 +105,9 @@ describe('PublishForm', () => {
     const alert = await screen.findByRole('alert');
     expect(alert.textContent).toMatch(/^Not sent: the hub answered 500/);
     expect(alert.textContent).not.toMatch(/Publishing failed/i);
+    // Tied to the field: back on it, a screen reader reads why the message was not sent (not the Retry label).
+    expect(description(field)).toMatch(/ Not sent: the hub answered 500[^]*$/);
+    expect(description(field)).not.toMatch(/Retry/);
     expect((field as HTMLTextAreaElement).value).toBe('rejected');
     expect(container.querySelector('form')?.dataset['state']).toBe('error');
     await user.type(field, '!');
