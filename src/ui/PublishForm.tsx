@@ -155,10 +155,12 @@ export const PublishForm = forwardRef<HTMLFormElement, PublishFormProps>(functio
       }
       payload = parsed.value;
     }
+    // Shaped before the message counts as being sent: a `toData` that throws must not leave it so for good.
+    const data = toData ? toData(payload, mode) : payload;
     const text = value;
     setSent(false);
     track(key, true);
-    publishAsync(toData ? toData(payload, mode) : payload).then(
+    publishAsync(data).then(
       (publishedId) => {
         track(key, false);
         setSent(true);

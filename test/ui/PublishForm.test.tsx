@@ -281,6 +281,36 @@ describe('PublishForm', () => {
     expect(document.activeElement).toBe(field);
   });
 
+  it('stays usable after toData throws: the error reaches the page, the text is kept, and the next press sends', async () => {
+    let calls = 0;
+    const toData = (text: unknown) => {
+      if (++calls === 1) throw new Error('toData refused');
+      return { text };
+    };
+    const { hub, container } = renderWithHub(<PublishForm topic={TOPIC} toData={toData} />);
+    const field = screen.getByRole('textbox', { name: 'Message' });
+    fireEvent.change(field, { target: { value: 'hello' } });
+    const thrown: unknown[] = [];
+    const onError = (event: ErrorEvent) => {
+      thrown.push(event.error);
+      event.preventDefault();
+    };
+    window.addEventListener('error', onError);
+    try {
+      fireEvent.keyDown(field, { key: 'Enter' });
+    } finally {
+      window.removeEventListener('error', onError);
+    }
+    expect(thrown).toEqual([new Error('toData refused')]);
+    const form = container.querySelector('form') as HTMLFormElement;
+    expect(form.dataset['state']).toBe('idle');
+    expect((field as HTMLTextAreaElement).value).toBe('hello');
+    expect(screen.getByRole('button', { name: 'Send' }).hasAttribute('aria-disabled')).toBe(false);
+    fireEvent.keyDown(field, { key: 'Enter' });
+    await waitFor(() => expect(hub.history).toHaveLength(1));
+    expect(hub.history[0]?.data).toContain('{"text":"hello"}');
+  });
+
   it('shapes the payload with toData', async () => {
     const user = userEvent.setup();
     const { hub } = renderWithHub(<PublishForm topic={TOPIC} label="Say" toData={(text) => ({ author: 'Ada', text })} />);
