@@ -106,13 +106,21 @@ export function eventText(event: { readonly data: unknown }): string | undefined
 
 const defaultNewEventsLabel = (count: number): string => (count === 1 ? '1 new event' : `${count} new events`);
 
-/** Text of a payload: strings as they are, anything else as JSON (indented by `indent` spaces, default none). */
+/**
+ * Text of a payload: strings as they are, anything else as JSON (indented by `indent` spaces, default none);
+ * what JSON cannot hold as `String(data)`, and what not even that can print (an array nested too deep for the
+ * stack) as its kind (`[object Array]`). Never throws.
+ */
 export function formatPayload(data: unknown, indent = 0): string {
   if (typeof data === 'string') return data;
   try {
     return JSON.stringify(data, null, indent) ?? String(data);
   } catch {
-    return String(data);
+    try {
+      return String(data);
+    } catch {
+      return Object.prototype.toString.call(data);
+    }
   }
 }
 

@@ -208,6 +208,21 @@ describe('TopicFeed', () => {
     expect((await screen.findByRole('alert')).textContent).toContain('r-4');
   });
 
+  it('shows a payload nested too deep to print as JSON without breaking the feed', async () => {
+    const depth = 100_000;
+    const { hub } = renderWithHub(<TopicFeed topic={TOPIC} options={{ raw: true }} />);
+    await hub.waitForConnections(1);
+    act(() => {
+      hub.publish({ topic: TOPIC, id: 'deep', data: `${'['.repeat(depth)}${']'.repeat(depth)}` });
+      hub.publish({ topic: TOPIC, id: 'next', data: '{"text":"after it"}' });
+    });
+    const log = screen.getByRole('log');
+    await waitFor(() => expect(within(log).getAllByRole('listitem')).toHaveLength(2));
+    const bodies = within(log).getAllByRole('listitem').map((li) => li.querySelector('.sse-feed__body')?.textContent);
+    // Too deep for JSON.stringify and for String(): shown as its kind.
+    expect(bodies).toEqual(['[object Array]', 'after it']);
+  });
+
   it('says "Reconnecting…" while the hub is down, without an alert', async () => {
     const { hub } = renderWithHub(<TopicFeed topic={TOPIC} />);
     hub.failNext(503, { method: 'GET', count: 1000 });
