@@ -71,7 +71,8 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false; me
  * `usePublish`: "Sending…" while the hub has not answered, "Queued" while a message waits for the
  * connection (the hook's own status). A failed publish shows why (also the field's description), with Retry (which moves focus back to
  * the message field, as the alert holding it goes away). While the connection is down the form is
- * disabled, unless `queue` is set, in which case messages wait for the connection. The button keeps its
+ * disabled (the button `aria-disabled`, so that it keeps focus), unless `queue` is set, in which case
+ * messages wait for the connection. The button keeps its
  * width whatever its label; a message sent with it gives focus back to the field (the emptied form
  * disables the button). A message is sent once however often Enter or the button is pressed: while it
  * is being sent the button is `aria-disabled` (it keeps focus) and further presses do nothing — without
@@ -286,8 +287,9 @@ export const PublishForm = forwardRef<HTMLFormElement, PublishFormProps>(functio
         ref={submitRef}
         type="submit"
         className="sse-publish__submit"
-        disabled={blocked || value.trim() === ''}
-        aria-disabled={busy ? true : undefined}
+        disabled={value.trim() === ''}
+        // Not `disabled` while offline or sending: a button that stops being focusable throws focus out of the form.
+        aria-disabled={busy || blocked ? true : undefined}
       >
         {/* Every label is laid out in one cell, so the button keeps the width of the longest. */}
         {(

@@ -225,7 +225,7 @@ describe('PublishForm', () => {
     expect(labels.map((l) => l.hasAttribute('data-active'))).toEqual([true, false, false]);
   });
 
-  it('is disabled while the connection is down, unless queuing', async () => {
+  it('is disabled (aria-disabled, keeping focus) while the connection is down, unless queuing', async () => {
     const user = userEvent.setup();
     const { hub, container, rerender } = renderWithHub(
       <>
@@ -239,10 +239,17 @@ describe('PublishForm', () => {
     const form = container.querySelector('form') as HTMLFormElement;
     await waitFor(() => expect(form.hasAttribute('data-offline')).toBe(true));
     await user.type(screen.getByRole('textbox', { name: 'Message' }), 'later');
-    expect((screen.getByRole('button', { name: 'Send' }) as HTMLButtonElement).disabled).toBe(true);
+    const send = screen.getByRole('button', { name: 'Send' }) as HTMLButtonElement;
+    // Disabled for assistive technology, yet still focusable: a connection that drops while focus is on
+    // the button does not throw focus out of the form.
+    expect(send.getAttribute('aria-disabled')).toBe('true');
+    expect(send.disabled).toBe(false);
     expect(screen.getByText(/^Offline: sending resumes/)).toBeTruthy();
     await user.keyboard('{Enter}');
+    await user.click(send);
+    expect(document.activeElement).toBe(send);
     expect(hub.history).toHaveLength(0);
+    expect((screen.getByRole('textbox', { name: 'Message' }) as HTMLTextAreaElement).value).toBe('later');
 
     rerender(
       <>
@@ -252,6 +259,7 @@ describe('PublishForm', () => {
     );
     expect(screen.getByText(/^Offline: messages wait/)).toBeTruthy();
     expect((screen.getByRole('button', { name: 'Send' }) as HTMLButtonElement).disabled).toBe(false);
+    expect(screen.getByRole('button', { name: 'Send' }).hasAttribute('aria-disabled')).toBe(false);
   });
 
   it('offers Retry on a failed publish, which sends the kept text again', async () => {
