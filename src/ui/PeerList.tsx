@@ -123,8 +123,10 @@ export const PeerList = forwardRef<HTMLDivElement, PeerListProps>(function PeerL
     for (const peer of seen.peers) {
       if (ids.has(peer.id)) continue;
       firstSeen.delete(peer.id);
+      // This client keeps its own row (from `selfMetadata` and `status`): no leaving twin beside it.
+      if (peer.id === selfId) continue;
       nextDeparted.set(peer.id, { peer, at: time });
-      if (peer.id !== selfId) left.push(getName(peer));
+      left.push(getName(peer));
     }
     setSeen({ peers, firstSeen });
     setDeparted(nextDeparted);

@@ -125,6 +125,18 @@ describe('PeerList', () => {
     expect(rows()[0]?.state).toBe('online');
   });
 
+  it('keeps one row for this client when peers stops listing it (no leaving twin beside its own row)', () => {
+    vi.useFakeTimers({ now: T0 });
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const { rerender } = render(<PeerList peers={[ada, bob]} selfId="ada-1" status="joined" />);
+    rerender(<PeerList peers={[bob]} selfId="ada-1" selfMetadata={{ name: 'Ada' }} status="reconnecting" />);
+    expect(rows()).toEqual([
+      { text: 'Ada (you)', state: 'away', self: true },
+      { text: 'Bob', state: 'online', self: false },
+    ]);
+    expect(errors).not.toHaveBeenCalled();
+  });
+
   it('shows placeholder rows while joining with nobody listed, then the peers', () => {
     vi.useFakeTimers({ now: T0 });
     const { container, rerender } = render(<PeerList peers={[]} selfId="ada-1" selfMetadata={{ name: 'Ada' }} status="joining" />);
