@@ -67,7 +67,8 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false; me
 /**
  * A composer for a topic. Enter sends (not the Enter that confirms an input method composition),
  * Shift+Enter inserts a newline. In JSON mode the text is validated
- * before sending and the error is shown next to the field. Shows the pending and error states of
+ * before sending and the error is shown next to the field, as an alert that editing does not rewrite (it
+ * goes once the text parses; the next send says why again). Shows the pending and error states of
  * `usePublish`: "Sending…" while the hub has not answered, "Queued" while a message waits for the
  * connection (the hook's own status). A failed publish shows why (also the field's description), with Retry (which moves focus back to
  * the message field, as the alert holding it goes away). While the connection is down the form is
@@ -107,7 +108,8 @@ export const PublishForm = forwardRef<HTMLFormElement, PublishFormProps>(functio
   const submitRef = useRef<HTMLButtonElement>(null);
   const [value, setValue] = useState('');
   const [mode, setMode] = useState<PublishFormMode>(defaultMode);
-  const [invalid, setInvalid] = useState<string | undefined>(undefined);
+  // Why the JSON sent last was refused; `seq` counts refusals, so that each one makes its alert anew (and is spoken).
+  const [invalid, setInvalid] = useState<{ readonly message: string; readonly seq: number } | undefined>(undefined);
   const [sent, setSent] = useState(false);
   // Messages whose publish has not settled. The ref answers a second press within the same frame; the
   // state mirrors it for rendering.
@@ -150,7 +152,8 @@ export const PublishForm = forwardRef<HTMLFormElement, PublishFormProps>(functio
     if (mode === 'json') {
       const parsed = parseJson(value);
       if (!parsed.ok) {
-        setInvalid(parsed.message);
+        const { message } = parsed;
+        setInvalid((previous) => ({ message, seq: (previous?.seq ?? 0) + 1 }));
         fieldRef.current?.focus();
         return;
       }
@@ -191,10 +194,9 @@ export const PublishForm = forwardRef<HTMLFormElement, PublishFormProps>(functio
     setValue(event.target.value);
     setSent(false);
     if (status === 'error') reset();
-    if (invalid !== undefined) {
-      const parsed = mode === 'json' ? parseJson(event.target.value) : undefined;
-      setInvalid(parsed && !parsed.ok && event.target.value.trim() !== '' ? parsed.message : undefined);
-    }
+    // Cleared once fixed; while still invalid the alert keeps its text (rewritten at every keystroke, it
+    // would be spoken at every keystroke) until the next send says why again.
+    if (invalid !== undefined && (event.target.value.trim() === '' || parseJson(event.target.value).ok)) setInvalid(undefined);
   };
 
   const changeMode = (next: PublishFormMode) => {
@@ -261,8 +263,8 @@ export const PublishForm = forwardRef<HTMLFormElement, PublishFormProps>(functio
         {hint}
       </p>
       {invalid ? (
-        <p id={`${id}-invalid`} className="sse-publish__invalid" role="alert">
-          {invalid}
+        <p key={invalid.seq} id={`${id}-invalid`} className="sse-publish__invalid" role="alert">
+          {invalid.message}
         </p>
       ) : null}
       {failed ? (

@@ -96,6 +96,37 @@ describe('PublishForm', () => {
     expect(hub.history[0]?.data).toContain('{"a":1}');
   });
 
+  it('does not rewrite the JSON alert at every keystroke (a screen reader would speak each one); a new failed send announces again', async () => {
+    const user = userEvent.setup();
+    renderWithHub(<PublishForm topic={TOPIC} defaultMode="json" />);
+    const field = screen.getByRole('textbox', { name: 'Message' });
+    await user.click(field);
+    await user.paste('{"a": 1,');
+    await user.keyboard('{Enter}');
+    const problem = screen.getByRole('alert');
+    const said = problem.textContent;
+    const rewrites: MutationRecord[] = [];
+    const observer = new MutationObserver((records) => rewrites.push(...records));
+    observer.observe(problem, { subtree: true, childList: true, characterData: true });
+    // Still invalid after every keystroke, each time for another reason.
+    await user.keyboard(' "b');
+    await user.keyboard('"');
+    observer.disconnect();
+    expect(rewrites).toEqual([]);
+    expect(screen.getByRole('alert')).toBe(problem);
+    expect(problem.textContent).toBe(said);
+    expect(field.getAttribute('aria-invalid')).toBe('true');
+    // Sent again: the alert is made anew with the current reason, so it is spoken, even when unchanged.
+    await user.keyboard('{Enter}');
+    const again = screen.getByRole('alert');
+    expect(again).not.toBe(problem);
+    expect(again.textContent).toMatch(/^Not valid JSON: /);
+    expect(again.textContent).not.toBe(said);
+    await user.keyboard('{Enter}');
+    expect(screen.getByRole('alert')).not.toBe(again);
+    expect(screen.getByRole('alert').textContent).toBe(again.textContent);
+  });
+
   it('shows a publish error as an alert, keeps the text, and clears the error on edit', async () => {
     const user = userEvent.setup();
     const { hub, container } = renderWithHub(<PublishForm topic={TOPIC} />);
