@@ -152,8 +152,7 @@ export const PublishForm = forwardRef<HTMLFormElement, PublishFormProps>(functio
     if (mode === 'json') {
       const parsed = parseJson(value);
       if (!parsed.ok) {
-        const { message } = parsed;
-        setInvalid((previous) => ({ message, seq: (previous?.seq ?? 0) + 1 }));
+        setInvalid({ message: parsed.message, seq: (invalid?.seq ?? 0) + 1 });
         fieldRef.current?.focus();
         return;
       }
