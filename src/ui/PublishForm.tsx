@@ -108,8 +108,7 @@ export const PublishForm = forwardRef<HTMLFormElement, PublishFormProps>(functio
   const submitRef = useRef<HTMLButtonElement>(null);
   const [value, setValue] = useState('');
   const [mode, setMode] = useState<PublishFormMode>(defaultMode);
-  // Why the JSON sent last was refused; `seq` counts refusals, so that each one makes its alert anew (and is spoken).
-  const [invalid, setInvalid] = useState<{ readonly message: string; readonly seq: number } | undefined>(undefined);
+  const [invalid, setInvalid] = useState<string | undefined>(undefined);
   const [sent, setSent] = useState(false);
   // Messages whose publish has not settled. The ref answers a second press within the same frame; the
   // state mirrors it for rendering.
@@ -152,7 +151,7 @@ export const PublishForm = forwardRef<HTMLFormElement, PublishFormProps>(functio
     if (mode === 'json') {
       const parsed = parseJson(value);
       if (!parsed.ok) {
-        setInvalid({ message: parsed.message, seq: (invalid?.seq ?? 0) + 1 });
+        setInvalid(parsed.message);
         fieldRef.current?.focus();
         return;
       }
@@ -262,8 +261,8 @@ export const PublishForm = forwardRef<HTMLFormElement, PublishFormProps>(functio
         {hint}
       </p>
       {invalid ? (
-        <p key={invalid.seq} id={`${id}-invalid`} className="sse-publish__invalid" role="alert">
-          {invalid.message}
+        <p id={`${id}-invalid`} className="sse-publish__invalid" role="alert">
+          {invalid}
         </p>
       ) : null}
       {failed ? (
