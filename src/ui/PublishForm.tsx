@@ -66,18 +66,18 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false; me
 
 /**
  * A composer for a topic. Enter sends (not the Enter that confirms an input method composition),
- * Shift+Enter inserts a newline. In JSON mode the text is validated
- * before sending and the error is shown next to the field, as an alert that editing does not rewrite (it
- * goes once the text parses; the next send says why again). Shows the pending and error states of
- * `usePublish`: "Sending…" while the hub has not answered, "Queued" while a message waits for the
- * connection (the hook's own status). A failed publish shows why (also the field's description), with Retry (which moves focus back to
- * the message field, as the alert holding it goes away). While the connection is down the form is
- * disabled (the button `aria-disabled`, so that it keeps focus), unless `queue` is set, in which case
- * messages wait for the connection. The button keeps its
- * width whatever its label; a message sent with it gives focus back to the field (the emptied form
- * disables the button). A message is sent once however often Enter or the button is pressed: while it
- * is being sent the button is `aria-disabled` (it keeps focus) and further presses do nothing — without
- * `queue` until the send settles, with `queue` for that same text (another text may join the queue).
+ * Shift+Enter inserts a newline. In JSON mode the text is validated before sending and the error is shown
+ * next to the field, as an alert that editing does not rewrite (it goes once the text parses; the next send
+ * says why again). Shows the pending and error states of `usePublish`: "Sending…" while the hub has not
+ * answered, "Queued" while a message waits for the connection (the hook's own status). A failed publish
+ * shows why (also the field's description), with Retry (which moves focus back to the message field, as the
+ * alert holding it goes away). While the connection is down the form is disabled (the button
+ * `aria-disabled`, so that it keeps focus), unless `queue` is set, in which case messages wait for the
+ * connection. The button keeps its width whatever its label; a message sent with it gives focus back to the
+ * field (the emptied form disables the button). A message is sent once however often Enter or the button is
+ * pressed: while it is being sent the button is `aria-disabled` (it keeps focus) and further presses do
+ * nothing — without `queue` until the send settles, with `queue` for that same text (another text may join
+ * the queue).
  *
  * Renders a `form` with `data-state` (`idle`, `invalid`, `pending`, `queued`, `error`, `sent`),
  * `data-mode` and `data-offline`.
