@@ -303,6 +303,11 @@ function TopicFeedImpl<T>(
     setDismissed(error);
     scrollerRef.current?.focus();
   };
+  // The skipped update an alert reports: the first one since the alert came up. Later ones do not rewrite it
+  // (a hub sending bad updates would have it spoken update by update); after a dismissal the next one shows.
+  const reporting = skipped && error !== dismissed;
+  const [reported, setReported] = useState<SseError | undefined>(undefined);
+  if (reporting ? reported === undefined : reported !== undefined) setReported(reporting ? error : undefined);
   const [announcement, setAnnouncement] = useState({ text: '', seq: 0 });
   // `said`: the total covered by the last announcement (or skipped while paused); `timer`: the quiet
   // window after an announcement, at whose end the events that came meanwhile are summarised.
@@ -401,9 +406,9 @@ function TopicFeedImpl<T>(
         )}
       </div>
       {/* A stream that broke and recovers is not an error to show: only a stop (or a subscription's own error). */}
-      {!empty && error && (status === 'error' || (skipped && error !== dismissed)) ? (
+      {!empty && error && (status === 'error' || reporting) ? (
         <div className="sse-feed__error" role="alert">
-          <span className="sse-feed__error-text">{error.message}</span>
+          <span className="sse-feed__error-text">{(status === 'error' ? error : (reported ?? error)).message}</span>
           {status === 'error' ? (
             <button type="button" className="sse-button" onClick={reconnect}>
               Reconnect
@@ -437,7 +442,7 @@ function TopicFeedImpl<T>(
  * there are no events the feed follows the connection: "Connecting…", "Reconnecting…", or — when the hub
  * refused — "Not authorized" with a Reconnect button. A broken stream that recovers shows nothing; a stop
  * shows the error with Reconnect; an update that could not be parsed or routed (skipped) shows its error
- * until dismissed (a later such error shows again). Auto-scrolls to the newest event and pauses while
+ * until dismissed (further ones meanwhile do not rewrite the alert; one after the dismissal shows again). Auto-scrolls to the newest event and pauses while
  * the user has scrolled up, offering a "new events" button to jump back. Bounded by the `buffer` option of
  * `useTopic` (default 50), so it stays smooth under thousands of events per minute. The list is a
  * `role="log"` that does not speak each event (`aria-live="off"`): a polite status announces a summary

@@ -208,6 +208,29 @@ describe('TopicFeed', () => {
     expect((await screen.findByRole('alert')).textContent).toContain('r-4');
   });
 
+  it('keeps the alert of a skipped update as it is while more bad updates come (a flood is not spoken update by update)', async () => {
+    const { hub } = renderWithHub(<TopicFeed topic={TOPIC} options={{ raw: true }} />);
+    await hub.waitForConnections(1);
+    act(() => {
+      hub.publish({ topic: TOPIC, id: 'r-1', data: '{"text":"one"}' });
+      hub.publish({ topic: TOPIC, id: 'bad-1', data: 'not json' });
+    });
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toContain('bad-1');
+    const rewrites: MutationRecord[] = [];
+    const observer = new MutationObserver((records) => rewrites.push(...records));
+    observer.observe(alert, { subtree: true, childList: true, characterData: true });
+    act(() => {
+      for (let n = 2; n <= 20; n++) hub.publish({ topic: TOPIC, id: `bad-${n}`, data: `not json ${n}` });
+      hub.publish({ topic: TOPIC, id: 'r-2', data: '{"text":"two"}' });
+    });
+    await waitFor(() => expect(within(screen.getByRole('log')).getAllByRole('listitem')).toHaveLength(2));
+    observer.disconnect();
+    expect(rewrites).toEqual([]);
+    expect(screen.getByRole('alert')).toBe(alert);
+    expect(alert.textContent).toContain('bad-1');
+  });
+
   it('shows a payload nested too deep to print as JSON without breaking the feed', async () => {
     const depth = 100_000;
     const { hub } = renderWithHub(<TopicFeed topic={TOPIC} options={{ raw: true }} />);
