@@ -187,11 +187,12 @@ export function errorFromResponse(response: Response, action: string, reason = '
 }
 
 /**
- * The hub refused (400, `cause`) a matcher change while the stream carrying the other subscriptions
- * stayed up: the `bad-request` error of the subscriptions that asked for `matchers`.
+ * The hub refused (400, `cause`) a request asking for `matchers` on their own (beside the stream
+ * carrying the other subscriptions, or with none accepted yet): the `bad-request` error of the
+ * subscriptions that asked for them.
  */
 export function matchersRefused(matchers: readonly string[], cause: SseError | undefined): SseError {
-  return new SseError('bad-request', `The hub refused the matchers ${JSON.stringify(matchers)}; the stream goes on without them.`, {
+  return new SseError('bad-request', `The hub refused the matchers ${JSON.stringify(matchers)}; they stay off the stream.`, {
     status: 400,
     cause,
     hint: 'reconnect() or setHeaders() asks for them again.',

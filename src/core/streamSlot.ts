@@ -156,14 +156,13 @@ export class StreamSlot {
     // (what waits for one, such as signaling's peer timeouts, must not count the outage against peers).
     const wasOpen = this.#followed?.state.status === 'open';
     this.#followed = { state, source };
+    // A stream that is not open carries nothing (the leader's first stream may be refused before any opened).
+    const keys = new Set(state.status === 'open' ? state.keys : NONE);
     if (state.status === 'open') {
-      const keys = new Set(state.keys);
       readmit(this.router.subscriptions(), keys);
       announce(this.router.subscriptions(), source, 0, keys);
-      return this.#refuse(keys, new Set(state.refused), undefined);
-    }
-    if (wasOpen) this.#ctx.timeline({ type: 'drop', connection: MAIN, error: new SseNetworkError("The leader tab's shared stream dropped."), switching: false });
-    return false;
+    } else if (wasOpen) this.#ctx.timeline({ type: 'drop', connection: MAIN, error: new SseNetworkError("The leader tab's shared stream dropped."), switching: false });
+    return this.#refuse(keys, new Set(state.refused), undefined);
   }
 
   /** (follower) Routes an event of the leader's stream, de-duplicated like the slot's own. */
@@ -182,16 +181,26 @@ export class StreamSlot {
   sync(): void {
     const mode = this.#sharing?.mode() ?? 'own';
     const wanted = this.#wanted();
+    const live = this.#live;
+    const alone = refusedAlone(live?.connection);
     if (mode !== 'own' || (wanted.keys.size === 0 && this.#held.length === 0)) {
+      // A stream refused alone stays (its error on display) while what it refused is still asked for.
+      if (mode === 'own' && alone && this.router.size + this.#refused.size > 0) return;
       // Nothing to carry here: no subscriptions, or the leader tab's stream carries them.
       this.close();
       if (mode === 'follow' && this.#followed) this.follow(this.#followed.state);
       return;
     }
     this.#followed = undefined;
-    const live = this.#live;
+    if (alone && wanted.keys.size === 0) {
+      // Beside a stream refused alone nothing else is left to try: the part held back last is.
+      this.#held.pop();
+      this.#later('switch', 0);
+      return;
+    }
     const sameRequest = live !== undefined && live.key === wanted.key;
-    if (live && (sameRequest || covers(live.keys, wanted.keys))) {
+    // A stream refused alone carries nothing.
+    if (live && !alone && (sameRequest || covers(live.keys, wanted.keys))) {
       if (sameRequest) {
         live.keys = wanted.keys;
         live.list = undefined;
@@ -343,14 +352,12 @@ export class StreamSlot {
     if (next?.connection !== connection || (connection.status !== 'open' && connection.status !== 'error')) return;
     const live = this.#live;
     const old = live?.connection;
-    const error = connection.error;
     if (live && refusedBeside(connection, old)) {
       // The hub refused the new matcher set: keep the healthy stream instead of breaking everyone's
-      // connection, and find what it refuses (the next switches). Without an open live stream (a
-      // drop; a server without ids switches break-before-make) a 400 stops the stream as any does.
+      // connection, and find what it refuses (the next switches). Beside a live stream the hub did
+      // not accept, the refused one becomes live and is split alone (see the change handler).
       this.#discardNext();
-      this.#split(connection.matchers, live.keys, error);
-      this.#later('switch', 0);
+      this.#split(connection, live.keys);
       return;
     }
     this.#live = next;
@@ -372,16 +379,20 @@ export class StreamSlot {
   }
 
   /**
-   * The hub refused `sent` beside the live stream carrying `keys`; its 400 does not say which matcher.
-   * What `sent` added is split into parts by the new matcher keys asked for (subscriptions asking for
-   * the same ones are one part; another tab's matcher is one). Of two parts or more, the second half is
-   * held back, tried once the first is settled: bisection finds what the hub refuses in about 2·log2(n)
-   * switches. A part that was the whole addition is refused: its subscriptions hear it and later
-   * switches leave it out (other tabs' matchers stay off the stream while they ask for them; they hear
-   * of it through describe()), so it cannot make the hub refuse what others add. Each part is tried
-   * alone at most once: a hub refusing everything costs at most 2n - 1 requests for n parts.
+   * The hub refused the request of `refused` (400) beside the live stream carrying `keys` (none when
+   * it accepted no stream yet); its 400 does not say which matcher. What `refused` added is split into
+   * parts by the new matcher keys asked for (subscriptions asking for the same ones are one part;
+   * another tab's matcher is one). Of two parts or more, the second half is held back, tried once the
+   * first is settled: bisection finds what the hub refuses in about 2·log2(n) switches. A part that
+   * was the whole addition is refused: its subscriptions hear it and later switches leave it out
+   * (other tabs' matchers stay off the stream while they ask for them; they hear of it through
+   * describe()), so it cannot make the hub refuse what others add. Each part is tried alone at most
+   * once: a hub refusing everything costs at most 2n - 1 requests for n parts. The next switch (within
+   * the budget) tries what is left.
    */
-  #split(sent: readonly CompiledMatcher[], keys: ReadonlySet<string>, cause: SseError | undefined): void {
+  #split(refused: Connection, keys: ReadonlySet<string>): void {
+    this.#clearTimer('cleanup');
+    this.#later('switch', 0);
     const parts = new Map<string, Array<Subscription | string>>();
     const off = this.#off();
     const id = (wants: readonly CompiledMatcher[]) => wants.map((m) => m.key).filter((key) => !keys.has(key)).sort().join('\n');
@@ -398,12 +409,12 @@ export class StreamSlot {
     }
     // A part that was not all the switch added (a subscription removed meanwhile may have been the cause) is tried again.
     const subs: Subscription[] = [];
-    const added = id(sent);
+    const added = id(refused.matchers);
     for (const unit of parts.get(added) ?? []) {
       if (typeof unit === 'string') this.#refused.add(unit);
       else subs.push(unit);
     }
-    this.#refuse(keys, new Set(added.split('\n')), cause, subs);
+    this.#refuse(keys, new Set(added.split('\n')), refused.error, subs);
   }
 
   /** Tells the subscriptions (of `subs`) asking for the `refused` matcher keys (those `keys` do not carry) that the hub refused them. */
@@ -434,8 +445,11 @@ export class StreamSlot {
     change: (connection) => {
       if (this.#owns(connection)) {
         this.#promote(connection);
-        if (connection === this.#live?.connection) this.#activate();
-        else if (connection === this.#draining?.connection && connection.status !== 'open') this.#finishDrain();
+        if (connection === this.#live?.connection) {
+          // Refused with no stream the hub accepted (the first one, a reopen): split as a refused switch.
+          if (refusedAlone(connection)) this.#split(connection, new Set());
+          else this.#activate();
+        } else if (connection === this.#draining?.connection && connection.status !== 'open') this.#finishDrain();
       }
       this.#ctx.changed();
     },
@@ -446,8 +460,8 @@ export class StreamSlot {
     },
     error: (error, connection) => {
       // A draining predecessor that breaks has nothing left to give: it is just closed. A refused
-      // switch is reported once promoted, naming the refused matchers.
-      if (this.#owns(connection) && connection !== this.#draining?.connection && !(connection === this.#next?.connection && refusedBeside(connection, this.#live?.connection))) {
+      // request (400) is split: the subscriptions refused on their own are told, naming their matchers.
+      if (this.#owns(connection) && connection !== this.#draining?.connection && error.code !== 'bad-request') {
         this.#ctx.reportError(error);
       }
     },
@@ -461,4 +475,13 @@ export class StreamSlot {
 function refusedBeside(next: Connection, live: Connection | undefined): boolean {
   const accepted = live?.status === 'open' || (live?.status === 'reconnecting' && live.opens > 0);
   return next.error?.code === 'bad-request' && next.status !== 'open' && accepted;
+}
+
+/**
+ * Whether `live`, the live stream, stopped on a 400 with no stream the hub accepted beside it (a 400
+ * the protocol adapter took as no reason to change wire format): it carries nothing, and what it
+ * asked for is split.
+ */
+function refusedAlone(live: Connection | undefined): boolean {
+  return live?.status === 'error' && live.error?.code === 'bad-request';
 }

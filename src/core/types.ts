@@ -240,8 +240,8 @@ export interface SubscriptionInfo {
 /**
  * Timeline events of a driver, for inspectors and logs. `switching` marks events of a successor
  * stream opened beside a live one for a matcher change (make before break): not a loss of
- * connectivity. `refused` (on `error`) lists the matchers the hub refused (400) in a matcher change:
- * the stream goes on without them until `reconnect()` or new headers.
+ * connectivity. `refused` (on `error`) lists the matchers the hub refused (400) on their own, in a
+ * matcher change or the first stream: they stay off the stream until `reconnect()` or new headers.
  */
 export type DriverEvent =
   | { readonly type: 'connecting'; readonly connection: string; readonly resumeFrom: string | undefined; readonly switching: boolean }

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SseDriver } from '../../src/index.js';
 import type { DriverEvent, SseDriverOptions, SseError } from '../../src/index.js';
 import { MockHub } from '../../src/mock/index.js';
+import { StreamHub, envelopeEvent } from './streamHub.js';
 
 // A hub that refuses some matchers (400) while the stream carrying the others is healthy: the
 // subscriptions that asked for them hear it once, and nobody else pays for it afterwards.
@@ -438,5 +439,171 @@ describe('a refused switch that added several subscriptions', () => {
     expect(subs.map((s) => s.ids)).toEqual([[], [ids.get('c')], [], [ids.get('c')]]);
     expect(subscribes.filter((s) => s === 400)).toHaveLength(2);
     done();
+  });
+});
+
+// With no stream the hub accepted yet (the very first one), a refused request is split as a
+// refused switch is: the subscriptions the hub accepts get their stream, only those refused on
+// their own hear it, and nothing later is blocked.
+describe('a refused first stream', () => {
+  it('one subscription refused alone: it hears the refusal once, the state says so, nothing loops, a later valid subscription receives', async () => {
+    const { driver, errors, streams, publish, done, subscribes } = setup((m) => m === 'bad');
+    const bad = track();
+    driver.subscribe('bad', bad.listener, bad.options);
+    await tick(60_000);
+    // Before: the subscription heard nothing, and the driver stopped on the raw 400.
+    expect(bad.errors.map((e) => e.message)).toEqual([expect.stringContaining('["bad"]')]);
+    expect(errors).toEqual(bad.errors);
+    expect(driver.getSnapshot()).toMatchObject({ status: 'error', error: { code: 'bad-request' } });
+    expect(subscribes).toEqual([400]);
+
+    const c = track();
+    driver.subscribe('c', c.listener, c.options);
+    await tick(2000);
+    // Before: the next stream asked for 'bad' again and was refused again.
+    expect(streams()).toEqual(['c']);
+    const id = await publish('c');
+    await tick(10);
+    expect(c.ids).toEqual([id]);
+    expect(c.errors).toEqual([]);
+    expect(c.active).toHaveBeenCalledTimes(1);
+    expect(driver.getSnapshot()).toMatchObject({ status: 'open', error: undefined });
+    expect(bad.errors).toHaveLength(1);
+    expect(subscribes).toEqual([400, 200]);
+    done();
+  });
+
+  it('a first batch of 4 with 1 bad: the 3 others get their stream and receive, only the bad one is told', async () => {
+    const { driver, errors, events, streams, publish, done, subscribes } = setup((m) => m === 'bad');
+    const subs = ['t0', 'bad', 't2', 't3'].map((topic) => {
+      const t = track();
+      driver.subscribe(topic, t.listener, t.options);
+      return { topic, ...t };
+    });
+    await tick(20_000);
+    expect(streams().map((s) => s.split(' ').sort().join(' '))).toEqual(['t0 t2 t3']);
+    const ids = new Map<string, string>();
+    for (const topic of ['t0', 't2', 't3']) ids.set(topic, await publish(topic));
+    await tick(10);
+    expect(subs.map((s) => [s.topic, s.ids, s.errors.map((e) => e.code), s.active.mock.calls.length])).toEqual([
+      ['t0', [ids.get('t0')], [], 1],
+      ['bad', [], ['bad-request'], 0],
+      ['t2', [ids.get('t2')], [], 1],
+      ['t3', [ids.get('t3')], [], 1],
+    ]);
+    expect(errors.map((e) => e.code)).toEqual(['bad-request']);
+    expect(events.filter((e) => e.type === 'error').map((e) => (e.type === 'error' ? e.refused : undefined))).toEqual([['bad']]);
+    expect(driver.getSnapshot()).toMatchObject({ status: 'open', error: undefined });
+    // Bisection: the whole set, then the halves holding the bad one.
+    expect(subscribes.filter((s) => s === 400).length).toBeLessThanOrEqual(3);
+    done();
+  });
+
+  it('a hub refusing everything: each subscription is told once, so is onError, the state says so, and the requests are bounded and spaced', async () => {
+    let refusing = true;
+    const { hub, driver, errors, streams, publish, done, asked } = setup(() => refusing);
+    let requests = 0;
+    hub.on('request', (r) => {
+      if (r.method !== 'POST') requests++;
+    });
+    const count = 5;
+    const subs = Array.from({ length: count }, (_, i) => {
+      const t = track();
+      driver.subscribe(`t${i}`, t.listener, t.options);
+      return t;
+    });
+    await tick(60_000);
+    const settled = requests;
+    await tick(60_000);
+    // No loop: nothing more is asked, and no more than a bisection tree's 2n - 1 requests were.
+    expect(requests).toBe(settled);
+    expect(requests).toBeLessThanOrEqual(2 * count - 1);
+    // Each tried alone once; the switch budget spaces the tries after the first retry.
+    for (let i = 0; i < count; i++) expect(asked.filter((r) => r.matchers.join(' ') === `t${i}`)).toHaveLength(1);
+    const gaps = asked.slice(2).map((r, i) => r.at - (asked[i + 1]?.at ?? 0));
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(100);
+    expect(subs.map((s) => s.errors.map((e) => e.code))).toEqual(subs.map(() => ['bad-request']));
+    expect(errors.map((e) => e.code)).toEqual(subs.map(() => 'bad-request'));
+    expect(driver.getSnapshot()).toMatchObject({ status: 'error', error: { code: 'bad-request' } });
+    expect(streams()).toEqual([]);
+
+    // reconnect() asks for them again.
+    refusing = false;
+    driver.reconnect();
+    await tick(10_000);
+    expect(streams().map((s) => s.split(' ').sort().join(' '))).toEqual(['t0 t1 t2 t3 t4']);
+    const id = await publish('t3');
+    await tick(10);
+    expect(subs[3]?.ids).toEqual([id]);
+    expect(driver.getSnapshot()).toMatchObject({ status: 'open', error: undefined });
+    expect(subs.map((s) => s.errors.length)).toEqual(subs.map(() => 1));
+    done();
+  });
+
+  it('`auto` on a first 400 naming the matchers: no fallback, the set is split on v1', async () => {
+    const { driver, events, streams, publish, done } = setup((m) => m === 'bad', { protocol: 'auto' });
+    const a = track();
+    const bad = track();
+    driver.subscribe('a', a.listener, a.options);
+    driver.subscribe('bad', bad.listener, bad.options);
+    await tick(2000);
+    expect(events.filter((e) => e.type === 'fallback')).toEqual([]);
+    expect(streams()).toEqual(['a']);
+    const id = await publish('a');
+    await tick(10);
+    expect(a.ids).toEqual([id]);
+    expect(bad.errors.map((e) => e.code)).toEqual(['bad-request']);
+    expect(driver.getSnapshot()).toMatchObject({ status: 'open', protocol: 'v1' });
+    done();
+  });
+
+  // A legacy-only hub (the stable reference hub, the seed's server) answers v1 parameters with a bare 400.
+  function legacyOnly(refuse: (topic: string) => boolean = () => false) {
+    const hub = new StreamHub();
+    hub.respond = (r) => {
+      if (r.url.searchParams.has('match')) return { status: 400 };
+      const refused = r.url.searchParams.getAll('topic').find(refuse);
+      return refused === undefined ? undefined : { status: 400, body: `Refused topic ${refused}` };
+    };
+    const events: DriverEvent[] = [];
+    const driver = new SseDriver({ url: 'http://localhost:8080/.well-known/mercure', fetch: hub.fetch, protocol: 'auto', platform: { random: () => 1, events: undefined } });
+    driver.on('event', (e) => events.push(e));
+    return { hub, driver, events, topics: () => hub.requests.map((r) => r.url.searchParams.getAll('topic').sort().join(' ') || 'v1') };
+  }
+
+  it('`auto` against a legacy-only hub still falls back on the first 400: no split, one legacy stream for all', async () => {
+    const { hub, driver, events, topics } = legacyOnly();
+    const subs = ['a', 'b', 'c'].map((topic) => {
+      const t = track();
+      driver.subscribe(topic, t.listener, t.options);
+      return t;
+    });
+    await tick(2000);
+    expect(topics()).toEqual(['v1', 'a b c']);
+    expect(events.filter((e) => e.type === 'fallback')).toMatchObject([{ from: 'v1 GET', to: 'legacy GET', status: 400 }]);
+    expect(driver.getSnapshot()).toMatchObject({ status: 'open', protocol: 'legacy', error: undefined });
+    hub.last.push(envelopeEvent('e1', 'b', 1));
+    await tick();
+    expect(subs.map((s) => [s.ids, s.errors])).toEqual([[[], []], [['e1'], []], [[], []]]);
+    driver.destroy();
+  });
+
+  it('`auto` against a legacy-only hub that refuses a topic: falls back first, then splits on legacy', async () => {
+    const { hub, driver, events, topics } = legacyOnly((t) => t === 'bad');
+    const subs = ['a', 'bad', 'c'].map((topic) => {
+      const t = track();
+      driver.subscribe(topic, t.listener, t.options);
+      return t;
+    });
+    await tick(2000);
+    expect(events.filter((e) => e.type === 'fallback')).toHaveLength(1);
+    expect(topics()[0]).toBe('v1');
+    expect(topics().slice(1)).not.toContain('v1');
+    expect(hub.open.map((r) => r.url.searchParams.getAll('topic').sort().join(' '))).toEqual(['a c']);
+    hub.last.push(envelopeEvent('e1', 'c', 1));
+    await tick();
+    expect(subs.map((s) => [s.ids, s.errors.map((e) => e.code)])).toEqual([[[], []], [[], ['bad-request']], [['e1'], []]]);
+    expect(driver.getSnapshot()).toMatchObject({ status: 'open', protocol: 'legacy', error: undefined });
+    driver.destroy();
   });
 });

@@ -215,6 +215,54 @@ describe('tabs share one stream', () => {
     for (const t of b.tabs) t.driver.destroy();
   });
 
+  it("the leader's first stream, carrying only a follower's matchers, refused: split, the follower's refused one told there, the others get on", async () => {
+    const b = browser(0, { refuseMatcher: (m) => m === '/bad' });
+    const leaderErrors: SseError[] = [];
+    const leader = b.open({ onError: (e) => leaderErrors.push(e) });
+    const follower = b.open();
+    await tick(100);
+    expect(follower.driver.getTabs().role).toBe('follower');
+    const subs = ['/c', '/bad', '/e'].map((topic) => {
+      const got = collect();
+      const errors: SseError[] = [];
+      follower.driver.subscribe(topic, got.listener, { onError: (e) => errors.push(e) });
+      return { topic, got, errors };
+    });
+    await tick(20_000);
+    // Before: the leader's first stream stopped on the 400 and no tab got a stream.
+    expect(b.hub.requests.filter((r) => r.method !== 'POST')[0]?.status).toBe(400);
+    expect(b.hub.subscriptions.map((s) => s.matchers.map((m) => m.match).sort())).toEqual([['/c', '/e']]);
+    for (const topic of ['/c', '/bad', '/e']) await leader.driver.publish(topic, topic);
+    await tick(50);
+    expect(subs.map((s) => [s.topic, s.got.data(), s.errors.map((e) => e.code)])).toEqual([
+      ['/c', ['/c'], []],
+      ['/bad', [], ['bad-request']],
+      ['/e', ['/e'], []],
+    ]);
+    expect(leaderErrors).toEqual([]);
+    expect([leader.driver.getSnapshot().status, follower.driver.getSnapshot().status]).toEqual(['open', 'open']);
+    for (const t of b.tabs) t.driver.destroy();
+  });
+
+  it("the leader's first stream refused with only a follower's matcher: the follower hears it though no stream opened", async () => {
+    const b = browser(0, { refuseMatcher: (m) => m === '/bad' });
+    const leaderErrors: SseError[] = [];
+    const leader = b.open({ onError: (e) => leaderErrors.push(e) });
+    const follower = b.open();
+    await tick(100);
+    const errors: SseError[] = [];
+    follower.driver.subscribe('/bad', () => {}, { onError: (e) => errors.push(e) });
+    await tick(20_000);
+    // Before: a follower heard refusals only once the leader's stream was open.
+    expect(errors.map((e) => e.code)).toEqual(['bad-request']);
+    expect(leaderErrors).toEqual([]);
+    // Nobody asks for it any more: the leader, without subscriptions of its own, asks for nothing.
+    await tick(20_000);
+    expect(b.hub.requests.filter((r) => r.method !== 'POST').map((r) => r.status)).toEqual([400]);
+    expect(leader.driver.getSnapshot().status).not.toBe('open');
+    for (const t of b.tabs) t.driver.destroy();
+  });
+
   it('a tab that learns the leader stream before its own role gets onActive for matchers the stream already carries', async () => {
     const b = browser(20);
     const leader = b.open();
