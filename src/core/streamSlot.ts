@@ -23,6 +23,8 @@ interface Leg {
   keys: ReadonlySet<string>;
   /** `keys` as an array, made once per set (the leader describes its stream after every chunk). */
   list?: readonly string[] | undefined;
+  /** Keys of the open stream a break-before-make switch closed for it: what the hub accepted just before. */
+  readonly replaced?: ReadonlySet<string> | undefined;
 }
 
 /** No keys (the leader describes its stream after every chunk: no array is made for it). */
@@ -228,7 +230,9 @@ export class StreamSlot {
     this.#budget.spend();
     // Without ids two streams cannot be de-duplicated: switch break-before-make (the new stream reports the possible loss).
     const breakFirst = previous !== undefined && !this.#ctx.connection.adapter.capabilities.ids;
+    let replaced: ReadonlySet<string> | undefined;
     if (breakFirst) {
+      if (previous.status === 'open') replaced = this.#live?.keys;
       this.#finishDrain();
       this.#live = undefined;
       previous.close();
@@ -244,7 +248,7 @@ export class StreamSlot {
       // Only a live predecessor covers the switch; after a drop a gap must still be reported.
       previous === undefined ? 'fresh' : previous.status === 'open' && !breakFirst ? 'seamless' : previous.opens > 0 ? 'resume' : 'fresh',
     );
-    const leg = { connection, key: wanted.key, keys: wanted.keys };
+    const leg = { connection, key: wanted.key, keys: wanted.keys, replaced };
     if (previous === undefined || breakFirst) this.#live = leg;
     else this.#next = leg;
     connection.start();
@@ -445,9 +449,11 @@ export class StreamSlot {
     change: (connection) => {
       if (this.#owns(connection)) {
         this.#promote(connection);
-        if (connection === this.#live?.connection) {
-          // Refused with no stream the hub accepted (the first one, a reopen): split as a refused switch.
-          if (refusedAlone(connection)) this.#split(connection, new Set());
+        const live = this.#live;
+        if (connection === live?.connection) {
+          // Refused with no stream the hub accepted beside it (the first one, a reconnect, a
+          // break-before-make switch): split as a refused switch, beside what the hub accepted just before.
+          if (refusedAlone(connection)) this.#split(connection, (connection.opens === 0 && live.replaced) || new Set());
           else this.#activate();
         } else if (connection === this.#draining?.connection && connection.status !== 'open') this.#finishDrain();
       }

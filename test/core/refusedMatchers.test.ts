@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { SseDriver } from '../../src/index.js';
+import { SseDriver, channels } from '../../src/index.js';
 import type { DriverEvent, SseDriverOptions, SseError } from '../../src/index.js';
 import { MockHub } from '../../src/mock/index.js';
 import { StreamHub, envelopeEvent } from './streamHub.js';
@@ -538,6 +538,68 @@ describe('a refused first stream', () => {
     expect(driver.getSnapshot()).toMatchObject({ status: 'open', error: undefined });
     expect(subs.map((s) => s.errors.length)).toEqual(subs.map(() => 1));
     done();
+  });
+
+  it('a reconnect after a drop that the hub refuses is split too: the accepted subscription comes back, the refused one is told', async () => {
+    let refusing = false;
+    const { hub, driver, errors, streams, publish, done } = setup((m) => refusing && m === 'b');
+    const a = track();
+    const b = track();
+    driver.subscribe('a', a.listener, a.options);
+    driver.subscribe('b', b.listener, b.options);
+    await tick(10);
+    const sent = [await publish('a')];
+    await tick(10);
+    refusing = true;
+    hub.dropConnections();
+    await tick(20_000);
+    // Before: the reconnect stopped on the 400, and 'a' never came back.
+    expect(streams()).toEqual(['a']);
+    sent.push(await publish('a'));
+    await tick(10);
+    expect(a.ids).toEqual(sent);
+    expect(b.errors.map((e) => e.message)).toEqual([expect.stringContaining('["b"]')]);
+    expect(a.errors).toEqual([]);
+    expect(errors.map((e) => e.code)).toEqual(['network', 'bad-request']);
+    expect(driver.getSnapshot()).toMatchObject({ status: 'open', error: undefined });
+    done();
+  });
+
+  it('a server without ids (break-before-make switch, no stream beside): a refused set is split, not a stop', async () => {
+    const hub = new StreamHub();
+    hub.respond = (r) => ((r.url.searchParams.get('channels') ?? '').split(',').includes('bad') ? { status: 400 } : undefined);
+    const errors: SseError[] = [];
+    const driver = new SseDriver({ url: 'https://example.com/', server: channels(), fetch: hub.fetch, tabs: false, platform: { random: () => 1, events: undefined }, onError: (e) => errors.push(e) });
+    const subs = ['a', 'bad', 'c'].map((topic, i) => {
+      const t = track();
+      driver.subscribe(topic, t.listener, t.options);
+      return { topic, first: i === 0, ...t };
+    });
+    await tick(20_000);
+    // Before: the break-before-make successor stopped on the 400, with no stream left for anyone.
+    expect(hub.open.map((r) => r.url.searchParams.get('channels'))).toEqual(['a,c']);
+    // Each break-before-make stream is a new start: a subscription hears `active` again, with a possible loss.
+    expect(subs.map((s) => [s.topic, s.errors.filter((e) => e.code === 'bad-request').length, s.active.mock.calls.length > 0])).toEqual([
+      ['a', 0, true],
+      ['bad', 1, false],
+      ['c', 0, true],
+    ]);
+    expect(errors.filter((e) => e.code === 'bad-request')).toHaveLength(1);
+    expect(driver.getSnapshot().status).toBe('open');
+    const settled = hub.requests.length;
+    await tick(60_000);
+    expect(hub.requests).toHaveLength(settled);
+
+    // A server refusing every request: each subscription told once, then nothing more is asked.
+    hub.respond = () => ({ status: 400 });
+    const more = ['d', 'e', 'f'].map(() => track());
+    more.forEach((t, i) => driver.subscribe(`x${i}`, t.listener, t.options));
+    await tick(60_000);
+    const after = hub.requests.length;
+    await tick(60_000);
+    expect(hub.requests).toHaveLength(after);
+    expect(more.map((t) => t.errors.map((e) => e.code))).toEqual(more.map(() => ['bad-request']));
+    driver.destroy();
   });
 
   it('`auto` on a first 400 naming the matchers: no fallback, the set is split on v1', async () => {
