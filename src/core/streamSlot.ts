@@ -395,6 +395,7 @@ export class StreamSlot {
    * the budget) tries what is left.
    */
   #split(refused: Connection, keys: ReadonlySet<string>): void {
+    // A clean-up would switch to what is wanted now: beside a stream refused alone, maybe nothing.
     this.#clearTimer('cleanup');
     this.#later('switch', 0);
     const parts = new Map<string, Array<Subscription | string>>();
