@@ -50,7 +50,7 @@ export interface SharedState {
   readonly retries: number;
   /** Matcher keys the open stream carries. */
   readonly keys: readonly string[];
-  /** Keys of matchers other tabs asked for that the hub refused (400): the stream goes on without them. */
+  /** Keys of matchers other tabs asked for that the hub refused (400): they stay off the stream. */
   readonly refused?: readonly string[] | undefined;
   /** Identity of the stream (leader tab and its open count): subscriptions become active once per stream. */
   readonly stream: string;
