@@ -2,9 +2,10 @@ import { act, cleanup, render, screen } from '@testing-library/react';
 import { Activity, StrictMode, useState } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SseDriver } from '../../src/core/SseDriver.js';
+import type { SseDriverOptions } from '../../src/core/types.js';
 import { channels } from '../../src/core/protocols/channels.js';
 import { sse } from '../../src/core/protocols/sse.js';
-import { MockChannelServer, type MockHub } from '../../src/mock/index.js';
+import { MockChannelServer, type MockHub, type MockHubOptions } from '../../src/mock/index.js';
 import { REPLAY_OPEN_MS } from '../../src/react/TopicObserver.js';
 import { SseProvider, useTopic, type UseTopicResult } from '../../src/react/index.js';
 import { StreamHub, sse as sseFrame } from '../core/streamHub.js';
@@ -67,6 +68,18 @@ function renderHideable(hub: MockHub, driver: SseDriver, { strict = false, alone
   };
 }
 
+/** A hub, a driver and the hideable app, after the room's first update (`urn:1`) arrived and the room was hidden. */
+async function hiddenAfterFirst(options: { hub?: MockHubOptions; driver?: (hub: MockHub) => Partial<SseDriverOptions>; render?: Parameters<typeof renderHideable>[2] } = {}) {
+  const hub = createHub(options.hub);
+  const driver = createDriver(hub, options.driver?.(hub));
+  const view = renderHideable(hub, driver, options.render);
+  await tick(50);
+  hubPublish(hub, ROOM, 1, 'urn:1');
+  await tick(50);
+  view.show('hidden');
+  return { hub, driver, view };
+}
+
 /** `hub.fetch`, except that the first replay stream (a request with `last_event_id`) is cut after its first update. */
 function cutFirstReplay(hub: MockHub): typeof hub.fetch {
   let cut = false;
@@ -127,13 +140,7 @@ describe('useTopic hidden by <Activity> inside a visible provider', () => {
   });
 
   it('holds what the shared stream delivers before the replay caught up, and shows it after the replay, once', async () => {
-    const hub = createHub();
-    const driver = createDriver(hub);
-    const view = renderHideable(hub, driver);
-    await tick(50);
-    hubPublish(hub, ROOM, 1, 'urn:1');
-    await tick(50);
-    view.show('hidden');
+    const { hub, driver, view } = await hiddenAfterFirst();
     hubPublish(hub, ROOM, 2, 'urn:2');
     hubPublish(hub, ROOM, 3, 'urn:3');
     await tick(50);
@@ -154,13 +161,7 @@ describe('useTopic hidden by <Activity> inside a visible provider', () => {
   });
 
   it('catches up once when the shared stream dropped its matcher while it was hidden and resumes with it', async () => {
-    const hub = createHub();
-    const driver = createDriver(hub);
-    const view = renderHideable(hub, driver);
-    await tick(50);
-    hubPublish(hub, ROOM, 1, 'urn:1');
-    await tick(50);
-    view.show('hidden');
+    const { hub, driver, view } = await hiddenAfterFirst();
     // Long enough for the shared stream to drop the hidden topic's matcher.
     await tick(35_000);
     expect(hub.subscriptions.map((s) => s.matchers.map((m) => m.match))).toEqual([[topic('lobby')]]);
@@ -199,13 +200,7 @@ describe('useTopic hidden by <Activity> inside a visible provider', () => {
   });
 
   it('goes back to the shared stream on a quiet topic once the replay has settled, also when it was the only subscription', async () => {
-    const hub = createHub();
-    const driver = createDriver(hub);
-    const view = renderHideable(hub, driver, { alone: true });
-    await tick(50);
-    hubPublish(hub, ROOM, 1, 'urn:1');
-    await tick(50);
-    view.show('hidden');
+    const { hub, driver, view } = await hiddenAfterFirst({ render: { alone: true } });
     hubPublish(hub, ROOM, 2, 'urn:2');
     await tick(50);
     view.show('visible');
@@ -250,13 +245,7 @@ describe('useTopic hidden by <Activity> inside a visible provider', () => {
   });
 
   it('reports a gap in error when the hub history no longer holds the last update it had', async () => {
-    const hub = createHub({ history: 2 });
-    const driver = createDriver(hub);
-    const view = renderHideable(hub, driver);
-    await tick(50);
-    hubPublish(hub, ROOM, 1, 'urn:1');
-    await tick(50);
-    view.show('hidden');
+    const { hub, driver, view } = await hiddenAfterFirst({ hub: { history: 2 } });
     for (let n = 2; n <= 5; n++) hubPublish(hub, ROOM, n, `urn:${n}`);
     await tick(50);
     view.show('visible');
@@ -275,13 +264,7 @@ describe('useTopic hidden by <Activity> inside a visible provider', () => {
   });
 
   it('gives up, with a gap, on a replay stream that does not open, and shows what the shared stream held meanwhile', async () => {
-    const hub = createHub();
-    const driver = createDriver(hub);
-    const view = renderHideable(hub, driver);
-    await tick(50);
-    hubPublish(hub, ROOM, 1, 'urn:1');
-    await tick(50);
-    view.show('hidden');
+    const { hub, driver, view } = await hiddenAfterFirst();
     hubPublish(hub, ROOM, 2, 'urn:2');
     await tick(50);
     // Every subscribe request fails from now on: the replay cannot open; the shared stream stays up.
@@ -304,13 +287,7 @@ describe('useTopic hidden by <Activity> inside a visible provider', () => {
   });
 
   it('waits for a replay stream cut before it caught up to reopen: the rest of its history follows, in order and once', async () => {
-    const hub = createHub();
-    const driver = createDriver(hub, { fetch: cutFirstReplay(hub), retry: { initialDelay: 3000, maxDelay: 3000 } });
-    const view = renderHideable(hub, driver);
-    await tick(50);
-    hubPublish(hub, ROOM, 1, 'urn:1');
-    await tick(50);
-    view.show('hidden');
+    const { hub, driver, view } = await hiddenAfterFirst({ driver: (hub) => ({ fetch: cutFirstReplay(hub), retry: { initialDelay: 3000, maxDelay: 3000 } }) });
     for (let n = 2; n <= 4; n++) hubPublish(hub, ROOM, n, `urn:${n}`);
     await tick(50);
     view.show('visible');
@@ -333,13 +310,7 @@ describe('useTopic hidden by <Activity> inside a visible provider', () => {
   });
 
   it('reports a gap when the history window is overtaken while its replay stream is down, and keeps the order', async () => {
-    const hub = createHub({ history: 3 });
-    const driver = createDriver(hub, { fetch: cutFirstReplay(hub), retry: { initialDelay: 3000, maxDelay: 3000 } });
-    const view = renderHideable(hub, driver);
-    await tick(50);
-    hubPublish(hub, ROOM, 1, 'urn:1');
-    await tick(50);
-    view.show('hidden');
+    const { hub, driver, view } = await hiddenAfterFirst({ hub: { history: 3 }, driver: (hub) => ({ fetch: cutFirstReplay(hub), retry: { initialDelay: 3000, maxDelay: 3000 } }) });
     hubPublish(hub, ROOM, 2, 'urn:2');
     hubPublish(hub, ROOM, 3, 'urn:3');
     await tick(50);
@@ -359,13 +330,7 @@ describe('useTopic hidden by <Activity> inside a visible provider', () => {
   });
 
   it('does not show twice what an earlier catch-up replayed when the shared stream, back from a drop, replays it too', async () => {
-    const hub = createHub();
-    const driver = createDriver(hub, { retry: { initialDelay: 3000, maxDelay: 3000 } });
-    const view = renderHideable(hub, driver);
-    await tick(50);
-    hubPublish(hub, ROOM, 1, 'urn:1');
-    await tick(50);
-    view.show('hidden');
+    const { hub, driver, view } = await hiddenAfterFirst({ driver: () => ({ retry: { initialDelay: 3000, maxDelay: 3000 } }) });
     // The shared stream drops and waits out a 3 s backoff: it will resume from urn:1.
     hub.dropConnections();
     await tick(10);
@@ -391,13 +356,7 @@ describe('useTopic hidden by <Activity> inside a visible provider', () => {
   });
 
   it('reports no gap when the shared stream comes back in step while the replay stream is down', async () => {
-    const hub = createHub();
-    const driver = createDriver(hub, { fetch: cutFirstReplay(hub), retry: { initialDelay: 3000, maxDelay: 3000 } });
-    const view = renderHideable(hub, driver);
-    await tick(50);
-    hubPublish(hub, ROOM, 1, 'urn:1');
-    await tick(50);
-    view.show('hidden');
+    const { hub, driver, view } = await hiddenAfterFirst({ driver: (hub) => ({ fetch: cutFirstReplay(hub), retry: { initialDelay: 3000, maxDelay: 3000 } }) });
     // The shared stream drops: it resumes from urn:1 after 3 s.
     hub.dropConnections();
     await tick(10);
