@@ -1,5 +1,5 @@
 import { act, cleanup, render, screen } from '@testing-library/react';
-import { Activity, StrictMode, useState } from 'react';
+import { Activity, StrictMode, useState, type ReactNode } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SseDriver } from '../../src/core/SseDriver.js';
 import type { SseDriverOptions } from '../../src/core/types.js';
@@ -29,6 +29,26 @@ function Lobby() {
 }
 
 /**
+ * Renders `child` inside `<Activity>` under a provider of `driver` that stays visible, with `beside`
+ * (visible) next to it; returns what hides and shows it.
+ */
+function renderInActivity(driver: SseDriver, child: ReactNode, { beside = null as ReactNode, strict = false } = {}): (mode: Mode) => void {
+  let setMode!: (mode: Mode) => void;
+  function App() {
+    const [mode, set] = useState<Mode>('visible');
+    setMode = set;
+    return (
+      <SseProvider driver={driver}>
+        {beside}
+        <Activity mode={mode}>{child}</Activity>
+      </SseProvider>
+    );
+  }
+  render(strict ? <StrictMode><App /></StrictMode> : <App />);
+  return (mode) => act(() => setMode(mode));
+}
+
+/**
  * Renders a `useTopic(ROOM)` inside `<Activity>` under a provider that stays visible (with a visible
  * `useTopic` of another topic unless `alone`). Returns what shows or hides it, the latest result,
  * what `onEvent` saw, and the cursor of every stream the hub served (`undefined` for a stream that
@@ -39,33 +59,14 @@ function renderHideable(hub: MockHub, driver: SseDriver, { strict = false, alone
   const cursors: (string | undefined)[] = [];
   hub.on('connect', (info) => cursors.push(info.lastEventId));
   const latest: { result: UseTopicResult<number> | undefined; renders: number } = { result: undefined, renders: 0 };
-  let setMode!: (mode: Mode) => void;
   function Room() {
     const result = useTopic<number>(ROOM, { onEvent: (update) => seen.push(update.data) });
     latest.result = result;
     latest.renders++;
     return <p data-testid="room">{result.events.map((e) => e.data).join(',')}</p>;
   }
-  function App() {
-    const [mode, set] = useState<Mode>('visible');
-    setMode = set;
-    return (
-      <SseProvider driver={driver}>
-        {alone ? null : <Lobby />}
-        <Activity mode={mode}>
-          <Room />
-        </Activity>
-      </SseProvider>
-    );
-  }
-  render(strict ? <StrictMode><App /></StrictMode> : <App />);
-  return {
-    seen,
-    cursors,
-    latest,
-    text: () => screen.getByTestId('room').textContent,
-    show: (mode: Mode) => act(() => setMode(mode)),
-  };
+  const show = renderInActivity(driver, <Room />, { beside: alone ? null : <Lobby />, strict });
+  return { seen, cursors, latest, text: () => screen.getByTestId('room').textContent, show };
 }
 
 /** A hub, a driver and the hideable app, after the room's first update (`urn:1`) arrived and the room was hidden. */
@@ -381,32 +382,20 @@ describe('useTopic hidden by <Activity> inside a visible provider', () => {
     const server = new StreamHub();
     const driver = new SseDriver({ url: 'https://sse.example/stream', server: sse(), fetch: server.fetch, tabs: false, heartbeatTimeout: 0, platform: { random: () => 1, events: undefined } });
     const seen: unknown[] = [];
-    let setMode!: (mode: Mode) => void;
     function Price() {
       useTopic('price', { raw: true, parse: 'text', onEvent: (update) => seen.push(update.data) });
       return null;
     }
-    function App() {
-      const [mode, set] = useState<Mode>('visible');
-      setMode = set;
-      return (
-        <SseProvider driver={driver}>
-          <Activity mode={mode}>
-            <Price />
-          </Activity>
-        </SseProvider>
-      );
-    }
     const send = (fields: { id?: string; data: string }) => {
       for (const stream of server.open) stream.push(sseFrame({ ...fields, event: 'price' }));
     };
-    render(<App />);
+    const show = renderInActivity(driver, <Price />);
     await tick(50);
     send({ id: 'p1', data: '1' });
     await tick(50);
-    act(() => setMode('hidden'));
+    show('hidden');
     await tick(50);
-    act(() => setMode('visible'));
+    show('visible');
     await tick(50);
     // The replay stream and the shared stream both carry it now: each gets every update.
     expect(server.open).toHaveLength(2);
@@ -469,30 +458,18 @@ describe('useTopic hidden by <Activity> inside a visible provider', () => {
     const publisher = new SseDriver(options);
     const seen: unknown[] = [];
     let result: UseTopicResult | undefined;
-    let setMode!: (mode: Mode) => void;
     function Room() {
       result = useTopic('room', { onEvent: (update) => seen.push(update.data) });
       return null;
     }
-    function App() {
-      const [mode, set] = useState<Mode>('visible');
-      setMode = set;
-      return (
-        <SseProvider driver={driver}>
-          <Activity mode={mode}>
-            <Room />
-          </Activity>
-        </SseProvider>
-      );
-    }
-    render(<App />);
+    const show = renderInActivity(driver, <Room />);
     await tick(50);
     await act(() => publisher.publish('room', 1));
     await tick(50);
-    act(() => setMode('hidden'));
+    show('hidden');
     await tick(50);
     await act(() => publisher.publish('room', 2));
-    act(() => setMode('visible'));
+    show('visible');
     await tick(50);
     expect(result?.error).toMatchObject({ code: 'gap', extent: 'unknown' });
     await act(() => publisher.publish('room', 3));
