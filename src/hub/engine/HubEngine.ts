@@ -39,6 +39,13 @@ import { assertNotReserved, parseForm, parsePublishFields, parseSubscribeParams 
 import type { PublishFields } from './validation.js';
 import { webRequest, webResponse } from './webAdapter.js';
 
+/** Adds `by` to `key`'s count in `counts`, forgetting the key once its count is down to zero. */
+function count(counts: Map<string, number>, key: string, by: number): void {
+  const total = (counts.get(key) ?? 0) + by;
+  if (total <= 0) counts.delete(key);
+  else counts.set(key, total);
+}
+
 const SILENT: HubLogger = { info() {}, warn() {}, error() {} };
 /** Updates read from history per replay turn (a turn also stops at the per-client work budget and at {@link REPLAY_TURN_BYTES}). */
 const REPLAY_PAGE = 64;
@@ -381,7 +388,6 @@ export class HubEngine {
     // while its history is replayed, before any other update can be dispatched.
     this.#assertOpen();
     this.#assertCapacity(client, parsed.matchers);
-    const current = this.#perClient.get(client) ?? 0;
     const info: ConnectionInfo = {
       id: String(this.#nextConnection++),
       subscriber: this.#subscriberId(grants),
@@ -398,8 +404,8 @@ export class HubEngine {
     headers['mercure-last-event-id'] = resume.resumedFrom;
     headers['last-event-id'] = resume.resumedFrom;
     connection.hold();
-    this.#perClient.set(client, current + 1);
-    this.#matchersHeld.set(client, (this.#matchersHeld.get(client) ?? 0) + info.matchers.length);
+    count(this.#perClient, client, 1);
+    count(this.#matchersHeld, client, info.matchers.length);
     this.#connections.add(connection);
     this.#dispatcher.add(connection);
     this.#scheduleExpiry(connection);
@@ -661,15 +667,9 @@ export class HubEngine {
     this.#dispatcher.remove(connection);
     if (connection.expiryTimer !== undefined) this.#timers.clearTimeout(connection.expiryTimer);
     const { info } = connection;
-    const left = (this.#perClient.get(info.client) ?? 1) - 1;
-    if (left <= 0) this.#perClient.delete(info.client);
-    else this.#perClient.set(info.client, left);
-    const matchers = (this.#matchersHeld.get(info.client) ?? 0) - info.matchers.length;
-    if (matchers <= 0) this.#matchersHeld.delete(info.client);
-    else this.#matchersHeld.set(info.client, matchers);
-    const holders = (this.#subscriberIds.get(info.subscriber) ?? 1) - 1;
-    if (holders <= 0) this.#subscriberIds.delete(info.subscriber);
-    else this.#subscriberIds.set(info.subscriber, holders);
+    count(this.#perClient, info.client, -1);
+    count(this.#matchersHeld, info.client, -info.matchers.length);
+    count(this.#subscriberIds, info.subscriber, -1);
     if (this.#connections.size === 0) this.#stopTimers();
     this.#log.info(`disconnect #${info.id} subscriber=${info.subscriber} reason=${reason} after ${Math.max(0, Math.round((this.#now() - info.openedAt) / 1000))}s`);
     this.#emit('disconnect', { ...info, reason });
@@ -827,7 +827,7 @@ export class HubEngine {
     const holders = this.#subscriberIds.get(id) ?? 0;
     // The same `sub` on several live connections: keep each subscription unique.
     if (holders > 0) id = `${id}#${this.#nextConnection - 1}`;
-    this.#subscriberIds.set(id, (this.#subscriberIds.get(id) ?? 0) + 1);
+    count(this.#subscriberIds, id, 1);
     return id;
   }
 
