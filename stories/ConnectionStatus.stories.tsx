@@ -8,7 +8,8 @@ const TOPIC = 'https://example.com/status';
 
 /**
  * The provider's connection status as a badge. Hover, focus or press it for the retry count, the last event
- * id and the last error. Changes are announced politely to screen readers.
+ * id and the last error. A status is announced politely to screen readers once it has held for 2 s, so a
+ * flapping connection does not flood them; the badge follows every change at once.
  */
 const meta = {
   title: 'Components/ConnectionStatus',
@@ -29,8 +30,9 @@ export const Open: Story = {
   play: async ({ canvasElement }) => {
     const canvas = within(canvasElement);
     await waitFor(() => expect(canvas.getByRole('button', { name: /connected/i })).toBeInTheDocument(), EVENTUALLY);
+    // Spoken once the status has held for 2 s.
     const live = canvasElement.querySelector('.sse-status [role="status"]');
-    await expect(live).toHaveTextContent('Connection: Connected');
+    await waitFor(() => expect(live).toHaveTextContent('Connection: Connected'), EVENTUALLY);
   },
 };
 

@@ -1,6 +1,6 @@
 'use client';
 import { forwardRef, useEffect, useId, useRef, useState, type HTMLAttributes, type KeyboardEvent } from 'react';
-import { useConnectionStatus } from '../react/index.js';
+import { useConnectionStatus, useSseDriver } from '../react/index.js';
 import { cx } from './cx.js';
 import type { ConnectionState } from './types.js';
 
@@ -14,11 +14,21 @@ export const connectionStatusLabels: Readonly<Record<ConnectionState, string>> =
   error: 'Connection error',
 });
 
+/**
+ * How long (ms) a status must hold before it is announced: a connection that flaps (connecting, open,
+ * connecting… every few hundred ms) is not spoken change by change, and a drop that recovers within this
+ * time is not spoken at all.
+ */
+const SETTLE_MS = 2_000;
+
 /** Props of {@link ConnectionStatus}. */
 export interface ConnectionStatusProps extends Omit<HTMLAttributes<HTMLDivElement>, 'children'> {
   /** Replaces the badge text of some statuses (for instance to translate them). */
   labels?: Partial<Record<ConnectionState, string | undefined>> | undefined;
-  /** Announce status changes to screen readers through a polite live region (default `true`). */
+  /**
+   * Announce status changes to screen readers through a polite live region (default `true`), once a status
+   * has held for 2 s (timed with the driver's timers): a drop that recovers within that time is not spoken.
+   */
   announce?: boolean | undefined;
   /** Show the last event id in the details (default `true`). */
   showLastEventId?: boolean | undefined;
@@ -29,7 +39,8 @@ export interface ConnectionStatusProps extends Omit<HTMLAttributes<HTMLDivElemen
 /**
  * The provider's connection status as a badge. Hover or focus it (or press it, on touch screens) to see
  * the retry count, the last event id and the last error. Escape hides the details until the pointer leaves
- * or focus moves away and comes back. Changes are announced politely to screen readers. When the connection
+ * or focus moves away and comes back. The badge follows every change at once; screen readers hear a change
+ * politely once the status has held for 2 s, so a flapping connection does not flood them. When the connection
  * stopped on an error (a 401/403 stops the retries), a Reconnect button stands beside the badge; pressing it
  * moves focus to the badge, as the button goes away.
  *
@@ -46,12 +57,16 @@ export const ConnectionStatus = forwardRef<HTMLDivElement, ConnectionStatusProps
   ref,
 ) {
   const { status, retries, error, lastEventId, reconnect } = useConnectionStatus();
+  const { platform } = useSseDriver();
+  // The status the live region says: it follows `status` once that has held for SETTLE_MS.
+  const [spoken, setSpoken] = useState(status);
   const [pinned, setPinned] = useState(false);
   const [dismissed, setDismissed] = useState(false);
   const [hovered, setHovered] = useState(false);
   const detailsId = useId();
   const badgeRef = useRef<HTMLButtonElement>(null);
-  const label = labels?.[status] ?? connectionStatusLabels[status];
+  const labelOf = (state: ConnectionState): string => labels?.[state] ?? connectionStatusLabels[state];
+  const label = labelOf(status);
   const dismiss = () => {
     setPinned(false);
     setDismissed(true);
@@ -70,6 +85,12 @@ export const ConnectionStatus = forwardRef<HTMLDivElement, ConnectionStatusProps
     document.addEventListener('keydown', onDocumentKeyDown);
     return () => document.removeEventListener('keydown', onDocumentKeyDown);
   }, [hovered]);
+  // Every change restarts the wait: only a status that holds is spoken.
+  useEffect(() => {
+    if (!announce || status === spoken) return undefined;
+    const timer = platform.setTimeout(() => setSpoken(status), SETTLE_MS);
+    return () => platform.clearTimeout(timer);
+  }, [announce, status, spoken, platform]);
   return (
     <div
       ref={ref}
@@ -133,7 +154,7 @@ export const ConnectionStatus = forwardRef<HTMLDivElement, ConnectionStatusProps
       ) : null}
       {announce ? (
         <span role="status" aria-live="polite" aria-atomic="true" className="sse-visually-hidden">
-          {`Connection: ${label}`}
+          {`Connection: ${labelOf(spoken)}`}
         </span>
       ) : null}
     </div>

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { createRef } from 'react';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { useTopic } from '../../src/react/index.js';
 import { ConnectionStatus } from '../../src/ui/index.js';
 import { disposeHarnesses, renderWithHub } from './hubHarness.js';
@@ -36,15 +36,65 @@ describe('ConnectionStatus', () => {
     const live = within(root).getByRole('status');
     expect(live.getAttribute('aria-live')).toBe('polite');
     await waitFor(() => expect(root.dataset['state']).toBe('open'));
-    expect(live.textContent).toBe('Connection: Connected');
     screen.getByRole('button', { name: 'Connected' });
+    // Spoken once the status has held (timed in the next test).
+    await waitFor(() => expect(live.textContent).toBe('Connection: Connected'));
 
     hub.failNext(503, { method: 'GET', count: 1000 });
     act(() => hub.dropConnections());
     await waitFor(() => expect(root.dataset['state']).toBe('reconnecting'));
-    expect(live.textContent).toBe('Connection: Reconnecting…');
     await waitFor(() => expect(Number(root.dataset['retries'])).toBeGreaterThan(0));
     expect(screen.getByRole('button').textContent).toMatch(/Reconnecting… · retry \d+/);
+  });
+
+  it('announces a status only once it has held for 2 s: a flapping connection updates the badge but is not spoken', async () => {
+    vi.useFakeTimers();
+    try {
+      const { hub, container } = renderWithHub(
+        <>
+          <ConnectionStatus />
+          <Subscriber />
+        </>,
+      );
+      const advance = (ms: number) => act(() => vi.advanceTimersByTimeAsync(ms));
+      const root = container.querySelector('.sse-status') as HTMLElement;
+      const live = within(root).getByRole('status');
+      const badge = root.querySelector('.sse-status__label') as HTMLElement;
+      await advance(100);
+      expect(root.dataset['state']).toBe('open');
+      await advance(2000);
+      expect(live.textContent).toBe('Connection: Connected');
+
+      const spoken: string[] = [];
+      const observer = new MutationObserver(() => spoken.push(live.textContent ?? ''));
+      observer.observe(live, { subtree: true, childList: true, characterData: true });
+      // Drops that recover within a few hundred ms, again and again: the badge follows each one at once.
+      for (let flap = 0; flap < 5; flap++) {
+        act(() => hub.dropConnections());
+        await advance(0);
+        expect(root.dataset['state']).toBe('reconnecting');
+        expect(badge.textContent).toBe('Reconnecting…');
+        await advance(300);
+        expect(root.dataset['state']).toBe('open');
+        expect(badge.textContent).toBe('Connected');
+      }
+      await advance(5000);
+      observer.disconnect();
+      expect(spoken).toEqual([]);
+      expect(live.textContent).toBe('Connection: Connected');
+
+      // A drop that lasts is spoken once it has held for 2 s.
+      hub.failNext(503, { method: 'GET', count: 1000 });
+      act(() => hub.dropConnections());
+      await advance(0);
+      expect(root.dataset['state']).toBe('reconnecting');
+      await advance(1900);
+      expect(live.textContent).toBe('Connection: Connected');
+      await advance(100);
+      expect(live.textContent).toBe('Connection: Reconnecting…');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('describes retries and the last error, and pins the details open on press until Escape', async () => {
