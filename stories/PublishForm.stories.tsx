@@ -87,15 +87,22 @@ export const PublishError: Story = {
   },
 };
 
-/** The connection is down: sending is disabled until it is back (the button keeps focus: `aria-disabled`). */
+/**
+ * The connection is down: sending is disabled until it is back (the button keeps focus: `aria-disabled`).
+ * Pressing Enter says why nothing was sent, and keeps the text.
+ */
 export const Offline: Story = {
   parameters: { sseKit: { scenario: 'reconnecting' } },
   play: async ({ canvasElement }) => {
     const canvas = within(canvasElement);
     await canvas.findByText(/Offline: sending resumes/, {}, EVENTUALLY);
-    await userEvent.type(canvas.getByRole('textbox', { name: 'Message' }), 'not now');
+    const field = canvas.getByRole('textbox', { name: 'Message' });
+    await userEvent.type(field, 'not now');
     await expect(canvas.getByRole('button', { name: 'Send' })).toHaveAttribute('aria-disabled', 'true');
     await expect(canvasElement.querySelector('form')).toHaveAttribute('data-offline');
+    await userEvent.keyboard('{Enter}');
+    await expect(canvas.getByRole('alert')).toHaveTextContent('Not sent: the connection is offline.');
+    await expect(field).toHaveValue('not now');
   },
 };
 

@@ -30,7 +30,8 @@ export interface PublishFormProps extends Omit<FormHTMLAttributes<HTMLFormElemen
   submitLabel?: string | undefined;
   /**
    * While the connection is down, wait for it and send then (bounded queue, idempotent ids) instead of
-   * disabling the form. Passed to `usePublish` as `queue`. Several different messages may wait at once;
+   * disabling the form. Messages wait only while the driver reconnects: once it stopped on an error (or
+   * closed) they are tried at once. Passed to `usePublish` as `queue`. Several different messages may wait at once;
    * the same message is never queued twice.
    */
   queue?: boolean | undefined;
@@ -72,9 +73,10 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false; me
  * answered, "Queued" while a message waits for the connection (the hook's own status). A failed publish
  * shows why (also the field's description), with Retry (which moves focus back to the message field, as the
  * alert holding it goes away). While the connection is down the form is disabled (the button
- * `aria-disabled`, so that it keeps focus), unless `queue` is set, in which case messages wait for the
- * connection. The button keeps its width whatever its label; a message sent with it gives focus back to the
- * field (the emptied form disables the button). A message is sent once however often Enter or the button is
+ * `aria-disabled`, so that it keeps focus; a press says "Not sent: the connection is offline." and keeps the
+ * text), unless `queue` is set, in which case messages wait while it reconnects (stopped on an error, or
+ * closed, they are tried at once, and the hint says so). The button keeps its width whatever its label; a
+ * message sent with it gives focus back to the field (the emptied form disables the button). A message is sent once however often Enter or the button is
  * pressed: while it is being sent the button is `aria-disabled` (it keeps focus) and further presses do
  * nothing — without `queue` until the send settles, with `queue` for that same text (another text may join
  * the queue).
@@ -110,6 +112,8 @@ export const PublishForm = forwardRef<HTMLFormElement, PublishFormProps>(functio
   const [mode, setMode] = useState<PublishFormMode>(defaultMode);
   const [invalid, setInvalid] = useState<string | undefined>(undefined);
   const [sent, setSent] = useState(false);
+  // Presses refused while offline without `queue` (each one is said again); 0 once the form may send.
+  const [refused, setRefused] = useState(0);
   // Messages whose publish has not settled. The ref answers a second press within the same frame; the
   // state mirrors it for rendering.
   const sendingRef = useRef<ReadonlySet<string>>(new Set());
@@ -121,6 +125,7 @@ export const PublishForm = forwardRef<HTMLFormElement, PublishFormProps>(functio
   // The hook knows whether a publish waits for the connection (also while it is first connecting).
   const queued = status === 'queued';
   const blocked = offline && !queue;
+  if (refused > 0 && !blocked) setRefused(0);
   const track = (key: string, on: boolean) => {
     const next = new Set(sendingRef.current);
     if (on) next.add(key);
@@ -138,7 +143,7 @@ export const PublishForm = forwardRef<HTMLFormElement, PublishFormProps>(functio
       ? queued
         ? 'queued'
         : 'pending'
-      : status === 'error'
+      : status === 'error' || refused > 0
         ? 'error'
         : sent
           ? 'sent'
@@ -146,7 +151,9 @@ export const PublishForm = forwardRef<HTMLFormElement, PublishFormProps>(functio
 
   const submit = () => {
     const key = messageKey(mode, value);
-    if (blocked || value.trim() === '' || busyWith(sendingRef.current, key)) return;
+    if (value.trim() === '' || busyWith(sendingRef.current, key)) return;
+    // Nothing is sent, and nothing changes by itself: say so (the text stays).
+    if (blocked) return setRefused((n) => n + 1);
     let payload: unknown = value;
     if (mode === 'json') {
       const parsed = parseJson(value);
@@ -191,6 +198,7 @@ export const PublishForm = forwardRef<HTMLFormElement, PublishFormProps>(functio
   const onChange = (event: ChangeEvent<HTMLTextAreaElement>) => {
     setValue(event.target.value);
     setSent(false);
+    setRefused(0);
     if (status === 'error') reset();
     // Cleared once fixed; while still invalid the alert keeps its text (rewritten at every keystroke, it
     // would be spoken at every keystroke) until the next send says why again.
@@ -202,14 +210,18 @@ export const PublishForm = forwardRef<HTMLFormElement, PublishFormProps>(functio
     setInvalid(undefined);
   };
 
+  // The queue holds messages only while reconnecting: stopped on an error (or closed), it sends them at once.
   const hint = blocked
     ? 'Offline: sending resumes when the connection is back.'
     : offline
-      ? 'Offline: messages wait and are sent when the connection is back.'
+      ? connection === 'reconnecting'
+        ? 'Offline: messages wait and are sent when the connection is back.'
+        : 'Connection stopped: messages do not wait for it and may fail to send.'
       : mode === 'json'
         ? 'JSON. Enter to send, Shift+Enter for a new line.'
         : 'Enter to send, Shift+Enter for a new line.';
-  const failed = error !== undefined && !invalid && status === 'error';
+  const reason = invalid ? undefined : refused > 0 ? 'the connection is offline.' : error && status === 'error' ? failureReason(error) : undefined;
+  const failed = reason !== undefined;
   const describedBy = [`${id}-hint`, invalid ? `${id}-invalid` : undefined, failed ? `${id}-error` : undefined].filter(Boolean).join(' ');
 
   return (
@@ -267,7 +279,8 @@ export const PublishForm = forwardRef<HTMLFormElement, PublishFormProps>(functio
       ) : null}
       {failed ? (
         <div className="sse-publish__error" role="alert">
-          <span id={`${id}-error`}>{`Not sent: ${failureReason(error)}`}</span>
+          {/* A new node at each refused press: said again, not a silent no-op. */}
+          <span key={refused} id={`${id}-error`}>{`Not sent: ${reason}`}</span>
           {value.trim() !== '' && !blocked ? (
             <button
               type="button"

@@ -288,6 +288,83 @@ describe('PublishForm', () => {
     expect(screen.getByRole('button', { name: 'Send' }).hasAttribute('aria-disabled')).toBe(false);
   });
 
+  it('says why nothing was sent when Enter or Send is pressed offline, keeps the text and focus, and says it again at each press', async () => {
+    const user = userEvent.setup();
+    const { hub, container } = renderWithHub(
+      <>
+        <Subscriber />
+        <PublishForm topic={TOPIC} />
+      </>,
+    );
+    await hub.waitForConnections(1);
+    hub.failNext(503, { method: 'GET', count: 1000 });
+    act(() => hub.dropConnections());
+    const form = container.querySelector('form') as HTMLFormElement;
+    await waitFor(() => expect(form.hasAttribute('data-offline')).toBe(true));
+    const field = screen.getByRole('textbox', { name: 'Message' }) as HTMLTextAreaElement;
+    await user.type(field, 'not now');
+    expect(screen.queryByRole('alert')).toBeNull();
+    await user.keyboard('{Enter}');
+    const alert = screen.getByRole('alert');
+    expect(alert.textContent).toBe('Not sent: the connection is offline.');
+    expect(within(alert).queryByRole('button')).toBeNull();
+    // Back on the field, a screen reader reads why.
+    expect(description(field)).toMatch(/ Not sent: the connection is offline\.$/);
+    expect(form.dataset['state']).toBe('error');
+    expect(field.value).toBe('not now');
+    expect(document.activeElement).toBe(field);
+    // Pressed again (here with the button): a new node, spoken again; focus stays on the button.
+    const said = alert.firstElementChild;
+    const send = screen.getByRole('button', { name: 'Send' });
+    await user.click(send);
+    expect(document.activeElement).toBe(send);
+    expect(screen.getByRole('alert').textContent).toBe('Not sent: the connection is offline.');
+    expect(screen.getByRole('alert').firstElementChild).not.toBe(said);
+    expect(hub.history).toHaveLength(0);
+    expect(field.value).toBe('not now');
+
+    // Gone once the connection is back: the kept text sends.
+    hub.reset();
+    await waitFor(() => expect(form.hasAttribute('data-offline')).toBe(false));
+    expect(screen.queryByRole('alert')).toBeNull();
+    expect(form.dataset['state']).toBe('idle');
+    await user.click(field);
+    await user.keyboard('{Enter}');
+    await waitFor(() => expect(hub.history).toHaveLength(1));
+  });
+
+  it('with queue, does not promise that messages wait once the connection stopped on an error, or closed: they are tried at once', async () => {
+    const user = userEvent.setup();
+    const { hub, driver, container } = renderWithHub(
+      <>
+        <Subscriber />
+        <PublishForm topic={TOPIC} queue />
+      </>,
+    );
+    await hub.waitForConnections(1);
+    const form = container.querySelector('form') as HTMLFormElement;
+    const field = screen.getByRole('textbox', { name: 'Message' }) as HTMLTextAreaElement;
+    // Refused subscriber: the driver stops retrying (status `error`), and the queue sends at once.
+    hub.failNext(401, { method: 'GET' });
+    act(() => hub.dropConnections());
+    await waitFor(() => expect(form.hasAttribute('data-offline')).toBe(true));
+    await waitFor(() => expect(driver.getSnapshot().status).toBe('error'));
+    expect(screen.queryByText(/messages wait/)).toBeNull();
+    expect(description(field)).toMatch(/^Connection stopped: messages do not wait for it and may fail to send\./);
+    await user.type(field, 'now{Enter}');
+    await waitFor(() => expect(hub.history).toHaveLength(1));
+    expect(form.dataset['state']).toBe('sent');
+
+    act(() => driver.destroy());
+    await waitFor(() => expect(driver.getSnapshot().status).toBe('closed'));
+    expect(screen.queryByText(/messages wait/)).toBeNull();
+    expect(description(field)).toMatch(/^Connection stopped: messages do not wait for it and may fail to send\./);
+    await user.type(field, 'too late{Enter}');
+    expect((await screen.findByRole('alert')).textContent).toMatch(/^Not sent: /);
+    expect(form.dataset['state']).toBe('error');
+    expect(field.value).toBe('too late');
+  });
+
   it('offers Retry on a failed publish, which sends the kept text again', async () => {
     const user = userEvent.setup();
     const { hub, container } = renderWithHub(<PublishForm topic={TOPIC} />);
