@@ -62,6 +62,29 @@ function observedHttpVersion(url: string): string | undefined {
   return undefined;
 }
 
+/** Parameter names that suggest a secret (`authorization`, `access_token`, `jwt`, `api_key`, `X-Amz-Signature`, …). */
+const SECRET_NAME = /auth|token|jwt|secret|pass|pwd|key|sig|session|cred|cookie|bearer|ticket|code/i;
+
+/**
+ * `url` as the panel shows it, safe to screenshot: userinfo (`user:pass@`) and the values of query and
+ * fragment parameters whose name suggests a secret, or that hold a JWT, read `[redacted]`.
+ */
+function redactUrl(url: string): string {
+  const secret = (name: string, value: string): boolean => {
+    try {
+      name = decodeURIComponent(name);
+    } catch {
+      // Malformed escapes: judged as written.
+    }
+    return SECRET_NAME.test(name) || value.startsWith('eyJ');
+  };
+  return url
+    .replace(/^([^:/?#]+:\/\/)[^/?#]*@/, '$1[redacted]@')
+    .replace(/([?&;#])([^=&;#]*)=([^&;#]*)/g, (all, separator: string, name: string, value: string) =>
+      secret(name, value) ? `${separator}${name}=[redacted]` : all,
+    );
+}
+
 /** One row per distinct subscription, with how many hooks hold it. */
 function distinct(subscriptions: readonly SubscriptionInfo[]): { sub: SubscriptionInfo; count: number; key: string }[] {
   const rows = new Map<string, { sub: SubscriptionInfo; count: number; key: string }>();
@@ -93,7 +116,9 @@ function Sparkline({ values }: { values: readonly number[] }) {
  * seconds, updates, retries, hub, protocol and last event id; the live subscriptions (one row per distinct
  * subscription, with how many hooks hold it); the connection timeline (first connection, retries, opens,
  * drops, resumes, gaps); and recent errors. Warns when the hub is served over HTTP/1.x, where browsers
- * allow six connections per origin. Shows the tab's role when tabs share the connection (`tabs`).
+ * allow six connections per origin. Shows the tab's role when tabs share the connection (`tabs`). The hub
+ * url is shown without secrets: its userinfo, and query or fragment parameters whose name suggests one
+ * (`authorization`, `access_token`, `jwt`, `api_key`, …) or that hold a JWT, read `[redacted]`.
  *
  * Renders a `section` landmark with `data-state` (the connection status), `data-errors` (how many
  * errors it remembers), `data-http` (the HTTP version, when known) and `data-tab-role`.
@@ -173,7 +198,7 @@ export const HubInspector = forwardRef<HTMLElement, HubInspectorProps>(function 
         </div>
         <div className="sse-inspector__fact" data-wide="">
           <dt>Hub</dt>
-          <dd className="sse-inspector__mono">{driver.url}</dd>
+          <dd className="sse-inspector__mono">{redactUrl(driver.url)}</dd>
           <dd className="sse-inspector__sub">{`Protocol ${protocol ?? 'not yet known'}${http ? ` · ${http}` : ''}`}</dd>
         </div>
         <div className="sse-inspector__fact" data-wide="">

@@ -61,6 +61,21 @@ describe('HubInspector', () => {
     expect(panel.textContent).not.toMatch(/tab ·/);
   });
 
+  it('shows the hub url without secrets: userinfo and secret-looking or JWT-holding parameters are redacted', () => {
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZGEifQ.c2lnbmF0dXJl';
+    const url =
+      `https://ada:s3cret@hub.example/.well-known/mercure?authorization=${jwt}&topic=https%3A%2F%2Fexample.com%2Fa` +
+      `&access_token=tok-1&JWT=tok-2&api_key=tok-3&X-Amz-Signature=tok-4&pass%77ord=tok-5&t=${jwt}&lang=en#id_token=tok-6`;
+    const { container } = renderWithHub(<HubInspector />, {}, { url });
+    const shown = screen.getByText('Hub').nextElementSibling?.textContent;
+    expect(shown).toBe(
+      'https://[redacted]@hub.example/.well-known/mercure?authorization=[redacted]&topic=https%3A%2F%2Fexample.com%2Fa' +
+        '&access_token=[redacted]&JWT=[redacted]&api_key=[redacted]&X-Amz-Signature=[redacted]&pass%77ord=[redacted]&t=[redacted]&lang=en#id_token=[redacted]',
+    );
+    // Nowhere in the panel, text or attributes.
+    for (const secret of ['ada', 's3cret', jwt, 'tok-']) expect(container.innerHTML).not.toContain(secret);
+  });
+
   it('records opens, drops and resumes on the timeline, and errors in the error list', async () => {
     const { hub, other, container } = renderWithHub(
       <>
