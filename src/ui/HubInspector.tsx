@@ -252,10 +252,15 @@ export const HubInspector = forwardRef<HTMLElement, HubInspectorProps>(function 
                 {formatTime(entry.time)}
               </time>
               <span className="sse-inspector__kind">{entry.kind}</span>
+              {/* Connection names hold topics, details hold event ids: other users chose them, so they are isolated for bidi. */}
               {entry.connection && entry.connection !== 'main' ? (
-                <span className="sse-inspector__connection">{entry.connection}</span>
+                <span className="sse-inspector__connection" dir="auto">
+                  {entry.connection}
+                </span>
               ) : null}
-              <span className="sse-inspector__detail">{entry.detail}</span>
+              <span className="sse-inspector__detail" dir="auto">
+                {entry.detail}
+              </span>
             </li>
           ))}
         </ol>
@@ -274,7 +279,9 @@ export const HubInspector = forwardRef<HTMLElement, HubInspectorProps>(function 
                 {formatTime(time)}
               </time>
               <span className="sse-inspector__code">{error.code}</span>
-              <span className="sse-inspector__detail">{error.message}</span>
+              <span className="sse-inspector__detail" dir="auto">
+                {error.message}
+              </span>
             </li>
           ))}
         </ol>

@@ -66,7 +66,7 @@ interface Departed {
 
 /**
  * The peers of a room with their presence, each with an avatar in a colour of its own (the same colour
- * `TopicFeed` gives that name). This client is marked "you" and its row follows the signaling `status`
+ * `TopicFeed` gives that name), its name isolated for bidi (`<bdi>`). This client is marked "you" and its row follows the signaling `status`
  * (`joining`, `reconnecting`, `idle`… — never "online" while not joined); while joining with nobody listed
  * yet, placeholder rows stand in. Joining and leaving peers keep a `joining` / `leaving` state for a
  * moment (for CSS transitions) and are announced politely ("Ada joined."; more than three at once as a count:
@@ -199,7 +199,8 @@ export const PeerList = forwardRef<HTMLDivElement, PeerListProps>(function PeerL
                 {initialsOf(name)}
               </span>
               <span className="sse-peers__name">
-                {name}
+                {/* Another user's name: isolated, so that right-to-left text or bidi controls in it cannot reorder "(you)". */}
+                <bdi>{name}</bdi>
                 {self ? <span className="sse-peers__you"> (you)</span> : null}
               </span>
               <span className="sse-peers__presence">{self && status !== undefined && own !== 'online' ? status : presenceLabel[presence]}</span>

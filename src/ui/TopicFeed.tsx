@@ -188,14 +188,25 @@ const FeedItem = memo(function FeedItem({ event, time, author, grouped, self, sh
         </span>
       )}
       <div className="sse-feed__meta">
-        {author === undefined ? null : <span className="sse-feed__author">{author}</span>}
+        {/* Text from other users is isolated for bidi (`dir="auto"`): right-to-left text or bidi controls in it cannot reorder what surrounds it. */}
+        {author === undefined ? null : (
+          <span className="sse-feed__author" dir="auto">
+            {author}
+          </span>
+        )}
         <EventTime time={time} ticker={ticker} format={formatTime} />
-        {showTopic ? <span className="sse-feed__topic">{event.topic}</span> : null}
+        {showTopic ? (
+          <span className="sse-feed__topic" dir="auto">
+            {event.topic}
+          </span>
+        ) : null}
       </div>
       {renderEvent ? (
         <div className="sse-feed__body">{renderEvent(event)}</div>
       ) : text !== undefined ? (
-        <div className="sse-feed__body">{text}</div>
+        <div className="sse-feed__body" dir="auto">
+          {text}
+        </div>
       ) : (
         <pre className="sse-feed__body" data-format="json">
           {formatPayload(event.data, 2)}
@@ -438,7 +449,9 @@ function TopicFeedImpl<T>(
  * The events of a topic, newest last. Events with an author (see `getAuthor`) show an avatar in a colour of
  * the author's own, and consecutive events of one author share one header; each shows its time (arrival, or
  * `getTime`) relative while recent ("now", "2 minutes ago") and as a compact clock time after that (the
- * full date is its tooltip), its text, or its data as indented JSON when it has no text. While
+ * full date is its tooltip), its text, or its data as indented JSON when it has no text. Author, topic and
+ * text come from other users: each is isolated for bidi (`dir="auto"`), so right-to-left text or bidi
+ * controls in it cannot reorder what surrounds it. While
  * there are no events the feed follows the connection: "Connecting…", "Reconnecting…", or — when the hub
  * refused — "Not authorized" with a Reconnect button. A broken stream that recovers shows nothing; a stop
  * shows the error with Reconnect; an update that could not be parsed or routed (skipped) shows its error

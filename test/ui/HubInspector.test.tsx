@@ -4,6 +4,7 @@ import type { DriverEvent, SubscriptionInfo } from '../../src/index.js';
 import { SseError } from '../../src/index.js';
 import { useTopic } from '../../src/react/index.js';
 import { HubInspector, InspectorStore } from '../../src/ui/index.js';
+import { RTL_NAME, expectIsolated } from './bidi.js';
 import { disposeHarnesses, renderWithHub } from './hubHarness.js';
 
 afterEach(disposeHarnesses);
@@ -99,6 +100,27 @@ describe('HubInspector', () => {
     const errors = await screen.findByRole('list', { name: /Recent errors/ });
     await waitFor(() => expect(errors.textContent).toContain('unauthorized'));
     expect(container.querySelector('.sse-inspector')?.getAttribute('data-state')).toBe('error');
+  });
+
+  it('isolates connection names and details on the timeline for bidi: topics and event ids other users chose cannot reorder an entry', async () => {
+    const topic = 'https://example.com/חדר-(1';
+    function RawRoom() {
+      useTopic(topic, { raw: true });
+      return null;
+    }
+    renderWithHub(
+      <>
+        <RawRoom />
+        <HubInspector />
+      </>,
+    );
+    const timeline = () => screen.getByRole('list', { name: 'Connection timeline' });
+    await waitFor(() => expect(timeline().textContent).toContain('stream open'));
+    const connection = within(timeline()).getAllByText((_, element) => element?.classList.contains('sse-inspector__connection') === true)[0];
+    expect(connection?.textContent).toContain(topic);
+    expectIsolated(timeline(), connection?.textContent ?? '');
+    // Details hold event ids ("resumed from …"), which publishers choose.
+    expectIsolated(timeline(), 'stream open');
   });
 });
 

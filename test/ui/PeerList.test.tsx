@@ -2,6 +2,7 @@ import { cleanup, render, screen, within } from '@testing-library/react';
 import { act } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PeerList, type PeerListPeer } from '../../src/ui/index.js';
+import { RTL_NAME, expectIsolated } from './bidi.js';
 import { manualClock } from './manualClock.js';
 
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
@@ -32,6 +33,20 @@ describe('PeerList', () => {
       { text: 'Ada (you)', state: 'online', self: true },
       { text: 'Bob', state: 'online', self: false },
     ]);
+  });
+
+  it('isolates names for bidi: a right-to-left name with bidi controls cannot reorder "(you)" or the rest of the row', () => {
+    vi.useFakeTimers({ now: T0 });
+    const other = 'عمر \u202E(ضيف';
+    const peers: PeerListPeer[] = [
+      { id: 'rtl-1', metadata: { name: RTL_NAME }, lastSeen: T0 },
+      { id: 'rtl-2', metadata: { name: other }, lastSeen: T0 },
+    ];
+    render(<PeerList peers={peers} selfId="rtl-1" status="joined" />);
+    const list = screen.getByRole('list', { name: 'People in the room' });
+    expect(rows().map((r) => r.text)).toEqual([`${RTL_NAME} (you)`, other]);
+    expectIsolated(list, RTL_NAME);
+    expectIsolated(list, other);
   });
 
   it('shows this client from selfMetadata when peers does not list it, and an empty message', () => {

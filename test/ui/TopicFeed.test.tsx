@@ -3,6 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TopicFeed } from '../../src/ui/index.js';
 import { disposeHarnesses, renderWithHub } from './hubHarness.js';
+import { RTL_NAME, expectIsolated } from './bidi.js';
 import { installScrollGeometry } from './storySupport.js';
 
 const TOPIC = 'https://example.com/feed';
@@ -30,6 +31,19 @@ describe('TopicFeed', () => {
     const time = items[0]?.querySelector('time');
     expect(Number.isNaN(Date.parse(time?.getAttribute('datetime') ?? ''))).toBe(false);
     expect(log.closest('.sse-feed')?.hasAttribute('data-empty')).toBe(false);
+  });
+
+  it('isolates the author, topic and text of other users for bidi', async () => {
+    const topic = 'https://example.com/חדר';
+    const text = 'مرحبا \u202E(1';
+    const { hub, other } = renderWithHub(<TopicFeed topic={topic} showTopic />);
+    await hub.waitForConnections(1);
+    await act(() => other.publish(topic, { author: RTL_NAME, text }));
+    const log = screen.getByRole('log');
+    await waitFor(() => expect(within(log).getAllByRole('listitem')).toHaveLength(1));
+    expectIsolated(log, RTL_NAME);
+    expectIsolated(log, topic);
+    expectIsolated(log, text);
   });
 
   it('stays bounded by the buffer and marks events this client sent', async () => {
