@@ -62,28 +62,15 @@ function observedHttpVersion(url: string): string | undefined {
   return undefined;
 }
 
-/** Parameter names that suggest a secret (`authorization`, `access_token`, `jwt`, `api_key`, `X-Amz-Signature`, …). */
-const SECRET_NAME = /auth|token|jwt|secret|pass|pwd|key|sig|session|cred|cookie|bearer|ticket|code/i;
-
 /**
- * `url` as the panel shows it, safe to screenshot: userinfo (`user:pass@`) and the values of query and
- * fragment parameters whose name suggests a secret, or that hold a JWT, read `[redacted]`.
+ * `url` as the panel shows it, safe to screenshot: its userinfo (`user:pass@`), and the values of query and
+ * fragment parameters whose name suggests a secret (`authorization`, `access_token`, `jwt`, `api_key`,
+ * `X-Amz-Signature`, …) or that hold a JWT, read `[redacted]`.
  */
-function redactUrl(url: string): string {
-  const secret = (name: string, value: string): boolean => {
-    try {
-      name = decodeURIComponent(name);
-    } catch {
-      // Malformed escapes: judged as written.
-    }
-    return SECRET_NAME.test(name) || value.startsWith('eyJ');
-  };
-  return url
-    .replace(/^([^:/?#]+:\/\/)[^/?#]*@/, '$1[redacted]@')
-    .replace(/([?&;#])([^=&;#]*)=([^&;#]*)/g, (all, separator: string, name: string, value: string) =>
-      secret(name, value) ? `${separator}${name}=[redacted]` : all,
-    );
-}
+const redactUrl = (url: string): string =>
+  url
+    .replace(/^([^/?#]*\/\/)[^/?#]*@/, '$1[redacted]@')
+    .replace(/([?&;#][^=&;#]*(?:auth|token|jwt|secret|pass|pwd|key|sig|session|cred|cookie|bearer|ticket|code)[^=&;#]*=)[^&;#]*|([?&;#][^=&;#]*=)eyJ[^&;#]*/gi, '$1$2[redacted]');
 
 /** One row per distinct subscription, with how many hooks hold it. */
 function distinct(subscriptions: readonly SubscriptionInfo[]): { sub: SubscriptionInfo; count: number; key: string }[] {

@@ -216,7 +216,7 @@ export const PublishForm = forwardRef<HTMLFormElement, PublishFormProps>(functio
     : offline
       ? connection === 'reconnecting'
         ? 'Offline: messages wait and are sent when the connection is back.'
-        : 'Connection stopped: messages do not wait for it and may fail to send.'
+        : 'Connection stopped: messages do not wait and may fail.'
       : mode === 'json'
         ? 'JSON. Enter to send, Shift+Enter for a new line.'
         : 'Enter to send, Shift+Enter for a new line.';

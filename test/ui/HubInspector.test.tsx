@@ -66,12 +66,12 @@ describe('HubInspector', () => {
     const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZGEifQ.c2lnbmF0dXJl';
     const url =
       `https://ada:s3cret@hub.example/.well-known/mercure?authorization=${jwt}&topic=https%3A%2F%2Fexample.com%2Fa` +
-      `&access_token=tok-1&JWT=tok-2&api_key=tok-3&X-Amz-Signature=tok-4&pass%77ord=tok-5&t=${jwt}&lang=en#id_token=tok-6`;
+      `&access_token=tok-1&JWT=tok-2&api_key=tok-3&X-Amz-Signature=tok-4&passwd=tok-5&t=${jwt}&lang=en#id_token=tok-6`;
     const { container } = renderWithHub(<HubInspector />, {}, { url });
     const shown = screen.getByText('Hub').nextElementSibling?.textContent;
     expect(shown).toBe(
       'https://[redacted]@hub.example/.well-known/mercure?authorization=[redacted]&topic=https%3A%2F%2Fexample.com%2Fa' +
-        '&access_token=[redacted]&JWT=[redacted]&api_key=[redacted]&X-Amz-Signature=[redacted]&pass%77ord=[redacted]&t=[redacted]&lang=en#id_token=[redacted]',
+        '&access_token=[redacted]&JWT=[redacted]&api_key=[redacted]&X-Amz-Signature=[redacted]&passwd=[redacted]&t=[redacted]&lang=en#id_token=[redacted]',
     );
     // Nowhere in the panel, text or attributes.
     for (const secret of ['ada', 's3cret', jwt, 'tok-']) expect(container.innerHTML).not.toContain(secret);

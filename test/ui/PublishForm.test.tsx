@@ -350,7 +350,7 @@ describe('PublishForm', () => {
     await waitFor(() => expect(form.hasAttribute('data-offline')).toBe(true));
     await waitFor(() => expect(driver.getSnapshot().status).toBe('error'));
     expect(screen.queryByText(/messages wait/)).toBeNull();
-    expect(description(field)).toMatch(/^Connection stopped: messages do not wait for it and may fail to send\./);
+    expect(description(field)).toMatch(/^Connection stopped: messages do not wait and may fail\./);
     await user.type(field, 'now{Enter}');
     await waitFor(() => expect(hub.history).toHaveLength(1));
     expect(form.dataset['state']).toBe('sent');
@@ -358,7 +358,7 @@ describe('PublishForm', () => {
     act(() => driver.destroy());
     await waitFor(() => expect(driver.getSnapshot().status).toBe('closed'));
     expect(screen.queryByText(/messages wait/)).toBeNull();
-    expect(description(field)).toMatch(/^Connection stopped: messages do not wait for it and may fail to send\./);
+    expect(description(field)).toMatch(/^Connection stopped: messages do not wait and may fail\./);
     await user.type(field, 'too late{Enter}');
     expect((await screen.findByRole('alert')).textContent).toMatch(/^Not sent: /);
     expect(form.dataset['state']).toBe('error');
