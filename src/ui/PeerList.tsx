@@ -66,9 +66,9 @@ interface Departed {
 
 /**
  * The peers of a room with their presence, each with an avatar in a colour of its own (the same colour
- * `TopicFeed` gives that name), its name isolated for bidi (`<bdi>`). This client is marked "you" and its row follows the signaling `status`
- * (`joining`, `reconnecting`, `idle`… — never "online" while not joined); while joining with nobody listed
- * yet, placeholder rows stand in. Joining and leaving peers keep a `joining` / `leaving` state for a
+ * `TopicFeed` gives that name), its name isolated for bidi (`<bdi>`). This client is marked "you" and its
+ * row follows the signaling `status` (`joining`, `reconnecting`, `idle`… — never "online" while not joined);
+ * while joining with nobody listed yet, placeholder rows stand in. Joining and leaving peers keep a `joining` / `leaving` state for a
  * moment (for CSS transitions) and are announced politely ("Ada joined."; more than three at once as a count:
  * "12 people joined.").
  *

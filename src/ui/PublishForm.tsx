@@ -31,8 +31,8 @@ export interface PublishFormProps extends Omit<FormHTMLAttributes<HTMLFormElemen
   /**
    * While the connection is down, wait for it and send then (bounded queue, idempotent ids) instead of
    * disabling the form. Messages wait only while the driver reconnects: once it stopped on an error (or
-   * closed) they are tried at once. Passed to `usePublish` as `queue`. Several different messages may wait at once;
-   * the same message is never queued twice.
+   * closed) they are tried at once. Passed to `usePublish` as `queue`. Several different messages may wait
+   * at once; the same message is never queued twice.
    */
   queue?: boolean | undefined;
   /** Options of every publish (`type`, `private`, …). */
@@ -76,10 +76,10 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false; me
  * `aria-disabled`, so that it keeps focus; a press says "Not sent: the connection is offline." and keeps the
  * text), unless `queue` is set, in which case messages wait while it reconnects (stopped on an error, or
  * closed, they are tried at once, and the hint says so). The button keeps its width whatever its label; a
- * message sent with it gives focus back to the field (the emptied form disables the button). A message is sent once however often Enter or the button is
- * pressed: while it is being sent the button is `aria-disabled` (it keeps focus) and further presses do
- * nothing — without `queue` until the send settles, with `queue` for that same text (another text may join
- * the queue).
+ * message sent with it gives focus back to the field (the emptied form disables the button). A message is
+ * sent once however often Enter or the button is pressed: while it is being sent the button is
+ * `aria-disabled` (it keeps focus) and further presses do nothing — without `queue` until the send settles,
+ * with `queue` for that same text (another text may join the queue).
  *
  * Renders a `form` with `data-state` (`idle`, `invalid`, `pending`, `queued`, `error`, `sent`),
  * `data-mode` and `data-offline`.

@@ -451,9 +451,9 @@ function TopicFeedImpl<T>(
  * `getTime`) relative while recent ("now", "2 minutes ago") and as a compact clock time after that (the
  * full date is its tooltip), its text, or its data as indented JSON when it has no text. Author, topic and
  * text come from other users: each is isolated for bidi (`dir="auto"`), so right-to-left text or bidi
- * controls in it cannot reorder what surrounds it. While
- * there are no events the feed follows the connection: "Connecting…", "Reconnecting…", or — when the hub
- * refused — "Not authorized" with a Reconnect button. A broken stream that recovers shows nothing; a stop
+ * controls in it cannot reorder what surrounds it. While there are no events the feed follows the
+ * connection: "Connecting…", "Reconnecting…", or — when the hub refused — "Not authorized" with a Reconnect
+ * button. A broken stream that recovers shows nothing; a stop
  * shows the error with Reconnect; an update that could not be parsed or routed (skipped) shows its error
  * until dismissed (further ones meanwhile do not rewrite the alert; one after the dismissal shows again). Auto-scrolls to the newest event and pauses while
  * the user has scrolled up, offering a "new events" button to jump back. Bounded by the `buffer` option of
