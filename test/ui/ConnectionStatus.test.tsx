@@ -50,11 +50,14 @@ describe('ConnectionStatus', () => {
   it('announces a status only once it has held for 2 s: a flapping connection updates the badge but is not spoken', async () => {
     vi.useFakeTimers();
     try {
+      // Each reconnect waits 100 ms (no jitter): every drop is seen before it recovers.
       const { hub, container } = renderWithHub(
         <>
           <ConnectionStatus />
           <Subscriber />
         </>,
+        {},
+        { retry: { initialDelay: 200, maxDelay: 200 }, platform: { random: () => 0.5 } },
       );
       const advance = (ms: number) => act(() => vi.advanceTimersByTimeAsync(ms));
       const root = container.querySelector('.sse-status') as HTMLElement;
