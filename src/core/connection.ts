@@ -12,7 +12,13 @@ const LATE_OPEN_MS = 1000;
 export interface ConnectionContext extends AttemptContext {
   readonly platform: ResolvedPlatform;
   readonly retry: BackoffPolicy;
+  /** A subscribe request without response headers, or an open stream of a server that sends heartbeats without a byte, for this long is restarted (`0`: never). */
   readonly heartbeatTimeout: number;
+  /**
+   * What the driver's streams learned about the server: `beats` turns `true` once a heartbeat was
+   * heard (the server is watched from then on), `false` once it was found to send none.
+   */
+  readonly server: { beats?: boolean };
   readonly transport: 'fetch' | 'eventsource';
   /** Timeline events. */
   timeline(event: DriverEvent): void;
@@ -71,8 +77,8 @@ export class Connection {
   #everOpened = false;
   /** The attempt that already counted as open (a late-headers server is open before its response). */
   #openGeneration = -1;
-  /** A comment was seen: the server sends heartbeats even if its adapter does not promise them. */
-  #heartbeatSeen = false;
+  /** The watchdog restarted the open stream of a server never heard sending a heartbeat: if the hub accepts the reconnect, it sends none. */
+  #quiet = false;
   readonly #onOnline = () => {
     const corsStop = this.#status === 'error' && this.#error?.code === 'cors';
     if ((this.#status === 'reconnecting' && this.#retryTimer !== undefined) || corsStop) this.#restart();
@@ -228,14 +234,17 @@ export class Connection {
       retry: (ms) => this.#backoff.serverRetry(ms),
       bytes: () => this.#armWatchdog(generation),
       comment: () => {
-        if (this.#heartbeatSeen) return;
-        this.#heartbeatSeen = true;
+        // A heartbeat: the server sends them (even if its adapter does not promise them, or it was thought silent).
+        if (this.#ctx.server.beats) return;
+        this.#ctx.server.beats = true;
         this.#armWatchdog(generation);
       },
       opened: (resumedFrom) => {
         if (!current() || this.#openGeneration === generation) return;
         this.#openGeneration = generation;
         this.#opened(cursor, resumedFrom);
+        // The connect deadline ends; silence is watched from now on only on servers that send heartbeats.
+        if (current()) this.#armWatchdog(generation);
       },
       drop: (error) => this.#drop(generation, error),
       halt: (error) => {
@@ -271,6 +280,11 @@ export class Connection {
     this.#error = undefined;
     this.#continuity = 'resume';
     this.#backoff.opened();
+    if (this.#quiet && this.#ctx.server.beats === undefined) {
+      // Restarted for silence, accepted again at once: the server is up and sends no heartbeats.
+      this.#ctx.server.beats = false;
+      this.#ctx.timeline({ type: 'fallback', connection: this.name, status: 200, from: 'heartbeats', to: 'none' });
+    }
     let gap: SseGapError | undefined;
     if (continuity === 'seamless' || cursor === 'earliest') gap = undefined;
     // A server without history cannot resume: every reopen may have missed updates, and a stream asked to replay from a cursor gets nothing of it.
@@ -290,21 +304,28 @@ export class Connection {
     this.#ctx.timeline({ type: 'open', connection: this.name, resumedFrom: cursor, switching });
   }
 
+  /**
+   * Arms the attempt's deadline: its response headers within the heartbeat timeout, then (on servers
+   * that send heartbeats, or were heard sending comments after a greeting) a byte within it.
+   */
   #armWatchdog(generation: number): void {
     if (this.#watchdog !== undefined) this.#ctx.platform.clearTimeout(this.#watchdog);
     this.#watchdog = undefined;
     const timeout = this.#ctx.heartbeatTimeout;
-    // Silence is a fault only on servers that send heartbeats (or were seen sending comments after a greeting).
-    if (timeout <= 0 || !(this.#ctx.adapter.capabilities.heartbeats || this.#heartbeatSeen)) return;
+    const server = this.#ctx.server;
+    const open = this.#openGeneration === generation;
+    if (timeout <= 0 || (open && !(server.beats ?? this.#ctx.adapter.capabilities.heartbeats))) return;
     this.#watchdog = this.#ctx.platform.setTimeout(() => {
       this.#watchdog = undefined;
-      this.#drop(generation, new SseNetworkError(`No data from the hub for ${timeout} ms.`, { code: 'timeout', hint: 'The stream was restarted.' }));
+      this.#drop(generation, new SseNetworkError(open ? `No data from the hub for ${timeout} ms.` : `No response from the hub within ${timeout} ms.`, { code: 'timeout', hint: 'The stream was restarted.' }));
+      this.#quiet = open && server.beats === undefined;
     }, timeout);
   }
 
   /** A fault that retries: records it, then reconnects after a jittered backoff. */
   #drop(generation: number, error: SseError): void {
     if (generation !== this.#generation) return;
+    this.#quiet = false;
     if (error.code === 'cors' && this.#retries + 1 >= CORS_ATTEMPTS) {
       // Most likely a CORS refusal that retrying will not fix: stop instead of retrying forever.
       this.#halt(error);

@@ -14,6 +14,7 @@ export function connectionContext(options: SseDriverOptions, seams: ConnectionSe
     ...seams,
     retry: { initialDelay: retry.initialDelay ?? 500, maxDelay: retry.maxDelay ?? 30_000, factor: retry.factor ?? 2 },
     heartbeatTimeout: options.heartbeatTimeout ?? 45_000,
+    server: {},
     maxEventSize: options.maxEventSize ?? 8 * 1024 * 1024,
     transport: options.transport ?? 'fetch',
     EventSource: options.EventSource,

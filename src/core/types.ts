@@ -174,7 +174,13 @@ export interface SseDriverOptions {
   topicOf?: ((event: RawEvent) => string | undefined) | undefined;
   /** Reconnect backoff. */
   retry?: RetryPolicy | undefined;
-  /** Reconnect when no byte (comments included) arrived for this long, in ms (default 45 000; 0 disables). */
+  /**
+   * In ms (default 45 000; 0 disables): a subscribe request without response headers for this long
+   * is aborted and retried (a `timeout` error); an open stream of a server that sends heartbeats
+   * reconnects when no byte (comments included) arrived for this long. A server found to send none
+   * (restarted for silence, then accepting the reconnect at once, no heartbeat ever heard) is no
+   * longer restarted for silence (timeline `fallback` from `heartbeats` to `none`).
+   */
   heartbeatTimeout?: number | undefined;
   /** Window in ms during which subscription changes are coalesced into one reconnect (default 10). */
   coalesceMs?: number | undefined;
@@ -242,6 +248,8 @@ export interface SubscriptionInfo {
  * stream opened beside a live one for a matcher change (make before break): not a loss of
  * connectivity. `refused` (on `error`) lists the matchers the hub refused (400) on their own, in a
  * matcher change or the first stream: they stay off the stream until `reconnect()` or new headers.
+ * `fallback` tells a request form given up after a refusal, or (`from: 'heartbeats'`, `to: 'none'`)
+ * that the server was found to send no heartbeats: its quiet streams are no longer restarted.
  */
 export type DriverEvent =
   | { readonly type: 'connecting'; readonly connection: string; readonly resumeFrom: string | undefined; readonly switching: boolean }
