@@ -317,7 +317,7 @@ export class Connection {
     if (timeout <= 0 || (open && !(server.beats ?? this.#ctx.adapter.capabilities.heartbeats))) return;
     this.#watchdog = this.#ctx.platform.setTimeout(() => {
       this.#watchdog = undefined;
-      this.#drop(generation, new SseNetworkError(open ? `No data from the hub for ${timeout} ms.` : `No response from the hub within ${timeout} ms.`, { code: 'timeout', hint: 'The stream was restarted.' }));
+      this.#drop(generation, new SseNetworkError(`No data from the hub for ${timeout} ms.`, { code: 'timeout', hint: 'The stream was restarted.' }));
       this.#quiet = open && server.beats === undefined;
     }, timeout);
   }

@@ -149,7 +149,7 @@ describe('a subscribe request that never gets response headers', () => {
     await tick(999);
     expect(drops()).toBe(0);
     await tick(1);
-    expect(errors).toEqual([expect.objectContaining({ code: 'timeout', message: expect.stringMatching(/^No response from the hub within 1000 ms/) })]);
+    expect(errors).toEqual([expect.objectContaining({ code: 'timeout', message: expect.stringMatching(/^No data from the hub for 1000 ms/) })]);
     expect(driver.getSnapshot().status).toBe('reconnecting');
     await tick(499);
     expect(calls).toHaveLength(1);
