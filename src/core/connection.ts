@@ -56,6 +56,8 @@ export class Connection {
   readonly matchers: readonly CompiledMatcher[];
   /** The matcher sources joined by a space (the topic of raw updates whose topic is unknown). */
   readonly source: string;
+  /** The protocol adapter's memory of this stream (see `ProtocolAdapter.readEvent`). */
+  readonly seen = new Map<string, string>();
   #status: ConnectionStatus = 'idle';
   #lastEventId: string | undefined;
   #retries = 0;

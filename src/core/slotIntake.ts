@@ -6,7 +6,7 @@ import type { Carrier, Router } from './router.js';
 import type { DriverEvent, RawEvent } from './types.js';
 
 /** Where a routed event came from: a stream of the slot, or the leader tab's stream. */
-export type Source = Carrier & { readonly name: string };
+export type Source = Carrier & { readonly name: string; readonly seen?: Map<string, string> };
 
 /** What an intake needs from its slot. */
 export interface IntakeContext {
@@ -50,7 +50,7 @@ export class SlotIntake {
     const ctx = this.#ctx;
     let foreign: ForeignEvent;
     try {
-      foreign = ctx.adapter.readEvent(wire);
+      foreign = ctx.adapter.readEvent(wire, source.seen);
     } catch (error) {
       this.#wrongShape(error);
       return false;

@@ -248,6 +248,8 @@ export class StreamSlot {
       // Only a live predecessor covers the switch; after a drop a gap must still be reported.
       previous === undefined ? 'fresh' : previous.status === 'open' && !breakFirst ? 'seamless' : previous.opens > 0 ? 'resume' : 'fresh',
     );
+    // What the adapter remembers of the stream it replaces holds for the topics both carry; a topic new on the wire starts blank.
+    if (previous) for (const [topic, value] of previous.seen) if (wanted.matchers.some((m) => m.test(topic))) connection.seen.set(topic, value);
     const leg = { connection, key: wanted.key, keys: wanted.keys, replaced };
     if (previous === undefined || breakFirst) this.#live = leg;
     else this.#next = leg;

@@ -26,7 +26,8 @@ const EXPECTED = 'JSON {"channelName", "type", "payload"} in every event';
  * The adapter for channel pub/sub servers (`server: channels`): the matchers are the channel list
  * of `GET /subscribe/?channels=a,b&clientId=…`; an event's topic is its `channelName`, its type the
  * `type` field, its data the `payload` string; each channel's `lastEvent` is delivered once as the
- * channel's current value (and again only when it changed); publishing posts the JSON batch
+ * channel's current value (again when it changed, or when the channel comes back on the wire after it
+ * left); publishing posts the JSON batch
  * `{events: [{channelName, type, payload}]}` to `/publish`, several queued publishes in one request.
  * The server keeps no ids and no history: a matcher change switches break-before-make, and every
  * reconnect reports a possible loss.
@@ -43,8 +44,6 @@ class ChannelsAdapter implements ProtocolAdapter {
   readonly presence = channelPresence;
   readonly #subscribePath: string;
   readonly #publishPath: string;
-  /** Per channel, `type \n payload` of the last event delivered: a `lastEvent` equal to it is not news. */
-  readonly #lastSeen = new Map<string, string>();
 
   constructor(options: ChannelsOptions) {
     this.settings = options;
@@ -84,7 +83,8 @@ class ChannelsAdapter implements ProtocolAdapter {
     return undefined;
   }
 
-  readEvent(event: RawEvent): ForeignEvent {
+  /** `seen` holds, per channel, `type \n payload` of the last event the stream carried: a `lastEvent` equal to it is not news. */
+  readEvent(event: RawEvent, seen?: Map<string, string>): ForeignEvent {
     const message = parseMessage(event);
     if (message.type === 'registered') return SKIP;
     if (message.type === 'online-presence') {
@@ -95,12 +95,12 @@ class ChannelsAdapter implements ProtocolAdapter {
     if (message.type === 'lastEvent') {
       const last = lastValue(message.payload);
       if (last === undefined) return SKIP;
-      const seen = `${last.type}\n${last.payload}`;
-      if (this.#lastSeen.get(channel) === seen) return SKIP;
-      this.#lastSeen.set(channel, seen);
+      const value = `${last.type}\n${last.payload}`;
+      if (seen?.get(channel) === value) return SKIP;
+      seen?.set(channel, value);
       return { kind: 'update', topic: channel, id: '', event: { id: '', type: last.type, data: last.payload } };
     }
-    this.#lastSeen.set(channel, `${message.type}\n${message.payload}`);
+    seen?.set(channel, `${message.type}\n${message.payload}`);
     return { kind: 'update', topic: channel, id: '', event: { id: '', type: message.type, data: message.payload } };
   }
 

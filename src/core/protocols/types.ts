@@ -139,8 +139,12 @@ export interface ProtocolAdapter {
   /**
    * Reads an event off the wire, before the envelope is looked for. May throw a typed
    * {@link SseProtocolError} for an event of the wrong shape (reported, the event is skipped).
+   * `seen` is the adapter's memory of the stream the event came on (what the server repeats when a
+   * stream opens, such as a channel's last value): kept across the stream's reconnects and carried
+   * into a stream that replaces it for the topics both carry, so a topic new on the wire starts
+   * blank; absent for events relayed from another tab's stream (already de-duplicated there).
    */
-  readEvent(event: RawEvent): ForeignEvent;
+  readEvent(event: RawEvent, seen?: Map<string, string>): ForeignEvent;
   /** Builds a publish request. */
   publishRequest(hubUrl: string, update: PublishInput): AdapterRequest;
   /** The id the server assigned, read from the publish response body (`update.id` when it names none). */

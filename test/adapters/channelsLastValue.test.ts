@@ -1,0 +1,90 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SseDriver, channels } from '../../src/index.js';
+import type { SseError, SseUpdate } from '../../src/index.js';
+import { MockChannelServer } from '../../src/mock/index.js';
+
+const tick = (ms = 0) => vi.advanceTimersByTimeAsync(ms);
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+function setup() {
+  const server = new MockChannelServer();
+  const errors: SseError[] = [];
+  const driver = new SseDriver({ url: server.url, server: channels(), fetch: server.fetch, tabs: false, heartbeatTimeout: 0, onError: (e) => errors.push(e), platform: { random: () => 1, events: undefined } });
+  const listen = (channel: string) => {
+    const got: string[] = [];
+    const off = driver.subscribe(channel, (u: SseUpdate) => got.push(String(u.data)), { raw: true });
+    return { got, off };
+  };
+  return { server, driver, errors, listen };
+}
+
+describe("channels: a channel's current value is the first update of a subscription that comes back", () => {
+  it('after its only subscription left (the stream closed), a new one gets the unchanged value', async () => {
+    const { server, driver, listen } = setup();
+    server.fire([{ channelName: 'c1', type: 'message', payload: 'v1' }]);
+    const first = listen('c1');
+    await tick(50);
+    expect(first.got).toEqual(['v1']);
+    first.off();
+    await tick(50);
+    expect(server.connections).toBe(0);
+    // A component remounted: the channel did not change meanwhile.
+    const again = listen('c1');
+    await tick(50);
+    expect(again.got).toEqual(['v1']);
+    expect(first.got).toEqual(['v1']);
+    driver.destroy();
+  });
+
+  it('after a switch dropped it from the wire, the switch that asks for it again gives it its value, and the channels that stayed get no repeat', async () => {
+    const { server, driver, listen } = setup();
+    server.fire([
+      { channelName: 'c1', type: 'message', payload: 'v1' },
+      { channelName: 'c2', type: 'message', payload: 'w1' },
+    ]);
+    const c1 = listen('c1');
+    const c2 = listen('c2');
+    await tick(50);
+    expect([c1.got, c2.got]).toEqual([['v1'], ['w1']]);
+    c1.off();
+    await tick(50);
+    // c1 stays on the wire until a switch is needed: adding c3 makes one, without c1.
+    server.fire([{ channelName: 'c3', type: 'message', payload: 'x1' }]);
+    const c3 = listen('c3');
+    await tick(50);
+    expect(server.connections).toBe(1);
+    expect(c3.got).toEqual(['x1']);
+    server.fire([{ channelName: 'c2', type: 'message', payload: 'w2' }]);
+    await tick(50);
+    const back = listen('c1');
+    await tick(50);
+    expect(back.got).toEqual(['v1']);
+    expect(c2.got).toEqual(['w1', 'w2']);
+    expect(c3.got).toEqual(['x1']);
+    driver.destroy();
+  });
+
+  it('a reconnect still repeats no unchanged value, and delivers a changed one', async () => {
+    const { server, driver, listen } = setup();
+    server.fire([
+      { channelName: 'c1', type: 'message', payload: 'v1' },
+      { channelName: 'c2', type: 'message', payload: 'w1' },
+    ]);
+    const c1 = listen('c1');
+    const c2 = listen('c2');
+    await tick(50);
+    server.dropConnections();
+    server.fire([{ channelName: 'c2', type: 'message', payload: 'w2' }]);
+    await tick(2000);
+    expect(server.connections).toBe(1);
+    expect(c1.got).toEqual(['v1']);
+    expect(c2.got).toEqual(['w1', 'w2']);
+    driver.destroy();
+  });
+});
