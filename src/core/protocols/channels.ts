@@ -51,10 +51,6 @@ class ChannelsAdapter implements ProtocolAdapter {
     this.#publishPath = options.publishPath ?? '/publish';
   }
 
-  fork(): ProtocolAdapter {
-    return new ChannelsAdapter(this.settings);
-  }
-
   subscribeRequest(input: SubscribeInput): AdapterRequest {
     const list = channelList(input.matchers);
     const url = new URL(this.#subscribePath, input.hubUrl);
