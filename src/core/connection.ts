@@ -79,8 +79,8 @@ export class Connection {
   #everOpened = false;
   /** The attempt that already counted as open (a late-headers server is open before its response). */
   #openGeneration = -1;
-  /** The watchdog restarted the open stream of a server never heard sending a heartbeat: if the hub accepts the reconnect, it sends none. */
-  #quiet = false;
+  /** The error of the last restart of an open stream for silence: a server that accepts the reconnect at once may send no heartbeats. */
+  #silence: SseError | undefined;
   readonly #onOnline = () => {
     const corsStop = this.#status === 'error' && this.#error?.code === 'cors';
     if ((this.#status === 'reconnecting' && this.#retryTimer !== undefined) || corsStop) this.#restart();
@@ -279,14 +279,14 @@ export class Connection {
     this.#cursorInQuery = false;
     this.#everOpened = true;
     this.#retries = 0;
-    this.#error = undefined;
-    this.#continuity = 'resume';
-    this.#backoff.opened();
-    if (this.#quiet && this.#ctx.server.beats === undefined) {
-      // Restarted for silence, accepted again at once: the server is up and sends no heartbeats.
+    if (this.#error && this.#error === this.#silence && this.#ctx.server.beats === undefined) {
+      // Restarted for silence and accepted again at once (the last failure), never heard sending a heartbeat: the server is up and sends none.
       this.#ctx.server.beats = false;
       this.#ctx.timeline({ type: 'fallback', connection: this.name, status: 200, from: 'heartbeats', to: 'none' });
     }
+    this.#error = undefined;
+    this.#continuity = 'resume';
+    this.#backoff.opened();
     let gap: SseGapError | undefined;
     if (continuity === 'seamless' || cursor === 'earliest') gap = undefined;
     // A server without history cannot resume: every reopen may have missed updates, and a stream asked to replay from a cursor gets nothing of it.
@@ -314,20 +314,19 @@ export class Connection {
     if (this.#watchdog !== undefined) this.#ctx.platform.clearTimeout(this.#watchdog);
     this.#watchdog = undefined;
     const timeout = this.#ctx.heartbeatTimeout;
-    const server = this.#ctx.server;
     const open = this.#openGeneration === generation;
-    if (timeout <= 0 || (open && !(server.beats ?? this.#ctx.adapter.capabilities.heartbeats))) return;
+    if (timeout <= 0 || (open && !(this.#ctx.server.beats ?? this.#ctx.adapter.capabilities.heartbeats))) return;
     this.#watchdog = this.#ctx.platform.setTimeout(() => {
       this.#watchdog = undefined;
-      this.#drop(generation, new SseNetworkError(`No data from the hub for ${timeout} ms.`, { code: 'timeout', hint: 'The stream was restarted.' }));
-      this.#quiet = open && server.beats === undefined;
+      const error = new SseNetworkError(`No data from the hub for ${timeout} ms.`, { code: 'timeout', hint: 'The stream was restarted.' });
+      if (open) this.#silence = error;
+      this.#drop(generation, error);
     }, timeout);
   }
 
   /** A fault that retries: records it, then reconnects after a jittered backoff. */
   #drop(generation: number, error: SseError): void {
     if (generation !== this.#generation) return;
-    this.#quiet = false;
     if (error.code === 'cors' && this.#retries + 1 >= CORS_ATTEMPTS) {
       // Most likely a CORS refusal that retrying will not fix: stop instead of retrying forever.
       this.#halt(error);
