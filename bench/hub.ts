@@ -4,8 +4,8 @@
  * server runs in its own child process, so its CPU time and peak memory are its own; the load
  * (subscribers and publishers) runs here, identical for both. Then the same load against two hub
  * processes on Redis Streams (subscribers and publishes split between them), compared with the
- * in-memory hub (`BENCH_PHASE=redis` runs only the in-memory hub and this part). Bounded in
- * time, loopback only.
+ * in-memory hub, and the equal-load rounds that judge it (`BENCH_PHASE=redis` runs only the
+ * in-memory hub and this part, `BENCH_PHASE=equal` only the rounds). Bounded in time, loopback only.
  *
  * Then the pattern phase: publish latency, and the latency of an unrelated `GET /` during it,
  * with 64 connections × 256 distinct `match_urlpattern` subscribed, against the same hub with
@@ -21,7 +21,9 @@ import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
 import { readFileSync } from 'node:fs';
 import type { ServerStats } from './hub/serverStats.js';
+import { formatTable, median } from './util.js';
 import { startRedis } from '../test/hub/redis/redisServer.js';
+import type { TestRedis } from '../test/hub/redis/redisServer.js';
 
 const SUBSCRIBERS = Number(process.env['BENCH_SUBSCRIBERS'] ?? 1000);
 const UPDATES = Number(process.env['BENCH_UPDATES'] ?? 10_000);
@@ -133,7 +135,9 @@ function ask<T>(child: ChildProcess, type: 'mark' | 'stats', reply: string): Pro
  * phase, then the warm-up, then the paced latency phase, then the steady phase.
  */
 class Recorder {
-  readonly sentAt = new Float64Array(ALL);
+  /** Sequence numbers this recorder takes: `[0, size)`. */
+  readonly #size: number;
+  readonly sentAt: Float64Array;
   readonly throughputLatencies: number[] = [];
   readonly pacedLatencies: number[] = [];
   steadyDelivered = 0;
@@ -145,9 +149,14 @@ class Recorder {
   #waiter: (() => void) | undefined;
   #target = Number.POSITIVE_INFINITY;
 
+  constructor(size = ALL) {
+    this.#size = size;
+    this.sentAt = new Float64Array(size);
+  }
+
   record(seq: number, subscriber: number): void {
     const now = performance.now();
-    const received = (this.#received[subscriber] ??= new Uint8Array(ALL));
+    const received = (this.#received[subscriber] ??= new Uint8Array(this.#size));
     if (received[seq] === 1) {
       this.duplicated++;
       return;
@@ -264,82 +273,25 @@ async function publishPaced(ports: readonly number[], target: Target, first: num
 
 const percentile = (sorted: Float64Array, p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 
-async function run(target: Target): Promise<Result> {
+/** A deployment under load: its server processes, its subscribers (connected), its publisher sockets. */
+interface Deployment {
+  readonly target: Target;
+  readonly servers: readonly { readonly child: ChildProcess; readonly port: number }[];
+  readonly ports: readonly number[];
+  readonly recorder: Recorder;
+  readonly publisherAgent: Agent;
+  /** Stops the subscribers, the publishers and the server processes. */
+  dispose(): Promise<void>;
+}
+
+/** Starts `target`'s server processes and connects {@link SUBSCRIBERS} subscribers, spread over them. */
+async function deploy(target: Target, recorder: Recorder): Promise<Deployment> {
   const servers = await Promise.all(Array.from({ length: target.processes ?? 1 }, () => startServer(target.script, target.env)));
   const ports = servers.map((server) => server.port);
-  const recorder = new Recorder();
   const subscriberAgent = new Agent({ keepAlive: false, maxSockets: Number.POSITIVE_INFINITY });
   const publisherAgent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const responses: IncomingMessage[] = [];
-  try {
-    for (let i = 0; i < SUBSCRIBERS; i += 100) {
-      const batch = Array.from({ length: Math.min(100, SUBSCRIBERS - i) }, (_, k) => subscribe(portFor(ports, i + k), target, i + k, recorder, subscriberAgent));
-      responses.push(...(await Promise.all(batch)));
-    }
-    const perUpdate = SUBSCRIBERS / TOPICS;
-    // Warm-up (not measured): JIT, sockets, buffers.
-    await publishAll(ports, target, UPDATES, WARMUP, recorder, publisherAgent);
-    await recorder.until(WARMUP * perUpdate, 10_000);
-    // Throughput: publishers as fast as the server answers.
-    const expected = UPDATES * perUpdate;
-    await Promise.all(servers.map(({ child }) => ask(child, 'mark', 'marked')));
-    const helperStart = target.helperCpu?.();
-    const started = performance.now();
-    const clientCpu = process.cpuUsage();
-    await publishAll(ports, target, 0, UPDATES, recorder, publisherAgent);
-    await recorder.until((WARMUP + UPDATES) * perUpdate, 60_000);
-    const stats = (await Promise.all(servers.map(({ child }) => ask<{ stats: ServerStats }>(child, 'stats', 'stats')))).map((reply) => reply.stats);
-    const helperUsed = helperStart === undefined ? undefined : (target.helperCpu?.() ?? helperStart) - helperStart;
-    const cpuMicros = stats.reduce((sum, s) => sum + s.cpuMicros, 0);
-    const clientUsed = process.cpuUsage(clientCpu);
-    const seconds = (recorder.lastAt - started) / 1000;
-    const delivered = recorder.throughputLatencies.length;
-    // Latency: a steady rate, the same for every server.
-    await Promise.all(servers.map(({ child }) => ask(child, 'mark', 'marked')));
-    const pacedHelperStart = target.helperCpu?.();
-    await publishPaced(ports, target, UPDATES + WARMUP, PACED, PACED_RATE, recorder, publisherAgent);
-    await recorder.until((WARMUP + UPDATES + PACED) * perUpdate, 20_000);
-    const pacedStats = (await Promise.all(servers.map(({ child }) => ask<{ stats: ServerStats }>(child, 'stats', 'stats')))).map((reply) => reply.stats);
-    const pacedHelperUsed = pacedHelperStart === undefined ? undefined : (target.helperCpu?.() ?? pacedHelperStart) - pacedHelperStart;
-    const pacedDeliveries = Math.max(1, recorder.pacedLatencies.length);
-    // Steady: a rate ten times higher, the same for every server (CPU per delivery at equal load).
-    const steady = target.steady === false ? 0 : STEADY;
-    await Promise.all(servers.map(({ child }) => ask(child, 'mark', 'marked')));
-    const steadyHelperStart = target.helperCpu?.();
-    await publishPaced(ports, target, UPDATES + WARMUP + PACED, steady, STEADY_RATE, recorder, publisherAgent);
-    await recorder.until((UPDATES + WARMUP + PACED + steady) * perUpdate, 20_000);
-    const steadyStats = (await Promise.all(servers.map(({ child }) => ask<{ stats: ServerStats }>(child, 'stats', 'stats')))).map((reply) => reply.stats);
-    const steadyHelperUsed = steadyHelperStart === undefined ? undefined : (target.helperCpu?.() ?? steadyHelperStart) - steadyHelperStart;
-    const steadyDeliveries = Math.max(1, recorder.steadyDelivered);
-    // Late deliveries would show as duplicates or close the loss: let in-flight bytes land.
-    await new Promise((r) => setTimeout(r, 500));
-    const paced = Float64Array.from(recorder.pacedLatencies).sort();
-    const saturated = Float64Array.from(recorder.throughputLatencies).sort();
-    return {
-      name: target.name,
-      deliveries: delivered,
-      expected,
-      seconds,
-      perSecond: delivered / seconds,
-      p50: percentile(paced, 50),
-      p99: percentile(paced, 99),
-      pacedDelivered: paced.length,
-      saturatedP50: percentile(saturated, 50),
-      saturatedP99: percentile(saturated, 99),
-      cpuPerDelivery: cpuMicros / Math.max(1, delivered),
-      helperCpuPerDelivery: helperUsed === undefined ? undefined : helperUsed / Math.max(1, delivered),
-      pacedCpuPerDelivery: pacedStats.reduce((sum, s) => sum + s.cpuMicros, 0) / pacedDeliveries,
-      pacedHelperCpuPerDelivery: pacedHelperUsed === undefined ? undefined : pacedHelperUsed / pacedDeliveries,
-      steadyCpuPerDelivery: steady === 0 ? Number.NaN : steadyStats.reduce((sum, s) => sum + s.cpuMicros, 0) / steadyDeliveries,
-      steadyHelperCpuPerDelivery: steadyHelperUsed === undefined ? undefined : steadyHelperUsed / steadyDeliveries,
-      serverBusy: cpuMicros / 1e6 / seconds,
-      clientBusy: (clientUsed.user + clientUsed.system) / 1e6 / seconds,
-      peakRss: Math.max(...stats.map((s) => s.peakRss)),
-      peakRssPerProcess: stats.map((s) => s.peakRss),
-      lost: (UPDATES + WARMUP + PACED + steady) * perUpdate - recorder.seen,
-      duplicated: recorder.duplicated,
-    };
-  } finally {
+  const dispose = async (): Promise<void> => {
     for (const res of responses) res.destroy();
     subscriberAgent.destroy();
     publisherAgent.destroy();
@@ -359,6 +311,95 @@ async function run(target: Target): Promise<Result> {
           }),
       ),
     );
+  };
+  try {
+    for (let i = 0; i < SUBSCRIBERS; i += 100) {
+      const batch = Array.from({ length: Math.min(100, SUBSCRIBERS - i) }, (_, k) => subscribe(portFor(ports, i + k), target, i + k, recorder, subscriberAgent));
+      responses.push(...(await Promise.all(batch)));
+    }
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+  return { target, servers, ports, recorder, publisherAgent, dispose };
+}
+
+/** Server CPU µs since the servers' last mark, summed over them, and the helper's (Redis) since `helperStart`. */
+async function cpuSince(d: Deployment, helperStart: number | undefined): Promise<{ readonly stats: ServerStats[]; readonly micros: number; readonly helper: number | undefined }> {
+  const stats = (await Promise.all(d.servers.map(({ child }) => ask<{ stats: ServerStats }>(child, 'stats', 'stats')))).map((reply) => reply.stats);
+  const helper = helperStart === undefined ? undefined : (d.target.helperCpu?.() ?? helperStart) - helperStart;
+  return { stats, micros: stats.reduce((sum, s) => sum + s.cpuMicros, 0), helper };
+}
+
+/** Starts CPU accounting in the servers; returns the helper's CPU time now. */
+async function mark(d: Deployment): Promise<number | undefined> {
+  await Promise.all(d.servers.map(({ child }) => ask(child, 'mark', 'marked')));
+  return d.target.helperCpu?.();
+}
+
+async function run(target: Target): Promise<Result> {
+  const recorder = new Recorder();
+  const d = await deploy(target, recorder);
+  const { ports, publisherAgent } = d;
+  try {
+    const perUpdate = SUBSCRIBERS / TOPICS;
+    // Warm-up (not measured): JIT, sockets, buffers.
+    await publishAll(ports, target, UPDATES, WARMUP, recorder, publisherAgent);
+    await recorder.until(WARMUP * perUpdate, 10_000);
+    // Throughput: publishers as fast as the server answers.
+    const expected = UPDATES * perUpdate;
+    const helperStart = await mark(d);
+    const started = performance.now();
+    const clientCpu = process.cpuUsage();
+    await publishAll(ports, target, 0, UPDATES, recorder, publisherAgent);
+    await recorder.until((WARMUP + UPDATES) * perUpdate, 60_000);
+    const throughput = await cpuSince(d, helperStart);
+    const clientUsed = process.cpuUsage(clientCpu);
+    const seconds = (recorder.lastAt - started) / 1000;
+    const delivered = recorder.throughputLatencies.length;
+    // Latency: a steady rate, the same for every server.
+    const pacedHelperStart = await mark(d);
+    await publishPaced(ports, target, UPDATES + WARMUP, PACED, PACED_RATE, recorder, publisherAgent);
+    await recorder.until((WARMUP + UPDATES + PACED) * perUpdate, 20_000);
+    const paced = await cpuSince(d, pacedHelperStart);
+    const pacedDeliveries = Math.max(1, recorder.pacedLatencies.length);
+    // Steady: a rate ten times higher, the same for every server (CPU per delivery at equal load).
+    const steady = target.steady === false ? 0 : STEADY;
+    const steadyHelperStart = await mark(d);
+    await publishPaced(ports, target, UPDATES + WARMUP + PACED, steady, STEADY_RATE, recorder, publisherAgent);
+    await recorder.until((UPDATES + WARMUP + PACED + steady) * perUpdate, 20_000);
+    const steadyUsed = await cpuSince(d, steadyHelperStart);
+    const steadyDeliveries = Math.max(1, recorder.steadyDelivered);
+    // Late deliveries would show as duplicates or close the loss: let in-flight bytes land.
+    await new Promise((r) => setTimeout(r, 500));
+    const pacedLatencies = Float64Array.from(recorder.pacedLatencies).sort();
+    const saturated = Float64Array.from(recorder.throughputLatencies).sort();
+    return {
+      name: target.name,
+      deliveries: delivered,
+      expected,
+      seconds,
+      perSecond: delivered / seconds,
+      p50: percentile(pacedLatencies, 50),
+      p99: percentile(pacedLatencies, 99),
+      pacedDelivered: pacedLatencies.length,
+      saturatedP50: percentile(saturated, 50),
+      saturatedP99: percentile(saturated, 99),
+      cpuPerDelivery: throughput.micros / Math.max(1, delivered),
+      helperCpuPerDelivery: throughput.helper === undefined ? undefined : throughput.helper / Math.max(1, delivered),
+      pacedCpuPerDelivery: paced.micros / pacedDeliveries,
+      pacedHelperCpuPerDelivery: paced.helper === undefined ? undefined : paced.helper / pacedDeliveries,
+      steadyCpuPerDelivery: steady === 0 ? Number.NaN : steadyUsed.micros / steadyDeliveries,
+      steadyHelperCpuPerDelivery: steadyUsed.helper === undefined ? undefined : steadyUsed.helper / steadyDeliveries,
+      serverBusy: throughput.micros / 1e6 / seconds,
+      clientBusy: (clientUsed.user + clientUsed.system) / 1e6 / seconds,
+      peakRss: Math.max(...throughput.stats.map((s) => s.peakRss)),
+      peakRssPerProcess: throughput.stats.map((s) => s.peakRss),
+      lost: (UPDATES + WARMUP + PACED + steady) * perUpdate - recorder.seen,
+      duplicated: recorder.duplicated,
+    };
+  } finally {
+    await d.dispose();
   }
 }
 
@@ -559,7 +600,12 @@ async function main(): Promise<void> {
   process.stdout.write(
     `bench:hub — ${SUBSCRIBERS} subscribers over ${TOPICS} topics; throughput: ${UPDATES} updates (${(UPDATES * SUBSCRIBERS) / TOPICS} deliveries) from ${CONCURRENCY} concurrent publishers; latency: ${PACED} updates at ${PACED_RATE}/s; steady: ${STEADY} updates at ${STEADY_RATE}/s; Node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()[0]?.toFixed(1)}\n`,
   );
-  // `BENCH_PHASE=redis`: the in-memory hub and the Redis section only (no relay, no pattern phase).
+  // `BENCH_PHASE=redis`: the in-memory hub and the Redis section only (no relay, no pattern phase);
+  // `BENCH_PHASE=equal`: only the Redis section's equal-load rounds.
+  if (process.env['BENCH_PHASE'] === 'equal') {
+    await redisSection(undefined, targets[0] as Target);
+    return;
+  }
   const redisOnly = process.env['BENCH_PHASE'] === 'redis';
   const results: Result[] = [];
   for (const target of redisOnly ? targets.slice(0, 1) : targets) {
@@ -575,7 +621,7 @@ async function main(): Promise<void> {
     );
     for (const r of results) if (r.deliveries !== r.expected) process.stdout.write(`warning: ${r.name} delivered ${r.deliveries} of ${r.expected}\n`);
   }
-  if (hub && process.env['BENCH_REDIS'] !== '0') await redisSection(hub, token);
+  if (hub && process.env['BENCH_REDIS'] !== '0') await redisSection(hub, targets[0] as Target);
   if (!redisOnly) await patternPhase(targets[0] as Target);
 }
 
@@ -592,52 +638,149 @@ function processCpuMicros(pid: number | undefined): number {
   }
 }
 
+/** Rounds of the equal-load comparison (`BENCH_ROUNDS`). */
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
+/** Updates per deployment in each round: about two seconds at the paced rate, then three at the steady rate. */
+const ROUND_PACED = 2 * PACED_RATE;
+const ROUND_STEADY = 3 * STEADY_RATE;
+
+/** CPU µs per delivery of one phase: the hub processes' summed, and the helper's (Redis). */
+interface PhaseCpu {
+  readonly hubs: number;
+  readonly helper: number | undefined;
+}
+
+/** Publishes `count` updates at `rate` (sequence numbers from `first`) and measures the CPU per delivery it cost. */
+async function measuredPhase(d: Deployment, first: number, count: number, rate: number): Promise<PhaseCpu> {
+  const before = d.recorder.seen;
+  const helperStart = await mark(d);
+  await publishPaced(d.ports, d.target, first, count, rate, d.recorder, d.publisherAgent);
+  await d.recorder.until(before + (count * SUBSCRIBERS) / TOPICS, 20_000);
+  const used = await cpuSince(d, helperStart);
+  const delivered = Math.max(1, d.recorder.seen - before);
+  return { hubs: used.micros / delivered, helper: used.helper === undefined ? undefined : used.helper / delivered };
+}
+
 /**
- * Two hub processes on Redis Streams against the in-memory hub measured above, with the same
- * subscribers and publishes split between the two processes. Goal: at most 1.5× the hub CPU per
- * delivery of the in-memory hub, and nothing lost or duplicated.
- *
- * CPU per delivery depends on the delivery rate: a hub writes to each subscriber once per
- * event-loop turn, so the more updates a turn carries, the cheaper each delivery. The goal is
- * therefore judged at equal load, in the paced ({@link PACED_RATE}/s) and steady
- * ({@link STEADY_RATE}/s) phases. The throughput phase is shown too, but there each deployment
- * runs at its own saturation rate: on a small machine the two hubs, Redis and the load share the
- * cores, the deployment on Redis saturates at a lower rate, and its turns carry fewer updates.
- * Redis's own CPU is shown beside the hubs' (it is not a hub process).
+ * Deployments up at once, each with its own {@link SUBSCRIBERS} subscribers, measured in turns: each
+ * round runs a paced phase ({@link PACED_RATE}/s) on each deployment in turn, then a steady phase
+ * ({@link STEADY_RATE}/s) the same way, the order rotating from round to round. A load change on the
+ * machine hits them alike; figures are compared within each round.
+ * @returns per phase (paced, steady), per round, each deployment's figures in `targets` order.
  */
-async function redisSection(memory: Result, token: string): Promise<void> {
-  const redis = await startRedis('everysec');
+async function equalLoad(targets: readonly Target[]): Promise<{ readonly rounds: PhaseCpu[][][]; readonly lost: number; readonly duplicated: number }> {
+  const size = WARMUP + ROUNDS * (ROUND_PACED + ROUND_STEADY);
+  const deployments: Deployment[] = [];
   try {
-    process.stdout.write(`\nrunning sse-kit hub ×2 on Redis (redis-server with appendonly, fsync everysec)…\n`);
-    const clustered = await run({
-      name: 'sse-kit hub ×2 on Redis',
+    for (const target of targets) deployments.push(await deploy(target, new Recorder(size)));
+    for (const d of deployments) {
+      await publishAll(d.ports, d.target, 0, WARMUP, d.recorder, d.publisherAgent);
+      await d.recorder.until((WARMUP * SUBSCRIBERS) / TOPICS, 10_000);
+    }
+    const rounds: PhaseCpu[][][] = [[], []];
+    let next = WARMUP;
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [phase, count, rate] of [
+        [0, ROUND_PACED, PACED_RATE],
+        [1, ROUND_STEADY, STEADY_RATE],
+      ] as const) {
+        const figures: PhaseCpu[] = [];
+        for (let turn = 0; turn < deployments.length; turn++) {
+          const at = (round + turn) % deployments.length;
+          figures[at] = await measuredPhase(deployments[at] as Deployment, next, count, rate);
+        }
+        rounds[phase]?.push(figures);
+        next += count;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    const expected = (size * SUBSCRIBERS) / TOPICS;
+    return {
+      rounds,
+      lost: deployments.reduce((sum, d) => sum + expected - d.recorder.seen, 0),
+      duplicated: deployments.reduce((sum, d) => sum + d.recorder.duplicated, 0),
+    };
+  } finally {
+    await Promise.all(deployments.map((d) => d.dispose()));
+  }
+}
+
+/**
+ * Two hub processes on Redis Streams against the in-memory hub, with the same subscribers and
+ * publishes split between the two processes. Goal: at most 1.5× the hub CPU per delivery of the
+ * in-memory hub, and nothing lost or duplicated.
+ *
+ * First the Redis deployment runs the phases the in-memory hub ran above (throughput, latency, RSS,
+ * losses). CPU per delivery depends on the delivery rate: a hub writes to each subscriber once per
+ * event-loop turn, so the more updates a turn carries, the cheaper each delivery; in the throughput
+ * phase each deployment runs at its own saturation rate (on a small machine the two hubs, Redis and
+ * the load share the cores, the deployment on Redis saturates at a lower rate, and its turns carry
+ * fewer updates). The goal is therefore judged at equal load, by {@link equalLoad}: the in-memory
+ * hub, one hub process on Redis and the two processes on Redis up at once, measured in rotating
+ * turns at the paced and steady rates. The single process on Redis tells the transport's own cost
+ * apart from the cost of splitting the subscribers over two processes (each reads and dispatches
+ * every update). Redis's own CPU is shown beside the hubs' (it is not a hub process).
+ */
+async function redisSection(memory: Result | undefined, memoryTarget: Target): Promise<void> {
+  // One redis-server per Redis deployment: their logs, channels and CPU stay apart.
+  const servers = [await startRedis('everysec'), await startRedis('everysec')];
+  try {
+    const onRedis = (processes: number, redis: TestRedis): Target => ({
+      name: `sse-kit hub ×${processes} on Redis`,
       script: resolve(here, 'hub/serverHub.ts'),
       matchParam: 'match',
-      token,
-      processes: 2,
+      token: memoryTarget.token,
+      processes,
       env: { BENCH_TRANSPORT: redis.url },
       helperCpu: () => processCpuMicros(redis.pid),
     });
-    process.stdout.write(`\n${table([clustered, memory], 'ratio redis/memory')}\n`);
-    const phases = [
-      { phase: `paced, ${PACED_RATE} updates/s`, hubs: clustered.pacedCpuPerDelivery, redis: clustered.pacedHelperCpuPerDelivery ?? 0, memory: memory.pacedCpuPerDelivery },
-      { phase: `steady, ${STEADY_RATE} updates/s`, hubs: clustered.steadyCpuPerDelivery, redis: clustered.steadyHelperCpuPerDelivery ?? 0, memory: memory.steadyCpuPerDelivery },
-      { phase: 'throughput (each at its own saturation)', hubs: clustered.cpuPerDelivery, redis: clustered.helperCpuPerDelivery ?? 0, memory: memory.cpuPerDelivery },
-    ];
-    const rows = phases.map((p) => [p.phase, p.memory.toFixed(2), p.hubs.toFixed(2), `${(p.hubs / p.memory).toFixed(2)}×`, p.redis.toFixed(2), `${((p.hubs + p.redis) / p.memory).toFixed(2)}×`]);
-    const header = ['CPU µs per delivery', 'memory hub', 'hubs on Redis', 'hubs / memory', 'redis-server', '(hubs + Redis) / memory'];
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-    const line = (cells: readonly string[]): string => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(' | ')} |`;
-    process.stdout.write(`\n${[line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n')}\n`);
-    const equalLoad = phases.slice(0, 2).map((p) => p.hubs / p.memory);
-    const worst = Math.max(...equalLoad);
-    const clean = clustered.lost === 0 && clustered.duplicated === 0;
+    const [one, two] = [onRedis(1, servers[0] as TestRedis), onRedis(2, servers[1] as TestRedis)];
+    let clustered: Result | undefined;
+    if (memory) {
+      process.stdout.write(`\nrunning ${two.name} (redis-server with appendonly, fsync everysec)…\n`);
+      clustered = await run(two);
+      process.stdout.write(`\n${table([clustered, memory], 'ratio redis/memory')}\n`);
+    }
     process.stdout.write(
-      `goal (hub processes, at equal load): CPU per delivery ≤ 1.5× in-memory (${worst <= 1.5 ? 'met' : 'NOT met'}: ${equalLoad.map((r) => `${r.toFixed(2)}×`).join(' and ')}), ` +
-        `0 lost / 0 duplicated (${clean ? 'met' : `NOT met: ${clustered.lost} lost, ${clustered.duplicated} duplicated`})\n`,
+      `\nequal load: the in-memory hub, ${one.name} and ${two.name} up at once, ${ROUNDS} rounds of ${ROUND_PACED} updates at ${PACED_RATE}/s, then ${ROUND_STEADY} at ${STEADY_RATE}/s, on each in turn…\n`,
+    );
+    const equal = await equalLoad([memoryTarget, one, two]);
+    const rows: string[][] = [];
+    const verdicts: number[] = [];
+    [`paced, ${PACED_RATE} updates/s`, `steady, ${STEADY_RATE} updates/s`].forEach((phase, i) => {
+      const rounds = equal.rounds[i] ?? [];
+      const of = (pick: (r: PhaseCpu[]) => number): number => median(rounds.map(pick));
+      const memoryCpu = (r: PhaseCpu[]): number => r[0]?.hubs ?? Number.NaN;
+      for (const [at, target] of [one, two].entries()) {
+        const redisOf = (r: PhaseCpu[]): PhaseCpu => r[at + 1] ?? { hubs: Number.NaN, helper: undefined };
+        const ratio = of((r) => redisOf(r).hubs / memoryCpu(r));
+        if (target === two) verdicts.push(ratio);
+        rows.push([
+          `${phase}, ${target.name}`,
+          of(memoryCpu).toFixed(2),
+          of((r) => redisOf(r).hubs).toFixed(2),
+          `${ratio.toFixed(2)}× (${rounds.map((r) => (redisOf(r).hubs / memoryCpu(r)).toFixed(2)).join(' ')})`,
+          of((r) => redisOf(r).helper ?? 0).toFixed(2),
+          `${of((r) => (redisOf(r).hubs + (redisOf(r).helper ?? 0)) / memoryCpu(r)).toFixed(2)}×`,
+        ]);
+      }
+    });
+    if (clustered && memory) {
+      const hubs = clustered.cpuPerDelivery;
+      const helper = clustered.helperCpuPerDelivery ?? 0;
+      rows.push([`throughput (each at its own saturation), ${two.name}`, memory.cpuPerDelivery.toFixed(2), hubs.toFixed(2), `${(hubs / memory.cpuPerDelivery).toFixed(2)}×`, helper.toFixed(2), `${((hubs + helper) / memory.cpuPerDelivery).toFixed(2)}×`]);
+    }
+    process.stdout.write(`\n${formatTable(['CPU µs per delivery (medians over the rounds)', 'memory hub', 'hubs on Redis', 'hubs / memory (each round)', 'redis-server', '(hubs + Redis) / memory'], rows)}\n`);
+    const worst = Math.max(...verdicts);
+    const lost = (clustered?.lost ?? 0) + equal.lost;
+    const duplicated = (clustered?.duplicated ?? 0) + equal.duplicated;
+    const clean = lost === 0 && duplicated === 0;
+    process.stdout.write(
+      `goal (${two.name} at equal load): CPU per delivery ≤ 1.5× in-memory (${worst <= 1.5 ? 'met' : 'NOT met'}: ${verdicts.map((r) => `${r.toFixed(2)}×`).join(' and ')}), ` +
+        `0 lost / 0 duplicated (${clean ? 'met' : `NOT met: ${lost} lost, ${duplicated} duplicated`})\n`,
     );
   } finally {
-    await redis.dispose();
+    await Promise.all(servers.map((redis) => redis.dispose()));
   }
 }
 
