@@ -184,6 +184,8 @@ export class SseDriver {
     const sub = createSubscription(compiled, listener, options, report, knownTopicsOnly);
     const owner = this.#slots.slotFor(slotOptionsFor(list, options, knownTopicsOnly || this.#options.topicOf !== undefined || this.#adapter.capabilities.topics === true));
     owner.router.add(sub);
+    // What the stream carried before the subscription joined (a channel's value) may be handed to it.
+    this.#adapter.joined?.(sub, owner.live);
     this.#changedSubscriptions();
     let active = true;
     return () => {

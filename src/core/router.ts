@@ -307,7 +307,7 @@ function offer(sub: Subscription, test: string | undefined, topic: string, event
  * Emits the update to `sub`: an envelope's payload (its wire data for raw subscriptions), or the
  * data of a foreign update (parsed JSON for subscriptions that are not raw).
  */
-function deliver(sub: Subscription, topic: string, event: RawEvent, envelope: Envelope | undefined): void {
+export function deliver(sub: Subscription, topic: string, event: RawEvent, envelope: Envelope | undefined): void {
   const update: SseUpdate =
     envelope === undefined
       ? { topic, data: sub.raw ? event.data : parseJson(event.data), id: event.id, type: event.type, sender: undefined }

@@ -1,6 +1,8 @@
+import { decodeEnvelope } from '../envelope.js';
 import { SseError, SseProtocolError } from '../errors.js';
 import type { CompiledMatcher } from '../matcher.js';
-import type { RawEvent } from '../types.js';
+import { accepts, deliver, type Subscription } from '../router.js';
+import type { ConnectionStatus, RawEvent } from '../types.js';
 import type { PresenceSupport } from './presence.js';
 import type { AdapterRequest, ForeignEvent, ProtocolAdapter, ProtocolCapabilities, PublishInput, SubscribeInput } from './types.js';
 
@@ -81,6 +83,8 @@ class ChannelsAdapter implements ProtocolAdapter {
 
   /** `seen` holds, per channel, `type \n payload` of the last event the stream carried: a `lastEvent` equal to it is not news. */
   readEvent(event: RawEvent, seen?: Map<string, string>): ForeignEvent {
+    // Values handed to subscriptions that joined come before any later event.
+    if (handovers.length > 0) handOver();
     const message = parseMessage(event);
     if (message.type === 'registered') return SKIP;
     if (message.type === 'online-presence') {
@@ -98,6 +102,23 @@ class ChannelsAdapter implements ProtocolAdapter {
     }
     seen?.set(channel, `${message.type}\n${message.payload}`);
     return { kind: 'update', topic: channel, id: '', event: { id: '', type: message.type, data: message.payload } };
+  }
+
+  /**
+   * A subscription joined a stream that already carries some of its channels: no `lastEvent` comes
+   * for them, so it alone gets the value the stream last carried on each (once, after the current
+   * task, or before the next event read, whichever comes first).
+   */
+  joined(sub: Subscription, stream: { readonly seen: Map<string, string>; readonly status: ConnectionStatus } | undefined): void {
+    if (stream === undefined) return;
+    const values: Array<[string, string]> = [];
+    for (const m of sub.compiled) {
+      const value = stream.seen.get(m.source);
+      if (value !== undefined) values.push([m.source, value]);
+    }
+    if (values.length === 0) return;
+    // Not for a subscription that left meanwhile, nor after the driver closed its streams.
+    if (handovers.push(() => sub.routed && stream.status !== 'closed' && handTo(sub, values)) === 1) queueMicrotask(handOver);
   }
 
   publishRequest(hubUrl: string, update: PublishInput): AdapterRequest {
@@ -122,6 +143,32 @@ class ChannelsAdapter implements ProtocolAdapter {
 
   publishedId(_body: string, update: PublishInput): string {
     return update.id;
+  }
+}
+
+/** Values waiting to be handed to subscriptions that joined a stream carrying their channel (see `joined`). */
+let handovers: Array<() => void> = [];
+
+function handOver(): void {
+  const due = handovers;
+  handovers = [];
+  for (const handover of due) handover();
+}
+
+/**
+ * Delivers the remembered values (`[channel, type \n payload]`) to `sub` alone, as the stream's
+ * `lastEvent` would have: sse-kit updates to any subscription (once, when several channels carry the
+ * same one), foreign ones to raw subscriptions, only of the subscription's `type`.
+ */
+function handTo(sub: Subscription, values: ReadonlyArray<readonly [string, string]>): void {
+  const ids = new Set<string>();
+  for (const [channel, value] of values) {
+    const at = value.indexOf('\n');
+    const event: RawEvent = { id: '', type: value.slice(0, at), data: value.slice(at + 1) };
+    const envelope = decodeEnvelope(event.data);
+    if (envelope !== undefined && ids.has(envelope.id)) continue;
+    if (envelope !== undefined) ids.add(envelope.id);
+    if (accepts(sub, undefined, event.type, envelope === undefined ? 'foreign' : 'envelope')) deliver(sub, channel, event, envelope);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { CompiledMatcher } from '../matcher.js';
-import type { RawEvent } from '../types.js';
+import type { Subscription } from '../router.js';
+import type { ConnectionStatus, RawEvent } from '../types.js';
 import type { PresenceSupport } from './presence.js';
 
 /**
@@ -145,6 +146,13 @@ export interface ProtocolAdapter {
    * blank; absent for events relayed from another tab's stream (already de-duplicated there).
    */
   readEvent(event: RawEvent, seen?: Map<string, string>): ForeignEvent;
+  /**
+   * A subscription joined a slot whose live stream is `stream` (`undefined`: none yet). What that
+   * stream already read of what a server sends only when a stream opens (a channel's last value)
+   * does not come again: the adapter may hand it to this subscription alone, from the stream's `seen`
+   * memory (see {@link ProtocolAdapter.readEvent}), before any later event reaches it.
+   */
+  joined?(sub: Subscription, stream: { readonly seen: Map<string, string>; readonly status: ConnectionStatus } | undefined): void;
   /** Builds a publish request. */
   publishRequest(hubUrl: string, update: PublishInput): AdapterRequest;
   /** The id the server assigned, read from the publish response body (`update.id` when it names none). */
