@@ -29,7 +29,8 @@ const EXPECTED = 'JSON {"channelName", "type", "payload"} in every event';
  * of `GET /subscribe/?channels=a,b&clientId=…`; an event's topic is its `channelName`, its type the
  * `type` field, its data the `payload` string; each channel's `lastEvent` is delivered once as the
  * channel's current value (again when it changed, or when the channel comes back on the wire after it
- * left); publishing posts the JSON batch
+ * left), and a subscription joining a stream that already carries its channel gets that value alone;
+ * publishing posts the JSON batch
  * `{events: [{channelName, type, payload}]}` to `/publish`, several queued publishes in one request.
  * The server keeps no ids and no history: a matcher change switches break-before-make, and every
  * reconnect reports a possible loss.
