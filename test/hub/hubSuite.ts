@@ -414,6 +414,93 @@ export function describeHubProtocol(name: string, factory: HubFactory): void {
       });
     });
 
+    describe('IRI event ids (outside Latin-1)', () => {
+      const HEBREW = 'urn:שרה-1';
+      const HEBREW_URI = 'urn:%D7%A9%D7%A8%D7%94-1';
+      const JAPANESE = 'https://example.com/livres/日本';
+      const JAPANESE_URI = 'https://example.com/livres/%E6%97%A5%E6%9C%AC';
+
+      /** u1 (Hebrew id), u2 (Japanese id), u3 (ASCII id), all on BOOK. */
+      async function seeded(hub: HubUnderTest): Promise<void> {
+        for (const [data, id] of [['u1', HEBREW], ['u2', JAPANESE], ['u3', 'ascii-3']] as const) {
+          expect(await (await pub(hub, [['topic', BOOK], ['data', data], ['id', id]])).text()).toBe(id);
+        }
+      }
+
+      const announced = (stream: TestStream): [string | null, string | null] => [
+        stream.response.headers.get('mercure-last-event-id'),
+        stream.response.headers.get('last-event-id'),
+      ];
+
+      it('opens a fresh subscription once the newest id is one, announcing its URI form (RFC 3987), and delivers the id as published', async () => {
+        const hub = await start();
+        const first = await subscribe(hub, [['match', BOOK]]);
+        await pub(hub, [['topic', BOOK], ['data', 'u1'], ['id', HEBREW]]);
+        expect(await first.next()).toMatchObject({ id: HEBREW, data: 'u1' });
+        const fresh = await subscribe(hub, [['match', BOOK]]);
+        expect(announced(fresh)).toEqual([HEBREW_URI, HEBREW_URI]);
+        await pub(hub, [['topic', BOOK], ['data', 'u2'], ['id', JAPANESE]]);
+        expect(await fresh.next()).toMatchObject({ id: JAPANESE, data: 'u2' });
+        expect(announced(await subscribe(hub, [['match', BOOK]]))).toEqual([JAPANESE_URI, JAPANESE_URI]);
+      });
+
+      it('resumes from one given as the last_event_id query parameter, answering its URI form', async () => {
+        const hub = await start();
+        await seeded(hub);
+        const stream = await subscribe(hub, [['match', BOOK], ['last_event_id', HEBREW]]);
+        expect(announced(stream)).toEqual([HEBREW_URI, HEBREW_URI]);
+        await stream.waitFor((e) => e.data === 'u3');
+        expect(stream.events.map((e) => e.id)).toEqual([JAPANESE, 'ascii-3']);
+      });
+
+      it('resumes from its URI form in the Last-Event-ID header (what a client read from the response header sends back)', async () => {
+        const hub = await start();
+        await seeded(hub);
+        const stream = await subscribe(hub, [['match', BOOK]], { headers: { 'last-event-id': JAPANESE_URI } });
+        expect(announced(stream)).toEqual([JAPANESE_URI, JAPANESE_URI]);
+        expect(await stream.next()).toMatchObject({ id: 'ascii-3', data: 'u3' });
+      });
+
+      it('resumes from a Latin-1 id sent raw in the Last-Event-ID header; the response header is ASCII', async () => {
+        const hub = await start();
+        await pub(hub, [['topic', BOOK], ['data', 'u1'], ['id', 'urn:livre-é']]);
+        await pub(hub, [['topic', BOOK], ['data', 'u2'], ['id', 'urn:livre-2']]);
+        const stream = await subscribe(hub, [['match', BOOK]], { headers: { 'last-event-id': 'urn:livre-é' } });
+        expect(announced(stream)).toEqual(['urn:livre-%C3%A9', 'urn:livre-%C3%A9']);
+        expect(await stream.next()).toMatchObject({ id: 'urn:livre-2', data: 'u2' });
+      });
+
+      it('resumes from an id published in URI form when asked with its IRI form', async () => {
+        const hub = await start();
+        await pub(hub, [['topic', BOOK], ['data', 'u1'], ['id', JAPANESE_URI]]);
+        await pub(hub, [['topic', BOOK], ['data', 'u2'], ['id', 'ascii-2']]);
+        const stream = await subscribe(hub, [['match', BOOK], ['last_event_id', JAPANESE]]);
+        expect(announced(stream)).toEqual([JAPANESE_URI, JAPANESE_URI]);
+        expect(await stream.next()).toMatchObject({ id: 'ascii-2', data: 'u2' });
+      });
+
+      it('replays them for earliest, and answers earliest for one that left the history', async () => {
+        const hub = await start({ history: 2 });
+        await pub(hub, [['topic', BOOK], ['data', 'u0'], ['id', 'urn:שרה-0']]);
+        await seeded(hub);
+        const everything = await subscribe(hub, [['match', BOOK], ['last_event_id', 'earliest']]);
+        expect(announced(everything)).toEqual(['earliest', 'earliest']);
+        await everything.waitFor((e) => e.data === 'u3');
+        expect(everything.events.map((e) => e.id)).toEqual([JAPANESE, 'ascii-3']);
+        const evicted = await subscribe(hub, [['match', BOOK]], { headers: { 'last-event-id': 'urn:%D7%A9%D7%A8%D7%94-0' } });
+        expect(announced(evicted)).toEqual(['earliest', 'earliest']);
+        expect(await evicted.next()).toMatchObject({ id: JAPANESE });
+      });
+
+      it('announces one as the nearest visible predecessor of a private cursor, in URI form', async () => {
+        const hub = await start();
+        await pub(hub, [['topic', BOOK], ['data', 'public'], ['id', HEBREW]]);
+        await pub(hub, [['topic', BOOK], ['data', 'secret'], ['id', 's1'], ['private', 'on']]);
+        const anonymous = await subscribe(hub, [['match', BOOK]], { headers: { 'last-event-id': 's1' } });
+        expect(announced(anonymous)).toEqual([HEBREW_URI, HEBREW_URI]);
+      });
+    });
+
     describe('authorization', () => {
       it('asks for a token (401, Bearer challenge without error) when publishing without one', async () => {
         const hub = await start();

@@ -4,6 +4,7 @@ import { Connection } from './Connection.js';
 import { assertCorsOptions, corsHeaders } from './cors.js';
 import { DEFAULT_LIMITS, HUB_PATH, MAX_TIMER_DELAY, globalTimers, randomUrnUuid } from './defaults.js';
 import { Dispatcher } from './Dispatcher.js';
+import { cursorForms, uriForm } from './eventIdForms.js';
 import { HubError, badRequest, forbidden, missingToken, tooLarge } from './errors.js';
 import { ANONYMOUS_GRANTS, MERCURE_DETAIL_TYPE, OPEN_GRANTS, grantsFromClaims } from './grants.js';
 import type { Grants } from './grants.js';
@@ -400,9 +401,8 @@ export class HubEngine {
     const connection = new Connection(info, matchers, grants, this.#limits.bufferedBytes, (c, reason) => this.#ended(c, reason));
     const headers: Record<string, string> = { ...EVENT_STREAM_HEADERS, link: this.#link() };
     // Every stream tells where it starts (as the reference hub does), so a client cut before its
-    // first update still has a cursor to resume from.
-    headers['mercure-last-event-id'] = resume.resumedFrom;
-    headers['last-event-id'] = resume.resumedFrom;
+    // first update still has a cursor to resume from. An IRI id cannot travel in a header: its URI form does.
+    headers['mercure-last-event-id'] = headers['last-event-id'] = uriForm(resume.resumedFrom);
     connection.hold();
     count(this.#perClient, client, 1);
     count(this.#matchersHeld, client, info.matchers.length);
@@ -563,7 +563,7 @@ export class HubEngine {
   async #resumePoint(grants: Grants, cursor: string): Promise<{ readonly after: string | null; readonly resumedFrom: string }> {
     if (cursor === 'earliest') return { after: null, resumedFrom: 'earliest' };
     try {
-      const position = await this.#transport.locate(cursor);
+      const position = await this.#locate(cursor);
       if (position === undefined) return this.#resumeAfterSubscriptionEvent(cursor);
       const visible = (entry: HistoryEntry): boolean => !entry.update.private || grants.canRead(entry.update.topics);
       // The cursor is usually an update the subscriber saw: look at it alone before scanning back.
@@ -574,6 +574,15 @@ export class HubEngine {
     } catch (error) {
       throw this.#unavailable('read the history', error);
     }
+  }
+
+  /** The position of the update a cursor names, as sent or in its other form (see {@link cursorForms}). */
+  async #locate(cursor: string): Promise<string | undefined> {
+    for (const id of cursorForms(cursor)) {
+      const position = await this.#transport.locate(id);
+      if (position !== undefined) return position;
+    }
+    return undefined;
   }
 
   /**
