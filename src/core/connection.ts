@@ -291,7 +291,9 @@ export class Connection {
     if (continuity === 'seamless' || cursor === 'earliest') gap = undefined;
     // A server without history cannot resume: every reopen may have missed updates, and a stream asked to replay from a cursor gets nothing of it.
     else if (!this.#ctx.adapter.capabilities.history) gap = continuity === 'resume' || cursor !== undefined ? new SseGapError(cursor, undefined, 'unknown') : undefined;
-    else if (cursor !== undefined && resumedFrom !== undefined && resumedFrom !== cursor) gap = new SseGapError(cursor, resumedFrom, 'known');
+    // The hub names the position in a header, where an IRI id travels in its URI form (RFC 3987: non-ASCII
+    // percent-encoded as UTF-8): compare in that form (a lone surrogate, no hub's id, stays and differs).
+    else if (cursor !== undefined && resumedFrom !== undefined && resumedFrom !== cursor.replace(/[^\0-\x7f\ud800-\udfff]+/gu, encodeURIComponent)) gap = new SseGapError(cursor, resumedFrom, 'known');
     else if (cursor === undefined && continuity === 'resume') gap = new SseGapError(undefined, resumedFrom, 'unknown');
     if (gap) {
       this.#error = gap;

@@ -176,6 +176,49 @@ describe.each(DRIVER_HUBS)('SseDriver against the %s', (_name, factory) => {
     await expect.poll(() => listener.getSnapshot().status, POLL).toBe('open');
   });
 
+  it('resumes after a drop that follows updates with IRI ids (outside Latin-1): every update once, in order, no gap', async () => {
+    const hub = await start();
+    const pub = await publisher(hub);
+    const listener = driver(hub);
+    const timeline = watch(listener);
+    const received: SseUpdate[] = [];
+    listener.subscribe('urn:feed', (u) => received.push(u));
+    await open(listener);
+    const published = [await pub.publish('urn:feed', { n: 1 }, { id: 'urn:שרה-1' }), await pub.publish('urn:feed', { n: 2 }, { id: 'https://example.com/livres/日本' })];
+    await expect.poll(() => received.length, POLL).toBe(2);
+    expect(listener.getSnapshot().lastEventId).toBe('https://example.com/livres/日本');
+
+    hub.dropConnections();
+    published.push(await pub.publish('urn:feed', { n: 3 }, { id: 'urn:שרה-3' }), await pub.publish('urn:feed', { n: 4 }));
+    await expect.poll(() => received.length, POLL).toBe(4);
+    await pub.publish('urn:feed', { n: 5 }, { id: 'urn:sentinel' });
+    await expect.poll(() => received.length, POLL).toBe(5);
+    expect(ids(received)).toEqual([...published, 'urn:sentinel']);
+    expect(timeline.events.some((e) => e.type === 'open' && e.resumedFrom === 'https://example.com/livres/日本')).toBe(true);
+    expect(timeline.errors).toEqual([expect.objectContaining({ code: 'network' })]);
+  });
+
+  it('opens after an IRI id was the newest update, and resumes from where the hub said it started when cut before its first update', async () => {
+    const hub = await start();
+    const pub = await publisher(hub);
+    await pub.publish('urn:feed', { n: 0 }, { id: 'urn:שרה-0' });
+    const listener = driver(hub);
+    const timeline = watch(listener);
+    const received: SseUpdate[] = [];
+    listener.subscribe('urn:feed', (u) => received.push(u));
+    await open(listener);
+
+    hub.dropConnections();
+    const missed = await pub.publish('urn:feed', { n: 1 }, { id: 'urn:שרה-1' });
+    await expect.poll(() => received.length, POLL).toBe(1);
+    await pub.publish('urn:feed', { n: 2 }, { id: 'urn:sentinel' });
+    await expect.poll(() => received.length, POLL).toBe(2);
+    expect(ids(received)).toEqual([missed, 'urn:sentinel']);
+    // The reconnect resumed from the URI form the first response header gave.
+    expect(timeline.events.some((e) => e.type === 'open' && e.resumedFrom === 'urn:%D7%A9%D7%A8%D7%94-0')).toBe(true);
+    expect(timeline.events.some((e) => e.type === 'gap')).toBe(false);
+  });
+
   it('reports a gap when it must resume from an id the hub no longer keeps', async () => {
     const hub = await start({ history: 3 });
     const pub = await publisher(hub);
