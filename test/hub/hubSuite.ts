@@ -479,6 +479,22 @@ export function describeHubProtocol(name: string, factory: HubFactory): void {
         expect(await stream.next()).toMatchObject({ id: 'ascii-2', data: 'u2' });
       });
 
+      it('stores an id that is another spelling of a retained one under a fresh id: one cursor names one update', async () => {
+        const hub = await start();
+        const stream = await subscribe(hub, [['match', BOOK]]);
+        await pub(hub, [['topic', BOOK], ['data', 'u1'], ['id', HEBREW]]);
+        const second = await (await pub(hub, [['topic', BOOK], ['data', 'u2'], ['id', HEBREW_URI]])).text();
+        expect(second).toMatch(/^urn:uuid:/);
+        const third = await (await pub(hub, [['topic', BOOK], ['data', 'u3'], ['id', 'urn:שרה-%31']])).text();
+        expect(third).toBe('urn:שרה-%31');
+        await stream.waitFor((e) => e.data === 'u3');
+        expect(stream.events.map((e) => e.id)).toEqual([HEBREW, second, third]);
+        // The URI form the header gives names the first update, not the second.
+        const resumed = await subscribe(hub, [['match', BOOK]], { headers: { 'last-event-id': HEBREW_URI } });
+        expect(announced(resumed)).toEqual([HEBREW_URI, HEBREW_URI]);
+        expect(await resumed.next()).toMatchObject({ id: second, data: 'u2' });
+      });
+
       it('replays them for earliest, and answers earliest for one that left the history', async () => {
         const hub = await start({ history: 2 });
         await pub(hub, [['topic', BOOK], ['data', 'u0'], ['id', 'urn:שרה-0']]);

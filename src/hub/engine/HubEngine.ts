@@ -481,11 +481,37 @@ export class HubEngine {
    * data, type, retry and privacy) is acknowledged with its id and not dispatched again; any
    * other update reusing a retained id gets a fresh hub id (the spec lets hubs ignore the
    * publisher's id), so it is neither lost nor confused with the other one. The transport
-   * decides, so this holds across processes.
+   * decides, so this holds across processes. An id that is another spelling of a retained id
+   * (its IRI or URI form, see {@link cursorForms}) counts as reused: one cursor names one update.
    */
   #accept(fields: PublishFields): MaybePromise<string> {
+    const taken = fields.id === undefined ? false : this.#otherSpellingRetained(fields.id);
+    if (!(taken instanceof Promise)) return this.#store(fields, taken);
+    return taken.then(
+      (reused) => this.#store(fields, reused),
+      (error: unknown) => {
+        throw this.#unavailable('store the update', error);
+      },
+    );
+  }
+
+  /** Whether the IRI or URI form of `id` (when it has one) names a retained update. */
+  #otherSpellingRetained(id: string): MaybePromise<boolean> {
+    const located = cursorForms(id).slice(1).map((other) => this.#transport.locate(other));
+    const any = (positions: readonly (string | undefined)[]): boolean => positions.some((position) => position !== undefined);
+    const now: (string | undefined)[] = [];
+    for (const position of located) {
+      if (position instanceof Promise) return Promise.all(located).then(any);
+      now.push(position);
+    }
+    return any(now);
+  }
+
+  /** Appends an update (under a fresh id when its id is `reused` in another spelling) and answers the id it is known under. */
+  #store(fields: PublishFields, reused: boolean): MaybePromise<string> {
+    if (reused) this.#log.debug?.(`publish ${fields.id ?? ''}: another spelling of a retained id, stored under a fresh id`);
     const update: HubUpdate = {
-      id: fields.id ?? this.#randomId(),
+      id: fields.id !== undefined && !reused ? fields.id : this.#randomId(),
       topics: fields.topics,
       data: fields.data,
       type: fields.type,
