@@ -461,6 +461,16 @@ export function describeHubProtocol(name: string, factory: HubFactory): void {
         expect(await stream.next()).toMatchObject({ id: 'ascii-3', data: 'u3' });
       });
 
+      it('resumes from the Last-Event-ID header a browser EventSource sends on reconnect: the id UTF-8 encoded', async () => {
+        const hub = await start();
+        await seeded(hub);
+        // The header's bytes are the id's UTF-8 (HTML, EventSource reconnection); a server reads them as Latin-1.
+        const utf8Bytes = String.fromCharCode(...new TextEncoder().encode(HEBREW));
+        const stream = await subscribe(hub, [['match', BOOK]], { headers: { 'last-event-id': utf8Bytes } });
+        expect(announced(stream)).toEqual([HEBREW_URI, HEBREW_URI]);
+        expect(await stream.next()).toMatchObject({ id: JAPANESE, data: 'u2' });
+      });
+
       it('resumes from a Latin-1 id sent raw in the Last-Event-ID header; the response header is ASCII', async () => {
         const hub = await start();
         await pub(hub, [['topic', BOOK], ['data', 'u1'], ['id', 'urn:livre-é']]);

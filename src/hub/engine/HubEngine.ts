@@ -383,8 +383,9 @@ export class HubEngine {
     this.#assertCapacity(client, parsed.matchers);
     const matchers = await this.#compileAll(parsed.matchers);
     const header = request.header('last-event-id');
-    const cursor = header !== null && header !== '' ? header : parsed.lastEventId;
-    const resume = await this.#resumePoint(grants, cursor ?? (await this.#head()));
+    const fromHeader = header !== null && header !== '';
+    const cursor = fromHeader ? header : parsed.lastEventId;
+    const resume = await this.#resumePoint(grants, cursor ?? (await this.#head()), fromHeader);
     // Everything below is synchronous: the connection is registered, holding live updates
     // while its history is replayed, before any other update can be dispatched.
     this.#assertOpen();
@@ -586,10 +587,10 @@ export class HubEngine {
     }
   }
 
-  async #resumePoint(grants: Grants, cursor: string): Promise<{ readonly after: string | null; readonly resumedFrom: string }> {
+  async #resumePoint(grants: Grants, cursor: string, fromHeader: boolean): Promise<{ readonly after: string | null; readonly resumedFrom: string }> {
     if (cursor === 'earliest') return { after: null, resumedFrom: 'earliest' };
     try {
-      const position = await this.#locate(cursor);
+      const position = await this.#locate(cursor, fromHeader);
       if (position === undefined) return this.#resumeAfterSubscriptionEvent(cursor);
       const visible = (entry: HistoryEntry): boolean => !entry.update.private || grants.canRead(entry.update.topics);
       // The cursor is usually an update the subscriber saw: look at it alone before scanning back.
@@ -602,9 +603,9 @@ export class HubEngine {
     }
   }
 
-  /** The position of the update a cursor names, as sent or in its other form (see {@link cursorForms}). */
-  async #locate(cursor: string): Promise<string | undefined> {
-    for (const id of cursorForms(cursor)) {
+  /** The position of the update a cursor names, as sent or in another form (see {@link cursorForms}). */
+  async #locate(cursor: string, fromHeader: boolean): Promise<string | undefined> {
+    for (const id of cursorForms(cursor, fromHeader)) {
       const position = await this.#transport.locate(id);
       if (position !== undefined) return position;
     }

@@ -46,10 +46,20 @@ export function iriForm(value: string): string {
 /**
  * The ids a cursor may stand for, in lookup order: the cursor as sent, its IRI form (a client
  * resuming from the URI form a header gave it) and its URI form (an id published in URI form,
- * asked for as an IRI). Distinct values only.
+ * asked for as an IRI); from a header, also its bytes decoded as UTF-8 (a browser's `EventSource`
+ * sends its `Last-Event-ID` UTF-8 encoded, and a server reads header bytes as Latin-1). Distinct values only.
  */
-export function cursorForms(cursor: string): readonly string[] {
-  return [...new Set([cursor, iriForm(cursor), uriForm(cursor)])];
+export function cursorForms(cursor: string, header = false): readonly string[] {
+  const forms = [cursor, iriForm(cursor), uriForm(cursor)];
+  const utf8 = header ? decodeLatin1Bytes(cursor) : undefined;
+  if (utf8 !== undefined) forms.push(utf8);
+  return [...new Set(forms)];
+}
+
+/** The UTF-8 text whose bytes `value` spells as Latin-1, if it holds some non-ASCII and is valid UTF-8. */
+function decodeLatin1Bytes(value: string): string | undefined {
+  if (!/[\x80-\xff]/.test(value) || /[^\0-\xff]/.test(value)) return undefined;
+  return decode(Array.from(value, (char) => char.charCodeAt(0)));
 }
 
 function decode(bytes: readonly number[]): string | undefined {
