@@ -2,7 +2,7 @@
  * Event ids are IRIs, but an HTTP header carries only bytes (and should carry only visible ASCII,
  * RFC 9110 §5.5). Where the hub puts an id in a header (`Last-Event-ID`, `Mercure-Last-Event-ID`) it
  * writes the id's URI form, the mapping of RFC 3987 §3.1; a cursor it is given is looked up as sent,
- * then in its other form, so a client may resume from either.
+ * then in its other forms (see {@link cursorForms}), so a client may resume from any.
  */
 
 const encoder = new TextEncoder();
