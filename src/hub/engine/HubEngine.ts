@@ -569,13 +569,6 @@ export class HubEngine {
   }
 
   /**
-   * Where a subscriber resumes from `cursor`.
-   * @returns the position to replay after (`null`: from the oldest retained update) and the
-   * `Last-Event-ID` response value: the nearest event at or before the cursor the subscriber
-   * may see, or `earliest` (also for an unknown cursor: evicted, or from before a restart).
-   * @throws HubError 503 when the transport cannot answer.
-   */
-  /**
    * The id of the newest update, where a subscriber without a cursor starts (`earliest` when the
    * history is empty: everything it will hold is newer than the subscriber).
    */
@@ -587,6 +580,13 @@ export class HubEngine {
     }
   }
 
+  /**
+   * Where a subscriber resumes from `cursor`.
+   * @returns the position to replay after (`null`: from the oldest retained update) and the
+   * `Last-Event-ID` response value: the nearest event at or before the cursor the subscriber
+   * may see, or `earliest` (also for an unknown cursor: evicted, or from before a restart).
+   * @throws HubError 503 when the transport cannot answer.
+   */
   async #resumePoint(grants: Grants, cursor: string, fromHeader: boolean): Promise<{ readonly after: string | null; readonly resumedFrom: string }> {
     if (cursor === 'earliest') return { after: null, resumedFrom: 'earliest' };
     try {
