@@ -212,11 +212,10 @@ export class Connection {
       this.#ctx.platform.clearTimeout(lateOpen);
       abort.abort();
     };
-    this.#armWatchdog(generation);
     if (this.#ctx.adapter.capabilities.lateHeaders === true) {
-      // The server answers with its first event: a request it did not refuse at once is open.
+      // The server answers with its first event: a request it did not refuse at once is open (that is its connect deadline).
       lateOpen = this.#ctx.platform.setTimeout(() => sink.opened(undefined), LATE_OPEN_MS);
-    }
+    } else this.#armWatchdog(generation);
     await fetchAttempt(this.#ctx, spec, abort.signal, sink);
     this.#ctx.platform.clearTimeout(lateOpen);
   }
@@ -245,8 +244,9 @@ export class Connection {
         if (!current() || this.#openGeneration === generation) return;
         this.#openGeneration = generation;
         this.#opened(cursor, resumedFrom);
-        // The connect deadline ends; silence is watched from now on only on servers that send heartbeats.
-        if (current()) this.#armWatchdog(generation);
+        // The connect deadline ends; silence is watched from now on only on servers that send heartbeats
+        // (over fetch: the native EventSource shows no heartbeat, and no byte).
+        if (current() && this.#ctx.transport === 'fetch') this.#armWatchdog(generation);
       },
       drop: (error) => this.#drop(generation, error),
       halt: (error) => {

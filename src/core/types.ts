@@ -176,7 +176,8 @@ export interface SseDriverOptions {
   retry?: RetryPolicy | undefined;
   /**
    * In ms (default 45 000; 0 disables): a subscribe request without response headers for this long
-   * is aborted and retried (a `timeout` error); an open stream of a server that sends heartbeats
+   * is aborted and retried (a `timeout` error; not on a late-headers server, open once its request
+   * stands a second unrefused); an open stream (`fetch` transport) of a server that sends heartbeats
    * reconnects when no byte (comments included) arrived for this long. A server found to send none
    * (restarted for silence, then accepting the reconnect at once, no heartbeat ever heard) is no
    * longer restarted for silence (timeline `fallback` from `heartbeats` to `none`).

@@ -93,6 +93,40 @@ describe('eventsource transport', () => {
     driver.destroy();
   });
 
+  it('a stream that delivers events is never restarted for silence (the EventSource shows no byte, nor heartbeat)', async () => {
+    FakeEventSource.instances = [];
+    const errors: string[] = [];
+    const timeline: string[] = [];
+    const driver = new SseDriver({
+      url: 'https://hub.test/.well-known/mercure',
+      transport: 'eventsource',
+      EventSource: FakeEventSource,
+      heartbeatTimeout: 1000,
+      platform: { random: () => 1, events: undefined },
+      onError: (error) => errors.push(error.code),
+    });
+    driver.on('event', (e) => timeline.push(e.type));
+    const got: unknown[] = [];
+    driver.subscribe('a', (u) => got.push(u.data));
+    await tick(10);
+    const source = FakeEventSource.instances[0];
+    if (!source) throw new Error('no EventSource');
+    source.open();
+    for (let i = 0; i < 5; i++) {
+      await tick(500);
+      const data = envelopeEvent(`u${i}`, 'a', i).split('\n').find((l) => l.startsWith('data: '))?.slice(6) ?? '';
+      source.emit('message', data, `u${i}`);
+    }
+    await tick(10_000);
+    expect(got).toEqual([0, 1, 2, 3, 4]);
+    expect(errors).toEqual([]);
+    expect(timeline).not.toContain('drop');
+    expect(timeline).not.toContain('fallback');
+    expect(FakeEventSource.instances).toHaveLength(1);
+    expect(driver.getSnapshot().status).toBe('open');
+    driver.destroy();
+  });
+
   it("reports no gap when the browser's EventSource reconnects by itself (it resumes with Last-Event-ID)", async () => {
     FakeEventSource.instances = [];
     const errors: string[] = [];

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { SseDriver, channels, sse as sseServer } from '../../src/index.js';
+import { SseDriver, channels, sse as sseServer, tokenStream } from '../../src/index.js';
 import type { DriverEvent, FetchLike, SseDriverOptions, SseError } from '../../src/index.js';
 import { MockHub } from '../../src/mock/index.js';
 import { StreamHub, envelopeEvent } from './streamHub.js';
@@ -162,6 +162,19 @@ describe('a subscribe request that never gets response headers', () => {
     expect(calls).toHaveLength(3);
     driver.destroy();
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('a late-headers server (token stream) opens by its late-open rule even with a heartbeatTimeout of a second or less', async () => {
+    const { calls, fetch } = hanging();
+    const { driver, errors } = setup({ server: tokenStream, fetch, heartbeatTimeout: 500, tabs: false });
+    driver.subscribe('room', () => undefined, { raw: true });
+    await tick(10 + 1000);
+    expect(driver.getSnapshot().status).toBe('open');
+    await tick(10 * 60_000);
+    expect(calls).toHaveLength(1);
+    expect(errors).toEqual([]);
+    expect(driver.getSnapshot().status).toBe('open');
+    driver.destroy();
   });
 
   it('heartbeatTimeout 0 disables the deadline', async () => {
