@@ -177,8 +177,8 @@ export class Connection {
   }
 
   #clearTimers(): void {
-    if (this.#retryTimer !== undefined) this.#ctx.platform.clearTimeout(this.#retryTimer);
-    if (this.#watchdog !== undefined) this.#ctx.platform.clearTimeout(this.#watchdog);
+    this.#ctx.platform.clearTimeout(this.#retryTimer);
+    this.#ctx.platform.clearTimeout(this.#watchdog);
     this.#retryTimer = undefined;
     this.#watchdog = undefined;
   }
@@ -236,7 +236,6 @@ export class Connection {
       bytes: () => this.#armWatchdog(generation),
       comment: () => {
         // A heartbeat: the server sends them (even if its adapter does not promise them, or it was thought silent).
-        if (this.#ctx.server.beats) return;
         this.#ctx.server.beats = true;
         this.#armWatchdog(generation);
       },
@@ -245,8 +244,8 @@ export class Connection {
         this.#openGeneration = generation;
         this.#opened(cursor, resumedFrom);
         // The connect deadline ends; silence is watched from now on only on servers that send heartbeats
-        // (over fetch: the native EventSource shows no heartbeat, and no byte).
-        if (current() && this.#ctx.transport === 'fetch') this.#armWatchdog(generation);
+        // (and not over the native EventSource, which has no deadline: it shows no heartbeat, nor byte).
+        if (current() && this.#watchdog !== undefined) this.#armWatchdog(generation);
       },
       drop: (error) => this.#drop(generation, error),
       halt: (error) => {
@@ -313,7 +312,7 @@ export class Connection {
    * that send heartbeats, or were heard sending comments after a greeting) a byte within it.
    */
   #armWatchdog(generation: number): void {
-    if (this.#watchdog !== undefined) this.#ctx.platform.clearTimeout(this.#watchdog);
+    this.#ctx.platform.clearTimeout(this.#watchdog);
     this.#watchdog = undefined;
     const timeout = this.#ctx.heartbeatTimeout;
     const open = this.#openGeneration === generation;

@@ -76,6 +76,8 @@ export class StreamSlot {
   #epoch = 0;
   /** (follower) The leader's stream, and the source its events are routed from. */
   #followed: { readonly state: SharedState; readonly source: Source } | undefined;
+  /** (follower) The adapter's memory of the leader's stream (see `Connection.seen`), rebuilt from its relayed events: this tab's stream starts from it. */
+  readonly #relayed = new Map<string, string>();
 
   constructor(options: SlotOptions, ctx: SlotContext) {
     this.options = options;
@@ -150,10 +152,13 @@ export class StreamSlot {
   follow(state: SharedState): boolean {
     const same = this.#followed?.state.stream === state.stream;
     // A new object per leader stream: subscriptions become active once per stream.
-    const source: Source = same && this.#followed ? this.#followed.source : { name: MAIN, matchers: [], source: '' };
-    // Another stream (a new leader) may resume from an older cursor than this tab's: what it
-    // replays is recognised as already delivered.
-    if (!same) this.#intake.seen.startReplay(undefined);
+    const source: Source = same && this.#followed ? this.#followed.source : { name: MAIN, matchers: [], source: '', seen: this.#relayed };
+    if (!same) {
+      // Another stream (a new leader) may resume from an older cursor than this tab's: what it
+      // replays is recognised as already delivered. What the memory knows holds for the topics it carries.
+      this.#intake.seen.startReplay(undefined);
+      for (const topic of this.#relayed.keys()) if (!state.keys.includes(`t:${topic}`)) this.#relayed.delete(topic);
+    }
     // The leader's open stream stopped: this tab's timeline tells it as a drop of its own stream would
     // (what waits for one, such as signaling's peer timeouts, must not count the outage against peers).
     const wasOpen = this.#followed?.state.status === 'open';
@@ -249,7 +254,9 @@ export class StreamSlot {
       previous === undefined ? 'fresh' : previous.status === 'open' && !breakFirst ? 'seamless' : previous.opens > 0 ? 'resume' : 'fresh',
     );
     // What the adapter remembers of the stream it replaces holds for the topics both carry; a topic new on the wire starts blank.
-    if (previous) for (const [topic, value] of previous.seen) if (wanted.matchers.some((m) => m.test(topic))) connection.seen.set(topic, value);
+    // (A tab taking over from the leader: what the leader's stream carried.)
+    for (const [topic, value] of previous?.seen ?? this.#relayed) if (wanted.matchers.some((m) => m.test(topic))) connection.seen.set(topic, value);
+    this.#relayed.clear();
     const leg = { connection, key: wanted.key, keys: wanted.keys, replaced };
     if (previous === undefined || breakFirst) this.#live = leg;
     else this.#next = leg;

@@ -1,9 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SseDriver, channels } from '../../src/index.js';
 import type { SseError, SseUpdate } from '../../src/index.js';
 import { MockChannelServer } from '../../src/mock/index.js';
+import { loadTabGroup } from '../../src/core/tabs/TabLink.js';
+import { ChannelBus, LockBroker } from '../core/tabs/fakes.js';
 
 const tick = (ms = 0) => vi.advanceTimersByTimeAsync(ms);
+
+// The election code is a lazily loaded chunk: loaded once here, a join under fake timers waits on no module loading.
+beforeAll(() => loadTabGroup());
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -86,5 +91,76 @@ describe("channels: a channel's current value is the first update of a subscript
     expect(c1.got).toEqual(['v1']);
     expect(c2.got).toEqual(['w1', 'w2']);
     driver.destroy();
+  });
+});
+
+describe('channels: tabs sharing one stream', () => {
+  function tabs() {
+    const server = new MockChannelServer();
+    const broker = new LockBroker();
+    const bus = new ChannelBus();
+    const open = () => {
+      const driver = new SseDriver({
+        url: server.url,
+        server: channels(),
+        fetch: server.fetch,
+        heartbeatTimeout: 0,
+        platform: { events: undefined, random: () => 0.5 },
+        tabs: { locks: broker.tab(), channel: (name) => bus.open(name), visible: () => true, events: new EventTarget() },
+      });
+      const listen = (channel: string) => {
+        const got: string[] = [];
+        const off = driver.subscribe(channel, (u: SseUpdate) => got.push(String(u.data)), { raw: true });
+        return { got, off };
+      };
+      return { driver, listen };
+    };
+    return { server, open };
+  }
+
+  it("a follower's channel that left the leader's stream and comes back gets its value again", async () => {
+    const { server, open } = tabs();
+    server.fire([
+      { channelName: 'c1', type: 'message', payload: 'v1' },
+      { channelName: 'c2', type: 'message', payload: 'w1' },
+    ]);
+    const [a, b] = [open(), open()];
+    a.listen('c2');
+    const first = b.listen('c1');
+    await tick(2000);
+    expect(b.driver.getTabs()).toEqual({ role: 'follower', tabs: 2 });
+    expect(first.got).toEqual(['v1']);
+    first.off();
+    await tick(50);
+    // A switch the follower asks for leaves c1 off the wire; the next one brings it back.
+    b.listen('c3');
+    await tick(2000);
+    const back = b.listen('c1');
+    await tick(2000);
+    expect(back.got).toEqual(['v1']);
+    a.driver.destroy();
+    b.driver.destroy();
+  });
+
+  it('when the leader tab goes, the tab taking over repeats no unchanged value, to itself or to the other tabs; a changed one still comes', async () => {
+    const { server, open } = tabs();
+    server.fire([{ channelName: 'c1', type: 'message', payload: 'v1' }]);
+    const [a, b, c] = [open(), open(), open()];
+    const got = [a, b, c].map((tab) => tab.listen('c1').got);
+    await tick(2000);
+    expect(a.driver.getTabs()).toEqual({ role: 'leader', tabs: 3 });
+    server.fire([{ channelName: 'c1', type: 'message', payload: 'v2' }]);
+    await tick(50);
+    expect(got).toEqual([['v1', 'v2'], ['v1', 'v2'], ['v1', 'v2']]);
+    a.driver.destroy();
+    await tick(3000);
+    expect([b, c].filter((tab) => tab.driver.getTabs().role === 'leader')).toHaveLength(1);
+    expect(server.connections).toBe(1);
+    expect(got.slice(1)).toEqual([['v1', 'v2'], ['v1', 'v2']]);
+    server.fire([{ channelName: 'c1', type: 'message', payload: 'v3' }]);
+    await tick(50);
+    expect(got.slice(1)).toEqual([['v1', 'v2', 'v3'], ['v1', 'v2', 'v3']]);
+    b.driver.destroy();
+    c.driver.destroy();
   });
 });

@@ -143,7 +143,8 @@ export interface ProtocolAdapter {
    * `seen` is the adapter's memory of the stream the event came on (what the server repeats when a
    * stream opens, such as a channel's last value): kept across the stream's reconnects and carried
    * into a stream that replaces it for the topics both carry, so a topic new on the wire starts
-   * blank; absent for events relayed from another tab's stream (already de-duplicated there).
+   * blank. A follower tab keeps one for the leader's stream (from its relayed events): the stream it
+   * opens when it takes over starts from it.
    */
   readEvent(event: RawEvent, seen?: Map<string, string>): ForeignEvent;
   /**
