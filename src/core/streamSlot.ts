@@ -153,12 +153,11 @@ export class StreamSlot {
     const same = this.#followed?.state.stream === state.stream;
     // A new object per leader stream: subscriptions become active once per stream.
     const source: Source = same && this.#followed ? this.#followed.source : { name: MAIN, matchers: [], source: '', seen: this.#relayed };
-    if (!same) {
-      // Another stream (a new leader) may resume from an older cursor than this tab's: what it
-      // replays is recognised as already delivered. What the memory knows holds for the topics it carries.
-      this.#intake.seen.startReplay(undefined);
-      for (const topic of this.#relayed.keys()) if (!state.keys.includes(`t:${topic}`)) this.#relayed.delete(topic);
-    }
+    // Another stream (a new leader) may resume from an older cursor than this tab's: what it
+    // replays is recognised as already delivered.
+    if (!same) this.#intake.seen.startReplay(undefined);
+    // What the adapter remembers of the leader's stream holds for the topics it carries now (none once it closed).
+    for (const topic of this.#relayed.keys()) if (!state.keys.includes(`t:${topic}`)) this.#relayed.delete(topic);
     // The leader's open stream stopped: this tab's timeline tells it as a drop of its own stream would
     // (what waits for one, such as signaling's peer timeouts, must not count the outage against peers).
     const wasOpen = this.#followed?.state.status === 'open';

@@ -100,20 +100,26 @@ describe('channels: tabs sharing one stream', () => {
     const broker = new LockBroker();
     const bus = new ChannelBus();
     const open = () => {
+      let visible = true;
+      const events = new EventTarget();
       const driver = new SseDriver({
         url: server.url,
         server: channels(),
         fetch: server.fetch,
         heartbeatTimeout: 0,
         platform: { events: undefined, random: () => 0.5 },
-        tabs: { locks: broker.tab(), channel: (name) => bus.open(name), visible: () => true, events: new EventTarget() },
+        tabs: { locks: broker.tab(), channel: (name) => bus.open(name), visible: () => visible, events },
       });
       const listen = (channel: string) => {
         const got: string[] = [];
         const off = driver.subscribe(channel, (u: SseUpdate) => got.push(String(u.data)), { raw: true });
         return { got, off };
       };
-      return { driver, listen };
+      const hide = () => {
+        visible = false;
+        events.dispatchEvent(new Event('visibilitychange'));
+      };
+      return { driver, listen, hide };
     };
     return { server, open };
   }
@@ -142,7 +148,26 @@ describe('channels: tabs sharing one stream', () => {
     b.driver.destroy();
   });
 
-  it('when the leader tab goes, the tab taking over repeats no unchanged value, to itself or to the other tabs; a changed one still comes', async () => {
+  it("a follower's channel asked for again after the leader's stream closed gets its value again", async () => {
+    const { server, open } = tabs();
+    server.fire([{ channelName: 'c1', type: 'message', payload: 'v1' }]);
+    const [a, b] = [open(), open()];
+    await tick(100);
+    const first = b.listen('c1');
+    await tick(2000);
+    expect(a.driver.getTabs()).toEqual({ role: 'leader', tabs: 2 });
+    expect(first.got).toEqual(['v1']);
+    first.off();
+    await tick(2000);
+    expect(server.connections).toBe(0);
+    const back = b.listen('c1');
+    await tick(2000);
+    expect(back.got).toEqual(['v1']);
+    a.driver.destroy();
+    b.driver.destroy();
+  });
+
+  it.each(['closes', 'is hidden'] as const)('when the leader tab %s, the tab taking over repeats no unchanged value, to any tab; a changed one still comes', async (how) => {
     const { server, open } = tabs();
     server.fire([{ channelName: 'c1', type: 'message', payload: 'v1' }]);
     const [a, b, c] = [open(), open(), open()];
@@ -152,15 +177,16 @@ describe('channels: tabs sharing one stream', () => {
     server.fire([{ channelName: 'c1', type: 'message', payload: 'v2' }]);
     await tick(50);
     expect(got).toEqual([['v1', 'v2'], ['v1', 'v2'], ['v1', 'v2']]);
-    a.driver.destroy();
+    if (how === 'closes') a.driver.destroy();
+    else a.hide();
     await tick(3000);
     expect([b, c].filter((tab) => tab.driver.getTabs().role === 'leader')).toHaveLength(1);
     expect(server.connections).toBe(1);
-    expect(got.slice(1)).toEqual([['v1', 'v2'], ['v1', 'v2']]);
+    const left = how === 'closes' ? got.slice(1) : got;
+    expect(left).toEqual(left.map(() => ['v1', 'v2']));
     server.fire([{ channelName: 'c1', type: 'message', payload: 'v3' }]);
     await tick(50);
-    expect(got.slice(1)).toEqual([['v1', 'v2', 'v3'], ['v1', 'v2', 'v3']]);
-    b.driver.destroy();
-    c.driver.destroy();
+    expect(left).toEqual(left.map(() => ['v1', 'v2', 'v3']));
+    for (const tab of [a, b, c]) tab.driver.destroy();
   });
 });
