@@ -314,9 +314,12 @@ export class Connection {
   #armWatchdog(generation: number): void {
     this.#ctx.platform.clearTimeout(this.#watchdog);
     this.#watchdog = undefined;
-    const timeout = this.#ctx.heartbeatTimeout;
     const open = this.#openGeneration === generation;
-    if (timeout <= 0 || (open && !(this.#ctx.server.beats ?? this.#ctx.adapter.capabilities.heartbeats))) return;
+    // Open: watched on servers that send heartbeats; on one learned to send none although its adapter
+    // promised them, with 8 times the patience, so a stream that died unnoticed does not stay dead.
+    const beats = this.#ctx.server.beats ?? (this.#ctx.adapter.capabilities.heartbeats || undefined);
+    const timeout = this.#ctx.heartbeatTimeout * (open && beats === false ? 8 : 1);
+    if (timeout <= 0 || (open && beats === undefined)) return;
     this.#watchdog = this.#ctx.platform.setTimeout(() => {
       this.#watchdog = undefined;
       const error = new SseNetworkError(`No data from the hub for ${timeout} ms.`, { code: 'timeout', hint: 'The stream was restarted.' });

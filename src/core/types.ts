@@ -179,8 +179,8 @@ export interface SseDriverOptions {
    * is aborted and retried (a `timeout` error; not on a late-headers server, open once its request
    * stands a second unrefused); an open stream (`fetch` transport) of a server that sends heartbeats
    * reconnects when no byte (comments included) arrived for this long. A server found to send none
-   * (restarted for silence, then accepting the reconnect at once, no heartbeat ever heard) is no
-   * longer restarted for silence (timeline `fallback` from `heartbeats` to `none`).
+   * (restarted for silence, then accepting the reconnect at once, no heartbeat ever heard) is
+   * restarted only after 8 times this silence (timeline `fallback` from `heartbeats` to `none`).
    */
   heartbeatTimeout?: number | undefined;
   /** Window in ms during which subscription changes are coalesced into one reconnect (default 10). */

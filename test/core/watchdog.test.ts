@@ -25,7 +25,7 @@ function setup(options: Partial<SseDriverOptions> = {}, hub = new StreamHub()) {
 }
 
 describe('a Mercure-style server that sends no heartbeats (seed 000: no ids, no history, no comments)', () => {
-  it('is restarted once for silence; the reconnect it accepts at once teaches the driver it sends none: no restart after that', async () => {
+  it('is restarted once for silence; the reconnect it accepts at once teaches the driver it sends none: silence is then waited out 8 times as long', async () => {
     const { hub, driver, errors, timeline, drops } = setup();
     const got: unknown[] = [];
     driver.subscribe('room', (u) => got.push(u.data));
@@ -38,7 +38,7 @@ describe('a Mercure-style server that sends no heartbeats (seed 000: no ids, no 
     expect(timeline.filter((e) => e.type === 'fallback')).toEqual([HEARTBEAT]);
     // The first restart may have lost what was published meanwhile (no ids, no history): told as a gap, once.
     expect(errors.map((e) => e.code)).toEqual(['timeout', 'gap']);
-    await tick(10 * 60_000);
+    await tick(8 * 45_000 - 1000);
     expect(hub.requests).toHaveLength(2);
     expect(drops()).toBe(1);
     expect(driver.getSnapshot().status).toBe('open');
@@ -46,6 +46,16 @@ describe('a Mercure-style server that sends no heartbeats (seed 000: no ids, no 
     await tick();
     expect(got).toEqual(['still here']);
     expect(errors).toHaveLength(2);
+    // The update re-armed the long watchdog: a stream silent for 8 × heartbeatTimeout is restarted
+    // (it may have died unnoticed), and nothing new is learned.
+    await tick(8 * 45_000 - 1000);
+    expect(drops()).toBe(1);
+    await tick(1000);
+    expect(drops()).toBe(2);
+    expect(errors.at(-1)?.message).toContain('No data from the hub for 360000 ms.');
+    await tick(500);
+    expect(hub.requests).toHaveLength(3);
+    expect(timeline.filter((e) => e.type === 'fallback')).toEqual([HEARTBEAT]);
     driver.destroy();
   });
 
@@ -56,7 +66,7 @@ describe('a Mercure-style server that sends no heartbeats (seed 000: no ids, no 
     await tick(1000);
     await tick(500);
     expect(drops()).toBe(1);
-    await tick(60_000);
+    await tick(7000);
     expect(drops()).toBe(1);
     hub.last.push(':\n\n');
     await tick(10);
@@ -89,6 +99,30 @@ describe('a Mercure-style server that sends no heartbeats (seed 000: no ids, no 
 });
 
 describe('a hub that sends heartbeats stays watched', () => {
+  it('wrongly taken for one that sends none (its first streams died before a heartbeat), a dead stream is still restarted, after 8 × heartbeatTimeout', async () => {
+    const { hub, driver, drops, timeline } = setup({ heartbeatTimeout: 1000 });
+    driver.subscribe('room', () => undefined);
+    await tick(10);
+    await tick(1000);
+    await tick(500);
+    expect(timeline.filter((e) => e.type === 'fallback')).toEqual([HEARTBEAT]);
+    expect(drops()).toBe(1);
+    // This stream dies too, unnoticed by the network (no byte, no close).
+    await tick(7999);
+    expect(drops()).toBe(1);
+    await tick(1);
+    expect(drops()).toBe(2);
+    await tick(500);
+    expect(hub.requests).toHaveLength(3);
+    // Its heartbeat, heard at last, brings back the normal watch.
+    hub.last.push(':\n\n');
+    await tick(10);
+    hub.last.push(':\n\n');
+    await tick(1000);
+    expect(drops()).toBe(3);
+    driver.destroy();
+  });
+
   it('a stream that dies after heartbeats were heard is restarted, and so is every later dead one', async () => {
     const { hub, driver, drops, timeline } = setup({ heartbeatTimeout: 1000 });
     driver.subscribe('room', () => undefined);
@@ -108,14 +142,15 @@ describe('a hub that sends heartbeats stays watched', () => {
     driver.destroy();
   });
 
-  it('MockHub with heartbeats: a quiet stream stays open; without them: one restart, then none', async () => {
+  it('MockHub with heartbeats: a quiet stream stays open; without them: one restart, then one per 8 × heartbeatTimeout of silence, resumed without a gap', async () => {
     for (const heartbeat of [15_000, 0]) {
       const hub = new MockHub({ heartbeat });
       const errors: SseError[] = [];
       const driver = new SseDriver({ url: hub.url, fetch: hub.fetch, protocol: 'v1', platform: { random: () => 1, events: undefined }, onError: (e) => errors.push(e) });
       driver.subscribe('https://example.com/room', () => undefined);
       await tick(10 * 60_000);
-      expect(errors.filter((e) => e.code === 'timeout')).toHaveLength(heartbeat > 0 ? 0 : 1);
+      // Without heartbeats: at 45 s, then 6 min later (8 × 45 s).
+      expect(errors.filter((e) => e.code === 'timeout')).toHaveLength(heartbeat > 0 ? 0 : 2);
       // The hub resumes from the last event id: no gap (it keeps history).
       expect(errors.filter((e) => e.code === 'gap')).toHaveLength(0);
       expect(driver.getSnapshot().status).toBe('open');
