@@ -47,6 +47,22 @@ describe('usePresence', () => {
     await waitFor(() => expect(screen.getAllByTestId('online').map((p) => p.textContent)).toEqual(['ada,bob', 'ada,bob']));
   });
 
+  it('on a channel server: a second usePresence mounted while the stream is open shows the members at once', async () => {
+    const server = new MockChannelServer();
+    const app = (both: boolean) => (
+      <SseProvider url={server.url} server={channels()} fetch={server.fetch} clientId="ada" platform={{ events: undefined }}>
+        <Online topic="lobby" />
+        {both && <Online topic="lobby" />}
+      </SseProvider>
+    );
+    const { rerender } = render(app(false));
+    await waitFor(() => expect(screen.getByTestId('online').textContent).toBe('ada'));
+    rerender(app(true));
+    // Nobody joins or leaves: the server sends no presence event for it.
+    await waitFor(() => expect(screen.getAllByTestId('online').map((p) => `${p.dataset['ready']}:${p.textContent}`)).toEqual(['true:ada', 'true:ada']));
+    expect(server.connections).toBe(1);
+  });
+
   it('on a Mercure hub: the subscribers of the topic, the same shape', async () => {
     const hub = new MockHub({ subscriptions: true, heartbeat: 0 });
     // Subscription events are private: the token must grant the subscriptions topics (a hub without keys reads it unverified).

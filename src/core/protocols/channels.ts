@@ -29,7 +29,8 @@ const EXPECTED = 'JSON {"channelName", "type", "payload"} in every event';
  * of `GET /subscribe/?channels=a,b&clientId=…`; an event's topic is its `channelName`, its type the
  * `type` field, its data the `payload` string; each channel's `lastEvent` is delivered once as the
  * channel's current value (again when it changed, or when the channel comes back on the wire after it
- * left), and a subscription joining a stream that already carries its channel gets that value alone;
+ * left), and a subscription joining a stream that already carries its channel gets that value alone
+ * (a presence watch joining it, the last `online-presence`);
  * publishing posts the JSON batch
  * `{events: [{channelName, type, payload}]}` to `/publish`, several queued publishes in one request.
  * The server keeps no ids and no history: a matcher change switches break-before-make, and every
@@ -82,13 +83,18 @@ class ChannelsAdapter implements ProtocolAdapter {
     return undefined;
   }
 
-  /** `seen` holds, per channel, `type \n payload` of the last event the stream carried: a `lastEvent` equal to it is not news. */
+  /**
+   * `seen` holds, per channel, `type \n payload` of the last event the stream carried (a `lastEvent`
+   * equal to it is not news), and under {@link CHANNEL_PRESENCE_TOPIC} the last `online-presence`.
+   */
   readEvent(event: RawEvent, seen?: Map<string, string>): ForeignEvent {
     // Values handed to subscriptions that joined come before any later event.
     if (handovers.length > 0) handOver();
     const message = parseMessage(event);
     if (message.type === 'registered') return SKIP;
     if (message.type === 'online-presence') {
+      // Kept like a channel's value: a presence watch joining the stream gets the members from it.
+      seen?.set(CHANNEL_PRESENCE_TOPIC, `online-presence\n${message.payload}`);
       return { kind: 'subscription', topic: CHANNEL_PRESENCE_TOPIC, id: '', unsolicited: true, event: { id: '', type: 'online-presence', data: message.payload } };
     }
     const channel = message.channelName;
