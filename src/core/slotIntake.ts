@@ -65,7 +65,7 @@ export class SlotIntake {
     if (dedupKey !== undefined) {
       const fresh = this.seen.add(dedupKey, envelope !== undefined);
       ctx.keyed(source, dedupKey, fresh);
-      if (!fresh) return false;
+      if (!fresh && !foreign.again) return false;
       this.lastKey = dedupKey;
     }
     if (wire.id !== '') this.cursor = wire.id;

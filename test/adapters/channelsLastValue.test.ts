@@ -188,5 +188,137 @@ describe('channels: tabs sharing one stream', () => {
     await tick(50);
     expect(left).toEqual(left.map(() => ['v1', 'v2', 'v3']));
     for (const tab of [a, b, c]) tab.driver.destroy();
+describe("channels: a channel's current value published through sse-kit comes back like any other", () => {
+  function withPublisher() {
+    const env = setup();
+    const publisher = new SseDriver({ url: env.server.url, server: channels(), fetch: env.server.fetch, tabs: false, heartbeatTimeout: 0, platform: { random: () => 1, events: undefined } });
+    const take = (matchers: string | string[]) => {
+      const got: unknown[] = [];
+      const off = env.driver.subscribe(matchers, (u: SseUpdate) => got.push(u.data));
+      return { got, off };
+    };
+    return { ...env, publisher, take };
+  }
+
+  it('after a switch dropped it from the wire, the subscription that asks for it again gets it once; the others get no repeat', async () => {
+    const { server, driver, publisher, take, errors } = withPublisher();
+    const c1 = take('c1');
+    const c2 = take('c2');
+    await tick(50);
+    await publisher.publish('c1', { n: 1 });
+    await publisher.publish('c2', { m: 1 });
+    await tick(50);
+    expect([c1.got, c2.got]).toEqual([[{ n: 1 }], [{ m: 1 }]]);
+    c1.off();
+    await tick(50);
+    // Adding c3 makes a switch, without c1.
+    const c3 = take('c3');
+    await tick(50);
+    // The switch that asks for c1 again comes after the churn spacing.
+    const back = take('c1');
+    await tick(200);
+    expect(server.connections).toBe(1);
+    expect(back.got).toEqual([{ n: 1 }]);
+    expect(c1.got).toEqual([{ n: 1 }]);
+    expect(c2.got).toEqual([{ m: 1 }]);
+    expect(c3.got).toEqual([]);
+    // Later updates once each.
+    await publisher.publish('c1', { n: 2 });
+    await tick(50);
+    expect(back.got).toEqual([{ n: 1 }, { n: 2 }]);
+    // Each break-before-make switch reports a possible gap; nothing else goes wrong.
+    expect(errors.filter((e) => e.code !== 'gap')).toEqual([]);
+    publisher.destroy();
+    driver.destroy();
+  });
+
+  it('after its only subscription left (the stream closed), a new one gets it once, and again the next time', async () => {
+    const { server, driver, publisher, take } = withPublisher();
+    const first = take('c1');
+    await tick(50);
+    await publisher.publish('c1', { n: 1 });
+    await tick(50);
+    first.off();
+    await tick(50);
+    expect(server.connections).toBe(0);
+    const again = take('c1');
+    await tick(50);
+    expect(again.got).toEqual([{ n: 1 }]);
+    again.off();
+    await tick(50);
+    const third = take('c1');
+    await tick(50);
+    expect(third.got).toEqual([{ n: 1 }]);
+    expect(first.got).toEqual([{ n: 1 }]);
+    publisher.destroy();
+    driver.destroy();
+  });
+
+  it('an update published to two channels: the one that comes back gives it to its new subscription once, the one that stayed gives no repeat', async () => {
+    const { driver, publisher, take } = withPublisher();
+    const c1 = take('c1');
+    const c2 = take('c2');
+    await tick(50);
+    await publisher.publish(['c1', 'c2'], { n: 1 });
+    await tick(50);
+    expect([c1.got, c2.got]).toEqual([[{ n: 1 }], [{ n: 1 }]]);
+    c1.off();
+    await tick(50);
+    const c3 = take('c3');
+    await tick(50);
+    // The switch that asks for c1 again comes after the churn spacing.
+    const back = take('c1');
+    await tick(200);
+    expect(back.got).toEqual([{ n: 1 }]);
+    expect(c2.got).toEqual([{ n: 1 }]);
+    expect(c3.got).toEqual([]);
+    publisher.destroy();
+    driver.destroy();
+  });
+
+  it('a channel new on the wire whose value the driver had through another channel: its new subscription gets it once', async () => {
+    const { driver, publisher, take } = withPublisher();
+    const c2 = take('c2');
+    await tick(50);
+    await publisher.publish(['c1', 'c2'], { n: 1 });
+    await tick(50);
+    const c1 = take('c1');
+    await tick(200);
+    expect(c1.got).toEqual([{ n: 1 }]);
+    expect(c2.got).toEqual([{ n: 1 }]);
+    publisher.destroy();
+    driver.destroy();
+  });
+
+  it('a subscription to a channel on the wire and one that is not, both carrying the update: it gets it once (handed over), not again with the new channel', async () => {
+    const { driver, publisher, take } = withPublisher();
+    const c2 = take('c2');
+    await tick(50);
+    await publisher.publish(['c1', 'c2'], { n: 1 });
+    await tick(50);
+    const both = take(['c1', 'c2']);
+    await tick(200);
+    expect(both.got).toEqual([{ n: 1 }]);
+    expect(c2.got).toEqual([{ n: 1 }]);
+    publisher.destroy();
+    driver.destroy();
+  });
+
+  it('a subscription to two channels that both carry the same update gets it once when both come back', async () => {
+    const { server, driver, publisher, take } = withPublisher();
+    const both = take(['c1', 'c2']);
+    await tick(50);
+    await publisher.publish(['c1', 'c2'], { n: 1 });
+    await tick(50);
+    both.off();
+    await tick(50);
+    expect(server.connections).toBe(0);
+    const again = take(['c1', 'c2']);
+    const one = take('c2');
+    await tick(50);
+    expect(again.got).toEqual([{ n: 1 }]);
+    expect(one.got).toEqual([{ n: 1 }]);
+    publisher.destroy();
+    driver.destroy();
   });
 });

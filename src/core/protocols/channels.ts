@@ -1,4 +1,4 @@
-import { decodeEnvelope } from '../envelope.js';
+import { decodeEnvelope, encodeEnvelope, envelopeTopics } from '../envelope.js';
 import { SseError, SseProtocolError } from '../errors.js';
 import type { CompiledMatcher } from '../matcher.js';
 import { accepts, deliver, type Subscription } from '../router.js';
@@ -29,9 +29,9 @@ const EXPECTED = 'JSON {"channelName", "type", "payload"} in every event';
  * of `GET /subscribe/?channels=a,b&clientId=…`; an event's topic is its `channelName`, its type the
  * `type` field, its data the `payload` string; each channel's `lastEvent` is delivered once as the
  * channel's current value (again when it changed, or when the channel comes back on the wire after it
- * left), and a subscription joining a stream that already carries its channel gets that value alone
- * (a presence watch joining it, the last `online-presence`);
- * publishing posts the JSON batch
+ * left: an sse-kit update then reaches the subscriptions new to it even when the driver delivered it
+ * before), and a subscription joining a stream that already carries its channel gets that value alone
+ * (a presence watch joining it, the last `online-presence`); publishing posts the JSON batch
  * `{events: [{channelName, type, payload}]}` to `/publish`, several queued publishes in one request.
  * The server keeps no ids and no history: a matcher change switches break-before-make, and every
  * reconnect reports a possible loss.
@@ -48,6 +48,8 @@ class ChannelsAdapter implements ProtocolAdapter {
   readonly presence = channelPresence;
   readonly #subscribePath: string;
   readonly #publishPath: string;
+  /** Message ids of sse-kit updates handed to joining subscriptions (recent ones). */
+  readonly #handed = new Set<string>();
 
   constructor(options: ChannelsOptions) {
     this.settings = options;
@@ -103,9 +105,22 @@ class ChannelsAdapter implements ProtocolAdapter {
       const last = lastValue(message.payload);
       if (last === undefined) return SKIP;
       const value = `${last.type}\n${last.payload}`;
-      if (seen?.get(channel) === value) return SKIP;
+      const known = seen?.get(channel);
+      if (known === value) return SKIP;
       seen?.set(channel, value);
-      return { kind: 'update', topic: channel, id: '', event: { id: '', type: last.type, data: last.payload } };
+      let data = last.payload;
+      // A channel new on this stream (back on the wire after it left): its value is for subscriptions
+      // that have not had it, even when the driver saw its sse-kit message before.
+      const envelope = seen && known === undefined ? decodeEnvelope(data) : undefined;
+      // Not when a subscription had it handed over from another channel (it may select this one too).
+      if (envelope === undefined || seen?.has(`\n${envelope.id}`) !== false || this.#handed.has(envelope.id)) return { kind: 'update', topic: channel, id: '', event: { id: '', type: last.type, data } };
+      // Once per stream (another channel new on it repeats it); and only to the topics new on it:
+      // subscriptions to a channel the stream kept had the value already.
+      seen.set(`\n${envelope.id}`, '');
+      const all = envelopeTopics(envelope);
+      const topics = all.filter((t) => t === channel || !seen.has(t));
+      if (topics.length < all.length) data = encodeEnvelope(envelope.id, topics, envelope.sender, envelope.payload);
+      return { kind: 'update', topic: channel, id: '', again: true, event: { id: '', type: last.type, data } };
     }
     seen?.set(channel, `${message.type}\n${message.payload}`);
     return { kind: 'update', topic: channel, id: '', event: { id: '', type: message.type, data: message.payload } };
@@ -125,7 +140,7 @@ class ChannelsAdapter implements ProtocolAdapter {
     }
     if (values.length === 0) return;
     // Not for a subscription that left meanwhile, nor after the driver closed its streams.
-    if (handovers.push(() => sub.routed && stream.status !== 'closed' && handTo(sub, values)) === 1) queueMicrotask(handOver);
+    if (handovers.push(() => sub.routed && stream.status !== 'closed' && handTo(sub, values, this.#handed)) === 1) queueMicrotask(handOver);
   }
 
   publishRequest(hubUrl: string, update: PublishInput): AdapterRequest {
@@ -167,7 +182,7 @@ function handOver(): void {
  * `lastEvent` would have: sse-kit updates to any subscription (once, when several channels carry the
  * same one), foreign ones to raw subscriptions, only of the subscription's `type`.
  */
-function handTo(sub: Subscription, values: ReadonlyArray<readonly [string, string]>): void {
+function handTo(sub: Subscription, values: ReadonlyArray<readonly [string, string]>, handed: Set<string>): void {
   const ids = new Set<string>();
   for (const [channel, value] of values) {
     const at = value.indexOf('\n');
@@ -175,7 +190,12 @@ function handTo(sub: Subscription, values: ReadonlyArray<readonly [string, strin
     const envelope = decodeEnvelope(event.data);
     if (envelope !== undefined && ids.has(envelope.id)) continue;
     if (envelope !== undefined) ids.add(envelope.id);
-    if (accepts(sub, undefined, event.type, envelope === undefined ? 'foreign' : 'envelope')) deliver(sub, channel, event, envelope);
+    if (!accepts(sub, undefined, event.type, envelope === undefined ? 'foreign' : 'envelope')) continue;
+    if (envelope !== undefined) {
+      if (handed.size > 255) handed.clear();
+      handed.add(envelope.id);
+    }
+    deliver(sub, channel, event, envelope);
   }
 }
 

@@ -87,6 +87,13 @@ export interface ForeignEvent {
    * when no subscription selects its topic it is dropped quietly instead of reported `unroutable`.
    */
   readonly unsolicited?: boolean | undefined;
+  /**
+   * A value the server gives again to subscriptions new to it (a channel's value when the channel
+   * comes back on the wire): delivered even when its sse-kit message id was seen before. The
+   * adapter flags it once per value and stream, and names in its envelope only the topics whose
+   * subscriptions have not had it from this stream.
+   */
+  readonly again?: boolean | undefined;
 }
 
 /** One update to publish. */
