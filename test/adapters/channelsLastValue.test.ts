@@ -304,6 +304,29 @@ describe("channels: a channel's current value published through sse-kit comes ba
     driver.destroy();
   });
 
+  it('a value once handed to a joining subscription comes back with its channel like any other', async () => {
+    const { driver, publisher, take } = withPublisher();
+    const c2 = take('c2');
+    const first = take('c1');
+    await tick(50);
+    await publisher.publish('c1', { n: 1 });
+    await tick(50);
+    const second = take('c1');
+    await tick(50);
+    expect(second.got).toEqual([{ n: 1 }]);
+    first.off();
+    second.off();
+    await tick(50);
+    const c3 = take('c3');
+    await tick(50);
+    const back = take('c1');
+    await tick(200);
+    expect(back.got).toEqual([{ n: 1 }]);
+    expect([first.got, c2.got, c3.got]).toEqual([[{ n: 1 }], [], []]);
+    publisher.destroy();
+    driver.destroy();
+  });
+
   it('a subscription to two channels that both carry the same update gets it once when both come back', async () => {
     const { server, driver, publisher, take } = withPublisher();
     const both = take(['c1', 'c2']);
