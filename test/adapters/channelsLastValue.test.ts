@@ -188,6 +188,9 @@ describe('channels: tabs sharing one stream', () => {
     await tick(50);
     expect(left).toEqual(left.map(() => ['v1', 'v2', 'v3']));
     for (const tab of [a, b, c]) tab.driver.destroy();
+  });
+});
+
 describe("channels: a channel's current value published through sse-kit comes back like any other", () => {
   function withPublisher() {
     const env = setup();
