@@ -505,6 +505,21 @@ export function describeHubProtocol(name: string, factory: HubFactory): void {
         expect(await resumed.next()).toMatchObject({ id: second, data: 'u2' });
       });
 
+      it('stores an id mixing raw and percent-encoded non-ASCII under a fresh id: the URI form its header would hold names no retained id', async () => {
+        const hub = await start();
+        await pub(hub, [['topic', BOOK], ['data', 'u0'], ['id', 'ascii-0']]);
+        // Raw ש then ר percent-encoded: its URI form (urn:%D7%A9%D7%A8) decodes to urn:שר, neither of which is the id.
+        const mixed = await (await pub(hub, [['topic', BOOK], ['data', 'u1'], ['id', 'urn:ש%D7%A8']])).text();
+        expect(mixed).toMatch(/^urn:uuid:/);
+        const fresh = await subscribe(hub, [['match', BOOK]]);
+        const [header] = announced(fresh);
+        await pub(hub, [['topic', BOOK], ['data', 'u2'], ['id', 'ascii-2']]);
+        // A client cut before its first update resumes from the header: after u1, not from the start.
+        const resumed = await subscribe(hub, [['match', BOOK]], { headers: { 'last-event-id': header ?? '' } });
+        expect(announced(resumed)).toEqual([header, header]);
+        expect(await resumed.next()).toMatchObject({ id: 'ascii-2', data: 'u2' });
+      });
+
       it('replays them for earliest, and answers earliest for one that left the history', async () => {
         const hub = await start({ history: 2 });
         await pub(hub, [['topic', BOOK], ['data', 'u0'], ['id', 'urn:שרה-0']]);
