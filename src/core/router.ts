@@ -43,6 +43,8 @@ export interface Subscription {
    * or a stream that carries them anyway.
    */
   refused: boolean;
+  /** Message ids of sse-kit updates handed to it alone (a channel's value when it joined): never routed to it again. */
+  had?: Set<string>;
   /** In a router: cleared on removal, so a delivery already under way skips it. */
   routed: boolean;
 }
@@ -297,7 +299,7 @@ export class Router {
  * reaches a subscription once). Removed subscriptions (`routed` cleared) are skipped.
  */
 function offer(sub: Subscription, test: string | undefined, topic: string, event: RawEvent, kind: UpdateKind, envelope: Envelope | undefined, done: Set<Subscription> | undefined): boolean {
-  if (!sub.routed || done?.has(sub) === true || !accepts(sub, test, event.type, kind)) return false;
+  if (!sub.routed || done?.has(sub) === true || sub.had?.has(envelope?.id ?? '') === true || !accepts(sub, test, event.type, kind)) return false;
   done?.add(sub);
   deliver(sub, topic, event, envelope);
   return true;

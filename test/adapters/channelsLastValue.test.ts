@@ -307,6 +307,22 @@ describe("channels: a channel's current value published through sse-kit comes ba
     driver.destroy();
   });
 
+  it('a subscription to the new channel alone, made with one handed the update, still gets it once with the new channel', async () => {
+    const { driver, publisher, take } = withPublisher();
+    const c2 = take('c2');
+    await tick(50);
+    await publisher.publish(['c1', 'c2'], { n: 1 });
+    await tick(50);
+    const both = take(['c1', 'c2']);
+    const lone = take('c1');
+    await tick(200);
+    expect(lone.got).toEqual([{ n: 1 }]);
+    expect(both.got).toEqual([{ n: 1 }]);
+    expect(c2.got).toEqual([{ n: 1 }]);
+    publisher.destroy();
+    driver.destroy();
+  });
+
   it('a value once handed to a joining subscription comes back with its channel like any other', async () => {
     const { driver, publisher, take } = withPublisher();
     const c2 = take('c2');

@@ -48,11 +48,6 @@ class ChannelsAdapter implements ProtocolAdapter {
   readonly presence = channelPresence;
   readonly #subscribePath: string;
   readonly #publishPath: string;
-  /**
-   * Message ids of sse-kit updates handed to a joining subscription that selects another of their
-   * channels, one the stream did not carry: that channel's `lastEvent` is no news to it.
-   */
-  readonly #handed = new Set<string>();
 
   constructor(options: ChannelsOptions) {
     this.settings = options;
@@ -115,8 +110,8 @@ class ChannelsAdapter implements ProtocolAdapter {
       // A channel new on this stream (back on the wire after it left): its value is for subscriptions
       // that have not had it, even when the driver saw its sse-kit message before.
       const envelope = seen && known === undefined ? decodeEnvelope(data) : undefined;
-      // Not when it was handed to a subscription of this channel from another one (once).
-      if (envelope === undefined || seen?.has(`\n${envelope.id}`) !== false || this.#handed.delete(envelope.id)) return { kind: 'update', topic: channel, id: '', event: { id: '', type: last.type, data } };
+      // (A subscription handed it when it joined is left out: see handTo.)
+      if (envelope === undefined || seen?.has(`\n${envelope.id}`) !== false) return { kind: 'update', topic: channel, id: '', event: { id: '', type: last.type, data } };
       // Once per stream (another channel new on it repeats it); and only to the topics new on it:
       // subscriptions to a channel the stream kept had the value already.
       seen.set(`\n${envelope.id}`, '');
@@ -143,7 +138,7 @@ class ChannelsAdapter implements ProtocolAdapter {
     }
     if (values.length === 0) return;
     // Not for a subscription that left meanwhile, nor after the driver closed its streams.
-    if (handovers.push(() => sub.routed && stream.status !== 'closed' && handTo(sub, values, stream.seen, this.#handed)) === 1) queueMicrotask(handOver);
+    if (handovers.push(() => sub.routed && stream.status !== 'closed' && handTo(sub, values)) === 1) queueMicrotask(handOver);
   }
 
   publishRequest(hubUrl: string, update: PublishInput): AdapterRequest {
@@ -185,7 +180,7 @@ function handOver(): void {
  * `lastEvent` would have: sse-kit updates to any subscription (once, when several channels carry the
  * same one), foreign ones to raw subscriptions, only of the subscription's `type`.
  */
-function handTo(sub: Subscription, values: ReadonlyArray<readonly [string, string]>, seen: Map<string, string>, handed: Set<string>): void {
+function handTo(sub: Subscription, values: ReadonlyArray<readonly [string, string]>): void {
   const ids = new Set<string>();
   for (const [channel, value] of values) {
     const at = value.indexOf('\n');
@@ -194,10 +189,9 @@ function handTo(sub: Subscription, values: ReadonlyArray<readonly [string, strin
     if (envelope !== undefined && ids.has(envelope.id)) continue;
     if (envelope !== undefined) ids.add(envelope.id);
     if (!accepts(sub, undefined, event.type, envelope === undefined ? 'foreign' : 'envelope')) continue;
-    if (envelope !== undefined && envelopeTopics(envelope).some((t) => !seen.has(t) && sub.compiled.some((m) => m.source === t))) {
-      if (handed.size > 255) handed.clear();
-      handed.add(envelope.id);
-    }
+    // The router never gives it to `sub` again (the lastEvent of one of its channels the stream lacks
+    // brings it to the other subscriptions new to that channel).
+    if (envelope !== undefined) (sub.had ??= new Set()).add(envelope.id);
     deliver(sub, channel, event, envelope);
   }
 }
