@@ -59,7 +59,7 @@ export class SlotIntake {
     // The adapter may unwrap the event (a channel server's payload, type); routing sees what subscribers see.
     const event = foreign.event ?? wire;
     // A dedicated raw slot takes the wire data as is: no envelope to decode.
-    const envelope = ctx.rawOnly || foreign.kind === 'subscription' ? undefined : decodeEnvelope(event.data);
+    const envelope = ctx.rawOnly || foreign.kind === 'subscription' ? undefined : (foreign.envelope ?? decodeEnvelope(event.data));
     // sse-kit messages are keyed by their message id (stable across a publisher's retries), others by their id.
     const dedupKey = envelope ? envelope.id : foreign.id !== '' ? foreign.id : undefined;
     if (dedupKey !== undefined) {

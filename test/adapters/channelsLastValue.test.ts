@@ -323,6 +323,31 @@ describe("channels: a channel's current value published through sse-kit comes ba
     driver.destroy();
   });
 
+  it('a raw subscription to the channel that comes back gets the data as the server sent it (the envelope naming every topic)', async () => {
+    const { driver, publisher } = withPublisher();
+    const raw = (channel: string) => {
+      const got: unknown[] = [];
+      const off = driver.subscribe(channel, (u: SseUpdate) => got.push(u.data), { raw: true });
+      return { got, off };
+    };
+    const c1 = raw('c1');
+    const c2 = raw('c2');
+    await tick(50);
+    await publisher.publish(['c1', 'c2'], { n: 1 });
+    await tick(50);
+    c1.off();
+    await tick(50);
+    const c3 = raw('c3');
+    await tick(50);
+    const back = raw('c1');
+    await tick(200);
+    expect(JSON.parse(String(c1.got[0]))).toMatchObject({ topics: ['c1', 'c2'], payload: { n: 1 } });
+    expect(back.got).toEqual(c1.got);
+    expect([c2.got, c3.got]).toEqual([c1.got, []]);
+    publisher.destroy();
+    driver.destroy();
+  });
+
   it('a value once handed to a joining subscription comes back with its channel like any other', async () => {
     const { driver, publisher, take } = withPublisher();
     const c2 = take('c2');

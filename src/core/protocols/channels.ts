@@ -1,4 +1,4 @@
-import { decodeEnvelope, encodeEnvelope, envelopeTopics } from '../envelope.js';
+import { decodeEnvelope, envelopeTopics } from '../envelope.js';
 import { SseError, SseProtocolError } from '../errors.js';
 import type { CompiledMatcher } from '../matcher.js';
 import { accepts, deliver, type Subscription } from '../router.js';
@@ -106,19 +106,19 @@ class ChannelsAdapter implements ProtocolAdapter {
       const known = seen?.get(channel);
       if (known === value) return SKIP;
       seen?.set(channel, value);
-      let data = last.payload;
+      const event: RawEvent = { id: '', type: last.type, data: last.payload };
       // A channel new on this stream (back on the wire after it left): its value is for subscriptions
       // that have not had it, even when the driver saw its sse-kit message before.
-      const envelope = seen && known === undefined ? decodeEnvelope(data) : undefined;
+      const envelope = seen && known === undefined ? decodeEnvelope(event.data) : undefined;
       // (A subscription handed it when it joined is left out: see handTo.)
-      if (envelope === undefined || seen?.has(`\n${envelope.id}`) !== false) return { kind: 'update', topic: channel, id: '', event: { id: '', type: last.type, data } };
+      if (envelope === undefined || seen?.has(`\n${envelope.id}`) !== false) return { kind: 'update', topic: channel, id: '', event };
       // Once per stream (another channel new on it repeats it); and only to the topics new on it:
-      // subscriptions to a channel the stream kept had the value already.
+      // subscriptions to a channel the stream kept had the value already. Routed by those topics,
+      // while raw subscriptions get the data as the server sent it.
       seen.set(`\n${envelope.id}`, '');
-      const all = envelopeTopics(envelope);
-      const topics = all.filter((t) => t === channel || !seen.has(t));
-      if (topics.length < all.length) data = encodeEnvelope(envelope.id, topics, envelope.sender, envelope.payload);
-      return { kind: 'update', topic: channel, id: '', again: true, event: { id: '', type: last.type, data } };
+      const topics = envelopeTopics(envelope).filter((t) => t === channel || !seen.has(t));
+      if (topics.length === 0) return SKIP;
+      return { kind: 'update', topic: channel, id: '', again: true, envelope: { ...envelope, topic: topics[0] ?? channel, topics }, event };
     }
     seen?.set(channel, `${message.type}\n${message.payload}`);
     return { kind: 'update', topic: channel, id: '', event: { id: '', type: message.type, data: message.payload } };

@@ -1,3 +1,4 @@
+import type { Envelope } from '../envelope.js';
 import type { CompiledMatcher } from '../matcher.js';
 import type { Subscription } from '../router.js';
 import type { ConnectionStatus, RawEvent } from '../types.js';
@@ -90,10 +91,12 @@ export interface ForeignEvent {
   /**
    * A value the server gives again to subscriptions new to it (a channel's value when the channel
    * comes back on the wire): delivered even when its sse-kit message id was seen before. The
-   * adapter flags it once per value and stream, and names in its envelope only the topics whose
+   * adapter flags it once per value and stream, and names in its {@link ForeignEvent.envelope} only the topics whose
    * subscriptions have not had it from this stream.
    */
   readonly again?: boolean | undefined;
+  /** The sse-kit envelope of `event`, as the adapter read it (routed by its topics), when it differs from the one `event.data` holds. */
+  readonly envelope?: Envelope | undefined;
 }
 
 /** One update to publish. */
