@@ -505,19 +505,34 @@ export function describeHubProtocol(name: string, factory: HubFactory): void {
         expect(await resumed.next()).toMatchObject({ id: second, data: 'u2' });
       });
 
-      it('stores an id mixing raw and percent-encoded non-ASCII under a fresh id: the URI form its header would hold names no retained id', async () => {
+      it('keeps an id mixing raw and percent-encoded non-ASCII as its IRI form, so the URI form its header holds leads back to it', async () => {
         const hub = await start();
+        const stream = await subscribe(hub, [['match', BOOK]]);
         await pub(hub, [['topic', BOOK], ['data', 'u0'], ['id', 'ascii-0']]);
-        // Raw ש then ר percent-encoded: its URI form (urn:%D7%A9%D7%A8) decodes to urn:שר, neither of which is the id.
+        // Raw ש then ר percent-encoded: its URI form is urn:%D7%A9%D7%A8, whose IRI form is urn:שר.
         const mixed = await (await pub(hub, [['topic', BOOK], ['data', 'u1'], ['id', 'urn:ש%D7%A8']])).text();
-        expect(mixed).toMatch(/^urn:uuid:/);
+        expect(mixed).toBe('urn:שר');
+        // A retry is recognised as one.
+        expect(await (await pub(hub, [['topic', BOOK], ['data', 'u1'], ['id', 'urn:ש%D7%A8']])).text()).toBe('urn:שר');
         const fresh = await subscribe(hub, [['match', BOOK]]);
-        const [header] = announced(fresh);
+        expect(announced(fresh)).toEqual(['urn:%D7%A9%D7%A8', 'urn:%D7%A9%D7%A8']);
         await pub(hub, [['topic', BOOK], ['data', 'u2'], ['id', 'ascii-2']]);
+        await stream.waitFor((e) => e.data === 'u2');
+        expect(stream.events.map((e) => e.id)).toEqual(['ascii-0', 'urn:שר', 'ascii-2']);
         // A client cut before its first update resumes from the header: after u1, not from the start.
-        const resumed = await subscribe(hub, [['match', BOOK]], { headers: { 'last-event-id': header ?? '' } });
-        expect(announced(resumed)).toEqual([header, header]);
+        const resumed = await subscribe(hub, [['match', BOOK]], { headers: { 'last-event-id': 'urn:%D7%A9%D7%A8' } });
+        expect(announced(resumed)).toEqual(['urn:%D7%A9%D7%A8', 'urn:%D7%A9%D7%A8']);
         expect(await resumed.next()).toMatchObject({ id: 'ascii-2', data: 'u2' });
+        // Its IRI form is checked like any id: a format character (U+200E) is refused.
+        expect((await pub(hub, [['topic', BOOK], ['data', 'u3'], ['id', 'urn:ש%E2%80%8E']])).status).toBe(400);
+      });
+
+      it('refuses (413) an id whose URI form, which the Last-Event-ID headers carry, is longer than a field may be', async () => {
+        const hub = await start();
+        // 2,000 characters, 12,004 in URI form: every fresh subscription after it would carry two such headers.
+        const res = await pub(hub, [['topic', BOOK], ['data', 'u1'], ['id', `urn:${'ש'.repeat(2000)}`]]);
+        expect(res.status).toBe(413);
+        expect(await (await pub(hub, [['topic', BOOK], ['data', 'u1'], ['id', `urn:${'ש'.repeat(1000)}`]])).text()).toBe(`urn:${'ש'.repeat(1000)}`);
       });
 
       it('replays them for earliest, and answers earliest for one that left the history', async () => {

@@ -4,7 +4,7 @@ import { Connection } from './Connection.js';
 import { assertCorsOptions, corsHeaders } from './cors.js';
 import { DEFAULT_LIMITS, HUB_PATH, MAX_TIMER_DELAY, globalTimers, randomUrnUuid } from './defaults.js';
 import { Dispatcher } from './Dispatcher.js';
-import { cursorForms, iriForm, uriForm } from './eventIdForms.js';
+import { cursorForms, uriForm } from './eventIdForms.js';
 import { HubError, badRequest, forbidden, missingToken, tooLarge } from './errors.js';
 import { ANONYMOUS_GRANTS, MERCURE_DETAIL_TYPE, OPEN_GRANTS, grantsFromClaims } from './grants.js';
 import type { Grants } from './grants.js';
@@ -496,13 +496,8 @@ export class HubEngine {
     );
   }
 
-  /**
-   * Whether the IRI or URI form of `id` (when it has one) names a retained update, or `id` mixes raw
-   * and percent-encoded non-ASCII (its URI form, which headers carry, would lead back to no id).
-   */
+  /** Whether the IRI or URI form of `id` (when it has one) names a retained update. */
   #otherSpellingRetained(id: string): MaybePromise<boolean> {
-    const uri = uriForm(id);
-    if (uri !== id && iriForm(uri) !== id) return true;
     const located = cursorForms(id).slice(1).map((other) => this.#transport.locate(other));
     const any = (positions: readonly (string | undefined)[]): boolean => positions.some((position) => position !== undefined);
     const now: (string | undefined)[] = [];

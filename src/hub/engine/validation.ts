@@ -1,6 +1,7 @@
 import { badRequest, tooLarge } from './errors.js';
 import type { HubError } from './errors.js';
 import { HUB_PATH } from './defaults.js';
+import { iriForm, uriForm } from './eventIdForms.js';
 import type { HubLimits, MatcherSpec } from './types.js';
 
 /**
@@ -178,7 +179,8 @@ function checkField(name: string, value: string, limits: HubLimits): void {
  * @throws HubError 400 (`data`, `id`, `type` or `retry` given twice, a missing/`*`/control-character
  * topic, an `id` that is `earliest`, starts with `#` or holds control characters, a bad `type` or
  * `retry`, `type=mercure`, an sse-kit envelope claiming a topic the update does not have), 413 (too
- * many topics, a field too long).
+ * many topics, a field, or the id in URI form, too long). An id mixing raw and percent-encoded
+ * non-ASCII is given as its IRI form.
  */
 export function parsePublishFields(form: URLSearchParams, limits: HubLimits): PublishFields {
   // Each of these holds one value: a repeated one (say data lines sent as several fields) would lose all but the first.
@@ -194,9 +196,14 @@ export function parsePublishFields(form: URLSearchParams, limits: HubLimits): Pu
     if (topic === '*') throw badRequest('The topic "*" is reserved: it matches every topic and cannot be published to.');
     if (CONTROL_CHARACTERS.test(topic)) throw badRequest('The "topic" field contains control or format characters.');
   }
-  const id = nonEmpty(form.get('id'));
+  let id = nonEmpty(form.get('id'));
   if (id !== undefined) {
     checkField('id', id, limits);
+    // The Last-Event-ID headers carry the URI form: it must lead back to the id (an id mixing raw and
+    // percent-encoded non-ASCII is kept as its IRI form) and be no longer than any other field.
+    const uri = uriForm(id);
+    if (uri !== id) id = iriForm(uri);
+    checkField('id (in URI form)', uri, limits);
     if (id.startsWith('#')) throw badRequest('The "id" field must not start with "#" (reserved for hub-generated ids).');
     if (id === EARLIEST) throw badRequest('The "id" field must not be "earliest" (reserved cursor value).');
     if (CONTROL_CHARACTERS.test(id)) throw badRequest('The "id" field contains control or format characters.');
