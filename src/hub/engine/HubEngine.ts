@@ -126,6 +126,8 @@ export class HubEngine {
   #closed = false;
   /** Log position of the last update dispatched by this process (see {@link AFTER_PREFIX}). */
   #lastPosition: string | undefined;
+  /** Settles once the last publish that waited for an id lookup was handed to the transport. */
+  #checking: Promise<void> | undefined;
 
   /**
    * @param options - see {@link HubEngineOptions}; all optional.
@@ -487,13 +489,26 @@ export class HubEngine {
    */
   #accept(fields: PublishFields): MaybePromise<string> {
     const taken = fields.id === undefined ? false : this.#otherSpellingRetained(fields.id);
-    if (!(taken instanceof Promise)) return this.#store(fields, taken);
-    return taken.then(
-      (reused) => this.#store(fields, reused),
+    const before = this.#checking;
+    if (!(taken instanceof Promise) && before === undefined) return this.#store(fields, taken);
+    // Appended in the order published: behind any publish whose id is still being looked up.
+    const ready = Promise.all([taken, before]);
+    const stored = ready.then(
+      ([reused]) => this.#store(fields, reused),
       (error: unknown) => {
         throw this.#unavailable('store the update', error);
       },
     );
+    // Settles once `stored` has handed the update to the transport (its callback runs first).
+    const turn = ready.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#checking = turn;
+    void turn.then(() => {
+      if (this.#checking === turn) this.#checking = undefined;
+    });
+    return stored;
   }
 
   /** Whether the IRI or URI form of `id` (when it has one) names a retained update. */

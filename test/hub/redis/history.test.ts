@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HubEngine } from '../../../src/hub/engine/index.js';
 import { RedisTransport } from '../../../src/hub/index.js';
 import { startRedis } from './redisServer.js';
 import type { TestRedis } from './redisServer.js';
@@ -30,6 +31,20 @@ describe('the history window on Redis', () => {
     const b = await transport.locate('b');
     expect((await transport.readBefore(b as string, 5)).map((entry) => entry.update.id)).toEqual(['b']);
     expect((await transport.readBefore((await transport.locate('d')) as string, 5)).map((entry) => entry.update.id)).toEqual(['d', 'c', 'b']);
+    await transport.close();
+  });
+
+  it('stores publishes in the order made when one has an id outside ASCII (its other spellings are looked up first)', async () => {
+    const transport = await RedisTransport.connect({ url: redis.url, prefix: 'history:order' });
+    const engine = new HubEngine({ transport, log: false });
+    const ids = await Promise.all([
+      engine.publishAsync({ topic: 'https://example.com/a', data: '1', id: 'urn:€-1' }),
+      engine.publishAsync({ topic: 'https://example.com/a', data: '2', id: 'ascii-2' }),
+      engine.publishAsync({ topic: 'https://example.com/a', data: '3', id: 'urn:€-3' }),
+      engine.publishAsync({ topic: 'https://example.com/a', data: '4' }),
+    ]);
+    expect((await transport.readAfter(null, 10)).map((entry) => entry.update.id)).toEqual(ids);
+    engine.close();
     await transport.close();
   });
 
