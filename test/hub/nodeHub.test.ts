@@ -132,6 +132,17 @@ describe('Node hub (createHub)', () => {
     expect(log.lines[2]).toMatch(/^info disconnect #\d+ .* reason=client/);
   });
 
+  it('logs a client-chosen cursor quoted: a line break in last_event_id cannot forge a log line', async () => {
+    const log = captureLog();
+    const hub = await start({ log });
+    log.lines.length = 0;
+    const stream = await openStream(fetch, subscribeUrl(hub.url, [['match', 'a'], ['last_event_id', 'x\ninfo disconnect #1 forged']]));
+    stream.close();
+    await expect.poll(() => log.lines.length).toBe(2);
+    expect(log.lines[0]).toMatch(/^info connect #\d+ .* last-event-id="x\\ninfo disconnect #1 forged"$/);
+    expect(log.lines.filter((l) => l.includes('forged'))).toHaveLength(1);
+  });
+
   it('answers 413 from Content-Length alone and closes that connection', async () => {
     const hub = await start({ limits: { bodyBytes: 100 } });
     const token = await sign(v1Claims([{ actions: ['publish'], topics: ['*'] }]));

@@ -413,7 +413,7 @@ export class HubEngine {
     this.#dispatcher.add(connection);
     this.#scheduleExpiry(connection);
     if (this.#connections.size === 1) this.#startTimers();
-    this.#log.info(`connect #${info.id} subscriber=${info.subscriber} client=${client} ${describeMatchers(info.matchers)}${cursor === undefined ? '' : ` last-event-id=${cursor}`}`);
+    this.#log.info(`connect #${info.id} subscriber=${info.subscriber} client=${client} ${describeMatchers(info.matchers)}${cursor === undefined ? '' : ` last-event-id=${JSON.stringify(cursor)}`}`);
     this.#emit('connect', info);
     // Live updates wait behind the replay, which reads the history up to them.
     void this.#replay(connection, resume.after);
@@ -661,7 +661,7 @@ export class HubEngine {
         if (connection.ended) return;
         const kept = cursor === null ? true : this.#keepsAfter(cursor);
         if (!(kept instanceof Promise ? await kept : kept)) {
-          this.#log.warn(`replay #${connection.info.id}: the history after ${cursor} was evicted before the subscriber read it`);
+          this.#log.warn(`replay #${connection.info.id}: the history after ${JSON.stringify(cursor)} was evicted before the subscriber read it`);
           connection.end('slow', 'dropped');
           return;
         }
