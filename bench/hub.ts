@@ -118,6 +118,21 @@ function startServer(script: string, env: Readonly<Record<string, string>> = {})
   });
 }
 
+/** Asks a server child to stop; kills it when it has not exited within 5 s. */
+function stopServer(child: ChildProcess): Promise<void> {
+  return new Promise((done) => {
+    child.send({ type: 'stop' });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      done();
+    }, 5000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      done();
+    });
+  });
+}
+
 function ask<T>(child: ChildProcess, type: 'mark' | 'stats', reply: string): Promise<T> {
   return new Promise((resolveReply) => {
     const onMessage = (message: { type: string } & T): void => {
@@ -295,22 +310,7 @@ async function deploy(target: Target, recorder: Recorder): Promise<Deployment> {
     for (const res of responses) res.destroy();
     subscriberAgent.destroy();
     publisherAgent.destroy();
-    await Promise.all(
-      servers.map(
-        ({ child }) =>
-          new Promise((done) => {
-            child.send({ type: 'stop' });
-            const timer = setTimeout(() => {
-              child.kill('SIGKILL');
-              done(undefined);
-            }, 5000);
-            child.once('exit', () => {
-              clearTimeout(timer);
-              done(undefined);
-            });
-          }),
-      ),
-    );
+    await Promise.all(servers.map(({ child }) => stopServer(child)));
   };
   try {
     for (let i = 0; i < SUBSCRIBERS; i += 100) {
@@ -565,17 +565,7 @@ async function patternPhase(target: Target): Promise<void> {
     for (const res of open) res.destroy();
     agent.destroy();
     streamAgent.destroy();
-    child.send({ type: 'stop' });
-    await new Promise((done) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        done(undefined);
-      }, 5000);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        done(undefined);
-      });
-    });
+    await stopServer(child);
   }
 }
 

@@ -1,10 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SseDriver, channels } from '../../src/index.js';
-import type { SseError, SseUpdate, SubscribeOptions } from '../../src/index.js';
-import { MockChannelServer } from '../../src/mock/index.js';
+import type { SseUpdate, SubscribeOptions } from '../../src/index.js';
+import { channelDriver as setup, tick } from './channelDriver.js';
 import { MockEventStream, sseFrame } from '../../src/mock/eventStream.js';
-
-const tick = (ms = 0) => vi.advanceTimersByTimeAsync(ms);
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -12,18 +10,6 @@ beforeEach(() => {
 afterEach(() => {
   vi.useRealTimers();
 });
-
-function setup() {
-  const server = new MockChannelServer();
-  const errors: SseError[] = [];
-  const driver = new SseDriver({ url: server.url, server: channels(), fetch: server.fetch, tabs: false, heartbeatTimeout: 0, onError: (e) => errors.push(e), platform: { random: () => 1, events: undefined } });
-  const listen = (channel: string) => {
-    const got: string[] = [];
-    const off = driver.subscribe(channel, (u: SseUpdate) => got.push(String(u.data)), { raw: true });
-    return { got, off };
-  };
-  return { server, driver, errors, listen };
-}
 
 describe("channels: a subscription joining a stream that carries its channel gets the channel's current value", () => {
   it('a second subscription gets it alone and once, without a new request; later changes reach both in order', async () => {

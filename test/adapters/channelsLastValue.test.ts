@@ -1,11 +1,10 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SseDriver, channels } from '../../src/index.js';
-import type { SseError, SseUpdate } from '../../src/index.js';
+import type { SseUpdate } from '../../src/index.js';
 import { MockChannelServer } from '../../src/mock/index.js';
+import { channelDriver as setup, tick } from './channelDriver.js';
 import { loadTabGroup } from '../../src/core/tabs/TabLink.js';
 import { ChannelBus, LockBroker } from '../core/tabs/fakes.js';
-
-const tick = (ms = 0) => vi.advanceTimersByTimeAsync(ms);
 
 // The election code is a lazily loaded chunk: loaded once here, a join under fake timers waits on no module loading.
 beforeAll(() => loadTabGroup());
@@ -16,18 +15,6 @@ beforeEach(() => {
 afterEach(() => {
   vi.useRealTimers();
 });
-
-function setup() {
-  const server = new MockChannelServer();
-  const errors: SseError[] = [];
-  const driver = new SseDriver({ url: server.url, server: channels(), fetch: server.fetch, tabs: false, heartbeatTimeout: 0, onError: (e) => errors.push(e), platform: { random: () => 1, events: undefined } });
-  const listen = (channel: string) => {
-    const got: string[] = [];
-    const off = driver.subscribe(channel, (u: SseUpdate) => got.push(String(u.data)), { raw: true });
-    return { got, off };
-  };
-  return { server, driver, errors, listen };
-}
 
 describe("channels: a channel's current value is the first update of a subscription that comes back", () => {
   it('after its only subscription left (the stream closed), a new one gets the unchanged value', async () => {
