@@ -74,7 +74,7 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false; me
  * shows why (also the field's description), with Retry (which moves focus back to the message field, as the
  * alert holding it goes away). While the connection is down the form is disabled (the button
  * `aria-disabled`, so that it keeps focus; a press says "Not sent: the connection is offline." and keeps the
- * text), unless `queue` is set, in which case messages wait while it reconnects (stopped on an error, or
+ * text; the hint says whether the connection comes back by itself or stopped), unless `queue` is set, in which case messages wait while it reconnects (stopped on an error, or
  * closed, they are tried at once, and the hint says so). The button keeps its width whatever its label; a
  * message sent with it gives focus back to the field (the emptied form disables the button). A message is
  * sent once however often Enter or the button is pressed: while it is being sent the button is
@@ -210,16 +210,19 @@ export const PublishForm = forwardRef<HTMLFormElement, PublishFormProps>(functio
     setInvalid(undefined);
   };
 
-  // The queue holds messages only while reconnecting: stopped on an error (or closed), it sends them at once.
-  const hint = blocked
-    ? 'Offline: sending resumes when the connection is back.'
-    : offline
-      ? connection === 'reconnecting'
-        ? 'Offline: messages wait and are sent when the connection is back.'
+  // Only a reconnecting driver comes back by itself; the queue holds messages only then (stopped on an
+  // error, or closed, it sends them at once).
+  const hint = offline
+    ? connection === 'reconnecting'
+      ? blocked
+        ? 'Offline: sending resumes when the connection is back.'
+        : 'Offline: messages wait and are sent when the connection is back.'
+      : blocked
+        ? 'Connection stopped: nothing can be sent until it is reconnected.'
         : 'Connection stopped: messages do not wait and may fail.'
-      : mode === 'json'
-        ? 'JSON. Enter to send, Shift+Enter for a new line.'
-        : 'Enter to send, Shift+Enter for a new line.';
+    : mode === 'json'
+      ? 'JSON. Enter to send, Shift+Enter for a new line.'
+      : 'Enter to send, Shift+Enter for a new line.';
   const reason = invalid ? undefined : refused > 0 ? 'the connection is offline.' : error && status === 'error' ? failureReason(error) : undefined;
   const failed = reason !== undefined;
   const describedBy = [`${id}-hint`, invalid ? `${id}-invalid` : undefined, failed ? `${id}-error` : undefined].filter(Boolean).join(' ');

@@ -333,6 +333,27 @@ describe('PublishForm', () => {
     await waitFor(() => expect(hub.history).toHaveLength(1));
   });
 
+  it('without queue, does not promise that sending resumes once the connection stopped on an error: it will not come back by itself', async () => {
+    const { hub, driver, container } = renderWithHub(
+      <>
+        <Subscriber />
+        <PublishForm topic={TOPIC} />
+      </>,
+    );
+    await hub.waitForConnections(1);
+    const form = container.querySelector('form') as HTMLFormElement;
+    const field = screen.getByRole('textbox', { name: 'Message' }) as HTMLTextAreaElement;
+    hub.failNext(401, { method: 'GET' });
+    act(() => hub.dropConnections());
+    await waitFor(() => expect(form.hasAttribute('data-offline')).toBe(true));
+    await waitFor(() => expect(driver.getSnapshot().status).toBe('error'));
+    expect(screen.queryByText(/sending resumes/)).toBeNull();
+    expect(description(field)).toMatch(/^Connection stopped: nothing can be sent until it is reconnected\./);
+    act(() => driver.reconnect());
+    await waitFor(() => expect(form.hasAttribute('data-offline')).toBe(false));
+    expect(description(field)).toMatch(/^Enter to send/);
+  });
+
   it('with queue, does not promise that messages wait once the connection stopped on an error, or closed: they are tried at once', async () => {
     const user = userEvent.setup();
     const { hub, driver, container } = renderWithHub(
