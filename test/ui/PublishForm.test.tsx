@@ -15,6 +15,24 @@ function Subscriber() {
 }
 
 /** The accessible description of `element`: the text of the elements its `aria-describedby` names. */
+/** A form (with or without `queue`) whose driver stopped on an error: the hub refused its subscribe request (401). */
+async function stoppedOnError(queue: boolean) {
+  const { hub, driver, container } = renderWithHub(
+    <>
+      <Subscriber />
+      <PublishForm topic={TOPIC} queue={queue} />
+    </>,
+  );
+  await hub.waitForConnections(1);
+  const form = container.querySelector('form') as HTMLFormElement;
+  const field = screen.getByRole('textbox', { name: 'Message' }) as HTMLTextAreaElement;
+  hub.failNext(401, { method: 'GET' });
+  act(() => hub.dropConnections());
+  await waitFor(() => expect(form.hasAttribute('data-offline')).toBe(true));
+  await waitFor(() => expect(driver.getSnapshot().status).toBe('error'));
+  return { hub, driver, form, field };
+}
+
 function description(element: HTMLElement): string {
   const ids = (element.getAttribute('aria-describedby') ?? '').split(/\s+/).filter(Boolean);
   return ids.map((id) => document.getElementById(id)?.textContent ?? '').join(' ');
@@ -334,19 +352,7 @@ describe('PublishForm', () => {
   });
 
   it('without queue, does not promise that sending resumes once the connection stopped on an error: it will not come back by itself', async () => {
-    const { hub, driver, container } = renderWithHub(
-      <>
-        <Subscriber />
-        <PublishForm topic={TOPIC} />
-      </>,
-    );
-    await hub.waitForConnections(1);
-    const form = container.querySelector('form') as HTMLFormElement;
-    const field = screen.getByRole('textbox', { name: 'Message' }) as HTMLTextAreaElement;
-    hub.failNext(401, { method: 'GET' });
-    act(() => hub.dropConnections());
-    await waitFor(() => expect(form.hasAttribute('data-offline')).toBe(true));
-    await waitFor(() => expect(driver.getSnapshot().status).toBe('error'));
+    const { driver, form, field } = await stoppedOnError(false);
     expect(screen.queryByText(/sending resumes/)).toBeNull();
     expect(description(field)).toMatch(/^Connection stopped: nothing can be sent until it is reconnected\./);
     act(() => driver.reconnect());
@@ -356,20 +362,8 @@ describe('PublishForm', () => {
 
   it('with queue, does not promise that messages wait once the connection stopped on an error, or closed: they are tried at once', async () => {
     const user = userEvent.setup();
-    const { hub, driver, container } = renderWithHub(
-      <>
-        <Subscriber />
-        <PublishForm topic={TOPIC} queue />
-      </>,
-    );
-    await hub.waitForConnections(1);
-    const form = container.querySelector('form') as HTMLFormElement;
-    const field = screen.getByRole('textbox', { name: 'Message' }) as HTMLTextAreaElement;
     // Refused subscriber: the driver stops retrying (status `error`), and the queue sends at once.
-    hub.failNext(401, { method: 'GET' });
-    act(() => hub.dropConnections());
-    await waitFor(() => expect(form.hasAttribute('data-offline')).toBe(true));
-    await waitFor(() => expect(driver.getSnapshot().status).toBe('error'));
+    const { hub, driver, form, field } = await stoppedOnError(true);
     expect(screen.queryByText(/messages wait/)).toBeNull();
     expect(description(field)).toMatch(/^Connection stopped: messages do not wait and may fail\./);
     await user.type(field, 'now{Enter}');
