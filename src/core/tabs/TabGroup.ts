@@ -62,6 +62,7 @@ export class TabGroup {
   /** Pending requests for the other tabs' own locks: granted when that tab is gone. */
   readonly #watches = new Map<string, AbortController>();
   #channel: TabChannel | undefined;
+  /** Releases this tab's own lock; set once it is held and the tab announced (the others learn it only then). */
   #ownLock: (() => void) | undefined;
   #matchers: readonly TopicMatcher[] = [];
   #role: TabRole = 'pending';
@@ -105,7 +106,7 @@ export class TabGroup {
     return [...byKey.values()];
   }
 
-  /** Joins the group: announces this tab, asks the others for their matchers, runs for the lead. */
+  /** Joins the group: runs for the lead; announces this tab and asks the others for their matchers once it holds its own lock. */
   start(): void {
     if (this.#destroyed || this.#joined) return;
     this.#joined = true;
@@ -114,9 +115,7 @@ export class TabGroup {
     channel.addEventListener('message', (event) => {
       if (channel === this.#channel) this.#receive(event.data);
     });
-    this.#holdOwnLock();
-    this.#post({ t: 'hello', from: this.tabId });
-    if (this.#matchers.length > 0) this.#post({ t: 'matchers', from: this.tabId, matchers: this.#matchers });
+    this.#holdOwnLock(channel);
     this.#election.start();
     this.#listenLifecycle(true);
   }
@@ -126,7 +125,7 @@ export class TabGroup {
     const key = (list: readonly TopicMatcher[]) => list.map(this.#matcherKey).sort().join('\n');
     if (key(matchers) === key(this.#matchers)) return;
     this.#matchers = [...matchers];
-    if (this.#joined) this.#post({ t: 'matchers', from: this.tabId, matchers: this.#matchers });
+    if (this.#ownLock) this.#post({ t: 'matchers', from: this.tabId, matchers: this.#matchers });
   }
 
   /** (leader) Relays an event of the shared stream to the followers (none: nothing to post). */
@@ -172,8 +171,10 @@ export class TabGroup {
     switch (message.t) {
       case 'hello':
         this.#learn(from, []);
+        // Not yet announced: this tab's own hello, coming, tells its matchers (and state).
+        if (!this.#ownLock) return;
         this.#post({ t: 'matchers', from: this.tabId, matchers: this.#matchers });
-        if (this.#role === 'leader' && this.#published) this.#postState();
+        if (this.#role === 'leader') this.#postState();
         return;
       case 'matchers':
         this.#learn(from, message.matchers);
@@ -220,9 +221,21 @@ export class TabGroup {
       .catch(() => undefined);
   }
 
-  #holdOwnLock(): void {
+  /**
+   * Takes this tab's own lock, then announces the tab. Only then: the others take this tab for gone
+   * when its lock is granted to them, and the lock manager is another service than the channel, so a
+   * hello sent before this tab's request reached it could have them granted the lock at once.
+   */
+  #holdOwnLock(channel: TabChannel): void {
     this.#platform.locks
-      .request(`${this.#name}:tab:${this.tabId}`, {}, () => new Promise<void>((resolve) => (this.#ownLock = resolve)))
+      .request(`${this.#name}:tab:${this.tabId}`, {}, () => {
+        if (channel !== this.#channel) return undefined; // left before it was granted: released at once
+        const held = new Promise<void>((resolve) => (this.#ownLock = resolve));
+        this.#post({ t: 'hello', from: this.tabId });
+        if (this.#matchers.length > 0) this.#post({ t: 'matchers', from: this.tabId, matchers: this.#matchers });
+        if (this.#role === 'leader') this.#postState();
+        return held;
+      })
       .catch(() => undefined);
   }
 
@@ -234,9 +247,10 @@ export class TabGroup {
     }
   }
 
+  /** (leader) Tells the shared stream's state, once this tab is announced (a state makes the others learn it). */
   #postState(): void {
     const state = this.#published;
-    if (state) this.#post({ t: 'state', from: this.tabId, state: { ...state, hidden: !this.#platform.visible() } });
+    if (state && this.#ownLock) this.#post({ t: 'state', from: this.tabId, state: { ...state, hidden: !this.#platform.visible() } });
   }
 
   /** Goodbye, lead released, others forgotten: the state of a tab that is not in the group. */

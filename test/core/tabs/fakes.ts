@@ -22,9 +22,13 @@ export class LockBroker {
     this.#answerDelay = answerDelay;
   }
 
-  /** The tab view of the broker (a tab's `navigator.locks`). */
-  tab(): FakeLocks {
-    return new FakeLocks(this);
+  /**
+   * The tab view of the broker (a tab's `navigator.locks`).
+   * @param requestDelay - ms before this tab's requests reach the broker: in a browser the lock manager
+   * and `BroadcastChannel` are separate services, so a tab's message may arrive before its lock request.
+   */
+  tab(requestDelay = 0): FakeLocks {
+    return new FakeLocks(this, requestDelay);
   }
 
   /** Whether `name` is held. */
@@ -117,11 +121,14 @@ export class LockBroker {
 /** One tab's `navigator.locks` over a shared {@link LockBroker}. */
 export class FakeLocks implements TabLocks {
   readonly #broker: LockBroker;
-  constructor(broker: LockBroker) {
+  readonly #delay: number;
+  constructor(broker: LockBroker, delay = 0) {
     this.#broker = broker;
+    this.#delay = delay;
   }
   request(name: string, options: { ifAvailable?: boolean; steal?: boolean; signal?: AbortSignal }, callback: (lock: unknown) => unknown): Promise<unknown> {
-    return this.#broker.request(this, name, options, callback);
+    if (this.#delay === 0) return this.#broker.request(this, name, options, callback);
+    return new Promise((resolve) => setTimeout(resolve, this.#delay)).then(() => this.#broker.request(this, name, options, callback));
   }
 }
 

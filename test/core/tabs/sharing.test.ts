@@ -28,8 +28,9 @@ function browser(lockAnswerDelay = 0, hubOptions: MockHubOptions = {}) {
     crash(): void;
   }
 
-  function open(options: Partial<SseDriverOptions> = {}): Tab {
-    const locks = broker.tab();
+  /** @param lockDelay - ms before the tab's lock requests reach the lock manager (see `LockBroker.tab`). */
+  function open(options: Partial<SseDriverOptions> = {}, lockDelay = 0): Tab {
+    const locks = broker.tab(lockDelay);
     const events = new EventTarget();
     const channels: FakeChannel[] = [];
     let crashed = false;
@@ -119,6 +120,28 @@ describe('tabs share one stream', () => {
     // A follower shows the shared connection's status and cursor.
     expect(c.driver.getSnapshot().status).toBe('open');
     expect(d.driver.getSnapshot().lastEventId).toBe(a.driver.getSnapshot().lastEventId);
+    for (const t of b.tabs) t.driver.destroy();
+  });
+
+  it("a tab whose messages arrive before its lock request is not taken for gone: counted, and its topics stay on the leader's stream", async () => {
+    const b = browser();
+    const leader = b.open();
+    const got = collect();
+    leader.driver.subscribe('/a', () => undefined);
+    await tick(100);
+    // The lock manager is a separate service from BroadcastChannel: the new tab's hello and matchers may
+    // reach the leader before the request for the new tab's own lock reaches the lock manager.
+    const late = b.open({}, 50);
+    late.driver.subscribe('/late', got.listener);
+    await tick(2000);
+
+    expect(leader.driver.getTabs()).toEqual({ role: 'leader', tabs: 2 });
+    expect(late.driver.getTabs()).toEqual({ role: 'follower', tabs: 2 });
+    expect(b.hub.connections).toBe(1);
+    expect(b.hub.subscriptions[0]?.matchers.map((m) => m.match).sort()).toEqual(['/a', '/late']);
+    await leader.driver.publish('/late', 'to late');
+    await tick(50);
+    expect(got.data()).toEqual(['to late']);
     for (const t of b.tabs) t.driver.destroy();
   });
 
