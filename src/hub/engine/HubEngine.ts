@@ -126,8 +126,6 @@ export class HubEngine {
   #closed = false;
   /** Log position of the last update dispatched by this process (see {@link AFTER_PREFIX}). */
   #lastPosition: string | undefined;
-  /** Settles once the last publish that waited for an id lookup was handed to the transport. */
-  #checking: Promise<void> | undefined;
 
   /**
    * @param options - see {@link HubEngineOptions}; all optional.
@@ -483,51 +481,14 @@ export class HubEngine {
    * Stores and dispatches a validated update. A retry of a retained update (same id, topics,
    * data, type, retry and privacy) is acknowledged with its id and not dispatched again; any
    * other update reusing a retained id gets a fresh hub id (the spec lets hubs ignore the
-   * publisher's id), so it is neither lost nor confused with the other one. The transport
-   * decides, so this holds across processes. An id that is another spelling of a retained id
-   * (its IRI or URI form, see {@link cursorForms}) counts as reused: one cursor names one update.
+   * publisher's id), so it is neither lost nor confused with the other one. An id that is another
+   * spelling of a retained id (its IRI or URI form, see {@link cursorForms}) counts as reused: one
+   * cursor names one update. The transport decides, in the step that appends, so this holds across
+   * processes.
    */
   #accept(fields: PublishFields): MaybePromise<string> {
-    const taken = fields.id === undefined ? false : this.#otherSpellingRetained(fields.id);
-    const before = this.#checking;
-    if (!(taken instanceof Promise) && before === undefined) return this.#store(fields, taken);
-    // Appended in the order published: behind any publish whose id is still being looked up.
-    const ready = Promise.all([taken, before]);
-    const stored = ready.then(
-      ([reused]) => this.#store(fields, reused),
-      (error: unknown) => {
-        throw this.#unavailable('store the update', error);
-      },
-    );
-    // Settles once `stored` has handed the update to the transport (its callback runs first).
-    const turn = ready.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#checking = turn;
-    void turn.then(() => {
-      if (this.#checking === turn) this.#checking = undefined;
-    });
-    return stored;
-  }
-
-  /** Whether the IRI or URI form of `id` (when it has one) names a retained update. */
-  #otherSpellingRetained(id: string): MaybePromise<boolean> {
-    const located = cursorForms(id).slice(1).map((other) => this.#transport.locate(other));
-    const any = (positions: readonly (string | undefined)[]): boolean => positions.some((position) => position !== undefined);
-    const now: (string | undefined)[] = [];
-    for (const position of located) {
-      if (position instanceof Promise) return Promise.all(located).then(any);
-      now.push(position);
-    }
-    return any(now);
-  }
-
-  /** Appends an update (under a fresh id when its id is `reused` in another spelling) and answers the id it is known under. */
-  #store(fields: PublishFields, reused: boolean): MaybePromise<string> {
-    if (reused) this.#log.debug?.(`publish ${fields.id ?? ''}: another spelling of a retained id, stored under a fresh id`);
     const update: HubUpdate = {
-      id: fields.id !== undefined && !reused ? fields.id : this.#randomId(),
+      id: fields.id ?? this.#randomId(),
       topics: fields.topics,
       data: fields.data,
       type: fields.type,
@@ -537,11 +498,12 @@ export class HubEngine {
     };
     const done = (result: { readonly id: string; readonly appended: boolean }): string => {
       if (!result.appended) this.#log.debug?.(`publish ${result.id}: a retry of a retained update, not dispatched again`);
-      else if (result.id !== update.id) this.#log.debug?.(`publish ${update.id}: id already used by another update, stored as ${result.id}`);
+      else if (result.id !== update.id) this.#log.debug?.(`publish ${update.id}: id (or another spelling of it) already used by another update, stored as ${result.id}`);
       else this.#log.debug?.(`publish ${update.id} topic=${update.topics[0] ?? ''}${update.private ? ' private' : ''}`);
       return result.id;
     };
-    const result = this.#transport.append(update, this.#randomId());
+    const spellings = fields.id === undefined ? [] : cursorForms(fields.id).slice(1);
+    const result = this.#transport.append(update, this.#randomId(), spellings);
     if (!(result instanceof Promise)) return done(result);
     return result.then(done, (error: unknown) => {
       throw this.#unavailable('store the update', error);

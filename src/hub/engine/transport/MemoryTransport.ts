@@ -31,13 +31,11 @@ export class MemoryTransport implements HubTransport {
     this.#listener = listener;
   }
 
-  append(update: HubUpdate, freshId: string): AppendResult {
+  append(update: HubUpdate, freshId: string, spellings: readonly string[] = []): AppendResult {
     let stored = update;
     const known = this.#ring.get(update.id);
-    if (known !== undefined) {
-      if (isSameContent(known, update)) return { id: known.id, appended: false };
-      stored = { ...update, id: freshId };
-    }
+    if (known !== undefined && isSameContent(known, update)) return { id: known.id, appended: false };
+    if (known !== undefined || spellings.some((id) => this.#ring.get(id) !== undefined)) stored = { ...update, id: freshId };
     const seq = this.#ring.firstSeq + this.#ring.size;
     this.#ring.push(stored);
     this.#listener?.update({ position: String(this.#base + seq), update: stored });

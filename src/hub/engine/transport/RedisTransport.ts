@@ -77,22 +77,27 @@ end`;
 
 /**
  * Appends a batch of updates atomically, in order, so retries stay idempotent across processes
- * (within a batch too). KEYS: log, ids, order, counter. ARGV: retained length, then four per
- * update: id, fresh id, content, publishedAt. Entry fields: `id`, `u` (content), `at`, `n`
- * (entry number, contiguous). The id index is trimmed with the stream. Returns
- * `{appended (0|1), id, …}`, two per update.
+ * (within a batch too). KEYS: log, ids, order, counter. ARGV: retained length, then five per
+ * update: id, fresh id, content, publishedAt, the other spellings of the id joined by line feeds
+ * (ids hold no control character). Entry fields: `id`, `u` (content), `at`, `n` (entry number,
+ * contiguous). The id index is trimmed with the stream. Returns `{appended (0|1), id, …}`, two per update.
  */
 const APPEND = `${LUA_BEFORE}
 local out = {}
 local added = false
-for i = 2, #ARGV, 4 do
+for i = 2, #ARGV, 5 do
   local id = ARGV[i]
   local retry = false
   local known = redis.call('HGET', KEYS[2], id)
-  if known then
-    local e = redis.call('XRANGE', KEYS[1], known, known)
-    if #e > 0 then
-      if e[1][2][4] == ARGV[i + 2] then retry = true else id = ARGV[i + 1] end
+  local e = known and redis.call('XRANGE', KEYS[1], known, known) or {}
+  if #e > 0 then
+    if e[1][2][4] == ARGV[i + 2] then retry = true else id = ARGV[i + 1] end
+  else
+    for other in string.gmatch(ARGV[i + 4], '[^\\n]+') do
+      if redis.call('HEXISTS', KEYS[2], other) == 1 then
+        id = ARGV[i + 1]
+        break
+      end
     end
   end
   if retry then
@@ -242,7 +247,7 @@ function readPresence(value: string): { readonly s: number; readonly d: Subscrip
 
 /** An append waiting to be sent: the script arguments of its update, and its caller. */
 interface PendingAppend {
-  readonly args: readonly [string, string, string, string];
+  readonly args: readonly [string, string, string, string, string];
   readonly resolve: (result: AppendResult) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -454,9 +459,9 @@ export class RedisTransport implements HubTransport {
    * Appends made during one turn of the event loop (the publishes of one I/O phase) go to Redis
    * together, in one script call per {@link APPEND_BATCH}: one round trip instead of one each.
    */
-  append(update: HubUpdate, freshId: string): Promise<AppendResult> {
+  append(update: HubUpdate, freshId: string, spellings: readonly string[] = []): Promise<AppendResult> {
     return new Promise((resolve, reject) => {
-      const waiting = this.#appends.push({ args: [update.id, freshId, content(update), String(update.publishedAt)], resolve, reject });
+      const waiting = this.#appends.push({ args: [update.id, freshId, content(update), String(update.publishedAt), spellings.join('\n')], resolve, reject });
       if (waiting === 1) realSetImmediate(() => this.#sendAppends());
     });
   }

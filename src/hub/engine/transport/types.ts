@@ -51,12 +51,14 @@ export interface HubTransport {
   attach(listener: TransportListener): void;
   /**
    * Appends an update, unless it retries a retained one (same id and same content: answered
-   * `{ id, appended: false }`). An update whose id is taken by another one is appended under
-   * `freshId`. Fan-out to every process (this one included) goes through
+   * `{ id, appended: false }`). An update whose id is taken by another one, or whose id is new but
+   * one of `spellings` (other spellings of its id: its IRI or URI form) names a retained update, is
+   * appended under `freshId`, so one cursor names one update (none given: only the id itself is checked). The check and the append are one
+   * step (across processes too). Fan-out to every process (this one included) goes through
    * {@link TransportListener.update}.
    * @throws when the store is unreachable (the engine answers 503).
    */
-  append(update: HubUpdate, freshId: string): MaybePromise<AppendResult>;
+  append(update: HubUpdate, freshId: string, spellings?: readonly string[]): MaybePromise<AppendResult>;
   /**
    * The position of a retained update, or of the newest update that left the history window:
    * everything after that one is retained, so a resume from it loses nothing.
