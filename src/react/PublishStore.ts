@@ -93,8 +93,7 @@ export class PublishStore {
     const options: PublishOptions = rest;
     if (signal !== undefined) options.signal = signal;
     if (signal?.aborted) return this.#failEarly(new SseError('aborted', 'The publish was aborted before it was sent.'));
-    const status = this.#driver.getSnapshot().status;
-    const offline = status === 'reconnecting' || status === 'connecting';
+    const offline = isOffline(this.#driver);
     if (queue === true && !this.#driver.destroyed && (offline || this.#queue.length > 0)) {
       const limit = queueLimit ?? DEFAULT_QUEUE_LIMIT;
       if (this.#queue.length >= limit) {
@@ -104,7 +103,7 @@ export class PublishStore {
       }
       return this.#enqueue(topic, data, options, signal);
     }
-    if (status === 'reconnecting') {
+    if (this.#driver.getSnapshot().status === 'reconnecting') {
       return this.#failEarly(
         new SseNetworkError('The driver is offline (reconnecting to the hub); the publish was not sent.', {
           hint: 'Retry once the connection is open, or pass { queue: true } to usePublish.',
@@ -184,7 +183,7 @@ export class PublishStore {
       this.#afterQueueChange();
       return;
     }
-    if (status !== 'reconnecting' && status !== 'connecting') void this.#flush();
+    if (!isOffline(this.#driver)) void this.#flush();
   };
 
   /** Sends the queue in order while the driver is online; a network failure puts the publish back. */
@@ -193,17 +192,16 @@ export class PublishStore {
     this.#flushing = true;
     try {
       while (this.#queue.length > 0) {
-        const status = this.#driver.getSnapshot().status;
-        if (status === 'reconnecting' || status === 'connecting' || this.#driver.destroyed) return;
+        if (isOffline(this.#driver) || this.#driver.destroyed) return;
         const item = this.#queue[0] as Queued;
         let id: string;
         try {
           id = await this.#send(item.topic, item.data, item.options);
         } catch (cause) {
           const error = toSseError(cause);
-          const stillOffline = this.#driver.getSnapshot().status !== 'open';
-          if (error.code === 'network' && stillOffline && !this.#driver.destroyed && this.#queue[0] === item) {
-            // The connection dropped meanwhile: keep the publish (same id) for the next open.
+          if (error.code === 'network' && isOffline(this.#driver) && this.#queue[0] === item) {
+            // The connection dropped meanwhile: keep the publish (same id) for the next open. Not
+            // without a stream coming back (idle, stopped on an error): no open would ever send it.
             this.#update(this.#snapshot.error, this.#snapshot.lastId);
             return;
           }
@@ -248,6 +246,12 @@ export class PublishStore {
     this.#snapshot = { status, error, lastId };
     this.#emitter.notify();
   }
+}
+
+/** Whether `driver` is connecting or reconnecting: a state change (open, or a stop) will follow. */
+function isOffline(driver: SseDriver): boolean {
+  const { status } = driver.getSnapshot();
+  return status === 'reconnecting' || status === 'connecting';
 }
 
 function toSseError(cause: unknown): SseError {

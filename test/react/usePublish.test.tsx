@@ -345,6 +345,53 @@ describe('usePublish', () => {
     driver.destroy();
   });
 
+  it('rejects a queued publish whose send fails on the network once the driver has no stream to wait for, instead of holding it forever', async () => {
+    const hub = createHub();
+    let down = false;
+    const flaky: FetchLike = async (input, init) => {
+      if (down && init?.method === 'POST') throw new TypeError('network down');
+      return hub.fetch(input, init);
+    };
+    const driver = createDriver(hub, { fetch: flaky, retry: { initialDelay: 5000, maxDelay: 5000 } });
+    let pub: UsePublishResult | undefined;
+    function Sender() {
+      pub = usePublish(topic('x'), { queue: true });
+      return null;
+    }
+    function Reader() {
+      useTopic(topic('x'));
+      return null;
+    }
+    const app = (reading: boolean) => (
+      <SseProvider driver={driver}>
+        {reading && <Reader />}
+        <Sender />
+      </SseProvider>
+    );
+    const view = render(app(true));
+    await tick(50);
+    hub.dropConnections();
+    await tick(10);
+    let settled: string = 'pending';
+    act(() => {
+      pub?.publishAsync('late').then(
+        () => (settled = 'sent'),
+        (error: { code: string }) => (settled = error.code),
+      );
+    });
+    expect(pub?.status).toBe('queued');
+    // The last reader leaves: the driver goes idle (no stream, so no state change will ever come),
+    // and the queued publish goes out into a network that is down.
+    down = true;
+    view.rerender(app(false));
+    await tick(100);
+    expect(driver.getSnapshot().status).toBe('idle');
+    expect(settled).toBe('network');
+    expect(pub?.status).toBe('error');
+    expect(pub?.error?.code).toBe('network');
+    driver.destroy();
+  });
+
   it('rejects queued publishes with closed when the driver is destroyed', async () => {
     const hub = createHub();
     const driver = createDriver(hub, { retry: { initialDelay: 5000, maxDelay: 5000 } });
