@@ -66,7 +66,8 @@ const REPLAYED_MAX = 4096;
  * a bounded buffer of updates (counting what fell off), and lets the shared {@link notifyScheduler}
  * announce its changes, so a burst renders once per batch across every `useTopic` (at most once
  * per frame while it lasts). Connection changes (heard through the driver's shared
- * {@link driverConnection}) make a new result only when the component read `status` or `connectionError`.
+ * {@link driverConnection}) make a new result only when the component read `status` or
+ * `connectionError`, and at once (not with the batch), so a commit shows the status `useConnectionStatus` shows.
  */
 export class TopicObserver<T> implements Flushable {
   #target: TopicTarget;
@@ -322,10 +323,9 @@ export class TopicObserver<T> implements Flushable {
     notifyScheduler.schedule(this, this.#target.driver.platform);
   }
 
+  // At once, not with the batch: in one commit, every reader of the driver's state shows the same status.
   readonly #onState = (): void => {
-    const next = connectionOf(this.#target);
-    if (this.#tracker.changed(this.#shown.connection, next)) this.#schedule();
-    else this.#shown.connection = next;
+    if (this.#refreshConnection()) this.#emitter.notify();
   };
 
   readonly #receive = (update: SseUpdate): void => {
@@ -367,15 +367,16 @@ export class TopicObserver<T> implements Flushable {
     this.#schedule();
   }
 
-  /** Copies a connection change the component reads into a new result at once (before the subscription runs). */
-  #refreshConnection(): void {
+  /** Copies a connection change into the result: a new result when the component read a changed field (returns whether). */
+  #refreshConnection(): boolean {
     const next = connectionOf(this.#target);
     if (!this.#tracker.changed(this.#shown.connection, next)) {
       this.#shown.connection = next;
-      return;
+      return false;
     }
     this.#shown = { connection: next };
     this.#result = this.#makeResult(this.#data, this.#shown);
+    return true;
   }
 
   /** Folds pending updates, the own error and the connection into a new result; returns whether it changed. */

@@ -288,6 +288,32 @@ describe('useTopic re-renders for the connection only when it reads it (issue 15
   });
 });
 
+describe('useTopic and useConnectionStatus agree on the connection', () => {
+  it('show the same status in every render of a component reading both, through a connect, a drop and a resume', async () => {
+    const hub = createHub();
+    const driver = createDriver(hub, { retry: { initialDelay: 500, maxDelay: 500 } });
+    const seen: string[] = [];
+    function Both() {
+      const { status } = useTopic(topic('t'));
+      const connection = useConnectionStatus();
+      seen.push(`${status}/${connection.status}`);
+      return null;
+    }
+    render(
+      <SseProvider driver={driver}>
+        <Both />
+      </SseProvider>,
+    );
+    await tick(50);
+    hub.dropConnections();
+    await tick(1000);
+    expect(seen.at(-1)).toBe('open/open');
+    expect(seen).toContain('reconnecting/reconnecting');
+    expect(seen.filter((pair) => pair.split('/')[0] !== pair.split('/')[1])).toEqual([]);
+    driver.destroy();
+  });
+});
+
 describe('useTopic readers share one state listener per driver', () => {
   it('100 readers add one driver state listener, hear status changes, and remove it when the last unmounts', async () => {
     const hub = createHub();
