@@ -2,6 +2,7 @@ import { SseDriver } from '../core/SseDriver.js';
 import { Emitter } from '../core/emitter.js';
 import type { ProtocolAdapter } from '../core/protocols/types.js';
 import { resolveCursorStorage, type CursorStorage } from '../core/tabs/cursorStore.js';
+import type { SseError } from '../core/errors.js';
 import type { HeadersOption, SseDriverOptions } from '../core/types.js';
 
 /** How long a driver made for a provider that has not mounted yet lives unclaimed. */
@@ -55,6 +56,8 @@ export class DriverOwner {
   readonly #warned = new Set<string>();
   /** The timer destroying a driver no provider mounted with, until the first mount. */
   #unclaimed: unknown;
+  /** The `onError` rendered last: the drivers call it through {@link DriverOwner.#reportError}. */
+  #onError: ((error: SseError) => void) | undefined;
   /**
    * The shared stream's cursors, carried from a destroyed driver to its replacement when `resume`
    * is left unset and has no storage of its own; `undefined` when the drivers use their own.
@@ -67,6 +70,7 @@ export class DriverOwner {
    */
   constructor(options: SseDriverOptions) {
     this.#options = options;
+    this.#onError = options.onError;
     if (options.resume === undefined && resolveCursorStorage(undefined, options.fetch !== undefined) === undefined) {
       const cursors = new Map<string, string>();
       this.#carried = { getItem: (key) => cursors.get(key) ?? null, setItem: (key, value) => void cursors.set(key, value) };
@@ -110,8 +114,12 @@ export class DriverOwner {
   }
 
   #create(): SseDriver {
-    return new SseDriver(this.#carried ? { ...this.#options, resume: this.#carried } : this.#options);
+    const options: SseDriverOptions = this.#options.onError ? { ...this.#options, onError: this.#reportError } : { ...this.#options };
+    if (this.#carried) options.resume = this.#carried;
+    return new SseDriver(options);
   }
+
+  readonly #reportError = (error: SseError): void => this.#onError?.(error);
 
   /**
    * A provider unmounted: destroys the driver unless it is mounted again within the same task —
@@ -130,11 +138,13 @@ export class DriverOwner {
 
   /**
    * The provider rendered with `options`: a changed `headers` (by value; functions by identity)
-   * goes to the driver (and to any driver made later). Any other option is read once: in
-   * development, a change is reported once per option with `console.warn`, naming the fix.
+   * goes to the driver (and to any driver made later), and `onError` is called from now on when
+   * the provider mounted with one. Any other option is read once: in development, a change is
+   * reported once per option with `console.warn`, naming the fix.
    */
   setOptions(options: SseDriverOptions): void {
     const { headers, ...rest } = options;
+    this.#onError = options.onError;
     if (!sameHeaders(this.#options.headers, headers)) {
       const { headers: _previous, ...kept } = this.#options;
       this.#options = headers === undefined ? kept : { ...kept, headers };

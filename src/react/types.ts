@@ -16,7 +16,7 @@ export interface SseProviderDriverProps {
  * nothing until a hook subscribes, so nothing connects during server rendering) and destroys it
  * when it unmounts. The options are read once; change the provider's `key` to connect elsewhere (in
  * development, a changed option is reported with `console.warn`). A changed `headers` value is
- * passed to {@link SseDriver.setHeaders}.
+ * passed to {@link SseDriver.setHeaders}; `onError` is called as last rendered.
  */
 export interface SseProviderOptionsProps extends SseDriverOptions {
   /** Not allowed together with options. */

@@ -195,6 +195,26 @@ describe('SseProvider', () => {
     expect(screen.getByTestId('r').dataset.state).toBe('open');
   });
 
+  it('calls the onError it rendered last, not the one it mounted with (an inline callback closes over the latest props)', async () => {
+    const hub = createHub();
+    const calls: string[] = [];
+    const app = (room: string) => (
+      <SseProvider {...driverOptions(hub)} onError={(error: SseError) => calls.push(`${room}:${error.code}`)}>
+        <Reader name="a" label="r" />
+      </SseProvider>
+    );
+    const view = render(app('first'));
+    await tick(50);
+    view.rerender(app('second'));
+    await tick(10);
+    hub.failNext(401, { method: 'GET' });
+    hub.dropConnections();
+    await tick(1000);
+    expect(screen.getByTestId('r').dataset.state).toBe('error');
+    expect(calls).toContain('second:unauthorized');
+    expect(calls.filter((call) => call.startsWith('first:'))).toEqual([]);
+  });
+
   it('warns in development, once per option and naming the key fix, when a connection option changes after mount (issue 15.6)', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     const hub = createHub();
