@@ -52,6 +52,8 @@ export class PublishStore {
   #inflight = 0;
   #queue: Queued[] = [];
   #flushing = false;
+  /** The queued publish being sent: its answer settles it, also when the driver is destroyed meanwhile. */
+  #sending: Queued | undefined;
   #offState: (() => void) | undefined;
 
   /** @param live - topic and defaults, read at each publish. */
@@ -177,8 +179,10 @@ export class PublishStore {
   readonly #onDriverState = (): void => {
     const status = this.#driver.getSnapshot().status;
     if (status === 'closed' || this.#driver.destroyed) {
-      const items = this.#queue;
-      this.#queue = [];
+      // The one being sent is left to its answer (a provider destroys its driver once publishes in flight are answered).
+      const sending = this.#sending;
+      const items = this.#queue.filter((item) => item !== sending);
+      this.#queue = this.#queue.filter((item) => item === sending);
       for (const item of items) this.#settle(item, new SseError('closed', 'The driver was destroyed before the queued publish was sent.'));
       this.#afterQueueChange();
       return;
@@ -195,6 +199,7 @@ export class PublishStore {
         if (isOffline(this.#driver) || this.#driver.destroyed) return;
         const item = this.#queue[0] as Queued;
         let id: string;
+        this.#sending = item;
         try {
           id = await this.#send(item.topic, item.data, item.options);
         } catch (cause) {
@@ -208,6 +213,8 @@ export class PublishStore {
           this.#remove(item);
           this.#settle(item, error);
           continue;
+        } finally {
+          this.#sending = undefined;
         }
         this.#remove(item);
         item.signal?.removeEventListener('abort', item.onAbort);

@@ -392,6 +392,42 @@ describe('usePublish', () => {
     driver.destroy();
   });
 
+  it('settles a queued publish in flight as its provider unmounts by the hub answer: delivered, it resolves with its id, not closed', async () => {
+    const hub = createHub({ latency: 50 });
+    let pub: UsePublishResult<number> | undefined;
+    function Sender() {
+      useTopic(topic('q'));
+      pub = usePublish<number>(topic('q'), { queue: true });
+      return null;
+    }
+    const view = render(
+      <SseProvider {...driverOptions(hub, { retry: { initialDelay: 500, maxDelay: 500 } })}>
+        <Sender />
+      </SseProvider>,
+    );
+    await tick(200);
+    hub.dropConnections();
+    await tick(10);
+    const settled: string[] = [];
+    act(() => {
+      for (const n of [1, 2, 3]) {
+        pub?.publishAsync(n).then(
+          (id) => settled.push(`${n}:${id}`),
+          (error: { code: string }) => settled.push(`${n}:${error.code}`),
+        );
+      }
+    });
+    // Reconnected: #1 is sent and answered, #2 is in flight when the provider unmounts.
+    await tick(600);
+    expect(settled).toHaveLength(1);
+    view.unmount();
+    await tick(1000);
+    const delivered = hub.history.map((update) => update.id);
+    expect(delivered).toHaveLength(2);
+    // The provider waited for #2's answer before destroying its driver: #2 was delivered and says so.
+    expect(settled.sort()).toEqual([`1:${delivered[0]}`, `2:${delivered[1]}`, '3:closed']);
+  });
+
   it('rejects queued publishes with closed when the driver is destroyed', async () => {
     const hub = createHub();
     const driver = createDriver(hub, { retry: { initialDelay: 5000, maxDelay: 5000 } });
