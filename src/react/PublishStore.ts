@@ -27,6 +27,8 @@ interface Queued {
   readonly reject: (error: SseError) => void;
   readonly signal: AbortSignal | undefined;
   readonly onAbort: () => void;
+  /** Place in the order the publishes were made: one sent at once and put back goes before those made after it. */
+  readonly seq: number;
 }
 
 const DEFAULT_QUEUE_LIMIT = 100;
@@ -39,7 +41,7 @@ export const INITIAL_PUBLISH_SNAPSHOT: PublishSnapshot = Object.freeze({ status:
  * `useSyncExternalStore`, pointed at the provider's driver from an effect): their status as a tiny
  * external store, and the optional offline queue. The queue listens to the driver only while it
  * holds something, sends in order once the connection is open, and gives each publish its id (from
- * the driver's `platform.uuid` seam) when queued, so re-sending after a failed attempt cannot
+ * the driver's `platform.uuid` seam) when it is made, so re-sending after a failed attempt cannot
  * deliver it twice: a receiving driver drops every delivery whose id is among the last few thousand
  * it saw.
  */
@@ -51,6 +53,7 @@ export class PublishStore {
   #outcome: 'idle' | 'success' | 'error' = 'idle';
   #inflight = 0;
   #queue: Queued[] = [];
+  #seq = 0;
   #flushing = false;
   /** The queued publish being sent: its answer settles it, also when the driver is destroyed meanwhile. */
   #sending: Queued | undefined;
@@ -95,15 +98,21 @@ export class PublishStore {
     const options: PublishOptions = rest;
     if (signal !== undefined) options.signal = signal;
     if (signal?.aborted) return this.#failEarly(new SseError('aborted', 'The publish was aborted before it was sent.'));
-    const offline = isOffline(this.#driver);
-    if (queue === true && !this.#driver.destroyed && (offline || this.#queue.length > 0)) {
-      const limit = queueLimit ?? DEFAULT_QUEUE_LIMIT;
-      if (this.#queue.length >= limit) {
-        return this.#failEarly(
-          new SseNetworkError(`The driver is offline and the publish queue is full (${limit}).`, { hint: 'Raise queueLimit, or publish less while offline.' }),
-        );
+    if (queue === true && !this.#driver.destroyed) {
+      // Its id is fixed now, so that sending it again cannot deliver it twice.
+      const fixed: PublishOptions = { ...options, id: options.id ?? `urn:uuid:${this.#driver.platform.uuid()}` };
+      const seq = this.#seq++;
+      if (isOffline(this.#driver) || this.#queue.length > 0) {
+        const limit = queueLimit ?? DEFAULT_QUEUE_LIMIT;
+        if (this.#queue.length >= limit) {
+          return this.#failEarly(
+            new SseNetworkError(`The driver is offline and the publish queue is full (${limit}).`, { hint: 'Raise queueLimit, or publish less while offline.' }),
+          );
+        }
+        return this.#enqueue(topic, data, fixed, signal, seq);
       }
-      return this.#enqueue(topic, data, options, signal);
+      // Sent at once; when the connection dropped before its answer, it waits in the queue like those made after it.
+      return this.#send(topic, data, fixed, (error) => (this.#waits(error) ? this.#enqueue(topic, data, fixed, signal, seq) : undefined));
     }
     if (this.#driver.getSnapshot().status === 'reconnecting') {
       return this.#failEarly(
@@ -126,9 +135,16 @@ export class PublishStore {
     this.#update(undefined, undefined);
   };
 
-  async #send(topic: string | readonly string[], data: unknown, options: PublishOptions): Promise<string> {
+  /** Sends one publish; `requeue` may put a failed one in the queue, and then gives its promise. */
+  async #send(
+    topic: string | readonly string[],
+    data: unknown,
+    options: PublishOptions,
+    requeue?: (error: SseError) => Promise<string> | undefined,
+  ): Promise<string> {
     this.#inflight++;
     this.#update(this.#snapshot.error, this.#snapshot.lastId);
+    let error: SseError;
     try {
       const id = await this.#driver.publish(topic, data, options);
       this.#inflight--;
@@ -137,11 +153,18 @@ export class PublishStore {
       return id;
     } catch (cause) {
       this.#inflight--;
-      const error = toSseError(cause);
-      this.#outcome = 'error';
-      this.#update(error, this.#snapshot.lastId);
-      throw error;
+      error = toSseError(cause);
     }
+    const queued = requeue?.(error);
+    if (queued === undefined) this.#outcome = 'error';
+    this.#update(error, this.#snapshot.lastId);
+    if (queued === undefined) throw error;
+    return queued;
+  }
+
+  /** Whether a publish that failed with `error` waits for the next open: the connection dropped meanwhile. */
+  #waits(error: SseError): boolean {
+    return error.code === 'network' && isOffline(this.#driver);
   }
 
   #failEarly(error: SseError): Promise<string> {
@@ -150,13 +173,14 @@ export class PublishStore {
     return Promise.reject(error);
   }
 
-  #enqueue(topic: string | readonly string[], data: unknown, options: PublishOptions, signal: AbortSignal | undefined): Promise<string> {
-    const id = options.id ?? `urn:uuid:${this.#driver.platform.uuid()}`;
+  /** Queues a publish (its id fixed) in the order the publishes were made. */
+  #enqueue(topic: string | readonly string[], data: unknown, options: PublishOptions, signal: AbortSignal | undefined, seq: number): Promise<string> {
     return new Promise<string>((resolve, reject) => {
       const item: Queued = {
         topic,
         data,
-        options: { ...options, id },
+        options,
+        seq,
         resolve,
         reject,
         signal,
@@ -169,7 +193,8 @@ export class PublishStore {
         },
       };
       signal?.addEventListener('abort', item.onAbort);
-      this.#queue.push(item);
+      const at = this.#queue.findIndex((other) => other.seq > seq);
+      this.#queue.splice(at === -1 ? this.#queue.length : at, 0, item);
       this.#offState ??= this.#driver.on('state', this.#onDriverState);
       this.#update(this.#snapshot.error, this.#snapshot.lastId);
       this.#onDriverState();
@@ -204,7 +229,8 @@ export class PublishStore {
           id = await this.#send(item.topic, item.data, item.options);
         } catch (cause) {
           const error = toSseError(cause);
-          if (error.code === 'network' && isOffline(this.#driver) && this.#queue[0] === item) {
+          // Still queued (not aborted); one sent at once and put back may have gone before it.
+          if (this.#waits(error) && this.#queue.includes(item)) {
             // The connection dropped meanwhile: keep the publish (same id) for the next open. Not
             // without a stream coming back (idle, stopped on an error): no open would ever send it.
             this.#update(this.#snapshot.error, this.#snapshot.lastId);

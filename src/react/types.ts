@@ -100,9 +100,10 @@ export type PublishStatus = 'idle' | 'queued' | 'pending' | 'success' | 'error';
 export interface UsePublishOptions extends Omit<PublishOptions, 'signal'> {
   /**
    * While the driver is offline (reconnecting, or still connecting), hold publishes and send them
-   * once the connection is open, in order, each with an id fixed when it was queued so that a retry
-   * cannot duplicate it. Default `false`: a publish while the driver is reconnecting fails at once
-   * with a `network` error.
+   * once the connection is open, in order, each with an id fixed when it was made so that a retry
+   * cannot duplicate it; a publish sent while online whose request fails on the network as the
+   * connection drops is held too. Default `false`: a publish while the driver is reconnecting fails
+   * at once with a `network` error.
    */
   queue?: boolean | undefined;
   /** Most publishes held by the queue (default 100); one more fails at once with `network`. */

@@ -12,8 +12,9 @@ import { useDriver } from './useSseDriver.js';
  *
  * Offline behaviour: while the driver is reconnecting, a publish fails at once with a `network`
  * error — unless `queue: true`, which holds publishes (at most `queueLimit`) while the driver is
- * connecting or reconnecting and sends them in order once the connection is open, each with an id
- * fixed when queued so that a retry cannot duplicate it.
+ * connecting or reconnecting (and one whose request failed on the network as the connection dropped)
+ * and sends them in order once the connection is open, each with an id fixed when it was made so
+ * that a retry cannot duplicate it.
  *
  * `T` is not checked at run time: it types what `publish` accepts.
  *

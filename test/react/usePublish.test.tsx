@@ -230,6 +230,67 @@ describe('usePublish', () => {
     receiver.destroy();
   });
 
+  it('with queue: true holds a publish sent while online whose request fails as the connection drops, and sends it again (same id) before the publishes made after it', async () => {
+    const hub = createHub();
+    // The first POST waits for the gate, then fails on the network without reaching the hub.
+    let gate: (() => void) | undefined;
+    let attempts = 0;
+    const flaky: FetchLike = async (input, init) => {
+      if (init?.method === 'POST' && attempts++ === 0) {
+        await new Promise<void>((resolve) => (gate = resolve));
+        throw new TypeError('network error: the connection dropped');
+      }
+      return hub.fetch(input, init);
+    };
+    const sender = createDriver(hub, { fetch: flaky, retry: { initialDelay: 1000, maxDelay: 1000 } });
+    const receiver = createDriver(hub);
+    let pub: UsePublishResult<number> | undefined;
+    let got: UseTopicResult<number> | undefined;
+    function Sender() {
+      useTopic(topic('presence'));
+      pub = usePublish<number>(ROOM, { queue: true });
+      return null;
+    }
+    function Receiver() {
+      got = useTopic<number>(ROOM);
+      return null;
+    }
+    render(
+      <>
+        <SseProvider driver={sender}>
+          <Sender />
+        </SseProvider>
+        <SseProvider driver={receiver}>
+          <Receiver />
+        </SseProvider>
+      </>,
+    );
+    await tick(50);
+    expect(sender.getSnapshot().status).toBe('open');
+    const settled: string[] = [];
+    const track = (n: number) =>
+      pub?.publishAsync(n).then(
+        (id) => settled.push(`${n}:${id}`),
+        (error: { code: string }) => settled.push(`${n}:${error.code}`),
+      );
+    act(() => void track(1)); // online: sent at once, its request hangs
+    hub.dropConnections();
+    await tick(10);
+    expect(sender.getSnapshot().status).toBe('reconnecting');
+    act(() => void track(2)); // offline: queued
+    await act(async () => gate?.());
+    expect(settled).toEqual([]);
+    expect(pub?.status).toBe('queued');
+    await tick(1000); // reconnects: #1 goes again, then #2
+    await tick(50);
+    expect(got?.events.map((e) => e.data)).toEqual([1, 2]);
+    expect(settled.map((s) => s.split(':')[0])).toEqual(['1', '2']);
+    expect(settled[0]).toBe(`1:${got?.events[0]?.id}`);
+    expect(pub?.status).toBe('success');
+    sender.destroy();
+    receiver.destroy();
+  });
+
   it('still sends a queued publish after its component unmounts', async () => {
     const hub = createHub();
     const driver = createDriver(hub, { retry: { initialDelay: 500, maxDelay: 500 } });
