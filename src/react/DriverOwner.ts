@@ -56,7 +56,7 @@ export class DriverOwner {
   readonly #warned = new Set<string>();
   /** The timer destroying a driver no provider mounted with, until the first mount. */
   #unclaimed: unknown;
-  /** The `onError` rendered last: the drivers call it through {@link DriverOwner.#reportError}. */
+  /** The `onError` function rendered last: what the drivers' `onError` calls. */
   #onError: ((error: SseError) => void) | undefined;
   /**
    * The shared stream's cursors, carried from a destroyed driver to its replacement when `resume`
@@ -144,7 +144,8 @@ export class DriverOwner {
    */
   setOptions(options: SseDriverOptions): void {
     const { headers, ...rest } = options;
-    this.#onError = options.onError;
+    // One given or taken away later is a changed option (read once), which the warning below reports.
+    if (options.onError) this.#onError = options.onError;
     if (!sameHeaders(this.#options.headers, headers)) {
       const { headers: _previous, ...kept } = this.#options;
       this.#options = headers === undefined ? kept : { ...kept, headers };
