@@ -114,7 +114,8 @@ export class DriverOwner {
   }
 
   #create(): SseDriver {
-    const options: SseDriverOptions = this.#options.onError ? { ...this.#options, onError: this.#reportError } : { ...this.#options };
+    const options: SseDriverOptions = { ...this.#options };
+    if (options.onError) options.onError = this.#reportError;
     if (this.#carried) options.resume = this.#carried;
     return new SseDriver(options);
   }
