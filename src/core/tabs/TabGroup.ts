@@ -158,8 +158,9 @@ export class TabGroup {
     if (this.#role === role) return;
     this.#role = role;
     if (role === 'leader') this.#shared = undefined;
+    // The stream this tab described as leader closes now: leading again, it tells its new one.
+    else this.#published = undefined;
     this.#events.emit('role', role);
-    if (role === 'leader' && this.#published) this.#postState();
     // The leader may have described its stream before this tab knew it follows.
     if (role === 'follower' && this.#shared) this.#events.emit('state', this.#shared);
   }

@@ -502,6 +502,35 @@ describe('handoff', () => {
     for (const t of b.tabs) t.driver.destroy();
   });
 
+  it('a tab that leads again (after yielding) tells the followers no stale stream: their onActive waits for its new stream', async () => {
+    const b = browser();
+    const first = b.open();
+    const second = b.open();
+    first.driver.subscribe('/feed', () => {});
+    await tick(100);
+    // The first tab, hidden, yields to the second and queues again.
+    first.visible = false;
+    first.events.dispatchEvent(new Event('visibilitychange'));
+    await tick(100);
+    expect([first.driver.getTabs().role, second.driver.getTabs().role]).toEqual(['follower', 'leader']);
+    const third = b.open();
+    const opens: number[] = [];
+    third.driver.subscribe('/feed', () => {}, { onActive: () => opens.push(b.hub.connections) });
+    await tick(100);
+    expect(third.driver.getTabs().role).toBe('follower');
+    first.visible = true;
+    first.events.dispatchEvent(new Event('visibilitychange'));
+    // The second tab closes: the first, next in line, leads again.
+    second.driver.destroy();
+    await tick(100);
+    expect(first.driver.getTabs().role).toBe('leader');
+    // Before: the first tab re-announced the stream it had before yielding ('open', closed since): the
+    // third tab's subscription became active again while no stream was open (hub connections: 1, 0, 1).
+    expect(opens).toEqual([1, 1]);
+    expect(b.hub.connections).toBe(1);
+    for (const t of b.tabs) t.driver.destroy();
+  });
+
   it('20 quick open/close cycles leave no stray stream and no stray lock', async () => {
     const b = browser();
     const keeper = b.open();
