@@ -171,9 +171,15 @@ export class StreamSlot {
     return this.#refuse(keys, new Set(state.refused), undefined);
   }
 
-  /** (follower) Routes an event of the leader's stream, de-duplicated like the slot's own. */
+  /**
+   * Routes an event the leader's stream delivered, de-duplicated like the slot's own: as a follower,
+   * and as a tab that took the lead until its own stream opened. The lock manager and the channel are
+   * separate services: the old leader's last relayed events may arrive after the lead, and a tab that
+   * had no cursor yet opens its stream after them.
+   */
   inject(event: RawEvent): void {
-    if (this.#sharing?.mode() !== 'follow') return;
+    const mode = this.#sharing?.mode();
+    if (mode !== 'follow' && (mode !== 'own' || this.opened)) return;
     this.#intake.route(this.#followed?.source ?? FOLLOWED, event);
     if (event.id !== '') this.#ctx.advanced(this);
   }

@@ -16,7 +16,7 @@ export interface TabGroupPlatform {
 export interface TabGroupEvents {
   /** This tab's role changed. */
   readonly role: TabRole;
-  /** (follower) An event the leader's stream delivered. */
+  /** An event the leader's stream delivered (relayed to followers, and to a new leader: the old one's last events may reach it after the lead). */
   readonly event: RawEvent;
   /** (follower) The leader's stream changed. */
   readonly state: SharedState;
@@ -184,7 +184,7 @@ export class TabGroup {
         this.#forget(from);
         return;
       case 'event':
-        if (this.#role === 'follower') this.#events.emit('event', message.event);
+        if (this.#role !== 'pending') this.#events.emit('event', message.event);
         return;
       case 'state':
         this.#learn(from, this.#peers.get(from) ?? []);

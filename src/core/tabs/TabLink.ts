@@ -11,7 +11,7 @@ export interface TabLinkHost {
   identity(): Promise<readonly string[]>;
   /** The role or the other tabs' matchers changed: re-sync the shared stream. */
   changed(): void;
-  /** (follower) An event of the leader's stream. */
+  /** An event of the leader's stream (as follower, or as new leader until its own stream opened). */
   event(event: RawEvent): void;
   /** (follower) The leader's stream changed. */
   state(state: SharedState): void;

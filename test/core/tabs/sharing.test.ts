@@ -456,6 +456,30 @@ describe('handoff', () => {
     });
   }
 
+  it("a tab taking over from a crashed leader gets the updates the leader relayed before it crashed, though its own stream starts after them", async () => {
+    const b = browser();
+    const tabs = [b.open(), b.open(), b.open()];
+    const got = tabs.map(() => collect());
+    tabs.forEach((t, i) => t.driver.subscribe('/feed', got[i]!.listener));
+    await tick(100);
+    expect(tabs[0]!.driver.getTabs().role).toBe('leader');
+    // The first update since the tabs opened: relayed, still in the channel when the leader crashes
+    // and the lock manager hands the lead on (two services: no order between them).
+    await tabs[2]!.driver.publish('/feed', 'first');
+    expect(b.bus.posted).toContainEqual(expect.objectContaining({ t: 'event' }));
+    tabs[0]!.crash();
+    await tick(2000);
+    expect(tabs[1]!.driver.getTabs().role).toBe('leader');
+    // Before: the new leader dropped relayed events and opened its stream without a cursor (it had none): lost.
+    expect(got[1]!.data()).toEqual(['first']);
+    expect(got[2]!.data()).toEqual(['first']);
+    await tabs[2]!.driver.publish('/feed', 'second');
+    await tick(50);
+    expect(got[1]!.data()).toEqual(['first', 'second']);
+    expect(got[2]!.data()).toEqual(['first', 'second']);
+    for (const t of tabs.slice(1)) t.driver.destroy();
+  });
+
   it('a tab hidden while leading yields to a visible tab, which takes over with nothing lost', async () => {
     const b = browser();
     const leader = b.open();
