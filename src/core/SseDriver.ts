@@ -89,7 +89,8 @@ export class SseDriver {
       timeline: this.#events.timeline,
     });
     const tabs = options.transport === 'eventsource' ? undefined : resolveTabs(options.tabs, options.fetch !== undefined);
-    this.#tabs = tabs && new TabLink(tabs, this.clientId, {
+    // The tab's id in its group is its own: several tabs may be given one clientId (a sender id per user).
+    this.#tabs = tabs && new TabLink(tabs, this.#platform.uuid(), {
       hubUrl: this.url,
       identity: async () => tabIdentity(this.#adapter.name, options, await resolveHeaders(this.#headers, options.subscriber?.headers)),
       changed: () => {

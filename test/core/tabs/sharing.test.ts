@@ -145,6 +145,28 @@ describe('tabs share one stream', () => {
     for (const t of b.tabs) t.driver.destroy();
   });
 
+  it('tabs given the same clientId (a sender id per user, say) still share: each gets its own topics', async () => {
+    const b = browser();
+    const leader = b.open({ clientId: 'user-1' });
+    const follower = b.open({ clientId: 'user-1' });
+    const got = [collect(), collect()];
+    leader.driver.subscribe('/a', got[0]!.listener);
+    follower.driver.subscribe('/b', got[1]!.listener);
+    await tick(2000);
+    // Before: the tab id was the clientId: the second tab waited forever for "its own" lock (held by
+    // the first), never announced itself, and took the leader's messages for its own: it got nothing.
+    expect([leader.driver.getTabs(), follower.driver.getTabs()]).toEqual([
+      { role: 'leader', tabs: 2 },
+      { role: 'follower', tabs: 2 },
+    ]);
+    await leader.driver.publish('/b', 'to b');
+    await follower.driver.publish('/a', 'to a');
+    await tick(50);
+    expect([got[0]!.data(), got[1]!.data()]).toEqual([['to a'], ['to b']]);
+    expect(b.hub.connections).toBe(1);
+    for (const t of b.tabs) t.driver.destroy();
+  });
+
   it("a follower's onActive fires once the leader's stream carries its matchers", async () => {
     const b = browser();
     const leader = b.open();
