@@ -95,7 +95,10 @@ export class SseDriver {
       identity: async () => tabIdentity(this.#adapter.name, options, await resolveHeaders(this.#headers, options.subscriber?.headers)),
       changed: () => {
         if (this.#destroyed) return;
-        this.#slots.schedule();
+        // Out of the group (the page hides or freezes, new credentials): the shared stream closes now,
+        // as a frozen page runs no timer. Otherwise the change is coalesced with the others.
+        if (this.#tabs?.mode() === 'wait') this.#slots.sync();
+        else this.#slots.schedule();
         this.#events.state(this.#state);
       },
       event: (event) => this.#slots.main().inject(event),

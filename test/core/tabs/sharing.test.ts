@@ -548,6 +548,40 @@ describe('handoff', () => {
     for (const t of b.tabs) t.driver.destroy();
   });
 
+  it('a leader that freezes closes its stream in the freeze handler (a frozen page runs no timer): the next leader holds the only connection', async () => {
+    const b = browser();
+    // The page's timers: none runs while it is frozen.
+    let frozen = false;
+    const platform = {
+      events: undefined,
+      random: () => 0.5,
+      setTimeout: (callback: () => void, ms: number): unknown => setTimeout(() => (frozen ? undefined : callback()), ms),
+      clearTimeout: (handle: unknown) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+    };
+    const first = b.open({ platform });
+    const second = b.open();
+    const got = collect();
+    first.driver.subscribe('/feed', () => {});
+    second.driver.subscribe('/feed', got.listener);
+    await tick(100);
+    expect(first.driver.getTabs().role).toBe('leader');
+    frozen = true;
+    first.events.dispatchEvent(new Event('freeze'));
+    await tick(100);
+    expect(second.driver.getTabs().role).toBe('leader');
+    // Before: the frozen tab's stream stayed open (its close waited for a timer): two hub connections.
+    expect(b.hub.connections).toBe(1);
+    await second.driver.publish('/feed', 'while frozen');
+    await tick(20);
+    expect(got.data()).toEqual(['while frozen']);
+    frozen = false;
+    first.events.dispatchEvent(new Event('resume'));
+    await tick(100);
+    expect(first.driver.getTabs()).toEqual({ role: 'follower', tabs: 2 });
+    expect(b.hub.connections).toBe(1);
+    for (const t of b.tabs) t.driver.destroy();
+  });
+
   it('a tab that leads again (after yielding) tells the followers no stale stream: their onActive waits for its new stream', async () => {
     const b = browser();
     const first = b.open();
