@@ -117,7 +117,11 @@ export class SseDriver {
         sharing: this.#tabs,
         savedCursor: (matcherSet) => this.#cursors?.read(matcherSet),
         topicOf: options.topicOf,
-        reportError: this.#events.error,
+        reportError: (error, refused) => {
+          // Credentials that cannot be read (a `headers` function that throws): this tab cannot lead its group.
+          if (error.code === 'credentials') this.#tabs?.verify();
+          this.#events.error(error, refused);
+        },
         watched: this.#events.watched,
         timeline: this.#events.timeline,
         changed: () => this.#updateState(),

@@ -132,6 +132,15 @@ export class TabLink {
       });
   }
 
+  /**
+   * The credentials could not be read (a `headers` function that throws): when they no longer name
+   * the group this tab is in, it leaves it for a stream of its own (see {@link TabLink.rejoin}), so a
+   * tab whose credentials work leads. Alone already: nothing to do.
+   */
+  verify(): void {
+    if (this.#identity !== undefined) this.rejoin();
+  }
+
   destroy(): void {
     this.#destroyed = true;
     this.#leaveGroup();

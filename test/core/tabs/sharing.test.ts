@@ -438,6 +438,41 @@ describe('tabs share one stream', () => {
     expect(errors.length).toBeGreaterThan(0);
     t.driver.destroy();
   });
+  it("a leader whose headers function starts throwing leaves the lead to a tab whose credentials work, keeping its own stream to report the cause", async () => {
+    const b = browser();
+    let broken = false;
+    const errors: string[] = [];
+    const first = b.open({
+      headers: () => {
+        if (broken) throw new Error('token refresh failed');
+        return { 'X-Session': 's1' };
+      },
+      onError: (e) => errors.push(e.code),
+    });
+    await tick(10);
+    const second = b.open({ headers: { 'X-Session': 's1' } });
+    const got = collect();
+    first.driver.subscribe('/feed', () => {});
+    second.driver.subscribe('/feed', got.listener);
+    await tick(100);
+    expect([first.driver.getTabs(), second.driver.getTabs()]).toEqual([
+      { role: 'leader', tabs: 2 },
+      { role: 'follower', tabs: 2 },
+    ]);
+    broken = true;
+    b.hub.dropConnections();
+    await tick(5000);
+    // Before: the leader's stream stopped on its headers and kept the lead: no tab got a stream.
+    expect(second.driver.getTabs()).toEqual({ role: 'leader', tabs: 1 });
+    expect(second.driver.getSnapshot().status).toBe('open');
+    await second.driver.publish('/feed', 'after');
+    await tick(50);
+    expect(got.data()).toEqual(['after']);
+    expect(first.driver.getTabs()).toEqual({ role: 'leader', tabs: 1 });
+    // The drop, then the cause: on the shared stream, and on its own (no retry loop).
+    expect(errors).toEqual(['network', 'credentials', 'credentials']);
+    for (const t of b.tabs) t.driver.destroy();
+  });
 });
 
 /** Publishes `count` updates to `/feed` from `publisher`, one per ms, while `during` runs at `at`. */
