@@ -41,6 +41,13 @@ export class LockBroker {
     return [...this.#held.keys()];
   }
 
+  /** Requests still waiting for a lock, for assertions. */
+  waiting(): number {
+    let count = 0;
+    for (const queue of this.#queues.values()) count += queue.length;
+    return count;
+  }
+
   request(owner: FakeLocks, name: string, options: { ifAvailable?: boolean; steal?: boolean; signal?: AbortSignal }, callback: (lock: unknown) => unknown): Promise<unknown> {
     return new Promise((resolve, reject) => {
       if (options.signal?.aborted) {

@@ -666,5 +666,6 @@ describe('handoff', () => {
     await tick(10);
     expect(b.hub.connections).toBe(0);
     expect(b.broker.heldNames()).toEqual([]);
+    expect(b.broker.waiting()).toBe(0);
   });
 });
