@@ -1,6 +1,6 @@
 import { Connection, type ConnectionHandlers } from './connection.js';
 import { Drain } from './drain.js';
-import { SseNetworkError, matchersRefused, type SseError } from './errors.js';
+import { SseGapError, SseNetworkError, matchersRefused, type SseError } from './errors.js';
 import type { StreamView } from './driverState.js';
 import type { CompiledMatcher } from './matcher.js';
 import { announce, carryLive, readmit, refuse } from './liveness.js';
@@ -78,6 +78,8 @@ export class StreamSlot {
   #followed: { readonly state: SharedState; readonly source: Source } | undefined;
   /** (follower) The adapter's memory of the leader's stream (see `Connection.seen`), rebuilt from its relayed events: this tab's stream starts from it. */
   readonly #relayed = new Map<string, string>();
+  /** Out of the group (the page hid or froze, new credentials) after an update: the leader's stream, once followed again, does not replay what it brought meanwhile. */
+  #away = false;
 
   constructor(options: SlotOptions, ctx: SlotContext) {
     this.options = options;
@@ -162,6 +164,12 @@ export class StreamSlot {
     // (what waits for one, such as signaling's peer timeouts, must not count the outage against peers).
     const wasOpen = this.#followed?.state.status === 'open';
     this.#followed = { state, source };
+    if (this.#away) {
+      this.#away = false;
+      const gap = new SseGapError(this.#intake.cursor, undefined, 'unknown');
+      this.#ctx.timeline({ type: 'gap', connection: MAIN, error: gap });
+      this.#ctx.reportError(gap);
+    }
     // A stream that is not open carries nothing (the leader's first stream may be refused before any opened).
     const keys = new Set(state.status === 'open' ? state.keys : NONE);
     if (state.status === 'open') {
@@ -200,9 +208,16 @@ export class StreamSlot {
       if (mode === 'own' && alone && this.router.size + this.#refused.size > 0) return;
       // Nothing to carry here: no subscriptions, or the leader tab's stream carries them.
       this.close();
+      if (mode === 'wait') {
+        // Out of the group: the stream followed before is no more (the first state of the next one tells).
+        this.#away ||= this.#intake.cursor !== undefined;
+        this.#followed = undefined;
+      }
       if (mode === 'follow' && this.#followed) this.follow(this.#followed.state);
       return;
     }
+    // Its own stream resumes from the cursor (and reports a gap itself).
+    this.#away = false;
     this.#followed = undefined;
     if (alone && wanted.keys.size === 0) {
       // Beside a stream refused alone nothing else is left to try: the part held back last is.
