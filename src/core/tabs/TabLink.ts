@@ -133,12 +133,12 @@ export class TabLink {
   }
 
   /**
-   * The credentials could not be read (a `headers` function that throws): when they no longer name
-   * the group this tab is in, it leaves it for a stream of its own (see {@link TabLink.rejoin}), so a
-   * tab whose credentials work leads. Alone already: nothing to do.
+   * The credentials could not be read (a `headers` function that throws): a leader whose credentials
+   * no longer name its group leaves it for a stream of its own (see {@link TabLink.rejoin}), so a tab
+   * whose credentials work leads. A follower needs none of its own to follow; alone, nothing changes.
    */
   verify(): void {
-    if (this.#identity !== undefined) this.rejoin();
+    if (this.#identity !== undefined && this.mode() === 'own') this.rejoin();
   }
 
   destroy(): void {

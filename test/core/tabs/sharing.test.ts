@@ -473,6 +473,38 @@ describe('tabs share one stream', () => {
     expect(errors).toEqual(['network', 'credentials', 'credentials']);
     for (const t of b.tabs) t.driver.destroy();
   });
+  it("a follower whose headers function starts throwing stays a follower: it needs no credentials of its own to follow", async () => {
+    const b = browser();
+    const leader = b.open({ headers: { 'X-Session': 's1' } });
+    await tick(10);
+    let broken = false;
+    const errors: string[] = [];
+    const follower = b.open({
+      headers: () => {
+        if (broken) throw new Error('token refresh failed');
+        return { 'X-Session': 's1' };
+      },
+      onError: (e) => errors.push(e.code),
+    });
+    const got = collect();
+    leader.driver.subscribe('/feed', () => {});
+    follower.driver.subscribe('/feed', got.listener);
+    // A raw subscription without topicOf has a stream of its own, which needs this tab's credentials.
+    follower.driver.subscribe('/raw', () => {}, { raw: true });
+    await tick(100);
+    broken = true;
+    b.hub.dropConnections();
+    await tick(5000);
+    expect(errors).toContain('credentials');
+    expect([leader.driver.getTabs(), follower.driver.getTabs()]).toEqual([
+      { role: 'leader', tabs: 2 },
+      { role: 'follower', tabs: 2 },
+    ]);
+    await leader.driver.publish('/feed', 'shared');
+    await tick(50);
+    expect(got.data()).toEqual(['shared']);
+    for (const t of b.tabs) t.driver.destroy();
+  });
 });
 
 /** Publishes `count` updates to `/feed` from `publisher`, one per ms, while `during` runs at `at`. */
