@@ -265,9 +265,10 @@ export class SseDriver {
 
   /**
    * Reconnects every connection now, resetting the backoff and lifting an auth stop; matchers the hub
-   * refused are asked for again.
+   * refused are asked for again. A follower tab whose shared stream is not open takes the lead and opens it.
    */
   reconnect(): void {
+    if (this.#tabs?.mode() === 'follow' && this.#slots.existingMain?.view?.status !== 'open') this.#tabs.lead();
     for (const slot of this.#slots.values()) slot.reconnect();
     this.#slots.schedule();
   }

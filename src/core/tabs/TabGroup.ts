@@ -142,6 +142,11 @@ export class TabGroup {
     this.#postState();
   }
 
+  /** (follower) Takes the lead from the leader, which follows then. */
+  lead(): void {
+    this.#election.steal();
+  }
+
   /** Leaves the group for good (goodbye, lock released, channel closed). */
   destroy(): void {
     if (this.#destroyed) return;

@@ -141,6 +141,11 @@ export class TabLink {
     if (this.#identity !== undefined && this.mode() === 'own') this.rejoin();
   }
 
+  /** (follower) Takes the lead: this tab's stream replaces the leader's (stopped, say). */
+  lead(): void {
+    this.#group?.lead();
+  }
+
   destroy(): void {
     this.#destroyed = true;
     this.#leaveGroup();

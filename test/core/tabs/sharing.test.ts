@@ -505,6 +505,28 @@ describe('tabs share one stream', () => {
     expect(got.data()).toEqual(['shared']);
     for (const t of b.tabs) t.driver.destroy();
   });
+  it("a follower's reconnect() restarts the leader's stream that stopped (401): the follower takes the lead and opens it", async () => {
+    const b = browser();
+    const leader = b.open();
+    const follower = b.open();
+    const got = collect();
+    leader.driver.subscribe('/feed', () => {});
+    follower.driver.subscribe('/feed', got.listener);
+    await tick(100);
+    b.hub.failNext(401, { method: 'GET' });
+    b.hub.dropConnections();
+    await tick(5000);
+    expect([leader.driver.getSnapshot().status, follower.driver.getSnapshot().status]).toEqual(['error', 'error']);
+    // Before: a follower has no stream of its own, so its reconnect() did nothing.
+    follower.driver.reconnect();
+    await tick(100);
+    expect(follower.driver.getSnapshot().status).toBe('open');
+    expect(b.hub.connections).toBe(1);
+    await leader.driver.publish('/feed', 'back');
+    await tick(50);
+    expect(got.data()).toEqual(['back']);
+    for (const t of b.tabs) t.driver.destroy();
+  });
 });
 
 /** Publishes `count` updates to `/feed` from `publisher`, one per ms, while `during` runs at `at`. */
