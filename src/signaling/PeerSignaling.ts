@@ -218,7 +218,7 @@ export class PeerSignaling {
   }
 
   /**
-   * Leaves the room: sends `bye` (when this session was announced and the driver can still publish),
+   * Leaves the room: sends `bye` (when this session sent anything and the driver can still publish),
    * unsubscribes and forgets every peer (each gets a `leave` event with reason `left`). Destroying the
    * driver leaves the room the same way, without `bye`.
    * @returns a promise settled once the `bye` is published, or after `leaveTimeout` when it is not

@@ -116,8 +116,8 @@ export class Presence {
 
   /**
    * Ends the current session: timers stop.
-   * @returns the session and its `bye` (when it was announced), for the caller to send before
-   *   {@link Presence.forgetAll}.
+   * @returns the session and its `bye` (when the session sent anything: a broadcast or a welcome
+   *   before its `hello` makes it known too), for the caller to send before {@link Presence.forgetAll}.
    */
   end(): { session: Session; bye: Message | undefined } | undefined {
     const session = this.#session;
@@ -125,7 +125,7 @@ export class Presence {
     this.#session = undefined;
     this.#clearTimer(session, 'beatTimer');
     this.#clearTimer(session, 'sweepTimer');
-    return { session, bye: session.announced ? { seq: ++session.seq, t: 'bye' } : undefined };
+    return { session, bye: session.seq > 0 ? { seq: ++session.seq, t: 'bye' } : undefined };
   }
 
   /** Forgets every peer (each gets a `leave` event with reason `left`); status `left`. */

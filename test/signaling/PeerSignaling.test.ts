@@ -741,3 +741,33 @@ describe('PeerSignaling lifecycle edges', () => {
     driver.destroy();
   });
 });
+
+describe('hostile input and flaky timing', () => {
+  it('a session that leaves before its hello went out still says bye once it sent anything: no ghost until the timeout', async () => {
+    const b = join('b');
+    await tick(50);
+    // Joined, broadcast and left in one go, before the hub delivered the room (so before any hello).
+    const a = client(hub, ROOM, { peerId: 'a' });
+    clients.push(a);
+    a.signaling.join();
+    void a.signaling.broadcast('hi');
+    await a.signaling.leave();
+    await tick(50);
+    expect(b.signals.map((s) => s.data)).toEqual(['hi']);
+    expect(b.peerIds()).toEqual([]);
+    expect(b.leaves).toEqual([{ id: 'a', reason: 'bye' }]);
+  });
+
+  it('leave() before anything was sent publishes nothing (a StrictMode throwaway mount)', async () => {
+    const b = join('b');
+    await tick(50);
+    const before = published.length;
+    const a = client(hub, ROOM, { peerId: 'a' });
+    clients.push(a);
+    a.signaling.join();
+    await a.signaling.leave();
+    await tick(50);
+    expect(published.length).toBe(before);
+    expect(b.joins).toEqual([]);
+  });
+});
