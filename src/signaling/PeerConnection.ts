@@ -221,7 +221,8 @@ export class PeerConnection {
       if (this.#pc !== pc || this.#closed) return;
       this.#signal({ description: toDescription(pc.localDescription) });
     } catch (error) {
-      this.#report(error);
+      // A connection closed or replaced meanwhile fails its pending operations: nothing to report.
+      if (this.#pc === pc && !this.#closed) this.#report(error);
     } finally {
       if (this.#pc === pc) this.#makingOffer = false;
     }
@@ -231,7 +232,12 @@ export class PeerConnection {
     const message = asRtcMessage(signal.data);
     if (!message || this.#closed) return;
     // One message at a time: a description is fully applied before the next message is looked at.
-    this.#chain = this.#chain.then(() => this.#handle(message)).catch((error: unknown) => this.#report(error));
+    this.#chain = this.#chain
+      .then(() => this.#handle(message))
+      .catch((error: unknown) => {
+        // Closed meanwhile: the operations pending on the closed connection fail, as they should.
+        if (!this.#closed) this.#report(error);
+      });
   }
 
   async #handle(message: RtcMessage): Promise<void> {
@@ -261,7 +267,7 @@ export class PeerConnection {
       } finally {
         this.#settingAnswer = false;
       }
-      if (this.#pc !== pc) return;
+      if (this.#pc !== pc || this.#closed) return;
       await this.#flushCandidates(pc);
       if (description.type === 'offer') {
         await pc.setLocalDescription();

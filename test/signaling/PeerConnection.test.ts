@@ -349,3 +349,41 @@ describe('PeerConnection closing and platform seams', () => {
     hub.close();
   });
 });
+
+describe('PeerConnection against flaky timing and hostile peers', () => {
+  /** An offer made by a foreign fake connection (not a PeerConnection), as `alice` would send it. */
+  async function foreignOffer(net: FakeNetwork): Promise<FakeRTCPeerConnection> {
+    const other = new net.RTCPeerConnection() as unknown as FakeRTCPeerConnection;
+    const offered = other.setLocalDescription();
+    await tick(20);
+    await offered;
+    return other;
+  }
+
+  it('closed (or started over) while an offer or a remote description is being applied: no error, nothing sent after close', async () => {
+    const [, lb] = fakeSignalingPair('alice', 'bob', seeded(11), 5);
+    const net = new FakeNetwork(seeded(11), 5);
+    const errors: Error[] = [];
+    const b = new PeerConnection(lb, 'alice', { RTCPeerConnection: net.RTCPeerConnection, dataChannel: false, onError: (e) => errors.push(e) });
+    const other = await foreignOffer(net);
+    lb.deliver({ from: 'alice', channel: 'rtc', direct: true, encrypted: false, data: { cid: 'remote', description: { type: 'offer', sdp: other.localDescription!.sdp } } });
+    lb.deliver({ from: 'alice', channel: 'rtc', direct: true, encrypted: false, data: { cid: 'remote', candidate: { candidate: `cand:${other.name}:x:1` } } });
+    await tick(0);
+    expect(fake(b).calls).toContain('setRemoteDescription(offer)');
+    b.close();
+    const sent = lb.sentLog.length;
+    await tick(200);
+    expect(errors).toEqual([]);
+    expect(lb.sentLog.length).toBe(sent);
+
+    // The impolite end closed while its own offer is being made.
+    const [la] = fakeSignalingPair('alice', 'bob', seeded(12), 5);
+    const a = new PeerConnection(la, 'bob', { RTCPeerConnection: net.RTCPeerConnection, dataChannel: true, onError: (e) => errors.push(e) });
+    await tick(0);
+    expect(fake(a).calls.some((c) => c.startsWith('setLocalDescription'))).toBe(true);
+    a.close();
+    await tick(200);
+    expect(errors).toEqual([]);
+    expect(la.sentLog.filter((m) => (m as { description?: unknown }).description !== undefined)).toEqual([]);
+  });
+});
