@@ -76,8 +76,15 @@ export function decodeFrame(data: unknown): Frame | undefined {
     if (typeof m !== 'object' || m === null) return undefined;
     const msg = m as Partial<Message>;
     if (!Number.isSafeInteger(msg.seq) || typeof msg.t !== 'string' || !KINDS.has(msg.t)) return undefined;
+    // The fields read as strings are strings: a channel or session that is not one never reaches a listener.
+    if (!optionalString(msg.tsid) || !optionalString(msg.ch) || !optionalString(msg.key)) return undefined;
+    if (msg.enc !== undefined && (typeof msg.enc !== 'object' || msg.enc === null || typeof msg.enc.iv !== 'string' || typeof msg.enc.ct !== 'string')) return undefined;
   }
   return f as Frame;
+}
+
+function optionalString(value: unknown): boolean {
+  return value === undefined || typeof value === 'string';
 }
 
 /** The channel field of a signal message (omitted for the default channel). */

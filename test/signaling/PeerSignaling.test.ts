@@ -758,6 +758,22 @@ describe('hostile input and flaky timing', () => {
     expect(b.leaves).toEqual([{ id: 'a', reason: 'bye' }]);
   });
 
+  it('ignores messages whose fields have the wrong types: no signal with a channel that is not a string', async () => {
+    const a = join('a');
+    await tick(50);
+    const sid = a.signaling.sessionId!;
+    const from = { from: 'x', sid: 'x1', at: 1 };
+    publishFrame(hub, topics.room, { ...from, msgs: [{ seq: 1, t: 'hello', meta: null }] });
+    publishFrame(hub, topics.room, { ...from, msgs: [{ seq: 2, t: 'signal', ch: 7, data: 'numeric channel' }] });
+    publishFrame(hub, topics.room, { ...from, msgs: [{ seq: 3, t: 'signal', ch: { x: 1 }, data: 'object channel' }] });
+    publishFrame(hub, topics.inbox('a'), { ...from, msgs: [{ seq: 4, t: 'signal', tsid: [sid], data: 'array tsid' }] });
+    publishFrame(hub, topics.inbox('a'), { ...from, msgs: [{ seq: 5, t: 'signal', tsid: sid, enc: 'not sealed' }] });
+    publishFrame(hub, topics.room, { ...from, msgs: [{ seq: 6, t: 'signal', ch: 'ok', data: 'fine' }] });
+    await tick(0);
+    expect(a.signals.map((s) => [s.channel, s.data])).toEqual([['ok', 'fine']]);
+    expect(a.errors).toEqual([]);
+  });
+
   it('leave() before anything was sent publishes nothing (a StrictMode throwaway mount)', async () => {
     const b = join('b');
     await tick(50);
