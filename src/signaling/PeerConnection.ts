@@ -6,6 +6,9 @@ import type { PeerSignaling } from './PeerSignaling.js';
 import type { Signal } from './types.js';
 import type { RTCPeerConnectionConstructor, PeerConnectionPlatform, SignalingLink, PeerConnectionOptions, PeerConnectionSnapshot, PeerConnectionEventMap } from './peerConnectionTypes.js';
 
+/** The most candidates kept waiting for the remote description (a real negotiation has far fewer). */
+const CANDIDATE_LIMIT = 256;
+
 /** Negotiation messages, sent as direct signals. */
 interface RtcMessage {
   /** Sender's connection id (a new one whenever the sender starts over). */
@@ -44,6 +47,8 @@ export class PeerConnection {
   #ignoreOffer = false;
   #settingAnswer = false;
   #candidates: RTCIceCandidateInit[] = [];
+  /** Candidates dropped past {@link CANDIDATE_LIMIT} since the buffer was last emptied. */
+  #candidatesDropped = 0;
   #chain: Promise<void> = Promise.resolve();
   #sentAny = false;
   #closed = false;
@@ -151,6 +156,7 @@ export class PeerConnection {
     this.#ignoreOffer = false;
     this.#settingAnswer = false;
     this.#candidates = [];
+    this.#candidatesDropped = 0;
 
     pc.addEventListener('negotiationneeded', () => {
       void this.#offer(pc);
@@ -277,7 +283,10 @@ export class PeerConnection {
     } else if (message.candidate !== undefined) {
       const candidate = message.candidate ?? { candidate: '' };
       if (!pc.remoteDescription) {
-        this.#candidates.push(candidate);
+        if (this.#candidates.length < CANDIDATE_LIMIT) this.#candidates.push(candidate);
+        else if (++this.#candidatesDropped === 1) {
+          this.#report(new SignalingError('parse', `"${this.peerId}" sent more than ${CANDIDATE_LIMIT} ICE candidates before its description; the later ones were dropped.`));
+        }
         return;
       }
       await this.#addCandidate(pc, candidate);
@@ -287,6 +296,7 @@ export class PeerConnection {
   async #flushCandidates(pc: RTCPeerConnection): Promise<void> {
     const pending = this.#candidates;
     this.#candidates = [];
+    this.#candidatesDropped = 0;
     for (const candidate of pending) await this.#addCandidate(pc, candidate);
   }
 

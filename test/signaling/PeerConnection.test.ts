@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MockHub } from '../../src/mock/index.js';
 import { PeerConnection } from '../../src/signaling/PeerConnection.js';
+import type { SignalingError } from '../../src/signaling/errors.js';
 import { FakeNetwork, FakeRTCPeerConnection, fakeSignalingPair, seeded } from './fakeRtc.js';
 import { client, tick } from './helpers.js';
 
@@ -385,5 +386,24 @@ describe('PeerConnection against flaky timing and hostile peers', () => {
     await tick(200);
     expect(errors).toEqual([]);
     expect(la.sentLog.filter((m) => (m as { description?: unknown }).description !== undefined)).toEqual([]);
+  });
+
+  it('keeps at most 256 candidates waiting for the remote description: a flood is dropped and reported once', async () => {
+    const [, lb] = fakeSignalingPair('alice', 'bob', seeded(13), 5);
+    const net = new FakeNetwork(seeded(13), 5);
+    const errors: Error[] = [];
+    const b = new PeerConnection(lb, 'alice', { RTCPeerConnection: net.RTCPeerConnection, dataChannel: false, onError: (e) => errors.push(e) });
+    const other = await foreignOffer(net);
+    for (let i = 0; i < 5000; i++) {
+      lb.deliver({ from: 'alice', channel: 'rtc', direct: true, encrypted: false, data: { cid: 'remote', candidate: { candidate: `cand:${other.name}:x:${i}` } } });
+    }
+    await tick(0);
+    expect(errors.map((e) => (e as SignalingError).code)).toEqual(['parse']);
+    lb.deliver({ from: 'alice', channel: 'rtc', direct: true, encrypted: false, data: { cid: 'remote', description: { type: 'offer', sdp: other.localDescription!.sdp } } });
+    await tick(5000);
+    expect(fake(b).addedCandidates).toHaveLength(256);
+    expect(fake(b).addedCandidates[0]).toBe(`cand:${other.name}:x:0`);
+    expect(errors).toHaveLength(1);
+    b.close();
   });
 });
