@@ -300,12 +300,13 @@ export class PeerConnection {
     for (const candidate of pending) await this.#addCandidate(pc, candidate);
   }
 
+  /** Adds one candidate; one that fails is reported (never thrown), so the candidates and the answer behind it still go. */
   async #addCandidate(pc: RTCPeerConnection, candidate: RTCIceCandidateInit): Promise<void> {
     try {
       await pc.addIceCandidate(candidate);
     } catch (error) {
       // Candidates of an offer this end ignored are expected to fail.
-      if (!this.#ignoreOffer) throw error;
+      if (!this.#ignoreOffer && this.#pc === pc && !this.#closed) this.#report(error);
     }
   }
 

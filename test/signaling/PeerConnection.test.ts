@@ -406,4 +406,22 @@ describe('PeerConnection against flaky timing and hostile peers', () => {
     expect(errors).toHaveLength(1);
     b.close();
   });
+
+  it('a candidate that fails to apply (malformed, or of an offer rolled back) is reported, and the offer it preceded is still answered', async () => {
+    const [, lb] = fakeSignalingPair('alice', 'bob', seeded(14), 5);
+    const net = new FakeNetwork(seeded(14), 5);
+    const errors: Error[] = [];
+    const b = new PeerConnection(lb, 'alice', { RTCPeerConnection: net.RTCPeerConnection, dataChannel: false, onError: (e) => errors.push(e) });
+    const other = await foreignOffer(net);
+    const rtc = (data: Record<string, unknown>) => lb.deliver({ from: 'alice', channel: 'rtc', direct: true, encrypted: false, data: { cid: 'remote', ...data } });
+    rtc({ candidate: { candidate: 'cand:somebody-else:x:1' } });
+    rtc({ candidate: { candidate: `cand:${other.name}:x:2` } });
+    rtc({ description: { type: 'offer', sdp: other.localDescription!.sdp } });
+    await tick(1000);
+    expect(errors).toHaveLength(1);
+    expect(fake(b).addedCandidates).toEqual([`cand:${other.name}:x:2`]);
+    expect(lb.sentLog.filter((m) => (m as { description?: { type: string } }).description?.type === 'answer')).toHaveLength(1);
+    expect(fake(b).signalingState).toBe('stable');
+    b.close();
+  });
 });
