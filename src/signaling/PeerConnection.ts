@@ -53,6 +53,8 @@ export class PeerConnection {
   #sentAny = false;
   #closed = false;
   #deferTimer: unknown;
+  /** Runs out when the offer in flight got no answer in time (see `offerTimeout`). */
+  #offerTimer: unknown;
   readonly #offSignal: () => void;
   readonly #offLeave: () => void;
   #snapshot: PeerConnectionSnapshot;
@@ -226,6 +228,7 @@ export class PeerConnection {
       await pc.setLocalDescription();
       if (this.#pc !== pc || this.#closed) return;
       this.#signal({ description: toDescription(pc.localDescription) });
+      this.#awaitAnswer(pc, pc.localDescription?.sdp);
     } catch (error) {
       // A connection closed or replaced meanwhile fails its pending operations: nothing to report.
       if (this.#pc === pc && !this.#closed) this.#report(error);
@@ -238,12 +241,15 @@ export class PeerConnection {
     const message = asRtcMessage(signal.data);
     if (!message || this.#closed) return;
     // One message at a time: a description is fully applied before the next message is looked at.
-    this.#chain = this.#chain
-      .then(() => this.#handle(message))
-      .catch((error: unknown) => {
-        // Closed meanwhile: the operations pending on the closed connection fail, as they should.
-        if (!this.#closed) this.#report(error);
-      });
+    this.#enqueue(() => this.#handle(message));
+  }
+
+  /** Runs `step` after the negotiation steps before it. */
+  #enqueue(step: () => Promise<void>): void {
+    this.#chain = this.#chain.then(step).catch((error: unknown) => {
+      // Closed meanwhile: the operations pending on the closed connection fail, as they should.
+      if (!this.#closed) this.#report(error);
+    });
   }
 
   async #handle(message: RtcMessage): Promise<void> {
@@ -310,6 +316,28 @@ export class PeerConnection {
     }
   }
 
+  /**
+   * Watches the offer just sent: with no answer within `offerTimeout` (the offer or its answer was
+   * lost on the way), rolls it back and makes a new one, with an ICE restart (candidates may be lost too).
+   */
+  #awaitAnswer(pc: RTCPeerConnection, sdp: string | undefined): void {
+    this.#clearOfferTimer();
+    this.#offerTimer = this.#platform.setTimeout(() => {
+      this.#offerTimer = undefined;
+      const unanswered = () => this.#pc === pc && !this.#closed && pc.signalingState === 'have-local-offer' && pc.localDescription?.sdp === sdp;
+      this.#enqueue(async () => {
+        if (!unanswered()) return;
+        await pc.setLocalDescription({ type: 'rollback' });
+        if (this.#pc === pc && !this.#closed) pc.restartIce();
+      });
+    }, this.#options.offerTimeout ?? 15_000);
+  }
+
+  #clearOfferTimer(): void {
+    if (this.#offerTimer !== undefined) this.#platform.clearTimeout(this.#offerTimer);
+    this.#offerTimer = undefined;
+  }
+
   /** Replaces the `RTCPeerConnection` with a fresh one (the peer started over or closed). */
   #restart(remoteCid: string | undefined): void {
     this.#teardown();
@@ -320,6 +348,7 @@ export class PeerConnection {
   #teardown(): void {
     if (this.#deferTimer !== undefined) this.#platform.clearTimeout(this.#deferTimer);
     this.#deferTimer = undefined;
+    this.#clearOfferTimer();
     try {
       this.#dc?.close();
       this.#pc.close();

@@ -424,4 +424,31 @@ describe('PeerConnection against flaky timing and hostile peers', () => {
     expect(fake(b).signalingState).toBe('stable');
     b.close();
   });
+
+  for (const lost of ['offer', 'answer'] as const) {
+    it(`an ${lost} lost on the way (its publish failed) does not stall negotiation: the offer is made again`, async () => {
+      const [la, lb] = fakeSignalingPair('alice', 'bob', seeded(15));
+      const net = new FakeNetwork(seeded(15));
+      // alice is impolite and offers first; the first description of `lost`'s sender never arrives.
+      const link = lost === 'offer' ? la : lb;
+      const send = link.send;
+      let dropped = 0;
+      link.send = (peerId, data, options) => {
+        if (dropped === 0 && (data as { description?: unknown }).description !== undefined) {
+          dropped++;
+          return Promise.reject(new Error('publish failed'));
+        }
+        return send(peerId, data, options);
+      };
+      const a = new PeerConnection(la, 'bob', { RTCPeerConnection: net.RTCPeerConnection });
+      const b = new PeerConnection(lb, 'alice', { RTCPeerConnection: net.RTCPeerConnection });
+      await tick(3000);
+      expect(dropped).toBe(1);
+      expect(fake(a).signalingState).toBe('have-local-offer');
+      await tick(20_000);
+      await expectOneStableConnection(a, b);
+      a.close();
+      b.close();
+    });
+  }
 });
