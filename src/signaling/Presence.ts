@@ -262,6 +262,7 @@ export class Presence {
       remote.lastSeq = message.seq;
       remote.lastHeard = this.#ctx.platform.now();
       if (message.t === 'signal') {
+        this.#roster.signalKey(remote, message);
         const target = remote;
         const step = (): Promise<void> | undefined => this.#ctx.signal(session, target, frame, message, direct);
         pending = pending ? pending.then(step) : step();

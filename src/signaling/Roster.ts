@@ -110,8 +110,7 @@ export class Roster {
   /** Applies a presence message: `lastSeen`, a first key, new metadata. */
   refresh(remote: Remote, message: Message): void {
     const metaChanged = message.meta !== undefined && JSON.stringify(message.meta) !== JSON.stringify(remote.peer.metadata);
-    // A session's key is pinned: the first one announced stays.
-    if (remote.key === undefined && typeof message.key === 'string' && this.#ctx.keys) remote.key = message.key;
+    this.#takeKey(remote, message);
     remote.peer = Object.freeze({
       ...remote.peer,
       metadata: metaChanged ? message.meta! : remote.peer.metadata,
@@ -120,6 +119,23 @@ export class Roster {
     });
     this.#publish();
     if (metaChanged) this.#ctx.store.emit('update', { peer: remote.peer });
+  }
+
+  /**
+   * Takes the key a signal carries when the session has none yet (it was heard first through a
+   * message without one: a broadcast after its `hello`, once it had been dropped for silence).
+   */
+  signalKey(remote: Remote, message: Message): void {
+    if (!this.#takeKey(remote, message)) return;
+    remote.peer = Object.freeze({ ...remote.peer, encrypted: true });
+    this.#publish();
+  }
+
+  /** Pins the first key a session announces; `true` when it was taken now. */
+  #takeKey(remote: Remote, message: Message): boolean {
+    if (remote.key !== undefined || typeof message.key !== 'string' || !this.#ctx.keys) return false;
+    remote.key = message.key;
+    return true;
   }
 
   /** A `bye` of the frame's session: it leaves (or, not known yet, is retired). */

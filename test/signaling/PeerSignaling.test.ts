@@ -502,6 +502,20 @@ describe('end-to-end encryption', () => {
     driver.destroy();
   });
 
+  it('a peer dropped for silence and heard again first through a broadcast (no key) still has its encrypted signals read: they carry its key', async () => {
+    // a times b out quickly; b beats rarely and keeps a.
+    const a = join('a', { encrypt: true, heartbeat: 40, timeout: 120 });
+    const b = join('b', { encrypt: true, heartbeat: 1_000_000 });
+    await vi.waitFor(() => expect(b.peerIds()).toEqual(['a']));
+    await vi.waitFor(() => expect(a.leaves).toEqual([{ id: 'b', reason: 'timeout' }]));
+    await b.signaling.broadcast('back');
+    await vi.waitFor(() => expect(a.peerIds()).toEqual(['b']));
+    await b.signaling.send('a', 'secret');
+    await vi.waitFor(() => expect(a.signals.map((s) => [s.data, s.encrypted])).toEqual([['back', false], ['secret', true]]));
+    expect(a.errors).toEqual([]);
+    expect(a.signaling.getPeer('b')?.encrypted).toBe(true);
+  });
+
   it('refuses plaintext direct signals when encryption is required', async () => {
     const a = join('a', { encrypt: false });
     const b = join('b', { encrypt: 'required' });
