@@ -115,6 +115,12 @@ export class PeerSignaling {
       signal: (session, remote, frame, message, direct) => this.#inbox.receive(session, remote, frame, message, direct),
       removed: (remote) => this.#inbox.forget(remote.peer.id),
       sendFailed: (error) => this.#sendFailed(error),
+      displaced: () =>
+        report(
+          new SignalingError('misuse', `Another session joined room "${room}" as peer "${selfId}": the other peers now hear that one and ignore this one.`, {
+            hint: 'Give each tab or device its own peerId (the default is a random one).',
+          }),
+        ),
     });
     this.#lifecycle = new PageLifecycle(platform, {
       hide: () => {

@@ -22,6 +22,8 @@ export interface Session extends FrameSender {
   lastRoomSend: number;
   beatTimer: unknown;
   sweepTimer: unknown;
+  /** A newer session of this peer id was heard (another tab or device given the same `peerId`). */
+  displaced: boolean;
 }
 
 /** What {@link Presence} needs from the rest of signaling. */
@@ -43,6 +45,8 @@ export interface PresenceContext {
   removed(remote: Remote): void;
   /** A presence message failed to publish. */
   sendFailed(error: unknown): void;
+  /** A newer session of this peer id spoke: the room now hears that one and ignores this one (told once per session). */
+  displaced(): void;
 }
 
 /**
@@ -63,6 +67,8 @@ export class Presence {
   readonly #ctx: PresenceContext;
   readonly #roster: Roster;
   #session: Session | undefined;
+  /** The start of the latest session. */
+  #lastStart = -Infinity;
 
   constructor(context: PresenceContext) {
     this.#ctx = context;
@@ -92,10 +98,12 @@ export class Presence {
   createSession(crypto: (sid: string) => SessionCrypto | undefined): Session {
     const now = this.#ctx.platform.now();
     const sid = this.#ctx.platform.uuid();
+    // Strictly later than the previous session, even in the same millisecond: peers (and this peer) keep the later one.
+    this.#lastStart = Math.max(now, this.#lastStart + 1);
     return {
       from: this.#ctx.selfId,
       sid,
-      at: now,
+      at: this.#lastStart,
       seq: 0,
       crypto: crypto(sid),
       announced: false,
@@ -104,6 +112,7 @@ export class Presence {
       lastRoomSend: 0,
       beatTimer: undefined,
       sweepTimer: undefined,
+      displaced: false,
     };
   }
 
@@ -243,7 +252,15 @@ export class Presence {
    * here, signals through the context. Returns the work still running (decryption), if any.
    */
   receive(session: Session, frame: Frame, direct: boolean): Promise<void> | undefined {
-    if (this.#session !== session || frame.from === this.#ctx.selfId) return undefined;
+    if (this.#session !== session) return undefined;
+    if (frame.from === this.#ctx.selfId) {
+      // Peers keep the newest session of an id (see `Roster.sender`): a newer one of this id silences this one.
+      if (!session.displaced && (frame.at > session.at || (frame.at === session.at && frame.sid > session.sid))) {
+        session.displaced = true;
+        this.#ctx.displaced();
+      }
+      return undefined;
+    }
     let remote = this.#roster.sender(frame);
     if (remote === null) return undefined;
     const floor = remote ? 0 : this.#roster.floor(frame);

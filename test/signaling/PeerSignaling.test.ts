@@ -788,6 +788,51 @@ describe('hostile input and flaky timing', () => {
     expect(a.errors).toEqual([]);
   });
 
+  it('two tabs given the same peerId: the older session is told (once) that the room now hears the newer one', async () => {
+    const x = join('x');
+    const older = join('u');
+    await tick(50);
+    const newer = join('u');
+    await tick(50);
+    expect(x.peerIds()).toEqual(['u']);
+    expect(x.signaling.getPeer('u')?.session).toBe(newer.signaling.sessionId);
+    expect(older.errors.map((e) => (e as SignalingError).code)).toEqual(['misuse']);
+    expect(older.errors[0]!.message).toContain('"u"');
+    await tick(30_000);
+    expect(older.errors).toHaveLength(1);
+    expect(newer.errors).toEqual([]);
+  });
+
+  it('leave() and join() in the same millisecond: the new session is the newer one, for the room and for this peer itself', async () => {
+    let n = 0;
+    // Descending ids: a tie on the start time would be broken in favour of the session that ended.
+    const uuid = () => `id-${String(999 - n++).padStart(3, '0')}`;
+    const x = join('x');
+    await tick(50);
+    const a = client(hub, ROOM, { peerId: 'a', platform: { events: undefined, uuid } });
+    clients.push(a);
+    // Two sessions in a row without the clock moving; the first one sent something.
+    a.signaling.join();
+    const first = { sid: a.signaling.sessionId!, at: Date.now() };
+    void a.signaling.broadcast('one');
+    void a.signaling.leave();
+    a.signaling.join();
+    void a.signaling.broadcast('two');
+    await tick(50);
+    expect(x.signaling.getPeer('a')?.session).toBe(a.signaling.sessionId);
+    expect(x.signals.map((s) => s.data)).toEqual(['one', 'two']);
+    // A late frame of the first session (a publish that took its time, a replay) reaches the new one.
+    publishFrame(hub, topics.room, { from: 'a', sid: first.sid, at: first.at, msgs: [{ seq: 50, t: 'beat', meta: null }] });
+    await tick(0);
+    expect(a.errors).toEqual([]);
+    // A peer that never heard the first session's bye still takes the second for the newer one.
+    const y = join('y');
+    await tick(50);
+    publishFrame(hub, topics.room, { from: 'a', sid: first.sid, at: first.at, msgs: [{ seq: 51, t: 'beat', meta: null }] });
+    await tick(50);
+    expect(y.signaling.getPeer('a')?.session).toBe(a.signaling.sessionId);
+  });
+
   it('leave() before anything was sent publishes nothing (a StrictMode throwaway mount)', async () => {
     const b = join('b');
     await tick(50);
