@@ -55,6 +55,8 @@ export class PeerConnection {
   #deferTimer: unknown;
   /** Runs out when the offer in flight got no answer in time (see `offerTimeout`). */
   #offerTimer: unknown;
+  /** How many offers in a row got no answer: each waits twice as long as the one before (16 × `offerTimeout` at most). */
+  #unanswered = 0;
   readonly #offSignal: () => void;
   readonly #offLeave: () => void;
   #snapshot: PeerConnectionSnapshot;
@@ -159,6 +161,7 @@ export class PeerConnection {
     this.#settingAnswer = false;
     this.#candidates = [];
     this.#candidatesDropped = 0;
+    this.#unanswered = 0;
 
     pc.addEventListener('negotiationneeded', () => {
       void this.#offer(pc);
@@ -280,6 +283,7 @@ export class PeerConnection {
         this.#settingAnswer = false;
       }
       if (this.#pc !== pc || this.#closed) return;
+      if (description.type === 'answer') this.#unanswered = 0;
       await this.#flushCandidates(pc);
       if (description.type === 'offer') {
         await pc.setLocalDescription();
@@ -327,10 +331,12 @@ export class PeerConnection {
       const unanswered = () => this.#pc === pc && !this.#closed && pc.signalingState === 'have-local-offer' && pc.localDescription?.sdp === sdp;
       this.#enqueue(async () => {
         if (!unanswered()) return;
+        // A peer that holds no connection to this end never answers: ask it less and less often.
+        this.#unanswered++;
         await pc.setLocalDescription({ type: 'rollback' });
         if (this.#pc === pc && !this.#closed) pc.restartIce();
       });
-    }, this.#options.offerTimeout ?? 15_000);
+    }, (this.#options.offerTimeout ?? 15_000) * 2 ** Math.min(this.#unanswered, 4));
   }
 
   #clearOfferTimer(): void {

@@ -62,7 +62,9 @@ export interface PeerConnectionOptions {
   /**
    * How long (ms) an offer may wait for its answer (default 15 000). Past it the offer is taken for
    * lost on the way (a publish that failed, a stream that missed it), rolled back and made again
-   * with an ICE restart, so a lost negotiation message never stalls the connection.
+   * with an ICE restart, so a lost negotiation message never stalls the connection. Each offer in a
+   * row that gets no answer (the peer holds no connection to this end) waits twice as long as the
+   * one before, 16 × `offerTimeout` at most.
    */
   offerTimeout?: number | undefined;
   /** Receives background errors (failed negotiation steps, failed signal publishes). */

@@ -451,4 +451,21 @@ describe('PeerConnection against flaky timing and hostile peers', () => {
       b.close();
     });
   }
+
+  it('offers again less and less often to a peer that never answers (it holds no connection to this end)', async () => {
+    const [la] = fakeSignalingPair('alice', 'bob', seeded(16));
+    const net = new FakeNetwork(seeded(16));
+    const a = new PeerConnection(la, 'bob', { RTCPeerConnection: net.RTCPeerConnection, offerTimeout: 1000 });
+    const offers = () => la.sentLog.filter((m) => (m as { description?: { type: string } }).description?.type === 'offer').length;
+    await tick(500);
+    expect(offers()).toBe(1);
+    const counts: number[] = [];
+    for (const span of [1000, 2000, 4000, 8000]) {
+      await tick(span);
+      counts.push(offers());
+    }
+    // Made again after 1 s, then 2 s, 4 s, 8 s: one more offer per doubled wait.
+    expect(counts).toEqual([2, 3, 4, 5]);
+    a.close();
+  });
 });
