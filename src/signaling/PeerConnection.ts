@@ -214,7 +214,8 @@ export class PeerConnection {
   }
 
   async #offer(pc: RTCPeerConnection, deferred = false): Promise<void> {
-    if (this.#pc !== pc || this.#closed) return;
+    // An offer is made from a stable state, one at a time.
+    if (this.#pc !== pc || this.#closed || this.#makingOffer || pc.signalingState !== 'stable') return;
     const delay = this.#options.politeOfferDelay ?? 250;
     if (this.polite && !deferred && delay > 0 && !pc.remoteDescription && !pc.currentLocalDescription) {
       // First negotiation of the polite end: give the other end's offer a head start.
@@ -334,7 +335,10 @@ export class PeerConnection {
         // A peer that holds no connection to this end never answers: ask it less and less often.
         this.#unanswered++;
         await pc.setLocalDescription({ type: 'rollback' });
-        if (this.#pc === pc && !this.#closed) pc.restartIce();
+        if (this.#pc !== pc || this.#closed) return;
+        pc.restartIce();
+        // Browsers fire no new `negotiationneeded` after a rollback (the flag stays set): offer here.
+        await this.#offer(pc, true);
       });
     }, (this.#options.offerTimeout ?? 15_000) * 2 ** Math.min(this.#unanswered, 4));
   }
