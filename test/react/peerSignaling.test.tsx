@@ -445,3 +445,56 @@ describe('usePeerConnection', () => {
     }
   });
 });
+
+describe('usePeerConnection when the peer comes and goes', () => {
+  it('starts again each time the peer comes back, quick toggles included, under StrictMode: one live connection per side, no error', async () => {
+    const { providers } = setup();
+    const net = new FakeNetwork(seeded(11));
+    const errors: unknown[] = [];
+    function Caller({ name }: { name: string }) {
+      const room = usePeerSignaling('lobby', { peerId: name, metadata: { name }, encrypt: false, onError: (e) => errors.push([name, e]) });
+      const other = room.peers[0]?.id;
+      const link = usePeerConnection(other, { signaling: room, RTCPeerConnection: net.RTCPeerConnection, onError: (e) => errors.push([name, e]) });
+      return (
+        <section aria-label={name}>
+          <p role="status" aria-label="connection">
+            {link.state}/{link.channelState}
+          </p>
+        </section>
+      );
+    }
+    function App() {
+      const [bobHere, setBobHere] = useState(true);
+      return (
+        <StrictMode>
+          <SseProvider driver={providers[0]}>
+            <Caller name="ada" />
+          </SseProvider>
+          <SseProvider driver={providers[1]}>{bobHere && <Caller name="bob" />}</SseProvider>
+          <button type="button" onClick={() => setBobHere((here) => !here)}>
+            toggle
+          </button>
+        </StrictMode>
+      );
+    }
+    render(<App />);
+    await tick(3000);
+    const state = (n: string) => within(screen.getByRole('region', { name: n })).getByRole('status', { name: 'connection' }).textContent;
+    expect([state('ada'), state('bob')]).toEqual(['connected/open', 'connected/open']);
+    for (let i = 0; i < 3; i++) {
+      fireEvent.click(screen.getByRole('button', { name: 'toggle' }));
+      await tick(10);
+      expect(state('ada')).toBe('closed/closed');
+      fireEvent.click(screen.getByRole('button', { name: 'toggle' }));
+      await tick(3000);
+      expect([state('ada'), state('bob')]).toEqual(['connected/open', 'connected/open']);
+    }
+    // Gone and back at once.
+    fireEvent.click(screen.getByRole('button', { name: 'toggle' }));
+    fireEvent.click(screen.getByRole('button', { name: 'toggle' }));
+    await tick(5000);
+    expect([state('ada'), state('bob')]).toEqual(['connected/open', 'connected/open']);
+    expect(errors).toEqual([]);
+    expect(net.connections.filter((c) => !c.closed)).toHaveLength(2);
+  });
+});

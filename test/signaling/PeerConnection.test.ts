@@ -264,6 +264,44 @@ describe('PeerConnection over PeerSignaling and MockHub', () => {
   });
 });
 
+describe('PeerConnection when the peer reloads', () => {
+  for (const order of ['this end first', 'the reloaded end first'] as const) {
+    it(`a peer that reloads without bye (same id, new session) is connected afresh, ${order}; its stale messages poison nothing`, async () => {
+      const hub = new MockHub();
+      const alice = client(hub, 'room', { peerId: 'alice' });
+      let bob = client(hub, 'room', { peerId: 'bob' });
+      alice.signaling.join();
+      bob.signaling.join();
+      await tick(100);
+      const net = new FakeNetwork(seeded(21));
+      const errors: Error[] = [];
+      const options = { RTCPeerConnection: net.RTCPeerConnection, onError: (e: Error) => errors.push(e) };
+      const a = new PeerConnection(alice.signaling, 'bob', options);
+      new PeerConnection(bob.signaling, 'alice', options);
+      await tick(3000);
+      expect(a.getSnapshot().state).toBe('connected');
+      bob.driver.destroy();
+      await tick(10);
+      bob = client(hub, 'room', { peerId: 'bob' });
+      bob.signaling.join();
+      await tick(100);
+      expect(alice.signaling.getPeer('bob')?.session).toBe(bob.signaling.sessionId);
+      expect(a.getSnapshot().state).toBe('closed');
+      const make = [() => new PeerConnection(alice.signaling, 'bob', options), () => new PeerConnection(bob.signaling, 'alice', options)];
+      if (order === 'the reloaded end first') make.reverse();
+      const first = make[0]!();
+      await tick(400);
+      const second = make[1]!();
+      await tick(5000);
+      expect([first.getSnapshot().channelState, second.getSnapshot().channelState]).toEqual(['open', 'open']);
+      expect([...errors, ...alice.errors, ...bob.errors]).toEqual([]);
+      alice.driver.destroy();
+      bob.driver.destroy();
+      hub.close();
+    });
+  }
+});
+
 describe('PeerConnection closing and platform seams', () => {
   it('closes without errors when the peer leaves and when this end leaves the room', async () => {
     const hub = new MockHub();
