@@ -210,7 +210,8 @@ export class PeerConnection {
     }
     const stream = this.#options.stream;
     if (stream) for (const track of stream.getTracks()) pc.addTrack(track, stream);
-    this.#update({ state: pc.connectionState, channelState: this.#dc ? this.#dc.readyState : 'none' });
+    // A replaced connection's media ended with it.
+    this.#update({ state: pc.connectionState, channelState: this.#dc ? this.#dc.readyState : 'none', remoteStream: undefined });
   }
 
   async #offer(pc: RTCPeerConnection, deferred = false): Promise<void> {

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { JsonValue } from '../../src/core/types.js';
 import { MockHub } from '../../src/mock/index.js';
 import { PeerConnection } from '../../src/signaling/PeerConnection.js';
 import type { SignalingError } from '../../src/signaling/errors.js';
@@ -505,5 +506,26 @@ describe('PeerConnection against flaky timing and hostile peers', () => {
     // Made again after 1 s, then 2 s, 4 s, 8 s: one more offer per doubled wait.
     expect(counts).toEqual([2, 3, 4, 5]);
     a.close();
+  });
+
+  it("forgets the remote media of a connection it replaced: a peer that starts over shows no stream of its previous life", async () => {
+    const [, lb] = fakeSignalingPair('alice', 'bob', seeded(17), 5);
+    const net = new FakeNetwork(seeded(17), 5);
+    const b = new PeerConnection(lb, 'alice', { RTCPeerConnection: net.RTCPeerConnection, dataChannel: false });
+    const rtc = (data: { [key: string]: JsonValue }) => lb.deliver({ from: 'alice', channel: 'rtc', direct: true, encrypted: false, data });
+    const other = await foreignOffer(net);
+    rtc({ cid: 'first-life', description: { type: 'offer', sdp: other.localDescription!.sdp } });
+    await tick(200);
+    const track = { kind: 'video' };
+    const stream = { getTracks: () => [track], addTrack: () => undefined };
+    fake(b).dispatchEvent(Object.assign(new Event('track'), { track, streams: [stream] }));
+    expect(b.getSnapshot().remoteStream).toBe(stream);
+    // alice reloaded: a new connection id, not knowing this end's.
+    const again = await foreignOffer(net);
+    rtc({ cid: 'second-life', description: { type: 'offer', sdp: again.localDescription!.sdp } });
+    await tick(200);
+    expect(fake(b).calls).toContain('setRemoteDescription(offer)');
+    expect(b.getSnapshot().remoteStream).toBeUndefined();
+    b.close();
   });
 });
