@@ -65,9 +65,13 @@ export class PeerConnection {
   /**
    * @param signaling - a joined {@link PeerSignaling} (or anything with the same `selfId`, `send`, `consume`, `on`).
    * @param peerId - the remote peer.
-   * @throws {SignalingError} `misuse` when no `RTCPeerConnection` is available.
+   * @throws {SignalingError} `misuse` when no `RTCPeerConnection` is available, or for an `offerTimeout` that is not a positive number.
    */
   constructor(signaling: SignalingLink, peerId: string, options: PeerConnectionOptions = {}) {
+    const { offerTimeout } = options;
+    if (offerTimeout !== undefined && !(offerTimeout > 0 && offerTimeout < Infinity)) {
+      throw new SignalingError('misuse', `PeerConnection needs a positive offerTimeout (got ${String(offerTimeout)}).`);
+    }
     this.#signaling = signaling;
     this.peerId = peerId;
     this.#options = options;

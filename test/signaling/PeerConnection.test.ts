@@ -506,6 +506,9 @@ describe('PeerConnection against flaky timing and hostile peers', () => {
     // Made again after 1 s, then 2 s, 4 s, 8 s: one more offer per doubled wait.
     expect(counts).toEqual([2, 3, 4, 5]);
     a.close();
+    for (const offerTimeout of [0, -1, Infinity, Number.NaN]) {
+      expect(() => new PeerConnection(la, 'bob', { RTCPeerConnection: net.RTCPeerConnection, offerTimeout })).toThrow(/positive offerTimeout/);
+    }
   });
 
   it("forgets the remote media of a connection it replaced: a peer that starts over shows no stream of its previous life", async () => {
