@@ -185,8 +185,8 @@ export class PeerSignaling {
   /**
    * Receives the direct signals of one peer on one channel, starting with those that arrived on that
    * channel while nobody consumed it (kept per peer, at most 256 in all its channels, the oldest let go
-   * first, until the peer leaves). The default
-   * channel is never kept. This is how a WebRTC connection created late still sees the offer sent early.
+   * first, until the peer leaves; at most 4096 for all peers together, the largest backlog letting go
+   * first). The default channel is never kept. This is how a WebRTC connection created late still sees the offer sent early.
    * @returns a function that stops consuming.
    */
   consume(peerId: string, channel: string, handler: (signal: Signal) => void): () => void {

@@ -8,6 +8,8 @@ import type { Signal } from './types.js';
 import { DEFAULT_CHANNEL, signalAad, type Frame, type Message } from './wire.js';
 
 const BACKLOG_LIMIT = 256;
+/** The most signals kept for all peers together (a publisher can speak under many peer ids). */
+const BACKLOG_TOTAL = 4096;
 
 /** What a {@link SignalInbox} needs from the rest of signaling. */
 export interface SignalInboxContext {
@@ -24,8 +26,8 @@ export interface SignalInboxContext {
  * The signal inbox: decrypts incoming signals and hands them out — to the `signal` event, and to
  * the consumers of a peer's channel ({@link SignalInbox.consume}). Direct signals of a channel other
  * than the default one that arrive while nobody consumes it are kept per peer (at most 256 in all its
- * channels, the oldest let go first, until the peer leaves), so a WebRTC connection created late
- * still sees the offer sent early.
+ * channels, the oldest let go first, until the peer leaves; 4096 for all peers together, the largest
+ * backlog letting go first), so a WebRTC connection created late still sees the offer sent early.
  */
 export class SignalInbox {
   readonly #ctx: SignalInboxContext;
@@ -33,6 +35,8 @@ export class SignalInbox {
   readonly #consumers = new Map<string, Emitter<{ signal: Signal }>>();
   /** Kept signals by peer, every channel together, oldest first. */
   readonly #backlog = new Map<string, Signal[]>();
+  /** How many signals {@link SignalInbox.#backlog} holds in all. */
+  #kept = 0;
 
   constructor(context: SignalInboxContext) {
     this.#ctx = context;
@@ -57,6 +61,7 @@ export class SignalInbox {
     if (backlog && kept.length > 0) {
       // Signals are kept only while a channel has no consumer: this handler is its only one.
       const rest = backlog.filter((signal) => signal.channel !== channel);
+      this.#kept -= kept.length;
       if (rest.length > 0) this.#backlog.set(peerId, rest);
       else this.#backlog.delete(peerId);
       for (const signal of kept) consumers.emit('signal', signal);
@@ -92,12 +97,19 @@ export class SignalInbox {
 
   /** Drops what was kept for a peer (it left). */
   forget(peerId: string): void {
+    this.#kept -= this.#backlog.get(peerId)?.length ?? 0;
     this.#backlog.delete(peerId);
   }
 
   /** Removes every consumer. */
   clear(): void {
     this.#consumers.clear();
+  }
+
+  /** Lets the oldest signal of one backlog go. */
+  #letGo(backlog: Signal[]): void {
+    backlog.shift();
+    this.#kept--;
   }
 
   #deliver(signal: Signal): void {
@@ -107,8 +119,15 @@ export class SignalInbox {
     } else if (signal.direct && signal.channel !== DEFAULT_CHANNEL) {
       const kept = this.#backlog.get(signal.from) ?? [];
       kept.push(signal);
-      if (kept.length > BACKLOG_LIMIT) kept.shift();
       this.#backlog.set(signal.from, kept);
+      this.#kept++;
+      if (kept.length > BACKLOG_LIMIT) this.#letGo(kept);
+      else if (this.#kept > BACKLOG_TOTAL) {
+        // The largest backlog lets go first: a flood costs the flooder, not a peer waiting with one offer.
+        let largest = kept;
+        for (const backlog of this.#backlog.values()) if (backlog.length > largest.length) largest = backlog;
+        this.#letGo(largest);
+      }
     }
     this.#ctx.store.emit('signal', signal);
   }

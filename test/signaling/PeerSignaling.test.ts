@@ -357,6 +357,30 @@ describe('PeerSignaling over MockHub', () => {
     expect(got).toEqual(Array.from({ length: 256 }, (_, i) => i + 44));
   });
 
+  it('keeps at most 4096 unconsumed signals in all, whatever the number of peers: the largest backlog lets go first', async () => {
+    const a = join('a');
+    await tick(50);
+    const sid = a.signaling.sessionId!;
+    const inbox = topics.inbox('a');
+    // A legitimate peer's offer waits for its consumer...
+    publishFrame(hub, topics.room, { from: 'friend', sid: 'f1', at: 1, msgs: [{ seq: 1, t: 'hello', meta: null }] });
+    publishFrame(hub, inbox, { from: 'friend', sid: 'f1', at: 1, msgs: [{ seq: 2, t: 'signal', tsid: sid, ch: 'rtc', data: 'offer' }] });
+    // ...while a flood of peers (one publisher under many ids) fills every backlog.
+    for (let p = 0; p < 40; p++) {
+      const from = { from: `flood${p}`, sid: `s${p}`, at: 1 };
+      const msgs = Array.from({ length: 256 }, (_, i) => ({ seq: i + 2, t: 'signal', tsid: sid, ch: 'rtc', data: i }));
+      publishFrame(hub, topics.room, { ...from, msgs: [{ seq: 1, t: 'hello', meta: null }] });
+      publishFrame(hub, inbox, { ...from, msgs });
+    }
+    await tick(0);
+    let kept = 0;
+    for (let p = 0; p < 40; p++) a.signaling.consume(`flood${p}`, 'rtc', () => kept++);
+    expect(kept).toBe(4095);
+    const got: unknown[] = [];
+    a.signaling.consume('friend', 'rtc', (signal) => got.push(signal.data));
+    expect(got).toEqual(['offer']);
+  });
+
   it('a throwing consumer or listener is reported and delivery goes on', async () => {
     const reported: unknown[] = [];
     vi.stubGlobal('reportError', (error: unknown) => reported.push(error));
