@@ -53,10 +53,6 @@ export class PeerConnection {
   #sentAny = false;
   #closed = false;
   #deferTimer: unknown;
-  /** Runs out when the offer in flight got no answer in time (see `offerTimeout`). */
-  #offerTimer: unknown;
-  /** How many offers in a row got no answer: each waits twice as long as the one before (16 × `offerTimeout` at most). */
-  #unanswered = 0;
   readonly #offSignal: () => void;
   readonly #offLeave: () => void;
   #snapshot: PeerConnectionSnapshot;
@@ -65,13 +61,9 @@ export class PeerConnection {
   /**
    * @param signaling - a joined {@link PeerSignaling} (or anything with the same `selfId`, `send`, `consume`, `on`).
    * @param peerId - the remote peer.
-   * @throws {SignalingError} `misuse` when no `RTCPeerConnection` is available, or for an `offerTimeout` that is not a positive number.
+   * @throws {SignalingError} `misuse` when no `RTCPeerConnection` is available.
    */
   constructor(signaling: SignalingLink, peerId: string, options: PeerConnectionOptions = {}) {
-    const { offerTimeout } = options;
-    if (offerTimeout !== undefined && !(offerTimeout > 0 && offerTimeout < Infinity)) {
-      throw new SignalingError('misuse', `PeerConnection needs a positive offerTimeout (got ${String(offerTimeout)}).`);
-    }
     this.#signaling = signaling;
     this.peerId = peerId;
     this.#options = options;
@@ -165,7 +157,6 @@ export class PeerConnection {
     this.#settingAnswer = false;
     this.#candidates = [];
     this.#candidatesDropped = 0;
-    this.#unanswered = 0;
 
     pc.addEventListener('negotiationneeded', () => {
       void this.#offer(pc);
@@ -219,8 +210,7 @@ export class PeerConnection {
   }
 
   async #offer(pc: RTCPeerConnection, deferred = false): Promise<void> {
-    // An offer is made from a stable state, one at a time.
-    if (this.#pc !== pc || this.#closed || this.#makingOffer || pc.signalingState !== 'stable') return;
+    if (this.#pc !== pc || this.#closed) return;
     const delay = this.#options.politeOfferDelay ?? 250;
     if (this.polite && !deferred && delay > 0 && !pc.remoteDescription && !pc.currentLocalDescription) {
       // First negotiation of the polite end: give the other end's offer a head start.
@@ -237,7 +227,6 @@ export class PeerConnection {
       await pc.setLocalDescription();
       if (this.#pc !== pc || this.#closed) return;
       this.#signal({ description: toDescription(pc.localDescription) });
-      this.#awaitAnswer(pc, pc.localDescription?.sdp);
     } catch (error) {
       // A connection closed or replaced meanwhile fails its pending operations: nothing to report.
       if (this.#pc === pc && !this.#closed) this.#report(error);
@@ -250,15 +239,12 @@ export class PeerConnection {
     const message = asRtcMessage(signal.data);
     if (!message || this.#closed) return;
     // One message at a time: a description is fully applied before the next message is looked at.
-    this.#enqueue(() => this.#handle(message));
-  }
-
-  /** Runs `step` after the negotiation steps before it. */
-  #enqueue(step: () => Promise<void>): void {
-    this.#chain = this.#chain.then(step).catch((error: unknown) => {
-      // Closed meanwhile: the operations pending on the closed connection fail, as they should.
-      if (!this.#closed) this.#report(error);
-    });
+    this.#chain = this.#chain
+      .then(() => this.#handle(message))
+      .catch((error: unknown) => {
+        // Closed meanwhile: the operations pending on the closed connection fail, as they should.
+        if (!this.#closed) this.#report(error);
+      });
   }
 
   async #handle(message: RtcMessage): Promise<void> {
@@ -289,7 +275,6 @@ export class PeerConnection {
         this.#settingAnswer = false;
       }
       if (this.#pc !== pc || this.#closed) return;
-      if (description.type === 'answer') this.#unanswered = 0;
       await this.#flushCandidates(pc);
       if (description.type === 'offer') {
         await pc.setLocalDescription();
@@ -326,33 +311,6 @@ export class PeerConnection {
     }
   }
 
-  /**
-   * Watches the offer just sent: with no answer within `offerTimeout` (the offer or its answer was
-   * lost on the way), rolls it back and makes a new one, with an ICE restart (candidates may be lost too).
-   */
-  #awaitAnswer(pc: RTCPeerConnection, sdp: string | undefined): void {
-    this.#clearOfferTimer();
-    this.#offerTimer = this.#platform.setTimeout(() => {
-      this.#offerTimer = undefined;
-      const unanswered = () => this.#pc === pc && !this.#closed && pc.signalingState === 'have-local-offer' && pc.localDescription?.sdp === sdp;
-      this.#enqueue(async () => {
-        if (!unanswered()) return;
-        // A peer that holds no connection to this end never answers: ask it less and less often.
-        this.#unanswered++;
-        await pc.setLocalDescription({ type: 'rollback' });
-        if (this.#pc !== pc || this.#closed) return;
-        pc.restartIce();
-        // Browsers fire no new `negotiationneeded` after a rollback (the flag stays set): offer here.
-        await this.#offer(pc, true);
-      });
-    }, (this.#options.offerTimeout ?? 15_000) * 2 ** Math.min(this.#unanswered, 4));
-  }
-
-  #clearOfferTimer(): void {
-    if (this.#offerTimer !== undefined) this.#platform.clearTimeout(this.#offerTimer);
-    this.#offerTimer = undefined;
-  }
-
   /** Replaces the `RTCPeerConnection` with a fresh one (the peer started over or closed). */
   #restart(remoteCid: string | undefined): void {
     this.#teardown();
@@ -363,7 +321,6 @@ export class PeerConnection {
   #teardown(): void {
     if (this.#deferTimer !== undefined) this.#platform.clearTimeout(this.#deferTimer);
     this.#deferTimer = undefined;
-    this.#clearOfferTimer();
     try {
       this.#dc?.close();
       this.#pc.close();

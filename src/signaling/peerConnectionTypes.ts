@@ -59,14 +59,6 @@ export interface PeerConnectionOptions {
    * resolve less reliably than the pattern promises; collisions that still happen are resolved.
    */
   politeOfferDelay?: number | undefined;
-  /**
-   * How long (ms) an offer may wait for its answer (default 15 000). Past it the offer is taken for
-   * lost on the way (a publish that failed, a stream that missed it), rolled back and made again
-   * with an ICE restart, so a lost negotiation message never stalls the connection. Each offer in a
-   * row that gets no answer (the peer holds no connection to this end) waits twice as long as the
-   * one before, 16 × `offerTimeout` at most.
-   */
-  offerTimeout?: number | undefined;
   /** Receives background errors (failed negotiation steps, failed signal publishes). */
   onError?: ((error: Error) => void) | undefined;
   /** Timer and id seams, for tests (default: the signaling's, else the real ones; an `undefined` seam keeps its default). */

@@ -120,12 +120,6 @@ export class FakeRTCPeerConnection extends EventTarget {
   #chain: Promise<unknown> = Promise.resolve();
   #busy = 0;
   #needed = false;
-  /**
-   * The specification's [[NegotiationNeeded]] flag: `negotiationneeded` fires only when it turns
-   * true, and it is cleared only by a negotiation that completes — so, as in browsers, rolling an
-   * offer back or calling `restartIce()` while it is set fires nothing again.
-   */
-  #flag = false;
   #offers = 0;
 
   constructor(
@@ -184,7 +178,6 @@ export class FakeRTCPeerConnection extends EventTarget {
         this.pending = { local: undefined, remote: undefined };
         this.signalingState = 'stable';
         this.#needed = false;
-        this.#flag = false;
         this.calls.push(`answer ${answer.sdp}`);
       } else {
         throw domError('InvalidStateError', `setLocalDescription() in ${this.signalingState}`);
@@ -215,7 +208,6 @@ export class FakeRTCPeerConnection extends EventTarget {
         this.pending = { local: undefined, remote: undefined };
         this.signalingState = 'stable';
         this.#needed = false;
-        this.#flag = false;
       } else {
         throw domError('InvalidStateError', `unexpected ${description.type}`);
       }
@@ -268,8 +260,7 @@ export class FakeRTCPeerConnection extends EventTarget {
 
   #maybeFireNegotiationNeeded(): void {
     setTimeout(() => {
-      if (this.closed || !this.#needed || this.#flag || this.signalingState !== 'stable' || this.#busy > 0) return;
-      this.#flag = true;
+      if (this.closed || !this.#needed || this.signalingState !== 'stable' || this.#busy > 0) return;
       this.calls.push('negotiationneeded');
       this.dispatchEvent(new Event('negotiationneeded'));
     }, 0);
