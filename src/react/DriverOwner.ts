@@ -8,6 +8,28 @@ import type { HeadersOption, SseDriverOptions } from '../core/types.js';
 /** How long a driver made for a provider that has not mounted yet lives unclaimed. */
 export const UNCLAIMED_MS = 1000;
 
+/**
+ * How long publishes queued with `usePublish({ queue: true })` wait for a provider whose driver was
+ * destroyed as it was hidden (by `<Activity>`) to be shown again; an unmounted provider cannot be
+ * told from a hidden one until then, so they are rejected with `closed` after it.
+ */
+export const HIDDEN_QUEUE_MS = 10 * 60_000;
+
+/**
+ * Drivers destroyed because their provider unmounted, which may still be replaced (the provider was
+ * only hidden): told once it is (or once {@link HIDDEN_QUEUE_MS} passed, and it no longer will be).
+ */
+const parked = new WeakMap<SseDriver, Emitter>();
+
+/**
+ * Calls `listener` once `driver`, destroyed as its provider unmounted, was replaced ({@link liveDriver}
+ * finds the replacement) or no longer can be; returns what stops it, or `undefined` when no
+ * replacement may come (a driver destroyed otherwise, or not destroyed).
+ */
+export function whenReplaced(driver: SseDriver, listener: () => void): (() => void) | undefined {
+  return parked.get(driver)?.subscribe(listener);
+}
+
 /** Each driver an owner replaced, mapped to its replacement. */
 const replacements = new WeakMap<SseDriver, SseDriver>();
 
@@ -44,7 +66,8 @@ export function sentBy(driver: SseDriver, sender: string | undefined): boolean {
  * is replaced as the provider mounts again (from a layout effect, before the effects below it run),
  * and the subscribers are told; the new driver resumes the shared stream where the old one stopped
  * (through the `resume` storage, or through memory where the options leave `resume` without storage,
- * as when `fetch` is given). A driver whose provider never mounts (StrictMode's second, discarded
+ * as when `fetch` is given), and the publishes queued on the destroyed one move to it ({@link whenReplaced}).
+ * A driver whose provider never mounts (StrictMode's second, discarded
  * `useState` initializer; a concurrent render thrown away) is destroyed after {@link UNCLAIMED_MS}, so
  * it does not linger in the tab group or hold a stream for other tabs.
  */
@@ -110,7 +133,28 @@ export class DriverOwner {
     replacements.set(destroyed, driver);
     formerIds.set(driver, [destroyed.clientId, ...(formerIds.get(destroyed) ?? [])].slice(0, FORMER_IDS));
     this.#driver = driver;
+    this.#unpark(destroyed);
     this.#emitter.notify();
+  }
+
+  /**
+   * Destroys a driver whose provider unmounted. What waits for its replacement is told when one
+   * comes, or {@link HIDDEN_QUEUE_MS} after it began waiting (a timer runs only while something waits).
+   */
+  #park(driver: SseDriver): void {
+    let timer: unknown;
+    const waiting = new Emitter({
+      onFirst: () => (timer = driver.platform.setTimeout(() => this.#unpark(driver), HIDDEN_QUEUE_MS)),
+      onLast: () => driver.platform.clearTimeout(timer),
+    });
+    parked.set(driver, waiting);
+    driver.destroy();
+  }
+
+  #unpark(driver: SseDriver): void {
+    const waiting = parked.get(driver);
+    parked.delete(driver);
+    waiting?.notify();
   }
 
   #create(): SseDriver {
@@ -132,7 +176,7 @@ export class DriverOwner {
       const driver = this.#driver;
       if (this.#mounts !== 0) return;
       void driver.whenIdle().then(() => {
-        if (this.#mounts === 0 && this.#driver === driver) driver.destroy();
+        if (this.#mounts === 0 && this.#driver === driver) this.#park(driver);
       });
     });
   }

@@ -3,7 +3,7 @@ import { Emitter } from '../core/emitter.js';
 import { SseError, SseNetworkError } from '../core/errors.js';
 import { withoutUndefined } from '../core/withoutUndefined.js';
 import type { PublishOptions } from '../core/types.js';
-import { liveDriver } from './DriverOwner.js';
+import { liveDriver, whenReplaced } from './DriverOwner.js';
 import type { PublishCallOptions, PublishStatus, UsePublishOptions } from './types.js';
 
 /** The state {@link PublishStore} exposes (`usePublish` adds the functions). */
@@ -43,7 +43,7 @@ export const INITIAL_PUBLISH_SNAPSHOT: PublishSnapshot = Object.freeze({ status:
  * holds something, sends in order once the connection is open, and gives each publish its id (from
  * the driver's `platform.uuid` seam) when it is made, so re-sending after a failed attempt cannot
  * deliver it twice: a receiving driver drops every delivery whose id is among the last few thousand
- * it saw.
+ * it saw. A queue whose driver a hidden provider destroyed waits for the provider's next driver.
  */
 export class PublishStore {
   #driver: SseDriver;
@@ -58,6 +58,8 @@ export class PublishStore {
   /** The queued publish being sent: its answer settles it, also when the driver is destroyed meanwhile. */
   #sending: Queued | undefined;
   #offState: (() => void) | undefined;
+  /** Stops waiting for the replacement of a driver destroyed as its provider was hidden. */
+  #offReplaced: (() => void) | undefined;
 
   /** @param live - topic and defaults, read at each publish. */
   constructor(driver: SseDriver, live: { readonly current: PublishLive }) {
@@ -75,8 +77,7 @@ export class PublishStore {
   setDriver(given: SseDriver): void {
     const driver = liveDriver(given);
     if (driver === this.#driver) return;
-    this.#offState?.();
-    this.#offState = undefined;
+    this.#stopListening();
     this.#driver = driver;
     if (this.#queue.length === 0) return;
     this.#offState = driver.on('state', this.#onDriverState);
@@ -98,11 +99,12 @@ export class PublishStore {
     const options: PublishOptions = rest;
     if (signal !== undefined) options.signal = signal;
     if (signal?.aborted) return this.#failEarly(new SseError('aborted', 'The publish was aborted before it was sent.'));
-    if (queue === true && !this.#driver.destroyed) {
+    // A driver destroyed as its provider was hidden may be replaced: its queue waits for the show.
+    if (queue === true && (!this.#driver.destroyed || this.#waitForReplacement())) {
       // Its id is fixed now, so that sending it again cannot deliver it twice.
       const fixed: PublishOptions = { ...options, id: options.id ?? `urn:uuid:${this.#driver.platform.uuid()}` };
       const seq = this.#seq++;
-      if (isOffline(this.#driver) || this.#queue.length > 0) {
+      if (isOffline(this.#driver) || this.#driver.destroyed || this.#queue.length > 0) {
         const limit = queueLimit ?? DEFAULT_QUEUE_LIMIT;
         if (this.#queue.length >= limit) {
           return this.#failEarly(
@@ -204,6 +206,7 @@ export class PublishStore {
   readonly #onDriverState = (): void => {
     const status = this.#driver.getSnapshot().status;
     if (status === 'closed' || this.#driver.destroyed) {
+      if (this.#waitForReplacement()) return;
       // The one being sent is left to its answer (a provider destroys its driver once publishes in flight are answered).
       const sending = this.#sending;
       const items = this.#queue.filter((item) => item !== sending);
@@ -214,6 +217,32 @@ export class PublishStore {
     }
     if (!isOffline(this.#driver)) void this.#flush();
   };
+
+  /**
+   * Whether the destroyed driver may still be replaced (its provider was hidden, not unmounted):
+   * then the queue waits, and goes to the replacement when it comes (or is rejected when none can).
+   */
+  #waitForReplacement(): boolean {
+    this.#offReplaced ??= whenReplaced(this.#driver, this.#onReplaced);
+    return this.#offReplaced !== undefined;
+  }
+
+  readonly #onReplaced = (): void => {
+    this.#offReplaced?.();
+    this.#offReplaced = undefined;
+    const driver = liveDriver(this.#driver);
+    // Not replaced (the provider was unmounted for good): the queue is rejected with closed.
+    if (driver === this.#driver) return this.#onDriverState();
+    // Shown again: the hooks subscribe to the fresh driver in the effects that follow; the queue waits for them.
+    driver.platform.setTimeout(() => this.setDriver(driver), 0);
+  };
+
+  #stopListening(): void {
+    this.#offState?.();
+    this.#offState = undefined;
+    this.#offReplaced?.();
+    this.#offReplaced = undefined;
+  }
 
   /** Sends the queue in order while the driver is online; a network failure puts the publish back. */
   async #flush(): Promise<void> {
@@ -265,10 +294,7 @@ export class PublishStore {
   }
 
   #afterQueueChange(): void {
-    if (this.#queue.length === 0 && this.#offState) {
-      this.#offState();
-      this.#offState = undefined;
-    }
+    if (this.#queue.length === 0) this.#stopListening();
     this.#update(this.#snapshot.error, this.#snapshot.lastId);
   }
 
@@ -281,10 +307,13 @@ export class PublishStore {
   }
 }
 
-/** Whether `driver` is connecting or reconnecting: a state change (open, or a stop) will follow. */
+/**
+ * Whether `driver` is connecting or reconnecting, or about to connect (idle with subscriptions): a
+ * state change (open, or a stop) will follow.
+ */
 function isOffline(driver: SseDriver): boolean {
   const { status } = driver.getSnapshot();
-  return status === 'reconnecting' || status === 'connecting';
+  return status === 'reconnecting' || status === 'connecting' || (status === 'idle' && !driver.destroyed && driver.getSubscriptions().length > 0);
 }
 
 function toSseError(cause: unknown): SseError {

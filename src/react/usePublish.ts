@@ -14,7 +14,10 @@ import { useDriver } from './useSseDriver.js';
  * error — unless `queue: true`, which holds publishes (at most `queueLimit`) while the driver is
  * connecting or reconnecting (and one whose request failed on the network as the connection dropped)
  * and sends them in order once the connection is open, each with an id fixed when it was made so
- * that a retry cannot duplicate it.
+ * that a retry cannot duplicate it. What is queued outlives the driver a provider hidden by
+ * `<Activity>` destroys: it goes to the provider's new driver when it is shown again (a queued
+ * publish made while hidden too), or fails with `closed` after 10 minutes without a show (an
+ * unmounted provider cannot be told from a hidden one before).
  *
  * `T` is not checked at run time: it types what `publish` accepts.
  *

@@ -2,6 +2,7 @@ import { act, cleanup, fireEvent, render, screen } from '@testing-library/react'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SseDriver } from '../../src/core/SseDriver.js';
 import type { FetchLike } from '../../src/core/types.js';
+import { HIDDEN_QUEUE_MS } from '../../src/react/DriverOwner.js';
 import { SseProvider, usePublish, useTopic, type UsePublishOptions, type UsePublishResult, type UseTopicResult } from '../../src/react/index.js';
 import { countRequests, createDriver, createHub, driverOptions, tick, topic } from './fixtures.js';
 
@@ -486,7 +487,11 @@ describe('usePublish', () => {
     const delivered = hub.history.map((update) => update.id);
     expect(delivered).toHaveLength(2);
     // The provider waited for #2's answer before destroying its driver: #2 was delivered and says so.
+    expect(settled.sort()).toEqual([`1:${delivered[0]}`, `2:${delivered[1]}`]);
+    // #3 waits for a show (an unmounted provider looks like a hidden one), then is rejected.
+    await tick(HIDDEN_QUEUE_MS);
     expect(settled.sort()).toEqual([`1:${delivered[0]}`, `2:${delivered[1]}`, '3:closed']);
+    expect(hub.history).toHaveLength(2);
   });
 
   it('rejects queued publishes with closed when the driver is destroyed', async () => {

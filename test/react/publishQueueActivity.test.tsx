@@ -1,0 +1,211 @@
+import { act, cleanup, render } from '@testing-library/react';
+import { Activity, StrictMode, useState } from 'react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { SseDriverOptions } from '../../src/core/types.js';
+import type { MockHub } from '../../src/mock/index.js';
+import { HIDDEN_QUEUE_MS } from '../../src/react/DriverOwner.js';
+import { SseProvider, usePublish, useTopic, type UsePublishResult } from '../../src/react/index.js';
+import { countRequests, createHub, driverOptions, tick, topic } from './fixtures.js';
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  cleanup();
+  vi.useRealTimers();
+});
+
+type Mode = 'visible' | 'hidden';
+const ROOM = topic('room');
+
+/**
+ * A provider that owns its driver (ids `urn:uuid:id-1`, `-2`, … from the platform seam), inside
+ * `<Activity>`, with a reader and a queueing publisher of ROOM. Returns what shows or hides it, what
+ * unmounts it for good, the latest `usePublish` results (queueing, and not), and `publish`, which
+ * records how each publish settled (`n:id` or `n:code`).
+ */
+function renderQueued(hub: MockHub, extra: Partial<SseDriverOptions> = {}, strict = false) {
+  let n = 0;
+  const latest: { pub: UsePublishResult<number> | undefined; plain: UsePublishResult<number> | undefined } = { pub: undefined, plain: undefined };
+  const settled: string[] = [];
+  let setMode!: (mode: Mode) => void;
+  let setMounted!: (mounted: boolean) => void;
+  function Sender() {
+    useTopic(ROOM);
+    latest.pub = usePublish<number>(ROOM, { queue: true });
+    latest.plain = usePublish<number>(ROOM);
+    return null;
+  }
+  const options = driverOptions(hub, {
+    retry: { initialDelay: 5000, maxDelay: 5000 },
+    platform: { random: () => 1, events: undefined, uuid: () => `id-${++n}` },
+    ...extra,
+  });
+  function App() {
+    const [mode, set] = useState<Mode>('visible');
+    const [mounted, mount] = useState(true);
+    setMode = set;
+    setMounted = mount;
+    return mounted ? (
+      <Activity mode={mode}>
+        <SseProvider {...options}>
+          <Sender />
+        </SseProvider>
+      </Activity>
+    ) : null;
+  }
+  render(strict ? <StrictMode><App /></StrictMode> : <App />);
+  return {
+    latest,
+    settled,
+    show: (mode: Mode) => act(() => setMode(mode)),
+    unmount: () => act(() => setMounted(false)),
+    publish: (value: number, { queue = true } = {}) =>
+      act(() => {
+        (queue ? latest.pub : latest.plain)?.publishAsync(value).then(
+          (id) => settled.push(`${value}:${id}`),
+          (error: { code: string }) => settled.push(`${value}:${error.code}`),
+        );
+      }),
+  };
+}
+
+/**
+ * Asserts that the hub got `values`, in order, each once with its own id, and that each publish
+ * resolved with the id the hub got (`settled`, in `n:id` form, may hold failures listed in `failed`).
+ */
+function expectSentOnce(hub: MockHub, settled: readonly string[], values: readonly number[], failed: readonly string[] = []): void {
+  const got = delivered(hub);
+  expect(got.map((entry) => Number(entry.split(':')[0]))).toEqual(values);
+  expect(new Set(got.map((entry) => entry.slice(entry.indexOf(':') + 1))).size).toBe(values.length);
+  expect(got.every((entry) => entry.includes(':urn:uuid:id-'))).toBe(true);
+  expect([...settled].sort()).toEqual([...got, ...failed].sort());
+}
+
+/** The hub's updates on ROOM as `data:id`. */
+function delivered(hub: MockHub): string[] {
+  return hub.history.map((update) => `${String((JSON.parse(update.data) as { payload: unknown }).payload)}:${update.id}`);
+}
+
+describe('usePublish({ queue: true }) under a provider hidden by <Activity>', () => {
+  it.each([false, true])('sends the publishes queued offline when the provider is shown again: in order, same ids, once (StrictMode: %s)', async (strict) => {
+    const hub = createHub();
+    const requests = countRequests(hub);
+    const view = renderQueued(hub, {}, strict);
+    await tick(50);
+    hub.dropConnections();
+    await tick(10);
+    for (const n of [1, 2, 3]) view.publish(n);
+    await tick(0);
+    expect(view.latest.pub?.status).toBe('queued');
+    view.show('hidden');
+    await tick(60_000);
+    // Before: 1, 2 and 3 were rejected with closed as the hidden provider destroyed its driver.
+    expect(view.settled).toEqual([]);
+    expect(requests.publishes).toBe(0);
+    expect(view.latest.pub?.status).toBe('queued');
+    view.show('visible');
+    await tick(50);
+    expectSentOnce(hub, view.settled, [1, 2, 3]);
+    expect(requests.publishes).toBe(3);
+    expect(view.latest.pub?.status).toBe('success');
+    await tick(10_000);
+    expect(requests.publishes).toBe(3);
+  });
+
+  it('queues a publish made while hidden, after those queued before, and sends it when shown; without queue it fails with closed', async () => {
+    const hub = createHub();
+    const view = renderQueued(hub);
+    await tick(50);
+    hub.dropConnections();
+    await tick(10);
+    view.publish(1);
+    view.show('hidden');
+    await tick(3000);
+    view.publish(2);
+    view.publish(3, { queue: false });
+    await tick(1000);
+    expect(view.settled).toEqual(['3:closed']);
+    view.show('visible');
+    await tick(50);
+    expectSentOnce(hub, view.settled, [1, 2], ['3:closed']);
+  });
+
+  it('carries the queue across several hides and shows while the hub stays unreachable, then sends it once', async () => {
+    const hub = createHub();
+    const requests = countRequests(hub);
+    // Nothing reaches the hub until `down` is cleared.
+    let down = false;
+    const view = renderQueued(hub, { fetch: (input, init) => (down ? Promise.reject(new TypeError('network down')) : hub.fetch(input, init)) });
+    await tick(50);
+    down = true;
+    hub.dropConnections();
+    await tick(10);
+    view.publish(1);
+    view.publish(2);
+    for (let round = 0; round < 3; round++) {
+      view.show('hidden');
+      await tick(3000);
+      view.show('visible');
+      await tick(50);
+      // Shown, the fresh driver is reconnecting: the queue waits for it.
+      expect(view.latest.pub?.status).toBe('queued');
+    }
+    down = false;
+    await tick(10_000);
+    expectSentOnce(hub, view.settled, [1, 2]);
+    expect(requests.publishes).toBe(2);
+  });
+
+  it('leaves the publish in flight at hide to its answer: delivered, it resolves once and is not sent again', async () => {
+    const hub = createHub({ latency: 50 });
+    const requests = countRequests(hub);
+    const view = renderQueued(hub, { retry: { initialDelay: 500, maxDelay: 500 } });
+    await tick(200);
+    hub.dropConnections();
+    await tick(10);
+    for (const n of [1, 2, 3]) view.publish(n);
+    // Reconnected: #1 is sent and answered, #2 is in flight when the provider is hidden.
+    await tick(600);
+    expect(view.settled.map((entry) => entry.split(':')[0])).toEqual(['1']);
+    view.show('hidden');
+    await tick(1000);
+    // #2's answer came before the hidden provider destroyed its driver: delivered, and said so.
+    expect(view.settled.map((entry) => entry.split(':')[0])).toEqual(['1', '2']);
+    view.show('visible');
+    await tick(1000);
+    expectSentOnce(hub, view.settled, [1, 2, 3]);
+    expect(requests.publishes).toBe(3);
+  });
+
+  it('rejects the queue with closed when the provider unmounts for good, once a show can no longer come', async () => {
+    const hub = createHub();
+    const view = renderQueued(hub);
+    await tick(50);
+    hub.dropConnections();
+    await tick(10);
+    view.publish(1);
+    view.publish(2);
+    view.unmount();
+    await tick(HIDDEN_QUEUE_MS - 100);
+    expect(view.settled).toEqual([]);
+    await tick(200);
+    expect(view.settled).toEqual(['1:closed', '2:closed']);
+    expect(hub.history).toEqual([]);
+  });
+
+  it('rejects the queue with closed when the provider stays hidden longer than it waits for a show', async () => {
+    const hub = createHub();
+    const view = renderQueued(hub);
+    await tick(50);
+    hub.dropConnections();
+    await tick(10);
+    view.publish(1);
+    view.show('hidden');
+    await tick(HIDDEN_QUEUE_MS + 100);
+    expect(view.settled).toEqual(['1:closed']);
+    view.show('visible');
+    await tick(6000);
+    expect(hub.history).toEqual([]);
+  });
+});
