@@ -230,11 +230,10 @@ export class PublishStore {
   readonly #onReplaced = (): void => {
     this.#offReplaced?.();
     this.#offReplaced = undefined;
-    const driver = liveDriver(this.#driver);
+    const driver = this.#driver;
+    this.setDriver(driver);
     // Not replaced (the provider was unmounted for good): the queue is rejected with closed.
-    if (driver === this.#driver) return this.#onDriverState();
-    // Shown again: the hooks subscribe to the fresh driver in the effects that follow; the queue waits for them.
-    driver.platform.setTimeout(() => this.setDriver(driver), 0);
+    if (this.#driver === driver) this.#onDriverState();
   };
 
   #stopListening(): void {
