@@ -160,11 +160,18 @@ export class DriverOwner {
   #create(): SseDriver {
     const options: SseDriverOptions = { ...this.#options };
     if (options.onError) options.onError = this.#reportError;
+    if (typeof options.headers === 'function') options.headers = this.#readHeaders;
     if (this.#carried) options.resume = this.#carried;
     return new SseDriver(options);
   }
 
   readonly #reportError = (error: SseError): void => this.#onError?.(error);
+
+  /** What the drivers' `headers` function calls: the function rendered last. */
+  readonly #readHeaders = (): HeadersInit | Promise<HeadersInit> => {
+    const headers = this.#options.headers;
+    return typeof headers === 'function' ? headers() : (headers ?? {});
+  };
 
   /**
    * A provider unmounted: destroys the driver unless it is mounted again within the same task —
@@ -182,19 +189,23 @@ export class DriverOwner {
   }
 
   /**
-   * The provider rendered with `options`: a changed `headers` (by value; functions by identity)
-   * goes to the driver (and to any driver made later), and `onError` is called from now on when
-   * the provider mounted with one. Any other option is read once: in development, a change is
+   * The provider rendered with `options`: a changed `headers` object (by value) goes to the driver
+   * (and to any driver made later), which retries a connection stopped by 401/403; a `headers`
+   * function is called, the one rendered last, at each request, and a new one tells the driver
+   * nothing (only a change between a function, an object and none does). `onError` is called from
+   * now on when the provider mounted with one. Any other option is read once: in development, a change is
    * reported once per option with `console.warn`, naming the fix.
    */
   setOptions(options: SseDriverOptions): void {
     const { headers, ...rest } = options;
     // One given or taken away later is a changed option (read once), which the warning below reports.
     if (options.onError) this.#onError = options.onError;
-    if (!sameHeaders(this.#options.headers, headers)) {
-      const { headers: _previous, ...kept } = this.#options;
+    const { headers: previous, ...kept } = this.#options;
+    if (!sameHeaders(previous, headers)) {
       this.#options = headers === undefined ? kept : { ...kept, headers };
-      this.#driver.setHeaders(headers);
+      // A function rendered again (an inline one is new at every render) is not new credentials: the
+      // drivers call the one rendered last at their next request, and nothing is asked of the hub now.
+      if (typeof previous !== 'function' || typeof headers !== 'function') this.#driver.setHeaders(typeof headers === 'function' ? this.#readHeaders : headers);
     }
     // Spelled out here rather than behind a function: a bundler replaces `process.env.NODE_ENV`
     // (in development too: a browser has no `process`), and a production build drops the call with

@@ -15,8 +15,11 @@ export interface SseProviderDriverProps {
  * Props of {@link SseProvider} given driver options: the provider creates one driver (which opens
  * nothing until a hook subscribes, so nothing connects during server rendering) and destroys it
  * when it unmounts. The options are read once; change the provider's `key` to connect elsewhere (in
- * development, a changed option is reported with `console.warn`). A changed `headers` value is
- * passed to {@link SseDriver.setHeaders}; `onError` is called as last rendered.
+ * development, a changed option is reported with `console.warn`). A changed `headers` object (by
+ * value) is passed to {@link SseDriver.setHeaders}, which retries a connection stopped by 401/403; a
+ * `headers` function is called at each request, the one rendered last, so a new (inline) function
+ * asks nothing of the hub — after a 401/403 stop, `reconnect()` once it gives new credentials.
+ * `onError` is called as last rendered.
  */
 export interface SseProviderOptionsProps extends SseDriverOptions {
   /** Not allowed together with options. */

@@ -195,6 +195,41 @@ describe('SseProvider', () => {
     expect(screen.getByTestId('r').dataset.state).toBe('open');
   });
 
+  it.each(['stopped by 401', 'with a matcher the hub refused', 'open'] as const)(
+    'asks the hub nothing more when re-rendered 50 times with an inline headers function (%s), and reads the function rendered last',
+    async (state) => {
+      const hub = createHub({ refuseMatcher: (matcher) => state === 'with a matcher the hub refused' && matcher === topic('b') });
+      const requests = countRequests(hub);
+      if (state === 'stopped by 401') hub.failNext(401, { method: 'GET', count: 1000 });
+      const sent: (string | null)[] = [];
+      const fetch: typeof hub.fetch = (input, init) => {
+        sent.push(new Headers(init?.headers).get('X-Credentials'));
+        return hub.fetch(input, init);
+      };
+      const app = (render: number) => (
+        <SseProvider {...driverOptions(hub, { fetch })} headers={() => ({ 'X-Credentials': `token ${render}` })}>
+          <Reader name="a" label="r" />
+          <Reader name="b" label="b" />
+        </SseProvider>
+      );
+      const view = render(app(0));
+      await tick(5000);
+      const before = requests.subscribes;
+      expect(before).toBeGreaterThan(0);
+      for (let n = 1; n <= 50; n++) {
+        view.rerender(app(n));
+        await tick(1);
+      }
+      await tick(5000);
+      // Before: one more subscribe request per render while stopped by 401, or with a refused matcher.
+      expect(requests.subscribes).toBe(before);
+      // The next request reads the function rendered last.
+      act(() => hub.dropConnections());
+      await tick(2000);
+      if (state === 'open') expect(sent.at(-1)).toBe('token 50');
+    },
+  );
+
   it('calls the onError it rendered last, not the one it mounted with (an inline callback closes over the latest props)', async () => {
     const hub = createHub();
     const calls: string[] = [];
