@@ -230,6 +230,51 @@ describe('SseProvider', () => {
     },
   );
 
+  it('retries a connection stopped by 401 when headers go from a function to an object, and on reconnect() with the function rendered last', async () => {
+    const hub = createHub();
+    const requests = countRequests(hub);
+    const sent: (string | null)[] = [];
+    const fetch: typeof hub.fetch = (input, init) => {
+      sent.push(new Headers(init?.headers).get('X-Credentials'));
+      return hub.fetch(input, init);
+    };
+    let reconnect!: () => void;
+    function Status() {
+      reconnect = useConnectionStatus().reconnect;
+      return <Reader name="a" label="r" />;
+    }
+    const app = (headers: SseDriverOptions['headers']) => (
+      <SseProvider {...driverOptions(hub, { fetch })} headers={headers}>
+        <Status />
+      </SseProvider>
+    );
+    hub.failNext(401, { method: 'GET' });
+    const view = render(app(() => ({ 'X-Credentials': 'old' })));
+    await tick(50);
+    expect(screen.getByTestId('r').dataset.state).toBe('error');
+    view.rerender(app({ 'X-Credentials': 'object' }));
+    await tick(50);
+    expect(requests.subscribes).toBe(2);
+    expect(sent.at(-1)).toBe('object');
+    expect(screen.getByTestId('r').dataset.state).toBe('open');
+
+    view.rerender(app(() => ({ 'X-Credentials': 'function' })));
+    await tick(50);
+    hub.failNext(401, { method: 'GET' });
+    act(() => hub.dropConnections());
+    await tick(1000);
+    // The change to a function went to the driver, which reconnected with it: refused.
+    expect(sent.at(-1)).toBe('function');
+    expect(screen.getByTestId('r').dataset.state).toBe('error');
+    view.rerender(app(() => ({ 'X-Credentials': 'renewed' })));
+    await tick(1000);
+    expect(requests.subscribes).toBe(3);
+    act(() => reconnect());
+    await tick(50);
+    expect(sent.at(-1)).toBe('renewed');
+    expect(screen.getByTestId('r').dataset.state).toBe('open');
+  });
+
   it('calls the onError it rendered last, not the one it mounted with (an inline callback closes over the latest props)', async () => {
     const hub = createHub();
     const calls: string[] = [];
