@@ -312,7 +312,7 @@ export class PublishStore {
  */
 function isOffline(driver: SseDriver): boolean {
   const { status } = driver.getSnapshot();
-  return status === 'reconnecting' || status === 'connecting' || (status === 'idle' && !driver.destroyed && driver.getSubscriptions().length > 0);
+  return status === 'reconnecting' || status === 'connecting' || (status === 'idle' && driver.getSubscriptions().length > 0);
 }
 
 function toSseError(cause: unknown): SseError {
