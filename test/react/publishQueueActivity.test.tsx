@@ -178,6 +178,29 @@ describe('usePublish({ queue: true }) under a provider hidden by <Activity>', ()
     expect(requests.publishes).toBe(3);
   });
 
+  it('fails the publish in flight at hide with closed when its answer takes longer than the provider waits, and carries the rest', async () => {
+    const hub = createHub();
+    const view = renderQueued(hub);
+    await tick(50);
+    hub.dropConnections();
+    await tick(10);
+    view.publish(1);
+    view.publish(2);
+    // The hub answers slowly from now on: #1 goes out when the connection opens, and is in flight at hide.
+    hub.setLatency(3000);
+    await tick(5000 + 3000 + 100);
+    view.show('hidden');
+    await tick(2500);
+    // The provider waited 2 s for #1's answer, then destroyed its driver: its delivery is unknown.
+    expect(view.settled).toEqual(['1:closed']);
+    hub.setLatency(0);
+    view.show('visible');
+    await tick(6000);
+    // The mock hub handles a request once its latency passed: the aborted #1 never reached it.
+    expect(delivered(hub).map((entry) => entry.split(':')[0])).toEqual(['2']);
+    expectSentOnce(hub, view.settled, [2], ['1:closed']);
+  });
+
   it('rejects the queue with closed when the provider unmounts for good, once a show can no longer come', async () => {
     const hub = createHub();
     const view = renderQueued(hub);
