@@ -201,6 +201,28 @@ describe('usePublish({ queue: true }) under a provider hidden by <Activity>', ()
     expectSentOnce(hub, view.settled, [2], ['1:closed']);
   });
 
+  it('removes a queued publish aborted while the provider is hidden, and sends the others when shown', async () => {
+    const hub = createHub();
+    const view = renderQueued(hub);
+    await tick(50);
+    hub.dropConnections();
+    await tick(10);
+    const controller = new AbortController();
+    let aborted: unknown;
+    act(() => {
+      view.latest.pub?.publishAsync(1, { signal: controller.signal }).catch((error: unknown) => (aborted = error));
+    });
+    view.publish(2);
+    view.show('hidden');
+    await tick(1000);
+    act(() => controller.abort());
+    await tick(0);
+    expect(aborted).toMatchObject({ code: 'aborted' });
+    view.show('visible');
+    await tick(50);
+    expectSentOnce(hub, view.settled, [2]);
+  });
+
   it('rejects the queue with closed when the provider unmounts for good, once a show can no longer come', async () => {
     const hub = createHub();
     const view = renderQueued(hub);
