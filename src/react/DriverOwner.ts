@@ -81,6 +81,8 @@ export class DriverOwner {
   #unclaimed: unknown;
   /** The `onError` function rendered last: what the drivers' `onError` calls. */
   #onError: ((error: SseError) => void) | undefined;
+  /** What a `headers` function last gave a driver's request (see `headerList`). */
+  #sent: string | undefined;
   /**
    * The shared stream's cursors, carried from a destroyed driver to its replacement when `resume`
    * is left unset and has no storage of its own; `undefined` when the drivers use their own.
@@ -167,11 +169,36 @@ export class DriverOwner {
 
   readonly #reportError = (error: SseError): void => this.#onError?.(error);
 
-  /** What the drivers' `headers` function calls: the function rendered last. */
+  /** What the drivers' `headers` function calls: the function rendered last (what it gave is kept, see `setOptions`). */
   readonly #readHeaders = (): HeadersInit | Promise<HeadersInit> => {
     const headers = this.#options.headers;
-    return typeof headers === 'function' ? headers() : (headers ?? {});
+    const value = typeof headers === 'function' ? headers() : (headers ?? {});
+    if (!(value instanceof Promise)) this.#sent = headerList(value);
+    else
+      void value.then(
+        (resolved) => (this.#sent = headerList(resolved)),
+        () => undefined,
+      );
+    return value;
   };
+
+  /**
+   * A new `headers` function was rendered: when what it gives differs from what the drivers last
+   * sent (a renewed token), the driver is told (it retries a connection stopped by 401/403); the same
+   * credentials from a new (inline) function ask nothing of the hub.
+   */
+  #compareHeaders(read: () => HeadersInit | Promise<HeadersInit>): void {
+    const changed = (value: HeadersInit) => {
+      if (this.#options.headers === read && this.#sent !== undefined && headerList(value) !== this.#sent) this.#driver.setHeaders(this.#readHeaders);
+    };
+    try {
+      const value = read();
+      if (value instanceof Promise) value.then(changed, () => undefined);
+      else changed(value);
+    } catch {
+      // The driver reports a throwing function at its next request.
+    }
+  }
 
   /**
    * A provider unmounted: destroys the driver unless it is mounted again within the same task —
@@ -191,8 +218,9 @@ export class DriverOwner {
   /**
    * The provider rendered with `options`: a changed `headers` object (by value) goes to the driver
    * (and to any driver made later), which retries a connection stopped by 401/403; a `headers`
-   * function is called, the one rendered last, at each request, and a new one tells the driver
-   * nothing (only a change between a function, an object and none does). `onError` is called from
+   * function is called, the one rendered last, at each request, and a new one is told to the driver
+   * only when it gives other headers than the last request sent (as is a change between a function,
+   * an object and none). `onError` is called from
    * now on when the provider mounted with one. Any other option is read once: in development, a change is
    * reported once per option with `console.warn`, naming the fix.
    */
@@ -203,9 +231,9 @@ export class DriverOwner {
     const { headers: previous, ...kept } = this.#options;
     if (!sameHeaders(previous, headers)) {
       this.#options = headers === undefined ? kept : { ...kept, headers };
-      // A function rendered again (an inline one is new at every render) is not new credentials: the
-      // drivers call the one rendered last at their next request, and nothing is asked of the hub now.
-      if (typeof previous !== 'function' || typeof headers !== 'function') this.#driver.setHeaders(typeof headers === 'function' ? this.#readHeaders : headers);
+      // A function rendered again (an inline one is new at every render) is compared by what it gives.
+      if (typeof previous === 'function' && typeof headers === 'function') this.#compareHeaders(headers);
+      else this.#driver.setHeaders(typeof headers === 'function' ? this.#readHeaders : headers);
     }
     // Spelled out here rather than behind a function: a bundler replaces `process.env.NODE_ENV`
     // (in development too: a browser has no `process`), and a production build drops the call with
@@ -240,8 +268,12 @@ function warnChangedOptions(initial: SseDriverOptions, next: Omit<SseDriverOptio
 function sameHeaders(a: HeadersOption | undefined, b: HeadersOption | undefined): boolean {
   if (a === b) return true;
   if (a === undefined || b === undefined || typeof a === 'function' || typeof b === 'function') return false;
-  const list = (h: HeadersInit) => [...new Headers(h).entries()].map(([k, v]) => `${k}:${v}`).join('\n');
-  return list(a) === list(b);
+  return headerList(a) === headerList(b);
+}
+
+/** Headers as one comparable text (names lower-cased and sorted by `Headers`). */
+function headerList(headers: HeadersInit): string {
+  return [...new Headers(headers).entries()].map(([k, v]) => `${k}:${v}`).join('\n');
 }
 
 /**

@@ -15,8 +15,8 @@ const useBeforeEffects = typeof window === 'undefined' ? useEffect : useLayoutEf
  * Give it a ready `driver` (which it never destroys), or the driver options (`url`, `fetch`,
  * `publisher`, `subscriber`, `headers`, …): then it creates the driver and destroys it when it
  * unmounts. The options are read once (a changed `headers` object excepted, and the `onError` and
- * `headers` functions, which are the ones rendered last: a new inline function asks nothing of the
- * hub); in development a changed option is reported, with the fix: a `key` that changes with it.
+ * `headers` functions, which are the ones rendered last: a new `headers` function is told to the
+ * driver only when it gives other headers than the last request sent); in development a changed option is reported, with the fix: a `key` that changes with it.
  * Hidden by `<Activity>`, it destroys its driver and makes a new one when shown again; publishes
  * that `usePublish` queued go to the new one.
  * Nothing connects during server rendering; the connection opens when the first hook

@@ -17,8 +17,9 @@ export interface SseProviderDriverProps {
  * when it unmounts. The options are read once; change the provider's `key` to connect elsewhere (in
  * development, a changed option is reported with `console.warn`). A changed `headers` object (by
  * value) is passed to {@link SseDriver.setHeaders}, which retries a connection stopped by 401/403; a
- * `headers` function is called at each request, the one rendered last, so a new (inline) function
- * asks nothing of the hub — after a 401/403 stop, `reconnect()` once it gives new credentials.
+ * `headers` function is called at each request, the one rendered last; a new (inline) one is
+ * compared by what it gives with what the last request sent, and told to the driver (retrying a
+ * 401/403 stop) only when that differs.
  * `onError` is called as last rendered.
  */
 export interface SseProviderOptionsProps extends SseDriverOptions {

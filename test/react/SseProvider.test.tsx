@@ -206,8 +206,15 @@ describe('SseProvider', () => {
         sent.push(new Headers(init?.headers).get('X-Credentials'));
         return hub.fetch(input, init);
       };
+      let lastCalled = -1;
       const app = (render: number) => (
-        <SseProvider {...driverOptions(hub, { fetch })} headers={() => ({ 'X-Credentials': `token ${render}` })}>
+        <SseProvider
+          {...driverOptions(hub, { fetch })}
+          headers={() => {
+            lastCalled = render;
+            return { 'X-Credentials': 'token' };
+          }}
+        >
           <Reader name="a" label="r" />
           <Reader name="b" label="b" />
         </SseProvider>
@@ -226,9 +233,41 @@ describe('SseProvider', () => {
       // The next request reads the function rendered last.
       act(() => hub.dropConnections());
       await tick(2000);
-      if (state === 'open') expect(sent.at(-1)).toBe('token 50');
+      if (state === 'open') expect(lastCalled).toBe(50);
     },
   );
+
+  it('retries a connection stopped by 401 once when a new headers function gives a renewed token, and not again for the same token', async () => {
+    const hub = createHub();
+    const requests = countRequests(hub);
+    const sent: (string | null)[] = [];
+    const fetch: typeof hub.fetch = (input, init) => {
+      sent.push(new Headers(init?.headers).get('X-Credentials'));
+      return hub.fetch(input, init);
+    };
+    hub.failNext(401, { method: 'GET' });
+    const app = (token: string) => (
+      <SseProvider {...driverOptions(hub, { fetch })} headers={() => ({ 'X-Credentials': token })}>
+        <Reader name="a" label="r" />
+      </SseProvider>
+    );
+    const view = render(app('old'));
+    await tick(50);
+    expect(screen.getByTestId('r').dataset.state).toBe('error');
+    expect(requests.subscribes).toBe(1);
+    for (let n = 0; n < 5; n++) view.rerender(app('old'));
+    await tick(1000);
+    expect(requests.subscribes).toBe(1);
+    // An async function too: compared once its value is there.
+    for (let n = 0; n < 5; n++) view.rerender(<SseProvider {...driverOptions(hub, { fetch })} headers={() => Promise.resolve({ 'X-Credentials': n < 4 ? 'old' : 'renewed' })}><Reader name="a" label="r" /></SseProvider>);
+    await tick(1000);
+    expect(requests.subscribes).toBe(2);
+    expect(sent.at(-1)).toBe('renewed');
+    expect(screen.getByTestId('r').dataset.state).toBe('open');
+    for (let n = 0; n < 5; n++) view.rerender(app('renewed'));
+    await tick(1000);
+    expect(requests.subscribes).toBe(2);
+  });
 
   it('retries a connection stopped by 401 when headers go from a function to an object, and on reconnect() with the function rendered last', async () => {
     const hub = createHub();
@@ -266,8 +305,15 @@ describe('SseProvider', () => {
     // The change to a function went to the driver, which reconnected with it: refused.
     expect(sent.at(-1)).toBe('function');
     expect(screen.getByTestId('r').dataset.state).toBe('error');
-    view.rerender(app(() => ({ 'X-Credentials': 'renewed' })));
+    view.rerender(app(() => ({ 'X-Credentials': 'function' })));
     await tick(1000);
+    // The same credentials from a new function: nothing asked of the hub.
+    expect(requests.subscribes).toBe(3);
+    let renewed = 'function';
+    view.rerender(app(() => ({ 'X-Credentials': renewed })));
+    renewed = 'renewed';
+    await tick(1000);
+    // A function whose value changed after it was rendered (a token store) is read at reconnect().
     expect(requests.subscribes).toBe(3);
     act(() => reconnect());
     await tick(50);
