@@ -259,7 +259,12 @@ describe('SseProvider', () => {
     await tick(1000);
     expect(requests.subscribes).toBe(1);
     // An async function too: compared once its value is there.
-    for (let n = 0; n < 5; n++) view.rerender(<SseProvider {...driverOptions(hub, { fetch })} headers={() => Promise.resolve({ 'X-Credentials': n < 4 ? 'old' : 'renewed' })}><Reader name="a" label="r" /></SseProvider>);
+    const async = (token: string) => (
+      <SseProvider {...driverOptions(hub, { fetch })} headers={() => Promise.resolve({ 'X-Credentials': token })}>
+        <Reader name="a" label="r" />
+      </SseProvider>
+    );
+    for (let n = 0; n < 5; n++) view.rerender(async(n < 4 ? 'old' : 'renewed'));
     await tick(1000);
     expect(requests.subscribes).toBe(2);
     expect(sent.at(-1)).toBe('renewed');
