@@ -46,6 +46,17 @@ function Reader({ name, label }: { name: string; label: string }) {
   );
 }
 
+/** A `fetch` to `hub` that records the `X-Credentials` header of every request, in `sent`. */
+function credentialsSent(hub: ReturnType<typeof createHub>): { readonly sent: (string | null)[]; readonly fetch: typeof hub.fetch } {
+  const sent: (string | null)[] = [];
+  return {
+    sent,
+    fetch: (input, init) => {
+      sent.push(new Headers(init?.headers).get('X-Credentials'));
+      return hub.fetch(input, init);
+    },
+  };
+}
 describe('SseProvider', () => {
   it('makes every hook outside a provider throw one sentence naming SseProvider', () => {
     vi.spyOn(console, 'error').mockImplementation(() => undefined);
@@ -201,11 +212,7 @@ describe('SseProvider', () => {
       const hub = createHub({ refuseMatcher: (matcher) => state === 'with a matcher the hub refused' && matcher === topic('b') });
       const requests = countRequests(hub);
       if (state === 'stopped by 401') hub.failNext(401, { method: 'GET', count: 1000 });
-      const sent: (string | null)[] = [];
-      const fetch: typeof hub.fetch = (input, init) => {
-        sent.push(new Headers(init?.headers).get('X-Credentials'));
-        return hub.fetch(input, init);
-      };
+      const { sent, fetch } = credentialsSent(hub);
       let lastCalled = -1;
       const app = (render: number) => (
         <SseProvider
@@ -240,11 +247,7 @@ describe('SseProvider', () => {
   it('retries a connection stopped by 401 once when a new headers function gives a renewed token, and not again for the same token', async () => {
     const hub = createHub();
     const requests = countRequests(hub);
-    const sent: (string | null)[] = [];
-    const fetch: typeof hub.fetch = (input, init) => {
-      sent.push(new Headers(init?.headers).get('X-Credentials'));
-      return hub.fetch(input, init);
-    };
+    const { sent, fetch } = credentialsSent(hub);
     hub.failNext(401, { method: 'GET' });
     const app = (token: string) => (
       <SseProvider {...driverOptions(hub, { fetch })} headers={() => ({ 'X-Credentials': token })}>
@@ -277,11 +280,7 @@ describe('SseProvider', () => {
   it('retries a connection stopped by 401 when headers go from a function to an object, and on reconnect() with the function rendered last', async () => {
     const hub = createHub();
     const requests = countRequests(hub);
-    const sent: (string | null)[] = [];
-    const fetch: typeof hub.fetch = (input, init) => {
-      sent.push(new Headers(init?.headers).get('X-Credentials'));
-      return hub.fetch(input, init);
-    };
+    const { sent, fetch } = credentialsSent(hub);
     let reconnect!: () => void;
     function Status() {
       reconnect = useConnectionStatus().reconnect;
