@@ -21,6 +21,8 @@ export interface OutboxOptions {
   /** The longest a message may wait for its publish to be answered, from `send` (ms). */
   readonly sendTimeout: number;
   readonly timers: Pick<Platform, 'setTimeout' | 'clearTimeout'>;
+  /** Makes the id a publish keeps through its retries. */
+  readonly uuid: () => string;
   /** The outbox became `stalled` (with the error to report) or `ok` again. */
   readonly onStatus: (status: OutboxStatus, error: SignalingError | undefined) => void;
 }
@@ -28,9 +30,15 @@ export interface OutboxOptions {
 const STALL_HINT =
   'A browser opens at most six HTTP/1.1 connections per origin, and open streams (of other tabs too) can hold them all: serve the hub over HTTP/2, or give it its own origin.';
 
+/** The first wait before a failed publish goes again, doubled at each failure up to {@link RETRY_MAX_MS}. */
+const RETRY_MS = 250;
+const RETRY_MAX_MS = 2000;
+
 /**
  * Outgoing signaling messages: they leave one publish at a time, in order, consecutive ones of one
- * session to one topic batched into one frame. Every message has a deadline (`sendTimeout` from
+ * session to one topic batched into one frame. A publish that fails on the way (the network, a 5xx,
+ * a 429) goes again with the same id, so the hub stores it once, and the messages behind it wait:
+ * a lost offer or answer would stall a negotiation. Every message has a deadline (`sendTimeout` from
  * `send`): a publish that gets no answer in time is aborted, its messages reject with a
  * {@link SignalingError} `timeout`, the outbox turns `stalled`, and the next messages go out.
  */
@@ -82,7 +90,33 @@ export class Outbox {
   async #publishBatch(batch: readonly Outgoing[], signal: AbortSignal): Promise<void> {
     const head = batch[0]!;
     const messages = await Promise.all(batch.map((item) => item.message));
-    await this.#options.driver.publish(head.topic, encodeFrame(head.sender, messages), { private: this.#options.private, signal });
+    const payload = encodeFrame(head.sender, messages);
+    const id = `urn:uuid:${this.#options.uuid()}`;
+    for (let wait = RETRY_MS; ; wait = Math.min(wait * 2, RETRY_MAX_MS)) {
+      try {
+        await this.#options.driver.publish(head.topic, payload, { id, private: this.#options.private, signal });
+        return;
+      } catch (error) {
+        if (signal.aborted || !(error instanceof SseError) || !RETRIED.has(error.code)) throw error;
+        await this.#pause(error.retryAfter ?? wait, signal);
+      }
+    }
+  }
+
+  /** Resolves after `ms`, or rejects once `signal` aborts (the deadline: the queue reports it). */
+  #pause(ms: number, signal: AbortSignal): Promise<void> {
+    const { timers } = this.#options;
+    return new Promise((resolve, reject) => {
+      const timer = timers.setTimeout(() => {
+        signal.removeEventListener('abort', stop);
+        resolve();
+      }, ms);
+      const stop = () => {
+        timers.clearTimeout(timer);
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', stop, { once: true });
+    });
   }
 
   /** A publish that got no answer (here, or the driver's own deadline) stalls the outbox; any other answer clears it. */
@@ -102,6 +136,9 @@ export class Outbox {
     return new SignalingError('timeout', message, { hint: STALL_HINT, cause });
   }
 }
+
+/** What a publish that failed on the way answers (it goes again); a `timeout` stalls the outbox instead. */
+const RETRIED = new Set<string>(['network', 'server', 'rate-limited']);
 
 /** A `timeout` from signaling or the driver: the hub gave no answer in time. */
 export function isTimeout(error: unknown): boolean {

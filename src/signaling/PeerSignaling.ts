@@ -90,6 +90,7 @@ export class PeerSignaling {
       private: resolved.private,
       sendTimeout: resolved.sendTimeout,
       timers: platform,
+      uuid: () => platform.uuid(),
       onStatus: (status, error) => {
         this.#store.setOutbox(status);
         if (error) report(error);

@@ -325,6 +325,38 @@ describe('PeerSignaling over MockHub', () => {
     expect(published.length - before).toBeLessThan(5);
   });
 
+  it('a signal whose publish fails (503, a lost answer) goes again with the same id: the addressee gets it once, before the ones sent after it', async () => {
+    let loseAnswer = false;
+    const a = client(hub, ROOM, { peerId: 'a' }, async (input, init) => {
+      const response = await hub.fetch(input, init);
+      if (loseAnswer && init?.method === 'POST') {
+        loseAnswer = false;
+        throw new TypeError('connection reset');
+      }
+      return response;
+    });
+    clients.push(a);
+    a.signaling.join();
+    const b = join('b');
+    await tick(50);
+    hub.failNext(503, { method: 'POST' });
+    const first = a.signaling.send('b', 'offer', { channel: 'rtc' });
+    const second = a.signaling.send('b', 'candidate', { channel: 'rtc' });
+    await tick(5000);
+    await expect(Promise.all([first, second])).resolves.toBeDefined();
+    expect(b.signals.map((s) => s.data)).toEqual(['offer', 'candidate']);
+    expect(a.errors).toEqual([]);
+
+    // The hub stores the publish but its answer is lost: the retry (same id) is not dispatched twice.
+    loseAnswer = true;
+    const third = a.signaling.send('b', 'answer', { channel: 'rtc' });
+    await tick(5000);
+    await expect(third).resolves.toBeUndefined();
+    expect(loseAnswer).toBe(false);
+    expect(b.signals.map((s) => s.data)).toEqual(['offer', 'candidate', 'answer']);
+    expect(a.errors).toEqual([]);
+  });
+
   it('keeps direct signals of a consumed channel until a consumer comes', async () => {
     const a = join('a');
     const b = join('b');
@@ -667,12 +699,13 @@ describe('PeerSignaling lifecycle edges', () => {
     expect(b.leaves).toEqual([]);
   });
 
-  it('a hello the hub refused goes out again at the next heartbeat, once', async () => {
+  it('a hello the hub refused until its send deadline goes out again at the next heartbeat, once', async () => {
     const b = join('b', { heartbeat: 1000, timeout: 3000 });
     await tick(50);
-    hub.failNext(503, { method: 'POST' });
-    const a = join('a', { heartbeat: 1000, timeout: 3000 });
-    await tick(50);
+    // Refused at once and at the retries 250 and 750 ms later; the send gives up at 800 ms.
+    hub.failNext(503, { method: 'POST', count: 3 });
+    const a = join('a', { heartbeat: 1000, timeout: 3000, sendTimeout: 800 });
+    await tick(850);
     expect(a.errors).toHaveLength(1);
     expect(a.signaling.status).toBe('joining');
     expect(b.peerIds()).toEqual([]);

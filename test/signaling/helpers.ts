@@ -29,9 +29,9 @@ export interface Client {
   readonly peerIds: () => string[];
 }
 
-/** A driver on `hub` plus a PeerSignaling in `room`, recording events. */
-export function client(hub: MockHub, room: string, options: PeerSignalingOptions = {}): Client {
-  const driver = new SseDriver({ url: hub.url, fetch: hub.fetch, protocol: 'v1', platform: { events: undefined, random: () => 0.5 } });
+/** A driver on `hub` (through `fetch`, default the hub's) plus a PeerSignaling in `room`, recording events. */
+export function client(hub: MockHub, room: string, options: PeerSignalingOptions = {}, fetch: typeof hub.fetch = hub.fetch): Client {
+  const driver = new SseDriver({ url: hub.url, fetch, protocol: 'v1', platform: { events: undefined, random: () => 0.5 } });
   const errors: Error[] = [];
   const signaling = new PeerSignaling(driver, room, { encrypt: false, platform: { events: undefined }, onError: (e) => errors.push(e), ...options });
   const signals: Signal[] = [];
