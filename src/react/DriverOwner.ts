@@ -81,8 +81,11 @@ export class DriverOwner {
   #unclaimed: unknown;
   /** The `onError` function rendered last: what the drivers' `onError` calls. */
   #onError: ((error: SseError) => void) | undefined;
-  /** What a `headers` function last gave a driver's request (see `headerList`). */
-  #sent: string | undefined;
+  /**
+   * What a `headers` function last gave a driver's request (see `headerList`); `null` when that read
+   * threw or rejected (the connection stopped on it: any headers given now differ), `undefined` before any.
+   */
+  #sent: string | null | undefined;
   /**
    * The shared stream's cursors, carried from a destroyed driver to its replacement when `resume`
    * is left unset and has no storage of its own; `undefined` when the drivers use their own.
@@ -172,12 +175,18 @@ export class DriverOwner {
   /** What the drivers' `headers` function calls: the function rendered last (what it gave is kept, see `setOptions`). */
   readonly #readHeaders = (): HeadersInit | Promise<HeadersInit> => {
     const headers = this.#options.headers;
-    const value = typeof headers === 'function' ? headers() : (headers ?? {});
+    let value: HeadersInit | Promise<HeadersInit>;
+    try {
+      value = typeof headers === 'function' ? headers() : (headers ?? {});
+    } catch (error) {
+      this.#sent = null;
+      throw error;
+    }
     if (!(value instanceof Promise)) this.#sent = headerList(value);
     else
       void value.then(
         (resolved) => (this.#sent = headerList(resolved)),
-        () => undefined,
+        () => (this.#sent = null),
       );
     return value;
   };

@@ -277,6 +277,39 @@ describe('SseProvider', () => {
     expect(requests.subscribes).toBe(2);
   });
 
+  it.each(['throws', 'rejects'] as const)(
+    'retries a connection stopped by a headers function that %s when a new one gives the credentials the last good request sent',
+    async (failure) => {
+      const hub = createHub();
+      const requests = countRequests(hub);
+      const { sent, fetch } = credentialsSent(hub);
+      const app = (headers: NonNullable<SseDriverOptions['headers']>) => (
+        <SseProvider {...driverOptions(hub, { fetch })} headers={headers}>
+          <Reader name="a" label="r" />
+        </SseProvider>
+      );
+      const view = render(app(() => ({ 'X-Credentials': 'token' })));
+      await tick(50);
+      expect(screen.getByTestId('r').dataset.state).toBe('open');
+      view.rerender(
+        app(() => {
+          if (failure === 'throws') throw new Error('no token yet');
+          return Promise.reject(new Error('no token yet'));
+        }),
+      );
+      act(() => hub.dropConnections());
+      await tick(1000);
+      expect(screen.getByTestId('r').dataset.state).toBe('error');
+      const before = requests.subscribes;
+      // The token is back, the same as before: the stop on the failing function is lifted.
+      view.rerender(app(() => ({ 'X-Credentials': 'token' })));
+      await tick(1000);
+      expect(requests.subscribes).toBe(before + 1);
+      expect(sent.at(-1)).toBe('token');
+      expect(screen.getByTestId('r').dataset.state).toBe('open');
+    },
+  );
+
   it('retries a connection stopped by 401 when headers go from a function to an object, and on reconnect() with the function rendered last', async () => {
     const hub = createHub();
     const requests = countRequests(hub);
