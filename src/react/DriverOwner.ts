@@ -149,7 +149,11 @@ export class DriverOwner {
   #park(driver: SseDriver): void {
     let timer: unknown;
     const waiting = new Emitter({
-      onFirst: () => (timer = driver.platform.setTimeout(() => this.#unpark(driver), HIDDEN_QUEUE_MS)),
+      onFirst: () => {
+        timer = driver.platform.setTimeout(() => this.#unpark(driver), HIDDEN_QUEUE_MS);
+        // In Node (tests, server rendering), a provider unmounted for good must not hold the process 10 minutes.
+        (timer as { unref?: () => void } | undefined)?.unref?.();
+      },
       onLast: () => driver.platform.clearTimeout(timer),
     });
     parked.set(driver, waiting);

@@ -239,6 +239,28 @@ describe('usePublish({ queue: true }) under a provider hidden by <Activity>', ()
     expect(hub.history).toEqual([]);
   });
 
+  it('keeps no Node process alive while its queue waits for a show (the wait timer is unref\'d)', async () => {
+    const hub = createHub();
+    const waits: { hasRef?: () => boolean }[] = [];
+    const setTimeout = (callback: () => void, ms: number): unknown => {
+      const handle = globalThis.setTimeout(callback, ms);
+      if (ms === HIDDEN_QUEUE_MS) waits.push(handle as { hasRef?: () => boolean });
+      return handle;
+    };
+    const view = renderQueued(hub, { platform: { random: () => 1, events: undefined, setTimeout } });
+    await tick(50);
+    hub.dropConnections();
+    await tick(10);
+    view.publish(1);
+    view.unmount();
+    await tick(50);
+    expect(waits).toHaveLength(1);
+    expect(typeof waits[0]?.hasRef).toBe('function');
+    expect(waits[0]?.hasRef?.()).toBe(false);
+    await tick(HIDDEN_QUEUE_MS);
+    expect(view.settled).toEqual(['1:closed']);
+  });
+
   it('rejects the queue with closed when the provider stays hidden longer than it waits for a show', async () => {
     const hub = createHub();
     const view = renderQueued(hub);
