@@ -46,13 +46,15 @@ export class Outbox {
   readonly #options: OutboxOptions;
   readonly #queue: SerialQueue<Outgoing>;
   #status: OutboxStatus = 'ok';
+  /** Why the publish in progress last failed on the way (it is being tried again): what its deadline reports. */
+  #failure: SseError | undefined;
 
   constructor(options: OutboxOptions) {
     this.#options = options;
     this.#queue = new SerialQueue<Outgoing>({
       joins: (head, next) => next.topic === head.topic && next.sender === head.sender,
       run: (batch, signal) => this.#publishBatch(batch, signal),
-      deadline: { ms: options.sendTimeout, timers: options.timers, expired: (running) => this.#timeoutError(running) },
+      deadline: { ms: options.sendTimeout, timers: options.timers, expired: (running) => this.#expired(running) },
       onOutcome: (outcome, error) => this.#onOutcome(outcome, error),
     });
   }
@@ -88,6 +90,7 @@ export class Outbox {
   }
 
   async #publishBatch(batch: readonly Outgoing[], signal: AbortSignal): Promise<void> {
+    this.#failure = undefined;
     const head = batch[0]!;
     const messages = await Promise.all(batch.map((item) => item.message));
     const payload = encodeFrame(head.sender, messages);
@@ -98,6 +101,7 @@ export class Outbox {
         return;
       } catch (error) {
         if (signal.aborted || !(error instanceof SseError) || !RETRIED.has(error.code)) throw error;
+        this.#failure = error;
         await this.#pause(error.retryAfter ?? wait, signal);
       }
     }
@@ -126,6 +130,14 @@ export class Outbox {
     if (status === this.#status) return;
     this.#status = status;
     this.#options.onStatus(status, stalled ? (error instanceof SignalingError ? error : this.#timeoutError(true, error)) : undefined);
+  }
+
+  /** What the messages of a batch past its deadline reject with: the failure it was retrying, when there is one. */
+  #expired(running: boolean): SignalingError {
+    const failure = running ? this.#failure : undefined;
+    if (!failure) return this.#timeoutError(running);
+    const message = `A signaling publish failed (${failure.message}) and was tried again until its deadline (${this.#options.sendTimeout} ms); it was given up and later messages go on.`;
+    return new SignalingError('timeout', message, { cause: failure });
   }
 
   #timeoutError(running: boolean, cause?: unknown): SignalingError {

@@ -357,6 +357,24 @@ describe('PeerSignaling over MockHub', () => {
     expect(a.errors).toEqual([]);
   });
 
+  it('a signal the hub refuses until its send deadline rejects with timeout carrying the last refusal, not as a publish that got no answer', async () => {
+    const a = join('a', { sendTimeout: 800 });
+    const b = join('b');
+    await tick(50);
+    hub.failNext(503, { method: 'POST', count: 1000 });
+    const sending = a.signaling.send('b', 'offer', { channel: 'rtc' }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await tick(1000);
+    const error = await sending;
+    expect(error).toBeInstanceOf(SignalingError);
+    expect(error).toMatchObject({ code: 'timeout', cause: { code: 'server', status: 503 } });
+    expect((error as Error).message).not.toMatch(/no answer/);
+    expect(a.errors.at(-1)).toMatchObject({ code: 'timeout', cause: { code: 'server', status: 503 } });
+    expect(b.signals).toEqual([]);
+  });
+
   it('keeps direct signals of a consumed channel until a consumer comes', async () => {
     const a = join('a');
     const b = join('b');
