@@ -102,7 +102,8 @@ export class Outbox {
       } catch (error) {
         if (signal.aborted || !(error instanceof SseError) || !RETRIED.has(error.code)) throw error;
         this.#failure = error;
-        await this.#pause(error.retryAfter ?? wait, signal);
+        // The hub's Retry-After lengthens the backoff, never shortens it (0 would retry in a loop).
+        await this.#pause(Math.max(wait, error.retryAfter ?? 0), signal);
       }
     }
   }

@@ -375,6 +375,26 @@ describe('PeerSignaling over MockHub', () => {
     expect(b.signals).toEqual([]);
   });
 
+  it('a publish refused with Retry-After: 0 goes again after its own backoff, not at once in a loop', async () => {
+    let posts = 0;
+    const a = client(hub, ROOM, { peerId: 'a', sendTimeout: 1000 }, (input, init) => {
+      if (init?.method === 'POST') posts++;
+      return hub.fetch(input, init);
+    });
+    clients.push(a);
+    a.signaling.join();
+    const b = join('b');
+    await tick(50);
+    const before = posts;
+    hub.failNext(429, { method: 'POST', count: 1000, retryAfter: 0 });
+    const sending = a.signaling.send('b', 'offer', { channel: 'rtc' }).catch((error: unknown) => error);
+    await tick(1100);
+    await expect(sending).resolves.toMatchObject({ code: 'timeout', cause: { code: 'rate-limited' } });
+    // At 0, 250 and 750 ms (the backoff: 250 ms doubling), as the hub asks for no longer wait.
+    expect(posts - before).toBe(3);
+    expect(b.signals).toEqual([]);
+  });
+
   it('keeps direct signals of a consumed channel until a consumer comes', async () => {
     const a = join('a');
     const b = join('b');
