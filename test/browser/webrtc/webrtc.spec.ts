@@ -14,7 +14,7 @@ afterAll(async () => {
 const logOf = (page: Page): Promise<string[]> => page.evaluate(() => [...window.sseTest.log]);
 
 describe('WebRTC between two Chromium pages over the Node hub', () => {
-  it('opens a data channel, carries messages both ways, and sees the other page leave within 2 s', async () => {
+  it('opens a data channel, carries messages both ways, and hears the other page leave by its goodbye', async () => {
     const alice = await harness.openPeer('alice');
     const bob = await harness.openPeer('bob');
     await alice.evaluate(() => window.sseTest.join('webrtc-room'));
@@ -31,12 +31,11 @@ describe('WebRTC between two Chromium pages over the Node hub', () => {
     expect((await logOf(alice)).filter((l) => l.startsWith('error'))).toEqual([]);
     expect((await logOf(bob)).filter((l) => l.startsWith('error'))).toEqual([]);
 
-    const closedAt = Date.now();
     await bob.close();
-    await alice.waitForFunction(() => window.sseTest.log.some((l) => l.startsWith('leave bob')), null, { timeout: 2_000 });
-    expect(Date.now() - closedAt).toBeLessThan(2_000);
+    // Told by bob's goodbye as the page closed, not found out by a missed heartbeat (reason `timeout`).
+    await alice.waitForFunction(() => window.sseTest.log.some((l) => l.startsWith('leave bob')), null, { timeout: 30_000 });
     expect((await logOf(alice)).find((l) => l.startsWith('leave bob'))).toBe('leave bob bye');
-    await alice.waitForFunction(() => window.sseTest.channelState('bob') === 'closed', null, { timeout: 2_000 });
+    await alice.waitForFunction(() => window.sseTest.channelState('bob') === 'closed', null, { timeout: 30_000 });
     await alice.close();
   });
 });
