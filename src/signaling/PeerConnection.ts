@@ -49,6 +49,8 @@ export class PeerConnection {
   #candidates: RTCIceCandidateInit[] = [];
   /** Candidates dropped past {@link CANDIDATE_LIMIT} since the buffer was last emptied. */
   #candidatesDropped = 0;
+  /** A message of the wrong shape was reported (once: a peer sending them is told of once). */
+  #shapeReported = false;
   #chain: Promise<void> = Promise.resolve();
   #sentAny = false;
   #closed = false;
@@ -237,6 +239,10 @@ export class PeerConnection {
 
   #onSignal(signal: Signal): void {
     const message = asRtcMessage(signal.data);
+    if (message === null && !this.#closed && !this.#shapeReported) {
+      this.#shapeReported = true;
+      this.#report(new SignalingError('parse', `"${this.peerId}" sent a negotiation message of the wrong shape (a description or ICE candidate the browser cannot take); such messages are ignored.`));
+    }
     if (!message || this.#closed) return;
     // One message at a time: a description is fully applied before the next message is looked at.
     this.#chain = this.#chain
@@ -375,10 +381,25 @@ function toCandidateInit(candidate: RTCIceCandidate): RTCIceCandidateInit {
   return init;
 }
 
-function asRtcMessage(data: unknown): RtcMessage | undefined {
+/**
+ * A negotiation message read from a signal: `undefined` when it is none (no connection id), `null` when
+ * its description or candidate has a shape the browser cannot take (a type other than offer or answer,
+ * a candidate that is not an `RTCIceCandidateInit`).
+ */
+function asRtcMessage(data: unknown): RtcMessage | undefined | null {
   if (typeof data !== 'object' || data === null) return undefined;
-  const m = data as Partial<RtcMessage>;
+  const m = data as { readonly [key: string]: unknown };
   if (typeof m.cid !== 'string' || (m.rcid !== undefined && typeof m.rcid !== 'string')) return undefined;
-  if (m.description !== undefined && (typeof m.description !== 'object' || typeof m.description?.sdp !== 'string')) return undefined;
-  return m as RtcMessage;
+  const { description, candidate } = m as { description?: { type?: unknown; sdp?: unknown } | null; candidate?: { [key: string]: unknown } | null };
+  if (description !== undefined && (description === null || (description.type !== 'offer' && description.type !== 'answer') || typeof description.sdp !== 'string')) return null;
+  if (candidate !== undefined && candidate !== null && !isCandidate(candidate)) return null;
+  return m as unknown as RtcMessage;
+}
+
+/** Whether `value` has the shape of an `RTCIceCandidateInit`. */
+function isCandidate(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const { candidate, sdpMid, sdpMLineIndex, usernameFragment } = value as { [key: string]: unknown };
+  const nullable = (field: unknown, type: string) => field === undefined || field === null || typeof field === type;
+  return (candidate === undefined || typeof candidate === 'string') && nullable(sdpMid, 'string') && nullable(sdpMLineIndex, 'number') && nullable(usernameFragment, 'string');
 }

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { JsonValue } from '../../src/core/types.js';
 import { MockHub } from '../../src/mock/index.js';
 import { PeerConnection } from '../../src/signaling/PeerConnection.js';
-import type { SignalingError } from '../../src/signaling/errors.js';
+import { SignalingError } from '../../src/signaling/errors.js';
 import { FakeNetwork, FakeRTCPeerConnection, fakeSignalingPair, seeded } from './fakeRtc.js';
 import { client, tick } from './helpers.js';
 
@@ -461,6 +461,29 @@ describe('PeerConnection against flaky timing and hostile peers', () => {
     expect(fake(b).addedCandidates).toEqual([`cand:${other.name}:x:2`]);
     expect(lb.sentLog.filter((m) => (m as { description?: { type: string } }).description?.type === 'answer')).toHaveLength(1);
     expect(fake(b).signalingState).toBe('stable');
+    b.close();
+  });
+
+  it('ignores negotiation messages of the wrong shape (a description type or candidate the browser cannot take), telling it once with a SignalingError parse', async () => {
+    const [, lb] = fakeSignalingPair('alice', 'bob', seeded(18), 5);
+    const net = new FakeNetwork(seeded(18), 5);
+    const errors: Error[] = [];
+    const b = new PeerConnection(lb, 'alice', { RTCPeerConnection: net.RTCPeerConnection, dataChannel: false, onError: (e) => errors.push(e) });
+    const other = await foreignOffer(net);
+    const rtc = (data: Record<string, unknown>) => lb.deliver({ from: 'alice', channel: 'rtc', direct: true, encrypted: false, data: { cid: 'remote', ...data } });
+    rtc({ description: { type: 'bogus', sdp: other.localDescription!.sdp } });
+    rtc({ description: { type: 'rollback', sdp: '' } });
+    rtc({ candidate: 42 });
+    rtc({ candidate: { candidate: 7 } });
+    rtc({ candidate: { candidate: 'x', sdpMLineIndex: 'zero' } });
+    await tick(1000);
+    expect(fake(b).calls.filter((call) => call.startsWith('setRemoteDescription'))).toEqual([]);
+    expect(errors.map((e) => [e instanceof SignalingError, (e as SignalingError).code])).toEqual([[true, 'parse']]);
+    // Well-formed ones still go through.
+    rtc({ description: { type: 'offer', sdp: other.localDescription!.sdp } });
+    await tick(1000);
+    expect(fake(b).signalingState).toBe('stable');
+    expect(errors).toHaveLength(1);
     b.close();
   });
 
