@@ -87,14 +87,19 @@ function delivered(hub: MockHub): string[] {
   return hub.history.map((update) => `${String((JSON.parse(update.data) as { payload: unknown }).payload)}:${update.id}`);
 }
 
+/** Lets the provider's stream open, then cuts it: the driver is reconnecting, so publishes queue. */
+async function openThenDrop(hub: MockHub): Promise<void> {
+  await tick(50);
+  hub.dropConnections();
+  await tick(10);
+}
+
 describe('usePublish({ queue: true }) under a provider hidden by <Activity>', () => {
   it.each([false, true])('sends the publishes queued offline when the provider is shown again: in order, same ids, once (StrictMode: %s)', async (strict) => {
     const hub = createHub();
     const requests = countRequests(hub);
     const view = renderQueued(hub, {}, strict);
-    await tick(50);
-    hub.dropConnections();
-    await tick(10);
+    await openThenDrop(hub);
     for (const n of [1, 2, 3]) view.publish(n);
     await tick(0);
     expect(view.latest.pub?.status).toBe('queued');
@@ -116,9 +121,7 @@ describe('usePublish({ queue: true }) under a provider hidden by <Activity>', ()
   it('queues a publish made while hidden, after those queued before, and sends it when shown; without queue it fails with closed', async () => {
     const hub = createHub();
     const view = renderQueued(hub);
-    await tick(50);
-    hub.dropConnections();
-    await tick(10);
+    await openThenDrop(hub);
     view.publish(1);
     view.show('hidden');
     await tick(3000);
@@ -181,9 +184,7 @@ describe('usePublish({ queue: true }) under a provider hidden by <Activity>', ()
   it('fails the publish in flight at hide with closed when its answer takes longer than the provider waits, and carries the rest', async () => {
     const hub = createHub();
     const view = renderQueued(hub);
-    await tick(50);
-    hub.dropConnections();
-    await tick(10);
+    await openThenDrop(hub);
     view.publish(1);
     view.publish(2);
     // The hub answers slowly from now on: #1 goes out when the connection opens, and is in flight at hide.
@@ -204,9 +205,7 @@ describe('usePublish({ queue: true }) under a provider hidden by <Activity>', ()
   it('removes a queued publish aborted while the provider is hidden, and sends the others when shown', async () => {
     const hub = createHub();
     const view = renderQueued(hub);
-    await tick(50);
-    hub.dropConnections();
-    await tick(10);
+    await openThenDrop(hub);
     const controller = new AbortController();
     let aborted: unknown;
     act(() => {
@@ -226,9 +225,7 @@ describe('usePublish({ queue: true }) under a provider hidden by <Activity>', ()
   it('rejects the queue with closed when the provider unmounts for good, once a show can no longer come', async () => {
     const hub = createHub();
     const view = renderQueued(hub);
-    await tick(50);
-    hub.dropConnections();
-    await tick(10);
+    await openThenDrop(hub);
     view.publish(1);
     view.publish(2);
     view.unmount();
@@ -248,9 +245,7 @@ describe('usePublish({ queue: true }) under a provider hidden by <Activity>', ()
       return handle;
     };
     const view = renderQueued(hub, { platform: { random: () => 1, events: undefined, setTimeout } });
-    await tick(50);
-    hub.dropConnections();
-    await tick(10);
+    await openThenDrop(hub);
     view.publish(1);
     view.unmount();
     await tick(50);
@@ -264,9 +259,7 @@ describe('usePublish({ queue: true }) under a provider hidden by <Activity>', ()
   it('rejects the queue with closed when the provider stays hidden longer than it waits for a show', async () => {
     const hub = createHub();
     const view = renderQueued(hub);
-    await tick(50);
-    hub.dropConnections();
-    await tick(10);
+    await openThenDrop(hub);
     view.publish(1);
     view.show('hidden');
     await tick(HIDDEN_QUEUE_MS + 100);
