@@ -116,6 +116,7 @@ export class PeerSignaling {
       signal: (session, remote, frame, message, direct) => this.#inbox.receive(session, remote, frame, message, direct),
       removed: (remote) => this.#inbox.forget(remote.peer.id),
       sendFailed: (error) => this.#sendFailed(error),
+      retrying: () => driver.getSnapshot().status !== 'error',
       displaced: () =>
         report(
           new SignalingError('misuse', `Another session joined room "${room}" as peer "${selfId}": the other peers now hear that one and ignore this one.`, {

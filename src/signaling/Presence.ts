@@ -47,6 +47,8 @@ export interface PresenceContext {
   sendFailed(error: unknown): void;
   /** A newer session of this peer id spoke: the room now hears that one and ignores this one (told once per session). */
   displaced(): void;
+  /** Whether the driver still tries to bring a dropped stream back (it has not stopped on a refusal). */
+  retrying(): boolean;
 }
 
 /**
@@ -56,7 +58,10 @@ export interface PresenceContext {
  *   first open, and every reconnect) the peer sends `hello` to the room, once; every member answers
  *   with `welcome` straight to the newcomer's inbox, so it learns the room at once.
  * - Every `heartbeat` ms a `beat` goes to the room, unless something else went there in the last
- *   half heartbeat; a `hello` the hub refused goes out again at the next beat.
+ *   half heartbeat; a `hello` the hub refused goes out again at the next beat. Beats go on while this
+ *   client's own stream is down (publishing is a separate request that may well work), for as long as
+ *   the driver tries to bring the stream back; once it stopped trying, they stop too (see the
+ *   `heartbeat` option).
  * - A peer silent for `timeout` ms is dropped — never while this client's own stream is down, and
  *   counting from the last activation at the earliest.
  * - `bye` ({@link Presence.end}) removes the peer from the room at once.
@@ -218,7 +223,7 @@ export class Presence {
       if (!session.announced) {
         // The hello of this activation failed to publish: try again.
         if (session.live) this.#announce(session);
-      } else if (session.live && this.#ctx.platform.now() - session.lastRoomSend >= this.#ctx.heartbeat / 2) {
+      } else if ((session.live || this.#ctx.retrying()) && this.#ctx.platform.now() - session.lastRoomSend >= this.#ctx.heartbeat / 2) {
         this.#sendPresence(session, 'beat').catch((error: unknown) => this.#ctx.sendFailed(error));
       }
       this.#scheduleBeat(session);

@@ -940,3 +940,64 @@ describe('hostile input and flaky timing', () => {
     expect(b.joins).toEqual([]);
   });
 });
+
+describe('heartbeats while this client cannot hear the room', () => {
+  /**
+   * A member whose stream requests get `streams.refuse()`'s answer while it is set (its publishes
+   * reach the hub all along): a proxy cutting event streams, a subscribe refused on its own.
+   */
+  function deafMember(peerId: string, options: Parameters<typeof client>[2] = {}): Client & { streams: { refuse: (() => Promise<Response>) | undefined } } {
+    const streams: { refuse: (() => Promise<Response>) | undefined } = { refuse: undefined };
+    const fetch: typeof hub.fetch = (input, init) => (streams.refuse && init?.method !== 'POST' ? streams.refuse() : hub.fetch(input, init));
+    const c = client(hub, ROOM, { peerId, ...options }, fetch);
+    clients.push(c);
+    c.signaling.join();
+    return Object.assign(c, { streams });
+  }
+
+  const beatsOf = (peerId: string): number => sent('beat').filter((b) => b === `${peerId}:beat`).length;
+
+  it('a member whose stream is down but whose publishes go through keeps heartbeating: the others keep it in the room', async () => {
+    const a = join('a', { heartbeat: 1000, timeout: 3000 });
+    const b = deafMember('b', { heartbeat: 1000, timeout: 3000 });
+    await tick(50);
+    expect(a.peerIds()).toEqual(['b']);
+    b.streams.refuse = () => Promise.reject(new TypeError('stream cut by a proxy'));
+    hub.dropConnections();
+    const beats = beatsOf('b');
+    await tick(30_000);
+    expect(b.signaling.status).toBe('reconnecting');
+    expect(beatsOf('b')).toBeGreaterThanOrEqual(beats + 25);
+    expect(a.peerIds()).toEqual(['b']);
+    expect(a.leaves).toEqual([]);
+    // Nobody is timed out by b meanwhile either: their silence proves nothing.
+    expect(b.peerIds()).toEqual(['a']);
+    b.streams.refuse = undefined;
+    await tick(60_000);
+    expect(b.signaling.status).toBe('joined');
+    expect(a.joins).toEqual(['b']);
+    expect(a.leaves).toEqual([]);
+    expect(b.errors).toEqual([]);
+  });
+
+  it('a member whose driver stopped retrying its stream (refused credentials) stops heartbeating: the room times it out, and it announces again once its stream is back', async () => {
+    const a = join('a', { heartbeat: 1000, timeout: 3000 });
+    const b = deafMember('b', { heartbeat: 1000, timeout: 3000 });
+    await tick(50);
+    b.streams.refuse = () => Promise.resolve(new Response(null, { status: 401 }));
+    hub.dropConnections();
+    await tick(1000);
+    expect(b.driver.getSnapshot().status).toBe('error');
+    const beats = beatsOf('b');
+    await tick(10_000);
+    expect(beatsOf('b')).toBe(beats);
+    expect(a.leaves).toEqual([{ id: 'b', reason: 'timeout' }]);
+    b.streams.refuse = undefined;
+    b.driver.reconnect();
+    await tick(1000);
+    expect(b.signaling.status).toBe('joined');
+    expect(a.peerIds()).toEqual(['b']);
+    await tick(10_000);
+    expect(a.leaves).toEqual([{ id: 'b', reason: 'timeout' }]);
+  });
+});
