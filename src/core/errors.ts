@@ -22,6 +22,7 @@ export type SseErrorCode =
   | 'aborted'
   | 'listener'
   | 'unsupported'
+  | 'room-full'
   | 'misuse';
 
 /** Options accepted by every {@link SseError}. */

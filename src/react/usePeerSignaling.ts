@@ -48,17 +48,18 @@ export interface UsePeerSignalingResult {
  */
 export function usePeerSignaling(room: string, options: UsePeerSignalingOptions = {}): UsePeerSignalingResult {
   const driver = useDriver('usePeerSignaling');
-  const { metadata, onSignal, onError, enabled = true, peerId: givenId, heartbeat, timeout, sendTimeout, leaveTimeout, encrypt, topicBase, private: isPrivate, platform } = options;
+  const { metadata, onSignal, onError, enabled = true, peerId: givenId, heartbeat, timeout, maxPeers, sendTimeout, leaveTimeout, encrypt, topicBase, private: isPrivate, platform } = options;
   // Random, so never rendered before hydration is over: the server snapshot below does not show it.
   const [ownId] = useState(() => (platform?.uuid ? platform.uuid() : driver.platform.uuid()));
   const peerId = givenId ?? ownId;
   const latestError = useLatest(onError);
   const latestMetadata = useLatest(metadata);
 
-  const key = JSON.stringify([room, peerId, heartbeat ?? null, timeout ?? null, sendTimeout ?? null, leaveTimeout ?? null, encrypt ?? null, topicBase ?? null, isPrivate ?? null]);
+  const key = JSON.stringify([room, peerId, heartbeat ?? null, timeout ?? null, maxPeers ?? null, sendTimeout ?? null, leaveTimeout ?? null, encrypt ?? null, topicBase ?? null, isPrivate ?? null]);
   const settings: PeerSignalingOptions = { peerId, onError: (error) => latestError.current?.(error) };
   if (heartbeat !== undefined) settings.heartbeat = heartbeat;
   if (timeout !== undefined) settings.timeout = timeout;
+  if (maxPeers !== undefined) settings.maxPeers = maxPeers;
   if (sendTimeout !== undefined) settings.sendTimeout = sendTimeout;
   if (leaveTimeout !== undefined) settings.leaveTimeout = leaveTimeout;
   if (encrypt !== undefined) settings.encrypt = encrypt;

@@ -27,6 +27,11 @@ export { DEFAULT_CHANNEL } from './wire.js';
  *   answers straight to the newcomer's inbox, so it learns the room at once (see `Presence.ts`).
  * - {@link PeerSignaling.leave} and `pagehide` send `bye`; peers silent past `timeout` are dropped;
  *   a destroyed driver leaves the room (without `bye`).
+ * - Heartbeats go on while this client's own stream is down, as long as the driver retries it: the
+ *   room keeps this client (and its peer-to-peer links) through an outage of its stream alone (see
+ *   the `heartbeat` option for a driver that stopped retrying).
+ * - At most `maxPeers` other peers are kept: a flood of peer ids cannot grow the roster; newcomers
+ *   past it are ignored and told once as a {@link SignalingError} `room-full`; known peers stay.
  * - Every message carries a per-join session id and a sequence number: signals of an earlier session,
  *   replays and out-of-order deliveries are dropped; a newer session of a peer replaces the older one.
  * - Direct signals are end-to-end encrypted (ECDH P-256 + AES-GCM) where WebCrypto exists.
@@ -71,8 +76,8 @@ export class PeerSignaling {
    * @param driver - the driver whose connection and publish endpoint signaling uses.
    * @param room - room name (any string; percent-encoded into the topics).
    * @param options - see {@link PeerSignalingOptions}.
-   * @throws {SignalingError} `misuse` for an empty room, `timeout <= heartbeat`, a `sendTimeout` or
-   *   `leaveTimeout` out of range, metadata that is not JSON, or encryption asked for where WebCrypto is missing.
+   * @throws {SignalingError} `misuse` for an empty room, `timeout <= heartbeat`, a `sendTimeout`,
+   *   `leaveTimeout` or `maxPeers` out of range, metadata that is not JSON, or encryption asked for where WebCrypto is missing.
    */
   constructor(driver: SseDriver, room: string, options: PeerSignalingOptions = {}) {
     const resolved = resolveOptions(driver, room, options);
@@ -109,6 +114,7 @@ export class PeerSignaling {
       platform,
       heartbeat: resolved.heartbeat,
       timeout: resolved.timeout,
+      maxPeers: resolved.maxPeers,
       keys: resolved.encrypt !== false,
       store: this.#store,
       metadata: () => this.#metadata,
@@ -117,6 +123,12 @@ export class PeerSignaling {
       removed: (remote) => this.#inbox.forget(remote.peer.id),
       sendFailed: (error) => this.#sendFailed(error),
       retrying: () => driver.getSnapshot().status !== 'error',
+      full: (peerId) =>
+        report(
+          new SignalingError('room-full', `Room "${room}" is full (maxPeers ${resolved.maxPeers}): newcomers such as "${peerId}" are ignored until a member leaves.`, {
+            hint: 'Raise maxPeers for a bigger room; otherwise someone announces many peer ids.',
+          }),
+        ),
       displaced: () =>
         report(
           new SignalingError('misuse', `Another session joined room "${room}" as peer "${selfId}": the other peers now hear that one and ignore this one.`, {

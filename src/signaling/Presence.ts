@@ -33,6 +33,8 @@ export interface PresenceContext {
   readonly platform: SignalingPlatform;
   readonly heartbeat: number;
   readonly timeout: number;
+  /** The most peers kept in the room. */
+  readonly maxPeers: number;
   /** Whether peers' keys are taken (encryption not disabled). */
   readonly keys: boolean;
   readonly store: SignalingStore;
@@ -47,6 +49,8 @@ export interface PresenceContext {
   sendFailed(error: unknown): void;
   /** A newer session of this peer id spoke: the room now hears that one and ignores this one (told once per session). */
   displaced(): void;
+  /** The room holds `maxPeers` peers and a newcomer (`peerId`) was turned away (told once until a peer leaves). */
+  full(peerId: string): void;
   /** Whether the driver still tries to bring a dropped stream back (it has not stopped on a refusal). */
   retrying(): boolean;
 }
@@ -65,6 +69,7 @@ export interface PresenceContext {
  * - A peer silent for `timeout` ms is dropped — never while this client's own stream is down, and
  *   counting from the last activation at the earliest.
  * - `bye` ({@link Presence.end}) removes the peer from the room at once.
+ * - At most `maxPeers` peers are kept: past it a newcomer is ignored; known peers are never pushed out.
  * - Every message carries the session id and a sequence number: replays, out-of-order deliveries and
  *   messages of an earlier session are dropped; a newer session of a peer replaces the older one.
  */
@@ -81,6 +86,8 @@ export class Presence {
       platform: context.platform,
       keys: context.keys,
       store: context.store,
+      limit: context.maxPeers,
+      full: (peerId) => context.full(peerId),
       added: () => {
         const session = this.#session;
         if (session && session.sweepTimer === undefined) this.#scheduleSweep(session);
@@ -277,6 +284,8 @@ export class Presence {
         this.#roster.bye(frame, remote);
         return pending;
       }
+      // Past `maxPeers` a newcomer gets nothing: no entry, no welcome, no signal.
+      if (!remote && !this.#roster.admits(frame)) return pending;
       // The welcome is queued before a new peer's `join` event: it reaches the newcomer ahead of
       // anything a `join` listener sends it, so the newcomer knows this peer's key and metadata first.
       if (message.t === 'hello') this.#welcome(session, frame.from, frame.sid);

@@ -22,6 +22,10 @@ export interface RosterContext {
   /** Whether peers' keys are taken (encryption not disabled). */
   readonly keys: boolean;
   readonly store: SignalingStore;
+  /** The most peers kept (`maxPeers`). */
+  readonly limit: number;
+  /** A newcomer was turned away: the room is full (told once until a peer leaves). */
+  full(peerId: string): void;
   /** A peer session appeared. */
   added(remote: Remote): void;
   /** A peer session is gone. */
@@ -43,6 +47,8 @@ export class Roster {
   readonly #retired = new Set<string>();
   /** Sessions dropped for silence, `peer\nsid`, with the last sequence number taken from them. */
   readonly #silent = new Map<string, number>();
+  /** The room filled up and a newcomer was turned away since a peer last left. */
+  #toldFull = false;
 
   constructor(context: RosterContext) {
     this.#ctx = context;
@@ -84,6 +90,19 @@ export class Roster {
   /** The last sequence number taken from a frame's session before it was dropped for silence (0 when never). */
   floor(frame: Frame): number {
     return this.#silent.get(`${frame.from}\n${frame.sid}`) ?? 0;
+  }
+
+  /**
+   * Whether the session of a frame not known yet may join: not once the room holds `limit` peers
+   * (the first newcomer turned away since a peer last left is told). Known peers are never pushed out.
+   */
+  admits(frame: Frame): boolean {
+    if (this.#remotes.size < this.#ctx.limit) return true;
+    if (!this.#toldFull) {
+      this.#toldFull = true;
+      this.#ctx.full(frame.from);
+    }
+    return false;
   }
 
   /** Adds the session of a frame's first message. */
@@ -148,6 +167,8 @@ export class Roster {
   remove(remote: Remote, reason: LeaveReason): void {
     if (this.#remotes.get(remote.peer.id) !== remote) return;
     this.#remotes.delete(remote.peer.id);
+    // A newer session takes the place of the one it replaces: the room is as full as before.
+    if (reason !== 'replaced') this.#toldFull = false;
     const sessionKey = `${remote.peer.id}\n${remote.sid}`;
     if (reason === 'timeout') {
       this.#silent.set(sessionKey, remote.lastSeq);
@@ -164,6 +185,7 @@ export class Roster {
   clear(): Remote[] {
     const gone = [...this.#remotes.values()];
     this.#remotes.clear();
+    this.#toldFull = false;
     for (const remote of gone) this.#ctx.removed(remote);
     return gone;
   }

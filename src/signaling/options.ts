@@ -14,6 +14,7 @@ export interface ResolvedSignalingOptions {
   readonly topics: SignalingTopics;
   readonly heartbeat: number;
   readonly timeout: number;
+  readonly maxPeers: number;
   readonly sendTimeout: number;
   readonly leaveTimeout: number;
   readonly encrypt: boolean | 'required';
@@ -26,7 +27,7 @@ export interface ResolvedSignalingOptions {
 
 /**
  * Checks the options of a {@link PeerSignaling} and applies the defaults.
- * @throws {SignalingError} `misuse` for an empty room, `timeout <= heartbeat`, timeouts out of range,
+ * @throws {SignalingError} `misuse` for an empty room, `timeout <= heartbeat`, timeouts or `maxPeers` out of range,
  *   metadata that is not JSON, or encryption asked for where WebCrypto is missing.
  */
 export function resolveOptions(driver: SseDriver, room: string, options: PeerSignalingOptions): ResolvedSignalingOptions {
@@ -38,6 +39,10 @@ export function resolveOptions(driver: SseDriver, room: string, options: PeerSig
     throw new SignalingError('misuse', `PeerSignaling needs 0 < heartbeat < timeout (got ${heartbeat} and ${timeout}).`, {
       hint: 'A timeout of three heartbeats tolerates two lost beats.',
     });
+  }
+  const maxPeers = options.maxPeers ?? 256;
+  if (!Number.isSafeInteger(maxPeers) || maxPeers < 1) {
+    throw new SignalingError('misuse', `PeerSignaling needs maxPeers to be a positive integer (got ${maxPeers}).`);
   }
   const sendTimeout = options.sendTimeout ?? 10_000;
   const leaveTimeout = options.leaveTimeout ?? 3_000;
@@ -59,6 +64,7 @@ export function resolveOptions(driver: SseDriver, room: string, options: PeerSig
     topics: signalingTopics(room, options.topicBase),
     heartbeat,
     timeout,
+    maxPeers,
     sendTimeout,
     leaveTimeout,
     encrypt,

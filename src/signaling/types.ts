@@ -92,8 +92,8 @@ export interface PeerSignalingOptions {
    *
    * Beats go on while this client's own stream is down: publishing is a separate request that may well
    * work, and the others would otherwise time this client out and close peer-to-peer links that still
-   * work. Meanwhile this client hears nothing (signals to it reach it from the hub's history when its
-   * stream resumes) and times nobody out. A stream down for long keeps the beats going for as long as
+   * work. Meanwhile this client hears nothing (on a hub that keeps history, signals sent to it reach it
+   * when its stream resumes) and times nobody out. A stream down for long keeps the beats going for as long as
    * the driver tries to bring it back, since it may come back at any moment; once the driver stopped
    * trying (its status is `error`: the hub refused the credentials or the request, and only
    * `reconnect()` or new headers restart it), the beats stop, so the room times out a member that may
@@ -103,6 +103,16 @@ export interface PeerSignalingOptions {
   heartbeat?: number | undefined;
   /** A peer silent for longer than this many ms is dropped (default 3 × `heartbeat`). */
   timeout?: number | undefined;
+  /**
+   * The most other peers this client keeps in the room (default 256: far more than a mesh of
+   * WebRTC links or room-wide heartbeats sustain). Anyone who may publish to the room can announce
+   * any number of peer ids; past this limit a newcomer is ignored — no roster entry, no answer to its
+   * announcement, none of its signals delivered or kept — and `onError` gets one
+   * {@link SignalingError} `room-full` each time the room fills up. Known peers are never pushed out;
+   * a peer that leaves (`bye`, timeout) frees its place for the next newcomer that speaks, and a newer
+   * session of a member takes its place. A positive integer.
+   */
+  maxPeers?: number | undefined;
   /**
    * End-to-end encryption of direct signals (ECDH P-256 + AES-GCM). `true` (default where
    * `crypto.subtle` exists) encrypts to every peer that announced a key; `'required'` also refuses to

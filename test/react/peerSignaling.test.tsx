@@ -7,10 +7,11 @@ import { SseProvider } from '../../src/react/index.js';
 import { usePeerConnection } from '../../src/react/usePeerConnection.js';
 import { usePeerSignaling, type UsePeerSignalingOptions } from '../../src/react/usePeerSignaling.js';
 import { SignalingError } from '../../src/signaling/errors.js';
+import { signalingTopics } from '../../src/signaling/topics.js';
 import type { PeerSignaling } from '../../src/signaling/PeerSignaling.js';
 import type { Signal } from '../../src/signaling/types.js';
 import { FakeNetwork, seeded } from '../signaling/fakeRtc.js';
-import { frameOf } from '../signaling/helpers.js';
+import { frameOf, publishFrame } from '../signaling/helpers.js';
 import { createDriver, createHub, tick } from './fixtures.js';
 
 beforeEach(() => {
@@ -195,6 +196,21 @@ describe('usePeerSignaling', () => {
     expect(errors).toEqual([]);
     await tick(200);
     expect(errors).toContain('timeout');
+  });
+
+  it('passes maxPeers to the room: a newcomer past it is ignored and told once', async () => {
+    const { hub, providers } = setup();
+    const errors: string[] = [];
+    renderWithBob(providers, <Member name="ada" options={{ maxPeers: 1, onError: (error) => errors.push((error as { code?: string }).code ?? error.message) }} />);
+    await tick(100);
+    expect(peersOf('ada')).toEqual(['bob']);
+    for (const seq of [1, 2]) {
+      publishFrame(hub, signalingTopics('lobby').room, { from: 'eve', sid: 'e1', at: 1, msgs: [{ seq, t: seq === 1 ? 'hello' : 'beat', meta: { name: 'eve' } }] });
+    }
+    await tick(10);
+    expect(peersOf('ada')).toEqual(['bob']);
+    expect(peersOf('bob')).toEqual(['ada', 'eve']);
+    expect(errors).toEqual(['room-full']);
   });
 
   it('moves to another room: leaves the old one, joins the new one, and never shows the old room there', async () => {

@@ -1001,3 +1001,109 @@ describe('heartbeats while this client cannot hear the room', () => {
     expect(a.leaves).toEqual([{ id: 'b', reason: 'timeout' }]);
   });
 });
+
+describe('room size limit (maxPeers)', () => {
+  const hello = (from: string, seq = 1) => publishFrame(hub, topics.room, { from, sid: `${from}-s`, at: 1, msgs: [{ seq, t: 'hello', meta: null }] });
+  const beat = (from: string, seq: number) => publishFrame(hub, topics.room, { from, sid: `${from}-s`, at: 1, msgs: [{ seq, t: 'beat', meta: null }] });
+  const roomFull = (c: Client) => c.errors.filter((e) => (e as SignalingError).code === 'room-full');
+
+  it('a flood of peer ids stops at the default limit (256): known peers stay and keep signaling, the flood gets no welcome, and the app is told once', async () => {
+    const a = join('a');
+    const b = join('b');
+    await tick(50);
+    const sid = a.signaling.sessionId!;
+    // One publisher announces thousands of ids, some of which also send signals nobody consumes yet.
+    for (let i = 0; i < 2000; i++) hello(`flood${i}`);
+    for (let i = 1990; i < 2000; i++) {
+      publishFrame(hub, topics.inbox('a'), { from: `flood${i}`, sid: `flood${i}-s`, at: 1, msgs: [{ seq: 2, t: 'signal', tsid: sid, ch: 'rtc', data: 'offer' }] });
+    }
+    await tick(0);
+    expect(a.signaling.peers).toHaveLength(256);
+    expect(a.signaling.getPeer('b')).toBeDefined();
+    expect(a.signaling.getPeer('flood1999')).toBeUndefined();
+    expect(sent('welcome').filter((w) => w.startsWith('a>')).length).toBe(1 + 255);
+    const told = roomFull(a);
+    expect(told).toHaveLength(1);
+    expect(told[0]).toBeInstanceOf(SignalingError);
+    expect(told[0]!.message).toContain('256');
+    expect(told[0]!.message).toContain('maxPeers');
+    // Nothing of a peer beyond the limit was kept for a later consumer.
+    const kept: unknown[] = [];
+    a.signaling.consume('flood1999', 'rtc', (signal) => kept.push(signal.data));
+    expect(kept).toEqual([]);
+    expect(a.signals).toEqual([]);
+    // The flood goes on (beats, more ids); the known peer is never pushed out and still talks.
+    for (let i = 0; i < 2000; i++) beat(`flood${i}`, 3);
+    for (let i = 2000; i < 2500; i++) hello(`flood${i}`);
+    await a.signaling.send('b', 'still here');
+    await b.signaling.send('a', 'me too');
+    await tick(0);
+    expect(a.signaling.getPeer('b')).toBeDefined();
+    expect(b.signals.map((s) => s.data)).toEqual(['still here']);
+    expect(a.signals.map((s) => s.data)).toEqual(['me too']);
+    expect(roomFull(a)).toHaveLength(1);
+  });
+
+  it('a place freed by a bye or a timeout goes to the next newcomer; the limit is told again only when the room fills again', async () => {
+    const a = join('a', { maxPeers: 2, heartbeat: 1000, timeout: 3000 });
+    await tick(50);
+    hello('p1');
+    hello('p2');
+    await tick(0);
+    expect(a.peerIds()).toEqual(['p1', 'p2']);
+    expect(a.errors).toEqual([]);
+    hello('p3');
+    beat('p3', 2);
+    await tick(0);
+    expect(a.peerIds()).toEqual(['p1', 'p2']);
+    expect(roomFull(a)).toHaveLength(1);
+    publishFrame(hub, topics.room, { from: 'p1', sid: 'p1-s', at: 1, msgs: [{ seq: 2, t: 'bye' }] });
+    beat('p3', 3);
+    await tick(0);
+    expect(a.peerIds()).toEqual(['p2', 'p3']);
+    hello('p4');
+    await tick(0);
+    expect(a.peerIds()).toEqual(['p2', 'p3']);
+    expect(roomFull(a)).toHaveLength(2);
+    // p3 keeps beating, p2 goes silent: its place frees at its timeout and p4 takes it.
+    for (let seq = 4; seq < 8; seq++) {
+      await tick(1000);
+      beat('p3', seq);
+    }
+    expect(a.leaves).toEqual([
+      { id: 'p1', reason: 'bye' },
+      { id: 'p2', reason: 'timeout' },
+    ]);
+    beat('p4', 2);
+    await tick(0);
+    expect(a.peerIds()).toEqual(['p3', 'p4']);
+    expect(roomFull(a)).toHaveLength(2);
+  });
+
+  it('a room of exactly maxPeers others works as any room, and a newer session of a member replaces it even when the room is full', async () => {
+    const a = join('a', { maxPeers: 2 });
+    const b = join('b');
+    join('c');
+    await tick(50);
+    expect(a.peerIds()).toEqual(['b', 'c']);
+    await b.signaling.send('a', 'hi');
+    await tick(0);
+    expect(a.signals.map((s) => s.data)).toEqual(['hi']);
+    const newer = join('c');
+    await tick(50);
+    expect(a.peerIds()).toEqual(['b', 'c']);
+    expect(a.signaling.getPeer('c')?.session).toBe(newer.signaling.sessionId);
+    expect(a.errors).toEqual([]);
+  });
+
+  it('refuses a maxPeers that is not a positive integer', () => {
+    const driver = new SseDriver({ url: hub.url, fetch: hub.fetch, protocol: 'v1', platform: { events: undefined } });
+    try {
+      for (const maxPeers of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+        expect(() => new PeerSignaling(driver, ROOM, { maxPeers, encrypt: false })).toThrow(expect.objectContaining({ code: 'misuse', message: expect.stringContaining('maxPeers') }));
+      }
+    } finally {
+      driver.destroy();
+    }
+  });
+});
