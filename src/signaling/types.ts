@@ -90,15 +90,15 @@ export interface PeerSignalingOptions {
   /**
    * Heartbeat interval in ms (default 10 000). A beat is skipped when the room heard from this peer recently.
    *
-   * Beats go on while this client's own stream is down: publishing is a separate request that may well
-   * work, and the others would otherwise time this client out and close peer-to-peer links that still
-   * work. Meanwhile this client hears nothing (on a hub that keeps history, signals sent to it reach it
-   * when its stream resumes) and times nobody out. A stream down for long keeps the beats going for as long as
-   * the driver tries to bring it back, since it may come back at any moment; once the driver stopped
-   * trying (its status is `error`: the hub refused the credentials or the request, and only
-   * `reconnect()` or new headers restart it), the beats stop, so the room times out a member that may
-   * never hear it again rather than keeping a ghost that newcomers would try to reach in vain. It
-   * announces itself again as soon as its stream is back.
+   * Beats go on while this client's own stream is down: publishing is a separate request that may
+   * well work, and the others would otherwise time this client out and close peer-to-peer links that
+   * still work. Meanwhile this client hears nothing (on a hub that keeps history, signals sent to it
+   * reach it when its stream resumes) and times nobody out. A stream down for long keeps the beats
+   * going for as long as the driver tries to bring it back, since it may come back at any moment; once
+   * the driver stopped trying (its status is `error`: the hub refused the credentials or the request,
+   * and only `reconnect()` or new headers restart it), the beats stop, so the room times out a member
+   * that may never hear it again rather than keeping a ghost that newcomers would try to reach in
+   * vain. It announces itself again as soon as its stream is back.
    */
   heartbeat?: number | undefined;
   /** A peer silent for longer than this many ms is dropped (default 3 × `heartbeat`). */

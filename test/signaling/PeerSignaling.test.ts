@@ -972,9 +972,12 @@ describe('heartbeats while this client cannot hear the room', () => {
     expect(a.leaves).toEqual([]);
     // Nobody is timed out by b meanwhile either: their silence proves nothing.
     expect(b.peerIds()).toEqual(['a']);
+    await a.signaling.send('b', 'while you were away');
     b.streams.refuse = undefined;
     await tick(60_000);
     expect(b.signaling.status).toBe('joined');
+    // The hub keeps history: what was sent to b meanwhile reaches it when its stream resumes.
+    expect(b.signals.map((s) => s.data)).toEqual(['while you were away']);
     expect(a.joins).toEqual(['b']);
     expect(a.leaves).toEqual([]);
     expect(b.errors).toEqual([]);
