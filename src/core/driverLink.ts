@@ -1,6 +1,6 @@
 import type { SseGapError } from './errors.js';
 import type { AdapterRequest, ProtocolAdapter } from './protocols/types.js';
-import type { SseListener, SubscribeOptions, TopicMatcher } from './types.js';
+import type { PublishOptions, SseListener, SubscribeOptions, TopicMatcher } from './types.js';
 
 /**
  * What a driver's companions (a presence watch) reach besides its public API: the adapter in use
@@ -21,6 +21,12 @@ export interface DriverLink {
    * that gave up): made here, so that the React layer does not bundle the error class for it.
    */
   gap(requested: string): SseGapError;
+  /**
+   * Throws the typed error `SseDriver.publish` would reject these arguments with before sending
+   * (`misuse`, `unsupported`, `aborted`), whatever the connection's state: what a queue holds for
+   * later is refused when it is made. A destroyed driver is not refused for being destroyed.
+   */
+  checkPublish(topic: string | readonly string[], data: unknown, options: PublishOptions): void;
 }
 
 const links = new WeakMap<object, DriverLink>();

@@ -39,6 +39,7 @@ export class Publisher {
 
   /** See `SseDriver.publish`. */
   async publish(topic: string | readonly string[], data: unknown, options: PublishOptions): Promise<string> {
+    if (this.#ctx.destroyed()) throw new SseError('closed', 'publish() was called on a destroyed SseDriver.');
     const update = this.#prepare(topic, data, options);
     const controller = new AbortController();
     // Every way a publish ends early (its signal, the deadline, destroy()) aborts the controller, and
@@ -102,9 +103,20 @@ export class Publisher {
     return updates.map((update) => this.#ctx.adapter.publishedId(body, update));
   }
 
+  /**
+   * Throws the typed error {@link Publisher.publish} would reject a publish call with before sending
+   * it (`misuse`, `unsupported`, `aborted`), whatever the connection's state and whether or not the
+   * driver was destroyed: a publish held for later (a queue) is refused when it is made.
+   */
+  check(topic: string | readonly string[], data: unknown, options: PublishOptions): void {
+    const update = this.#prepare(topic, data, options);
+    const adapter = this.#ctx.adapter;
+    // The request an adapter refuses to build (misuse) is refused before it is sent.
+    if (!adapter.publish) adapter.publishRequest(this.#ctx.hubUrl, update);
+  }
+
   /** Validates a publish call (misuse throws at once) and builds the update to send. */
   #prepare(topic: string | readonly string[], data: unknown, options: PublishOptions): PublishInput {
-    if (this.#ctx.destroyed()) throw new SseError('closed', 'publish() was called on a destroyed SseDriver.');
     const adapter = this.#ctx.adapter;
     if (!adapter.capabilities.publish) throw new SseError('unsupported', `The ${adapter.name} server does not take publishes from clients.`, adapter.publishHint === undefined ? {} : { hint: adapter.publishHint });
     const topics = typeof topic === 'string' ? [topic] : [...topic];

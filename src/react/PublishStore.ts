@@ -1,4 +1,5 @@
 import type { SseDriver } from '../core/SseDriver.js';
+import { driverLink } from '../core/driverLink.js';
 import { Emitter } from '../core/emitter.js';
 import { SseError, SseNetworkError } from '../core/errors.js';
 import { withoutUndefined } from '../core/withoutUndefined.js';
@@ -98,13 +99,14 @@ export class PublishStore {
     const { queue, queueLimit, signal, ...rest } = { ...defaults, ...withoutUndefined(call) };
     const options: PublishOptions = rest;
     if (signal !== undefined) options.signal = signal;
-    if (signal?.aborted) return this.#failEarly(new SseError('aborted', 'The publish was aborted before it was sent.'));
     // A driver destroyed as its provider was hidden may be replaced: its queue waits for the show.
     if (queue === true && (!this.#driver.destroyed || this.#waitForReplacement())) {
       // Its id is fixed now, so that sending it again cannot deliver it twice.
       const fixed: PublishOptions = { ...options, id: options.id ?? `urn:uuid:${this.#driver.platform.uuid()}` };
       const seq = this.#seq++;
       if (isOffline(this.#driver) || this.#driver.destroyed || this.#queue.length > 0) {
+        const refused = this.#refusal(topic, data, fixed);
+        if (refused) return this.#failEarly(refused);
         const limit = queueLimit ?? DEFAULT_QUEUE_LIMIT;
         if (this.#queue.length >= limit) {
           return this.#failEarly(
@@ -118,9 +120,10 @@ export class PublishStore {
     }
     if (this.#driver.getSnapshot().status === 'reconnecting') {
       return this.#failEarly(
-        new SseNetworkError('The driver is offline (reconnecting to the hub); the publish was not sent.', {
-          hint: 'Retry once the connection is open, or pass { queue: true } to usePublish.',
-        }),
+        this.#refusal(topic, data, options) ??
+          new SseNetworkError('The driver is offline (reconnecting to the hub); the publish was not sent.', {
+            hint: 'Retry once the connection is open, or pass { queue: true } to usePublish.',
+          }),
       );
     }
     return this.#send(topic, data, options);
@@ -136,6 +139,20 @@ export class PublishStore {
     this.#outcome = 'idle';
     this.#update(undefined, undefined);
   };
+
+  /**
+   * The error the driver's publish would reject these arguments with before sending them (bad input,
+   * an aborted signal), if any: a publish that is not sent now is refused now, as one sent now is,
+   * not later from a flush nobody awaits.
+   */
+  #refusal(topic: string | readonly string[], data: unknown, options: PublishOptions): SseError | undefined {
+    try {
+      driverLink(this.#driver)?.checkPublish(topic, data, options);
+      return undefined;
+    } catch (error) {
+      return toSseError(error);
+    }
+  }
 
   /** Sends one publish; `requeue` may put a failed one in the queue, and then gives its promise. */
   async #send(

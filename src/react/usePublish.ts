@@ -17,7 +17,9 @@ import { useDriver } from './useSseDriver.js';
  * that a retry cannot duplicate it. What is queued outlives the driver a provider hidden by
  * `<Activity>` destroys: it goes to the provider's new driver when it is shown again (a queued
  * publish made while hidden too), or fails with `closed` after 10 minutes without a show (an
- * unmounted provider cannot be told from a hidden one before).
+ * unmounted provider cannot be told from a hidden one before). A publish the driver would refuse
+ * before sending it (`misuse`, `unsupported`, `aborted`) is refused at once with the driver's error,
+ * also while offline or with `queue`.
  *
  * `T` is not checked at run time: it types what `publish` accepts.
  *

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SseDriver } from '../../src/core/SseDriver.js';
 import type { FetchLike } from '../../src/core/types.js';
 import { HIDDEN_QUEUE_MS } from '../../src/react/DriverOwner.js';
-import { SseProvider, usePublish, useTopic, type UsePublishOptions, type UsePublishResult, type UseTopicResult } from '../../src/react/index.js';
+import { SseProvider, usePublish, useTopic, type PublishCallOptions, type UsePublishOptions, type UsePublishResult, type UseTopicResult } from '../../src/react/index.js';
 import { countRequests, createDriver, createHub, driverOptions, tick, topic } from './fixtures.js';
 
 beforeEach(() => {
@@ -492,6 +492,79 @@ describe('usePublish', () => {
     await tick(HIDDEN_QUEUE_MS);
     expect(settled.sort()).toEqual([`1:${delivered[0]}`, `2:${delivered[1]}`, '3:closed']);
     expect(hub.history).toHaveLength(2);
+  });
+
+  it('refuses a bad publish at call time with the error the driver gives it online, queued or not, online or offline; the valid ones around it are sent', async () => {
+    const hub = createHub();
+    const driver = createDriver(hub, { retry: { initialDelay: 5000, maxDelay: 5000 } });
+    const requests = countRequests(hub);
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    // [what is wrong, topic, data, call options]
+    const bad: Array<[string, string, unknown, PublishCallOptions]> = [
+      ['no data', ROOM, undefined, {}],
+      ['a BigInt', ROOM, { n: 1n }, {}],
+      ['a cycle', ROOM, cycle, {}],
+      ['raw data that is no string', ROOM, { a: 1 }, { raw: true }],
+      ['no topic', '', 1, {}],
+      ['an empty id', ROOM, 1, { id: '' }],
+      ['an aborted signal', ROOM, 1, { signal: AbortSignal.abort() }],
+    ];
+    const hooks = new Map<string, UsePublishResult>();
+    function Sender() {
+      useTopic(ROOM);
+      for (const to of [ROOM, '']) {
+        hooks.set(`${to} queued`, usePublish(to, { queue: true }));
+        hooks.set(`${to} plain`, usePublish(to));
+      }
+      return null;
+    }
+    render(
+      <SseProvider driver={driver}>
+        <Sender />
+      </SseProvider>,
+    );
+    await tick(50);
+    const outcome = (promise: Promise<unknown>) =>
+      promise.then(
+        () => 'resolved',
+        (error: { code: string; message: string }) => `${error.code}: ${error.message}`,
+      );
+    // What the driver's own publish says of each, online.
+    const expected = await Promise.all(bad.map(([, to, data, options]) => outcome(driver.publish(to, data, options))));
+    expect(expected.every((e) => e.startsWith('misuse: ') || e.startsWith('aborted: '))).toBe(true);
+
+    const calls = (online: boolean) =>
+      bad.flatMap(([what, to, data, options], i) =>
+        ['queued', 'plain'].map((kind) => {
+          const got: { value?: string } = {};
+          void outcome(hooks.get(`${to} ${kind}`)!.publishAsync(data, options)).then((value) => (got.value = value));
+          return { what: `${what} (${kind}, ${online ? 'online' : 'offline'})`, got, expected: expected[i] };
+        }),
+      );
+    const online = calls(true);
+    await tick(0);
+    for (const call of online) expect(call.got.value, call.what).toBe(call.expected);
+
+    hub.dropConnections();
+    await tick(10);
+    expect(driver.getSnapshot().status).toBe('reconnecting');
+    const queued = hooks.get(`${ROOM} queued`)!;
+    const valid: string[] = [];
+    act(() => void queued.publishAsync(null).then((id) => valid.push(id)));
+    const offline = calls(false);
+    act(() => void queued.publishAsync('raw text', { raw: true }).then((id) => valid.push(id)));
+    // At once: no time passes, no stream comes back.
+    await tick(0);
+    for (const call of offline) expect(call.got.value, call.what).toBe(call.expected);
+    expect(hooks.get(`${ROOM} queued`)?.status).toBe('queued');
+
+    const before = requests.publishes;
+    await tick(5000);
+    expect(valid).toHaveLength(2);
+    expect(requests.publishes - before).toBe(2);
+    expect(hooks.get(`${ROOM} queued`)?.status).toBe('success');
+    driver.destroy();
   });
 
   it('rejects queued publishes with closed when the driver is destroyed', async () => {
