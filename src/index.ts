@@ -27,6 +27,7 @@ export type { PublishCall, PublishFunction } from './core/protocols/fixedStream.
 export type {
   AdapterRequest,
   ForeignEvent,
+  JoinedSubscription,
   ProtocolAdapter,
   ProtocolCapabilities,
   ProtocolFallback,
@@ -37,6 +38,7 @@ export type {
 export type { SseErrorCode, SseErrorOptions } from './core/errors.js';
 export type { DiscoveredHub, Discovery } from './core/discover.js';
 export type { Envelope } from './core/envelope.js';
+export type { CompiledMatcher } from './core/matcher.js';
 export type { TabChannel, TabLocks, TabRole, TabsInfo, TabsOptions } from './core/tabs/types.js';
 export type { CursorStorage } from './core/tabs/cursorStore.js';
 export type {
@@ -70,6 +72,7 @@ export type {
   SignalingTopics,
   DataChannelOptions,
   DataChannelState,
+  PeerConnectionEventMap,
   PeerConnectionOptions,
   PeerConnectionPlatform,
   PeerConnectionSnapshot,
@@ -77,8 +80,10 @@ export type {
   RTCPeerConnectionConstructor,
   SignalingLink,
   LeaveReason,
+  OutboxStatus,
   Peer,
   PeerSignalingOptions,
+  SendBeacon,
   SendOptions,
   Signal,
   SignalingEventMap,

@@ -10,7 +10,7 @@ import { resolvePlatform, type ResolvedPlatform } from './platform.js';
 import { resolveAdapter } from './protocols/resolve.js';
 import type { ProtocolAdapter } from './protocols/types.js';
 import { Publisher } from './publisher.js';
-import { createSubscription } from './router.js';
+import { createSubscription, joinedSubscription } from './router.js';
 import { MAIN, slotOptionsFor } from './slotOptions.js';
 import { SlotSet } from './slotSet.js';
 import type { StreamSlot } from './streamSlot.js';
@@ -194,7 +194,7 @@ export class SseDriver {
     const owner = this.#slots.slotFor(slotOptionsFor(list, options, knownTopicsOnly || this.#options.topicOf !== undefined || this.#adapter.capabilities.topics === true));
     owner.router.add(sub);
     // What the stream carried before the subscription joined (a channel's value) may be handed to it.
-    this.#adapter.joined?.(sub, owner.live);
+    this.#adapter.joined?.(joinedSubscription(sub), owner.live);
     this.#changedSubscriptions();
     let active = true;
     return () => {

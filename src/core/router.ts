@@ -1,7 +1,7 @@
-import { envelopeTopics, type Envelope } from './envelope.js';
+import { decodeEnvelope, envelopeTopics, type Envelope } from './envelope.js';
 import { SseError, SseParseError, SseUnroutableError } from './errors.js';
 import type { CompiledMatcher } from './matcher.js';
-import type { ForeignEvent } from './protocols/types.js';
+import type { ForeignEvent, JoinedSubscription } from './protocols/types.js';
 import { Emitter, callSafely } from './emitter.js';
 import type { RawEvent, SseListener, SseUpdate, SubscribeOptions } from './types.js';
 
@@ -85,6 +85,23 @@ export function createSubscription<T>(
   if (options.onActive) listeners.on('active', options.onActive);
   if (options.onError) listeners.on('error', options.onError);
   return { compiled, type: options.type, raw: options.raw === true, knownTopicsOnly, listener: update, listenerError: report.listener, listeners, liveOn: undefined, liveOpens: 0, refused: false, routed: false };
+}
+
+/** What an adapter's `joined` hook sees of `sub` (see {@link JoinedSubscription}). */
+export function joinedSubscription(sub: Subscription): JoinedSubscription {
+  return {
+    matchers: sub.compiled,
+    get active() {
+      return sub.routed;
+    },
+    deliver(topic, event) {
+      const envelope = decodeEnvelope(event.data);
+      if (!offer(sub, undefined, topic, event, envelope === undefined ? 'foreign' : 'envelope', envelope, undefined)) return false;
+      // Neither this nor the router gives it to `sub` again.
+      if (envelope !== undefined) (sub.had ??= new Set()).add(envelope.id);
+      return true;
+    },
+  };
 }
 
 /**

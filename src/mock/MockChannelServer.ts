@@ -1,5 +1,5 @@
 import { Emitter } from '../core/emitter.js';
-import { MockEventStream, readRequest, sseFrame, textResponse, type MockFetchInput } from './eventStream.js';
+import { MockEventStream, readRequest, sseFrame, textResponse } from './eventStream.js';
 
 /** One event of a channel server's `/publish` batch. */
 export interface ChannelServerEvent {
@@ -59,7 +59,7 @@ export class MockChannelServer {
   }
 
   /** A `fetch`-compatible function serving this server. */
-  readonly fetch = async (input: MockFetchInput, init?: RequestInit): Promise<Response> => {
+  readonly fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const request = readRequest(input, init, this.url);
     if (request.signal?.aborted) throw request.signal.reason ?? new DOMException('Aborted', 'AbortError');
     const path = request.url.pathname.replace(/\/$/, '');

@@ -6,8 +6,6 @@ import type { FailNextOptions, MockHubEventMap, MockHubOptions, MockLatency, Moc
 const DEFAULT_URL = 'https://mock.hub/.well-known/mercure';
 const MAX_RECORDED_REQUESTS = 200;
 
-type FetchInput = RequestInfo | URL;
-
 interface Failure {
   readonly status: number;
   remaining: number;
@@ -229,7 +227,7 @@ export class MockHub {
    * A `fetch`-compatible function serving this hub: subscriptions stream, publishes answer
    * with the id, other paths 404. Aborting `init.signal` ends the subscription.
    */
-  readonly fetch = async (input: FetchInput, init?: RequestInit): Promise<Response> => {
+  readonly fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const signal = init?.signal ?? (typeof Request !== 'undefined' && input instanceof Request ? input.signal : undefined) ?? undefined;
     if (signal?.aborted) throw abortReason(signal);
     const request = this.#toRequest(input, init);
@@ -370,7 +368,7 @@ export class MockHub {
     return min + Math.floor(this.#random() * (max - min + 1));
   }
 
-  #toRequest(input: FetchInput, init: RequestInit | undefined): Request {
+  #toRequest(input: RequestInfo | URL, init: RequestInit | undefined): Request {
     const isRequest = typeof Request !== 'undefined' && input instanceof Request;
     const url = new URL(isRequest ? input.url : String(input), this.url).href;
     // The signal is handled here: jsdom's AbortSignal is not accepted by Node's Request.

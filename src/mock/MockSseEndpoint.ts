@@ -1,4 +1,4 @@
-import { MockEventStream, readRequest, sseFrame, textResponse, type MockFetchInput } from './eventStream.js';
+import { MockEventStream, readRequest, sseFrame, textResponse } from './eventStream.js';
 
 /** One event a {@link MockSseEndpoint} sends. */
 export interface MockSseEvent {
@@ -43,7 +43,7 @@ export class MockSseEndpoint {
   }
 
   /** A `fetch`-compatible function serving the endpoint. */
-  readonly fetch = async (input: MockFetchInput, init?: RequestInit): Promise<Response> => {
+  readonly fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const request = readRequest(input, init, this.url);
     if (request.signal?.aborted) throw request.signal.reason ?? new DOMException('Aborted', 'AbortError');
     const cors = { 'access-control-allow-origin': '*' };

@@ -1,5 +1,5 @@
 import { SignJWT, jwtVerify } from 'jose';
-import { MockEventStream, readRequest, textResponse, type MockFetchInput } from './eventStream.js';
+import { MockEventStream, readRequest, textResponse } from './eventStream.js';
 
 /** Options of {@link MockTokenStreamServer}. */
 export interface MockTokenStreamServerOptions {
@@ -47,7 +47,7 @@ export class MockTokenStreamServer {
   }
 
   /** A `fetch`-compatible function serving the client endpoint. */
-  readonly fetch = async (input: MockFetchInput, init?: RequestInit): Promise<Response> => {
+  readonly fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const request = readRequest(input, init, this.url);
     if (request.signal?.aborted) throw request.signal.reason ?? new DOMException('Aborted', 'AbortError');
     if (request.method !== 'GET' || !request.url.pathname.startsWith(new URL(this.url).pathname)) return textResponse(404, '404 page not found\n');

@@ -1,6 +1,3 @@
-/** A `fetch` input, as the mock servers accept it. */
-export type MockFetchInput = RequestInfo | URL;
-
 const encoder = new TextEncoder();
 
 function abortError(signal: AbortSignal): unknown {
@@ -18,7 +15,7 @@ export interface MockRequest {
 }
 
 /** Normalises the arguments of a `fetch` call (a `Request`, a URL or a string, plus `init`). */
-export function readRequest(input: MockFetchInput, init: RequestInit | undefined, base: string): MockRequest {
+export function readRequest(input: RequestInfo | URL, init: RequestInit | undefined, base: string): MockRequest {
   const isRequest = typeof Request !== 'undefined' && input instanceof Request;
   const url = new URL(isRequest ? input.url : String(input), base);
   const headers = new Headers(isRequest ? input.headers : undefined);

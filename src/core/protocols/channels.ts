@@ -1,10 +1,9 @@
 import { decodeEnvelope, envelopeTopics } from '../envelope.js';
 import { SseError, SseProtocolError } from '../errors.js';
 import type { CompiledMatcher } from '../matcher.js';
-import { accepts, deliver, type Subscription } from '../router.js';
 import type { ConnectionStatus, RawEvent } from '../types.js';
 import type { PresenceSupport } from './presence.js';
-import type { AdapterRequest, ForeignEvent, ProtocolAdapter, ProtocolCapabilities, PublishInput, SubscribeInput } from './types.js';
+import type { AdapterRequest, ForeignEvent, JoinedSubscription, ProtocolAdapter, ProtocolCapabilities, PublishInput, SubscribeInput } from './types.js';
 
 /** Options of {@link channels}. */
 export interface ChannelsOptions {
@@ -129,16 +128,16 @@ class ChannelsAdapter implements ProtocolAdapter {
    * for them, so it alone gets the value the stream last carried on each (once, after the current
    * task, or before the next event read, whichever comes first).
    */
-  joined(sub: Subscription, stream: { readonly seen: Map<string, string>; readonly status: ConnectionStatus } | undefined): void {
+  joined(sub: JoinedSubscription, stream: { readonly seen: Map<string, string>; readonly status: ConnectionStatus } | undefined): void {
     if (stream === undefined) return;
     const values: Array<[string, string]> = [];
-    for (const m of sub.compiled) {
+    for (const m of sub.matchers) {
       const value = stream.seen.get(m.source);
       if (value !== undefined) values.push([m.source, value]);
     }
     if (values.length === 0) return;
     // Not for a subscription that left meanwhile, nor after the driver closed its streams.
-    if (handovers.push(() => sub.routed && stream.status !== 'closed' && handTo(sub, values)) === 1) queueMicrotask(handOver);
+    if (handovers.push(() => sub.active && stream.status !== 'closed' && handTo(sub, values)) === 1) queueMicrotask(handOver);
   }
 
   publishRequest(hubUrl: string, update: PublishInput): AdapterRequest {
@@ -177,22 +176,12 @@ function handOver(): void {
 
 /**
  * Delivers the remembered values (`[channel, type \n payload]`) to `sub` alone, as the stream's
- * `lastEvent` would have: sse-kit updates to any subscription (once, when several channels carry the
- * same one), foreign ones to raw subscriptions, only of the subscription's `type`.
+ * `lastEvent` would have (an sse-kit update once, when several channels carry the same one).
  */
-function handTo(sub: Subscription, values: ReadonlyArray<readonly [string, string]>): void {
-  const ids = new Set<string>();
+function handTo(sub: JoinedSubscription, values: ReadonlyArray<readonly [string, string]>): void {
   for (const [channel, value] of values) {
     const at = value.indexOf('\n');
-    const event: RawEvent = { id: '', type: value.slice(0, at), data: value.slice(at + 1) };
-    const envelope = decodeEnvelope(event.data);
-    if (envelope !== undefined && ids.has(envelope.id)) continue;
-    if (envelope !== undefined) ids.add(envelope.id);
-    if (!accepts(sub, undefined, event.type, envelope === undefined ? 'foreign' : 'envelope')) continue;
-    // The router never gives it to `sub` again (the lastEvent of one of its channels the stream lacks
-    // brings it to the other subscriptions new to that channel).
-    if (envelope !== undefined) (sub.had ??= new Set()).add(envelope.id);
-    deliver(sub, channel, event, envelope);
+    sub.deliver(channel, { id: '', type: value.slice(0, at), data: value.slice(at + 1) });
   }
 }
 

@@ -72,7 +72,7 @@ export function watchPresence(driver: SseDriver, topic: string): PresenceWatch {
   // other server's presence events keep a stream of their own: on a stream that carries other
   // matchers too, which topic they are about could not be known.
   const shared = adapter.capabilities.subscriptionEvents || adapter.capabilities.topics === true;
-  return new PresenceWatch(topic, {
+  return new PresenceWatcher(topic, {
     hubUrl: driver.url,
     // Servers with Mercure subscription events tell presence the Mercure way unless their adapter says otherwise.
     support: adapter.presence ?? (adapter.capabilities.subscriptionEvents ? mercurePresence : undefined),
@@ -92,8 +92,17 @@ const EMPTY: PresenceSnapshot = Object.freeze({ members: [], ready: false, error
  * The clients present on one topic, kept current while anyone listens (the subscription starts with
  * the first listener and stops with the last). Read with `subscribe` / `getSnapshot`.
  */
-export class PresenceWatch {
+export interface PresenceWatch {
   /** The topic watched. */
+  readonly topic: string;
+  /** Calls `listener` whenever the snapshot changes; the first listener starts watching, the last stops it. */
+  readonly subscribe: (listener: () => void) => () => void;
+  /** The current members. */
+  readonly getSnapshot: () => PresenceSnapshot;
+}
+
+/** A {@link PresenceWatch} over what its driver gives it. */
+class PresenceWatcher implements PresenceWatch {
   readonly topic: string;
   readonly #ctx: PresenceContext;
   readonly #emitter: Emitter;
@@ -108,10 +117,8 @@ export class PresenceWatch {
     this.#emitter = new Emitter({ onFirst: () => this.#start(), onLast: () => this.#end() });
   }
 
-  /** Calls `listener` whenever the snapshot changes; the first listener starts watching. */
   readonly subscribe = (listener: () => void): (() => void) => this.#emitter.subscribe(listener);
 
-  /** The current members. */
   readonly getSnapshot = (): PresenceSnapshot => this.#snapshot;
 
   #start(): void {

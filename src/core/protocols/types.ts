@@ -1,6 +1,5 @@
 import type { Envelope } from '../envelope.js';
 import type { CompiledMatcher } from '../matcher.js';
-import type { Subscription } from '../router.js';
 import type { ConnectionStatus, RawEvent } from '../types.js';
 import type { PresenceSupport } from './presence.js';
 
@@ -99,6 +98,24 @@ export interface ForeignEvent {
   readonly envelope?: Envelope | undefined;
 }
 
+/**
+ * A subscription that joined a stream, as {@link ProtocolAdapter.joined} sees it: its matchers,
+ * whether it is still subscribed, and a way to hand it alone what the stream carried before it joined.
+ */
+export interface JoinedSubscription {
+  /** The subscription's matchers. */
+  readonly matchers: readonly CompiledMatcher[];
+  /** Whether it is still subscribed (`false` once unsubscribed: nothing reaches it any more). */
+  readonly active: boolean;
+  /**
+   * Delivers `event` on `topic` to this subscription alone, as the stream would have: only of the
+   * subscription's event `type`, a foreign update only to a raw subscription, and an sse-kit update
+   * once (by its message id: never again, handed here or routed later). Nothing once unsubscribed.
+   * @returns whether the subscription took it.
+   */
+  deliver(topic: string, event: RawEvent): boolean;
+}
+
 /** One update to publish. */
 export interface PublishInput {
   readonly topics: readonly string[];
@@ -163,7 +180,7 @@ export interface ProtocolAdapter {
    * does not come again: the adapter may hand it to this subscription alone, from the stream's `seen`
    * memory (see {@link ProtocolAdapter.readEvent}), before any later event reaches it.
    */
-  joined?(sub: Subscription, stream: { readonly seen: Map<string, string>; readonly status: ConnectionStatus } | undefined): void;
+  joined?(sub: JoinedSubscription, stream: { readonly seen: Map<string, string>; readonly status: ConnectionStatus } | undefined): void;
   /** Builds a publish request. */
   publishRequest(hubUrl: string, update: PublishInput): AdapterRequest;
   /** The id the server assigned, read from the publish response body (`update.id` when it names none). */
