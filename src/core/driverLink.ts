@@ -1,4 +1,4 @@
-import type { SseGapError } from './errors.js';
+import type { SseError, SseGapError } from './errors.js';
 import type { AdapterRequest, ProtocolAdapter } from './protocols/types.js';
 import type { PublishOptions, SseListener, SubscribeOptions, TopicMatcher } from './types.js';
 
@@ -22,11 +22,11 @@ export interface DriverLink {
    */
   gap(requested: string): SseGapError;
   /**
-   * Throws the typed error `SseDriver.publish` would reject these arguments with before sending
-   * (`misuse`, `unsupported`, `aborted`), whatever the connection's state: what a queue holds for
-   * later is refused when it is made. A destroyed driver is not refused for being destroyed.
+   * The typed error `SseDriver.publish` would reject these arguments with before sending them
+   * (`misuse`, `unsupported`, `aborted`), if any, whatever the connection's state: what a queue
+   * holds for later is refused when it is made. A destroyed driver is not refused for being destroyed.
    */
-  checkPublish(topic: string | readonly string[], data: unknown, options: PublishOptions): void;
+  checkPublish(topic: string | readonly string[], data: unknown, options: PublishOptions): SseError | undefined;
 }
 
 const links = new WeakMap<object, DriverLink>();

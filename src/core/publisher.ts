@@ -104,15 +104,21 @@ export class Publisher {
   }
 
   /**
-   * Throws the typed error {@link Publisher.publish} would reject a publish call with before sending
-   * it (`misuse`, `unsupported`, `aborted`), whatever the connection's state and whether or not the
-   * driver was destroyed: a publish held for later (a queue) is refused when it is made.
+   * The typed error {@link Publisher.publish} would reject a publish call with before sending it
+   * (`misuse`, `unsupported`, `aborted`), whatever the connection's state and whether or not the
+   * driver was destroyed, if any: a publish held for later (a queue) is refused when it is made.
    */
-  check(topic: string | readonly string[], data: unknown, options: PublishOptions): void {
-    const update = this.#prepare(topic, data, options);
-    const adapter = this.#ctx.adapter;
-    // The request an adapter refuses to build (misuse) is refused before it is sent.
-    if (!adapter.publish) adapter.publishRequest(this.#ctx.hubUrl, update);
+  check(topic: string | readonly string[], data: unknown, options: PublishOptions): SseError | undefined {
+    try {
+      const update = this.#prepare(topic, data, options);
+      const adapter = this.#ctx.adapter;
+      // The request an adapter refuses to build (misuse) is refused before it is sent.
+      if (!adapter.publish) adapter.publishRequest(this.#ctx.hubUrl, update);
+    } catch (error) {
+      // Anything else (an adapter's own fault) is left to the publish.
+      if (error instanceof SseError) return error;
+    }
+    return undefined;
   }
 
   /** Validates a publish call (misuse throws at once) and builds the update to send. */

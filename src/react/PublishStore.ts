@@ -146,12 +146,7 @@ export class PublishStore {
    * not later from a flush nobody awaits.
    */
   #refusal(topic: string | readonly string[], data: unknown, options: PublishOptions): SseError | undefined {
-    try {
-      driverLink(this.#driver)?.checkPublish(topic, data, options);
-      return undefined;
-    } catch (error) {
-      return toSseError(error);
-    }
+    return driverLink(this.#driver)?.checkPublish(topic, data, options);
   }
 
   /** Sends one publish; `requeue` may put a failed one in the queue, and then gives its promise. */
