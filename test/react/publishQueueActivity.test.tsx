@@ -134,6 +134,25 @@ describe('usePublish({ queue: true }) under a provider hidden by <Activity>', ()
     expectSentOnce(hub, view.settled, [1, 2], ['3:closed']);
   });
 
+  it('refuses a bad publish made while hidden at once, with the error the driver gives it, and sends the valid queue when shown', async () => {
+    const hub = createHub();
+    const view = renderQueued(hub);
+    await openThenDrop(hub);
+    view.publish(1);
+    view.show('hidden');
+    await tick(3000);
+    let refused: unknown;
+    act(() => {
+      view.latest.pub?.publishAsync(undefined as unknown as number).catch((error: unknown) => (refused = error));
+    });
+    await tick(0);
+    expect(refused).toMatchObject({ code: 'misuse', message: expect.stringContaining('publish() needs data') });
+    view.publish(2);
+    view.show('visible');
+    await tick(50);
+    expectSentOnce(hub, view.settled, [1, 2]);
+  });
+
   it('carries the queue across several hides and shows while the hub stays unreachable, then sends it once', async () => {
     const hub = createHub();
     const requests = countRequests(hub);
