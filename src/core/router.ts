@@ -96,7 +96,7 @@ export function joinedSubscription(sub: Subscription): JoinedSubscription {
     },
     deliver(topic, event) {
       const envelope = decodeEnvelope(event.data);
-      if (!offer(sub, undefined, topic, event, envelope === undefined ? 'foreign' : 'envelope', envelope, undefined)) return false;
+      if (!offer(sub, topic, topic, event, envelope === undefined ? 'foreign' : 'envelope', envelope, undefined)) return false;
       // Neither this nor the router gives it to `sub` again.
       if (envelope !== undefined) (sub.had ??= new Set()).add(envelope.id);
       return true;

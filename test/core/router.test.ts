@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compileMatcher } from '../../src/core/matcher.js';
-import { Router, createSubscription, type Subscription, type UpdateKind } from '../../src/core/router.js';
+import { Router, createSubscription, joinedSubscription, type Subscription, type UpdateKind } from '../../src/core/router.js';
 import type { SseError, SubscribeOptions, TopicMatcher } from '../../src/index.js';
 
 const BASE = 'https://example.com/';
@@ -130,3 +130,31 @@ describe('Router: one accept check', () => {
   });
 });
 
+
+describe("joinedSubscription: what an adapter's joined hook sees of a subscription", () => {
+  it('hands an event to the subscription alone as routing would: only topics its matchers select, its type, raw for foreign data, an sse-kit update once, nothing once it left', () => {
+    const { r, route } = router();
+    const envelope = (id: string, topic: string) => JSON.stringify({ 'sse-kit': 1, id, topic, sender: 's', payload: id });
+    const got: unknown[] = [];
+    const matchers = [compileMatcher('https://example.com/books/1', BASE)];
+    const listen = createSubscription(matchers, (update) => got.push([update.topic, update.data]), { type: 'message' }, { listener: () => undefined, parse: () => undefined });
+    r.add(listen);
+    const hand = joinedSubscription(listen);
+    expect(hand.matchers).toBe(matchers);
+    expect(hand.active).toBe(true);
+    // Never to a topic its matchers do not select (routing never guesses), nor of another type, nor foreign data to a subscription that is not raw.
+    expect(hand.deliver('https://example.com/books/2', { id: '', type: 'message', data: envelope('a', 'https://example.com/books/2') })).toBe(false);
+    expect(hand.deliver('https://example.com/books/1', { id: '', type: 'other', data: envelope('b', 'https://example.com/books/1') })).toBe(false);
+    expect(hand.deliver('https://example.com/books/1', { id: '', type: 'message', data: 'plain' })).toBe(false);
+    expect(got).toEqual([]);
+    // An sse-kit update once: not again by hand, nor by the router later.
+    expect(hand.deliver('https://example.com/books/1', { id: '', type: 'message', data: envelope('m', 'https://example.com/books/1') })).toBe(true);
+    expect(hand.deliver('https://example.com/books/1', { id: '', type: 'message', data: envelope('m', 'https://example.com/books/1') })).toBe(false);
+    expect(got).toEqual([['https://example.com/books/1', 'm']]);
+    expect(route(['https://example.com/books/1']).filter(([s]) => s === listen)).toEqual([]);
+    r.delete(listen);
+    expect(hand.active).toBe(false);
+    expect(hand.deliver('https://example.com/books/1', { id: '', type: 'message', data: envelope('n', 'https://example.com/books/1') })).toBe(false);
+    expect(got).toHaveLength(1);
+  });
+});

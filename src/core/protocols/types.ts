@@ -108,9 +108,10 @@ export interface JoinedSubscription {
   /** Whether it is still subscribed (`false` once unsubscribed: nothing reaches it any more). */
   readonly active: boolean;
   /**
-   * Delivers `event` on `topic` to this subscription alone, as the stream would have: only of the
-   * subscription's event `type`, a foreign update only to a raw subscription, and an sse-kit update
-   * once (by its message id: never again, handed here or routed later). Nothing once unsubscribed.
+   * Delivers `event` on `topic` to this subscription alone, as the stream would have: only when its
+   * matchers select `topic`, only of its event `type`, a foreign update only to a raw subscription,
+   * and an sse-kit update once (by its message id: never again, handed here or routed later).
+   * Nothing once unsubscribed.
    * @returns whether the subscription took it.
    */
   deliver(topic: string, event: RawEvent): boolean;
