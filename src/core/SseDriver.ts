@@ -102,9 +102,10 @@ export class SseDriver {
         this.#events.state(this.#state);
       },
       event: (event) => this.#slots.main().inject(event),
-      state: (state) => {
+      gap: (error) => this.#slots.main().relayedGap(error),
+      state: (state, error) => {
         // Subscriptions refused on the leader's stream leave this tab's matchers.
-        if (this.#slots.main().follow(state)) this.#slots.schedule();
+        if (this.#slots.main().follow(state, error)) this.#slots.schedule();
         this.#updateState();
       },
     });

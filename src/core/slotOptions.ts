@@ -1,6 +1,6 @@
 // What a stream slot is given: its options (which slot a subscription belongs to) and what it needs from its driver.
 import type { ConnectionContext } from './connection.js';
-import type { SseError } from './errors.js';
+import type { SseError, SseGapError } from './errors.js';
 import { matcherSetKey, type CompiledMatcher } from './matcher.js';
 import type { StreamSlot } from './streamSlot.js';
 import type { DriverEvent, RawEvent, SubscribeOptions, TopicMatcher } from './types.js';
@@ -32,6 +32,8 @@ export interface SlotSharing {
   extra(): readonly CompiledMatcher[];
   /** A fresh event of this tab's stream, for the followers. */
   relay(event: RawEvent): void;
+  /** A gap this tab's stream reported, for the followers. */
+  gap(error: SseGapError): void;
 }
 
 /** Identity of a slot's stream options. */

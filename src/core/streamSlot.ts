@@ -74,8 +74,8 @@ export class StreamSlot {
   readonly #sharing: SlotSharing | undefined;
   /** Bumped at every open of the live stream that is not a seamless switch. */
   #epoch = 0;
-  /** (follower) The leader's stream, and the source its events are routed from. */
-  #followed: { readonly state: SharedState; readonly source: Source } | undefined;
+  /** (follower) The leader's stream, its error, and the source its events are routed from. */
+  #followed: { readonly state: SharedState; readonly error: SseError | undefined; readonly source: Source } | undefined;
   /** (follower) The adapter's memory of the leader's stream (see `Connection.seen`), rebuilt from its relayed events: this tab's stream starts from it. */
   readonly #relayed = new Map<string, string>();
   /** Out of the group (the page hid or froze, new credentials) after an update: the leader's stream, once followed again, does not replay what it brought meanwhile. */
@@ -115,15 +115,16 @@ export class StreamSlot {
     const mode = this.#sharing?.mode() ?? 'own';
     if (mode === 'own' || this.router.size === 0) return this.#live?.connection;
     const shared = mode === 'follow' ? this.#followed?.state : undefined;
-    return { status: shared?.status ?? 'connecting', retries: shared?.retries ?? 0, error: undefined, lastEventId: this.#intake.cursor };
+    return { status: shared?.status ?? 'connecting', retries: shared?.retries ?? 0, error: mode === 'follow' ? this.#followed?.error : undefined, lastEventId: this.#intake.cursor };
   }
 
   /** The shared stream as the followers see it (leader). */
-  describe(): { readonly status: StreamView['status']; readonly retries: number; readonly keys: readonly string[]; readonly refused: readonly string[]; readonly epoch: number } {
+  describe(): { readonly status: StreamView['status']; readonly retries: number; readonly error: SseError | undefined; readonly keys: readonly string[]; readonly refused: readonly string[]; readonly epoch: number } {
     const live = this.#live;
     return {
       status: live?.connection.status ?? 'idle',
       retries: live?.connection.retries ?? 0,
+      error: live?.connection.error,
       keys: live ? (live.list ??= [...live.keys]) : [],
       refused: this.#refused.size === 0 ? NONE : [...this.#refused],
       epoch: this.#epoch,
@@ -147,11 +148,11 @@ export class StreamSlot {
   }
 
   /**
-   * (follower) The leader's stream changed: subscriptions it carries become active, and those asking
-   * for matchers the hub refused hear it.
+   * (follower) The leader's stream changed (`error`: its error, shown as this tab's): subscriptions it
+   * carries become active, and those asking for matchers the hub refused hear it.
    * @returns whether a subscription was refused (this tab's matchers changed: sync).
    */
-  follow(state: SharedState): boolean {
+  follow(state: SharedState, error: SseError | undefined): boolean {
     const same = this.#followed?.state.stream === state.stream;
     // A new object per leader stream: subscriptions become active once per stream.
     const source: Source = same && this.#followed ? this.#followed.source : { name: MAIN, matchers: [], source: '', seen: this.#relayed };
@@ -163,12 +164,10 @@ export class StreamSlot {
     // The leader's open stream stopped: this tab's timeline tells it as a drop of its own stream would
     // (what waits for one, such as signaling's peer timeouts, must not count the outage against peers).
     const wasOpen = this.#followed?.state.status === 'open';
-    this.#followed = { state, source };
+    this.#followed = { state, error, source };
     if (this.#away) {
       this.#away = false;
-      const gap = new SseGapError(this.#intake.cursor, undefined, 'unknown');
-      this.#ctx.timeline({ type: 'gap', connection: MAIN, error: gap });
-      this.#ctx.reportError(gap);
+      this.#gap(new SseGapError(this.#intake.cursor, undefined, 'unknown'));
     }
     // A stream that is not open carries nothing (the leader's first stream may be refused before any opened).
     const keys = new Set(state.status === 'open' ? state.keys : NONE);
@@ -193,6 +192,21 @@ export class StreamSlot {
   }
 
   /**
+   * A gap the leader's stream reported (see {@link StreamSlot.inject} for when this tab reads that
+   * stream): this tab's subscriptions on it missed what the leader's did. Told as a gap of this tab's
+   * own stream would be.
+   */
+  relayedGap(error: SseGapError): void {
+    const mode = this.#sharing?.mode();
+    if (this.router.size > 0 && (mode === 'follow' || (mode === 'own' && !this.opened))) this.#gap(error);
+  }
+
+  #gap(error: SseGapError): void {
+    this.#ctx.timeline({ type: 'gap', connection: MAIN, error });
+    this.#ctx.reportError(error);
+  }
+
+  /**
    * Makes the streams carry the subscriptions' matchers, cheaply for the hub: a removal never opens a
    * stream (the stale matcher stays on the wire, its updates find no subscription, and a lazy
    * clean-up drops it after {@link CLEANUP_MS}); an addition opens at most one stream, when the
@@ -213,7 +227,7 @@ export class StreamSlot {
         this.#away ||= this.#intake.cursor !== undefined;
         this.#followed = undefined;
       }
-      if (mode === 'follow' && this.#followed) this.follow(this.#followed.state);
+      if (mode === 'follow' && this.#followed) this.follow(this.#followed.state, this.#followed.error);
       return;
     }
     // Its own stream resumes from the cursor (and reports a gap itself).
@@ -499,6 +513,7 @@ export class StreamSlot {
       // request (400) is split: the subscriptions refused on their own are told, naming their matchers.
       if (this.#owns(connection) && connection !== this.#draining?.connection && error.code !== 'bad-request') {
         this.#ctx.reportError(error);
+        if (error instanceof SseGapError) this.#sharing?.gap(error);
       }
     },
   };

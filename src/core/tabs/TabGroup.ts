@@ -2,7 +2,7 @@ import type { Emitter } from '../emitter.js';
 import type { RawEvent, TopicMatcher } from '../types.js';
 import { LeaderElection } from './election.js';
 import { readTabMessage } from './messages.js';
-import type { SharedState, TabChannel, TabLocks, TabMessage, TabRole, TabsInfo } from './types.js';
+import type { SharedError, SharedState, TabChannel, TabLocks, TabMessage, TabRole, TabsInfo } from './types.js';
 
 /** The platform pieces a {@link TabGroup} runs on, resolved (see `resolveTabs`). */
 export interface TabGroupPlatform {
@@ -20,6 +20,8 @@ export interface TabGroupEvents {
   readonly event: RawEvent;
   /** (follower) The leader's stream changed. */
   readonly state: SharedState;
+  /** A gap the leader's stream reported (relayed like its events). */
+  readonly gap: SharedError;
   /** The set of tabs or the matchers they need changed. */
   readonly peers: undefined;
 }
@@ -133,12 +135,17 @@ export class TabGroup {
     if (this.#role === 'leader' && this.#peers.size > 0) this.#post({ t: 'event', from: this.tabId, event: { id: event.id, type: event.type, data: event.data } });
   }
 
+  /** (leader) Relays a gap the shared stream reported to the followers. */
+  relayGap(error: SharedError): void {
+    if (this.#role === 'leader' && this.#peers.size > 0) this.#post({ t: 'gap', from: this.tabId, error });
+  }
+
   /** (leader) Announces the shared stream's state when it changed. */
   publishState(state: LeaderState): void {
     const last = this.#published;
     this.#published = state;
     if (this.#role !== 'leader') return;
-    if (last && last.status === state.status && last.retries === state.retries && last.stream === state.stream && sameKeys(last.keys, state.keys) && sameKeys(last.refused, state.refused)) return;
+    if (last && last.status === state.status && last.retries === state.retries && last.stream === state.stream && last.error === state.error && sameKeys(last.keys, state.keys) && sameKeys(last.refused, state.refused)) return;
     this.#postState();
   }
 
@@ -190,6 +197,9 @@ export class TabGroup {
         return;
       case 'event':
         if (this.#role !== 'pending') this.#events.emit('event', message.event);
+        return;
+      case 'gap':
+        if (this.#role !== 'pending') this.#events.emit('gap', message.error);
         return;
       case 'state':
         this.#learn(from, this.#peers.get(from) ?? []);

@@ -1,8 +1,10 @@
 import { Emitter } from '../emitter.js';
+import type { SseError, SseGapError } from '../errors.js';
 import { compileMatcher, matcherKey, type CompiledMatcher } from '../matcher.js';
 import type { RawEvent, TopicMatcher } from '../types.js';
 import type { LeaderState, TabGroup, TabGroupEvents, TabGroupPlatform } from './TabGroup.js';
-import type { SharedState, TabsInfo } from './types.js';
+import { fromShared, toShared } from './sharedError.js';
+import type { SharedError, SharedState, TabsInfo } from './types.js';
 
 /** What a {@link TabLink} needs from its driver. */
 export interface TabLinkHost {
@@ -13,8 +15,10 @@ export interface TabLinkHost {
   changed(): void;
   /** An event of the leader's stream (as follower, or as new leader until its own stream opened). */
   event(event: RawEvent): void;
-  /** (follower) The leader's stream changed. */
-  state(state: SharedState): void;
+  /** (follower) The leader's stream changed; `error`: its error, rebuilt. */
+  state(state: SharedState, error: SseError | undefined): void;
+  /** A gap the leader's stream reported (as follower, or as new leader until its own stream opened). */
+  gap(error: SseGapError): void;
 }
 
 let groupModule: Promise<typeof import('./TabGroup.js')> | undefined;
@@ -63,6 +67,10 @@ export class TabLink {
   #matchers: readonly TopicMatcher[] = [];
   #extra: readonly CompiledMatcher[] = [];
   #destroyed = false;
+  /** (leader) The stream's error last told, and its form on the channel (one per error, so an unchanged state is not sent again). */
+  #told: { readonly error: SseError; readonly shared: SharedError } | undefined;
+  /** The error last rebuilt from the channel, by its form: an unchanged error stays the same object (a stable snapshot, and the gap `onError` got is the state's). */
+  #heard: { readonly json: string; readonly error: SseError } | undefined;
 
   constructor(platform: TabGroupPlatform, tabId: string, host: TabLinkHost) {
     this.#platform = platform;
@@ -94,9 +102,28 @@ export class TabLink {
     this.#group?.setMatchers(this.#matchers);
   }
 
+  /** A gap this tab's shared stream reported: followers hear it. */
+  gap(error: SseGapError): void {
+    this.#group?.relayGap(this.#shared(error));
+  }
+
   /** (leader) The shared stream's state, for the followers. */
-  publish(state: Omit<LeaderState, 'stream'> & { readonly epoch: number }): void {
-    this.#group?.publishState({ status: state.status, retries: state.retries, keys: state.keys, refused: state.refused, stream: `${this.#tabId}:${state.epoch}` });
+  publish(state: Omit<LeaderState, 'stream' | 'error'> & { readonly epoch: number; readonly error: SseError | undefined }): void {
+    const error = state.error && this.#shared(state.error);
+    this.#group?.publishState({ status: state.status, retries: state.retries, keys: state.keys, refused: state.refused, stream: `${this.#tabId}:${state.epoch}`, error });
+  }
+
+  /** The channel form of an error of this tab's stream, made once per error. */
+  #shared(error: SseError): SharedError {
+    if (this.#told?.error !== error) this.#told = { error, shared: toShared(error) };
+    return this.#told.shared;
+  }
+
+  /** An error the leader's stream reported, rebuilt (the same object while its form does not change). */
+  #typed(shared: SharedError): SseError {
+    const json = JSON.stringify(shared);
+    if (this.#heard?.json !== json) this.#heard = { json, error: fromShared(shared) };
+    return this.#heard.error;
   }
 
   /** This tab's role and the number of tabs sharing. */
@@ -173,7 +200,8 @@ export class TabLink {
             this.#host.changed();
           });
           group.on('event', (event) => this.#host.event(event));
-          group.on('state', (state) => this.#host.state(state));
+          group.on('state', (state) => this.#host.state(state, state.error && this.#typed(state.error)));
+          group.on('gap', (error) => this.#host.gap(this.#typed(error) as SseGapError));
           group.setMatchers(this.#matchers);
           group.start();
         },

@@ -1,7 +1,12 @@
 import type { RawEvent, TopicMatcher } from '../types.js';
-import type { SharedState, TabMessage } from './types.js';
+import type { SharedError, SharedState, TabMessage } from './types.js';
 
 const STATUSES = new Set(['idle', 'connecting', 'open', 'reconnecting', 'closed', 'error']);
+/**
+ * Error codes a stream's error can carry across (`unroutable` is an update's error, never a stream's:
+ * its class needs a topic). A code of a newer build is not one of them: its error is left out.
+ */
+const CODES = new Set('bad-request unauthorized forbidden credentials not-found too-large rate-limited server network protocol timeout cors gap parse closed aborted listener unsupported misuse'.split(' '));
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
@@ -13,6 +18,24 @@ function isMatcher(value: unknown): value is TopicMatcher {
 
 function isRawEvent(value: unknown): value is RawEvent {
   return isRecord(value) && typeof value['id'] === 'string' && typeof value['type'] === 'string' && typeof value['data'] === 'string';
+}
+
+/** Whether `value` is absent or of type `type`. */
+function optional(value: unknown, type: 'string' | 'number'): boolean {
+  return value === undefined || typeof value === type;
+}
+
+function isSharedError(value: unknown): value is SharedError {
+  if (!isRecord(value) || typeof value['code'] !== 'string' || !CODES.has(value['code']) || typeof value['message'] !== 'string') return false;
+  const extent = value['extent'];
+  return (
+    optional(value['hint'], 'string') &&
+    optional(value['status'], 'number') &&
+    optional(value['retryAfter'], 'number') &&
+    optional(value['requested'], 'string') &&
+    optional(value['resumedFrom'], 'string') &&
+    (value['code'] === 'gap' ? extent === 'known' || extent === 'unknown' : extent === undefined)
+  );
 }
 
 function isSharedState(value: unknown): value is SharedState {
@@ -40,8 +63,14 @@ export function readTabMessage(data: unknown): TabMessage | undefined {
       return Array.isArray(data['matchers']) && data['matchers'].every(isMatcher) ? (data as TabMessage) : undefined;
     case 'event':
       return isRawEvent(data['event']) ? (data as TabMessage) : undefined;
-    case 'state':
-      return isSharedState(data['state']) ? (data as TabMessage) : undefined;
+    case 'state': {
+      const state = data['state'];
+      if (!isSharedState(state)) return undefined;
+      // An error this build cannot read (malformed, or of a newer build) is left out: the state still holds.
+      return state.error === undefined || isSharedError(state.error) ? (data as TabMessage) : { t: 'state', from: data['from'], state: { ...state, error: undefined } };
+    }
+    case 'gap':
+      return isSharedError(data['error']) && data['error'].code === 'gap' ? (data as TabMessage) : undefined;
     default:
       return undefined;
   }

@@ -1,3 +1,4 @@
+import type { SseErrorCode } from '../errors.js';
 import type { ConnectionStatus, RawEvent, TopicMatcher } from '../types.js';
 
 /** The subset of the Web Locks `LockManager` the tab election uses (injectable for tests). */
@@ -44,6 +45,25 @@ export interface TabsInfo {
   readonly tabs: number;
 }
 
+/**
+ * An error of the leader's stream as it crosses the channel (an `SseError` is not cloneable as such):
+ * what a follower needs to rebuild it (see `sharedError`). Fields are absent when the error has none.
+ */
+export interface SharedError {
+  readonly code: SseErrorCode;
+  /** The error's `message` (its hint, when it has one, at the end). */
+  readonly message: string;
+  readonly hint?: string | undefined;
+  /** HTTP status. */
+  readonly status?: number | undefined;
+  /** `Retry-After` in ms. */
+  readonly retryAfter?: number | undefined;
+  /** (`gap`) What `SseGapError` tells. */
+  readonly requested?: string | undefined;
+  readonly resumedFrom?: string | undefined;
+  readonly extent?: 'known' | 'unknown' | undefined;
+}
+
 /** The leader's shared stream, as followers see it. */
 export interface SharedState {
   readonly status: ConnectionStatus;
@@ -56,6 +76,8 @@ export interface SharedState {
   readonly stream: string;
   /** Whether the leader's page is hidden (a visible follower then takes over). */
   readonly hidden: boolean;
+  /** The stream's error, if any (absent from tabs of older builds). */
+  readonly error?: SharedError | undefined;
 }
 
 /** Messages between the tabs of a group. */
@@ -64,4 +86,6 @@ export type TabMessage =
   | { readonly t: 'matchers'; readonly from: string; readonly matchers: readonly TopicMatcher[] }
   | { readonly t: 'bye'; readonly from: string }
   | { readonly t: 'event'; readonly from: string; readonly event: RawEvent }
-  | { readonly t: 'state'; readonly from: string; readonly state: SharedState };
+  | { readonly t: 'state'; readonly from: string; readonly state: SharedState }
+  /** The leader's stream reported a gap (its reopen could not resume where it left). */
+  | { readonly t: 'gap'; readonly from: string; readonly error: SharedError };

@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SseDriver } from '../../../src/core/SseDriver.js';
 import type { DriverEvent, SseDriverOptions, SseUpdate } from '../../../src/core/types.js';
-import type { SseError } from '../../../src/core/errors.js';
+import { SseAuthError, SseGapError, SseRateLimitError, type SseError } from '../../../src/core/errors.js';
 import { MockHub } from '../../../src/mock/index.js';
 import type { MockHubOptions } from '../../../src/mock/types.js';
 import { watchPresence } from '../../../src/core/protocols/presence.js';
@@ -525,6 +525,131 @@ describe('tabs share one stream', () => {
     await leader.driver.publish('/feed', 'back');
     await tick(50);
     expect(got.data()).toEqual(['back']);
+    for (const t of b.tabs) t.driver.destroy();
+  });
+});
+
+describe("what the leader's stream reports reaches the followers", () => {
+  it("a gap on the leader's stream (the hub could not resume) reaches each follower's onError, timeline and state once, with the same extent", async () => {
+    const b = browser(0, { history: 2 });
+    const errors = new Map<string, SseError[]>();
+    const gaps = new Map<string, DriverEvent[]>();
+    const open = (name: string, topic: string | undefined) => {
+      errors.set(name, []);
+      gaps.set(name, []);
+      const tab = b.open({ onError: (e) => errors.get(name)!.push(e) });
+      tab.driver.on('event', (event) => {
+        if (event.type === 'gap') gaps.get(name)!.push(event);
+      });
+      if (topic) tab.driver.subscribe(topic, () => {});
+      return tab;
+    };
+    const leader = open('leader', '/feed');
+    const follower = open('follower', '/feed');
+    const other = open('other', '/other');
+    // A tab with no subscription on the shared stream shows none of its state, and hears none of its gaps.
+    const idle = open('idle', undefined);
+    await tick(100);
+    expect(idle.driver.getTabs().role).toBe('follower');
+    await leader.driver.publish('/feed', 1);
+    await tick(20);
+    b.hub.dropConnections();
+    // Published while the leader's stream is down, beyond the hub's history of 2: its resume cannot start where it left.
+    for (let i = 2; i <= 5; i++) await follower.driver.publish('/feed', i);
+    await tick(5000);
+    expect(leader.driver.getSnapshot().status).toBe('open');
+    const own = errors.get('leader')!.find((e) => e.code === 'gap') as SseGapError | undefined;
+    expect(own).toMatchObject({ code: 'gap', extent: 'known', resumedFrom: 'earliest' });
+    // Before: the followers heard nothing; they silently missed updates 2 and 3.
+    for (const name of ['follower', 'other']) {
+      const [heard, ...more] = errors.get(name)!;
+      expect(more).toEqual([]);
+      expect(heard).toBeInstanceOf(SseGapError);
+      expect(heard).toMatchObject({ code: 'gap', extent: 'known', requested: own!.requested, resumedFrom: 'earliest', message: own!.message, hint: own!.hint });
+      expect(gaps.get(name)).toEqual([{ type: 'gap', connection: 'main', error: heard }]);
+      // The state tells the same error, as the leader's does.
+      const snapshot = b.tabs[name === 'follower' ? 1 : 2]!.driver.getSnapshot();
+      expect(snapshot.status).toBe('open');
+      expect(snapshot.error).toBe(heard);
+    }
+    expect(leader.driver.getSnapshot().error).toBe(own);
+    expect(errors.get('idle')).toEqual([]);
+    expect(gaps.get('idle')).toEqual([]);
+    // Later state messages (a new tab asks for them) tell nothing again.
+    b.open();
+    await tick(100);
+    expect(errors.get('follower')).toHaveLength(1);
+    for (const t of b.tabs) t.driver.destroy();
+  });
+
+  it("a follower shows the leader's error (401): same code, message, hint and status, as an SseAuthError", async () => {
+    const b = browser();
+    const leader = b.open();
+    const follower = b.open();
+    leader.driver.subscribe('/feed', () => {});
+    follower.driver.subscribe('/feed', () => {});
+    await tick(100);
+    b.hub.failNext(401, { method: 'GET' });
+    b.hub.dropConnections();
+    await tick(5000);
+    const own = leader.driver.getSnapshot().error;
+    expect(own).toBeInstanceOf(SseAuthError);
+    const shown = follower.driver.getSnapshot();
+    // Before: status 'error' with error undefined.
+    expect(shown.status).toBe('error');
+    expect(shown.error).toBeInstanceOf(SseAuthError);
+    expect(shown.error).toMatchObject({ name: 'SseAuthError', code: 'unauthorized', status: 401, message: own!.message, hint: own!.hint });
+    // The snapshot stays stable while nothing changes.
+    await tick(1000);
+    expect(follower.driver.getSnapshot()).toBe(shown);
+    for (const t of b.tabs) t.driver.destroy();
+  });
+
+  it("a follower shows a rate-limited leader's Retry-After, as an SseRateLimitError; a healthy open clears it in every tab", async () => {
+    const b = browser();
+    const leader = b.open();
+    const follower = b.open();
+    leader.driver.subscribe('/feed', () => {});
+    follower.driver.subscribe('/feed', () => {});
+    await tick(100);
+    b.hub.failNext(429, { method: 'GET', retryAfter: 30 });
+    b.hub.dropConnections();
+    await tick(1000);
+    expect(leader.driver.getSnapshot()).toMatchObject({ status: 'reconnecting', error: { code: 'rate-limited', retryAfter: 30_000 } });
+    const shown = follower.driver.getSnapshot();
+    expect(shown.status).toBe('reconnecting');
+    expect(shown.error).toBeInstanceOf(SseRateLimitError);
+    expect(shown.error).toMatchObject({ code: 'rate-limited', status: 429, retryAfter: 30_000, message: leader.driver.getSnapshot().error!.message });
+    await tick(60_000);
+    expect([leader.driver.getSnapshot(), follower.driver.getSnapshot()]).toMatchObject([
+      { status: 'open', error: undefined },
+      { status: 'open', error: undefined },
+    ]);
+    for (const t of b.tabs) t.driver.destroy();
+  });
+
+  it('a state from a tab of an older build (no error field) still moves a follower; a malformed error or gap is dropped, harmlessly', async () => {
+    const b = browser();
+    const leader = b.open();
+    const errors: SseError[] = [];
+    const follower = b.open({ onError: (e) => errors.push(e) });
+    leader.driver.subscribe('/feed', () => {});
+    follower.driver.subscribe('/feed', () => {});
+    await tick(100);
+    const state = b.bus.posted.findLast((m) => (m as { t?: string }).t === 'state') as { from: string; state: Record<string, unknown> };
+    const name = leader.channels[0]!.name;
+    const old = b.bus.open(name);
+    const { error: _none, ...oldState } = state.state;
+    old.postMessage({ t: 'state', from: state.from, state: { ...oldState, status: 'reconnecting', retries: 1 } });
+    await tick(0);
+    expect(follower.driver.getSnapshot()).toMatchObject({ status: 'reconnecting', error: undefined });
+    old.postMessage({ t: 'state', from: state.from, state: { ...oldState, status: 'error', retries: 2, error: { code: 'no-such-code', message: 'x' } } });
+    old.postMessage({ t: 'gap', from: state.from, error: { code: 'gap', message: 'x', extent: 'sideways' } });
+    old.postMessage({ t: 'gap', from: state.from, error: { code: 'network', message: 'not a gap' } });
+    await tick(0);
+    expect(follower.driver.getSnapshot()).toMatchObject({ status: 'error', error: undefined });
+    expect(errors).toEqual([]);
+    old.close();
     for (const t of b.tabs) t.driver.destroy();
   });
 });
