@@ -1,7 +1,8 @@
 import type { Emitter } from '../emitter.js';
 import type { RawEvent, TopicMatcher } from '../types.js';
 import { LeaderElection } from './election.js';
-import { readTabMessage } from './messages.js';
+import type { SseError } from '../errors.js';
+import { readTabMessage, toShared } from './messages.js';
 import type { SharedError, SharedState, TabChannel, TabLocks, TabMessage, TabRole, TabsInfo } from './types.js';
 
 /** The platform pieces a {@link TabGroup} runs on, resolved (see `resolveTabs`). */
@@ -39,8 +40,8 @@ export interface TabGroupTools {
   readonly matcherKey: (matcher: TopicMatcher) => string;
 }
 
-/** The leader's shared stream as it describes it; the group adds whether its page is hidden. */
-export type LeaderState = Omit<SharedState, 'hidden'>;
+/** The leader's shared stream as it describes it; the group adds whether its page is hidden, and puts its error in the channel's form. */
+export type LeaderState = Omit<SharedState, 'hidden' | 'error'> & { readonly error: SseError | undefined };
 
 /**
  * The tabs of one origin sharing one hub stream: leader election (a Web Lock), the relay of the
@@ -136,8 +137,8 @@ export class TabGroup {
   }
 
   /** (leader) Relays a gap the shared stream reported to the followers. */
-  relayGap(error: SharedError): void {
-    if (this.#role === 'leader' && this.#peers.size > 0) this.#post({ t: 'gap', from: this.tabId, error });
+  relayGap(error: SseError): void {
+    if (this.#role === 'leader' && this.#peers.size > 0) this.#post({ t: 'gap', from: this.tabId, error: toShared(error) });
   }
 
   /** (leader) Announces the shared stream's state when it changed. */
@@ -266,7 +267,7 @@ export class TabGroup {
   /** (leader) Tells the shared stream's state, once this tab is announced (a state makes the others learn it). */
   #postState(): void {
     const state = this.#published;
-    if (state && this.#ownLock) this.#post({ t: 'state', from: this.tabId, state: { ...state, hidden: !this.#platform.visible() } });
+    if (state && this.#ownLock) this.#post({ t: 'state', from: this.tabId, state: { ...state, error: state.error && toShared(state.error), hidden: !this.#platform.visible() } });
   }
 
   /** Goodbye, lead released, others forgotten: the state of a tab that is not in the group. */

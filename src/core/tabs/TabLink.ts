@@ -3,7 +3,7 @@ import type { SseError, SseGapError } from '../errors.js';
 import { compileMatcher, matcherKey, type CompiledMatcher } from '../matcher.js';
 import type { RawEvent, TopicMatcher } from '../types.js';
 import type { LeaderState, TabGroup, TabGroupEvents, TabGroupPlatform } from './TabGroup.js';
-import { fromShared, toShared } from './sharedError.js';
+import { fromShared } from './sharedError.js';
 import type { SharedError, SharedState, TabsInfo } from './types.js';
 
 /** What a {@link TabLink} needs from its driver. */
@@ -67,8 +67,6 @@ export class TabLink {
   #matchers: readonly TopicMatcher[] = [];
   #extra: readonly CompiledMatcher[] = [];
   #destroyed = false;
-  /** (leader) The stream's error last told, and its form on the channel (one per error, so an unchanged state is not sent again). */
-  #told: { readonly error: SseError; readonly shared: SharedError } | undefined;
   /** The error last rebuilt from the channel, by its form: an unchanged error stays the same object (a stable snapshot, and the gap `onError` got is the state's). */
   #heard: { readonly json: string; readonly error: SseError } | undefined;
 
@@ -104,19 +102,12 @@ export class TabLink {
 
   /** A gap this tab's shared stream reported: followers hear it. */
   gap(error: SseGapError): void {
-    this.#group?.relayGap(this.#shared(error));
+    this.#group?.relayGap(error);
   }
 
   /** (leader) The shared stream's state, for the followers. */
-  publish(state: Omit<LeaderState, 'stream' | 'error'> & { readonly epoch: number; readonly error: SseError | undefined }): void {
-    const error = state.error && this.#shared(state.error);
-    this.#group?.publishState({ status: state.status, retries: state.retries, keys: state.keys, refused: state.refused, stream: `${this.#tabId}:${state.epoch}`, error });
-  }
-
-  /** The channel form of an error of this tab's stream, made once per error. */
-  #shared(error: SseError): SharedError {
-    if (this.#told?.error !== error) this.#told = { error, shared: toShared(error) };
-    return this.#told.shared;
+  publish(state: Omit<LeaderState, 'stream'> & { readonly epoch: number }): void {
+    this.#group?.publishState({ status: state.status, retries: state.retries, error: state.error, keys: state.keys, refused: state.refused, stream: `${this.#tabId}:${state.epoch}` });
   }
 
   /** An error the leader's stream reported, rebuilt (the same object while its form does not change). */

@@ -1,3 +1,4 @@
+import type { SseError, SseGapError } from '../errors.js';
 import type { RawEvent, TopicMatcher } from '../types.js';
 import type { SharedError, SharedState, TabMessage } from './types.js';
 
@@ -50,6 +51,12 @@ function isSharedState(value: unknown): value is SharedState {
     typeof value['stream'] === 'string' &&
     typeof value['hidden'] === 'boolean'
   );
+}
+
+/** What a follower needs of an error of the leader's stream, to rebuild it (`fromShared`). */
+export function toShared(error: SseError): SharedError {
+  const { code, message, hint, status, retryAfter, requested, resumedFrom, extent } = error as SseError & Partial<SseGapError>;
+  return { code, message, hint, status, retryAfter, requested, resumedFrom, extent };
 }
 
 /** Reads a message of the group channel; anything else (another version, another library) is `undefined`. */

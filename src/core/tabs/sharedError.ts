@@ -1,15 +1,7 @@
 import { SseAuthError, SseError, SseGapError, SseNetworkError, SseParseError, SseProtocolError, SseRateLimitError } from '../errors.js';
 import type { SharedError } from './types.js';
 
-/** What a follower needs of an error of the leader's stream, to rebuild it ({@link fromShared}). */
-export function toShared(error: SseError): SharedError {
-  const { code, message, hint, status, retryAfter } = error;
-  return error instanceof SseGapError
-    ? { code, message, hint, requested: error.requested, resumedFrom: error.resumedFrom, extent: error.extent }
-    : { code, message, hint, status, retryAfter };
-}
-
-/** The typed error (the class its code has) a leader's stream reported, rebuilt from {@link toShared}'s form. */
+/** The typed error (the class its code has) a leader's stream reported, rebuilt from its form on the channel (`toShared` of the messages module). */
 export function fromShared(shared: SharedError): SseError {
   const { code, hint } = shared;
   // The constructors append the hint to the message again.
