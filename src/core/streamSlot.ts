@@ -114,8 +114,8 @@ export class StreamSlot {
   get view(): StreamView | undefined {
     const mode = this.#sharing?.mode() ?? 'own';
     if (mode === 'own' || this.router.size === 0) return this.#live?.connection;
-    const shared = mode === 'follow' ? this.#followed?.state : undefined;
-    return { status: shared?.status ?? 'connecting', retries: shared?.retries ?? 0, error: mode === 'follow' ? this.#followed?.error : undefined, lastEventId: this.#intake.cursor };
+    const followed = mode === 'follow' ? this.#followed : undefined;
+    return { status: followed?.state.status ?? 'connecting', retries: followed?.state.retries ?? 0, error: followed?.error, lastEventId: this.#intake.cursor };
   }
 
   /** The shared stream as the followers see it (leader). */
