@@ -1,5 +1,5 @@
 import { Emitter } from '../emitter.js';
-import type { SseError, SseGapError } from '../errors.js';
+import { SseGapError, type SseError } from '../errors.js';
 import { compileMatcher, matcherKey, type CompiledMatcher } from '../matcher.js';
 import type { RawEvent, TopicMatcher } from '../types.js';
 import type { LeaderState, TabGroup, TabGroupEvents, TabGroupPlatform } from './TabGroup.js';
@@ -68,7 +68,7 @@ export class TabLink {
   #extra: readonly CompiledMatcher[] = [];
   #destroyed = false;
   /** The error last rebuilt from the channel, by its form: an unchanged error stays the same object (a stable snapshot, and the gap `onError` got is the state's). */
-  #heard: { readonly json: string; readonly error: SseError } | undefined;
+  #heard: { readonly json: string; readonly error: SseError | undefined } | undefined;
 
   constructor(platform: TabGroupPlatform, tabId: string, host: TabLinkHost) {
     this.#platform = platform;
@@ -110,8 +110,8 @@ export class TabLink {
     this.#group?.publishState({ status: state.status, retries: state.retries, error: state.error, keys: state.keys, refused: state.refused, stream: `${this.#tabId}:${state.epoch}` });
   }
 
-  /** An error the leader's stream reported, rebuilt (the same object while its form does not change). */
-  #typed(shared: SharedError): SseError {
+  /** An error the leader's stream reported, rebuilt (the same object while its form does not change); `undefined` when its code is unknown here. */
+  #typed(shared: SharedError): SseError | undefined {
     const json = JSON.stringify(shared);
     if (this.#heard?.json !== json) this.#heard = { json, error: fromShared(shared) };
     return this.#heard.error;
@@ -192,7 +192,10 @@ export class TabLink {
           });
           group.on('event', (event) => this.#host.event(event));
           group.on('state', (state) => this.#host.state(state, state.error && this.#typed(state.error)));
-          group.on('gap', (error) => this.#host.gap(this.#typed(error) as SseGapError));
+          group.on('gap', (shared) => {
+            const error = this.#typed(shared);
+            if (error instanceof SseGapError) this.#host.gap(error);
+          });
           group.setMatchers(this.#matchers);
           group.start();
         },

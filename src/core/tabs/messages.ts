@@ -3,11 +3,6 @@ import type { RawEvent, TopicMatcher } from '../types.js';
 import type { SharedError, SharedState, TabMessage } from './types.js';
 
 const STATUSES = new Set(['idle', 'connecting', 'open', 'reconnecting', 'closed', 'error']);
-/**
- * Error codes a stream's error can carry across (`unroutable` is an update's error, never a stream's:
- * its class needs a topic). A code of a newer build is not one of them: its error is left out.
- */
-const CODES = new Set('bad-request unauthorized forbidden credentials not-found too-large rate-limited server network protocol timeout cors gap parse closed aborted listener unsupported misuse'.split(' '));
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
@@ -27,7 +22,8 @@ function optional(value: unknown, type: 'string' | 'number'): boolean {
 }
 
 function isSharedError(value: unknown): value is SharedError {
-  if (!isRecord(value) || typeof value['code'] !== 'string' || !CODES.has(value['code']) || typeof value['message'] !== 'string') return false;
+  // The code is checked where the error is rebuilt (`fromShared`): a code of a newer build is left out there.
+  if (!isRecord(value) || typeof value['code'] !== 'string' || typeof value['message'] !== 'string') return false;
   const extent = value['extent'];
   return (
     optional(value['hint'], 'string') &&

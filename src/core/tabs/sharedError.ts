@@ -1,8 +1,13 @@
 import { SseAuthError, SseError, SseGapError, SseNetworkError, SseParseError, SseProtocolError, SseRateLimitError } from '../errors.js';
 import type { SharedError } from './types.js';
 
-/** The typed error (the class its code has) a leader's stream reported, rebuilt from its form on the channel (`toShared` of the messages module). */
-export function fromShared(shared: SharedError): SseError {
+/**
+ * The typed error (the class its code has) a leader's stream reported, rebuilt from its form on the
+ * channel (`toShared` of the messages module, checked by `readTabMessage`).
+ * @returns `undefined` for a code this build does not know (a newer build's), or `unroutable`, an
+ *   update's error, never a stream's (its class needs a topic, which does not cross).
+ */
+export function fromShared(shared: SharedError): SseError | undefined {
   const { code, hint } = shared;
   // The constructors append the hint to the message again.
   const message = hint && shared.message.endsWith(` ${hint}`) ? shared.message.slice(0, -hint.length - 1) : shared.message;
@@ -24,7 +29,17 @@ export function fromShared(shared: SharedError): SseError {
       return new SseProtocolError(message, options);
     case 'parse':
       return new SseParseError(message, options);
-    default:
+    case 'bad-request':
+    case 'not-found':
+    case 'too-large':
+    case 'server':
+    case 'closed':
+    case 'aborted':
+    case 'listener':
+    case 'unsupported':
+    case 'misuse':
       return new SseError(code, message, options);
+    default:
+      return undefined;
   }
 }
