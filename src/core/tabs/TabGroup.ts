@@ -1,7 +1,7 @@
 import type { Emitter } from '../emitter.js';
+import type { SseError } from '../errors.js';
 import type { RawEvent, TopicMatcher } from '../types.js';
 import { LeaderElection } from './election.js';
-import type { SseError } from '../errors.js';
 import { readTabMessage, toShared } from './messages.js';
 import type { SharedError, SharedState, TabChannel, TabLocks, TabMessage, TabRole, TabsInfo } from './types.js';
 

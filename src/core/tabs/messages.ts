@@ -69,7 +69,7 @@ export function readTabMessage(data: unknown): TabMessage | undefined {
     case 'state': {
       const state = data['state'];
       if (!isSharedState(state)) return undefined;
-      // An error this build cannot read (malformed, or of a newer build) is left out: the state still holds.
+      // A malformed error is left out: the state still holds.
       return state.error === undefined || isSharedError(state.error) ? (data as TabMessage) : { t: 'state', from: data['from'], state: { ...state, error: undefined } };
     }
     case 'gap':

@@ -1,4 +1,3 @@
-import type { SseErrorCode } from '../errors.js';
 import type { ConnectionStatus, RawEvent, TopicMatcher } from '../types.js';
 
 /** The subset of the Web Locks `LockManager` the tab election uses (injectable for tests). */
@@ -50,7 +49,8 @@ export interface TabsInfo {
  * what a follower needs to rebuild it (see `sharedError`). Fields are absent when the error has none.
  */
 export interface SharedError {
-  readonly code: SseErrorCode;
+  /** An `SseErrorCode` of the sending tab's build (a newer build may know more codes than this one). */
+  readonly code: string;
   /** The error's `message` (its hint, when it has one, at the end). */
   readonly message: string;
   readonly hint?: string | undefined;
