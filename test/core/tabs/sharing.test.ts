@@ -575,10 +575,12 @@ describe("what the leader's stream reports reaches the followers", () => {
     expect(leader.driver.getSnapshot().error).toBe(own);
     expect(errors.get('idle')).toEqual([]);
     expect(gaps.get('idle')).toEqual([]);
-    // Later state messages (a new tab asks for them) tell nothing again.
+    // Later state messages (a new tab asks for them) tell nothing again, and show the same error object.
+    const snapshot = follower.driver.getSnapshot();
     b.open();
     await tick(100);
     expect(errors.get('follower')).toHaveLength(1);
+    expect(follower.driver.getSnapshot().error).toBe(snapshot.error);
     for (const t of b.tabs) t.driver.destroy();
   });
 
