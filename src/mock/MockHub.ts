@@ -1,5 +1,7 @@
 import { Emitter } from '../core/emitter.js';
-import { HubEngine, globalTimers, webRequest } from '../hub/engine/index.js';
+import { SseError } from '../core/errors.js';
+import { MAX_TIMER_DELAY } from '../hub/engine/defaults.js';
+import { HubEngine, HubError, globalTimers, webRequest } from '../hub/engine/index.js';
 import type { HubConnectionHandle, HubSink, HubTimers, HubUpdate, PublishInput, SseFrame } from '../hub/engine/types.js';
 import type { FailNextOptions, MockHubEventMap, MockHubOptions, MockLatency, MockRequestRecord, MockSubscription } from './types.js';
 
@@ -10,6 +12,20 @@ interface Failure {
   readonly status: number;
   remaining: number;
   readonly options: FailNextOptions;
+}
+
+/**
+ * `latency` when timers can hold it: a number of ms from 0 to 2^31-1, or a `[min, max]` range of them.
+ * @throws SseError `misuse` otherwise (a timer would fire at once for Infinity or 3e9, and NaN is no delay).
+ */
+function checkLatency(latency: MockLatency): MockLatency {
+  const holds = (ms: unknown): boolean => typeof ms === 'number' && ms >= 0 && ms <= MAX_TIMER_DELAY;
+  const ok = Array.isArray(latency) ? latency.length === 2 && holds(latency[0]) && holds(latency[1]) && latency[0] <= latency[1] : holds(latency);
+  if (!ok) {
+    const given = Array.isArray(latency) ? `[${latency.join(', ')}]` : String(latency);
+    throw new SseError('misuse', `MockHub latency must be a number of ms from 0 to ${MAX_TIMER_DELAY}, or a [min, max] range of them with min <= max; got ${given}.`);
+  }
+  return latency;
 }
 
 function abortReason(signal: AbortSignal): unknown {
@@ -198,7 +214,7 @@ export class MockHub {
   readonly #streams = new Set<MockStream>();
   readonly #failures: Failure[] = [];
   readonly #requests: MockRequestRecord[] = [];
-  readonly #requestListeners = new Emitter<{ request: MockRequestRecord }>();
+  readonly #events = new Emitter<{ request: MockRequestRecord; close: undefined }>();
   readonly #random: () => number;
   readonly #refuseMatcher: ((matcher: string, request: Request) => boolean) | undefined;
   #latency: MockLatency;
@@ -211,7 +227,7 @@ export class MockHub {
     this.url = new URL(url ?? DEFAULT_URL).href;
     this.timers = timers ?? globalTimers;
     this.now = now ?? (() => Date.now());
-    this.#latency = latency ?? 0;
+    this.#latency = checkLatency(latency ?? 0);
     this.#random = random ?? Math.random;
     const keyed = (engineOptions.publisherKey ?? null) !== null || (engineOptions.subscriberKey ?? null) !== null;
     this.engine = new HubEngine({
@@ -288,9 +304,12 @@ export class MockHub {
     return this.engine.publish(input);
   }
 
-  /** Changes the latency of later responses and deliveries. */
+  /**
+   * Changes the latency of later responses and deliveries.
+   * @throws SseError `misuse` for a latency timers cannot hold (see {@link MockHubOptions.latency}); the latency stays as it was.
+   */
   setLatency(latency: MockLatency): void {
-    this.#latency = latency;
+    this.#latency = checkLatency(latency);
   }
 
   /** Cuts every live subscription as a network failure would: readers reject, clients reconnect. */
@@ -325,21 +344,32 @@ export class MockHub {
    */
   on<K extends keyof MockHubEventMap>(event: K, listener: (event: MockHubEventMap[K]) => void): () => void {
     if (event === 'request') {
-      return this.#requestListeners.on('request', listener as (record: MockRequestRecord) => void);
+      return this.#events.on('request', listener as (record: MockRequestRecord) => void);
     }
     return this.engine.on(event as Exclude<K, 'request'>, listener as never);
   }
 
-  /** Resolves once at least `count` subscription connections are live. */
+  /**
+   * Resolves once at least `count` subscription connections are live.
+   * @throws HubError `unavailable` (rejects) once the hub is closed before they are.
+   */
   waitForConnections(count = 1): Promise<void> {
     if (this.connections >= count) return Promise.resolve();
-    return new Promise((resolve) => {
-      const off = this.engine.on('connect', () => {
-        if (this.connections >= count) {
-          off();
+    const closed = (): HubError => new HubError(503, 'unavailable', `The mock hub was closed with ${this.connections} of the ${count} connections awaited.`);
+    if (this.engine.closed) return Promise.reject(closed());
+    return new Promise((resolve, reject) => {
+      const offs = [
+        this.engine.on('connect', () => {
+          if (this.connections < count) return;
+          stop();
           resolve();
-        }
-      });
+        }),
+        this.#events.on('close', () => {
+          stop();
+          reject(closed());
+        }),
+      ];
+      const stop = (): void => offs.forEach((off) => off());
     });
   }
 
@@ -355,9 +385,10 @@ export class MockHub {
     this.#paused = false;
   }
 
-  /** Ends every connection cleanly; later requests get 503. */
+  /** Ends every connection cleanly; later requests get 503, and pending {@link MockHub.waitForConnections} reject. */
   close(): void {
     this.engine.close();
+    this.#events.emit('close', undefined);
   }
 
   /** Draws one latency value (ms). */
@@ -470,7 +501,7 @@ export class MockHub {
     const record: MockRequestRecord = { method: request.method, url: request.url, status: response.status };
     this.#requests.push(record);
     if (this.#requests.length > MAX_RECORDED_REQUESTS) this.#requests.shift();
-    this.#requestListeners.emit('request', record);
+    this.#events.emit('request', record);
     return response;
   }
 }

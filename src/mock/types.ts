@@ -7,7 +7,10 @@ export type MockLatency = number | readonly [number, number];
 export interface MockHubOptions extends Omit<HubEngineOptions, 'url' | 'timers'> {
   /** The hub URL clients use. Default `https://mock.hub/.well-known/mercure`. */
   readonly url?: string | undefined;
-  /** Delay of every response and every delivery. Default 0 (synchronous delivery). */
+  /**
+   * Delay of every response and every delivery. Default 0 (synchronous delivery). Ms from 0 to 2^31-1
+   * (what timers hold), or a `[min, max]` range of them; anything else throws `SseError` `misuse`.
+   */
   readonly latency?: MockLatency | undefined;
   /** Timers for latency, heartbeats and expirations (default: the globals, so `vi.useFakeTimers()` applies). */
   readonly timers?: HubTimers | undefined;

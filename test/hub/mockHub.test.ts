@@ -104,6 +104,41 @@ describe('MockHub', () => {
     expect(seen).toEqual(['connect Exact:a,URLPattern:https://x.example/:id', 'connect Exact:b', 'disconnect client']);
   });
 
+  it('rejects a wait for connections when the hub closes before they come, and at once on a closed hub', async () => {
+    const hub = new MockHub();
+    await open(hub, [['match', 'a']]);
+    let outcome: unknown = 'pending';
+    hub.waitForConnections(2).then(
+      () => (outcome = 'resolved'),
+      (error: unknown) => (outcome = error),
+    );
+    await Promise.resolve();
+    expect(outcome).toBe('pending');
+    hub.close();
+    await Promise.resolve();
+    expect(outcome).toBeInstanceOf(HubError);
+    expect(outcome).toMatchObject({ code: 'unavailable', status: 503, message: 'The mock hub was closed with 0 of the 2 connections awaited.' });
+    await expect(hub.waitForConnections(1)).rejects.toMatchObject({ code: 'unavailable' });
+    // Nothing is awaited any more: a wait already met still resolves.
+    await expect(hub.waitForConnections(0)).resolves.toBeUndefined();
+  });
+
+  it('refuses a latency timers cannot hold (Infinity, above 2^31-1 ms, negative, NaN, a range upside down) with a typed error', () => {
+    const bad: unknown[] = [Number.POSITIVE_INFINITY, 3e9, -1, Number.NaN, [50, 10], [0, Number.POSITIVE_INFINITY], [-5, 5]];
+    for (const latency of bad) {
+      expect(() => new MockHub({ latency: latency as number }), String(latency)).toThrow(
+        expect.objectContaining({ name: 'SseError', code: 'misuse', message: expect.stringMatching(/^MockHub latency must be/) }),
+      );
+    }
+    const hub = new MockHub({ latency: [10, 20] });
+    expect(() => hub.setLatency(Number.POSITIVE_INFINITY)).toThrow(expect.objectContaining({ code: 'misuse' }));
+    // The latency stays what it was.
+    expect(hub.sampleLatency()).toBeGreaterThanOrEqual(10);
+    hub.setLatency(2_147_483_647);
+    hub.setLatency([0, 0]);
+    expect(hub.sampleLatency()).toBe(0);
+  });
+
   it('records requests and reports them to listeners', async () => {
     const hub = new MockHub();
     const heard: MockRequestRecord[] = [];
