@@ -56,7 +56,9 @@ export const ConnectionStatus = forwardRef<HTMLDivElement, ConnectionStatusProps
   { labels, announce = true, showLastEventId = true, showReconnect = true, className, onPointerEnter, onPointerLeave, onBlur, ...rest },
   ref,
 ) {
-  const { status, retries, error, lastEventId, reconnect } = useConnectionStatus();
+  const connection = useConnectionStatus();
+  // Fields read are tracked: `lastEventId`, which changes with every event, only when it is shown.
+  const { status, retries, error, reconnect } = connection;
   const { platform } = useSseDriver();
   // The status the live region says: it follows `status` once that has held for SETTLE_MS.
   const [spoken, setSpoken] = useState(status);
@@ -134,7 +136,7 @@ export const ConnectionStatus = forwardRef<HTMLDivElement, ConnectionStatusProps
       <span role="tooltip" id={detailsId} className="sse-status__details">
         <span className="sse-status__detail">{`Status: ${label}`}</span>
         <span className="sse-status__detail">{`Retries: ${retries}`}</span>
-        {showLastEventId ? <span className="sse-status__detail">{`Last event: ${lastEventId ?? 'none'}`}</span> : null}
+        {showLastEventId ? <span className="sse-status__detail">{`Last event: ${connection.lastEventId ?? 'none'}`}</span> : null}
         {error ? (
           <span className="sse-status__detail" data-kind="error">{`Last error (${error.code}): ${error.message}`}</span>
         ) : null}

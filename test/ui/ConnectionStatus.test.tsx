@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { createRef } from 'react';
+import { createRef, Profiler } from 'react';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { useTopic } from '../../src/react/index.js';
 import { ConnectionStatus } from '../../src/ui/index.js';
@@ -182,6 +182,31 @@ describe('ConnectionStatus', () => {
     expect(root.hasAttribute('data-dismissed')).toBe(false);
     await user.hover(badge);
     expect(shown()).toBe(true);
+  });
+
+  it('without the last event id, does not re-render for each event (it shows nothing that changes with them)', async () => {
+    const renders = { withId: 0, withoutId: 0 };
+    const { hub, driver, other } = renderWithHub(
+      <>
+        <Profiler id="withId" onRender={() => renders.withId++}>
+          <ConnectionStatus />
+        </Profiler>
+        <Profiler id="withoutId" onRender={() => renders.withoutId++}>
+          <ConnectionStatus showLastEventId={false} />
+        </Profiler>
+        <Subscriber />
+      </>,
+    );
+    await hub.waitForConnections(1);
+    await waitFor(() => expect(driver.getSnapshot().status).toBe('open'));
+    const before = { ...renders };
+    for (let n = 1; n <= 3; n++) {
+      await act(() => other.publish(TOPIC, n));
+      await waitFor(() => expect(driver.getSnapshot().lastEventId).toBe(hub.history.at(-1)?.id));
+    }
+    // The control: the details of the other badge follow each event.
+    expect(renders.withId - before.withId).toBeGreaterThanOrEqual(3);
+    expect(renders.withoutId).toBe(before.withoutId);
   });
 
   it('forwards its ref, merges className and takes custom labels', async () => {
