@@ -103,7 +103,8 @@ export const PeerList = forwardRef<HTMLDivElement, PeerListProps>(function PeerL
   const [now, setNow] = useState(() => nowOf(clock));
   const [seen, setSeen] = useState(() => ({ peers, firstSeen: new Map<string, number>(peers.map((p) => [p.id, 0])) }));
   const [departed, setDeparted] = useState<ReadonlyMap<string, Departed>>(() => new Map());
-  const [announcement, setAnnouncement] = useState('');
+  // `seq` keys the text: an announcement saying what the last one said is a new node, spoken again.
+  const [announcement, setAnnouncement] = useState({ text: '', seq: 0 });
 
   // Derived from the previous peers during render (no effect round trip): who joined, who left.
   if (seen.peers !== peers) {
@@ -132,7 +133,7 @@ export const PeerList = forwardRef<HTMLDivElement, PeerListProps>(function PeerL
     setDeparted(nextDeparted);
     setNow(time);
     const parts = [...said(joined, 'joined'), ...said(left, 'left')];
-    if (parts.length > 0) setAnnouncement(parts.join(' '));
+    if (parts.length > 0) setAnnouncement({ text: parts.join(' '), seq: announcement.seq + 1 });
   }
 
   const own = selfPresence(status);
@@ -214,7 +215,7 @@ export const PeerList = forwardRef<HTMLDivElement, PeerListProps>(function PeerL
       </ul>
       {joining ? <p className="sse-peers__empty">{joiningMessage}</p> : others === 0 ? <p className="sse-peers__empty">{emptyMessage}</p> : null}
       <span role="status" aria-live="polite" className="sse-visually-hidden">
-        {announcement}
+        {announcement.text ? <span key={announcement.seq}>{announcement.text}</span> : null}
       </span>
     </div>
   );

@@ -79,6 +79,24 @@ describe('PeerList', () => {
     expect(rows().map((r) => r.text)).toEqual(['Ada (you)', 'Cy']);
   });
 
+  it('speaks an announcement again when the next one says the same ("Bob joined." for his second tab)', () => {
+    vi.useFakeTimers({ now: T0 });
+    const bobTab: PeerListPeer = { ...bob, id: 'bob-3' };
+    const { rerender, container } = render(<PeerList peers={[ada]} selfId="ada-1" />);
+    const live = announcement(container);
+    rerender(<PeerList peers={[ada, bob]} selfId="ada-1" />);
+    expect(live.textContent).toBe('Bob joined.');
+    const said = live.firstChild;
+    rerender(<PeerList peers={[ada, bob, bobTab]} selfId="ada-1" />);
+    expect(live.textContent).toBe('Bob joined.');
+    // A new node: a screen reader speaks it again (an unchanged text is not spoken).
+    expect(live.firstChild).not.toBe(said);
+    // Re-renders that announce nothing leave it as it is.
+    const kept = live.firstChild;
+    rerender(<PeerList peers={[ada, bob, bobTab]} selfId="ada-1" label="Room" />);
+    expect(live.firstChild).toBe(kept);
+  });
+
   it('announces many arrivals or departures at once as a count, not name by name', () => {
     vi.useFakeTimers({ now: T0 });
     const crowd = Array.from({ length: 40 }, (_, i): PeerListPeer => ({ id: `p-${i}`, metadata: { name: `Guest ${i}` }, lastSeen: T0 }));
