@@ -36,7 +36,35 @@ const themes = {
   'dark (data-theme)': rule("[data-theme='dark']"),
 };
 
+/** Every declaration of every rule whose selector list names `selector` exactly, later rules winning. */
+function declarationsOf(selector: string): Map<string, string> {
+  const declarations = new Map<string, string>();
+  for (const [, selectors, body] of css.replace(/\/\*[^]*?\*\//g, '').matchAll(/([^{}]+)\{([^{}]*)\}/g)) {
+    if (!(selectors as string).split(',').some((s) => s.trim() === selector)) continue;
+    for (const [, name, value] of (body as string).matchAll(/([\w-]+)\s*:\s*([^;]+);/g)) declarations.set(name as string, (value as string).trim());
+  }
+  return declarations;
+}
+
 describe('styles.css', () => {
+  // Long unbroken text (a URL, a token, a hub's reason) would otherwise push the element out of its box: the
+  // publish error went 1,600 px past a 320 px form in Chromium, and a long topic as a timeline connection
+  // name pushed the entry's detail 2,000 px out of view.
+  it.each([
+    '.sse-publish__error',
+    '.sse-publish__invalid',
+    '.sse-inspector__connection',
+    '.sse-inspector__detail',
+    '.sse-feed__author',
+    '.sse-feed__topic',
+    '.sse-feed__body',
+    '.sse-feed__error-text',
+    '.sse-feed__empty-detail',
+    '.sse-status__details',
+  ])('wraps text other users or the hub wrote anywhere: %s', (selector) => {
+    expect(declarationsOf(selector).get('overflow-wrap')).toBe('anywhere');
+  });
+
   it.each(Object.entries(themes))('draws the edge of the message field at 3:1 against the backgrounds around it, %s (WCAG 1.4.11)', (_, vars) => {
     const border = rule('.sse-publish__field').get('border') ?? '';
     const variable = /var\((--[\w-]+)\)/.exec(border)?.[1] ?? '';
