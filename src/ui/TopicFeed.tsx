@@ -400,7 +400,8 @@ function TopicFeedImpl<T>(
                 time - timeOf(previous) < groupWithin;
               return (
                 <FeedItem
-                  key={update.id || `#${dropped + index}`}
+                  // Its place in the stream (events only join at the end and leave from the front): ids can repeat.
+                  key={dropped + index}
                   event={event as TopicFeedEvent<unknown>}
                   time={time}
                   author={author}

@@ -414,6 +414,37 @@ describe('TopicFeed', () => {
     }
   });
 
+  it('keeps one row per event when a server reuses event ids (restarted, counting from 1 again)', async () => {
+    // A plain SSE server whose stream the test writes.
+    const encoder = new TextEncoder();
+    let write: (text: string) => void = () => {};
+    const fetch = async (_input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          write = (text) => controller.enqueue(encoder.encode(text));
+          init?.signal?.addEventListener('abort', () => controller.error(init.signal?.reason));
+        },
+      });
+      return new Response(body, { headers: { 'content-type': 'text/event-stream' } });
+    };
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      renderWithHub(<TopicFeed topic={TOPIC} options={{ raw: true, parse: 'text' }} />, {}, { fetch });
+      const log = screen.getByRole('log');
+      await waitFor(() => expect(log.textContent).toBe('No messages yet.'));
+      const texts = () => within(log).getAllByRole('listitem').map((li) => li.querySelector('.sse-feed__body')?.textContent);
+      act(() => write('id: 1\ndata: first\n\nid: 2\ndata: second\n\n'));
+      await waitFor(() => expect(texts()).toEqual(['first', 'second']));
+      act(() => write('id: 1\ndata: after the restart\n\n'));
+      await waitFor(() => expect(texts()).toEqual(['first', 'second', 'after the restart']));
+      act(() => write('id: 2\ndata: and again\n\n'));
+      await waitFor(() => expect(texts()).toEqual(['first', 'second', 'after the restart', 'and again']));
+      expect(errors.mock.calls.filter((call) => String(call[0]).includes('same key'))).toEqual([]);
+    } finally {
+      errors.mockRestore();
+    }
+  });
+
   it('uses renderEvent and reports each event to onEvent with its arrival time', async () => {
     const seen: Array<{ data: unknown; receivedAt: number }> = [];
     const { hub, other } = renderWithHub(
