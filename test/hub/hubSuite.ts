@@ -792,6 +792,31 @@ export function describeHubProtocol(name: string, factory: HubFactory): void {
       });
     });
 
+    describe('front door', () => {
+      it('ends the connection of a client that aborts mid-stream, telling disconnect with reason client', async () => {
+        const hub = await start();
+        const disconnected = new Promise<string>((resolve) => hub.engine.on('disconnect', (e) => resolve(e.reason)));
+        const stream = await subscribe(hub, [['match', BOOK]]);
+        await sentinel(hub, stream, BOOK);
+        expect(hub.engine.connections).toHaveLength(1);
+        stream.close();
+        expect(await stream.ended).toBe('error');
+        expect(await disconnected).toBe('client');
+        expect(hub.engine.connections).toHaveLength(0);
+      });
+
+      it('lets a reader take what was sent before the hub closed, then ends the stream cleanly', async () => {
+        const hub = await start();
+        const stream = await subscribe(hub, [['match', BOOK]]);
+        await sentinel(hub, stream, BOOK);
+        for (const n of [1, 2, 3]) await pub(hub, [['topic', BOOK], ['data', `before close ${n}`]]);
+        await stream.waitFor((e) => e.data === 'before close 3');
+        await hub.close();
+        expect(await stream.ended).toBe('end');
+        expect(stream.events.map((e) => e.data)).toEqual(['sentinel', 'before close 1', 'before close 2', 'before close 3']);
+      });
+    });
+
     describe('heavy resumes', () => {
       it('replays a backlog far larger than the connection buffer progressively, then live updates, in order', async () => {
         // 1,000 updates of 10 KB and a cursor 999 back: 10 MB of catch-up through a 256 KB buffer.
