@@ -225,9 +225,12 @@ function EmptyState({ status, error, message, onReconnect }: { status: string; e
       <div className="sse-feed__empty" data-kind="error" role="alert">
         <p className="sse-feed__empty-title">{denied ? 'Not authorized' : status === 'closed' ? 'Disconnected' : 'Connection lost'}</p>
         {error ? <p className="sse-feed__empty-detail">{denied ? 'The hub refused these credentials.' : error.message}</p> : null}
-        <button type="button" className="sse-button" onClick={onReconnect}>
-          Reconnect
-        </button>
+        {/* Closed: the driver was destroyed, nothing can reconnect it. */}
+        {status === 'error' ? (
+          <button type="button" className="sse-button" onClick={onReconnect}>
+            Reconnect
+          </button>
+        ) : null}
       </div>
     );
   }
@@ -454,7 +457,7 @@ function TopicFeedImpl<T>(
  * text come from other users: each is isolated for bidi (`dir="auto"`), so right-to-left text or bidi
  * controls in it cannot reorder what surrounds it. While there are no events the feed follows the
  * connection: "Connecting…", "Reconnecting…", or — when the hub refused — "Not authorized" with a Reconnect
- * button. A broken stream that recovers shows nothing; a stop
+ * button ("Disconnected", without one, once the driver is destroyed). A broken stream that recovers shows nothing; a stop
  * shows the error with Reconnect; an update that could not be parsed or routed (skipped) shows its error
  * until dismissed (further ones meanwhile do not rewrite the alert; one after the dismissal shows again). Auto-scrolls to the newest event and pauses while
  * the user has scrolled up, offering a "new events" button to jump back. Bounded by the `buffer` option of

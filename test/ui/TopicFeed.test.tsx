@@ -186,6 +186,20 @@ describe('TopicFeed', () => {
     expect(screen.queryByRole('alert')).toBeNull();
   });
 
+  it('says "Disconnected" without a Reconnect button once the driver is destroyed: nothing can reconnect it', async () => {
+    const { hub, driver } = renderWithHub(<TopicFeed topic={TOPIC} />);
+    await hub.waitForConnections(1);
+    await waitFor(() => expect(screen.getByRole('log').textContent).toBe('No messages yet.'));
+    act(() => driver.destroy());
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toBe('Disconnected');
+    expect(within(alert).queryByRole('button')).toBeNull();
+    // What the button called does nothing on a destroyed driver.
+    driver.reconnect();
+    await act(() => Promise.resolve());
+    expect(hub.connections).toBe(0);
+  });
+
   it('keeps keyboard focus in the feed when the empty-state Reconnect, which goes away, is pressed', async () => {
     const user = userEvent.setup();
     const { hub } = renderWithHub(<TopicFeed topic={TOPIC} />);
