@@ -3,7 +3,8 @@ import { forwardRef, useId, useMemo, useSyncExternalStore, type HTMLAttributes }
 import type { SubscriptionInfo } from '../index.js';
 import { useConnectionStatus, useSseDriver, useTabs } from '../react/index.js';
 import { cx } from './cx.js';
-import { InspectorStore, type InspectorStoreOptions } from './InspectorStore.js';
+import { InspectorStore } from './InspectorStore.js';
+import { nowOf } from './ticker.js';
 import type { InspectorSnapshot } from './types.js';
 
 /** How this tab takes part in a connection shared by the tabs of one origin. */
@@ -124,12 +125,24 @@ export const HubInspector = forwardRef<HTMLElement, HubInspectorProps>(function 
   // Shown once tabs share the connection (or this tab follows another); a lone tab shows nothing.
   const tabsShown: HubInspectorTabs | undefined =
     tabs ?? (shared.role !== 'pending' && (shared.tabs > 1 || shared.role === 'follower') ? { role: shared.role, count: shared.tabs } : undefined);
-  const store = useMemo(() => {
-    const options: InspectorStoreOptions = {};
-    if (timelineSize !== undefined) options.timelineSize = timelineSize;
-    if (errorsSize !== undefined) options.errorsSize = errorsSize;
-    return new InspectorStore(driver, options);
-  }, [driver, timelineSize, errorsSize]);
+  const { platform } = driver;
+  const store = useMemo(
+    () =>
+      new InspectorStore(driver, {
+        timelineSize,
+        errorsSize,
+        // The driver's clock (a story's or a test's, when injected), as the other components use: an interval is a chain of timeouts.
+        now: () => nowOf(platform),
+        setInterval: (tick, ms) => {
+          const chain: { timer?: unknown } = {};
+          const next = (): unknown => (chain.timer = platform.setTimeout(() => (next(), tick()), ms));
+          next();
+          return chain;
+        },
+        clearInterval: (chain) => platform.clearTimeout((chain as { timer?: unknown }).timer),
+      }),
+    [driver, platform, timelineSize, errorsSize],
+  );
   const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot, serverSnapshot);
   const id = useId();
   const H = `h${headingLevel}` as 'h2';

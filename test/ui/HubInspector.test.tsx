@@ -6,6 +6,7 @@ import { useTopic } from '../../src/react/index.js';
 import { HubInspector, InspectorStore } from '../../src/ui/index.js';
 import { RTL_NAME, expectIsolated } from './bidi.js';
 import { disposeHarnesses, renderWithHub } from './hubHarness.js';
+import { manualClock } from './manualClock.js';
 
 afterEach(disposeHarnesses);
 
@@ -100,6 +101,34 @@ describe('HubInspector', () => {
     const errors = await screen.findByRole('list', { name: /Recent errors/ });
     await waitFor(() => expect(errors.textContent).toContain('unauthorized'));
     expect(container.querySelector('.sse-inspector')?.getAttribute('data-state')).toBe('error');
+  });
+
+  it('times its timeline and publishes its counts on the driver\'s clock (platform), as the other components do', async () => {
+    const T0 = Date.UTC(2025, 0, 1, 12);
+    const { clock, advance } = manualClock(T0);
+    const { other, driver } = renderWithHub(
+      <>
+        <Subscribers />
+        <HubInspector formatTime={(time) => `t+${time - T0}`} />
+      </>,
+      {},
+      { platform: clock },
+    );
+    const timeline = () => screen.getByRole('list', { name: 'Connection timeline' });
+    // The driver's own timers (connection scheduling) run on that clock too.
+    await act(async () => advance(50));
+    await waitFor(() => expect(timeline().textContent).toContain('stream open'));
+    const times = within(timeline()).getAllByRole('listitem').map((li) => Number(li.querySelector('time')?.textContent?.slice(2)));
+    expect(times).toHaveLength(2);
+    for (const time of times) expect(time).toBeGreaterThanOrEqual(0);
+    for (const time of times) expect(time).toBeLessThanOrEqual(50);
+    await act(() => other.publish('https://example.com/a', 1));
+    await waitFor(() => expect(driver.getSnapshot().lastEventId).toMatch(/^urn:uuid:/));
+    const updates = () => screen.getByText('Updates').nextElementSibling?.textContent;
+    expect(updates()).toBe('0');
+    // Published by the once-a-second tick, on that clock.
+    act(() => advance(1000));
+    expect(updates()).toBe('1');
   });
 
   it('isolates connection names and details on the timeline for bidi: topics and event ids other users chose cannot reorder an entry', async () => {
