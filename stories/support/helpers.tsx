@@ -45,11 +45,15 @@ export function usePublisherLoop(topic: string, interval: number, make: (n: numb
         () => undefined,
       );
     };
-    void (hub ? hub.waitForConnections(1) : Promise.resolve()).then(() => {
-      if (cancelled) return;
-      publishNext();
-      timer = setInterval(publishNext, interval);
-    });
+    void (hub ? hub.waitForConnections(1) : Promise.resolve()).then(
+      () => {
+        if (cancelled) return;
+        publishNext();
+        timer = setInterval(publishNext, interval);
+      },
+      // The hub closed first (the story went away): nothing to publish.
+      () => undefined,
+    );
     return () => {
       cancelled = true;
       clearInterval(timer);
@@ -67,8 +71,10 @@ export function useSeed(topic: string, items: readonly unknown[]): boolean {
     let cancelled = false;
     void (async () => {
       // Publish once the story's own subscription is live, so nothing is missed.
-      if (hub) await hub.waitForConnections(1);
-      else await new Promise((resolve) => setTimeout(resolve, 500));
+      if (hub) {
+        // Rejects when the hub closed first (the story went away): nothing to seed.
+        if (!(await hub.waitForConnections(1).then(() => true, () => false))) return;
+      } else await new Promise((resolve) => setTimeout(resolve, 500));
       for (const item of items) {
         if (cancelled) return;
         await client.publish(topic, item as never).catch(() => undefined);
