@@ -7,6 +7,17 @@ import type { FailNextOptions, MockHubEventMap, MockHubOptions, MockLatency, Moc
 
 const DEFAULT_URL = 'https://mock.hub/.well-known/mercure';
 const MAX_RECORDED_REQUESTS = 200;
+/** Node's default bound on a request's line and headers (`--max-http-header-size`): past it the Node hub answers 431. */
+const MAX_HEAD_BYTES = 16 * 1024;
+
+/** About the bytes of a request's line and headers on the wire (as HTTP/1.1, without the `Host` a client adds). */
+function headBytes(request: Request): number {
+  const url = new URL(request.url);
+  // `GET /path?query HTTP/1.1\r\n`, then `name: value\r\n` per header.
+  let bytes = request.method.length + url.pathname.length + url.search.length + 12;
+  request.headers.forEach((value, name) => (bytes += name.length + value.length + 4));
+  return bytes;
+}
 
 interface Failure {
   readonly status: number;
@@ -241,13 +252,18 @@ export class MockHub {
 
   /**
    * A `fetch`-compatible function serving this hub: subscriptions stream, publishes answer
-   * with the id, other paths 404. Aborting `init.signal` ends the subscription.
+   * with the id, other paths 404. Aborting `init.signal` ends the subscription. A request whose
+   * line and headers pass 16 KB is answered 431, as the Node hub (Node's HTTP parser) does.
    */
   readonly fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const signal = init?.signal ?? (typeof Request !== 'undefined' && input instanceof Request ? input.signal : undefined) ?? undefined;
     if (signal?.aborted) throw abortReason(signal);
     const request = this.#toRequest(input, init);
     await this.#wait(signal);
+    // Refused before reaching the hub, as Node's HTTP parser does: a long matcher list goes by QUERY.
+    if (headBytes(request) > MAX_HEAD_BYTES) {
+      return this.#record(request, new Response(`Request line and headers exceed ${MAX_HEAD_BYTES} bytes; send long matcher lists with QUERY.\n`, { status: 431, statusText: 'Request Header Fields Too Large', headers: { 'content-type': 'text/plain; charset=utf-8' } }));
+    }
     const failure = this.#takeFailure(request.method);
     if (failure !== undefined) return this.#record(request, this.#failureResponse(failure));
     const refused = await this.#refusedMatcher(request);

@@ -735,6 +735,21 @@ export function describeHubProtocol(name: string, factory: HubFactory): void {
     });
 
     describe('limits and liveness', () => {
+      it('answers 431 to a request whose line and headers pass 16 KB (a GET with 400 matchers), and serves one of 300', async () => {
+        const hub = await start();
+        const matchers = (count: number) => Array.from({ length: count }, (_, i): [string, string] => ['match', `https://example.com/books/${i}`]);
+        const served = await subscribe(hub, matchers(300));
+        expect(served.response.status).toBe(200);
+        const refused = await hub.fetch(subscribeUrl(hub.url, matchers(400)));
+        expect(refused.status).toBe(431);
+        await refused.body?.cancel();
+        expect(hub.engine.connections).toHaveLength(1);
+        // A form body does not count: QUERY carries as many.
+        const query = await hub.fetch(hub.url, { method: 'QUERY', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(matchers(400)).toString() });
+        expect(query.status).toBe(200);
+        await query.body?.cancel();
+      });
+
       it('answers 429 with Retry-After past the connections per client, and accepts again after one closes', async () => {
         const hub = await start({ limits: { connectionsPerClient: 2 } });
         const first = await subscribe(hub, [['match', 'a']]);
