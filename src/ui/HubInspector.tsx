@@ -120,7 +120,8 @@ export const HubInspector = forwardRef<HTMLElement, HubInspectorProps>(function 
   ref,
 ) {
   const driver = useSseDriver();
-  const { status, lastEventId, retries } = useConnectionStatus();
+  // Not `lastEventId`, which changes with every event: the store publishes it with its once-a-second tick.
+  const { status, retries } = useConnectionStatus();
   const shared = useTabs();
   // Shown once tabs share the connection (or this tab follows another); a lone tab shows nothing.
   const tabsShown: HubInspectorTabs | undefined =
@@ -147,7 +148,8 @@ export const HubInspector = forwardRef<HTMLElement, HubInspectorProps>(function 
   const id = useId();
   const H = `h${headingLevel}` as 'h2';
   const Sub = `h${headingLevel + 1}` as 'h3';
-  const protocol = driver.getSnapshot().protocol;
+  // Read at render: the store's tick and timeline events render the panel often enough.
+  const { protocol, lastEventId } = driver.getSnapshot();
   const http = httpVersion ?? (status === 'open' ? observedHttpVersion(driver.url) : undefined);
   const limited = http !== undefined && /^http\/1/i.test(http);
   const rows = distinct(snapshot.subscriptions);

@@ -1,4 +1,5 @@
 import { act, screen, waitFor, within } from '@testing-library/react';
+import { Profiler } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { DriverEvent, SubscriptionInfo } from '../../src/index.js';
 import { SseError } from '../../src/index.js';
@@ -129,6 +130,36 @@ describe('HubInspector', () => {
     // Published by the once-a-second tick, on that clock.
     act(() => advance(1000));
     expect(updates()).toBe('1');
+  });
+
+  it('does not re-render for each event: its counts and last event id come with the once-a-second tick', async () => {
+    const { clock, advance } = manualClock(Date.UTC(2025, 0, 1, 12));
+    let renders = 0;
+    const { other, driver } = renderWithHub(
+      <>
+        <Subscribers />
+        <Profiler id="inspector" onRender={() => renders++}>
+          <HubInspector />
+        </Profiler>
+      </>,
+      {},
+      { platform: clock },
+    );
+    await act(async () => advance(50));
+    await waitFor(() => expect(screen.getByRole('list', { name: 'Connection timeline' }).textContent).toContain('stream open'));
+    act(() => advance(1000));
+    const before = renders;
+    for (let n = 1; n <= 5; n++) {
+      const previous = driver.getSnapshot().lastEventId;
+      await act(() => other.publish('https://example.com/a', n));
+      await waitFor(() => expect(driver.getSnapshot().lastEventId).not.toBe(previous));
+    }
+    const last = driver.getSnapshot().lastEventId;
+    expect(renders).toBe(before);
+    act(() => advance(1000));
+    expect(renders).toBe(before + 1);
+    expect(screen.getByText('Updates').nextElementSibling?.textContent).toBe('5');
+    expect(screen.getByText('Last event id').nextElementSibling?.textContent).toBe(last);
   });
 
   it('isolates connection names and details on the timeline for bidi: topics and event ids other users chose cannot reorder an entry', async () => {
