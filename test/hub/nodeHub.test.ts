@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
+import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEV_PUBLISHER_KEY, MemoryTransport, createHub } from '../../src/hub/index.js';
 import type { CreateHubOptions, HubLogger, NodeHub } from '../../src/hub/index.js';
@@ -244,6 +245,25 @@ describe('Node hub (createHub)', () => {
     for (let i = 0; i < 64; i++) hub.engine.publish({ topic: 'a', data });
     expect(await disconnected).toBe('stalled');
     expect(log.lines.some((l) => /^info disconnect #\d+ .* reason=stalled/.test(l))).toBe(true);
+    socket.destroy();
+  });
+
+  it('cuts a stream ended cleanly (its lifetime reached) whose peer never takes its last bytes, after idleWriteTimeout', async () => {
+    const hub = await start({ heartbeat: 0, idleWriteTimeout: 300, connectionLifetime: 100, limits: { bufferedBytes: 512 * 1024 * 1024 } });
+    const serverSocket = new Promise<Socket>((resolve) => hub.server.once('connection', resolve));
+    const ended = new Promise<string>((resolve) => hub.engine.on('disconnect', (e) => resolve(e.reason)));
+    const socket = connect(hub.port, '127.0.0.1');
+    socket.write('GET /.well-known/mercure?match=a HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    socket.pause();
+    await expect.poll(() => hub.engine.connections.length).toBe(1);
+    const data = 'x'.repeat(512 * 1024);
+    // 32 MB: far more than the kernel buffers of both ends hold, so bytes are still unsent when the lifetime ends the stream.
+    for (let i = 0; i < 64; i++) hub.engine.publish({ topic: 'a', data });
+    expect(await ended).toBe('expired');
+    // The connection is no longer counted nor watched: only the cut releases the socket and its unsent bytes.
+    const server = await serverSocket;
+    if (!server.destroyed) await new Promise((resolve) => server.once('close', resolve));
+    expect(server.destroyed).toBe(true);
     socket.destroy();
   });
 

@@ -2,7 +2,7 @@ import { Emitter } from '../../core/emitter.js';
 import { withoutUndefined } from '../../core/withoutUndefined.js';
 import { Connection } from './Connection.js';
 import { assertCorsOptions, corsHeaders } from './cors.js';
-import { DEFAULT_LIMITS, HUB_PATH, MAX_TIMER_DELAY, globalTimers, randomUrnUuid } from './defaults.js';
+import { DEFAULT_IDLE_WRITE_TIMEOUT, DEFAULT_LIMITS, HUB_PATH, MAX_TIMER_DELAY, globalTimers, randomUrnUuid } from './defaults.js';
 import { Dispatcher } from './Dispatcher.js';
 import { cursorForms, uriForm } from './eventIdForms.js';
 import { HubError, badRequest, forbidden, missingToken, tooLarge } from './errors.js';
@@ -155,7 +155,7 @@ export class HubEngine {
       // A longer interval would not be honoured: timers fire every millisecond instead.
       throw new Error(`heartbeat must be at most ${MAX_TIMER_DELAY} ms (about 24.8 days), or 0 to disable it; got ${this.#heartbeat}.`);
     }
-    this.#idleWriteTimeout = options.idleWriteTimeout ?? 30_000;
+    this.#idleWriteTimeout = options.idleWriteTimeout ?? DEFAULT_IDLE_WRITE_TIMEOUT;
     this.#queryToken = options.queryToken ?? false;
     this.#lifetime = options.connectionLifetime ?? 0;
     this.#retryAfter = options.retryAfter ?? 5;

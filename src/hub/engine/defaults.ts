@@ -9,6 +9,9 @@ export const DEV_PUBLISHER_KEY = '!ChangeThisMercureHubJWTSecretKey!';
 /** The longest delay `setTimeout` and `setInterval` honour (2^31-1 ms, about 24.8 days); longer ones fire after 1 ms. */
 export const MAX_TIMER_DELAY = 2_147_483_647;
 
+/** How long a socket may drain nothing before its stream is cut (ms), unless `idleWriteTimeout` says otherwise. */
+export const DEFAULT_IDLE_WRITE_TIMEOUT = 30_000;
+
 /** The path every Mercure hub serves. */
 export const HUB_PATH = '/.well-known/mercure';
 

@@ -222,7 +222,8 @@ export interface HubEngineOptions {
   /**
    * A subscription whose socket stops draining (unsent bytes that neither shrink nor empty) for
    * this long (ms) is dropped, so a peer that vanished behind a non-reading path is not held for
-   * ever. `0` disables. Default 30000.
+   * ever. With the Node hub, a stream ended cleanly (token expiry, lifetime) whose client has not
+   * taken its last bytes this long after is cut as well. `0` disables. Default 30000.
    */
   readonly idleWriteTimeout?: number | undefined;
   /** Heartbeat comment interval in ms; `0` disables. Default 15000. */

@@ -2,7 +2,7 @@ import { STATUS_CODES, createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { DEV_PUBLISHER_KEY, HUB_PATH, HubEngine } from '../engine/index.js';
-import { MAX_TIMER_DELAY } from '../engine/defaults.js';
+import { DEFAULT_IDLE_WRITE_TIMEOUT, MAX_TIMER_DELAY } from '../engine/defaults.js';
 import type { HubTransport } from '../engine/index.js';
 import type { HubCorsOptions, HubEngineOptions, HubLogger, HubResult } from '../engine/types.js';
 import { consoleLogger } from './consoleLogger.js';
@@ -114,7 +114,7 @@ export async function createHub(options: CreateHubOptions = {}): Promise<NodeHub
       return;
     }
     pending++;
-    serve(engine, origin, req, res)
+    serve(engine, origin, req, res, engineOptions.idleWriteTimeout ?? DEFAULT_IDLE_WRITE_TIMEOUT)
       .catch((error: unknown) => {
         if (logger) logger.error(`request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
@@ -241,7 +241,8 @@ function isStatusPage(req: IncomingMessage): boolean {
   return (req.method === 'GET' || req.method === 'HEAD') && (req.url === '/' || req.url?.startsWith('/?') === true);
 }
 
-async function serve(engine: HubEngine, origin: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** @param lingerTimeout - see {@link NodeSink}: a stream ended cleanly is cut if its client has not taken its last bytes by then. */
+async function serve(engine: HubEngine, origin: string, req: IncomingMessage, res: ServerResponse, lingerTimeout: number): Promise<void> {
   const result: HubResult | null = await engine.process(nodeRequest(req, origin));
   if (result === null) {
     res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
@@ -268,5 +269,5 @@ async function serve(engine: HubEngine, origin: string, req: IncomingMessage, re
   res.writeHead(result.status, { ...result.headers, connection: 'close' });
   res.flushHeaders();
   res.on('close', () => connection.close());
-  connection.attach(new NodeSink(res));
+  connection.attach(new NodeSink(res, lingerTimeout));
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HubRequest, HubSink, SseFrame } from '../engine/types.js';
+import { MAX_TIMER_DELAY } from '../engine/defaults.js';
 import { bodyCutOff, decodeUtf8 } from '../engine/validation.js';
 
 /** `setImmediate` as loaded, so fake timers in a test process cannot stall real sockets. */
@@ -21,13 +22,21 @@ function flushAll(): void {
  */
 export class NodeSink implements HubSink {
   readonly #res: ServerResponse;
+  readonly #lingerTimeout: number;
   #chunks: Uint8Array[] = [];
   #pendingBytes = 0;
   #queued = false;
   #open = true;
 
-  constructor(res: ServerResponse) {
+  /**
+   * @param lingerTimeout - how long (ms) a stream ended cleanly may take to hand its last bytes
+   * to a client before its socket is cut (`0`: as long as it takes). Once ended, the connection
+   * is no longer counted nor watched by the engine: a peer that never reads would otherwise hold
+   * the socket and its unsent bytes (up to `limits.bufferedBytes`) for good.
+   */
+  constructor(res: ServerResponse, lingerTimeout = 0) {
     this.#res = res;
+    this.#lingerTimeout = lingerTimeout;
   }
 
   write(frame: SseFrame): void {
@@ -60,11 +69,23 @@ export class NodeSink implements HubSink {
       this.flush();
       this.#open = false;
       this.#res.end();
+      this.#cutIfUnread();
     } else {
       this.#open = false;
       this.#chunks = [];
       this.#res.destroy();
     }
+  }
+
+  /** Destroys the response if its last bytes are still unsent after the linger timeout. */
+  #cutIfUnread(): void {
+    const res = this.#res;
+    if (this.#lingerTimeout <= 0 || res.writableFinished || res.destroyed) return;
+    const timer = setTimeout(() => res.destroy(), Math.min(this.#lingerTimeout, MAX_TIMER_DELAY));
+    timer.unref();
+    const done = (): void => clearTimeout(timer);
+    res.once('finish', done);
+    res.once('close', done);
   }
 
   bufferedBytes(): number {
