@@ -372,6 +372,22 @@ export function describeHubProtocol(name: string, factory: HubFactory): void {
         expect(stream.events.map((e) => e.data)).toEqual(['u4', 'live']);
       });
 
+      it('refuses (400) a published id posing as a subscription event id: once evicted, a resume from it skipped the retained updates and hid the gap', async () => {
+        const hub = await start({ history: 2 });
+        const forged = 'urn:sse-kit:after:99999999999999:forged';
+        const res = await pub(hub, [['topic', BOOK], ['data', 'forged'], ['id', forged]]);
+        expect(res.status).toBe(400);
+        expect(await res.text()).toContain('urn:sse-kit:after:');
+        // What it would have done: such a cursor resumes after the log position it names (here, past the
+        // end of the log), answered as if nothing was missed.
+        await seeded(hub);
+        const stream = await subscribe(hub, [['match', BOOK]], { headers: { 'last-event-id': forged } });
+        expect(stream.response.headers.get('mercure-last-event-id')).toBe(forged);
+        const live = await (await pub(hub, [['topic', BOOK], ['data', 'live']])).text();
+        await stream.waitFor((e) => e.id === live);
+        expect(stream.events.map((e) => e.data)).toEqual(['live']);
+      });
+
       it('answers earliest and replays nothing without history', async () => {
         const hub = await start({ history: 0 });
         await seeded(hub);

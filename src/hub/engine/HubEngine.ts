@@ -36,7 +36,7 @@ import type {
   SseFrame,
   SubscriptionDocument,
 } from './types.js';
-import { assertNotReserved, parseForm, parsePublishFields, parseSubscribeParams } from './validation.js';
+import { AFTER_PREFIX, assertNotReserved, parseForm, parsePublishFields, parseSubscribeParams } from './validation.js';
 import type { PublishFields } from './validation.js';
 import { webRequest, webResponse } from './webAdapter.js';
 
@@ -61,10 +61,9 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => scheduleM
 const FORM = 'application/x-www-form-urlencoded';
 /**
  * Subscription events are not kept in the history, so their ids carry the log position of the
- * last update dispatched before them: `urn:sse-kit:after:<position>:<random id>`. A subscriber
- * whose last event was one resumes from there.
+ * last update dispatched before them: `urn:sse-kit:after:<position>:<random id>` ({@link AFTER_PREFIX},
+ * which published ids may not use). A subscriber whose last event was one resumes from there.
  */
-const AFTER_PREFIX = 'urn:sse-kit:after:';
 const AFTER_ID = /^urn:sse-kit:after:(\d{1,15}(?:-\d{1,15})?):/;
 const EVENT_STREAM_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',

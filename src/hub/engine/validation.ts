@@ -12,6 +12,12 @@ import type { HubLimits, MatcherSpec } from './types.js';
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\p{Cf}]/u;
 /** The cursor value meaning "from the oldest retained update"; no update may use it as its id. */
 const EARLIEST = 'earliest';
+/**
+ * The prefix of the ids of subscription events, which carry the log position they follow (see
+ * `HubEngine`). A cursor with it that names no retained update resumes from that position, so no
+ * published id may have it.
+ */
+export const AFTER_PREFIX = 'urn:sse-kit:after:';
 /** The prefix of every sse-kit envelope (see `src/core/envelope.ts`). */
 const ENVELOPE_PREFIX = '{"sse-kit":1,';
 
@@ -177,7 +183,7 @@ function checkField(name: string, value: string, limits: HubLimits): void {
  * Reads and validates a publish form. Several `topic` fields are accepted: the first is the
  * canonical topic, the others are alternates.
  * @throws HubError 400 (`data`, `id`, `type` or `retry` given twice, a missing/`*`/control-character
- * topic, an `id` that is `earliest`, starts with `#` or holds control characters, a bad `type` or
+ * topic, an `id` that is `earliest`, starts with `#` or `urn:sse-kit:after:` or holds control characters, a bad `type` or
  * `retry`, `type=mercure`, an sse-kit envelope claiming a topic the update does not have), 413 (too
  * many topics, a field, or the id in URI form, too long). An id mixing raw and percent-encoded
  * non-ASCII is given as its IRI form.
@@ -206,6 +212,7 @@ export function parsePublishFields(form: URLSearchParams, limits: HubLimits): Pu
     checkField('id (in URI form)', uri, limits);
     if (id.startsWith('#')) throw badRequest('The "id" field must not start with "#" (reserved for hub-generated ids).');
     if (id === EARLIEST) throw badRequest('The "id" field must not be "earliest" (reserved cursor value).');
+    if (id.startsWith(AFTER_PREFIX)) throw badRequest(`The "id" field must not start with "${AFTER_PREFIX}" (reserved for subscription events).`);
     if (CONTROL_CHARACTERS.test(id)) throw badRequest('The "id" field contains control or format characters.');
   }
   const type = nonEmpty(form.get('type'));
