@@ -388,6 +388,17 @@ export function describeHubProtocol(name: string, factory: HubFactory): void {
         expect(stream.events.map((e) => e.data)).toEqual(['live']);
       });
 
+      it('refuses (400) a cursor longer than any event id may be, rather than keeping it for the life of the connection', async () => {
+        const hub = await start({ limits: { fieldLength: 1024 } });
+        const long = `urn:${'x'.repeat(1100)}`;
+        for (const init of [{ url: subscribeUrl(hub.url, [['match', BOOK], ['last_event_id', long]]) }, { url: subscribeUrl(hub.url, [['match', BOOK]]), headers: { 'last-event-id': long } }]) {
+          const res = await hub.fetch(init.url, init.headers === undefined ? {} : { headers: init.headers });
+          expect(res.status).toBe(400);
+          expect(await res.text()).toMatch(/last event id is longer/);
+        }
+        expect(hub.engine.connections).toHaveLength(0);
+      });
+
       it('answers earliest and replays nothing without history', async () => {
         const hub = await start({ history: 0 });
         await seeded(hub);

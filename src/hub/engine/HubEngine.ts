@@ -373,6 +373,14 @@ export class HubEngine {
       }
     }
     const parsed = parseSubscribeParams(params, { legacy: this.#legacy, limits: this.#limits });
+    const header = request.header('last-event-id');
+    const fromHeader = header !== null && header !== '';
+    const cursor = fromHeader ? header : parsed.lastEventId;
+    // No id is longer than a field in any of its forms (the URI form, the longest, is checked at
+    // publish): a longer cursor names nothing, and would be kept and logged for the connection's life.
+    if (cursor !== undefined && cursor.length > this.#limits.fieldLength) {
+      throw badRequest(`The last event id is longer than any event id may be (${this.#limits.fieldLength} characters).`);
+    }
     const token = this.#tokenOf(request, params);
     let grants: Grants = ANONYMOUS_GRANTS;
     if (token !== undefined) grants = await this.#grants(this.#subscribers, token);
@@ -381,9 +389,6 @@ export class HubEngine {
     // Limits first: nothing is compiled for a request that will be refused.
     this.#assertCapacity(client, parsed.matchers);
     const matchers = await this.#compileAll(parsed.matchers);
-    const header = request.header('last-event-id');
-    const fromHeader = header !== null && header !== '';
-    const cursor = fromHeader ? header : parsed.lastEventId;
     const resume = await this.#resumePoint(grants, cursor ?? (await this.#head()), fromHeader);
     // Everything below is synchronous: the connection is registered, holding live updates
     // while its history is replayed, before any other update can be dispatched.
