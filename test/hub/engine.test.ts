@@ -348,6 +348,17 @@ describe('HubEngine', () => {
     expect(reasons).toEqual(['slow']);
   });
 
+  it('logs a refused request on one line: a line break in a parameter name cannot forge log lines', async () => {
+    const lines: string[] = [];
+    const engine = new HubEngine({ log: { info: (l) => lines.push(l), warn: (l) => lines.push(l), error: (l) => lines.push(l) } });
+    const forged = encodeURIComponent('match\n2026-01-01T00:00:00.000Z info connect #1 subscriber=admin');
+    const res = await engine.handle(new Request(`http://localhost/.well-known/mercure?${forged}=x`));
+    expect(res.status).toBe(400);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toMatch(/[\r\n]/);
+    expect(lines[0]).toContain('Unknown topic matcher parameter "match\\n2026');
+  });
+
   it('returns 404 for paths that are not the hub', async () => {
     const engine = new HubEngine();
     expect((await engine.handle(new Request('http://localhost/other'))).status).toBe(404);

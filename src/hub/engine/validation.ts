@@ -69,7 +69,8 @@ export function parseSubscribeParams(params: URLSearchParams, options: { readonl
   for (const [name, value] of params) {
     let type: MatcherSpec['type'] | undefined = MATCH_PARAMS[name];
     if (type === undefined && name.toLowerCase().startsWith('match')) {
-      throw badRequest(`Unknown topic matcher parameter "${name}": use match, matchExact, matchURLPattern or match_urlpattern.`);
+      // Quoted as JSON: the name may hold line breaks, and goes to the log.
+      throw badRequest(`Unknown topic matcher parameter ${JSON.stringify(name.slice(0, 64))}: use match, matchExact, matchURLPattern or match_urlpattern.`);
     }
     if (type === undefined && name === 'topic') {
       if (!options.legacy) throw badRequest('The legacy "topic" parameter is disabled on this hub: use "match".');
