@@ -1,5 +1,5 @@
 import { createClient } from 'redis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RedisTransport } from '../../../src/hub/index.js';
 import type { SubscriptionDocument } from '../../../src/hub/index.js';
 import { startRedis } from './redisServer.js';
@@ -120,5 +120,30 @@ describe('presence across hub processes on Redis', () => {
     expect((await watcher.transport.subscriptions()).map((d) => d.subscriber)).toEqual(['marker']);
     await a.transport.close();
     await watcher.transport.close();
+  });
+  it('announces the end of a subscription that ended while Redis was away, at the first refresh that reaches it', async () => {
+    // Only the presence refresh runs on fake time: it comes once the watcher listens again.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const a = await processOn(redis, 'presence:7');
+      const watcher = await processOn(redis, 'presence:7');
+      await a.transport.announce(doc('dave', true));
+      await watcher.until((d) => d.subscriber === 'dave' && d.active);
+      await redis.stop();
+      await expect(a.transport.announce(doc('dave', false))).rejects.toThrow();
+      await redis.start();
+      const raw = createClient({ url: redis.url });
+      await raw.connect();
+      // Both processes' event connections are subscribed again.
+      await expect.poll(async () => Number((await raw.sendCommand(['PUBSUB', 'NUMSUB', 'presence:7:subscriptions']) as [string, number])[1]), { timeout: 10_000 }).toBe(2);
+      await vi.advanceTimersByTimeAsync(50);
+      await watcher.until((d) => d.subscriber === 'dave' && !d.active);
+      expect(await watcher.transport.subscriptions()).toEqual([]);
+      await raw.close();
+      await a.transport.close();
+      await watcher.transport.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -283,6 +283,11 @@ export class RedisTransport implements HubTransport {
   readonly #events: RedisConnection;
   /** This process's live subscriptions: document id → stored JSON. */
   readonly #presence = new Map<string, string>();
+  /**
+   * Subscriptions of this process that ended while Redis could not be reached: id → their
+   * `active: false` event, announced at the next presence refresh that reaches Redis.
+   */
+  readonly #unannounced = new Map<string, string>();
   #presenceSeq = 0;
   #presenceTimer: ReturnType<typeof setInterval> | undefined;
   #listener: TransportListener | undefined;
@@ -525,12 +530,20 @@ export class RedisTransport implements HubTransport {
     let rejoined: Promise<unknown> | undefined;
     if (document.active) {
       const stored = storedPresence(this.#presenceSeq++, document);
+      this.#unannounced.delete(document.id);
       this.#presence.set(document.id, stored);
       sent.push(this.#send(['HSET', key, document.id, stored]), (rejoined = this.#send(['ZADD', this.#keys.processes, String(Date.now()), this.#process])));
       sent.push(this.#send(['PUBLISH', this.#keys.channel, JSON.stringify(document)]));
     } else {
       this.#presence.delete(document.id);
-      sent.push(this.#withdraw(document.id, JSON.stringify(document)));
+      const inactive = JSON.stringify(document);
+      sent.push(
+        this.#withdraw(document.id, inactive).catch((error: unknown) => {
+          // Not announced: every process would keep the subscription for live. The next refresh tells them.
+          if (!this.#presence.has(document.id)) this.#unannounced.set(document.id, inactive);
+          throw error;
+        }),
+      );
     }
     await Promise.all(sent);
     if ((await rejoined) === 1) await this.#announceAgain();
@@ -573,6 +586,10 @@ export class RedisTransport implements HubTransport {
       const stored = (await this.#send(['HKEYS', key])) as string[];
       const gone = stored.filter((id) => !this.#presence.has(id));
       if (gone.length > 0) await this.#send(['HDEL', key, ...gone]);
+      for (const [id, inactive] of [...this.#unannounced]) {
+        await this.#withdraw(id, inactive);
+        if (this.#unannounced.get(id) === inactive) this.#unannounced.delete(id);
+      }
       if (rejoined) await this.#announceAgain();
       else if (this.#presence.size > 0) await this.#send(['HSET', key, ...[...this.#presence].flat()]);
       await this.#script('REAP', [this.#keys.processes], [String(Date.now() - 4 * this.#presenceInterval), this.#keys.presence(''), this.#keys.channel, this.#process]);
@@ -615,6 +632,8 @@ export class RedisTransport implements HubTransport {
     // A refresh finishing after the withdrawal would write this process's presence back.
     await this.#refreshing;
     try {
+      await Promise.all([...this.#unannounced].map(([id, inactive]) => this.#withdraw(id, inactive)));
+      this.#unannounced.clear();
       if (this.#presence.size > 0) {
         await Promise.all([...this.#presence].map(([id, stored]) => this.#withdraw(id, readPresence(stored).inactive)));
         await this.#send(['DEL', this.#keys.presence(this.#process)]);
