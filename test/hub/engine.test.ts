@@ -1,6 +1,6 @@
 import { URLPattern } from 'urlpattern-polyfill/urlpattern';
 import { describe, expect, it, vi } from 'vitest';
-import { HistoryRing, HubEngine, compileMatcher, compileUriTemplate, formatEvent, globalTimers, isReservedTopic } from '../../src/hub/engine/index.js';
+import { HistoryRing, HubEngine, MemoryTransport, compileMatcher, compileUriTemplate, formatEvent, globalTimers, isReservedTopic } from '../../src/hub/engine/index.js';
 import { STEPS_PER_CHARACTER, WorkMeter } from '../../src/hub/engine/linearMatcher.js';
 import type { DispatchReport, HubTimers, HubUpdate } from '../../src/hub/engine/types.js';
 import { TEST_KEY, sign, v1Claims } from './helpers.js';
@@ -357,6 +357,32 @@ describe('HubEngine', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).not.toMatch(/[\r\n]/);
     expect(lines[0]).toContain('Unknown topic matcher parameter "match\\n2026');
+  });
+
+  it('reads each update of a replay about once from the transport, also when every update fills a turn', async () => {
+    // A remote store (Redis) sends every entry it is asked for: re-reading the rest of a page each turn costs bandwidth and memory.
+    class CountingTransport extends MemoryTransport {
+      entriesRead = 0;
+      override readAfter(position: string | null, limit: number): ReturnType<MemoryTransport['readAfter']> {
+        const entries = super.readAfter(position, limit);
+        this.entriesRead += entries.length;
+        return entries;
+      }
+    }
+    const transport = new CountingTransport(1000);
+    const engine = new HubEngine({ heartbeat: 0, transport });
+    // Each update is larger than a replay turn writes (64 KB): one update per turn.
+    for (let i = 0; i < 100; i++) engine.publish({ topic: 'a', data: 'x'.repeat(70 * 1024), id: `big-${i}` });
+    const res = await engine.handle(new Request(`${engine.url}?match=a`, { headers: { 'last-event-id': 'earliest' } }));
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    while (!text.includes('id: big-99\n')) {
+      const { value } = await reader.read();
+      text += decoder.decode(value, { stream: true });
+    }
+    await reader.cancel();
+    expect(transport.entriesRead).toBeLessThanOrEqual(2 * 100);
   });
 
   it('returns 404 for paths that are not the hub', async () => {

@@ -48,7 +48,7 @@ function count(counts: Map<string, number>, key: string, by: number): void {
 }
 
 const SILENT: HubLogger = { info() {}, warn() {}, error() {} };
-/** Updates read from history per replay turn (a turn also stops at the per-client work budget and at {@link REPLAY_TURN_BYTES}). */
+/** Updates read from history per replay turn at most (a turn also stops at the per-client work budget and at {@link REPLAY_TURN_BYTES}). */
 const REPLAY_PAGE = 64;
 /** Bytes a replay turn writes at most (less with a small `bufferedBytes` limit) before waiting for the reader. */
 const REPLAY_TURN_BYTES = 64 * 1024;
@@ -618,11 +618,14 @@ export class HubEngine {
   async #replay(connection: Connection, after: string | null): Promise<void> {
     const turnBytes = Math.max(1, Math.min(REPLAY_TURN_BYTES, Math.floor(this.#limits.bufferedBytes / 4)));
     let cursor = after;
+    // Entries asked for per turn: about what the previous turn used, so a turn cut short by its
+    // budget does not have the rest of its page sent again by a remote store (Redis) the next turn.
+    let pageSize = REPLAY_PAGE;
     try {
       for (let turn = 0; ; turn++) {
         if (turn > 0) await connection.whenDrained();
         if (connection.ended) return;
-        const read = this.#transport.readAfter(cursor, REPLAY_PAGE);
+        const read = this.#transport.readAfter(cursor, pageSize);
         const page = read instanceof Promise ? await read : read;
         if (connection.ended) return;
         const kept = cursor === null ? true : this.#keepsAfter(cursor);
@@ -634,8 +637,9 @@ export class HubEngine {
         const meter = new WorkMeter(this.#limits.dispatchUnitsPerClient);
         const heldFrom = connection.heldFrom;
         // The end of the log: a short page read to its end.
-        let done = page.length < REPLAY_PAGE;
+        let done = page.length < pageSize;
         let bytes = 0;
+        let used = 0;
         for (const [index, { position, update }] of page.entries()) {
           // From here on, the live updates held behind the replay cover the rest.
           if (heldFrom !== undefined && comparePositions(position, heldFrom) >= 0) {
@@ -650,6 +654,7 @@ export class HubEngine {
             break;
           }
           cursor = position;
+          used++;
           if (accepted && !meter.exhausted) {
             const frame = createFrame(formatEvent(update));
             bytes += frame.bytes.byteLength;
@@ -662,6 +667,7 @@ export class HubEngine {
           }
         }
         if (done) break;
+        pageSize = meter.exhausted || bytes >= turnBytes ? Math.max(1, used) : Math.min(REPLAY_PAGE, pageSize * 2);
       }
     } catch (error) {
       this.#log.error(`replay for #${connection.info.id} failed, dropping it: ${String(error)}`);
