@@ -77,6 +77,8 @@ export async function createHub(options: CreateHubOptions = {}): Promise<NodeHub
   const { port = 8080, host = '127.0.0.1', publicUrl, cors, log, shutdownGrace: grace = 5000, transport: transportSpec, ...engineOptions } = options;
   // A longer delay would not be honoured: the timers would fire at once and cut every request.
   const shutdownGrace = Math.min(grace, MAX_TIMER_DELAY);
+  // A stream ended cleanly whose client has not taken its last bytes by then is cut (see NodeSink).
+  const lingerTimeout = engineOptions.idleWriteTimeout ?? DEFAULT_IDLE_WRITE_TIMEOUT;
   const logger: HubLogger | false = log === undefined ? consoleLogger() : log;
   // Before listening: a store that cannot be reached fails the start (HubTransportError).
   const transport = await openTransport(transportSpec, { history: engineOptions.history, log: logger });
@@ -114,7 +116,7 @@ export async function createHub(options: CreateHubOptions = {}): Promise<NodeHub
       return;
     }
     pending++;
-    serve(engine, origin, req, res, engineOptions.idleWriteTimeout ?? DEFAULT_IDLE_WRITE_TIMEOUT)
+    serve(engine, origin, req, res, lingerTimeout)
       .catch((error: unknown) => {
         if (logger) logger.error(`request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
