@@ -148,6 +148,7 @@ export class SseDriver {
       subscribeShared: (matchers, listener, subscribeOptions) => this.#subscribe(matchers, listener, subscribeOptions, true),
       gap: (requested) => new SseGapError(requested, undefined, 'unknown'),
       checkPublish: (topic, data, publishOptions) => this.#publisher.check(topic, data, publishOptions),
+      mainStatus: () => this.#slots.existingMain?.view?.status,
     });
     this.#publisher = new Publisher({
       hubUrl: this.url,

@@ -1,6 +1,6 @@
 import type { SseError, SseGapError } from './errors.js';
 import type { AdapterRequest, ProtocolAdapter } from './protocols/types.js';
-import type { PublishOptions, SseListener, SubscribeOptions, TopicMatcher } from './types.js';
+import type { ConnectionStatus, PublishOptions, SseListener, SubscribeOptions, TopicMatcher } from './types.js';
 
 /**
  * What a driver's companions (a presence watch) reach besides its public API: the adapter in use
@@ -27,6 +27,11 @@ export interface DriverLink {
    * holds for later is refused when it is made. A destroyed driver is not refused for being destroyed.
    */
   checkPublish(topic: string | readonly string[], data: unknown, options: PublishOptions): SseError | undefined;
+  /**
+   * The status of the shared (`main`) stream, which carries the topic subscriptions (signaling's),
+   * while it has any: the driver's status is the worst of all its streams, a dedicated one too.
+   */
+  mainStatus(): ConnectionStatus | undefined;
 }
 
 const links = new WeakMap<object, DriverLink>();

@@ -1,3 +1,4 @@
+import { driverLink } from '../core/driverLink.js';
 import { reportError } from '../core/emitter.js';
 import type { SseDriver } from '../core/SseDriver.js';
 import type { JsonValue } from '../core/types.js';
@@ -122,7 +123,8 @@ export class PeerSignaling {
       signal: (session, remote, frame, message, direct) => this.#inbox.receive(session, remote, frame, message, direct),
       removed: (remote) => this.#inbox.forget(remote.peer.id),
       sendFailed: (error) => this.#sendFailed(error),
-      retrying: () => driver.getSnapshot().status !== 'error',
+      // The stream signaling rides on: a dedicated stream refused for good does not stop the beats.
+      retrying: () => (driverLink(driver)?.mainStatus() ?? driver.getSnapshot().status) !== 'error',
       full: (peerId) =>
         report(
           new SignalingError('room-full', `Room "${room}" is full (maxPeers ${resolved.maxPeers}): newcomers such as "${peerId}" are ignored until a member leaves.`, {

@@ -95,8 +95,9 @@ export interface PeerSignalingOptions {
    * still work. Meanwhile this client hears nothing (on a hub that keeps history, signals sent to it
    * reach it when its stream resumes) and times nobody out. A stream down for long keeps the beats
    * going for as long as the driver tries to bring it back, since it may come back at any moment; once
-   * the driver stopped trying (its status is `error`: the hub refused the credentials or the request,
-   * and only `reconnect()` or new headers restart it), the beats stop, so the room times out a member
+   * the driver stopped trying (that stream's status is `error`: the hub refused the credentials or the
+   * request, and only `reconnect()` or new headers restart it; another stream of the driver refused
+   * for good does not count), the beats stop, so the room times out a member
    * that may never hear it again rather than keeping a ghost that newcomers would try to reach in
    * vain. It announces itself again as soon as its stream is back.
    */

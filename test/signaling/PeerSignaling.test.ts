@@ -1003,6 +1003,33 @@ describe('heartbeats while this client cannot hear the room', () => {
     await tick(10_000);
     expect(a.leaves).toEqual([{ id: 'b', reason: 'timeout' }]);
   });
+
+  it('a member whose signaling stream is down keeps heartbeating while another of its streams was refused for good (driver status error): the room keeps it', async () => {
+    const a = join('a', { heartbeat: 1000, timeout: 3000 });
+    const streams: { cut: boolean } = { cut: false };
+    // The raw subscription's own stream is refused for good (403); the signaling stream only drops.
+    const fetch: typeof hub.fetch = (input, init) => {
+      if (init?.method === 'POST') return hub.fetch(input, init);
+      if (String(input instanceof Request ? input.url : input).includes('forbidden-feed')) return Promise.resolve(new Response(null, { status: 403 }));
+      return streams.cut ? Promise.reject(new TypeError('stream cut by a proxy')) : hub.fetch(input, init);
+    };
+    const b = client(hub, ROOM, { peerId: 'b', heartbeat: 1000, timeout: 3000 }, fetch);
+    clients.push(b);
+    b.signaling.join();
+    await tick(50);
+    b.driver.subscribe(['https://example.com/forbidden-feed'], () => undefined, { raw: true });
+    await tick(1000);
+    expect(b.driver.getSnapshot().status).toBe('error');
+    expect(a.peerIds()).toEqual(['b']);
+    streams.cut = true;
+    hub.dropConnections();
+    const beats = beatsOf('b');
+    await tick(30_000);
+    expect(b.signaling.status).toBe('reconnecting');
+    expect(beatsOf('b')).toBeGreaterThanOrEqual(beats + 25);
+    expect(a.leaves).toEqual([]);
+    expect(a.peerIds()).toEqual(['b']);
+  });
 });
 
 describe('room size limit (maxPeers)', () => {
