@@ -44,6 +44,12 @@ export interface AttemptSink extends Pick<StreamSink, 'current' | 'event' | 'ret
   reconnecting(): void;
 }
 
+/**
+ * Refusals that retrying the same request would meet again: a malformed or refused request (400; an
+ * over-long URL or headers, 414 and 431, are refused matcher sets too: they are split), or credentials (401, 403).
+ */
+const HALTING = new Set([400, 401, 403, 414, 431]);
+
 /** A request that cannot be built or sent as asked: retrying would not help. */
 function unsendable(cause: unknown): SseError {
   if (cause instanceof SseError) return cause;
@@ -84,7 +90,7 @@ export async function fetchAttempt(ctx: AttemptContext, spec: AttemptSpec, signa
           if (!sink.current()) return false;
           const fallback = ctx.adapter.fallback(request, response.status, reason);
           if (fallback) sink.fallback(fallback, response.status);
-          else if (response.status === 400 || response.status === 401 || response.status === 403) sink.halt(errorFromResponse(response, 'Subscribing', reason));
+          else if (HALTING.has(response.status)) sink.halt(errorFromResponse(response, 'Subscribing', reason));
           else sink.drop(errorFromResponse(response, 'Subscribing'));
           return false;
         }

@@ -178,6 +178,10 @@ export function errorFromResponse(response: Response, action: string, reason = '
       return new SseError('not-found', base, { status, hint: 'Check the hub url.' });
     case 413:
       return new SseError('too-large', base, { status, hint: 'Send a smaller body or raise the hub limit.' });
+    case 414:
+    case 431:
+      // The URL or headers are too long for the server: the request as it is will never pass.
+      return new SseError('bad-request', base, { status, hint: 'Too long for the server: use fewer matchers (a URL pattern), QUERY, or raise its limit.' });
     case 429:
       return new SseRateLimitError(base, parseRetryAfter(response.headers.get('retry-after')), { status });
     case 503:

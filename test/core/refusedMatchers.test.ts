@@ -446,6 +446,47 @@ describe('a refused switch that added several subscriptions', () => {
 // refused switch is: the subscriptions the hub accepts get their stream, only those refused on
 // their own hear it, and nothing later is blocked.
 describe('a refused first stream', () => {
+  it.each([
+    ['414 (URI too long)', 414],
+    ['431 (request line and headers too large)', 431],
+  ])('a request too long for the server, %s: as many subscriptions as fit get on the stream, the others are refused once, nothing loops', async (_, status) => {
+    // Past the server's limit a GET carrying every matcher is refused; retrying it as it is never helps.
+    const limit = 16 * 1024;
+    let hubFetch: typeof fetch = fetch;
+    const answered: number[] = [];
+    const { hub, driver, errors, streams, done } = setup(() => false, {
+      maxUrlLength: 1_000_000,
+      fetch: async (input, init) => {
+        const url = input instanceof Request ? input.url : String(input);
+        const response = url.length > limit ? new Response('too long', { status }) : await hubFetch(input, init);
+        answered.push(response.status);
+        return response;
+      },
+    });
+    hubFetch = hub.fetch;
+    const topics = Array.from({ length: 300 }, (_, i) => `https://example.com/books/${'x'.repeat(40)}/${i}`);
+    const subs = topics.map((topic) => {
+      const t = track();
+      driver.subscribe(topic, t.listener, t.options);
+      return { topic, ...t };
+    });
+    // Each subscription that does not fit is tried alone once, the switches spaced by the switch budget.
+    await tick(30 * 60_000);
+    const on = streams()[0]?.split(' ') ?? [];
+    expect(streams()).toHaveLength(1);
+    expect(on.length).toBeGreaterThan(100);
+    const refused = subs.filter((s) => !on.includes(s.topic));
+    expect(refused.length).toBeGreaterThan(0);
+    for (const s of subs) expect(s.errors.map((e) => [e.code, (e.cause as SseError | undefined)?.status])).toEqual(on.includes(s.topic) ? [] : [['bad-request', status]]);
+    expect(errors).toHaveLength(refused.length);
+    expect(driver.getSnapshot()).toMatchObject({ status: 'open', error: undefined });
+    const requests = answered.length;
+    expect(requests).toBeLessThan(2 * topics.length);
+    await tick(600_000);
+    expect(answered.length).toBe(requests);
+    done();
+  });
+
   it('one subscription refused alone: it hears the refusal once, the state says so, nothing loops, a later valid subscription receives', async () => {
     const { driver, errors, streams, publish, done, subscribes } = setup((m) => m === 'bad');
     const bad = track();
