@@ -222,7 +222,11 @@ export interface SseDriverOptions {
 export interface DriverState {
   /** Aggregated status of the driver's connections. */
   readonly status: ConnectionStatus;
-  /** Id of the last event received on the main connection. */
+  /**
+   * Where the main connection stands, and resumes from: the id of the last event received, or before
+   * any the position the hub reported when the stream opened (a Mercure hub says `earliest` while its
+   * history is empty).
+   */
   readonly lastEventId: string | undefined;
   /** Consecutive failed attempts since the last healthy open. */
   readonly retries: number;
