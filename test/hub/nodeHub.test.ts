@@ -231,18 +231,25 @@ describe('Node hub (createHub)', () => {
     await closing;
   });
 
-  it('drops a stream whose socket stops draining after idleWriteTimeout, and logs why', async () => {
-    const log = captureLog();
-    const hub = await start({ log, heartbeat: 0, idleWriteTimeout: 200, limits: { bufferedBytes: 512 * 1024 * 1024 } });
-    const disconnected = new Promise<string>((resolve) => hub.engine.on('disconnect', (e) => resolve(e.reason)));
-    // A peer that sends its request and then never reads (a vanished client behind a proxy).
+  /**
+   * A peer that sends its request for `a` and then never reads (a vanished client behind a proxy), with
+   * 32 MB published to it: far more than the kernel buffers of both ends hold.
+   */
+  async function stalledPeer(hub: NodeHub): Promise<Socket> {
     const socket = connect(hub.port, '127.0.0.1');
     socket.write('GET /.well-known/mercure?match=a HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
     socket.pause();
     await expect.poll(() => hub.engine.connections.length).toBe(1);
     const data = 'x'.repeat(512 * 1024);
-    // 32 MB: far more than the kernel buffers of both ends hold.
     for (let i = 0; i < 64; i++) hub.engine.publish({ topic: 'a', data });
+    return socket;
+  }
+
+  it('drops a stream whose socket stops draining after idleWriteTimeout, and logs why', async () => {
+    const log = captureLog();
+    const hub = await start({ log, heartbeat: 0, idleWriteTimeout: 200, limits: { bufferedBytes: 512 * 1024 * 1024 } });
+    const disconnected = new Promise<string>((resolve) => hub.engine.on('disconnect', (e) => resolve(e.reason)));
+    const socket = await stalledPeer(hub);
     expect(await disconnected).toBe('stalled');
     expect(log.lines.some((l) => /^info disconnect #\d+ .* reason=stalled/.test(l))).toBe(true);
     socket.destroy();
@@ -252,13 +259,8 @@ describe('Node hub (createHub)', () => {
     const hub = await start({ heartbeat: 0, idleWriteTimeout: 300, connectionLifetime: 100, limits: { bufferedBytes: 512 * 1024 * 1024 } });
     const serverSocket = new Promise<Socket>((resolve) => hub.server.once('connection', resolve));
     const ended = new Promise<string>((resolve) => hub.engine.on('disconnect', (e) => resolve(e.reason)));
-    const socket = connect(hub.port, '127.0.0.1');
-    socket.write('GET /.well-known/mercure?match=a HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
-    socket.pause();
-    await expect.poll(() => hub.engine.connections.length).toBe(1);
-    const data = 'x'.repeat(512 * 1024);
-    // 32 MB: far more than the kernel buffers of both ends hold, so bytes are still unsent when the lifetime ends the stream.
-    for (let i = 0; i < 64; i++) hub.engine.publish({ topic: 'a', data });
+    // Bytes are still unsent when the lifetime ends the stream.
+    const socket = await stalledPeer(hub);
     expect(await ended).toBe('expired');
     // The connection is no longer counted nor watched: only the cut releases the socket and its unsent bytes.
     const server = await serverSocket;

@@ -82,6 +82,17 @@ function collect() {
   return { updates, listener: (u: SseUpdate) => updates.push(u), data: () => updates.map((u) => u.data) };
 }
 
+/** A browser whose leader tab and follower tab (with `followerOptions`) both subscribe to `/feed`, the stream open. */
+async function leaderAndFollower(followerOptions: Partial<SseDriverOptions> = {}, onFollowerUpdate: (u: SseUpdate) => void = () => {}) {
+  const b = browser();
+  const leader = b.open();
+  const follower = b.open(followerOptions);
+  leader.driver.subscribe('/feed', () => {});
+  follower.driver.subscribe('/feed', onFollowerUpdate);
+  await tick(100);
+  return { b, leader, follower };
+}
+
 // The election code is a lazily loaded chunk: loaded once here, a join under fake timers waits on no module loading.
 beforeAll(() => loadTabGroup());
 
@@ -506,13 +517,8 @@ describe('tabs share one stream', () => {
     for (const t of b.tabs) t.driver.destroy();
   });
   it("a follower's reconnect() restarts the leader's stream that stopped (401): the follower takes the lead and opens it", async () => {
-    const b = browser();
-    const leader = b.open();
-    const follower = b.open();
     const got = collect();
-    leader.driver.subscribe('/feed', () => {});
-    follower.driver.subscribe('/feed', got.listener);
-    await tick(100);
+    const { b, leader, follower } = await leaderAndFollower({}, got.listener);
     b.hub.failNext(401, { method: 'GET' });
     b.hub.dropConnections();
     await tick(5000);
@@ -585,12 +591,7 @@ describe("what the leader's stream reports reaches the followers", () => {
   });
 
   it("a follower shows the leader's error (401): same code, message, hint and status, as an SseAuthError", async () => {
-    const b = browser();
-    const leader = b.open();
-    const follower = b.open();
-    leader.driver.subscribe('/feed', () => {});
-    follower.driver.subscribe('/feed', () => {});
-    await tick(100);
+    const { b, leader, follower } = await leaderAndFollower();
     b.hub.failNext(401, { method: 'GET' });
     b.hub.dropConnections();
     await tick(5000);
@@ -608,12 +609,7 @@ describe("what the leader's stream reports reaches the followers", () => {
   });
 
   it("a follower shows a rate-limited leader's Retry-After, as an SseRateLimitError; a healthy open clears it in every tab", async () => {
-    const b = browser();
-    const leader = b.open();
-    const follower = b.open();
-    leader.driver.subscribe('/feed', () => {});
-    follower.driver.subscribe('/feed', () => {});
-    await tick(100);
+    const { b, leader, follower } = await leaderAndFollower();
     b.hub.failNext(429, { method: 'GET', retryAfter: 30 });
     b.hub.dropConnections();
     await tick(1000);
@@ -631,13 +627,8 @@ describe("what the leader's stream reports reaches the followers", () => {
   });
 
   it('a state from a tab of an older build (no error field) still moves a follower; a malformed error or gap is dropped, harmlessly', async () => {
-    const b = browser();
-    const leader = b.open();
     const errors: SseError[] = [];
-    const follower = b.open({ onError: (e) => errors.push(e) });
-    leader.driver.subscribe('/feed', () => {});
-    follower.driver.subscribe('/feed', () => {});
-    await tick(100);
+    const { b, leader, follower } = await leaderAndFollower({ onError: (e) => errors.push(e) });
     const state = b.bus.posted.findLast((m) => (m as { t?: string }).t === 'state') as { from: string; state: Record<string, unknown> };
     const name = leader.channels[0]!.name;
     const old = b.bus.open(name);
@@ -828,14 +819,9 @@ describe('handoff', () => {
   });
 
   it('a follower back from the back/forward cache reports what it may have missed meanwhile as a gap', async () => {
-    const b = browser();
-    const leader = b.open();
     const errors: SseError[] = [];
-    const follower = b.open({ onError: (e) => errors.push(e) });
     const got = collect();
-    leader.driver.subscribe('/feed', () => {});
-    follower.driver.subscribe('/feed', got.listener);
-    await tick(100);
+    const { b, leader, follower } = await leaderAndFollower({ onError: (e) => errors.push(e) }, got.listener);
     await leader.driver.publish('/feed', 1);
     await tick(20);
     follower.events.dispatchEvent(Object.assign(new Event('pagehide'), { persisted: true }));
