@@ -359,6 +359,25 @@ describe('HubEngine', () => {
     expect(lines[0]).toContain('Unknown topic matcher parameter "match\\n2026');
   });
 
+  it("logs a subscriber's connect and disconnect on one line each: a line break in its token's sub cannot forge log lines", async () => {
+    const lines: string[] = [];
+    const engine = new HubEngine({ subscriberKey: TEST_KEY, heartbeat: 0, log: { info: (l) => lines.push(l), warn: (l) => lines.push(l), error: (l) => lines.push(l) } });
+    const sub = 'alice\n2026-01-01T00:00:00.000Z info connect #1 subscriber=admin\r';
+    const token = await sign({ sub, ...v1Claims([{ actions: ['subscribe'], topics: ['a'] }]) });
+    const abort = new AbortController();
+    const res = await engine.handle(new Request(`${engine.url}?match=a`, { headers: { authorization: `Bearer ${token}` }, signal: abort.signal }));
+    expect(res.status).toBe(200);
+    abort.abort();
+    await res.body?.cancel();
+    engine.close();
+    const logged = lines.filter((l) => l.startsWith('connect ') || l.startsWith('disconnect '));
+    expect(logged).toHaveLength(2);
+    for (const line of logged) {
+      expect(line).not.toMatch(/[\r\n]/);
+      expect(line).toContain(`subscriber=${JSON.stringify(sub)}`);
+    }
+  });
+
   it('reads each update of a replay about once from the transport, also when every update fills a turn', async () => {
     // A remote store (Redis) sends every entry it is asked for: re-reading the rest of a page each turn costs bandwidth and memory.
     class CountingTransport extends MemoryTransport {

@@ -415,7 +415,7 @@ export class HubEngine {
     this.#dispatcher.add(connection);
     this.#scheduleExpiry(connection);
     if (this.#connections.size === 1) this.#startTimers();
-    this.#log.info(`connect #${info.id} subscriber=${info.subscriber} client=${client} ${describeMatchers(info.matchers)}${cursor === undefined ? '' : ` last-event-id=${JSON.stringify(cursor)}`}`);
+    this.#log.info(`connect #${info.id} subscriber=${logged(info.subscriber)} client=${logged(client)} ${describeMatchers(info.matchers)}${cursor === undefined ? '' : ` last-event-id=${JSON.stringify(cursor)}`}`);
     this.#emit('connect', info);
     // Live updates wait behind the replay, which reads the history up to them.
     void this.#replay(connection, resume.after);
@@ -694,7 +694,7 @@ export class HubEngine {
     count(this.#matchersHeld, info.client, -info.matchers.length);
     count(this.#subscriberIds, info.subscriber, -1);
     if (this.#connections.size === 0) this.#stopTimers();
-    this.#log.info(`disconnect #${info.id} subscriber=${info.subscriber} reason=${reason} after ${Math.max(0, Math.round((this.#now() - info.openedAt) / 1000))}s`);
+    this.#log.info(`disconnect #${info.id} subscriber=${logged(info.subscriber)} reason=${reason} after ${Math.max(0, Math.round((this.#now() - info.openedAt) / 1000))}s`);
     this.#emit('disconnect', { ...info, reason });
     if (this.#subscriptions && !this.#closed && this.#announced.delete(connection)) this.#subscriptionEvents(connection, false);
   }
@@ -955,6 +955,15 @@ function parseCookies(header: string): Map<string, string> {
     if (!jar.has(name)) jar.set(name, value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value);
   }
   return jar;
+}
+
+/**
+ * A value a client chose (a token's `sub`) as it goes into a log line: as is when it is
+ * printable ASCII with no space or quote, else quoted as JSON, so it can neither break the line nor
+ * pose as the next field.
+ */
+function logged(value: string): string {
+  return /^[!#-~]*$/.test(value) ? value : JSON.stringify(value);
 }
 
 function describeMatchers(matchers: readonly MatcherSpec[]): string {
