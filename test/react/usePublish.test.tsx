@@ -16,6 +16,34 @@ afterEach(() => {
 
 const ROOM = topic('room');
 
+/**
+ * A sender (`usePublish` of ROOM with `options`, beside a `useTopic` that keeps its stream open) and a
+ * receiver of ROOM, each under its own provider; what their hooks gave at the last render.
+ */
+function renderSenderAndReceiver(sender: SseDriver, receiver: SseDriver, options: UsePublishOptions) {
+  const view: { pub?: UsePublishResult<number>; got?: UseTopicResult<number> } = {};
+  function Sender() {
+    useTopic(topic('presence'));
+    view.pub = usePublish<number>(ROOM, options);
+    return null;
+  }
+  function Receiver() {
+    view.got = useTopic<number>(ROOM);
+    return null;
+  }
+  render(
+    <>
+      <SseProvider driver={sender}>
+        <Sender />
+      </SseProvider>
+      <SseProvider driver={receiver}>
+        <Receiver />
+      </SseProvider>
+    </>,
+  );
+  return view;
+}
+
 function Room({ who, ignoreSelf = false }: { who: string; ignoreSelf?: boolean }) {
   const { publish, status } = usePublish<{ text: string }>(ROOM);
   const mine = useTopic<{ text: string }>(ROOM, { ignoreSelf: true });
@@ -175,28 +203,7 @@ describe('usePublish', () => {
     const requests = countRequests(hub);
     sender = createDriver(hub, { fetch: flaky, retry: { initialDelay: 1000, maxDelay: 1000 } });
     const receiver = createDriver(hub);
-    let pub: UsePublishResult<number> | undefined;
-    let got: UseTopicResult<number> | undefined;
-    const options: UsePublishOptions = { queue: true, queueLimit: 3 };
-    function Sender() {
-      useTopic(topic('presence'));
-      pub = usePublish<number>(ROOM, options);
-      return null;
-    }
-    function Receiver() {
-      got = useTopic<number>(ROOM);
-      return null;
-    }
-    render(
-      <>
-        <SseProvider driver={sender}>
-          <Sender />
-        </SseProvider>
-        <SseProvider driver={receiver}>
-          <Receiver />
-        </SseProvider>
-      </>,
-    );
+    const view = renderSenderAndReceiver(sender, receiver, { queue: true, queueLimit: 3 });
     await tick(50);
     hub.dropConnections();
     await tick(10);
@@ -205,28 +212,28 @@ describe('usePublish', () => {
     const settled: (string | { code: string })[] = [];
     act(() => {
       for (let n = 1; n <= 4; n++) {
-        pub?.publishAsync(n).then(
+        view.pub?.publishAsync(n).then(
           (id) => settled.push(id),
           (error: { code: string }) => settled.push({ code: error.code }),
         );
       }
     });
     await tick(0);
-    expect(pub?.status).toBe('queued');
+    expect(view.pub?.status).toBe('queued');
     expect(requests.publishes).toBe(0);
     expect(settled).toEqual([{ code: 'network' }]);
 
     loseNextAnswer = true;
     await tick(1000); // reconnects, sends #1 whose answer is lost (and the stream with it)
     expect(requests.publishes).toBe(1);
-    expect(pub?.status).toBe('queued');
+    expect(view.pub?.status).toBe('queued');
     await tick(2000); // reconnects again, re-sends #1 with the same id, then #2 and #3
     await tick(50);
-    expect(pub?.status).toBe('success');
+    expect(view.pub?.status).toBe('success');
     expect(requests.publishes).toBe(4);
     expect(settled).toHaveLength(4);
-    expect(got?.events.map((e) => e.data)).toEqual([1, 2, 3]);
-    expect(new Set(got?.events.map((e) => e.id)).size).toBe(3);
+    expect(view.got?.events.map((e) => e.data)).toEqual([1, 2, 3]);
+    expect(new Set(view.got?.events.map((e) => e.id)).size).toBe(3);
     sender.destroy();
     receiver.destroy();
   });
@@ -245,32 +252,12 @@ describe('usePublish', () => {
     };
     const sender = createDriver(hub, { fetch: flaky, retry: { initialDelay: 1000, maxDelay: 1000 } });
     const receiver = createDriver(hub);
-    let pub: UsePublishResult<number> | undefined;
-    let got: UseTopicResult<number> | undefined;
-    function Sender() {
-      useTopic(topic('presence'));
-      pub = usePublish<number>(ROOM, { queue: true });
-      return null;
-    }
-    function Receiver() {
-      got = useTopic<number>(ROOM);
-      return null;
-    }
-    render(
-      <>
-        <SseProvider driver={sender}>
-          <Sender />
-        </SseProvider>
-        <SseProvider driver={receiver}>
-          <Receiver />
-        </SseProvider>
-      </>,
-    );
+    const view = renderSenderAndReceiver(sender, receiver, { queue: true });
     await tick(50);
     expect(sender.getSnapshot().status).toBe('open');
     const settled: string[] = [];
     const track = (n: number) =>
-      pub?.publishAsync(n).then(
+      view.pub?.publishAsync(n).then(
         (id) => settled.push(`${n}:${id}`),
         (error: { code: string }) => settled.push(`${n}:${error.code}`),
       );
@@ -281,13 +268,13 @@ describe('usePublish', () => {
     act(() => void track(2)); // offline: queued
     await act(async () => gate?.());
     expect(settled).toEqual([]);
-    expect(pub?.status).toBe('queued');
+    expect(view.pub?.status).toBe('queued');
     await tick(1000); // reconnects: #1 goes again, then #2
     await tick(50);
-    expect(got?.events.map((e) => e.data)).toEqual([1, 2]);
+    expect(view.got?.events.map((e) => e.data)).toEqual([1, 2]);
     expect(settled.map((s) => s.split(':')[0])).toEqual(['1', '2']);
-    expect(settled[0]).toBe(`1:${got?.events[0]?.id}`);
-    expect(pub?.status).toBe('success');
+    expect(settled[0]).toBe(`1:${view.got?.events[0]?.id}`);
+    expect(view.pub?.status).toBe('success');
     sender.destroy();
     receiver.destroy();
   });
