@@ -68,8 +68,10 @@ export function decodeEnvelope(data: string): Envelope | undefined {
     // The strings of `topics` hold no quote: `","` separates them.
     if (payload !== NOT_JSON) return topics === undefined ? { 'sse-kit': 1, id, topic, sender, payload } : { 'sse-kit': 1, id, topic, topics: topics.slice(1, -1).split('","'), sender, payload };
   }
-  // Cheap pre-check: envelopes always start with this exact prefix.
-  return data.startsWith(ENVELOPE_PREFIX) ? parseWhole(data) : undefined;
+  // Cheap pre-check: envelopes always start with this exact prefix (its third code unit first: on
+  // the stream's sliced strings `startsWith` leaves the engine's fast path, and most data that is not
+  // an envelope differs there).
+  return data.charCodeAt(2) === 0x73 && data.startsWith(ENVELOPE_PREFIX) ? parseWhole(data) : undefined;
 }
 
 const NOT_JSON: unique symbol = Symbol('not JSON');

@@ -1,5 +1,7 @@
+import { tailHash } from './tailHash.js';
+
 /** Code units at the end of a key the hash reads at first. */
-const TAIL = 12;
+const TAIL = 8;
 /** Reads every code unit. */
 const WHOLE = 0x3fffffff;
 /** A probe run this long (at most a quarter full, random hashes make it vanishingly rare) means keys share their end. */
@@ -97,7 +99,7 @@ export class RecentIds {
     }
     let hash = 0;
     if (always) {
-      hash = hashOf(key, this.#hashed);
+      hash = tailHash(key, this.#hashed);
       if (this.#has(key, hash)) return false;
     }
     const slot = this.#next;
@@ -135,7 +137,7 @@ export class RecentIds {
     this.#index.fill(0);
     for (let slot = 0; slot < this.#ring.length; slot++) {
       if (this.#indexed[slot] !== 1) continue;
-      const hash = hashOf(this.#ring[slot] ?? '', WHOLE);
+      const hash = tailHash(this.#ring[slot] ?? '', WHOLE);
       this.#hashes[slot] = hash;
       this.#insert(slot, hash);
     }
@@ -166,14 +168,4 @@ export class RecentIds {
     }
     index[hole] = 0;
   }
-}
-
-/**
- * FNV-1a over the last `tail` UTF-16 code units of `key`, seeded with its length. Keys that share a
- * longer end only make probing longer, never a wrong answer.
- */
-function hashOf(key: string, tail: number): number {
-  let hash = 0x811c9dc5 ^ key.length;
-  for (let i = Math.max(0, key.length - tail); i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
-  return hash;
 }

@@ -1,6 +1,7 @@
 import { decodeEnvelope, envelopeTopics, type Envelope } from './envelope.js';
 import { SseError, SseParseError, SseUnroutableError } from './errors.js';
 import type { CompiledMatcher } from './matcher.js';
+import { TopicIndex } from './topicIndex.js';
 import type { ForeignEvent, JoinedSubscription } from './protocols/types.js';
 import { Emitter, callSafely } from './emitter.js';
 import type { RawEvent, SseListener, SseUpdate, SubscribeOptions } from './types.js';
@@ -148,7 +149,7 @@ export class Router {
    * one (the common case, and one memory read less per update), else a list. Lists are replaced,
    * never changed in place, so a delivery iterates the list it started with.
    */
-  readonly #exact = new Map<string, Subscription | readonly Subscription[]>();
+  readonly #exact = new TopicIndex<Subscription | readonly Subscription[]>();
   /** Subscriptions with a pattern or `*`: tested one by one. */
   #scan: readonly Subscription[] = [];
   /** How many subscriptions are not {@link Subscription.knownTopicsOnly}. */

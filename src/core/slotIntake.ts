@@ -48,9 +48,12 @@ export class SlotIntake {
   /** Routes one event; returns whether it was fresh (not a duplicate, nor skipped). */
   route(source: Source, wire: RawEvent): boolean {
     const ctx = this.#ctx;
+    // The envelope is looked for first (a dedicated raw slot takes the wire data as is: none): the
+    // adapter is told, and need not tell an envelope apart from the server's own events by its text.
+    const wireEnvelope = ctx.rawOnly ? undefined : decodeEnvelope(wire.data);
     let foreign: ForeignEvent;
     try {
-      foreign = ctx.adapter.readEvent(wire, source.seen);
+      foreign = ctx.adapter.readEvent(wire, source.seen, ctx.rawOnly ? undefined : wireEnvelope !== undefined);
     } catch (error) {
       this.#wrongShape(error);
       return false;
@@ -58,8 +61,7 @@ export class SlotIntake {
     if (foreign.kind === 'skip') return false;
     // The adapter may unwrap the event (a channel server's payload, type); routing sees what subscribers see.
     const event = foreign.event ?? wire;
-    // A dedicated raw slot takes the wire data as is: no envelope to decode.
-    const envelope = ctx.rawOnly || foreign.kind === 'subscription' ? undefined : (foreign.envelope ?? decodeEnvelope(event.data));
+    const envelope = ctx.rawOnly || foreign.kind === 'subscription' ? undefined : (foreign.envelope ?? (event === wire ? wireEnvelope : decodeEnvelope(event.data)));
     // sse-kit messages are keyed by their message id (stable across a publisher's retries), others by their id.
     const dedupKey = envelope ? envelope.id : foreign.id !== '' ? foreign.id : undefined;
     if (dedupKey !== undefined) {

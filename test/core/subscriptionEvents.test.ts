@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SseDriver } from '../../src/index.js';
 import type { SseError, SseUpdate } from '../../src/index.js';
+import { encodeEnvelope } from '../../src/core/envelope.js';
 import { StreamHub, sse } from './streamHub.js';
 
 const URL_ = 'http://localhost:8080/.well-known/mercure';
@@ -53,5 +54,28 @@ it('still treats a foreign message that merely mentions "Subscription" as a fore
   hub.last.push(sse({ id: 'x1', data: '{"type":"Order","note":"Subscription"}' }));
   await tick();
   expect(errors.map((e) => e.code)).toEqual(['unroutable']);
+  driver.destroy();
+});
+
+it('an sse-kit update whose payload is a subscription’s JSON stays an update of its topic, read raw or not', async () => {
+  const hub = new StreamHub();
+  const errors: SseError[] = [];
+  const driver = new SseDriver({ url: URL_, fetch: hub.fetch, protocol: 'legacy', platform: { events: undefined }, onError: (e) => errors.push(e) });
+  const got: SseUpdate[] = [];
+  const raw: SseUpdate[] = [];
+  const presence: SseUpdate[] = [];
+  driver.subscribe('https://example.com/books/1', (u) => got.push(u));
+  driver.subscribe('https://example.com/books/1', (u) => raw.push(u), { raw: true });
+  driver.subscribe({ pattern: 'https://example.com/.well-known/mercure/subscriptions/:topic/:subscriber' }, (u) => presence.push(u));
+  await tick(10);
+  const payload = { '@context': 'https://mercure.rocks/', id: 'https://example.com/.well-known/mercure/subscriptions/x/y', type: 'Subscription', active: true };
+  const data = encodeEnvelope('urn:uuid:1', ['https://example.com/books/1'], 'me', payload);
+  expect(hub.open.length).toBe(2); // the shared stream, and the raw subscription’s own
+  for (const stream of hub.open) stream.push(sse({ id: 'urn:uuid:1', data }));
+  await tick();
+  expect(got.map((u) => [u.topic, u.data])).toEqual([['https://example.com/books/1', payload]]);
+  expect(raw.map((u) => [u.topic, u.data])).toEqual([['https://example.com/books/1', data]]);
+  expect(presence).toEqual([]);
+  expect(errors).toEqual([]);
   driver.destroy();
 });

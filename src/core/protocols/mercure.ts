@@ -107,11 +107,11 @@ class MercureAdapter implements ProtocolAdapter {
     return headers.get('mercure-last-event-id') ?? headers.get('last-event-id') ?? undefined;
   }
 
-  readEvent(event: RawEvent): ForeignEvent {
+  readEvent(event: RawEvent, _seen?: Map<string, string>, enveloped?: boolean): ForeignEvent {
     // Hubs mark subscription events with `event: mercure`; legacy hubs send them as plain messages,
     // recognisable only by their JSON (`"type": "Subscription"`). An sse-kit envelope never is one:
     // its data is not scanned (this runs for every event).
-    if (event.type === 'mercure' || (!event.data.startsWith(ENVELOPE_PREFIX) && event.data.includes('"Subscription"'))) {
+    if (event.type === 'mercure' || (!(enveloped ?? event.data.startsWith(ENVELOPE_PREFIX)) && event.data.includes('"Subscription"'))) {
       const value = parseObject(event.data);
       if (event.type === 'mercure' || value?.type === 'Subscription') return { kind: 'subscription', topic: subscriptionTopic(value), id: event.id };
     }

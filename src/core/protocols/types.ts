@@ -172,9 +172,11 @@ export interface ProtocolAdapter {
    * stream opens, such as a channel's last value): kept across the stream's reconnects and carried
    * into a stream that replaces it for the topics both carry, so a topic new on the wire starts
    * blank. A follower tab keeps one for the leader's stream (from its relayed events): the stream it
-   * opens when it takes over starts from it.
+   * opens when it takes over starts from it. `enveloped` tells whether `event.data` is an sse-kit
+   * envelope, when the driver looked (it does before asking, except on a stream of raw subscriptions
+   * only): an adapter that tells the server's own events apart by their text need not scan an envelope.
    */
-  readEvent(event: RawEvent, seen?: Map<string, string>): ForeignEvent;
+  readEvent(event: RawEvent, seen?: Map<string, string>, enveloped?: boolean): ForeignEvent;
   /**
    * A subscription joined a slot whose live stream is `stream` (`undefined`: none yet). What that
    * stream already read of what a server sends only when a stream opens (a channel's last value)
