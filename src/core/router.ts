@@ -179,7 +179,7 @@ export class Router {
       return;
     }
     for (const m of sub.compiled) {
-      const held = this.#exact.get(m.source);
+      const held = this.#exact.peek(m.source);
       if (held === undefined) this.#exact.set(m.source, sub);
       else if (held !== sub && !(Array.isArray(held) && held.includes(sub))) this.#exact.set(m.source, [...listOf(held), sub]);
     }
@@ -195,7 +195,7 @@ export class Router {
       return;
     }
     for (const m of sub.compiled) {
-      const held = this.#exact.get(m.source);
+      const held = this.#exact.peek(m.source);
       if (held === undefined) continue;
       const list = listOf(held).filter((s) => s !== sub);
       if (list.length === 0) this.#exact.delete(m.source);

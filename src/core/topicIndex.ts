@@ -29,6 +29,12 @@ export class TopicIndex<V> {
     return this.#map.size;
   }
 
+  /** The value of `topic`, read in the `Map` (what changing the index reads: no rebuild). */
+  peek(topic: string): V | undefined {
+    return this.#map.get(topic);
+  }
+
+  /** The value of `topic`, through the table (rebuilt first after a change). */
   get(topic: string): V | undefined {
     if (!this.#built) this.#build();
     if (!this.#fast) return this.#map.get(topic);
