@@ -138,12 +138,15 @@ export interface Carrier {
 export class Router {
   readonly #options: RouterOptions;
   readonly #unroutable = new Set<string>();
+  /** Every subscription, in the order they were added. */
+  readonly #members = new Set<Subscription>();
   /**
-   * Every subscription, in the order they were added. This list and `#scan` are replaced, never
-   * changed in place, like the lists of `#exact`: a subscription made by a listener does not receive
-   * the update being delivered (and one removed meanwhile is skipped by its `routed` flag).
+   * `#members` as a list, made at the first read after a change (subscribing 1,000 topics copies
+   * nothing 1,000 times). This list and `#scan` are replaced, never changed in place, like the lists
+   * of `#exact`: a subscription made by a listener does not receive the update being delivered (and
+   * one removed meanwhile is skipped by its `routed` flag).
    */
-  #all: readonly Subscription[] = [];
+  #list: readonly Subscription[] | undefined = [];
   /**
    * Subscriptions with only exact matchers, by topic: the subscription itself when it is the only
    * one (the common case, and one memory read less per update), else a list. Lists are replaced,
@@ -161,7 +164,11 @@ export class Router {
 
   /** Number of subscriptions. */
   get size(): number {
-    return this.#all.length;
+    return this.#members.size;
+  }
+
+  get #all(): readonly Subscription[] {
+    return (this.#list ??= [...this.#members]);
   }
 
   /** The subscriptions, in the order they were added. */
@@ -170,8 +177,9 @@ export class Router {
   }
 
   add(sub: Subscription): void {
-    if (this.#all.includes(sub)) return;
-    this.#all = [...this.#all, sub];
+    if (this.#members.has(sub)) return;
+    this.#members.add(sub);
+    this.#list = undefined;
     sub.routed = true;
     if (!sub.knownTopicsOnly) this.#topicTakers++;
     if (!isIndexable(sub)) {
@@ -186,8 +194,8 @@ export class Router {
   }
 
   delete(sub: Subscription): void {
-    if (!this.#all.includes(sub)) return;
-    this.#all = this.#all.filter((s) => s !== sub);
+    if (!this.#members.delete(sub)) return;
+    this.#list = undefined;
     sub.routed = false;
     if (!sub.knownTopicsOnly) this.#topicTakers--;
     if (!isIndexable(sub)) {
