@@ -25,10 +25,6 @@ export class TopicIndex<V> {
   /** The table is in use (the topics differ in their ends). */
   #fast = true;
 
-  get size(): number {
-    return this.#map.size;
-  }
-
   /** The value of `topic`, read in the `Map` (what changing the index reads: no rebuild). */
   peek(topic: string): V | undefined {
     return this.#map.get(topic);
