@@ -2,8 +2,11 @@ import { tailHash } from './tailHash.js';
 
 /** Code units at the end of a topic the index hashes. */
 const TAIL = 8;
-/** A probe run this long (the table is at most a quarter full) means topics share their end: the index uses a `Map`. */
+/** A probe run this long (the table is at most a quarter full) means topics share their end: the index uses the `Map`. */
 const LONG_RUN = 8;
+
+/** A topic, its value and its hash, at its probe position. */
+type Slot<V> = readonly [topic: string, value: V, hash: number] | undefined;
 
 /**
  * Exact topics → value, looked up for every update. A `Map` would hash the whole topic, a fresh slice
@@ -14,16 +17,8 @@ const LONG_RUN = 8;
  */
 export class TopicIndex<V> {
   readonly #map = new Map<string, V>();
-  #keys: string[] = [];
-  #values: V[] = [];
-  #hashes = new Int32Array(0);
-  /** Entry + 1 at each probe position; 0 is an empty position. */
-  #table = new Int32Array(1);
-  #mask = 0;
-  /** The table matches the map. */
-  #built = true;
-  /** The table is in use (the topics differ in their ends). */
-  #fast = true;
+  /** The open-addressing table; `undefined` until the first lookup after a change, `null` when the `Map` is used. */
+  #table: Slot<V>[] | null | undefined = [undefined];
 
   /** The value of `topic`, read in the `Map` (what changing the index reads: no rebuild). */
   peek(topic: string): V | undefined {
@@ -32,13 +27,12 @@ export class TopicIndex<V> {
 
   /** The value of `topic`, through the table (rebuilt first after a change). */
   get(topic: string): V | undefined {
-    if (!this.#built) this.#build();
-    if (!this.#fast) return this.#map.get(topic);
+    const table = this.#table === undefined ? this.#build() : this.#table;
+    if (table === null) return this.#map.get(topic);
     const hash = tailHash(topic, TAIL);
-    const table = this.#table;
-    const mask = this.#mask;
-    for (let at = hash & mask, entry = table[at] ?? 0; entry !== 0; at = (at + 1) & mask, entry = table[at] ?? 0) {
-      if (this.#hashes[entry - 1] === hash && this.#keys[entry - 1] === topic) return this.#values[entry - 1];
+    const mask = table.length - 1;
+    for (let at = hash & mask, slot = table[at]; slot !== undefined; at = (at + 1) & mask, slot = table[at]) {
+      if (slot[2] === hash && slot[0] === topic) return slot[1];
     }
     return undefined;
   }
@@ -49,37 +43,26 @@ export class TopicIndex<V> {
 
   set(topic: string, value: V): void {
     this.#map.set(topic, value);
-    this.#built = false;
+    this.#table = undefined;
   }
 
   delete(topic: string): void {
-    if (this.#map.delete(topic)) this.#built = false;
+    if (this.#map.delete(topic)) this.#table = undefined;
   }
 
-  #build(): void {
-    this.#built = true;
-    this.#keys = [...this.#map.keys()];
-    this.#values = [...this.#map.values()];
-    const count = this.#keys.length;
+  #build(): Slot<V>[] | null {
     let size = 8;
-    while (size < count * 4) size *= 2;
-    const table = new Int32Array(size);
-    const hashes = new Int32Array(count);
-    const mask = size - 1;
-    let fast = true;
-    for (let i = 0; i < count && fast; i++) {
-      const hash = tailHash(this.#keys[i] ?? '', TAIL);
-      hashes[i] = hash;
-      let at = hash & mask;
-      for (let run = 0; table[at] !== 0; run++) {
-        if (run === LONG_RUN) fast = false;
-        at = (at + 1) & mask;
+    while (size < this.#map.size * 4) size *= 2;
+    const table = new Array<Slot<V>>(size).fill(undefined);
+    for (const [topic, value] of this.#map) {
+      const hash = tailHash(topic, TAIL);
+      let at = hash & (size - 1);
+      for (let run = 0; table[at] !== undefined; run++) {
+        if (run === LONG_RUN) return (this.#table = null);
+        at = (at + 1) & (size - 1);
       }
-      table[at] = i + 1;
+      table[at] = [topic, value, hash];
     }
-    this.#table = table;
-    this.#hashes = hashes;
-    this.#mask = mask;
-    this.#fast = fast;
+    return (this.#table = table);
   }
 }
