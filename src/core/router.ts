@@ -301,7 +301,7 @@ export class Router {
 
   /** Whether any subscription's matchers select `topic` (whatever its type and raw options). */
   #selects(topic: string): boolean {
-    if (this.#exact.has(topic)) return true;
+    if (this.#exact.get(topic) !== undefined) return true;
     for (const sub of this.#scan) if (sub.compiled.some((m) => m.test(topic))) return true;
     return false;
   }

@@ -37,10 +37,6 @@ export class TopicIndex<V> {
     return undefined;
   }
 
-  has(topic: string): boolean {
-    return this.get(topic) !== undefined;
-  }
-
   set(topic: string, value: V): void {
     this.#map.set(topic, value);
     this.#table = undefined;
