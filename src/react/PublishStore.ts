@@ -181,7 +181,9 @@ export class PublishStore {
     return error.code === 'network' && isOffline(this.#driver);
   }
 
+  /** Refuses a publish that is not sent: with nothing queued, nothing waits for a show (`#waitForReplacement`). */
   #failEarly(error: SseError): Promise<string> {
+    if (this.#queue.length === 0) this.#stopListening();
     this.#outcome = 'error';
     this.#update(error, this.#snapshot.lastId);
     return Promise.reject(error);

@@ -153,6 +153,48 @@ describe('usePublish({ queue: true }) under a provider hidden by <Activity>', ()
     expectSentOnce(hub, view.settled, [1, 2]);
   });
 
+  it('keeps no wait for a show behind a bad queued publish refused while hidden, nor behind an aborted one', async () => {
+    const hub = createHub();
+    // The live waits for a show: each one the store keeps on the destroyed driver holds this timer.
+    const waits = new Set<unknown>();
+    const setTimeout = (callback: () => void, ms: number): unknown => {
+      const handle = globalThis.setTimeout(() => {
+        waits.delete(handle);
+        callback();
+      }, ms);
+      if (ms === HIDDEN_QUEUE_MS) waits.add(handle);
+      return handle;
+    };
+    const clearTimeout = (handle: unknown): void => {
+      waits.delete(handle);
+      globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>);
+    };
+    const view = renderQueued(hub, { platform: { random: () => 1, events: undefined, setTimeout, clearTimeout } });
+    await openThenDrop(hub);
+    view.show('hidden');
+    await tick(3000);
+    expect(waits.size).toBe(0);
+    let refused: unknown;
+    act(() => {
+      view.latest.pub?.publishAsync(undefined as unknown as number).catch((error: unknown) => (refused = error));
+    });
+    await tick(0);
+    expect(refused).toMatchObject({ code: 'misuse' });
+    // Before: the refused publish left the store waiting for a show (and this timer running) with nothing queued.
+    expect(waits.size).toBe(0);
+    // A queued one waits, and stops waiting once it is aborted.
+    const controller = new AbortController();
+    act(() => void view.latest.pub?.publishAsync(1, { signal: controller.signal }).catch(() => undefined));
+    await tick(0);
+    expect(waits.size).toBe(1);
+    act(() => controller.abort());
+    await tick(0);
+    expect(waits.size).toBe(0);
+    view.show('visible');
+    await tick(50);
+    expect(hub.history).toEqual([]);
+  });
+
   it('carries the queue across several hides and shows while the hub stays unreachable, then sends it once', async () => {
     const hub = createHub();
     const requests = countRequests(hub);
