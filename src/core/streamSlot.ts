@@ -80,6 +80,8 @@ export class StreamSlot {
   readonly #relayed = new Map<string, string>();
   /** Out of the group (the page hid or froze, new credentials) after an update: the leader's stream, once followed again, does not replay what it brought meanwhile. */
   #away = false;
+  /** (follower) The last gap of the leader's stream this tab was told of ({@link StreamSlot.relayedGap}): the only one its state shows. */
+  #heardGap: SseGapError | undefined;
 
   constructor(options: SlotOptions, ctx: SlotContext) {
     this.options = options;
@@ -148,7 +150,8 @@ export class StreamSlot {
   }
 
   /**
-   * (follower) The leader's stream changed (`error`: its error, shown as this tab's): subscriptions it
+   * (follower) The leader's stream changed (`error`: its error, shown as this tab's, but a gap only
+   * when this tab was told of it: one that follows after it missed nothing): subscriptions it
    * carries become active, and those asking for matchers the hub refused hear it.
    * @returns whether a subscription was refused (this tab's matchers changed: sync).
    */
@@ -164,7 +167,7 @@ export class StreamSlot {
     // The leader's open stream stopped: this tab's timeline tells it as a drop of its own stream would
     // (what waits for one, such as signaling's peer timeouts, must not count the outage against peers).
     const wasOpen = this.#followed?.state.status === 'open';
-    this.#followed = { state, error, source };
+    this.#followed = { state, error: error instanceof SseGapError && error !== this.#heardGap ? undefined : error, source };
     if (this.#away) {
       this.#away = false;
       this.#gap(new SseGapError(this.#intake.cursor, undefined, 'unknown'));
@@ -198,7 +201,9 @@ export class StreamSlot {
    */
   relayedGap(error: SseGapError): void {
     const mode = this.#sharing?.mode();
-    if (this.router.size > 0 && (mode === 'follow' || (mode === 'own' && !this.opened))) this.#gap(error);
+    if (this.router.size === 0 || (mode !== 'follow' && (mode !== 'own' || this.opened))) return;
+    this.#heardGap = error;
+    this.#gap(error);
   }
 
   #gap(error: SseGapError): void {

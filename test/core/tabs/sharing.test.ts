@@ -590,6 +590,64 @@ describe("what the leader's stream reports reaches the followers", () => {
     for (const t of b.tabs) t.driver.destroy();
   });
 
+  it("a tab that follows after the leader's stream reported a gap shows no error of it: it missed nothing; the tabs that were there keep it", async () => {
+    const b = browser(0, { history: 2 });
+    const errors = new Map<string, SseError[]>();
+    const gaps = new Map<string, DriverEvent[]>();
+    const open = (name: string, topic: string | undefined) => {
+      errors.set(name, []);
+      gaps.set(name, []);
+      const tab = b.open({ onError: (e) => errors.get(name)!.push(e) });
+      tab.driver.on('event', (event) => {
+        if (event.type === 'gap') gaps.get(name)!.push(event);
+      });
+      if (topic) tab.driver.subscribe(topic, () => {});
+      return tab;
+    };
+    const leader = open('leader', '/feed');
+    const follower = open('follower', '/feed');
+    // In the group at the gap, but with no subscription on the shared stream then.
+    const idle = open('idle', undefined);
+    await tick(100);
+    await leader.driver.publish('/feed', 1);
+    await tick(20);
+    b.hub.dropConnections();
+    for (let i = 2; i <= 5; i++) await follower.driver.publish('/feed', i);
+    await tick(5000);
+    const own = leader.driver.getSnapshot().error;
+    expect(own).toBeInstanceOf(SseGapError);
+    expect(errors.get('follower')).toHaveLength(1);
+    expect(gaps.get('follower')).toHaveLength(1);
+    expect(follower.driver.getSnapshot().error).toBe(errors.get('follower')![0]);
+
+    const late = open('late', '/feed');
+    idle.driver.subscribe('/feed', () => {});
+    await tick(100);
+    expect(late.driver.getTabs().role).toBe('follower');
+    for (const name of ['late', 'idle']) {
+      const tab = name === 'late' ? late : idle;
+      // Before: status open with the leader's old gap as its error.
+      expect(tab.driver.getSnapshot()).toMatchObject({ status: 'open', error: undefined });
+      expect(errors.get(name)).toEqual([]);
+      expect(gaps.get(name)).toEqual([]);
+    }
+    // The leader and the follower that was there still show it, heard once.
+    expect(leader.driver.getSnapshot().error).toBe(own);
+    expect(follower.driver.getSnapshot().error).toBe(errors.get('follower')![0]);
+    expect(errors.get('follower')).toHaveLength(1);
+    expect(gaps.get('follower')).toHaveLength(1);
+
+    // An error that stops the stream is shown in every tab, the newcomers too, and a healthy open clears it.
+    b.hub.failNext(401, { method: 'GET' });
+    b.hub.dropConnections();
+    await tick(5000);
+    for (const tab of [leader, follower, late, idle]) expect(tab.driver.getSnapshot()).toMatchObject({ status: 'error', error: { code: 'unauthorized' } });
+    leader.driver.reconnect();
+    await tick(1000);
+    for (const tab of [leader, follower, late, idle]) expect(tab.driver.getSnapshot()).toMatchObject({ status: 'open', error: undefined });
+    for (const t of b.tabs) t.driver.destroy();
+  });
+
   it("a follower shows the leader's error (401): same code, message, hint and status, as an SseAuthError", async () => {
     const { b, leader, follower } = await leaderAndFollower();
     b.hub.failNext(401, { method: 'GET' });
