@@ -24,7 +24,9 @@ export interface DriverLink {
   /**
    * The typed error `SseDriver.publish` would reject these arguments with before sending them
    * (`misuse`, `unsupported`, `aborted`), if any, whatever the connection's state: what a queue
-   * holds for later is refused when it is made. A destroyed driver is not refused for being destroyed.
+   * holds for later is refused when it is made. A destroyed driver is not refused for being destroyed:
+   * the queue of a provider hidden by `<Activity>` is checked against it while it waits for the next
+   * driver; where none can come, the caller answers `closed` first (as `SseDriver.publish` does).
    */
   checkPublish(topic: string | readonly string[], data: unknown, options: PublishOptions): SseError | undefined;
   /**

@@ -711,6 +711,22 @@ describe('destroy', () => {
     expect(() => driver.subscribe('a', () => undefined)).toThrowError(SseError);
   });
 
+  it('refuses a publish with closed once destroyed, whatever its input (the cause comes first)', async () => {
+    const { driver } = setup();
+    driver.destroy();
+    const calls: Array<[string | readonly string[], unknown, Parameters<SseDriver['publish']>[2]]> = [
+      ['a', 1, {}],
+      ['a', undefined, {}],
+      ['a', { n: 1n }, {}],
+      ['a', { a: 1 }, { raw: true }],
+      ['', 1, {}],
+      [[], 1, {}],
+      ['a', 1, { id: '' }],
+      ['a', 1, { signal: AbortSignal.abort() }],
+    ];
+    for (const [topic, data, options] of calls) await expect(driver.publish(topic, data, options)).rejects.toMatchObject({ code: 'closed' });
+  });
+
   it('stays destroyed when onError destroys it on a drop: no retry timer, no new stream', async () => {
     let destroyed!: SseDriver;
     const { hub, driver } = setup({ onError: () => destroyed.destroy() });

@@ -554,6 +554,46 @@ describe('usePublish', () => {
     driver.destroy();
   });
 
+  it('refuses a publish with closed once its driver was destroyed, whatever its input, queued or not', async () => {
+    const hub = createHub();
+    const driver = createDriver(hub, { retry: { initialDelay: 5000, maxDelay: 5000 } });
+    const hooks: Record<string, UsePublishResult> = {};
+    function Sender() {
+      useTopic(ROOM);
+      hooks.queued = usePublish(ROOM, { queue: true });
+      hooks.plain = usePublish(ROOM);
+      return null;
+    }
+    render(
+      <SseProvider driver={driver}>
+        <Sender />
+      </SseProvider>,
+    );
+    await tick(50);
+    // Destroyed while reconnecting: queued publishes would otherwise wait.
+    hub.dropConnections();
+    await tick(10);
+    act(() => driver.destroy());
+    const inputs: Array<[unknown, PublishCallOptions]> = [
+      [1, {}],
+      [undefined, {}],
+      [{ n: 1n }, {}],
+      [{ a: 1 }, { raw: true }],
+      [1, { id: '' }],
+      [1, { signal: AbortSignal.abort() }],
+    ];
+    const got: string[] = [];
+    for (const kind of ['queued', 'plain']) {
+      for (const [data, options] of inputs) {
+        act(() => void hooks[kind]!.publishAsync(data, options).catch((error: { code: string }) => got.push(`${kind}: ${error.code}`)));
+      }
+    }
+    await tick(0);
+    expect(got).toEqual([...inputs.map(() => 'queued: closed'), ...inputs.map(() => 'plain: closed')]);
+    expect(hooks.queued?.error?.code).toBe('closed');
+    expect(hub.history).toEqual([]);
+  });
+
   it('rejects queued publishes with closed when the driver is destroyed', async () => {
     const hub = createHub();
     const driver = createDriver(hub, { retry: { initialDelay: 5000, maxDelay: 5000 } });
