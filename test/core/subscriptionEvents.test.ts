@@ -79,3 +79,20 @@ it('an sse-kit update whose payload is a subscription’s JSON stays an update o
   expect(errors).toEqual([]);
   driver.destroy();
 });
+
+it('reads data that starts like an sse-kit envelope but is none as a foreign update, never as a subscription event', async () => {
+  const hub = new StreamHub();
+  const errors: SseError[] = [];
+  const driver = new SseDriver({ url: URL_, fetch: hub.fetch, protocol: 'legacy', platform: { events: undefined }, onError: (e) => errors.push(e) });
+  const presence: SseUpdate[] = [];
+  driver.subscribe({ pattern: 'https://example.com/.well-known/mercure/subscriptions/:topic/:subscriber' }, (u) => presence.push(u));
+  await tick(10);
+  // The envelope's prefix, then a subscription's members (no sender, no payload): not an envelope.
+  const subscription = 'https://example.com/.well-known/mercure/subscriptions/https%3A%2F%2Fexample.com%2Fbooks%2F1/urn%3Auuid%3Abob';
+  const data = `{"sse-kit":1,"id":"${subscription}","type":"Subscription","topic":"https://example.com/books/1","active":true}`;
+  hub.last.push(sse({ id: 'x1', data }));
+  await tick();
+  expect(presence).toEqual([]);
+  expect(errors.map((e) => e.code)).toEqual(['unroutable']);
+  driver.destroy();
+});

@@ -110,8 +110,9 @@ class MercureAdapter implements ProtocolAdapter {
   readEvent(event: RawEvent, _seen?: Map<string, string>, enveloped?: boolean): ForeignEvent {
     // Hubs mark subscription events with `event: mercure`; legacy hubs send them as plain messages,
     // recognisable only by their JSON (`"type": "Subscription"`). An sse-kit envelope never is one:
-    // its data is not scanned (this runs for every event).
-    if (event.type === 'mercure' || (!(enveloped ?? event.data.startsWith(ENVELOPE_PREFIX)) && event.data.includes('"Subscription"'))) {
+    // its data is not scanned (this runs for every event), nor is data that starts like one without
+    // being one (a broken envelope is a foreign update, whatever its members say).
+    if (event.type === 'mercure' || (enveloped !== true && !event.data.startsWith(ENVELOPE_PREFIX) && event.data.includes('"Subscription"'))) {
       const value = parseObject(event.data);
       if (event.type === 'mercure' || value?.type === 'Subscription') return { kind: 'subscription', topic: subscriptionTopic(value), id: event.id };
     }
