@@ -60,6 +60,10 @@ describe('RecentIds', () => {
     ['short keys', (n: number) => `k${n}`],
     // Keys that differ only before a long shared end: the index has to read whole keys.
     ['keys sharing a long end', (n: number) => `https://example.com/orders/${n}/events/created-by-the-checkout-service`],
+    // The same length and last 8 code units, different just before them (where a 12-unit hash would have told them apart).
+    ['keys sharing their last 8 code units', (n: number) => `urn:uuid:${String(n).padStart(4, '0')}-deadbeef`],
+    ['keys shorter than 8 code units, and empty', (n: number) => (n === 0 ? '' : String(n))],
+    ['keys with surrogates (lone, paired, cut by the hashed end)', (n: number) => `\uD834\uDD1E${n % 2 === 0 ? '\uD800' : '\uDC00'}${Math.floor(n / 2)}\uD834\uDD1E\uD834\uDD1E\uDD1E`],
   ])('checks message ids like a plain scan of the ring would, across collisions and evictions (%s)', (_, keyOf) => {
     // A reference model: a key is a duplicate when the ring still holds it as a message id.
     const limit = 64;

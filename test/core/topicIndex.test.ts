@@ -42,4 +42,41 @@ describe('TopicIndex', () => {
       expect(index.get(t)).toBeUndefined();
     }
   });
+
+  it('tells apart topics equal in length and last 8 code units, surrogates and very long topics included', () => {
+    const index = new TopicIndex<string>();
+    // Same length, same end: the same hash. Lone surrogates, a pair, a pair cut by the hashed end, and
+    // two 100,000-code-unit topics that differ only in their first code unit.
+    const end = '\uD834\uDD1E-tail-\uDC00';
+    const long = 'x'.repeat(100_000);
+    const held = ['a/' + end, 'b/' + end, '\uD800/' + end, '\uDC00/' + end, 'a' + long, '', '\uD834', '\uD834\uDD1E\uD834\uDD1E\uD834\uDD1E\uD834\uDD1E\uD834'];
+    const absent = ['c/' + end, '\uD834/' + end, 'b' + long, '\uDD1E', 'a/' + end.slice(0, -1) + '\uD800', '\uD834\uDD1E'];
+    for (const t of held) index.set(t, t);
+    for (const t of held) expect(index.get(sliced(t))).toBe(t);
+    for (const t of absent) expect(index.get(sliced(t))).toBeUndefined();
+  });
+
+  it('matches a Map through any mix of changes and lookups, across hash collisions, the Map fallback and back', () => {
+    // Topics that share their end (one hash per length), and topics that do not: runs past 8 and back.
+    const pool = [
+      ...Array.from({ length: 24 }, (_, i) => `https://example.com/rooms/${String(i).padStart(2, '0')}/messages`),
+      ...Array.from({ length: 24 }, (_, i) => `https://example.com/books/${i}`),
+      '',
+      '\uD800',
+    ];
+    const index = new TopicIndex<number>();
+    const model = new Map<string, number>();
+    let seed = 11;
+    const random = (n: number) => Math.floor(((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * n);
+    const mismatches: string[] = [];
+    for (let step = 0; step < 20_000; step++) {
+      const topic = pool[random(pool.length)] ?? '';
+      const op = random(10);
+      if (op < 3) (index.set(topic, step), model.set(topic, step));
+      else if (op < 5) (index.delete(topic), model.delete(topic));
+      else if (index.get(sliced(topic)) !== model.get(topic) || index.peek(topic) !== model.get(topic)) mismatches.push(`${step} ${topic}`);
+    }
+    expect(mismatches).toEqual([]);
+  });
 });
+
