@@ -155,6 +155,12 @@ export class Router {
   readonly #exact = new TopicIndex<Subscription | readonly Subscription[]>();
   /** Subscriptions with a pattern or `*`: tested one by one. */
   #scan: readonly Subscription[] = [];
+  /**
+   * What each update to several topics under way (more than one when a listener publishes
+   * synchronously) delivered to: a subscription added meanwhile joins them, so the index lookups of
+   * their later topics skip it.
+   */
+  readonly #underWay: Set<Subscription>[] = [];
   /** How many subscriptions are not {@link Subscription.knownTopicsOnly}. */
   #topicTakers = 0;
 
@@ -181,6 +187,7 @@ export class Router {
     this.#members.add(sub);
     this.#list = undefined;
     sub.routed = true;
+    for (const done of this.#underWay) done.add(sub);
     if (!sub.knownTopicsOnly) this.#topicTakers++;
     if (!isIndexable(sub)) {
       this.#scan = [...this.#scan, sub];
@@ -229,13 +236,20 @@ export class Router {
       return delivered;
     }
     if (typeof topics === 'string') return this.#routeTopic(topics, event, kind, envelope, undefined);
-    const done = topics.length > 1 ? new Set<Subscription>() : undefined;
+    // (Nothing in the loop throws: listeners are called safely.)
+    const done = new Set<Subscription>();
+    this.#underWay.push(done);
     for (const topic of topics) if (this.#routeTopic(topic, event, kind, envelope, done)) delivered = true;
+    this.#underWay.pop();
     return delivered;
   }
 
-  /** Routes to the subscriptions selecting `topic`: an index lookup, then the pattern subscriptions. */
+  /**
+   * Routes to the subscriptions selecting `topic`: an index lookup, then the pattern subscriptions
+   * (as the update found them: one that a listener adds meanwhile does not get it).
+   */
   #routeTopic(topic: string, event: RawEvent, kind: UpdateKind, envelope: Envelope | undefined, done: Set<Subscription> | undefined): boolean {
+    const scan = this.#scan;
     let delivered = false;
     const exact = this.#exact.get(topic);
     if (exact !== undefined && !Array.isArray(exact)) {
@@ -244,8 +258,8 @@ export class Router {
       const list = exact as readonly Subscription[];
       for (let i = 0; i < list.length; i++) if (offer(list[i] as Subscription, undefined, topic, event, kind, envelope, done)) delivered = true;
     }
-    if (this.#scan.length === 0) return delivered;
-    for (const sub of this.#scan) if (offer(sub, topic, topic, event, kind, envelope, done)) delivered = true;
+    if (scan.length === 0) return delivered;
+    for (const sub of scan) if (offer(sub, topic, topic, event, kind, envelope, done)) delivered = true;
     return delivered;
   }
 

@@ -131,6 +131,66 @@ describe('Router: one accept check', () => {
 });
 
 
+describe('Router: subscribing and unsubscribing from a listener during a delivery', () => {
+  const reporter = { listener: () => undefined, parse: () => undefined };
+  const carrier = { matchers: [], source: '' };
+  // Same length, same last 8 code units: one hash, so every change rebuilds the index around them.
+  const A = 'https://example.com/rooms/1/messages';
+  const B = 'https://example.com/rooms/2/messages';
+  const ROOMS = { pattern: 'https://example.com/rooms/:id/messages' };
+
+  function setup() {
+    const r = new Router({ dedicated: false, topicOf: undefined, reportError: () => undefined });
+    const got: string[] = [];
+    const make = (name: string, matcher: TopicMatcher, then?: () => void): Subscription =>
+      createSubscription([compileMatcher(matcher, BASE)], (u) => (got.push(`${name} ${u.topic === A ? 'A' : u.topic === B ? 'B' : u.topic}`), then?.()), {}, reporter);
+    const deliver = (id: string, topics: string[]) => {
+      got.length = 0;
+      const [topic = ''] = topics;
+      r.deliverEnvelope({ id: '', type: 'message', data: '1' }, { 'sse-kit': 1, id, topic, ...(topics.length > 1 ? { topics } : {}), sender: 's', payload: 1 }, carrier);
+      return [...got];
+    };
+    return { r, make, deliver };
+  }
+
+  it('an update to several topics: a subscription made meanwhile (exact on a later topic, or a pattern) does not get it; one removed meanwhile is skipped; the next update reaches all, in order', () => {
+    const { r, make, deliver } = setup();
+    let once = true;
+    const b2 = make('b2', B);
+    const a1 = make('a1', A, () => {
+      if (!once) return;
+      once = false;
+      for (const sub of [make('newB', B), make('newA', A), make('newRooms', ROOMS)]) r.add(sub);
+      r.delete(b2);
+    });
+    for (const sub of [a1, make('a2', A), make('b1', B), b2, make('rooms', ROOMS)]) r.add(sub);
+    expect(deliver('m1', [A, B])).toEqual(['a1 A', 'a2 A', 'rooms A', 'b1 B']);
+    expect(deliver('m2', [A, B])).toEqual(['a1 A', 'a2 A', 'newA A', 'rooms A', 'newRooms A', 'b1 B', 'newB B']);
+  });
+
+  it('an update to one topic: a pattern subscription made by an exact one’s listener does not get it', () => {
+    const { r, make, deliver } = setup();
+    let once = true;
+    r.add(make('a', A, () => once && ((once = false), r.add(make('newRooms', ROOMS)))));
+    expect(deliver('m1', [A])).toEqual(['a A']);
+    expect(deliver('m2', [A])).toEqual(['a A', 'newRooms A']);
+  });
+
+  it('a listener of a nested delivery (a synchronous publish from a listener) subscribes: neither delivery gives it the update under way', () => {
+    const { r, make, deliver } = setup();
+    let step = 0;
+    const a = make('a', A, () => {
+      if (step++ !== 0) return;
+      // An update to B delivered from within the delivery to A and B, whose listener subscribes to A and B.
+      r.deliverEnvelope({ id: '', type: 'message', data: '1' }, { 'sse-kit': 1, id: 'inner', topic: B, sender: 's', payload: 1 }, carrier);
+    });
+    r.add(a);
+    r.add(make('b', B, () => step === 1 && ((step = 2), r.add(make('newAB', A)), r.add(make('newB', B)))));
+    expect(deliver('outer', [A, B])).toEqual(['a A', 'b B', 'b B']);
+    expect(deliver('next', [A, B])).toEqual(['a A', 'newAB A', 'b B', 'newB B']);
+  });
+});
+
 describe("joinedSubscription: what an adapter's joined hook sees of a subscription", () => {
   it('hands an event to the subscription alone as routing would: only topics its matchers select, its type, raw for foreign data, an sse-kit update once, nothing once it left', () => {
     const { r, route } = router();
