@@ -12,22 +12,27 @@ type Slot<V> = readonly [topic: string, value: V, hash: number] | undefined;
  * Exact topics → value, looked up for every update. A `Map` would hash the whole topic, a fresh slice
  * of the event's data, on every lookup (see {@link tailHash}); this index hashes its length and end,
  * then compares one candidate. Topics that share their end (`…/1/messages`, `…/2/messages`) would
- * crowd one probe run: for such a set it looks them up in the `Map` it keeps anyway. The table is
- * rebuilt at the first lookup after a change (subscriptions change seldom, updates arrive often).
+ * crowd one probe run: for such a set it looks them up in the `Map` it keeps anyway. After a change
+ * lookups read the `Map` until they are as many as the topics, then the table is rebuilt: what a
+ * rebuild costs is paid by that many lookups, so subscribing topics one by one while updates flow
+ * stays linear (subscriptions change seldom, updates arrive often).
  */
 export class TopicIndex<V> {
   readonly #map = new Map<string, V>();
-  /** The open-addressing table; `undefined` until the first lookup after a change, `null` when the `Map` is used. */
+  /** The open-addressing table; `undefined` from a change until it is rebuilt, `null` when the `Map` is used. */
   #table: Slot<V>[] | null | undefined = [undefined];
+  /** Lookups since the last change (while `#table` is `undefined`). */
+  #sinceChange = 0;
 
   /** The value of `topic`, read in the `Map` (what changing the index reads: no rebuild). */
   peek(topic: string): V | undefined {
     return this.#map.get(topic);
   }
 
-  /** The value of `topic`, through the table (rebuilt first after a change). */
+  /** The value of `topic`, through the table (or the `Map`, for a while after a change). */
   get(topic: string): V | undefined {
-    const table = this.#table === undefined ? this.#build() : this.#table;
+    let table = this.#table;
+    if (table === undefined) table = ++this.#sinceChange < this.#map.size ? null : this.#build();
     if (table === null) return this.#map.get(topic);
     const hash = tailHash(topic, TAIL);
     const mask = table.length - 1;
@@ -39,11 +44,16 @@ export class TopicIndex<V> {
 
   set(topic: string, value: V): void {
     this.#map.set(topic, value);
-    this.#table = undefined;
+    this.#changed();
   }
 
   delete(topic: string): void {
-    if (this.#map.delete(topic)) this.#table = undefined;
+    if (this.#map.delete(topic)) this.#changed();
+  }
+
+  #changed(): void {
+    this.#table = undefined;
+    this.#sinceChange = 0;
   }
 
   #build(): Slot<V>[] | null {

@@ -1,5 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { TopicIndex } from '../../src/core/topicIndex.js';
+
+/** How many topics the index hashed (a rebuild hashes every topic it holds, a lookup its own). */
+const hashed = vi.hoisted(() => ({ topics: 0 }));
+vi.mock('../../src/core/tailHash.js', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../src/core/tailHash.js')>();
+  return { tailHash: (key: string, tail: number) => (hashed.topics++, original.tailHash(key, tail)) };
+});
 
 /** A fresh copy of `s` cut out of a longer text, as the topics read off an event are. */
 const sliced = (s: string) => `{"topic":"${s}"}`.slice(10, 10 + s.length);
@@ -77,6 +84,26 @@ describe('TopicIndex', () => {
       else if (index.get(sliced(topic)) !== model.get(topic) || index.peek(topic) !== model.get(topic)) mismatches.push(`${step} ${topic}`);
     }
     expect(mismatches).toEqual([]);
+  });
+
+  it('subscribing topics one by one while updates flow costs linear work, not a rebuild of every topic per update', () => {
+    const index = new TopicIndex<number>();
+    const n = 2000;
+    hashed.topics = 0;
+    for (let i = 0; i < n; i++) {
+      index.set(`https://example.com/books/${i}`, i);
+      expect(index.get(sliced(`https://example.com/books/${i >> 1}`))).toBe(i >> 1);
+    }
+    // Then steady updates: the table is built once, and each lookup hashes its topic once.
+    for (let i = 0; i < n; i++) expect(index.get(sliced(`https://example.com/books/${i}`))).toBe(i);
+    expect(hashed.topics).toBeLessThanOrEqual(3 * n);
+    // The same after deletions one by one.
+    hashed.topics = 0;
+    for (let i = 0; i < n; i += 2) {
+      index.delete(`https://example.com/books/${i}`);
+      expect(index.get(sliced(`https://example.com/books/${i}`))).toBeUndefined();
+    }
+    expect(hashed.topics).toBeLessThanOrEqual(3 * n);
   });
 });
 
