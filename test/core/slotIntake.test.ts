@@ -95,3 +95,24 @@ describe('SlotIntake: the envelope hint each adapter is given, and what it makes
     expect(got).toEqual([`raw the-stream ${envelope}`, `raw the-stream ${envelope}`]);
   });
 });
+
+describe('SlotIntake: envelopes routed by exact topics of every shape', () => {
+  it('non-BMP, lone surrogates (escaped on the wire), very long, sharing their length and last 8 code units (past the index’s probe limit): each update reaches its subscription alone, once', () => {
+    const shared = Array.from({ length: 12 }, (_, i) => `https://example.com/rooms/${String(i).padStart(2, '0')}/messages`);
+    const odd = ['urn:x:\u{1D11E}', 'urn:x:\uD800', 'urn:x:\uDC00', 'urn:x:\uD834\uDD1E\uD834', `https://example.com/${'l'.repeat(5000)}`, `https://example.com/${'l'.repeat(4999)}m`];
+    const topics = [...odd, ...shared];
+    const subs = Object.fromEntries(topics.map((t, i) => [`s${i}`, [t] as [TopicMatcher]]));
+    const { route, got, errors } = intake(mercure({ protocol: 'v1', maxUrlLength: 4096 }), subs);
+    const expected: string[] = [];
+    for (const [i, t] of topics.entries()) {
+      expect(route(encodeEnvelope(`m${i}`, [t], 's', i), 'message', `e${i}`)).toBe(true);
+      expected.push(`s${i} ${t} ${i}`);
+    }
+    // One update to several of them (a topic listed twice reaches its subscription once), and one to a topic nobody holds.
+    expect(route(encodeEnvelope('multi', [shared[3]!, 'urn:x:\uD800', shared[3]!, 'urn:x:\uDBFF'], 's', 'x'), 'message', 'e-multi')).toBe(true);
+    expected.push(`s${topics.indexOf(shared[3]!)} ${shared[3]} x`, `s1 urn:x:\uD800 x`);
+    expect(route(encodeEnvelope('none', ['urn:x:\uDBFF'], 's', 'n'), 'message', 'e-none')).toBe(true);
+    expect(got).toEqual(expected);
+    expect(errors).toEqual([]);
+  });
+});
