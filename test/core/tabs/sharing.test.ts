@@ -536,8 +536,8 @@ describe('tabs share one stream', () => {
 });
 
 describe("what the leader's stream reports reaches the followers", () => {
-  it("a gap on the leader's stream (the hub could not resume) reaches each follower's onError, timeline and state once, with the same extent", async () => {
-    const b = browser(0, { history: 2 });
+  /** Opens named tabs in `b` (subscribed to `topic`, if any) whose errors and timeline gaps are recorded by name. */
+  const recordingTabs = (b: ReturnType<typeof browser>) => {
     const errors = new Map<string, SseError[]>();
     const gaps = new Map<string, DriverEvent[]>();
     const open = (name: string, topic: string | undefined) => {
@@ -550,6 +550,12 @@ describe("what the leader's stream reports reaches the followers", () => {
       if (topic) tab.driver.subscribe(topic, () => {});
       return tab;
     };
+    return { errors, gaps, open };
+  };
+
+  it("a gap on the leader's stream (the hub could not resume) reaches each follower's onError, timeline and state once, with the same extent", async () => {
+    const b = browser(0, { history: 2 });
+    const { errors, gaps, open } = recordingTabs(b);
     const leader = open('leader', '/feed');
     const follower = open('follower', '/feed');
     const other = open('other', '/other');
@@ -592,18 +598,7 @@ describe("what the leader's stream reports reaches the followers", () => {
 
   it("a tab that follows after the leader's stream reported a gap shows no error of it: it missed nothing; the tabs that were there keep it", async () => {
     const b = browser(0, { history: 2 });
-    const errors = new Map<string, SseError[]>();
-    const gaps = new Map<string, DriverEvent[]>();
-    const open = (name: string, topic: string | undefined) => {
-      errors.set(name, []);
-      gaps.set(name, []);
-      const tab = b.open({ onError: (e) => errors.get(name)!.push(e) });
-      tab.driver.on('event', (event) => {
-        if (event.type === 'gap') gaps.get(name)!.push(event);
-      });
-      if (topic) tab.driver.subscribe(topic, () => {});
-      return tab;
-    };
+    const { errors, gaps, open } = recordingTabs(b);
     const leader = open('leader', '/feed');
     const follower = open('follower', '/feed');
     // In the group at the gap, but with no subscription on the shared stream then.
