@@ -16,6 +16,18 @@ afterEach(() => {
 
 const ROOM = topic('room');
 
+/** Mounts `Sender` under a provider of `driver`, lets its stream open, then drops it: the driver is reconnecting. */
+async function mountThenDrop(hub: ReturnType<typeof createHub>, driver: SseDriver, Sender: () => null) {
+  render(
+    <SseProvider driver={driver}>
+      <Sender />
+    </SseProvider>,
+  );
+  await tick(50);
+  hub.dropConnections();
+  await tick(10);
+}
+
 /**
  * A sender (`usePublish` of ROOM with `options`, beside a `useTopic` that keeps its stream open) and a
  * receiver of ROOM, each under its own provider; what their hooks gave at the last render.
@@ -164,14 +176,7 @@ describe('usePublish', () => {
       result = usePublish(topic('x'));
       return null;
     }
-    render(
-      <SseProvider driver={driver}>
-        <Sender />
-      </SseProvider>,
-    );
-    await tick(50);
-    hub.dropConnections();
-    await tick(10);
+    await mountThenDrop(hub, driver, Sender);
     expect(driver.getSnapshot().status).toBe('reconnecting');
     let rejected: unknown;
     await act(async () => {
@@ -329,14 +334,7 @@ describe('usePublish', () => {
       pub = usePublish(topic('q'), { queue: true });
       return null;
     }
-    render(
-      <SseProvider driver={driver}>
-        <Sender />
-      </SseProvider>,
-    );
-    await tick(50);
-    hub.dropConnections();
-    await tick(10);
+    await mountThenDrop(hub, driver, Sender);
     let id: string | undefined;
     act(() => {
       void pub?.publishAsync('queued').then((value) => {
@@ -564,15 +562,8 @@ describe('usePublish', () => {
       hooks.plain = usePublish(ROOM);
       return null;
     }
-    render(
-      <SseProvider driver={driver}>
-        <Sender />
-      </SseProvider>,
-    );
-    await tick(50);
     // Destroyed while reconnecting: queued publishes would otherwise wait.
-    hub.dropConnections();
-    await tick(10);
+    await mountThenDrop(hub, driver, Sender);
     act(() => driver.destroy());
     const inputs: Array<[unknown, PublishCallOptions]> = [
       [1, {}],
@@ -603,14 +594,7 @@ describe('usePublish', () => {
       pub = usePublish(topic('x'), { queue: true });
       return null;
     }
-    render(
-      <SseProvider driver={driver}>
-        <Sender />
-      </SseProvider>,
-    );
-    await tick(50);
-    hub.dropConnections();
-    await tick(10);
+    await mountThenDrop(hub, driver, Sender);
     let rejected: unknown;
     act(() => {
       pub?.publishAsync('late').catch((error: unknown) => {
