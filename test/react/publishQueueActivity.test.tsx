@@ -94,6 +94,17 @@ async function openThenDrop(hub: MockHub): Promise<void> {
   await tick(10);
 }
 
+/** A queued provider whose stream dropped, with publish 1 queued, then hidden by <Activity> for 3 s. */
+async function hiddenWithOneQueued() {
+  const hub = createHub();
+  const view = renderQueued(hub);
+  await openThenDrop(hub);
+  view.publish(1);
+  view.show('hidden');
+  await tick(3000);
+  return { hub, view };
+}
+
 describe('usePublish({ queue: true }) under a provider hidden by <Activity>', () => {
   it.each([false, true])('sends the publishes queued offline when the provider is shown again: in order, same ids, once (StrictMode: %s)', async (strict) => {
     const hub = createHub();
@@ -119,12 +130,7 @@ describe('usePublish({ queue: true }) under a provider hidden by <Activity>', ()
   });
 
   it('queues a publish made while hidden, after those queued before, and sends it when shown; without queue it fails with closed', async () => {
-    const hub = createHub();
-    const view = renderQueued(hub);
-    await openThenDrop(hub);
-    view.publish(1);
-    view.show('hidden');
-    await tick(3000);
+    const { hub, view } = await hiddenWithOneQueued();
     view.publish(2);
     view.publish(3, { queue: false });
     await tick(1000);
@@ -135,12 +141,7 @@ describe('usePublish({ queue: true }) under a provider hidden by <Activity>', ()
   });
 
   it('refuses a bad publish made while hidden at once, with the error the driver gives it, and sends the valid queue when shown', async () => {
-    const hub = createHub();
-    const view = renderQueued(hub);
-    await openThenDrop(hub);
-    view.publish(1);
-    view.show('hidden');
-    await tick(3000);
+    const { hub, view } = await hiddenWithOneQueued();
     let refused: unknown;
     act(() => {
       view.latest.pub?.publishAsync(undefined as unknown as number).catch((error: unknown) => (refused = error));
