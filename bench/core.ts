@@ -89,10 +89,11 @@ const whole =
 /**
  * SseDriver: raw (wire data on a dedicated stream, one subscription) or enveloped (decoded,
  * de-duplicated and routed), with `topics` exact subscriptions on the shared stream, one per topic.
- * Set-up ends when the driver asks for its stream; the events flow once the run starts.
+ * Set-up ends when the driver asks for its stream; the events flow once the run starts. `Driver`: the
+ * driver class to run (another source tree's, for `bench/compare.ts`).
  */
 export const sseKit =
-  (raw: boolean, topics = 1): Runner =>
+  (raw: boolean, topics = 1, Driver: typeof SseDriver = SseDriver): Runner =>
   async (parts) => {
     let release = (): void => undefined;
     const started = new Promise<void>((resolve) => (release = resolve));
@@ -102,7 +103,7 @@ export const sseKit =
     const finished = new Promise<number>((resolve) => (finish = resolve));
     let count = 0;
     let start = 0;
-    const driver = new SseDriver({
+    const driver = new Driver({
       url: 'https://bench.local/.well-known/mercure',
       fetch: async () => {
         requested();
