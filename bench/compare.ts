@@ -8,7 +8,7 @@
  * Differences of a few percent drown in run-to-run noise when each tree runs in a process of its own.
  * Here both drivers run in one process, taking turns, and the ratio is the median of the ratios within
  * each turn. Loading two drivers into one process is not neutral either: they share
- * `eventsource-parser`, and whichever runs second was measured several percent slower. So the pair runs
+ * `eventsource-parser`, and whichever is loaded second was measured up to 9 % slower. So the pair runs
  * twice, once in each load order, and the figure is the geometric mean of the two ratios, which cancels
  * that order effect (also printed). Repeat a run to see how far the figure moves (about ±2 % here).
  */
@@ -24,8 +24,8 @@ const WARM_UP = 3;
 type DriverClass = Parameters<typeof sseKit>[2];
 
 async function loadDriver(tree: string): Promise<DriverClass> {
-  const module = (await import(pathToFileURL(resolve(tree, 'src/index.ts')).href)) as { SseDriver: DriverClass };
-  return module.SseDriver;
+  const loaded = (await import(pathToFileURL(resolve(tree, 'src/index.ts')).href)) as { SseDriver: DriverClass };
+  return loaded.SseDriver;
 }
 
 /** One process: A and B take turns; prints the median over the turns of B's CPU time over A's. */
