@@ -5,7 +5,8 @@
  * e.g. a change against the commit before it (`git worktree add ../before HEAD~1`; each tree needs its
  * dependencies, a `node_modules` link will do).
  *
- * Differences of a few percent drown in run-to-run noise when each tree runs in a process of its own.
+ * Differences of a few percent drown in run-to-run noise when each tree runs in a process of its own
+ * (the same code moved by up to 10 % between such processes here).
  * Here both drivers run in one process, taking turns, and the ratio is the median of the ratios within
  * each turn. Loading two drivers into one process is not neutral either: they share
  * `eventsource-parser`, and whichever is loaded second was measured up to 9 % slower. So the pair runs
